@@ -1,0 +1,159 @@
+//! `gantry apply` and `gantry destroy`: plan (or load a saved plan), confirm,
+//! apply with progress, and report exactly what was and was not done.
+
+use super::output::Output;
+use super::progress::{Bars, Plain};
+use super::validate::load_options;
+use super::{VarArgs, EXIT_ERROR, EXIT_OK};
+use crate::engine::apply::{ApplyReport, Cancel, Outcome, Progress};
+use crate::engine::lock;
+use crate::ops::{apply_plan, check_fresh, make_plan, AwsConnect, Backend, Connect, OpsError, PlanRequest};
+use crate::plan::{file, text, Plan};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct ApplyArgs {
+    pub target: PathBuf,
+    pub auto_approve: bool,
+    pub parallelism: usize,
+    pub targets: Vec<String>,
+    pub adopt: bool,
+    pub stats: bool,
+    pub vars: VarArgs,
+    pub destroy: bool,
+}
+
+pub async fn run(out: &Output, a: ApplyArgs) -> i32 {
+    let started = Instant::now();
+    let connect = AwsConnect::default();
+    let code = run_inner(out, &a, &connect).await;
+    out.stats(&connect.stats, started.elapsed(), a.stats);
+    code
+}
+
+async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
+    let saved = a.target.is_file();
+    if saved && (a.destroy || !a.targets.is_empty() || a.adopt || !a.vars.vars.is_empty() || !a.vars.var_files.is_empty()) {
+        return out.error(&OpsError::Usage("a saved plan is applied as it is: --target, --adopt and variables belong to `gantry plan`".into()));
+    }
+    let lock_dir = if saved {
+        match file::load(&a.target) {
+            Ok(p) => p.dir.clone(),
+            Err(e) => return out.error(&e.into()),
+        }
+    } else {
+        a.target.clone()
+    };
+    // Hold the lock from planning through applying so nothing changes in between.
+    let _lock = match lock::acquire(&lock_dir, if a.destroy { "destroy" } else { "apply" }) {
+        Ok(g) => g,
+        Err(e) => {
+            let code = out.error(&e.into());
+            eprintln!("  if no other gantry is running, remove the lock with: gantry force-unlock <LOCK_ID> {}", lock_dir.display());
+            return code;
+        }
+    };
+
+    let (plan, backend): (Plan, Arc<dyn Backend>) = if saved {
+        let plan = match file::load(&a.target) {
+            Ok(p) => p,
+            Err(e) => return out.error(&e.into()),
+        };
+        let backend = connect.connect(&plan.region).await;
+        if let Err(e) = check_fresh(&plan, &backend).await {
+            return out.error(&e);
+        }
+        print!("{}", text::render(&plan, out.style));
+        (plan, backend)
+    } else {
+        let req = PlanRequest { dir: a.target.clone(), load: load_options(&a.vars), targets: a.targets.clone(), destroy: a.destroy, adopt_all: a.adopt };
+        let (loaded, result) = make_plan(&req, connect).await;
+        out.diagnostics(&loaded);
+        match result {
+            Ok((plan, backend)) => {
+                print!("{}", text::render(&plan, out.style));
+                (plan, backend)
+            }
+            Err(e) => return out.error(&e),
+        }
+    };
+    if plan.is_empty() {
+        return EXIT_OK;
+    }
+    // A saved plan was reviewed when it was made; a directory apply asks now.
+    if !saved && !a.auto_approve {
+        match confirm(out, &plan) {
+            Ok(true) => {}
+            Ok(false) => {
+                println!("\nApply cancelled; nothing was changed.");
+                return EXIT_ERROR;
+            }
+            Err(msg) => return out.error(&OpsError::Usage(msg)),
+        }
+    }
+    println!();
+    let cancel = Cancel::new();
+    let watcher = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nInterrupt received: no new changes will start; waiting for in-flight ones to finish...");
+                cancel.cancel();
+            }
+        })
+    };
+    let fancy = std::io::stdout().is_terminal() && std::env::var_os("CI").is_none();
+    let progress: Arc<dyn Progress> = if fancy { Arc::new(Bars::new(out.style)) } else { Arc::new(Plain { style: out.style }) };
+    let report = apply_plan(&plan, &backend, a.parallelism, progress, cancel).await;
+    watcher.abort();
+    match report {
+        Ok(r) => report_outcome(out, &plan, &r),
+        Err(e) => out.error(&e),
+    }
+}
+
+/// Asks for "yes" on a terminal; refuses when stdin is not one.
+fn confirm(out: &Output, plan: &Plan) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err("stdin is not a terminal, so gantry cannot ask for confirmation; review the plan and re-run with --auto-approve (or apply a saved plan file)".into());
+    }
+    let what = if plan.destroy { "destroy these resources" } else { "perform these actions" };
+    print!("\n{}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", out.style.bold(&format!("Do you want to {what}?")));
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+    Ok(line.trim() == "yes")
+}
+
+fn report_outcome(out: &Output, plan: &Plan, r: &ApplyReport) -> i32 {
+    let done = r.count(|o| *o == Outcome::Done);
+    let failed = r.count(|o| matches!(o, Outcome::Failed(_)));
+    let not_done = r.results.len() - done - failed;
+    println!();
+    if r.succeeded() {
+        let s = plan.summary();
+        println!(
+            "{}",
+            out.style.green(&out.style.bold(&format!(
+                "Apply complete! Resources: {} added, {} changed, {} destroyed.",
+                s.add, s.change, s.destroy
+            )))
+        );
+        return EXIT_OK;
+    }
+    let head = if r.interrupted { "Apply interrupted." } else { "Apply failed." };
+    eprintln!("{} {done} change(s) done, {failed} failed, {not_done} not started.", out.err_style.red(head));
+    for res in &r.results {
+        let state = match &res.outcome {
+            Outcome::Done => "done".to_string(),
+            Outcome::Failed(e) => format!("FAILED: {e}"),
+            Outcome::Skipped(why) => format!("not done: {why}"),
+            Outcome::NotStarted => "not started".to_string(),
+        };
+        eprintln!("  {} {} — {state}", res.address, res.action.describe());
+    }
+    eprintln!("Run `gantry plan` to see exactly what remains.");
+    EXIT_ERROR
+}

@@ -1,0 +1,257 @@
+//! Command-line interface: one file per command, each a thin layer over
+//! `ops`. Exit codes are documented in `--help` (see [`EXIT_CODES`]).
+
+mod apply;
+mod fmt;
+mod output;
+mod plan;
+mod progress;
+mod show;
+mod unlock;
+mod validate;
+
+use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Exit codes, as printed in `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (plan: no changes, unless --detailed-exitcode says otherwise)
+  1  error: bad stack files, cloud errors, refused or stale plans, a failed apply
+  2  plan --detailed-exitcode: success, and there are changes
+  3  plan refused by a security rule";
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: any error.
+pub const EXIT_ERROR: i32 = 1;
+/// Exit code: changes present (`--detailed-exitcode`).
+pub const EXIT_CHANGES: i32 = 2;
+/// Exit code: refused by a security rule.
+pub const EXIT_SECURITY: i32 = 3;
+
+const ABOUT: &str = "Declarative infrastructure for ML CI fleets: ECR repositories, GitHub OIDC roles, \
+autoscaling agent queues, TPU/GPU nodes. gantry reads *.gantry.hcl stack files, compares them \
+with what is live in the cloud (no state file: ownership is read from tags), prints a plan you \
+can review, and applies it.";
+
+const AFTER_HELP: &str = "\
+Typical use:
+  gantry validate stacks/demo          check files, all problems at once
+  gantry plan stacks/demo -out demo.plan
+  gantry apply demo.plan               apply exactly what was reviewed (refused if stale)
+
+Credentials and endpoints come from the usual AWS places (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO,
+instance roles); AWS_ENDPOINT_URL points every service at an emulator.";
+
+#[derive(Parser, Debug)]
+#[command(name = "gantry", version, about = ABOUT, after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES}"))]
+pub struct Cli {
+    /// More logging (repeat for more); also prints API call statistics.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Never use colour (also honoured: NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Variable inputs shared by commands that evaluate a stack.
+#[derive(Args, Debug, Clone, Default)]
+pub struct VarArgs {
+    /// Set a variable: NAME=VALUE (repeatable; also -var NAME=VALUE).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a file of NAME = VALUE lines (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check stack files: syntax, types, references, cycles. Reports every problem at once.
+    Validate {
+        /// Stack directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Print diagnostics as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
+    /// Rewrite stack files in canonical style (indentation, aligned `=`).
+    Fmt {
+        /// Stack directory (or a single file).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Change nothing; exit 1 and list files that need formatting.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Show what apply would change, reading live state from the cloud.
+    #[command(after_help = "With --detailed-exitcode: 0 no changes, 1 error, 2 changes present.")]
+    Plan {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Save the plan to FILE for `gantry apply FILE` (also -out=FILE).
+        #[arg(long = "out", short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print the plan as JSON (schema: format_version 1, see README).
+        #[arg(long)]
+        json: bool,
+        /// Exit 2 when there are changes.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Limit to these addresses (KIND.NAME or KIND.NAME[KEY]) and what they depend on.
+        #[arg(long = "target", value_name = "ADDR")]
+        targets: Vec<String>,
+        /// Plan the deletion of everything the stack owns.
+        #[arg(long)]
+        destroy: bool,
+        /// Take ownership of existing unmanaged resources whose names clash.
+        #[arg(long)]
+        adopt: bool,
+        /// Print API calls per service and wall time.
+        #[arg(long)]
+        stats: bool,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
+    /// Apply a stack directory (plan, confirm, apply) or a saved plan file.
+    Apply {
+        /// Stack directory or saved plan file.
+        #[arg(default_value = ".")]
+        target: PathBuf,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// How many changes run at once.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+        parallelism: u16,
+        #[arg(long = "target", value_name = "ADDR")]
+        targets: Vec<String>,
+        #[arg(long)]
+        adopt: bool,
+        #[arg(long)]
+        stats: bool,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
+    /// Delete everything the stack owns (resources of other stacks and unmanaged ones are never touched).
+    Destroy {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        auto_approve: bool,
+        #[arg(long = "target", value_name = "ADDR")]
+        targets: Vec<String>,
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+        parallelism: u16,
+        #[arg(long)]
+        stats: bool,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
+    /// Print a saved plan.
+    Show {
+        plan_file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a stuck lock (after making sure no apply is running).
+    ForceUnlock {
+        /// The id printed in the "stack is locked" message.
+        lock_id: String,
+        /// Stack directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+/// Accepts Terraform-style single-dash flags (`-out=F`, `-var k=v`, `-var-file=F`, `-target=A`).
+fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
+    const SINGLE_DASH: &[&str] = &["out", "var", "var-file", "target", "json", "auto-approve", "detailed-exitcode", "parallelism", "check"];
+    args.into_iter()
+        .map(|a| {
+            let Some(s) = a.to_str() else { return a };
+            if let Some(rest) = s.strip_prefix('-').filter(|r| !r.starts_with('-')) {
+                let name = rest.split('=').next().unwrap_or("");
+                if SINGLE_DASH.contains(&name) {
+                    return OsString::from(format!("-{s}"));
+                }
+            }
+            a
+        })
+        .collect()
+}
+
+/// Entry point used by `main` (and CLI tests): returns the exit code.
+pub fn main_with_args(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(normalize_args(args)) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        }
+    };
+    let filter = match cli.verbose {
+        0 => "warn",
+        1 => "info,aws_smithy_runtime=warn,aws_config=warn",
+        _ => "debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let out = output::Output::new(cli.no_color, cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    runtime.block_on(run(cli.command, out))
+}
+
+async fn run(command: Command, out: output::Output) -> i32 {
+    match command {
+        Command::Validate { dir, json, vars } => validate::run(&out, &dir, json, &vars),
+        Command::Fmt { dir, check } => fmt::run(&out, &dir, check),
+        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, stats, vars } => {
+            plan::run(&out, plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, stats, vars }).await
+        }
+        Command::Apply { target, auto_approve, parallelism, targets, adopt, stats, vars } => {
+            apply::run(&out, apply::ApplyArgs { target, auto_approve, parallelism: parallelism as usize, targets, adopt, stats, vars, destroy: false }).await
+        }
+        Command::Destroy { dir, auto_approve, targets, parallelism, stats, vars } => {
+            apply::run(&out, apply::ApplyArgs { target: dir, auto_approve, parallelism: parallelism as usize, targets, adopt: false, stats, vars, destroy: true })
+                .await
+        }
+        Command::Show { plan_file, json } => show::run(&out, &plan_file, json),
+        Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terraform_style_flags_are_accepted() {
+        let args: Vec<OsString> = ["gantry", "plan", "-out=x.plan", "-var", "a=b", "--json"].iter().map(OsString::from).collect();
+        let n = normalize_args(args);
+        assert_eq!(n[2], OsString::from("--out=x.plan"));
+        assert_eq!(n[3], OsString::from("--var"));
+        assert_eq!(n[5], OsString::from("--json"));
+    }
+
+    #[test]
+    fn clap_definition_is_valid() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

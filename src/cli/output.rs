@@ -1,0 +1,90 @@
+//! Terminal output shared by commands: colour decision, diagnostics, error
+//! messages and their exit codes, API statistics.
+
+use super::{EXIT_ERROR, EXIT_SECURITY};
+use crate::cloud::stats::ApiStats;
+use crate::config::Loaded;
+use crate::ops::OpsError;
+use crate::plan::text::Style;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// Output settings for one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub style: Style,
+    pub err_style: Style,
+    pub verbose: u8,
+}
+
+impl Output {
+    /// Colour only on a TTY, never with NO_COLOR or --no-color.
+    pub fn new(no_color: bool, verbose: u8) -> Self {
+        let allowed = !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Output {
+            style: Style { color: allowed && std::io::stdout().is_terminal() },
+            err_style: Style { color: allowed && std::io::stderr().is_terminal() },
+            verbose,
+        }
+    }
+
+    /// Prints all diagnostics of a load to stderr.
+    pub fn diagnostics(&self, loaded: &Loaded) {
+        if !loaded.diags.is_empty() {
+            eprint!("{}", loaded.diags.render(&loaded.sources, self.err_style.color));
+        }
+    }
+
+    /// Prints an operation error with what to do, returning the exit code.
+    pub fn error(&self, e: &OpsError) -> i32 {
+        let label = self.err_style.red("Error:");
+        match e {
+            OpsError::Config(n) => {
+                eprintln!("{label} {n} problem(s) in the stack files (see above); nothing was read or changed.");
+            }
+            OpsError::Provider(p) => {
+                eprintln!("{label} {p}");
+                if let Some(h) = p.hint() {
+                    eprintln!("  {h}");
+                }
+            }
+            OpsError::Refused(errors) => {
+                for pe in errors {
+                    eprintln!("{label} {}: {}", pe.address, pe.message);
+                    if let Some(h) = &pe.hint {
+                        eprintln!("  {h}");
+                    }
+                }
+                eprintln!("No plan was made and nothing was changed.");
+            }
+            OpsError::Stale(addrs) => {
+                eprintln!("{label} the saved plan is stale: live state changed since it was made, for:");
+                for a in addrs {
+                    eprintln!("  - {a}");
+                }
+                eprintln!("Nothing was changed. Run `gantry plan` again, review, and apply the new plan.");
+            }
+            other => eprintln!("{label} {other}"),
+        }
+        if matches!(e, OpsError::Refused(errs) if errs.iter().any(|x| x.message.starts_with("[security]"))) {
+            EXIT_SECURITY
+        } else {
+            EXIT_ERROR
+        }
+    }
+
+    /// Prints API call counts and wall time (`--stats` or `-v`).
+    pub fn stats(&self, stats: &ApiStats, wall: Duration, shown: bool) {
+        if !shown && self.verbose == 0 {
+            return;
+        }
+        let per = stats.per_service();
+        let list: Vec<String> = per.iter().map(|(s, n)| format!("{s}={n}")).collect();
+        eprintln!("API calls: {} total ({}); wall time {:.2}s", stats.total(), list.join(", "), wall.as_secs_f64());
+        if self.verbose > 0 {
+            for ((svc, op), n) in stats.per_operation() {
+                eprintln!("  {svc} {op}: {n}");
+            }
+        }
+    }
+}

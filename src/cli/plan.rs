@@ -1,0 +1,56 @@
+//! `gantry plan`: read live state, print what apply would do.
+
+use super::output::Output;
+use super::validate::load_options;
+use super::{VarArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use crate::ops::{make_plan, AwsConnect, PlanRequest};
+use crate::plan::{file, json, text};
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub struct PlanArgs {
+    pub dir: PathBuf,
+    pub out_file: Option<PathBuf>,
+    pub json: bool,
+    pub detailed_exitcode: bool,
+    pub targets: Vec<String>,
+    pub destroy: bool,
+    pub adopt: bool,
+    pub stats: bool,
+    pub vars: VarArgs,
+}
+
+pub async fn run(out: &Output, a: PlanArgs) -> i32 {
+    let started = Instant::now();
+    let connect = AwsConnect::default();
+    let req = PlanRequest { dir: a.dir, load: load_options(&a.vars), targets: a.targets, destroy: a.destroy, adopt_all: a.adopt };
+    let (loaded, result) = make_plan(&req, &connect).await;
+    out.diagnostics(&loaded);
+    let code = match result {
+        Err(e) => out.error(&e),
+        Ok((plan, _)) => {
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&json::render(&plan)).unwrap_or_default());
+            } else {
+                print!("{}", text::render(&plan, out.style));
+            }
+            if let Some(path) = &a.out_file {
+                match file::save(&plan, path) {
+                    Ok(()) if !a.json => println!("\nSaved the plan to {}. To apply exactly this plan: gantry apply {}", path.display(), path.display()),
+                    Ok(()) => {}
+                    Err(e) => {
+                        eprintln!("{} {e}", out.err_style.red("Error:"));
+                        return EXIT_ERROR;
+                    }
+                }
+            }
+            if a.detailed_exitcode && !plan.is_empty() {
+                EXIT_CHANGES
+            } else {
+                EXIT_OK
+            }
+        }
+    };
+    out.stats(&connect.stats, started.elapsed(), a.stats);
+    code
+}

@@ -1,0 +1,33 @@
+//! `gantry validate`: all problems at once, no network.
+
+use super::output::Output;
+use super::{VarArgs, EXIT_ERROR, EXIT_OK};
+use crate::config::{load_dir, LoadOptions};
+use std::path::Path;
+
+pub fn load_options(vars: &VarArgs) -> LoadOptions {
+    LoadOptions { vars: vars.vars.clone(), var_files: vars.var_files.clone(), ..LoadOptions::default() }.with_process_env()
+}
+
+pub fn run(out: &Output, dir: &Path, json: bool, vars: &VarArgs) -> i32 {
+    let loaded = load_dir(dir, &load_options(vars), crate::kinds::all());
+    if json {
+        let doc = serde_json::json!({
+            "valid": !loaded.diags.has_errors(),
+            "error_count": loaded.diags.error_count(),
+            "diagnostics": loaded.diags.to_json(&loaded.sources),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        out.diagnostics(&loaded);
+        match &loaded.stack {
+            Some(s) => println!("{} stack \"{}\" is valid: {} resource(s).", out.style.green("Success!"), s.name, s.resources.len()),
+            None => eprintln!("{} {} error(s) found.", out.err_style.red("Error:"), loaded.diags.error_count()),
+        }
+    }
+    if loaded.diags.has_errors() {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,5 @@
+//! Cloud client construction: AWS config (region, endpoint, retries,
+//! timeouts), error classification and the API-call counter behind `--stats`.
+
+pub mod aws;
+pub mod stats;

@@ -1,0 +1,16 @@
+//! Stack files: loading, evaluation and diagnostics.
+//!
+//! `load_dir` reads every `*.gantry.hcl` file in a directory, evaluates
+//! variables, locals, `count`/`for_each` and references in dependency order,
+//! checks every block against its kind's schema, and returns the typed
+//! [`Stack`] together with all diagnostics found (never just the first).
+
+pub mod diag;
+pub mod fmt;
+pub mod functions;
+mod load;
+pub mod refs;
+pub mod schema;
+mod variables;
+
+pub use load::{load_dir, list_stack_files, Loaded, LoadOptions, ResourceConfig, Stack};

@@ -1,0 +1,220 @@
+//! Attribute schemas: what a resource block may contain, with types,
+//! defaults and docs. Kinds declare them as `static` data; the loader checks
+//! evaluated values against them and the docs generator reads them.
+
+use serde_json::{Map, Value};
+
+/// The type of an attribute value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    String,
+    /// A whole number.
+    Int,
+    Bool,
+    ListOfString,
+    MapOfString,
+    /// A path (relative to the stack directory) to a JSON document; after
+    /// loading, the attribute holds the parsed document.
+    JsonFile,
+}
+
+impl Ty {
+    /// Name shown in diagnostics and docs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ty::String => "string",
+            Ty::Int => "number",
+            Ty::Bool => "bool",
+            Ty::ListOfString => "list(string)",
+            Ty::MapOfString => "map(string)",
+            Ty::JsonFile => "string (path to a JSON file)",
+        }
+    }
+
+    /// Checks (and lightly converts, as HCL does for numbers/bools written as
+    /// strings) a value; returns the converted value or what was wrong.
+    pub fn check(self, v: &Value) -> Result<Value, String> {
+        let got = json_type_name(v);
+        match (self, v) {
+            (Ty::String | Ty::JsonFile, Value::String(_)) => Ok(v.clone()),
+            (Ty::String, Value::Number(n)) => Ok(Value::String(n.to_string())),
+            (Ty::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
+            (Ty::Int, Value::Number(n)) => n
+                .as_i64()
+                .map(Value::from)
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| Value::from(f as i64)))
+                .ok_or_else(|| format!("expected a whole number, got {n}")),
+            (Ty::Int, Value::String(s)) => s
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| format!("expected a number, got string \"{s}\"")),
+            (Ty::Bool, Value::Bool(_)) => Ok(v.clone()),
+            (Ty::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
+            (Ty::ListOfString, Value::Array(items)) => items
+                .iter()
+                .map(|i| Ty::String.check(i))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+                .map_err(|e| format!("list element: {e}")),
+            (Ty::MapOfString, Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| Ty::String.check(v).map(|v| (k.clone(), v)))
+                .collect::<Result<Map<_, _>, _>>()
+                .map(Value::Object)
+                .map_err(|e| format!("map value: {e}")),
+            _ => Err(format!("expected {}, got {got}", self.name())),
+        }
+    }
+}
+
+/// A short name for a JSON value's type, for messages.
+pub fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "object",
+    }
+}
+
+/// A default value, as `const` data.
+#[derive(Debug, Clone, Copy)]
+pub enum Default {
+    Str(&'static str),
+    Int(i64),
+    Bool(bool),
+    EmptyMap,
+    EmptyList,
+}
+
+impl Default {
+    pub fn to_value(self) -> Value {
+        match self {
+            Default::Str(s) => Value::String(s.into()),
+            Default::Int(i) => Value::from(i),
+            Default::Bool(b) => Value::Bool(b),
+            Default::EmptyMap => Value::Object(Map::new()),
+            Default::EmptyList => Value::Array(Vec::new()),
+        }
+    }
+}
+
+/// One attribute of a block.
+#[derive(Debug, Clone, Copy)]
+pub struct Attr {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    pub default: Option<Default>,
+    /// Allowed values for strings (empty: any).
+    pub one_of: &'static [&'static str],
+    /// Inclusive range for numbers.
+    pub range: Option<(i64, i64)>,
+    /// Changing it replaces the resource (documentation; the kind's diff decides).
+    pub forces_replacement: bool,
+    pub doc: &'static str,
+}
+
+impl Attr {
+    /// An optional attribute with no default.
+    pub const fn new(name: &'static str, ty: Ty, doc: &'static str) -> Attr {
+        Attr { name, ty, required: false, default: None, one_of: &[], range: None, forces_replacement: false, doc }
+    }
+    pub const fn required(mut self) -> Attr {
+        self.required = true;
+        self
+    }
+    pub const fn default(mut self, d: Default) -> Attr {
+        self.default = Some(d);
+        self
+    }
+    pub const fn one_of(mut self, values: &'static [&'static str]) -> Attr {
+        self.one_of = values;
+        self
+    }
+    pub const fn range(mut self, min: i64, max: i64) -> Attr {
+        self.range = Some((min, max));
+        self
+    }
+    pub const fn forces_replacement(mut self) -> Attr {
+        self.forces_replacement = true;
+        self
+    }
+}
+
+/// A nested block (e.g. `lifecycle_policy { ... }`), at most once per parent
+/// unless `repeated`.
+#[derive(Debug, Clone, Copy)]
+pub struct NestedBlock {
+    pub name: &'static str,
+    pub schema: &'static Schema,
+    pub repeated: bool,
+    pub doc: &'static str,
+}
+
+/// The full shape of a block body.
+#[derive(Debug)]
+pub struct Schema {
+    pub attrs: &'static [Attr],
+    pub blocks: &'static [NestedBlock],
+}
+
+impl Schema {
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+    pub fn block(&self, name: &str) -> Option<&NestedBlock> {
+        self.blocks.iter().find(|b| b.name == name)
+    }
+    /// Every attribute and block name, for "did you mean".
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.attrs.iter().map(|a| a.name).chain(self.blocks.iter().map(|b| b.name))
+    }
+}
+
+/// Checks one evaluated attribute value against its spec: type, allowed
+/// values, range. Returns the converted value.
+pub fn check_attr(spec: &Attr, v: &Value) -> Result<Value, String> {
+    let v = spec.ty.check(v)?;
+    if !spec.one_of.is_empty() {
+        if let Value::String(s) = &v {
+            if !spec.one_of.contains(&s.as_str()) {
+                return Err(format!("\"{s}\" is not one of {}", spec.one_of.join(", ")));
+            }
+        }
+    }
+    if let (Some((min, max)), Some(n)) = (spec.range, v.as_i64()) {
+        if n < min || n > max {
+            return Err(format!("{n} is out of range {min}..={max}"));
+        }
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn types_check_and_convert() {
+        assert_eq!(Ty::Int.check(&json!("14")).unwrap(), json!(14));
+        assert!(Ty::Int.check(&json!(1.5)).is_err());
+        assert_eq!(Ty::String.check(&json!(3)).unwrap(), json!("3"));
+        assert!(Ty::Bool.check(&json!("yes")).is_err());
+        assert!(Ty::ListOfString.check(&json!(["a", {}])).is_err());
+        assert!(Ty::MapOfString.check(&json!(["a"])).unwrap_err().contains("expected map(string), got list"));
+    }
+
+    #[test]
+    fn one_of_and_range() {
+        let a = Attr::new("m", Ty::String, "").one_of(&["A", "B"]);
+        assert!(check_attr(&a, &json!("C")).unwrap_err().contains("not one of A, B"));
+        let n = Attr::new("n", Ty::Int, "").range(1, 10);
+        assert!(check_attr(&n, &json!(0)).is_err());
+        assert!(check_attr(&n, &json!(10)).is_ok());
+    }
+}

@@ -1,0 +1,123 @@
+//! The contract every resource kind implements.
+//!
+//! A kind is split in two so that the pure half (schema, checks, desired
+//! state, diff) can be used offline by `validate` and unit tests, while the
+//! I/O half ([`Driver`]) sits behind a narrow trait that tests can fake.
+
+use crate::config::schema::Schema;
+use crate::engine::error::ProviderError;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+/// A flat, comparable projection of a resource (sorted keys).
+pub type State = Map<String, Value>;
+
+/// Tag keys gantry puts on every AWS resource it owns.
+pub const TAG_STACK: &str = "gantry:stack";
+pub const TAG_ADDRESS: &str = "gantry:address";
+
+/// One comparable field of a kind's state.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    /// A change of this field cannot be made in place.
+    pub forces_replacement: bool,
+    /// Never print its value.
+    pub sensitive: bool,
+}
+
+impl Field {
+    pub const fn new(name: &'static str) -> Field {
+        Field { name, forces_replacement: false, sensitive: false }
+    }
+    pub const fn replace(name: &'static str) -> Field {
+        Field { name, forces_replacement: true, sensitive: false }
+    }
+}
+
+/// Facts about where a stack is deployed, available to evaluation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Env {
+    pub stack: String,
+    pub region: String,
+    pub account_id: String,
+    pub dir: PathBuf,
+}
+
+/// A problem a kind finds in an evaluated block: which attribute, what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrProblem {
+    pub attr: String,
+    pub message: String,
+}
+
+impl AttrProblem {
+    pub fn new(attr: &str, message: impl Into<String>) -> Self {
+        AttrProblem { attr: attr.to_string(), message: message.into() }
+    }
+}
+
+/// The pure half of a resource kind.
+pub trait Kind: Send + Sync {
+    /// Block name in stack files, e.g. `ecr_repository`.
+    fn name(&self) -> &'static str;
+    /// One-paragraph description for `--help`/docs.
+    fn doc(&self) -> &'static str;
+    /// Attributes and nested blocks accepted in the file.
+    fn schema(&self) -> &'static Schema;
+    /// Fields of the comparable state, with replacement rules.
+    fn fields(&self) -> &'static [Field];
+    /// Checks beyond types (name formats, cross-attribute rules).
+    fn check(&self, _attrs: &State) -> Vec<AttrProblem> {
+        Vec::new()
+    }
+    /// The resource's unique name in the cloud (e.g. repository name).
+    fn identity(&self, attrs: &State) -> String;
+    /// Attributes other blocks may reference (`arn`, `repository_url`, ...).
+    fn outputs(&self, attrs: &State, env: &Env) -> State;
+    /// Desired comparable state built from evaluated attributes.
+    fn desired_state(&self, attrs: &State, env: &Env) -> State;
+}
+
+/// A resource as read from the cloud.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LiveResource {
+    /// Cloud name (same meaning as [`Kind::identity`]).
+    pub identity: String,
+    /// Owning stack from tags, if any.
+    pub owner_stack: Option<String>,
+    /// Owning address from tags, if any.
+    pub owner_address: Option<String>,
+    /// Comparable state (same fields as the desired state).
+    pub state: State,
+}
+
+/// What to read: everything this stack owns, plus these identities (to
+/// detect clashes with resources gantry does not own).
+#[derive(Debug, Clone)]
+pub struct ReadScope {
+    pub stack: String,
+    pub identities: Vec<String>,
+}
+
+/// Who owns a resource being written (becomes tags/labels).
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub stack: String,
+    pub address: String,
+}
+
+/// The I/O half of a resource kind.
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// Reads live state of everything in scope, batched where the API allows.
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError>;
+    /// Creates the resource described by `desired`.
+    async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError>;
+    /// Changes `changed` fields in place.
+    async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError>;
+    /// Deletes the resource.
+    async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError>;
+}

@@ -1,0 +1,144 @@
+//! The local lock: `.gantry/lock` in the stack directory, created
+//! atomically, holding who/when/what, so two applies cannot run at once.
+
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// What a lock file records.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LockInfo {
+    pub id: String,
+    pub operation: String,
+    pub pid: u32,
+    pub host: String,
+    pub user: String,
+    pub created: String,
+}
+
+/// Lock errors.
+#[derive(Debug, Error)]
+pub enum LockError {
+    #[error("the stack is locked by {} (pid {} on {}, {} since {}), lock id {}{}", .0.user, .0.pid, .0.host, .0.operation, .0.created, .0.id, if *.1 { "; that process is no longer running, so the lock is stale" } else { "" })]
+    Held(LockInfo, bool),
+    #[error("no lock is held")]
+    NotLocked,
+    #[error("lock id {given} does not match the held lock {held}")]
+    WrongId { given: String, held: String },
+    #[error("lock file {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+}
+
+/// A held lock; released on drop.
+#[derive(Debug)]
+pub struct LockGuard {
+    path: PathBuf,
+    pub info: LockInfo,
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Path of the lock file for a stack directory.
+pub fn lock_path(dir: &Path) -> PathBuf {
+    dir.join(".gantry").join("lock")
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "unknown".into())
+}
+
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Reads the current lock, if any.
+pub fn read(dir: &Path) -> Result<Option<LockInfo>, LockError> {
+    let path = lock_path(dir);
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Ok(serde_json::from_str(&t).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(LockError::Io(path, e)),
+    }
+}
+
+/// Takes the lock for `operation`, or says who holds it.
+pub fn acquire(dir: &Path, operation: &str) -> Result<LockGuard, LockError> {
+    let path = lock_path(dir);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| LockError::Io(parent.to_path_buf(), e))?;
+    }
+    let info = LockInfo {
+        id: format!("{:016x}", fastrand::u64(..)),
+        operation: operation.to_string(),
+        pid: std::process::id(),
+        host: hostname(),
+        user: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    };
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(mut f) => {
+            f.write_all(serde_json::to_string_pretty(&info).unwrap_or_default().as_bytes()).map_err(|e| LockError::Io(path.clone(), e))?;
+            Ok(LockGuard { path, info })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let held = read(dir)?.unwrap_or(LockInfo {
+                id: "unknown".into(),
+                operation: "unknown".into(),
+                pid: 0,
+                host: "unknown".into(),
+                user: "unknown".into(),
+                created: "unknown".into(),
+            });
+            let stale = held.host == hostname() && held.pid != 0 && !process_alive(held.pid);
+            Err(LockError::Held(held, stale))
+        }
+        Err(e) => Err(LockError::Io(path, e)),
+    }
+}
+
+/// Removes the lock if its id matches.
+pub fn force_unlock(dir: &Path, id: &str) -> Result<LockInfo, LockError> {
+    let held = read(dir)?.ok_or(LockError::NotLocked)?;
+    if held.id != id {
+        return Err(LockError::WrongId { given: id.to_string(), held: held.id });
+    }
+    let path = lock_path(dir);
+    std::fs::remove_file(&path).map_err(|e| LockError::Io(path, e))?;
+    Ok(held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_acquire_fails_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = acquire(dir.path(), "apply").unwrap();
+        match acquire(dir.path(), "apply") {
+            Err(LockError::Held(info, stale)) => {
+                assert_eq!(info.id, g.info.id);
+                assert!(!stale, "our own pid is alive");
+            }
+            other => panic!("expected Held, got {other:?}"),
+        }
+        drop(g);
+        assert!(acquire(dir.path(), "apply").is_ok());
+    }
+
+    #[test]
+    fn force_unlock_checks_the_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = acquire(dir.path(), "apply").unwrap();
+        let id = g.info.id.clone();
+        std::mem::forget(g);
+        assert!(matches!(force_unlock(dir.path(), "nope"), Err(LockError::WrongId { .. })));
+        assert_eq!(force_unlock(dir.path(), &id).unwrap().id, id);
+        assert!(matches!(force_unlock(dir.path(), &id), Err(LockError::NotLocked)));
+    }
+}

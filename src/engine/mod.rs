@@ -1,0 +1,9 @@
+//! The engine: kind contract, pure diff and planning, the apply walker and
+//! the local lock.
+
+pub mod apply;
+pub mod diff;
+pub mod error;
+pub mod kind;
+pub mod lock;
+pub mod planner;

@@ -1,0 +1,282 @@
+//! Pure planning for one kind: match desired instances to live resources by
+//! ownership tags, then choose an action for each. No I/O.
+//!
+//! Matching rules:
+//! - a live resource tagged with this stack and the desired address is that
+//!   resource (a different name then means replace);
+//! - otherwise a live resource with the desired name is: ours under an
+//!   address no longer declared (a moved block: ownership is updated in
+//!   place); unowned (an error unless the address is adopted); or another
+//!   stack's (always an error);
+//! - live resources owned by this stack that match nothing are deleted.
+
+use crate::engine::diff::{choose_action, fingerprint};
+use crate::engine::kind::{Field, LiveResource, State};
+use crate::plan::{Action, AttrChange, Change};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A desired resource instance ready for planning.
+#[derive(Debug, Clone)]
+pub struct DesiredInstance {
+    pub address: String,
+    pub identity: String,
+    pub state: State,
+    pub protect: bool,
+    pub depends_on: Vec<String>,
+}
+
+/// A reason the plan cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError {
+    pub address: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// The planned outcome for one kind.
+#[derive(Debug, Default)]
+pub struct KindPlan {
+    pub changes: Vec<Change>,
+    pub unchanged: Vec<String>,
+    pub fingerprints: BTreeMap<String, String>,
+    pub errors: Vec<PlanError>,
+}
+
+/// Plans one kind. `adopt_all` is `--adopt`: adopt every unowned clash.
+pub fn plan_kind(
+    kind: &str,
+    fields: &[Field],
+    stack: &str,
+    desired: &[DesiredInstance],
+    live: &[LiveResource],
+    adopt: &BTreeSet<String>,
+    adopt_all: bool,
+) -> KindPlan {
+    let mut out = KindPlan::default();
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    let ours = |l: &LiveResource| l.owner_stack.as_deref() == Some(stack);
+    let by_address: HashMap<&str, usize> =
+        live.iter().enumerate().filter(|(_, l)| ours(l)).filter_map(|(i, l)| l.owner_address.as_deref().map(|a| (a, i))).collect();
+    let by_identity: HashMap<&str, usize> = live.iter().enumerate().map(|(i, l)| (l.identity.as_str(), i)).collect();
+    let desired_addresses: BTreeSet<&str> = desired.iter().map(|d| d.address.as_str()).collect();
+
+    for d in desired {
+        let matched = if let Some(&i) = by_address.get(d.address.as_str()) {
+            Some((i, false))
+        } else if let Some(&i) = by_identity.get(d.identity.as_str()) {
+            let l = &live[i];
+            match (&l.owner_stack, &l.owner_address) {
+                (Some(s), Some(a)) if s == stack && !desired_addresses.contains(a.as_str()) => Some((i, true)),
+                (Some(s), Some(a)) if s == stack => {
+                    out.errors.push(PlanError {
+                        address: d.address.clone(),
+                        message: format!("{kind} \"{}\" already belongs to {a} in this stack", d.identity),
+                        hint: Some("two blocks cannot manage the same resource; change one name".into()),
+                    });
+                    continue;
+                }
+                (Some(s), a) => {
+                    out.errors.push(PlanError {
+                        address: d.address.clone(),
+                        message: format!(
+                            "{kind} \"{}\" is managed by stack \"{s}\"{}",
+                            d.identity,
+                            a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()
+                        ),
+                        hint: Some("gantry never touches another stack's resources; choose another name or remove it from that stack".into()),
+                    });
+                    continue;
+                }
+                (None, _) if adopt_all || adopt.contains(&d.address) => Some((i, true)),
+                (None, _) => {
+                    out.errors.push(PlanError {
+                        address: d.address.clone(),
+                        message: format!("{kind} \"{}\" already exists and is not managed by gantry", d.identity),
+                        hint: Some(format!(
+                            "to manage it, adopt it: add `import {{ to = {} }}` to the stack (or run with --adopt); otherwise choose another name",
+                            d.address
+                        )),
+                    });
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+
+        let live_res = matched.map(|(i, _)| &live[i]);
+        if let Some((i, _)) = matched {
+            used.insert(i);
+        }
+        out.fingerprints.insert(d.address.clone(), fingerprint(live_res));
+        let (mut action, mut attrs) = choose_action(fields, Some(&d.state), live_res.map(|l| &l.state));
+        let mut reason = None;
+        if let Some((_, retag)) = matched {
+            if retag && action != Action::Replace {
+                let l = live_res.expect("matched");
+                attrs.push(AttrChange {
+                    name: "owner".into(),
+                    before: owner_value(l),
+                    after: json!(format!("{stack}/{}", d.address)),
+                    forces_replacement: false,
+                    sensitive: false,
+                });
+                if action == Action::NoOp {
+                    action = Action::Update;
+                }
+                reason = Some(if l.owner_stack.is_none() { "adopted: gantry takes ownership".into() } else { "moved: block address changed".into() });
+            }
+        }
+        if action == Action::Replace {
+            let forced: Vec<&str> = attrs.iter().filter(|a| a.forces_replacement).map(|a| a.name.as_str()).collect();
+            reason = Some(format!("{} cannot be changed in place", forced.join(", ")));
+            if d.protect {
+                out.errors.push(PlanError {
+                    address: d.address.clone(),
+                    message: format!("{} is protected but the change to {} requires replacing it", d.address, forced.join(", ")),
+                    hint: Some("revert that change, or set protect = false if replacing it is really intended".into()),
+                });
+                continue;
+            }
+        }
+        if action == Action::NoOp {
+            out.unchanged.push(d.address.clone());
+            continue;
+        }
+        out.changes.push(Change {
+            address: d.address.clone(),
+            kind: kind.to_string(),
+            identity: d.identity.clone(),
+            action,
+            reason,
+            attrs,
+            desired: Some(d.state.clone()),
+            live: live_res.cloned(),
+            depends_on: d.depends_on.clone(),
+        });
+    }
+
+    for (i, l) in live.iter().enumerate() {
+        if used.contains(&i) || !ours(l) {
+            continue;
+        }
+        let address = l.owner_address.clone().unwrap_or_else(|| format!("{kind}.{}", l.identity));
+        out.fingerprints.insert(address.clone(), fingerprint(Some(l)));
+        out.changes.push(Change {
+            address,
+            kind: kind.to_string(),
+            identity: l.identity.clone(),
+            action: Action::Delete,
+            reason: Some("no longer in the stack files".into()),
+            attrs: Vec::new(),
+            desired: None,
+            live: Some(l.clone()),
+            depends_on: Vec::new(),
+        });
+    }
+    out
+}
+
+fn owner_value(l: &LiveResource) -> Value {
+    match (&l.owner_stack, &l.owner_address) {
+        (Some(s), Some(a)) => json!(format!("{s}/{a}")),
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static FIELDS: &[Field] = &[Field::replace("name"), Field::new("size")];
+
+    fn desired(addr: &str, name: &str, size: i64) -> DesiredInstance {
+        DesiredInstance {
+            address: addr.into(),
+            identity: name.into(),
+            state: json!({"name": name, "size": size}).as_object().unwrap().clone(),
+            protect: false,
+            depends_on: vec![],
+        }
+    }
+
+    fn live(name: &str, size: i64, owner: Option<(&str, &str)>) -> LiveResource {
+        LiveResource {
+            identity: name.into(),
+            owner_stack: owner.map(|o| o.0.to_string()),
+            owner_address: owner.map(|o| o.1.to_string()),
+            state: json!({"name": name, "size": size}).as_object().unwrap().clone(),
+        }
+    }
+
+    fn actions(p: &KindPlan) -> Vec<(String, Action)> {
+        p.changes.iter().map(|c| (c.address.clone(), c.action)).collect()
+    }
+
+    #[test]
+    fn create_update_delete_and_noop() {
+        let d = vec![desired("k.a", "a", 1), desired("k.b", "b", 2), desired("k.c", "c", 3)];
+        let l = vec![live("b", 2, Some(("s", "k.b"))), live("c", 1, Some(("s", "k.c"))), live("gone", 1, Some(("s", "k.gone")))];
+        let p = plan_kind("k", FIELDS, "s", &d, &l, &BTreeSet::new(), false);
+        assert_eq!(actions(&p), vec![("k.a".into(), Action::Create), ("k.c".into(), Action::Update), ("k.gone".into(), Action::Delete)]);
+        assert_eq!(p.unchanged, vec!["k.b".to_string()]);
+        assert!(p.errors.is_empty());
+        assert_eq!(p.fingerprints["k.a"], "absent");
+    }
+
+    #[test]
+    fn rename_is_replace_with_reason() {
+        let p = plan_kind("k", FIELDS, "s", &[desired("k.a", "new", 1)], &[live("old", 1, Some(("s", "k.a")))], &BTreeSet::new(), false);
+        assert_eq!(actions(&p), vec![("k.a".into(), Action::Replace)]);
+        assert!(p.changes[0].reason.as_ref().unwrap().contains("name"));
+    }
+
+    #[test]
+    fn unowned_clash_is_an_error_unless_adopted() {
+        let d = [desired("k.a", "a", 1)];
+        let l = [live("a", 1, None)];
+        let p = plan_kind("k", FIELDS, "s", &d, &l, &BTreeSet::new(), false);
+        assert_eq!(p.errors.len(), 1);
+        assert!(p.errors[0].hint.as_ref().unwrap().contains("import"));
+        let adopt: BTreeSet<String> = ["k.a".to_string()].into();
+        let p = plan_kind("k", FIELDS, "s", &d, &l, &adopt, false);
+        assert!(p.errors.is_empty());
+        assert_eq!(actions(&p), vec![("k.a".into(), Action::Update)]);
+        assert_eq!(p.changes[0].attrs[0].name, "owner");
+    }
+
+    #[test]
+    fn other_stacks_and_unowned_are_never_deleted() {
+        let l = vec![live("x", 1, Some(("other", "k.x"))), live("y", 1, None)];
+        let p = plan_kind("k", FIELDS, "s", &[], &l, &BTreeSet::new(), false);
+        assert!(p.changes.is_empty());
+        let p = plan_kind("k", FIELDS, "s", &[desired("k.x", "x", 1)], &l, &BTreeSet::new(), true);
+        assert!(p.errors[0].message.contains("managed by stack \"other\""));
+    }
+
+    #[test]
+    fn moved_block_retags_instead_of_recreating() {
+        let p = plan_kind("k", FIELDS, "s", &[desired("k.new", "a", 1)], &[live("a", 1, Some(("s", "k.old")))], &BTreeSet::new(), false);
+        assert_eq!(actions(&p), vec![("k.new".into(), Action::Update)]);
+        assert_eq!(p.changes[0].reason.as_deref(), Some("moved: block address changed"));
+    }
+
+    #[test]
+    fn protected_replace_is_refused() {
+        let mut d = desired("k.a", "new", 1);
+        d.protect = true;
+        let p = plan_kind("k", FIELDS, "s", &[d], &[live("old", 1, Some(("s", "k.a")))], &BTreeSet::new(), false);
+        assert!(p.changes.is_empty());
+        assert!(p.errors[0].message.contains("protected"));
+    }
+}
+
+/// Finds the live resource an address refers to, with the planner's
+/// priority: this stack's resource tagged with the address, else the
+/// resource with that cloud name.
+pub fn locate<'a>(stack: &str, address: &str, identity: &str, live: &'a [LiveResource]) -> Option<&'a LiveResource> {
+    live.iter()
+        .find(|l| l.owner_stack.as_deref() == Some(stack) && l.owner_address.as_deref() == Some(address))
+        .or_else(|| live.iter().find(|l| l.identity == identity))
+}

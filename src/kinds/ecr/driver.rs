@@ -1,0 +1,280 @@
+//! ECR API calls for `ecr_repository`: batched reads, create, in-place
+//! updates and delete.
+
+use super::{lifecycle, TAG_FORCE_DELETE};
+use crate::cloud::aws::classify;
+use crate::engine::error::{ErrorClass, ProviderError};
+use crate::engine::kind::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use async_trait::async_trait;
+use aws_sdk_ecr::operation::delete_repository::DeleteRepositoryError;
+use aws_sdk_ecr::operation::get_lifecycle_policy::GetLifecyclePolicyError;
+use aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError;
+use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Repository, Tag};
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// How many repositories are read at once (the API is cheap; the bound
+/// keeps us clear of ECR's per-account rate limits).
+const READ_CONCURRENCY: usize = 16;
+
+/// ECR driver over the AWS SDK.
+pub struct EcrDriver {
+    client: aws_sdk_ecr::Client,
+}
+
+impl EcrDriver {
+    pub fn new(client: aws_sdk_ecr::Client) -> Self {
+        EcrDriver { client }
+    }
+
+    /// Lists every repository in the account/region (paged, 1000 per call).
+    /// `DescribeRepositories` with names fails whole if one is missing, so we
+    /// list and filter instead.
+    async fn list_all(&self) -> Result<Vec<Repository>, ProviderError> {
+        self.client
+            .describe_repositories()
+            .max_results(1000)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ecr", "DescribeRepositories", e))
+    }
+
+    async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ProviderError> {
+        let out = self.client.list_tags_for_resource().resource_arn(arn).send().await.map_err(|e| classify("ecr", "ListTagsForResource", e))?;
+        Ok(out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+    }
+
+    async fn lifecycle(&self, name: &str) -> Result<Value, ProviderError> {
+        match self.client.get_lifecycle_policy().repository_name(name).send().await {
+            Ok(out) => Ok(out
+                .lifecycle_policy_text()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                .map(|d| lifecycle::normalize(&d))
+                .unwrap_or(Value::Null)),
+            Err(e) if matches!(e.as_service_error(), Some(GetLifecyclePolicyError::LifecyclePolicyNotFoundException(_))) => Ok(Value::Null),
+            Err(e) => Err(classify("ecr", "GetLifecyclePolicy", e)),
+        }
+    }
+
+    async fn policy(&self, name: &str) -> Result<Value, ProviderError> {
+        match self.client.get_repository_policy().repository_name(name).send().await {
+            Ok(out) => Ok(out
+                .policy_text()
+                .and_then(|t| crate::policy::parse_document(t).ok())
+                .map(|d| crate::policy::normalize(&d))
+                .unwrap_or(Value::Null)),
+            Err(e) if matches!(e.as_service_error(), Some(GetRepositoryPolicyError::RepositoryPolicyNotFoundException(_))) => Ok(Value::Null),
+            Err(e) => Err(classify("ecr", "GetRepositoryPolicy", e)),
+        }
+    }
+
+    /// Reads one repository's full state (3 calls: tags, lifecycle, policy).
+    /// Repositories that are neither ours nor named in the files stop after
+    /// the tag read.
+    async fn read_one(&self, repo: Repository, scope: &ReadScope) -> Result<Option<LiveResource>, ProviderError> {
+        let name = repo.repository_name().unwrap_or_default().to_string();
+        let arn = repo.repository_arn().unwrap_or_default().to_string();
+        let tags = self.tags(&arn).await?;
+        let owner_stack = tags.get(TAG_STACK).cloned();
+        let ours = owner_stack.as_deref() == Some(scope.stack.as_str());
+        if !ours && !scope.identities.iter().any(|i| i == &name) {
+            return Ok(None);
+        }
+        let (lifecycle, policy) = futures::try_join!(self.lifecycle(&name), self.policy(&name))?;
+        let user_tags: Map<String, Value> =
+            tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), json!(v))).collect();
+        let enc = repo.encryption_configuration();
+        let mut state = State::new();
+        state.insert("name".into(), json!(name));
+        state.insert("arn".into(), json!(arn));
+        state.insert(
+            "image_tag_mutability".into(),
+            json!(repo.image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_else(|| "MUTABLE".into())),
+        );
+        state.insert("scan_on_push".into(), json!(repo.image_scanning_configuration().map(|c| c.scan_on_push()).unwrap_or(false)));
+        state.insert("encryption".into(), json!(enc.map(|e| e.encryption_type().as_str().to_string()).unwrap_or_else(|| "AES256".into())));
+        state.insert("kms_key".into(), enc.and_then(|e| e.kms_key()).map(|k| json!(k)).unwrap_or(Value::Null));
+        state.insert("lifecycle_policy".into(), lifecycle);
+        state.insert("repository_policy".into(), policy);
+        state.insert("force_delete".into(), json!(tags.get(TAG_FORCE_DELETE).map(|v| v == "true").unwrap_or(false)));
+        state.insert("tags".into(), Value::Object(user_tags));
+        Ok(Some(LiveResource { identity: name, owner_stack, owner_address: tags.get(TAG_ADDRESS).cloned(), state }))
+    }
+
+    fn arn(live: &LiveResource) -> String {
+        live.state.get("arn").and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    /// All tags gantry writes: the user's plus ownership and force-delete.
+    fn all_tags(desired: &State, owner: &Owner) -> Vec<Tag> {
+        let mut tags: BTreeMap<String, String> = desired
+            .get("tags")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
+        tags.insert(TAG_STACK.into(), owner.stack.clone());
+        tags.insert(TAG_ADDRESS.into(), owner.address.clone());
+        if desired.get("force_delete") == Some(&Value::Bool(true)) {
+            tags.insert(TAG_FORCE_DELETE.into(), "true".into());
+        }
+        tags.into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
+    }
+
+    async fn put_lifecycle(&self, name: &str, doc: &Value) -> Result<(), ProviderError> {
+        if doc.is_null() {
+            match self.client.delete_lifecycle_policy().repository_name(name).send().await {
+                Ok(_) => Ok(()),
+                Err(e) if e.as_service_error().map(|s| s.is_lifecycle_policy_not_found_exception()).unwrap_or(false) => Ok(()),
+                Err(e) => Err(classify("ecr", "DeleteLifecyclePolicy", e)),
+            }
+        } else {
+            self.client
+                .put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(doc.to_string())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("ecr", "PutLifecyclePolicy", e))
+        }
+    }
+
+    async fn put_policy(&self, name: &str, doc: &Value) -> Result<(), ProviderError> {
+        if doc.is_null() {
+            match self.client.delete_repository_policy().repository_name(name).send().await {
+                Ok(_) => Ok(()),
+                Err(e) if e.as_service_error().map(|s| s.is_repository_policy_not_found_exception()).unwrap_or(false) => Ok(()),
+                Err(e) => Err(classify("ecr", "DeleteRepositoryPolicy", e)),
+            }
+        } else {
+            self.client
+                .set_repository_policy()
+                .repository_name(name)
+                .policy_text(doc.to_string())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("ecr", "SetRepositoryPolicy", e))
+        }
+    }
+}
+
+fn str_of<'a>(s: &'a State, key: &str) -> &'a str {
+    s.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+#[async_trait]
+impl Driver for EcrDriver {
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let repos = self.list_all().await?;
+        let found: Vec<Option<LiveResource>> =
+            futures::stream::iter(repos.into_iter().map(|r| self.read_one(r, scope))).buffer_unordered(READ_CONCURRENCY).try_collect().await?;
+        let mut out: Vec<LiveResource> = found.into_iter().flatten().collect();
+        out.sort_by(|a, b| a.identity.cmp(&b.identity));
+        Ok(out)
+    }
+
+    async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+        let name = str_of(desired, "name");
+        let mut enc = EncryptionConfiguration::builder().encryption_type(EncryptionType::from(str_of(desired, "encryption")));
+        if let Some(k) = desired.get("kms_key").and_then(Value::as_str) {
+            enc = enc.kms_key(k);
+        }
+        let enc = enc.build().map_err(|e| ProviderError::new(ErrorClass::Other, "ecr", "CreateRepository", e.to_string()))?;
+        self.client
+            .create_repository()
+            .repository_name(name)
+            .image_tag_mutability(ImageTagMutability::from(str_of(desired, "image_tag_mutability")))
+            .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(desired.get("scan_on_push") == Some(&Value::Bool(true))).build())
+            .encryption_configuration(enc)
+            .set_tags(Some(Self::all_tags(desired, owner)))
+            .send()
+            .await
+            .map_err(|e| classify("ecr", "CreateRepository", e))?;
+        for (field, doc) in [("lifecycle_policy", desired.get("lifecycle_policy")), ("repository_policy", desired.get("repository_policy"))] {
+            match doc {
+                Some(d) if !d.is_null() && field == "lifecycle_policy" => self.put_lifecycle(name, d).await?,
+                Some(d) if !d.is_null() => self.put_policy(name, d).await?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
+        let name = str_of(desired, "name");
+        let null = Value::Null;
+        for field in changed {
+            match field.as_str() {
+                "image_tag_mutability" => {
+                    self.client
+                        .put_image_tag_mutability()
+                        .repository_name(name)
+                        .image_tag_mutability(ImageTagMutability::from(str_of(desired, "image_tag_mutability")))
+                        .send()
+                        .await
+                        .map_err(|e| classify("ecr", "PutImageTagMutability", e))?;
+                }
+                "scan_on_push" => {
+                    self.client
+                        .put_image_scanning_configuration()
+                        .repository_name(name)
+                        .image_scanning_configuration(
+                            ImageScanningConfiguration::builder().scan_on_push(desired.get("scan_on_push") == Some(&Value::Bool(true))).build(),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| classify("ecr", "PutImageScanningConfiguration", e))?;
+                }
+                "lifecycle_policy" => self.put_lifecycle(name, desired.get("lifecycle_policy").unwrap_or(&null)).await?,
+                "repository_policy" => self.put_policy(name, desired.get("repository_policy").unwrap_or(&null)).await?,
+                // Tags, force_delete and ownership are all tags: handled together below.
+                "tags" | "force_delete" | "owner" => {}
+                other => {
+                    return Err(ProviderError::new(ErrorClass::Other, "ecr", "Update", format!("field {other} cannot be changed in place")));
+                }
+            }
+        }
+        if changed.iter().any(|f| matches!(f.as_str(), "tags" | "force_delete" | "owner")) {
+            let arn = Self::arn(live);
+            let want = Self::all_tags(desired, owner);
+            let current = self.tags(&arn).await?;
+            let stale: Vec<String> = current.keys().filter(|k| !want.iter().any(|t| t.key() == k.as_str())).cloned().collect();
+            if !stale.is_empty() {
+                self.client
+                    .untag_resource()
+                    .resource_arn(&arn)
+                    .set_tag_keys(Some(stale))
+                    .send()
+                    .await
+                    .map_err(|e| classify("ecr", "UntagResource", e))?;
+            }
+            self.client.tag_resource().resource_arn(&arn).set_tags(Some(want)).send().await.map_err(|e| classify("ecr", "TagResource", e))?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
+        let force = live.state.get("force_delete") == Some(&Value::Bool(true));
+        match self.client.delete_repository().repository_name(&live.identity).force(force).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(DeleteRepositoryError::RepositoryNotFoundException(_)) => Ok(()),
+                Some(DeleteRepositoryError::RepositoryNotEmptyException(_)) => Err(ProviderError::new(
+                    ErrorClass::Conflict,
+                    "ecr",
+                    "DeleteRepository",
+                    format!(
+                        "repository {} still contains images; set force_delete = true in its block and apply (that records the permission on the repository), then delete it",
+                        live.identity
+                    ),
+                )),
+                _ => Err(classify("ecr", "DeleteRepository", e)),
+            },
+        }
+    }
+}

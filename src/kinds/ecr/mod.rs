@@ -1,0 +1,209 @@
+//! `ecr_repository`: an Amazon ECR repository with tag immutability, scan on
+//! push, encryption, a lifecycle policy generated from rules, an optional
+//! repository policy and tags.
+//!
+//! ```hcl
+//! ecr_repository "test-cache" {
+//!   image_tag_mutability = "IMMUTABLE"
+//!   scan_on_push         = true
+//!   lifecycle_policy {
+//!     expire_untagged_after_days = 14
+//!     keep_last_tagged           = 100
+//!   }
+//!   tags = { team = "ci" }
+//! }
+//! ```
+
+mod driver;
+pub mod lifecycle;
+
+pub use driver::EcrDriver;
+
+use crate::config::schema::{Attr, Default, NestedBlock, Schema, Ty};
+use crate::engine::kind::{AttrProblem, Env, Field, Kind, State};
+use serde_json::{json, Value};
+
+/// Tag that records `force_delete = true` on the repository itself, so a
+/// repository whose block was removed can still be deleted with its images.
+pub const TAG_FORCE_DELETE: &str = "gantry:force-delete";
+
+/// The `ecr_repository` kind.
+pub struct EcrRepository;
+
+static LIFECYCLE: Schema = Schema {
+    attrs: &[
+        Attr::new("expire_untagged_after_days", Ty::Int, "Expire untagged images this many days after push.").range(1, 3650),
+        Attr::new("keep_last_tagged", Ty::Int, "Keep only this many most recent tagged images.").range(1, 10000),
+        Attr::new("tag_prefixes", Ty::ListOfString, "Limit keep_last_tagged to tags with these prefixes (default: all tags)."),
+    ],
+    blocks: &[],
+};
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "Repository name (default: the block label).").forces_replacement(),
+        Attr::new("image_tag_mutability", Ty::String, "IMMUTABLE or MUTABLE.").default(Default::Str("IMMUTABLE")).one_of(&["IMMUTABLE", "MUTABLE"]),
+        Attr::new("scan_on_push", Ty::Bool, "Scan images for vulnerabilities on push.").default(Default::Bool(true)),
+        Attr::new("encryption", Ty::String, "AES256 or KMS.").default(Default::Str("AES256")).one_of(&["AES256", "KMS"]).forces_replacement(),
+        Attr::new("kms_key", Ty::String, "KMS key ARN (only with encryption = \"KMS\"; default: the AWS managed key).").forces_replacement(),
+        Attr::new("repository_policy_file", Ty::JsonFile, "Path to a repository policy JSON document."),
+        Attr::new("force_delete", Ty::Bool, "Allow deleting the repository while it still holds images.").default(Default::Bool(false)),
+        Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(Default::EmptyMap),
+    ],
+    blocks: &[NestedBlock { name: "lifecycle_policy", schema: &LIFECYCLE, repeated: false, doc: "Image expiry rules." }],
+};
+
+static FIELDS: &[Field] = &[
+    Field::replace("name"),
+    Field::new("image_tag_mutability"),
+    Field::new("scan_on_push"),
+    Field::replace("encryption"),
+    Field::replace("kms_key"),
+    Field::new("lifecycle_policy"),
+    Field::new("repository_policy"),
+    Field::new("force_delete"),
+    Field::new("tags"),
+];
+
+/// ECR repository names: lowercase segments separated by `/`, each made of
+/// `[a-z0-9]` runs joined by `.`, `_` or `-`.
+pub fn valid_name(name: &str) -> bool {
+    if name.len() < 2 || name.len() > 256 {
+        return false;
+    }
+    name.split('/').all(|seg| {
+        !seg.is_empty()
+            && seg.split(['.', '_', '-']).all(|run| !run.is_empty() && run.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+    })
+}
+
+impl Kind for EcrRepository {
+    fn name(&self) -> &'static str {
+        "ecr_repository"
+    }
+
+    fn doc(&self) -> &'static str {
+        "An Amazon ECR repository. Encryption and name force replacement; everything else is updated in place."
+    }
+
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+
+    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");
+        if !valid_name(name) {
+            out.push(AttrProblem::new(
+                "name",
+                format!("\"{name}\" is not a valid ECR repository name (2-256 lowercase letters, digits, and . _ - / between them)"),
+            ));
+        }
+        if attrs.get("kms_key").is_some() && attrs.get("encryption").and_then(Value::as_str) != Some("KMS") {
+            out.push(AttrProblem::new("kms_key", "kms_key needs encryption = \"KMS\""));
+        }
+        if let Some(lp) = attrs.get("lifecycle_policy") {
+            if lifecycle::render(lp).is_none() {
+                out.push(AttrProblem::new("lifecycle_policy", "lifecycle_policy needs expire_untagged_after_days or keep_last_tagged"));
+            }
+            if lp.get("tag_prefixes").is_some() && lp.get("keep_last_tagged").is_none() {
+                out.push(AttrProblem::new("lifecycle_policy", "tag_prefixes only applies with keep_last_tagged"));
+            }
+        }
+        if let Some(tags) = attrs.get("tags").and_then(Value::as_object) {
+            for (k, v) in tags {
+                if k.starts_with("gantry:") || k.starts_with("aws:") {
+                    out.push(AttrProblem::new("tags", format!("tag key \"{k}\" is reserved")));
+                }
+                if k.is_empty() || k.len() > 128 || v.as_str().map(str::len).unwrap_or(0) > 256 {
+                    out.push(AttrProblem::new("tags", format!("tag \"{k}\": keys are 1-128 characters, values at most 256")));
+                }
+            }
+            if tags.len() > 45 {
+                out.push(AttrProblem::new("tags", "at most 45 tags (ECR allows 50; gantry uses up to 3)"));
+            }
+        }
+        if let Some(p) = attrs.get("repository_policy_file") {
+            if !p.is_object() {
+                out.push(AttrProblem::new("repository_policy_file", "the policy document must be a JSON object"));
+            }
+        }
+        out
+    }
+
+    fn identity(&self, attrs: &State) -> String {
+        attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    fn outputs(&self, attrs: &State, env: &Env) -> State {
+        let name = self.identity(attrs);
+        let mut out = attrs.clone();
+        out.remove("repository_policy_file");
+        out.insert("arn".into(), json!(format!("arn:aws:ecr:{}:{}:repository/{}", env.region, env.account_id, name)));
+        out.insert("repository_url".into(), json!(format!("{}.dkr.ecr.{}.amazonaws.com/{}", env.account_id, env.region, name)));
+        out.insert("registry_id".into(), json!(env.account_id));
+        out
+    }
+
+    fn desired_state(&self, attrs: &State, _env: &Env) -> State {
+        let mut s = State::new();
+        for key in ["name", "image_tag_mutability", "scan_on_push", "encryption", "force_delete", "tags"] {
+            s.insert(key.into(), attrs.get(key).cloned().unwrap_or(Value::Null));
+        }
+        s.insert("kms_key".into(), attrs.get("kms_key").cloned().unwrap_or(Value::Null));
+        let lifecycle = attrs.get("lifecycle_policy").and_then(lifecycle::render).map(|d| lifecycle::normalize(&d));
+        s.insert("lifecycle_policy".into(), lifecycle.unwrap_or(Value::Null));
+        let policy = attrs.get("repository_policy_file").map(crate::policy::normalize);
+        s.insert("repository_policy".into(), policy.unwrap_or(Value::Null));
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(valid_name("vllm-ci/test-cache"));
+        assert!(valid_name("a.b_c-d"));
+        assert!(!valid_name("Upper"));
+        assert!(!valid_name("a--"));
+        assert!(!valid_name("x"));
+        assert!(!valid_name("/lead"));
+    }
+
+    #[test]
+    fn desired_state_renders_lifecycle_and_defaults() {
+        let mut attrs = State::new();
+        attrs.insert("name".into(), json!("cache"));
+        attrs.insert("image_tag_mutability".into(), json!("IMMUTABLE"));
+        attrs.insert("scan_on_push".into(), json!(true));
+        attrs.insert("encryption".into(), json!("AES256"));
+        attrs.insert("force_delete".into(), json!(false));
+        attrs.insert("tags".into(), json!({}));
+        attrs.insert("lifecycle_policy".into(), json!({"expire_untagged_after_days": 7}));
+        let env = Env { stack: "s".into(), region: "us-west-2".into(), account_id: "123456789012".into(), dir: ".".into() };
+        let s = EcrRepository.desired_state(&attrs, &env);
+        assert_eq!(s["lifecycle_policy"]["rules"][0]["selection"]["countNumber"], 7);
+        assert_eq!(s["kms_key"], Value::Null);
+        let o = EcrRepository.outputs(&attrs, &env);
+        assert_eq!(o["arn"], "arn:aws:ecr:us-west-2:123456789012:repository/cache");
+    }
+
+    #[test]
+    fn checks_catch_bad_combinations() {
+        let mut attrs = State::new();
+        attrs.insert("name".into(), json!("Bad_Name"));
+        attrs.insert("encryption".into(), json!("AES256"));
+        attrs.insert("kms_key".into(), json!("arn:aws:kms:..."));
+        attrs.insert("tags".into(), json!({"gantry:stack": "x"}));
+        let p = EcrRepository.check(&attrs);
+        let names: Vec<_> = p.iter().map(|p| p.attr.as_str()).collect();
+        assert_eq!(names, vec!["name", "kms_key", "tags"]);
+    }
+}

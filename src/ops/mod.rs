@@ -1,0 +1,48 @@
+//! The operations layer: what each command does, independent of argument
+//! parsing and terminal output. Cloud access goes through [`Connect`] so the
+//! engine can be exercised with in-memory fakes.
+
+mod backend;
+mod planning;
+
+pub use backend::{AwsConnect, Backend, Connect};
+pub use planning::{apply_plan, check_fresh, make_plan, PlanRequest};
+
+use crate::config::diag::Sources;
+use crate::config::Loaded;
+use crate::engine::error::ProviderError;
+use crate::engine::lock::LockError;
+use crate::engine::planner::PlanError;
+use crate::plan::file::PlanFileError;
+use thiserror::Error;
+
+/// Everything an operation can fail with. The CLI maps these to messages
+/// and exit codes.
+#[derive(Debug, Error)]
+pub enum OpsError {
+    #[error("the stack files have {0} error(s)")]
+    Config(usize),
+    #[error("{0}")]
+    Provider(#[from] ProviderError),
+    #[error("the plan cannot be made: {} problem(s)", .0.len())]
+    Refused(Vec<PlanError>),
+    #[error("the saved plan is stale: live state changed since it was made ({})", .0.join(", "))]
+    Stale(Vec<String>),
+    #[error("{0}")]
+    Lock(#[from] LockError),
+    #[error("{0}")]
+    PlanFile(#[from] PlanFileError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A loaded stack with the sources needed to render its diagnostics.
+pub struct Validated {
+    pub loaded: Loaded,
+}
+
+impl Validated {
+    pub fn sources(&self) -> &Sources {
+        &self.loaded.sources
+    }
+}

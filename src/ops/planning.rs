@@ -1,0 +1,217 @@
+//! plan / apply / destroy as operations.
+
+use super::{Backend, Connect, OpsError};
+use crate::config::{load_dir, LoadOptions, Loaded, Stack};
+use crate::engine::apply::{apply, ApplyReport, Cancel, Progress};
+use crate::engine::diff::fingerprint;
+use crate::engine::kind::{Kind, LiveResource, ReadScope};
+use crate::engine::planner::{locate, plan_kind, DesiredInstance, PlanError};
+use crate::plan::{Action, IndexEntry, Plan, FORMAT_VERSION};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What to plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanRequest {
+    pub dir: PathBuf,
+    pub load: LoadOptions,
+    /// Limit the plan to these addresses (and what they depend on).
+    pub targets: Vec<String>,
+    /// Plan the deletion of everything the stack owns.
+    pub destroy: bool,
+    /// Adopt every unowned resource whose name clashes (`--adopt`).
+    pub adopt_all: bool,
+}
+
+/// Loads the stack, reads live state and plans. Returns the loaded files
+/// too, so callers can render diagnostics (warnings included).
+pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Result<(Plan, Arc<dyn Backend>), OpsError>) {
+    let kinds = crate::kinds::all();
+    // Evaluate once offline: catches errors before any network, and gives the region.
+    let first = load_dir(&req.dir, &req.load, kinds);
+    let Some(stack) = first.stack.as_ref() else {
+        let n = first.diags.error_count();
+        return (first, Err(OpsError::Config(n)));
+    };
+    let Some(region) = stack.aws_region.clone() else {
+        return (first, Err(OpsError::Usage("the stack block needs aws { region = \"...\" } to plan AWS resources".into())));
+    };
+    let backend = connect.connect(&region).await;
+    let account = match backend.account_id().await {
+        Ok(a) => a,
+        Err(e) => return (first, Err(e.into())),
+    };
+    let mut load = req.load.clone();
+    load.account_id = Some(account.clone());
+    let loaded = load_dir(&req.dir, &load, kinds);
+    let Some(stack) = loaded.stack.clone() else {
+        let n = loaded.diags.error_count();
+        return (loaded, Err(OpsError::Config(n)));
+    };
+    let result = plan_stack(&stack, backend.clone(), req).await.map(|p| (p, backend));
+    (loaded, result)
+}
+
+fn desired_instances(stack: &Stack, kind: &dyn Kind) -> Vec<DesiredInstance> {
+    stack
+        .resources
+        .iter()
+        .filter(|r| r.kind == kind.name())
+        .map(|r| DesiredInstance {
+            address: r.address.clone(),
+            identity: kind.identity(&r.attrs),
+            state: kind.desired_state(&r.attrs, &stack.env),
+            protect: r.protect,
+            depends_on: r.depends_on.iter().cloned().collect(),
+        })
+        .collect()
+}
+
+/// Reads every kind's live state concurrently.
+async fn read_all(
+    backend: &Arc<dyn Backend>,
+    stack_name: &str,
+    identities: &BTreeMap<String, Vec<String>>,
+) -> Result<BTreeMap<String, Vec<LiveResource>>, OpsError> {
+    let drivers = backend.drivers();
+    let reads = drivers.iter().map(|(kind, driver)| {
+        let scope = ReadScope { stack: stack_name.to_string(), identities: identities.get(kind).cloned().unwrap_or_default() };
+        let kind = kind.clone();
+        let driver = driver.clone();
+        async move { driver.read(&scope).await.map(|l| (kind, l)) }
+    });
+    let results = futures::future::try_join_all(reads).await?;
+    Ok(results.into_iter().collect())
+}
+
+async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest) -> Result<Plan, OpsError> {
+    let kinds = crate::kinds::all();
+    let mut desired: BTreeMap<String, Vec<DesiredInstance>> = BTreeMap::new();
+    for k in kinds {
+        desired.insert(k.name().to_string(), desired_instances(stack, *k));
+    }
+    let identities = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
+    let live = read_all(&backend, &stack.name, &identities).await?;
+
+    let mut plan = Plan {
+        format_version: FORMAT_VERSION,
+        stack: stack.name.clone(),
+        dir: stack.dir.clone(),
+        region: stack.env.region.clone(),
+        account_id: stack.env.account_id.clone(),
+        destroy: req.destroy,
+        changes: Vec::new(),
+        unchanged: Vec::new(),
+        fingerprints: BTreeMap::new(),
+        index: BTreeMap::new(),
+        warnings: Vec::new(),
+    };
+    let mut errors: Vec<PlanError> = Vec::new();
+    let deps_by_address: BTreeMap<String, Vec<String>> =
+        desired.values().flatten().map(|d| (d.address.clone(), d.depends_on.clone())).collect();
+    for k in kinds {
+        let Some(live_k) = live.get(k.name()) else { continue };
+        let want: &[DesiredInstance] = if req.destroy { &[] } else { &desired[k.name()] };
+        let kp = plan_kind(k.name(), k.fields(), &stack.name, want, live_k, &stack.adopt, req.adopt_all);
+        errors.extend(kp.errors);
+        plan.unchanged.extend(kp.unchanged);
+        for (addr, fp) in kp.fingerprints {
+            plan.fingerprints.insert(addr, fp);
+        }
+        for mut c in kp.changes {
+            if c.action == Action::Delete && c.depends_on.is_empty() {
+                // For destroy, the files still say what depends on what.
+                c.depends_on = deps_by_address.get(&c.address).cloned().unwrap_or_default();
+            }
+            plan.changes.push(c);
+        }
+    }
+    for c in &plan.changes {
+        plan.index.insert(c.address.clone(), IndexEntry { kind: c.kind.clone(), identity: c.identity.clone() });
+    }
+    for d in desired.values().flatten() {
+        if plan.unchanged.contains(&d.address) {
+            let kind = stack.resources.iter().find(|r| r.address == d.address).map(|r| r.kind).unwrap_or_default();
+            plan.index.insert(d.address.clone(), IndexEntry { kind: kind.to_string(), identity: d.identity.clone() });
+        }
+    }
+    if !req.targets.is_empty() {
+        apply_targets(&mut plan, &req.targets, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(OpsError::Refused(errors));
+    }
+    plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
+    plan.unchanged.sort();
+    Ok(plan)
+}
+
+/// Keeps only targeted changes (and, for non-deletes, what they depend on).
+fn apply_targets(plan: &mut Plan, targets: &[String], errors: &mut Vec<PlanError>) {
+    let matches = |t: &str, addr: &str| addr == t || addr.split('[').next() == Some(t);
+    for t in targets {
+        let known = plan.changes.iter().any(|c| matches(t, &c.address)) || plan.unchanged.iter().any(|u| matches(t, u));
+        if !known {
+            errors.push(PlanError {
+                address: t.clone(),
+                message: format!("--target {t} matches no resource in the stack or the cloud"),
+                hint: Some("addresses look like KIND.NAME or KIND.NAME[INDEX]".into()),
+            });
+        }
+    }
+    let mut keep: BTreeSet<String> = plan.changes.iter().filter(|c| targets.iter().any(|t| matches(t, &c.address))).map(|c| c.address.clone()).collect();
+    loop {
+        let extra: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|c| keep.contains(&c.address) && c.action != Action::Delete)
+            .flat_map(|c| c.depends_on.iter())
+            .flat_map(|dep| plan.changes.iter().filter(move |d| matches(dep, &d.address) && d.action != Action::Delete))
+            .map(|d| d.address.clone())
+            .filter(|a| !keep.contains(a))
+            .collect();
+        if extra.is_empty() {
+            break;
+        }
+        keep.extend(extra);
+    }
+    plan.changes.retain(|c| keep.contains(&c.address));
+    plan.warnings.push("this plan is limited by --target; other changes may remain (run plan without --target to see them)".into());
+}
+
+/// Re-reads live state and refuses the plan if anything it was based on
+/// changed since it was made.
+pub async fn check_fresh(plan: &Plan, backend: &Arc<dyn Backend>) -> Result<(), OpsError> {
+    let mut identities: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in plan.index.values() {
+        identities.entry(e.kind.clone()).or_default().push(e.identity.clone());
+    }
+    let live = read_all(backend, &plan.stack, &identities).await?;
+    let empty = Vec::new();
+    let mut stale = Vec::new();
+    for (addr, fp) in &plan.fingerprints {
+        let Some(entry) = plan.index.get(addr) else { continue };
+        let lives = live.get(&entry.kind).unwrap_or(&empty);
+        let now = fingerprint(locate(&plan.stack, addr, &entry.identity, lives));
+        if &now != fp {
+            stale.push(addr.clone());
+        }
+    }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(OpsError::Stale(stale))
+    }
+}
+
+/// Applies a plan. The caller holds the stack lock.
+pub async fn apply_plan(
+    plan: &Plan,
+    backend: &Arc<dyn Backend>,
+    parallelism: usize,
+    progress: Arc<dyn Progress>,
+    cancel: Cancel,
+) -> Result<ApplyReport, OpsError> {
+    Ok(apply(plan, &backend.drivers(), parallelism, progress, cancel).await)
+}

@@ -1,0 +1,61 @@
+//! The machine-readable plan (`plan --json`, `show --json`).
+//!
+//! Schema, version 1 (additive changes keep the version; anything else bumps it):
+//! ```json
+//! {
+//!   "format_version": 1,
+//!   "stack": "demo", "region": "us-west-2", "account_id": "123456789012",
+//!   "destroy": false,
+//!   "summary": {"add": 1, "change": 0, "destroy": 0, "replace": 0, "unchanged": 2},
+//!   "changes": [{
+//!     "address": "ecr_repository.cache", "kind": "ecr_repository", "name": "cache",
+//!     "action": "create" | "update" | "replace" | "delete",
+//!     "reason": "text or null",
+//!     "attributes": [{"name": "scan_on_push", "before": false, "after": true,
+//!                     "forces_replacement": false}]
+//!   }],
+//!   "unchanged": ["ecr_repository.other"],
+//!   "warnings": []
+//! }
+//! ```
+//! Sensitive values are replaced by the string `"(sensitive)"`.
+
+use crate::plan::Plan;
+use serde_json::{json, Value};
+
+/// Builds the JSON document for a plan.
+pub fn render(plan: &Plan) -> Value {
+    let changes: Vec<Value> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let attrs: Vec<Value> = c
+                .attrs
+                .iter()
+                .map(|a| {
+                    let hide = |v: &Value| if a.sensitive { json!("(sensitive)") } else { v.clone() };
+                    json!({"name": a.name, "before": hide(&a.before), "after": hide(&a.after), "forces_replacement": a.forces_replacement})
+                })
+                .collect();
+            json!({
+                "address": c.address,
+                "kind": c.kind,
+                "name": c.identity,
+                "action": c.action,
+                "reason": c.reason,
+                "attributes": attrs,
+            })
+        })
+        .collect();
+    json!({
+        "format_version": plan.format_version,
+        "stack": plan.stack,
+        "region": plan.region,
+        "account_id": plan.account_id,
+        "destroy": plan.destroy,
+        "summary": plan.summary(),
+        "changes": changes,
+        "unchanged": plan.unchanged,
+        "warnings": plan.warnings,
+    })
+}

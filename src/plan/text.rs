@@ -1,0 +1,168 @@
+//! Human plan output, in the style of Terraform: one section per change with
+//! per-attribute `old -> new`, then a summary line.
+
+use crate::plan::{Action, AttrChange, Change, Plan};
+use serde_json::Value;
+use std::fmt::Write;
+
+/// ANSI styling, on only when the output is a TTY and NO_COLOR is unset.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn red(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn action(&self, a: Action, s: &str) -> String {
+        match a {
+            Action::Create => self.green(s),
+            Action::Update => self.yellow(s),
+            Action::Replace | Action::Delete => self.red(s),
+            Action::NoOp => s.to_string(),
+        }
+    }
+}
+
+/// Renders a value on one line (JSON, strings quoted).
+pub fn value_text(v: &Value, sensitive: bool) -> String {
+    if sensitive {
+        return "(sensitive)".into();
+    }
+    match v {
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn is_structured(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.len() > 2 || m.values().any(|x| x.is_object() || x.is_array()),
+        Value::Array(a) => a.iter().any(|x| x.is_object() || x.is_array()),
+        _ => false,
+    }
+}
+
+fn attr_lines(out: &mut String, c: &Change, a: &AttrChange, width: usize, style: Style) {
+    let pad = width.saturating_sub(a.name.len());
+    let name = format!("{}{}", a.name, " ".repeat(pad));
+    let forces = if a.forces_replacement && c.action == Action::Replace { style.red(" # forces replacement") } else { String::new() };
+    match c.action {
+        Action::Create if !a.sensitive && is_structured(&a.after) => {
+            let _ = writeln!(out, "      {} {name} = {}", style.green("+"), indent_json(&a.after, 8 + width + 3));
+        }
+        Action::Create => {
+            let _ = writeln!(out, "      {} {name} = {}", style.green("+"), value_text(&a.after, a.sensitive));
+        }
+        _ if !a.sensitive && (is_structured(&a.before) || is_structured(&a.after)) => {
+            let _ = writeln!(out, "      {} {name} = (changed){forces}", style.yellow("~"));
+            let before = pretty(&a.before);
+            let after = pretty(&a.after);
+            let diff = similar::TextDiff::from_lines(&before, &after);
+            for change in diff.iter_all_changes() {
+                let line = change.value().trim_end_matches('\n');
+                let text = match change.tag() {
+                    similar::ChangeTag::Delete => style.red(&format!("- {line}")),
+                    similar::ChangeTag::Insert => style.green(&format!("+ {line}")),
+                    similar::ChangeTag::Equal => format!("  {line}"),
+                };
+                let _ = writeln!(out, "            {text}");
+            }
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "      {} {name} = {} -> {}{forces}",
+                style.yellow("~"),
+                value_text(&a.before, a.sensitive),
+                value_text(&a.after, a.sensitive)
+            );
+        }
+    }
+}
+
+/// Pretty JSON whose continuation lines are indented by `indent` spaces.
+fn indent_json(v: &Value, indent: usize) -> String {
+    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+    let pad = " ".repeat(indent);
+    text.lines().enumerate().map(|(i, l)| if i == 0 { l.to_string() } else { format!("\n{pad}{l}") }).collect()
+}
+
+fn pretty(v: &Value) -> String {
+    if v.is_null() {
+        return String::new();
+    }
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Renders one change block.
+pub fn render_change(out: &mut String, c: &Change, style: Style) {
+    let heading = format!("  # {} {}", c.address, c.action.describe());
+    let _ = writeln!(out, "{}", style.bold(&heading));
+    if let Some(r) = &c.reason {
+        let _ = writeln!(out, "  # ({r})");
+    }
+    let sym = style.action(c.action, &format!("{:>3}", c.action.symbol()));
+    let _ = writeln!(out, "{sym} {} \"{}\" {{", c.kind, c.identity);
+    let width = c.attrs.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    for a in &c.attrs {
+        attr_lines(out, c, a, width, style);
+    }
+    if c.action == Action::Delete {
+        let _ = writeln!(out, "      {} name = {}", style.red("-"), value_text(&Value::String(c.identity.clone()), false));
+    }
+    let _ = writeln!(out, "    }}\n");
+}
+
+/// The summary line: `Plan: 2 to add, 1 to change, 0 to destroy.`
+pub fn summary_line(plan: &Plan) -> String {
+    let s = plan.summary();
+    let verb = if plan.destroy { "Destroy plan" } else { "Plan" };
+    format!("{verb}: {} to add, {} to change, {} to destroy.", s.add, s.change, s.destroy)
+}
+
+/// Renders the whole plan.
+pub fn render(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n\ngantry read {} resource(s) of stack \"{}\" and found nothing to change.",
+            style.green(&style.bold("No changes. Your infrastructure matches the configuration.")),
+            plan.unchanged.len(),
+            plan.stack
+        );
+        for w in &plan.warnings {
+            let _ = writeln!(out, "\n{} {w}", style.yellow("Warning:"));
+        }
+        return out;
+    }
+    let _ = writeln!(out, "gantry will perform the following actions in stack \"{}\" ({}):\n", plan.stack, plan.region);
+    for c in &plan.changes {
+        render_change(&mut out, c, style);
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "{} {w}\n", style.yellow("Warning:"));
+    }
+    let _ = writeln!(out, "{}", style.bold(&summary_line(plan)));
+    out
+}

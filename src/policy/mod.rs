@@ -1,0 +1,142 @@
+//! IAM-style policy documents: semantic normalisation, so that two
+//! documents that mean the same thing compare equal whatever their statement
+//! order, string-vs-list spelling, action case or URL-encoding.
+
+use serde_json::{Map, Value};
+
+/// Keys whose values are sets of strings (order and single-vs-list do not matter).
+const SET_KEYS: &[&str] = &["Action", "NotAction", "Resource", "NotResource"];
+/// Keys whose strings are case-insensitive.
+const CASELESS_KEYS: &[&str] = &["Action", "NotAction"];
+
+/// Parses a policy document as IAM returns it: plain JSON, or URL-encoded JSON.
+pub fn parse_document(text: &str) -> Result<Value, serde_json::Error> {
+    match serde_json::from_str(text) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let decoded = percent_decode(text);
+            serde_json::from_str(&decoded).map_err(|_| e)
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Returns the canonical form of a policy document.
+pub fn normalize(doc: &Value) -> Value {
+    let Value::Object(m) = doc else { return doc.clone() };
+    let mut out = Map::new();
+    for (k, v) in m {
+        if k == "Statement" {
+            let stmts: Vec<Value> = match v {
+                Value::Array(a) => a.iter().map(normalize_statement).collect(),
+                other => vec![normalize_statement(other)],
+            };
+            let mut keyed: Vec<(String, Value)> = stmts.into_iter().map(|s| (s.to_string(), s)).collect();
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            keyed.dedup_by(|a, b| a.0 == b.0);
+            out.insert(k.clone(), Value::Array(keyed.into_iter().map(|(_, s)| s).collect()));
+        } else {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+fn normalize_statement(s: &Value) -> Value {
+    let Value::Object(m) = s else { return s.clone() };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let nv = if SET_KEYS.contains(&k.as_str()) {
+            string_set(v, CASELESS_KEYS.contains(&k.as_str()))
+        } else if k == "Principal" || k == "NotPrincipal" {
+            match v {
+                Value::Object(p) => Value::Object(p.iter().map(|(pk, pv)| (pk.clone(), string_set(pv, false))).collect()),
+                other => other.clone(),
+            }
+        } else if k == "Condition" {
+            match v {
+                Value::Object(ops) => Value::Object(
+                    ops.iter()
+                        .map(|(op, kv)| {
+                            let inner = match kv {
+                                Value::Object(keys) => Value::Object(keys.iter().map(|(ck, cv)| (ck.clone(), string_set(cv, false))).collect()),
+                                other => other.clone(),
+                            };
+                            (op.clone(), inner)
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
+            }
+        } else {
+            v.clone()
+        };
+        out.insert(k.clone(), nv);
+    }
+    Value::Object(out)
+}
+
+fn string_set(v: &Value, lower: bool) -> Value {
+    let mut items: Vec<String> = match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string())).collect(),
+        Value::Bool(b) => vec![b.to_string()],
+        Value::Number(n) => vec![n.to_string()],
+        other => return other.clone(),
+    };
+    if lower {
+        items.iter_mut().for_each(|s| *s = s.to_lowercase());
+    }
+    items.sort();
+    items.dedup();
+    Value::Array(items.into_iter().map(Value::String).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equivalent_documents_normalize_equal() {
+        let a = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["ecr:PutImage", "ecr:BatchCheckLayerAvailability"], "Resource": ["arn:x"]}
+        ]});
+        let b = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["ECR:BatchCheckLayerAvailability", "ecr:PutImage"], "Resource": "arn:x"},
+            {"Resource": ["*"], "Effect": "Allow", "Action": ["ecr:getauthorizationtoken"]}
+        ]});
+        assert_eq!(normalize(&a), normalize(&b));
+    }
+
+    #[test]
+    fn different_documents_stay_different() {
+        let a = json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+        let b = json!({"Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]});
+        assert_ne!(normalize(&a), normalize(&b));
+    }
+
+    #[test]
+    fn url_encoded_documents_parse() {
+        let enc = "%7B%22Version%22%3A%222012-10-17%22%7D";
+        assert_eq!(parse_document(enc).unwrap(), json!({"Version": "2012-10-17"}));
+    }
+}
