@@ -157,6 +157,11 @@ impl Diagnostics {
         self.items.extend(other.items);
     }
 
+    /// Orders diagnostics by file and position (those without a location first).
+    pub fn sort_by_location(&mut self) {
+        self.items.sort_by_key(|d| d.span.as_ref().map(|s| (s.file, s.range.start)));
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }

@@ -5,7 +5,7 @@ use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::{Map, Value};
 
 /// Names of all built-in functions, for docs and "did you mean".
-pub const NAMES: &[&str] = &["lower", "upper", "join", "length", "merge", "concat", "replace", "tostring", "keys", "range", "format"];
+pub const NAMES: &[&str] = &["lower", "upper", "join", "length", "merge", "concat", "replace", "tostring", "keys", "range", "format", "toset"];
 
 /// Declares every built-in function on `ctx`.
 pub fn declare_all(ctx: &mut Context) {
@@ -19,6 +19,7 @@ pub fn declare_all(ctx: &mut Context) {
     ctx.declare_func("tostring", FuncDef::new(tostring, [ParamType::Any]));
     ctx.declare_func("keys", FuncDef::new(keys, [ParamType::object_of(ParamType::Any)]));
     ctx.declare_func("range", FuncDef::new(range, [ParamType::Number]));
+    ctx.declare_func("toset", FuncDef::new(toset, [ParamType::array_of(ParamType::Any)]));
     ctx.declare_func("format", FuncDef::builder().param(ParamType::String).variadic_param(ParamType::Any).build(format));
 }
 
@@ -89,6 +90,14 @@ fn range(a: FuncArgs) -> Result<Value, String> {
     }
     Ok(Value::Array((0..n).map(Value::from).collect()))
 }
+/// `toset(list)`: unique elements, sorted (for for_each over a list).
+fn toset(a: FuncArgs) -> Result<Value, String> {
+    let mut items: Vec<Value> = a[0].as_array().cloned().unwrap_or_default();
+    items.sort_by_key(|v| v.to_string());
+    items.dedup();
+    Ok(Value::Array(items))
+}
+
 /// `format("%s-%d", a, b)`: `%s`, `%d` and `%%` only.
 fn format(a: FuncArgs) -> Result<Value, String> {
     let spec = s(&a[0]);

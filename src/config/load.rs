@@ -127,9 +127,10 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
             Err(e) => diags.push(Diagnostic::error(format!("cannot read {}: {e}", path.display()), None)),
         }
     }
-    let mut loader = Loader { kinds, dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
+    let mut loader = Loader { kinds, bad_refs: Vec::new(), dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
     let stack = loader.run(dir, &bodies);
-    let diags = loader.diags;
+    let mut diags = loader.diags;
+    diags.sort_by_location();
     let stack = if diags.has_errors() { None } else { stack };
     Loaded { sources, diags, stack }
 }
@@ -185,6 +186,8 @@ enum Node {
 
 struct Loader<'s> {
     kinds: &'s [&'static dyn Kind],
+    /// References already reported as unknown; evaluation errors they cause are not repeated.
+    bad_refs: Vec<SrcSpan>,
     dir: PathBuf,
     diags: Diagnostics,
     sources: &'s mut Sources,
@@ -636,6 +639,7 @@ impl<'s> Loader<'s> {
                 }
             };
             if let Some(d) = problem {
+                self.bad_refs.extend(span.clone());
                 self.diags.push(d);
             }
         }
@@ -976,6 +980,10 @@ impl<'s> Loader<'s> {
                 }
             },
             Err(errs) => {
+                let range = expr.span().unwrap_or(0..0);
+                if self.bad_refs.iter().any(|b| b.file == file && b.range.start >= range.start && b.range.end <= range.end) {
+                    return None; // already reported as an unknown reference
+                }
                 let msg = errs.kind().to_string();
                 self.diags.push(Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg));
                 None

@@ -1,0 +1,155 @@
+//! Stack language: evaluation, variables, count/for_each, and diagnostics
+//! that report every problem at once with file:line:col.
+
+use gantry::config::{load_dir, LoadOptions};
+use std::path::Path;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn load(dir: &Path, opts: LoadOptions) -> gantry::config::Loaded {
+    load_dir(dir, &opts, gantry::kinds::all())
+}
+
+const HEADER: &str = "stack \"t\" {\n  aws { region = \"eu-central-1\" }\n}\n";
+
+#[test]
+fn every_problem_is_reported_at_once_with_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.gantry.hcl", &format!("{HEADER}ecr_repository \"one\" {{\n  scan_on_psh = true\n  image_tag_mutability = 5\n}}\n"));
+    write(dir.path(), "b.gantry.hcl", "ecr_repository \"one\" {}\necr_repository \"two\" {\n  tags = { a = ecr_repository.three.arn }\n}\necr_repositry \"x\" {}\n");
+    write(dir.path(), "c.gantry.hcl", "ecr_repository \"broken\" {\n  name = \n}\n");
+    write(dir.path(), "d.gantry.hcl", "locals {\n  a = local.b\n  b = local.a\n}\necr_repository \"lc\" {\n  lifecycle_policy {\n    keep_last_tagged = \"lots\"\n  }\n}\n");
+    let l = load(dir.path(), LoadOptions::default());
+    assert!(l.stack.is_none());
+    let text = l.diags.render(&l.sources, false);
+    let expect = [
+        ("unknown attribute \"scan_on_psh\"", "a.gantry.hcl:5:3"),
+        ("did you mean \"scan_on_push\"?", ""),
+        ("invalid value for \"image_tag_mutability\": \"5\" is not one of IMMUTABLE, MUTABLE", "a.gantry.hcl:6:26"),
+        ("duplicate resource address ecr_repository.one", "b.gantry.hcl:1:1"),
+        ("unknown resource ecr_repository.three", "b.gantry.hcl:3:16"),
+        ("unknown block type \"ecr_repositry\"", "b.gantry.hcl:5:1"),
+        ("did you mean \"ecr_repository\"?", ""),
+        ("syntax error", "c.gantry.hcl:2"),
+        ("reference cycle: local.", "d.gantry.hcl:2:3"),
+        ("invalid value for \"keep_last_tagged\": expected a number, got string \"lots\"", "d.gantry.hcl:7:24"),
+    ];
+    for (msg, loc) in expect {
+        assert!(text.contains(msg), "missing {msg:?} in:\n{text}");
+        assert!(text.contains(loc), "missing location {loc:?} in:\n{text}");
+    }
+    assert_eq!(l.diags.error_count(), 8, "one diagnostic per problem, no cascades:\n{text}");
+}
+
+#[test]
+fn variables_come_from_defaults_env_files_and_flags_in_that_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.gantry.hcl",
+        &format!(
+            "{HEADER}variable \"prefix\" {{\n  type = string\n  default = \"def\"\n}}\nvariable \"n\" {{\n  type = number\n}}\nvariable \"tags\" {{\n  type = map(string)\n  default = {{}}\n}}\necr_repository \"r\" {{\n  count = var.n\n  name = \"${{var.prefix}}-${{count.index}}\"\n  tags = var.tags\n}}\n"
+        ),
+    );
+    write(dir.path(), "vals.tfvars", "prefix = \"file\"\ntags = { team = \"ml\" }\n");
+    let opts = LoadOptions {
+        vars: vec!["n=2".into()],
+        var_files: vec![dir.path().join("vals.tfvars")],
+        env_vars: vec![("prefix".into(), "env".into()), ("n".into(), "9".into())],
+        account_id: None,
+    };
+    let l = load(dir.path(), opts);
+    let s = l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)));
+    let names: Vec<_> = s.resources.iter().map(|r| r.attrs["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, vec!["file-0", "file-1"], "-var beats env for n; the file beats env for prefix");
+    assert_eq!(s.resources[0].attrs["tags"]["team"], "ml");
+    assert_eq!(s.resources[1].address, "ecr_repository.r[1]");
+
+    let l = load(dir.path(), LoadOptions { vars: vec!["nope=1".into()], ..LoadOptions::default() });
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("no value for required variable \"n\""), "{text}");
+    assert!(text.contains("undeclared variable \"nope\""), "{text}");
+    assert!(text.contains("GANTRY_VAR_n"), "{text}");
+}
+
+#[test]
+fn for_each_and_references_between_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.gantry.hcl",
+        &format!(
+            "{HEADER}ecr_repository \"img\" {{\n  for_each = {{ train = \"t\", serve = \"s\" }}\n  name = \"img-${{each.key}}\"\n  tags = {{ short = each.value }}\n}}\necr_repository \"index\" {{\n  tags = {{ train = ecr_repository.img[\"train\"].repository_url }}\n}}\n"
+        ),
+    );
+    let l = load(dir.path(), LoadOptions { account_id: Some("123456789012".into()), ..LoadOptions::default() });
+    let s = l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)));
+    let idx = s.resources.iter().find(|r| r.address == "ecr_repository.index").unwrap();
+    assert_eq!(idx.attrs["tags"]["train"], "123456789012.dkr.ecr.eu-central-1.amazonaws.com/img-train");
+    assert!(idx.depends_on.contains("ecr_repository.img"));
+    assert!(s.resources.iter().any(|r| r.address == "ecr_repository.img[\"serve\"]"));
+}
+
+#[test]
+fn duplicate_names_after_count_expansion_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}ecr_repository \"r\" {{\n  count = 2\n  name = \"same\"\n}}\n"));
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("ecr_repository.r[0] and ecr_repository.r[1] would both manage the ecr_repository named \"same\""), "{text}");
+}
+
+#[test]
+fn missing_stack_and_unreadable_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = load(&dir.path().join("nope"), LoadOptions::default());
+    assert!(l.diags.render(&l.sources, false).contains("cannot read stack directory"));
+    let l = load(dir.path(), LoadOptions::default());
+    assert!(l.diags.render(&l.sources, false).contains("no *.gantry.hcl files"));
+    write(dir.path(), "main.gantry.hcl", "ecr_repository \"abc\" {}\n");
+    let l = load(dir.path(), LoadOptions::default());
+    assert!(l.diags.render(&l.sources, false).contains("no `stack` block found"));
+}
+
+#[test]
+fn bad_json_policy_file_points_into_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}ecr_repository \"p\" {{\n  repository_policy_file = \"policy.json\"\n}}\n"));
+    write(dir.path(), "policy.json", "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [,]\n}\n");
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("policy.json is not valid JSON"), "{text}");
+    assert!(text.contains("policy.json:3:"), "{text}");
+}
+
+/// Never a panic on any input: mangle a valid stack many ways and load it.
+#[test]
+fn no_panic_on_mangled_input() {
+    let valid = format!(
+        "{HEADER}variable \"v\" {{\n  type = list(string)\n  default = [\"a\"]\n}}\nlocals {{\n  x = [for s in var.v : upper(s)]\n}}\necr_repository \"r\" {{\n  for_each = toset(var.v)\n  name = \"r-${{each.key}}\"\n  lifecycle_policy {{\n    keep_last_tagged = 3\n  }}\n  tags = {{ a = local.x[0] }}\n}}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let pieces = ["{", "}", "\"", "${", "=", "[", "]", "\n", "count = -1", "ecr_repository.r.arn", "local.", "var.", "<<EOT\n", "#", "é", "\u{0}", "1e999"];
+    for _ in 0..400 {
+        let mut s: Vec<char> = valid.chars().collect();
+        for _ in 0..rng.usize(1..4) {
+            let at = rng.usize(0..=s.len());
+            if rng.bool() && at < s.len() {
+                let end = (at + rng.usize(1..8)).min(s.len());
+                s.drain(at..end);
+            } else {
+                let p = pieces[rng.usize(0..pieces.len())];
+                for (i, c) in p.chars().enumerate() {
+                    s.insert(at + i, c);
+                }
+            }
+        }
+        let text: String = s.into_iter().collect();
+        write(dir.path(), "main.gantry.hcl", &text);
+        let l = load(dir.path(), LoadOptions::default());
+        let _ = l.diags.render(&l.sources, false);
+    }
+}
