@@ -1,0 +1,143 @@
+//! CLI snapshot tests: text and JSON output and exit codes, through the real
+//! binary. Snapshots live in tests/snapshots (review changes with care: they
+//! are the user interface).
+
+mod support;
+
+use support::{gantry, stack_dir, Moto};
+
+const STACK: &str = r#"stack "snap" {
+  aws { region = "us-west-2" }
+}
+
+ecr_repository "cache" {
+  lifecycle_policy {
+    expire_untagged_after_days = 14
+  }
+  tags = { team = "ci" }
+}
+"#;
+
+/// Replaces the temp dir path so snapshots are stable.
+fn scrub(s: &str, dir: &std::path::Path) -> String {
+    s.replace(dir.to_str().unwrap(), "<DIR>")
+}
+
+#[test]
+fn validate_text_and_json() {
+    let dir = stack_dir(&[(
+        "main.gantry.hcl",
+        "stack \"snap\" {\n  aws { region = \"us-west-2\" }\n}\n\necr_repository \"cache\" {\n  scan_on_psh = true\n  tags = { a = ecr_repository.cahce.arn }\n}\n",
+    )]);
+    let r = gantry(&["validate", "."], &[], dir.path());
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!("validate_errors", scrub(&r.stderr, dir.path()));
+    let r = gantry(&["validate", ".", "--json"], &[], dir.path());
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    insta::assert_json_snapshot!("validate_json", v);
+
+    let ok = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let r = gantry(&["validate", "."], &[], ok.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.stdout, "Success! stack \"snap\" is valid: 1 resource(s).\n");
+}
+
+#[test]
+fn plan_text_json_and_exit_codes() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let r = gantry(&["plan", "."], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    insta::assert_snapshot!("plan_create_text", r.stdout);
+    let r = gantry(&["plan", ".", "--json", "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 2, "{}", r.all());
+    insta::assert_json_snapshot!("plan_create_json", serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap());
+
+    // Non-interactive apply without --auto-approve is refused, and changes nothing.
+    let r = gantry(&["apply", "."], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("stdin is not a terminal"), "{}", r.all());
+    let r = gantry(&["plan", ".", "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 2, "nothing was applied: {}", r.all());
+
+    let r = gantry(&["apply", ".", "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    insta::assert_snapshot!("apply_text", r.stdout.lines().filter(|l| !l.contains("complete after")).collect::<Vec<_>>().join("\n"));
+
+    std::fs::write(dir.path().join("main.gantry.hcl"), STACK.replace("team = \"ci\"", "team = \"ml\"").replace("14", "7")).unwrap();
+    let r = gantry(&["plan", "."], &env, dir.path());
+    insta::assert_snapshot!("plan_update_text", r.stdout);
+}
+
+#[test]
+fn lock_held_is_reported_with_the_way_out() {
+    let moto = Moto::start();
+    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let guard = gantry::engine::lock::acquire(dir.path(), "apply").unwrap();
+    let id = guard.info.id.clone();
+    std::mem::forget(guard);
+    let r = gantry(&["apply", ".", "--auto-approve"], &moto.env(), dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("the stack is locked by"), "{}", r.all());
+    assert!(r.stderr.contains(&id), "{}", r.all());
+    assert!(r.stderr.contains("gantry force-unlock"), "{}", r.all());
+    let r = gantry(&["force-unlock", &id, "."], &[], dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = gantry(&["apply", ".", "--auto-approve"], &moto.env(), dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn unreachable_endpoint_and_missing_credentials_are_one_clear_message() {
+    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let port = support::free_port();
+    let env = vec![
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("AWS_MAX_ATTEMPTS", "1".to_string()),
+    ];
+    let r = gantry(&["plan", "."], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.starts_with("Error: sts GetCallerIdentity:"), "{}", r.all());
+    assert!(r.stderr.contains("check the endpoint (AWS_ENDPOINT_URL)"), "{}", r.all());
+    assert!(!r.stderr.contains("panicked"), "{}", r.all());
+
+    let home = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("HOME", home.path().to_str().unwrap().to_string()),
+        ("AWS_CONFIG_FILE", home.path().join("none").to_str().unwrap().to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none").to_str().unwrap().to_string()),
+    ];
+    let r = gantry(&["plan", "."], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("configure AWS credentials"), "{}", r.all());
+}
+
+#[test]
+fn fmt_check_and_rewrite() {
+    let messy = "stack \"f\" {\naws { region = \"us-west-2\" }\n}\necr_repository \"a\" {\n    scan_on_push=true\n  image_tag_mutability = \"MUTABLE\"\n}\n";
+    let dir = stack_dir(&[("main.gantry.hcl", messy)]);
+    let r = gantry(&["fmt", "--check", "."], &[], dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stdout.contains("main.gantry.hcl"));
+    let r = gantry(&["fmt", "."], &[], dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let text = std::fs::read_to_string(dir.path().join("main.gantry.hcl")).unwrap();
+    assert!(text.contains("  scan_on_push         = true\n  image_tag_mutability = \"MUTABLE\"\n"), "{text}");
+    let r = gantry(&["fmt", "--check", "."], &[], dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    let r = gantry(&["--help"], &[], std::path::Path::new("."));
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Exit codes:"));
+    assert!(r.stdout.contains("3  plan refused by a security rule"));
+}
