@@ -11,6 +11,7 @@ pub mod cloud;
 pub mod config;
 pub mod engine;
 pub mod kinds;
+pub mod lint;
 pub mod ops;
 pub mod plan;
 pub mod policy;

@@ -20,6 +20,7 @@ pub struct ApplyArgs {
     pub parallelism: usize,
     pub targets: Vec<String>,
     pub adopt: bool,
+    pub allow_broadening: bool,
     pub stats: bool,
     pub vars: VarArgs,
     pub destroy: bool,
@@ -82,6 +83,16 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
     if plan.is_empty() {
         return EXIT_OK;
     }
+    if !plan.broadening.is_empty() && !a.allow_broadening {
+        match confirm_broadening(out) {
+            Ok(true) => {}
+            Ok(false) => {
+                println!("\nBroadening not confirmed; nothing was changed.");
+                return out.error(&OpsError::Broadening);
+            }
+            Err(()) => return out.error(&OpsError::Broadening),
+        }
+    }
     // A saved plan was reviewed when it was made; a directory apply asks now.
     if !saved && !a.auto_approve {
         match confirm(out, &plan) {
@@ -124,6 +135,21 @@ fn confirm(out: &Output, plan: &Plan) -> Result<bool, String> {
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+    Ok(line.trim() == "yes")
+}
+
+/// On a terminal, asks separately for the broadening; elsewhere refuses.
+fn confirm_broadening(out: &Output) -> Result<bool, ()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(());
+    }
+    print!(
+        "\n{}\n  Only 'yes' will be accepted.\n\n  Enter a value: ",
+        out.style.bold(&out.style.yellow("This plan widens access (see Broadening above). Allow it?"))
+    );
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|_| ())?;
     Ok(line.trim() == "yes")
 }
 

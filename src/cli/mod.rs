@@ -135,6 +135,9 @@ pub enum Command {
         targets: Vec<String>,
         #[arg(long)]
         adopt: bool,
+        /// Accept changes that widen who may assume a role or what it may do (for CI, after review).
+        #[arg(long)]
+        allow_broadening: bool,
         #[arg(long)]
         stats: bool,
         #[command(flatten)]
@@ -173,7 +176,7 @@ pub enum Command {
 
 /// Accepts Terraform-style single-dash flags (`-out=F`, `-var k=v`, `-var-file=F`, `-target=A`).
 fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
-    const SINGLE_DASH: &[&str] = &["out", "var", "var-file", "target", "json", "auto-approve", "detailed-exitcode", "parallelism", "check"];
+    const SINGLE_DASH: &[&str] = &["out", "var", "var-file", "target", "json", "auto-approve", "detailed-exitcode", "parallelism", "check", "allow-broadening"];
     args.into_iter()
         .map(|a| {
             let Some(s) = a.to_str() else { return a };
@@ -224,12 +227,14 @@ async fn run(command: Command, out: output::Output) -> i32 {
         Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, stats, vars } => {
             plan::run(&out, plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, stats, vars }).await
         }
-        Command::Apply { target, auto_approve, parallelism, targets, adopt, stats, vars } => {
-            apply::run(&out, apply::ApplyArgs { target, auto_approve, parallelism: parallelism as usize, targets, adopt, stats, vars, destroy: false }).await
+        Command::Apply { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars } => {
+            let parallelism = parallelism as usize;
+            apply::run(&out, apply::ApplyArgs { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars, destroy: false }).await
         }
         Command::Destroy { dir, auto_approve, targets, parallelism, stats, vars } => {
-            apply::run(&out, apply::ApplyArgs { target: dir, auto_approve, parallelism: parallelism as usize, targets, adopt: false, stats, vars, destroy: true })
-                .await
+            let parallelism = parallelism as usize;
+            let args = apply::ApplyArgs { target: dir, auto_approve, parallelism, targets, adopt: false, allow_broadening: false, stats, vars, destroy: true };
+            apply::run(&out, args).await
         }
         Command::Show { plan_file, json } => show::run(&out, &plan_file, json),
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id),

@@ -39,8 +39,16 @@ impl Output {
     pub fn error(&self, e: &OpsError) -> i32 {
         let label = self.err_style.red("Error:");
         match e {
-            OpsError::Config(n) => {
-                eprintln!("{label} {n} problem(s) in the stack files (see above); nothing was read or changed.");
+            OpsError::Config { errors, security_only } => {
+                if *security_only {
+                    eprintln!("{label} the plan is refused by {errors} security finding(s) (see above); nothing was read or changed.");
+                } else {
+                    eprintln!("{label} {errors} problem(s) in the stack files (see above); nothing was read or changed.");
+                }
+            }
+            OpsError::Broadening => {
+                eprintln!("{label} this plan widens who may assume a role or what it may do (see the Broadening block).");
+                eprintln!("  review it, then apply with --allow-broadening (in CI), or answer the prompt on a terminal; nothing was changed.");
             }
             OpsError::Provider(p) => {
                 eprintln!("{label} {p}");
@@ -66,10 +74,9 @@ impl Output {
             }
             other => eprintln!("{label} {other}"),
         }
-        if matches!(e, OpsError::Refused(errs) if errs.iter().any(|x| x.message.starts_with("[security]"))) {
-            EXIT_SECURITY
-        } else {
-            EXIT_ERROR
+        match e {
+            OpsError::Config { security_only: true, .. } | OpsError::Broadening => EXIT_SECURITY,
+            _ => EXIT_ERROR,
         }
     }
 

@@ -25,9 +25,9 @@ pub fn run(out: &Output, dir: &Path, json: bool, vars: &VarArgs) -> i32 {
             None => eprintln!("{} {} error(s) found.", out.err_style.red("Error:"), loaded.diags.error_count()),
         }
     }
-    if loaded.diags.has_errors() {
-        EXIT_ERROR
-    } else {
-        EXIT_OK
+    match crate::ops::OpsError::config(&loaded) {
+        _ if !loaded.diags.has_errors() => EXIT_OK,
+        crate::ops::OpsError::Config { security_only: true, .. } => super::EXIT_SECURITY,
+        _ => EXIT_ERROR,
     }
 }

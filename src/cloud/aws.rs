@@ -48,6 +48,12 @@ impl AwsContext {
         aws_sdk_ecr::Client::from_conf(conf)
     }
 
+    /// An IAM client with the call counter attached.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::config::Builder::from(&self.config).interceptor(self.counter()).build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
     /// An STS client with the call counter attached.
     pub fn sts(&self) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::config::Builder::from(&self.config).interceptor(self.counter()).build();

@@ -5,7 +5,7 @@ use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::{Map, Value};
 
 /// Names of all built-in functions, for docs and "did you mean".
-pub const NAMES: &[&str] = &["lower", "upper", "join", "length", "merge", "concat", "replace", "tostring", "keys", "range", "format", "toset"];
+pub const NAMES: &[&str] = &["lower", "upper", "join", "length", "merge", "concat", "replace", "tostring", "keys", "range", "format", "toset", "jsonencode"];
 
 /// Declares every built-in function on `ctx`.
 pub fn declare_all(ctx: &mut Context) {
@@ -19,6 +19,7 @@ pub fn declare_all(ctx: &mut Context) {
     ctx.declare_func("tostring", FuncDef::new(tostring, [ParamType::Any]));
     ctx.declare_func("keys", FuncDef::new(keys, [ParamType::object_of(ParamType::Any)]));
     ctx.declare_func("range", FuncDef::new(range, [ParamType::Number]));
+    ctx.declare_func("jsonencode", FuncDef::new(jsonencode, [ParamType::Any]));
     ctx.declare_func("toset", FuncDef::new(toset, [ParamType::array_of(ParamType::Any)]));
     ctx.declare_func("format", FuncDef::builder().param(ParamType::String).variadic_param(ParamType::Any).build(format));
 }
@@ -90,6 +91,11 @@ fn range(a: FuncArgs) -> Result<Value, String> {
     }
     Ok(Value::Array((0..n).map(Value::from).collect()))
 }
+/// `jsonencode(value)`: JSON text (for policy templates).
+fn jsonencode(a: FuncArgs) -> Result<Value, String> {
+    serde_json::to_string(&a[0]).map(Value::from).map_err(|e| e.to_string())
+}
+
 /// `toset(list)`: unique elements, sorted (for for_each over a list).
 fn toset(a: FuncArgs) -> Result<Value, String> {
     let mut items: Vec<Value> = a[0].as_array().cloned().unwrap_or_default();
@@ -135,6 +141,7 @@ mod tests {
         assert_eq!(eval(r#"join("-", ["a", "b"])"#), Value::from("a-b"));
         assert_eq!(eval(r#"format("q-%d-%s", 3, "x")"#), Value::from("q-3-x"));
         assert_eq!(eval(r#"length(range(4))"#), Value::from(4u64));
+        assert_eq!(eval(r#"jsonencode(["a", 1])"#), Value::from("[\"a\",1]"));
         assert_eq!(eval(r#"keys(merge({b = 1}, {a = 2}))"#), Value::Array(vec!["a".into(), "b".into()]));
     }
 }

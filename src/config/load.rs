@@ -76,6 +76,8 @@ pub struct Stack {
     pub adopt: BTreeSet<String>,
     /// Names of variables marked sensitive.
     pub sensitive_vars: BTreeSet<String>,
+    /// Lint findings waived in the files ("address: RULE waived: reason").
+    pub waivers: Vec<String>,
 }
 
 /// The result of loading: sources (for rendering), diagnostics, and the
@@ -127,7 +129,7 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
             Err(e) => diags.push(Diagnostic::error(format!("cannot read {}: {e}", path.display()), None)),
         }
     }
-    let mut loader = Loader { kinds, bad_refs: Vec::new(), dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
+    let mut loader = Loader { kinds, bad_refs: Vec::new(), templates: HashMap::new(), waivers: Vec::new(), dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
     let stack = loader.run(dir, &bodies);
     let mut diags = loader.diags;
     diags.sort_by_location();
@@ -151,6 +153,14 @@ fn span_of(file: FileId, r: Option<Range<usize>>) -> Option<SrcSpan> {
 const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "protect"];
 const TOP_BLOCKS: &[&str] = &["stack", "variable", "locals", "import"];
 const STACK_REFS: &[&str] = &["name", "region", "account_id", "gcp_project"];
+
+/// A policy file parsed as a template (its `${...}` are evaluated with the block).
+struct PolicyTemplate {
+    attr: String,
+    rel: String,
+    file: FileId,
+    template: hcl_edit::template::Template,
+}
 
 /// A local value declaration.
 struct LocalDecl<'a> {
@@ -188,6 +198,10 @@ struct Loader<'s> {
     kinds: &'s [&'static dyn Kind],
     /// References already reported as unknown; evaluation errors they cause are not repeated.
     bad_refs: Vec<SrcSpan>,
+    /// Policy templates per resource index: (attribute, relative path, file, template).
+    templates: HashMap<usize, Vec<PolicyTemplate>>,
+    /// Waived lint findings, for the plan.
+    waivers: Vec<String>,
     dir: PathBuf,
     diags: Diagnostics,
     sources: &'s mut Sources,
@@ -308,7 +322,12 @@ impl<'s> Loader<'s> {
             dir: dir.to_path_buf(),
         };
 
-        // 4. References and ordering.
+        // 4. Policy templates (their references order evaluation too).
+        for (i, r) in resources.iter().enumerate() {
+            self.load_templates(i, r, &var_values, &env);
+        }
+
+        // 5. References and ordering.
         let mut edges: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
         for (i, l) in locals.iter().enumerate() {
             let refs = refs::collect(l.expr);
@@ -318,7 +337,12 @@ impl<'s> Loader<'s> {
         for (i, r) in resources.iter().enumerate() {
             let mut all = Vec::new();
             collect_body_refs(&r.block.body, &mut all);
-            let deps = self.check_refs(r.file, &all, &var_decls, &locals, &resources, Some(r));
+            let mut deps = self.check_refs(r.file, &all, &var_decls, &locals, &resources, Some(r));
+            let template_refs: Vec<(FileId, Vec<Reference>)> =
+                self.templates.get(&i).map(|ts| ts.iter().map(|t| (t.file, refs::collect_template(&t.template))).collect()).unwrap_or_default();
+            for (file, trefs) in template_refs {
+                deps.extend(self.check_refs(file, &trefs, &var_decls, &locals, &resources, Some(r)));
+            }
             edges.insert(Node::Resource(i), deps);
         }
         let (order, in_cycles) = self.topo_order(&edges, &locals, &resources);
@@ -381,7 +405,9 @@ impl<'s> Loader<'s> {
         }
 
         let adopt = self.imports(&imports, &resources);
+        let waivers = std::mem::take(&mut self.waivers);
         Some(Stack {
+            waivers,
             name,
             dir: dir.to_path_buf(),
             env,
@@ -599,6 +625,7 @@ impl<'s> Loader<'s> {
                         Some(unknown("local value", &format!("local.{a}"), a, locals.iter().map(|l| l.name.as_str()), span.clone()))
                     }
                 },
+                "policy" if within.is_some_and(|w| w.kind.schema().attr("policy_vars").is_some()) => None,
                 "stack" => match attr {
                     Some(a) if STACK_REFS.contains(&a) => None,
                     _ => Some(unknown("stack attribute", &format!("stack.{}", attr.unwrap_or("")), attr.unwrap_or(""), STACK_REFS.iter().copied(), span.clone())),
@@ -713,6 +740,11 @@ impl<'s> Loader<'s> {
         let r = &resources[index];
         let mut all_refs = Vec::new();
         collect_body_refs(&r.block.body, &mut all_refs);
+        if let Some(ts) = self.templates.get(&index) {
+            for t in ts {
+                all_refs.extend(refs::collect_template(&t.template));
+            }
+        }
         let base = build_context(scope, &all_refs);
         let depends_on = resource_deps(edges, Node::Resource(index), resources);
         let protect = match r.meta("protect") {
@@ -805,6 +837,11 @@ impl<'s> Loader<'s> {
             if r.kind.schema().attr("name").is_some_and(|a| !a.required && a.default.is_none()) && !attrs.contains_key("name") {
                 attrs.insert("name".to_string(), Value::String(r.name.clone()));
             }
+            self.render_templates(index, &ctx, &mut attrs);
+            if self.diags.error_count() > before {
+                ok = false;
+                continue;
+            }
             if self.diags.error_count() > before {
                 ok = false;
                 continue;
@@ -814,6 +851,7 @@ impl<'s> Loader<'s> {
                 self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), span));
                 ok = false;
             }
+            self.lint(r, &format!("{}{}", r.block_address(), suffix), &attrs, env);
             let outputs = to_hcl(&Value::Object(r.kind.outputs(&attrs, env)));
             match inst {
                 Inst::Single => single_value = outputs,
@@ -890,6 +928,7 @@ impl<'s> Loader<'s> {
                         }
                     }
                 }
+                Structure::Block(b) if b.ident.as_str() == "waive" && skip == META_ATTRS => self.waive_block(file, b, ctx, &mut out),
                 Structure::Block(b) => {
                     let ident = b.ident.as_str();
                     let ispan = span_of(file, b.ident.span());
@@ -940,6 +979,165 @@ impl<'s> Loader<'s> {
             }
         }
         out
+    }
+
+    /// `waive "RULE" { reason = "..." }` inside a resource block.
+    fn waive_block(&mut self, file: FileId, b: &Block, ctx: &Context, out: &mut State) {
+        let span = span_of(file, b.ident.span());
+        let rule = match b.labels.as_slice() {
+            [l] => l.as_str().to_string(),
+            _ => {
+                self.diags.push(Diagnostic::error("waive takes the rule id as its label: waive \"GANTRY-...\" { reason = \"...\" }", span));
+                return;
+            }
+        };
+        if !crate::lint::RULES.iter().any(|r| r.id == rule) {
+            let mut d = Diagnostic::error(format!("unknown lint rule \"{rule}\""), span_of(file, b.labels[0].span()));
+            if let Some(s) = did_you_mean(&rule, crate::lint::RULES.iter().map(|r| r.id)) {
+                d = d.with_note(format!("did you mean \"{s}\"?"));
+            }
+            self.diags.push(d);
+            return;
+        }
+        let reason = b.body.get_attribute("reason").and_then(|a| self.eval(file, &a.value, ctx));
+        match reason.as_ref().and_then(Value::as_str).map(str::trim) {
+            Some(r) if !r.is_empty() => {
+                let entry = out.entry("waive".to_string()).or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(a) = entry {
+                    a.push(serde_json::json!({"rule": rule, "reason": r}));
+                }
+            }
+            _ => self.diags.push(
+                Diagnostic::error(format!("waiver for {rule} needs a reason"), span).with_note("write why this is acceptable: reason = \"...\""),
+            ),
+        }
+    }
+
+    /// Reads the policy files named by a resource's PolicyFiles attributes.
+    /// Paths may use `var` and `stack` only, so they are known before evaluation.
+    fn load_templates(&mut self, index: usize, r: &ResourceDecl, vars: &serde_json::Map<String, Value>, env: &Env) {
+        for spec in r.kind.schema().attrs.iter().filter(|a| a.ty == crate::config::schema::Ty::PolicyFiles) {
+            let Some(attr) = r.block.body.get_attribute(spec.name) else { continue };
+            let mut ctx = base_context();
+            ctx.declare_var("var", hcl::Value::Object(vars.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect()));
+            ctx.declare_var("stack", to_hcl(&serde_json::json!({"name": env.stack, "region": env.region, "account_id": env.account_id})));
+            let vspan = span_of(r.file, attr.value.span());
+            let paths = match self.eval(r.file, &attr.value, &ctx) {
+                Some(Value::Array(a)) if a.iter().all(Value::is_string) => a,
+                Some(_) => {
+                    self.diags.push(Diagnostic::error(format!("{} must be a list of file paths", spec.name), vspan));
+                    continue;
+                }
+                None => continue,
+            };
+            for p in paths {
+                let rel = p.as_str().unwrap_or_default().to_string();
+                let path = self.dir.join(&rel);
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.diags.push(
+                            Diagnostic::error(format!("cannot read policy file {}: {e}", path.display()), vspan.clone())
+                                .with_note("paths are relative to the stack directory, e.g. \"../../policies/ecr-push.json\""),
+                        );
+                        continue;
+                    }
+                };
+                let file = self.sources.add(&path, text);
+                match hcl_edit::parser::parse_template(self.sources.text(file)) {
+                    Ok(template) => self.templates.entry(index).or_default().push(PolicyTemplate { attr: spec.name.to_string(), rel, file, template }),
+                    Err(e) => {
+                        let mut d = syntax_error(self.sources, file, &e);
+                        d.message = format!("{} (in a policy template; write $${{ for a literal ${{)", d.message);
+                        self.diags.push(d);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Evaluates a resource's policy templates into JSON documents.
+    fn render_templates(&mut self, index: usize, ctx: &Context, attrs: &mut State) {
+        let Some(templates) = self.templates.get(&index) else { return };
+        let mut ctx = ctx.clone();
+        ctx.declare_var("policy", to_hcl(attrs.get("policy_vars").unwrap_or(&Value::Object(Default::default()))));
+        let mut rendered: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let work: Vec<(String, String, FileId, hcl::Template)> =
+            templates.iter().map(|t| (t.attr.clone(), t.rel.clone(), t.file, hcl::Template::from(t.template.clone()))).collect();
+        for (attr, rel, file, template) in work {
+            let text = match template.evaluate(&ctx) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.diags.push(Diagnostic::error(format!("cannot evaluate policy template {rel}: {}", e.kind()), Some(SrcSpan { file, range: 0..0 })));
+                    continue;
+                }
+            };
+            match serde_json::from_str::<Value>(&text) {
+                Ok(doc) if doc.is_object() => {
+                    let name = Path::new(&rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| rel.clone());
+                    rendered.entry(attr).or_default().push(serde_json::json!({"name": name, "file": rel, "document": doc}));
+                }
+                Ok(_) => self.diags.push(Diagnostic::error(format!("{rel} must hold a JSON object (a policy document)"), Some(SrcSpan { file, range: 0..0 }))),
+                Err(e) => {
+                    // Lines of the rendered text match the file's unless an interpolation spans lines.
+                    let at = self.sources.offset_of(file, e.line(), e.column());
+                    let end = (at + 1).min(self.sources.text(file).len());
+                    self.diags.push(Diagnostic::error(format!("{rel} is not valid JSON: {e}"), Some(SrcSpan { file, range: at.min(end)..end })));
+                }
+            }
+        }
+        for (attr, docs) in rendered {
+            attrs.insert(attr, Value::Array(docs));
+        }
+    }
+
+    /// Runs the kind's security lint; waived findings become warnings.
+    fn lint(&mut self, r: &ResourceDecl, address: &str, attrs: &State, env: &Env) {
+        let findings = r.kind.lint(attrs, env);
+        let waivers: Vec<(String, String)> = attrs
+            .get("waive")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|w| (w["rule"].as_str().unwrap_or("").to_string(), w["reason"].as_str().unwrap_or("").to_string())).collect())
+            .unwrap_or_default();
+        for f in &findings {
+            let span = self.finding_span(r, f);
+            let waiver = waivers.iter().find(|(rule, _)| rule == f.rule);
+            let d = match waiver {
+                Some((_, reason)) => {
+                    self.waivers.push(format!("{address}: {} waived: {reason}", f.rule));
+                    Diagnostic::warning(format!("{} (waived: {reason})", f.message), span)
+                }
+                None => Diagnostic::error(f.message.clone(), span).with_note(format!("fix: {}", f.fix)).with_note(format!(
+                    "if this is intended, waive it in the block with a reason: waive \"{}\" {{ reason = \"...\" }}",
+                    f.rule
+                )),
+            };
+            self.diags.push(d.with_code(f.rule).with_label(f.rule));
+        }
+        for (rule, _) in &waivers {
+            if !findings.iter().any(|f| f.rule == rule) {
+                self.diags.push(Diagnostic::warning(format!("{address}: waiver for {rule} matches no finding; remove it"), Some(r.span.clone())));
+            }
+        }
+    }
+
+    /// Where a lint finding points: into the policy file when it can find
+    /// the offending text, else at the attribute, else at the block.
+    fn finding_span(&self, r: &ResourceDecl, f: &crate::lint::Finding) -> Option<SrcSpan> {
+        if let (Some(file_rel), Some(needle)) = (&f.file, &f.needle) {
+            let index = self.templates.iter().find(|(_, ts)| ts.iter().any(|t| &t.rel == file_rel)).map(|(i, _)| *i);
+            if let Some(t) = index.and_then(|i| self.templates[&i].iter().find(|t| &t.rel == file_rel)) {
+                if let Some(at) = self.sources.text(t.file).find(needle.as_str()) {
+                    return Some(SrcSpan { file: t.file, range: at..at + needle.len() });
+                }
+            }
+        }
+        r.block
+            .body
+            .get_attribute(&f.attr)
+            .and_then(|a| span_of(r.file, a.value.span()))
+            .or_else(|| r.block.body.get_blocks(&f.attr).next().and_then(|b| span_of(r.file, b.ident.span())))
+            .or_else(|| Some(r.span.clone()))
     }
 
     /// Reads a JSON document named by an attribute, relative to the stack

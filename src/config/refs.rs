@@ -25,6 +25,13 @@ pub fn collect(expr: &Expression) -> Vec<Reference> {
     c.refs
 }
 
+/// Collects every reference in a template (e.g. a policy file).
+pub fn collect_template(t: &hcl_edit::template::Template) -> Vec<Reference> {
+    let mut c = Collector::default();
+    c.visit_template(t);
+    c.refs
+}
+
 #[derive(Default)]
 struct Collector {
     refs: Vec<Reference>,

@@ -16,6 +16,11 @@ pub enum Ty {
     /// A path (relative to the stack directory) to a JSON document; after
     /// loading, the attribute holds the parsed document.
     JsonFile,
+    /// Any object (e.g. a reference to another resource: `provider = github_oidc_provider.github`).
+    Object,
+    /// Paths to JSON policy templates; after loading, the attribute holds
+    /// `[{"name", "file", "document"}]` with `${...}` interpolated.
+    PolicyFiles,
 }
 
 impl Ty {
@@ -28,6 +33,8 @@ impl Ty {
             Ty::ListOfString => "list(string)",
             Ty::MapOfString => "map(string)",
             Ty::JsonFile => "string (path to a JSON file)",
+            Ty::Object => "object",
+            Ty::PolicyFiles => "list(string) (paths to JSON policy files)",
         }
     }
 
@@ -51,7 +58,8 @@ impl Ty {
                 .map_err(|_| format!("expected a number, got string \"{s}\"")),
             (Ty::Bool, Value::Bool(_)) => Ok(v.clone()),
             (Ty::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
-            (Ty::ListOfString, Value::Array(items)) => items
+            (Ty::Object, Value::Object(_)) => Ok(v.clone()),
+            (Ty::ListOfString | Ty::PolicyFiles, Value::Array(items)) => items
                 .iter()
                 .map(|i| Ty::String.check(i))
                 .collect::<Result<Vec<_>, _>>()
@@ -82,7 +90,7 @@ pub fn json_type_name(v: &Value) -> &'static str {
 
 /// A default value, as `const` data.
 #[derive(Debug, Clone, Copy)]
-pub enum Default {
+pub enum DefaultValue {
     Str(&'static str),
     Int(i64),
     Bool(bool),
@@ -90,14 +98,14 @@ pub enum Default {
     EmptyList,
 }
 
-impl Default {
+impl DefaultValue {
     pub fn to_value(self) -> Value {
         match self {
-            Default::Str(s) => Value::String(s.into()),
-            Default::Int(i) => Value::from(i),
-            Default::Bool(b) => Value::Bool(b),
-            Default::EmptyMap => Value::Object(Map::new()),
-            Default::EmptyList => Value::Array(Vec::new()),
+            DefaultValue::Str(s) => Value::String(s.into()),
+            DefaultValue::Int(i) => Value::from(i),
+            DefaultValue::Bool(b) => Value::Bool(b),
+            DefaultValue::EmptyMap => Value::Object(Map::new()),
+            DefaultValue::EmptyList => Value::Array(Vec::new()),
         }
     }
 }
@@ -108,7 +116,7 @@ pub struct Attr {
     pub name: &'static str,
     pub ty: Ty,
     pub required: bool,
-    pub default: Option<Default>,
+    pub default: Option<DefaultValue>,
     /// Allowed values for strings (empty: any).
     pub one_of: &'static [&'static str],
     /// Inclusive range for numbers.
@@ -127,7 +135,7 @@ impl Attr {
         self.required = true;
         self
     }
-    pub const fn default(mut self, d: Default) -> Attr {
+    pub const fn default(mut self, d: DefaultValue) -> Attr {
         self.default = Some(d);
         self
     }

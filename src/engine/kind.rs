@@ -79,6 +79,15 @@ pub trait Kind: Send + Sync {
     fn outputs(&self, attrs: &State, env: &Env) -> State;
     /// Desired comparable state built from evaluated attributes.
     fn desired_state(&self, attrs: &State, env: &Env) -> State;
+    /// Security findings for an evaluated block (see `lint`).
+    fn lint(&self, _attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
+        Vec::new()
+    }
+    /// What a change would newly allow (who may assume, what may be done),
+    /// for the plan's broadening review. `before` is the live state, if any.
+    fn broadening(&self, _before: Option<&State>, _after: &State) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A resource as read from the cloud.

@@ -20,8 +20,10 @@ use thiserror::Error;
 /// and exit codes.
 #[derive(Debug, Error)]
 pub enum OpsError {
-    #[error("the stack files have {0} error(s)")]
-    Config(usize),
+    #[error("the stack files have {errors} error(s)")]
+    Config { errors: usize, security_only: bool },
+    #[error("the plan widens access and --allow-broadening was not given")]
+    Broadening,
     #[error("{0}")]
     Provider(#[from] ProviderError),
     #[error("the plan cannot be made: {} problem(s)", .0.len())]
@@ -34,6 +36,15 @@ pub enum OpsError {
     PlanFile(#[from] PlanFileError),
     #[error("{0}")]
     Usage(String),
+}
+
+impl OpsError {
+    /// The error for a stack that did not load: security-only when every
+    /// error is a lint finding (exit code 3).
+    pub fn config(loaded: &Loaded) -> OpsError {
+        let errors: Vec<_> = loaded.diags.iter().filter(|d| d.severity == crate::config::diag::Severity::Error).collect();
+        OpsError::Config { errors: errors.len(), security_only: !errors.is_empty() && errors.iter().all(|d| d.code.is_some()) }
+    }
 }
 
 /// A loaded stack with the sources needed to render its diagnostics.

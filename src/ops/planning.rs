@@ -31,8 +31,8 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
     // Evaluate once offline: catches errors before any network, and gives the region.
     let first = load_dir(&req.dir, &req.load, kinds);
     let Some(stack) = first.stack.as_ref() else {
-        let n = first.diags.error_count();
-        return (first, Err(OpsError::Config(n)));
+        let e = OpsError::config(&first);
+        return (first, Err(e));
     };
     let Some(region) = stack.aws_region.clone() else {
         return (first, Err(OpsError::Usage("the stack block needs aws { region = \"...\" } to plan AWS resources".into())));
@@ -46,8 +46,8 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
     load.account_id = Some(account.clone());
     let loaded = load_dir(&req.dir, &load, kinds);
     let Some(stack) = loaded.stack.clone() else {
-        let n = loaded.diags.error_count();
-        return (loaded, Err(OpsError::Config(n)));
+        let e = OpsError::config(&loaded);
+        return (loaded, Err(e));
     };
     let result = plan_stack(&stack, backend.clone(), req).await.map(|p| (p, backend));
     (loaded, result)
@@ -106,6 +106,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         fingerprints: BTreeMap::new(),
         index: BTreeMap::new(),
         warnings: Vec::new(),
+        broadening: Vec::new(),
+        waivers: stack.waivers.clone(),
     };
     let mut errors: Vec<PlanError> = Vec::new();
     let deps_by_address: BTreeMap<String, Vec<String>> =
@@ -144,6 +146,13 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
     plan.unchanged.sort();
+    for c in &plan.changes {
+        let (Some(kind), Some(desired)) = (crate::kinds::by_name(&c.kind), c.desired.as_ref()) else { continue };
+        let items = kind.broadening(c.live.as_ref().map(|l| &l.state), desired);
+        if !items.is_empty() {
+            plan.broadening.push(crate::plan::Broadening { address: c.address.clone(), items });
+        }
+    }
     Ok(plan)
 }
 

@@ -15,7 +15,9 @@
 //!                     "forces_replacement": false}]
 //!   }],
 //!   "unchanged": ["ecr_repository.other"],
-//!   "warnings": []
+//!   "warnings": [],
+//!   "broadening": [{"address": "ci_role.push", "items": ["may now be assumed by repo:o/r:ref:refs/heads/dev (via arn:...)"]}],
+//!   "waivers": ["ci_role.push: GANTRY-POLICY-002 waived: reason"]
 //! }
 //! ```
 //! Sensitive values are replaced by the string `"(sensitive)"`.
@@ -57,5 +59,7 @@ pub fn render(plan: &Plan) -> Value {
         "changes": changes,
         "unchanged": plan.unchanged,
         "warnings": plan.warnings,
+        "broadening": plan.broadening,
+        "waivers": plan.waivers,
     })
 }

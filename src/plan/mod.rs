@@ -97,6 +97,20 @@ pub struct Plan {
     pub index: BTreeMap<String, IndexEntry>,
     /// Non-fatal notes for the reviewer.
     pub warnings: Vec<String>,
+    /// Changes that widen who may assume a role or what it may do; apply
+    /// asks for an explicit confirmation (or `--allow-broadening`).
+    #[serde(default)]
+    pub broadening: Vec<Broadening>,
+    /// Lint findings waived in the files, with their reasons.
+    #[serde(default)]
+    pub waivers: Vec<String>,
+}
+
+/// What one change newly allows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Broadening {
+    pub address: String,
+    pub items: Vec<String>,
 }
 
 /// Where a fingerprinted address lives.

@@ -163,6 +163,30 @@ pub fn render(plan: &Plan, style: Style) -> String {
     for w in &plan.warnings {
         let _ = writeln!(out, "{} {w}\n", style.yellow("Warning:"));
     }
+    render_review(&mut out, plan, style);
     let _ = writeln!(out, "{}", style.bold(&summary_line(plan)));
     out
+}
+
+/// The broadening block and the list of waivers, for reviewers.
+fn render_review(out: &mut String, plan: &Plan, style: Style) {
+    if !plan.broadening.is_empty() {
+        let _ = writeln!(out, "{}", style.yellow("╷"));
+        let _ = writeln!(out, "{} {}", style.yellow("│"), style.bold(&style.yellow("Broadening: these changes widen who may assume a role or what it may do")));
+        for b in &plan.broadening {
+            let _ = writeln!(out, "{} {}", style.yellow("│"), b.address);
+            for item in &b.items {
+                let _ = writeln!(out, "{}   + {item}", style.yellow("│"));
+            }
+        }
+        let _ = writeln!(out, "{} apply asks you to confirm these (in CI: --allow-broadening)", style.yellow("│"));
+        let _ = writeln!(out, "{}\n", style.yellow("╵"));
+    }
+    if !plan.waivers.is_empty() {
+        let _ = writeln!(out, "Waived security findings:");
+        for w in &plan.waivers {
+            let _ = writeln!(out, "  - {w}");
+        }
+        let _ = writeln!(out);
+    }
 }

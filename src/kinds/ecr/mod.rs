@@ -19,7 +19,7 @@ pub mod lifecycle;
 
 pub use driver::EcrDriver;
 
-use crate::config::schema::{Attr, Default, NestedBlock, Schema, Ty};
+use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::engine::kind::{AttrProblem, Env, Field, Kind, State};
 use serde_json::{json, Value};
 
@@ -42,13 +42,13 @@ static LIFECYCLE: Schema = Schema {
 static SCHEMA: Schema = Schema {
     attrs: &[
         Attr::new("name", Ty::String, "Repository name (default: the block label).").forces_replacement(),
-        Attr::new("image_tag_mutability", Ty::String, "IMMUTABLE or MUTABLE.").default(Default::Str("IMMUTABLE")).one_of(&["IMMUTABLE", "MUTABLE"]),
-        Attr::new("scan_on_push", Ty::Bool, "Scan images for vulnerabilities on push.").default(Default::Bool(true)),
-        Attr::new("encryption", Ty::String, "AES256 or KMS.").default(Default::Str("AES256")).one_of(&["AES256", "KMS"]).forces_replacement(),
+        Attr::new("image_tag_mutability", Ty::String, "IMMUTABLE or MUTABLE.").default(DefaultValue::Str("IMMUTABLE")).one_of(&["IMMUTABLE", "MUTABLE"]),
+        Attr::new("scan_on_push", Ty::Bool, "Scan images for vulnerabilities on push.").default(DefaultValue::Bool(true)),
+        Attr::new("encryption", Ty::String, "AES256 or KMS.").default(DefaultValue::Str("AES256")).one_of(&["AES256", "KMS"]).forces_replacement(),
         Attr::new("kms_key", Ty::String, "KMS key ARN (only with encryption = \"KMS\"; default: the AWS managed key).").forces_replacement(),
         Attr::new("repository_policy_file", Ty::JsonFile, "Path to a repository policy JSON document."),
-        Attr::new("force_delete", Ty::Bool, "Allow deleting the repository while it still holds images.").default(Default::Bool(false)),
-        Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(Default::EmptyMap),
+        Attr::new("force_delete", Ty::Bool, "Allow deleting the repository while it still holds images.").default(DefaultValue::Bool(false)),
+        Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(DefaultValue::EmptyMap),
     ],
     blocks: &[NestedBlock { name: "lifecycle_policy", schema: &LIFECYCLE, repeated: false, doc: "Image expiry rules." }],
 };

@@ -1,0 +1,304 @@
+//! `ci_role`: an IAM role that CI jobs assume through GitHub OIDC, with a
+//! trust policy built from `allow` rules and permissions from policy files.
+//!
+//! ```hcl
+//! ci_role "ecr-push" {
+//!   provider = github_oidc_provider.github
+//!   allow {
+//!     repo     = "acme/mlops"
+//!     branches = ["main", "develop"]
+//!     tags     = ["v*"]
+//!   }
+//!   policy_files = ["../../policies/ecr-push.json"]
+//!   policy_vars  = { repositories = [ecr_repository.cache.arn] }
+//!   max_session_duration = "1h"
+//! }
+//! ```
+//! Roles live under the IAM path `/gantry/<stack>/`. Name and path force
+//! replacement; everything else is updated in place.
+
+mod driver;
+pub mod trust;
+
+pub use driver::RoleDriver;
+
+use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::engine::kind::{AttrProblem, Env, Field, Kind, State};
+use crate::lint::{self, Finding};
+use serde_json::{json, Value};
+
+/// The `ci_role` kind.
+pub struct CiRole;
+
+static ALLOW: Schema = Schema {
+    attrs: &[
+        Attr::new("repo", Ty::String, "GitHub repository, OWNER/NAME.").required(),
+        Attr::new("branches", Ty::ListOfString, "Branches (globs allowed) whose workflows may assume the role.").default(DefaultValue::EmptyList),
+        Attr::new("tags", Ty::ListOfString, "Git tags (globs allowed), e.g. v*.").default(DefaultValue::EmptyList),
+        Attr::new("environments", Ty::ListOfString, "GitHub deployment environments.").default(DefaultValue::EmptyList),
+        Attr::new("pull_request", Ty::Bool, "Allow pull_request workflows.").default(DefaultValue::Bool(false)),
+        Attr::new("workflow_refs", Ty::ListOfString, "Also require one of these job_workflow_ref values (reusable workflows).")
+            .default(DefaultValue::EmptyList),
+    ],
+    blocks: &[],
+};
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "Role name (default: the block label).").forces_replacement(),
+        Attr::new("description", Ty::String, "Role description.").default(DefaultValue::Str("")),
+        Attr::new("provider", Ty::Object, "The github_oidc_provider to trust, e.g. github_oidc_provider.github."),
+        Attr::new("trust_policy_file", Ty::JsonFile, "A hand-written trust policy instead of allow rules (still linted)."),
+        Attr::new("policy_files", Ty::PolicyFiles, "Inline policies: JSON files with ${...} interpolation; each named by its file name.")
+            .default(DefaultValue::EmptyList),
+        Attr::new("policy_vars", Ty::Object, "Values the policy files can use as ${policy.NAME} (use jsonencode for lists)."),
+        Attr::new("managed_policy_arns", Ty::ListOfString, "Managed policies to attach.").default(DefaultValue::EmptyList),
+        Attr::new("max_session_duration", Ty::String, "Longest session, 1h to 12h.").default(DefaultValue::Str("1h")),
+        Attr::new("permissions_boundary", Ty::String, "ARN of a permissions boundary policy."),
+        Attr::new("tags", Ty::MapOfString, "Tags.").default(DefaultValue::EmptyMap),
+    ],
+    blocks: &[NestedBlock { name: "allow", schema: &ALLOW, repeated: true, doc: "Who may assume the role (one block per repository rule)." }],
+};
+
+static FIELDS: &[Field] = &[
+    Field::replace("name"),
+    Field::replace("path"),
+    Field::new("description"),
+    Field::new("max_session_duration"),
+    Field::new("permissions_boundary"),
+    Field::new("trust_policy"),
+    Field::new("inline_policies"),
+    Field::new("managed_policy_arns"),
+    Field::new("tags"),
+];
+
+/// IAM path for a stack's roles.
+pub fn role_path(stack: &str) -> String {
+    format!("/gantry/{stack}/")
+}
+
+fn valid_repo(repo: &str) -> bool {
+    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    matches!(repo.split_once('/'), Some((o, n)) if ok(o) && ok(n))
+}
+
+fn session_seconds(attrs: &State) -> Result<i64, String> {
+    let text = attrs.get("max_session_duration").and_then(Value::as_str).unwrap_or("1h");
+    let d = humantime::parse_duration(text).map_err(|e| format!("\"{text}\": {e} (write e.g. \"1h\" or \"90m\")"))?;
+    let secs = d.as_secs() as i64;
+    if !(3600..=43200).contains(&secs) {
+        return Err(format!("\"{text}\" must be between 1h and 12h"));
+    }
+    Ok(secs)
+}
+
+fn trust_policy(attrs: &State) -> Value {
+    if let Some(doc) = attrs.get("trust_policy_file") {
+        return doc.clone();
+    }
+    let provider = attrs.get("provider").cloned().unwrap_or(Value::Null);
+    let arn = provider.get("arn").and_then(Value::as_str).unwrap_or_default();
+    let host = provider.get("host").and_then(Value::as_str).unwrap_or(lint::GITHUB_HOST);
+    let rules: Vec<Value> = attrs.get("allow").and_then(Value::as_array).cloned().unwrap_or_default();
+    trust::build(arn, host, &rules)
+}
+
+fn inline_docs(attrs: &State) -> Vec<(String, String, Value)> {
+    attrs
+        .get("policy_files")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p.get("name")?.as_str()?.to_string(), p.get("file")?.as_str()?.to_string(), p.get("document")?.clone())))
+        .collect()
+}
+
+impl Kind for CiRole {
+    fn name(&self) -> &'static str {
+        "ci_role"
+    }
+    fn doc(&self) -> &'static str {
+        "An IAM role for CI jobs, trusted through GitHub OIDC by repository/branch/tag/environment rules."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");
+        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
+            out.push(AttrProblem::new("name", format!("\"{name}\" is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)")));
+        }
+        let rules = attrs.get("allow").and_then(Value::as_array).cloned().unwrap_or_default();
+        let raw = attrs.contains_key("trust_policy_file");
+        match (attrs.contains_key("provider"), raw) {
+            (true, true) => out.push(AttrProblem::new("trust_policy_file", "use either provider + allow rules or trust_policy_file, not both")),
+            (false, false) => out.push(AttrProblem::new("provider", "set provider = github_oidc_provider.NAME (with allow rules), or trust_policy_file")),
+            (true, false) if rules.is_empty() => out.push(AttrProblem::new("allow", "add at least one allow { repo = \"OWNER/NAME\" ... } rule")),
+            _ => {}
+        }
+        if raw && !rules.is_empty() {
+            out.push(AttrProblem::new("allow", "allow rules have no effect with trust_policy_file"));
+        }
+        if let Some(p) = attrs.get("provider") {
+            if p.get("arn").and_then(Value::as_str).is_none_or(|a| !a.contains(":oidc-provider/")) {
+                out.push(AttrProblem::new("provider", "provider must reference a github_oidc_provider block"));
+            }
+        }
+        for r in &rules {
+            let repo = r.get("repo").and_then(Value::as_str).unwrap_or("");
+            if !valid_repo(repo) {
+                out.push(AttrProblem::new("allow", format!("repo \"{repo}\" must look like OWNER/NAME (no wildcards)")));
+            }
+        }
+        if let Err(e) = session_seconds(attrs) {
+            out.push(AttrProblem::new("max_session_duration", e));
+        }
+        let docs = inline_docs(attrs);
+        for (i, (name, file, _)) in docs.iter().enumerate() {
+            if docs[..i].iter().any(|(n, _, _)| n == name) {
+                out.push(AttrProblem::new("policy_files", format!("two policy files are named \"{name}\" ({file}); inline policies are named by file name")));
+            }
+        }
+        if let Some(t) = attrs.get("tags").and_then(Value::as_object) {
+            for k in t.keys().filter(|k| k.starts_with("gantry:") || k.starts_with("aws:")) {
+                out.push(AttrProblem::new("tags", format!("tag key \"{k}\" is reserved")));
+            }
+        }
+        out
+    }
+    fn identity(&self, attrs: &State) -> String {
+        attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+    fn outputs(&self, attrs: &State, env: &Env) -> State {
+        let name = self.identity(attrs);
+        let mut out = State::new();
+        out.insert("name".into(), json!(name));
+        out.insert("path".into(), json!(role_path(&env.stack)));
+        out.insert("arn".into(), json!(format!("arn:aws:iam::{}:role{}{name}", env.account_id, role_path(&env.stack))));
+        out
+    }
+    fn desired_state(&self, attrs: &State, env: &Env) -> State {
+        let mut s = State::new();
+        s.insert("name".into(), json!(self.identity(attrs)));
+        s.insert("path".into(), json!(role_path(&env.stack)));
+        s.insert("description".into(), attrs.get("description").cloned().unwrap_or(json!("")));
+        s.insert("max_session_duration".into(), json!(session_seconds(attrs).unwrap_or(3600)));
+        s.insert("permissions_boundary".into(), attrs.get("permissions_boundary").cloned().unwrap_or(Value::Null));
+        s.insert("trust_policy".into(), crate::policy::normalize(&trust_policy(attrs)));
+        let inline: serde_json::Map<String, Value> = inline_docs(attrs).into_iter().map(|(n, _, d)| (n, crate::policy::normalize(&d))).collect();
+        s.insert("inline_policies".into(), Value::Object(inline));
+        s.insert("managed_policy_arns".into(), super::iam_common::sorted_strings(attrs.get("managed_policy_arns")));
+        s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or(json!({})));
+        s
+    }
+    fn lint(&self, attrs: &State, _env: &Env) -> Vec<Finding> {
+        let mut out = if attrs.contains_key("trust_policy_file") {
+            lint::lint_trust(&trust_policy(attrs), "trust_policy_file", None)
+        } else {
+            lint::lint_trust(&trust_policy(attrs), "allow", None)
+        };
+        for (_, file, doc) in inline_docs(attrs) {
+            out.extend(lint::lint_permissions(&doc, "policy_files", Some(&file)));
+        }
+        out
+    }
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        let empty = json!({});
+        let old_trust = before.and_then(|b| b.get("trust_policy")).unwrap_or(&empty);
+        let new_trust = after.get("trust_policy").unwrap_or(&empty);
+        // Grouped so a reviewer reads one line per principal and per resource.
+        let mut by_principal: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (p, sub) in trust::assumers(new_trust).difference(&trust::assumers(old_trust)) {
+            by_principal.entry(p.clone()).or_default().push(sub.clone());
+        }
+        let mut out: Vec<String> = by_principal.into_iter().map(|(p, subs)| format!("may now be assumed by {} (via {p})", subs.join(", "))).collect();
+        let docs = |s: Option<&State>| -> Vec<Value> {
+            s.and_then(|s| s.get("inline_policies")).and_then(Value::as_object).map(|m| m.values().cloned().collect()).unwrap_or_default()
+        };
+        let (old_docs, new_docs) = (docs(before), docs(Some(after)));
+        let old = trust::grants(&old_docs.iter().collect::<Vec<_>>());
+        let new = trust::grants(&new_docs.iter().collect::<Vec<_>>());
+        let mut by_resource: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (a, r) in new.difference(&old) {
+            by_resource.entry(r.clone()).or_default().push(a.clone());
+        }
+        out.extend(by_resource.into_iter().map(|(r, actions)| format!("may now {} on {r}", actions.join(", "))));
+        let arns = |s: Option<&State>| -> Vec<String> {
+            s.and_then(|s| s.get("managed_policy_arns")).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+        };
+        let old_arns = arns(before);
+        out.extend(arns(Some(after)).into_iter().filter(|a| !old_arns.contains(a)).map(|a| format!("gains managed policy {a}")));
+        if before.and_then(|b| b.get("permissions_boundary")).is_some_and(|v| !v.is_null()) && after.get("permissions_boundary").is_none_or(Value::is_null) {
+            out.push("loses its permissions boundary".into());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(v: Value) -> State {
+        v.as_object().unwrap().clone()
+    }
+
+    fn env() -> Env {
+        Env { stack: "ci".into(), region: "eu-central-1".into(), account_id: "123456789012".into(), dir: ".".into() }
+    }
+
+    fn base() -> State {
+        attrs(json!({
+            "name": "ecr-push", "description": "", "max_session_duration": "1h", "managed_policy_arns": [], "tags": {}, "policy_files": [],
+            "provider": {"arn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com", "host": "token.actions.githubusercontent.com"},
+            "allow": [{"repo": "acme/mlops", "branches": ["main"], "tags": [], "environments": [], "pull_request": false, "workflow_refs": []}]
+        }))
+    }
+
+    #[test]
+    fn checks() {
+        assert!(CiRole.check(&base()).is_empty());
+        let mut a = base();
+        a.insert("allow".into(), json!([{"repo": "acme"}]));
+        a.insert("max_session_duration".into(), json!("13h"));
+        let p: Vec<_> = CiRole.check(&a).into_iter().map(|p| p.attr).collect();
+        assert_eq!(p, vec!["allow", "max_session_duration"]);
+        let mut a = base();
+        a.remove("provider");
+        assert_eq!(CiRole.check(&a)[0].attr, "provider");
+    }
+
+    #[test]
+    fn desired_state_and_outputs() {
+        let s = CiRole.desired_state(&base(), &env());
+        assert_eq!(s["path"], "/gantry/ci/");
+        assert_eq!(s["max_session_duration"], 3600);
+        assert_eq!(CiRole.outputs(&base(), &env())["arn"], "arn:aws:iam::123456789012:role/gantry/ci/ecr-push");
+        assert!(CiRole.lint(&base(), &env()).is_empty());
+    }
+
+    #[test]
+    fn broadening_lists_new_assumers_and_grants() {
+        let before = CiRole.desired_state(&base(), &env());
+        let mut wider = base();
+        wider["allow"][0]["branches"] = json!(["main", "*", "dev"]);
+        wider.insert(
+            "policy_files".into(),
+            json!([{"name": "p", "file": "p.json", "document": {"Statement": [{"Effect": "Allow", "Action": "ecr:PutImage", "Resource": "arn:r"}]}}]),
+        );
+        let after = CiRole.desired_state(&wider, &env());
+        let b = CiRole.broadening(Some(&before), &after);
+        assert_eq!(
+            b,
+            vec![
+                "may now be assumed by repo:acme/mlops:ref:refs/heads/*, repo:acme/mlops:ref:refs/heads/dev (via arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com)",
+                "may now ecr:putimage on arn:r"
+            ]
+        );
+        assert!(CiRole.broadening(Some(&before), &before).is_empty());
+    }
+}

@@ -1,0 +1,51 @@
+# Seed 001: MLOps training/deployment images pushed from GitHub Actions to
+# ECR in eu-central-1 through OIDC federation (no static AWS keys).
+#
+# Before: a hand-written trust policy with sub = "repo:<ORG>/<REPO>:*".
+# Here: only main, develop and v* tags of the one repository may push.
+
+stack "mlops-images" {
+  aws {
+    region = "eu-central-1"
+  }
+}
+
+variable "github_repo" {
+  type        = string
+  default     = "acme-ml/mlops-pipelines"
+  description = "OWNER/NAME of the repository whose workflows push images"
+}
+
+locals {
+  images = ["triton-training-tools", "mlops-deployment-tools", "vllm-training-tools", "vllm-deployment-tools"]
+}
+
+ecr_repository "image" {
+  for_each             = toset(local.images)
+  name                 = each.key
+  image_tag_mutability = "MUTABLE" # workflows push :latest next to the version tag
+  scan_on_push         = true
+  lifecycle_policy {
+    expire_untagged_after_days = 7
+    keep_last_tagged           = 30
+  }
+  tags = { project = "mlops", image = each.key }
+}
+
+github_oidc_provider "github" {}
+
+ci_role "ecr-push" {
+  description = "GitHub Actions image pushes for ${var.github_repo}"
+  provider    = github_oidc_provider.github
+  allow {
+    repo     = var.github_repo
+    branches = ["main", "develop"]
+    tags     = ["v*"]
+  }
+  policy_files = ["../../policies/ecr-push.json"]
+  policy_vars = {
+    repositories = [for r in ecr_repository.image : r.arn]
+  }
+  max_session_duration = "1h"
+  tags                 = { project = "mlops" }
+}
