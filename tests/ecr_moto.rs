@@ -52,7 +52,7 @@ fn full_lifecycle_on_moto() {
     assert_eq!(r.code, 0, "re-plan must be empty: {}", r.all());
     assert!(r.stdout.contains("No changes."), "{}", r.all());
     // 1 STS + 1 list + 3 per repository.
-    assert!(r.stderr.contains("API calls: 11 total"), "{}", r.all());
+    assert!(r.stderr.contains("ECR=10,"), "1 list + 3 per repository: {}", r.all());
 
     // Edit: mutability, lifecycle rule and tags change in place; one repo removed.
     let edited = STACK

@@ -837,19 +837,19 @@ impl<'s> Loader<'s> {
             if r.kind.schema().attr("name").is_some_and(|a| !a.required && a.default.is_none()) && !attrs.contains_key("name") {
                 attrs.insert("name".to_string(), Value::String(r.name.clone()));
             }
+            if self.diags.error_count() > before {
+                ok = false;
+                continue;
+            }
+            // Template errors do not hide the block's other problems.
             self.render_templates(index, &ctx, &mut attrs);
-            if self.diags.error_count() > before {
-                ok = false;
-                continue;
-            }
-            if self.diags.error_count() > before {
-                ok = false;
-                continue;
-            }
             for p in r.kind.check(&attrs) {
                 let span = r.block.body.get_attribute(&p.attr).and_then(|a| span_of(r.file, a.value.span())).or_else(|| block_span.clone());
                 self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), span));
+            }
+            if self.diags.error_count() > before {
                 ok = false;
+                continue;
             }
             self.lint(r, &format!("{}{}", r.block_address(), suffix), &attrs, env);
             let outputs = to_hcl(&Value::Object(r.kind.outputs(&attrs, env)));
@@ -1067,6 +1067,7 @@ impl<'s> Loader<'s> {
         for (attr, rel, file, template) in work {
             let text = match template.evaluate(&ctx) {
                 Ok(t) => t,
+                Err(_) if self.bad_refs.iter().any(|b| b.file == file) => continue, // already reported
                 Err(e) => {
                     self.diags.push(Diagnostic::error(format!("cannot evaluate policy template {rel}: {}", e.kind()), Some(SrcSpan { file, range: 0..0 })));
                     continue;

@@ -38,6 +38,44 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+const DOC_KEYS: &[&str] = &["Version", "Id", "Statement"];
+const STATEMENT_KEYS: &[&str] = &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+
+/// Structural problems IAM would reject: unknown keys, missing Effect or
+/// Action, an Effect other than Allow/Deny.
+pub fn problems(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let Value::Object(m) = doc else { return vec!["a policy document must be a JSON object".into()] };
+    for k in m.keys().filter(|k| !DOC_KEYS.contains(&k.as_str())) {
+        out.push(format!("unknown field \"{k}\" (expected {})", DOC_KEYS.join(", ")));
+    }
+    let stmts: Vec<&Value> = match m.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(o @ Value::Object(_)) => vec![o],
+        _ => {
+            out.push("missing \"Statement\"".into());
+            Vec::new()
+        }
+    };
+    for (i, st) in stmts.iter().enumerate() {
+        let Value::Object(sm) = st else {
+            out.push(format!("statement {i} is not an object"));
+            continue;
+        };
+        for k in sm.keys().filter(|k| !STATEMENT_KEYS.contains(&k.as_str())) {
+            out.push(format!("statement {i}: unknown field \"{k}\""));
+        }
+        match sm.get("Effect").and_then(Value::as_str) {
+            Some("Allow") | Some("Deny") => {}
+            _ => out.push(format!("statement {i}: Effect must be \"Allow\" or \"Deny\"")),
+        }
+        if !sm.contains_key("Action") && !sm.contains_key("NotAction") {
+            out.push(format!("statement {i}: missing \"Action\""));
+        }
+    }
+    out
+}
+
 /// Returns the canonical form of a policy document.
 pub fn normalize(doc: &Value) -> Value {
     let Value::Object(m) = doc else { return doc.clone() };
@@ -132,6 +170,51 @@ mod tests {
         let a = json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
         let b = json!({"Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]});
         assert_ne!(normalize(&a), normalize(&b));
+    }
+
+    #[test]
+    fn any_permutation_normalizes_equal() {
+        let base = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], "Resource": ["arn:a", "arn:b"]},
+            {"Sid": "B", "Effect": "Deny", "Action": "iam:*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": ["arn:x", "arn:y"]},
+             "Condition": {"StringLike": {"k": ["v1", "v2", "v3"]}}}
+        ]});
+        let want = normalize(&base);
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..200 {
+            let mut doc = base.clone();
+            rng.shuffle(doc["Statement"].as_array_mut().unwrap());
+            for st in doc["Statement"].as_array_mut().unwrap() {
+                for key in ["Action", "Resource"] {
+                    if let Some(Value::Array(a)) = st.get_mut(key) {
+                        rng.shuffle(a);
+                        if a.len() == 1 && rng.bool() {
+                            let only = a[0].clone();
+                            st[key] = only;
+                        }
+                    }
+                }
+                if let Some(Value::Array(a)) = st.pointer_mut("/Condition/StringLike/k") {
+                    rng.shuffle(a);
+                }
+                if let Some(Value::Array(a)) = st.pointer_mut("/Principal/AWS") {
+                    rng.shuffle(a);
+                }
+            }
+            assert_eq!(normalize(&doc), want);
+            // Round trip through text, as IAM stores it.
+            assert_eq!(normalize(&parse_document(&doc.to_string()).unwrap()), want);
+        }
+    }
+
+    #[test]
+    fn problems_catch_typos() {
+        let p = problems(&json!({"Version": "2012-10-17", "Statment": []}));
+        assert!(p.iter().any(|m| m.contains("unknown field \"Statment\"")), "{p:?}");
+        let p = problems(&json!({"Statement": [{"Effect": "allow", "Actions": "s3:*"}]}));
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(problems(&json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})).is_empty());
     }
 
     #[test]

@@ -150,3 +150,14 @@ pub async fn ecr_client(moto: &Moto) -> aws_sdk_ecr::Client {
         .build();
     aws_sdk_ecr::Client::from_conf(conf)
 }
+
+/// An IAM client pointed at `moto`.
+pub async fn iam_client(moto: &Moto) -> aws_sdk_iam::Client {
+    let conf = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new("us-east-1"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "test"))
+        .build();
+    aws_sdk_iam::Client::from_conf(conf)
+}

@@ -3,7 +3,7 @@
 //! per role; names declared in the files are also looked up directly so a
 //! clash with a role gantry does not own is caught at plan time.
 
-use super::role_path;
+use super::{role_path, DOC_INLINE, DOC_TRUST};
 use crate::cloud::aws::classify;
 use crate::engine::error::ProviderError;
 use crate::engine::kind::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
@@ -107,9 +107,11 @@ impl RoleDriver {
     async fn put_inline(&self, name: &str, desired: &State, live: Option<&State>) -> Result<(), ProviderError> {
         let empty = Map::new();
         let want = desired.get("inline_policies").and_then(Value::as_object).unwrap_or(&empty);
+        let written = desired.get(DOC_INLINE).and_then(Value::as_object).unwrap_or(want);
         let have = live.and_then(|l| l.get("inline_policies")).and_then(Value::as_object).unwrap_or(&empty);
-        for (p, doc) in want {
-            if have.get(p) != Some(doc) {
+        for (p, normal) in want {
+            if have.get(p) != Some(normal) {
+                let doc = written.get(p).unwrap_or(normal);
                 self.client
                     .put_role_policy()
                     .role_name(name)
@@ -168,7 +170,7 @@ impl Driver for RoleDriver {
             .create_role()
             .role_name(name)
             .path(s(desired, "path"))
-            .assume_role_policy_document(doc_text(desired.get("trust_policy")))
+            .assume_role_policy_document(doc_text(desired.get(DOC_TRUST).or(desired.get("trust_policy"))))
             .description(s(desired, "description"))
             .max_session_duration(desired.get("max_session_duration").and_then(Value::as_i64).unwrap_or(3600) as i32)
             .set_tags(Some(all_tags(desired, owner)));
@@ -187,7 +189,7 @@ impl Driver for RoleDriver {
             self.client
                 .update_assume_role_policy()
                 .role_name(name)
-                .policy_document(doc_text(desired.get("trust_policy")))
+                .policy_document(doc_text(desired.get(DOC_TRUST).or(desired.get("trust_policy"))))
                 .send()
                 .await
                 .map_err(|e| classify("iam", "UpdateAssumeRolePolicy", e))?;

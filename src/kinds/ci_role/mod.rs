@@ -72,6 +72,10 @@ static FIELDS: &[Field] = &[
     Field::new("tags"),
 ];
 
+/// Desired-state keys holding documents as written (not compared; sent to IAM).
+pub const DOC_TRUST: &str = "trust_policy_document";
+pub const DOC_INLINE: &str = "inline_policy_documents";
+
 /// IAM path for a stack's roles.
 pub fn role_path(stack: &str) -> String {
     format!("/gantry/{stack}/")
@@ -158,6 +162,16 @@ impl Kind for CiRole {
             out.push(AttrProblem::new("max_session_duration", e));
         }
         let docs = inline_docs(attrs);
+        for (_, file, doc) in &docs {
+            for p in crate::policy::problems(doc) {
+                out.push(AttrProblem::new("policy_files", format!("{file}: {p}")));
+            }
+        }
+        if let Some(doc) = attrs.get("trust_policy_file") {
+            for p in crate::policy::problems(doc) {
+                out.push(AttrProblem::new("trust_policy_file", p));
+            }
+        }
         for (i, (name, file, _)) in docs.iter().enumerate() {
             if docs[..i].iter().any(|(n, _, _)| n == name) {
                 out.push(AttrProblem::new("policy_files", format!("two policy files are named \"{name}\" ({file}); inline policies are named by file name")));
@@ -188,9 +202,14 @@ impl Kind for CiRole {
         s.insert("description".into(), attrs.get("description").cloned().unwrap_or(json!("")));
         s.insert("max_session_duration".into(), json!(session_seconds(attrs).unwrap_or(3600)));
         s.insert("permissions_boundary".into(), attrs.get("permissions_boundary").cloned().unwrap_or(Value::Null));
-        s.insert("trust_policy".into(), crate::policy::normalize(&trust_policy(attrs)));
-        let inline: serde_json::Map<String, Value> = inline_docs(attrs).into_iter().map(|(n, _, d)| (n, crate::policy::normalize(&d))).collect();
+        // Compared in normal form; sent to IAM as written (IAM checks some names case-sensitively).
+        let trust = trust_policy(attrs);
+        s.insert("trust_policy".into(), crate::policy::normalize(&trust));
+        s.insert(DOC_TRUST.into(), trust);
+        let docs = inline_docs(attrs);
+        let inline: serde_json::Map<String, Value> = docs.iter().map(|(n, _, d)| (n.clone(), crate::policy::normalize(d))).collect();
         s.insert("inline_policies".into(), Value::Object(inline));
+        s.insert(DOC_INLINE.into(), Value::Object(docs.into_iter().map(|(n, _, d)| (n, d)).collect()));
         s.insert("managed_policy_arns".into(), super::iam_common::sorted_strings(attrs.get("managed_policy_arns")));
         s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or(json!({})));
         s

@@ -1,0 +1,44 @@
+//! Every stack shipped in stacks/ validates without waivers and goes through
+//! plan → apply → empty re-plan → destroy → empty on the emulator.
+
+mod support;
+
+use support::{gantry, Moto};
+use std::path::PathBuf;
+
+fn stacks() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    assert!(dirs.len() >= 2, "expected the demo and seed stacks in {}", root.display());
+    dirs
+}
+
+#[test]
+fn shipped_stacks_validate_without_waivers() {
+    for dir in stacks() {
+        let d = dir.to_str().unwrap();
+        let r = gantry(&["validate", d], &[], &dir);
+        assert_eq!(r.code, 0, "{d}: {}", r.all());
+        assert!(!r.stderr.contains("waived"), "{d} must pass the lint without waivers: {}", r.all());
+        let fmt = gantry(&["fmt", "--check", d], &[], &dir);
+        assert_eq!(fmt.code, 0, "{d} is not formatted (run gantry fmt): {}", fmt.all());
+    }
+}
+
+#[test]
+fn shipped_stacks_apply_and_destroy_cleanly() {
+    for dir in stacks() {
+        let moto = Moto::start();
+        let env = moto.env();
+        let d = dir.to_str().unwrap();
+        let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening"], &env, &dir);
+        assert_eq!(r.code, 0, "{d}: {}", r.all());
+        let r = gantry(&["plan", d, "--detailed-exitcode"], &env, &dir);
+        assert_eq!(r.code, 0, "{d} re-plan must be empty: {}", r.all());
+        let r = gantry(&["destroy", d, "--auto-approve"], &env, &dir);
+        assert_eq!(r.code, 0, "{d}: {}", r.all());
+        let r = gantry(&["plan", d, "--destroy", "--detailed-exitcode"], &env, &dir);
+        assert_eq!(r.code, 0, "{d} nothing may remain: {}", r.all());
+    }
+}
