@@ -1,0 +1,108 @@
+//! The Auto Scaling group behind a narrow trait: read its size limits,
+//! desired capacity, protected instances and the persisted surplus clock;
+//! set desired capacity; persist the clock (as a group tag, so it survives
+//! cold starts and is shared by overlapping invocations).
+
+use crate::decide::Group;
+use async_trait::async_trait;
+use aws_sdk_autoscaling::types::Tag;
+use thiserror::Error;
+
+/// Tag holding the unix time surplus capacity was first seen.
+pub const SURPLUS_TAG: &str = "gantry:scaler:surplus-since";
+
+/// Auto Scaling failures (all fail the invocation).
+#[derive(Debug, Error)]
+pub enum GroupError {
+    #[error("Auto Scaling group {0} does not exist")]
+    NotFound(String),
+    #[error("Auto Scaling {op}: {message}")]
+    Api { op: &'static str, message: String },
+}
+
+/// The group operations the scaler needs.
+#[async_trait]
+pub trait GroupApi: Send + Sync {
+    /// Current state and the persisted surplus clock.
+    async fn describe(&self) -> Result<(Group, Option<u64>), GroupError>;
+    /// Sets desired capacity (no cooldown: bursts are served at once).
+    async fn set_desired(&self, desired: u32) -> Result<(), GroupError>;
+    /// Persists (or clears) the surplus clock.
+    async fn set_surplus_since(&self, since: Option<u64>) -> Result<(), GroupError>;
+}
+
+/// The real group, through the Auto Scaling API.
+pub struct AwsGroup {
+    client: aws_sdk_autoscaling::Client,
+    name: String,
+}
+
+impl AwsGroup {
+    pub fn new(client: aws_sdk_autoscaling::Client, name: String) -> Self {
+        AwsGroup { client, name }
+    }
+}
+
+fn api<E: std::fmt::Display>(op: &'static str) -> impl Fn(E) -> GroupError {
+    move |e| GroupError::Api { op, message: e.to_string() }
+}
+
+fn err_text<E, R>(e: aws_sdk_autoscaling::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_autoscaling::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e.as_service_error() {
+        Some(s) => format!("{}: {}", s.code().unwrap_or("Unknown"), s.message().unwrap_or("")),
+        None => aws_sdk_autoscaling::error::DisplayErrorContext(&e).to_string(),
+    }
+}
+
+#[async_trait]
+impl GroupApi for AwsGroup {
+    async fn describe(&self) -> Result<(Group, Option<u64>), GroupError> {
+        let out = self
+            .client
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(&self.name)
+            .send()
+            .await
+            .map_err(|e| GroupError::Api { op: "DescribeAutoScalingGroups", message: err_text(e) })?;
+        let g = out.auto_scaling_groups().first().ok_or_else(|| GroupError::NotFound(self.name.clone()))?;
+        let protected = g.instances().iter().filter(|i| i.protected_from_scale_in() == Some(true)).count() as u32;
+        let since = g.tags().iter().find(|t| t.key() == Some(SURPLUS_TAG)).and_then(|t| t.value()).and_then(|v| v.parse().ok());
+        let group = Group {
+            desired: g.desired_capacity().unwrap_or(0).max(0) as u32,
+            min: g.min_size().unwrap_or(0).max(0) as u32,
+            max: g.max_size().unwrap_or(0).max(0) as u32,
+            protected,
+        };
+        Ok((group, since))
+    }
+
+    async fn set_desired(&self, desired: u32) -> Result<(), GroupError> {
+        self.client
+            .set_desired_capacity()
+            .auto_scaling_group_name(&self.name)
+            .desired_capacity(desired as i32)
+            .honor_cooldown(false)
+            .send()
+            .await
+            .map_err(|e| GroupError::Api { op: "SetDesiredCapacity", message: err_text(e) })?;
+        Ok(())
+    }
+
+    async fn set_surplus_since(&self, since: Option<u64>) -> Result<(), GroupError> {
+        let tag = Tag::builder()
+            .resource_id(&self.name)
+            .resource_type("auto-scaling-group")
+            .key(SURPLUS_TAG)
+            .value(since.map(|s| s.to_string()).unwrap_or_default())
+            .propagate_at_launch(false)
+            .build();
+        match since {
+            Some(_) => self.client.create_or_update_tags().tags(tag).send().await.map(|_| ()).map_err(api("CreateOrUpdateTags")),
+            None => self.client.delete_tags().tags(tag).send().await.map(|_| ()).map_err(api("DeleteTags")),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! One invocation: poll the queue several times within the Lambda deadline,
+//! decide, and size the group. Generic over the source, group and metrics
+//! traits so tests drive it with fakes; any source or group error fails the
+//! invocation before anything is changed.
+
+use crate::decide::{decide, Action, Decision, Observation, Settings};
+use crate::group::{GroupApi, GroupError};
+use crate::metrics::MetricsSink;
+use crate::sources::{QueueSource, SourceError};
+use serde::Serialize;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use thiserror::Error;
+use tokio::time::Instant;
+
+/// Why an invocation failed (it then changed nothing after the failure).
+#[derive(Debug, Error)]
+pub enum ScalerError {
+    #[error("queue metrics: {0}")]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Group(#[from] GroupError),
+    #[error("start-up: {0}")]
+    Init(String),
+}
+
+/// What one poll saw and did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PollRecord {
+    pub observation: Observation,
+    pub desired_before: u32,
+    pub decision: Decision,
+}
+
+/// The invocation's result (the Lambda response).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub polls: Vec<PollRecord>,
+}
+
+/// Time left after which no new poll starts: the poll itself may take this long.
+const SAFETY: Duration = Duration::from_secs(3);
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// The scaler, built once per cold start.
+pub struct Scaler<S, G, M> {
+    pub source: S,
+    pub group: G,
+    pub metrics: Option<M>,
+    pub queue: String,
+    pub settings: Settings,
+    pub poll_interval: Duration,
+}
+
+impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
+    /// Polls until the next poll would not finish before `budget` runs out.
+    pub async fn run(&self, budget: Duration) -> Result<Summary, ScalerError> {
+        let start = Instant::now();
+        let end = start + budget.saturating_sub(SAFETY).max(Duration::from_millis(100));
+        let mut polls = Vec::new();
+        loop {
+            polls.push(self.poll_once(end).await?);
+            let next = Instant::now() + self.poll_interval;
+            if next >= end {
+                break;
+            }
+            tokio::time::sleep_until(next).await;
+        }
+        Ok(Summary { polls })
+    }
+
+    async fn observe(&self, end: Instant) -> Result<Observation, SourceError> {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.source.observe().await {
+                Ok(o) => return Ok(o),
+                Err(e) if e.retryable() && Instant::now() + backoff < end => {
+                    tracing::warn!(queue = %self.queue, error = %e, retry_in_ms = backoff.as_millis() as u64, "metrics read failed; retrying");
+                    let jitter = Duration::from_millis(fastrand_ms(backoff.as_millis() as u64 / 2));
+                    tokio::time::sleep(backoff + jitter).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn poll_once(&self, end: Instant) -> Result<PollRecord, ScalerError> {
+        let obs = self.observe(end).await?;
+        let (group, since) = self.group.describe().await?;
+        let decision = decide(&obs, &group, &self.settings, since, unix_now());
+        tracing::info!(
+            target: "decision",
+            queue = %self.queue,
+            scheduled = obs.scheduled,
+            running = obs.running,
+            waiting = obs.waiting,
+            idle_agents = obs.idle_agents,
+            busy_agents = obs.busy_agents,
+            min = group.min,
+            max = group.max,
+            protected = group.protected,
+            desired_before = group.desired,
+            desired_after = decision.desired,
+            action = ?decision.action,
+            reason = %decision.reason,
+            "scaling decision"
+        );
+        if decision.desired != group.desired {
+            self.group.set_desired(decision.desired).await?;
+        }
+        if decision.surplus_since != since {
+            self.group.set_surplus_since(decision.surplus_since).await?;
+        }
+        if let Some(m) = &self.metrics {
+            if let Err(e) = m.publish(&self.queue, &obs, decision.desired).await {
+                tracing::error!(queue = %self.queue, error = %e, "publishing CloudWatch metrics failed");
+            }
+        }
+        debug_assert!(decision.action != Action::ScaleIn || decision.desired < group.desired);
+        Ok(PollRecord { observation: obs, desired_before: group.desired, decision })
+    }
+}
+
+/// A small jitter without a RNG dependency: nanoseconds of the clock.
+fn fastrand_ms(max: u64) -> u64 {
+    if max == 0 {
+        return 0;
+    }
+    (SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos() as u64).unwrap_or(0)) % max
+}
