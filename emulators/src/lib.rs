@@ -1,5 +1,7 @@
-//! Fakes of external APIs for tests and the demo. Each serves the real wire
+//! Fakes of external APIs for tests and the demo, and the moto launcher. Each serves the real wire
 //! shapes on 127.0.0.1, can be driven in-process or through a small control
 //! API, and can inject faults.
 
 pub mod buildkite;
+pub mod lambda_runtime;
+pub mod moto;

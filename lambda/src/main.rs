@@ -6,7 +6,7 @@
 use gantry_scaler::config::Config;
 use gantry_scaler::group::AwsGroup;
 use gantry_scaler::handler::{Scaler, ScalerError, Summary};
-use gantry_scaler::metrics::CloudWatchSink;
+use gantry_scaler::metrics::EmfSink;
 use gantry_scaler::sources::buildkite::BuildkiteSource;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 
-type Live = Scaler<BuildkiteSource, AwsGroup, CloudWatchSink>;
+type Live = Scaler<BuildkiteSource, AwsGroup, EmfSink>;
 
 async fn init() -> Result<Live, ScalerError> {
     let cfg = Config::from_env().map_err(|e| ScalerError::Init(e.to_string()))?;
@@ -33,7 +33,7 @@ async fn init() -> Result<Live, ScalerError> {
     }
     let source = BuildkiteSource::new(&cfg.endpoint, &cfg.queue, token).map_err(|e| ScalerError::Init(e.to_string()))?;
     let group = AwsGroup::new(aws_sdk_autoscaling::Client::new(&aws), cfg.asg_name.clone());
-    let metrics = cfg.publish_metrics.then(|| CloudWatchSink::new(aws_sdk_cloudwatch::Client::new(&aws), cfg.namespace.clone()));
+    let metrics = cfg.publish_metrics.then(|| EmfSink { namespace: cfg.namespace.clone() });
     Ok(Scaler { source, group, metrics, queue: cfg.queue, settings: cfg.settings, poll_interval: cfg.poll_interval })
 }
 

@@ -1,0 +1,235 @@
+//! The real `bootstrap` binary, run against a fake Lambda Runtime API, the
+//! fake Buildkite metrics API and moto's Auto Scaling, SSM and CloudWatch.
+
+use gantry_emulators::buildkite::{Counts, Fault, FakeBuildkite};
+use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
+use gantry_emulators::moto::Moto;
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const TOKEN: &str = "agent-token-123";
+const QUEUE: &str = "gpu_1_queue";
+const GROUP: &str = "gpu-1-asg";
+
+struct Harness {
+    moto: Moto,
+    bk: FakeBuildkite,
+    rt: FakeRuntime,
+    child: Child,
+    log: tempfile::NamedTempFile,
+    asg: aws_sdk_autoscaling::Client,
+    ssm: aws_sdk_ssm::Client,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-west-2"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(aws_sdk_ssm::config::Credentials::new("testing", "testing", None, None, "test")))
+        .build()
+}
+
+/// Starts everything; the group has `desired` instances within [min, max].
+async fn harness(min: i32, max: i32, desired: i32, token_param: Option<&str>, env: &[(&str, &str)]) -> Harness {
+    let moto = Moto::start();
+    let conf = aws_conf(&moto);
+    let asg = aws_sdk_autoscaling::Client::new(&conf);
+    let ssm = aws_sdk_ssm::Client::new(&conf);
+    asg.create_launch_configuration().launch_configuration_name("lc").image_id("ami-12c6146b").instance_type("g6.4xlarge").send().await.unwrap();
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(GROUP)
+        .launch_configuration_name("lc")
+        .min_size(min)
+        .max_size(max)
+        .desired_capacity(desired)
+        .availability_zones("us-west-2a")
+        .send()
+        .await
+        .unwrap();
+    if let Some(v) = token_param {
+        ssm.put_parameter().name("/bk/token").value(v).r#type(aws_sdk_ssm::types::ParameterType::SecureString).send().await.unwrap();
+    }
+    let bk = FakeBuildkite::start(0, TOKEN).await.unwrap();
+    let rt = FakeRuntime::start().await.unwrap();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", rt.api())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "gantry-scaler-gpu_1_queue")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/gantry-scaler")
+        .env("ASG_NAME", GROUP)
+        .env("QUEUE", QUEUE)
+        .env("AGENT_TOKEN_PARAMETER", "/bk/token")
+        .env("METRICS_ENDPOINT", bk.endpoint())
+        .env("POLL_INTERVAL", "30s")
+        .stdin(Stdio::null())
+        .stdout(log.reopen().unwrap())
+        .stderr(log.reopen().unwrap());
+    for (k, v) in moto.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("start bootstrap");
+    Harness { moto, bk, rt, child, log, asg, ssm }
+}
+
+impl Harness {
+    /// One scheduled-event invocation with a 4 s deadline (one poll).
+    async fn invoke(&self) -> Outcome {
+        let event: Value = serde_json::from_str(include_str!("fixtures/scheduled-event.json")).unwrap();
+        self.rt.invoke(event, Duration::from_secs(4)).await
+    }
+
+    async fn group(&self) -> aws_sdk_autoscaling::types::AutoScalingGroup {
+        let out = self.asg.describe_auto_scaling_groups().auto_scaling_group_names(GROUP).send().await.unwrap();
+        out.auto_scaling_groups()[0].clone()
+    }
+
+    async fn desired(&self) -> i32 {
+        self.group().await.desired_capacity().unwrap()
+    }
+
+    fn logs(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.log.path()).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    fn decisions(&self) -> Vec<Value> {
+        self.logs().into_iter().filter(|l| l["fields"]["message"] == "scaling decision").collect()
+    }
+}
+
+fn ok(o: &Outcome) -> &Value {
+    match o {
+        Outcome::Response(v) => v,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+fn err_text(o: &Outcome) -> String {
+    match o {
+        Outcome::Error(v) => v.to_string(),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_of_50_jobs_scales_out_at_once_and_publishes_metrics() {
+    let h = harness(0, 60, 0, Some(TOKEN), &[]).await;
+    h.bk.set_counts(QUEUE, Counts { scheduled: 50, ..Counts::default() });
+    let o = h.invoke().await;
+    assert_eq!(ok(&o)["polls"][0]["decision"]["desired"], 50);
+    assert_eq!(h.desired().await, 50);
+    let d = h.decisions();
+    assert_eq!(d.len(), 1, "one structured line per decision");
+    assert_eq!(d[0]["fields"]["desired_after"], 50);
+    assert!(d[0]["fields"]["reason"].as_str().unwrap().contains("50 agent(s) needed"));
+    // CloudWatch metrics in Embedded Metric Format, one line per poll.
+    let emf: Vec<Value> = h.logs().into_iter().filter(|l| l.get("_aws").is_some()).collect();
+    assert_eq!(emf.len(), 1);
+    assert_eq!(emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Buildkite");
+    assert_eq!(emf[0]["ScheduledJobsCount"], 50);
+    assert_eq!(emf[0]["DesiredCapacity"], 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_above_max_even_though_the_api_accepts_it() {
+    let h = harness(0, 20, 0, Some(TOKEN), &[]).await;
+    h.bk.set_counts(QUEUE, Counts { scheduled: 500, ..Counts::default() });
+    ok(&h.invoke().await);
+    assert_eq!(h.desired().await, 20);
+    // Someone set it above max by hand (moto, like the API, accepts it): clamped back.
+    h.asg.set_desired_capacity().auto_scaling_group_name(GROUP).desired_capacity(35).send().await.unwrap();
+    ok(&h.invoke().await);
+    assert_eq!(h.desired().await, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_capacity_decays_gradually() {
+    let h = harness(0, 10, 5, Some(TOKEN), &[("SCALE_IN_IDLE", "0s"), ("SCALE_IN_STEP", "2")]).await;
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        ok(&h.invoke().await);
+        seen.push(h.desired().await);
+    }
+    assert_eq!(seen, vec![3, 1, 0, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_capacity_waits_for_scale_in_idle() {
+    let h = harness(0, 10, 5, Some(TOKEN), &[("SCALE_IN_IDLE", "10m")]).await;
+    ok(&h.invoke().await);
+    ok(&h.invoke().await);
+    assert_eq!(h.desired().await, 5, "surplus younger than scale_in_idle is kept");
+    let g = h.group().await;
+    assert!(g.tags().iter().any(|t| t.key() == Some("gantry:scaler:surplus-since")), "the surplus clock survives invocations");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metrics_outage_fails_the_invocation_and_never_scales_in() {
+    let h = harness(0, 10, 4, Some(TOKEN), &[("SCALE_IN_IDLE", "0s")]).await;
+    h.bk.set_fault(Fault { status: Some(503), malformed: false });
+    let e = err_text(&h.invoke().await);
+    assert!(e.contains("503"), "{e}");
+    assert_eq!(h.desired().await, 4);
+    h.bk.set_fault(Fault { status: None, malformed: true });
+    let e = err_text(&h.invoke().await);
+    assert!(e.contains("malformed JSON"), "{e}");
+    assert_eq!(h.desired().await, 4);
+    // Recovery: the next good reading scales in as usual.
+    h.bk.set_fault(Fault::default());
+    ok(&h.invoke().await);
+    assert_eq!(h.desired().await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_agents_survive_scale_in() {
+    let h = harness(0, 10, 5, Some(TOKEN), &[("SCALE_IN_IDLE", "0s"), ("SCALE_IN_STEP", "10")]).await;
+    // Two agents run jobs: their hooks protected their instances from scale-in.
+    let g = h.group().await;
+    let busy: Vec<String> = g.instances().iter().take(2).map(|i| i.instance_id().unwrap().to_string()).collect();
+    h.asg.set_instance_protection().auto_scaling_group_name(GROUP).set_instance_ids(Some(busy.clone())).protected_from_scale_in(true).send().await.unwrap();
+    h.bk.set_counts(QUEUE, Counts { running: 2, busy: 2, ..Counts::default() });
+    ok(&h.invoke().await);
+    let g = h.group().await;
+    assert_eq!(g.desired_capacity(), Some(2));
+    let left: Vec<String> = g.instances().iter().map(|i| i.instance_id().unwrap().to_string()).collect();
+    for b in &busy {
+        assert!(left.contains(b), "busy instance {b} was terminated; left {left:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_token_or_group_fails_clearly_and_recovers() {
+    let h = harness(0, 10, 1, None, &[]).await;
+    let e = err_text(&h.invoke().await);
+    assert!(e.contains("/bk/token"), "names the missing parameter: {e}");
+    h.ssm.put_parameter().name("/bk/token").value("wrong").r#type(aws_sdk_ssm::types::ParameterType::SecureString).send().await.unwrap();
+    let e = err_text(&h.invoke().await);
+    assert!(e.contains("rejected the agent token"), "{e}");
+    assert_eq!(h.desired().await, 1);
+    assert!(h.logs().iter().any(|l| l["level"] == "ERROR"), "errors are logged");
+
+    let h = harness(0, 10, 1, Some(TOKEN), &[("ASG_NAME", "no-such-group")]).await;
+    let e = err_text(&h.invoke().await);
+    assert!(e.contains("no-such-group does not exist"), "{e}");
+
+    let h = harness(0, 10, 1, Some(TOKEN), &[("AGENTS_PER_INSTANCE", "0")]).await;
+    let e = err_text(&h.invoke().await);
+    assert!(e.contains("AGENTS_PER_INSTANCE=0"), "{e}");
+    assert_eq!(h.desired().await, 1);
+}
