@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{gantry, Moto};
+use support::{fixture_zip, gantry, put_token, Moto};
 use std::path::PathBuf;
 
 fn stacks() -> Vec<PathBuf> {
@@ -18,7 +18,7 @@ fn stacks() -> Vec<PathBuf> {
 fn shipped_stacks_validate_without_waivers() {
     for dir in stacks() {
         let d = dir.to_str().unwrap();
-        let r = gantry(&["validate", d], &[], &dir);
+        let r = gantry(&["validate", d], &[("GANTRY_VAR_scaler_zip", fixture_zip())], &dir);
         assert_eq!(r.code, 0, "{d}: {}", r.all());
         assert!(!r.stderr.contains("waived"), "{d} must pass the lint without waivers: {}", r.all());
         let fmt = gantry(&["fmt", "--check", d], &[], &dir);
@@ -30,7 +30,13 @@ fn shipped_stacks_validate_without_waivers() {
 fn shipped_stacks_apply_and_destroy_cleanly() {
     for dir in stacks() {
         let moto = Moto::start();
-        let env = moto.env();
+        let mut env = moto.env();
+        env.push(("GANTRY_VAR_scaler_zip", fixture_zip()));
+        // The agent token parameter is created outside gantry (it is a secret).
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for region in ["us-west-2", "us-east-1"] {
+            rt.block_on(put_token(&moto, region, "/bk_agent_token_cluster_ci"));
+        }
         let d = dir.to_str().unwrap();
         let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening"], &env, &dir);
         assert_eq!(r.code, 0, "{d}: {}", r.all());

@@ -314,12 +314,13 @@ impl<'s> Loader<'s> {
         let var_values = variables::resolve(&var_decls, &given, &mut self.diags);
 
         // 3. The stack block.
-        let (name, region, gcp_project) = self.stack_block(&stack_blocks, &var_values)?;
+        let (name, region, extra_regions, gcp_project) = self.stack_block(&stack_blocks, &var_values)?;
         let env = Env {
             stack: name.clone(),
             region: region.clone().unwrap_or_default(),
             account_id: self.opts.account_id.clone().unwrap_or_else(|| OFFLINE_ACCOUNT_ID.to_string()),
             dir: dir.to_path_buf(),
+            regions: region.iter().cloned().chain(extra_regions).collect(),
         };
 
         // 4. Policy templates (their references order evaluation too).
@@ -562,7 +563,7 @@ impl<'s> Loader<'s> {
     }
 
     /// Reads the single `stack` block: name, aws.region, gcp.project.
-    fn stack_block(&mut self, blocks: &[(FileId, &Block)], vars: &serde_json::Map<String, Value>) -> Option<(String, Option<String>, Option<String>)> {
+    fn stack_block(&mut self, blocks: &[(FileId, &Block)], vars: &serde_json::Map<String, Value>) -> Option<(String, Option<String>, Vec<String>, Option<String>)> {
         let Some(&(file, b)) = blocks.first() else {
             self.diags.push(
                 Diagnostic::error("no `stack` block found", None).with_note("add one: stack \"NAME\" { aws { region = \"us-west-2\" } }"),
@@ -591,8 +592,17 @@ impl<'s> Loader<'s> {
         ctx.declare_var("var", hcl::Value::Object(vars.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect()));
         let attrs = self.eval_body(file, &b.body, &STACK_SCHEMA, &ctx, &[], span.clone());
         let region = attrs.get("aws").and_then(|a| a.get("region")).and_then(Value::as_str).map(String::from);
+        let extra: Vec<String> = attrs
+            .get("aws")
+            .and_then(|a| a.get("extra_regions"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .filter(|r| Some(r) != region.as_ref())
+            .collect();
         let project = attrs.get("gcp").and_then(|a| a.get("project")).and_then(Value::as_str).map(String::from);
-        Some((name, region, project))
+        Some((name, region, extra, project))
     }
 
     /// Checks each reference and returns the nodes it depends on.
@@ -841,9 +851,13 @@ impl<'s> Loader<'s> {
                 ok = false;
                 continue;
             }
+            // A regional kind's `region` defaults to the stack's.
+            if r.kind.schema().attr("region").is_some() && !attrs.contains_key("region") && !env.region.is_empty() {
+                attrs.insert("region".to_string(), Value::String(env.region.clone()));
+            }
             // Template errors do not hide the block's other problems.
             self.render_templates(index, &ctx, &mut attrs);
-            for p in r.kind.check(&attrs) {
+            for p in r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)) {
                 let span = r.block.body.get_attribute(&p.attr).and_then(|a| span_of(r.file, a.value.span())).or_else(|| block_span.clone());
                 self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), span));
             }
@@ -914,6 +928,11 @@ impl<'s> Loader<'s> {
                             continue;
                         }
                         match check_attr(spec, &v) {
+                            Ok(Value::String(path)) if spec.ty == crate::config::schema::Ty::BinaryFile => {
+                                if let Some(v) = self.hash_file(&path, span_of(file, a.value.span())) {
+                                    out.insert(key.to_string(), v);
+                                }
+                            }
                             Ok(Value::String(path)) if spec.ty == crate::config::schema::Ty::JsonFile => {
                                 if let Some(doc) = self.read_json_file(file, &path, span_of(file, a.value.span())) {
                                     out.insert(key.to_string(), doc);
@@ -1141,6 +1160,27 @@ impl<'s> Loader<'s> {
             .or_else(|| Some(r.span.clone()))
     }
 
+    /// Hashes a file named by an attribute (a deployable artifact).
+    fn hash_file(&mut self, rel: &str, span: Option<SrcSpan>) -> Option<Value> {
+        use sha2::Digest;
+        let path = self.dir.join(rel);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                use base64::Engine;
+                let sha = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
+                let abs = std::fs::canonicalize(&path).unwrap_or(path);
+                Some(serde_json::json!({"path": abs.display().to_string(), "sha256": sha, "size": bytes.len()}))
+            }
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(format!("cannot read {}: {e}", path.display()), span)
+                        .with_note("paths are relative to the stack directory; build the scaler zip with scripts/build-scaler.sh"),
+                );
+                None
+            }
+        }
+    }
+
     /// Reads a JSON document named by an attribute, relative to the stack
     /// directory; parse errors point into the JSON file itself.
     fn read_json_file(&mut self, file: FileId, rel: &str, span: Option<SrcSpan>) -> Option<Value> {
@@ -1292,7 +1332,11 @@ static STACK_SCHEMA: Schema = Schema {
     ],
 };
 static AWS_SCHEMA: Schema = Schema {
-    attrs: &[crate::config::schema::Attr::new("region", crate::config::schema::Ty::String, "AWS region, e.g. us-west-2.").required()],
+    attrs: &[
+        crate::config::schema::Attr::new("region", crate::config::schema::Ty::String, "AWS region, e.g. us-west-2.").required(),
+        crate::config::schema::Attr::new("extra_regions", crate::config::schema::Ty::ListOfString, "Other regions the stack manages (agent queues).")
+            .default(crate::config::schema::DefaultValue::EmptyList),
+    ],
     blocks: &[],
 };
 static GCP_SCHEMA: Schema = Schema {

@@ -16,6 +16,11 @@ pub enum Ty {
     /// A path (relative to the stack directory) to a JSON document; after
     /// loading, the attribute holds the parsed document.
     JsonFile,
+    /// Any number (fractions allowed).
+    Number,
+    /// A path (relative to the stack directory) to a file whose bytes are
+    /// deployed (a Lambda zip); after loading, `{"path", "sha256", "size"}`.
+    BinaryFile,
     /// Any object (e.g. a reference to another resource: `provider = github_oidc_provider.github`).
     Object,
     /// Paths to JSON policy templates; after loading, the attribute holds
@@ -34,6 +39,8 @@ impl Ty {
             Ty::MapOfString => "map(string)",
             Ty::JsonFile => "string (path to a JSON file)",
             Ty::Object => "object",
+            Ty::Number => "number",
+            Ty::BinaryFile => "string (path to a file)",
             Ty::PolicyFiles => "list(string) (paths to JSON policy files)",
         }
     }
@@ -59,6 +66,9 @@ impl Ty {
             (Ty::Bool, Value::Bool(_)) => Ok(v.clone()),
             (Ty::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
             (Ty::Object, Value::Object(_)) => Ok(v.clone()),
+            (Ty::Number, Value::Number(_)) => Ok(v.clone()),
+            (Ty::Number, Value::String(s)) => s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).ok_or_else(|| format!("expected a number, got string \"{s}\"")),
+            (Ty::BinaryFile, Value::String(_)) => Ok(v.clone()),
             (Ty::ListOfString | Ty::PolicyFiles, Value::Array(items)) => items
                 .iter()
                 .map(|i| Ty::String.check(i))

@@ -44,6 +44,9 @@ pub struct Env {
     pub region: String,
     pub account_id: String,
     pub dir: PathBuf,
+    /// Every AWS region the stack manages (its region first).
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 /// A problem a kind finds in an evaluated block: which attribute, what.
@@ -73,6 +76,10 @@ pub trait Kind: Send + Sync {
     fn check(&self, _attrs: &State) -> Vec<AttrProblem> {
         Vec::new()
     }
+    /// Checks that need the stack's environment (regions, account).
+    fn check_env(&self, _attrs: &State, _env: &Env) -> Vec<AttrProblem> {
+        Vec::new()
+    }
     /// The resource's unique name in the cloud (e.g. repository name).
     fn identity(&self, attrs: &State) -> String;
     /// Attributes other blocks may reference (`arn`, `repository_url`, ...).
@@ -82,6 +89,15 @@ pub trait Kind: Send + Sync {
     /// Security findings for an evaluated block (see `lint`).
     fn lint(&self, _attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
         Vec::new()
+    }
+    /// Rewrites attribute changes for display (e.g. one change per template
+    /// property instead of one for the whole template). Display only.
+    fn explain(&self, changes: Vec<crate::plan::AttrChange>) -> Vec<crate::plan::AttrChange> {
+        changes
+    }
+    /// A live state that no plan can proceed from, with the way out.
+    fn live_problem(&self, _live: &LiveResource) -> Option<String> {
+        None
     }
     /// What a change would newly allow (who may assume, what may be done),
     /// for the plan's broadening review. `before` is the live state, if any.
@@ -109,6 +125,8 @@ pub struct LiveResource {
 pub struct ReadScope {
     pub stack: String,
     pub identities: Vec<String>,
+    /// Regions the stack manages (regional kinds read each).
+    pub regions: Vec<String>,
 }
 
 /// Who owns a resource being written (becomes tags/labels).
@@ -129,4 +147,10 @@ pub trait Driver: Send + Sync {
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError>;
     /// Deletes the resource.
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError>;
+    /// Plan-time checks against the cloud that the files alone cannot make
+    /// (e.g. that a referenced SSM parameter exists). Returns
+    /// (address, problem) pairs; nothing is changed.
+    async fn preflight(&self, _desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+        Ok(Vec::new())
+    }
 }

@@ -55,7 +55,10 @@ pub fn plan_kind(
 ) -> KindPlan {
     let mut out = KindPlan::default();
     let mut used: BTreeSet<usize> = BTreeSet::new();
-    let ours = |l: &LiveResource| l.owner_stack.as_deref() == Some(stack);
+    // Ours: tagged with this stack *and* an address of this kind (resources a
+    // CloudFormation stack of ours creates inherit its tags, but belong to it).
+    let prefix = format!("{kind}.");
+    let ours = |l: &LiveResource| l.owner_stack.as_deref() == Some(stack) && l.owner_address.as_deref().is_some_and(|a| a.starts_with(&prefix));
     let by_address: HashMap<&str, usize> =
         live.iter().enumerate().filter(|(_, l)| ours(l)).filter_map(|(i, l)| l.owner_address.as_deref().map(|a| (a, i))).collect();
     let by_identity: HashMap<&str, usize> = live.iter().enumerate().map(|(i, l)| (l.identity.as_str(), i)).collect();
@@ -67,7 +70,7 @@ pub fn plan_kind(
         } else if let Some(&i) = by_identity.get(d.identity.as_str()) {
             let l = &live[i];
             match (&l.owner_stack, &l.owner_address) {
-                (Some(s), Some(a)) if s == stack && !desired_addresses.contains(a.as_str()) => Some((i, true)),
+                (Some(s), Some(a)) if s == stack && a.starts_with(&prefix) && !desired_addresses.contains(a.as_str()) => Some((i, true)),
                 (Some(s), Some(a)) if s == stack => {
                     out.errors.push(PlanError {
                         address: d.address.clone(),
@@ -253,6 +256,14 @@ mod tests {
         assert!(p.changes.is_empty());
         let p = plan_kind("k", FIELDS, "s", &[desired("k.x", "x", 1)], &l, &BTreeSet::new(), true);
         assert!(p.errors[0].message.contains("managed by stack \"other\""));
+    }
+
+    #[test]
+    fn resources_tagged_with_another_kinds_address_are_not_deleted() {
+        // e.g. an IAM role created by an agent_queue's CloudFormation stack inherits its tags.
+        let l = vec![live("role", 1, Some(("s", "agent_queue.q")))];
+        let p = plan_kind("k", FIELDS, "s", &[], &l, &BTreeSet::new(), false);
+        assert!(p.changes.is_empty(), "{:?}", p.changes);
     }
 
     #[test]

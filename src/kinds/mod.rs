@@ -2,6 +2,7 @@
 //! schema, checks, desired state, live read, create/update/delete — in its
 //! module.
 
+pub mod agent_queue;
 pub mod ci_role;
 pub mod ecr;
 mod iam_common;
@@ -11,7 +12,7 @@ use crate::engine::kind::Kind;
 
 /// Every kind gantry knows, in documentation order.
 pub fn all() -> &'static [&'static dyn Kind] {
-    static KINDS: &[&dyn Kind] = &[&ecr::EcrRepository, &oidc_provider::GithubOidcProvider, &ci_role::CiRole];
+    static KINDS: &[&dyn Kind] = &[&ecr::EcrRepository, &oidc_provider::GithubOidcProvider, &ci_role::CiRole, &agent_queue::AgentQueue];
     KINDS
 }
 
@@ -27,5 +28,6 @@ pub fn aws_drivers(ctx: &crate::cloud::aws::AwsContext) -> std::collections::BTr
     let iam = ctx.iam();
     m.insert(oidc_provider::GithubOidcProvider.name().to_string(), std::sync::Arc::new(oidc_provider::OidcDriver::new(iam.clone())));
     m.insert(ci_role::CiRole.name().to_string(), std::sync::Arc::new(ci_role::RoleDriver::new(iam)));
+    m.insert(agent_queue::AgentQueue.name().to_string(), std::sync::Arc::new(agent_queue::QueueDriver::new(ctx.clone())));
     m
 }

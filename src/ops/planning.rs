@@ -73,10 +73,11 @@ async fn read_all(
     backend: &Arc<dyn Backend>,
     stack_name: &str,
     identities: &BTreeMap<String, Vec<String>>,
+    regions: &[String],
 ) -> Result<BTreeMap<String, Vec<LiveResource>>, OpsError> {
     let drivers = backend.drivers();
     let reads = drivers.iter().map(|(kind, driver)| {
-        let scope = ReadScope { stack: stack_name.to_string(), identities: identities.get(kind).cloned().unwrap_or_default() };
+        let scope = ReadScope { stack: stack_name.to_string(), identities: identities.get(kind).cloned().unwrap_or_default(), regions: regions.to_vec() };
         let kind = kind.clone();
         let driver = driver.clone();
         async move { driver.read(&scope).await.map(|l| (kind, l)) }
@@ -92,13 +93,26 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         desired.insert(k.name().to_string(), desired_instances(stack, *k));
     }
     let identities = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
-    let live = read_all(&backend, &stack.name, &identities).await?;
+    let live = read_all(&backend, &stack.name, &identities, &stack.env.regions).await?;
+    let mut errors: Vec<PlanError> = Vec::new();
+    if !req.destroy {
+        let drivers = backend.drivers();
+        let checks = desired.iter().filter(|(_, d)| !d.is_empty()).filter_map(|(kind, d)| {
+            let driver = drivers.get(kind)?.clone();
+            let items: Vec<(String, crate::engine::kind::State)> = d.iter().map(|i| (i.address.clone(), i.state.clone())).collect();
+            Some(async move { driver.preflight(&items).await })
+        });
+        for (address, message) in futures::future::try_join_all(checks).await?.into_iter().flatten() {
+            errors.push(PlanError { address, message, hint: None });
+        }
+    }
 
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         stack: stack.name.clone(),
         dir: stack.dir.clone(),
         region: stack.env.region.clone(),
+        regions: stack.env.regions.clone(),
         account_id: stack.env.account_id.clone(),
         destroy: req.destroy,
         changes: Vec::new(),
@@ -109,7 +123,6 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         broadening: Vec::new(),
         waivers: stack.waivers.clone(),
     };
-    let mut errors: Vec<PlanError> = Vec::new();
     let deps_by_address: BTreeMap<String, Vec<String>> =
         desired.values().flatten().map(|d| (d.address.clone(), d.depends_on.clone())).collect();
     for k in kinds {
@@ -117,6 +130,12 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         let want: &[DesiredInstance] = if req.destroy { &[] } else { &desired[k.name()] };
         let kp = plan_kind(k.name(), k.fields(), &stack.name, want, live_k, &stack.adopt, req.adopt_all);
         errors.extend(kp.errors);
+        for l in live_k.iter().filter(|l| l.owner_stack.as_deref() == Some(stack.name.as_str())) {
+            if let Some(problem) = k.live_problem(l) {
+                let address = l.owner_address.clone().unwrap_or_else(|| l.identity.clone());
+                errors.push(PlanError { address, message: problem, hint: None });
+            }
+        }
         plan.unchanged.extend(kp.unchanged);
         for (addr, fp) in kp.fingerprints {
             plan.fingerprints.insert(addr, fp);
@@ -126,6 +145,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
                 // For destroy, the files still say what depends on what.
                 c.depends_on = deps_by_address.get(&c.address).cloned().unwrap_or_default();
             }
+            c.attrs = k.explain(std::mem::take(&mut c.attrs));
             plan.changes.push(c);
         }
     }
@@ -196,7 +216,7 @@ pub async fn check_fresh(plan: &Plan, backend: &Arc<dyn Backend>) -> Result<(), 
     for e in plan.index.values() {
         identities.entry(e.kind.clone()).or_default().push(e.identity.clone());
     }
-    let live = read_all(backend, &plan.stack, &identities).await?;
+    let live = read_all(backend, &plan.stack, &identities, &plan.regions).await?;
     let empty = Vec::new();
     let mut stale = Vec::new();
     for (addr, fp) in &plan.fingerprints {

@@ -83,6 +83,9 @@ pub struct Plan {
     pub stack: String,
     pub dir: PathBuf,
     pub region: String,
+    /// Every region the plan read.
+    #[serde(default)]
+    pub regions: Vec<String>,
     pub account_id: String,
     /// True for `gantry destroy` plans.
     pub destroy: bool,

@@ -75,3 +75,43 @@ pub async fn iam_client(moto: &Moto) -> aws_sdk_iam::Client {
         .build();
     aws_sdk_iam::Client::from_conf(conf)
 }
+
+/// An SSM client pointed at `moto` in `region`.
+pub async fn ssm_client(moto: &Moto, region: &str) -> aws_sdk_ssm::Client {
+    let conf = aws_sdk_ssm::Config::builder()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .region(aws_sdk_ssm::config::Region::new(region.to_string()))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new("testing", "testing", None, None, "test"))
+        .build();
+    aws_sdk_ssm::Client::from_conf(conf)
+}
+
+/// A Lambda client pointed at `moto` in `region`.
+pub async fn lambda_client(moto: &Moto, region: &str) -> aws_sdk_lambda::Client {
+    let conf = aws_sdk_lambda::Config::builder()
+        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+        .region(aws_sdk_lambda::config::Region::new(region.to_string()))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "test"))
+        .build();
+    aws_sdk_lambda::Client::from_conf(conf)
+}
+
+/// The test scaler zip (a stand-in `bootstrap`; moto never runs it).
+pub fn fixture_zip() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scaler-fixture.zip").display().to_string()
+}
+
+/// Puts the agent token parameter the queues reference.
+pub async fn put_token(moto: &Moto, region: &str, name: &str) {
+    ssm_client(moto, region)
+        .await
+        .put_parameter()
+        .name(name)
+        .value("secret-agent-token")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+}

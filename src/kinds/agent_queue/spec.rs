@@ -1,0 +1,224 @@
+//! A queue's evaluated attributes as a typed spec, and the names of the
+//! cloud resources derived from it (deterministic, within AWS length limits).
+
+use crate::engine::kind::{Env, State};
+use serde_json::Value;
+use sha2::Digest;
+use std::collections::BTreeMap;
+
+/// Where the AMI comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Image {
+    Id(String),
+    /// An SSM parameter resolved by CloudFormation at deploy time.
+    Parameter(String),
+}
+
+/// One security-group ingress rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingress {
+    pub protocol: String,
+    pub from_port: i64,
+    pub to_port: i64,
+    pub cidr: String,
+}
+
+/// Names of everything one queue creates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Names {
+    pub cfn_stack: String,
+    pub asg: String,
+    pub function: String,
+    pub scaler_role: String,
+    pub instance_role: String,
+    pub rule: String,
+    /// IAM path of the roles.
+    pub path: String,
+}
+
+/// Scaler function settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaler {
+    pub architecture: String,
+    pub memory_mb: i64,
+    pub timeout_s: i64,
+    pub env: BTreeMap<String, String>,
+    /// `{"path", "sha256", "size"}` of the zip, when given.
+    pub zip: Option<Value>,
+}
+
+/// Everything the template and the deployment need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueSpec {
+    pub queue: String,
+    pub stack: String,
+    pub region: String,
+    pub account_id: String,
+    pub names: Names,
+    pub instance_types: Vec<String>,
+    pub on_demand_percentage: i64,
+    pub spot_allocation_strategy: String,
+    pub min_size: i64,
+    pub max_size: i64,
+    pub agents_per_instance: i64,
+    pub root_volume_gb: i64,
+    pub root_volume_type: String,
+    pub image: Image,
+    pub token_parameter: String,
+    pub subnets: Vec<String>,
+    pub vpc_id: Option<String>,
+    pub ingress: Vec<Ingress>,
+    pub instance_policies: Vec<(String, Value)>,
+    pub managed_policy_arns: Vec<String>,
+    pub extra_user_data: String,
+    pub agent_tags: BTreeMap<String, String>,
+    pub agent_env: BTreeMap<String, String>,
+    pub scaler: Scaler,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// `s` cut to `max` characters, with a short hash of the whole when cut so
+/// distinct long names stay distinct.
+pub fn limit(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let hash: String = sha2::Sha256::digest(s.as_bytes()).iter().take(3).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hash}", &s[..max - 7])
+}
+
+/// Characters CloudFormation stack names allow.
+fn dashed(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect()
+}
+
+/// Derives every resource name of a queue.
+pub fn names(stack: &str, queue: &str) -> Names {
+    let base = dashed(&format!("gantry-{stack}-{queue}"));
+    Names {
+        cfn_stack: limit(&base, 128),
+        asg: limit(&base, 255),
+        function: limit(&format!("{base}-scaler"), 64),
+        scaler_role: limit(&dashed(&format!("{stack}-{queue}-scaler")), 64),
+        instance_role: limit(&dashed(&format!("{stack}-{queue}-agent")), 64),
+        rule: limit(&format!("{base}-scaler"), 64),
+        // Outside /gantry/<stack>/, which belongs to ci_role.
+        path: format!("/gantry-agents/{stack}/"),
+    }
+}
+
+fn s(a: &State, k: &str) -> String {
+    a.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+fn i(a: &State, k: &str) -> i64 {
+    a.get(k).and_then(Value::as_i64).unwrap_or_default()
+}
+fn strings(a: &State, k: &str) -> Vec<String> {
+    a.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+}
+fn map(a: &State, k: &str) -> BTreeMap<String, String> {
+    a.get(k).and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default()
+}
+
+/// Builds the spec from evaluated attributes. `queue` is the queue name.
+pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
+    let queue = s(attrs, "name");
+    let region = attrs.get("region").and_then(Value::as_str).map(String::from).unwrap_or_else(|| env.region.clone());
+    let scaler_block = attrs.get("scaler").and_then(Value::as_object).cloned().unwrap_or_default();
+    let names = names(&env.stack, &queue);
+    let image = match attrs.get("image_id").and_then(Value::as_str) {
+        Some(id) => Image::Id(id.to_string()),
+        None => Image::Parameter(s(attrs, "image_ssm_parameter")),
+    };
+    let ingress = attrs
+        .get("ingress")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(|r| Ingress {
+            protocol: r.get("protocol").and_then(Value::as_str).unwrap_or("tcp").to_string(),
+            from_port: r.get("port").and_then(Value::as_i64).unwrap_or(0),
+            to_port: r.get("to_port").and_then(Value::as_i64).or_else(|| r.get("port").and_then(Value::as_i64)).unwrap_or(0),
+            cidr: r.get("cidr").and_then(Value::as_str).unwrap_or_default().to_string(),
+        })
+        .collect();
+    let instance_policies = attrs
+        .get("instance_policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p.get("name")?.as_str()?.to_string(), p.get("document")?.clone())))
+        .collect();
+    let sc = |k: &str| scaler_block.get(k).cloned().unwrap_or(Value::Null);
+    let text = |v: Value| match v {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut scaler_env = BTreeMap::new();
+    scaler_env.insert("ASG_NAME".to_string(), names.asg.clone());
+    scaler_env.insert("QUEUE".to_string(), queue.clone());
+    scaler_env.insert("AGENT_TOKEN_PARAMETER".to_string(), s(attrs, "agent_token_parameter"));
+    scaler_env.insert("AGENTS_PER_INSTANCE".to_string(), i(attrs, "agents_per_instance").to_string());
+    scaler_env.insert("SCALE_IN_IDLE".to_string(), s(attrs, "scale_in_idle"));
+    for (env_key, key) in [
+        ("METRICS_ENDPOINT", "metrics_endpoint"),
+        ("POLL_INTERVAL", "poll_interval"),
+        ("SCALE_OUT_FACTOR", "scale_out_factor"),
+        ("INSTANCE_BUFFER", "instance_buffer"),
+        ("SCALE_IN_STEP", "scale_in_step"),
+        ("DISABLE_SCALE_IN", "disable_scale_in"),
+        ("INCLUDE_WAITING", "include_waiting"),
+    ] {
+        scaler_env.insert(env_key.to_string(), text(sc(key)));
+    }
+    QueueSpec {
+        queue,
+        stack: env.stack.clone(),
+        region,
+        account_id: env.account_id.clone(),
+        names,
+        instance_types: strings(attrs, "instance_types"),
+        on_demand_percentage: i(attrs, "on_demand_percentage"),
+        spot_allocation_strategy: s(attrs, "spot_allocation_strategy"),
+        min_size: i(attrs, "min_size"),
+        max_size: i(attrs, "max_size"),
+        agents_per_instance: i(attrs, "agents_per_instance"),
+        root_volume_gb: i(attrs, "root_volume_gb"),
+        root_volume_type: s(attrs, "root_volume_type"),
+        image,
+        token_parameter: s(attrs, "agent_token_parameter"),
+        subnets: strings(attrs, "subnets"),
+        vpc_id: attrs.get("vpc_id").and_then(Value::as_str).map(String::from),
+        ingress,
+        instance_policies,
+        managed_policy_arns: strings(attrs, "managed_policy_arns"),
+        extra_user_data: s(attrs, "extra_user_data"),
+        agent_tags: map(attrs, "agent_tags"),
+        agent_env: map(attrs, "agent_env"),
+        scaler: Scaler {
+            architecture: text(sc("architecture")),
+            memory_mb: sc("memory_mb").as_i64().unwrap_or(128),
+            timeout_s: sc("timeout_s").as_i64().unwrap_or(60),
+            env: scaler_env,
+            zip: scaler_block.get("zip").cloned(),
+        },
+        tags: map(attrs, "tags"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_valid_and_bounded() {
+        let n = names("ci", "gpu_1_queue");
+        assert_eq!(n.cfn_stack, "gantry-ci-gpu-1-queue");
+        assert_eq!(n.function, "gantry-ci-gpu-1-queue-scaler");
+        let long = names("a-very-long-stack-name-for-testing", "an_even_longer_queue_name_that_goes_on");
+        assert!(long.function.len() <= 64 && long.scaler_role.len() <= 64 && long.rule.len() <= 64);
+        assert_ne!(long.function, names("a-very-long-stack-name-for-testing", "an_even_longer_queue_name_that_goes_on2").function);
+    }
+}

@@ -1,0 +1,213 @@
+//! The CloudFormation template for one queue, generated deterministically
+//! (serde_json maps are sorted, so the same spec always gives the same
+//! bytes): instance role + profile, security group, launch template with the
+//! agent user data, Auto Scaling group (mixed instances, no DesiredCapacity:
+//! that belongs to the scaler), the scaler's execution role and its
+//! one-minute EventBridge schedule.
+
+use super::spec::{Image, QueueSpec};
+use serde_json::{json, Value};
+
+const USER_DATA: &str = include_str!("user_data.sh");
+
+/// Renders the user data script for a queue.
+pub fn user_data(q: &QueueSpec) -> String {
+    let tags: String = q.agent_tags.iter().map(|(k, v)| format!(",{k}={v}")).collect();
+    let env: String = q.agent_env.iter().map(|(k, v)| format!("Environment=\"{k}={}\"\n", v.replace('"', "\\\""))).collect();
+    USER_DATA
+        .replace("{{QUEUE}}", &q.queue)
+        .replace("{{REGION}}", &q.region)
+        .replace("{{ASG_NAME}}", &q.names.asg)
+        .replace("{{TOKEN_PARAMETER}}", &q.token_parameter)
+        .replace("{{AGENTS_PER_INSTANCE}}", &q.agents_per_instance.to_string())
+        .replace("{{AGENT_TAGS}}", &tags)
+        .replace("{{AGENT_ENV}}", env.trim_end())
+        .replace("{{EXTRA_USER_DATA}}", q.extra_user_data.trim_end())
+}
+
+fn ssm_parameter_arn(q: &QueueSpec, name: &str) -> String {
+    let name = name.trim_start_matches('/');
+    format!("arn:aws:ssm:{}:{}:parameter/{name}", q.region, q.account_id)
+}
+
+fn asg_arn(q: &QueueSpec) -> String {
+    format!("arn:aws:autoscaling:{}:{}:autoScalingGroup:*:autoScalingGroupName/{}", q.region, q.account_id, q.names.asg)
+}
+
+fn assume(service: &str) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+}
+
+/// The scaler's least-privilege policy: this group, this token, its own logs.
+pub fn scaler_policy(q: &QueueSpec) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadGroups", "Effect": "Allow", "Action": "autoscaling:DescribeAutoScalingGroups", "Resource": "*"},
+            {"Sid": "SizeThisGroup", "Effect": "Allow",
+             "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+             "Resource": asg_arn(q)},
+            {"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)},
+            {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": format!("arn:aws:logs:{}:{}:log-group:/aws/lambda/{}:*", q.region, q.account_id, q.names.function)}
+        ]
+    })
+}
+
+/// What every agent instance may do besides `instance_policies`.
+pub fn agent_policy(q: &QueueSpec) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)},
+            {"Sid": "HoldScaleInProtectionWhileBusy", "Effect": "Allow", "Action": "autoscaling:SetInstanceProtection", "Resource": asg_arn(q)}
+        ]
+    })
+}
+
+/// The whole template.
+pub fn render(q: &QueueSpec) -> Value {
+    let mut parameters = serde_json::Map::new();
+    let image_id = match &q.image {
+        Image::Id(id) => json!(id),
+        Image::Parameter(p) => {
+            parameters.insert("ImageId".into(), json!({"Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", "Default": p}));
+            json!({"Ref": "ImageId"})
+        }
+    };
+    let mut policies = vec![json!({"PolicyName": "gantry-agent", "PolicyDocument": agent_policy(q)})];
+    policies.extend(q.instance_policies.iter().map(|(name, doc)| json!({"PolicyName": name, "PolicyDocument": doc})));
+    let mut instance_role = json!({
+        "RoleName": q.names.instance_role,
+        "Path": q.names.path,
+        "AssumeRolePolicyDocument": assume("ec2.amazonaws.com"),
+        "Policies": policies,
+    });
+    if !q.managed_policy_arns.is_empty() {
+        instance_role["ManagedPolicyArns"] = json!(q.managed_policy_arns);
+    }
+    let mut sg = json!({
+        "GroupDescription": format!("gantry agents for queue {}", q.queue),
+        "SecurityGroupIngress": q.ingress.iter().map(|i| json!({"IpProtocol": i.protocol, "FromPort": i.from_port, "ToPort": i.to_port, "CidrIp": i.cidr})).collect::<Vec<_>>(),
+    });
+    if let Some(vpc) = &q.vpc_id {
+        sg["VpcId"] = json!(vpc);
+    }
+    let launch_data = json!({
+        "ImageId": image_id,
+        "InstanceType": q.instance_types[0],
+        "IamInstanceProfile": {"Arn": {"Fn::GetAtt": ["InstanceProfile", "Arn"]}},
+        "SecurityGroupIds": [{"Fn::GetAtt": ["SecurityGroup", "GroupId"]}],
+        "UserData": {"Fn::Base64": user_data(q)},
+        "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": q.root_volume_gb, "VolumeType": q.root_volume_type, "DeleteOnTermination": true, "Encrypted": true}}],
+        "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 2},
+        "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": format!("{}-agent", q.queue)}, {"Key": "queue", "Value": q.queue}]}],
+    });
+    let mut asg = json!({
+        "AutoScalingGroupName": q.names.asg,
+        "MinSize": q.min_size.to_string(),
+        "MaxSize": q.max_size.to_string(),
+        "MixedInstancesPolicy": {
+            "LaunchTemplate": {
+                "LaunchTemplateSpecification": {"LaunchTemplateId": {"Ref": "LaunchTemplate"}, "Version": {"Fn::GetAtt": ["LaunchTemplate", "LatestVersionNumber"]}},
+                "Overrides": q.instance_types.iter().map(|t| json!({"InstanceType": t})).collect::<Vec<_>>(),
+            },
+            "InstancesDistribution": {
+                "OnDemandBaseCapacity": 0,
+                "OnDemandPercentageAboveBaseCapacity": q.on_demand_percentage,
+                "SpotAllocationStrategy": q.spot_allocation_strategy,
+            },
+        },
+        "NewInstancesProtectedFromScaleIn": false,
+        "Tags": [{"Key": "queue", "Value": q.queue, "PropagateAtLaunch": true}],
+    });
+    if q.subnets.is_empty() {
+        asg["AvailabilityZones"] = json!({"Fn::GetAZs": ""});
+    } else {
+        asg["VPCZoneIdentifier"] = json!(q.subnets);
+    }
+    let function_arn = format!("arn:aws:lambda:{}:{}:function:{}", q.region, q.account_id, q.names.function);
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!("gantry agent queue {} (stack {}); generated, do not edit", q.queue, q.stack),
+        "Parameters": Value::Object(parameters),
+        "Resources": {
+            "InstanceRole": {"Type": "AWS::IAM::Role", "Properties": instance_role},
+            "InstanceProfile": {"Type": "AWS::IAM::InstanceProfile", "Properties": {"Path": q.names.path, "Roles": [{"Ref": "InstanceRole"}]}},
+            "SecurityGroup": {"Type": "AWS::EC2::SecurityGroup", "Properties": sg},
+            "LaunchTemplate": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateName": q.names.asg, "LaunchTemplateData": launch_data}},
+            // No DesiredCapacity: the scaler owns it, and an update must never reset it.
+            "AutoScalingGroup": {"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": asg},
+            "ScalerRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "RoleName": q.names.scaler_role,
+                "Path": q.names.path,
+                "AssumeRolePolicyDocument": assume("lambda.amazonaws.com"),
+                "Policies": [{"PolicyName": "gantry-scaler", "PolicyDocument": scaler_policy(q)}],
+            }},
+            "Schedule": {"Type": "AWS::Events::Rule", "Properties": {
+                "Name": q.names.rule,
+                "Description": format!("runs the gantry scaler of queue {} every minute", q.queue),
+                "ScheduleExpression": "rate(1 minute)",
+                "State": "ENABLED",
+                "Targets": [{"Id": "scaler", "Arn": function_arn}],
+            }},
+        },
+        "Outputs": {
+            "AutoScalingGroupName": {"Value": {"Ref": "AutoScalingGroup"}},
+            "ScalerRoleArn": {"Value": {"Fn::GetAtt": ["ScalerRole", "Arn"]}},
+            "ScheduleRuleArn": {"Value": {"Fn::GetAtt": ["Schedule", "Arn"]}},
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::kind::{Env, State};
+    use serde_json::json;
+
+    fn env() -> Env {
+        Env { stack: "vllm-ci".into(), region: "us-west-2".into(), account_id: "123456789012".into(), dir: ".".into(), regions: vec!["us-west-2".into()] }
+    }
+
+    fn attrs(v: Value) -> State {
+        let mut base = json!({
+            "on_demand_percentage": 100, "spot_allocation_strategy": "price-capacity-optimized", "min_size": 0,
+            "agents_per_instance": 1, "root_volume_gb": 250, "root_volume_type": "gp3", "agent_token_parameter": "/bk_agent_token_cluster_ci",
+            "subnets": [], "instance_policies": [], "managed_policy_arns": [], "extra_user_data": "", "agent_tags": {}, "agent_env": {},
+            "scale_in_idle": "10m", "tags": {}, "region": "us-west-2",
+            "scaler": {"zip": {"path": "/tmp/bootstrap.zip", "sha256": "abc=", "size": 1}, "architecture": "arm64", "memory_mb": 128, "timeout_s": 60,
+                       "poll_interval": "10s", "scale_out_factor": 1, "instance_buffer": 0, "scale_in_step": 1, "disable_scale_in": false,
+                       "include_waiting": false, "metrics_endpoint": "https://agent.buildkite.com/v3"}
+        });
+        for (k, val) in v.as_object().unwrap() {
+            base[k] = val.clone();
+        }
+        base.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn gpu_queue_template() {
+        let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 208, "root_volume_gb": 512,
+            "image_ssm_parameter": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", "scale_in_idle": "20m"}));
+        let t = render(&crate::kinds::agent_queue::spec::spec(&a, &env()));
+        assert!(t["Resources"]["AutoScalingGroup"]["Properties"].get("DesiredCapacity").is_none(), "desired capacity belongs to the scaler");
+        insta::assert_json_snapshot!("gpu_1_queue_template", t);
+    }
+
+    #[test]
+    fn arm_queue_with_subnets_ingress_and_policies() {
+        let a = attrs(json!({"name": "arm64_cpu_queue", "instance_types": ["c7g.4xlarge", "c6g.4xlarge"], "max_size": 16, "min_size": 1,
+            "on_demand_percentage": 20, "agents_per_instance": 4, "image_id": "ami-0123456789abcdef0",
+            "subnets": ["subnet-aaa", "subnet-bbb"], "vpc_id": "vpc-123",
+            "ingress": [{"port": 22, "protocol": "tcp", "cidr": "10.0.0.0/8"}],
+            "instance_policies": [{"name": "ci-instance", "file": "p.json", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}]}}],
+            "agent_tags": {"arch": "arm64"}, "agent_env": {"DOCKER_BUILDKIT": "1"}, "tags": {"team": "ci"}}));
+        let q = crate::kinds::agent_queue::spec::spec(&a, &env());
+        let t = render(&q);
+        insta::assert_json_snapshot!("arm64_cpu_queue_template", t);
+        insta::assert_snapshot!("arm64_cpu_queue_user_data", user_data(&q));
+        // Deterministic: the same spec renders the same bytes.
+        assert_eq!(serde_json::to_string(&t).unwrap(), serde_json::to_string(&render(&q)).unwrap());
+    }
+}

@@ -1,0 +1,100 @@
+# Seed 002: vLLM CI's Buildkite queues on AWS, one autoscaling pool per
+# queue (previously one hand-maintained Elastic CI Stack each), in two
+# regions, each sized by the gantry scaler Lambda.
+
+stack "vllm-ci-queues" {
+  aws {
+    region        = "us-west-2"
+    extra_regions = ["us-east-1"]
+  }
+}
+
+variable "scaler_zip" {
+  type        = string
+  default     = "../../target/lambda/bootstrap/bootstrap.zip"
+  description = "scaler Lambda zip (scripts/build-scaler.sh builds it)"
+}
+
+variable "agent_token_parameter" {
+  type    = string
+  default = "/bk_agent_token_cluster_ci"
+}
+
+locals {
+  al2023_x86 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+  al2023_arm = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+}
+
+ecr_repository "build-cache" {
+  name = "vllm-ci/build-cache"
+  lifecycle_policy {
+    expire_untagged_after_days = 14
+  }
+}
+
+agent_queue "cpu_queue_premerge" {
+  instance_types        = ["c7i.4xlarge", "c6i.4xlarge"]
+  on_demand_percentage  = 0
+  max_size              = 64
+  agents_per_instance   = 2
+  image_ssm_parameter   = local.al2023_x86
+  agent_token_parameter = var.agent_token_parameter
+  instance_policies     = ["../../policies/ci-instance.json"]
+  policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
+  scale_in_idle         = "10m"
+  scaler {
+    zip = var.scaler_zip
+  }
+}
+
+agent_queue "cpu_queue_postmerge" {
+  instance_types        = ["c7i.8xlarge"]
+  max_size              = 32
+  image_ssm_parameter   = local.al2023_x86
+  agent_token_parameter = var.agent_token_parameter
+  instance_policies     = ["../../policies/ci-instance.json"]
+  policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
+  scaler {
+    zip = var.scaler_zip
+  }
+}
+
+agent_queue "gpu_1_queue" {
+  instance_types        = ["g6.4xlarge"]
+  max_size              = 208
+  root_volume_gb        = 512
+  image_ssm_parameter   = local.al2023_x86
+  agent_token_parameter = var.agent_token_parameter
+  instance_policies     = ["../../policies/ci-instance.json"]
+  policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
+  scale_in_idle         = "20m"
+  scaler {
+    zip              = var.scaler_zip
+    disable_scale_in = false
+  }
+}
+
+agent_queue "gpu_4_queue" {
+  instance_types        = ["g6.12xlarge"]
+  max_size              = 32
+  root_volume_gb        = 512
+  image_ssm_parameter   = local.al2023_x86
+  agent_token_parameter = var.agent_token_parameter
+  instance_policies     = ["../../policies/ci-instance.json"]
+  policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
+  scale_in_idle         = "20m"
+  scaler {
+    zip = var.scaler_zip
+  }
+}
+
+agent_queue "arm64_cpu_queue" {
+  region                = "us-east-1"
+  instance_types        = ["c7g.4xlarge", "c6g.4xlarge"]
+  max_size              = 16
+  image_ssm_parameter   = local.al2023_arm
+  agent_token_parameter = var.agent_token_parameter
+  scaler {
+    zip = var.scaler_zip
+  }
+}

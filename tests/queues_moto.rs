@@ -1,0 +1,160 @@
+//! Agent queues end to end on moto: CloudFormation change sets per queue,
+//! the scaler deployed through the Lambda API, exact plans for changes,
+//! plan-time checks that keep half-created stacks from happening.
+
+mod support;
+
+use support::{fixture_zip, gantry, lambda_client, put_token, stack_dir, Moto};
+
+fn stack(zip: &str) -> String {
+    format!(
+        r#"stack "q" {{
+  aws {{ region = "us-west-2" }}
+}}
+
+locals {{
+  image = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+}}
+
+agent_queue "cpu" {{
+  instance_types        = ["c7i.2xlarge", "c6i.2xlarge"]
+  max_size              = 10
+  agents_per_instance   = 2
+  image_ssm_parameter   = local.image
+  agent_token_parameter = "/bk/token"
+  scaler {{
+    zip = "{zip}"
+  }}
+}}
+
+agent_queue "gpu" {{
+  instance_types        = ["g6.4xlarge"]
+  max_size              = 20
+  root_volume_gb        = 512
+  image_ssm_parameter   = local.image
+  agent_token_parameter = "/bk/token"
+  scale_in_idle         = "20m"
+  scaler {{
+    zip           = "{zip}"
+    poll_interval = "5s"
+  }}
+}}
+
+agent_queue "big" {{
+  instance_types        = ["m7i.8xlarge"]
+  max_size              = 4
+  image_ssm_parameter   = local.image
+  agent_token_parameter = "/bk/token"
+  scaler {{
+    zip = "{zip}"
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn queues_lifecycle_on_moto() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(put_token(&moto, "us-west-2", "/bk/token"));
+    let zip = fixture_zip();
+    let dir = stack_dir(&[("main.gantry.hcl", &stack(&zip))]);
+    let d = dir.path().to_str().unwrap();
+
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{}", r.all());
+    let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    let (sha, env_vars, policy) = rt.block_on(async {
+        let l = lambda_client(&moto, "us-west-2").await;
+        let f = l.get_function_configuration().function_name("gantry-q-gpu-scaler").send().await.unwrap();
+        let policy = l.get_policy().function_name("gantry-q-gpu-scaler").send().await.unwrap().policy.unwrap();
+        (f.code_sha256().unwrap().to_string(), f.environment().unwrap().variables().unwrap().clone(), policy)
+    });
+    use base64::Engine;
+    use sha2::Digest;
+    let want = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(std::fs::read(&zip).unwrap()));
+    assert_eq!(sha, want, "CodeSha256 is base64(sha256(zip))");
+    assert_eq!(env_vars["ASG_NAME"], "gantry-q-gpu");
+    assert_eq!(env_vars["POLL_INTERVAL"], "5s");
+    assert_eq!(env_vars["SCALE_IN_IDLE"], "20m");
+    assert!(policy.contains("events.amazonaws.com") && policy.contains("rule/gantry-q-gpu-scaler"), "{policy}");
+
+    let r = gantry(&["plan", d, "--detailed-exitcode", "--stats"], &env, dir.path());
+    assert_eq!(r.code, 0, "re-plan must be empty: {}", r.all());
+    // Per queue: GetTemplate + GetPolicy; per region: DescribeStacks, ListFunctions.
+    assert!(r.stderr.contains("CloudFormation=4") && r.stderr.contains("Lambda=4"), "{}", r.all());
+
+    // Change one queue's max size and another's instance type: the plan shows exactly that.
+    let changed = stack(&zip).replace("max_size              = 20", "max_size              = 40").replace("[\"m7i.8xlarge\"]", "[\"m7i.12xlarge\"]");
+    std::fs::write(dir.path().join("main.gantry.hcl"), &changed).unwrap();
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert!(r.stdout.contains("Plan: 0 to add, 2 to change, 0 to destroy."), "{}", r.all());
+    assert!(r.stdout.contains("~ template.Resources.AutoScalingGroup.Properties.MaxSize = \"20\" -> \"40\""), "{}", r.all());
+    assert!(r.stdout.contains("template.Resources.LaunchTemplate.Properties.LaunchTemplateData.InstanceType") && r.stdout.contains("\"m7i.8xlarge\" -> \"m7i.12xlarge\""), "{}", r.all());
+    assert!(!r.stdout.contains("agent_queue.cpu"), "the untouched queue is not in the plan: {}", r.all());
+    let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    // A new scaler build redeploys code only where it changed (all three here), nothing else.
+    let zip2 = dir.path().join("scaler2.zip");
+    let mut bytes = std::fs::read(&zip).unwrap();
+    bytes.extend_from_slice(b"\0");
+    std::fs::write(&zip2, bytes).unwrap();
+    std::fs::write(dir.path().join("main.gantry.hcl"), changed.replace(&zip, zip2.to_str().unwrap())).unwrap();
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert!(r.stdout.contains("Plan: 0 to add, 3 to change, 0 to destroy."), "{}", r.all());
+    assert!(r.stdout.contains("~ function.code_sha256"), "{}", r.all());
+    assert!(!r.stdout.contains("template."), "code changes do not touch the stacks: {}", r.all());
+    let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    let r = gantry(&["destroy", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("3 destroyed"), "{}", r.all());
+    let r = gantry(&["plan", d, "--destroy", "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn bad_queue_input_is_caught_before_anything_is_created() {
+    let zip = fixture_zip();
+    let bad = stack(&zip)
+        .replace("max_size              = 4", "max_size              = 4\n  min_size              = 6")
+        .replace("[\"g6.4xlarge\"]", "[\"g6-4xlarge\"]")
+        .replace("agents_per_instance   = 2", "agents_per_instance   = 0");
+    let dir = stack_dir(&[("main.gantry.hcl", &bad)]);
+    let r = gantry(&["validate", "."], &[], dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("max_size 4 is below min_size 6"), "{}", r.all());
+    assert!(r.stderr.contains("\"g6-4xlarge\" is not an instance type"), "{}", r.all());
+    assert!(r.stderr.contains("invalid value for \"agents_per_instance\": 0 is out of range 1..=64"), "{}", r.all());
+
+    let no_token = stack(&zip).replace("agent_token_parameter = \"/bk/token\"\n  scale_in_idle", "scale_in_idle");
+    let dir = stack_dir(&[("main.gantry.hcl", &no_token)]);
+    let r = gantry(&["validate", "."], &[], dir.path());
+    assert!(r.stderr.contains("missing required attribute \"agent_token_parameter\""), "{}", r.all());
+
+    // Cloud-side checks at plan time: a missing image parameter or token parameter.
+    let moto = Moto::start();
+    let env = moto.env();
+    let missing = stack(&zip).replacen("image_ssm_parameter   = local.image", "image_ssm_parameter   = \"/no/such/ami\"", 1);
+    let dir = stack_dir(&[("main.gantry.hcl", &missing)]);
+    let r = gantry(&["plan", "."], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("agent_queue.cpu: image parameter /no/such/ami does not exist in us-west-2"), "{}", r.all());
+    assert!(r.stderr.contains("agent token parameter /bk/token does not exist in us-west-2"), "{}", r.all());
+    let r = gantry(&["apply", ".", "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let functions = rt.block_on(async { lambda_client(&moto, "us-west-2").await.list_functions().send().await.unwrap().functions().len() });
+    assert_eq!(functions, 0, "nothing half-created");
+}
