@@ -9,18 +9,12 @@ N="${1:-20}"
 cargo build --quiet --release --bin gantry
 G=target/release/gantry
 DIR=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-.venv/bin/moto_server -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
-MOTO_PID=$!
-trap 'kill $MOTO_PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
-for _ in $(seq 1 100); do
-  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/moto-api/', timeout=1)" 2>/dev/null && break
-  sleep 0.1
-done
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-west-2
+ON_EXIT='rm -rf "$DIR"'
+source scripts/moto-lib.sh
+start_moto
 .venv/bin/python - <<PY
 import boto3
-boto3.client("ssm", endpoint_url="http://127.0.0.1:$PORT", region_name="us-west-2").put_parameter(Name="/bk/token", Value="t", Type="SecureString")
+boto3.client("ssm", endpoint_url="http://127.0.0.1:$MOTO_PORT", region_name="us-west-2").put_parameter(Name="/bk/token", Value="t", Type="SecureString")
 PY
 {
   printf 'stack "bench-queues" {\n  aws { region = "us-west-2" }\n}\n'

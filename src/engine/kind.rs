@@ -18,6 +18,19 @@ pub type State = Map<String, Value>;
 pub const TAG_STACK: &str = "gantry:stack";
 pub const TAG_ADDRESS: &str = "gantry:address";
 
+/// The tags a resource should carry: the user's `tags` from its desired
+/// state plus the ownership tags. Kinds add their own extras.
+pub fn owned_tags(desired: &State, owner: &Owner) -> std::collections::BTreeMap<String, String> {
+    let mut tags: std::collections::BTreeMap<String, String> = desired
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default();
+    tags.insert(TAG_STACK.into(), owner.stack.clone());
+    tags.insert(TAG_ADDRESS.into(), owner.address.clone());
+    tags
+}
+
 /// One comparable field of a kind's state.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {

@@ -1,6 +1,6 @@
 //! Helpers shared by the IAM kinds: ownership tags and tag maps.
 
-use crate::engine::kind::{Owner, State, TAG_ADDRESS, TAG_STACK};
+use crate::engine::kind::{owned_tags, Owner, State};
 use aws_sdk_iam::types::Tag;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -17,14 +17,7 @@ pub fn user_tags(tags: &BTreeMap<String, String>) -> Value {
 
 /// Every tag gantry writes: the user's plus ownership.
 pub fn all_tags(desired: &State, owner: &Owner) -> Vec<Tag> {
-    let mut tags: BTreeMap<String, String> = desired
-        .get("tags")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-        .unwrap_or_default();
-    tags.insert(TAG_STACK.into(), owner.stack.clone());
-    tags.insert(TAG_ADDRESS.into(), owner.address.clone());
-    tags.into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
+    owned_tags(desired, owner).into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
 }
 
 /// Keys present now that the wanted set no longer has.

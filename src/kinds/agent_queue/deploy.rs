@@ -7,7 +7,7 @@ use super::spec::names;
 use super::REPLACE_STATES;
 use crate::cloud::aws::{classify, AwsContext};
 use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::engine::kind::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use aws_config::Region;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
@@ -202,13 +202,7 @@ impl QueueDriver {
     }
 
     fn cfn_tags(desired: &State, owner: &Owner, queue: &str) -> Vec<Tag> {
-        let mut tags: BTreeMap<String, String> = desired
-            .get("tags")
-            .and_then(Value::as_object)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-            .unwrap_or_default();
-        tags.insert(TAG_STACK.into(), owner.stack.clone());
-        tags.insert(TAG_ADDRESS.into(), owner.address.clone());
+        let mut tags = owned_tags(desired, owner);
         tags.insert(TAG_QUEUE.into(), queue.to_string());
         tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
     }

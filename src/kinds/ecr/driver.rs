@@ -4,7 +4,7 @@
 use super::{lifecycle, TAG_FORCE_DELETE};
 use crate::cloud::aws::classify;
 use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::engine::kind::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use aws_sdk_ecr::operation::delete_repository::DeleteRepositoryError;
 use aws_sdk_ecr::operation::get_lifecycle_policy::GetLifecyclePolicyError;
@@ -111,13 +111,7 @@ impl EcrDriver {
 
     /// All tags gantry writes: the user's plus ownership and force-delete.
     fn all_tags(desired: &State, owner: &Owner) -> Vec<Tag> {
-        let mut tags: BTreeMap<String, String> = desired
-            .get("tags")
-            .and_then(Value::as_object)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-            .unwrap_or_default();
-        tags.insert(TAG_STACK.into(), owner.stack.clone());
-        tags.insert(TAG_ADDRESS.into(), owner.address.clone());
+        let mut tags = owned_tags(desired, owner);
         if desired.get("force_delete") == Some(&Value::Bool(true)) {
             tags.insert(TAG_FORCE_DELETE.into(), "true".into());
         }
