@@ -88,6 +88,7 @@ impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
     }
 
     async fn poll_once(&self, end: Instant) -> Result<PollRecord, ScalerError> {
+        let started = Instant::now();
         let obs = self.observe(end).await?;
         let (group, since) = self.group.describe().await?;
         let decision = decide(&obs, &group, &self.settings, since, unix_now());
@@ -106,6 +107,7 @@ impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
             desired_after = decision.desired,
             action = ?decision.action,
             reason = %decision.reason,
+            poll_ms = started.elapsed().as_secs_f64() * 1000.0,
             "scaling decision"
         );
         if decision.desired != group.desired {

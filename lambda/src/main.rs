@@ -76,7 +76,9 @@ async fn main() -> Result<(), Error> {
         .without_time()
         .init();
     // Set up at cold start; a failure is reported by the first invocation.
+    let started = std::time::Instant::now();
     let first = init().await;
+    tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1000.0, ok = first.is_ok(), "cold-start set-up finished");
     if let Err(e) = &first {
         tracing::error!(error = %e, "cold-start set-up failed; will retry on each invocation");
     }

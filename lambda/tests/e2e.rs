@@ -137,6 +137,9 @@ async fn burst_of_50_jobs_scales_out_at_once_and_publishes_metrics() {
     let d = h.decisions();
     assert_eq!(d.len(), 1, "one structured line per decision");
     assert_eq!(d[0]["fields"]["desired_after"], 50);
+    // Timing facts for the benchmark note (printed with --nocapture; not asserted).
+    let init = h.logs().into_iter().find(|l| l["fields"]["message"] == "cold-start set-up finished").map(|l| l["fields"]["init_ms"].clone());
+    println!("cold-start set-up (incl. SSM round trip): {:?} ms; first poll (incl. 2 loopback round trips): {} ms", init, d[0]["fields"]["poll_ms"]);
     assert!(d[0]["fields"]["reason"].as_str().unwrap().contains("50 agent(s) needed"));
     // CloudWatch metrics in Embedded Metric Format, one line per poll.
     let emf: Vec<Value> = h.logs().into_iter().filter(|l| l.get("_aws").is_some()).collect();
