@@ -68,6 +68,8 @@ fn queues_lifecycle_on_moto() {
     assert!(r.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{}", r.all());
     let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
+    // moto reports stack-level events only; AWS adds one per resource.
+    assert!(r.stdout.contains("agent_queue.gpu: gantry-q-gpu CREATE_COMPLETE"), "progress shows stack events: {}", r.all());
 
     let (sha, env_vars, policy) = rt.block_on(async {
         let l = lambda_client(&moto, "us-west-2").await;

@@ -41,6 +41,9 @@ impl Progress for Plain {
     fn finished(&self, c: &Change, o: &Outcome, took: Duration) {
         println!("{}", finished_line(c, o, took, self.style));
     }
+    fn note(&self, c: &Change, line: &str) {
+        println!("{}: {line}", c.address);
+    }
 }
 
 /// One spinner per in-flight resource.
@@ -73,6 +76,11 @@ impl Progress for Bars {
                 let _ = self.multi.println(line);
             }
             None => println!("{line}"),
+        }
+    }
+    fn note(&self, c: &Change, line: &str) {
+        if let Some(b) = self.bars.lock().unwrap_or_else(|e| e.into_inner()).get(&c.address) {
+            b.set_message(format!("{}: {line}", c.address));
         }
     }
 }

@@ -53,6 +53,8 @@ impl ApplyReport {
 pub trait Progress: Send + Sync {
     fn started(&self, change: &Change);
     fn finished(&self, change: &Change, outcome: &Outcome, elapsed: Duration);
+    /// A progress line from inside a long operation (e.g. a stack event).
+    fn note(&self, _change: &Change, _line: &str) {}
 }
 
 /// A cooperative stop signal (Ctrl-C).
@@ -186,7 +188,11 @@ pub async fn apply(
                 };
                 running[i] = true;
                 progress.started(&change);
-                let owner = Owner { stack: plan.stack.clone(), address: change.address.clone() };
+                let notes = {
+                    let (progress, change) = (progress.clone(), change.clone());
+                    crate::engine::kind::Notes(Arc::new(move |line: String| progress.note(&change, &line)))
+                };
+                let owner = Owner { stack: plan.stack.clone(), address: change.address.clone(), notes: Some(notes) };
                 set.spawn(async move {
                     let t = Instant::now();
                     let r = run_change(driver, change, owner).await;

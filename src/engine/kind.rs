@@ -142,11 +142,33 @@ pub struct ReadScope {
     pub regions: Vec<String>,
 }
 
-/// Who owns a resource being written (becomes tags/labels).
+/// A sink for progress lines from long operations (e.g. CloudFormation
+/// stack events), shown next to the resource's progress.
+#[derive(Clone)]
+pub struct Notes(pub std::sync::Arc<dyn Fn(String) + Send + Sync>);
+
+impl std::fmt::Debug for Notes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Notes")
+    }
+}
+
+/// Who owns a resource being written (becomes tags/labels), and where its
+/// progress lines go.
 #[derive(Debug, Clone)]
 pub struct Owner {
     pub stack: String,
     pub address: String,
+    pub notes: Option<Notes>,
+}
+
+impl Owner {
+    /// Reports a progress line, if anyone listens.
+    pub fn note(&self, line: String) {
+        if let Some(n) = &self.notes {
+            (n.0)(line);
+        }
+    }
 }
 
 /// The I/O half of a resource kind.

@@ -245,16 +245,42 @@ impl QueueDriver {
             return Err(other("CreateChangeSet", format!("change set for {stack} failed: {reason}; nothing was changed")));
         }
         cfn.execute_change_set().change_set_name(&id).stack_name(stack).send().await.map_err(|e| classify("cloudformation", "ExecuteChangeSet", e))?;
+        let seen = std::sync::Mutex::new(std::collections::HashSet::new());
         let final_status = wait_for(&format!("stack {stack}"), STACK_TIMEOUT, || async {
+            self.report_events(&cfn, stack, &seen, owner).await;
             let out = cfn.describe_stacks().stack_name(stack).send().await.map_err(|e| classify("cloudformation", "DescribeStacks", e))?;
             let st = out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_string()).unwrap_or_default();
             Ok((!st.ends_with("_IN_PROGRESS")).then_some(st))
         })
         .await?;
+        self.report_events(&cfn, stack, &seen, owner).await;
         if final_status == "CREATE_COMPLETE" || final_status == "UPDATE_COMPLETE" {
             return Ok(true);
         }
         Err(self.failure(region, stack, &final_status).await)
+    }
+
+    /// Reports stack events not seen before as progress lines (oldest first).
+    /// Best effort: a failed read only means fewer progress lines.
+    async fn report_events(&self, cfn: &aws_sdk_cloudformation::Client, stack: &str, seen: &std::sync::Mutex<std::collections::HashSet<String>>, owner: &Owner) {
+        let Ok(out) = cfn.describe_stack_events().stack_name(stack).send().await else { return };
+        let mut fresh = Vec::new();
+        {
+            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            for ev in out.stack_events() {
+                if seen.insert(ev.event_id().unwrap_or_default().to_string()) {
+                    fresh.push(format!(
+                        "{} {}{}",
+                        ev.logical_resource_id().unwrap_or("?"),
+                        ev.resource_status().map(|s| s.as_str()).unwrap_or(""),
+                        ev.resource_status_reason().map(|r| format!(" ({r})")).unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        for line in fresh.into_iter().rev() {
+            owner.note(line);
+        }
     }
 
     /// Explains a failed stack operation: the first failing resource and the way out.
