@@ -99,6 +99,11 @@ fn queues_lifecycle_on_moto() {
     assert!(r.stdout.contains("~ template.Resources.AutoScalingGroup.Properties.MaxSize = \"20\" -> \"40\""), "{}", r.all());
     assert!(r.stdout.contains("template.Resources.LaunchTemplate.Properties.LaunchTemplateData.InstanceType") && r.stdout.contains("\"m7i.8xlarge\" -> \"m7i.12xlarge\""), "{}", r.all());
     assert!(!r.stdout.contains("agent_queue.cpu"), "the untouched queue is not in the plan: {}", r.all());
+    // --change-sets asks CloudFormation what it would do (moto reports no Replacement flags).
+    let r = gantry(&["plan", d, "--change-sets"], &env, dir.path());
+    assert!(r.stdout.contains("# CloudFormation: Modify AutoScalingGroup"), "{}", r.all());
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 2, "preview change sets were deleted, nothing applied: {}", r.all());
     let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());

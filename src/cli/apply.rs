@@ -69,7 +69,14 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
         print!("{}", text::render(&plan, out.style));
         (plan, backend)
     } else {
-        let req = PlanRequest { dir: a.target.clone(), load: load_options(&a.vars), targets: a.targets.clone(), destroy: a.destroy, adopt_all: a.adopt };
+        let req = PlanRequest {
+            dir: a.target.clone(),
+            load: load_options(&a.vars),
+            targets: a.targets.clone(),
+            destroy: a.destroy,
+            adopt_all: a.adopt,
+            change_sets: false,
+        };
         let (loaded, result) = make_plan(&req, connect).await;
         out.diagnostics(&loaded);
         match result {

@@ -114,6 +114,10 @@ pub enum Command {
         /// Take ownership of existing unmanaged resources whose names clash.
         #[arg(long)]
         adopt: bool,
+        /// For agent queues, create a CloudFormation change set per update to show which
+        /// resources CloudFormation would modify or replace, then delete it.
+        #[arg(long)]
+        change_sets: bool,
         /// Print API calls per service and wall time.
         #[arg(long)]
         stats: bool,
@@ -224,8 +228,8 @@ async fn run(command: Command, out: output::Output) -> i32 {
     match command {
         Command::Validate { dir, json, vars } => validate::run(&out, &dir, json, &vars),
         Command::Fmt { dir, check } => fmt::run(&out, &dir, check),
-        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, stats, vars } => {
-            plan::run(&out, plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, stats, vars }).await
+        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, stats, vars } => {
+            plan::run(&out, plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, stats, vars }).await
         }
         Command::Apply { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars } => {
             let parallelism = parallelism as usize;

@@ -188,4 +188,9 @@ pub trait Driver: Send + Sync {
     async fn preflight(&self, _desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
         Ok(Vec::new())
     }
+    /// Optional deeper preview of an in-place update (e.g. a CloudFormation
+    /// change set that is created, read and deleted): lines for the plan.
+    async fn preview(&self, _desired: &State, _live: &LiveResource) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
 }

@@ -157,6 +157,7 @@ pub fn plan_kind(
             desired: Some(d.state.clone()),
             live: live_res.cloned(),
             depends_on: d.depends_on.clone(),
+            notes: Vec::new(),
         });
     }
 
@@ -176,6 +177,7 @@ pub fn plan_kind(
             desired: None,
             live: Some(l.clone()),
             depends_on: Vec::new(),
+            notes: Vec::new(),
         });
     }
     out

@@ -22,6 +22,8 @@ pub struct PlanRequest {
     pub destroy: bool,
     /// Adopt every unowned resource whose name clashes (`--adopt`).
     pub adopt_all: bool,
+    /// Ask the provider for a deeper preview of updates (CloudFormation change sets).
+    pub change_sets: bool,
 }
 
 /// Loads the stack, reads live state and plans. Returns the loaded files
@@ -166,6 +168,17 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
     plan.unchanged.sort();
+    if req.change_sets {
+        let drivers = backend.drivers();
+        let previews = plan.changes.iter().enumerate().filter(|(_, c)| c.action == Action::Update).filter_map(|(i, c)| {
+            let driver = drivers.get(&c.kind)?.clone();
+            let (desired, live) = (c.desired.clone()?, c.live.clone()?);
+            Some(async move { driver.preview(&desired, &live).await.map(|n| (i, n)) })
+        });
+        for (i, notes) in futures::future::try_join_all(previews).await? {
+            plan.changes[i].notes = notes;
+        }
+    }
     for c in &plan.changes {
         let (Some(kind), Some(desired)) = (crate::kinds::by_name(&c.kind), c.desired.as_ref()) else { continue };
         let items = kind.broadening(c.live.as_ref().map(|l| &l.state), desired);

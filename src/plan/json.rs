@@ -46,6 +46,7 @@ pub fn render(plan: &Plan) -> Value {
                 "action": c.action,
                 "reason": c.reason,
                 "attributes": attrs,
+                "notes": c.notes,
             })
         })
         .collect();

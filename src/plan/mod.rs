@@ -73,6 +73,9 @@ pub struct Change {
     pub live: Option<LiveResource>,
     /// Addresses this change must wait for.
     pub depends_on: Vec<String>,
+    /// Extra review lines (e.g. what a CloudFormation change set would do).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A whole plan.

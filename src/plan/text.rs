@@ -130,6 +130,9 @@ pub fn render_change(out: &mut String, c: &Change, style: Style) {
     if c.action == Action::Delete {
         let _ = writeln!(out, "      {} name = {}", style.red("-"), value_text(&Value::String(c.identity.clone()), false));
     }
+    for n in &c.notes {
+        let _ = writeln!(out, "      # {n}");
+    }
     let _ = writeln!(out, "    }}\n");
 }
 

@@ -523,6 +523,58 @@ impl Driver for QueueDriver {
         Ok(out)
     }
 
+    /// Creates an UPDATE change set, lists what CloudFormation would do to
+    /// each resource (and whether it replaces it), and deletes the change set.
+    async fn preview(&self, desired: &State, _live: &LiveResource) -> Result<Vec<String>, ProviderError> {
+        let region = s(desired, "region");
+        let stack = s(desired, "stack_name");
+        let cfn = self.cfn(region);
+        let name = format!("gantry-preview-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
+        let created = cfn
+            .create_change_set()
+            .stack_name(stack)
+            .change_set_name(&name)
+            .change_set_type(ChangeSetType::Update)
+            .template_body(desired.get("template").map(|t| t.to_string()).unwrap_or_default())
+            .capabilities(Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation", "CreateChangeSet", e))?;
+        let id = created.id().unwrap_or(&name).to_string();
+        let described = wait_for(&format!("change set of {stack}"), STACK_TIMEOUT, || async {
+            let cs = cfn.describe_change_set().change_set_name(&id).stack_name(stack).send().await.map_err(|e| classify("cloudformation", "DescribeChangeSet", e))?;
+            Ok(match cs.status() {
+                Some(ChangeSetStatus::CreatePending) | Some(ChangeSetStatus::CreateInProgress) => None,
+                _ => Some(cs),
+            })
+        })
+        .await;
+        let _ = cfn.delete_change_set().change_set_name(&id).stack_name(stack).send().await;
+        let cs = described?;
+        if cs.status() == Some(&ChangeSetStatus::Failed) {
+            return Ok(vec![format!("change set: {}", cs.status_reason().unwrap_or("failed"))]);
+        }
+        Ok(cs
+            .changes()
+            .iter()
+            .filter_map(|c| c.resource_change())
+            .map(|rc| {
+                let replacement = match rc.replacement().map(|r| r.as_str()) {
+                    Some("True") => "REPLACES it".to_string(),
+                    Some("Conditional") => "may replace it".to_string(),
+                    Some(_) => "in place".to_string(),
+                    None => "replacement not reported".to_string(),
+                };
+                format!(
+                    "CloudFormation: {} {} ({})",
+                    rc.action().map(|a| a.as_str()).unwrap_or("?"),
+                    rc.logical_resource_id().unwrap_or("?"),
+                    replacement
+                )
+            })
+            .collect())
+    }
+
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
         let region = s(&live.state, "region").to_string();
         if let Some(name) = live.state.get("function").and_then(|f| f.get("name")).and_then(Value::as_str) {
