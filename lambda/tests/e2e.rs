@@ -139,7 +139,8 @@ async fn burst_of_50_jobs_scales_out_at_once_and_publishes_metrics() {
     assert_eq!(d[0]["fields"]["desired_after"], 50);
     // Timing facts for the benchmark note (printed with --nocapture; not asserted).
     let init = h.logs().into_iter().find(|l| l["fields"]["message"] == "cold-start set-up finished").map(|l| l["fields"]["init_ms"].clone());
-    println!("cold-start set-up (incl. SSM round trip): {:?} ms; first poll (incl. 2 loopback round trips): {} ms", init, d[0]["fields"]["poll_ms"]);
+    let hwm = std::fs::read_to_string(format!("/proc/{}/status", h.child.id())).ok().and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(String::from));
+    println!("cold-start set-up (incl. SSM round trip): {:?} ms; first poll (incl. 2 loopback round trips): {} ms; peak RSS {:?}", init, d[0]["fields"]["poll_ms"], hwm);
     assert!(d[0]["fields"]["reason"].as_str().unwrap().contains("50 agent(s) needed"));
     // CloudWatch metrics in Embedded Metric Format, one line per poll.
     let emf: Vec<Value> = h.logs().into_iter().filter(|l| l.get("_aws").is_some()).collect();
