@@ -92,8 +92,17 @@ fn oidc_role_lifecycle_with_broadening_review() {
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
 
-    // Narrowing needs no extra confirmation.
-    std::fs::write(dir.path().join("stack/main.gantry.hcl"), STACK).unwrap();
+    // Thumbprints are updated in place.
+    let thumb = wider.replace("github_oidc_provider \"github\" {}", "github_oidc_provider \"github\" {\n  thumbprints = [\"6938fd4d98bab03faadb97b34396831e3780aea1\"]\n}");
+    std::fs::write(dir.path().join("stack/main.gantry.hcl"), &thumb).unwrap();
+    let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("~ thumbprints = [] -> [\"6938fd4d98bab03faadb97b34396831e3780aea1\"]"), "{}", r.all());
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    // Narrowing needs no extra confirmation (the thumbprint stays: IAM cannot clear the list).
+    std::fs::write(dir.path().join("stack/main.gantry.hcl"), thumb.replace("branches = [\"main\", \"develop\"]", "branches = [\"main\"]")).unwrap();
     std::fs::write(dir.path().join("policies/push.json"), PUSH_POLICY).unwrap();
     let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());

@@ -319,6 +319,24 @@ mod tests {
     }
 
     #[test]
+    fn stuck_stacks_are_reported_with_the_way_out() {
+        let live = |status: &str| LiveResource {
+            identity: "us-west-2/q".into(),
+            owner_stack: Some("s".into()),
+            owner_address: Some("agent_queue.q".into()),
+            state: json!({"raw_status": status, "stack_name": "gantry-s-q"}).as_object().unwrap().clone(),
+        };
+        assert!(AgentQueue.live_problem(&live("UPDATE_ROLLBACK_FAILED")).unwrap().contains("continue-update-rollback --stack-name gantry-s-q"));
+        assert!(AgentQueue.live_problem(&live("UPDATE_IN_PROGRESS")).unwrap().contains("wait for it to finish"));
+        assert!(AgentQueue.live_problem(&live("DELETE_FAILED")).is_some());
+        assert!(AgentQueue.live_problem(&live("UPDATE_COMPLETE")).is_none());
+        // A failed create cannot be updated: it is planned for replacement instead.
+        assert!(AgentQueue.live_problem(&live("ROLLBACK_COMPLETE")).is_none());
+        assert!(REPLACE_STATES.contains(&"ROLLBACK_COMPLETE"));
+        assert!(FIELDS.iter().any(|f| f.name == "stack_status" && f.forces_replacement));
+    }
+
+    #[test]
     fn leaf_diff_names_paths() {
         let mut out = Vec::new();
         json_leaf_diff("t", &json!({"a": {"b": 1, "c": [1]}}), &json!({"a": {"b": 2, "c": [1], "d": true}}), &mut out);
