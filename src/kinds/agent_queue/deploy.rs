@@ -247,10 +247,14 @@ impl QueueDriver {
         cfn.execute_change_set().change_set_name(&id).stack_name(stack).send().await.map_err(|e| classify("cloudformation", "ExecuteChangeSet", e))?;
         let seen = std::sync::Mutex::new(std::collections::HashSet::new());
         let final_status = wait_for(&format!("stack {stack}"), STACK_TIMEOUT, || async {
-            self.report_events(&cfn, stack, &seen, owner).await;
             let out = cfn.describe_stacks().stack_name(stack).send().await.map_err(|e| classify("cloudformation", "DescribeStacks", e))?;
             let st = out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_string()).unwrap_or_default();
-            Ok((!st.ends_with("_IN_PROGRESS")).then_some(st))
+            if st.ends_with("_IN_PROGRESS") {
+                // Still working: show what happened so far.
+                self.report_events(&cfn, stack, &seen, owner).await;
+                return Ok(None);
+            }
+            Ok(Some(st))
         })
         .await?;
         self.report_events(&cfn, stack, &seen, owner).await;
