@@ -6,7 +6,7 @@ use gantry::config::LoadOptions;
 use gantry::engine::apply::{Cancel, Outcome, Progress};
 use gantry::engine::error::{ErrorClass, ProviderError};
 use gantry::engine::kind::{Driver, LiveResource, Owner, ReadScope, State};
-use gantry::ops::{apply_plan, make_plan, Backend, Connect, PlanRequest};
+use gantry::ops::{apply_plan, make_plan, Backend, Connect, PlanRequest, Target};
 use gantry::plan::{Action, Change};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -97,8 +97,8 @@ struct FakeConnect(Arc<FakeDriver>);
 
 #[async_trait]
 impl Connect for FakeConnect {
-    async fn connect(&self, _region: &str) -> Arc<dyn Backend> {
-        Arc::new(FakeBackend(self.0.clone()))
+    async fn connect(&self, _target: &Target) -> Result<Arc<dyn Backend>, ProviderError> {
+        Ok(Arc::new(FakeBackend(self.0.clone())))
     }
 }
 

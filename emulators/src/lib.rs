@@ -3,5 +3,6 @@
 //! API, and can inject faults.
 
 pub mod buildkite;
+pub mod gcp;
 pub mod lambda_runtime;
 pub mod moto;

@@ -62,7 +62,11 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
             Ok(p) => p,
             Err(e) => return out.error(&e.into()),
         };
-        let backend = connect.connect(&plan.region).await;
+        let target = crate::ops::Target { aws_region: (!plan.region.is_empty()).then(|| plan.region.clone()), gcp_project: plan.gcp_project.clone() };
+        let backend = match connect.connect(&target).await {
+            Ok(b) => b,
+            Err(e) => return out.error(&e.into()),
+        };
         if let Err(e) = check_fresh(&plan, &backend).await {
             return out.error(&e);
         }

@@ -2,4 +2,5 @@
 //! timeouts), error classification and the API-call counter behind `--stats`.
 
 pub mod aws;
+pub mod gcp;
 pub mod stats;

@@ -162,6 +162,12 @@ impl Diagnostics {
         self.items.sort_by_key(|d| d.span.as_ref().map(|s| (s.file, s.range.start)));
     }
 
+    /// Drops repeats of the same message at the same place (kept in order).
+    pub fn dedup(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        self.items.retain(|d| seen.insert((d.message.clone(), d.span.as_ref().map(|s| (s.file, s.range.clone())))));
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }

@@ -71,6 +71,8 @@ pub struct Stack {
     pub env: Env,
     pub aws_region: Option<String>,
     pub gcp_project: Option<String>,
+    /// Zones from `gcp { zones }`.
+    pub gcp_zones: Vec<String>,
     pub resources: Vec<ResourceConfig>,
     /// Addresses the files explicitly adopt (`import { to = ... }`).
     pub adopt: BTreeSet<String>,
@@ -129,10 +131,12 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
             Err(e) => diags.push(Diagnostic::error(format!("cannot read {}: {e}", path.display()), None)),
         }
     }
-    let mut loader = Loader { kinds, bad_refs: Vec::new(), templates: HashMap::new(), waivers: Vec::new(), dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
+    let mut loader = Loader { kinds, bad_refs: Vec::new(), templates: HashMap::new(), waivers: Vec::new(), failed_keys: BTreeSet::new(), dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
     let stack = loader.run(dir, &bodies);
     let mut diags = loader.diags;
     diags.sort_by_location();
+    // count/for_each instances of one block repeat the same problem: say it once.
+    diags.dedup();
     let stack = if diags.has_errors() { None } else { stack };
     Loaded { sources, diags, stack }
 }
@@ -202,6 +206,8 @@ struct Loader<'s> {
     templates: HashMap<usize, Vec<PolicyTemplate>>,
     /// Waived lint findings, for the plan.
     waivers: Vec<String>,
+    /// Top-level attributes/blocks of the last resource body that had errors.
+    failed_keys: BTreeSet<String>,
     dir: PathBuf,
     diags: Diagnostics,
     sources: &'s mut Sources,
@@ -314,13 +320,14 @@ impl<'s> Loader<'s> {
         let var_values = variables::resolve(&var_decls, &given, &mut self.diags);
 
         // 3. The stack block.
-        let (name, region, extra_regions, gcp_project) = self.stack_block(&stack_blocks, &var_values)?;
+        let (name, region, extra_regions, gcp_project, gcp_zones) = self.stack_block(&stack_blocks, &var_values)?;
         let env = Env {
             stack: name.clone(),
             region: region.clone().unwrap_or_default(),
             account_id: self.opts.account_id.clone().unwrap_or_else(|| OFFLINE_ACCOUNT_ID.to_string()),
             dir: dir.to_path_buf(),
             regions: region.iter().cloned().chain(extra_regions).collect(),
+            gcp_project: gcp_project.clone().unwrap_or_default(),
         };
 
         // 4. Policy templates (their references order evaluation too).
@@ -414,6 +421,7 @@ impl<'s> Loader<'s> {
             env,
             aws_region: region,
             gcp_project,
+            gcp_zones,
             resources: out,
             adopt,
             sensitive_vars: var_decls.iter().filter(|d| d.sensitive).map(|d| d.name.clone()).collect(),
@@ -563,7 +571,8 @@ impl<'s> Loader<'s> {
     }
 
     /// Reads the single `stack` block: name, aws.region, gcp.project.
-    fn stack_block(&mut self, blocks: &[(FileId, &Block)], vars: &serde_json::Map<String, Value>) -> Option<(String, Option<String>, Vec<String>, Option<String>)> {
+    #[allow(clippy::type_complexity)]
+    fn stack_block(&mut self, blocks: &[(FileId, &Block)], vars: &serde_json::Map<String, Value>) -> Option<(String, Option<String>, Vec<String>, Option<String>, Vec<String>)> {
         let Some(&(file, b)) = blocks.first() else {
             self.diags.push(
                 Diagnostic::error("no `stack` block found", None).with_note("add one: stack \"NAME\" { aws { region = \"us-west-2\" } }"),
@@ -602,7 +611,9 @@ impl<'s> Loader<'s> {
             .filter(|r| Some(r) != region.as_ref())
             .collect();
         let project = attrs.get("gcp").and_then(|a| a.get("project")).and_then(Value::as_str).map(String::from);
-        Some((name, region, extra, project))
+        let zones: Vec<String> =
+            attrs.get("gcp").and_then(|a| a.get("zones")).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
+        Some((name, region, extra, project, zones))
     }
 
     /// Checks each reference and returns the nodes it depends on.
@@ -847,10 +858,7 @@ impl<'s> Loader<'s> {
             if r.kind.schema().attr("name").is_some_and(|a| !a.required && a.default.is_none()) && !attrs.contains_key("name") {
                 attrs.insert("name".to_string(), Value::String(r.name.clone()));
             }
-            if self.diags.error_count() > before {
-                ok = false;
-                continue;
-            }
+            let body_failed = self.diags.error_count() > before;
             // A regional kind's `region` defaults to the stack's.
             if r.kind.schema().attr("region").is_some() && !attrs.contains_key("region") && !env.region.is_empty() {
                 attrs.insert("region".to_string(), Value::String(env.region.clone()));
@@ -858,6 +866,10 @@ impl<'s> Loader<'s> {
             // Template errors do not hide the block's other problems.
             self.render_templates(index, &ctx, &mut attrs);
             for p in r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)) {
+                // After evaluation errors, only problems with values that did evaluate are real.
+                if body_failed && (!attrs.contains_key(&p.attr) || self.failed_keys.contains(&p.attr)) {
+                    continue;
+                }
                 let span = r.block.body.get_attribute(&p.attr).and_then(|a| span_of(r.file, a.value.span())).or_else(|| block_span.clone());
                 self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), span));
             }
@@ -900,7 +912,25 @@ impl<'s> Loader<'s> {
     fn eval_body(&mut self, file: FileId, body: &Body, schema: &Schema, ctx: &Context, skip: &[&'static str], block_span: Option<SrcSpan>) -> State {
         let mut out = State::new();
         let mut seen_blocks: BTreeSet<String> = BTreeSet::new();
+        // Written in the file, even if invalid: never also "missing".
+        let mut written: BTreeSet<String> = BTreeSet::new();
+        let top = skip == META_ATTRS;
+        if top {
+            self.failed_keys.clear();
+        }
+        // (key, errors before it): a key whose evaluation added errors is "failed".
+        let mut pending: Option<(String, usize)> = None;
         for s in body.iter() {
+            if let Some((k, n)) = pending.take() {
+                if top && self.diags.error_count() > n {
+                    self.failed_keys.insert(k);
+                }
+            }
+            let key = match s {
+                Structure::Attribute(a) => a.key.as_str().to_string(),
+                Structure::Block(b) => b.ident.as_str().to_string(),
+            };
+            pending = Some((key, self.diags.error_count()));
             match s {
                 Structure::Attribute(a) => {
                     let key = a.key.as_str();
@@ -918,7 +948,7 @@ impl<'s> Loader<'s> {
                         self.diags.push(d);
                         continue;
                     };
-                    if out.contains_key(key) {
+                    if !written.insert(key.to_string()) {
                         self.diags.push(Diagnostic::error(format!("attribute \"{key}\" is set twice"), kspan));
                         continue;
                     }
@@ -978,8 +1008,13 @@ impl<'s> Loader<'s> {
                 }
             }
         }
+        if let Some((k, n)) = pending.take() {
+            if top && self.diags.error_count() > n {
+                self.failed_keys.insert(k);
+            }
+        }
         for spec in schema.attrs {
-            if out.contains_key(spec.name) {
+            if out.contains_key(spec.name) || written.contains(spec.name) {
                 continue;
             }
             if spec.required {
@@ -1340,6 +1375,10 @@ static AWS_SCHEMA: Schema = Schema {
     blocks: &[],
 };
 static GCP_SCHEMA: Schema = Schema {
-    attrs: &[crate::config::schema::Attr::new("project", crate::config::schema::Ty::String, "Google Cloud project id.").required()],
+    attrs: &[
+        crate::config::schema::Attr::new("project", crate::config::schema::Ty::String, "Google Cloud project id.").required(),
+        crate::config::schema::Attr::new("zones", crate::config::schema::Ty::ListOfString, "Zones to read besides those in the files (to find nodes whose blocks were removed).")
+            .default(crate::config::schema::DefaultValue::EmptyList),
+    ],
     blocks: &[],
 };

@@ -31,6 +31,16 @@ pub fn owned_tags(desired: &State, owner: &Owner) -> std::collections::BTreeMap<
     tags
 }
 
+/// JSON pointer lookup into a state (`/network/subnetwork`).
+pub fn pointer<'a>(state: &'a State, path: &str) -> Option<&'a Value> {
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let first = state.get(parts.next()?)?;
+    match parts.next() {
+        Some(rest) => first.pointer(&format!("/{rest}")),
+        None => Some(first),
+    }
+}
+
 /// One comparable field of a kind's state.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
@@ -60,6 +70,9 @@ pub struct Env {
     /// Every AWS region the stack manages (its region first).
     #[serde(default)]
     pub regions: Vec<String>,
+    /// Google Cloud project (empty when the stack has no gcp block).
+    #[serde(default)]
+    pub gcp_project: String,
 }
 
 /// A problem a kind finds in an evaluated block: which attribute, what.
@@ -140,6 +153,8 @@ pub struct ReadScope {
     pub identities: Vec<String>,
     /// Regions the stack manages (regional kinds read each).
     pub regions: Vec<String>,
+    /// Google Cloud zones to read (those in the files plus `gcp { zones }`).
+    pub zones: Vec<String>,
 }
 
 /// A sink for progress lines from long operations (e.g. CloudFormation

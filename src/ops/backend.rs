@@ -1,6 +1,7 @@
-//! Connecting to the clouds for one stack.
+//! Connecting to the clouds a stack uses.
 
 use crate::cloud::aws::AwsContext;
+use crate::cloud::gcp::GcpContext;
 use crate::cloud::stats::ApiStats;
 use crate::engine::error::ProviderError;
 use crate::engine::kind::Driver;
@@ -8,45 +9,72 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Cloud access for one region: the account and a driver per kind.
+/// Where a stack lives.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub aws_region: Option<String>,
+    pub gcp_project: Option<String>,
+}
+
+/// Cloud access for one stack: the AWS account and a driver per kind.
 #[async_trait]
 pub trait Backend: Send + Sync {
-    /// The account id (used in ARNs that other blocks reference).
+    /// The AWS account id (used in ARNs other blocks reference); empty
+    /// when the stack uses no AWS.
     async fn account_id(&self) -> Result<String, ProviderError>;
     /// Drivers by kind name.
     fn drivers(&self) -> BTreeMap<String, Arc<dyn Driver>>;
 }
 
-/// Makes a [`Backend`] for a region.
+/// Makes a [`Backend`] for a stack.
 #[async_trait]
 pub trait Connect: Send + Sync {
-    async fn connect(&self, region: &str) -> Arc<dyn Backend>;
+    async fn connect(&self, target: &Target) -> Result<Arc<dyn Backend>, ProviderError>;
 }
 
-/// The real AWS connection.
+/// The real clouds.
 #[derive(Clone, Default)]
 pub struct AwsConnect {
     pub stats: Arc<ApiStats>,
 }
 
-struct AwsBackend {
-    ctx: AwsContext,
+struct CloudBackend {
+    aws: Option<AwsContext>,
+    gcp: Option<GcpContext>,
 }
 
 #[async_trait]
-impl Backend for AwsBackend {
+impl Backend for CloudBackend {
     async fn account_id(&self) -> Result<String, ProviderError> {
-        self.ctx.account_id().await
+        match &self.aws {
+            Some(a) => a.account_id().await,
+            None => Ok(String::new()),
+        }
     }
 
     fn drivers(&self) -> BTreeMap<String, Arc<dyn Driver>> {
-        crate::kinds::aws_drivers(&self.ctx)
+        let mut m = BTreeMap::new();
+        if let Some(a) = &self.aws {
+            m.extend(crate::kinds::aws_drivers(a));
+        }
+        if let Some(g) = &self.gcp {
+            m.extend(crate::kinds::gcp_drivers(g));
+        }
+        m
     }
 }
 
 #[async_trait]
 impl Connect for AwsConnect {
-    async fn connect(&self, region: &str) -> Arc<dyn Backend> {
-        Arc::new(AwsBackend { ctx: AwsContext::load(region, self.stats.clone()).await })
+    async fn connect(&self, target: &Target) -> Result<Arc<dyn Backend>, ProviderError> {
+        let aws = match &target.aws_region {
+            Some(r) => Some(AwsContext::load(r, self.stats.clone()).await),
+            None => None,
+        };
+        let gcp = match &target.gcp_project {
+            Some(p) => Some(GcpContext::connect(p, self.stats.clone()).await?),
+            None => None,
+        };
+        Ok(Arc::new(CloudBackend { aws, gcp }))
     }
 }

@@ -5,7 +5,7 @@
 mod backend;
 mod planning;
 
-pub use backend::{AwsConnect, Backend, Connect};
+pub use backend::{AwsConnect, Backend, Connect, Target};
 pub use planning::{apply_plan, check_fresh, make_plan, PlanRequest};
 
 use crate::config::diag::Sources;

@@ -1,6 +1,6 @@
 //! plan / apply / destroy as operations.
 
-use super::{Backend, Connect, OpsError};
+use super::{Backend, Connect, OpsError, Target};
 use crate::config::{load_dir, LoadOptions, Loaded, Stack};
 use crate::engine::apply::{apply, ApplyReport, Cancel, Progress};
 use crate::engine::diff::fingerprint;
@@ -36,16 +36,25 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
         let e = OpsError::config(&first);
         return (first, Err(e));
     };
-    let Some(region) = stack.aws_region.clone() else {
-        return (first, Err(OpsError::Usage("the stack block needs aws { region = \"...\" } to plan AWS resources".into())));
+    let uses_aws = stack.resources.iter().any(|r| !crate::kinds::is_gcp(r.kind));
+    let uses_gcp = stack.resources.iter().any(|r| crate::kinds::is_gcp(r.kind));
+    if uses_aws && stack.aws_region.is_none() {
+        return (first, Err(OpsError::Usage("the stack block needs aws { region = \"...\" } to manage AWS resources".into())));
+    }
+    if uses_gcp && stack.gcp_project.is_none() {
+        return (first, Err(OpsError::Usage("the stack block needs gcp { project = \"...\" } to manage Google Cloud resources".into())));
+    }
+    let target = Target { aws_region: stack.aws_region.clone(), gcp_project: stack.gcp_project.clone() };
+    let backend = match connect.connect(&target).await {
+        Ok(b) => b,
+        Err(e) => return (first, Err(e.into())),
     };
-    let backend = connect.connect(&region).await;
     let account = match backend.account_id().await {
         Ok(a) => a,
         Err(e) => return (first, Err(e.into())),
     };
     let mut load = req.load.clone();
-    load.account_id = Some(account.clone());
+    load.account_id = (!account.is_empty()).then(|| account.clone());
     let loaded = load_dir(&req.dir, &load, kinds);
     let Some(stack) = loaded.stack.clone() else {
         let e = OpsError::config(&loaded);
@@ -76,10 +85,11 @@ async fn read_all(
     stack_name: &str,
     identities: &BTreeMap<String, Vec<String>>,
     regions: &[String],
+    zones: &[String],
 ) -> Result<BTreeMap<String, Vec<LiveResource>>, OpsError> {
     let drivers = backend.drivers();
     let reads = drivers.iter().map(|(kind, driver)| {
-        let scope = ReadScope { stack: stack_name.to_string(), identities: identities.get(kind).cloned().unwrap_or_default(), regions: regions.to_vec() };
+        let scope = ReadScope { stack: stack_name.to_string(), identities: identities.get(kind).cloned().unwrap_or_default(), regions: regions.to_vec(), zones: zones.to_vec() };
         let kind = kind.clone();
         let driver = driver.clone();
         async move { driver.read(&scope).await.map(|l| (kind, l)) }
@@ -95,7 +105,11 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         desired.insert(k.name().to_string(), desired_instances(stack, *k));
     }
     let identities = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
-    let live = read_all(&backend, &stack.name, &identities, &stack.env.regions).await?;
+    let mut zones: Vec<String> = stack.gcp_zones.clone();
+    zones.extend(desired.iter().filter(|(k, _)| crate::kinds::is_gcp(k)).flat_map(|(_, d)| d.iter().filter_map(|i| i.state.get("zone").and_then(|z| z.as_str()).map(String::from))));
+    zones.sort();
+    zones.dedup();
+    let live = read_all(&backend, &stack.name, &identities, &stack.env.regions, &zones).await?;
     let mut errors: Vec<PlanError> = Vec::new();
     if !req.destroy {
         let drivers = backend.drivers();
@@ -115,6 +129,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         dir: stack.dir.clone(),
         region: stack.env.region.clone(),
         regions: stack.env.regions.clone(),
+        gcp_project: stack.gcp_project.clone(),
+        zones: zones.clone(),
         account_id: stack.env.account_id.clone(),
         destroy: req.destroy,
         changes: Vec::new(),
@@ -229,7 +245,7 @@ pub async fn check_fresh(plan: &Plan, backend: &Arc<dyn Backend>) -> Result<(), 
     for e in plan.index.values() {
         identities.entry(e.kind.clone()).or_default().push(e.identity.clone());
     }
-    let live = read_all(backend, &plan.stack, &identities, &plan.regions).await?;
+    let live = read_all(backend, &plan.stack, &identities, &plan.regions, &plan.zones).await?;
     let empty = Vec::new();
     let mut stale = Vec::new();
     for (addr, fp) in &plan.fingerprints {

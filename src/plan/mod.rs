@@ -89,6 +89,11 @@ pub struct Plan {
     /// Every region the plan read.
     #[serde(default)]
     pub regions: Vec<String>,
+    /// Google Cloud project and zones the plan read.
+    #[serde(default)]
+    pub gcp_project: Option<String>,
+    #[serde(default)]
+    pub zones: Vec<String>,
     pub account_id: String,
     /// True for `gantry destroy` plans.
     pub destroy: bool,

@@ -187,7 +187,7 @@ mod tests {
         attrs.insert("force_delete".into(), json!(false));
         attrs.insert("tags".into(), json!({}));
         attrs.insert("lifecycle_policy".into(), json!({"expire_untagged_after_days": 7}));
-        let env = Env { stack: "s".into(), region: "us-west-2".into(), account_id: "123456789012".into(), dir: ".".into(), regions: vec![] };
+        let env = Env { stack: "s".into(), region: "us-west-2".into(), account_id: "123456789012".into(), dir: ".".into(), regions: vec![], gcp_project: String::new() };
         let s = EcrRepository.desired_state(&attrs, &env);
         assert_eq!(s["lifecycle_policy"]["rules"][0]["selection"]["countNumber"], 7);
         assert_eq!(s["kms_key"], Value::Null);

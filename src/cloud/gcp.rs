@@ -1,0 +1,111 @@
+//! Google Cloud clients (TPU v2, Compute v1 instances and disks), error
+//! classification, retries of throttling/unavailability, and the
+//! long-running-operation wait.
+//!
+//! Credentials: Application Default Credentials. `GANTRY_GCP_ENDPOINT`
+//! points every client at another endpoint (the in-repo fake) with
+//! anonymous credentials.
+
+use crate::cloud::stats::ApiStats;
+use crate::engine::error::{ErrorClass, ProviderError};
+use google_cloud_gax::error::rpc::Code;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Clients for one project.
+#[derive(Clone)]
+pub struct GcpContext {
+    pub project: String,
+    pub tpu: google_cloud_tpu_v2::client::Tpu,
+    pub instances: google_cloud_compute_v1::client::Instances,
+    pub disks: google_cloud_compute_v1::client::Disks,
+    pub stats: Arc<ApiStats>,
+}
+
+impl std::fmt::Debug for GcpContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GcpContext({})", self.project)
+    }
+}
+
+/// Turns a client error into a classified [`ProviderError`].
+pub fn classify(service: &'static str, operation: &'static str, e: google_cloud_gax::error::Error) -> ProviderError {
+    let class = match e.status().map(|s| s.code) {
+        Some(Code::NotFound) => ErrorClass::NotFound,
+        Some(Code::PermissionDenied) => ErrorClass::AccessDenied,
+        Some(Code::Unauthenticated) => ErrorClass::Credentials,
+        Some(Code::ResourceExhausted) => ErrorClass::Throttled,
+        Some(Code::AlreadyExists) | Some(Code::FailedPrecondition) => ErrorClass::Conflict,
+        _ if e.is_transport() || e.is_io() || e.is_timeout() => ErrorClass::Network,
+        _ => match e.http_status_code() {
+            Some(429) => ErrorClass::Throttled,
+            Some(404) => ErrorClass::NotFound,
+            Some(401) => ErrorClass::Credentials,
+            Some(403) => ErrorClass::AccessDenied,
+            _ => ErrorClass::Other,
+        },
+    };
+    let message = match e.status() {
+        Some(s) => format!("{:?}: {}", s.code, s.message),
+        None => e.to_string(),
+    };
+    ProviderError::new(class, service, operation, message)
+}
+
+/// Whether an error is worth retrying (throttled or temporarily unavailable).
+fn retryable(e: &ProviderError) -> bool {
+    e.class == ErrorClass::Throttled || e.class == ErrorClass::Network || e.message.starts_with("Unavailable")
+}
+
+/// Runs one API call with the call counter and jittered exponential
+/// backoff on throttling/unavailability (up to 6 attempts).
+pub async fn call<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, google_cloud_gax::error::Error>>,
+{
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1.. {
+        stats.record(service, operation);
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                let pe = classify(service, operation, e);
+                if attempt >= 6 || !retryable(&pe) {
+                    return Err(pe);
+                }
+                let jitter = Duration::from_millis(fastrand::u64(0..=delay.as_millis() as u64 / 2));
+                tokio::time::sleep(delay + jitter).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+impl GcpContext {
+    /// Builds the clients for `project`.
+    pub async fn connect(project: &str, stats: Arc<ApiStats>) -> Result<GcpContext, ProviderError> {
+        let endpoint = std::env::var("GANTRY_GCP_ENDPOINT").ok().filter(|e| !e.is_empty());
+        let fail = |e: google_cloud_gax::client_builder::Error| {
+            let class = if e.to_string().to_lowercase().contains("credential") { ErrorClass::Credentials } else { ErrorClass::Other };
+            ProviderError::new(class, "gcp", "Connect", e.to_string())
+        };
+        macro_rules! build {
+            ($builder:expr) => {{
+                let mut b = $builder;
+                if let Some(ep) = &endpoint {
+                    b = b.with_endpoint(ep.clone()).with_credentials(google_cloud_auth::credentials::anonymous::Builder::new().build());
+                }
+                b.build().await.map_err(fail)?
+            }};
+        }
+        Ok(GcpContext {
+            project: project.to_string(),
+            tpu: build!(google_cloud_tpu_v2::client::Tpu::builder()),
+            instances: build!(google_cloud_compute_v1::client::Instances::builder()),
+            disks: build!(google_cloud_compute_v1::client::Disks::builder()),
+            stats,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! Shared by the Google Cloud kinds: label-safe ownership labels, zone and
+//! label validation, and the agent startup script.
+
+use crate::config::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::engine::kind::{AttrProblem, State};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Ownership labels (label-safe forms of stack and address).
+pub const LABEL_STACK: &str = "gantry-stack";
+pub const LABEL_ADDRESS: &str = "gantry-address";
+/// Metadata key holding the exact address (labels are lossy).
+pub const META_ADDRESS: &str = "gantry-address";
+
+/// A GCP label value: lowercase letters, digits, `_` and `-`, at most 63
+/// characters; anything else becomes `-`. Long values keep a hash suffix.
+pub fn label_safe(s: &str) -> String {
+    let mapped: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else if c == '_' || c == '-' { c } else { '-' }).collect();
+    let trimmed = mapped.trim_matches('-').to_string();
+    crate::kinds::agent_queue::spec::limit(&trimmed, 63)
+}
+
+/// Checks user labels against GCP's rules.
+pub fn check_labels(attr: &str, labels: Option<&Value>) -> Vec<AttrProblem> {
+    let mut out = Vec::new();
+    let ok = |s: &str, max: usize| s.len() <= max && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    for (k, v) in labels.and_then(Value::as_object).into_iter().flatten() {
+        let v = v.as_str().unwrap_or("");
+        if k.is_empty() || !k.starts_with(|c: char| c.is_ascii_lowercase()) || !ok(k, 63) {
+            out.push(AttrProblem::new(attr, format!("label key \"{k}\" must start with a lowercase letter and use only lowercase letters, digits, _ and - (max 63)")));
+        }
+        if !ok(v, 63) {
+            out.push(AttrProblem::new(attr, format!("label value \"{v}\" may use only lowercase letters, digits, _ and - (max 63)")));
+        }
+        if k.starts_with("gantry-") {
+            out.push(AttrProblem::new(attr, format!("label key \"{k}\" is reserved")));
+        }
+    }
+    out
+}
+
+/// `us-central1-a`: region (`letters-lettersDIGITS`) plus a zone letter.
+pub fn valid_zone(z: &str) -> bool {
+    let parts: Vec<&str> = z.split('-').collect();
+    parts.len() == 3
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && !parts[0].is_empty()
+        && parts[1].chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && parts[1].chars().last().is_some_and(|c| c.is_ascii_digit())
+        && parts[1].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && parts[2].len() == 1
+        && parts[2].chars().all(|c| c.is_ascii_lowercase())
+}
+
+/// Names of GCE/TPU resources: lowercase, digits and `-`, starting with a letter, at most 63.
+pub fn valid_name(n: &str) -> bool {
+    !n.is_empty() && n.len() <= 63 && n.starts_with(|c: char| c.is_ascii_lowercase()) && !n.ends_with('-') && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The `agent { }` block shared by the node kinds.
+pub static AGENT: Schema = Schema {
+    attrs: &[
+        Attr::new("queue", Ty::String, "Queue the agent serves (tag queue=NAME).").required(),
+        Attr::new("token_secret", Ty::String, "Secret Manager secret holding the agent token (never put in metadata).").required(),
+        Attr::new("agents", Ty::Int, "Agents on the machine.").default(DefaultValue::Int(1)).range(1, 64),
+        Attr::new("tags", Ty::MapOfString, "Extra agent tags.").default(DefaultValue::EmptyMap),
+    ],
+    blocks: &[],
+};
+
+const STARTUP: &str = include_str!("agent_startup.sh");
+
+/// Renders the startup script for an agent block.
+pub fn startup_script(node: &str, agent: &Value, data_device: &str) -> String {
+    let tags: String = agent
+        .get("tags")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!(",{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
+    STARTUP
+        .replace("{{QUEUE}}", agent.get("queue").and_then(Value::as_str).unwrap_or_default())
+        .replace("{{TOKEN_SECRET}}", agent.get("token_secret").and_then(Value::as_str).unwrap_or_default())
+        .replace("{{AGENTS}}", &agent.get("agents").and_then(Value::as_i64).unwrap_or(1).to_string())
+        .replace("{{AGENT_TAGS}}", &tags)
+        .replace("{{DATA_DEVICE}}", data_device)
+        .replace("{{NODE}}", node)
+}
+
+/// The metadata a node should carry: the user's, the startup script, and the exact address.
+pub fn metadata(attrs: &State, node: &str, data_device: &str) -> BTreeMap<String, String> {
+    let mut m: BTreeMap<String, String> =
+        attrs.get("metadata").and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
+    if let Some(agent) = attrs.get("agent") {
+        m.insert("startup-script".into(), startup_script(node, agent, data_device));
+    } else if let Some(s) = attrs.get("startup_script").and_then(Value::as_str) {
+        m.insert("startup-script".into(), s.to_string());
+    }
+    m
+}
+
+/// Labels a resource should carry: the user's plus ownership.
+pub fn owned_labels(user: Option<&Value>, stack: &str, address: &str) -> BTreeMap<String, String> {
+    let mut l: BTreeMap<String, String> =
+        user.and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
+    l.insert(LABEL_STACK.into(), label_safe(stack));
+    l.insert(LABEL_ADDRESS.into(), label_safe(address));
+    l
+}
+
+/// Splits live labels/metadata into (user labels, owner stack, owner address).
+pub fn ownership(labels: &BTreeMap<String, String>, metadata: &BTreeMap<String, String>, scope_stack: &str) -> (Value, Option<String>, Option<String>) {
+    let user: serde_json::Map<String, Value> = labels.iter().filter(|(k, _)| !k.starts_with("gantry-")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let stack = labels.get(LABEL_STACK).map(|s| if *s == label_safe(scope_stack) { scope_stack.to_string() } else { s.clone() });
+    (Value::Object(user), stack, metadata.get(META_ADDRESS).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn labels_are_made_safe() {
+        assert_eq!(label_safe("tpu_node.v6e[3]"), "tpu_node-v6e-3");
+        assert_eq!(label_safe("Stack.Name"), "stack-name");
+        assert!(label_safe(&"x".repeat(100)).len() <= 63);
+    }
+
+    #[test]
+    fn zones_names_and_labels() {
+        assert!(valid_zone("us-east5-b") && valid_zone("europe-west4-a"));
+        assert!(!valid_zone("us-east5") && !valid_zone("US-east5-b") && !valid_zone("us-east-b"));
+        assert!(valid_name("tpu-v6e-ci-3") && !valid_name("Tpu") && !valid_name("1abc") && !valid_name("a-"));
+        assert!(check_labels("labels", Some(&json!({"team": "ci"}))).is_empty());
+        assert_eq!(check_labels("labels", Some(&json!({"Team": "CI", "gantry-x": "y"}))).len(), 3);
+    }
+
+    #[test]
+    fn startup_script_snapshot() {
+        let s = startup_script("tpu-v6e-ci-0", &json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {"accelerator": "v6e"}}), "/dev/sdb");
+        assert!(!s.contains("{{"), "every placeholder is filled");
+        insta::assert_snapshot!("tpu_agent_startup", s);
+    }
+}

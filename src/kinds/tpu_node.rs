@@ -1,0 +1,401 @@
+//! `tpu_node`: a Cloud TPU v2 node (TPU VM) running a CI agent, optionally
+//! with a data disk (a Compute Engine disk created with it and attached).
+//!
+//! ```hcl
+//! tpu_node "v6e" {
+//!   count            = 16
+//!   name             = "tpu-v6e-ci-${count.index}"
+//!   zone             = "us-east5-b"
+//!   accelerator_type = "v6e-1"
+//!   runtime_version  = "v2-alpha-tpuv6e"
+//!   data_disk {
+//!     size_gb = 512
+//!     type    = "hyperdisk-balanced"
+//!   }
+//!   agent {
+//!     queue        = "tpu_v6e_queue"
+//!     token_secret = "bk-agent-token"
+//!   }
+//! }
+//! ```
+//! Zone, accelerator type, runtime version, network, scheduling, service
+//! account and data disk force replacement; labels and metadata (including
+//! the startup script) are updated in place.
+
+use super::gcp_common::{self, label_safe, owned_labels, ownership, AGENT, LABEL_STACK, META_ADDRESS};
+use crate::cloud::gcp::{call, GcpContext};
+use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::engine::error::{ErrorClass, ProviderError};
+use crate::engine::kind::{pointer, AttrProblem, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State};
+use async_trait::async_trait;
+use google_cloud_lro::Poller;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The `tpu_node` kind.
+pub struct TpuNode;
+
+static DATA_DISK: Schema = Schema {
+    attrs: &[
+        Attr::new("size_gb", Ty::Int, "Disk size.").required().range(1, 65536),
+        Attr::new("type", Ty::String, "Disk type.")
+            .default(DefaultValue::Str("pd-balanced"))
+            .one_of(&["pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-balanced", "hyperdisk-throughput", "hyperdisk-extreme"]),
+    ],
+    blocks: &[],
+};
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "Node name (default: the block label).").forces_replacement(),
+        Attr::new("zone", Ty::String, "Zone, e.g. us-east5-b.").required().forces_replacement(),
+        Attr::new("accelerator_type", Ty::String, "e.g. v5litepod-1, v6e-1, v6e-8.").required().forces_replacement(),
+        Attr::new("runtime_version", Ty::String, "TPU software version, e.g. v2-alpha-tpuv6e.").required().forces_replacement(),
+        Attr::new("network", Ty::String, "VPC network.").default(DefaultValue::Str("default")).forces_replacement(),
+        Attr::new("subnetwork", Ty::String, "Subnetwork.").forces_replacement(),
+        Attr::new("service_account", Ty::String, "Service account email (default: the project's default).").forces_replacement(),
+        Attr::new("scopes", Ty::ListOfString, "OAuth scopes.").default(DefaultValue::EmptyList).forces_replacement(),
+        Attr::new("spot", Ty::Bool, "Spot capacity.").default(DefaultValue::Bool(false)).forces_replacement(),
+        Attr::new("preemptible", Ty::Bool, "Preemptible capacity.").default(DefaultValue::Bool(false)).forces_replacement(),
+        Attr::new("reserved", Ty::Bool, "Use a reservation.").default(DefaultValue::Bool(false)).forces_replacement(),
+        Attr::new("labels", Ty::MapOfString, "Labels (updated in place).").default(DefaultValue::EmptyMap),
+        Attr::new("metadata", Ty::MapOfString, "Metadata (updated in place).").default(DefaultValue::EmptyMap),
+        Attr::new("startup_script", Ty::String, "Startup script (or use an agent block)."),
+    ],
+    blocks: &[
+        NestedBlock { name: "data_disk", schema: &DATA_DISK, repeated: false, doc: "A data disk created and attached with the node." },
+        NestedBlock { name: "agent", schema: &AGENT, repeated: false, doc: "Run a CI agent for a queue (renders the startup script)." },
+    ],
+};
+
+static FIELDS: &[Field] = &[
+    Field::replace("zone"),
+    Field::replace("name"),
+    Field::replace("accelerator_type"),
+    Field::replace("runtime_version"),
+    Field::replace("network"),
+    Field::replace("scheduling"),
+    Field::replace("service_account"),
+    Field::replace("data_disk"),
+    Field::new("labels"),
+    Field::new("metadata"),
+];
+
+/// Whether a runtime version belongs to the accelerator's generation.
+pub fn runtime_matches(accelerator: &str, runtime: &str) -> bool {
+    let gen = accelerator.split('-').next().unwrap_or("");
+    match gen {
+        "v6e" => runtime.contains("tpuv6e"),
+        "v5litepod" | "v5e" => runtime.contains("tpuv5-lite") || runtime.contains("v5e"),
+        "v5p" => runtime.contains("tpuv5") && !runtime.contains("lite"),
+        "v4" | "v3" | "v2" => !runtime.contains("tpuv5") && !runtime.contains("tpuv6"),
+        _ => true,
+    }
+}
+
+fn s<'a>(a: &'a State, k: &str) -> &'a str {
+    a.get(k).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The device a TPU VM sees its first data disk as.
+const DATA_DEVICE: &str = "/dev/sdb";
+
+impl Kind for TpuNode {
+    fn name(&self) -> &'static str {
+        "tpu_node"
+    }
+    fn doc(&self) -> &'static str {
+        "A Cloud TPU v2 node (TPU VM) running a CI agent, with an optional data disk."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+    fn check(&self, a: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        let name = s(a, "name");
+        if !gcp_common::valid_name(name) {
+            out.push(AttrProblem::new("name", format!("\"{name}\" must be 1-63 lowercase letters, digits and -, starting with a letter")));
+        }
+        if !gcp_common::valid_zone(s(a, "zone")) {
+            out.push(AttrProblem::new("zone", format!("\"{}\" is not a zone (e.g. us-east5-b)", s(a, "zone"))));
+        }
+        let (acc, rt) = (s(a, "accelerator_type"), s(a, "runtime_version"));
+        if !acc.contains('-') || acc.split('-').nth(1).is_none_or(|n| n.parse::<u32>().is_err()) {
+            out.push(AttrProblem::new("accelerator_type", format!("\"{acc}\" is not an accelerator type (GENERATION-CHIPS, e.g. v6e-8)")));
+        } else if !runtime_matches(acc, rt) {
+            out.push(AttrProblem::new("runtime_version", format!("runtime \"{rt}\" does not match accelerator {acc} (e.g. v6e needs v2-alpha-tpuv6e)")));
+        }
+        if a.get("spot") == Some(&Value::Bool(true)) && a.get("preemptible") == Some(&Value::Bool(true)) {
+            out.push(AttrProblem::new("spot", "spot and preemptible cannot both be set"));
+        }
+        if a.contains_key("agent") && a.contains_key("startup_script") {
+            out.push(AttrProblem::new("startup_script", "use either an agent block or startup_script"));
+        }
+        out.extend(gcp_common::check_labels("labels", a.get("labels")));
+        out
+    }
+    fn identity(&self, a: &State) -> String {
+        format!("{}/{}", s(a, "zone"), s(a, "name"))
+    }
+    fn outputs(&self, a: &State, env: &Env) -> State {
+        let mut out = State::new();
+        out.insert("name".into(), json!(s(a, "name")));
+        out.insert("zone".into(), json!(s(a, "zone")));
+        out.insert("id".into(), json!(format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, s(a, "zone"), s(a, "name"))));
+        out
+    }
+    fn desired_state(&self, a: &State, env: &Env) -> State {
+        let name = s(a, "name");
+        let mut st = State::new();
+        st.insert("zone".into(), json!(s(a, "zone")));
+        st.insert("name".into(), json!(name));
+        st.insert("accelerator_type".into(), json!(s(a, "accelerator_type")));
+        st.insert("runtime_version".into(), json!(s(a, "runtime_version")));
+        st.insert("network".into(), json!({"network": s(a, "network"), "subnetwork": a.get("subnetwork").cloned().unwrap_or(Value::Null)}));
+        st.insert(
+            "scheduling".into(),
+            json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "preemptible": a.get("preemptible") == Some(&Value::Bool(true)), "reserved": a.get("reserved") == Some(&Value::Bool(true))}),
+        );
+        st.insert("service_account".into(), json!({"email": a.get("service_account").cloned().unwrap_or(Value::Null), "scopes": crate::kinds::iam_common::sorted_strings(a.get("scopes"))}));
+        st.insert("data_disk".into(), a.get("data_disk").cloned().unwrap_or(Value::Null));
+        st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
+        let device = if a.contains_key("data_disk") { DATA_DEVICE } else { "" };
+        st.insert("metadata".into(), json!(gcp_common::metadata(a, name, device)));
+        st.insert("project".into(), json!(env.gcp_project));
+        st
+    }
+}
+
+/// TPU driver (TPU v2 API; data disks through Compute Engine disks).
+pub struct TpuDriver {
+    ctx: GcpContext,
+}
+
+impl TpuDriver {
+    pub fn new(ctx: GcpContext) -> Self {
+        TpuDriver { ctx }
+    }
+
+    fn parent(&self, zone: &str) -> String {
+        format!("projects/{}/locations/{zone}", self.ctx.project)
+    }
+
+    fn disk_name(node: &str) -> String {
+        format!("{node}-data")
+    }
+
+    async fn list_zone(&self, zone: &str) -> Result<Vec<google_cloud_tpu_v2::model::Node>, ProviderError> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = call(&self.ctx.stats, "tpu", "ListNodes", || {
+                self.ctx.tpu.list_nodes().set_parent(self.parent(zone)).set_page_size(500).set_page_token(token.clone()).send()
+            })
+            .await?;
+            out.extend(page.nodes);
+            if page.next_page_token.is_empty() {
+                return Ok(out);
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    fn live(&self, zone: &str, node: google_cloud_tpu_v2::model::Node, scope_stack: &str) -> LiveResource {
+        let v = serde_json::to_value(&node).unwrap_or(Value::Null);
+        let name = node.name.rsplit('/').next().unwrap_or_default().to_string();
+        let labels: BTreeMap<String, String> = node.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let meta: BTreeMap<String, String> = node.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let (user_labels, owner_stack, owner_address) = ownership(&labels, &meta, scope_stack);
+        let user_meta: BTreeMap<&String, &String> = meta.iter().filter(|(k, _)| k.as_str() != META_ADDRESS).collect();
+        let disk = v["dataDisks"].as_array().and_then(|d| d.first()).map(|_| Value::Null);
+        let mut st = State::new();
+        st.insert("zone".into(), json!(zone));
+        st.insert("name".into(), json!(name));
+        st.insert("accelerator_type".into(), json!(node.accelerator_type));
+        st.insert("runtime_version".into(), json!(node.runtime_version));
+        st.insert("network".into(), json!({"network": v.pointer("/networkConfig/network").and_then(Value::as_str).unwrap_or("default"), "subnetwork": v.pointer("/networkConfig/subnetwork").cloned().unwrap_or(Value::Null)}));
+        st.insert(
+            "scheduling".into(),
+            json!({"spot": v.pointer("/schedulingConfig/spot").and_then(Value::as_bool).unwrap_or(false),
+                   "preemptible": v.pointer("/schedulingConfig/preemptible").and_then(Value::as_bool).unwrap_or(false),
+                   "reserved": v.pointer("/schedulingConfig/reserved").and_then(Value::as_bool).unwrap_or(false)}),
+        );
+        let mut scopes: Vec<String> = v.pointer("/serviceAccount/scope").and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.as_str().map(String::from)).collect();
+        scopes.sort();
+        st.insert("service_account".into(), json!({"email": v.pointer("/serviceAccount/email").cloned().unwrap_or(Value::Null), "scopes": scopes}));
+        // The data disk's size and type live on the disk: filled in by read().
+        st.insert("data_disk".into(), disk.unwrap_or(Value::Null));
+        st.insert("labels".into(), user_labels);
+        st.insert("metadata".into(), json!(user_meta));
+        st.insert("state".into(), json!(v["state"]));
+        LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, state: st }
+    }
+
+    fn node_body(&self, desired: &State, owner: &Owner) -> Result<google_cloud_tpu_v2::model::Node, ProviderError> {
+        let zone = s(desired, "zone");
+        let name = s(desired, "name");
+        let mut metadata = desired.get("metadata").cloned().unwrap_or(json!({}));
+        metadata[META_ADDRESS] = json!(owner.address);
+        let mut body = json!({
+            "acceleratorType": s(desired, "accelerator_type"),
+            "runtimeVersion": s(desired, "runtime_version"),
+            "networkConfig": {"network": pointer(desired, "/network/network").cloned().unwrap_or(json!("default")), "enableExternalIps": true},
+            "schedulingConfig": desired.get("scheduling").cloned().unwrap_or(json!({})),
+            "labels": owned_labels(desired.get("labels"), &owner.stack, &owner.address),
+            "metadata": metadata,
+        });
+        if let Some(sub) = pointer(desired, "/network/subnetwork").and_then(Value::as_str) {
+            body["networkConfig"]["subnetwork"] = json!(sub);
+        }
+        if let Some(email) = pointer(desired, "/service_account/email").and_then(Value::as_str) {
+            body["serviceAccount"] = json!({"email": email, "scope": pointer(desired, "/service_account/scopes").cloned().unwrap_or(json!([]))});
+        }
+        if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
+            body["dataDisks"] = json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.ctx.project, Self::disk_name(name)), "mode": "READ_WRITE"}]);
+        }
+        serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "tpu", "CreateNode", format!("bad node body: {e}")))
+    }
+
+    async fn create_disk(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+        let zone = s(desired, "zone");
+        let disk = desired.get("data_disk").cloned().unwrap_or(Value::Null);
+        let body = json!({
+            "name": Self::disk_name(s(desired, "name")),
+            "sizeGb": disk["size_gb"].as_i64().unwrap_or(100).to_string(),
+            "type": format!("projects/{}/zones/{zone}/diskTypes/{}", self.ctx.project, disk["type"].as_str().unwrap_or("pd-balanced")),
+            "labels": owned_labels(None, &owner.stack, &owner.address),
+        });
+        let disk: google_cloud_compute_v1::model::Disk =
+            serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
+        let r = call(&self.ctx.stats, "compute", "InsertDisk", || {
+            self.ctx.disks.insert().set_project(&self.ctx.project).set_zone(zone).set_body(disk.clone()).poller().until_done()
+        })
+        .await;
+        match r {
+            Ok(_) => Ok(()),
+            // Left from an earlier attempt whose node create failed: reuse it.
+            Err(e) if e.class == ErrorClass::Conflict => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn delete_disk(&self, zone: &str, node: &str) -> Result<(), ProviderError> {
+        match call(&self.ctx.stats, "compute", "DeleteDisk", || {
+            self.ctx.disks.delete().set_project(&self.ctx.project).set_zone(zone).set_disk(Self::disk_name(node)).poller().until_done()
+        })
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl Driver for TpuDriver {
+    /// One paged list per zone, plus one disk list per zone with data disks.
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let mut zones: Vec<String> = scope.zones.clone();
+        zones.extend(scope.identities.iter().filter_map(|i| i.split_once('/').map(|(z, _)| z.to_string())));
+        zones.sort();
+        zones.dedup();
+        let per_zone = futures::future::try_join_all(zones.iter().map(|z| async move {
+            let nodes = self.list_zone(z).await?;
+            let stack_label = label_safe(&scope.stack);
+            let mut lives: Vec<LiveResource> = nodes
+                .into_iter()
+                .filter(|n| n.labels.get(LABEL_STACK) == Some(&stack_label) || scope.identities.iter().any(|i| i == &format!("{z}/{}", n.name.rsplit('/').next().unwrap_or_default())))
+                .map(|n| self.live(z, n, &scope.stack))
+                .collect();
+            if lives.iter().any(|l| l.identity.contains('/')) && !lives.is_empty() {
+                // Data disk size/type come from the disks (one list per zone).
+                let disks = call(&self.ctx.stats, "compute", "ListDisks", || self.ctx.disks.list().set_project(&self.ctx.project).set_zone(z.clone()).set_max_results(500u32).send()).await?;
+                let by_name: BTreeMap<String, &google_cloud_compute_v1::model::Disk> = disks.items.iter().filter_map(|d| d.name.clone().map(|n| (n, d))).collect();
+                for l in &mut lives {
+                    let node = l.state.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                    if let Some(d) = by_name.get(&Self::disk_name(&node)) {
+                        let kind = d.r#type.as_deref().and_then(|t| t.rsplit('/').next()).unwrap_or("pd-balanced");
+                        l.state.insert("data_disk".into(), json!({"size_gb": d.size_gb.unwrap_or(0), "type": kind}));
+                    }
+                }
+            }
+            Ok::<_, ProviderError>(lives)
+        }))
+        .await?;
+        Ok(per_zone.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+        if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
+            owner.note("creating data disk".into());
+            self.create_disk(desired, owner).await?;
+        }
+        let node = self.node_body(desired, owner)?;
+        let zone = s(desired, "zone");
+        owner.note("creating node (long-running operation)".into());
+        call(&self.ctx.stats, "tpu", "CreateNode", || {
+            self.ctx.tpu.create_node().set_parent(self.parent(zone)).set_node_id(s(desired, "name")).set_node(node.clone()).poller().until_done()
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
+        let mut mask = Vec::new();
+        if changed.iter().any(|c| c == "labels" || c == "owner") {
+            mask.push("labels");
+        }
+        if changed.iter().any(|c| c == "metadata" || c == "owner") {
+            mask.push("metadata");
+        }
+        if mask.is_empty() {
+            return Ok(());
+        }
+        let mut node = self.node_body(desired, owner)?;
+        node.name = format!("{}/nodes/{}", self.parent(s(desired, "zone")), s(&live.state, "name"));
+        let update_mask: google_cloud_wkt::FieldMask =
+            serde_json::from_value(json!(mask.join(","))).map_err(|e| ProviderError::new(ErrorClass::Other, "tpu", "UpdateNode", e.to_string()))?;
+        call(&self.ctx.stats, "tpu", "UpdateNode", || self.ctx.tpu.update_node().set_node(node.clone()).set_update_mask(update_mask.clone()).poller().until_done()).await?;
+        Ok(())
+    }
+
+    async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
+        let zone = s(&live.state, "zone").to_string();
+        let name = s(&live.state, "name").to_string();
+        let full = format!("{}/nodes/{name}", self.parent(&zone));
+        match call(&self.ctx.stats, "tpu", "DeleteNode", || self.ctx.tpu.delete_node().set_name(full.clone()).poller().until_done()).await {
+            Ok(_) => {}
+            Err(e) if e.class == ErrorClass::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if live.state.get("data_disk").is_some_and(|d| !d.is_null()) {
+            self.delete_disk(&zone, &name).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_families() {
+        assert!(runtime_matches("v6e-8", "v2-alpha-tpuv6e"));
+        assert!(!runtime_matches("v6e-1", "v2-alpha-tpuv5-lite"));
+        assert!(runtime_matches("v5litepod-4", "v2-alpha-tpuv5-lite"));
+        assert!(!runtime_matches("v4-8", "v2-alpha-tpuv6e"));
+    }
+
+    #[test]
+    fn checks_catch_bad_input() {
+        let a = json!({"name": "Bad_Name", "zone": "useast5", "accelerator_type": "v6e-1", "runtime_version": "v2-alpha-tpuv5-lite",
+                       "labels": {"Team": "x"}}).as_object().unwrap().clone();
+        let attrs: Vec<String> = TpuNode.check(&a).into_iter().map(|p| p.attr).collect();
+        assert_eq!(attrs, vec!["name", "zone", "runtime_version", "labels"]);
+    }
+}

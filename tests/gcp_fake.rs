@@ -1,0 +1,174 @@
+//! TPU and GPU nodes end to end on the in-repo fake of the TPU v2 and
+//! Compute v1 APIs, through the real google-cloud-rust clients and the CLI.
+
+mod support;
+
+use gantry_emulators::gcp::{FakeGcp, Faults};
+use support::{gantry, stack_dir};
+
+const STACK: &str = r#"stack "tpu" {
+  gcp {
+    project = "ci-project"
+  }
+}
+
+tpu_node "v6e" {
+  count            = 12
+  name             = "tpu-v6e-ci-${count.index}"
+  zone             = "us-east5-b"
+  accelerator_type = "v6e-1"
+  runtime_version  = "v2-alpha-tpuv6e"
+  data_disk {
+    size_gb = 512
+    type    = "hyperdisk-balanced"
+  }
+  labels = { team = "ci" }
+  agent {
+    queue        = "tpu_v6e_queue"
+    token_secret = "bk-agent-token"
+  }
+}
+
+gpu_node "l4" {
+  name         = "gpu-l4-runner"
+  zone         = "us-central1-a"
+  machine_type = "g2-standard-24"
+  accelerator {
+    type  = "nvidia-l4"
+    count = 2
+  }
+  boot_disk {
+    image   = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
+    size_gb = 200
+  }
+  labels = { team = "ci" }
+  agent {
+    queue        = "gpu_l4_queue"
+    token_secret = "bk-agent-token"
+  }
+}
+"#;
+
+struct Fake {
+    rt: tokio::runtime::Runtime,
+    gcp: FakeGcp,
+}
+
+fn fake() -> Fake {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let gcp = rt.block_on(FakeGcp::start(0)).unwrap();
+    Fake { rt, gcp }
+}
+
+impl Fake {
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![("GANTRY_GCP_ENDPOINT", self.gcp.endpoint())]
+    }
+}
+
+#[test]
+fn tpu_and_gpu_nodes_lifecycle() {
+    let f = fake();
+    f.gcp.set_faults(Faults { latency_ms: 300, ..Faults::default() });
+    let env = f.env();
+    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let d = dir.path().to_str().unwrap();
+
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stdout.contains("Plan: 13 to add, 0 to change, 0 to destroy."), "{}", r.all());
+
+    // 12 TPU nodes (each a disk then a node, 300 ms per operation) and a GPU VM, concurrently.
+    let t = std::time::Instant::now();
+    let r = gantry(&["apply", d, "--auto-approve", "--parallelism", "16"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(t.elapsed() < std::time::Duration::from_secs(12), "creates ran concurrently: {:?}", t.elapsed());
+    assert_eq!(f.gcp.tpu_names().len(), 12);
+    let node = f.gcp.tpu_node("projects/ci-project/locations/us-east5-b/nodes/tpu-v6e-ci-3").unwrap();
+    assert_eq!(node["labels"]["gantry-stack"], "tpu");
+    assert_eq!(node["metadata"]["gantry-address"], "tpu_node.v6e[3]");
+    assert!(node["metadata"]["startup-script"].as_str().unwrap().contains("tags=\"queue=tpu_v6e_queue"), "{node}");
+    assert!(!node.to_string().contains("agent-token-value"), "no token in metadata");
+    assert_eq!(node["dataDisks"][0]["sourceDisk"], "projects/ci-project/zones/us-east5-b/disks/tpu-v6e-ci-3-data");
+
+    let r = gantry(&["plan", d, "--detailed-exitcode", "--stats"], &env, dir.path());
+    assert_eq!(r.code, 0, "re-plan must be empty: {}", r.all());
+    // One list per zone (nodes, disks, instances), not a GET per node.
+    let req = f.gcp.requests();
+    assert!(!req.contains_key("tpu.get"), "{req:?}");
+
+    // A label changes in place; a runtime version change replaces node 0 only.
+    let changed = STACK.replace("labels = { team = \"ci\" }\n  agent {\n    queue        = \"tpu_v6e_queue\"", "labels = { team = \"ml\" }\n  agent {\n    queue        = \"tpu_v6e_queue\"");
+    std::fs::write(dir.path().join("main.gantry.hcl"), &changed).unwrap();
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert!(r.stdout.contains("Plan: 0 to add, 12 to change, 0 to destroy."), "{}", r.all());
+    assert!(r.stdout.contains("~ labels   = {\"team\":\"ci\"} -> {\"team\":\"ml\"}") || r.stdout.contains("~ labels = {\"team\":\"ci\"} -> {\"team\":\"ml\"}"), "{}", r.all());
+    let r = gantry(&["apply", d, "--auto-approve", "--parallelism", "16"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    let replaced = changed.replace("runtime_version  = \"v2-alpha-tpuv6e\"", "runtime_version  = \"v2-alpha-tpuv6e-next\"").replace("count            = 12", "count            = 12");
+    std::fs::write(dir.path().join("main.gantry.hcl"), &replaced).unwrap();
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert!(r.stdout.contains("must be replaced"), "{}", r.all());
+    assert!(r.stdout.contains("runtime_version = \"v2-alpha-tpuv6e\" -> \"v2-alpha-tpuv6e-next\" # forces replacement"), "{}", r.all());
+    assert!(r.stdout.contains("Plan: 12 to add, 0 to change, 12 to destroy."), "{}", r.all());
+    let r = gantry(&["apply", d, "--auto-approve", "--parallelism", "16"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    let r = gantry(&["destroy", d, "--auto-approve", "--parallelism", "16"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("13 destroyed"), "{}", r.all());
+    assert!(f.gcp.tpu_names().is_empty() && f.gcp.compute_names().is_empty(), "nodes, disks and instances are gone");
+    let r = gantry(&["plan", d, "--destroy", "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    drop(f.rt);
+}
+
+#[test]
+fn a_failed_operation_is_reported_and_replan_shows_what_remains() {
+    let f = fake();
+    f.gcp.set_faults(Faults { latency_ms: 50, fail_names: vec!["tpu-v6e-ci-2".into()], http_errors: vec![503, 429] });
+    let env = f.env();
+    let small = STACK.replace("count            = 12", "count            = 4");
+    let dir = stack_dir(&[("main.gantry.hcl", &small)]);
+    let d = dir.path().to_str().unwrap();
+    let r = gantry(&["apply", d, "--auto-approve", "--parallelism", "1"], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("tpu_node.v6e[2]") && r.stderr.contains("injected failure"), "{}", r.all());
+    f.gcp.set_faults(Faults::default());
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("# tpu_node.v6e[2] will be created"), "{}", r.all());
+    assert!(!r.stdout.contains("# tpu_node.v6e[0] will be created"), "done work is not redone: {}", r.all());
+    drop(f.rt);
+}
+
+#[test]
+fn bad_gcp_input_is_a_diagnostic() {
+    let bad = STACK
+        .replace("zone             = \"us-east5-b\"", "zone             = \"useast5\"")
+        .replace("size_gb = 512", "size_gb = 0")
+        .replace("runtime_version  = \"v2-alpha-tpuv6e\"", "runtime_version  = \"v2-alpha-tpuv5-lite\"")
+        .replace("labels = { team = \"ci\" }\n  agent {\n    queue        = \"gpu_l4_queue\"", "labels = { Team = \"CI\" }\n  agent {\n    queue        = \"gpu_l4_queue\"")
+        .replace("name             = \"tpu-v6e-ci-${count.index}\"", "name             = \"tpu-v6e-ci\"");
+    let dir = stack_dir(&[("main.gantry.hcl", &bad)]);
+    let r = gantry(&["validate", "."], &[], dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    for needle in [
+        "\"useast5\" is not a zone",
+        "invalid value for \"size_gb\": 0 is out of range",
+        "runtime \"v2-alpha-tpuv5-lite\" does not match accelerator v6e-1",
+        "label key \"Team\" must start with a lowercase letter",
+    ] {
+        assert!(r.stderr.contains(needle), "missing {needle}: {}", r.all());
+    }
+    // Duplicate names after count expansion.
+    let dup = STACK.replace("name             = \"tpu-v6e-ci-${count.index}\"", "name             = \"tpu-v6e-ci\"");
+    let dir = stack_dir(&[("main.gantry.hcl", &dup)]);
+    let r = gantry(&["validate", "."], &[], dir.path());
+    assert!(r.stderr.contains("would both manage the tpu_node named \"us-east5-b/tpu-v6e-ci\""), "{}", r.all());
+}
