@@ -32,17 +32,20 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
         let moto = Moto::start();
         let mut env = moto.env();
         env.push(("GANTRY_VAR_scaler_zip", fixture_zip()));
+        let gcp_rt = tokio::runtime::Runtime::new().unwrap();
+        let gcp = gcp_rt.block_on(gantry_emulators::gcp::FakeGcp::start(0)).unwrap();
+        env.push(("GANTRY_GCP_ENDPOINT", gcp.endpoint()));
         // The agent token parameter is created outside gantry (it is a secret).
         let rt = tokio::runtime::Runtime::new().unwrap();
         for region in ["us-west-2", "us-east-1"] {
             rt.block_on(put_token(&moto, region, "/bk_agent_token_cluster_ci"));
         }
         let d = dir.to_str().unwrap();
-        let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening"], &env, &dir);
+        let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening", "--parallelism", "16"], &env, &dir);
         assert_eq!(r.code, 0, "{d}: {}", r.all());
         let r = gantry(&["plan", d, "--detailed-exitcode"], &env, &dir);
         assert_eq!(r.code, 0, "{d} re-plan must be empty: {}", r.all());
-        let r = gantry(&["destroy", d, "--auto-approve"], &env, &dir);
+        let r = gantry(&["destroy", d, "--auto-approve", "--parallelism", "16"], &env, &dir);
         assert_eq!(r.code, 0, "{d}: {}", r.all());
         let r = gantry(&["plan", d, "--destroy", "--detailed-exitcode"], &env, &dir);
         assert_eq!(r.code, 0, "{d} nothing may remain: {}", r.all());

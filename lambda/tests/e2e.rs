@@ -13,7 +13,8 @@ const QUEUE: &str = "gpu_1_queue";
 const GROUP: &str = "gpu-1-asg";
 
 struct Harness {
-    moto: Moto,
+    // Kept alive for the harness's lifetime (stopped on drop).
+    _moto: Moto,
     bk: FakeBuildkite,
     rt: FakeRuntime,
     child: Child,
@@ -85,7 +86,7 @@ async fn harness(min: i32, max: i32, desired: i32, token_param: Option<&str>, en
         cmd.env(k, v);
     }
     let child = cmd.spawn().expect("start bootstrap");
-    Harness { moto, bk, rt, child, log, asg, ssm }
+    Harness { _moto: moto, bk, rt, child, log, asg, ssm }
 }
 
 impl Harness {

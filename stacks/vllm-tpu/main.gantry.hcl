@@ -1,0 +1,65 @@
+# Seed 002: vLLM CI's TPU fleets on Google Cloud. Each TPU VM runs a
+# Buildkite agent for its queue and keeps builds and the Docker cache on a
+# 512 GB data disk. The agent token is read from Secret Manager at boot.
+
+stack "vllm-tpu" {
+  gcp {
+    project = var.project
+    zones   = ["us-west4-a", "us-east5-b"]
+  }
+}
+
+variable "project" {
+  type    = string
+  default = "vllm-ci-tpu"
+}
+
+variable "v5e_nodes" {
+  type    = number
+  default = 8
+}
+
+variable "v6e_nodes" {
+  type    = number
+  default = 8
+}
+
+locals {
+  labels = { team = "vllm-ci", managed-by = "gantry" }
+}
+
+tpu_node "v5e" {
+  count            = var.v5e_nodes
+  name             = "tpu-v5e-ci-${count.index}"
+  zone             = "us-west4-a"
+  accelerator_type = "v5litepod-1"
+  runtime_version  = "v2-alpha-tpuv5-lite"
+  data_disk {
+    size_gb = 512
+    type    = "pd-balanced"
+  }
+  labels = merge(local.labels, { accelerator = "v5e" })
+  agent {
+    queue        = "tpu_v5_queue"
+    token_secret = "bk-agent-token"
+    tags         = { accelerator = "tpu-v5e" }
+  }
+}
+
+tpu_node "v6e" {
+  count            = var.v6e_nodes
+  name             = "tpu-v6e-ci-${count.index}"
+  zone             = "us-east5-b"
+  accelerator_type = "v6e-1"
+  runtime_version  = "v2-alpha-tpuv6e"
+  data_disk {
+    size_gb = 512
+    type    = "hyperdisk-balanced"
+  }
+  labels = merge(local.labels, { accelerator = "v6e" })
+  agent {
+    queue        = "tpu_v6e_queue"
+    token_secret = "bk-agent-token"
+    tags         = { accelerator = "tpu-v6e" }
+  }
+}
