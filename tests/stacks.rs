@@ -10,7 +10,7 @@ fn stacks() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
     dirs.sort();
-    assert!(dirs.len() >= 2, "expected the demo and seed stacks in {}", root.display());
+    assert!(dirs.len() >= 6, "expected the demo and the five seed stacks in {}", root.display());
     dirs
 }
 
@@ -37,8 +37,8 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
         env.push(("GANTRY_GCP_ENDPOINT", gcp.endpoint()));
         // The agent token parameter is created outside gantry (it is a secret).
         let rt = tokio::runtime::Runtime::new().unwrap();
-        for region in ["us-west-2", "us-east-1"] {
-            rt.block_on(put_token(&moto, region, "/bk_agent_token_cluster_ci"));
+        for (region, name) in [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ("us-east-1", "/openllm/ci/agent-token")] {
+            rt.block_on(put_token(&moto, region, name));
         }
         let d = dir.to_str().unwrap();
         let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening", "--parallelism", "16"], &env, &dir);

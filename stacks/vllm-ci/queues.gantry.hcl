@@ -1,24 +1,6 @@
-# Seed 002: vLLM CI's Buildkite queues on AWS, one autoscaling pool per
-# queue (previously one hand-maintained Elastic CI Stack each), in two
-# regions, each sized by the gantry scaler Lambda.
-
-stack "vllm-ci-queues" {
-  aws {
-    region        = "us-west-2"
-    extra_regions = ["us-east-1"]
-  }
-}
-
-variable "scaler_zip" {
-  type        = string
-  default     = "../../target/lambda/bootstrap/bootstrap.zip"
-  description = "scaler Lambda zip (scripts/build-scaler.sh builds it)"
-}
-
-variable "agent_token_parameter" {
-  type    = string
-  default = "/bk_agent_token_cluster_ci"
-}
+# vLLM CI's Buildkite queues on AWS: one autoscaling pool per queue
+# (previously one hand-maintained Elastic CI Stack each), in two regions,
+# each sized by the gantry scaler Lambda; plus the build cache repository.
 
 locals {
   al2023_x86 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"

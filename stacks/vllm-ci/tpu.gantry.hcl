@@ -1,18 +1,6 @@
-# Seed 002: vLLM CI's TPU fleets on Google Cloud. Each TPU VM runs a
+# vLLM CI's TPU fleets on Google Cloud. Each TPU VM runs a
 # Buildkite agent for its queue and keeps builds and the Docker cache on a
 # 512 GB data disk. The agent token is read from Secret Manager at boot.
-
-stack "vllm-tpu" {
-  gcp {
-    project = var.project
-    zones   = ["us-west4-a", "us-east5-b"]
-  }
-}
-
-variable "project" {
-  type    = string
-  default = "vllm-ci-tpu"
-}
 
 variable "v5e_nodes" {
   type    = number

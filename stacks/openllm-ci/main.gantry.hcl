@@ -1,0 +1,53 @@
+# Seed 000: OpenLLM CI/CD. GitHub Actions builds the base images (with all
+# compiled kernels) on self-hosted GPU runners that exist only while there
+# is work, and pushes them with a role it assumes through OIDC.
+
+stack "openllm-ci" {
+  aws {
+    region = "us-east-1"
+  }
+}
+
+variable "scaler_zip" {
+  type    = string
+  default = "../../target/lambda/bootstrap/bootstrap.zip"
+}
+
+ecr_repository "openllm-base" {
+  name                 = "bentoml/openllm-base"
+  image_tag_mutability = "IMMUTABLE"
+  lifecycle_policy {
+    expire_untagged_after_days = 7
+    keep_last_tagged           = 50
+  }
+}
+
+github_oidc_provider "github" {}
+
+ci_role "image-push" {
+  description = "OpenLLM base image pushes from build.yml"
+  provider    = github_oidc_provider.github
+  allow {
+    repo     = "bentoml/OpenLLM"
+    branches = ["main"]
+    tags     = ["v*"]
+  }
+  policy_files = ["../../policies/ecr-push.json"]
+  policy_vars  = { repositories = [ecr_repository.openllm-base.arn] }
+}
+
+# On-demand GPU builders: zero instances until a build is queued.
+agent_queue "gpu-build" {
+  instance_types        = ["g5.12xlarge", "g6.12xlarge"]
+  min_size              = 0
+  max_size              = 2
+  root_volume_gb        = 500
+  image_ssm_parameter   = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+  agent_token_parameter = "/openllm/ci/agent-token"
+  instance_policies     = ["../../policies/ecr-push.json"]
+  policy_vars           = { repositories = [ecr_repository.openllm-base.arn] }
+  scale_in_idle         = "15m"
+  scaler {
+    zip = var.scaler_zip
+  }
+}

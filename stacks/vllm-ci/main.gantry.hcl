@@ -1,0 +1,29 @@
+# Seed 002: vLLM CI. Buildkite agent queues on AWS (queues.gantry.hcl) and
+# TPU fleets on Google Cloud (tpu.gantry.hcl), in one reviewed stack.
+
+stack "vllm-ci" {
+  aws {
+    region        = "us-west-2"
+    extra_regions = ["us-east-1"]
+  }
+  gcp {
+    project = var.gcp_project
+    zones   = ["us-west4-a", "us-east5-b"]
+  }
+}
+
+variable "scaler_zip" {
+  type        = string
+  default     = "../../target/lambda/bootstrap/bootstrap.zip"
+  description = "scaler Lambda zip (scripts/build-scaler.sh builds it)"
+}
+
+variable "agent_token_parameter" {
+  type    = string
+  default = "/bk_agent_token_cluster_ci"
+}
+
+variable "gcp_project" {
+  type    = string
+  default = "vllm-ci-tpu"
+}
