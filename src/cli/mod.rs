@@ -2,6 +2,7 @@
 //! `ops`. Exit codes are documented in `--help` (see [`EXIT_CODES`]).
 
 mod apply;
+pub mod docs;
 mod fmt;
 mod output;
 mod plan;
@@ -168,6 +169,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the stack-file reference for every resource kind (Markdown, from the schemas).
+    Docs,
     /// Remove a stuck lock (after making sure no apply is running).
     ForceUnlock {
         /// The id printed in the "stack is locked" message.
@@ -242,6 +245,7 @@ async fn run(command: Command, out: output::Output) -> i32 {
         }
         Command::Show { plan_file, json } => show::run(&out, &plan_file, json),
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id),
+        Command::Docs => docs::run(),
     }
 }
 
