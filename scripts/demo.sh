@@ -1,28 +1,74 @@
 #!/usr/bin/env bash
-# The demo: starts a local AWS emulator (moto), then validates, plans and
-# applies stacks/demo against it, and shows that a re-plan is empty.
-# Everything it starts is stopped on exit. Needs: cargo, python3.
+# The demo: stands up every stack in stacks/ (the quick demo and the five seed
+# systems) on local emulators that this script starts and stops: moto for
+# AWS and the in-repo fake of the TPU/Compute APIs for Google Cloud.
+# For each stack: validate, plan (shown, saved), apply the saved plan
+# (progress), re-plan (must be empty); then a summary of what exists.
+#   scripts/demo.sh                  # uses the built scaler zip if present, else a small stand-in
+#   scripts/demo.sh --build-scaler   # builds the real scaler zip first (cargo-lambda, a few minutes)
+# Needs: cargo, python3. Nothing leaves 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/setup-emulators.sh
-echo "==> building gantry" >&2
-cargo build --quiet --bin gantry
-GANTRY=target/debug/gantry
+ZIP=target/lambda/bootstrap/bootstrap.zip
+if [ "${1:-}" = "--build-scaler" ]; then
+  ZIP=$(./scripts/build-scaler.sh arm64)
+fi
+if [ ! -f "$ZIP" ]; then
+  echo "note: no built scaler zip at $ZIP; deploying the test stand-in (run with --build-scaler for the real one)" >&2
+  ZIP=tests/fixtures/scaler-fixture.zip
+fi
+export GANTRY_VAR_scaler_zip="$PWD/$ZIP"
 
+./scripts/setup-emulators.sh
+echo "==> building gantry and the fake GCP API" >&2
+cargo build --quiet --bin gantry -p gantry
+cargo build --quiet --bin fake-gcp -p gantry-emulators
+GANTRY="$PWD/target/debug/gantry"
+WORK=$(mktemp -d)
+
+ON_EXIT='kill ${GCP_PID:-0} 2>/dev/null || true; rm -rf "$WORK"'
 source scripts/moto-lib.sh
 start_moto
-
+target/debug/fake-gcp --port 0 > "$WORK/gcp.url" &
+GCP_PID=$!
+for _ in $(seq 1 50); do [ -s "$WORK/gcp.url" ] && break; sleep 0.1; done
+export GANTRY_GCP_ENDPOINT=$(cat "$WORK/gcp.url")
 
 step() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m==> %s\033[0m\n' "$*"; else printf '\n==> %s\n' "$*"; fi; }
-step "gantry validate stacks/demo"
-$GANTRY validate stacks/demo
-step "gantry plan stacks/demo -out demo.plan"
-$GANTRY plan stacks/demo -out /tmp/gantry-demo.plan --stats
-step "gantry apply /tmp/gantry-demo.plan"
-$GANTRY apply /tmp/gantry-demo.plan --stats
-step "gantry plan stacks/demo (after apply: nothing to do)"
-$GANTRY plan stacks/demo --detailed-exitcode --stats
+
+# Each seed system is its own organisation with its own AWS account: the
+# emulator is reset between stacks (each stack's state is captured first).
+# The agent tokens are secrets created outside gantry; the demo puts stand-ins.
+for dir in stacks/*/; do
+  name=$(basename "$dir")
+  python3 -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$AWS_ENDPOINT_URL/moto-api/reset', method='POST'))"
+  .venv/bin/python - <<PY
+import boto3
+for region, param in [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ("us-east-1", "/openllm/ci/agent-token")]:
+    boto3.client("ssm", endpoint_url="$AWS_ENDPOINT_URL", region_name=region).put_parameter(Name=param, Value="demo-token", Type="SecureString", Overwrite=True)
+PY
+  step "[$name] gantry validate"
+  "$GANTRY" validate "$dir"
+  step "[$name] gantry plan -out $name.plan"
+  "$GANTRY" plan "$dir" -out "$WORK/$name.plan"
+  step "[$name] gantry apply $name.plan --allow-broadening"
+  "$GANTRY" apply "$WORK/$name.plan" --allow-broadening --parallelism 16 --stats
+  step "[$name] gantry plan (after apply: nothing to do)"
+  "$GANTRY" plan "$dir" --detailed-exitcode --stats
+  "$GANTRY" plan "$dir" --json > "$WORK/$name.json"
+done
+
 step "what exists now"
-$GANTRY plan stacks/demo --json | python3 -c 'import json,sys; p=json.load(sys.stdin); print("\n".join("  " + a for a in p["unchanged"]))'
-rm -f /tmp/gantry-demo.plan
+python3 - "$WORK" <<'PY'
+import collections, glob, json, os, sys
+rows = []
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
+    plan = json.load(open(path))
+    kinds = collections.Counter(a.split(".")[0] for a in plan["unchanged"])
+    rows.append((plan["stack"], ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())), len(plan["changes"])))
+w = max(len(r[0]) for r in rows)
+print(f"{'stack':<{w}}  pending  resources")
+for stack, kinds, pending in rows:
+    print(f"{stack:<{w}}  {pending:>7}  {kinds}")
+PY
