@@ -6,8 +6,7 @@ use super::progress::{Bars, Plain};
 use super::validate::load_options;
 use super::{VarArgs, EXIT_ERROR, EXIT_OK};
 use crate::engine::apply::{ApplyReport, Cancel, Outcome, Progress};
-use crate::engine::lock;
-use crate::ops::{apply_plan, check_fresh, make_plan, AwsConnect, Backend, Connect, OpsError, PlanRequest};
+use crate::ops::{apply_plan, check_fresh, locking, make_plan, AwsConnect, Backend, Connect, OpsError, PlanRequest};
 use crate::plan::{file, text, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -39,16 +38,17 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
     if saved && (a.destroy || !a.targets.is_empty() || a.adopt || !a.vars.vars.is_empty() || !a.vars.var_files.is_empty()) {
         return out.error(&OpsError::Usage("a saved plan is applied as it is: --target, --adopt and variables belong to `gantry plan`".into()));
     }
-    let lock_dir = if saved {
+    let (lock_dir, lock_backend, lock_region) = if saved {
         match file::load(&a.target) {
-            Ok(p) => p.dir.clone(),
+            Ok(p) => (p.dir.clone(), p.backend.clone(), p.region.clone()),
             Err(e) => return out.error(&e.into()),
         }
     } else {
-        a.target.clone()
+        let (b, r) = locking::stack_backend(&a.target);
+        (a.target.clone(), b, r)
     };
     // Hold the lock from planning through applying so nothing changes in between.
-    let _lock = match lock::acquire(&lock_dir, if a.destroy { "destroy" } else { "apply" }) {
+    let held = match locking::acquire(&lock_dir, lock_backend.as_ref(), &lock_region, if a.destroy { "destroy" } else { "apply" }).await {
         Ok(g) => g,
         Err(e) => {
             let code = out.error(&e.into());
@@ -56,7 +56,12 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
             return code;
         }
     };
+    let code = locked(out, a, connect, saved).await;
+    held.release().await;
+    code
+}
 
+async fn locked(out: &Output, a: &ApplyArgs, connect: &AwsConnect, saved: bool) -> i32 {
     let (plan, backend): (Plan, Arc<dyn Backend>) = if saved {
         let plan = match file::load(&a.target) {
             Ok(p) => p,

@@ -244,7 +244,7 @@ async fn run(command: Command, out: output::Output) -> i32 {
             apply::run(&out, args).await
         }
         Command::Show { plan_file, json } => show::run(&out, &plan_file, json),
-        Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id),
+        Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id).await,
         Command::Docs => docs::run(),
     }
 }

@@ -2,11 +2,12 @@
 
 use super::output::Output;
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::engine::lock;
+use crate::ops::locking;
 use std::path::Path;
 
-pub fn run(out: &Output, dir: &Path, id: &str) -> i32 {
-    match lock::force_unlock(dir, id) {
+pub async fn run(out: &Output, dir: &Path, id: &str) -> i32 {
+    let (backend, region) = locking::stack_backend(dir);
+    match locking::force_unlock(dir, backend.as_ref(), &region, id).await {
         Ok(info) => {
             println!("Lock {} ({} by {} on {}, since {}) removed.", info.id, info.operation, info.user, info.host, info.created);
             EXIT_OK

@@ -48,6 +48,15 @@ impl AwsContext {
         aws_sdk_ecr::Client::from_conf(conf)
     }
 
+    /// An S3 client (path-style addressing, so custom endpoints work).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let mut b = aws_sdk_s3::config::Builder::from(&self.config).interceptor(self.counter());
+        if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+            b = b.force_path_style(true);
+        }
+        aws_sdk_s3::Client::from_conf(b.build())
+    }
+
     /// An IAM client with the call counter attached.
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let conf = aws_sdk_iam::config::Builder::from(&self.config).interceptor(self.counter()).build();

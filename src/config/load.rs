@@ -80,6 +80,16 @@ pub struct Stack {
     pub sensitive_vars: BTreeSet<String>,
     /// Lint findings waived in the files ("address: RULE waived: reason").
     pub waivers: Vec<String>,
+    /// Shared lock for CI, from `backend "s3" { }`.
+    pub backend: Option<BackendConfig>,
+}
+
+/// `backend "s3" { bucket, key, region }`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BackendConfig {
+    pub bucket: String,
+    pub key: String,
+    pub region: Option<String>,
 }
 
 /// The result of loading: sources (for rendering), diagnostics, and the
@@ -131,7 +141,7 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
             Err(e) => diags.push(Diagnostic::error(format!("cannot read {}: {e}", path.display()), None)),
         }
     }
-    let mut loader = Loader { kinds, bad_refs: Vec::new(), templates: HashMap::new(), waivers: Vec::new(), failed_keys: BTreeSet::new(), dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
+    let mut loader = Loader { kinds, bad_refs: Vec::new(), templates: HashMap::new(), waivers: Vec::new(), failed_keys: BTreeSet::new(), backend: None, dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
     let stack = loader.run(dir, &bodies);
     let mut diags = loader.diags;
     diags.sort_by_location();
@@ -208,6 +218,8 @@ struct Loader<'s> {
     waivers: Vec<String>,
     /// Top-level attributes/blocks of the last resource body that had errors.
     failed_keys: BTreeSet<String>,
+    /// The stack's `backend "s3"`, if any.
+    backend: Option<BackendConfig>,
     dir: PathBuf,
     diags: Diagnostics,
     sources: &'s mut Sources,
@@ -416,6 +428,7 @@ impl<'s> Loader<'s> {
         let waivers = std::mem::take(&mut self.waivers);
         Some(Stack {
             waivers,
+            backend: self.backend.clone(),
             name,
             dir: dir.to_path_buf(),
             env,
@@ -610,6 +623,11 @@ impl<'s> Loader<'s> {
             .filter_map(|v| v.as_str().map(String::from))
             .filter(|r| Some(r) != region.as_ref())
             .collect();
+        self.backend = attrs.get("backend").map(|b| BackendConfig {
+            bucket: b.get("bucket").and_then(Value::as_str).unwrap_or_default().to_string(),
+            key: b.get("key").and_then(Value::as_str).map(String::from).unwrap_or_else(|| format!("gantry/{name}/lock")),
+            region: b.get("region").and_then(Value::as_str).map(String::from).or_else(|| region.clone()),
+        });
         let project = attrs.get("gcp").and_then(|a| a.get("project")).and_then(Value::as_str).map(String::from);
         let zones: Vec<String> =
             attrs.get("gcp").and_then(|a| a.get("zones")).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
@@ -991,7 +1009,10 @@ impl<'s> Loader<'s> {
                         self.diags.push(d);
                         continue;
                     };
-                    if !b.labels.is_empty() {
+                    let backend_s3 = ident == "backend" && b.labels.len() == 1 && b.labels[0].as_str() == "s3";
+                    if ident == "backend" && !backend_s3 {
+                        self.diags.push(Diagnostic::error("the only backend is \"s3\": backend \"s3\" { bucket = \"...\" }", ispan.clone()));
+                    } else if !b.labels.is_empty() && !backend_s3 {
                         self.diags.push(Diagnostic::error(format!("block \"{ident}\" takes no labels"), ispan.clone()));
                     }
                     let inner = self.eval_body(file, &b.body, nb.schema, ctx, &[], ispan.clone());
@@ -1362,10 +1383,20 @@ fn to_hcl(v: &Value) -> hcl::Value {
 static STACK_SCHEMA: Schema = Schema {
     attrs: &[],
     blocks: &[
+        crate::config::schema::NestedBlock { name: "backend", schema: &BACKEND_SCHEMA, repeated: false, doc: "Shared lock for CI: backend \"s3\" { bucket, key, region }." },
         crate::config::schema::NestedBlock { name: "aws", schema: &AWS_SCHEMA, repeated: false, doc: "AWS settings for this stack." },
         crate::config::schema::NestedBlock { name: "gcp", schema: &GCP_SCHEMA, repeated: false, doc: "Google Cloud settings for this stack." },
     ],
 };
+static BACKEND_SCHEMA: Schema = Schema {
+    attrs: &[
+        crate::config::schema::Attr::new("bucket", crate::config::schema::Ty::String, "S3 bucket holding the lock object.").required(),
+        crate::config::schema::Attr::new("key", crate::config::schema::Ty::String, "Object key (default gantry/<stack>/lock)."),
+        crate::config::schema::Attr::new("region", crate::config::schema::Ty::String, "Bucket region (default: the stack's)."),
+    ],
+    blocks: &[],
+};
+
 static AWS_SCHEMA: Schema = Schema {
     attrs: &[
         crate::config::schema::Attr::new("region", crate::config::schema::Ty::String, "AWS region, e.g. us-west-2.").required(),

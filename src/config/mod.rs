@@ -13,4 +13,4 @@ pub mod refs;
 pub mod schema;
 mod variables;
 
-pub use load::{load_dir, list_stack_files, Loaded, LoadOptions, ResourceConfig, Stack};
+pub use load::{load_dir, list_stack_files, BackendConfig, Loaded, LoadOptions, ResourceConfig, Stack};

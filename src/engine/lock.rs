@@ -17,10 +17,29 @@ pub struct LockInfo {
     pub created: String,
 }
 
+impl LockInfo {
+    /// A new lock record for this process.
+    pub fn new(operation: &str) -> LockInfo {
+        LockInfo {
+            id: format!("{:016x}", fastrand::u64(..)),
+            operation: operation.to_string(),
+            pid: std::process::id(),
+            host: hostname(),
+            user: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        }
+    }
+
+    /// A placeholder for a lock whose record cannot be read.
+    pub fn unknown() -> LockInfo {
+        LockInfo { id: "unknown".into(), operation: "unknown".into(), pid: 0, host: "unknown".into(), user: "unknown".into(), created: "unknown".into() }
+    }
+}
+
 /// Lock errors.
 #[derive(Debug, Error)]
 pub enum LockError {
-    #[error("the stack is locked by {} (pid {} on {}, {} since {}), lock id {}{}", .0.user, .0.pid, .0.host, .0.operation, .0.created, .0.id, if *.1 { "; that process is no longer running, so the lock is stale" } else { "" })]
+    #[error("the stack is locked by {} (pid {} on {}, {} since {}), lock id {}{}", .0.user, .0.pid, .0.host, .0.operation, .0.created, .0.id, if *.1 { "; it looks stale (that process is gone or the lock is hours old)" } else { "" })]
     Held(LockInfo, bool),
     #[error("no lock is held")]
     NotLocked,
@@ -72,28 +91,14 @@ pub fn acquire(dir: &Path, operation: &str) -> Result<LockGuard, LockError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| LockError::Io(parent.to_path_buf(), e))?;
     }
-    let info = LockInfo {
-        id: format!("{:016x}", fastrand::u64(..)),
-        operation: operation.to_string(),
-        pid: std::process::id(),
-        host: hostname(),
-        user: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
-        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-    };
+    let info = LockInfo::new(operation);
     match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(mut f) => {
             f.write_all(serde_json::to_string_pretty(&info).unwrap_or_default().as_bytes()).map_err(|e| LockError::Io(path.clone(), e))?;
             Ok(LockGuard { path, info })
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let held = read(dir)?.unwrap_or(LockInfo {
-                id: "unknown".into(),
-                operation: "unknown".into(),
-                pid: 0,
-                host: "unknown".into(),
-                user: "unknown".into(),
-                created: "unknown".into(),
-            });
+            let held = read(dir)?.unwrap_or_else(LockInfo::unknown);
             let stale = held.host == hostname() && held.pid != 0 && !process_alive(held.pid);
             Err(LockError::Held(held, stale))
         }

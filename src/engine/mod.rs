@@ -7,3 +7,4 @@ pub mod error;
 pub mod kind;
 pub mod lock;
 pub mod planner;
+pub mod s3_lock;

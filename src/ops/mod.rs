@@ -3,6 +3,7 @@
 //! engine can be exercised with in-memory fakes.
 
 mod backend;
+pub mod locking;
 mod planning;
 
 pub use backend::{AwsConnect, Backend, Connect, Target};

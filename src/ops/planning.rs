@@ -140,6 +140,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         warnings: Vec::new(),
         broadening: Vec::new(),
         waivers: stack.waivers.clone(),
+        backend: stack.backend.clone(),
     };
     let deps_by_address: BTreeMap<String, Vec<String>> =
         desired.values().flatten().map(|d| (d.address.clone(), d.depends_on.clone())).collect();

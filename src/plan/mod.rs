@@ -115,6 +115,9 @@ pub struct Plan {
     /// Lint findings waived in the files, with their reasons.
     #[serde(default)]
     pub waivers: Vec<String>,
+    /// The stack's shared lock, so `apply PLANFILE` takes the same lock.
+    #[serde(default)]
+    pub backend: Option<crate::config::BackendConfig>,
 }
 
 /// What one change newly allows.

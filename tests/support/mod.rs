@@ -115,3 +115,15 @@ pub async fn put_token(moto: &Moto, region: &str, name: &str) {
         .await
         .unwrap();
 }
+
+/// An S3 client pointed at `moto` (path-style).
+pub async fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-west-2"))
+        .endpoint_url(&moto.endpoint)
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}

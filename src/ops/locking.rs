@@ -1,0 +1,65 @@
+//! Taking the stack lock: the local lock file, or the S3 lock when the
+//! stack declares `backend "s3"`.
+
+use crate::cloud::aws::AwsContext;
+use crate::cloud::stats::ApiStats;
+use crate::config::BackendConfig;
+use crate::engine::lock::{self, LockError, LockGuard, LockInfo};
+use crate::engine::s3_lock::{S3Lock, S3LockConfig};
+use std::path::Path;
+
+/// A held lock; call [`HeldLock::release`] when done (the local lock also
+/// releases on drop).
+pub enum HeldLock {
+    Local(LockGuard),
+    S3 { lock: S3Lock, id: String },
+}
+
+async fn s3(backend: &BackendConfig, fallback_region: &str) -> S3Lock {
+    let region = backend.region.clone().unwrap_or_else(|| fallback_region.to_string());
+    let ctx = AwsContext::load(&region, ApiStats::new()).await;
+    S3Lock::new(ctx.s3(), S3LockConfig { bucket: backend.bucket.clone(), key: backend.key.clone() })
+}
+
+/// Takes the lock for `operation`.
+pub async fn acquire(dir: &Path, backend: Option<&BackendConfig>, region: &str, operation: &str) -> Result<HeldLock, LockError> {
+    match backend {
+        None => lock::acquire(dir, operation).map(HeldLock::Local),
+        Some(b) => {
+            let l = s3(b, region).await;
+            let info = l.acquire(operation).await?;
+            Ok(HeldLock::S3 { lock: l, id: info.id })
+        }
+    }
+}
+
+impl HeldLock {
+    /// Releases the lock.
+    pub async fn release(self) {
+        match self {
+            HeldLock::Local(g) => drop(g),
+            HeldLock::S3 { lock, id } => {
+                if let Err(e) = lock.release(&id).await {
+                    eprintln!("warning: could not release the S3 lock {id}: {e}; remove it with gantry force-unlock {id}");
+                }
+            }
+        }
+    }
+}
+
+/// Removes a stuck lock by id.
+pub async fn force_unlock(dir: &Path, backend: Option<&BackendConfig>, region: &str, id: &str) -> Result<LockInfo, LockError> {
+    match backend {
+        None => lock::force_unlock(dir, id),
+        Some(b) => s3(b, region).await.force_unlock(id).await,
+    }
+}
+
+/// The backend and region declared by the stack in `dir` (files read offline).
+pub fn stack_backend(dir: &Path) -> (Option<BackendConfig>, String) {
+    let loaded = crate::config::load_dir(dir, &crate::config::LoadOptions::default().with_process_env(), crate::kinds::all());
+    match loaded.stack {
+        Some(s) => (s.backend.clone(), s.aws_region.unwrap_or_default()),
+        None => (None, String::new()),
+    }
+}
