@@ -48,7 +48,17 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
         (a.target.clone(), b, r)
     };
     // Hold the lock from planning through applying so nothing changes in between.
-    let held = match locking::acquire(&lock_dir, lock_backend.as_ref(), &lock_region, if a.destroy { "destroy" } else { "apply" }).await {
+    // The lock says what is being applied: a saved plan is named by its hash.
+    let operation = match (saved, std::fs::read(&a.target)) {
+        (true, Ok(bytes)) => {
+            use sha2::Digest;
+            let hash: String = sha2::Sha256::digest(&bytes).iter().take(6).map(|b| format!("{b:02x}")).collect();
+            format!("apply of plan {hash}")
+        }
+        _ if a.destroy => "destroy".to_string(),
+        _ => "apply".to_string(),
+    };
+    let held = match locking::acquire(&lock_dir, lock_backend.as_ref(), &lock_region, &operation).await {
         Ok(g) => g,
         Err(e) => {
             let code = out.error(&e.into());
