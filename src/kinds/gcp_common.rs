@@ -57,6 +57,45 @@ pub fn valid_name(n: &str) -> bool {
     !n.is_empty() && n.len() <= 63 && n.starts_with(|c: char| c.is_ascii_lowercase()) && !n.ends_with('-') && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+fn text<'a>(a: &'a State, k: &str) -> &'a str {
+    a.get(k).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Checks every node kind shares: name, zone, agent vs startup script, labels.
+pub fn check_node(a: &State) -> Vec<AttrProblem> {
+    let mut out = Vec::new();
+    if !valid_name(text(a, "name")) {
+        out.push(AttrProblem::new("name", format!("\"{}\" must be 1-63 lowercase letters, digits and -, starting with a letter", text(a, "name"))));
+    }
+    if !valid_zone(text(a, "zone")) {
+        out.push(AttrProblem::new("zone", format!("\"{}\" is not a zone (e.g. us-east5-b)", text(a, "zone"))));
+    }
+    if a.contains_key("agent") && a.contains_key("startup_script") {
+        out.push(AttrProblem::new("startup_script", "use either an agent block or startup_script"));
+    }
+    out.extend(check_labels("labels", a.get("labels")));
+    out
+}
+
+/// Desired network and service-account state (compared as wholes).
+pub fn network_state(a: &State) -> Value {
+    serde_json::json!({"network": text(a, "network"), "subnetwork": a.get("subnetwork").cloned().unwrap_or(Value::Null)})
+}
+
+/// Desired service account state.
+pub fn service_account_state(a: &State) -> Value {
+    serde_json::json!({"email": a.get("service_account").cloned().unwrap_or(Value::Null), "scopes": crate::kinds::iam_common::sorted_strings(a.get("scopes"))})
+}
+
+/// Zones a driver lists: those of the stack plus those of the files' nodes.
+pub fn zones_to_read(scope: &crate::engine::kind::ReadScope) -> Vec<String> {
+    let mut zones: Vec<String> = scope.zones.clone();
+    zones.extend(scope.identities.iter().filter_map(|i| i.split_once('/').map(|(z, _)| z.to_string())));
+    zones.sort();
+    zones.dedup();
+    zones
+}
+
 /// The `agent { }` block shared by the node kinds.
 pub static AGENT: Schema = Schema {
     attrs: &[

@@ -109,23 +109,13 @@ impl Kind for GpuNode {
         FIELDS
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
-        let mut out = Vec::new();
-        if !gcp_common::valid_name(s(a, "name")) {
-            out.push(AttrProblem::new("name", format!("\"{}\" must be 1-63 lowercase letters, digits and -, starting with a letter", s(a, "name"))));
-        }
-        if !gcp_common::valid_zone(s(a, "zone")) {
-            out.push(AttrProblem::new("zone", format!("\"{}\" is not a zone (e.g. us-central1-a)", s(a, "zone"))));
-        }
+        let mut out = gcp_common::check_node(a);
         if !a.contains_key("accelerator") {
             out.push(AttrProblem::new("accelerator", "add accelerator { type = \"nvidia-l4\" count = 1 }"));
         }
         if !a.contains_key("boot_disk") {
             out.push(AttrProblem::new("boot_disk", "add boot_disk { image = \"...\" }"));
         }
-        if a.contains_key("agent") && a.contains_key("startup_script") {
-            out.push(AttrProblem::new("startup_script", "use either an agent block or startup_script"));
-        }
-        out.extend(gcp_common::check_labels("labels", a.get("labels")));
         out
     }
     fn identity(&self, a: &State) -> String {
@@ -146,8 +136,8 @@ impl Kind for GpuNode {
         st.insert("machine_type".into(), json!(s(a, "machine_type")));
         st.insert("accelerator".into(), a.get("accelerator").cloned().unwrap_or(Value::Null));
         st.insert("boot_disk".into(), a.get("boot_disk").cloned().unwrap_or(Value::Null));
-        st.insert("network".into(), json!({"network": s(a, "network"), "subnetwork": a.get("subnetwork").cloned().unwrap_or(Value::Null)}));
-        st.insert("service_account".into(), json!({"email": a.get("service_account").cloned().unwrap_or(Value::Null), "scopes": crate::kinds::iam_common::sorted_strings(a.get("scopes"))}));
+        st.insert("network".into(), gcp_common::network_state(a));
+        st.insert("service_account".into(), gcp_common::service_account_state(a));
         st.insert("scheduling".into(), json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "on_host_maintenance": "TERMINATE"}));
         st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
         st.insert("metadata".into(), json!(gcp_common::metadata(a, name, "")));
@@ -229,10 +219,7 @@ impl GpuDriver {
 impl Driver for GpuDriver {
     /// One paged list per zone.
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut zones: Vec<String> = scope.zones.clone();
-        zones.extend(scope.identities.iter().filter_map(|i| i.split_once('/').map(|(z, _)| z.to_string())));
-        zones.sort();
-        zones.dedup();
+        let zones = gcp_common::zones_to_read(scope);
         let stack_label = label_safe(&scope.stack);
         let per_zone = futures::future::try_join_all(zones.iter().map(|z| {
             let stack_label = stack_label.clone();

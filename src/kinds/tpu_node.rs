@@ -114,14 +114,7 @@ impl Kind for TpuNode {
         FIELDS
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
-        let mut out = Vec::new();
-        let name = s(a, "name");
-        if !gcp_common::valid_name(name) {
-            out.push(AttrProblem::new("name", format!("\"{name}\" must be 1-63 lowercase letters, digits and -, starting with a letter")));
-        }
-        if !gcp_common::valid_zone(s(a, "zone")) {
-            out.push(AttrProblem::new("zone", format!("\"{}\" is not a zone (e.g. us-east5-b)", s(a, "zone"))));
-        }
+        let mut out = gcp_common::check_node(a);
         let (acc, rt) = (s(a, "accelerator_type"), s(a, "runtime_version"));
         if !acc.contains('-') || acc.split('-').nth(1).is_none_or(|n| n.parse::<u32>().is_err()) {
             out.push(AttrProblem::new("accelerator_type", format!("\"{acc}\" is not an accelerator type (GENERATION-CHIPS, e.g. v6e-8)")));
@@ -131,10 +124,6 @@ impl Kind for TpuNode {
         if a.get("spot") == Some(&Value::Bool(true)) && a.get("preemptible") == Some(&Value::Bool(true)) {
             out.push(AttrProblem::new("spot", "spot and preemptible cannot both be set"));
         }
-        if a.contains_key("agent") && a.contains_key("startup_script") {
-            out.push(AttrProblem::new("startup_script", "use either an agent block or startup_script"));
-        }
-        out.extend(gcp_common::check_labels("labels", a.get("labels")));
         out
     }
     fn identity(&self, a: &State) -> String {
@@ -154,12 +143,12 @@ impl Kind for TpuNode {
         st.insert("name".into(), json!(name));
         st.insert("accelerator_type".into(), json!(s(a, "accelerator_type")));
         st.insert("runtime_version".into(), json!(s(a, "runtime_version")));
-        st.insert("network".into(), json!({"network": s(a, "network"), "subnetwork": a.get("subnetwork").cloned().unwrap_or(Value::Null)}));
+        st.insert("network".into(), gcp_common::network_state(a));
         st.insert(
             "scheduling".into(),
             json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "preemptible": a.get("preemptible") == Some(&Value::Bool(true)), "reserved": a.get("reserved") == Some(&Value::Bool(true))}),
         );
-        st.insert("service_account".into(), json!({"email": a.get("service_account").cloned().unwrap_or(Value::Null), "scopes": crate::kinds::iam_common::sorted_strings(a.get("scopes"))}));
+        st.insert("service_account".into(), gcp_common::service_account_state(a));
         st.insert("data_disk".into(), a.get("data_disk").cloned().unwrap_or(Value::Null));
         st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
         let device = if a.contains_key("data_disk") { DATA_DEVICE } else { "" };
@@ -299,10 +288,7 @@ impl TpuDriver {
 impl Driver for TpuDriver {
     /// One paged list per zone, plus one disk list per zone with data disks.
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut zones: Vec<String> = scope.zones.clone();
-        zones.extend(scope.identities.iter().filter_map(|i| i.split_once('/').map(|(z, _)| z.to_string())));
-        zones.sort();
-        zones.dedup();
+        let zones = gcp_common::zones_to_read(scope);
         let per_zone = futures::future::try_join_all(zones.iter().map(|z| async move {
             let nodes = self.list_zone(z).await?;
             let stack_label = label_safe(&scope.stack);
@@ -396,6 +382,6 @@ mod tests {
         let a = json!({"name": "Bad_Name", "zone": "useast5", "accelerator_type": "v6e-1", "runtime_version": "v2-alpha-tpuv5-lite",
                        "labels": {"Team": "x"}}).as_object().unwrap().clone();
         let attrs: Vec<String> = TpuNode.check(&a).into_iter().map(|p| p.attr).collect();
-        assert_eq!(attrs, vec!["name", "zone", "runtime_version", "labels"]);
+        assert_eq!(attrs, vec!["name", "zone", "labels", "runtime_version"]);
     }
 }
