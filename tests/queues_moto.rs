@@ -165,3 +165,39 @@ fn bad_queue_input_is_caught_before_anything_is_created() {
     let functions = rt.block_on(async { lambda_client(&moto, "us-west-2").await.list_functions().send().await.unwrap().functions().len() });
     assert_eq!(functions, 0, "nothing half-created");
 }
+
+#[test]
+fn subnets_must_exist_in_the_region_and_the_vpc() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(put_token(&moto, "us-west-2", "/bk/token"));
+    let make = |region: &'static str, cidr: &'static str| {
+        let moto = &moto;
+        async move {
+            let ec2 = support::ec2_client(moto, region).await;
+            let vpc = ec2.create_vpc().cidr_block(cidr).send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+            let subnet = ec2.create_subnet().vpc_id(&vpc).cidr_block(cidr).send().await.unwrap().subnet.unwrap().subnet_id.unwrap();
+            (vpc, subnet)
+        }
+    };
+    let (west_vpc, west_subnet) = rt.block_on(make("us-west-2", "10.10.0.0/16"));
+    let (other_vpc, _) = rt.block_on(make("us-west-2", "10.20.0.0/16"));
+    let (_, east_subnet) = rt.block_on(make("us-east-1", "10.30.0.0/16"));
+    let queue = |subnets: &str, vpc: &str| {
+        format!(
+            "stack \"net\" {{\n  aws {{ region = \"us-west-2\" }}\n}}\nagent_queue \"cpu\" {{\n  instance_types = [\"c7i.large\"]\n  max_size = 2\n  image_id = \"ami-12c6146b\"\n  agent_token_parameter = \"/bk/token\"\n  subnets = [{subnets}]\n  vpc_id = \"{vpc}\"\n  scaler {{\n    zip = \"{}\"\n  }}\n}}\n",
+            fixture_zip()
+        )
+    };
+    let dir = stack_dir(&[("main.gantry.hcl", &queue(&format!("\"{west_subnet}\", \"{east_subnet}\""), &west_vpc))]);
+    let r = gantry(&["plan", "."], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains(&format!("subnet {east_subnet} does not exist in us-west-2")), "{}", r.all());
+    std::fs::write(dir.path().join("main.gantry.hcl"), queue(&format!("\"{west_subnet}\""), &other_vpc)).unwrap();
+    let r = gantry(&["plan", "."], &env, dir.path());
+    assert!(r.stderr.contains(&format!("subnet {west_subnet} is in {west_vpc}, not in vpc_id {other_vpc}")), "{}", r.all());
+    std::fs::write(dir.path().join("main.gantry.hcl"), queue(&format!("\"{west_subnet}\""), &west_vpc)).unwrap();
+    let r = gantry(&["plan", ".", "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 2, "valid subnets plan cleanly: {}", r.all());
+}

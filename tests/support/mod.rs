@@ -127,3 +127,14 @@ pub async fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
         .build();
     aws_sdk_s3::Client::from_conf(conf)
 }
+
+/// An EC2 client pointed at `moto` in `region`.
+pub async fn ec2_client(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
+    let conf = aws_sdk_ec2::Config::builder()
+        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+        .region(aws_sdk_ec2::config::Region::new(region.to_string()))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "test"))
+        .build();
+    aws_sdk_ec2::Client::from_conf(conf)
+}

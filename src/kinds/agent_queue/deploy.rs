@@ -420,6 +420,48 @@ impl QueueDriver {
         Ok(())
     }
 
+    /// Subnets must exist in the queue's region and belong to its `vpc_id`
+    /// (one filtered DescribeSubnets per region; filters do not fail on
+    /// unknown ids, so every missing subnet is named).
+    async fn check_subnets(&self, desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+        let mut out = Vec::new();
+        let mut by_region: BTreeMap<String, Vec<(&String, Vec<String>, String)>> = BTreeMap::new();
+        for (address, d) in desired {
+            let subnets: Vec<String> = d
+                .get("template")
+                .and_then(|t| t.pointer("/Resources/AutoScalingGroup/Properties/VPCZoneIdentifier"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect();
+            if subnets.is_empty() {
+                continue;
+            }
+            let vpc = d.get("template").and_then(|t| t.pointer("/Resources/SecurityGroup/Properties/VpcId")).and_then(Value::as_str).unwrap_or_default().to_string();
+            by_region.entry(s(d, "region").to_string()).or_default().push((address, subnets, vpc));
+        }
+        for (region, items) in by_region {
+            let conf = aws_sdk_ec2::config::Builder::from(&self.ctx.config).region(Region::new(region.clone())).interceptor(self.ctx.counter()).build();
+            let ec2 = aws_sdk_ec2::Client::from_conf(conf);
+            let ids: std::collections::BTreeSet<&String> = items.iter().flat_map(|(_, s, _)| s).collect();
+            let filter = aws_sdk_ec2::types::Filter::builder().name("subnet-id").set_values(Some(ids.iter().map(|s| s.to_string()).collect())).build();
+            let found = ec2.describe_subnets().filters(filter).send().await.map_err(|e| classify("ec2", "DescribeSubnets", e))?;
+            let vpc_of: BTreeMap<String, String> =
+                found.subnets().iter().filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id().unwrap_or_default().to_string()))).collect();
+            for (address, subnets, vpc) in items {
+                for sn in subnets {
+                    match vpc_of.get(&sn) {
+                        None => out.push((address.clone(), format!("subnet {sn} does not exist in {region} (a subnet of another region or account?)"))),
+                        Some(v) if !vpc.is_empty() && v != &vpc => out.push((address.clone(), format!("subnet {sn} is in {v}, not in vpc_id {vpc}"))),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn delete_function(&self, region: &str, name: &str) -> Result<(), ProviderError> {
         match self.lambda(region).delete_function().function_name(name).send().await {
             Ok(_) => Ok(()),
@@ -486,12 +528,12 @@ impl Driver for QueueDriver {
     /// Batched per region: one GetParameters and one DescribeParameters.
     async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
         let mut by_region: BTreeMap<String, Vec<(&String, Option<String>, String)>> = BTreeMap::new();
+        let mut out = self.check_subnets(desired).await?;
         for (address, d) in desired {
             let image = d.get("template").and_then(|t| t.pointer("/Parameters/ImageId/Default")).and_then(Value::as_str).map(String::from);
             let token = d.get("function").and_then(|f| f.pointer("/environment/AGENT_TOKEN_PARAMETER")).and_then(Value::as_str).unwrap_or_default().to_string();
             by_region.entry(s(d, "region").to_string()).or_default().push((address, image, token));
         }
-        let mut out = Vec::new();
         for (region, items) in by_region {
             let ssm = self.ssm(&region);
             let images: std::collections::BTreeSet<&String> = items.iter().filter_map(|(_, i, _)| i.as_ref()).collect();
