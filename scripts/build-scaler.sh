@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the scaler Lambda zip with cargo-lambda (installed from PyPI into
 # .venv; it bundles zig for cross-linking).
-#   scripts/build-scaler.sh [arm64|x86_64]     (default arm64)
+#   scripts/build-scaler.sh [arm64|x86_64] [--debug]     (default arm64, release)
 # Prints the path of the zip (an executable `bootstrap` inside), which
 # agent_queue deploys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ARCH="${1:-arm64}"
+PROFILE=--release
+[ "${2:-}" = "--debug" ] && PROFILE=""  # faster build, for tests
 CARGO_LAMBDA_VERSION="1.9.2"
 if ! .venv/bin/cargo-lambda --version 2>/dev/null | grep -q "$CARGO_LAMBDA_VERSION"; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -21,7 +23,7 @@ esac
 if ! rustup target list --installed | grep -qx "$TARGET"; then
   rustup target add "$TARGET" >&2 || { echo "error: the Rust target $TARGET is not installed and could not be added; try: $0 x86_64" >&2; exit 1; }
 fi
-PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release "$FLAG" --output-format zip -p gantry-scaler --bin bootstrap >&2
+PATH="$PWD/.venv/bin:$PATH" cargo lambda build $PROFILE "$FLAG" --output-format zip -p gantry-scaler --bin bootstrap >&2
 ZIP="target/lambda/bootstrap/bootstrap.zip"
 [ -f "$ZIP" ] || { echo "error: $ZIP was not produced" >&2; exit 1; }
 echo "$ZIP"
