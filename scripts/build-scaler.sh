@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ARCH="${1:-arm64}"
 PROFILE=--release
-[ "${2:-}" = "--debug" ] && PROFILE=""  # faster build, for tests
+LAMBDA_DIR=target/lambda
+# Faster build for tests, kept apart so it never replaces a release zip.
+if [ "${2:-}" = "--debug" ]; then PROFILE=""; LAMBDA_DIR=target/lambda-debug; fi
 CARGO_LAMBDA_VERSION="1.9.2"
 if ! .venv/bin/cargo-lambda --version 2>/dev/null | grep -q "$CARGO_LAMBDA_VERSION"; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -23,7 +25,7 @@ esac
 if ! rustup target list --installed | grep -qx "$TARGET"; then
   rustup target add "$TARGET" >&2 || { echo "error: the Rust target $TARGET is not installed and could not be added; try: $0 x86_64" >&2; exit 1; }
 fi
-PATH="$PWD/.venv/bin:$PATH" cargo lambda build $PROFILE "$FLAG" --output-format zip -p gantry-scaler --bin bootstrap >&2
-ZIP="target/lambda/bootstrap/bootstrap.zip"
+PATH="$PWD/.venv/bin:$PATH" cargo lambda build $PROFILE "$FLAG" --output-format zip --lambda-dir "$LAMBDA_DIR" -p gantry-scaler --bin bootstrap >&2
+ZIP="$LAMBDA_DIR/bootstrap/bootstrap.zip"
 [ -f "$ZIP" ] || { echo "error: $ZIP was not produced" >&2; exit 1; }
 echo "$ZIP"
