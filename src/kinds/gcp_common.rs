@@ -77,6 +77,20 @@ pub fn check_node(a: &State) -> Vec<AttrProblem> {
     out
 }
 
+/// Node identity: `zone/name` (names are unique per zone).
+pub fn node_identity(a: &State) -> String {
+    format!("{}/{}", text(a, "zone"), text(a, "name"))
+}
+
+/// Referenceable attributes of a node: name, zone and its resource id.
+pub fn node_outputs(a: &State, id: String) -> State {
+    let mut out = State::new();
+    out.insert("name".into(), Value::String(text(a, "name").to_string()));
+    out.insert("zone".into(), Value::String(text(a, "zone").to_string()));
+    out.insert("id".into(), Value::String(id));
+    out
+}
+
 /// Desired network and service-account state (compared as wholes).
 pub fn network_state(a: &State) -> Value {
     serde_json::json!({"network": text(a, "network"), "subnetwork": a.get("subnetwork").cloned().unwrap_or(Value::Null)})

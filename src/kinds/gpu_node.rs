@@ -119,14 +119,10 @@ impl Kind for GpuNode {
         out
     }
     fn identity(&self, a: &State) -> String {
-        format!("{}/{}", s(a, "zone"), s(a, "name"))
+        gcp_common::node_identity(a)
     }
     fn outputs(&self, a: &State, env: &Env) -> State {
-        let mut out = State::new();
-        out.insert("name".into(), json!(s(a, "name")));
-        out.insert("zone".into(), json!(s(a, "zone")));
-        out.insert("id".into(), json!(format!("projects/{}/zones/{}/instances/{}", env.gcp_project, s(a, "zone"), s(a, "name"))));
-        out
+        gcp_common::node_outputs(a, format!("projects/{}/zones/{}/instances/{}", env.gcp_project, s(a, "zone"), s(a, "name")))
     }
     fn desired_state(&self, a: &State, _env: &Env) -> State {
         let name = s(a, "name");
