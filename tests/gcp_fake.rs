@@ -131,7 +131,7 @@ fn tpu_and_gpu_nodes_lifecycle() {
 #[test]
 fn a_failed_operation_is_reported_and_replan_shows_what_remains() {
     let f = fake();
-    f.gcp.set_faults(Faults { latency_ms: 50, fail_names: vec!["tpu-v6e-ci-2".into()], http_errors: vec![503, 429] });
+    f.gcp.set_faults(Faults { latency_ms: 50, fail_names: vec!["tpu-v6e-ci-2".into()], http_errors: vec![503, 429], ..Faults::default() });
     let env = f.env();
     let small = STACK.replace("count            = 12", "count            = 4");
     let dir = stack_dir(&[("main.gantry.hcl", &small)]);
@@ -171,4 +171,75 @@ fn bad_gcp_input_is_a_diagnostic() {
     let dir = stack_dir(&[("main.gantry.hcl", &dup)]);
     let r = gantry(&["validate", "."], &[], dir.path());
     assert!(r.stderr.contains("would both manage the tpu_node named \"us-east5-b/tpu-v6e-ci\""), "{}", r.all());
+}
+
+/// The fake answers like the real APIs (full URLs, server-filled subnetwork
+/// and service account, input-only boot disk parameters dropped, empty list
+/// pages with a next token): apply converges and the re-plan is empty.
+#[test]
+fn real_api_shapes_replan_empty_and_second_apply_changes_nothing() {
+    let f = fake();
+    f.gcp.set_faults(Faults { latency_ms: 20, empty_pages: true, ..Faults::default() });
+    let env = f.env();
+    let small = STACK.replace("count            = 12", "count            = 2");
+    let dir = stack_dir(&[("main.gantry.hcl", &small)]);
+    let d = dir.path().to_str().unwrap();
+
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("subnetwork       = (known after apply)"), "server-filled fields are shown as such: {}", r.all());
+    let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+
+    // What the server stored is not what gantry sent.
+    let node = f.gcp.tpu_node("projects/ci-project/locations/us-east5-b/nodes/tpu-v6e-ci-1").unwrap();
+    assert_eq!(node["networkConfig"]["network"], "projects/ci-project/global/networks/default");
+    assert_eq!(node["networkConfig"]["subnetwork"], "projects/ci-project/regions/us-east5/subnetworks/default");
+    assert!(node["serviceAccount"]["email"].as_str().unwrap().ends_with("-compute@developer.gserviceaccount.com"), "{node}");
+    let inst = f.gcp.instance("projects/ci-project/zones/us-central1-a/instances/gpu-l4-runner").unwrap();
+    assert!(inst.pointer("/disks/0/initializeParams").is_none(), "initializeParams is input only: {inst}");
+    assert!(inst["machineType"].as_str().unwrap().starts_with("https://www.googleapis.com/compute/v1/projects/ci-project/zones/"), "{inst}");
+    let boot = f.gcp.disk("projects/ci-project/zones/us-central1-a/disks/gpu-l4-runner").expect("the boot disk is a Disk");
+    assert!(boot["sourceImage"].as_str().unwrap().contains("/global/images/ubuntu-2204-lts-v"), "a family resolves to an image: {boot}");
+
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "re-plan right after apply must be empty: {}", r.all());
+    let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("No changes"), "a second apply changes nothing: {}", r.all());
+
+    // Naming the server's choices in another spelling is no change either.
+    let explicit = small
+        .replace("  runtime_version  = \"v2-alpha-tpuv6e\"\n", "  runtime_version  = \"v2-alpha-tpuv6e\"\n  network          = \"projects/ci-project/global/networks/default\"\n  subnetwork       = \"default\"\n")
+        .replace("  machine_type = \"g2-standard-24\"\n", "  machine_type = \"g2-standard-24\"\n  subnetwork   = \"regions/us-central1/subnetworks/default\"\n");
+    std::fs::write(dir.path().join("main.gantry.hcl"), &explicit).unwrap();
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "same resources, other spellings: {}", r.all());
+
+    // Another network is a replacement; a new startup script says when it runs.
+    let moved = small.replace("  runtime_version  = \"v2-alpha-tpuv6e\"\n", "  runtime_version  = \"v2-alpha-tpuv6e\"\n  network          = \"ci\"\n");
+    std::fs::write(dir.path().join("main.gantry.hcl"), &moved).unwrap();
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert!(r.stdout.contains("Plan: 2 to add, 0 to change, 2 to destroy."), "{}", r.all());
+    let retagged = small.replace("queue        = \"gpu_l4_queue\"", "queue        = \"gpu_l4_queue_v2\"");
+    std::fs::write(dir.path().join("main.gantry.hcl"), &retagged).unwrap();
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert!(r.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", r.all());
+    assert!(r.stdout.contains("runs at the node's next boot"), "{}", r.all());
+    drop(f.rt);
+}
+
+#[test]
+fn a_failed_compute_operation_is_an_error_not_a_success() {
+    // The Compute poller answers a failed operation as Ok: gantry must read its error.
+    let f = fake();
+    f.gcp.set_faults(Faults { latency_ms: 20, fail_names: vec!["gpu-l4-runner".into()], ..Faults::default() });
+    let env = f.env();
+    let gpu_only = &STACK[STACK.find("gpu_node").unwrap()..];
+    let stack = format!("{}{gpu_only}", &STACK[..STACK.find("tpu_node").unwrap()]);
+    let dir = stack_dir(&[("main.gantry.hcl", &stack)]);
+    let r = gantry(&["apply", ".", "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("ZONE_RESOURCE_POOL_EXHAUSTED"), "{}", r.all());
+    drop(f.rt);
 }

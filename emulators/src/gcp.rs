@@ -33,6 +33,12 @@ pub struct Faults {
     /// Statuses answered (once each, in order) to the next API requests.
     #[serde(default)]
     pub http_errors: Vec<u16>,
+    /// Every list page is preceded by an empty page that carries a next
+    /// page token. AIP-158: "the API may return fewer results than
+    /// requested (including zero results), even if not at the end of the
+    /// collection"; callers must follow the token, not stop at an empty page.
+    #[serde(default)]
+    pub empty_pages: bool,
 }
 
 enum Effect {
@@ -87,7 +93,9 @@ impl Inner {
             if op.failed {
                 // A failed create leaves nothing behind; a failed delete leaves the resource.
                 if matches!(op.effect, Effect::Ready) {
-                    self.map(which).remove(&key);
+                    if let Some(gone) = self.map(which).remove(&key) {
+                        self.release_disks(which, &gone);
+                    }
                 }
                 if op.compute {
                     body["status"] = json!("DONE");
@@ -111,7 +119,9 @@ impl Inner {
                         }
                     }
                     Effect::Deleted => {
-                        self.map(which).remove(&key);
+                        if let Some(gone) = self.map(which).remove(&key) {
+                            self.release_disks(which, &gone);
+                        }
                     }
                     Effect::None => {}
                 }
@@ -133,6 +143,24 @@ impl Inner {
             }
             // Keep finished operations so late polls still find them.
             self.ops.insert(name, Op { finished: true, done_at: now, target: op.target, effect: Effect::None, failed: false, compute: op.compute, body });
+        }
+    }
+
+    /// What deleting a node or instance does to its disks: auto-delete
+    /// disks go with an instance; any other attached disk is detached.
+    fn release_disks(&mut self, which: &str, gone: &Value) {
+        let attached: Vec<(String, bool)> = match which {
+            "instances" => gone["disks"].as_array().into_iter().flatten().map(|d| (d["source"].as_str().unwrap_or_default().to_string(), d["autoDelete"] == true)).collect(),
+            "tpu" => gone["dataDisks"].as_array().into_iter().flatten().map(|d| (d["sourceDisk"].as_str().unwrap_or_default().to_string(), false)).collect(),
+            _ => Vec::new(),
+        };
+        for (source, auto_delete) in attached {
+            let key = source.trim_start_matches(crate::gcp_shapes::COMPUTE).trim_start_matches('/').to_string();
+            if auto_delete {
+                self.disks.remove(&key);
+            } else if let Some(d) = self.disks.get_mut(&key) {
+                d["users"] = json!([]);
+            }
         }
     }
 
@@ -258,6 +286,20 @@ impl FakeGcp {
         self.inner.lock().unwrap().tpu.get(full_name).cloned()
     }
 
+    /// An instance as stored (`projects/P/zones/Z/instances/N`).
+    pub fn instance(&self, key: &str) -> Option<Value> {
+        let mut i = self.inner.lock().unwrap();
+        i.tick();
+        i.instances.get(key).cloned()
+    }
+
+    /// A disk as stored (`projects/P/zones/Z/disks/N`).
+    pub fn disk(&self, key: &str) -> Option<Value> {
+        let mut i = self.inner.lock().unwrap();
+        i.tick();
+        i.disks.get(key).cloned()
+    }
+
     /// Names of the instances and disks that exist.
     pub fn compute_names(&self) -> Vec<String> {
         let mut i = self.inner.lock().unwrap();
@@ -292,11 +334,19 @@ struct PageQuery {
     node_id: Option<String>,
 }
 
+/// Marks a page token that leads past an injected empty page.
+const EMPTY: &str = "empty~";
+
 /// Pages through the values under `prefix`; the token is the last key.
-fn page(map: &BTreeMap<String, Value>, prefix: &str, q: &PageQuery) -> (Vec<Value>, Option<String>) {
+fn page(map: &BTreeMap<String, Value>, prefix: &str, q: &PageQuery, empty_pages: bool) -> (Vec<Value>, Option<String>) {
+    let token = q.page_token.clone().filter(|t| !t.is_empty());
+    if empty_pages && !token.as_deref().is_some_and(|t| t.starts_with(EMPTY)) {
+        return (Vec::new(), Some(format!("{EMPTY}{}", token.unwrap_or_default())));
+    }
+    let token = token.map(|t| t.trim_start_matches(EMPTY).to_string()).filter(|t| !t.is_empty());
     let size = q.page_size.unwrap_or(500).clamp(1, 500);
     let mut items: Vec<(&String, &Value)> = map.range(prefix.to_string()..).take_while(|(k, _)| k.starts_with(prefix)).collect();
-    if let Some(t) = &q.page_token {
+    if let Some(t) = &token {
         items.retain(|(k, _)| k.as_str() > t.as_str());
     }
     let more = items.len() > size;
@@ -312,7 +362,7 @@ async fn tpu_list(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String)>
         Ok(i) => i,
         Err(e) => return e,
     };
-    let (nodes, token) = page(&i.tpu, &format!("projects/{p}/locations/{z}/nodes/"), &q);
+    let (nodes, token) = page(&i.tpu, &format!("projects/{p}/locations/{z}/nodes/"), &q, i.faults.empty_pages);
     let mut out = json!({"nodes": nodes});
     if let Some(t) = token {
         out["nextPageToken"] = json!(t);
@@ -331,7 +381,7 @@ async fn tpu_get(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String
     }
 }
 
-async fn tpu_create(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String)>, Query(q): Query<PageQuery>, Json(mut body): Json<Value>) -> Response {
+async fn tpu_create(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String)>, Query(q): Query<PageQuery>, Json(body): Json<Value>) -> Response {
     let mut i = match f.enter("tpu.create") {
         Ok(i) => i,
         Err(e) => return e,
@@ -344,11 +394,15 @@ async fn tpu_create(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String
     if body.get("acceleratorType").and_then(Value::as_str).unwrap_or("").is_empty() || body.get("runtimeVersion").and_then(Value::as_str).unwrap_or("").is_empty() {
         return error(400, "INVALID_ARGUMENT", "acceleratorType and runtimeVersion are required");
     }
-    body["name"] = json!(name);
-    body["state"] = json!("CREATING");
-    body["health"] = json!("HEALTHY");
-    body["apiVersion"] = json!("V2");
-    body["id"] = json!(format!("{}", 1000 + i.next_op));
+    for d in body.get("dataDisks").and_then(Value::as_array).cloned().unwrap_or_default() {
+        let source = d.get("sourceDisk").and_then(Value::as_str).unwrap_or_default().trim_start_matches(crate::gcp_shapes::COMPUTE).trim_start_matches('/').to_string();
+        match i.disks.get_mut(&source) {
+            Some(disk) => disk["users"] = json!([format!("{}/{name}", crate::gcp_shapes::COMPUTE)]),
+            None => return error(400, "INVALID_ARGUMENT", format!("data disk {source} does not exist")),
+        }
+    }
+    let number = 1000 + i.next_op;
+    let body = crate::gcp_shapes::tpu_node(&p, &z, &id, body, number);
     i.tpu.insert(name.clone(), body);
     let parent = format!("projects/{p}/locations/{z}");
     Json(i.tpu_op(&parent, name, "create", Effect::Ready)).into_response()
@@ -411,8 +465,12 @@ fn compute_list(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &str,
         Err(e) => return e,
     };
     let map = if which == "instances" { &i.instances } else { &i.disks };
-    let (items, token) = page(map, &format!("projects/{p}/zones/{z}/{which}/"), q);
-    let mut out = json!({"kind": format!("compute#{}List", if which == "instances" { "instance" } else { "disk" }), "items": items});
+    let (items, token) = page(map, &format!("projects/{p}/zones/{z}/{which}/"), q, i.faults.empty_pages);
+    let mut out = json!({"kind": format!("compute#{}List", if which == "instances" { "instance" } else { "disk" })});
+    // Compute omits `items` when a page has none.
+    if !items.is_empty() {
+        out["items"] = json!(items);
+    }
     if let Some(t) = token {
         out["nextPageToken"] = json!(t);
     }
@@ -431,7 +489,7 @@ fn compute_get(f: &FakeGcp, which: &'static str, route: &str, key: String) -> Re
     }
 }
 
-fn compute_insert(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &str, mut body: Value) -> Response {
+fn compute_insert(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &str, body: Value) -> Response {
     let mut i = match f.enter(route) {
         Ok(i) => i,
         Err(e) => return e,
@@ -443,16 +501,20 @@ fn compute_insert(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &st
     if i.map(which).contains_key(&key) {
         return error(409, "ALREADY_EXISTS", format!("The resource '{key}' already exists"));
     }
-    body["id"] = json!(format!("{}", 5000 + i.next_op));
-    body["selfLink"] = json!(format!("https://www.googleapis.com/compute/v1/{key}"));
-    body["zone"] = json!(format!("https://www.googleapis.com/compute/v1/projects/{p}/zones/{z}"));
-    body["status"] = json!(if which == "instances" { "PROVISIONING" } else { "CREATING" });
-    body["labelFingerprint"] = json!("42WmSpB8rSM=");
-    if which == "instances" {
-        if let Some(m) = body.get_mut("metadata") {
-            m["fingerprint"] = json!("fp-1");
+    let number = 5000 + i.next_op;
+    let body = if which == "instances" {
+        let (inst, boot_disks) = crate::gcp_shapes::instance(p, z, body, number);
+        for d in boot_disks {
+            let dk = format!("projects/{p}/zones/{z}/disks/{}", d["name"].as_str().unwrap_or_default());
+            if i.disks.contains_key(&dk) {
+                return error(409, "ALREADY_EXISTS", format!("The resource '{dk}' already exists"));
+            }
+            i.disks.insert(dk, d);
         }
-    }
+        inst
+    } else {
+        crate::gcp_shapes::disk(p, z, body, number)
+    };
     i.map(which).insert(key.clone(), body);
     Json(i.compute_op(p, z, which, key, "insert", Effect::Ready)).into_response()
 }
@@ -462,8 +524,16 @@ fn compute_delete(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &st
         Ok(i) => i,
         Err(e) => return e,
     };
-    if !i.map(which).contains_key(&key) {
+    let Some(res) = i.map(which).get_mut(&key) else {
         return error(404, "NOT_FOUND", format!("The resource '{key}' was not found"));
+    };
+    // A disk attached to an instance or TPU node cannot be deleted (Compute
+    // answers resourceInUseByAnotherResource).
+    if which == "disks" && res.get("users").and_then(Value::as_array).is_some_and(|u| !u.is_empty()) {
+        return error(400, "FAILED_PRECONDITION", format!("The disk resource '{key}' is already being used by '{}'", res["users"][0].as_str().unwrap_or_default()));
+    }
+    if which == "instances" {
+        res["status"] = json!("STOPPING");
     }
     Json(i.compute_op(p, z, which, key, "delete", Effect::Deleted)).into_response()
 }

@@ -4,5 +4,6 @@
 
 pub mod buildkite;
 pub mod gcp;
+pub mod gcp_shapes;
 pub mod lambda_runtime;
 pub mod moto;

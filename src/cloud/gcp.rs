@@ -83,6 +83,41 @@ where
     unreachable!("the loop returns")
 }
 
+/// Runs a Compute Engine call that returns an operation, waits for it (the
+/// caller's closure polls with `poller().until_done()`), and turns a failed
+/// operation into an error. Compute's discovery poller answers a finished
+/// operation as `Ok` even when it failed (google-cloud-lro:
+/// `PollingResult::Completed(Ok(op))` with `op.error` set, see
+/// `maybe_record_completed_error`), so the outcome is read from the
+/// operation itself: its `error.errors` and `httpErrorStatusCode`.
+pub async fn compute_op<F, Fut>(stats: &ApiStats, operation: &'static str, f: F) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<google_cloud_compute_v1::model::Operation, google_cloud_gax::error::Error>>,
+{
+    let op = call(stats, "compute", operation, f).await?;
+    operation_outcome(operation, &serde_json::to_value(&op).unwrap_or_default())
+}
+
+/// The error a finished Compute operation reports, if any.
+pub fn operation_outcome(operation: &'static str, op: &serde_json::Value) -> Result<(), ProviderError> {
+    let first = op.pointer("/error/errors/0");
+    let http = op.get("httpErrorStatusCode").and_then(serde_json::Value::as_i64).unwrap_or(0);
+    if first.is_none() && http < 400 {
+        return Ok(());
+    }
+    let code = first.and_then(|e| e.get("code")).and_then(serde_json::Value::as_str).unwrap_or("UNKNOWN");
+    let message = first.and_then(|e| e.get("message")).and_then(serde_json::Value::as_str).or_else(|| op.get("httpErrorMessage").and_then(serde_json::Value::as_str)).unwrap_or("");
+    let class = match (http, code) {
+        (404, _) => ErrorClass::NotFound,
+        (409, _) | (_, "RESOURCE_ALREADY_EXISTS") => ErrorClass::Conflict,
+        (429, _) | (_, "QUOTA_EXCEEDED") | (_, "RATE_LIMIT_EXCEEDED") => ErrorClass::Throttled,
+        (403, _) => ErrorClass::AccessDenied,
+        _ => ErrorClass::Other,
+    };
+    Err(ProviderError::new(class, "compute", operation, format!("operation failed: {code}: {message}")))
+}
+
 impl GcpContext {
     /// Builds the clients for `project`.
     pub async fn connect(project: &str, stats: Arc<ApiStats>) -> Result<GcpContext, ProviderError> {
@@ -107,5 +142,21 @@ impl GcpContext {
             disks: build!(google_cloud_compute_v1::client::Disks::builder()),
             stats,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn failed_operations_are_errors() {
+        assert!(operation_outcome("InsertDisk", &json!({"status": "DONE"})).is_ok());
+        let e = operation_outcome("InsertDisk", &json!({"status": "DONE", "httpErrorStatusCode": 503,
+            "error": {"errors": [{"code": "ZONE_RESOURCE_POOL_EXHAUSTED", "message": "no capacity"}]}})).unwrap_err();
+        assert!(e.message.contains("ZONE_RESOURCE_POOL_EXHAUSTED: no capacity"), "{e:?}");
+        let e = operation_outcome("InsertInstance", &json!({"httpErrorStatusCode": 409, "httpErrorMessage": "CONFLICT"})).unwrap_err();
+        assert_eq!(e.class, ErrorClass::Conflict);
     }
 }

@@ -1,23 +1,30 @@
 //! Pure action choice: desired vs live state → action and attribute diffs.
 //! No I/O; unit-tested exhaustively.
 
+use crate::engine::compare::equal;
 use crate::engine::kind::{Field, State};
 use crate::plan::{Action, AttrChange};
 use serde_json::Value;
 
-/// Attribute-level differences over a kind's fields.
+/// Attribute-level differences over a kind's fields, under each field's
+/// rules: an unset server-filled field never differs, and values compare
+/// under the field's [`Compare`](crate::engine::compare::Compare) rule.
 pub fn diff_fields(fields: &[Field], desired: &State, live: &State) -> Vec<AttrChange> {
     fields
         .iter()
         .filter_map(|f| {
             let before = live.get(f.name).cloned().unwrap_or(Value::Null);
             let after = desired.get(f.name).cloned().unwrap_or(Value::Null);
-            (before != after).then(|| AttrChange {
+            if f.server_filled && after.is_null() {
+                return None;
+            }
+            (!equal(f.compare, &after, &before)).then(|| AttrChange {
                 name: f.name.to_string(),
                 before,
                 after,
                 forces_replacement: f.forces_replacement,
                 sensitive: f.sensitive,
+                known_after_apply: false,
             })
         })
         .collect()
@@ -38,12 +45,14 @@ pub fn choose_action(fields: &[Field], desired: Option<&State>, live: Option<&St
                 .iter()
                 .filter_map(|f| {
                     let after = d.get(f.name).cloned().unwrap_or(Value::Null);
-                    (!after.is_null()).then(|| AttrChange {
+                    let unknown = after.is_null() && f.server_filled;
+                    (!after.is_null() || unknown).then(|| AttrChange {
                         name: f.name.to_string(),
                         before: Value::Null,
                         after,
                         forces_replacement: false,
                         sensitive: f.sensitive,
+                        known_after_apply: unknown,
                     })
                 })
                 .collect();
@@ -105,6 +114,33 @@ mod tests {
             let names: Vec<_> = diffs.iter().map(|a| a.name.as_str()).collect();
             assert_eq!(names, attrs, "case {i}");
         }
+    }
+
+    #[test]
+    fn server_filled_fields_accept_the_live_value_while_unset() {
+        use crate::engine::compare::Compare;
+        static F: &[Field] = &[Field::replace("subnetwork").server_filled().compare(Compare::GcpRef), Field::new("size")];
+        let live = st(json!({"subnetwork": "https://www.googleapis.com/compute/v1/projects/p/regions/r/subnetworks/default", "size": 1}));
+        // Unset: whatever the server chose is fine.
+        assert_eq!(choose_action(F, Some(&st(json!({"subnetwork": null, "size": 1}))), Some(&live)).0, Action::NoOp);
+        assert_eq!(choose_action(F, Some(&st(json!({"size": 1}))), Some(&live)).0, Action::NoOp);
+        // Set to the same resource in another spelling: no change.
+        assert_eq!(choose_action(F, Some(&st(json!({"subnetwork": "default", "size": 1}))), Some(&live)).0, Action::NoOp);
+        // Set to another resource: replace.
+        let (a, attrs) = choose_action(F, Some(&st(json!({"subnetwork": "ci", "size": 1}))), Some(&live));
+        assert_eq!((a, attrs[0].name.as_str()), (Action::Replace, "subnetwork"));
+        // Create: shown as known after apply.
+        let (a, attrs) = choose_action(F, Some(&st(json!({"size": 1}))), None);
+        assert_eq!(a, Action::Create);
+        assert!(attrs.iter().any(|c| c.name == "subnetwork" && c.known_after_apply));
+        assert!(attrs.iter().any(|c| c.name == "size" && !c.known_after_apply));
+    }
+
+    #[test]
+    fn a_field_that_is_not_server_filled_still_diffs_when_unset() {
+        let d = st(json!({"name": "a", "size": null, "tags": {}}));
+        let l = st(json!({"name": "a", "size": 1, "tags": {}}));
+        assert_eq!(choose_action(FIELDS, Some(&d), Some(&l)).0, Action::Update);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! I/O half ([`Driver`]) sits behind a narrow trait that tests can fake.
 
 use crate::config::schema::Schema;
+pub use crate::engine::compare::Compare;
 use crate::engine::error::ProviderError;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -41,7 +42,8 @@ pub fn pointer<'a>(state: &'a State, path: &str) -> Option<&'a Value> {
     }
 }
 
-/// One comparable field of a kind's state.
+/// One comparable field of a kind's state, with the rules that decide how
+/// a difference in it is planned.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
     pub name: &'static str,
@@ -49,14 +51,29 @@ pub struct Field {
     pub forces_replacement: bool,
     /// Never print its value.
     pub sensitive: bool,
+    /// The server chooses a value when the user gives none (a default
+    /// subnetwork, service account, computed thumbprint): while the desired
+    /// value is unset (null) the live value is accepted as it is, and a
+    /// create shows it as "(known after apply)".
+    pub server_filled: bool,
+    /// How desired and live values compare.
+    pub compare: Compare,
 }
 
 impl Field {
     pub const fn new(name: &'static str) -> Field {
-        Field { name, forces_replacement: false, sensitive: false }
+        Field { name, forces_replacement: false, sensitive: false, server_filled: false, compare: Compare::Exact }
     }
     pub const fn replace(name: &'static str) -> Field {
-        Field { name, forces_replacement: true, sensitive: false }
+        Field { forces_replacement: true, ..Field::new(name) }
+    }
+    /// The server fills this field when the user leaves it unset.
+    pub const fn server_filled(self) -> Field {
+        Field { server_filled: true, ..self }
+    }
+    /// Compare values under `rule` instead of exactly.
+    pub const fn compare(self, rule: Compare) -> Field {
+        Field { compare: rule, ..self }
     }
 }
 
@@ -120,6 +137,11 @@ pub trait Kind: Send + Sync {
     /// property instead of one for the whole template). Display only.
     fn explain(&self, changes: Vec<crate::plan::AttrChange>) -> Vec<crate::plan::AttrChange> {
         changes
+    }
+    /// Review lines for a change: what the attribute diff alone does not
+    /// tell (e.g. that a new startup script only runs at the next boot).
+    fn change_notes(&self, _changes: &[crate::plan::AttrChange]) -> Vec<String> {
+        Vec::new()
     }
     /// A live state that no plan can proceed from, with the way out.
     fn live_problem(&self, _live: &LiveResource) -> Option<String> {

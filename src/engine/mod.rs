@@ -2,6 +2,7 @@
 //! the local lock.
 
 pub mod apply;
+pub mod compare;
 pub mod diff;
 pub mod error;
 pub mod kind;

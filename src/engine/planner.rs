@@ -124,6 +124,7 @@ pub fn plan_kind(
                     after: json!(format!("{stack}/{}", d.address)),
                     forces_replacement: false,
                     sensitive: false,
+                    known_after_apply: false,
                 });
                 if action == Action::NoOp {
                     action = Action::Update;

@@ -1,8 +1,11 @@
 //! Shared by the Google Cloud kinds: label-safe ownership labels, zone and
 //! label validation, and the agent startup script.
 
+use crate::cloud::gcp::{call, GcpContext};
 use crate::config::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::engine::kind::{AttrProblem, State};
+use crate::engine::error::ProviderError;
+use google_cloud_compute_v1::model::Disk;
+use crate::engine::kind::{AttrProblem, Compare, Field, State};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -91,14 +94,47 @@ pub fn node_outputs(a: &State, id: String) -> State {
     out
 }
 
-/// Desired network and service-account state (compared as wholes).
-pub fn network_state(a: &State) -> Value {
-    serde_json::json!({"network": text(a, "network"), "subnetwork": a.get("subnetwork").cloned().unwrap_or(Value::Null)})
+/// A node's network: compared as a resource reference (the APIs answer
+/// `projects/P/global/networks/N` or a full URL for `N`).
+pub const NETWORK: Field = Field::replace("network").compare(Compare::GcpRef);
+/// Filled by the server when unset: the network's subnet in the region.
+pub const SUBNETWORK: Field = Field::replace("subnetwork").compare(Compare::GcpRef).server_filled();
+
+/// Desired network and service-account fields (null where the user left them unset).
+pub fn insert_network(st: &mut State, a: &State) {
+    st.insert("network".into(), Value::String(text(a, "network").to_string()));
+    st.insert("subnetwork".into(), a.get("subnetwork").cloned().unwrap_or(Value::Null));
+    st.insert("service_account".into(), a.get("service_account").cloned().unwrap_or(Value::Null));
+    st.insert("scopes".into(), a.get("scopes").map(|v| crate::kinds::iam_common::sorted_strings(Some(v))).unwrap_or(Value::Null));
 }
 
-/// Desired service account state.
-pub fn service_account_state(a: &State) -> Value {
-    serde_json::json!({"email": a.get("service_account").cloned().unwrap_or(Value::Null), "scopes": crate::kinds::iam_common::sorted_strings(a.get("scopes"))})
+/// Live network and service-account fields as the API reports them.
+pub fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Option<&str>, email: Option<&str>, scopes: Option<&Value>) {
+    let opt = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| Value::String(s.to_string())).unwrap_or(Value::Null);
+    st.insert("network".into(), opt(network));
+    st.insert("subnetwork".into(), opt(subnetwork));
+    st.insert("service_account".into(), opt(email));
+    st.insert("scopes".into(), crate::kinds::iam_common::sorted_strings(scopes));
+}
+
+/// Every disk of a zone by name (paged; empty pages with a token are followed).
+pub async fn list_disks(ctx: &GcpContext, zone: &str) -> Result<BTreeMap<String, Disk>, ProviderError> {
+    let mut out = BTreeMap::new();
+    let mut token = String::new();
+    loop {
+        let page = call(&ctx.stats, "compute", "ListDisks", || ctx.disks.list().set_project(&ctx.project).set_zone(zone).set_max_results(500u32).set_page_token(token.clone()).send()).await?;
+        out.extend(page.items.into_iter().filter_map(|d| d.name.clone().map(|n| (n, d))));
+        match page.next_page_token {
+            Some(t) if !t.is_empty() => token = t,
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// A disk's comparable state: size and type (the API answers the type as a full URL).
+pub fn disk_state(d: &Disk) -> Value {
+    let kind = d.r#type.as_deref().map(|t| t.rsplit('/').next().unwrap_or(t)).unwrap_or_default();
+    serde_json::json!({"size_gb": d.size_gb.unwrap_or(0), "type": kind})
 }
 
 /// Zones a driver lists: those of the stack plus those of the files' nodes.
@@ -153,6 +189,18 @@ pub fn metadata(attrs: &State, node: &str, data_device: &str) -> BTreeMap<String
     m
 }
 
+/// Metadata is updated in place, but a VM runs its startup script only when
+/// it boots: a running node keeps its old agent set-up until then. gantry
+/// does not reboot CI machines (a job may be running); the plan says so.
+pub fn startup_script_note(changes: &[crate::plan::AttrChange]) -> Vec<String> {
+    let script = |v: &Value| v.get("startup-script").cloned();
+    changes
+        .iter()
+        .filter(|c| c.name == "metadata" && script(&c.before) != script(&c.after))
+        .map(|_| "the startup script changes: it runs at the node's next boot; until then the running agent keeps its current set-up (reboot or replace the node to apply it now)".to_string())
+        .collect()
+}
+
 /// Labels a resource should carry: the user's plus ownership.
 pub fn owned_labels(user: Option<&Value>, stack: &str, address: &str) -> BTreeMap<String, String> {
     let mut l: BTreeMap<String, String> =
@@ -164,7 +212,8 @@ pub fn owned_labels(user: Option<&Value>, stack: &str, address: &str) -> BTreeMa
 
 /// Splits live labels/metadata into (user labels, owner stack, owner address).
 pub fn ownership(labels: &BTreeMap<String, String>, metadata: &BTreeMap<String, String>, scope_stack: &str) -> (Value, Option<String>, Option<String>) {
-    let user: serde_json::Map<String, Value> = labels.iter().filter(|(k, _)| !k.starts_with("gantry-")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    // `goog-` labels are added by Google services themselves, never by the user.
+    let user: serde_json::Map<String, Value> = labels.iter().filter(|(k, _)| !k.starts_with("gantry-") && !k.starts_with("goog-")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     let stack = labels.get(LABEL_STACK).map(|s| if *s == label_safe(scope_stack) { scope_stack.to_string() } else { s.clone() });
     (Value::Object(user), stack, metadata.get(META_ADDRESS).cloned())
 }
@@ -192,7 +241,7 @@ mod tests {
 
     #[test]
     fn startup_script_snapshot() {
-        let s = startup_script("tpu-v6e-ci-0", &json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {"accelerator": "v6e"}}), "/dev/sdb");
+        let s = startup_script("tpu-v6e-ci-0", &json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {"accelerator": "v6e"}}), crate::kinds::tpu_node::DATA_DEVICE);
         assert!(!s.contains("{{"), "every placeholder is filled");
         insta::assert_snapshot!("tpu_agent_startup", s);
     }

@@ -21,12 +21,22 @@
 //! GPUs require `onHostMaintenance = TERMINATE`, which gantry always sets.
 //! Labels and metadata are updated in place; everything else (zone, machine
 //! type, GPUs, boot disk, network, service account, spot) forces replacement.
+//!
+//! Real Compute Engine shapes (REST reference, `instances` and `disks`):
+//! references come back as full URLs; `initializeParams` is input only, so
+//! the boot disk's size and type are read from its Disk; an image family
+//! resolves to a concrete image on the Disk, so the image as written is
+//! recorded in the instance's `gantry-boot-image` metadata; with no service
+//! account gantry asks for the project's default (`email = "default"`, as
+//! gcloud does) so the agent can read its token, and the server answers
+//! with the real address.
 
 use super::gcp_common::{self, label_safe, owned_labels, ownership, AGENT, LABEL_STACK, META_ADDRESS};
-use crate::cloud::gcp::{call, GcpContext};
+use crate::cloud::gcp::{call, compute_op, GcpContext};
 use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{pointer, AttrProblem, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State};
+use crate::engine::kind::{pointer, AttrProblem, Compare, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State};
+use google_cloud_compute_v1::model::{Disk, Instance};
 use async_trait::async_trait;
 use google_cloud_lro::Poller;
 use serde_json::{json, Value};
@@ -59,8 +69,8 @@ static SCHEMA: Schema = Schema {
         Attr::new("machine_type", Ty::String, "Machine type, e.g. g2-standard-24.").required().forces_replacement(),
         Attr::new("network", Ty::String, "VPC network.").default(DefaultValue::Str("default")).forces_replacement(),
         Attr::new("subnetwork", Ty::String, "Subnetwork.").forces_replacement(),
-        Attr::new("service_account", Ty::String, "Service account email.").forces_replacement(),
-        Attr::new("scopes", Ty::ListOfString, "OAuth scopes.").default(DefaultValue::EmptyList).forces_replacement(),
+        Attr::new("service_account", Ty::String, "Service account email (default: the project's default compute service account).").forces_replacement(),
+        Attr::new("scopes", Ty::ListOfString, "OAuth scopes (default: cloud-platform; access is then governed by IAM).").forces_replacement(),
         Attr::new("spot", Ty::Bool, "Spot provisioning.").default(DefaultValue::Bool(false)).forces_replacement(),
         Attr::new("labels", Ty::MapOfString, "Labels (updated in place).").default(DefaultValue::EmptyMap),
         Attr::new("metadata", Ty::MapOfString, "Metadata (updated in place).").default(DefaultValue::EmptyMap),
@@ -76,24 +86,37 @@ static SCHEMA: Schema = Schema {
 static FIELDS: &[Field] = &[
     Field::replace("zone"),
     Field::replace("name"),
-    Field::replace("machine_type"),
-    Field::replace("accelerator"),
-    Field::replace("boot_disk"),
-    Field::replace("network"),
-    Field::replace("service_account"),
+    Field::replace("machine_type").compare(Compare::GcpRef),
+    Field::replace("accelerator").compare(Compare::GcpRef),
+    Field::replace("boot_disk").compare(Compare::GcpRef),
+    gcp_common::NETWORK,
+    gcp_common::SUBNETWORK,
+    Field::replace("service_account").server_filled(),
+    Field::replace("scopes").server_filled(),
     Field::replace("scheduling"),
     Field::new("labels"),
     Field::new("metadata"),
 ];
 
+/// Metadata key recording the boot image as written (a family resolves to
+/// a concrete image on the Disk, so the Disk cannot say which was asked for).
+const META_BOOT_IMAGE: &str = "gantry-boot-image";
+/// Scope sent when the user gives none.
+const DEFAULT_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+
+/// A network as Compute accepts it: a bare name becomes `global/networks/NAME`.
+fn network_ref(n: &str) -> String {
+    if n.contains('/') {
+        n.to_string()
+    } else {
+        format!("global/networks/{n}")
+    }
+}
+
 fn s<'a>(a: &'a State, k: &str) -> &'a str {
     a.get(k).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// The last path segment of a URL-ish reference.
-fn last(v: &Value) -> Value {
-    v.as_str().map(|s| json!(s.rsplit('/').next().unwrap_or(s))).unwrap_or(Value::Null)
-}
 
 impl Kind for GpuNode {
     fn name(&self) -> &'static str {
@@ -121,6 +144,9 @@ impl Kind for GpuNode {
     fn identity(&self, a: &State) -> String {
         gcp_common::node_identity(a)
     }
+    fn change_notes(&self, changes: &[crate::plan::AttrChange]) -> Vec<String> {
+        gcp_common::startup_script_note(changes)
+    }
     fn outputs(&self, a: &State, env: &Env) -> State {
         gcp_common::node_outputs(a, format!("projects/{}/zones/{}/instances/{}", env.gcp_project, s(a, "zone"), s(a, "name")))
     }
@@ -132,8 +158,7 @@ impl Kind for GpuNode {
         st.insert("machine_type".into(), json!(s(a, "machine_type")));
         st.insert("accelerator".into(), a.get("accelerator").cloned().unwrap_or(Value::Null));
         st.insert("boot_disk".into(), a.get("boot_disk").cloned().unwrap_or(Value::Null));
-        st.insert("network".into(), gcp_common::network_state(a));
-        st.insert("service_account".into(), gcp_common::service_account_state(a));
+        gcp_common::insert_network(&mut st, a);
         st.insert("scheduling".into(), json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "on_host_maintenance": "TERMINATE"}));
         st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
         st.insert("metadata".into(), json!(gcp_common::metadata(a, name, "")));
@@ -151,47 +176,45 @@ impl GpuDriver {
         GpuDriver { ctx }
     }
 
-    fn live(&self, zone: &str, inst: &google_cloud_compute_v1::model::Instance, scope_stack: &str) -> LiveResource {
-        let v = serde_json::to_value(inst).unwrap_or(Value::Null);
-        let name = v["name"].as_str().unwrap_or_default().to_string();
-        let labels: BTreeMap<String, String> = v["labels"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
-        let meta: BTreeMap<String, String> = v
-            .pointer("/metadata/items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|i| (i["key"].as_str().unwrap_or_default().to_string(), i["value"].as_str().unwrap_or_default().to_string()))
-            .collect();
+    fn live(&self, zone: &str, inst: &Instance, disks: &BTreeMap<String, Disk>, scope_stack: &str) -> LiveResource {
+        let name = inst.name.clone().unwrap_or_default();
+        let labels: BTreeMap<String, String> = inst.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let meta: BTreeMap<String, String> =
+            inst.metadata.as_ref().map(|m| m.items.iter().map(|i| (i.key.clone().unwrap_or_default(), i.value.clone().unwrap_or_default())).collect()).unwrap_or_default();
         let (user_labels, owner_stack, owner_address) = ownership(&labels, &meta, scope_stack);
-        let user_meta: BTreeMap<&String, &String> = meta.iter().filter(|(k, _)| k.as_str() != META_ADDRESS).collect();
-        let boot = v["disks"].as_array().and_then(|d| d.iter().find(|d| d["boot"] == true)).cloned().unwrap_or(Value::Null);
-        let size = boot.pointer("/initializeParams/diskSizeGb").and_then(|s| s.as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| s.as_i64()));
-        let mut scopes: Vec<String> = v.pointer("/serviceAccounts/0/scopes").and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.as_str().map(String::from)).collect();
-        scopes.sort();
+        let user_meta: BTreeMap<&String, &String> = meta.iter().filter(|(k, _)| !k.starts_with("gantry-")).collect();
+        // The boot disk's size, type and image live on its Disk (initializeParams is input only).
+        let boot = inst.disks.iter().find(|d| d.boot.unwrap_or(false));
+        let disk = boot.and_then(|b| b.source.as_deref()).and_then(|src| disks.get(src.rsplit('/').next().unwrap_or(src)));
+        let boot_disk = disk.map(|d| {
+            let mut st = gcp_common::disk_state(d);
+            st["image"] = meta.get(META_BOOT_IMAGE).cloned().or_else(|| d.source_image.clone()).map(Value::String).unwrap_or(Value::Null);
+            st
+        });
+        let nic = inst.network_interfaces.first();
+        let sa = inst.service_accounts.first();
+        let sched = inst.scheduling.as_ref();
         let mut st = State::new();
         st.insert("zone".into(), json!(zone));
         st.insert("name".into(), json!(name));
-        st.insert("machine_type".into(), last(&v["machineType"]));
-        st.insert(
-            "accelerator".into(),
-            v.pointer("/guestAccelerators/0").map(|g| json!({"type": last(&g["acceleratorType"]), "count": g["acceleratorCount"]})).unwrap_or(Value::Null),
+        st.insert("machine_type".into(), json!(inst.machine_type));
+        st.insert("accelerator".into(), inst.guest_accelerators.first().map(|g| json!({"type": g.accelerator_type, "count": g.accelerator_count})).unwrap_or(Value::Null));
+        st.insert("boot_disk".into(), boot_disk.unwrap_or(Value::Null));
+        gcp_common::insert_live_network(
+            &mut st,
+            nic.and_then(|n| n.network.as_deref()),
+            nic.and_then(|n| n.subnetwork.as_deref()),
+            sa.and_then(|s| s.email.as_deref()),
+            sa.map(|s| json!(s.scopes)).as_ref(),
         );
-        st.insert(
-            "boot_disk".into(),
-            json!({"image": boot.pointer("/initializeParams/sourceImage").cloned().unwrap_or(Value::Null), "size_gb": size, "type": last(boot.pointer("/initializeParams/diskType").unwrap_or(&Value::Null))}),
-        );
-        st.insert(
-            "network".into(),
-            json!({"network": last(v.pointer("/networkInterfaces/0/network").unwrap_or(&json!("default"))), "subnetwork": v.pointer("/networkInterfaces/0/subnetwork").map(last).unwrap_or(Value::Null)}),
-        );
-        st.insert("service_account".into(), json!({"email": v.pointer("/serviceAccounts/0/email").cloned().unwrap_or(Value::Null), "scopes": scopes}));
         st.insert(
             "scheduling".into(),
-            json!({"spot": v.pointer("/scheduling/provisioningModel").and_then(Value::as_str) == Some("SPOT"), "on_host_maintenance": v.pointer("/scheduling/onHostMaintenance").cloned().unwrap_or(Value::Null)}),
+            json!({"spot": sched.and_then(|s| s.provisioning_model.as_ref()).map(|m| m.name() == Some("SPOT")).unwrap_or(false),
+                   "on_host_maintenance": sched.and_then(|s| s.on_host_maintenance.as_ref()).and_then(|m| m.name())}),
         );
         st.insert("labels".into(), user_labels);
         st.insert("metadata".into(), json!(user_meta));
-        st.insert("fingerprints".into(), json!({"labels": v["labelFingerprint"], "metadata": v.pointer("/metadata/fingerprint").cloned().unwrap_or(Value::Null)}));
+        st.insert("status".into(), json!(inst.status.as_ref().and_then(|s| s.name())));
         LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, state: st }
     }
 
@@ -199,6 +222,9 @@ impl GpuDriver {
         let mut m: BTreeMap<String, String> =
             desired.get("metadata").and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
         m.insert(META_ADDRESS.into(), owner.address.clone());
+        if let Some(image) = desired.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str) {
+            m.insert(META_BOOT_IMAGE.into(), image.to_string());
+        }
         m.into_iter().map(|(k, v)| json!({"key": k, "value": v})).collect()
     }
 
@@ -213,32 +239,36 @@ impl GpuDriver {
 
 #[async_trait]
 impl Driver for GpuDriver {
-    /// One paged list per zone.
+    /// One paged instance list per zone, plus one paged disk list per zone
+    /// with instances of ours (for their boot disks).
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let zones = gcp_common::zones_to_read(scope);
         let stack_label = label_safe(&scope.stack);
         let per_zone = futures::future::try_join_all(zones.iter().map(|z| {
             let stack_label = stack_label.clone();
             async move {
-                let mut out = Vec::new();
+                let mut found = Vec::new();
                 let mut token = String::new();
                 loop {
                     let page = call(&self.ctx.stats, "compute", "ListInstances", || {
                         self.ctx.instances.list().set_project(&self.ctx.project).set_zone(z.clone()).set_max_results(500u32).set_page_token(token.clone()).send()
                     })
                     .await?;
-                    for inst in &page.items {
+                    for inst in page.items {
                         let name = inst.name.clone().unwrap_or_default();
                         let ours = inst.labels.get(LABEL_STACK) == Some(&stack_label);
                         if ours || scope.identities.iter().any(|i| *i == format!("{z}/{name}")) {
-                            out.push(self.live(z, inst, &scope.stack));
+                            found.push(inst);
                         }
                     }
+                    // Follow the token even after an empty page (AIP-158).
                     match page.next_page_token {
                         Some(t) if !t.is_empty() => token = t,
-                        _ => return Ok::<_, ProviderError>(out),
+                        _ => break,
                     }
                 }
+                let disks = if found.is_empty() { BTreeMap::new() } else { gcp_common::list_disks(&self.ctx, z).await? };
+                Ok::<_, ProviderError>(found.iter().map(|i| self.live(z, i, &disks, &scope.stack)).collect::<Vec<_>>())
             }
         }))
         .await?;
@@ -259,20 +289,21 @@ impl Driver for GpuDriver {
                 "diskType": format!("zones/{zone}/diskTypes/{}", boot["type"].as_str().unwrap_or("pd-balanced"))}}],
             // GPUs cannot live-migrate.
             "scheduling": {"onHostMaintenance": "TERMINATE", "automaticRestart": !spot, "provisioningModel": if spot { "SPOT" } else { "STANDARD" }},
-            "networkInterfaces": [{"network": format!("global/networks/{}", pointer(desired, "/network/network").and_then(Value::as_str).unwrap_or("default"))}],
+            "networkInterfaces": [{"network": network_ref(desired.get("network").and_then(Value::as_str).unwrap_or("default"))}],
             "labels": owned_labels(desired.get("labels"), &owner.stack, &owner.address),
             "metadata": {"items": Self::metadata_items(desired, owner)},
         });
-        if let Some(sub) = pointer(desired, "/network/subnetwork").and_then(Value::as_str) {
+        if let Some(sub) = desired.get("subnetwork").and_then(Value::as_str) {
             body["networkInterfaces"][0]["subnetwork"] = json!(sub);
         }
-        if let Some(email) = pointer(desired, "/service_account/email").and_then(Value::as_str) {
-            body["serviceAccounts"] = json!([{"email": email, "scopes": pointer(desired, "/service_account/scopes").cloned().unwrap_or(json!([]))}]);
-        }
+        // "default" asks Compute for the project's default service account.
+        let email = desired.get("service_account").and_then(Value::as_str).unwrap_or("default");
+        let scopes = desired.get("scopes").filter(|v| !v.is_null()).cloned().unwrap_or(json!([DEFAULT_SCOPE]));
+        body["serviceAccounts"] = json!([{"email": email, "scopes": scopes}]);
         let inst: google_cloud_compute_v1::model::Instance =
             serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertInstance", format!("bad instance body: {e}")))?;
         owner.note("creating instance (long-running operation)".into());
-        call(&self.ctx.stats, "compute", "InsertInstance", || {
+        compute_op(&self.ctx.stats, "InsertInstance", || {
             self.ctx.instances.insert().set_project(&self.ctx.project).set_zone(zone).set_body(inst.clone()).poller().until_done()
         })
         .await?;
@@ -289,7 +320,7 @@ impl Driver for GpuDriver {
                 "labelFingerprint": current["labelFingerprint"],
             }))
             .map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "SetLabels", e.to_string()))?;
-            call(&self.ctx.stats, "compute", "SetLabels", || {
+            compute_op(&self.ctx.stats, "SetLabels", || {
                 self.ctx.instances.set_labels().set_project(&self.ctx.project).set_zone(zone).set_instance(name).set_body(req.clone()).poller().until_done()
             })
             .await?;
@@ -298,7 +329,7 @@ impl Driver for GpuDriver {
             let md: google_cloud_compute_v1::model::Metadata =
                 serde_json::from_value(json!({"items": Self::metadata_items(desired, owner), "fingerprint": current.pointer("/metadata/fingerprint")}))
                     .map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "SetMetadata", e.to_string()))?;
-            call(&self.ctx.stats, "compute", "SetMetadata", || {
+            compute_op(&self.ctx.stats, "SetMetadata", || {
                 self.ctx.instances.set_metadata().set_project(&self.ctx.project).set_zone(zone).set_instance(name).set_body(md.clone()).poller().until_done()
             })
             .await?;
@@ -309,7 +340,7 @@ impl Driver for GpuDriver {
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
         let zone = s(&live.state, "zone");
         let name = s(&live.state, "name");
-        match call(&self.ctx.stats, "compute", "DeleteInstance", || {
+        match compute_op(&self.ctx.stats, "DeleteInstance", || {
             self.ctx.instances.delete().set_project(&self.ctx.project).set_zone(zone).set_instance(name).poller().until_done()
         })
         .await

@@ -11,7 +11,7 @@ use super::iam_common::{all_tags, sorted_strings, stale_keys, tag_map, user_tags
 use crate::cloud::aws::classify;
 use crate::config::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{AttrProblem, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::engine::kind::{AttrProblem, Compare, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
@@ -25,13 +25,22 @@ static SCHEMA: Schema = Schema {
             .default(DefaultValue::Str("https://token.actions.githubusercontent.com"))
             .forces_replacement(),
         Attr::new("client_ids", Ty::ListOfString, "Audiences accepted (default sts.amazonaws.com).").default(DefaultValue::EmptyList),
-        Attr::new("thumbprints", Ty::ListOfString, "Server certificate thumbprints (optional; AWS validates GitHub's itself).").default(DefaultValue::EmptyList),
+        Attr::new("thumbprints", Ty::ListOfString, "Server certificate thumbprints (optional: when unset IAM computes and stores one, and AWS validates GitHub's certificate itself)."),
         Attr::new("tags", Ty::MapOfString, "Tags.").default(DefaultValue::EmptyMap),
     ],
     blocks: &[],
 };
 
-static FIELDS: &[Field] = &[Field::replace("host"), Field::new("client_ids"), Field::new("thumbprints"), Field::new("tags")];
+// IAM computes a thumbprint from the issuer's certificate chain when none is
+// given (IAM API reference, CreateOpenIDConnectProvider: "If you don't
+// provide a thumbprint, IAM automatically retrieves and uses the top
+// intermediate CA thumbprint"): unset thumbprints accept what IAM stored.
+static FIELDS: &[Field] = &[
+    Field::replace("host"),
+    Field::new("client_ids"),
+    Field::new("thumbprints").server_filled().compare(Compare::CaseInsensitive),
+    Field::new("tags"),
+];
 
 /// The host part of an issuer URL, which IAM uses as the provider's identity.
 pub fn host_of(url: &str) -> String {
@@ -91,7 +100,8 @@ impl Kind for GithubOidcProvider {
         let mut thumbs: Vec<String> =
             attrs.get("thumbprints").and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(str::to_lowercase)).collect();
         thumbs.sort();
-        s.insert("thumbprints".into(), json!(thumbs));
+        // Unset (or empty: IAM cannot store an empty list) means "IAM's choice".
+        s.insert("thumbprints".into(), if thumbs.is_empty() { Value::Null } else { json!(thumbs) });
         s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or(json!({})));
         s
     }
@@ -154,7 +164,7 @@ impl Driver for OidcDriver {
             .create_open_id_connect_provider()
             .url(format!("https://{host}"))
             .set_client_id_list(Some(strs(desired, "client_ids")))
-            .set_thumbprint_list(Some(strs(desired, "thumbprints")))
+            .set_thumbprint_list(Some(strs(desired, "thumbprints")).filter(|t| !t.is_empty()))
             .set_tags(Some(all_tags(desired, owner)))
             .send()
             .await

@@ -23,10 +23,10 @@
 //! the startup script) are updated in place.
 
 use super::gcp_common::{self, label_safe, owned_labels, ownership, AGENT, LABEL_STACK, META_ADDRESS};
-use crate::cloud::gcp::{call, GcpContext};
+use crate::cloud::gcp::{call, compute_op, GcpContext};
 use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{pointer, AttrProblem, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State};
+use crate::engine::kind::{AttrProblem, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State};
 use async_trait::async_trait;
 use google_cloud_lro::Poller;
 use serde_json::{json, Value};
@@ -40,7 +40,7 @@ static DATA_DISK: Schema = Schema {
         Attr::new("size_gb", Ty::Int, "Disk size.").required().range(1, 65536),
         Attr::new("type", Ty::String, "Disk type.")
             .default(DefaultValue::Str("pd-balanced"))
-            .one_of(&["pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-balanced", "hyperdisk-throughput", "hyperdisk-extreme"]),
+            .one_of(&["pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-balanced", "hyperdisk-ml", "hyperdisk-throughput", "hyperdisk-extreme"]),
     ],
     blocks: &[],
 };
@@ -54,7 +54,7 @@ static SCHEMA: Schema = Schema {
         Attr::new("network", Ty::String, "VPC network.").default(DefaultValue::Str("default")).forces_replacement(),
         Attr::new("subnetwork", Ty::String, "Subnetwork.").forces_replacement(),
         Attr::new("service_account", Ty::String, "Service account email (default: the project's default).").forces_replacement(),
-        Attr::new("scopes", Ty::ListOfString, "OAuth scopes.").default(DefaultValue::EmptyList).forces_replacement(),
+        Attr::new("scopes", Ty::ListOfString, "OAuth scopes (default: the server's, cloud-platform).").forces_replacement(),
         Attr::new("spot", Ty::Bool, "Spot capacity.").default(DefaultValue::Bool(false)).forces_replacement(),
         Attr::new("preemptible", Ty::Bool, "Preemptible capacity.").default(DefaultValue::Bool(false)).forces_replacement(),
         Attr::new("reserved", Ty::Bool, "Use a reservation.").default(DefaultValue::Bool(false)).forces_replacement(),
@@ -68,14 +68,19 @@ static SCHEMA: Schema = Schema {
     ],
 };
 
+// What the TPU API fills or rewrites (REST reference, `Node`): the network
+// comes back as `projects/P/global/networks/N`, the subnetwork and the
+// service account (with its scope) are chosen by the server when not sent.
 static FIELDS: &[Field] = &[
     Field::replace("zone"),
     Field::replace("name"),
     Field::replace("accelerator_type"),
     Field::replace("runtime_version"),
-    Field::replace("network"),
+    gcp_common::NETWORK,
+    gcp_common::SUBNETWORK,
     Field::replace("scheduling"),
-    Field::replace("service_account"),
+    Field::replace("service_account").server_filled(),
+    Field::replace("scopes").server_filled(),
     Field::replace("data_disk"),
     Field::new("labels"),
     Field::new("metadata"),
@@ -97,8 +102,11 @@ fn s<'a>(a: &'a State, k: &str) -> &'a str {
     a.get(k).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// The device a TPU VM sees its first data disk as.
-const DATA_DEVICE: &str = "/dev/sdb";
+/// The stable name of a TPU VM's first data disk. The TPU API gives no
+/// device name, so Compute assigns `persistent-disk-1` (the boot disk is
+/// `-0`) and udev links it as `google-persistent-disk-1` ("Disk symlinks",
+/// Compute docs); `/dev/sdb` is wrong on v6e, whose hyperdisks are NVMe.
+pub const DATA_DEVICE: &str = "/dev/disk/by-id/google-persistent-disk-1";
 
 impl Kind for TpuNode {
     fn name(&self) -> &'static str {
@@ -121,6 +129,12 @@ impl Kind for TpuNode {
         } else if !runtime_matches(acc, rt) {
             out.push(AttrProblem::new("runtime_version", format!("runtime \"{rt}\" does not match accelerator {acc} (e.g. v6e needs v2-alpha-tpuv6e)")));
         }
+        // "Attach durable block storage to a TPU VM": v6e takes Hyperdisk
+        // Balanced or ML only; Persistent Disk is not supported there.
+        let disk_type = a.get("data_disk").and_then(|d| d.get("type")).and_then(Value::as_str).unwrap_or("");
+        if acc.starts_with("v6e") && !disk_type.is_empty() && !matches!(disk_type, "hyperdisk-balanced" | "hyperdisk-ml") {
+            out.push(AttrProblem::new("data_disk", format!("{acc} supports only hyperdisk-balanced or hyperdisk-ml data disks, not {disk_type}")));
+        }
         if a.get("spot") == Some(&Value::Bool(true)) && a.get("preemptible") == Some(&Value::Bool(true)) {
             out.push(AttrProblem::new("spot", "spot and preemptible cannot both be set"));
         }
@@ -128,6 +142,9 @@ impl Kind for TpuNode {
     }
     fn identity(&self, a: &State) -> String {
         gcp_common::node_identity(a)
+    }
+    fn change_notes(&self, changes: &[crate::plan::AttrChange]) -> Vec<String> {
+        gcp_common::startup_script_note(changes)
     }
     fn outputs(&self, a: &State, env: &Env) -> State {
         gcp_common::node_outputs(a, format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, s(a, "zone"), s(a, "name")))
@@ -139,12 +156,11 @@ impl Kind for TpuNode {
         st.insert("name".into(), json!(name));
         st.insert("accelerator_type".into(), json!(s(a, "accelerator_type")));
         st.insert("runtime_version".into(), json!(s(a, "runtime_version")));
-        st.insert("network".into(), gcp_common::network_state(a));
+        gcp_common::insert_network(&mut st, a);
         st.insert(
             "scheduling".into(),
             json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "preemptible": a.get("preemptible") == Some(&Value::Bool(true)), "reserved": a.get("reserved") == Some(&Value::Bool(true))}),
         );
-        st.insert("service_account".into(), gcp_common::service_account_state(a));
         st.insert("data_disk".into(), a.get("data_disk").cloned().unwrap_or(Value::Null));
         st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
         let device = if a.contains_key("data_disk") { DATA_DEVICE } else { "" };
@@ -188,31 +204,35 @@ impl TpuDriver {
         }
     }
 
-    fn live(&self, zone: &str, node: google_cloud_tpu_v2::model::Node, scope_stack: &str) -> LiveResource {
-        let v = serde_json::to_value(&node).unwrap_or(Value::Null);
+    fn live(&self, zone: &str, node: &google_cloud_tpu_v2::model::Node, scope_stack: &str) -> LiveResource {
+        let v = serde_json::to_value(node).unwrap_or(Value::Null);
         let name = node.name.rsplit('/').next().unwrap_or_default().to_string();
         let labels: BTreeMap<String, String> = node.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let meta: BTreeMap<String, String> = node.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let (user_labels, owner_stack, owner_address) = ownership(&labels, &meta, scope_stack);
         let user_meta: BTreeMap<&String, &String> = meta.iter().filter(|(k, _)| k.as_str() != META_ADDRESS).collect();
-        let disk = v["dataDisks"].as_array().and_then(|d| d.first()).map(|_| Value::Null);
         let mut st = State::new();
         st.insert("zone".into(), json!(zone));
         st.insert("name".into(), json!(name));
         st.insert("accelerator_type".into(), json!(node.accelerator_type));
         st.insert("runtime_version".into(), json!(node.runtime_version));
-        st.insert("network".into(), json!({"network": v.pointer("/networkConfig/network").and_then(Value::as_str).unwrap_or("default"), "subnetwork": v.pointer("/networkConfig/subnetwork").cloned().unwrap_or(Value::Null)}));
+        let net = node.network_config.as_ref();
+        let sa = node.service_account.as_ref();
+        gcp_common::insert_live_network(
+            &mut st,
+            net.map(|n| n.network.as_str()),
+            net.map(|n| n.subnetwork.as_str()),
+            sa.map(|s| s.email.as_str()),
+            v.pointer("/serviceAccount/scope"),
+        );
         st.insert(
             "scheduling".into(),
             json!({"spot": v.pointer("/schedulingConfig/spot").and_then(Value::as_bool).unwrap_or(false),
                    "preemptible": v.pointer("/schedulingConfig/preemptible").and_then(Value::as_bool).unwrap_or(false),
                    "reserved": v.pointer("/schedulingConfig/reserved").and_then(Value::as_bool).unwrap_or(false)}),
         );
-        let mut scopes: Vec<String> = v.pointer("/serviceAccount/scope").and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.as_str().map(String::from)).collect();
-        scopes.sort();
-        st.insert("service_account".into(), json!({"email": v.pointer("/serviceAccount/email").cloned().unwrap_or(Value::Null), "scopes": scopes}));
         // The data disk's size and type live on the disk: filled in by read().
-        st.insert("data_disk".into(), disk.unwrap_or(Value::Null));
+        st.insert("data_disk".into(), Value::Null);
         st.insert("labels".into(), user_labels);
         st.insert("metadata".into(), json!(user_meta));
         st.insert("state".into(), json!(v["state"]));
@@ -227,16 +247,19 @@ impl TpuDriver {
         let mut body = json!({
             "acceleratorType": s(desired, "accelerator_type"),
             "runtimeVersion": s(desired, "runtime_version"),
-            "networkConfig": {"network": pointer(desired, "/network/network").cloned().unwrap_or(json!("default")), "enableExternalIps": true},
+            "networkConfig": {"network": desired.get("network").cloned().unwrap_or(json!("default")), "enableExternalIps": true},
             "schedulingConfig": desired.get("scheduling").cloned().unwrap_or(json!({})),
             "labels": owned_labels(desired.get("labels"), &owner.stack, &owner.address),
             "metadata": metadata,
         });
-        if let Some(sub) = pointer(desired, "/network/subnetwork").and_then(Value::as_str) {
+        if let Some(sub) = desired.get("subnetwork").and_then(Value::as_str) {
             body["networkConfig"]["subnetwork"] = json!(sub);
         }
-        if let Some(email) = pointer(desired, "/service_account/email").and_then(Value::as_str) {
-            body["serviceAccount"] = json!({"email": email, "scope": pointer(desired, "/service_account/scopes").cloned().unwrap_or(json!([]))});
+        // Unset service account or scopes: the server chooses (see FIELDS).
+        let email = desired.get("service_account").and_then(Value::as_str);
+        let scopes = desired.get("scopes").filter(|v| !v.is_null());
+        if email.is_some() || scopes.is_some() {
+            body["serviceAccount"] = json!({"email": email.unwrap_or_default(), "scope": scopes.cloned().unwrap_or(json!([]))});
         }
         if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
             body["dataDisks"] = json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.ctx.project, Self::disk_name(name)), "mode": "READ_WRITE"}]);
@@ -255,7 +278,7 @@ impl TpuDriver {
         });
         let disk: google_cloud_compute_v1::model::Disk =
             serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
-        let r = call(&self.ctx.stats, "compute", "InsertDisk", || {
+        let r = compute_op(&self.ctx.stats, "InsertDisk", || {
             self.ctx.disks.insert().set_project(&self.ctx.project).set_zone(zone).set_body(disk.clone()).poller().until_done()
         })
         .await;
@@ -268,7 +291,7 @@ impl TpuDriver {
     }
 
     async fn delete_disk(&self, zone: &str, node: &str) -> Result<(), ProviderError> {
-        match call(&self.ctx.stats, "compute", "DeleteDisk", || {
+        match compute_op(&self.ctx.stats, "DeleteDisk", || {
             self.ctx.disks.delete().set_project(&self.ctx.project).set_zone(zone).set_disk(Self::disk_name(node)).poller().until_done()
         })
         .await
@@ -282,30 +305,33 @@ impl TpuDriver {
 
 #[async_trait]
 impl Driver for TpuDriver {
-    /// One paged list per zone, plus one disk list per zone with data disks.
+    /// One paged list of nodes per zone, plus one paged disk list per zone
+    /// where a node has a data disk (its size and type live on the disk).
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let zones = gcp_common::zones_to_read(scope);
-        let per_zone = futures::future::try_join_all(zones.iter().map(|z| async move {
-            let nodes = self.list_zone(z).await?;
-            let stack_label = label_safe(&scope.stack);
-            let mut lives: Vec<LiveResource> = nodes
-                .into_iter()
-                .filter(|n| n.labels.get(LABEL_STACK) == Some(&stack_label) || scope.identities.iter().any(|i| i == &format!("{z}/{}", n.name.rsplit('/').next().unwrap_or_default())))
-                .map(|n| self.live(z, n, &scope.stack))
-                .collect();
-            if lives.iter().any(|l| l.identity.contains('/')) && !lives.is_empty() {
-                // Data disk size/type come from the disks (one list per zone).
-                let disks = call(&self.ctx.stats, "compute", "ListDisks", || self.ctx.disks.list().set_project(&self.ctx.project).set_zone(z.clone()).set_max_results(500u32).send()).await?;
-                let by_name: BTreeMap<String, &google_cloud_compute_v1::model::Disk> = disks.items.iter().filter_map(|d| d.name.clone().map(|n| (n, d))).collect();
-                for l in &mut lives {
-                    let node = l.state.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-                    if let Some(d) = by_name.get(&Self::disk_name(&node)) {
-                        let kind = d.r#type.as_deref().and_then(|t| t.rsplit('/').next()).unwrap_or("pd-balanced");
-                        l.state.insert("data_disk".into(), json!({"size_gb": d.size_gb.unwrap_or(0), "type": kind}));
-                    }
-                }
+        let stack_label = label_safe(&scope.stack);
+        let per_zone = futures::future::try_join_all(zones.iter().map(|z| {
+            let stack_label = stack_label.clone();
+            async move {
+                let nodes: Vec<_> = self
+                    .list_zone(z)
+                    .await?
+                    .into_iter()
+                    .filter(|n| n.labels.get(LABEL_STACK) == Some(&stack_label) || scope.identities.iter().any(|i| i == &format!("{z}/{}", n.name.rsplit('/').next().unwrap_or_default())))
+                    .collect();
+                let disks = if nodes.iter().any(|n| !n.data_disks.is_empty()) { gcp_common::list_disks(&self.ctx, z).await? } else { BTreeMap::new() };
+                Ok::<_, ProviderError>(
+                    nodes
+                        .into_iter()
+                        .map(|n| {
+                            let disk = n.data_disks.first().and_then(|d| disks.get(d.source_disk.rsplit('/').next().unwrap_or_default()));
+                            let mut l = self.live(z, &n, &scope.stack);
+                            l.state.insert("data_disk".into(), disk.map(gcp_common::disk_state).unwrap_or(Value::Null));
+                            l
+                        })
+                        .collect::<Vec<_>>(),
+                )
             }
-            Ok::<_, ProviderError>(lives)
         }))
         .await?;
         Ok(per_zone.into_iter().flatten().collect())

@@ -164,6 +164,9 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
                 // For destroy, the files still say what depends on what.
                 c.depends_on = deps_by_address.get(&c.address).cloned().unwrap_or_default();
             }
+            if c.action == Action::Update {
+                c.notes.extend(k.change_notes(&c.attrs));
+            }
             c.attrs = k.explain(std::mem::take(&mut c.attrs));
             plan.changes.push(c);
         }

@@ -36,7 +36,12 @@ pub fn render(plan: &Plan) -> Value {
                 .iter()
                 .map(|a| {
                     let hide = |v: &Value| if a.sensitive { json!("(sensitive)") } else { v.clone() };
-                    json!({"name": a.name, "before": hide(&a.before), "after": hide(&a.after), "forces_replacement": a.forces_replacement})
+                    let mut attr = json!({"name": a.name, "before": hide(&a.before), "after": hide(&a.after), "forces_replacement": a.forces_replacement});
+                    if a.known_after_apply {
+                        // Additive (format_version 1): the server chooses the value.
+                        attr["known_after_apply"] = json!(true);
+                    }
+                    attr
                 })
                 .collect();
             json!({

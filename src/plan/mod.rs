@@ -54,6 +54,9 @@ pub struct AttrChange {
     pub after: Value,
     pub forces_replacement: bool,
     pub sensitive: bool,
+    /// The server chooses the value on create (shown as "(known after apply)").
+    #[serde(default)]
+    pub known_after_apply: bool,
 }
 
 /// A planned change to one resource.

@@ -68,6 +68,9 @@ fn attr_lines(out: &mut String, c: &Change, a: &AttrChange, width: usize, style:
         Action::Create if !a.sensitive && is_structured(&a.after) => {
             let _ = writeln!(out, "      {} {name} = {}", style.green("+"), indent_json(&a.after, 8 + width + 3));
         }
+        Action::Create if a.known_after_apply => {
+            let _ = writeln!(out, "      {} {name} = (known after apply)", style.green("+"));
+        }
         Action::Create => {
             let _ = writeln!(out, "      {} {name} = {}", style.green("+"), value_text(&a.after, a.sensitive));
         }

@@ -105,7 +105,15 @@ fn normalize_statement(s: &Value) -> Value {
             string_set(v, CASELESS_KEYS.contains(&k.as_str()))
         } else if k == "Principal" || k == "NotPrincipal" {
             match v {
-                Value::Object(p) => Value::Object(p.iter().map(|(pk, pv)| (pk.clone(), string_set(pv, false))).collect()),
+                // IAM stores an account id as its root ARN: compare them as one.
+                Value::Object(p) => Value::Object(
+                    p.iter()
+                        .map(|(pk, pv)| {
+                            let pv = if pk == "AWS" { map_strings(pv, crate::engine::compare::aws_principal) } else { pv.clone() };
+                            (pk.clone(), string_set(&pv, false))
+                        })
+                        .collect(),
+                ),
                 other => other.clone(),
             }
         } else if k == "Condition" {
@@ -129,6 +137,14 @@ fn normalize_statement(s: &Value) -> Value {
         out.insert(k.clone(), nv);
     }
     Value::Object(out)
+}
+
+fn map_strings(v: &Value, f: fn(&str) -> String) -> Value {
+    match v {
+        Value::String(s) => Value::String(f(s)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| map_strings(x, f)).collect()),
+        other => other.clone(),
+    }
 }
 
 fn string_set(v: &Value, lower: bool) -> Value {
@@ -163,6 +179,16 @@ mod tests {
             {"Resource": ["*"], "Effect": "Allow", "Action": ["ecr:getauthorizationtoken"]}
         ]});
         assert_eq!(normalize(&a), normalize(&b));
+    }
+
+    #[test]
+    fn account_principals_compare_as_iam_stores_them() {
+        // IAM answers `arn:aws:iam::123456789012:root` for a principal written as the account id.
+        let written = json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "123456789012"}}]});
+        let stored = json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]});
+        assert_eq!(normalize(&written), normalize(&stored));
+        let other = json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::210987654321:root"}}]});
+        assert_ne!(normalize(&written), normalize(&other));
     }
 
     #[test]

@@ -280,7 +280,7 @@ impl Kind for AgentQueue {
             if (c.name == "template" || c.name == "function") && c.before.is_object() && c.after.is_object() {
                 let mut leaves = Vec::new();
                 json_leaf_diff(&c.name, &c.before, &c.after, &mut leaves);
-                out.extend(leaves.into_iter().map(|(name, before, after)| AttrChange { name, before, after, forces_replacement: false, sensitive: false }));
+                out.extend(leaves.into_iter().map(|(name, before, after)| AttrChange { name, before, after, forces_replacement: false, sensitive: false, known_after_apply: false }));
             } else {
                 out.push(c);
             }
