@@ -34,7 +34,7 @@ ecr_repository "images" {
 
 #[test]
 fn full_lifecycle_on_moto() {
-    let moto = Moto::start();
+    let moto = Moto::start_plain(); // counts API calls exactly: no injected throttling
     let env = moto.env();
     let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
     let d = dir.path().to_str().unwrap();

@@ -7,11 +7,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A running moto server.
+/// A running moto server, by default behind the [`AwsProxy`](crate::aws_proxy::AwsProxy)
+/// that adds the real-API behaviours moto lacks.
 pub struct Moto {
     child: Child,
     pub port: u16,
+    /// Where clients go: the realism proxy, or moto itself for [`Moto::start_plain`].
     pub endpoint: String,
+    /// moto's own address.
+    pub moto_endpoint: String,
+    proxy: Option<(crate::aws_proxy::AwsProxy, tokio::runtime::Runtime)>,
 }
 
 /// The moto_server binary: `GANTRY_MOTO_SERVER`, else the project's `.venv`.
@@ -44,8 +49,35 @@ pub fn http_ok(port: u16, path: &str) -> bool {
 }
 
 impl Moto {
-    /// Starts moto and waits until it answers.
+    /// Starts moto behind the realism proxy (role propagation delay, Lambda
+    /// states and conflicts, empty pages, throttling, computed thumbprints).
     pub fn start() -> Moto {
+        Self::start_with(Some(crate::aws_proxy::Realism::default()))
+    }
+
+    /// Starts moto alone (for tests of moto itself, or the scaler's own harness).
+    pub fn start_plain() -> Moto {
+        Self::start_with(None)
+    }
+
+    /// What the proxy did so far, by rule (empty without a proxy).
+    pub fn fired(&self) -> std::collections::HashMap<&'static str, u64> {
+        self.proxy.as_ref().map(|(p, _)| p.fired()).unwrap_or_default()
+    }
+
+    fn start_with(realism: Option<crate::aws_proxy::Realism>) -> Moto {
+        let mut moto = Self::launch();
+        if let Some(r) = realism {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("proxy runtime");
+            let proxy = rt.block_on(crate::aws_proxy::AwsProxy::start(&moto.moto_endpoint, r)).expect("start the AWS realism proxy");
+            moto.endpoint = proxy.endpoint();
+            moto.proxy = Some((proxy, rt));
+        }
+        moto
+    }
+
+    /// Starts moto and waits until it answers.
+    fn launch() -> Moto {
         let bin = moto_binary();
         for _attempt in 0..3 {
             let port = free_port();
@@ -56,7 +88,8 @@ impl Moto {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-            let mut moto = Moto { child, port, endpoint: format!("http://127.0.0.1:{port}") };
+            let endpoint = format!("http://127.0.0.1:{port}");
+            let mut moto = Moto { child, port, endpoint: endpoint.clone(), moto_endpoint: endpoint, proxy: None };
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
                 if http_ok(port, "/moto-api/") {
@@ -86,6 +119,9 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        if let Some((_, rt)) = self.proxy.take() {
+            rt.shutdown_background();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

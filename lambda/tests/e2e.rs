@@ -41,7 +41,7 @@ fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
 
 /// Starts everything; the group has `desired` instances within [min, max].
 async fn harness(min: i32, max: i32, desired: i32, token_param: Option<&str>, env: &[(&str, &str)]) -> Harness {
-    let moto = Moto::start();
+    let moto = Moto::start_plain();
     let conf = aws_conf(&moto);
     let asg = aws_sdk_autoscaling::Client::new(&conf);
     let ssm = aws_sdk_ssm::Client::new(&conf);

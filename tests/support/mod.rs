@@ -138,3 +138,16 @@ pub async fn ec2_client(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
         .build();
     aws_sdk_ec2::Client::from_conf(conf)
 }
+
+/// The number of API calls `--stats` reported for `service` (e.g. "IAM").
+pub fn calls(stderr: &str, service: &str) -> u64 {
+    stderr.split(|c: char| c == '(' || c == ',' || c == ')' || c.is_whitespace()).find_map(|part| part.strip_prefix(&format!("{service}="))).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// Asserts a call count, allowing one retry per request the realism proxy
+/// throttled (the SDK retries those, and the counter counts every attempt).
+pub fn assert_calls(moto: &Moto, stderr: &str, service: &str, want: u64) {
+    let got = calls(stderr, service);
+    let throttled = moto.fired().get("throttle").copied().unwrap_or(0);
+    assert!(got >= want && got <= want + throttled, "{service}: {got} calls, want {want} (+ up to {throttled} throttled retries): {stderr}");
+}

@@ -13,7 +13,8 @@ use aws_config::Region;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Stack, StackStatus, Tag, TemplateStage};
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, Runtime};
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, FunctionConfiguration, Runtime};
+use aws_smithy_types::error::display::DisplayErrorContext;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -27,6 +28,13 @@ const PERMISSION_ID: &str = "gantry-schedule";
 const STACK_TIMEOUT: Duration = Duration::from_secs(45 * 60);
 /// How long a function update may take.
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// How long a new role may take to become assumable by Lambda.
+const ROLE_PROPAGATION_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Lambda's answer while IAM has not yet propagated a new role.
+fn role_not_ready<R>(e: &aws_smithy_runtime_api::client::result::SdkError<aws_sdk_lambda::operation::create_function::CreateFunctionError, R>) -> bool {
+    e.as_service_error().is_some_and(|s| s.is_invalid_parameter_value_exception() && s.message().unwrap_or_default().contains("cannot be assumed"))
+}
 
 /// Driver for agent queues in every region of the stack.
 pub struct QueueDriver {
@@ -319,22 +327,43 @@ impl QueueDriver {
         Ok(bytes)
     }
 
-    async fn wait_function(&self, region: &str, name: &str) -> Result<(), ProviderError> {
+    /// Waits until the function can be changed or invoked: the SDK waiters
+    /// for `State` (Pending → Active after create) and `LastUpdateStatus`
+    /// (InProgress → Successful after an update). Lambda refuses updates
+    /// in between with ResourceConflictException ("Lambda function states").
+    async fn wait_function(&self, region: &str, name: &str, created: bool) -> Result<(), ProviderError> {
+        use aws_sdk_lambda::client::Waiters;
         let lambda = self.lambda(region);
-        wait_for(&format!("function {name}"), FUNCTION_TIMEOUT, || async {
-            let f = lambda.get_function_configuration().function_name(name).send().await.map_err(|e| classify("lambda", "GetFunctionConfiguration", e))?;
-            match (f.state().map(|s| s.as_str()), f.last_update_status()) {
-                (Some("Failed"), _) | (_, Some(LastUpdateStatus::Failed)) => Err(ProviderError::new(
-                    ErrorClass::Other,
-                    "lambda",
-                    "Wait",
-                    format!("function {name} failed: {}", f.state_reason().or(f.last_update_status_reason()).unwrap_or("no reason given")),
-                )),
-                (Some("Pending"), _) | (_, Some(LastUpdateStatus::InProgress)) => Ok(None),
-                _ => Ok(Some(())),
+        let failed = |e: String| ProviderError::new(ErrorClass::Other, "lambda", "Wait", format!("function {name} did not become ready within {}s: {e}", FUNCTION_TIMEOUT.as_secs()));
+        if created {
+            lambda.wait_until_function_active_v2().function_name(name).wait(FUNCTION_TIMEOUT).await.map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
+        }
+        lambda.wait_until_function_updated_v2().function_name(name).wait(FUNCTION_TIMEOUT).await.map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
+        Ok(())
+    }
+
+    /// CreateFunction, retried while IAM has not yet propagated the new
+    /// role to Lambda ("The role defined for the function cannot be assumed
+    /// by Lambda": eventual consistency of IAM, typically seconds).
+    async fn create_function(&self, region: &str, request: aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder) -> Result<(), ProviderError> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(500);
+        loop {
+            match request.clone().send().await {
+                Ok(_) => return Ok(()),
+                Err(e) if role_not_ready(&e) && start.elapsed() < ROLE_PROPAGATION_TIMEOUT => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(8));
+                }
+                Err(e) => {
+                    let mut err = classify("lambda", "CreateFunction", e);
+                    if start.elapsed() >= ROLE_PROPAGATION_TIMEOUT {
+                        err.message = format!("{} (still refused after {}s in {region}: check the scaler role's trust policy)", err.message, ROLE_PROPAGATION_TIMEOUT.as_secs());
+                    }
+                    return Err(err);
+                }
             }
-        })
-        .await
+        }
     }
 
     /// Creates or updates the scaler so it matches `desired`.
@@ -355,7 +384,7 @@ impl QueueDriver {
                 let mut tags = HashMap::new();
                 tags.insert(TAG_STACK.to_string(), owner.stack.clone());
                 tags.insert(TAG_ADDRESS.to_string(), owner.address.clone());
-                lambda
+                let request = lambda
                     .create_function()
                     .function_name(&name)
                     .runtime(Runtime::Providedal2023)
@@ -366,13 +395,13 @@ impl QueueDriver {
                     .memory_size(memory)
                     .timeout(timeout)
                     .environment(environment)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .map_err(|e| classify("lambda", "CreateFunction", e))?;
-                self.wait_function(region, &name).await?;
+                    .set_tags(Some(tags));
+                self.create_function(region, request).await?;
+                self.wait_function(region, &name, true).await?;
             }
             Some(have) => {
+                // A function still settling from an earlier change refuses updates.
+                self.wait_function(region, &name, false).await?;
                 if have["code_sha256"] != want["code_sha256"] || have["architecture"] != want["architecture"] {
                     lambda
                         .update_function_code()
@@ -382,7 +411,7 @@ impl QueueDriver {
                         .send()
                         .await
                         .map_err(|e| classify("lambda", "UpdateFunctionCode", e))?;
-                    self.wait_function(region, &name).await?;
+                    self.wait_function(region, &name, false).await?;
                 }
                 let config_keys = ["environment", "memory_mb", "timeout_s", "role", "runtime"];
                 if config_keys.iter().any(|k| have[*k] != want[*k]) {
@@ -397,7 +426,7 @@ impl QueueDriver {
                         .send()
                         .await
                         .map_err(|e| classify("lambda", "UpdateFunctionConfiguration", e))?;
-                    self.wait_function(region, &name).await?;
+                    self.wait_function(region, &name, false).await?;
                 }
             }
         }
@@ -551,8 +580,9 @@ impl Driver for QueueDriver {
                     .set_values(Some(chunk.iter().map(|s| s.to_string()).collect()))
                     .build()
                     .map_err(|e| ProviderError::new(ErrorClass::Other, "ssm", "DescribeParameters", e.to_string()))?;
-                let found = ssm.describe_parameters().parameter_filters(filter).max_results(50).send().await.map_err(|e| classify("ssm", "DescribeParameters", e))?;
-                found_tokens.extend(found.parameters().iter().filter_map(|p| p.name().map(String::from)));
+                // Every page, even after an empty one that carries a NextToken.
+                let pages: Vec<_> = ssm.describe_parameters().parameter_filters(filter).max_results(50).into_paginator().send().try_collect().await.map_err(|e| classify("ssm", "DescribeParameters", e))?;
+                found_tokens.extend(pages.iter().flat_map(|p| p.parameters()).filter_map(|p| p.name().map(String::from)));
             }
             for (address, image, token) in items {
                 if let Some(i) = image.filter(|i| missing_images.contains(i)) {

@@ -13,7 +13,7 @@ const USER_DATA: &str = include_str!("user_data.sh");
 /// Renders the user data script for a queue.
 pub fn user_data(q: &QueueSpec) -> String {
     let tags: String = q.agent_tags.iter().map(|(k, v)| format!(",{k}={v}")).collect();
-    let env: String = q.agent_env.iter().map(|(k, v)| format!("Environment=\"{k}={}\"\n", v.replace('"', "\\\""))).collect();
+    let env: String = q.agent_env.iter().map(|(k, v)| format!("Environment=\"{k}={}\"\n", systemd_quote(v))).collect();
     USER_DATA
         .replace("{{QUEUE}}", &q.queue)
         .replace("{{REGION}}", &q.region)
@@ -23,6 +23,15 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{AGENT_TAGS}}", &tags)
         .replace("{{AGENT_ENV}}", env.trim_end())
         .replace("{{EXTRA_USER_DATA}}", q.extra_user_data.trim_end())
+}
+
+/// Escapes a value for a double-quoted systemd `Environment=` assignment:
+/// backslashes, quotes and newlines are C-escaped and `%` (a unit
+/// specifier) is doubled (systemd.syntax(7), systemd.unit(5) "Specifiers").
+/// `$` and backticks need nothing: systemd does not expand them and the
+/// here-document that writes the file is quoted.
+pub fn systemd_quote(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").replace('%', "%%")
 }
 
 fn ssm_parameter_arn(q: &QueueSpec, name: &str) -> String {
@@ -60,7 +69,8 @@ pub fn agent_policy(q: &QueueSpec) -> Value {
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)},
-            {"Sid": "HoldScaleInProtectionWhileBusy", "Effect": "Allow", "Action": "autoscaling:SetInstanceProtection", "Resource": asg_arn(q)}
+            {"Sid": "HoldScaleInProtectionWhileBusy", "Effect": "Allow", "Action": "autoscaling:SetInstanceProtection", "Resource": asg_arn(q)},
+            {"Sid": "ReportFailedBootstrap", "Effect": "Allow", "Action": "autoscaling:SetInstanceHealth", "Resource": asg_arn(q)}
         ]
     })
 }

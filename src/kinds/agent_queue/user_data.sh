@@ -6,12 +6,31 @@ exec > >(tee /var/log/gantry-agent-bootstrap.log) 2>&1
 REGION="{{REGION}}"
 ASG_NAME="{{ASG_NAME}}"
 TOKEN_PARAMETER="{{TOKEN_PARAMETER}}"
-INSTANCE_ID=$(TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60") && curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+IMDS_TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
+INSTANCE_ID=$(curl -fsS -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
 
-# Docker and the Buildkite agent.
+# A bootstrap that fails leaves an instance that bills but runs no agent:
+# mark it unhealthy so Auto Scaling replaces it (or, if even that fails,
+# power it off, which the group's EC2 health check also catches).
+bootstrap_failed() {
+  echo "gantry bootstrap failed at line $1; marking $INSTANCE_ID unhealthy" >&2
+  aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy --no-should-respect-grace-period \
+    || shutdown -h now
+}
+trap 'bootstrap_failed $LINENO' ERR
+
+# Docker and the Buildkite agent (package repository as Buildkite documents
+# it for Amazon Linux / Red Hat: a yum repo for this machine's architecture).
 dnf install -y docker jq
 systemctl enable --now docker
-curl -fsSL https://yum.buildkite.com/buildkite-agent.repo -o /etc/yum.repos.d/buildkite-agent.repo
+cat > /etc/yum.repos.d/buildkite-agent.repo <<REPO
+[buildkite-agent]
+name = Buildkite Pty Ltd
+baseurl = https://yum.buildkite.com/buildkite-agent/stable/$(uname -m)/
+enabled=1
+gpgcheck=0
+priority=1
+REPO
 dnf install -y buildkite-agent
 usermod -aG docker buildkite-agent
 
@@ -47,7 +66,7 @@ echo "$n" > /var/lib/gantry/jobs
 if [ "$1" = acquire ] && [ "$n" -eq 1 ]; then flag=--protected-from-scale-in
 elif [ "$1" = release ] && [ "$n" -eq 0 ]; then flag=--no-protected-from-scale-in
 else exit 0; fi
-aws autoscaling set-instance-protection --region "__REGION__" --auto-scaling-group-name "__ASG__" --instance-ids "__INSTANCE__" $flag
+aws autoscaling set-instance-protection --region "__REGION__" --auto-scaling-group-name "__ASG__" --instance-ids "__INSTANCE__" "$flag"
 SH
 sed -i "s/__REGION__/$REGION/; s/__ASG__/$ASG_NAME/; s/__INSTANCE__/$INSTANCE_ID/" /usr/local/bin/gantry-protection
 chmod 755 /usr/local/bin/gantry-protection
@@ -56,9 +75,10 @@ printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection release\n' > /etc/bui
 chmod 755 /etc/buildkite-agent/hooks/*
 echo 'buildkite-agent ALL=(root) NOPASSWD: /usr/local/bin/gantry-protection' > /etc/sudoers.d/gantry-protection
 
-# Agent environment.
+# Agent environment (a quoted here-document: the shell expands nothing in
+# it; values are escaped for systemd by gantry).
 mkdir -p /etc/systemd/system/buildkite-agent.service.d
-cat > /etc/systemd/system/buildkite-agent.service.d/gantry.conf <<UNIT
+cat > /etc/systemd/system/buildkite-agent.service.d/gantry.conf <<'UNIT'
 [Service]
 {{AGENT_ENV}}
 UNIT

@@ -1,0 +1,356 @@
+//! A proxy in front of moto that adds the AWS behaviours moto lacks, so the
+//! test suite meets them before a real account does. Every request is
+//! forwarded unchanged unless one of these rules applies:
+//!
+//! - **Computed OIDC thumbprints.** `CreateOpenIDConnectProvider` without a
+//!   thumbprint gets one, as IAM does ("If you don't provide a thumbprint,
+//!   IAM automatically retrieves and uses the top intermediate CA
+//!   thumbprint", IAM API reference), so a reader sees a value it never sent.
+//! - **Role propagation.** A new IAM role cannot be assumed by Lambda for a
+//!   few seconds: `CreateFunction` with a role first seen less than
+//!   `role_delay` ago answers `InvalidParameterValueException: The role
+//!   defined for the function cannot be assumed by Lambda.` (Lambda
+//!   developer guide, troubleshooting deployment; aws-cdk and
+//!   terraform-provider-aws retry on exactly this message).
+//! - **Lambda states.** A new function is `Pending` and an updated one has
+//!   `LastUpdateStatus: InProgress` for `function_delay`; another update in
+//!   that window answers 409 `ResourceConflictException` ("Lambda function
+//!   states", Lambda developer guide; the SDK waiters FunctionActiveV2 and
+//!   FunctionUpdatedV2 wait these out).
+//! - **Empty pages.** SSM `DescribeParameters` first answers an empty page
+//!   with a `NextToken` (documented: "the request can return fewer results
+//!   than MaxResults … including zero results, with a NextToken"), so a
+//!   reader that stops at the first page misses everything.
+//! - **Throttling.** Every `throttle_every`-th request of a throttled
+//!   service answers that service's throttling error; the SDK's standard
+//!   retry must absorb it.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Which real-API behaviours the proxy adds, and their timings.
+#[derive(Debug, Clone)]
+pub struct Realism {
+    /// How long a newly seen role cannot be assumed by Lambda.
+    pub role_delay: Duration,
+    /// How long a function stays Pending / InProgress after a change.
+    pub function_delay: Duration,
+    /// SSM DescribeParameters starts with an empty page.
+    pub empty_first_pages: bool,
+    /// Answer every n-th throttleable request with a throttling error (0: never).
+    pub throttle_every: u64,
+    /// Add a computed thumbprint to OIDC providers created without one.
+    pub compute_thumbprints: bool,
+}
+
+impl Default for Realism {
+    /// Timings short enough for tests, long enough that a client that does
+    /// not wait or retry fails.
+    fn default() -> Self {
+        Realism { role_delay: Duration::from_millis(1500), function_delay: Duration::from_millis(700), empty_first_pages: true, throttle_every: 9, compute_thumbprints: true }
+    }
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Role ARN → when it was first seen.
+    roles: HashMap<String, Instant>,
+    /// Function name → (busy until, created (Pending) rather than updated).
+    functions: HashMap<String, (Instant, bool)>,
+    requests: u64,
+    /// What the proxy did, by rule (for tests to assert the rule fired).
+    pub fired: HashMap<&'static str, u64>,
+}
+
+/// A running proxy.
+#[derive(Clone)]
+pub struct AwsProxy {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Seen>>,
+}
+
+#[derive(Clone)]
+struct Ctx {
+    upstream: String,
+    realism: Realism,
+    seen: Arc<Mutex<Seen>>,
+    http: reqwest::Client,
+}
+
+/// The marker token of an injected empty page.
+const EMPTY_TOKEN: &str = "gantry-proxy-empty-page";
+
+impl AwsProxy {
+    /// Starts on a free port of 127.0.0.1, forwarding to `upstream`.
+    pub async fn start(upstream: &str, realism: Realism) -> std::io::Result<AwsProxy> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let ctx = Ctx { upstream: upstream.trim_end_matches('/').to_string(), realism, seen: seen.clone(), http: reqwest::Client::new() };
+        let app = Router::new().fallback(handle).with_state(ctx);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(AwsProxy { addr, seen })
+    }
+
+    /// The endpoint to give clients (`AWS_ENDPOINT_URL`).
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How often each rule fired (`thumbprint`, `role_delay`, `conflict`,
+    /// `pending`, `empty_page`, `throttle`).
+    pub fn fired(&self) -> HashMap<&'static str, u64> {
+        self.seen.lock().unwrap().fired.clone()
+    }
+}
+
+/// The signing service from the SigV4 `Authorization` header.
+fn service_of(headers: &HeaderMap) -> String {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    auth.split("Credential=").nth(1).and_then(|c| c.split('/').nth(3)).unwrap_or_default().to_string()
+}
+
+/// The value of `key` in a form-encoded body.
+fn form_value(body: &str, key: &str) -> Option<String> {
+    body.split('&').find_map(|kv| kv.strip_prefix(&format!("{key}="))).map(|v| {
+        let v = v.replace('+', " ");
+        let mut out = Vec::new();
+        let bytes = v.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                if let Ok(b) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    })
+}
+
+/// A deterministic 40-hex-digit "thumbprint" of a URL (FNV-1a, widened).
+fn thumbprint(url: &str) -> String {
+    (0..5u64)
+        .map(|round| {
+            let mut h: u64 = 0xcbf29ce484222325 ^ round;
+            for b in url.bytes() {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x100000001b3);
+            }
+            format!("{:08X}", h as u32)
+        })
+        .collect()
+}
+
+/// The throttling answer in the wire protocol of `service`.
+fn throttled(service: &str) -> Option<Response> {
+    let xml = |code: &str| {
+        let body = format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>Rate exceeded</Message></Error><RequestId>proxy-throttle</RequestId></ErrorResponse>");
+        (StatusCode::BAD_REQUEST, [("content-type", "text/xml")], body).into_response()
+    };
+    let json = |code: &str| (StatusCode::BAD_REQUEST, [("content-type", "application/x-amz-json-1.1")], json!({"__type": code, "message": "Rate exceeded"}).to_string()).into_response();
+    match service {
+        "iam" | "cloudformation" => Some(xml("Throttling")),
+        "ssm" | "ecr" => Some(json("ThrottlingException")),
+        "lambda" => Some(
+            (StatusCode::TOO_MANY_REQUESTS, [("x-amzn-errortype", "TooManyRequestsException"), ("content-type", "application/json")], json!({"message": "Rate exceeded", "Type": "User", "Reason": "CallerRateLimitExceeded"}).to_string())
+                .into_response(),
+        ),
+        _ => None,
+    }
+}
+
+fn lambda_error(status: StatusCode, kind: &str, message: String) -> Response {
+    (status, [("x-amzn-errortype", kind), ("content-type", "application/json")], json!({"Type": "User", "message": message}).to_string()).into_response()
+}
+
+/// Lambda REST paths: (function name, sub-resource) of `/2015-03-31/functions/NAME[/SUB]`.
+fn lambda_target(path: &str) -> Option<(String, String)> {
+    let rest = path.strip_prefix("/2015-03-31/functions")?;
+    let mut parts = rest.trim_start_matches('/').splitn(2, '/');
+    let name = parts.next().unwrap_or_default().to_string();
+    Some((name, parts.next().unwrap_or_default().to_string()))
+}
+
+async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let service = service_of(&headers);
+    let path = uri.path().to_string();
+    let mut body = body.to_vec();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let r = &ctx.realism;
+    let now = Instant::now();
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let action = form_value(&text, "Action").unwrap_or_default();
+    let lambda = if service == "lambda" { lambda_target(&path) } else { None };
+
+    {
+        let mut seen = ctx.seen.lock().unwrap();
+        seen.requests += 1;
+        if r.throttle_every > 0 && seen.requests % r.throttle_every == 0 {
+            if let Some(resp) = throttled(&service) {
+                *seen.fired.entry("throttle").or_default() += 1;
+                return resp;
+            }
+        }
+        if service == "iam" && action == "CreateRole" {
+            if let Some(name) = form_value(&text, "RoleName") {
+                seen.roles.insert(format!("role-name:{name}"), now);
+            }
+        }
+        if let Some((name, sub)) = &lambda {
+            let busy = seen.functions.get(name).map(|(until, _)| *until > now).unwrap_or(false);
+            if method == Method::POST && name.is_empty() {
+                // CreateFunction: the role must have propagated.
+                let role = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["Role"].as_str().map(String::from)).unwrap_or_default();
+                let by_name = role.rsplit('/').next().map(|n| format!("role-name:{n}"));
+                let first = by_name.and_then(|k| seen.roles.get(&k).copied()).unwrap_or_else(|| *seen.roles.entry(role.clone()).or_insert(now));
+                if now.duration_since(first) < r.role_delay {
+                    *seen.fired.entry("role_delay").or_default() += 1;
+                    return lambda_error(StatusCode::BAD_REQUEST, "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.".into());
+                }
+            } else if method == Method::PUT && (sub == "code" || sub == "configuration") && busy {
+                *seen.fired.entry("conflict").or_default() += 1;
+                return lambda_error(
+                    StatusCode::CONFLICT,
+                    "ResourceConflictException",
+                    format!("The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-west-2:123456789012:function:{name}"),
+                );
+            }
+        }
+    }
+
+    // SSM DescribeParameters: an empty first page with a token.
+    if service == "ssm" && target.ends_with(".DescribeParameters") && r.empty_first_pages {
+        let mut req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+        if req.get("NextToken").is_none() {
+            *ctx.seen.lock().unwrap().fired.entry("empty_page").or_default() += 1;
+            return (StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], json!({"Parameters": [], "NextToken": EMPTY_TOKEN}).to_string()).into_response();
+        }
+        if req["NextToken"] == EMPTY_TOKEN {
+            req.as_object_mut().map(|m| m.remove("NextToken"));
+            body = req.to_string().into_bytes();
+        }
+    }
+
+    // IAM computes a thumbprint when none is given.
+    if service == "iam" && action == "CreateOpenIDConnectProvider" && r.compute_thumbprints && !text.contains("ThumbprintList.member.1=") {
+        let url = form_value(&text, "Url").unwrap_or_default();
+        body.extend_from_slice(format!("&ThumbprintList.member.1={}", thumbprint(&url)).as_bytes());
+        *ctx.seen.lock().unwrap().fired.entry("thumbprint").or_default() += 1;
+    }
+
+    let Some(mut up) = forward(&ctx, &method, &uri, &headers, body).await else {
+        return (StatusCode::BAD_GATEWAY, "proxy: upstream unreachable").into_response();
+    };
+    if let Some((name, sub)) = lambda.filter(|_| up.status.is_success()) {
+        let mut seen = ctx.seen.lock().unwrap();
+        if method == Method::POST && name.is_empty() {
+            // The new function is Pending for a while.
+            let created = serde_json::from_slice::<Value>(&up.body).ok().and_then(|v| v["FunctionName"].as_str().map(String::from)).unwrap_or_default();
+            seen.functions.insert(created, (now + r.function_delay, true));
+            up.body = with_state(&up.body, "", Some(true));
+        } else if method == Method::PUT && (sub == "code" || sub == "configuration") {
+            seen.functions.insert(name.clone(), (now + r.function_delay, false));
+            up.body = with_state(&up.body, "", Some(false));
+        } else if method == Method::GET && (sub.is_empty() || sub == "configuration") {
+            let key = if sub.is_empty() { "Configuration" } else { "" };
+            let busy = seen.functions.get(&name).copied().filter(|(until, _)| *until > now);
+            if busy.is_some() {
+                *seen.fired.entry("pending").or_default() += 1;
+            }
+            up.body = with_state(&up.body, key, busy.map(|(_, created)| created));
+        }
+    }
+    up.into_response()
+}
+
+/// Sets a function configuration's state (at `key`, or the top level):
+/// `Some(true)` Pending (just created), `Some(false)` LastUpdateStatus
+/// InProgress (just updated), `None` settled: Active and Successful, as
+/// Lambda reports every function once it is ready.
+fn with_state(bytes: &[u8], key: &str, busy: Option<bool>) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<Value>(bytes) else { return bytes.to_vec() };
+    let conf = if key.is_empty() { &mut v } else { &mut v[key] };
+    let (state, update) = match busy {
+        Some(true) => ("Pending", "InProgress"),
+        Some(false) => ("Active", "InProgress"),
+        None => ("Active", "Successful"),
+    };
+    conf["State"] = json!(state);
+    conf["LastUpdateStatus"] = json!(update);
+    if busy == Some(true) {
+        conf["StateReason"] = json!("The function is being created.");
+        conf["StateReasonCode"] = json!("Creating");
+    }
+    v.to_string().into_bytes()
+}
+
+/// An upstream answer, buffered.
+struct Upstream {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl IntoResponse for Upstream {
+    fn into_response(self) -> Response {
+        let mut headers = self.headers;
+        if let Ok(v) = HeaderValue::from_str(&self.body.len().to_string()) {
+            headers.insert("content-length", v);
+        }
+        let mut resp = (self.status, self.body).into_response();
+        *resp.headers_mut() = headers;
+        resp
+    }
+}
+
+async fn forward(ctx: &Ctx, method: &Method, uri: &Uri, headers: &HeaderMap, body: Vec<u8>) -> Option<Upstream> {
+    let url = format!("{}{}", ctx.upstream, uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let mut req = ctx.http.request(method.clone(), &url).body(body);
+    for (k, v) in headers {
+        if !matches!(k.as_str(), "host" | "content-length" | "transfer-encoding" | "connection") {
+            req = req.header(k, v);
+        }
+    }
+    let r = req.send().await.ok()?;
+    let status = r.status();
+    let mut out = HeaderMap::new();
+    for (k, v) in r.headers() {
+        if k != "transfer-encoding" && k != "connection" && k != "content-length" {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    let body = r.bytes().await.ok()?.to_vec();
+    Some(Upstream { status, headers: out, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_and_thumbprints() {
+        let body = "Action=CreateOpenIDConnectProvider&Url=https%3A%2F%2Ftoken.actions.githubusercontent.com&Version=2010-05-08";
+        assert_eq!(form_value(body, "Action").as_deref(), Some("CreateOpenIDConnectProvider"));
+        assert_eq!(form_value(body, "Url").as_deref(), Some("https://token.actions.githubusercontent.com"));
+        let t = thumbprint("https://token.actions.githubusercontent.com");
+        assert_eq!(t.len(), 40);
+        assert!(t.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(lambda_target("/2015-03-31/functions/f/configuration"), Some(("f".into(), "configuration".into())));
+        assert_eq!(lambda_target("/2015-03-31/functions"), Some((String::new(), String::new())));
+    }
+}
