@@ -66,6 +66,9 @@ fn queues_lifecycle_on_moto() {
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{}", r.all());
+    // No subnets given: the default VPC's default-for-AZ subnets, explicit in the plan.
+    assert!(r.stdout.contains("\"VPCZoneIdentifier\": [") && r.stdout.contains("\"subnet-"), "{}", r.all());
+    assert!(!r.stdout.contains("Fn::GetAZs"), "{}", r.all());
     let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
     // moto reports stack-level events only; AWS adds one per resource.

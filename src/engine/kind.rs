@@ -219,6 +219,12 @@ pub trait Driver: Send + Sync {
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError>;
     /// Deletes the resource.
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError>;
+    /// Plan-time lookups that complete the desired state before it is
+    /// compared (e.g. the default VPC's subnets for a queue given none).
+    /// Returns (address, problem) pairs for what cannot be resolved.
+    async fn resolve(&self, _desired: &mut [(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+        Ok(Vec::new())
+    }
     /// Plan-time checks against the cloud that the files alone cannot make
     /// (e.g. that a referenced SSM parameter exists). Returns
     /// (address, problem) pairs; nothing is changed.

@@ -112,6 +112,20 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     let live = read_all(&backend, &stack.name, &identities, &stack.env.regions, &zones).await?;
     let mut errors: Vec<PlanError> = Vec::new();
     if !req.destroy {
+        // Plan-time lookups complete the desired state before anything is compared.
+        let drivers = backend.drivers();
+        for (kind, d) in desired.iter_mut().filter(|(_, d)| !d.is_empty()) {
+            let Some(driver) = drivers.get(kind) else { continue };
+            let mut items: Vec<(String, crate::engine::kind::State)> = d.iter().map(|i| (i.address.clone(), i.state.clone())).collect();
+            for (address, message) in driver.resolve(&mut items).await? {
+                errors.push(PlanError { address, message, hint: None });
+            }
+            for (inst, (_, state)) in d.iter_mut().zip(items) {
+                inst.state = state;
+            }
+        }
+    }
+    if !req.destroy {
         let drivers = backend.drivers();
         let checks = desired.iter().filter(|(_, d)| !d.is_empty()).filter_map(|(kind, d)| {
             let driver = drivers.get(kind)?.clone();

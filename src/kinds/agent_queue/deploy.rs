@@ -92,6 +92,11 @@ impl QueueDriver {
         aws_sdk_ssm::Client::from_conf(conf)
     }
 
+    fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::config::Builder::from(&self.ctx.config).region(Region::new(region.to_string())).interceptor(self.ctx.counter()).build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
     fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
         let conf = aws_sdk_lambda::config::Builder::from(&self.ctx.config).region(Region::new(region.to_string())).interceptor(self.ctx.counter()).build();
         aws_sdk_lambda::Client::from_conf(conf)
@@ -471,8 +476,7 @@ impl QueueDriver {
             by_region.entry(s(d, "region").to_string()).or_default().push((address, subnets, vpc));
         }
         for (region, items) in by_region {
-            let conf = aws_sdk_ec2::config::Builder::from(&self.ctx.config).region(Region::new(region.clone())).interceptor(self.ctx.counter()).build();
-            let ec2 = aws_sdk_ec2::Client::from_conf(conf);
+            let ec2 = self.ec2(&region);
             let ids: std::collections::BTreeSet<&String> = items.iter().flat_map(|(_, s, _)| s).collect();
             let filter = aws_sdk_ec2::types::Filter::builder().name("subnet-id").set_values(Some(ids.iter().map(|s| s.to_string()).collect())).build();
             let found = ec2.describe_subnets().filters(filter).send().await.map_err(|e| classify("ec2", "DescribeSubnets", e))?;
@@ -550,6 +554,30 @@ impl Driver for QueueDriver {
             self.deploy_function(desired, live.state.get("function"), owner).await?;
         }
         Ok(())
+    }
+
+    /// Queues given no subnets go into the default VPC's default-for-AZ
+    /// subnets, looked up once per region and shown in the plan's template.
+    async fn resolve(&self, desired: &mut [(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+        let mut problems = Vec::new();
+        let mut by_region: BTreeMap<String, Option<(String, Vec<String>)>> = BTreeMap::new();
+        for (address, d) in desired.iter_mut() {
+            let region = s(d, "region").to_string();
+            let Some(template) = d.get_mut("template").filter(|t| super::template::needs_subnets(t)) else { continue };
+            let found = match by_region.get(&region) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = super::network::default_subnets(&self.ec2(&region)).await?;
+                    by_region.insert(region.clone(), f.clone());
+                    f
+                }
+            };
+            match found {
+                Some((vpc, subnets)) if !subnets.is_empty() => super::template::place_in_subnets(template, &vpc, &subnets),
+                _ => problems.push((address.clone(), format!("{region} has no default VPC with default subnets; set subnets and vpc_id on the queue"))),
+            }
+        }
+        Ok(problems)
     }
 
     /// The image parameter and the token parameter must exist in the queue's

@@ -96,13 +96,10 @@ pub fn render(q: &QueueSpec) -> Value {
     if !q.managed_policy_arns.is_empty() {
         instance_role["ManagedPolicyArns"] = json!(q.managed_policy_arns);
     }
-    let mut sg = json!({
+    let sg = json!({
         "GroupDescription": format!("gantry agents for queue {}", q.queue),
         "SecurityGroupIngress": q.ingress.iter().map(|i| json!({"IpProtocol": i.protocol, "FromPort": i.from_port, "ToPort": i.to_port, "CidrIp": i.cidr})).collect::<Vec<_>>(),
     });
-    if let Some(vpc) = &q.vpc_id {
-        sg["VpcId"] = json!(vpc);
-    }
     let launch_data = json!({
         "ImageId": image_id,
         "InstanceType": q.instance_types[0],
@@ -113,7 +110,7 @@ pub fn render(q: &QueueSpec) -> Value {
         "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 2},
         "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": format!("{}-agent", q.queue)}, {"Key": "queue", "Value": q.queue}]}],
     });
-    let mut asg = json!({
+    let asg = json!({
         "AutoScalingGroupName": q.names.asg,
         "MinSize": q.min_size.to_string(),
         "MaxSize": q.max_size.to_string(),
@@ -131,13 +128,8 @@ pub fn render(q: &QueueSpec) -> Value {
         "NewInstancesProtectedFromScaleIn": false,
         "Tags": [{"Key": "queue", "Value": q.queue, "PropagateAtLaunch": true}],
     });
-    if q.subnets.is_empty() {
-        asg["AvailabilityZones"] = json!({"Fn::GetAZs": ""});
-    } else {
-        asg["VPCZoneIdentifier"] = json!(q.subnets);
-    }
     let function_arn = format!("arn:aws:lambda:{}:{}:function:{}", q.region, q.account_id, q.names.function);
-    json!({
+    let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!("gantry agent queue {} (stack {}); generated, do not edit", q.queue, q.stack),
         "Parameters": Value::Object(parameters),
@@ -167,7 +159,32 @@ pub fn render(q: &QueueSpec) -> Value {
             "ScalerRoleArn": {"Value": {"Fn::GetAtt": ["ScalerRole", "Arn"]}},
             "ScheduleRuleArn": {"Value": {"Fn::GetAtt": ["Schedule", "Arn"]}},
         },
-    })
+    });
+    // Without subnets the plan fills in the default VPC's (see `place_in_subnets`).
+    if let (Some(vpc), false) = (&q.vpc_id, q.subnets.is_empty()) {
+        place_in_subnets(&mut template, vpc, &q.subnets);
+    }
+    template
+}
+
+/// Puts the queue's group and security group in `subnets` of `vpc`. Always
+/// explicit: `Fn::GetAZs` lists every zone of the region, including zones
+/// where the VPC has no subnet, and the group then fails to launch there.
+pub fn place_in_subnets(template: &mut Value, vpc: &str, subnets: &[String]) {
+    let mut sorted = subnets.to_vec();
+    sorted.sort();
+    if let Some(asg) = template.pointer_mut("/Resources/AutoScalingGroup/Properties").and_then(Value::as_object_mut) {
+        asg.remove("AvailabilityZones");
+        asg.insert("VPCZoneIdentifier".into(), json!(sorted));
+    }
+    if let Some(sg) = template.pointer_mut("/Resources/SecurityGroup/Properties").and_then(Value::as_object_mut) {
+        sg.insert("VpcId".into(), json!(vpc));
+    }
+}
+
+/// Whether the template still needs its subnets resolved (no `subnets` given).
+pub fn needs_subnets(template: &Value) -> bool {
+    template.pointer("/Resources/AutoScalingGroup/Properties/VPCZoneIdentifier").is_none()
 }
 
 #[cfg(test)]
@@ -200,8 +217,13 @@ mod tests {
     fn gpu_queue_template() {
         let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 208, "root_volume_gb": 512,
             "image_ssm_parameter": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", "scale_in_idle": "20m"}));
-        let t = render(&crate::kinds::agent_queue::spec::spec(&a, &env()));
+        let mut t = render(&crate::kinds::agent_queue::spec::spec(&a, &env()));
         assert!(t["Resources"]["AutoScalingGroup"]["Properties"].get("DesiredCapacity").is_none(), "desired capacity belongs to the scaler");
+        assert!(needs_subnets(&t), "no subnets given: the plan resolves the default VPC's");
+        // As the plan resolves it: the default VPC's default-for-AZ subnets.
+        place_in_subnets(&mut t, "vpc-0aaaaaaaaaaaaaaa0", &["subnet-0bbbbbbbbbbbbbbb0".into(), "subnet-0aaaaaaaaaaaaaaa0".into()]);
+        assert!(!needs_subnets(&t));
+        assert!(t.pointer("/Resources/AutoScalingGroup/Properties/AvailabilityZones").is_none(), "never Fn::GetAZs");
         insta::assert_json_snapshot!("gpu_1_queue_template", t);
     }
 
@@ -209,7 +231,7 @@ mod tests {
     fn arm_queue_with_subnets_ingress_and_policies() {
         let a = attrs(json!({"name": "arm64_cpu_queue", "instance_types": ["c7g.4xlarge", "c6g.4xlarge"], "max_size": 16, "min_size": 1,
             "on_demand_percentage": 20, "agents_per_instance": 4, "image_id": "ami-0123456789abcdef0",
-            "subnets": ["subnet-aaa", "subnet-bbb"], "vpc_id": "vpc-123",
+            "subnets": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"], "vpc_id": "vpc-0123456789abcdef0",
             "ingress": [{"port": 22, "protocol": "tcp", "cidr": "10.0.0.0/8"}],
             "instance_policies": [{"name": "ci-instance", "file": "p.json", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}]}}],
             "agent_tags": {"arch": "arm64"}, "agent_env": {"DOCKER_BUILDKIT": "1"}, "tags": {"team": "ci"}}));
