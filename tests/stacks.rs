@@ -26,6 +26,24 @@ fn shipped_stacks_validate_without_waivers() {
     }
 }
 
+/// Every queue template the stack's plan would deploy passes cfn-lint.
+fn lint_queue_templates(d: &str, env: &[(&'static str, String)], dir: &std::path::Path) {
+    let r = gantry(&["plan", d, "--json"], env, dir);
+    let plan: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{d}: plan --json: {e}: {}", r.all()));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for c in plan["changes"].as_array().into_iter().flatten().filter(|c| c["kind"] == "agent_queue") {
+        let template = c["attributes"].as_array().into_iter().flatten().find(|a| a["name"] == "template").map(|a| a["after"].clone());
+        let template = template.unwrap_or_else(|| panic!("{d}: no template in the plan of {}", c["address"]));
+        let file = tmp.path().join(format!("{}.json", files.len()));
+        std::fs::write(&file, template.to_string()).unwrap();
+        files.push(file);
+    }
+    if !files.is_empty() {
+        support::cfn_lint(&files);
+    }
+}
+
 #[test]
 fn shipped_stacks_apply_and_destroy_cleanly() {
     for dir in stacks() {
@@ -41,10 +59,15 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
             rt.block_on(put_token(&moto, region, name));
         }
         let d = dir.to_str().unwrap();
+        lint_queue_templates(d, &env, &dir);
         let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening", "--parallelism", "16"], &env, &dir);
         assert_eq!(r.code, 0, "{d}: {}", r.all());
         let r = gantry(&["plan", d, "--detailed-exitcode"], &env, &dir);
         assert_eq!(r.code, 0, "{d} re-plan must be empty: {}", r.all());
+        // A second apply right after has nothing to do.
+        let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening"], &env, &dir);
+        assert_eq!(r.code, 0, "{d}: {}", r.all());
+        assert!(r.stdout.contains("No changes"), "{d}: a second apply changes nothing: {}", r.all());
         let r = gantry(&["destroy", d, "--auto-approve", "--parallelism", "16"], &env, &dir);
         assert_eq!(r.code, 0, "{d}: {}", r.all());
         let r = gantry(&["plan", d, "--destroy", "--detailed-exitcode"], &env, &dir);
