@@ -148,3 +148,23 @@ fn kind_reference_is_generated_from_the_schemas() {
     let have = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/kinds.md")).unwrap();
     assert!(have == want, "docs/kinds.md is out of date: run `cargo run -- docs > docs/kinds.md`");
 }
+
+/// docs/ci.md's roles trust exactly the subjects the shipped workflow's jobs
+/// present: the apply job names an environment, so its role must allow that
+/// environment (a branch rule would never match it).
+#[test]
+fn ci_docs_roles_match_the_workflow_identity() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/gantry.yml")).unwrap();
+    let apply_job = &workflow[workflow.find("\n  apply:").expect("an apply job")..];
+    let env_name = apply_job.lines().find_map(|l| l.trim().strip_prefix("environment:")).map(str::trim).expect("the apply job names an environment");
+    let docs = std::fs::read_to_string(root.join("docs/ci.md")).unwrap();
+    let hcl = docs.split("```hcl\n").nth(1).and_then(|b| b.split("```").next()).expect("an hcl block in docs/ci.md");
+    assert!(hcl.contains(&format!("environments = [\"{env_name}\"]")), "the apply role must allow environment {env_name}:\n{hcl}");
+    assert!(docs.contains(&format!("repo:OWNER/NAME:environment:{env_name}")), "docs state the apply subject");
+    // The documented blocks are valid gantry.
+    let stack = format!("stack \"ci\" {{\n  aws {{\n    region = \"us-west-2\"\n  }}\n}}\n\ngithub_oidc_provider \"github\" {{}}\n\n{}", hcl.replace("OWNER/NAME", "acme/infra"));
+    let dir = stack_dir(&[("main.gantry.hcl", &stack), ("policies/gantry-apply.json", r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:DescribeRepositories", "Resource": "*"}]}"#)]);
+    let r = gantry(&["validate", "."], &[], dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+}
