@@ -95,7 +95,8 @@ impl AwsProxy {
         let addr = listener.local_addr()?;
         let seen = Arc::new(Mutex::new(Seen::default()));
         let ctx = Ctx { upstream: upstream.trim_end_matches('/').to_string(), realism, seen: seen.clone(), http: reqwest::Client::new() };
-        let app = Router::new().fallback(handle).with_state(ctx);
+        // Lambda accepts zips of up to 50 MB inline (base64 in JSON): far over axum's 2 MB default.
+        let app = Router::new().fallback(handle).layer(axum::extract::DefaultBodyLimit::max(128 * 1024 * 1024)).with_state(ctx);
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

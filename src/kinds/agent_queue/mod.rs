@@ -21,6 +21,7 @@
 //! Desired capacity belongs to the scaler: the template never sets it.
 
 mod deploy;
+mod function;
 mod network;
 pub mod spec;
 pub mod template;
