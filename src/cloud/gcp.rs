@@ -8,6 +8,7 @@
 
 use crate::cloud::stats::ApiStats;
 use crate::engine::error::{ErrorClass, ProviderError};
+use google_cloud_compute_v1::model::Operation;
 use google_cloud_gax::error::rpc::Code;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,21 +94,21 @@ where
 pub async fn compute_op<F, Fut>(stats: &ApiStats, operation: &'static str, f: F) -> Result<(), ProviderError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<google_cloud_compute_v1::model::Operation, google_cloud_gax::error::Error>>,
+    Fut: std::future::Future<Output = Result<Operation, google_cloud_gax::error::Error>>,
 {
     let op = call(stats, "compute", operation, f).await?;
-    operation_outcome(operation, &serde_json::to_value(&op).unwrap_or_default())
+    operation_outcome(operation, &op)
 }
 
 /// The error a finished Compute operation reports, if any.
-pub fn operation_outcome(operation: &'static str, op: &serde_json::Value) -> Result<(), ProviderError> {
-    let first = op.pointer("/error/errors/0");
-    let http = op.get("httpErrorStatusCode").and_then(serde_json::Value::as_i64).unwrap_or(0);
+pub fn operation_outcome(operation: &'static str, op: &Operation) -> Result<(), ProviderError> {
+    let first = op.error.as_ref().and_then(|e| e.errors.first());
+    let http = op.http_error_status_code.unwrap_or(0);
     if first.is_none() && http < 400 {
         return Ok(());
     }
-    let code = first.and_then(|e| e.get("code")).and_then(serde_json::Value::as_str).unwrap_or("UNKNOWN");
-    let message = first.and_then(|e| e.get("message")).and_then(serde_json::Value::as_str).or_else(|| op.get("httpErrorMessage").and_then(serde_json::Value::as_str)).unwrap_or("");
+    let code = first.and_then(|e| e.code.as_deref()).unwrap_or("UNKNOWN");
+    let message = first.and_then(|e| e.message.as_deref()).or(op.http_error_message.as_deref()).unwrap_or("");
     let class = match (http, code) {
         (404, _) => ErrorClass::NotFound,
         (409, _) | (_, "RESOURCE_ALREADY_EXISTS") => ErrorClass::Conflict,
@@ -150,13 +151,19 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// An operation as the REST API sends it.
+    fn op(v: serde_json::Value) -> Operation {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn failed_operations_are_errors() {
-        assert!(operation_outcome("InsertDisk", &json!({"status": "DONE"})).is_ok());
-        let e = operation_outcome("InsertDisk", &json!({"status": "DONE", "httpErrorStatusCode": 503,
-            "error": {"errors": [{"code": "ZONE_RESOURCE_POOL_EXHAUSTED", "message": "no capacity"}]}})).unwrap_err();
+        assert!(operation_outcome("InsertDisk", &op(json!({"status": "DONE"}))).is_ok());
+        let e = operation_outcome("InsertDisk", &op(json!({"status": "DONE", "httpErrorStatusCode": 503,
+            "error": {"errors": [{"code": "ZONE_RESOURCE_POOL_EXHAUSTED", "message": "no capacity"}]}}))).unwrap_err();
         assert!(e.message.contains("ZONE_RESOURCE_POOL_EXHAUSTED: no capacity"), "{e:?}");
-        let e = operation_outcome("InsertInstance", &json!({"httpErrorStatusCode": 409, "httpErrorMessage": "CONFLICT"})).unwrap_err();
+        let e = operation_outcome("InsertInstance", &op(json!({"httpErrorStatusCode": 409, "httpErrorMessage": "CONFLICT"}))).unwrap_err();
         assert_eq!(e.class, ErrorClass::Conflict);
+        assert!(e.message.ends_with("UNKNOWN: CONFLICT"), "{e:?}");
     }
 }

@@ -97,6 +97,10 @@ pub fn node_outputs(a: &State, id: String) -> State {
 /// A node's network: compared as a resource reference (the APIs answer
 /// `projects/P/global/networks/N` or a full URL for `N`).
 pub const NETWORK: Field = Field::replace("network").compare(Compare::GcpRef);
+/// The scope gantry asks for when a service account is given without
+/// scopes: without one the VM cannot call Google APIs; access is then
+/// governed by the account's IAM roles (Google's recommended practice).
+pub const DEFAULT_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 /// Filled by the server when unset: the network's subnet in the region.
 pub const SUBNETWORK: Field = Field::replace("subnetwork").compare(Compare::GcpRef).server_filled();
 
@@ -109,12 +113,14 @@ pub fn insert_network(st: &mut State, a: &State) {
 }
 
 /// Live network and service-account fields as the API reports them.
-pub fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Option<&str>, email: Option<&str>, scopes: Option<&Value>) {
+pub fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Option<&str>, email: Option<&str>, scopes: &[String]) {
     let opt = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| Value::String(s.to_string())).unwrap_or(Value::Null);
     st.insert("network".into(), opt(network));
     st.insert("subnetwork".into(), opt(subnetwork));
     st.insert("service_account".into(), opt(email));
-    st.insert("scopes".into(), crate::kinds::iam_common::sorted_strings(scopes));
+    let mut sorted = scopes.to_vec();
+    sorted.sort();
+    st.insert("scopes".into(), serde_json::json!(sorted));
 }
 
 /// Every disk of a zone by name (paged; empty pages with a token are followed).

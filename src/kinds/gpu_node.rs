@@ -101,8 +101,7 @@ static FIELDS: &[Field] = &[
 /// Metadata key recording the boot image as written (a family resolves to
 /// a concrete image on the Disk, so the Disk cannot say which was asked for).
 const META_BOOT_IMAGE: &str = "gantry-boot-image";
-/// Scope sent when the user gives none.
-const DEFAULT_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+
 
 /// A network as Compute accepts it: a bare name becomes `global/networks/NAME`.
 fn network_ref(n: &str) -> String {
@@ -205,7 +204,7 @@ impl GpuDriver {
             nic.and_then(|n| n.network.as_deref()),
             nic.and_then(|n| n.subnetwork.as_deref()),
             sa.and_then(|s| s.email.as_deref()),
-            sa.map(|s| json!(s.scopes)).as_ref(),
+            sa.map(|s| s.scopes.as_slice()).unwrap_or_default(),
         );
         st.insert(
             "scheduling".into(),
@@ -298,7 +297,7 @@ impl Driver for GpuDriver {
         }
         // "default" asks Compute for the project's default service account.
         let email = desired.get("service_account").and_then(Value::as_str).unwrap_or("default");
-        let scopes = desired.get("scopes").filter(|v| !v.is_null()).cloned().unwrap_or(json!([DEFAULT_SCOPE]));
+        let scopes = desired.get("scopes").filter(|v| !v.is_null()).cloned().unwrap_or(json!([gcp_common::DEFAULT_SCOPE]));
         body["serviceAccounts"] = json!([{"email": email, "scopes": scopes}]);
         let inst: google_cloud_compute_v1::model::Instance =
             serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertInstance", format!("bad instance body: {e}")))?;

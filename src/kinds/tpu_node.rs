@@ -223,7 +223,7 @@ impl TpuDriver {
             net.map(|n| n.network.as_str()),
             net.map(|n| n.subnetwork.as_str()),
             sa.map(|s| s.email.as_str()),
-            v.pointer("/serviceAccount/scope"),
+            sa.map(|s| s.scope.as_slice()).unwrap_or_default(),
         );
         st.insert(
             "scheduling".into(),
@@ -259,8 +259,7 @@ impl TpuDriver {
         let email = desired.get("service_account").and_then(Value::as_str);
         let scopes = desired.get("scopes").filter(|v| !v.is_null());
         if email.is_some() || scopes.is_some() {
-            // No scope would leave the VM without API access: cloud-platform, governed by IAM.
-            body["serviceAccount"] = json!({"email": email.unwrap_or_default(), "scope": scopes.cloned().unwrap_or(json!(["https://www.googleapis.com/auth/cloud-platform"]))});
+            body["serviceAccount"] = json!({"email": email.unwrap_or_default(), "scope": scopes.cloned().unwrap_or(json!([gcp_common::DEFAULT_SCOPE]))});
         }
         if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
             body["dataDisks"] = json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.ctx.project, Self::disk_name(name)), "mode": "READ_WRITE"}]);

@@ -124,9 +124,6 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
                 inst.state = state;
             }
         }
-    }
-    if !req.destroy {
-        let drivers = backend.drivers();
         let checks = desired.iter().filter(|(_, d)| !d.is_empty()).filter_map(|(kind, d)| {
             let driver = drivers.get(kind)?.clone();
             let items: Vec<(String, crate::engine::kind::State)> = d.iter().map(|i| (i.address.clone(), i.state.clone())).collect();

@@ -152,11 +152,21 @@ pub fn assert_calls(moto: &Moto, stderr: &str, service: &str, want: u64) {
     assert!(got >= want && got <= want + throttled, "{service}: {got} calls, want {want} (+ up to {throttled} throttled retries): {stderr}");
 }
 
-/// Runs the pinned cfn-lint (`.venv`, installed by scripts/setup-emulators.sh)
-/// over `files` and fails on any error (exit-code bit 2; warnings allowed).
+/// A pinned tool from the project's `.venv` (installed by
+/// scripts/setup-emulators.sh), else the one on PATH.
+pub fn venv_tool(name: &str) -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin").join(name);
+    if venv.exists() {
+        venv
+    } else {
+        std::path::PathBuf::from(name)
+    }
+}
+
+/// Runs the pinned cfn-lint over `files` and fails on any error (exit-code
+/// bit 2; warnings allowed).
 pub fn cfn_lint(files: &[std::path::PathBuf]) {
-    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/cfn-lint");
-    let bin = if venv.exists() { venv } else { std::path::PathBuf::from("cfn-lint") };
+    let bin = venv_tool("cfn-lint");
     let out = std::process::Command::new(&bin).args(files).output().unwrap_or_else(|e| panic!("cannot run {} ({e}); run scripts/setup-emulators.sh", bin.display()));
     let code = out.status.code().unwrap_or(-1);
     assert!(code >= 0 && code & 2 == 0, "cfn-lint found errors (exit {code}):\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
