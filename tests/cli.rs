@@ -163,8 +163,17 @@ fn ci_docs_roles_match_the_workflow_identity() {
     assert!(hcl.contains(&format!("environments = [\"{env_name}\"]")), "the apply role must allow environment {env_name}:\n{hcl}");
     assert!(docs.contains(&format!("repo:OWNER/NAME:environment:{env_name}")), "docs state the apply subject");
     // The documented blocks are valid gantry.
-    let stack = format!("stack \"ci\" {{\n  aws {{\n    region = \"us-west-2\"\n  }}\n}}\n\ngithub_oidc_provider \"github\" {{}}\n\n{}", hcl.replace("OWNER/NAME", "acme/infra"));
-    let dir = stack_dir(&[("main.gantry.hcl", &stack), ("policies/gantry-apply.json", r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:DescribeRepositories", "Resource": "*"}]}"#)]);
+    let stack = format!(
+        "stack \"ci\" {{\n  aws {{\n    region = \"us-west-2\"\n  }}\n}}\n\ngithub_oidc_provider \"github\" {{}}\n\n{}",
+        hcl.replace("OWNER/NAME", "acme/infra")
+    );
+    let dir = stack_dir(&[
+        ("main.gantry.hcl", &stack),
+        (
+            "policies/gantry-apply.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:DescribeRepositories", "Resource": "*"}]}"#,
+        ),
+    ]);
     let r = gantry(&["validate", "."], &[], dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
 }

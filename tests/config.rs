@@ -18,9 +18,17 @@ const HEADER: &str = "stack \"t\" {\n  aws { region = \"eu-central-1\" }\n}\n";
 fn every_problem_is_reported_at_once_with_locations() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.gantry.hcl", &format!("{HEADER}ecr_repository \"one\" {{\n  scan_on_psh = true\n  image_tag_mutability = 5\n}}\n"));
-    write(dir.path(), "b.gantry.hcl", "ecr_repository \"one\" {}\necr_repository \"two\" {\n  tags = { a = ecr_repository.three.arn }\n}\necr_repositry \"x\" {}\n");
+    write(
+        dir.path(),
+        "b.gantry.hcl",
+        "ecr_repository \"one\" {}\necr_repository \"two\" {\n  tags = { a = ecr_repository.three.arn }\n}\necr_repositry \"x\" {}\n",
+    );
     write(dir.path(), "c.gantry.hcl", "ecr_repository \"broken\" {\n  name = \n}\n");
-    write(dir.path(), "d.gantry.hcl", "locals {\n  a = local.b\n  b = local.a\n}\necr_repository \"lc\" {\n  lifecycle_policy {\n    keep_last_tagged = \"lots\"\n  }\n}\n");
+    write(
+        dir.path(),
+        "d.gantry.hcl",
+        "locals {\n  a = local.b\n  b = local.a\n}\necr_repository \"lc\" {\n  lifecycle_policy {\n    keep_last_tagged = \"lots\"\n  }\n}\n",
+    );
     let l = load(dir.path(), LoadOptions::default());
     assert!(l.stack.is_none());
     let text = l.diags.render(&l.sources, false);

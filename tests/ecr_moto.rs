@@ -147,7 +147,11 @@ fn non_empty_repository_needs_force_delete() {
     assert!(r.stderr.contains("still contains images; set force_delete = true"), "{}", r.all());
     assert!(r.stderr.contains("Run `gantry plan` to see exactly what remains."), "{}", r.all());
 
-    std::fs::write(dir.path().join("main.gantry.hcl"), "stack \"fd\" {\n  aws { region = \"us-west-2\" }\n}\necr_repository \"full\" {\n  force_delete = true\n}\n").unwrap();
+    std::fs::write(
+        dir.path().join("main.gantry.hcl"),
+        "stack \"fd\" {\n  aws { region = \"us-west-2\" }\n}\necr_repository \"full\" {\n  force_delete = true\n}\n",
+    )
+    .unwrap();
     let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
     let r = gantry(&["destroy", d, "--auto-approve"], &env, dir.path());

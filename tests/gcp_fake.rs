@@ -98,17 +98,26 @@ fn tpu_and_gpu_nodes_lifecycle() {
     assert!(!req.contains_key("tpu.get"), "{req:?}");
 
     // A label changes in place; a runtime version change replaces node 0 only.
-    let changed = STACK.replace("labels = { team = \"ci\" }\n  agent {\n    queue        = \"tpu_v6e_queue\"", "labels = { team = \"ml\" }\n  agent {\n    queue        = \"tpu_v6e_queue\"");
+    let changed = STACK.replace(
+        "labels = { team = \"ci\" }\n  agent {\n    queue        = \"tpu_v6e_queue\"",
+        "labels = { team = \"ml\" }\n  agent {\n    queue        = \"tpu_v6e_queue\"",
+    );
     std::fs::write(dir.path().join("main.gantry.hcl"), &changed).unwrap();
     let r = gantry(&["plan", d], &env, dir.path());
     assert!(r.stdout.contains("Plan: 0 to add, 12 to change, 0 to destroy."), "{}", r.all());
-    assert!(r.stdout.contains("~ labels   = {\"team\":\"ci\"} -> {\"team\":\"ml\"}") || r.stdout.contains("~ labels = {\"team\":\"ci\"} -> {\"team\":\"ml\"}"), "{}", r.all());
+    assert!(
+        r.stdout.contains("~ labels   = {\"team\":\"ci\"} -> {\"team\":\"ml\"}") || r.stdout.contains("~ labels = {\"team\":\"ci\"} -> {\"team\":\"ml\"}"),
+        "{}",
+        r.all()
+    );
     let r = gantry(&["apply", d, "--auto-approve", "--parallelism", "16"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
 
-    let replaced = changed.replace("runtime_version  = \"v2-alpha-tpuv6e\"", "runtime_version  = \"v2-alpha-tpuv6e-next\"").replace("count            = 12", "count            = 12");
+    let replaced = changed
+        .replace("runtime_version  = \"v2-alpha-tpuv6e\"", "runtime_version  = \"v2-alpha-tpuv6e-next\"")
+        .replace("count            = 12", "count            = 12");
     std::fs::write(dir.path().join("main.gantry.hcl"), &replaced).unwrap();
     let r = gantry(&["plan", d], &env, dir.path());
     assert!(r.stdout.contains("must be replaced"), "{}", r.all());
@@ -153,7 +162,10 @@ fn bad_gcp_input_is_a_diagnostic() {
         .replace("zone             = \"us-east5-b\"", "zone             = \"useast5\"")
         .replace("size_gb = 512", "size_gb = 0")
         .replace("runtime_version  = \"v2-alpha-tpuv6e\"", "runtime_version  = \"v2-alpha-tpuv5-lite\"")
-        .replace("labels = { team = \"ci\" }\n  agent {\n    queue        = \"gpu_l4_queue\"", "labels = { Team = \"CI\" }\n  agent {\n    queue        = \"gpu_l4_queue\"")
+        .replace(
+            "labels = { team = \"ci\" }\n  agent {\n    queue        = \"gpu_l4_queue\"",
+            "labels = { Team = \"CI\" }\n  agent {\n    queue        = \"gpu_l4_queue\"",
+        )
         .replace("name             = \"tpu-v6e-ci-${count.index}\"", "name             = \"tpu-v6e-ci\"");
     let dir = stack_dir(&[("main.gantry.hcl", &bad)]);
     let r = gantry(&["validate", "."], &[], dir.path());

@@ -94,7 +94,8 @@ fn oidc_role_lifecycle_with_broadening_review() {
     assert_eq!(r.code, 0, "{}", r.all());
 
     // Thumbprints are updated in place.
-    let thumb = wider.replace("github_oidc_provider \"github\" {}", "github_oidc_provider \"github\" {\n  thumbprints = [\"6938fd4d98bab03faadb97b34396831e3780aea1\"]\n}");
+    let thumb = wider
+        .replace("github_oidc_provider \"github\" {}", "github_oidc_provider \"github\" {\n  thumbprints = [\"6938fd4d98bab03faadb97b34396831e3780aea1\"]\n}");
     std::fs::write(dir.path().join("stack/main.gantry.hcl"), &thumb).unwrap();
     let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());

@@ -110,7 +110,12 @@ fn queues_lifecycle_on_moto() {
     let r = gantry(&["plan", d], &env, dir.path());
     assert!(r.stdout.contains("Plan: 0 to add, 2 to change, 0 to destroy."), "{}", r.all());
     assert!(r.stdout.contains("~ template.Resources.AutoScalingGroup.Properties.MaxSize = \"20\" -> \"40\""), "{}", r.all());
-    assert!(r.stdout.contains("template.Resources.LaunchTemplate.Properties.LaunchTemplateData.InstanceType") && r.stdout.contains("\"m7i.8xlarge\" -> \"m7i.12xlarge\""), "{}", r.all());
+    assert!(
+        r.stdout.contains("template.Resources.LaunchTemplate.Properties.LaunchTemplateData.InstanceType")
+            && r.stdout.contains("\"m7i.8xlarge\" -> \"m7i.12xlarge\""),
+        "{}",
+        r.all()
+    );
     assert!(!r.stdout.contains("agent_queue.cpu"), "the untouched queue is not in the plan: {}", r.all());
     // --change-sets asks CloudFormation what it would do (moto reports no Replacement flags).
     let r = gantry(&["plan", d, "--change-sets"], &env, dir.path());

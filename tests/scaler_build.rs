@@ -11,7 +11,8 @@ use support::{gantry, lambda_client, put_token, stack_dir, Moto};
 #[test]
 fn build_script_produces_a_deployable_zip() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new("bash").arg(root.join("scripts/build-scaler.sh")).args(["x86_64", "--debug"]).current_dir(root).output().expect("run build-scaler.sh");
+    let out =
+        Command::new("bash").arg(root.join("scripts/build-scaler.sh")).args(["x86_64", "--debug"]).current_dir(root).output().expect("run build-scaler.sh");
     assert!(out.status.success(), "build-scaler.sh failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let zip = root.join(String::from_utf8_lossy(&out.stdout).trim());
     assert!(zip.exists(), "no zip at {}", zip.display());
@@ -38,7 +39,9 @@ fn build_script_produces_a_deployable_zip() {
     let dir = stack_dir(&[("main.gantry.hcl", &stack)]);
     let r = gantry(&["apply", ".", "--auto-approve"], &moto.env(), dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
-    let sha = rt.block_on(async { lambda_client(&moto, "us-west-2").await.get_function_configuration().function_name("gantry-build-cpu-scaler").send().await.unwrap().code_sha256.unwrap() });
+    let sha = rt.block_on(async {
+        lambda_client(&moto, "us-west-2").await.get_function_configuration().function_name("gantry-build-cpu-scaler").send().await.unwrap().code_sha256.unwrap()
+    });
     use base64::Engine;
     use sha2::Digest;
     assert_eq!(sha, base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(std::fs::read(&zip).unwrap())));

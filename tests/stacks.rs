@@ -3,8 +3,8 @@
 
 mod support;
 
-use support::{fixture_zip, gantry, put_token, Moto};
 use std::path::PathBuf;
+use support::{fixture_zip, gantry, put_token, Moto};
 
 fn stacks() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks");
@@ -55,7 +55,9 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
         env.push(("GANTRY_GCP_ENDPOINT", gcp.endpoint()));
         // The agent token parameter is created outside gantry (it is a secret).
         let rt = tokio::runtime::Runtime::new().unwrap();
-        for (region, name) in [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ("us-east-1", "/openllm/ci/agent-token")] {
+        for (region, name) in
+            [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ("us-east-1", "/openllm/ci/agent-token")]
+        {
             rt.block_on(put_token(&moto, region, name));
         }
         let d = dir.to_str().unwrap();

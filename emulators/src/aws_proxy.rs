@@ -55,7 +55,13 @@ impl Default for Realism {
     /// Timings short enough for tests, long enough that a client that does
     /// not wait or retry fails.
     fn default() -> Self {
-        Realism { role_delay: Duration::from_millis(1500), function_delay: Duration::from_millis(700), empty_first_pages: true, throttle_every: 9, compute_thumbprints: true }
+        Realism {
+            role_delay: Duration::from_millis(1500),
+            function_delay: Duration::from_millis(700),
+            empty_first_pages: true,
+            throttle_every: 9,
+            compute_thumbprints: true,
+        }
     }
 }
 
@@ -146,12 +152,19 @@ fn throttled(service: &str) -> Option<Response> {
         let body = format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>Rate exceeded</Message></Error><RequestId>proxy-throttle</RequestId></ErrorResponse>");
         (StatusCode::BAD_REQUEST, [("content-type", "text/xml")], body).into_response()
     };
-    let json = |code: &str| (StatusCode::BAD_REQUEST, [("content-type", "application/x-amz-json-1.1")], json!({"__type": code, "message": "Rate exceeded"}).to_string()).into_response();
+    let json = |code: &str| {
+        (StatusCode::BAD_REQUEST, [("content-type", "application/x-amz-json-1.1")], json!({"__type": code, "message": "Rate exceeded"}).to_string())
+            .into_response()
+    };
     match service {
         "iam" | "cloudformation" => Some(xml("Throttling")),
         "ssm" | "ecr" => Some(json("ThrottlingException")),
         "lambda" => Some(
-            (StatusCode::TOO_MANY_REQUESTS, [("x-amzn-errortype", "TooManyRequestsException"), ("content-type", "application/json")], json!({"message": "Rate exceeded", "Type": "User", "Reason": "CallerRateLimitExceeded"}).to_string())
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("x-amzn-errortype", "TooManyRequestsException"), ("content-type", "application/json")],
+                json!({"message": "Rate exceeded", "Type": "User", "Reason": "CallerRateLimitExceeded"}).to_string(),
+            )
                 .into_response(),
         ),
         _ => None,
@@ -204,7 +217,11 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
                 let first = by_name.and_then(|k| seen.roles.get(&k).copied()).unwrap_or_else(|| *seen.roles.entry(role.clone()).or_insert(now));
                 if now.duration_since(first) < r.role_delay {
                     *seen.fired.entry("role_delay").or_default() += 1;
-                    return lambda_error(StatusCode::BAD_REQUEST, "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.".into());
+                    return lambda_error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidParameterValueException",
+                        "The role defined for the function cannot be assumed by Lambda.".into(),
+                    );
                 }
             } else if method == Method::PUT && (sub == "code" || sub == "configuration") && busy {
                 *seen.fired.entry("conflict").or_default() += 1;
@@ -222,7 +239,8 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
         let mut req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
         if req.get("NextToken").is_none() {
             *ctx.seen.lock().unwrap().fired.entry("empty_page").or_default() += 1;
-            return (StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], json!({"Parameters": [], "NextToken": EMPTY_TOKEN}).to_string()).into_response();
+            return (StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], json!({"Parameters": [], "NextToken": EMPTY_TOKEN}).to_string())
+                .into_response();
         }
         if req["NextToken"] == EMPTY_TOKEN {
             req.as_object_mut().map(|m| m.remove("NextToken"));

@@ -151,7 +151,12 @@ impl Inner {
     /// disks go with an instance; any other attached disk is detached.
     fn release_disks(&mut self, which: &str, gone: &Value) {
         let attached: Vec<(String, bool)> = match which {
-            "instances" => gone["disks"].as_array().into_iter().flatten().map(|d| (d["source"].as_str().unwrap_or_default().to_string(), d["autoDelete"] == true)).collect(),
+            "instances" => gone["disks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| (d["source"].as_str().unwrap_or_default().to_string(), d["autoDelete"] == true))
+                .collect(),
             "tpu" => gone["dataDisks"].as_array().into_iter().flatten().map(|d| (d["sourceDisk"].as_str().unwrap_or_default().to_string(), false)).collect(),
             _ => Vec::new(),
         };
@@ -180,7 +185,15 @@ impl Inner {
         });
         self.ops.insert(
             name.clone(),
-            Op { finished: false, done_at: Instant::now() + Duration::from_millis(self.faults.latency_ms), target: ("tpu", target), effect, failed, compute: false, body: body.clone() },
+            Op {
+                finished: false,
+                done_at: Instant::now() + Duration::from_millis(self.faults.latency_ms),
+                target: ("tpu", target),
+                effect,
+                failed,
+                compute: false,
+                body: body.clone(),
+            },
         );
         body
     }
@@ -204,7 +217,15 @@ impl Inner {
         let full = format!("projects/{project}/zones/{zone}/operations/{name}");
         self.ops.insert(
             full,
-            Op { finished: false, done_at: Instant::now() + Duration::from_millis(self.faults.latency_ms), target: (which, key), effect, failed, compute: true, body: body.clone() },
+            Op {
+                finished: false,
+                done_at: Instant::now() + Duration::from_millis(self.faults.latency_ms),
+                target: (which, key),
+                effect,
+                failed,
+                compute: true,
+                body: body.clone(),
+            },
         );
         body
     }
@@ -361,11 +382,14 @@ async fn tpu_create(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String
     if i.tpu.contains_key(&name) {
         return error(409, "ALREADY_EXISTS", format!("node {id} already exists"));
     }
-    if body.get("acceleratorType").and_then(Value::as_str).unwrap_or("").is_empty() || body.get("runtimeVersion").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if body.get("acceleratorType").and_then(Value::as_str).unwrap_or("").is_empty()
+        || body.get("runtimeVersion").and_then(Value::as_str).unwrap_or("").is_empty()
+    {
         return error(400, "INVALID_ARGUMENT", "acceleratorType and runtimeVersion are required");
     }
     for d in body.get("dataDisks").and_then(Value::as_array).cloned().unwrap_or_default() {
-        let source = d.get("sourceDisk").and_then(Value::as_str).unwrap_or_default().trim_start_matches(crate::gcp_shapes::COMPUTE).trim_start_matches('/').to_string();
+        let source =
+            d.get("sourceDisk").and_then(Value::as_str).unwrap_or_default().trim_start_matches(crate::gcp_shapes::COMPUTE).trim_start_matches('/').to_string();
         match i.disks.get_mut(&source) {
             Some(disk) => disk["users"] = json!([format!("{}/{name}", crate::gcp_shapes::COMPUTE)]),
             None => return error(400, "INVALID_ARGUMENT", format!("data disk {source} does not exist")),
@@ -500,7 +524,11 @@ fn compute_delete(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &st
     // A disk attached to an instance or TPU node cannot be deleted (Compute
     // answers resourceInUseByAnotherResource).
     if which == "disks" && res.get("users").and_then(Value::as_array).is_some_and(|u| !u.is_empty()) {
-        return error(400, "FAILED_PRECONDITION", format!("The disk resource '{key}' is already being used by '{}'", res["users"][0].as_str().unwrap_or_default()));
+        return error(
+            400,
+            "FAILED_PRECONDITION",
+            format!("The disk resource '{key}' is already being used by '{}'", res["users"][0].as_str().unwrap_or_default()),
+        );
     }
     if which == "instances" {
         res["status"] = json!("STOPPING");

@@ -50,7 +50,8 @@ pub fn tpu_node(project: &str, zone: &str, id: &str, mut body: Value, number: u6
     let cfg = body.get("networkConfig").cloned().unwrap_or(json!({}));
     let network = tpu_network(project, cfg.get("network").and_then(Value::as_str));
     // [VPC-AUTO]: with no subnetwork, the network's own subnet in the region.
-    let subnetwork = format!("projects/{project}/regions/{region}/subnetworks/{}", last(cfg.get("subnetwork").and_then(Value::as_str).unwrap_or(last(&network))));
+    let subnetwork =
+        format!("projects/{project}/regions/{region}/subnetworks/{}", last(cfg.get("subnetwork").and_then(Value::as_str).unwrap_or(last(&network))));
     let mut net = cfg.clone();
     net["network"] = json!(network);
     net["subnetwork"] = json!(subnetwork);
@@ -188,7 +189,9 @@ pub fn instance(project: &str, zone: &str, mut body: Value, number: u64) -> (Val
     }
     // The API fills every scheduling default it was not sent.
     let mut sched = body.get("scheduling").cloned().unwrap_or(json!({}));
-    for (k, v) in [("automaticRestart", json!(true)), ("onHostMaintenance", json!("MIGRATE")), ("preemptible", json!(false)), ("provisioningModel", json!("STANDARD"))] {
+    for (k, v) in
+        [("automaticRestart", json!(true)), ("onHostMaintenance", json!("MIGRATE")), ("preemptible", json!(false)), ("provisioningModel", json!("STANDARD"))]
+    {
         if sched.get(k).is_none() {
             sched[k] = v;
         }
@@ -214,7 +217,13 @@ mod tests {
 
     #[test]
     fn tpu_fills_network_service_account_and_outputs() {
-        let n = tpu_node("p", "us-east5-b", "n1", json!({"acceleratorType": "v6e-1", "runtimeVersion": "v2-alpha-tpuv6e", "networkConfig": {"network": "default"}}), 7);
+        let n = tpu_node(
+            "p",
+            "us-east5-b",
+            "n1",
+            json!({"acceleratorType": "v6e-1", "runtimeVersion": "v2-alpha-tpuv6e", "networkConfig": {"network": "default"}}),
+            7,
+        );
         assert_eq!(n["networkConfig"]["network"], "projects/p/global/networks/default");
         assert_eq!(n["networkConfig"]["subnetwork"], "projects/p/regions/us-east5/subnetworks/default");
         assert_eq!(n["serviceAccount"]["email"], format!("{PROJECT_NUMBER}-compute@developer.gserviceaccount.com"));

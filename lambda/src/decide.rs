@@ -111,7 +111,12 @@ pub fn decide(obs: &Observation, group: &Group, s: &Settings, surplus_since: Opt
         let gap = target - current;
         let step = ((gap as f64) * s.scale_out_factor.clamp(0.01, 1.0)).ceil().max(1.0) as u32;
         let desired = (current + step).min(target).max(min);
-        let reason = format!("{required} agent(s) needed ({} scheduled, {} running) → {target} instance(s); scaling out by {}", obs.scheduled, obs.running, desired - current);
+        let reason = format!(
+            "{required} agent(s) needed ({} scheduled, {} running) → {target} instance(s); scaling out by {}",
+            obs.scheduled,
+            obs.running,
+            desired - current
+        );
         return Decision { desired, action: Action::ScaleOut, reason, surplus_since: None };
     }
     if target == current {

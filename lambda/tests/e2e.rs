@@ -1,7 +1,7 @@
 //! The real `bootstrap` binary, run against a fake Lambda Runtime API, the
 //! fake Buildkite metrics API and moto's Auto Scaling, SSM and CloudWatch.
 
-use gantry_emulators::buildkite::{Counts, Fault, FakeBuildkite};
+use gantry_emulators::buildkite::{Counts, FakeBuildkite, Fault};
 use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
 use gantry_emulators::moto::Moto;
 use serde_json::Value;
@@ -35,7 +35,9 @@ fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-west-2"))
         .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(aws_sdk_ssm::config::Credentials::new("testing", "testing", None, None, "test")))
+        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(aws_sdk_ssm::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        )))
         .build()
 }
 
@@ -141,7 +143,10 @@ async fn burst_of_50_jobs_scales_out_at_once_and_publishes_metrics() {
     // Timing facts for the benchmark note (printed with --nocapture; not asserted).
     let init = h.logs().into_iter().find(|l| l["fields"]["message"] == "cold-start set-up finished").map(|l| l["fields"]["init_ms"].clone());
     let hwm = std::fs::read_to_string(format!("/proc/{}/status", h.child.id())).ok().and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(String::from));
-    println!("cold-start set-up (incl. SSM round trip): {:?} ms; first poll (incl. 2 loopback round trips): {} ms; peak RSS {:?}", init, d[0]["fields"]["poll_ms"], hwm);
+    println!(
+        "cold-start set-up (incl. SSM round trip): {:?} ms; first poll (incl. 2 loopback round trips): {} ms; peak RSS {:?}",
+        init, d[0]["fields"]["poll_ms"], hwm
+    );
     assert!(d[0]["fields"]["reason"].as_str().unwrap().contains("50 agent(s) needed"));
     // CloudWatch metrics in Embedded Metric Format, one line per poll.
     let emf: Vec<Value> = h.logs().into_iter().filter(|l| l.get("_aws").is_some()).collect();

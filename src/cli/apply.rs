@@ -154,7 +154,10 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &AwsConnect, saved: bool) 
 /// Asks for "yes" on a terminal; refuses when stdin is not one.
 fn confirm(out: &Output, plan: &Plan) -> Result<bool, String> {
     if !std::io::stdin().is_terminal() {
-        return Err("stdin is not a terminal, so gantry cannot ask for confirmation; review the plan and re-run with --auto-approve (or apply a saved plan file)".into());
+        return Err(
+            "stdin is not a terminal, so gantry cannot ask for confirmation; review the plan and re-run with --auto-approve (or apply a saved plan file)"
+                .into(),
+        );
     }
     let what = if plan.destroy { "destroy these resources" } else { "perform these actions" };
     print!("\n{}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", out.style.bold(&format!("Do you want to {what}?")));
@@ -188,10 +191,7 @@ fn report_outcome(out: &Output, plan: &Plan, r: &ApplyReport) -> i32 {
         let s = plan.summary();
         println!(
             "{}",
-            out.style.green(&out.style.bold(&format!(
-                "Apply complete! Resources: {} added, {} changed, {} destroyed.",
-                s.add, s.change, s.destroy
-            )))
+            out.style.green(&out.style.bold(&format!("Apply complete! Resources: {} added, {} changed, {} destroyed.", s.add, s.change, s.destroy)))
         );
         return EXIT_OK;
     }

@@ -51,7 +51,11 @@ pub fn render(kinds: &[&dyn Kind]) -> String {
         let _ = writeln!(out, "\n## `{}`\n\n{}\n\n| attribute | type | default | notes |\n|---|---|---|---|", k.name(), k.doc());
         attr_rows(&mut out, "", k.schema());
         let replace: Vec<&str> = k.fields().iter().filter(|f| f.forces_replacement).map(|f| f.name).collect();
-        let _ = writeln!(out, "\nCompared fields that force replacement when they change: {}.", replace.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            out,
+            "\nCompared fields that force replacement when they change: {}.",
+            replace.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        );
     }
     out
 }

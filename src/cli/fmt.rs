@@ -32,7 +32,10 @@ pub fn run(out: &Output, target: &Path, check: bool) -> i32 {
         let id = sources.add(path, text.clone());
         if let Err(e) = hcl_edit::parser::parse_body(&text) {
             let at = e.location().offset().min(text.len());
-            diags.push(Diagnostic::error(format!("syntax error: {} (not formatted)", e.message()), Some(SrcSpan { file: id, range: at..(at + 1).min(text.len()) })));
+            diags.push(Diagnostic::error(
+                format!("syntax error: {} (not formatted)", e.message()),
+                Some(SrcSpan { file: id, range: at..(at + 1).min(text.len()) }),
+            ));
             continue;
         }
         let formatted = fmt::format(&text);

@@ -24,14 +24,7 @@ pub struct PlanArgs {
 pub async fn run(out: &Output, a: PlanArgs) -> i32 {
     let started = Instant::now();
     let connect = AwsConnect::default();
-    let req = PlanRequest {
-        dir: a.dir,
-        load: load_options(&a.vars),
-        targets: a.targets,
-        destroy: a.destroy,
-        adopt_all: a.adopt,
-        change_sets: a.change_sets,
-    };
+    let req = PlanRequest { dir: a.dir, load: load_options(&a.vars), targets: a.targets, destroy: a.destroy, adopt_all: a.adopt, change_sets: a.change_sets };
     let (loaded, result) = make_plan(&req, &connect).await;
     out.diagnostics(&loaded);
     let code = match result {

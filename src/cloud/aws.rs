@@ -26,12 +26,7 @@ impl AwsContext {
         let config = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .retry_config(RetryConfig::standard().with_max_attempts(6).with_initial_backoff(Duration::from_millis(200)))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            )
+            .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(60)).build())
             .load()
             .await;
         AwsContext { config, stats }
@@ -109,7 +104,11 @@ pub fn class_of_code(code: &str) -> ErrorClass {
     match code {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" => ErrorClass::AccessDenied,
         "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" => ErrorClass::Throttled,
-        "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredToken" | "ExpiredTokenException" | "InvalidSignatureException"
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidSignatureException"
         | "SignatureDoesNotMatch" => ErrorClass::Credentials,
         c if c.contains("NotFound") || c.contains("NoSuch") => ErrorClass::NotFound,
         c if c.contains("NotEmpty") || c.contains("InUse") || c.contains("AlreadyExists") => ErrorClass::Conflict,

@@ -159,8 +159,12 @@ mod tests {
     #[test]
     fn failed_operations_are_errors() {
         assert!(operation_outcome("InsertDisk", &op(json!({"status": "DONE"}))).is_ok());
-        let e = operation_outcome("InsertDisk", &op(json!({"status": "DONE", "httpErrorStatusCode": 503,
-            "error": {"errors": [{"code": "ZONE_RESOURCE_POOL_EXHAUSTED", "message": "no capacity"}]}}))).unwrap_err();
+        let e = operation_outcome(
+            "InsertDisk",
+            &op(json!({"status": "DONE", "httpErrorStatusCode": 503,
+            "error": {"errors": [{"code": "ZONE_RESOURCE_POOL_EXHAUSTED", "message": "no capacity"}]}})),
+        )
+        .unwrap_err();
         assert!(e.message.contains("ZONE_RESOURCE_POOL_EXHAUSTED: no capacity"), "{e:?}");
         let e = operation_outcome("InsertInstance", &op(json!({"httpErrorStatusCode": 409, "httpErrorMessage": "CONFLICT"}))).unwrap_err();
         assert_eq!(e.class, ErrorClass::Conflict);

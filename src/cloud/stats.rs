@@ -59,12 +59,7 @@ impl Intercept for CallCounter {
         "gantry-call-counter"
     }
 
-    fn read_before_attempt(
-        &self,
-        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
+    fn read_before_attempt(&self, _ctx: &BeforeTransmitInterceptorContextRef<'_>, _rc: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
         match cfg.load::<Metadata>() {
             Some(m) => self.stats.record(m.service(), m.name()),
             None => self.stats.record("unknown", "unknown"),

@@ -101,15 +101,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error with a message and optional location.
     pub fn error(message: impl Into<String>, span: Option<SrcSpan>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            code: None,
-            message: message.into(),
-            span,
-            label: String::new(),
-            notes: Vec::new(),
-            related: Vec::new(),
-        }
+        Diagnostic { severity: Severity::Error, code: None, message: message.into(), span, label: String::new(), notes: Vec::new(), related: Vec::new() }
     }
 
     /// A warning with a message and optional location.

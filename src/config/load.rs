@@ -39,9 +39,7 @@ pub struct LoadOptions {
 impl LoadOptions {
     /// Picks up `GANTRY_VAR_*` from the process environment.
     pub fn with_process_env(mut self) -> Self {
-        self.env_vars = std::env::vars()
-            .filter_map(|(k, v)| k.strip_prefix("GANTRY_VAR_").map(|n| (n.to_string(), v)))
-            .collect();
+        self.env_vars = std::env::vars().filter_map(|(k, v)| k.strip_prefix("GANTRY_VAR_").map(|n| (n.to_string(), v))).collect();
         self
     }
 }
@@ -102,10 +100,8 @@ pub struct Loaded {
 
 /// Lists `*.gantry.hcl` files in `dir`, sorted.
 pub fn list_stack_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.to_string_lossy().ends_with(".gantry.hcl"))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && p.to_string_lossy().ends_with(".gantry.hcl")).collect();
     files.sort();
     Ok(files)
 }
@@ -141,7 +137,18 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
             Err(e) => diags.push(Diagnostic::error(format!("cannot read {}: {e}", path.display()), None)),
         }
     }
-    let mut loader = Loader { kinds, bad_refs: Vec::new(), templates: HashMap::new(), waivers: Vec::new(), failed_keys: BTreeSet::new(), backend: None, dir: dir.to_path_buf(), diags, sources: &mut sources, opts };
+    let mut loader = Loader {
+        kinds,
+        bad_refs: Vec::new(),
+        templates: HashMap::new(),
+        waivers: Vec::new(),
+        failed_keys: BTreeSet::new(),
+        backend: None,
+        dir: dir.to_path_buf(),
+        diags,
+        sources: &mut sources,
+        opts,
+    };
     let stack = loader.run(dir, &bodies);
     let mut diags = loader.diags;
     diags.sort_by_location();
@@ -156,8 +163,7 @@ fn syntax_error(sources: &Sources, file: FileId, e: &hcl_edit::parser::Error) ->
     let text_len = sources.text(file).len();
     let start = loc.offset().min(text_len);
     let end = (start + 1).min(text_len).max(start);
-    Diagnostic::error(format!("syntax error: {}", e.message()), Some(SrcSpan { file, range: start..end }))
-        .with_label(e.message().to_string())
+    Diagnostic::error(format!("syntax error: {}", e.message()), Some(SrcSpan { file, range: start..end })).with_label(e.message().to_string())
 }
 
 fn span_of(file: FileId, r: Option<Range<usize>>) -> Option<SrcSpan> {
@@ -288,10 +294,9 @@ impl<'s> Loader<'s> {
                                                 locals.push(LocalDecl { name, expr: &a.value, file, span });
                                             }
                                         }
-                                        Structure::Block(inner) => self.diags.push(Diagnostic::error(
-                                            "blocks are not allowed inside `locals`",
-                                            span_of(file, inner.ident.span()),
-                                        )),
+                                        Structure::Block(inner) => {
+                                            self.diags.push(Diagnostic::error("blocks are not allowed inside `locals`", span_of(file, inner.ident.span())))
+                                        }
                                     }
                                 }
                             }
@@ -411,10 +416,8 @@ impl<'s> Loader<'s> {
             let kind = self.kind(r.kind).expect("registered kind");
             let id = (r.kind.to_string(), kind.identity(&r.attrs));
             if let Some(prev) = seen.get(&id) {
-                let mut d = Diagnostic::error(
-                    format!("{} and {} would both manage the {} named \"{}\"", prev.address, r.address, r.kind, id.1),
-                    r.span.clone(),
-                );
+                let mut d =
+                    Diagnostic::error(format!("{} and {} would both manage the {} named \"{}\"", prev.address, r.address, r.kind, id.1), r.span.clone());
                 if let Some(s) = prev.span.clone() {
                     d = d.with_related(s, "also declared here");
                 }
@@ -499,8 +502,8 @@ impl<'s> Loader<'s> {
             return None;
         }
         let name = b.labels[0].as_str().to_string();
-        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid =
+            name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !valid {
             self.diags.push(
                 Diagnostic::error(format!("invalid block name \"{name}\""), span_of(file, b.labels[0].span()))
@@ -585,11 +588,13 @@ impl<'s> Loader<'s> {
 
     /// Reads the single `stack` block: name, aws.region, gcp.project.
     #[allow(clippy::type_complexity)]
-    fn stack_block(&mut self, blocks: &[(FileId, &Block)], vars: &serde_json::Map<String, Value>) -> Option<(String, Option<String>, Vec<String>, Option<String>, Vec<String>)> {
+    fn stack_block(
+        &mut self,
+        blocks: &[(FileId, &Block)],
+        vars: &serde_json::Map<String, Value>,
+    ) -> Option<(String, Option<String>, Vec<String>, Option<String>, Vec<String>)> {
         let Some(&(file, b)) = blocks.first() else {
-            self.diags.push(
-                Diagnostic::error("no `stack` block found", None).with_note("add one: stack \"NAME\" { aws { region = \"us-west-2\" } }"),
-            );
+            self.diags.push(Diagnostic::error("no `stack` block found", None).with_note("add one: stack \"NAME\" { aws { region = \"us-west-2\" } }"));
             return None;
         };
         for &(f2, b2) in &blocks[1..] {
@@ -629,8 +634,14 @@ impl<'s> Loader<'s> {
             region: b.get("region").and_then(Value::as_str).map(String::from).or_else(|| region.clone()),
         });
         let project = attrs.get("gcp").and_then(|a| a.get("project")).and_then(Value::as_str).map(String::from);
-        let zones: Vec<String> =
-            attrs.get("gcp").and_then(|a| a.get("zones")).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
+        let zones: Vec<String> = attrs
+            .get("gcp")
+            .and_then(|a| a.get("zones"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
         Some((name, region, extra, project, zones))
     }
 
@@ -667,7 +678,9 @@ impl<'s> Loader<'s> {
                 "policy" if within.is_some_and(|w| w.kind.schema().attr("policy_vars").is_some()) => None,
                 "stack" => match attr {
                     Some(a) if STACK_REFS.contains(&a) => None,
-                    _ => Some(unknown("stack attribute", &format!("stack.{}", attr.unwrap_or("")), attr.unwrap_or(""), STACK_REFS.iter().copied(), span.clone())),
+                    _ => {
+                        Some(unknown("stack attribute", &format!("stack.{}", attr.unwrap_or("")), attr.unwrap_or(""), STACK_REFS.iter().copied(), span.clone()))
+                    }
                 },
                 "count" => match within {
                     Some(w) if w.meta("count").is_some() && attr == Some("index") => None,
@@ -989,9 +1002,9 @@ impl<'s> Loader<'s> {
                             Ok(v) => {
                                 out.insert(key.to_string(), v);
                             }
-                            Err(e) => self.diags.push(
-                                Diagnostic::error(format!("invalid value for \"{key}\": {e}"), span_of(file, a.value.span())).with_label(e),
-                            ),
+                            Err(e) => {
+                                self.diags.push(Diagnostic::error(format!("invalid value for \"{key}\": {e}"), span_of(file, a.value.span())).with_label(e))
+                            }
                         }
                     }
                 }
@@ -1082,9 +1095,9 @@ impl<'s> Loader<'s> {
                     a.push(serde_json::json!({"rule": rule, "reason": r}));
                 }
             }
-            _ => self.diags.push(
-                Diagnostic::error(format!("waiver for {rule} needs a reason"), span).with_note("write why this is acceptable: reason = \"...\""),
-            ),
+            _ => self
+                .diags
+                .push(Diagnostic::error(format!("waiver for {rule} needs a reason"), span).with_note("write why this is acceptable: reason = \"...\"")),
         }
     }
 
@@ -1183,10 +1196,9 @@ impl<'s> Loader<'s> {
                     self.waivers.push(format!("{address}: {} waived: {reason}", f.rule));
                     Diagnostic::warning(format!("{} (waived: {reason})", f.message), span)
                 }
-                None => Diagnostic::error(f.message.clone(), span).with_note(format!("fix: {}", f.fix)).with_note(format!(
-                    "if this is intended, waive it in the block with a reason: waive \"{}\" {{ reason = \"...\" }}",
-                    f.rule
-                )),
+                None => Diagnostic::error(f.message.clone(), span)
+                    .with_note(format!("fix: {}", f.fix))
+                    .with_note(format!("if this is intended, waive it in the block with a reason: waive \"{}\" {{ reason = \"...\" }}", f.rule)),
             };
             self.diags.push(d.with_code(f.rule).with_label(f.rule));
         }
@@ -1383,7 +1395,12 @@ fn to_hcl(v: &Value) -> hcl::Value {
 static STACK_SCHEMA: Schema = Schema {
     attrs: &[],
     blocks: &[
-        crate::config::schema::NestedBlock { name: "backend", schema: &BACKEND_SCHEMA, repeated: false, doc: "Shared lock for CI: backend \"s3\" { bucket, key, region }." },
+        crate::config::schema::NestedBlock {
+            name: "backend",
+            schema: &BACKEND_SCHEMA,
+            repeated: false,
+            doc: "Shared lock for CI: backend \"s3\" { bucket, key, region }.",
+        },
         crate::config::schema::NestedBlock { name: "aws", schema: &AWS_SCHEMA, repeated: false, doc: "AWS settings for this stack." },
         crate::config::schema::NestedBlock { name: "gcp", schema: &GCP_SCHEMA, repeated: false, doc: "Google Cloud settings for this stack." },
     ],
@@ -1408,8 +1425,12 @@ static AWS_SCHEMA: Schema = Schema {
 static GCP_SCHEMA: Schema = Schema {
     attrs: &[
         crate::config::schema::Attr::new("project", crate::config::schema::Ty::String, "Google Cloud project id.").required(),
-        crate::config::schema::Attr::new("zones", crate::config::schema::Ty::ListOfString, "Zones to read besides those in the files (to find nodes whose blocks were removed).")
-            .default(crate::config::schema::DefaultValue::EmptyList),
+        crate::config::schema::Attr::new(
+            "zones",
+            crate::config::schema::Ty::ListOfString,
+            "Zones to read besides those in the files (to find nodes whose blocks were removed).",
+        )
+        .default(crate::config::schema::DefaultValue::EmptyList),
     ],
     blocks: &[],
 };

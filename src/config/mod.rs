@@ -13,4 +13,4 @@ pub mod refs;
 pub mod schema;
 mod variables;
 
-pub use load::{load_dir, list_stack_files, BackendConfig, Loaded, LoadOptions, ResourceConfig, Stack};
+pub use load::{list_stack_files, load_dir, BackendConfig, LoadOptions, Loaded, ResourceConfig, Stack};

@@ -58,23 +58,22 @@ impl Ty {
                 .map(Value::from)
                 .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| Value::from(f as i64)))
                 .ok_or_else(|| format!("expected a whole number, got {n}")),
-            (Ty::Int, Value::String(s)) => s
-                .trim()
-                .parse::<i64>()
-                .map(Value::from)
-                .map_err(|_| format!("expected a number, got string \"{s}\"")),
+            (Ty::Int, Value::String(s)) => s.trim().parse::<i64>().map(Value::from).map_err(|_| format!("expected a number, got string \"{s}\"")),
             (Ty::Bool, Value::Bool(_)) => Ok(v.clone()),
             (Ty::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
             (Ty::Object, Value::Object(_)) => Ok(v.clone()),
             (Ty::Number, Value::Number(_)) => Ok(v.clone()),
-            (Ty::Number, Value::String(s)) => s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).ok_or_else(|| format!("expected a number, got string \"{s}\"")),
+            (Ty::Number, Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| format!("expected a number, got string \"{s}\"")),
             (Ty::BinaryFile, Value::String(_)) => Ok(v.clone()),
-            (Ty::ListOfString | Ty::PolicyFiles, Value::Array(items)) => items
-                .iter()
-                .map(|i| Ty::String.check(i))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array)
-                .map_err(|e| format!("list element: {e}")),
+            (Ty::ListOfString | Ty::PolicyFiles, Value::Array(items)) => {
+                items.iter().map(|i| Ty::String.check(i)).collect::<Result<Vec<_>, _>>().map(Value::Array).map_err(|e| format!("list element: {e}"))
+            }
             (Ty::MapOfString, Value::Object(m)) => m
                 .iter()
                 .map(|(k, v)| Ty::String.check(v).map(|v| (k.clone(), v)))

@@ -79,11 +79,7 @@ pub fn parse_cli_value(ty: VarType, raw: &str) -> Result<Value, String> {
 
 /// Resolves the final value of each declared variable. Reports missing
 /// required values and bad conversions.
-pub fn resolve(
-    decls: &[VarDecl],
-    given: &[(String, Value, ValueSource)],
-    diags: &mut Diagnostics,
-) -> serde_json::Map<String, Value> {
+pub fn resolve(decls: &[VarDecl], given: &[(String, Value, ValueSource)], diags: &mut Diagnostics) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
     for d in decls {
         // Later entries in `given` win (env < file < command line).
@@ -109,10 +105,7 @@ pub fn resolve(
                 None => diags.push(
                     Diagnostic::error(format!("no value for required variable \"{}\"", d.name), Some(d.span.clone()))
                         .with_label("declared here without a default")
-                        .with_note(format!(
-                            "give it with -var {0}=VALUE, a -var-file, or the environment variable GANTRY_VAR_{0}",
-                            d.name
-                        )),
+                        .with_note(format!("give it with -var {0}=VALUE, a -var-file, or the environment variable GANTRY_VAR_{0}", d.name)),
                 ),
             },
         }

@@ -90,9 +90,7 @@ async fn run_change(driver: Arc<dyn Driver>, change: Change, owner: Owner) -> Re
         Action::Create => driver.create(change.desired.as_ref().expect("create has desired"), &owner).await,
         Action::Update => {
             let changed: Vec<String> = change.attrs.iter().map(|a| a.name.clone()).collect();
-            driver
-                .update(change.desired.as_ref().expect("update has desired"), change.live.as_ref().expect("update has live"), &changed, &owner)
-                .await
+            driver.update(change.desired.as_ref().expect("update has desired"), change.live.as_ref().expect("update has live"), &changed, &owner).await
         }
         Action::Replace => {
             driver.delete(change.live.as_ref().expect("replace has live")).await?;
@@ -136,13 +134,7 @@ pub fn prerequisites(changes: &[Change]) -> Vec<Vec<usize>> {
 }
 
 /// Applies `plan` with the given drivers (by kind name).
-pub async fn apply(
-    plan: &Plan,
-    drivers: &BTreeMap<String, Arc<dyn Driver>>,
-    parallelism: usize,
-    progress: Arc<dyn Progress>,
-    cancel: Cancel,
-) -> ApplyReport {
+pub async fn apply(plan: &Plan, drivers: &BTreeMap<String, Arc<dyn Driver>>, parallelism: usize, progress: Arc<dyn Progress>, cancel: Cancel) -> ApplyReport {
     let changes = &plan.changes;
     let pre = prerequisites(changes);
     let mut outcome: Vec<Option<Outcome>> = vec![None; changes.len()];

@@ -82,11 +82,7 @@ pub fn plan_kind(
                 (Some(s), a) => {
                     out.errors.push(PlanError {
                         address: d.address.clone(),
-                        message: format!(
-                            "{kind} \"{}\" is managed by stack \"{s}\"{}",
-                            d.identity,
-                            a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()
-                        ),
+                        message: format!("{kind} \"{}\" is managed by stack \"{s}\"{}", d.identity, a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()),
                         hint: Some("gantry never touches another stack's resources; choose another name or remove it from that stack".into()),
                     });
                     continue;

@@ -4,8 +4,8 @@
 use crate::cloud::gcp::{call, GcpContext};
 use crate::config::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::engine::error::ProviderError;
-use google_cloud_compute_v1::model::Disk;
 use crate::engine::kind::{AttrProblem, Compare, Field, State};
+use google_cloud_compute_v1::model::Disk;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -18,7 +18,18 @@ pub const META_ADDRESS: &str = "gantry-address";
 /// A GCP label value: lowercase letters, digits, `_` and `-`, at most 63
 /// characters; anything else becomes `-`. Long values keep a hash suffix.
 pub fn label_safe(s: &str) -> String {
-    let mapped: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else if c == '_' || c == '-' { c } else { '-' }).collect();
+    let mapped: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else if c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     let trimmed = mapped.trim_matches('-').to_string();
     crate::kinds::agent_queue::spec::limit(&trimmed, 63)
 }
@@ -30,7 +41,10 @@ pub fn check_labels(attr: &str, labels: Option<&Value>) -> Vec<AttrProblem> {
     for (k, v) in labels.and_then(Value::as_object).into_iter().flatten() {
         let v = v.as_str().unwrap_or("");
         if k.is_empty() || !k.starts_with(|c: char| c.is_ascii_lowercase()) || !ok(k, 63) {
-            out.push(AttrProblem::new(attr, format!("label key \"{k}\" must start with a lowercase letter and use only lowercase letters, digits, _ and - (max 63)")));
+            out.push(AttrProblem::new(
+                attr,
+                format!("label key \"{k}\" must start with a lowercase letter and use only lowercase letters, digits, _ and - (max 63)"),
+            ));
         }
         if !ok(v, 63) {
             out.push(AttrProblem::new(attr, format!("label value \"{v}\" may use only lowercase letters, digits, _ and - (max 63)")));
@@ -57,7 +71,11 @@ pub fn valid_zone(z: &str) -> bool {
 
 /// Names of GCE/TPU resources: lowercase, digits and `-`, starting with a letter, at most 63.
 pub fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 63 && n.starts_with(|c: char| c.is_ascii_lowercase()) && !n.ends_with('-') && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !n.is_empty()
+        && n.len() <= 63
+        && n.starts_with(|c: char| c.is_ascii_lowercase())
+        && !n.ends_with('-')
+        && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn text<'a>(a: &'a State, k: &str) -> &'a str {
@@ -128,7 +146,10 @@ pub async fn list_disks(ctx: &GcpContext, zone: &str) -> Result<BTreeMap<String,
     let mut out = BTreeMap::new();
     let mut token = String::new();
     loop {
-        let page = call(&ctx.stats, "compute", "ListDisks", || ctx.disks.list().set_project(&ctx.project).set_zone(zone).set_max_results(500u32).set_page_token(token.clone()).send()).await?;
+        let page = call(&ctx.stats, "compute", "ListDisks", || {
+            ctx.disks.list().set_project(&ctx.project).set_zone(zone).set_max_results(500u32).set_page_token(token.clone()).send()
+        })
+        .await?;
         out.extend(page.items.into_iter().filter_map(|d| d.name.clone().map(|n| (n, d))));
         match page.next_page_token {
             Some(t) if !t.is_empty() => token = t,
@@ -167,13 +188,8 @@ const STARTUP: &str = include_str!("agent_startup.sh");
 
 /// Renders the startup script for an agent block.
 pub fn startup_script(node: &str, agent: &Value, data_device: &str) -> String {
-    let tags: String = agent
-        .get("tags")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!(",{k}={}", v.as_str().unwrap_or_default()))
-        .collect();
+    let tags: String =
+        agent.get("tags").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| format!(",{k}={}", v.as_str().unwrap_or_default())).collect();
     STARTUP
         .replace("{{QUEUE}}", agent.get("queue").and_then(Value::as_str).unwrap_or_default())
         .replace("{{TOKEN_SECRET}}", agent.get("token_secret").and_then(Value::as_str).unwrap_or_default())
@@ -185,8 +201,11 @@ pub fn startup_script(node: &str, agent: &Value, data_device: &str) -> String {
 
 /// The metadata a node should carry: the user's, the startup script, and the exact address.
 pub fn metadata(attrs: &State, node: &str, data_device: &str) -> BTreeMap<String, String> {
-    let mut m: BTreeMap<String, String> =
-        attrs.get("metadata").and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
+    let mut m: BTreeMap<String, String> = attrs
+        .get("metadata")
+        .and_then(Value::as_object)
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default();
     if let Some(agent) = attrs.get("agent") {
         m.insert("startup-script".into(), startup_script(node, agent, data_device));
     } else if let Some(s) = attrs.get("startup_script").and_then(Value::as_str) {
@@ -219,7 +238,8 @@ pub fn owned_labels(user: Option<&Value>, stack: &str, address: &str) -> BTreeMa
 /// Splits live labels/metadata into (user labels, owner stack, owner address).
 pub fn ownership(labels: &BTreeMap<String, String>, metadata: &BTreeMap<String, String>, scope_stack: &str) -> (Value, Option<String>, Option<String>) {
     // `goog-` labels are added by Google services themselves, never by the user.
-    let user: serde_json::Map<String, Value> = labels.iter().filter(|(k, _)| !k.starts_with("gantry-") && !k.starts_with("goog-")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let user: serde_json::Map<String, Value> =
+        labels.iter().filter(|(k, _)| !k.starts_with("gantry-") && !k.starts_with("goog-")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     let stack = labels.get(LABEL_STACK).map(|s| if *s == label_safe(scope_stack) { scope_stack.to_string() } else { s.clone() });
     (Value::Object(user), stack, metadata.get(META_ADDRESS).cloned())
 }
@@ -247,7 +267,11 @@ mod tests {
 
     #[test]
     fn startup_script_snapshot() {
-        let s = startup_script("tpu-v6e-ci-0", &json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {"accelerator": "v6e"}}), crate::kinds::tpu_node::DATA_DEVICE);
+        let s = startup_script(
+            "tpu-v6e-ci-0",
+            &json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {"accelerator": "v6e"}}),
+            crate::kinds::tpu_node::DATA_DEVICE,
+        );
         assert!(!s.contains("{{"), "every placeholder is filled");
         insta::assert_snapshot!("tpu_agent_startup", s);
     }

@@ -36,8 +36,8 @@ use crate::cloud::gcp::{call, compute_op, GcpContext};
 use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::engine::error::{ErrorClass, ProviderError};
 use crate::engine::kind::{pointer, AttrProblem, Compare, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State};
-use google_cloud_compute_v1::model::{Disk, Instance};
 use async_trait::async_trait;
+use google_cloud_compute_v1::model::{Disk, Instance};
 use google_cloud_lro::Poller;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -57,7 +57,12 @@ static BOOT_DISK: Schema = Schema {
     attrs: &[
         Attr::new("image", Ty::String, "Source image or image family URL.").required(),
         Attr::new("size_gb", Ty::Int, "Boot disk size.").default(DefaultValue::Int(200)).range(10, 65536),
-        Attr::new("type", Ty::String, "Disk type.").default(DefaultValue::Str("pd-balanced")).one_of(&["pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-balanced"]),
+        Attr::new("type", Ty::String, "Disk type.").default(DefaultValue::Str("pd-balanced")).one_of(&[
+            "pd-balanced",
+            "pd-ssd",
+            "pd-standard",
+            "hyperdisk-balanced",
+        ]),
     ],
     blocks: &[],
 };
@@ -102,7 +107,6 @@ static FIELDS: &[Field] = &[
 /// a concrete image on the Disk, so the Disk cannot say which was asked for).
 const META_BOOT_IMAGE: &str = "gantry-boot-image";
 
-
 /// A network as Compute accepts it: a bare name becomes `global/networks/NAME`.
 fn network_ref(n: &str) -> String {
     if n.contains('/') {
@@ -115,7 +119,6 @@ fn network_ref(n: &str) -> String {
 fn s<'a>(a: &'a State, k: &str) -> &'a str {
     a.get(k).and_then(Value::as_str).unwrap_or_default()
 }
-
 
 impl Kind for GpuNode {
     fn name(&self) -> &'static str {
@@ -178,8 +181,11 @@ impl GpuDriver {
     fn live(&self, zone: &str, inst: &Instance, disks: &BTreeMap<String, Disk>, scope_stack: &str) -> LiveResource {
         let name = inst.name.clone().unwrap_or_default();
         let labels: BTreeMap<String, String> = inst.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let meta: BTreeMap<String, String> =
-            inst.metadata.as_ref().map(|m| m.items.iter().map(|i| (i.key.clone().unwrap_or_default(), i.value.clone().unwrap_or_default())).collect()).unwrap_or_default();
+        let meta: BTreeMap<String, String> = inst
+            .metadata
+            .as_ref()
+            .map(|m| m.items.iter().map(|i| (i.key.clone().unwrap_or_default(), i.value.clone().unwrap_or_default())).collect())
+            .unwrap_or_default();
         let (user_labels, owner_stack, owner_address) = ownership(&labels, &meta, scope_stack);
         let user_meta: BTreeMap<&String, &String> = meta.iter().filter(|(k, _)| !k.starts_with("gantry-")).collect();
         // The boot disk's size, type and image live on its Disk (initializeParams is input only).
@@ -197,7 +203,10 @@ impl GpuDriver {
         st.insert("zone".into(), json!(zone));
         st.insert("name".into(), json!(name));
         st.insert("machine_type".into(), json!(inst.machine_type));
-        st.insert("accelerator".into(), inst.guest_accelerators.first().map(|g| json!({"type": g.accelerator_type, "count": g.accelerator_count})).unwrap_or(Value::Null));
+        st.insert(
+            "accelerator".into(),
+            inst.guest_accelerators.first().map(|g| json!({"type": g.accelerator_type, "count": g.accelerator_count})).unwrap_or(Value::Null),
+        );
         st.insert("boot_disk".into(), boot_disk.unwrap_or(Value::Null));
         gcp_common::insert_live_network(
             &mut st,
@@ -218,8 +227,11 @@ impl GpuDriver {
     }
 
     fn metadata_items(desired: &State, owner: &Owner) -> Vec<Value> {
-        let mut m: BTreeMap<String, String> =
-            desired.get("metadata").and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
+        let mut m: BTreeMap<String, String> = desired
+            .get("metadata")
+            .and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
         m.insert(META_ADDRESS.into(), owner.address.clone());
         if let Some(image) = desired.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str) {
             m.insert(META_BOOT_IMAGE.into(), image.to_string());
@@ -250,7 +262,14 @@ impl Driver for GpuDriver {
                 let mut token = String::new();
                 loop {
                     let page = call(&self.ctx.stats, "compute", "ListInstances", || {
-                        self.ctx.instances.list().set_project(&self.ctx.project).set_zone(z.clone()).set_max_results(500u32).set_page_token(token.clone()).send()
+                        self.ctx
+                            .instances
+                            .list()
+                            .set_project(&self.ctx.project)
+                            .set_zone(z.clone())
+                            .set_max_results(500u32)
+                            .set_page_token(token.clone())
+                            .send()
                     })
                     .await?;
                     for inst in page.items {

@@ -15,7 +15,8 @@ use crate::engine::kind::Kind;
 
 /// Every kind gantry knows, in documentation order.
 pub fn all() -> &'static [&'static dyn Kind] {
-    static KINDS: &[&dyn Kind] = &[&ecr::EcrRepository, &oidc_provider::GithubOidcProvider, &ci_role::CiRole, &agent_queue::AgentQueue, &tpu_node::TpuNode, &gpu_node::GpuNode];
+    static KINDS: &[&dyn Kind] =
+        &[&ecr::EcrRepository, &oidc_provider::GithubOidcProvider, &ci_role::CiRole, &agent_queue::AgentQueue, &tpu_node::TpuNode, &gpu_node::GpuNode];
     KINDS
 }
 

@@ -25,7 +25,11 @@ static SCHEMA: Schema = Schema {
             .default(DefaultValue::Str("https://token.actions.githubusercontent.com"))
             .forces_replacement(),
         Attr::new("client_ids", Ty::ListOfString, "Audiences accepted (default sts.amazonaws.com).").default(DefaultValue::EmptyList),
-        Attr::new("thumbprints", Ty::ListOfString, "Server certificate thumbprints (optional: when unset IAM computes and stores one, and AWS validates GitHub's certificate itself)."),
+        Attr::new(
+            "thumbprints",
+            Ty::ListOfString,
+            "Server certificate thumbprints (optional: when unset IAM computes and stores one, and AWS validates GitHub's certificate itself).",
+        ),
         Attr::new("tags", Ty::MapOfString, "Tags.").default(DefaultValue::EmptyMap),
     ],
     blocks: &[],
@@ -35,12 +39,8 @@ static SCHEMA: Schema = Schema {
 // given (IAM API reference, CreateOpenIDConnectProvider: "If you don't
 // provide a thumbprint, IAM automatically retrieves and uses the top
 // intermediate CA thumbprint"): unset thumbprints accept what IAM stored.
-static FIELDS: &[Field] = &[
-    Field::replace("host"),
-    Field::new("client_ids"),
-    Field::new("thumbprints").server_filled().compare(Compare::CaseInsensitive),
-    Field::new("tags"),
-];
+static FIELDS: &[Field] =
+    &[Field::replace("host"), Field::new("client_ids"), Field::new("thumbprints").server_filled().compare(Compare::CaseInsensitive), Field::new("tags")];
 
 /// The host part of an issuer URL, which IAM uses as the provider's identity.
 pub fn host_of(url: &str) -> String {

@@ -38,9 +38,15 @@ pub struct TpuNode;
 static DATA_DISK: Schema = Schema {
     attrs: &[
         Attr::new("size_gb", Ty::Int, "Disk size.").required().range(1, 65536),
-        Attr::new("type", Ty::String, "Disk type.")
-            .default(DefaultValue::Str("pd-balanced"))
-            .one_of(&["pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-balanced", "hyperdisk-ml", "hyperdisk-throughput", "hyperdisk-extreme"]),
+        Attr::new("type", Ty::String, "Disk type.").default(DefaultValue::Str("pd-balanced")).one_of(&[
+            "pd-balanced",
+            "pd-ssd",
+            "pd-standard",
+            "hyperdisk-balanced",
+            "hyperdisk-ml",
+            "hyperdisk-throughput",
+            "hyperdisk-extreme",
+        ]),
     ],
     blocks: &[],
 };
@@ -262,7 +268,8 @@ impl TpuDriver {
             body["serviceAccount"] = json!({"email": email.unwrap_or_default(), "scope": scopes.cloned().unwrap_or(json!([gcp_common::DEFAULT_SCOPE]))});
         }
         if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
-            body["dataDisks"] = json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.ctx.project, Self::disk_name(name)), "mode": "READ_WRITE"}]);
+            body["dataDisks"] =
+                json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.ctx.project, Self::disk_name(name)), "mode": "READ_WRITE"}]);
         }
         serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "tpu", "CreateNode", format!("bad node body: {e}")))
     }
@@ -317,7 +324,10 @@ impl Driver for TpuDriver {
                     .list_zone(z)
                     .await?
                     .into_iter()
-                    .filter(|n| n.labels.get(LABEL_STACK) == Some(&stack_label) || scope.identities.iter().any(|i| i == &format!("{z}/{}", n.name.rsplit('/').next().unwrap_or_default())))
+                    .filter(|n| {
+                        n.labels.get(LABEL_STACK) == Some(&stack_label)
+                            || scope.identities.iter().any(|i| i == &format!("{z}/{}", n.name.rsplit('/').next().unwrap_or_default()))
+                    })
                     .collect();
                 let disks = if nodes.iter().any(|n| !n.data_disks.is_empty()) { gcp_common::list_disks(&self.ctx, z).await? } else { BTreeMap::new() };
                 Ok::<_, ProviderError>(
@@ -367,7 +377,10 @@ impl Driver for TpuDriver {
         node.name = format!("{}/nodes/{}", self.parent(s(desired, "zone")), s(&live.state, "name"));
         let update_mask: google_cloud_wkt::FieldMask =
             serde_json::from_value(json!(mask.join(","))).map_err(|e| ProviderError::new(ErrorClass::Other, "tpu", "UpdateNode", e.to_string()))?;
-        call(&self.ctx.stats, "tpu", "UpdateNode", || self.ctx.tpu.update_node().set_node(node.clone()).set_update_mask(update_mask.clone()).poller().until_done()).await?;
+        call(&self.ctx.stats, "tpu", "UpdateNode", || {
+            self.ctx.tpu.update_node().set_node(node.clone()).set_update_mask(update_mask.clone()).poller().until_done()
+        })
+        .await?;
         Ok(())
     }
 
@@ -402,7 +415,10 @@ mod tests {
     #[test]
     fn checks_catch_bad_input() {
         let a = json!({"name": "Bad_Name", "zone": "useast5", "accelerator_type": "v6e-1", "runtime_version": "v2-alpha-tpuv5-lite",
-                       "labels": {"Team": "x"}}).as_object().unwrap().clone();
+                       "labels": {"Team": "x"}})
+        .as_object()
+        .unwrap()
+        .clone();
         let attrs: Vec<String> = TpuNode.check(&a).into_iter().map(|p| p.attr).collect();
         assert_eq!(attrs, vec!["name", "zone", "labels", "runtime_version"]);
     }

@@ -89,7 +89,12 @@ async fn read_all(
 ) -> Result<BTreeMap<String, Vec<LiveResource>>, OpsError> {
     let drivers = backend.drivers();
     let reads = drivers.iter().map(|(kind, driver)| {
-        let scope = ReadScope { stack: stack_name.to_string(), identities: identities.get(kind).cloned().unwrap_or_default(), regions: regions.to_vec(), zones: zones.to_vec() };
+        let scope = ReadScope {
+            stack: stack_name.to_string(),
+            identities: identities.get(kind).cloned().unwrap_or_default(),
+            regions: regions.to_vec(),
+            zones: zones.to_vec(),
+        };
         let kind = kind.clone();
         let driver = driver.clone();
         async move { driver.read(&scope).await.map(|l| (kind, l)) }
@@ -106,7 +111,12 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     }
     let identities = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
     let mut zones: Vec<String> = stack.gcp_zones.clone();
-    zones.extend(desired.iter().filter(|(k, _)| crate::kinds::is_gcp(k)).flat_map(|(_, d)| d.iter().filter_map(|i| i.state.get("zone").and_then(|z| z.as_str()).map(String::from))));
+    zones.extend(
+        desired
+            .iter()
+            .filter(|(k, _)| crate::kinds::is_gcp(k))
+            .flat_map(|(_, d)| d.iter().filter_map(|i| i.state.get("zone").and_then(|z| z.as_str()).map(String::from))),
+    );
     zones.sort();
     zones.dedup();
     let live = read_all(&backend, &stack.name, &identities, &stack.env.regions, &zones).await?;
@@ -153,8 +163,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         waivers: stack.waivers.clone(),
         backend: stack.backend.clone(),
     };
-    let deps_by_address: BTreeMap<String, Vec<String>> =
-        desired.values().flatten().map(|d| (d.address.clone(), d.depends_on.clone())).collect();
+    let deps_by_address: BTreeMap<String, Vec<String>> = desired.values().flatten().map(|d| (d.address.clone(), d.depends_on.clone())).collect();
     for k in kinds {
         let Some(live_k) = live.get(k.name()) else { continue };
         let want: &[DesiredInstance] = if req.destroy { &[] } else { &desired[k.name()] };

@@ -90,13 +90,8 @@ fn attr_lines(out: &mut String, c: &Change, a: &AttrChange, width: usize, style:
             }
         }
         _ => {
-            let _ = writeln!(
-                out,
-                "      {} {name} = {} -> {}{forces}",
-                style.yellow("~"),
-                value_text(&a.before, a.sensitive),
-                value_text(&a.after, a.sensitive)
-            );
+            let _ =
+                writeln!(out, "      {} {name} = {} -> {}{forces}", style.yellow("~"), value_text(&a.before, a.sensitive), value_text(&a.after, a.sensitive));
         }
     }
 }

@@ -141,7 +141,11 @@ pub async fn ec2_client(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
 
 /// The number of API calls `--stats` reported for `service` (e.g. "IAM").
 pub fn calls(stderr: &str, service: &str) -> u64 {
-    stderr.split(|c: char| c == '(' || c == ',' || c == ')' || c.is_whitespace()).find_map(|part| part.strip_prefix(&format!("{service}="))).and_then(|n| n.parse().ok()).unwrap_or(0)
+    stderr
+        .split(|c: char| c == '(' || c == ',' || c == ')' || c.is_whitespace())
+        .find_map(|part| part.strip_prefix(&format!("{service}=")))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Asserts a call count, allowing one retry per request the realism proxy
@@ -167,7 +171,13 @@ pub fn venv_tool(name: &str) -> std::path::PathBuf {
 /// bit 2; warnings allowed).
 pub fn cfn_lint(files: &[std::path::PathBuf]) {
     let bin = venv_tool("cfn-lint");
-    let out = std::process::Command::new(&bin).args(files).output().unwrap_or_else(|e| panic!("cannot run {} ({e}); run scripts/setup-emulators.sh", bin.display()));
+    let out =
+        std::process::Command::new(&bin).args(files).output().unwrap_or_else(|e| panic!("cannot run {} ({e}); run scripts/setup-emulators.sh", bin.display()));
     let code = out.status.code().unwrap_or(-1);
-    assert!(code >= 0 && code & 2 == 0, "cfn-lint found errors (exit {code}):\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        code >= 0 && code & 2 == 0,
+        "cfn-lint found errors (exit {code}):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -48,7 +48,8 @@ impl BuildkiteSource {
             .user_agent(concat!("gantry-scaler/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SourceError::Network(e.to_string()))?;
-        let mut url = reqwest::Url::parse(&format!("{}/metrics/queue", endpoint.trim_end_matches('/'))).map_err(|e| SourceError::Network(format!("bad endpoint {endpoint}: {e}")))?;
+        let mut url = reqwest::Url::parse(&format!("{}/metrics/queue", endpoint.trim_end_matches('/')))
+            .map_err(|e| SourceError::Network(format!("bad endpoint {endpoint}: {e}")))?;
         url.query_pairs_mut().append_pair("name", queue);
         Ok(BuildkiteSource { client, url: url.to_string(), token })
     }

@@ -66,10 +66,8 @@ impl QueueDriver {
     }
 
     fn cfn(&self, region: &str) -> aws_sdk_cloudformation::Client {
-        let conf = aws_sdk_cloudformation::config::Builder::from(&self.ctx.config)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.ctx.counter())
-            .build();
+        let conf =
+            aws_sdk_cloudformation::config::Builder::from(&self.ctx.config).region(Region::new(region.to_string())).interceptor(self.ctx.counter()).build();
         aws_sdk_cloudformation::Client::from_conf(conf)
     }
 
@@ -120,15 +118,19 @@ impl QueueDriver {
                 }
             })
             .collect();
-        futures::stream::iter(candidates.into_iter().map(|(st, id)| self.read_stack(region, st, id, &functions)))
-            .buffer_unordered(8)
-            .try_collect()
-            .await
+        futures::stream::iter(candidates.into_iter().map(|(st, id)| self.read_stack(region, st, id, &functions))).buffer_unordered(8).try_collect().await
     }
 
-    async fn read_stack(&self, region: &str, st: Stack, identity: String, functions: &HashMap<String, FunctionConfiguration>) -> Result<LiveResource, ProviderError> {
+    async fn read_stack(
+        &self,
+        region: &str,
+        st: Stack,
+        identity: String,
+        functions: &HashMap<String, FunctionConfiguration>,
+    ) -> Result<LiveResource, ProviderError> {
         let name = st.stack_name().unwrap_or_default().to_string();
-        let tags: BTreeMap<String, String> = st.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect();
+        let tags: BTreeMap<String, String> =
+            st.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect();
         let body = self
             .cfn(region)
             .get_template()
@@ -184,7 +186,13 @@ impl QueueDriver {
             .map_err(|e| classify("cloudformation", "CreateChangeSet", e))?;
         let id = created.id().unwrap_or(&name).to_string();
         let (status, reason) = wait_for(&format!("change set of {stack}"), STACK_TIMEOUT, || async {
-            let cs = cfn.describe_change_set().change_set_name(&id).stack_name(stack).send().await.map_err(|e| classify("cloudformation", "DescribeChangeSet", e))?;
+            let cs = cfn
+                .describe_change_set()
+                .change_set_name(&id)
+                .stack_name(stack)
+                .send()
+                .await
+                .map_err(|e| classify("cloudformation", "DescribeChangeSet", e))?;
             Ok(match cs.status() {
                 Some(ChangeSetStatus::CreatePending) | Some(ChangeSetStatus::CreateInProgress) => None,
                 other => Some((other.cloned(), cs.status_reason().unwrap_or_default().to_string())),
@@ -224,7 +232,13 @@ impl QueueDriver {
 
     /// Reports stack events not seen before as progress lines (oldest first).
     /// Best effort: a failed read only means fewer progress lines.
-    async fn report_events(&self, cfn: &aws_sdk_cloudformation::Client, stack: &str, seen: &std::sync::Mutex<std::collections::HashSet<String>>, owner: &Owner) {
+    async fn report_events(
+        &self,
+        cfn: &aws_sdk_cloudformation::Client,
+        stack: &str,
+        seen: &std::sync::Mutex<std::collections::HashSet<String>>,
+        owner: &Owner,
+    ) {
         let Ok(out) = cfn.describe_stack_events().stack_name(stack).send().await else { return };
         let mut fresh = Vec::new();
         {
@@ -253,7 +267,14 @@ impl QueueDriver {
                 .iter()
                 .rev()
                 .find(|ev| ev.resource_status().is_some_and(|s| s.as_str().ends_with("_FAILED")) && ev.logical_resource_id() != Some(stack))
-                .map(|ev| format!("{} {}: {}", ev.logical_resource_id().unwrap_or("?"), ev.resource_status().map(|s| s.as_str()).unwrap_or(""), ev.resource_status_reason().unwrap_or("")))
+                .map(|ev| {
+                    format!(
+                        "{} {}: {}",
+                        ev.logical_resource_id().unwrap_or("?"),
+                        ev.resource_status().map(|s| s.as_str()).unwrap_or(""),
+                        ev.resource_status_reason().unwrap_or("")
+                    )
+                })
         });
         let way_out = match status {
             "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" => "the stack cannot be updated now; the next apply deletes and recreates it (or run gantry destroy)",
@@ -282,7 +303,8 @@ impl QueueDriver {
             if subnets.is_empty() {
                 continue;
             }
-            let vpc = d.get("template").and_then(|t| t.pointer("/Resources/SecurityGroup/Properties/VpcId")).and_then(Value::as_str).unwrap_or_default().to_string();
+            let vpc =
+                d.get("template").and_then(|t| t.pointer("/Resources/SecurityGroup/Properties/VpcId")).and_then(Value::as_str).unwrap_or_default().to_string();
             by_region.entry(s(d, "region").to_string()).or_default().push((address, subnets, vpc));
         }
         for (region, items) in by_region {
@@ -398,7 +420,12 @@ impl Driver for QueueDriver {
             let images: std::collections::BTreeSet<&String> = items.iter().filter_map(|(_, i, _)| i.as_ref()).collect();
             let mut missing_images = Vec::new();
             for chunk in images.into_iter().collect::<Vec<_>>().chunks(10) {
-                let r = ssm.get_parameters().set_names(Some(chunk.iter().map(|s| s.to_string()).collect())).send().await.map_err(|e| classify("ssm", "GetParameters", e))?;
+                let r = ssm
+                    .get_parameters()
+                    .set_names(Some(chunk.iter().map(|s| s.to_string()).collect()))
+                    .send()
+                    .await
+                    .map_err(|e| classify("ssm", "GetParameters", e))?;
                 missing_images.extend(r.invalid_parameters().iter().cloned());
             }
             let tokens: std::collections::BTreeSet<&String> = items.iter().map(|(_, _, t)| t).collect();
@@ -411,7 +438,15 @@ impl Driver for QueueDriver {
                     .build()
                     .map_err(|e| ProviderError::new(ErrorClass::Other, "ssm", "DescribeParameters", e.to_string()))?;
                 // Every page, even after an empty one that carries a NextToken.
-                let pages: Vec<_> = ssm.describe_parameters().parameter_filters(filter).max_results(50).into_paginator().send().try_collect().await.map_err(|e| classify("ssm", "DescribeParameters", e))?;
+                let pages: Vec<_> = ssm
+                    .describe_parameters()
+                    .parameter_filters(filter)
+                    .max_results(50)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| classify("ssm", "DescribeParameters", e))?;
                 found_tokens.extend(pages.iter().flat_map(|p| p.parameters()).filter_map(|p| p.name().map(String::from)));
             }
             for (address, image, token) in items {
@@ -421,7 +456,9 @@ impl Driver for QueueDriver {
                 if !found_tokens.contains(&token) {
                     out.push((
                         address.clone(),
-                        format!("agent token parameter {token} does not exist in {region}; create it (aws ssm put-parameter --type SecureString) before the queue"),
+                        format!(
+                            "agent token parameter {token} does not exist in {region}; create it (aws ssm put-parameter --type SecureString) before the queue"
+                        ),
                     ));
                 }
             }
@@ -448,7 +485,13 @@ impl Driver for QueueDriver {
             .map_err(|e| classify("cloudformation", "CreateChangeSet", e))?;
         let id = created.id().unwrap_or(&name).to_string();
         let described = wait_for(&format!("change set of {stack}"), STACK_TIMEOUT, || async {
-            let cs = cfn.describe_change_set().change_set_name(&id).stack_name(stack).send().await.map_err(|e| classify("cloudformation", "DescribeChangeSet", e))?;
+            let cs = cfn
+                .describe_change_set()
+                .change_set_name(&id)
+                .stack_name(stack)
+                .send()
+                .await
+                .map_err(|e| classify("cloudformation", "DescribeChangeSet", e))?;
             Ok(match cs.status() {
                 Some(ChangeSetStatus::CreatePending) | Some(ChangeSetStatus::CreateInProgress) => None,
                 _ => Some(cs),
@@ -471,12 +514,7 @@ impl Driver for QueueDriver {
                     Some(_) => "in place".to_string(),
                     None => "replacement not reported".to_string(),
                 };
-                format!(
-                    "CloudFormation: {} {} ({})",
-                    rc.action().map(|a| a.as_str()).unwrap_or("?"),
-                    rc.logical_resource_id().unwrap_or("?"),
-                    replacement
-                )
+                format!("CloudFormation: {} {} ({})", rc.action().map(|a| a.as_str()).unwrap_or("?"), rc.logical_resource_id().unwrap_or("?"), replacement)
             })
             .collect())
     }

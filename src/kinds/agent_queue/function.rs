@@ -47,11 +47,8 @@ impl QueueDriver {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Value::Null,
             Err(e) => return Err(classify("lambda", "GetPolicy", e)),
         };
-        let env: BTreeMap<String, String> = f
-            .environment()
-            .and_then(|e| e.variables())
-            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
+        let env: BTreeMap<String, String> =
+            f.environment().and_then(|e| e.variables()).map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
         let arch = match f.architectures().first() {
             Some(Architecture::Arm64) => "arm64",
             _ => "x86_64",
@@ -73,11 +70,17 @@ impl QueueDriver {
         use base64::Engine;
         use sha2::Digest;
         let path = s(desired, "zip_path");
-        let bytes = std::fs::read(path).map_err(|e| ProviderError::new(ErrorClass::Other, "lambda", "ReadZip", format!("cannot read scaler zip {path}: {e}")))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| ProviderError::new(ErrorClass::Other, "lambda", "ReadZip", format!("cannot read scaler zip {path}: {e}")))?;
         let want = desired.get("function").and_then(|f| f.get("code_sha256")).and_then(Value::as_str).unwrap_or_default();
         let got = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
         if got != want {
-            return Err(ProviderError::new(ErrorClass::Conflict, "lambda", "ReadZip", format!("scaler zip {path} changed since the plan was made; plan again")));
+            return Err(ProviderError::new(
+                ErrorClass::Conflict,
+                "lambda",
+                "ReadZip",
+                format!("scaler zip {path} changed since the plan was made; plan again"),
+            ));
         }
         Ok(bytes)
     }
@@ -89,7 +92,9 @@ impl QueueDriver {
     async fn wait_function(&self, region: &str, name: &str, created: bool) -> Result<(), ProviderError> {
         use aws_sdk_lambda::client::Waiters;
         let lambda = self.lambda(region);
-        let failed = |e: String| ProviderError::new(ErrorClass::Other, "lambda", "Wait", format!("function {name} did not become ready within {}s: {e}", FUNCTION_TIMEOUT.as_secs()));
+        let failed = |e: String| {
+            ProviderError::new(ErrorClass::Other, "lambda", "Wait", format!("function {name} did not become ready within {}s: {e}", FUNCTION_TIMEOUT.as_secs()))
+        };
         if created {
             lambda.wait_until_function_active_v2().function_name(name).wait(FUNCTION_TIMEOUT).await.map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
         }
@@ -100,7 +105,11 @@ impl QueueDriver {
     /// CreateFunction, retried while IAM has not yet propagated the new
     /// role to Lambda ("The role defined for the function cannot be assumed
     /// by Lambda": eventual consistency of IAM, typically seconds).
-    async fn create_function(&self, region: &str, request: aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder) -> Result<(), ProviderError> {
+    async fn create_function(
+        &self,
+        region: &str,
+        request: aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder,
+    ) -> Result<(), ProviderError> {
         let start = Instant::now();
         let mut delay = Duration::from_millis(500);
         loop {
@@ -113,7 +122,11 @@ impl QueueDriver {
                 Err(e) => {
                     let mut err = classify("lambda", "CreateFunction", e);
                     if start.elapsed() >= ROLE_PROPAGATION_TIMEOUT {
-                        err.message = format!("{} (still refused after {}s in {region}: check the scaler role's trust policy)", err.message, ROLE_PROPAGATION_TIMEOUT.as_secs());
+                        err.message = format!(
+                            "{} (still refused after {}s in {region}: check the scaler role's trust policy)",
+                            err.message,
+                            ROLE_PROPAGATION_TIMEOUT.as_secs()
+                        );
                     }
                     return Err(err);
                 }
@@ -128,8 +141,10 @@ impl QueueDriver {
         let name = want["name"].as_str().unwrap_or_default().to_string();
         let lambda = self.lambda(region);
         let arch = if want["architecture"] == "x86_64" { Architecture::X8664 } else { Architecture::Arm64 };
-        let env: HashMap<String, String> =
-            want["environment"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
+        let env: HashMap<String, String> = want["environment"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
         let environment = Environment::builder().set_variables(Some(env)).build();
         let role = want["role"].as_str().unwrap_or_default();
         let memory = want["memory_mb"].as_i64().unwrap_or(128) as i32;
@@ -211,5 +226,4 @@ impl QueueDriver {
             Err(e) => Err(classify("lambda", "DeleteFunction", e)),
         }
     }
-
 }

@@ -69,9 +69,12 @@ static SCHEMA: Schema = Schema {
         Attr::new("region", Ty::String, "AWS region (default: the stack's; others must be listed in aws { extra_regions }).").forces_replacement(),
         Attr::new("instance_types", Ty::ListOfString, "Instance types; the first is primary, the rest are fallbacks.").required(),
         Attr::new("on_demand_percentage", Ty::Int, "On-demand share above base capacity.").default(DefaultValue::Int(100)).range(0, 100),
-        Attr::new("spot_allocation_strategy", Ty::String, "Spot allocation strategy.")
-            .default(DefaultValue::Str("price-capacity-optimized"))
-            .one_of(&["price-capacity-optimized", "capacity-optimized", "capacity-optimized-prioritized", "lowest-price"]),
+        Attr::new("spot_allocation_strategy", Ty::String, "Spot allocation strategy.").default(DefaultValue::Str("price-capacity-optimized")).one_of(&[
+            "price-capacity-optimized",
+            "capacity-optimized",
+            "capacity-optimized-prioritized",
+            "lowest-price",
+        ]),
         Attr::new("min_size", Ty::Int, "Fewest instances.").default(DefaultValue::Int(0)).range(0, 10000),
         Attr::new("max_size", Ty::Int, "Most instances.").required().range(0, 10000),
         Attr::new("agents_per_instance", Ty::Int, "Agents per instance.").default(DefaultValue::Int(1)).range(1, 64),
@@ -282,7 +285,14 @@ impl Kind for AgentQueue {
             if (c.name == "template" || c.name == "function") && c.before.is_object() && c.after.is_object() {
                 let mut leaves = Vec::new();
                 json_leaf_diff(&c.name, &c.before, &c.after, &mut leaves);
-                out.extend(leaves.into_iter().map(|(name, before, after)| AttrChange { name, before, after, forces_replacement: false, sensitive: false, known_after_apply: false }));
+                out.extend(leaves.into_iter().map(|(name, before, after)| AttrChange {
+                    name,
+                    before,
+                    after,
+                    forces_replacement: false,
+                    sensitive: false,
+                    known_after_apply: false,
+                }));
             } else {
                 out.push(c);
             }

@@ -10,7 +10,12 @@ use aws_sdk_ec2::types::Filter;
 /// `None` when the region has no default VPC. One DescribeVpcs and one
 /// paged DescribeSubnets.
 pub async fn default_subnets(ec2: &aws_sdk_ec2::Client) -> Result<Option<(String, Vec<String>)>, ProviderError> {
-    let vpcs = ec2.describe_vpcs().filters(Filter::builder().name("is-default").values("true").build()).send().await.map_err(|e| classify("ec2", "DescribeVpcs", e))?;
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(Filter::builder().name("is-default").values("true").build())
+        .send()
+        .await
+        .map_err(|e| classify("ec2", "DescribeVpcs", e))?;
     let Some(vpc) = vpcs.vpcs().first().and_then(|v| v.vpc_id()).map(String::from) else { return Ok(None) };
     let pages: Vec<_> = ec2
         .describe_subnets()

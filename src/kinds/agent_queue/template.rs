@@ -194,7 +194,14 @@ mod tests {
     use serde_json::json;
 
     fn env() -> Env {
-        Env { stack: "vllm-ci".into(), region: "us-west-2".into(), account_id: "123456789012".into(), dir: ".".into(), regions: vec!["us-west-2".into()], gcp_project: String::new() }
+        Env {
+            stack: "vllm-ci".into(),
+            region: "us-west-2".into(),
+            account_id: "123456789012".into(),
+            dir: ".".into(),
+            regions: vec!["us-west-2".into()],
+            gcp_project: String::new(),
+        }
     }
 
     fn attrs(v: Value) -> State {

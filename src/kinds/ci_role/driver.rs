@@ -255,13 +255,8 @@ impl Driver for RoleDriver {
         let mut have = State::new();
         have.insert("managed_policy_arns".into(), json!(current));
         self.put_managed(name, &State::new(), Some(&have)).await?;
-        let profiles = self
-            .client
-            .list_instance_profiles_for_role()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(|e| classify("iam", "ListInstanceProfilesForRole", e))?;
+        let profiles =
+            self.client.list_instance_profiles_for_role().role_name(name).send().await.map_err(|e| classify("iam", "ListInstanceProfilesForRole", e))?;
         for p in profiles.instance_profiles() {
             self.client
                 .remove_role_from_instance_profile()

@@ -139,9 +139,11 @@ mod tests {
 
     #[test]
     fn trust_has_aud_sub_and_workflow_conditions() {
-        let t = build("arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com", "token.actions.githubusercontent.com", &[
-            json!({"repo": "acme/mlops", "branches": ["main"], "workflow_refs": ["acme/mlops/.github/workflows/push.yml@refs/heads/main"]}),
-        ]);
+        let t = build(
+            "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com",
+            "token.actions.githubusercontent.com",
+            &[json!({"repo": "acme/mlops", "branches": ["main"], "workflow_refs": ["acme/mlops/.github/workflows/push.yml@refs/heads/main"]})],
+        );
         let c = &t["Statement"][0]["Condition"];
         assert_eq!(c["StringEquals"]["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
         assert_eq!(c["StringLike"]["token.actions.githubusercontent.com:sub"][0], "repo:acme/mlops:ref:refs/heads/main");

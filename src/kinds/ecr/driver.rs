@@ -50,11 +50,9 @@ impl EcrDriver {
 
     async fn lifecycle(&self, name: &str) -> Result<Value, ProviderError> {
         match self.client.get_lifecycle_policy().repository_name(name).send().await {
-            Ok(out) => Ok(out
-                .lifecycle_policy_text()
-                .and_then(|t| serde_json::from_str::<Value>(t).ok())
-                .map(|d| lifecycle::normalize(&d))
-                .unwrap_or(Value::Null)),
+            Ok(out) => {
+                Ok(out.lifecycle_policy_text().and_then(|t| serde_json::from_str::<Value>(t).ok()).map(|d| lifecycle::normalize(&d)).unwrap_or(Value::Null))
+            }
             Err(e) if matches!(e.as_service_error(), Some(GetLifecyclePolicyError::LifecyclePolicyNotFoundException(_))) => Ok(Value::Null),
             Err(e) => Err(classify("ecr", "GetLifecyclePolicy", e)),
         }
@@ -62,11 +60,7 @@ impl EcrDriver {
 
     async fn policy(&self, name: &str) -> Result<Value, ProviderError> {
         match self.client.get_repository_policy().repository_name(name).send().await {
-            Ok(out) => Ok(out
-                .policy_text()
-                .and_then(|t| crate::policy::parse_document(t).ok())
-                .map(|d| crate::policy::normalize(&d))
-                .unwrap_or(Value::Null)),
+            Ok(out) => Ok(out.policy_text().and_then(|t| crate::policy::parse_document(t).ok()).map(|d| crate::policy::normalize(&d)).unwrap_or(Value::Null)),
             Err(e) if matches!(e.as_service_error(), Some(GetRepositoryPolicyError::RepositoryPolicyNotFoundException(_))) => Ok(Value::Null),
             Err(e) => Err(classify("ecr", "GetRepositoryPolicy", e)),
         }
@@ -85,16 +79,12 @@ impl EcrDriver {
             return Ok(None);
         }
         let (lifecycle, policy) = futures::try_join!(self.lifecycle(&name), self.policy(&name))?;
-        let user_tags: Map<String, Value> =
-            tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), json!(v))).collect();
+        let user_tags: Map<String, Value> = tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), json!(v))).collect();
         let enc = repo.encryption_configuration();
         let mut state = State::new();
         state.insert("name".into(), json!(name));
         state.insert("arn".into(), json!(arn));
-        state.insert(
-            "image_tag_mutability".into(),
-            json!(repo.image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_else(|| "MUTABLE".into())),
-        );
+        state.insert("image_tag_mutability".into(), json!(repo.image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_else(|| "MUTABLE".into())));
         state.insert("scan_on_push".into(), json!(repo.image_scanning_configuration().map(|c| c.scan_on_push()).unwrap_or(false)));
         state.insert("encryption".into(), json!(enc.map(|e| e.encryption_type().as_str().to_string()).unwrap_or_else(|| "AES256".into())));
         state.insert("kms_key".into(), enc.and_then(|e| e.kms_key()).map(|k| json!(k)).unwrap_or(Value::Null));
@@ -239,13 +229,7 @@ impl Driver for EcrDriver {
             let current = self.tags(&arn).await?;
             let stale: Vec<String> = current.keys().filter(|k| !want.iter().any(|t| t.key() == k.as_str())).cloned().collect();
             if !stale.is_empty() {
-                self.client
-                    .untag_resource()
-                    .resource_arn(&arn)
-                    .set_tag_keys(Some(stale))
-                    .send()
-                    .await
-                    .map_err(|e| classify("ecr", "UntagResource", e))?;
+                self.client.untag_resource().resource_arn(&arn).set_tag_keys(Some(stale)).send().await.map_err(|e| classify("ecr", "UntagResource", e))?;
             }
             self.client.tag_resource().resource_arn(&arn).set_tags(Some(want)).send().await.map_err(|e| classify("ecr", "TagResource", e))?;
         }

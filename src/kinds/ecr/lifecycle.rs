@@ -18,11 +18,8 @@ pub fn render(block: &Value) -> Option<Value> {
         priority += 1;
     }
     if let Some(keep) = block.get("keep_last_tagged").and_then(Value::as_i64) {
-        let prefixes: Vec<String> = block
-            .get("tag_prefixes")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
-            .unwrap_or_default();
+        let prefixes: Vec<String> =
+            block.get("tag_prefixes").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default();
         let selection = if prefixes.is_empty() {
             json!({"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan", "countNumber": keep})
         } else {

@@ -72,8 +72,7 @@ pub fn valid_name(name: &str) -> bool {
         return false;
     }
     name.split('/').all(|seg| {
-        !seg.is_empty()
-            && seg.split(['.', '_', '-']).all(|run| !run.is_empty() && run.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        !seg.is_empty() && seg.split(['.', '_', '-']).all(|run| !run.is_empty() && run.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
     })
 }
 
@@ -187,7 +186,14 @@ mod tests {
         attrs.insert("force_delete".into(), json!(false));
         attrs.insert("tags".into(), json!({}));
         attrs.insert("lifecycle_policy".into(), json!({"expire_untagged_after_days": 7}));
-        let env = Env { stack: "s".into(), region: "us-west-2".into(), account_id: "123456789012".into(), dir: ".".into(), regions: vec![], gcp_project: String::new() };
+        let env = Env {
+            stack: "s".into(),
+            region: "us-west-2".into(),
+            account_id: "123456789012".into(),
+            dir: ".".into(),
+            regions: vec![],
+            gcp_project: String::new(),
+        };
         let s = EcrRepository.desired_state(&attrs, &env);
         assert_eq!(s["lifecycle_policy"]["rules"][0]["selection"]["countNumber"], 7);
         assert_eq!(s["kms_key"], Value::Null);
