@@ -330,12 +330,12 @@ impl FakeGcp {
     }
 
     /// Counts the request, finishes due operations, and answers an injected error if one is queued.
-    fn enter(&self, route: &str) -> Result<std::sync::MutexGuard<'_, Inner>, Response> {
+    fn enter(&self, route: &str) -> Result<std::sync::MutexGuard<'_, Inner>, Box<Response>> {
         let mut i = self.inner.lock().unwrap();
         *i.requests.entry(route.to_string()).or_default() += 1;
         i.tick();
         if let Some(code) = i.http_errors.pop_front() {
-            return Err(error(code, status_name(code), "fake: injected error"));
+            return Err(Box::new(error(code, status_name(code), "fake: injected error")));
         }
         Ok(i)
     }
@@ -351,7 +351,7 @@ async fn set_faults(State(f): State<FakeGcp>, Json(faults): Json<Faults>) -> Sta
 async fn tpu_list(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String)>, Query(q): Query<PageQuery>) -> Response {
     let i = match f.enter("tpu.list") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let (nodes, token) = page(&i.tpu, &format!("projects/{p}/locations/{z}/nodes/"), &q, i.faults.empty_pages);
     let mut out = json!({"nodes": nodes});
@@ -364,7 +364,7 @@ async fn tpu_list(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String)>
 async fn tpu_get(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>) -> Response {
     let i = match f.enter("tpu.get") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     match i.tpu.get(&format!("projects/{p}/locations/{z}/nodes/{n}")) {
         Some(v) => Json(v.clone()).into_response(),
@@ -375,7 +375,7 @@ async fn tpu_get(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String
 async fn tpu_create(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String)>, Query(q): Query<PageQuery>, Json(body): Json<Value>) -> Response {
     let mut i = match f.enter("tpu.create") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(id) = q.node_id else { return error(400, "INVALID_ARGUMENT", "nodeId is required") };
     let name = format!("projects/{p}/locations/{z}/nodes/{id}");
@@ -405,7 +405,7 @@ async fn tpu_create(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String
 async fn tpu_delete(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>) -> Response {
     let mut i = match f.enter("tpu.delete") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let name = format!("projects/{p}/locations/{z}/nodes/{n}");
     match i.tpu.get_mut(&name) {
@@ -425,7 +425,7 @@ struct MaskQuery {
 async fn tpu_patch(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>, Query(q): Query<MaskQuery>, Json(body): Json<Value>) -> Response {
     let mut i = match f.enter("tpu.update") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let name = format!("projects/{p}/locations/{z}/nodes/{n}");
     let mask = q.update_mask.unwrap_or_default();
@@ -443,7 +443,7 @@ async fn tpu_patch(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, Stri
 async fn tpu_op_get(State(f): State<FakeGcp>, Path((p, z, o)): Path<(String, String, String)>) -> Response {
     let i = match f.enter("tpu.operation") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     match i.ops.get(&format!("projects/{p}/locations/{z}/operations/{o}")) {
         Some(op) => Json(op.body.clone()).into_response(),
@@ -456,7 +456,7 @@ async fn tpu_op_get(State(f): State<FakeGcp>, Path((p, z, o)): Path<(String, Str
 fn compute_list(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &str, q: &PageQuery) -> Response {
     let i = match f.enter(route) {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let map = if which == "instances" { &i.instances } else { &i.disks };
     let (items, token) = page(map, &format!("projects/{p}/zones/{z}/{which}/"), q, i.faults.empty_pages);
@@ -474,7 +474,7 @@ fn compute_list(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &str,
 fn compute_get(f: &FakeGcp, which: &'static str, route: &str, key: String) -> Response {
     let i = match f.enter(route) {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let map = if which == "instances" { &i.instances } else { &i.disks };
     match map.get(&key) {
@@ -486,7 +486,7 @@ fn compute_get(f: &FakeGcp, which: &'static str, route: &str, key: String) -> Re
 fn compute_insert(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &str, body: Value) -> Response {
     let mut i = match f.enter(route) {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(name) = body.get("name").and_then(Value::as_str).map(String::from) else {
         return error(400, "INVALID_ARGUMENT", "name is required");
@@ -516,7 +516,7 @@ fn compute_insert(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &st
 fn compute_delete(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &str, key: String) -> Response {
     let mut i = match f.enter(route) {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(res) = i.map(which).get_mut(&key) else {
         return error(404, "NOT_FOUND", format!("The resource '{key}' was not found"));
@@ -564,7 +564,7 @@ async fn disk_delete(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, St
 async fn inst_set_labels(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>, Json(body): Json<Value>) -> Response {
     let mut i = match f.enter("instances.setLabels") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let key = format!("projects/{p}/zones/{z}/instances/{n}");
     let next = i.next_op;
@@ -580,7 +580,7 @@ async fn inst_set_labels(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String
 async fn inst_set_metadata(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>, Json(body): Json<Value>) -> Response {
     let mut i = match f.enter("instances.setMetadata") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let key = format!("projects/{p}/zones/{z}/instances/{n}");
     let next = i.next_op;
@@ -597,7 +597,7 @@ async fn inst_set_metadata(State(f): State<FakeGcp>, Path((p, z, n)): Path<(Stri
 async fn compute_op_get(State(f): State<FakeGcp>, Path((p, z, o)): Path<(String, String, String)>) -> Response {
     let i = match f.enter("compute.operation") {
         Ok(i) => i,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     match i.ops.get(&format!("projects/{p}/zones/{z}/operations/{o}")) {
         Some(op) => Json(op.body.clone()).into_response(),

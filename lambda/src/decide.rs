@@ -168,7 +168,8 @@ mod tests {
         let wait = Settings { include_waiting: true, ..Settings::default() };
         let t0 = 10_000;
         // (name, obs, group, settings, surplus_since, now, want desired, want action)
-        let cases: Vec<(&str, Observation, Group, &Settings, Option<u64>, u64, u32, Action)> = vec![
+        type Case<'a> = (&'a str, Observation, Group, &'a Settings, Option<u64>, u64, u32, Action);
+        let cases: Vec<Case> = vec![
             ("burst of 50 scales out at once", obs(50, 0, 0), group(0, 0, 100), &s, None, t0, 50, Action::ScaleOut),
             ("burst clamps to max", obs(500, 0, 0), group(3, 0, 20), &s, None, t0, 20, Action::ScaleOut),
             ("agents per instance rounds up", obs(5, 2, 2), group(0, 0, 10), &s4, None, t0, 2, Action::ScaleOut),

@@ -99,7 +99,8 @@ mod tests {
     #[test]
     fn table() {
         let base = st(json!({"name": "a", "size": 1, "tags": {}}));
-        let cases: Vec<(Option<State>, Option<State>, Action, Vec<&str>)> = vec![
+        type Case = (Option<State>, Option<State>, Action, Vec<&'static str>);
+        let cases: Vec<Case> = vec![
             (None, None, Action::NoOp, vec![]),
             (Some(base.clone()), None, Action::Create, vec!["name", "size", "tags"]),
             (None, Some(base.clone()), Action::Delete, vec![]),

@@ -40,7 +40,8 @@ impl LockInfo {
 #[derive(Debug, Error)]
 pub enum LockError {
     #[error("the stack is locked by {} (pid {} on {}, {} since {}), lock id {}{}", .0.user, .0.pid, .0.host, .0.operation, .0.created, .0.id, if *.1 { "; it looks stale (that process is gone or the lock is hours old)" } else { "" })]
-    Held(LockInfo, bool),
+    /// The holder (boxed: errors stay small on the happy path) and whether it looks stale.
+    Held(Box<LockInfo>, bool),
     #[error("no lock is held")]
     NotLocked,
     #[error("lock id {given} does not match the held lock {held}")]
@@ -100,7 +101,7 @@ pub fn acquire(dir: &Path, operation: &str) -> Result<LockGuard, LockError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let held = read(dir)?.unwrap_or_else(LockInfo::unknown);
             let stale = held.host == hostname() && held.pid != 0 && !process_alive(held.pid);
-            Err(LockError::Held(held, stale))
+            Err(LockError::Held(Box::new(held), stale))
         }
         Err(e) => Err(LockError::Io(path, e)),
     }

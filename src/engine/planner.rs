@@ -187,6 +187,15 @@ fn owner_value(l: &LiveResource) -> Value {
     }
 }
 
+/// Finds the live resource an address refers to, with the planner's
+/// priority: this stack's resource tagged with the address, else the
+/// resource with that cloud name.
+pub fn locate<'a>(stack: &str, address: &str, identity: &str, live: &'a [LiveResource]) -> Option<&'a LiveResource> {
+    live.iter()
+        .find(|l| l.owner_stack.as_deref() == Some(stack) && l.owner_address.as_deref() == Some(address))
+        .or_else(|| live.iter().find(|l| l.identity == identity))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,13 +289,4 @@ mod tests {
         assert!(p.changes.is_empty());
         assert!(p.errors[0].message.contains("protected"));
     }
-}
-
-/// Finds the live resource an address refers to, with the planner's
-/// priority: this stack's resource tagged with the address, else the
-/// resource with that cloud name.
-pub fn locate<'a>(stack: &str, address: &str, identity: &str, live: &'a [LiveResource]) -> Option<&'a LiveResource> {
-    live.iter()
-        .find(|l| l.owner_stack.as_deref() == Some(stack) && l.owner_address.as_deref() == Some(address))
-        .or_else(|| live.iter().find(|l| l.identity == identity))
 }

@@ -67,10 +67,10 @@ impl S3Lock {
         match put {
             Ok(_) => Ok(info),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412 || r.status().as_u16() == 409) => {
-                let held = self.read().await?.unwrap_or_else(|| LockInfo::unknown());
+                let held = self.read().await?.unwrap_or_else(LockInfo::unknown);
                 let stale =
                     humantime::parse_rfc3339(&held.created).ok().and_then(|t| SystemTime::now().duration_since(t).ok()).is_some_and(|age| age > STALE_AFTER);
-                Err(LockError::Held(held, stale))
+                Err(LockError::Held(Box::new(held), stale))
             }
             Err(e) => Err(provider(classify("s3", "PutObject", e))),
         }

@@ -290,7 +290,9 @@ impl QueueDriver {
     /// unknown ids, so every missing subnet is named).
     async fn check_subnets(&self, desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
         let mut out = Vec::new();
-        let mut by_region: BTreeMap<String, Vec<(&String, Vec<String>, String)>> = BTreeMap::new();
+        // Per region: (address, subnets, vpc_id) of each queue that names subnets.
+        type Named<'a> = (&'a String, Vec<String>, String);
+        let mut by_region: BTreeMap<String, Vec<Named>> = BTreeMap::new();
         for (address, d) in desired {
             let subnets: Vec<String> = d
                 .get("template")
