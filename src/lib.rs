@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod core;
 pub mod engine;
 pub mod kinds;
 pub mod lint;

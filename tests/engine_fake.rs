@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use gantry::config::LoadOptions;
+use gantry::core::error::{ErrorClass, ProviderError};
+use gantry::core::{Driver, LiveResource, Owner, ReadScope, State};
 use gantry::engine::apply::{Cancel, Outcome, Progress};
-use gantry::engine::error::{ErrorClass, ProviderError};
-use gantry::engine::kind::{Driver, LiveResource, Owner, ReadScope, State};
 use gantry::ops::{apply_plan, make_plan, Backend, Connect, PlanRequest, Target};
 use gantry::plan::{Action, Change};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,8 +1,8 @@
 //! `gantry docs`: the stack-file reference for every kind, generated from the
 //! schemas (docs/kinds.md is this output; a test keeps them equal).
 
-use crate::config::schema::{Attr, Schema};
-use crate::engine::kind::Kind;
+use crate::core::schema::{Attr, Schema};
+use crate::core::Kind;
 use std::fmt::Write;
 
 fn attr_rows(out: &mut String, prefix: &str, schema: &Schema) {

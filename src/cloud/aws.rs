@@ -1,7 +1,7 @@
 //! AWS client configuration and error classification.
 
 use crate::cloud::stats::{ApiStats, CallCounter};
-use crate::engine::error::{ErrorClass, ProviderError};
+use crate::core::error::{ErrorClass, ProviderError};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};

@@ -7,7 +7,7 @@
 //! anonymous credentials.
 
 use crate::cloud::stats::ApiStats;
-use crate::engine::error::{ErrorClass, ProviderError};
+use crate::core::error::{ErrorClass, ProviderError};
 use google_cloud_compute_v1::model::Operation;
 use google_cloud_gax::error::rpc::Code;
 use std::sync::Arc;

@@ -8,9 +8,9 @@
 use crate::config::diag::{did_you_mean, Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
 use crate::config::functions;
 use crate::config::refs::{self, Reference};
-use crate::config::schema::{check_attr, Schema};
 use crate::config::variables::{self, ValueSource, VarDecl, VarType};
-use crate::engine::kind::{Env, Kind, State};
+use crate::core::schema::{check_attr, Schema};
+use crate::core::{BackendConfig, Env, Kind, State};
 use hcl::eval::{Context, Evaluate};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body, Structure};
@@ -80,14 +80,6 @@ pub struct Stack {
     pub waivers: Vec<String>,
     /// Shared lock for CI, from `backend "s3" { }`.
     pub backend: Option<BackendConfig>,
-}
-
-/// `backend "s3" { bucket, key, region }`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct BackendConfig {
-    pub bucket: String,
-    pub key: String,
-    pub region: Option<String>,
 }
 
 /// The result of loading: sources (for rendering), diagnostics, and the
@@ -849,7 +841,7 @@ impl<'s> Loader<'s> {
                 }
                 Some(other) => {
                     self.diags.push(Diagnostic::error(
-                        format!("for_each must be a map or a list of strings, got {}", crate::config::schema::json_type_name(&other)),
+                        format!("for_each must be a map or a list of strings, got {}", crate::core::schema::json_type_name(&other)),
                         span_of(r.file, e.span()),
                     ));
                     return false;
@@ -989,12 +981,12 @@ impl<'s> Loader<'s> {
                             continue;
                         }
                         match check_attr(spec, &v) {
-                            Ok(Value::String(path)) if spec.ty == crate::config::schema::Ty::BinaryFile => {
+                            Ok(Value::String(path)) if spec.ty == crate::core::schema::Ty::BinaryFile => {
                                 if let Some(v) = self.hash_file(&path, span_of(file, a.value.span())) {
                                     out.insert(key.to_string(), v);
                                 }
                             }
-                            Ok(Value::String(path)) if spec.ty == crate::config::schema::Ty::JsonFile => {
+                            Ok(Value::String(path)) if spec.ty == crate::core::schema::Ty::JsonFile => {
                                 if let Some(doc) = self.read_json_file(file, &path, span_of(file, a.value.span())) {
                                     out.insert(key.to_string(), doc);
                                 }
@@ -1104,7 +1096,7 @@ impl<'s> Loader<'s> {
     /// Reads the policy files named by a resource's PolicyFiles attributes.
     /// Paths may use `var` and `stack` only, so they are known before evaluation.
     fn load_templates(&mut self, index: usize, r: &ResourceDecl, vars: &serde_json::Map<String, Value>, env: &Env) {
-        for spec in r.kind.schema().attrs.iter().filter(|a| a.ty == crate::config::schema::Ty::PolicyFiles) {
+        for spec in r.kind.schema().attrs.iter().filter(|a| a.ty == crate::core::schema::Ty::PolicyFiles) {
             let Some(attr) = r.block.body.get_attribute(spec.name) else { continue };
             let mut ctx = base_context();
             ctx.declare_var("var", hcl::Value::Object(vars.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect()));
@@ -1395,42 +1387,42 @@ fn to_hcl(v: &Value) -> hcl::Value {
 static STACK_SCHEMA: Schema = Schema {
     attrs: &[],
     blocks: &[
-        crate::config::schema::NestedBlock {
+        crate::core::schema::NestedBlock {
             name: "backend",
             schema: &BACKEND_SCHEMA,
             repeated: false,
             doc: "Shared lock for CI: backend \"s3\" { bucket, key, region }.",
         },
-        crate::config::schema::NestedBlock { name: "aws", schema: &AWS_SCHEMA, repeated: false, doc: "AWS settings for this stack." },
-        crate::config::schema::NestedBlock { name: "gcp", schema: &GCP_SCHEMA, repeated: false, doc: "Google Cloud settings for this stack." },
+        crate::core::schema::NestedBlock { name: "aws", schema: &AWS_SCHEMA, repeated: false, doc: "AWS settings for this stack." },
+        crate::core::schema::NestedBlock { name: "gcp", schema: &GCP_SCHEMA, repeated: false, doc: "Google Cloud settings for this stack." },
     ],
 };
 static BACKEND_SCHEMA: Schema = Schema {
     attrs: &[
-        crate::config::schema::Attr::new("bucket", crate::config::schema::Ty::String, "S3 bucket holding the lock object.").required(),
-        crate::config::schema::Attr::new("key", crate::config::schema::Ty::String, "Object key (default gantry/<stack>/lock)."),
-        crate::config::schema::Attr::new("region", crate::config::schema::Ty::String, "Bucket region (default: the stack's)."),
+        crate::core::schema::Attr::new("bucket", crate::core::schema::Ty::String, "S3 bucket holding the lock object.").required(),
+        crate::core::schema::Attr::new("key", crate::core::schema::Ty::String, "Object key (default gantry/<stack>/lock)."),
+        crate::core::schema::Attr::new("region", crate::core::schema::Ty::String, "Bucket region (default: the stack's)."),
     ],
     blocks: &[],
 };
 
 static AWS_SCHEMA: Schema = Schema {
     attrs: &[
-        crate::config::schema::Attr::new("region", crate::config::schema::Ty::String, "AWS region, e.g. us-west-2.").required(),
-        crate::config::schema::Attr::new("extra_regions", crate::config::schema::Ty::ListOfString, "Other regions the stack manages (agent queues).")
-            .default(crate::config::schema::DefaultValue::EmptyList),
+        crate::core::schema::Attr::new("region", crate::core::schema::Ty::String, "AWS region, e.g. us-west-2.").required(),
+        crate::core::schema::Attr::new("extra_regions", crate::core::schema::Ty::ListOfString, "Other regions the stack manages (agent queues).")
+            .default(crate::core::schema::DefaultValue::EmptyList),
     ],
     blocks: &[],
 };
 static GCP_SCHEMA: Schema = Schema {
     attrs: &[
-        crate::config::schema::Attr::new("project", crate::config::schema::Ty::String, "Google Cloud project id.").required(),
-        crate::config::schema::Attr::new(
+        crate::core::schema::Attr::new("project", crate::core::schema::Ty::String, "Google Cloud project id.").required(),
+        crate::core::schema::Attr::new(
             "zones",
-            crate::config::schema::Ty::ListOfString,
+            crate::core::schema::Ty::ListOfString,
             "Zones to read besides those in the files (to find nodes whose blocks were removed).",
         )
-        .default(crate::config::schema::DefaultValue::EmptyList),
+        .default(crate::core::schema::DefaultValue::EmptyList),
     ],
     blocks: &[],
 };

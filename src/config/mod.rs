@@ -10,7 +10,6 @@ pub mod fmt;
 pub mod functions;
 mod load;
 pub mod refs;
-pub mod schema;
 mod variables;
 
-pub use load::{list_stack_files, load_dir, BackendConfig, LoadOptions, Loaded, ResourceConfig, Stack};
+pub use load::{list_stack_files, load_dir, LoadOptions, Loaded, ResourceConfig, Stack};

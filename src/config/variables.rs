@@ -2,7 +2,7 @@
 //! `-var-file`, `-var`, in increasing precedence).
 
 use crate::config::diag::{Diagnostic, Diagnostics, SrcSpan};
-use crate::config::schema::Ty;
+use crate::core::schema::Ty;
 use serde_json::Value;
 
 /// Declared type of a variable.

@@ -3,9 +3,9 @@
 //! interrupt) it starts nothing new, lets in-flight work settle, and reports
 //! exactly what was and was not done.
 
-use crate::engine::error::ProviderError;
-use crate::engine::kind::{Driver, Owner};
-use crate::plan::{Action, Change, Plan};
+use crate::core::error::ProviderError;
+use crate::core::{Action, Change, Plan};
+use crate::core::{Driver, Owner};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -182,7 +182,7 @@ pub async fn apply(plan: &Plan, drivers: &BTreeMap<String, Arc<dyn Driver>>, par
                 progress.started(&change);
                 let notes = {
                     let (progress, change) = (progress.clone(), change.clone());
-                    crate::engine::kind::Notes(Arc::new(move |line: String| progress.note(&change, &line)))
+                    crate::core::Notes(Arc::new(move |line: String| progress.note(&change, &line)))
                 };
                 let owner = Owner { stack: plan.stack.clone(), address: change.address.clone(), notes: Some(notes) };
                 set.spawn(async move {

@@ -1,14 +1,14 @@
 //! Pure action choice: desired vs live state → action and attribute diffs.
 //! No I/O; unit-tested exhaustively.
 
-use crate::engine::compare::equal;
-use crate::engine::kind::{Field, State};
-use crate::plan::{Action, AttrChange};
+use crate::core::compare::equal;
+use crate::core::{Action, AttrChange};
+use crate::core::{Field, State};
 use serde_json::Value;
 
 /// Attribute-level differences over a kind's fields, under each field's
 /// rules: an unset server-filled field never differs, and values compare
-/// under the field's [`Compare`](crate::engine::compare::Compare) rule.
+/// under the field's [`Compare`](crate::core::compare::Compare) rule.
 pub fn diff_fields(fields: &[Field], desired: &State, live: &State) -> Vec<AttrChange> {
     fields
         .iter()
@@ -119,7 +119,7 @@ mod tests {
 
     #[test]
     fn server_filled_fields_accept_the_live_value_while_unset() {
-        use crate::engine::compare::Compare;
+        use crate::core::compare::Compare;
         static F: &[Field] = &[Field::replace("subnetwork").server_filled().compare(Compare::GcpRef), Field::new("size")];
         let live = st(json!({"subnetwork": "https://www.googleapis.com/compute/v1/projects/p/regions/r/subnetworks/default", "size": 1}));
         // Unset: whatever the server chose is fine.

@@ -10,9 +10,9 @@
 //!   stack's (always an error);
 //! - live resources owned by this stack that match nothing are deleted.
 
+use crate::core::{Action, AttrChange, Change};
+use crate::core::{Field, LiveResource, State};
 use crate::engine::diff::{choose_action, fingerprint};
-use crate::engine::kind::{Field, LiveResource, State};
-use crate::plan::{Action, AttrChange, Change};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

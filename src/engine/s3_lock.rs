@@ -4,7 +4,7 @@
 //! reported as probably stale, and `force-unlock ID` removes it.
 
 use crate::cloud::aws::classify;
-use crate::engine::error::ProviderError;
+use crate::core::error::ProviderError;
 use crate::engine::lock::{LockError, LockInfo};
 use aws_sdk_s3::primitives::ByteStream;
 use std::time::{Duration, SystemTime};

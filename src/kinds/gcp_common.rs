@@ -2,9 +2,9 @@
 //! label validation, and the agent startup script.
 
 use crate::cloud::gcp::{call, GcpContext};
-use crate::config::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::engine::error::ProviderError;
-use crate::engine::kind::{AttrProblem, Compare, Field, State};
+use crate::core::error::ProviderError;
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::{AttrProblem, Compare, Field, State};
 use google_cloud_compute_v1::model::Disk;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -165,7 +165,7 @@ pub fn disk_state(d: &Disk) -> Value {
 }
 
 /// Zones a driver lists: those of the stack plus those of the files' nodes.
-pub fn zones_to_read(scope: &crate::engine::kind::ReadScope) -> Vec<String> {
+pub fn zones_to_read(scope: &crate::core::ReadScope) -> Vec<String> {
     let mut zones: Vec<String> = scope.zones.clone();
     zones.extend(scope.identities.iter().filter_map(|i| i.split_once('/').map(|(z, _)| z.to_string())));
     zones.sort();
@@ -217,7 +217,7 @@ pub fn metadata(attrs: &State, node: &str, data_device: &str) -> BTreeMap<String
 /// Metadata is updated in place, but a VM runs its startup script only when
 /// it boots: a running node keeps its old agent set-up until then. gantry
 /// does not reboot CI machines (a job may be running); the plan says so.
-pub fn startup_script_note(changes: &[crate::plan::AttrChange]) -> Vec<String> {
+pub fn startup_script_note(changes: &[crate::core::AttrChange]) -> Vec<String> {
     let script = |v: &Value| v.get("startup-script").cloned();
     changes
         .iter()

@@ -33,9 +33,9 @@
 
 use super::gcp_common::{self, label_safe, owned_labels, ownership, AGENT, LABEL_STACK, META_ADDRESS};
 use crate::cloud::gcp::{call, compute_op, GcpContext};
-use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{pointer, AttrProblem, Compare, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::{pointer, AttrProblem, Compare, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::{Disk, Instance};
 use google_cloud_lro::Poller;
@@ -146,7 +146,7 @@ impl Kind for GpuNode {
     fn identity(&self, a: &State) -> String {
         gcp_common::node_identity(a)
     }
-    fn change_notes(&self, changes: &[crate::plan::AttrChange]) -> Vec<String> {
+    fn change_notes(&self, changes: &[crate::core::AttrChange]) -> Vec<String> {
         gcp_common::startup_script_note(changes)
     }
     fn outputs(&self, a: &State, env: &Env) -> State {

@@ -1,6 +1,6 @@
 //! Helpers shared by the IAM kinds: ownership tags and tag maps.
 
-use crate::engine::kind::{owned_tags, Owner, State};
+use crate::core::{owned_tags, Owner, State};
 use aws_sdk_iam::types::Tag;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

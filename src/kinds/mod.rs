@@ -11,7 +11,7 @@ mod iam_common;
 pub mod oidc_provider;
 pub mod tpu_node;
 
-use crate::engine::kind::Kind;
+use crate::core::Kind;
 
 /// Every kind gantry knows, in documentation order.
 pub fn all() -> &'static [&'static dyn Kind] {
@@ -26,8 +26,8 @@ pub fn by_name(name: &str) -> Option<&'static dyn Kind> {
 }
 
 /// Drivers for every AWS kind, sharing one configuration.
-pub fn aws_drivers(ctx: &crate::cloud::aws::AwsContext) -> std::collections::BTreeMap<String, std::sync::Arc<dyn crate::engine::kind::Driver>> {
-    let mut m: std::collections::BTreeMap<String, std::sync::Arc<dyn crate::engine::kind::Driver>> = std::collections::BTreeMap::new();
+pub fn aws_drivers(ctx: &crate::cloud::aws::AwsContext) -> std::collections::BTreeMap<String, std::sync::Arc<dyn crate::core::Driver>> {
+    let mut m: std::collections::BTreeMap<String, std::sync::Arc<dyn crate::core::Driver>> = std::collections::BTreeMap::new();
     m.insert(ecr::EcrRepository.name().to_string(), std::sync::Arc::new(ecr::EcrDriver::new(ctx.ecr())));
     let iam = ctx.iam();
     m.insert(oidc_provider::GithubOidcProvider.name().to_string(), std::sync::Arc::new(oidc_provider::OidcDriver::new(iam.clone())));
@@ -37,8 +37,8 @@ pub fn aws_drivers(ctx: &crate::cloud::aws::AwsContext) -> std::collections::BTr
 }
 
 /// Drivers for the Google Cloud kinds.
-pub fn gcp_drivers(ctx: &crate::cloud::gcp::GcpContext) -> std::collections::BTreeMap<String, std::sync::Arc<dyn crate::engine::kind::Driver>> {
-    let mut m: std::collections::BTreeMap<String, std::sync::Arc<dyn crate::engine::kind::Driver>> = std::collections::BTreeMap::new();
+pub fn gcp_drivers(ctx: &crate::cloud::gcp::GcpContext) -> std::collections::BTreeMap<String, std::sync::Arc<dyn crate::core::Driver>> {
+    let mut m: std::collections::BTreeMap<String, std::sync::Arc<dyn crate::core::Driver>> = std::collections::BTreeMap::new();
     m.insert(tpu_node::TpuNode.name().to_string(), std::sync::Arc::new(tpu_node::TpuDriver::new(ctx.clone())));
     m.insert(gpu_node::GpuNode.name().to_string(), std::sync::Arc::new(gpu_node::GpuDriver::new(ctx.clone())));
     m

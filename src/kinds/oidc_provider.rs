@@ -9,9 +9,9 @@
 
 use super::iam_common::{all_tags, sorted_strings, stale_keys, tag_map, user_tags};
 use crate::cloud::aws::classify;
-use crate::config::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{AttrProblem, Compare, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::{AttrProblem, Compare, Driver, Env, Field, Kind, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};

@@ -3,8 +3,8 @@
 use crate::cloud::aws::AwsContext;
 use crate::cloud::gcp::GcpContext;
 use crate::cloud::stats::ApiStats;
-use crate::engine::error::ProviderError;
-use crate::engine::kind::Driver;
+use crate::core::error::ProviderError;
+use crate::core::Driver;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 
 use crate::cloud::aws::AwsContext;
 use crate::cloud::stats::ApiStats;
-use crate::config::BackendConfig;
+use crate::core::BackendConfig;
 use crate::engine::lock::{self, LockError, LockGuard, LockInfo};
 use crate::engine::s3_lock::{S3Lock, S3LockConfig};
 use std::path::Path;

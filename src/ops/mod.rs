@@ -11,7 +11,7 @@ pub use planning::{apply_plan, check_fresh, make_plan, PlanRequest};
 
 use crate::config::diag::Sources;
 use crate::config::Loaded;
-use crate::engine::error::ProviderError;
+use crate::core::error::ProviderError;
 use crate::engine::lock::LockError;
 use crate::engine::planner::PlanError;
 use crate::plan::file::PlanFileError;

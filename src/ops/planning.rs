@@ -2,9 +2,9 @@
 
 use super::{Backend, Connect, OpsError, Target};
 use crate::config::{load_dir, LoadOptions, Loaded, Stack};
+use crate::core::{Kind, LiveResource, ReadScope};
 use crate::engine::apply::{apply, ApplyReport, Cancel, Progress};
 use crate::engine::diff::fingerprint;
-use crate::engine::kind::{Kind, LiveResource, ReadScope};
 use crate::engine::planner::{locate, plan_kind, DesiredInstance, PlanError};
 use crate::plan::{Action, IndexEntry, Plan, FORMAT_VERSION};
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,7 +126,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         let drivers = backend.drivers();
         for (kind, d) in desired.iter_mut().filter(|(_, d)| !d.is_empty()) {
             let Some(driver) = drivers.get(kind) else { continue };
-            let mut items: Vec<(String, crate::engine::kind::State)> = d.iter().map(|i| (i.address.clone(), i.state.clone())).collect();
+            let mut items: Vec<(String, crate::core::State)> = d.iter().map(|i| (i.address.clone(), i.state.clone())).collect();
             for (address, message) in driver.resolve(&mut items).await? {
                 errors.push(PlanError { address, message, hint: None });
             }
@@ -136,7 +136,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         }
         let checks = desired.iter().filter(|(_, d)| !d.is_empty()).filter_map(|(kind, d)| {
             let driver = drivers.get(kind)?.clone();
-            let items: Vec<(String, crate::engine::kind::State)> = d.iter().map(|i| (i.address.clone(), i.state.clone())).collect();
+            let items: Vec<(String, crate::core::State)> = d.iter().map(|i| (i.address.clone(), i.state.clone())).collect();
             Some(async move { driver.preflight(&items).await })
         });
         for (address, message) in futures::future::try_join_all(checks).await?.into_iter().flatten() {

@@ -109,7 +109,7 @@ fn normalize_statement(s: &Value) -> Value {
                 Value::Object(p) => Value::Object(
                     p.iter()
                         .map(|(pk, pv)| {
-                            let pv = if pk == "AWS" { map_strings(pv, crate::engine::compare::aws_principal) } else { pv.clone() };
+                            let pv = if pk == "AWS" { map_strings(pv, crate::core::compare::aws_principal) } else { pv.clone() };
                             (pk.clone(), string_set(&pv, false))
                         })
                         .collect(),

@@ -6,8 +6,8 @@
 use super::spec::names;
 use super::REPLACE_STATES;
 use crate::cloud::aws::{classify, AwsContext};
-use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use aws_config::Region;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;

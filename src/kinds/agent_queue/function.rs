@@ -5,8 +5,8 @@
 
 use super::deploy::{s, QueueDriver};
 use crate::cloud::aws::classify;
-use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{Owner, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::{Owner, State, TAG_ADDRESS, TAG_STACK};
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, FunctionConfiguration, Runtime};

@@ -28,9 +28,9 @@ pub mod template;
 
 pub use deploy::QueueDriver;
 
-use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::engine::kind::{AttrProblem, Env, Field, Kind, LiveResource, State};
-use crate::plan::AttrChange;
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::AttrChange;
+use crate::core::{AttrProblem, Env, Field, Kind, LiveResource, State};
 use serde_json::{json, Value};
 
 /// The `agent_queue` kind.

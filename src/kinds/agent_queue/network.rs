@@ -3,7 +3,7 @@
 //! template, never `Fn::GetAZs`), and checks of subnets it does name.
 
 use crate::cloud::aws::classify;
-use crate::engine::error::ProviderError;
+use crate::core::error::ProviderError;
 use aws_sdk_ec2::types::Filter;
 
 /// The default VPC of a region and its default-for-AZ subnets (sorted), or

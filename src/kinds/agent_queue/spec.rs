@@ -1,7 +1,7 @@
 //! A queue's evaluated attributes as a typed spec, and the names of the
 //! cloud resources derived from it (deterministic, within AWS length limits).
 
-use crate::engine::kind::{Env, State};
+use crate::core::{Env, State};
 use serde_json::Value;
 use sha2::Digest;
 use std::collections::BTreeMap;

@@ -190,7 +190,7 @@ pub fn needs_subnets(template: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::kind::{Env, State};
+    use crate::core::{Env, State};
     use serde_json::json;
 
     fn env() -> Env {

@@ -22,8 +22,8 @@ pub mod trust;
 
 pub use driver::RoleDriver;
 
-use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::engine::kind::{AttrProblem, Env, Field, Kind, State};
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::{AttrProblem, Env, Field, Kind, State};
 use crate::lint::{self, Finding};
 use serde_json::{json, Value};
 

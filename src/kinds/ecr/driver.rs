@@ -3,8 +3,8 @@
 
 use super::{lifecycle, TAG_FORCE_DELETE};
 use crate::cloud::aws::classify;
-use crate::engine::error::{ErrorClass, ProviderError};
-use crate::engine::kind::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use aws_sdk_ecr::operation::delete_repository::DeleteRepositoryError;
 use aws_sdk_ecr::operation::get_lifecycle_policy::GetLifecyclePolicyError;

@@ -19,8 +19,8 @@ pub mod lifecycle;
 
 pub use driver::EcrDriver;
 
-use crate::config::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::engine::kind::{AttrProblem, Env, Field, Kind, State};
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::{AttrProblem, Env, Field, Kind, State};
 use serde_json::{json, Value};
 
 /// Tag that records `force_delete = true` on the repository itself, so a

@@ -1,0 +1,61 @@
+//! The I/O half of a resource kind: read live state, create, update,
+//! delete, and the plan-time lookups that need the cloud.
+
+use super::{Owner, ProviderError, State};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// A resource as read from the cloud.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LiveResource {
+    /// Cloud name (same meaning as [`Kind::identity`]).
+    pub identity: String,
+    /// Owning stack from tags, if any.
+    pub owner_stack: Option<String>,
+    /// Owning address from tags, if any.
+    pub owner_address: Option<String>,
+    /// Comparable state (same fields as the desired state).
+    pub state: State,
+}
+
+/// What to read: everything this stack owns, plus these identities (to
+/// detect clashes with resources gantry does not own).
+#[derive(Debug, Clone)]
+pub struct ReadScope {
+    pub stack: String,
+    pub identities: Vec<String>,
+    /// Regions the stack manages (regional kinds read each).
+    pub regions: Vec<String>,
+    /// Google Cloud zones to read (those in the files plus `gcp { zones }`).
+    pub zones: Vec<String>,
+}
+
+/// The I/O half of a resource kind.
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// Reads live state of everything in scope, batched where the API allows.
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError>;
+    /// Creates the resource described by `desired`.
+    async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError>;
+    /// Changes `changed` fields in place.
+    async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError>;
+    /// Deletes the resource.
+    async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError>;
+    /// Plan-time lookups that complete the desired state before it is
+    /// compared (e.g. the default VPC's subnets for a queue given none).
+    /// Returns (address, problem) pairs for what cannot be resolved.
+    async fn resolve(&self, _desired: &mut [(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+        Ok(Vec::new())
+    }
+    /// Plan-time checks against the cloud that the files alone cannot make
+    /// (e.g. that a referenced SSM parameter exists). Returns
+    /// (address, problem) pairs; nothing is changed.
+    async fn preflight(&self, _desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+        Ok(Vec::new())
+    }
+    /// Optional deeper preview of an in-place update (e.g. a CloudFormation
+    /// change set that is created, read and deleted): lines for the plan.
+    async fn preview(&self, _desired: &State, _live: &LiveResource) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
+}

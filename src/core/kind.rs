@@ -1,0 +1,85 @@
+//! The pure half of a resource kind: schema, checks, desired state. A kind
+//! is split in two so that this half can be used offline by `validate` and
+//! unit tests, while the I/O half ([`super::Driver`]) sits behind a narrow
+//! trait that tests can fake.
+
+use super::{AttrChange, Field, LiveResource, Schema, State};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Facts about where a stack is deployed, available to evaluation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Env {
+    pub stack: String,
+    pub region: String,
+    pub account_id: String,
+    pub dir: PathBuf,
+    /// Every AWS region the stack manages (its region first).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Google Cloud project (empty when the stack has no gcp block).
+    #[serde(default)]
+    pub gcp_project: String,
+}
+
+/// A problem a kind finds in an evaluated block: which attribute, what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrProblem {
+    pub attr: String,
+    pub message: String,
+}
+
+impl AttrProblem {
+    pub fn new(attr: &str, message: impl Into<String>) -> Self {
+        AttrProblem { attr: attr.to_string(), message: message.into() }
+    }
+}
+
+/// The pure half of a resource kind.
+pub trait Kind: Send + Sync {
+    /// Block name in stack files, e.g. `ecr_repository`.
+    fn name(&self) -> &'static str;
+    /// One-paragraph description for `--help`/docs.
+    fn doc(&self) -> &'static str;
+    /// Attributes and nested blocks accepted in the file.
+    fn schema(&self) -> &'static Schema;
+    /// Fields of the comparable state, with replacement rules.
+    fn fields(&self) -> &'static [Field];
+    /// Checks beyond types (name formats, cross-attribute rules).
+    fn check(&self, _attrs: &State) -> Vec<AttrProblem> {
+        Vec::new()
+    }
+    /// Checks that need the stack's environment (regions, account).
+    fn check_env(&self, _attrs: &State, _env: &Env) -> Vec<AttrProblem> {
+        Vec::new()
+    }
+    /// The resource's unique name in the cloud (e.g. repository name).
+    fn identity(&self, attrs: &State) -> String;
+    /// Attributes other blocks may reference (`arn`, `repository_url`, ...).
+    fn outputs(&self, attrs: &State, env: &Env) -> State;
+    /// Desired comparable state built from evaluated attributes.
+    fn desired_state(&self, attrs: &State, env: &Env) -> State;
+    /// Security findings for an evaluated block (see `lint`).
+    fn lint(&self, _attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
+        Vec::new()
+    }
+    /// Rewrites attribute changes for display (e.g. one change per template
+    /// property instead of one for the whole template). Display only.
+    fn explain(&self, changes: Vec<AttrChange>) -> Vec<AttrChange> {
+        changes
+    }
+    /// Review lines for a change: what the attribute diff alone does not
+    /// tell (e.g. that a new startup script only runs at the next boot).
+    fn change_notes(&self, _changes: &[AttrChange]) -> Vec<String> {
+        Vec::new()
+    }
+    /// A live state that no plan can proceed from, with the way out.
+    fn live_problem(&self, _live: &LiveResource) -> Option<String> {
+        None
+    }
+    /// What a change would newly allow (who may assume, what may be done),
+    /// for the plan's broadening review. `before` is the live state, if any.
+    fn broadening(&self, _before: Option<&State>, _after: &State) -> Vec<String> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,172 @@
+//! The plan as data: what apply will do to each resource, and why. Renderers
+//! (text, JSON) and the saved-plan file live in `crate::plan`.
+
+use super::{LiveResource, State};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What apply will do to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    /// Terraform-style marker.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+
+    /// Verb phrase for headings and progress.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::NoOp => "unchanged",
+            Action::Create => "will be created",
+            Action::Update => "will be updated in place",
+            Action::Replace => "must be replaced",
+            Action::Delete => "will be destroyed",
+        }
+    }
+}
+
+/// One attribute that differs between desired and live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttrChange {
+    pub name: String,
+    pub before: Value,
+    pub after: Value,
+    pub forces_replacement: bool,
+    pub sensitive: bool,
+    /// The server chooses the value on create (shown as "(known after apply)").
+    #[serde(default)]
+    pub known_after_apply: bool,
+}
+
+/// A planned change to one resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    pub address: String,
+    pub kind: String,
+    /// Cloud name of the resource.
+    pub identity: String,
+    pub action: Action,
+    /// Why, in words (display only; the action is chosen from data).
+    pub reason: Option<String>,
+    pub attrs: Vec<AttrChange>,
+    /// Desired state (create/update/replace).
+    pub desired: Option<State>,
+    /// Live state read at plan time (update/replace/delete).
+    pub live: Option<LiveResource>,
+    /// Addresses this change must wait for.
+    pub depends_on: Vec<String>,
+    /// Extra review lines (e.g. what a CloudFormation change set would do).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// Version of the saved-plan format.
+    pub format_version: u32,
+    pub stack: String,
+    pub dir: PathBuf,
+    pub region: String,
+    /// Every region the plan read.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Google Cloud project and zones the plan read.
+    #[serde(default)]
+    pub gcp_project: Option<String>,
+    #[serde(default)]
+    pub zones: Vec<String>,
+    pub account_id: String,
+    /// True for `gantry destroy` plans.
+    pub destroy: bool,
+    /// Changes with an action other than NoOp, in apply order hints.
+    pub changes: Vec<Change>,
+    /// Addresses that need nothing.
+    pub unchanged: Vec<String>,
+    /// Hash of the live state read, per address (`absent` when none).
+    pub fingerprints: BTreeMap<String, String>,
+    /// Kind and cloud name of every fingerprinted address, so a saved plan
+    /// can find the same resources again.
+    pub index: BTreeMap<String, IndexEntry>,
+    /// Non-fatal notes for the reviewer.
+    pub warnings: Vec<String>,
+    /// Changes that widen who may assume a role or what it may do; apply
+    /// asks for an explicit confirmation (or `--allow-broadening`).
+    #[serde(default)]
+    pub broadening: Vec<Broadening>,
+    /// Lint findings waived in the files, with their reasons.
+    #[serde(default)]
+    pub waivers: Vec<String>,
+    /// The stack's shared lock, so `apply PLANFILE` takes the same lock.
+    #[serde(default)]
+    pub backend: Option<super::BackendConfig>,
+}
+
+/// What one change newly allows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Broadening {
+    pub address: String,
+    pub items: Vec<String>,
+}
+
+/// Where a fingerprinted address lives.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IndexEntry {
+    pub kind: String,
+    pub identity: String,
+}
+
+/// The current saved-plan / JSON format version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Counts in the Terraform sense: a replace is one add and one destroy.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+    pub replace: usize,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary { unchanged: self.unchanged.len(), ..Summary::default() };
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Replace => {
+                    s.add += 1;
+                    s.destroy += 1;
+                    s.replace += 1;
+                }
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// True when applying would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}

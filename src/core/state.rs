@@ -1,0 +1,62 @@
+//! Resource state as gantry compares it, and who owns what gantry writes.
+
+use serde_json::{Map, Value};
+
+/// A flat, comparable projection of a resource (sorted keys).
+pub type State = Map<String, Value>;
+
+/// Tag keys gantry puts on every AWS resource it owns.
+pub const TAG_STACK: &str = "gantry:stack";
+pub const TAG_ADDRESS: &str = "gantry:address";
+
+/// The tags a resource should carry: the user's `tags` from its desired
+/// state plus the ownership tags. Kinds add their own extras.
+pub fn owned_tags(desired: &State, owner: &Owner) -> std::collections::BTreeMap<String, String> {
+    let mut tags: std::collections::BTreeMap<String, String> = desired
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default();
+    tags.insert(TAG_STACK.into(), owner.stack.clone());
+    tags.insert(TAG_ADDRESS.into(), owner.address.clone());
+    tags
+}
+
+/// JSON pointer lookup into a state (`/network/subnetwork`).
+pub fn pointer<'a>(state: &'a State, path: &str) -> Option<&'a Value> {
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let first = state.get(parts.next()?)?;
+    match parts.next() {
+        Some(rest) => first.pointer(&format!("/{rest}")),
+        None => Some(first),
+    }
+}
+
+/// A sink for progress lines from long operations (e.g. CloudFormation
+/// stack events), shown next to the resource's progress.
+#[derive(Clone)]
+pub struct Notes(pub std::sync::Arc<dyn Fn(String) + Send + Sync>);
+
+impl std::fmt::Debug for Notes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Notes")
+    }
+}
+
+/// Who owns a resource being written (becomes tags/labels), and where its
+/// progress lines go.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub stack: String,
+    pub address: String,
+    pub notes: Option<Notes>,
+}
+
+impl Owner {
+    /// Reports a progress line, if anyone listens.
+    pub fn note(&self, line: String) {
+        if let Some(n) = &self.notes {
+            (n.0)(line);
+        }
+    }
+}
