@@ -573,7 +573,7 @@ async fn inst_set_labels(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String
         return error(412, "FAILED_PRECONDITION", "Labels fingerprint either invalid or resource labels have changed");
     }
     inst["labels"] = body.get("labels").cloned().unwrap_or(json!({}));
-    inst["labelFingerprint"] = json!(format!("lf-{next}"));
+    inst["labelFingerprint"] = json!(crate::gcp_shapes::fingerprint(next));
     Json(i.compute_op(&p, &z, "instances", key, "setLabels", Effect::None)).into_response()
 }
 
@@ -589,7 +589,7 @@ async fn inst_set_metadata(State(f): State<FakeGcp>, Path((p, z, n)): Path<(Stri
         return error(412, "FAILED_PRECONDITION", "Supplied fingerprint does not match current metadata fingerprint");
     }
     let mut m = body.clone();
-    m["fingerprint"] = json!(format!("fp-{}", next + 2));
+    m["fingerprint"] = json!(crate::gcp_shapes::fingerprint(next + 2));
     inst["metadata"] = m;
     Json(i.compute_op(&p, &z, "instances", key, "setMetadata", Effect::None)).into_response()
 }

@@ -30,6 +30,14 @@ pub const COMPUTE: &str = "https://www.googleapis.com/compute/v1";
 /// The concrete image a family resolves to (the fake's "newest").
 pub const IMAGE_VERSION: &str = "v20241119";
 
+/// A fingerprint as Compute Engine sends it: base64 of 8 opaque bytes
+/// (`labelFingerprint`, `metadata.fingerprint` are `format: byte` fields in
+/// the discovery document, so clients decode and re-encode them).
+pub fn fingerprint(n: u64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(n.to_be_bytes())
+}
+
 /// The region of a zone (`us-east5-b` → `us-east5`).
 pub fn region_of(zone: &str) -> &str {
     zone.rsplit_once('-').map(|(r, _)| r).unwrap_or(zone)
@@ -207,7 +215,7 @@ pub fn instance(project: &str, zone: &str, mut body: Value, number: u64) -> (Val
     body["labelFingerprint"] = json!("42WmSpB8rSM=");
     body["fingerprint"] = json!("nHh0VdW0iw0=");
     let items = body.pointer("/metadata/items").cloned().unwrap_or(json!([]));
-    body["metadata"] = json!({"kind": "compute#metadata", "fingerprint": "fp-1", "items": items});
+    body["metadata"] = json!({"kind": "compute#metadata", "fingerprint": fingerprint(number * 1000 + 1), "items": items});
     (body, created)
 }
 

@@ -61,6 +61,6 @@ pub fn render(kinds: &[&dyn Kind]) -> String {
 }
 
 pub fn run() -> i32 {
-    print!("{}", render(crate::kinds::all()));
+    print!("{}", render(&crate::kinds::all()));
     super::EXIT_OK
 }

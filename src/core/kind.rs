@@ -55,6 +55,11 @@ pub trait Kind: Send + Sync {
     }
     /// The resource's unique name in the cloud (e.g. repository name).
     fn identity(&self, attrs: &State) -> String;
+    /// The Google Cloud zone the resource lives in, when reading it means
+    /// listing that zone.
+    fn zone(&self, _attrs: &State) -> Option<String> {
+        None
+    }
     /// Attributes other blocks may reference (`arn`, `repository_url`, ...).
     fn outputs(&self, attrs: &State, env: &Env) -> State;
     /// Desired comparable state built from evaluated attributes.

@@ -1,50 +1,63 @@
-//! Resource kinds, one module each. A newcomer finds a kind's whole story —
-//! schema, checks, desired state, live read, create/update/delete — in its
-//! module.
+//! Resource kinds, one folder each with the same shape: `mod.rs` (schema,
+//! fields, pure checks, desired state), `driver.rs` (the I/O half) and the
+//! narrow API trait its driver calls, so drivers get unit tests with fakes.
+//! [`REGISTRY`] has one entry per kind; nothing else lists kinds.
 
 pub mod agent_queue;
 pub mod ci_role;
+mod common;
 pub mod ecr;
-mod gcp_common;
 pub mod gpu_node;
-mod iam_common;
 pub mod oidc_provider;
 pub mod tpu_node;
 
-use crate::core::Kind;
+use crate::cloud::aws::AwsContext;
+use crate::cloud::gcp::GcpContext;
+use crate::core::{Driver, Kind};
+use std::sync::Arc;
 
-/// Every kind gantry knows, in documentation order.
-pub fn all() -> &'static [&'static dyn Kind] {
-    static KINDS: &[&dyn Kind] =
-        &[&ecr::EcrRepository, &oidc_provider::GithubOidcProvider, &ci_role::CiRole, &agent_queue::AgentQueue, &tpu_node::TpuNode, &gpu_node::GpuNode];
-    KINDS
+/// Which cloud a kind lives in, and how its driver is built from that
+/// cloud's connection.
+#[derive(Clone, Copy)]
+pub enum Cloud {
+    Aws(fn(&AwsContext) -> Arc<dyn Driver>),
+    Gcp(fn(&GcpContext) -> Arc<dyn Driver>),
+}
+
+/// One kind gantry knows: its pure half and where its driver comes from.
+pub struct Entry {
+    pub kind: &'static dyn Kind,
+    pub cloud: Cloud,
+}
+
+impl Entry {
+    /// True for Google Cloud kinds (the rest are AWS).
+    pub fn is_gcp(&self) -> bool {
+        matches!(self.cloud, Cloud::Gcp(_))
+    }
+}
+
+/// Every kind, in documentation order.
+pub static REGISTRY: &[Entry] = &[
+    Entry { kind: &ecr::EcrRepository, cloud: Cloud::Aws(|c| Arc::new(ecr::EcrDriver::new(c.ecr()))) },
+    Entry { kind: &oidc_provider::GithubOidcProvider, cloud: Cloud::Aws(|c| Arc::new(oidc_provider::OidcDriver::new(c.iam()))) },
+    Entry { kind: &ci_role::CiRole, cloud: Cloud::Aws(|c| Arc::new(ci_role::RoleDriver::new(c.iam()))) },
+    Entry { kind: &agent_queue::AgentQueue, cloud: Cloud::Aws(|c| Arc::new(agent_queue::QueueDriver::new(c.clone()))) },
+    Entry { kind: &tpu_node::TpuNode, cloud: Cloud::Gcp(|c| Arc::new(tpu_node::TpuDriver::new(c.clone()))) },
+    Entry { kind: &gpu_node::GpuNode, cloud: Cloud::Gcp(|c| Arc::new(gpu_node::GpuDriver::new(Arc::new(c.clone())))) },
+];
+
+/// Every kind's pure half, in documentation order.
+pub fn all() -> Vec<&'static dyn Kind> {
+    REGISTRY.iter().map(|e| e.kind).collect()
 }
 
 /// Looks a kind up by its block name.
+pub fn entry(name: &str) -> Option<&'static Entry> {
+    REGISTRY.iter().find(|e| e.kind.name() == name)
+}
+
+/// Looks a kind's pure half up by its block name.
 pub fn by_name(name: &str) -> Option<&'static dyn Kind> {
-    all().iter().copied().find(|k| k.name() == name)
-}
-
-/// Drivers for every AWS kind, sharing one configuration.
-pub fn aws_drivers(ctx: &crate::cloud::aws::AwsContext) -> std::collections::BTreeMap<String, std::sync::Arc<dyn crate::core::Driver>> {
-    let mut m: std::collections::BTreeMap<String, std::sync::Arc<dyn crate::core::Driver>> = std::collections::BTreeMap::new();
-    m.insert(ecr::EcrRepository.name().to_string(), std::sync::Arc::new(ecr::EcrDriver::new(ctx.ecr())));
-    let iam = ctx.iam();
-    m.insert(oidc_provider::GithubOidcProvider.name().to_string(), std::sync::Arc::new(oidc_provider::OidcDriver::new(iam.clone())));
-    m.insert(ci_role::CiRole.name().to_string(), std::sync::Arc::new(ci_role::RoleDriver::new(iam)));
-    m.insert(agent_queue::AgentQueue.name().to_string(), std::sync::Arc::new(agent_queue::QueueDriver::new(ctx.clone())));
-    m
-}
-
-/// Drivers for the Google Cloud kinds.
-pub fn gcp_drivers(ctx: &crate::cloud::gcp::GcpContext) -> std::collections::BTreeMap<String, std::sync::Arc<dyn crate::core::Driver>> {
-    let mut m: std::collections::BTreeMap<String, std::sync::Arc<dyn crate::core::Driver>> = std::collections::BTreeMap::new();
-    m.insert(tpu_node::TpuNode.name().to_string(), std::sync::Arc::new(tpu_node::TpuDriver::new(ctx.clone())));
-    m.insert(gpu_node::GpuNode.name().to_string(), std::sync::Arc::new(gpu_node::GpuDriver::new(ctx.clone())));
-    m
-}
-
-/// Kinds that live in Google Cloud (the rest are AWS).
-pub fn is_gcp(kind: &str) -> bool {
-    kind == "tpu_node" || kind == "gpu_node"
+    entry(name).map(|e| e.kind)
 }

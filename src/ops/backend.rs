@@ -5,6 +5,7 @@ use crate::cloud::gcp::GcpContext;
 use crate::cloud::stats::ApiStats;
 use crate::core::error::ProviderError;
 use crate::core::Driver;
+use crate::kinds::Cloud;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -54,11 +55,13 @@ impl Backend for CloudBackend {
 
     fn drivers(&self) -> BTreeMap<String, Arc<dyn Driver>> {
         let mut m = BTreeMap::new();
-        if let Some(a) = &self.aws {
-            m.extend(crate::kinds::aws_drivers(a));
-        }
-        if let Some(g) = &self.gcp {
-            m.extend(crate::kinds::gcp_drivers(g));
+        for e in crate::kinds::REGISTRY {
+            let driver = match (e.cloud, &self.aws, &self.gcp) {
+                (Cloud::Aws(make), Some(a), _) => make(a),
+                (Cloud::Gcp(make), _, Some(g)) => make(g),
+                _ => continue,
+            };
+            m.insert(e.kind.name().to_string(), driver);
         }
         m
     }

@@ -57,7 +57,7 @@ pub async fn force_unlock(dir: &Path, backend: Option<&BackendConfig>, region: &
 
 /// The backend and region declared by the stack in `dir` (files read offline).
 pub fn stack_backend(dir: &Path) -> (Option<BackendConfig>, String) {
-    let loaded = crate::config::load_dir(dir, &crate::config::LoadOptions::default().with_process_env(), crate::kinds::all());
+    let loaded = crate::config::load_dir(dir, &crate::config::LoadOptions::default().with_process_env(), &crate::kinds::all());
     match loaded.stack {
         Some(s) => (s.backend.clone(), s.aws_region.unwrap_or_default()),
         None => (None, String::new()),

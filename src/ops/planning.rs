@@ -29,15 +29,15 @@ pub struct PlanRequest {
 /// Loads the stack, reads live state and plans. Returns the loaded files
 /// too, so callers can render diagnostics (warnings included).
 pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Result<(Plan, Arc<dyn Backend>), OpsError>) {
-    let kinds = crate::kinds::all();
+    let kinds = &crate::kinds::all();
     // Evaluate once offline: catches errors before any network, and gives the region.
     let first = load_dir(&req.dir, &req.load, kinds);
     let Some(stack) = first.stack.as_ref() else {
         let e = OpsError::config(&first);
         return (first, Err(e));
     };
-    let uses_aws = stack.resources.iter().any(|r| !crate::kinds::is_gcp(r.kind));
-    let uses_gcp = stack.resources.iter().any(|r| crate::kinds::is_gcp(r.kind));
+    let uses_aws = stack.resources.iter().any(|r| !crate::kinds::entry(r.kind).is_some_and(|e| e.is_gcp()));
+    let uses_gcp = stack.resources.iter().any(|r| crate::kinds::entry(r.kind).is_some_and(|e| e.is_gcp()));
     if uses_aws && stack.aws_region.is_none() {
         return (first, Err(OpsError::Usage("the stack block needs aws { region = \"...\" } to manage AWS resources".into())));
     }
@@ -104,19 +104,14 @@ async fn read_all(
 }
 
 async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest) -> Result<Plan, OpsError> {
-    let kinds = crate::kinds::all();
+    let kinds = &crate::kinds::all();
     let mut desired: BTreeMap<String, Vec<DesiredInstance>> = BTreeMap::new();
     for k in kinds {
         desired.insert(k.name().to_string(), desired_instances(stack, *k));
     }
     let identities = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
     let mut zones: Vec<String> = stack.gcp_zones.clone();
-    zones.extend(
-        desired
-            .iter()
-            .filter(|(k, _)| crate::kinds::is_gcp(k))
-            .flat_map(|(_, d)| d.iter().filter_map(|i| i.state.get("zone").and_then(|z| z.as_str()).map(String::from))),
-    );
+    zones.extend(stack.resources.iter().filter_map(|r| crate::kinds::by_name(r.kind)?.zone(&r.attrs)));
     zones.sort();
     zones.dedup();
     let live = read_all(&backend, &stack.name, &identities, &stack.env.regions, &zones).await?;

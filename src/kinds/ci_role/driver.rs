@@ -7,7 +7,7 @@ use super::{role_path, DOC_INLINE, DOC_TRUST};
 use crate::cloud::aws::classify;
 use crate::core::error::ProviderError;
 use crate::core::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
-use crate::kinds::iam_common::{all_tags, stale_keys, tag_map, user_tags};
+use crate::kinds::common::iam::{all_tags, stale_keys, tag_map, user_tags};
 use crate::policy::{normalize, parse_document};
 use async_trait::async_trait;
 use aws_sdk_iam::types::Role;

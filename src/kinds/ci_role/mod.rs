@@ -210,7 +210,7 @@ impl Kind for CiRole {
         let inline: serde_json::Map<String, Value> = docs.iter().map(|(n, _, d)| (n.clone(), crate::policy::normalize(d))).collect();
         s.insert("inline_policies".into(), Value::Object(inline));
         s.insert(DOC_INLINE.into(), Value::Object(docs.into_iter().map(|(n, _, d)| (n, d)).collect()));
-        s.insert("managed_policy_arns".into(), super::iam_common::sorted_strings(attrs.get("managed_policy_arns")));
+        s.insert("managed_policy_arns".into(), super::common::iam::sorted_strings(attrs.get("managed_policy_arns")));
         s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or(json!({})));
         s
     }

@@ -1,7 +1,12 @@
 //! Shared by the Google Cloud kinds: label-safe ownership labels, zone and
-//! label validation, and the agent startup script.
+//! label validation, the agent startup script, and the Compute Engine disk
+//! calls both node kinds make ([`DiskApi`]).
 
-use crate::cloud::gcp::{call, GcpContext};
+mod disks;
+#[cfg(test)]
+pub mod fake;
+pub use disks::DiskApi;
+
 use crate::core::error::ProviderError;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{AttrProblem, Compare, Field, State};
@@ -127,7 +132,7 @@ pub fn insert_network(st: &mut State, a: &State) {
     st.insert("network".into(), Value::String(text(a, "network").to_string()));
     st.insert("subnetwork".into(), a.get("subnetwork").cloned().unwrap_or(Value::Null));
     st.insert("service_account".into(), a.get("service_account").cloned().unwrap_or(Value::Null));
-    st.insert("scopes".into(), a.get("scopes").map(|v| crate::kinds::iam_common::sorted_strings(Some(v))).unwrap_or(Value::Null));
+    st.insert("scopes".into(), a.get("scopes").map(|v| crate::kinds::common::iam::sorted_strings(Some(v))).unwrap_or(Value::Null));
 }
 
 /// Live network and service-account fields as the API reports them.
@@ -142,19 +147,16 @@ pub fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Op
 }
 
 /// Every disk of a zone by name (paged; empty pages with a token are followed).
-pub async fn list_disks(ctx: &GcpContext, zone: &str) -> Result<BTreeMap<String, Disk>, ProviderError> {
+pub async fn list_disks<A: DiskApi + ?Sized>(api: &A, zone: &str) -> Result<BTreeMap<String, Disk>, ProviderError> {
     let mut out = BTreeMap::new();
     let mut token = String::new();
     loop {
-        let page = call(&ctx.stats, "compute", "ListDisks", || {
-            ctx.disks.list().set_project(&ctx.project).set_zone(zone).set_max_results(500u32).set_page_token(token.clone()).send()
-        })
-        .await?;
-        out.extend(page.items.into_iter().filter_map(|d| d.name.clone().map(|n| (n, d))));
-        match page.next_page_token {
-            Some(t) if !t.is_empty() => token = t,
-            _ => return Ok(out),
+        let (items, next) = api.list_disks(zone, &token).await?;
+        out.extend(items.into_iter().filter_map(|d| d.name.clone().map(|n| (n, d))));
+        if next.is_empty() {
+            return Ok(out);
         }
+        token = next;
     }
 }
 

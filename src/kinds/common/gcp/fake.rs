@@ -1,0 +1,183 @@
+//! An in-memory Google Cloud for driver unit tests. Resources are stored in
+//! the shapes the real APIs answer with (the emulator's `gcp_shapes`: full
+//! URLs, server-filled defaults, input-only fields dropped, base64
+//! fingerprints), lists come in small pages with an empty page before the
+//! last token (AIP-158 allows both), and setters check the fingerprint read
+//! last, as Compute Engine does (412 otherwise).
+
+use super::DiskApi;
+use crate::core::error::{ErrorClass, ProviderError};
+use async_trait::async_trait;
+use gantry_emulators::gcp_shapes;
+use google_cloud_compute_v1::model::{Disk, Instance, InstancesSetLabelsRequest, Metadata};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+pub const PROJECT: &str = "test-project";
+
+#[derive(Default)]
+struct Inner {
+    instances: BTreeMap<(String, String), Value>,
+    disks: BTreeMap<(String, String), Value>,
+    number: u64,
+    calls: Vec<String>,
+}
+
+/// The fake project.
+#[derive(Default)]
+pub struct FakeGcp {
+    inner: Mutex<Inner>,
+}
+
+fn typed<T: DeserializeOwned>(v: &Value) -> T {
+    serde_json::from_value(v.clone()).expect("the fake stores API shapes the SDK model reads")
+}
+
+fn not_found(op: &'static str, what: &str) -> ProviderError {
+    ProviderError::new(ErrorClass::NotFound, "compute", op, format!("The resource '{what}' was not found"))
+}
+
+/// Pages of two with an empty page before the last token.
+fn page<T: DeserializeOwned>(all: Vec<&Value>, token: &str) -> (Vec<T>, String) {
+    let start: usize = token.strip_prefix("empty-").or(Some(token)).and_then(|t| t.parse().ok()).unwrap_or(0);
+    if token.starts_with("empty-") {
+        return (Vec::new(), start.to_string());
+    }
+    let items: Vec<T> = all.iter().skip(start).take(2).map(|v| typed(v)).collect();
+    let next = start + 2;
+    let token = if next < all.len() { format!("empty-{next}") } else { String::new() };
+    (items, token)
+}
+
+impl FakeGcp {
+    /// Every call so far, as `Operation zone/name`.
+    pub fn calls(&self) -> Vec<String> {
+        self.inner.lock().unwrap().calls.clone()
+    }
+
+    fn record(&self, call: String) -> std::sync::MutexGuard<'_, Inner> {
+        let mut i = self.inner.lock().unwrap();
+        i.calls.push(call);
+        i
+    }
+
+    /// Puts an instance in the project as another tool would have made it.
+    pub fn seed_instance(&self, zone: &str, body: Value) {
+        let mut i = self.inner.lock().unwrap();
+        i.number += 10;
+        let (inst, disks) = gcp_shapes::instance(PROJECT, zone, body, i.number);
+        for d in disks {
+            i.disks.insert((zone.to_string(), d["name"].as_str().unwrap_or_default().to_string()), d);
+        }
+        i.instances.insert((zone.to_string(), inst["name"].as_str().unwrap_or_default().to_string()), inst);
+    }
+
+    /// The stored instance, as the API would answer it.
+    pub fn instance(&self, zone: &str, name: &str) -> Option<Value> {
+        self.inner.lock().unwrap().instances.get(&(zone.to_string(), name.to_string())).cloned()
+    }
+}
+
+#[async_trait]
+impl DiskApi for FakeGcp {
+    fn project(&self) -> &str {
+        PROJECT
+    }
+
+    async fn list_disks(&self, zone: &str, page_token: &str) -> Result<(Vec<Disk>, String), ProviderError> {
+        let i = self.record(format!("ListDisks {zone}"));
+        Ok(page(i.disks.iter().filter(|((z, _), _)| z == zone).map(|(_, v)| v).collect(), page_token))
+    }
+
+    async fn insert_disk(&self, zone: &str, disk: Disk) -> Result<(), ProviderError> {
+        let name = disk.name.clone().unwrap_or_default();
+        let mut i = self.record(format!("InsertDisk {zone}/{name}"));
+        if i.disks.contains_key(&(zone.to_string(), name.clone())) {
+            return Err(ProviderError::new(ErrorClass::Conflict, "compute", "InsertDisk", format!("operation failed: RESOURCE_ALREADY_EXISTS: {name}")));
+        }
+        i.number += 1;
+        let stored = gcp_shapes::disk(PROJECT, zone, serde_json::to_value(&disk).unwrap_or_default(), i.number);
+        i.disks.insert((zone.to_string(), name), stored);
+        Ok(())
+    }
+
+    async fn delete_disk(&self, zone: &str, name: &str) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("DeleteDisk {zone}/{name}"));
+        i.disks.remove(&(zone.to_string(), name.to_string())).map(|_| ()).ok_or_else(|| not_found("DeleteDisk", name))
+    }
+}
+
+#[async_trait]
+impl crate::kinds::gpu_node::GpuApi for FakeGcp {
+    async fn list_instances(&self, zone: &str, page_token: &str) -> Result<(Vec<Instance>, String), ProviderError> {
+        let i = self.record(format!("ListInstances {zone}"));
+        Ok(page(i.instances.iter().filter(|((z, _), _)| z == zone).map(|(_, v)| v).collect(), page_token))
+    }
+
+    async fn get_instance(&self, zone: &str, name: &str) -> Result<Instance, ProviderError> {
+        let i = self.record(format!("GetInstance {zone}/{name}"));
+        i.instances.get(&(zone.to_string(), name.to_string())).map(typed).ok_or_else(|| not_found("GetInstance", name))
+    }
+
+    async fn insert_instance(&self, zone: &str, body: Instance) -> Result<(), ProviderError> {
+        let name = body.name.clone().unwrap_or_default();
+        drop(self.record(format!("InsertInstance {zone}/{name}")));
+        if self.instance(zone, &name).is_some() {
+            return Err(ProviderError::new(ErrorClass::Conflict, "compute", "InsertInstance", format!("operation failed: RESOURCE_ALREADY_EXISTS: {name}")));
+        }
+        let mut stored = serde_json::to_value(&body).unwrap_or_default();
+        // A running instance reports RUNNING once the operation is done.
+        stored["status"] = json!("RUNNING");
+        self.seed_instance(zone, stored);
+        Ok(())
+    }
+
+    async fn set_labels(&self, zone: &str, name: &str, req: InstancesSetLabelsRequest) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("SetLabels {zone}/{name}"));
+        i.number += 1;
+        let n = i.number;
+        let inst = i.instances.get_mut(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("SetLabels", name))?;
+        let sent = serde_json::to_value(&req).unwrap_or_default();
+        if sent.get("labelFingerprint") != inst.get("labelFingerprint") {
+            return Err(ProviderError::new(
+                ErrorClass::Conflict,
+                "compute",
+                "SetLabels",
+                "412: Labels fingerprint either invalid or resource labels have changed",
+            ));
+        }
+        inst["labels"] = sent.get("labels").cloned().unwrap_or(json!({}));
+        inst["labelFingerprint"] = json!(gcp_shapes::fingerprint(n));
+        Ok(())
+    }
+
+    async fn set_metadata(&self, zone: &str, name: &str, md: Metadata) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("SetMetadata {zone}/{name}"));
+        i.number += 1;
+        let n = i.number;
+        let inst = i.instances.get_mut(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("SetMetadata", name))?;
+        let mut sent = serde_json::to_value(&md).unwrap_or_default();
+        if sent.get("fingerprint") != inst.pointer("/metadata/fingerprint") {
+            return Err(ProviderError::new(
+                ErrorClass::Conflict,
+                "compute",
+                "SetMetadata",
+                "412: Supplied fingerprint does not match current metadata fingerprint",
+            ));
+        }
+        sent["fingerprint"] = json!(gcp_shapes::fingerprint(n));
+        sent["kind"] = json!("compute#metadata");
+        inst["metadata"] = sent;
+        Ok(())
+    }
+
+    async fn delete_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("DeleteInstance {zone}/{name}"));
+        i.instances.remove(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("DeleteInstance", name))?;
+        // autoDelete boot disks go with the instance.
+        i.disks.remove(&(zone.to_string(), name.to_string()));
+        Ok(())
+    }
+}

@@ -1,0 +1,182 @@
+//! The I/O half of `gpu_node`: reads and writes instances through [`GpuApi`].
+
+use super::api::GpuApi;
+use super::{network_ref, s, META_BOOT_IMAGE};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::{pointer, Driver, LiveResource, Owner, ReadScope, State};
+use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK, META_ADDRESS};
+use async_trait::async_trait;
+use google_cloud_compute_v1::model::metadata::Items;
+use google_cloud_compute_v1::model::{Disk, Instance, InstancesSetLabelsRequest, Metadata};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Compute Engine driver for GPU instances.
+pub struct GpuDriver {
+    api: Arc<dyn GpuApi>,
+}
+
+impl GpuDriver {
+    pub fn new(api: Arc<dyn GpuApi>) -> Self {
+        GpuDriver { api }
+    }
+
+    fn live(&self, zone: &str, inst: &Instance, disks: &BTreeMap<String, Disk>, scope_stack: &str) -> LiveResource {
+        let name = inst.name.clone().unwrap_or_default();
+        let labels: BTreeMap<String, String> = inst.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let meta: BTreeMap<String, String> = inst
+            .metadata
+            .as_ref()
+            .map(|m| m.items.iter().map(|i| (i.key.clone().unwrap_or_default(), i.value.clone().unwrap_or_default())).collect())
+            .unwrap_or_default();
+        let (user_labels, owner_stack, owner_address) = ownership(&labels, &meta, scope_stack);
+        let user_meta: BTreeMap<&String, &String> = meta.iter().filter(|(k, _)| !k.starts_with("gantry-")).collect();
+        // The boot disk's size, type and image live on its Disk (initializeParams is input only).
+        let boot = inst.disks.iter().find(|d| d.boot.unwrap_or(false));
+        let disk = boot.and_then(|b| b.source.as_deref()).and_then(|src| disks.get(src.rsplit('/').next().unwrap_or(src)));
+        let boot_disk = disk.map(|d| {
+            let mut st = gcp::disk_state(d);
+            st["image"] = meta.get(META_BOOT_IMAGE).cloned().or_else(|| d.source_image.clone()).map(Value::String).unwrap_or(Value::Null);
+            st
+        });
+        let nic = inst.network_interfaces.first();
+        let sa = inst.service_accounts.first();
+        let sched = inst.scheduling.as_ref();
+        let mut st = State::new();
+        st.insert("zone".into(), json!(zone));
+        st.insert("name".into(), json!(name));
+        st.insert("machine_type".into(), json!(inst.machine_type));
+        st.insert(
+            "accelerator".into(),
+            inst.guest_accelerators.first().map(|g| json!({"type": g.accelerator_type, "count": g.accelerator_count})).unwrap_or(Value::Null),
+        );
+        st.insert("boot_disk".into(), boot_disk.unwrap_or(Value::Null));
+        gcp::insert_live_network(
+            &mut st,
+            nic.and_then(|n| n.network.as_deref()),
+            nic.and_then(|n| n.subnetwork.as_deref()),
+            sa.and_then(|s| s.email.as_deref()),
+            sa.map(|s| s.scopes.as_slice()).unwrap_or_default(),
+        );
+        st.insert(
+            "scheduling".into(),
+            json!({"spot": sched.and_then(|s| s.provisioning_model.as_ref()).map(|m| m.name() == Some("SPOT")).unwrap_or(false),
+                   "on_host_maintenance": sched.and_then(|s| s.on_host_maintenance.as_ref()).and_then(|m| m.name())}),
+        );
+        st.insert("labels".into(), user_labels);
+        st.insert("metadata".into(), json!(user_meta));
+        st.insert("status".into(), json!(inst.status.as_ref().and_then(|s| s.name())));
+        LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, state: st }
+    }
+
+    fn metadata_items(desired: &State, owner: &Owner) -> Vec<Items> {
+        let mut m: BTreeMap<String, String> = desired
+            .get("metadata")
+            .and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
+        m.insert(META_ADDRESS.into(), owner.address.clone());
+        if let Some(image) = desired.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str) {
+            m.insert(META_BOOT_IMAGE.into(), image.to_string());
+        }
+        m.into_iter().map(|(k, v)| Items::new().set_key(k).set_value(v)).collect()
+    }
+}
+
+#[async_trait]
+impl Driver for GpuDriver {
+    /// One paged instance list per zone, plus one paged disk list per zone
+    /// with instances of ours (for their boot disks).
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let zones = gcp::zones_to_read(scope);
+        let stack_label = label_safe(&scope.stack);
+        let per_zone = futures::future::try_join_all(zones.iter().map(|z| {
+            let stack_label = stack_label.clone();
+            async move {
+                let mut found = Vec::new();
+                let mut token = String::new();
+                loop {
+                    let (items, next) = self.api.list_instances(z, &token).await?;
+                    for inst in items {
+                        let name = inst.name.clone().unwrap_or_default();
+                        let ours = inst.labels.get(LABEL_STACK) == Some(&stack_label);
+                        if ours || scope.identities.iter().any(|i| *i == format!("{z}/{name}")) {
+                            found.push(inst);
+                        }
+                    }
+                    // Follow the token even after an empty page (AIP-158).
+                    if next.is_empty() {
+                        break;
+                    }
+                    token = next;
+                }
+                let disks = if found.is_empty() { BTreeMap::new() } else { gcp::list_disks(self.api.as_ref(), z).await? };
+                Ok::<_, ProviderError>(found.iter().map(|i| self.live(z, i, &disks, &scope.stack)).collect::<Vec<_>>())
+            }
+        }))
+        .await?;
+        Ok(per_zone.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+        let zone = s(desired, "zone");
+        let acc = desired.get("accelerator").cloned().unwrap_or(Value::Null);
+        let boot = desired.get("boot_disk").cloned().unwrap_or(Value::Null);
+        let spot = pointer(desired, "/scheduling/spot") == Some(&Value::Bool(true));
+        let mut body = json!({
+            "name": s(desired, "name"),
+            "machineType": format!("zones/{zone}/machineTypes/{}", s(desired, "machine_type")),
+            "guestAccelerators": [{"acceleratorType": format!("zones/{zone}/acceleratorTypes/{}", acc["type"].as_str().unwrap_or_default()), "acceleratorCount": acc["count"].as_i64().unwrap_or(1)}],
+            "disks": [{"boot": true, "autoDelete": true, "initializeParams": {
+                "sourceImage": boot["image"], "diskSizeGb": boot["size_gb"].as_i64().unwrap_or(200).to_string(),
+                "diskType": format!("zones/{zone}/diskTypes/{}", boot["type"].as_str().unwrap_or("pd-balanced"))}}],
+            // GPUs cannot live-migrate.
+            "scheduling": {"onHostMaintenance": "TERMINATE", "automaticRestart": !spot, "provisioningModel": if spot { "SPOT" } else { "STANDARD" }},
+            "networkInterfaces": [{"network": network_ref(desired.get("network").and_then(Value::as_str).unwrap_or("default"))}],
+            "labels": owned_labels(desired.get("labels"), &owner.stack, &owner.address),
+        });
+        if let Some(sub) = desired.get("subnetwork").and_then(Value::as_str) {
+            body["networkInterfaces"][0]["subnetwork"] = json!(sub);
+        }
+        // "default" asks Compute for the project's default service account.
+        let email = desired.get("service_account").and_then(Value::as_str).unwrap_or("default");
+        let scopes = desired.get("scopes").filter(|v| !v.is_null()).cloned().unwrap_or(json!([gcp::DEFAULT_SCOPE]));
+        body["serviceAccounts"] = json!([{"email": email, "scopes": scopes}]);
+        let inst: Instance =
+            serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertInstance", format!("bad instance body: {e}")))?;
+        let inst = inst.set_metadata(Metadata::new().set_items(Self::metadata_items(desired, owner)));
+        owner.note("creating instance (long-running operation)".into());
+        self.api.insert_instance(zone, inst).await
+    }
+
+    async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
+        let zone = s(desired, "zone");
+        let name = s(&live.state, "name");
+        // Both setters need the fingerprint read last (optimistic locking).
+        let current = self.api.get_instance(zone, name).await?;
+        if changed.iter().any(|c| c == "labels" || c == "owner") {
+            let req = InstancesSetLabelsRequest::new()
+                .set_labels(owned_labels(desired.get("labels"), &owner.stack, &owner.address))
+                .set_or_clear_label_fingerprint(current.label_fingerprint.clone());
+            self.api.set_labels(zone, name, req).await?;
+        }
+        if changed.iter().any(|c| c == "metadata" || c == "owner") {
+            let md = Metadata::new()
+                .set_items(Self::metadata_items(desired, owner))
+                .set_or_clear_fingerprint(current.metadata.as_ref().and_then(|m| m.fingerprint.clone()));
+            self.api.set_metadata(zone, name, md).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
+        let zone = s(&live.state, "zone");
+        let name = s(&live.state, "name");
+        match self.api.delete_instance(zone, name).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! `gpu_node`: a Compute Engine instance with GPUs running a CI agent.
+//!
+//! ```hcl
+//! gpu_node "l4-runner" {
+//!   zone         = "us-central1-a"
+//!   machine_type = "g2-standard-24"
+//!   accelerator {
+//!     type  = "nvidia-l4"
+//!     count = 2
+//!   }
+//!   boot_disk {
+//!     image   = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
+//!     size_gb = 200
+//!   }
+//!   agent {
+//!     queue        = "gpu_l4_queue"
+//!     token_secret = "bk-agent-token"
+//!   }
+//! }
+//! ```
+//! GPUs require `onHostMaintenance = TERMINATE`, which gantry always sets.
+//! Labels and metadata are updated in place; everything else (zone, machine
+//! type, GPUs, boot disk, network, service account, spot) forces replacement.
+//!
+//! Real Compute Engine shapes (REST reference, `instances` and `disks`):
+//! references come back as full URLs; `initializeParams` is input only, so
+//! the boot disk's size and type are read from its Disk; an image family
+//! resolves to a concrete image on the Disk, so the image as written is
+//! recorded in the instance's `gantry-boot-image` metadata; with no service
+//! account gantry asks for the project's default (`email = "default"`, as
+//! gcloud does) so the agent can read its token, and the server answers
+//! with the real address.
+
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::{AttrProblem, Compare, Env, Field, Kind, State};
+use crate::kinds::common::gcp::{self, AGENT};
+use serde_json::{json, Value};
+
+mod api;
+mod driver;
+#[cfg(test)]
+mod tests;
+pub use api::GpuApi;
+pub use driver::GpuDriver;
+
+/// The `gpu_node` kind.
+pub struct GpuNode;
+
+static ACCELERATOR: Schema = Schema {
+    attrs: &[
+        Attr::new("type", Ty::String, "GPU type, e.g. nvidia-l4, nvidia-tesla-a100.").required(),
+        Attr::new("count", Ty::Int, "GPUs per machine.").default(DefaultValue::Int(1)).range(1, 16),
+    ],
+    blocks: &[],
+};
+
+static BOOT_DISK: Schema = Schema {
+    attrs: &[
+        Attr::new("image", Ty::String, "Source image or image family URL.").required(),
+        Attr::new("size_gb", Ty::Int, "Boot disk size.").default(DefaultValue::Int(200)).range(10, 65536),
+        Attr::new("type", Ty::String, "Disk type.").default(DefaultValue::Str("pd-balanced")).one_of(&[
+            "pd-balanced",
+            "pd-ssd",
+            "pd-standard",
+            "hyperdisk-balanced",
+        ]),
+    ],
+    blocks: &[],
+};
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "Instance name (default: the block label).").forces_replacement(),
+        Attr::new("zone", Ty::String, "Zone, e.g. us-central1-a.").required().forces_replacement(),
+        Attr::new("machine_type", Ty::String, "Machine type, e.g. g2-standard-24.").required().forces_replacement(),
+        Attr::new("network", Ty::String, "VPC network.").default(DefaultValue::Str("default")).forces_replacement(),
+        Attr::new("subnetwork", Ty::String, "Subnetwork.").forces_replacement(),
+        Attr::new("service_account", Ty::String, "Service account email (default: the project's default compute service account).").forces_replacement(),
+        Attr::new("scopes", Ty::ListOfString, "OAuth scopes (default: cloud-platform; access is then governed by IAM).").forces_replacement(),
+        Attr::new("spot", Ty::Bool, "Spot provisioning.").default(DefaultValue::Bool(false)).forces_replacement(),
+        Attr::new("labels", Ty::MapOfString, "Labels (updated in place).").default(DefaultValue::EmptyMap),
+        Attr::new("metadata", Ty::MapOfString, "Metadata (updated in place).").default(DefaultValue::EmptyMap),
+        Attr::new("startup_script", Ty::String, "Startup script (or use an agent block)."),
+    ],
+    blocks: &[
+        NestedBlock { name: "accelerator", schema: &ACCELERATOR, repeated: false, doc: "The GPUs (required)." },
+        NestedBlock { name: "boot_disk", schema: &BOOT_DISK, repeated: false, doc: "The boot disk (required)." },
+        NestedBlock { name: "agent", schema: &AGENT, repeated: false, doc: "Run a CI agent for a queue (renders the startup script)." },
+    ],
+};
+
+static FIELDS: &[Field] = &[
+    Field::replace("zone"),
+    Field::replace("name"),
+    Field::replace("machine_type").compare(Compare::GcpRef),
+    Field::replace("accelerator").compare(Compare::GcpRef),
+    Field::replace("boot_disk").compare(Compare::GcpRef),
+    gcp::NETWORK,
+    gcp::SUBNETWORK,
+    Field::replace("service_account").server_filled(),
+    Field::replace("scopes").server_filled(),
+    Field::replace("scheduling"),
+    Field::new("labels"),
+    Field::new("metadata"),
+];
+
+/// Metadata key recording the boot image as written (a family resolves to
+/// a concrete image on the Disk, so the Disk cannot say which was asked for).
+pub(super) const META_BOOT_IMAGE: &str = "gantry-boot-image";
+
+/// A network as Compute accepts it: a bare name becomes `global/networks/NAME`.
+pub(super) fn network_ref(n: &str) -> String {
+    if n.contains('/') {
+        n.to_string()
+    } else {
+        format!("global/networks/{n}")
+    }
+}
+
+pub(super) fn s<'a>(a: &'a State, k: &str) -> &'a str {
+    a.get(k).and_then(Value::as_str).unwrap_or_default()
+}
+
+impl Kind for GpuNode {
+    fn name(&self) -> &'static str {
+        "gpu_node"
+    }
+    fn doc(&self) -> &'static str {
+        "A Compute Engine instance with GPUs running a CI agent."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+    fn check(&self, a: &State) -> Vec<AttrProblem> {
+        let mut out = gcp::check_node(a);
+        if !a.contains_key("accelerator") {
+            out.push(AttrProblem::new("accelerator", "add accelerator { type = \"nvidia-l4\" count = 1 }"));
+        }
+        if !a.contains_key("boot_disk") {
+            out.push(AttrProblem::new("boot_disk", "add boot_disk { image = \"...\" }"));
+        }
+        out
+    }
+    fn identity(&self, a: &State) -> String {
+        gcp::node_identity(a)
+    }
+    fn zone(&self, a: &State) -> Option<String> {
+        a.get("zone").and_then(Value::as_str).map(String::from)
+    }
+    fn change_notes(&self, changes: &[crate::core::AttrChange]) -> Vec<String> {
+        gcp::startup_script_note(changes)
+    }
+    fn outputs(&self, a: &State, env: &Env) -> State {
+        gcp::node_outputs(a, format!("projects/{}/zones/{}/instances/{}", env.gcp_project, s(a, "zone"), s(a, "name")))
+    }
+    fn desired_state(&self, a: &State, _env: &Env) -> State {
+        let name = s(a, "name");
+        let mut st = State::new();
+        st.insert("zone".into(), json!(s(a, "zone")));
+        st.insert("name".into(), json!(name));
+        st.insert("machine_type".into(), json!(s(a, "machine_type")));
+        st.insert("accelerator".into(), a.get("accelerator").cloned().unwrap_or(Value::Null));
+        st.insert("boot_disk".into(), a.get("boot_disk").cloned().unwrap_or(Value::Null));
+        gcp::insert_network(&mut st, a);
+        st.insert("scheduling".into(), json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "on_host_maintenance": "TERMINATE"}));
+        st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
+        st.insert("metadata".into(), json!(gcp::metadata(a, name, "")));
+        st
+    }
+}

@@ -1,0 +1,101 @@
+//! Driver tests against the in-memory Google Cloud (real API shapes).
+
+use super::{GpuDriver, GpuNode};
+use crate::core::{Driver, Env, Kind, Owner, ReadScope, State};
+use crate::engine::diff::diff_fields;
+use crate::kinds::common::gcp::fake::FakeGcp;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const ZONE: &str = "us-central1-a";
+
+fn env() -> Env {
+    Env { stack: "ml".into(), region: String::new(), account_id: String::new(), dir: ".".into(), regions: vec![], gcp_project: "test-project".into() }
+}
+
+/// Attributes as the loader hands them over (defaults applied).
+fn attrs(name: &str, labels: Value) -> State {
+    let v = json!({
+        "name": name, "zone": ZONE, "machine_type": "g2-standard-24", "network": "default", "spot": false,
+        "labels": labels, "metadata": {"team": "ml"},
+        "accelerator": {"type": "nvidia-l4", "count": 2},
+        "boot_disk": {"image": "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts", "size_gb": 200, "type": "pd-balanced"},
+    });
+    v.as_object().cloned().unwrap()
+}
+
+fn owner(name: &str) -> Owner {
+    Owner { stack: "ml".into(), address: format!("gpu_node.{name}"), notes: None }
+}
+
+fn scope(identities: &[&str]) -> ReadScope {
+    ReadScope { stack: "ml".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec![], zones: vec![ZONE.into()] }
+}
+
+fn driver() -> (Arc<FakeGcp>, GpuDriver) {
+    let fake = Arc::new(FakeGcp::default());
+    (fake.clone(), GpuDriver::new(fake))
+}
+
+#[tokio::test]
+async fn a_created_instance_reads_back_with_nothing_to_change() {
+    let (fake, d) = driver();
+    let desired = GpuNode.desired_state(&attrs("l4", json!({"team": "ml"})), &env());
+    d.create(&desired, &owner("l4")).await.unwrap();
+    // The API answers full URLs, a resolved image and a real service account.
+    let stored = fake.instance(ZONE, "l4").unwrap();
+    assert!(stored["machineType"].as_str().unwrap().starts_with("https://"), "{stored}");
+    let live = d.read(&scope(&[])).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].owner_stack.as_deref(), Some("ml"));
+    assert_eq!(live[0].owner_address.as_deref(), Some("gpu_node.l4"));
+    let changes = diff_fields(GpuNode.fields(), &desired, &live[0].state);
+    assert!(changes.is_empty(), "a fresh instance must plan no change: {changes:?}");
+}
+
+#[tokio::test]
+async fn reading_follows_tokens_past_empty_pages_and_skips_other_stacks() {
+    let (fake, d) = driver();
+    for n in 0..5 {
+        let desired = GpuNode.desired_state(&attrs(&format!("n{n}"), json!({})), &env());
+        d.create(&desired, &owner(&format!("n{n}"))).await.unwrap();
+    }
+    fake.seed_instance(ZONE, json!({"name": "theirs", "labels": {"gantry-stack": "other"}, "networkInterfaces": [{"network": "default"}]}));
+    fake.seed_instance(ZONE, json!({"name": "named", "networkInterfaces": [{"network": "default"}]}));
+    let live = d.read(&scope(&["us-central1-a/named"])).await.unwrap();
+    let mut names: Vec<&str> = live.iter().map(|l| l.identity.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["us-central1-a/n0", "us-central1-a/n1", "us-central1-a/n2", "us-central1-a/n3", "us-central1-a/n4", "us-central1-a/named"]);
+    let lists = fake.calls().iter().filter(|c| c.starts_with("ListInstances")).count();
+    assert_eq!(lists, 7, "7 instances in pages of two with empty pages between: {:?}", fake.calls());
+}
+
+#[tokio::test]
+async fn labels_and_metadata_are_updated_with_the_fingerprints_read_last() {
+    let (fake, d) = driver();
+    let before = GpuNode.desired_state(&attrs("l4", json!({"team": "ml"})), &env());
+    d.create(&before, &owner("l4")).await.unwrap();
+    for round in 1..=2 {
+        let mut a = attrs("l4", json!({"team": format!("ml-{round}")}));
+        a.insert("metadata".into(), json!({"team": format!("ml-{round}")}));
+        let after = GpuNode.desired_state(&a, &env());
+        let live = d.read(&scope(&[])).await.unwrap().remove(0);
+        let changed: Vec<String> = diff_fields(GpuNode.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
+        assert_eq!(changed, ["labels", "metadata"]);
+        d.update(&after, &live, &changed, &owner("l4")).await.unwrap();
+        let live = d.read(&scope(&[])).await.unwrap().remove(0);
+        assert!(diff_fields(GpuNode.fields(), &after, &live.state).is_empty(), "round {round}");
+    }
+    let stored = fake.instance(ZONE, "l4").unwrap();
+    assert_eq!(stored["labels"]["gantry-stack"], "ml", "ownership labels survive a label update");
+}
+
+#[tokio::test]
+async fn deleting_removes_the_instance_and_an_absent_one_is_already_done() {
+    let (fake, d) = driver();
+    d.create(&GpuNode.desired_state(&attrs("l4", json!({})), &env()), &owner("l4")).await.unwrap();
+    let live = d.read(&scope(&[])).await.unwrap().remove(0);
+    d.delete(&live).await.unwrap();
+    assert!(fake.instance(ZONE, "l4").is_none());
+    d.delete(&live).await.unwrap();
+}

@@ -1,0 +1,202 @@
+//! `tpu_node`: a Cloud TPU v2 node (TPU VM) running a CI agent, optionally
+//! with a data disk (a Compute Engine disk created with it and attached).
+//!
+//! ```hcl
+//! tpu_node "v6e" {
+//!   count            = 16
+//!   name             = "tpu-v6e-ci-${count.index}"
+//!   zone             = "us-east5-b"
+//!   accelerator_type = "v6e-1"
+//!   runtime_version  = "v2-alpha-tpuv6e"
+//!   data_disk {
+//!     size_gb = 512
+//!     type    = "hyperdisk-balanced"
+//!   }
+//!   agent {
+//!     queue        = "tpu_v6e_queue"
+//!     token_secret = "bk-agent-token"
+//!   }
+//! }
+//! ```
+//! Zone, accelerator type, runtime version, network, scheduling, service
+//! account and data disk force replacement; labels and metadata (including
+//! the startup script) are updated in place.
+
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::{AttrProblem, Env, Field, Kind, State};
+use crate::kinds::common::gcp::{self, AGENT};
+use serde_json::{json, Value};
+
+mod driver;
+pub use driver::*;
+
+/// The `tpu_node` kind.
+pub struct TpuNode;
+
+static DATA_DISK: Schema = Schema {
+    attrs: &[
+        Attr::new("size_gb", Ty::Int, "Disk size.").required().range(1, 65536),
+        Attr::new("type", Ty::String, "Disk type.").default(DefaultValue::Str("pd-balanced")).one_of(&[
+            "pd-balanced",
+            "pd-ssd",
+            "pd-standard",
+            "hyperdisk-balanced",
+            "hyperdisk-ml",
+            "hyperdisk-throughput",
+            "hyperdisk-extreme",
+        ]),
+    ],
+    blocks: &[],
+};
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "Node name (default: the block label).").forces_replacement(),
+        Attr::new("zone", Ty::String, "Zone, e.g. us-east5-b.").required().forces_replacement(),
+        Attr::new("accelerator_type", Ty::String, "e.g. v5litepod-1, v6e-1, v6e-8.").required().forces_replacement(),
+        Attr::new("runtime_version", Ty::String, "TPU software version, e.g. v2-alpha-tpuv6e.").required().forces_replacement(),
+        Attr::new("network", Ty::String, "VPC network.").default(DefaultValue::Str("default")).forces_replacement(),
+        Attr::new("subnetwork", Ty::String, "Subnetwork.").forces_replacement(),
+        Attr::new("service_account", Ty::String, "Service account email (default: the project's default).").forces_replacement(),
+        Attr::new("scopes", Ty::ListOfString, "OAuth scopes (default: the server's, cloud-platform).").forces_replacement(),
+        Attr::new("spot", Ty::Bool, "Spot capacity.").default(DefaultValue::Bool(false)).forces_replacement(),
+        Attr::new("preemptible", Ty::Bool, "Preemptible capacity.").default(DefaultValue::Bool(false)).forces_replacement(),
+        Attr::new("reserved", Ty::Bool, "Use a reservation.").default(DefaultValue::Bool(false)).forces_replacement(),
+        Attr::new("labels", Ty::MapOfString, "Labels (updated in place).").default(DefaultValue::EmptyMap),
+        Attr::new("metadata", Ty::MapOfString, "Metadata (updated in place).").default(DefaultValue::EmptyMap),
+        Attr::new("startup_script", Ty::String, "Startup script (or use an agent block)."),
+    ],
+    blocks: &[
+        NestedBlock { name: "data_disk", schema: &DATA_DISK, repeated: false, doc: "A data disk created and attached with the node." },
+        NestedBlock { name: "agent", schema: &AGENT, repeated: false, doc: "Run a CI agent for a queue (renders the startup script)." },
+    ],
+};
+
+// What the TPU API fills or rewrites (REST reference, `Node`): the network
+// comes back as `projects/P/global/networks/N`, the subnetwork and the
+// service account (with its scope) are chosen by the server when not sent.
+static FIELDS: &[Field] = &[
+    Field::replace("zone"),
+    Field::replace("name"),
+    Field::replace("accelerator_type"),
+    Field::replace("runtime_version"),
+    gcp::NETWORK,
+    gcp::SUBNETWORK,
+    Field::replace("scheduling"),
+    Field::replace("service_account").server_filled(),
+    Field::replace("scopes").server_filled(),
+    Field::replace("data_disk"),
+    Field::new("labels"),
+    Field::new("metadata"),
+];
+
+/// Whether a runtime version belongs to the accelerator's generation.
+pub fn runtime_matches(accelerator: &str, runtime: &str) -> bool {
+    let gen = accelerator.split('-').next().unwrap_or("");
+    match gen {
+        "v6e" => runtime.contains("tpuv6e"),
+        "v5litepod" | "v5e" => runtime.contains("tpuv5-lite") || runtime.contains("v5e"),
+        "v5p" => runtime.contains("tpuv5") && !runtime.contains("lite"),
+        "v4" | "v3" | "v2" => !runtime.contains("tpuv5") && !runtime.contains("tpuv6"),
+        _ => true,
+    }
+}
+
+fn s<'a>(a: &'a State, k: &str) -> &'a str {
+    a.get(k).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The stable name of a TPU VM's first data disk. The TPU API gives no
+/// device name, so Compute assigns `persistent-disk-1` (the boot disk is
+/// `-0`) and udev links it as `google-persistent-disk-1` ("Disk symlinks",
+/// Compute docs); `/dev/sdb` is wrong on v6e, whose hyperdisks are NVMe.
+pub const DATA_DEVICE: &str = "/dev/disk/by-id/google-persistent-disk-1";
+
+impl Kind for TpuNode {
+    fn name(&self) -> &'static str {
+        "tpu_node"
+    }
+    fn doc(&self) -> &'static str {
+        "A Cloud TPU v2 node (TPU VM) running a CI agent, with an optional data disk."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+    fn check(&self, a: &State) -> Vec<AttrProblem> {
+        let mut out = gcp::check_node(a);
+        let (acc, rt) = (s(a, "accelerator_type"), s(a, "runtime_version"));
+        if !acc.contains('-') || acc.split('-').nth(1).is_none_or(|n| n.parse::<u32>().is_err()) {
+            out.push(AttrProblem::new("accelerator_type", format!("\"{acc}\" is not an accelerator type (GENERATION-CHIPS, e.g. v6e-8)")));
+        } else if !runtime_matches(acc, rt) {
+            out.push(AttrProblem::new("runtime_version", format!("runtime \"{rt}\" does not match accelerator {acc} (e.g. v6e needs v2-alpha-tpuv6e)")));
+        }
+        // "Attach durable block storage to a TPU VM": v6e takes Hyperdisk
+        // Balanced or ML only; Persistent Disk is not supported there.
+        let disk_type = a.get("data_disk").and_then(|d| d.get("type")).and_then(Value::as_str).unwrap_or("");
+        if acc.starts_with("v6e") && !disk_type.is_empty() && !matches!(disk_type, "hyperdisk-balanced" | "hyperdisk-ml") {
+            out.push(AttrProblem::new("data_disk", format!("{acc} supports only hyperdisk-balanced or hyperdisk-ml data disks, not {disk_type}")));
+        }
+        if a.get("spot") == Some(&Value::Bool(true)) && a.get("preemptible") == Some(&Value::Bool(true)) {
+            out.push(AttrProblem::new("spot", "spot and preemptible cannot both be set"));
+        }
+        out
+    }
+    fn identity(&self, a: &State) -> String {
+        gcp::node_identity(a)
+    }
+    fn zone(&self, a: &State) -> Option<String> {
+        a.get("zone").and_then(Value::as_str).map(String::from)
+    }
+    fn change_notes(&self, changes: &[crate::core::AttrChange]) -> Vec<String> {
+        gcp::startup_script_note(changes)
+    }
+    fn outputs(&self, a: &State, env: &Env) -> State {
+        gcp::node_outputs(a, format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, s(a, "zone"), s(a, "name")))
+    }
+    fn desired_state(&self, a: &State, env: &Env) -> State {
+        let name = s(a, "name");
+        let mut st = State::new();
+        st.insert("zone".into(), json!(s(a, "zone")));
+        st.insert("name".into(), json!(name));
+        st.insert("accelerator_type".into(), json!(s(a, "accelerator_type")));
+        st.insert("runtime_version".into(), json!(s(a, "runtime_version")));
+        gcp::insert_network(&mut st, a);
+        st.insert(
+            "scheduling".into(),
+            json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "preemptible": a.get("preemptible") == Some(&Value::Bool(true)), "reserved": a.get("reserved") == Some(&Value::Bool(true))}),
+        );
+        st.insert("data_disk".into(), a.get("data_disk").cloned().unwrap_or(Value::Null));
+        st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
+        let device = if a.contains_key("data_disk") { DATA_DEVICE } else { "" };
+        st.insert("metadata".into(), json!(gcp::metadata(a, name, device)));
+        st.insert("project".into(), json!(env.gcp_project));
+        st
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_families() {
+        assert!(runtime_matches("v6e-8", "v2-alpha-tpuv6e"));
+        assert!(!runtime_matches("v6e-1", "v2-alpha-tpuv5-lite"));
+        assert!(runtime_matches("v5litepod-4", "v2-alpha-tpuv5-lite"));
+        assert!(!runtime_matches("v4-8", "v2-alpha-tpuv6e"));
+    }
+
+    #[test]
+    fn checks_catch_bad_input() {
+        let a = json!({"name": "Bad_Name", "zone": "useast5", "accelerator_type": "v6e-1", "runtime_version": "v2-alpha-tpuv5-lite",
+                       "labels": {"Team": "x"}})
+        .as_object()
+        .unwrap()
+        .clone();
+        let attrs: Vec<String> = TpuNode.check(&a).into_iter().map(|p| p.attr).collect();
+        assert_eq!(attrs, vec!["name", "zone", "labels", "runtime_version"]);
+    }
+}
