@@ -1,51 +1,50 @@
 //! The I/O half of `tpu_node`: reads and writes through the cloud API.
 
-use super::*;
-use crate::cloud::gcp::{call, compute_op, GcpContext};
+use super::api::TpuApi;
+use super::s;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK, META_ADDRESS};
 use async_trait::async_trait;
-use google_cloud_lro::Poller;
+use google_cloud_compute_v1::model::Disk;
+use google_cloud_tpu_v2::model::Node;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// TPU driver (TPU v2 API; data disks through Compute Engine disks).
 pub struct TpuDriver {
-    ctx: GcpContext,
+    api: Arc<dyn TpuApi>,
 }
 
 impl TpuDriver {
-    pub fn new(ctx: GcpContext) -> Self {
-        TpuDriver { ctx }
+    pub fn new(api: Arc<dyn TpuApi>) -> Self {
+        TpuDriver { api }
     }
 
     fn parent(&self, zone: &str) -> String {
-        format!("projects/{}/locations/{zone}", self.ctx.project)
+        format!("projects/{}/locations/{zone}", self.api.project())
     }
 
     fn disk_name(node: &str) -> String {
         format!("{node}-data")
     }
 
-    async fn list_zone(&self, zone: &str) -> Result<Vec<google_cloud_tpu_v2::model::Node>, ProviderError> {
+    /// Every node of a zone (empty pages with a token are followed).
+    async fn list_zone(&self, zone: &str) -> Result<Vec<Node>, ProviderError> {
         let mut out = Vec::new();
         let mut token = String::new();
         loop {
-            let page = call(&self.ctx.stats, "tpu", "ListNodes", || {
-                self.ctx.tpu.list_nodes().set_parent(self.parent(zone)).set_page_size(500).set_page_token(token.clone()).send()
-            })
-            .await?;
-            out.extend(page.nodes);
-            if page.next_page_token.is_empty() {
+            let (nodes, next) = self.api.list_nodes(zone, &token).await?;
+            out.extend(nodes);
+            if next.is_empty() {
                 return Ok(out);
             }
-            token = page.next_page_token;
+            token = next;
         }
     }
 
-    fn live(&self, zone: &str, node: &google_cloud_tpu_v2::model::Node, scope_stack: &str) -> LiveResource {
-        let v = serde_json::to_value(node).unwrap_or(Value::Null);
+    fn live(&self, zone: &str, node: &Node, scope_stack: &str) -> LiveResource {
         let name = node.name.rsplit('/').next().unwrap_or_default().to_string();
         let labels: BTreeMap<String, String> = node.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let meta: BTreeMap<String, String> = node.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -65,21 +64,18 @@ impl TpuDriver {
             sa.map(|s| s.email.as_str()),
             sa.map(|s| s.scope.as_slice()).unwrap_or_default(),
         );
-        st.insert(
-            "scheduling".into(),
-            json!({"spot": v.pointer("/schedulingConfig/spot").and_then(Value::as_bool).unwrap_or(false),
-                   "preemptible": v.pointer("/schedulingConfig/preemptible").and_then(Value::as_bool).unwrap_or(false),
-                   "reserved": v.pointer("/schedulingConfig/reserved").and_then(Value::as_bool).unwrap_or(false)}),
-        );
+        // Proto3 JSON omits an all-false scheduling config: absent means all false.
+        let sched = node.scheduling_config.clone().unwrap_or_default();
+        st.insert("scheduling".into(), json!({"spot": sched.spot, "preemptible": sched.preemptible, "reserved": sched.reserved}));
         // The data disk's size and type live on the disk: filled in by read().
         st.insert("data_disk".into(), Value::Null);
         st.insert("labels".into(), user_labels);
         st.insert("metadata".into(), json!(user_meta));
-        st.insert("state".into(), json!(v["state"]));
+        st.insert("state".into(), json!(node.state.name()));
         LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, state: st }
     }
 
-    fn node_body(&self, desired: &State, owner: &Owner) -> Result<google_cloud_tpu_v2::model::Node, ProviderError> {
+    fn node_body(&self, desired: &State, owner: &Owner) -> Result<Node, ProviderError> {
         let zone = s(desired, "zone");
         let name = s(desired, "name");
         let mut metadata = desired.get("metadata").cloned().unwrap_or(json!({}));
@@ -103,7 +99,7 @@ impl TpuDriver {
         }
         if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
             body["dataDisks"] =
-                json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.ctx.project, Self::disk_name(name)), "mode": "READ_WRITE"}]);
+                json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.api.project(), Self::disk_name(name)), "mode": "READ_WRITE"}]);
         }
         serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "tpu", "CreateNode", format!("bad node body: {e}")))
     }
@@ -114,16 +110,11 @@ impl TpuDriver {
         let body = json!({
             "name": Self::disk_name(s(desired, "name")),
             "sizeGb": disk["size_gb"].as_i64().unwrap_or(100).to_string(),
-            "type": format!("projects/{}/zones/{zone}/diskTypes/{}", self.ctx.project, disk["type"].as_str().unwrap_or("pd-balanced")),
+            "type": format!("projects/{}/zones/{zone}/diskTypes/{}", self.api.project(), disk["type"].as_str().unwrap_or("pd-balanced")),
             "labels": owned_labels(None, &owner.stack, &owner.address),
         });
-        let disk: google_cloud_compute_v1::model::Disk =
-            serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
-        let r = compute_op(&self.ctx.stats, "InsertDisk", || {
-            self.ctx.disks.insert().set_project(&self.ctx.project).set_zone(zone).set_body(disk.clone()).poller().until_done()
-        })
-        .await;
-        match r {
+        let disk: Disk = serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
+        match self.api.insert_disk(zone, disk).await {
             Ok(_) => Ok(()),
             // Left from an earlier attempt whose node create failed: reuse it.
             Err(e) if e.class == ErrorClass::Conflict => Ok(()),
@@ -132,11 +123,7 @@ impl TpuDriver {
     }
 
     async fn delete_disk(&self, zone: &str, node: &str) -> Result<(), ProviderError> {
-        match compute_op(&self.ctx.stats, "DeleteDisk", || {
-            self.ctx.disks.delete().set_project(&self.ctx.project).set_zone(zone).set_disk(Self::disk_name(node)).poller().until_done()
-        })
-        .await
-        {
+        match self.api.delete_disk(zone, &Self::disk_name(node)).await {
             Ok(_) => Ok(()),
             Err(e) if e.class == ErrorClass::NotFound => Ok(()),
             Err(e) => Err(e),
@@ -163,7 +150,7 @@ impl Driver for TpuDriver {
                             || scope.identities.iter().any(|i| i == &format!("{z}/{}", n.name.rsplit('/').next().unwrap_or_default()))
                     })
                     .collect();
-                let disks = if nodes.iter().any(|n| !n.data_disks.is_empty()) { gcp::list_disks(&self.ctx, z).await? } else { BTreeMap::new() };
+                let disks = if nodes.iter().any(|n| !n.data_disks.is_empty()) { gcp::list_disks(self.api.as_ref(), z).await? } else { BTreeMap::new() };
                 Ok::<_, ProviderError>(
                     nodes
                         .into_iter()
@@ -189,11 +176,7 @@ impl Driver for TpuDriver {
         let node = self.node_body(desired, owner)?;
         let zone = s(desired, "zone");
         owner.note("creating node (long-running operation)".into());
-        call(&self.ctx.stats, "tpu", "CreateNode", || {
-            self.ctx.tpu.create_node().set_parent(self.parent(zone)).set_node_id(s(desired, "name")).set_node(node.clone()).poller().until_done()
-        })
-        .await?;
-        Ok(())
+        self.api.create_node(zone, s(desired, "name"), node).await
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
@@ -209,20 +192,15 @@ impl Driver for TpuDriver {
         }
         let mut node = self.node_body(desired, owner)?;
         node.name = format!("{}/nodes/{}", self.parent(s(desired, "zone")), s(&live.state, "name"));
-        let update_mask: google_cloud_wkt::FieldMask =
-            serde_json::from_value(json!(mask.join(","))).map_err(|e| ProviderError::new(ErrorClass::Other, "tpu", "UpdateNode", e.to_string()))?;
-        call(&self.ctx.stats, "tpu", "UpdateNode", || {
-            self.ctx.tpu.update_node().set_node(node.clone()).set_update_mask(update_mask.clone()).poller().until_done()
-        })
-        .await?;
-        Ok(())
+        let update_mask = google_cloud_wkt::FieldMask::default().set_paths(mask);
+        self.api.update_node(node, update_mask).await
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
         let zone = s(&live.state, "zone").to_string();
         let name = s(&live.state, "name").to_string();
         let full = format!("{}/nodes/{name}", self.parent(&zone));
-        match call(&self.ctx.stats, "tpu", "DeleteNode", || self.ctx.tpu.delete_node().set_name(full.clone()).poller().until_done()).await {
+        match self.api.delete_node(&full).await {
             Ok(_) => {}
             Err(e) if e.class == ErrorClass::NotFound => {}
             Err(e) => return Err(e),

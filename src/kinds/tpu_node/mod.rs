@@ -27,8 +27,12 @@ use crate::core::{AttrProblem, Env, Field, Kind, State};
 use crate::kinds::common::gcp::{self, AGENT};
 use serde_json::{json, Value};
 
+mod api;
 mod driver;
-pub use driver::*;
+#[cfg(test)]
+mod tests;
+pub use api::TpuApi;
+pub use driver::TpuDriver;
 
 /// The `tpu_node` kind.
 pub struct TpuNode;
@@ -102,7 +106,7 @@ pub fn runtime_matches(accelerator: &str, runtime: &str) -> bool {
     }
 }
 
-fn s<'a>(a: &'a State, k: &str) -> &'a str {
+pub(super) fn s<'a>(a: &'a State, k: &str) -> &'a str {
     a.get(k).and_then(Value::as_str).unwrap_or_default()
 }
 
@@ -174,29 +178,5 @@ impl Kind for TpuNode {
         st.insert("metadata".into(), json!(gcp::metadata(a, name, device)));
         st.insert("project".into(), json!(env.gcp_project));
         st
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn runtime_families() {
-        assert!(runtime_matches("v6e-8", "v2-alpha-tpuv6e"));
-        assert!(!runtime_matches("v6e-1", "v2-alpha-tpuv5-lite"));
-        assert!(runtime_matches("v5litepod-4", "v2-alpha-tpuv5-lite"));
-        assert!(!runtime_matches("v4-8", "v2-alpha-tpuv6e"));
-    }
-
-    #[test]
-    fn checks_catch_bad_input() {
-        let a = json!({"name": "Bad_Name", "zone": "useast5", "accelerator_type": "v6e-1", "runtime_version": "v2-alpha-tpuv5-lite",
-                       "labels": {"Team": "x"}})
-        .as_object()
-        .unwrap()
-        .clone();
-        let attrs: Vec<String> = TpuNode.check(&a).into_iter().map(|p| p.attr).collect();
-        assert_eq!(attrs, vec!["name", "zone", "labels", "runtime_version"]);
     }
 }

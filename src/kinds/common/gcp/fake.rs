@@ -10,6 +10,8 @@ use crate::core::error::{ErrorClass, ProviderError};
 use async_trait::async_trait;
 use gantry_emulators::gcp_shapes;
 use google_cloud_compute_v1::model::{Disk, Instance, InstancesSetLabelsRequest, Metadata};
+use google_cloud_tpu_v2::model::Node;
+use google_cloud_wkt::FieldMask;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -21,6 +23,8 @@ pub const PROJECT: &str = "test-project";
 struct Inner {
     instances: BTreeMap<(String, String), Value>,
     disks: BTreeMap<(String, String), Value>,
+    /// TPU nodes by full resource name.
+    nodes: BTreeMap<String, Value>,
     number: u64,
     calls: Vec<String>,
 }
@@ -72,6 +76,16 @@ impl FakeGcp {
             i.disks.insert((zone.to_string(), d["name"].as_str().unwrap_or_default().to_string()), d);
         }
         i.instances.insert((zone.to_string(), inst["name"].as_str().unwrap_or_default().to_string()), inst);
+    }
+
+    /// The stored TPU node, as the API would answer it.
+    pub fn node(&self, zone: &str, id: &str) -> Option<Value> {
+        self.inner.lock().unwrap().nodes.get(&format!("projects/{PROJECT}/locations/{zone}/nodes/{id}")).cloned()
+    }
+
+    /// The stored disk, as the API would answer it.
+    pub fn disk(&self, zone: &str, name: &str) -> Option<Value> {
+        self.inner.lock().unwrap().disks.get(&(zone.to_string(), name.to_string())).cloned()
     }
 
     /// The stored instance, as the API would answer it.
@@ -179,5 +193,52 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         // autoDelete boot disks go with the instance.
         i.disks.remove(&(zone.to_string(), name.to_string()));
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::kinds::tpu_node::TpuApi for FakeGcp {
+    async fn list_nodes(&self, zone: &str, page_token: &str) -> Result<(Vec<Node>, String), ProviderError> {
+        let i = self.record(format!("ListNodes {zone}"));
+        let prefix = format!("projects/{PROJECT}/locations/{zone}/nodes/");
+        Ok(page(i.nodes.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(_, v)| v).collect(), page_token))
+    }
+
+    async fn create_node(&self, zone: &str, id: &str, node: Node) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("CreateNode {zone}/{id}"));
+        let name = format!("projects/{PROJECT}/locations/{zone}/nodes/{id}");
+        if i.nodes.contains_key(&name) {
+            return Err(ProviderError::new(ErrorClass::Conflict, "tpu", "CreateNode", format!("AlreadyExists: {name}")));
+        }
+        for d in &node.data_disks {
+            let disk = d.source_disk.rsplit('/').next().unwrap_or_default().to_string();
+            if !i.disks.contains_key(&(zone.to_string(), disk.clone())) {
+                return Err(ProviderError::new(ErrorClass::NotFound, "tpu", "CreateNode", format!("NotFound: disk {disk}")));
+            }
+        }
+        i.number += 1;
+        let mut stored = gcp_shapes::tpu_node(PROJECT, zone, id, serde_json::to_value(&node).unwrap_or_default(), i.number);
+        // The create operation finishes when the node is READY.
+        stored["state"] = json!("READY");
+        i.nodes.insert(name, stored);
+        Ok(())
+    }
+
+    async fn update_node(&self, node: Node, mask: FieldMask) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("UpdateNode {}", node.name));
+        let sent = serde_json::to_value(&node).unwrap_or_default();
+        let stored = i.nodes.get_mut(&node.name).ok_or_else(|| not_found("UpdateNode", &node.name))?;
+        for path in &mask.paths {
+            match path.as_str() {
+                "labels" | "metadata" => stored[path.as_str()] = sent.get(path.as_str()).cloned().unwrap_or(json!({})),
+                other => return Err(ProviderError::new(ErrorClass::Other, "tpu", "UpdateNode", format!("InvalidArgument: field {other} cannot be updated"))),
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_node(&self, name: &str) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("DeleteNode {name}"));
+        i.nodes.remove(name).map(|_| ()).ok_or_else(|| not_found("DeleteNode", name))
     }
 }
