@@ -1,69 +1,39 @@
 //! ECR API calls for `ecr_repository`: batched reads, create, in-place
 //! updates and delete.
 
+use super::api::{EcrApi, NewRepository};
 use super::{lifecycle, TAG_FORCE_DELETE};
-use crate::cloud::aws::classify;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
-use aws_sdk_ecr::operation::delete_repository::DeleteRepositoryError;
-use aws_sdk_ecr::operation::get_lifecycle_policy::GetLifecyclePolicyError;
-use aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError;
-use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Repository, Tag};
+use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How many repositories are read at once (the API is cheap; the bound
 /// keeps us clear of ECR's per-account rate limits).
 const READ_CONCURRENCY: usize = 16;
 
-/// ECR driver over the AWS SDK.
+/// ECR driver over [`EcrApi`].
 pub struct EcrDriver {
-    client: aws_sdk_ecr::Client,
+    api: Arc<dyn EcrApi>,
 }
 
 impl EcrDriver {
-    pub fn new(client: aws_sdk_ecr::Client) -> Self {
-        EcrDriver { client }
-    }
-
-    /// Lists every repository in the account/region (paged, 1000 per call).
-    /// `DescribeRepositories` with names fails whole if one is missing, so we
-    /// list and filter instead.
-    async fn list_all(&self) -> Result<Vec<Repository>, ProviderError> {
-        self.client
-            .describe_repositories()
-            .max_results(1000)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ecr", "DescribeRepositories", e))
-    }
-
-    async fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ProviderError> {
-        let out = self.client.list_tags_for_resource().resource_arn(arn).send().await.map_err(|e| classify("ecr", "ListTagsForResource", e))?;
-        Ok(out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+    pub fn new(api: Arc<dyn EcrApi>) -> Self {
+        EcrDriver { api }
     }
 
     async fn lifecycle(&self, name: &str) -> Result<Value, ProviderError> {
-        match self.client.get_lifecycle_policy().repository_name(name).send().await {
-            Ok(out) => {
-                Ok(out.lifecycle_policy_text().and_then(|t| serde_json::from_str::<Value>(t).ok()).map(|d| lifecycle::normalize(&d)).unwrap_or(Value::Null))
-            }
-            Err(e) if matches!(e.as_service_error(), Some(GetLifecyclePolicyError::LifecyclePolicyNotFoundException(_))) => Ok(Value::Null),
-            Err(e) => Err(classify("ecr", "GetLifecyclePolicy", e)),
-        }
+        let text = self.api.get_lifecycle_policy(name).await?;
+        Ok(text.and_then(|t| serde_json::from_str::<Value>(&t).ok()).map(|d| lifecycle::normalize(&d)).unwrap_or(Value::Null))
     }
 
     async fn policy(&self, name: &str) -> Result<Value, ProviderError> {
-        match self.client.get_repository_policy().repository_name(name).send().await {
-            Ok(out) => Ok(out.policy_text().and_then(|t| crate::policy::parse_document(t).ok()).map(|d| crate::policy::normalize(&d)).unwrap_or(Value::Null)),
-            Err(e) if matches!(e.as_service_error(), Some(GetRepositoryPolicyError::RepositoryPolicyNotFoundException(_))) => Ok(Value::Null),
-            Err(e) => Err(classify("ecr", "GetRepositoryPolicy", e)),
-        }
+        let text = self.api.get_repository_policy(name).await?;
+        Ok(text.and_then(|t| crate::policy::parse_document(&t).ok()).map(|d| crate::policy::normalize(&d)).unwrap_or(Value::Null))
     }
 
     /// Reads one repository's full state (3 calls: tags, lifecycle, policy).
@@ -72,7 +42,7 @@ impl EcrDriver {
     async fn read_one(&self, repo: Repository, scope: &ReadScope) -> Result<Option<LiveResource>, ProviderError> {
         let name = repo.repository_name().unwrap_or_default().to_string();
         let arn = repo.repository_arn().unwrap_or_default().to_string();
-        let tags = self.tags(&arn).await?;
+        let tags = self.api.list_tags(&arn).await?;
         let owner_stack = tags.get(TAG_STACK).cloned();
         let ours = owner_stack.as_deref() == Some(scope.stack.as_str());
         if !ours && !scope.identities.iter().any(|i| i == &name) {
@@ -100,49 +70,28 @@ impl EcrDriver {
     }
 
     /// All tags gantry writes: the user's plus ownership and force-delete.
-    fn all_tags(desired: &State, owner: &Owner) -> Vec<Tag> {
+    fn all_tags(desired: &State, owner: &Owner) -> BTreeMap<String, String> {
         let mut tags = owned_tags(desired, owner);
         if desired.get("force_delete") == Some(&Value::Bool(true)) {
             tags.insert(TAG_FORCE_DELETE.into(), "true".into());
         }
-        tags.into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
+        tags
     }
 
+    /// Sets a policy document, or removes it when the document is null.
     async fn put_lifecycle(&self, name: &str, doc: &Value) -> Result<(), ProviderError> {
         if doc.is_null() {
-            match self.client.delete_lifecycle_policy().repository_name(name).send().await {
-                Ok(_) => Ok(()),
-                Err(e) if e.as_service_error().map(|s| s.is_lifecycle_policy_not_found_exception()).unwrap_or(false) => Ok(()),
-                Err(e) => Err(classify("ecr", "DeleteLifecyclePolicy", e)),
-            }
+            self.api.delete_lifecycle_policy(name).await
         } else {
-            self.client
-                .put_lifecycle_policy()
-                .repository_name(name)
-                .lifecycle_policy_text(doc.to_string())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| classify("ecr", "PutLifecyclePolicy", e))
+            self.api.put_lifecycle_policy(name, &doc.to_string()).await
         }
     }
 
     async fn put_policy(&self, name: &str, doc: &Value) -> Result<(), ProviderError> {
         if doc.is_null() {
-            match self.client.delete_repository_policy().repository_name(name).send().await {
-                Ok(_) => Ok(()),
-                Err(e) if e.as_service_error().map(|s| s.is_repository_policy_not_found_exception()).unwrap_or(false) => Ok(()),
-                Err(e) => Err(classify("ecr", "DeleteRepositoryPolicy", e)),
-            }
+            self.api.delete_repository_policy(name).await
         } else {
-            self.client
-                .set_repository_policy()
-                .repository_name(name)
-                .policy_text(doc.to_string())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| classify("ecr", "SetRepositoryPolicy", e))
+            self.api.set_repository_policy(name, &doc.to_string()).await
         }
     }
 }
@@ -154,7 +103,7 @@ fn str_of<'a>(s: &'a State, key: &str) -> &'a str {
 #[async_trait]
 impl Driver for EcrDriver {
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
-        let repos = self.list_all().await?;
+        let repos = self.api.list_repositories().await?;
         let found: Vec<Option<LiveResource>> =
             futures::stream::iter(repos.into_iter().map(|r| self.read_one(r, scope))).buffer_unordered(READ_CONCURRENCY).try_collect().await?;
         let mut out: Vec<LiveResource> = found.into_iter().flatten().collect();
@@ -169,16 +118,15 @@ impl Driver for EcrDriver {
             enc = enc.kms_key(k);
         }
         let enc = enc.build().map_err(|e| ProviderError::new(ErrorClass::Other, "ecr", "CreateRepository", e.to_string()))?;
-        self.client
-            .create_repository()
-            .repository_name(name)
-            .image_tag_mutability(ImageTagMutability::from(str_of(desired, "image_tag_mutability")))
-            .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(desired.get("scan_on_push") == Some(&Value::Bool(true))).build())
-            .encryption_configuration(enc)
-            .set_tags(Some(Self::all_tags(desired, owner)))
-            .send()
-            .await
-            .map_err(|e| classify("ecr", "CreateRepository", e))?;
+        self.api
+            .create_repository(NewRepository {
+                name: name.to_string(),
+                image_tag_mutability: ImageTagMutability::from(str_of(desired, "image_tag_mutability")),
+                scan_on_push: desired.get("scan_on_push") == Some(&Value::Bool(true)),
+                encryption: enc,
+                tags: Self::all_tags(desired, owner),
+            })
+            .await?;
         for (field, doc) in [("lifecycle_policy", desired.get("lifecycle_policy")), ("repository_policy", desired.get("repository_policy"))] {
             match doc {
                 Some(d) if !d.is_null() && field == "lifecycle_policy" => self.put_lifecycle(name, d).await?,
@@ -194,26 +142,8 @@ impl Driver for EcrDriver {
         let null = Value::Null;
         for field in changed {
             match field.as_str() {
-                "image_tag_mutability" => {
-                    self.client
-                        .put_image_tag_mutability()
-                        .repository_name(name)
-                        .image_tag_mutability(ImageTagMutability::from(str_of(desired, "image_tag_mutability")))
-                        .send()
-                        .await
-                        .map_err(|e| classify("ecr", "PutImageTagMutability", e))?;
-                }
-                "scan_on_push" => {
-                    self.client
-                        .put_image_scanning_configuration()
-                        .repository_name(name)
-                        .image_scanning_configuration(
-                            ImageScanningConfiguration::builder().scan_on_push(desired.get("scan_on_push") == Some(&Value::Bool(true))).build(),
-                        )
-                        .send()
-                        .await
-                        .map_err(|e| classify("ecr", "PutImageScanningConfiguration", e))?;
-                }
+                "image_tag_mutability" => self.api.put_image_tag_mutability(name, ImageTagMutability::from(str_of(desired, "image_tag_mutability"))).await?,
+                "scan_on_push" => self.api.put_scan_on_push(name, desired.get("scan_on_push") == Some(&Value::Bool(true))).await?,
                 "lifecycle_policy" => self.put_lifecycle(name, desired.get("lifecycle_policy").unwrap_or(&null)).await?,
                 "repository_policy" => self.put_policy(name, desired.get("repository_policy").unwrap_or(&null)).await?,
                 // Tags, force_delete and ownership are all tags: handled together below.
@@ -226,23 +156,23 @@ impl Driver for EcrDriver {
         if changed.iter().any(|f| matches!(f.as_str(), "tags" | "force_delete" | "owner")) {
             let arn = Self::arn(live);
             let want = Self::all_tags(desired, owner);
-            let current = self.tags(&arn).await?;
-            let stale: Vec<String> = current.keys().filter(|k| !want.iter().any(|t| t.key() == k.as_str())).cloned().collect();
+            let current = self.api.list_tags(&arn).await?;
+            let stale: Vec<String> = current.keys().filter(|k| !want.contains_key(k.as_str())).cloned().collect();
             if !stale.is_empty() {
-                self.client.untag_resource().resource_arn(&arn).set_tag_keys(Some(stale)).send().await.map_err(|e| classify("ecr", "UntagResource", e))?;
+                self.api.untag(&arn, stale).await?;
             }
-            self.client.tag_resource().resource_arn(&arn).set_tags(Some(want)).send().await.map_err(|e| classify("ecr", "TagResource", e))?;
+            self.api.tag(&arn, &want).await?;
         }
         Ok(())
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
         let force = live.state.get("force_delete") == Some(&Value::Bool(true));
-        match self.client.delete_repository().repository_name(&live.identity).force(force).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => match e.as_service_error() {
-                Some(DeleteRepositoryError::RepositoryNotFoundException(_)) => Ok(()),
-                Some(DeleteRepositoryError::RepositoryNotEmptyException(_)) => Err(ProviderError::new(
+        match self.api.delete_repository(&live.identity, force).await {
+            Ok(()) => Ok(()),
+            Err(e) => match e.class {
+                ErrorClass::NotFound => Ok(()),
+                ErrorClass::Conflict if e.message.contains("RepositoryNotEmpty") => Err(ProviderError::new(
                     ErrorClass::Conflict,
                     "ecr",
                     "DeleteRepository",
@@ -251,7 +181,7 @@ impl Driver for EcrDriver {
                         live.identity
                     ),
                 )),
-                _ => Err(classify("ecr", "DeleteRepository", e)),
+                _ => Err(e),
             },
         }
     }

@@ -14,9 +14,15 @@
 //! }
 //! ```
 
+mod api;
 mod driver;
+#[cfg(test)]
+mod fake;
 pub mod lifecycle;
+#[cfg(test)]
+mod tests;
 
+pub use api::{EcrApi, NewRepository};
 pub use driver::EcrDriver;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
@@ -159,57 +165,5 @@ impl Kind for EcrRepository {
         let policy = attrs.get("repository_policy_file").map(crate::policy::normalize);
         s.insert("repository_policy".into(), policy.unwrap_or(Value::Null));
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        assert!(valid_name("vllm-ci/test-cache"));
-        assert!(valid_name("a.b_c-d"));
-        assert!(!valid_name("Upper"));
-        assert!(!valid_name("a--"));
-        assert!(!valid_name("x"));
-        assert!(!valid_name("/lead"));
-    }
-
-    #[test]
-    fn desired_state_renders_lifecycle_and_defaults() {
-        let mut attrs = State::new();
-        attrs.insert("name".into(), json!("cache"));
-        attrs.insert("image_tag_mutability".into(), json!("IMMUTABLE"));
-        attrs.insert("scan_on_push".into(), json!(true));
-        attrs.insert("encryption".into(), json!("AES256"));
-        attrs.insert("force_delete".into(), json!(false));
-        attrs.insert("tags".into(), json!({}));
-        attrs.insert("lifecycle_policy".into(), json!({"expire_untagged_after_days": 7}));
-        let env = Env {
-            stack: "s".into(),
-            region: "us-west-2".into(),
-            account_id: "123456789012".into(),
-            dir: ".".into(),
-            regions: vec![],
-            gcp_project: String::new(),
-        };
-        let s = EcrRepository.desired_state(&attrs, &env);
-        assert_eq!(s["lifecycle_policy"]["rules"][0]["selection"]["countNumber"], 7);
-        assert_eq!(s["kms_key"], Value::Null);
-        let o = EcrRepository.outputs(&attrs, &env);
-        assert_eq!(o["arn"], "arn:aws:ecr:us-west-2:123456789012:repository/cache");
-    }
-
-    #[test]
-    fn checks_catch_bad_combinations() {
-        let mut attrs = State::new();
-        attrs.insert("name".into(), json!("Bad_Name"));
-        attrs.insert("encryption".into(), json!("AES256"));
-        attrs.insert("kms_key".into(), json!("arn:aws:kms:..."));
-        attrs.insert("tags".into(), json!({"gantry:stack": "x"}));
-        let p = EcrRepository.check(&attrs);
-        let names: Vec<_> = p.iter().map(|p| p.attr.as_str()).collect();
-        assert_eq!(names, vec!["name", "kms_key", "tags"]);
     }
 }
