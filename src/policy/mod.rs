@@ -14,28 +14,11 @@ pub fn parse_document(text: &str) -> Result<Value, serde_json::Error> {
     match serde_json::from_str(text) {
         Ok(v) => Ok(v),
         Err(e) => {
-            let decoded = percent_decode(text);
+            // IAM answers documents URL-encoded (RFC 3986).
+            let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
             serde_json::from_str(&decoded).map_err(|_| e)
         }
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 const DOC_KEYS: &[&str] = &["Version", "Id", "Statement"];

@@ -17,9 +17,15 @@
 //! Roles live under the IAM path `/gantry/<stack>/`. Name and path force
 //! replacement; everything else is updated in place.
 
+mod api;
 mod driver;
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
 pub mod trust;
 
+pub use api::{NewRole, RoleApi, RoleInfo};
 pub use driver::RoleDriver;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
@@ -255,76 +261,5 @@ impl Kind for CiRole {
             out.push("loses its permissions boundary".into());
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn attrs(v: Value) -> State {
-        v.as_object().unwrap().clone()
-    }
-
-    fn env() -> Env {
-        Env {
-            stack: "ci".into(),
-            region: "eu-central-1".into(),
-            account_id: "123456789012".into(),
-            dir: ".".into(),
-            regions: vec![],
-            gcp_project: String::new(),
-        }
-    }
-
-    fn base() -> State {
-        attrs(json!({
-            "name": "ecr-push", "description": "", "max_session_duration": "1h", "managed_policy_arns": [], "tags": {}, "policy_files": [],
-            "provider": {"arn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com", "host": "token.actions.githubusercontent.com"},
-            "allow": [{"repo": "acme/mlops", "branches": ["main"], "tags": [], "environments": [], "pull_request": false, "workflow_refs": []}]
-        }))
-    }
-
-    #[test]
-    fn checks() {
-        assert!(CiRole.check(&base()).is_empty());
-        let mut a = base();
-        a.insert("allow".into(), json!([{"repo": "acme"}]));
-        a.insert("max_session_duration".into(), json!("13h"));
-        let p: Vec<_> = CiRole.check(&a).into_iter().map(|p| p.attr).collect();
-        assert_eq!(p, vec!["allow", "max_session_duration"]);
-        let mut a = base();
-        a.remove("provider");
-        assert_eq!(CiRole.check(&a)[0].attr, "provider");
-    }
-
-    #[test]
-    fn desired_state_and_outputs() {
-        let s = CiRole.desired_state(&base(), &env());
-        assert_eq!(s["path"], "/gantry/ci/");
-        assert_eq!(s["max_session_duration"], 3600);
-        assert_eq!(CiRole.outputs(&base(), &env())["arn"], "arn:aws:iam::123456789012:role/gantry/ci/ecr-push");
-        assert!(CiRole.lint(&base(), &env()).is_empty());
-    }
-
-    #[test]
-    fn broadening_lists_new_assumers_and_grants() {
-        let before = CiRole.desired_state(&base(), &env());
-        let mut wider = base();
-        wider["allow"][0]["branches"] = json!(["main", "*", "dev"]);
-        wider.insert(
-            "policy_files".into(),
-            json!([{"name": "p", "file": "p.json", "document": {"Statement": [{"Effect": "Allow", "Action": "ecr:PutImage", "Resource": "arn:r"}]}}]),
-        );
-        let after = CiRole.desired_state(&wider, &env());
-        let b = CiRole.broadening(Some(&before), &after);
-        assert_eq!(
-            b,
-            vec![
-                "may now be assumed by repo:acme/mlops:ref:refs/heads/*, repo:acme/mlops:ref:refs/heads/dev (via arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com)",
-                "may now ecr:putimage on arn:r"
-            ]
-        );
-        assert!(CiRole.broadening(Some(&before), &before).is_empty());
     }
 }

@@ -12,8 +12,14 @@ use crate::core::{AttrProblem, Compare, Env, Field, Kind, State};
 use crate::kinds::common::iam::sorted_strings;
 use serde_json::{json, Value};
 
+mod api;
 mod driver;
-pub use driver::*;
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+pub use api::{NewProvider, OidcApi, Provider};
+pub use driver::OidcDriver;
 
 /// The `github_oidc_provider` kind.
 pub struct GithubOidcProvider;

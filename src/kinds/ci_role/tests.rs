@@ -1,0 +1,148 @@
+//! Pure checks and desired state, and driver tests against the in-memory
+//! IAM (URL-encoded documents, path ARNs, delete conflicts).
+
+use super::fake::FakeIam;
+use super::*;
+use crate::core::{Driver, Owner, ReadScope};
+use crate::engine::diff::diff_fields;
+use std::sync::Arc;
+
+fn attrs(v: Value) -> State {
+    v.as_object().unwrap().clone()
+}
+
+fn env() -> Env {
+    Env { stack: "ci".into(), region: "eu-central-1".into(), account_id: "123456789012".into(), dir: ".".into(), regions: vec![], gcp_project: String::new() }
+}
+
+fn base() -> State {
+    attrs(json!({
+        "name": "ecr-push", "description": "", "max_session_duration": "1h", "managed_policy_arns": [], "tags": {}, "policy_files": [],
+        "provider": {"arn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com", "host": "token.actions.githubusercontent.com"},
+        "allow": [{"repo": "acme/mlops", "branches": ["main"], "tags": [], "environments": [], "pull_request": false, "workflow_refs": []}]
+    }))
+}
+
+#[test]
+fn checks() {
+    assert!(CiRole.check(&base()).is_empty());
+    let mut a = base();
+    a.insert("allow".into(), json!([{"repo": "acme"}]));
+    a.insert("max_session_duration".into(), json!("13h"));
+    let p: Vec<_> = CiRole.check(&a).into_iter().map(|p| p.attr).collect();
+    assert_eq!(p, vec!["allow", "max_session_duration"]);
+    let mut a = base();
+    a.remove("provider");
+    assert_eq!(CiRole.check(&a)[0].attr, "provider");
+}
+
+#[test]
+fn desired_state_and_outputs() {
+    let s = CiRole.desired_state(&base(), &env());
+    assert_eq!(s["path"], "/gantry/ci/");
+    assert_eq!(s["max_session_duration"], 3600);
+    assert_eq!(CiRole.outputs(&base(), &env())["arn"], "arn:aws:iam::123456789012:role/gantry/ci/ecr-push");
+    assert!(CiRole.lint(&base(), &env()).is_empty());
+}
+
+#[test]
+fn broadening_lists_new_assumers_and_grants() {
+    let before = CiRole.desired_state(&base(), &env());
+    let mut wider = base();
+    wider["allow"][0]["branches"] = json!(["main", "*", "dev"]);
+    wider.insert(
+        "policy_files".into(),
+        json!([{"name": "p", "file": "p.json", "document": {"Statement": [{"Effect": "Allow", "Action": "ecr:PutImage", "Resource": "arn:r"}]}}]),
+    );
+    let after = CiRole.desired_state(&wider, &env());
+    let b = CiRole.broadening(Some(&before), &after);
+    assert_eq!(
+        b,
+        vec![
+            "may now be assumed by repo:acme/mlops:ref:refs/heads/*, repo:acme/mlops:ref:refs/heads/dev (via arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com)",
+            "may now ecr:putimage on arn:r"
+        ]
+    );
+    assert!(CiRole.broadening(Some(&before), &before).is_empty());
+}
+
+fn owner() -> Owner {
+    Owner { stack: "ci".into(), address: "ci_role.ecr_push".into(), notes: None }
+}
+
+fn scope(identities: &[&str]) -> ReadScope {
+    ReadScope { stack: "ci".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec![], zones: vec![] }
+}
+
+fn with_policy(mut a: State, action: &str) -> State {
+    // Written as a user would: key order and single-item lists IAM normalises away.
+    a.insert(
+        "policy_files".into(),
+        json!([{"name": "push", "file": "push.json", "document": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": action, "Resource": "arn:aws:ecr:eu-central-1:123456789012:repository/cache"}}}]),
+    );
+    a
+}
+
+fn driver() -> (Arc<FakeIam>, RoleDriver) {
+    let fake = Arc::new(FakeIam::default());
+    (fake.clone(), RoleDriver::new(fake))
+}
+
+#[tokio::test]
+async fn a_created_role_reads_back_url_encoded_with_nothing_to_change() {
+    let (fake, d) = driver();
+    let mut a = with_policy(base(), "ecr:PutImage");
+    a.insert("managed_policy_arns".into(), json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]));
+    let desired = CiRole.desired_state(&a, &env());
+    d.create(&desired, &owner()).await.unwrap();
+    assert!(fake.role("ecr-push").unwrap().info.trust_document.unwrap().starts_with("%7B"), "IAM answers documents URL-encoded");
+    let live = d.read(&scope(&[])).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].state["arn"], "arn:aws:iam::123456789012:role/gantry/ci/ecr-push");
+    assert_eq!(live[0].owner_address.as_deref(), Some("ci_role.ecr_push"));
+    let changes = diff_fields(CiRole.fields(), &desired, &live[0].state);
+    assert!(changes.is_empty(), "{changes:?}");
+}
+
+#[tokio::test]
+async fn policies_trust_and_settings_change_in_place() {
+    let (_, d) = driver();
+    d.create(&CiRole.desired_state(&with_policy(base(), "ecr:PutImage"), &env()), &owner()).await.unwrap();
+    let mut a = with_policy(base(), "ecr:BatchGetImage");
+    a["allow"][0]["branches"] = json!(["main", "release"]);
+    a.insert("description".into(), json!("pushes images"));
+    a.insert("permissions_boundary".into(), json!("arn:aws:iam::123456789012:policy/boundary"));
+    a.insert("tags".into(), json!({"team": "ml"}));
+    let after = CiRole.desired_state(&a, &env());
+    let live = d.read(&scope(&[])).await.unwrap().remove(0);
+    let changed: Vec<String> = diff_fields(CiRole.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
+    assert_eq!(changed.len(), 5, "{changed:?}");
+    d.update(&after, &live, &changed, &owner()).await.unwrap();
+    let live = d.read(&scope(&[])).await.unwrap().remove(0);
+    assert!(diff_fields(CiRole.fields(), &after, &live.state).is_empty());
+}
+
+#[tokio::test]
+async fn deleting_empties_the_role_first_and_an_absent_role_is_done() {
+    let (fake, d) = driver();
+    let mut a = with_policy(base(), "ecr:PutImage");
+    a.insert("managed_policy_arns".into(), json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]));
+    d.create(&CiRole.desired_state(&a, &env()), &owner()).await.unwrap();
+    fake.add_to_profile("ecr-push", "runner-profile");
+    let live = d.read(&scope(&[])).await.unwrap().remove(0);
+    d.delete(&live).await.unwrap();
+    assert!(fake.role("ecr-push").is_none());
+    d.delete(&live).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_named_role_of_another_owner_is_read_for_the_clash_check() {
+    let (fake, d) = driver();
+    let mut other = CiRole.desired_state(&base(), &env());
+    other.insert("path".into(), json!("/"));
+    d.create(&other, &Owner { stack: "someone-else".into(), address: "x".into(), notes: None }).await.unwrap();
+    assert!(d.read(&scope(&[])).await.unwrap().is_empty(), "outside our path and not named");
+    let live = d.read(&scope(&["ecr-push"])).await.unwrap();
+    assert_eq!(live[0].owner_stack.as_deref(), Some("someone-else"));
+    assert!(fake.role("ecr-push").is_some());
+}
