@@ -42,7 +42,7 @@ fn queue_templates_pass_cfn_lint() {
 #[test]
 fn bootstrap_scripts_pass_bash_n_and_shellcheck() {
     let mut scripts = snapshots("src/kinds/agent_queue/snapshots", "_user_data.snap");
-    scripts.extend(snapshots("src/kinds/snapshots", "_startup.snap"));
+    scripts.extend(snapshots("src/kinds/common/gcp/snapshots", "_startup.snap"));
     let tmp = tempfile::tempdir().unwrap();
     for snap in scripts {
         let file = tmp.path().join(snap.file_name().unwrap()).with_extension("sh");

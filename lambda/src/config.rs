@@ -1,23 +1,10 @@
 //! Configuration from the function's environment, validated at cold start.
-//!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `ASG_NAME` | required | Auto Scaling group to size |
-//! | `QUEUE` | required | queue name as the agents are tagged (`queue=NAME`) |
-//! | `AGENT_TOKEN_PARAMETER` | required | SSM parameter holding the agent token (SecureString) |
-//! | `METRICS_ENDPOINT` | `https://agent.buildkite.com/v3` | agent metrics API |
-//! | `AGENTS_PER_INSTANCE` | 1 | agents per instance (1–64) |
-//! | `INSTANCE_BUFFER` | 0 | spare instances while there is work |
-//! | `SCALE_OUT_FACTOR` | 1.0 | fraction of the gap added per decision (0.01–1) |
-//! | `INCLUDE_WAITING` | false | count waiting jobs as needing agents |
-//! | `SCALE_IN_IDLE` | 10m | surplus time before scaling in |
-//! | `SCALE_IN_STEP` | 1 | most instances removed per step |
-//! | `DISABLE_SCALE_IN` | false | never lower desired capacity |
-//! | `POLL_INTERVAL` | 10s | time between polls within one invocation |
-//! | `CLOUDWATCH_NAMESPACE` | `Buildkite` | metrics namespace |
-//! | `PUBLISH_METRICS` | true | publish CloudWatch metrics |
+//! The variables, their defaults and ranges are the contract shared with
+//! gantry (`gantry-scaler-env`, which documents them); this module only
+//! turns them into the scaler's settings.
 
 use crate::decide::Settings;
+use gantry_scaler_env::ScalerEnv;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -39,6 +26,29 @@ pub struct Config {
     pub publish_metrics: bool,
 }
 
+impl From<ScalerEnv> for Config {
+    fn from(e: ScalerEnv) -> Config {
+        Config {
+            asg_name: e.asg_name,
+            queue: e.queue,
+            token_parameter: e.token_parameter,
+            endpoint: e.metrics_endpoint,
+            settings: Settings {
+                agents_per_instance: e.agents_per_instance,
+                instance_buffer: e.instance_buffer,
+                scale_out_factor: e.scale_out_factor,
+                include_waiting: e.include_waiting,
+                scale_in_idle_secs: e.scale_in_idle.as_secs(),
+                scale_in_step: e.scale_in_step,
+                disable_scale_in: e.disable_scale_in,
+            },
+            poll_interval: e.poll_interval,
+            namespace: e.cloudwatch_namespace,
+            publish_metrics: e.publish_metrics,
+        }
+    }
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -47,57 +57,7 @@ impl Config {
 
     /// Reads configuration through `get` (testable without the environment).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let required = |k: &str| get(k).filter(|v| !v.trim().is_empty()).ok_or_else(|| ConfigError(format!("{k} is required")));
-        let num = |k: &str, d: u32, lo: u32, hi: u32| -> Result<u32, ConfigError> {
-            match get(k) {
-                None => Ok(d),
-                Some(v) => match v.trim().parse::<u32>() {
-                    Ok(n) if (lo..=hi).contains(&n) => Ok(n),
-                    _ => Err(ConfigError(format!("{k}={v} must be a whole number from {lo} to {hi}"))),
-                },
-            }
-        };
-        let flag = |k: &str, d: bool| -> Result<bool, ConfigError> {
-            match get(k).as_deref().map(str::trim) {
-                None => Ok(d),
-                Some("true") | Some("1") => Ok(true),
-                Some("false") | Some("0") => Ok(false),
-                Some(v) => Err(ConfigError(format!("{k}={v} must be true or false"))),
-            }
-        };
-        let dur = |k: &str, d: &str| -> Result<Duration, ConfigError> {
-            let v = get(k).unwrap_or_else(|| d.to_string());
-            humantime::parse_duration(v.trim()).map_err(|e| ConfigError(format!("{k}={v}: {e}")))
-        };
-        let factor = match get("SCALE_OUT_FACTOR") {
-            None => 1.0,
-            Some(v) => match v.trim().parse::<f64>() {
-                Ok(f) if (0.01..=1.0).contains(&f) => f,
-                _ => return Err(ConfigError(format!("SCALE_OUT_FACTOR={v} must be a number from 0.01 to 1"))),
-            },
-        };
-        let poll_interval = dur("POLL_INTERVAL", "10s")?;
-        if poll_interval.is_zero() {
-            return Err(ConfigError("POLL_INTERVAL must be more than 0".into()));
-        }
-        Ok(Config {
-            asg_name: required("ASG_NAME")?,
-            queue: required("QUEUE")?,
-            token_parameter: required("AGENT_TOKEN_PARAMETER")?,
-            endpoint: get("METRICS_ENDPOINT").unwrap_or_else(|| "https://agent.buildkite.com/v3".into()),
-            settings: Settings {
-                agents_per_instance: num("AGENTS_PER_INSTANCE", 1, 1, 64)?,
-                instance_buffer: num("INSTANCE_BUFFER", 0, 0, 1000)?,
-                scale_out_factor: factor,
-                include_waiting: flag("INCLUDE_WAITING", false)?,
-                scale_in_idle_secs: dur("SCALE_IN_IDLE", "10m")?.as_secs(),
-                scale_in_step: num("SCALE_IN_STEP", 1, 1, 1000)?,
-                disable_scale_in: flag("DISABLE_SCALE_IN", false)?,
-            },
-            poll_interval,
-            namespace: get("CLOUDWATCH_NAMESPACE").unwrap_or_else(|| "Buildkite".into()),
-            publish_metrics: flag("PUBLISH_METRICS", true)?,
-        })
+        ScalerEnv::from_lookup(get).map(Config::from).map_err(|e| ConfigError(e.0))
     }
 }
 
@@ -114,7 +74,7 @@ mod tests {
     const BASE: &[(&str, &str)] = &[("ASG_NAME", "g"), ("QUEUE", "q"), ("AGENT_TOKEN_PARAMETER", "/t")];
 
     #[test]
-    fn defaults() {
+    fn the_contract_defaults_are_the_deciders_defaults() {
         let c = cfg(BASE).unwrap();
         assert_eq!(c.settings, Settings::default());
         assert_eq!(c.poll_interval, Duration::from_secs(10));
@@ -129,5 +89,17 @@ mod tests {
             assert!(e.0.starts_with(k), "{e}");
         }
         assert_eq!(cfg(&[("QUEUE", "q")]).unwrap_err(), ConfigError("ASG_NAME is required".into()));
+    }
+
+    #[test]
+    fn what_gantry_writes_the_scaler_reads() {
+        let mut env = ScalerEnv::new("gantry-ci-gpu", "gpu", "/bk/token");
+        env.scale_in_step = 4;
+        env.scale_in_idle = Duration::from_secs(300);
+        let vars = env.to_vars();
+        let c = cfg(&vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>()).unwrap();
+        assert_eq!(c.settings.scale_in_step, 4);
+        assert_eq!(c.settings.scale_in_idle_secs, 300);
+        assert_eq!(c.asg_name, "gantry-ci-gpu");
     }
 }

@@ -20,13 +20,25 @@
 //! CloudFormation update (through a change set) and/or a Lambda update.
 //! Desired capacity belongs to the scaler: the template never sets it.
 
-mod deploy;
+mod api;
+mod aws;
+mod change_set;
+mod driver;
+#[cfg(test)]
+mod fake;
 mod function;
-mod network;
+mod preflight;
 pub mod spec;
+mod state;
 pub mod template;
+#[cfg(test)]
+mod tests;
 
-pub use deploy::QueueDriver;
+pub use api::{FunctionApi, LookupApi, QueueApi, StackApi};
+pub use aws::AwsQueueApi;
+pub use driver::QueueDriver;
+use gantry_scaler_env::defaults as scaler_defaults;
+pub use state::{Desired, Facts, FunctionState};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::AttrChange;
@@ -52,13 +64,13 @@ static SCALER: Schema = Schema {
         Attr::new("architecture", Ty::String, "Lambda architecture of the zip.").default(DefaultValue::Str("arm64")).one_of(&["arm64", "x86_64"]),
         Attr::new("memory_mb", Ty::Int, "Lambda memory.").default(DefaultValue::Int(128)).range(128, 10240),
         Attr::new("timeout_s", Ty::Int, "Lambda timeout; the scaler polls until shortly before it.").default(DefaultValue::Int(60)).range(10, 900),
-        Attr::new("poll_interval", Ty::String, "Time between polls within one invocation.").default(DefaultValue::Str("10s")),
+        Attr::new("poll_interval", Ty::String, "Time between polls within one invocation.").default(DefaultValue::Str(scaler_defaults::POLL_INTERVAL)),
         Attr::new("scale_out_factor", Ty::Number, "Fraction of missing capacity added per decision (0.01-1).").default(DefaultValue::Int(1)),
         Attr::new("instance_buffer", Ty::Int, "Spare instances while there is work.").default(DefaultValue::Int(0)).range(0, 1000),
         Attr::new("scale_in_step", Ty::Int, "Most instances removed per step.").default(DefaultValue::Int(1)).range(1, 1000),
         Attr::new("disable_scale_in", Ty::Bool, "Never lower desired capacity.").default(DefaultValue::Bool(false)),
         Attr::new("include_waiting", Ty::Bool, "Count waiting jobs as needing agents.").default(DefaultValue::Bool(false)),
-        Attr::new("metrics_endpoint", Ty::String, "Agent metrics API.").default(DefaultValue::Str("https://agent.buildkite.com/v3")),
+        Attr::new("metrics_endpoint", Ty::String, "Agent metrics API.").default(DefaultValue::Str(scaler_defaults::METRICS_ENDPOINT)),
     ],
     blocks: &[],
 };
@@ -91,7 +103,7 @@ static SCHEMA: Schema = Schema {
         Attr::new("extra_user_data", Ty::String, "Shell appended to the agent bootstrap.").default(DefaultValue::Str("")),
         Attr::new("agent_tags", Ty::MapOfString, "Agent tags besides queue=NAME.").default(DefaultValue::EmptyMap),
         Attr::new("agent_env", Ty::MapOfString, "Environment of the agent service.").default(DefaultValue::EmptyMap),
-        Attr::new("scale_in_idle", Ty::String, "Surplus time before the scaler removes instances.").default(DefaultValue::Str("10m")),
+        Attr::new("scale_in_idle", Ty::String, "Surplus time before the scaler removes instances.").default(DefaultValue::Str(scaler_defaults::SCALE_IN_IDLE)),
         Attr::new("tags", Ty::MapOfString, "Tags on the stack and its resources.").default(DefaultValue::EmptyMap),
     ],
     blocks: &[
@@ -130,18 +142,18 @@ fn valid_instance_type(t: &str) -> bool {
 }
 
 /// The function part of the desired state.
-fn function_state(q: &spec::QueueSpec) -> Value {
-    json!({
-        "name": q.names.function,
-        "runtime": "provided.al2023",
-        "architecture": q.scaler.architecture,
-        "memory_mb": q.scaler.memory_mb,
-        "timeout_s": q.scaler.timeout_s,
-        "environment": q.scaler.env,
-        "code_sha256": q.scaler.zip.as_ref().and_then(|z| z.get("sha256")).cloned().unwrap_or(Value::Null),
-        "role": format!("arn:aws:iam::{}:role{}{}", q.account_id, q.names.path, q.names.scaler_role),
-        "invoked_by": format!("arn:aws:events:{}:{}:rule/{}", q.region, q.account_id, q.names.rule),
-    })
+fn function_state(q: &spec::QueueSpec) -> FunctionState {
+    FunctionState {
+        name: q.names.function.clone(),
+        runtime: "provided.al2023".into(),
+        architecture: q.scaler.architecture.clone(),
+        memory_mb: q.scaler.memory_mb,
+        timeout_s: q.scaler.timeout_s,
+        environment: q.scaler.env.to_vars(),
+        code_sha256: q.scaler.zip.as_ref().and_then(|z| z.get("sha256")).and_then(Value::as_str).map(String::from),
+        role: format!("arn:aws:iam::{}:role{}{}", q.account_id, q.names.path, q.names.scaler_role),
+        invoked_by: Some(format!("arn:aws:events:{}:{}:rule/{}", q.region, q.account_id, q.names.rule)),
+    }
 }
 
 /// Leaf-level differences between two JSON values, as dotted paths.
@@ -214,22 +226,12 @@ impl Kind for AgentQueue {
                 out.push(AttrProblem::new("subnets", format!("\"{s}\" is not a subnet id")));
             }
         }
-        for key in ["scale_in_idle"] {
-            if let Some(Err(e)) = a.get(key).and_then(Value::as_str).map(humantime::parse_duration) {
-                out.push(AttrProblem::new(key, format!("{e} (write e.g. \"10m\")")));
-            }
-        }
-        match a.get("scaler").and_then(Value::as_object) {
-            None => out.push(AttrProblem::new("scaler", "add a scaler { zip = \"...\" } block (build the zip with scripts/build-scaler.sh)")),
-            Some(s) => {
-                if let Some(Err(e)) = s.get("poll_interval").and_then(Value::as_str).map(humantime::parse_duration) {
-                    out.push(AttrProblem::new("scaler", format!("poll_interval: {e}")));
-                }
-                let f = s.get("scale_out_factor").and_then(Value::as_f64).unwrap_or(1.0);
-                if !(0.01..=1.0).contains(&f) {
-                    out.push(AttrProblem::new("scaler", format!("scale_out_factor {f} must be from 0.01 to 1")));
-                }
-            }
+        if !a.contains_key("scaler") {
+            out.push(AttrProblem::new("scaler", "add a scaler { zip = \"...\" } block (build the zip with scripts/build-scaler.sh)"));
+        } else if let Err(e) = spec::scaler_env(a, "asg") {
+            // The same contract the scaler reads its environment with.
+            let attr = if e.0.starts_with("SCALE_IN_IDLE") { "scale_in_idle" } else { "scaler" };
+            out.push(AttrProblem::new(attr, e.0));
         }
         out
     }
@@ -242,8 +244,11 @@ impl Kind for AgentQueue {
             _ => Vec::new(),
         }
     }
+    /// `region/name`, as the driver reads it: the same queue name may be
+    /// used in two regions.
     fn identity(&self, a: &State) -> String {
-        a.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+        let text = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or_default();
+        format!("{}/{}", text("region"), text("name"))
     }
     fn outputs(&self, a: &State, env: &Env) -> State {
         let q = spec::spec(a, env);
@@ -257,18 +262,28 @@ impl Kind for AgentQueue {
     }
     fn desired_state(&self, a: &State, env: &Env) -> State {
         let q = spec::spec(a, env);
-        let mut s = State::new();
-        s.insert("region".into(), json!(q.region));
-        s.insert("stack_name".into(), json!(q.names.cfn_stack));
-        s.insert("stack_status".into(), json!("usable"));
-        // Parameters are never passed: their defaults live in the template, so
-        // CloudFormation re-resolves an image SSM parameter on every update.
-        s.insert("template".into(), template::render(&q));
-        s.insert("tags".into(), json!(q.tags));
-        s.insert("function".into(), function_state(&q));
-        // Not compared: where the driver finds the zip to upload.
-        s.insert("zip_path".into(), q.scaler.zip.as_ref().and_then(|z| z.get("path")).cloned().unwrap_or(Value::Null));
-        s
+        Desired {
+            region: q.region.clone(),
+            stack_name: q.names.cfn_stack.clone(),
+            stack_status: "usable".into(),
+            // Parameters are never passed: their defaults live in the template, so
+            // CloudFormation re-resolves an image SSM parameter on every update.
+            template: template::render(&q),
+            tags: q.tags.clone(),
+            function: function_state(&q),
+            zip_path: q.scaler.zip.as_ref().and_then(|z| z.get("path")).and_then(Value::as_str).map(String::from),
+            facts: Facts {
+                queue: q.queue.clone(),
+                image_parameter: match &q.image {
+                    spec::Image::Parameter(p) => Some(p.clone()),
+                    spec::Image::Id(_) => None,
+                },
+                token_parameter: q.token_parameter.clone(),
+                subnets: q.subnets.clone(),
+                vpc_id: q.vpc_id.clone(),
+            },
+        }
+        .to_state()
     }
     fn lint(&self, a: &State, _env: &Env) -> Vec<crate::lint::Finding> {
         let mut out = Vec::new();
@@ -315,44 +330,5 @@ impl Kind for AgentQueue {
             return Some(format!("stack {} is DELETE_FAILED; remove what blocks deletion (see its events) and run gantry destroy again", live.identity));
         }
         None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instance_type_rules() {
-        assert!(valid_instance_type("g6.4xlarge") && valid_instance_type("c7gn.16xlarge") && valid_instance_type("u-6tb1.metal"));
-        assert!(!valid_instance_type("g6") && !valid_instance_type("G6.large") && !valid_instance_type("large.g6") && !valid_instance_type("x.large"));
-        assert!(graviton("c7g.large") && graviton("g5g.xlarge") && graviton("m6gd.large") && graviton("t4g.small"));
-        assert!(!graviton("g6.4xlarge") && !graviton("c7i.large") && !graviton("p4d.24xlarge"));
-    }
-
-    #[test]
-    fn stuck_stacks_are_reported_with_the_way_out() {
-        let live = |status: &str| LiveResource {
-            identity: "us-west-2/q".into(),
-            owner_stack: Some("s".into()),
-            owner_address: Some("agent_queue.q".into()),
-            state: json!({"raw_status": status, "stack_name": "gantry-s-q"}).as_object().unwrap().clone(),
-        };
-        assert!(AgentQueue.live_problem(&live("UPDATE_ROLLBACK_FAILED")).unwrap().contains("continue-update-rollback --stack-name gantry-s-q"));
-        assert!(AgentQueue.live_problem(&live("UPDATE_IN_PROGRESS")).unwrap().contains("wait for it to finish"));
-        assert!(AgentQueue.live_problem(&live("DELETE_FAILED")).is_some());
-        assert!(AgentQueue.live_problem(&live("UPDATE_COMPLETE")).is_none());
-        // A failed create cannot be updated: it is planned for replacement instead.
-        assert!(AgentQueue.live_problem(&live("ROLLBACK_COMPLETE")).is_none());
-        assert!(REPLACE_STATES.contains(&"ROLLBACK_COMPLETE"));
-        assert!(FIELDS.iter().any(|f| f.name == "stack_status" && f.forces_replacement));
-    }
-
-    #[test]
-    fn leaf_diff_names_paths() {
-        let mut out = Vec::new();
-        json_leaf_diff("t", &json!({"a": {"b": 1, "c": [1]}}), &json!({"a": {"b": 2, "c": [1], "d": true}}), &mut out);
-        let paths: Vec<&str> = out.iter().map(|(p, _, _)| p.as_str()).collect();
-        assert_eq!(paths, vec!["t.a.b", "t.a.d"]);
     }
 }

@@ -2,6 +2,7 @@
 //! cloud resources derived from it (deterministic, within AWS length limits).
 
 use crate::core::{Env, State};
+use gantry_scaler_env::{EnvError, ScalerEnv};
 use serde_json::Value;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -42,7 +43,8 @@ pub struct Scaler {
     pub architecture: String,
     pub memory_mb: i64,
     pub timeout_s: i64,
-    pub env: BTreeMap<String, String>,
+    /// The scaler's environment contract.
+    pub env: ScalerEnv,
     /// `{"path", "sha256", "size"}` of the zip, when given.
     pub zip: Option<Value>,
 }
@@ -120,6 +122,39 @@ fn map(a: &State, k: &str) -> BTreeMap<String, String> {
     a.get(k).and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default()
 }
 
+/// The scaler's environment from a queue's attributes, validated by the
+/// contract the scaler itself reads it with.
+pub fn scaler_env(attrs: &State, asg_name: &str) -> Result<ScalerEnv, EnvError> {
+    let scaler = attrs.get("scaler").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut given: BTreeMap<&str, String> = BTreeMap::new();
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for (var, key) in [
+        ("METRICS_ENDPOINT", "metrics_endpoint"),
+        ("POLL_INTERVAL", "poll_interval"),
+        ("SCALE_OUT_FACTOR", "scale_out_factor"),
+        ("INSTANCE_BUFFER", "instance_buffer"),
+        ("SCALE_IN_STEP", "scale_in_step"),
+        ("DISABLE_SCALE_IN", "disable_scale_in"),
+        ("INCLUDE_WAITING", "include_waiting"),
+    ] {
+        if let Some(v) = scaler.get(key).filter(|v| !v.is_null()) {
+            given.insert(var, text(v));
+        }
+    }
+    for (var, key) in [("AGENTS_PER_INSTANCE", "agents_per_instance"), ("SCALE_IN_IDLE", "scale_in_idle")] {
+        if let Some(v) = attrs.get(key).filter(|v| !v.is_null()) {
+            given.insert(var, text(v));
+        }
+    }
+    given.insert("ASG_NAME", asg_name.to_string());
+    given.insert("QUEUE", s(attrs, "name"));
+    given.insert("AGENT_TOKEN_PARAMETER", s(attrs, "agent_token_parameter"));
+    ScalerEnv::from_lookup(|k| given.get(k).cloned())
+}
+
 /// Builds the spec from evaluated attributes. `queue` is the queue name.
 pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
     let queue = s(attrs, "name");
@@ -156,23 +191,8 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         Value::Null => String::new(),
         other => other.to_string(),
     };
-    let mut scaler_env = BTreeMap::new();
-    scaler_env.insert("ASG_NAME".to_string(), names.asg.clone());
-    scaler_env.insert("QUEUE".to_string(), queue.clone());
-    scaler_env.insert("AGENT_TOKEN_PARAMETER".to_string(), s(attrs, "agent_token_parameter"));
-    scaler_env.insert("AGENTS_PER_INSTANCE".to_string(), i(attrs, "agents_per_instance").to_string());
-    scaler_env.insert("SCALE_IN_IDLE".to_string(), s(attrs, "scale_in_idle"));
-    for (env_key, key) in [
-        ("METRICS_ENDPOINT", "metrics_endpoint"),
-        ("POLL_INTERVAL", "poll_interval"),
-        ("SCALE_OUT_FACTOR", "scale_out_factor"),
-        ("INSTANCE_BUFFER", "instance_buffer"),
-        ("SCALE_IN_STEP", "scale_in_step"),
-        ("DISABLE_SCALE_IN", "disable_scale_in"),
-        ("INCLUDE_WAITING", "include_waiting"),
-    ] {
-        scaler_env.insert(env_key.to_string(), text(sc(key)));
-    }
+    // check() has reported any value the contract refuses; what is left is valid.
+    let env_vars = scaler_env(attrs, &names.asg).unwrap_or_else(|_| ScalerEnv::new(&names.asg, &queue, &s(attrs, "agent_token_parameter")));
     QueueSpec {
         queue,
         stack: env.stack.clone(),
@@ -201,7 +221,7 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
             architecture: text(sc("architecture")),
             memory_mb: sc("memory_mb").as_i64().unwrap_or(128),
             timeout_s: sc("timeout_s").as_i64().unwrap_or(60),
-            env: scaler_env,
+            env: env_vars,
             zip: scaler_block.get("zip").cloned(),
         },
         tags: map(attrs, "tags"),

@@ -1,0 +1,160 @@
+//! The I/O half of `agent_queue`: each queue is a CloudFormation stack
+//! ([`change_set`]) plus its scaler function ([`function`]), in any region
+//! of the stack; plan-time lookups are in [`preflight`].
+
+use super::api::{ChangeSetKind, QueueApi, StackSummary};
+use super::change_set::{self, ChangeSet};
+use super::function;
+use super::preflight;
+use super::spec::names;
+use super::state::{live_function, Desired};
+use super::REPLACE_STATES;
+use crate::core::error::ProviderError;
+use crate::core::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Tag naming the queue on its CloudFormation stack.
+pub const TAG_QUEUE: &str = "gantry:queue";
+
+/// Driver for agent queues in every region of the stack.
+pub struct QueueDriver {
+    api: Arc<dyn QueueApi>,
+}
+
+/// `region/queue` → `queue`.
+fn queue_of(identity: &str) -> &str {
+    identity.split_once('/').map(|(_, q)| q).unwrap_or(identity)
+}
+
+impl QueueDriver {
+    pub fn new(api: Arc<dyn QueueApi>) -> Self {
+        QueueDriver { api }
+    }
+
+    /// Reads one region: all stacks (paged), all functions (paged), then per
+    /// candidate stack its template and its function's invoke permission.
+    async fn read_region(&self, region: &str, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let (stacks, functions) = futures::try_join!(self.api.list_stacks(region), self.api.list_functions(region))?;
+        let functions: HashMap<String, _> = functions.into_iter().map(|f| (f.name.clone(), f)).collect();
+        // Names the files want here, to catch clashes with stacks gantry does not own.
+        let wanted: HashMap<String, String> = scope
+            .identities
+            .iter()
+            .filter_map(|id| id.split_once('/'))
+            .filter(|(r, _)| *r == region)
+            .map(|(_, q)| (names(&scope.stack, q).cfn_stack, format!("{region}/{q}")))
+            .collect();
+        let candidates: Vec<(StackSummary, String)> = stacks
+            .into_iter()
+            .filter_map(|st| {
+                if st.tags.get(TAG_STACK) == Some(&scope.stack) {
+                    let q = st.tags.get(TAG_QUEUE).cloned().unwrap_or_else(|| st.name.clone());
+                    Some((st, format!("{region}/{q}")))
+                } else {
+                    wanted.get(&st.name).cloned().map(|id| (st, id))
+                }
+            })
+            .collect();
+        futures::stream::iter(candidates.into_iter().map(|(st, id)| self.read_stack(region, st, id, &functions))).buffer_unordered(8).try_collect().await
+    }
+
+    async fn read_stack(
+        &self,
+        region: &str,
+        st: StackSummary,
+        identity: String,
+        functions: &HashMap<String, super::api::FunctionInfo>,
+    ) -> Result<LiveResource, ProviderError> {
+        let body = self.api.get_template(region, &st.name).await?;
+        let template: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+        let stack_owner = st.tags.get(TAG_STACK).cloned().unwrap_or_default();
+        let fname = names(&stack_owner, queue_of(&identity)).function;
+        let function = match functions.get(&fname) {
+            Some(f) => json!(function::read(self.api.as_ref(), region, f).await?),
+            None => Value::Null,
+        };
+        let usable = if REPLACE_STATES.contains(&st.status.as_str()) { st.status.clone() } else { "usable".into() };
+        let user_tags: BTreeMap<&String, &String> = st.tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).collect();
+        let mut state = State::new();
+        state.insert("region".into(), json!(region));
+        state.insert("stack_name".into(), json!(st.name));
+        state.insert("stack_status".into(), json!(usable));
+        state.insert("raw_status".into(), json!(st.status));
+        state.insert("template".into(), template);
+        state.insert("tags".into(), json!(user_tags));
+        state.insert("function".into(), function);
+        Ok(LiveResource { identity, owner_stack: st.tags.get(TAG_STACK).cloned(), owner_address: st.tags.get(TAG_ADDRESS).cloned(), state })
+    }
+
+    fn change_set<'a>(&'a self, d: &'a Desired) -> ChangeSet<'a> {
+        ChangeSet { api: self.api.as_ref(), region: &d.region, stack: &d.stack_name, template: d.template.to_string() }
+    }
+
+    fn stack_tags(d: &Desired, owner: &Owner, queue: &str) -> BTreeMap<String, String> {
+        let mut tags = owned_tags(&d.to_state(), owner);
+        tags.insert(TAG_QUEUE.into(), queue.to_string());
+        tags
+    }
+
+    fn parse_all(items: &[(String, State)]) -> Result<Vec<(String, Desired)>, ProviderError> {
+        items.iter().map(|(a, s)| Ok((a.clone(), Desired::parse(s)?))).collect()
+    }
+}
+
+#[async_trait]
+impl Driver for QueueDriver {
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let per_region = futures::future::try_join_all(scope.regions.iter().map(|r| self.read_region(r, scope))).await?;
+        let mut out: Vec<LiveResource> = per_region.into_iter().flatten().collect();
+        out.sort_by(|a, b| a.identity.cmp(&b.identity));
+        Ok(out)
+    }
+
+    async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+        let d = Desired::parse(desired)?;
+        self.change_set(&d).execute(ChangeSetKind::Create, Self::stack_tags(&d, owner, &d.facts.queue), owner).await?;
+        function::deploy(self.api.as_ref(), &d, None, owner).await
+    }
+
+    async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
+        let d = Desired::parse(desired)?;
+        if changed.iter().any(|c| c.starts_with("template") || c == "tags" || c == "owner") {
+            self.change_set(&d).execute(ChangeSetKind::Update, Self::stack_tags(&d, owner, queue_of(&live.identity)), owner).await?;
+        }
+        if changed.iter().any(|c| c.starts_with("function")) {
+            function::deploy(self.api.as_ref(), &d, live_function(&live.state).as_ref(), owner).await?;
+        }
+        Ok(())
+    }
+
+    async fn resolve(&self, desired: &mut [(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+        let mut queues = Self::parse_all(desired)?;
+        let problems = preflight::resolve(self.api.as_ref(), &mut queues).await?;
+        for ((_, state), (_, d)) in desired.iter_mut().zip(queues) {
+            *state = d.to_state();
+        }
+        Ok(problems)
+    }
+
+    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+        preflight::check(self.api.as_ref(), &Self::parse_all(desired)?).await
+    }
+
+    async fn preview(&self, desired: &State, _live: &LiveResource) -> Result<Vec<String>, ProviderError> {
+        let d = Desired::parse(desired)?;
+        self.change_set(&d).preview().await
+    }
+
+    async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
+        let region = live.state.get("region").and_then(Value::as_str).unwrap_or_default().to_string();
+        if let Some(f) = live_function(&live.state) {
+            self.api.delete_function(&region, &f.name).await?;
+        }
+        let stack = live.state.get("stack_name").and_then(Value::as_str).unwrap_or_default();
+        change_set::delete_stack(self.api.as_ref(), &region, stack).await
+    }
+}

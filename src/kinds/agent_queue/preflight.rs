@@ -1,0 +1,100 @@
+//! Plan-time work against the cloud, through [`LookupApi`]: queues given no
+//! subnets go into the default VPC's default-for-AZ subnets (resolved once
+//! per region and written into the template, never `Fn::GetAZs`), and
+//! named subnets, the image parameter and the token parameter are checked
+//! to exist (the token's value is never read).
+
+use super::api::LookupApi;
+use super::state::Desired;
+use crate::core::error::ProviderError;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// (address, problem) pairs, as the planner reports them.
+pub type Problems = Vec<(String, String)>;
+
+/// Fills in the default VPC's subnets for queues that name none.
+pub async fn resolve(api: &dyn LookupApi, queues: &mut [(String, Desired)]) -> Result<Problems, ProviderError> {
+    let mut problems = Vec::new();
+    let mut by_region: BTreeMap<String, Option<(String, Vec<String>)>> = BTreeMap::new();
+    for (address, d) in queues.iter_mut().filter(|(_, d)| d.facts.subnets.is_empty()) {
+        let found = match by_region.get(&d.region) {
+            Some(f) => f.clone(),
+            None => {
+                let f = api.default_subnets(&d.region).await?;
+                by_region.insert(d.region.clone(), f.clone());
+                f
+            }
+        };
+        match found {
+            Some((vpc, mut subnets)) if !subnets.is_empty() => {
+                // EC2 lists in no set order; a stable order keeps re-plans empty.
+                subnets.sort();
+                super::template::place_in_subnets(&mut d.template, &vpc, &subnets);
+                d.facts.subnets = subnets;
+                d.facts.vpc_id = Some(vpc);
+            }
+            _ => problems.push((address.clone(), format!("{} has no default VPC with default subnets; set subnets and vpc_id on the queue", d.region))),
+        }
+    }
+    Ok(problems)
+}
+
+/// Named subnets must exist in the queue's region and belong to its
+/// `vpc_id`: one filtered DescribeSubnets per region.
+async fn check_subnets(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<Problems, ProviderError> {
+    let mut out = Vec::new();
+    let mut by_region: BTreeMap<&str, Vec<&(String, Desired)>> = BTreeMap::new();
+    for q in queues.iter().filter(|(_, d)| !d.facts.subnets.is_empty()) {
+        by_region.entry(q.1.region.as_str()).or_default().push(q);
+    }
+    for (region, items) in by_region {
+        let ids: BTreeSet<String> = items.iter().flat_map(|(_, d)| d.facts.subnets.iter().cloned()).collect();
+        let vpc_of = api.subnet_vpcs(region, &ids.into_iter().collect::<Vec<_>>()).await?;
+        for (address, d) in items {
+            let vpc = d.facts.vpc_id.as_deref().unwrap_or_default();
+            for sn in &d.facts.subnets {
+                match vpc_of.get(sn) {
+                    None => out.push((address.clone(), format!("subnet {sn} does not exist in {region} (a subnet of another region or account?)"))),
+                    Some(v) if !vpc.is_empty() && v != vpc => out.push((address.clone(), format!("subnet {sn} is in {v}, not in vpc_id {vpc}"))),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks subnets and parameters, batched per region: GetParameters in
+/// tens, DescribeParameters in fifties.
+pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<Problems, ProviderError> {
+    let mut out = check_subnets(api, queues).await?;
+    let mut by_region: BTreeMap<&str, Vec<&(String, Desired)>> = BTreeMap::new();
+    for q in queues {
+        by_region.entry(q.1.region.as_str()).or_default().push(q);
+    }
+    for (region, items) in by_region {
+        let images: Vec<String> = items.iter().filter_map(|(_, d)| d.facts.image_parameter.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut missing_images = Vec::new();
+        for chunk in images.chunks(10) {
+            missing_images.extend(api.missing_parameters(region, chunk).await?);
+        }
+        let tokens: Vec<String> = items.iter().map(|(_, d)| d.facts.token_parameter.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut found_tokens = BTreeSet::new();
+        for chunk in tokens.chunks(50) {
+            found_tokens.extend(api.existing_parameters(region, chunk).await?);
+        }
+        for (address, d) in items {
+            if let Some(i) = d.facts.image_parameter.as_ref().filter(|i| missing_images.contains(i)) {
+                out.push((address.clone(), format!("image parameter {i} does not exist in {region}")));
+            }
+            let token = &d.facts.token_parameter;
+            if !found_tokens.contains(token) {
+                out.push((
+                    address.clone(),
+                    format!("agent token parameter {token} does not exist in {region}; create it (aws ssm put-parameter --type SecureString) before the queue"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,193 @@
+//! Pure rules, and driver tests against the in-memory AWS (change sets that
+//! settle, Lambda states, IAM propagation, batched lookups).
+
+use super::fake::FakeAws;
+use super::*;
+use crate::core::{Driver, Owner, ReadScope};
+use crate::engine::diff::diff_fields;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Evaluation facts for the tests' stack.
+pub(super) fn env() -> Env {
+    Env {
+        stack: "vllm-ci".into(),
+        region: "us-west-2".into(),
+        account_id: "123456789012".into(),
+        dir: ".".into(),
+        regions: vec!["us-west-2".into()],
+        gcp_project: String::new(),
+    }
+}
+
+/// A queue's attributes as the loader hands them over (defaults applied).
+pub(super) fn attrs(v: Value) -> State {
+    let mut base = json!({
+        "on_demand_percentage": 100, "spot_allocation_strategy": "price-capacity-optimized", "min_size": 0,
+        "agents_per_instance": 1, "root_volume_gb": 250, "root_volume_type": "gp3", "agent_token_parameter": "/bk_agent_token_cluster_ci",
+        "subnets": [], "instance_policies": [], "managed_policy_arns": [], "extra_user_data": "", "agent_tags": {}, "agent_env": {},
+        "scale_in_idle": "10m", "tags": {}, "region": "us-west-2",
+        "scaler": {"zip": {"path": "/tmp/bootstrap.zip", "sha256": "abc=", "size": 1}, "architecture": "arm64", "memory_mb": 128, "timeout_s": 60,
+                   "poll_interval": "10s", "scale_out_factor": 1, "instance_buffer": 0, "scale_in_step": 1, "disable_scale_in": false,
+                   "include_waiting": false, "metrics_endpoint": "https://agent.buildkite.com/v3"}
+    });
+    for (k, val) in v.as_object().unwrap() {
+        base[k] = val.clone();
+    }
+    base.as_object().unwrap().clone()
+}
+
+/// A queue whose scaler zip is the repository's fixture.
+fn queue(name: &str, extra: Value) -> State {
+    use base64::Engine;
+    use sha2::Digest;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/scaler-fixture.zip");
+    let bytes = std::fs::read(path).unwrap();
+    let sha = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
+    let mut a = attrs(json!({"name": name, "instance_types": ["c7i.large"], "max_size": 4, "image_id": "ami-12c6146b",
+        "subnets": ["subnet-a"], "vpc_id": "vpc-1"}));
+    a["scaler"]["zip"] = json!({"path": path, "sha256": sha, "size": bytes.len()});
+    for (k, val) in extra.as_object().unwrap() {
+        a.insert(k.clone(), val.clone());
+    }
+    AgentQueue.desired_state(&a, &env())
+}
+
+fn owner(name: &str) -> Owner {
+    Owner { stack: "vllm-ci".into(), address: format!("agent_queue.{name}"), notes: None }
+}
+
+fn scope(identities: &[&str]) -> ReadScope {
+    ReadScope { stack: "vllm-ci".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec!["us-west-2".into()], zones: vec![] }
+}
+
+fn driver() -> (Arc<FakeAws>, QueueDriver) {
+    let fake = Arc::new(FakeAws::default());
+    (fake.clone(), QueueDriver::new(fake))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_created_queue_reads_back_with_nothing_to_change_after_riding_out_iam() {
+    let (fake, d) = driver();
+    fake.refuse_role(2);
+    let desired = queue("cpu", json!({"tags": {"team": "ml"}}));
+    d.create(&desired, &owner("cpu")).await.unwrap();
+    let (status, tags) = fake.stack("us-west-2", "gantry-vllm-ci-cpu").unwrap();
+    assert_eq!(status, "CREATE_COMPLETE");
+    assert_eq!(tags.get("gantry:queue").map(String::as_str), Some("cpu"));
+    assert_eq!(fake.calls().iter().filter(|c| c.starts_with("CreateFunction")).count(), 3, "two refusals while the role propagates, then created");
+    let live = d.read(&scope(&[])).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].identity, AgentQueue.identity(&attrs(json!({"name": "cpu"}))), "the kind and the driver name a queue alike");
+    let changes = diff_fields(AgentQueue.fields(), &desired, &live[0].state);
+    assert!(changes.is_empty(), "{changes:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scaler_setting_updates_the_function_only_and_an_unchanged_template_is_no_change_set() {
+    let (fake, d) = driver();
+    d.create(&queue("cpu", json!({})), &owner("cpu")).await.unwrap();
+    let after = queue("cpu", json!({"scale_in_idle": "20m"}));
+    let live = d.read(&scope(&[])).await.unwrap().remove(0);
+    let changed: Vec<String> = diff_fields(AgentQueue.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
+    assert_eq!(changed, ["function"]);
+    let before = fake.calls().len();
+    d.update(&after, &live, &changed, &owner("cpu")).await.unwrap();
+    let calls = fake.calls()[before..].to_vec();
+    assert!(!calls.iter().any(|c| c.starts_with("CreateChangeSet")), "{calls:?}");
+    assert!(calls.iter().any(|c| c.starts_with("UpdateFunctionConfiguration")) && !calls.iter().any(|c| c.starts_with("UpdateFunctionCode")), "{calls:?}");
+    assert_eq!(fake.function("us-west-2", "gantry-vllm-ci-cpu-scaler").unwrap().environment["SCALE_IN_IDLE"], "20m");
+    // A template "change" CloudFormation finds empty is not an error.
+    d.update(&after, &live, &["tags".into()], &owner("cpu")).await.unwrap();
+    let live = d.read(&scope(&[])).await.unwrap().remove(0);
+    assert!(diff_fields(AgentQueue.fields(), &after, &live.state).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_create_names_the_resource_and_the_way_out() {
+    let (fake, d) = driver();
+    fake.fail_resource("LaunchTemplate", "Instance type c7i.large is not supported in this Availability Zone");
+    let e = d.create(&queue("cpu", json!({})), &owner("cpu")).await.unwrap_err();
+    assert!(e.message.contains("LaunchTemplate CREATE_FAILED: Instance type c7i.large is not supported"), "{e}");
+    assert!(e.message.contains("ROLLBACK_COMPLETE") && e.message.contains("deletes and recreates it"), "{e}");
+    assert!(fake.function("us-west-2", "gantry-vllm-ci-cpu-scaler").is_none(), "no scaler without its stack");
+}
+
+#[tokio::test(start_paused = true)]
+async fn preflight_batches_lookups_and_names_every_problem() {
+    let (fake, d) = driver();
+    fake.put_parameter("us-west-2", "/bk_agent_token_cluster_ci");
+    fake.add_subnet("us-west-2", "subnet-a", "vpc-2");
+    let mut items = Vec::new();
+    for n in 0..12 {
+        items.push((format!("agent_queue.q{n}"), queue(&format!("q{n}"), json!({"image_id": null, "image_ssm_parameter": format!("/ami/{n}")}))));
+    }
+    items.push(("agent_queue.lost".into(), queue("lost", json!({"agent_token_parameter": "/no/token", "subnets": ["subnet-x"]}))));
+    let problems = d.preflight(&items).await.unwrap();
+    let calls = fake.calls();
+    assert_eq!(calls.iter().filter(|c| c.starts_with("GetParameters")).collect::<Vec<_>>(), ["GetParameters 10", "GetParameters 2"]);
+    assert_eq!(calls.iter().filter(|c| c.starts_with("DescribeParameters")).count(), 1);
+    assert!(problems.contains(&("agent_queue.q3".into(), "image parameter /ami/3 does not exist in us-west-2".into())), "{problems:?}");
+    assert!(problems.iter().any(|(a, p)| a == "agent_queue.lost" && p.starts_with("agent token parameter /no/token does not exist")));
+    assert!(problems.iter().any(|(a, p)| a == "agent_queue.lost" && p.starts_with("subnet subnet-x does not exist")));
+    assert!(problems.iter().any(|(a, p)| a == "agent_queue.q0" && p == "subnet subnet-a is in vpc-2, not in vpc_id vpc-1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn queues_without_subnets_get_the_default_vpcs_in_template_and_facts() {
+    let (fake, d) = driver();
+    fake.set_default_vpc("us-west-2", "vpc-d", &["subnet-2", "subnet-1"]);
+    let mut items = vec![("agent_queue.a".to_string(), queue("a", json!({"subnets": [], "vpc_id": null})))];
+    assert!(d.resolve(&mut items).await.unwrap().is_empty());
+    let resolved = Desired::parse(&items[0].1).unwrap();
+    assert_eq!(resolved.facts.subnets, ["subnet-1", "subnet-2"]);
+    assert_eq!(resolved.template["Resources"]["AutoScalingGroup"]["Properties"]["VPCZoneIdentifier"], json!(["subnet-1", "subnet-2"]));
+    let (_, d2) = driver();
+    let mut items = vec![("agent_queue.a".to_string(), queue("a", json!({"subnets": [], "vpc_id": null})))];
+    let problems = d2.resolve(&mut items).await.unwrap();
+    assert!(problems[0].1.contains("no default VPC"), "{problems:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn deleting_removes_function_and_stack_and_is_idempotent() {
+    let (fake, d) = driver();
+    d.create(&queue("cpu", json!({})), &owner("cpu")).await.unwrap();
+    let live = d.read(&scope(&[])).await.unwrap().remove(0);
+    d.delete(&live).await.unwrap();
+    assert!(fake.stack("us-west-2", "gantry-vllm-ci-cpu").is_none() && fake.function("us-west-2", "gantry-vllm-ci-cpu-scaler").is_none());
+    d.delete(&live).await.unwrap();
+}
+
+#[test]
+fn instance_type_rules() {
+    assert!(valid_instance_type("g6.4xlarge") && valid_instance_type("c7gn.16xlarge") && valid_instance_type("u-6tb1.metal"));
+    assert!(!valid_instance_type("g6") && !valid_instance_type("G6.large") && !valid_instance_type("large.g6") && !valid_instance_type("x.large"));
+    assert!(graviton("c7g.large") && graviton("g5g.xlarge") && graviton("m6gd.large") && graviton("t4g.small"));
+    assert!(!graviton("g6.4xlarge") && !graviton("c7i.large") && !graviton("p4d.24xlarge"));
+}
+
+#[test]
+fn stuck_stacks_are_reported_with_the_way_out() {
+    let live = |status: &str| LiveResource {
+        identity: "us-west-2/q".into(),
+        owner_stack: Some("s".into()),
+        owner_address: Some("agent_queue.q".into()),
+        state: json!({"raw_status": status, "stack_name": "gantry-s-q"}).as_object().unwrap().clone(),
+    };
+    assert!(AgentQueue.live_problem(&live("UPDATE_ROLLBACK_FAILED")).unwrap().contains("continue-update-rollback --stack-name gantry-s-q"));
+    assert!(AgentQueue.live_problem(&live("UPDATE_IN_PROGRESS")).unwrap().contains("wait for it to finish"));
+    assert!(AgentQueue.live_problem(&live("DELETE_FAILED")).is_some());
+    assert!(AgentQueue.live_problem(&live("UPDATE_COMPLETE")).is_none());
+    // A failed create cannot be updated: it is planned for replacement instead.
+    assert!(AgentQueue.live_problem(&live("ROLLBACK_COMPLETE")).is_none());
+    assert!(REPLACE_STATES.contains(&"ROLLBACK_COMPLETE"));
+    assert!(FIELDS.iter().any(|f| f.name == "stack_status" && f.forces_replacement));
+}
+
+#[test]
+fn leaf_diff_names_paths() {
+    let mut out = Vec::new();
+    json_leaf_diff("t", &json!({"a": {"b": 1, "c": [1]}}), &json!({"a": {"b": 2, "c": [1], "d": true}}), &mut out);
+    let paths: Vec<&str> = out.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(paths, vec!["t.a.b", "t.a.d"]);
+}
