@@ -45,6 +45,9 @@ pub trait Kind: Send + Sync {
     fn schema(&self) -> &'static Schema;
     /// Fields of the comparable state, with replacement rules.
     fn fields(&self) -> &'static [Field];
+    /// Fills what the block left unset from its label and the stack (e.g.
+    /// a repository's `name` from `ecr_repository "cache" {}`), before checks.
+    fn fill_defaults(&self, _label: &str, _env: &Env, _attrs: &mut State) {}
     /// Checks beyond types (name formats, cross-attribute rules).
     fn check(&self, _attrs: &State) -> Vec<AttrProblem> {
         Vec::new()
@@ -86,5 +89,12 @@ pub trait Kind: Send + Sync {
     /// for the plan's broadening review. `before` is the live state, if any.
     fn broadening(&self, _before: Option<&State>, _after: &State) -> Vec<String> {
         Vec::new()
+    }
+}
+
+/// Sets `key` to `value` unless the block set it (a [`Kind::fill_defaults`] helper).
+pub fn default_attr(attrs: &mut State, key: &str, value: &str) {
+    if !attrs.contains_key(key) && !value.is_empty() {
+        attrs.insert(key.to_string(), serde_json::Value::String(value.to_string()));
     }
 }

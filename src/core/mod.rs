@@ -18,7 +18,7 @@ pub use compare::Compare;
 pub use driver::{Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
 pub use field::Field;
-pub use kind::{AttrProblem, Env, Kind};
+pub use kind::{default_attr, AttrProblem, Env, Kind};
 pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, Plan, Summary, FORMAT_VERSION};
 pub use schema::Schema;
 pub use settings::BackendConfig;

@@ -1,7 +1,7 @@
 //! plan / apply / destroy as operations.
 
 use super::{Backend, Connect, OpsError, Target};
-use crate::config::{load_dir, LoadOptions, Loaded, Stack};
+use crate::config::{load_dir, read_settings, LoadOptions, Loaded, Stack};
 use crate::core::{Kind, LiveResource, ReadScope};
 use crate::engine::apply::{apply, ApplyReport, Cancel, Progress};
 use crate::engine::diff::fingerprint;
@@ -30,28 +30,37 @@ pub struct PlanRequest {
 /// too, so callers can render diagnostics (warnings included).
 pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Result<(Plan, Arc<dyn Backend>), OpsError>) {
     let kinds = &crate::kinds::all();
-    // Evaluate once offline: catches errors before any network, and gives the region.
-    let first = load_dir(&req.dir, &req.load, kinds);
-    let Some(stack) = first.stack.as_ref() else {
+    // Only the stack block first (no network yet): where to connect. The
+    // stack is then evaluated once, with the account id its ARNs need.
+    let (first, settings) = read_settings(&req.dir, &req.load, kinds);
+    let Some((settings, used)) = settings else {
         let e = OpsError::config(&first);
         return (first, Err(e));
     };
-    let uses_aws = stack.resources.iter().any(|r| !crate::kinds::entry(r.kind).is_some_and(|e| e.is_gcp()));
-    let uses_gcp = stack.resources.iter().any(|r| crate::kinds::entry(r.kind).is_some_and(|e| e.is_gcp()));
-    if uses_aws && stack.aws_region.is_none() {
+    let uses_gcp = |k: &&str| crate::kinds::entry(k).is_some_and(|e| e.is_gcp());
+    if used.iter().any(|k| !uses_gcp(k)) && settings.aws_region.is_none() {
         return (first, Err(OpsError::Usage("the stack block needs aws { region = \"...\" } to manage AWS resources".into())));
     }
-    if uses_gcp && stack.gcp_project.is_none() {
+    if used.iter().any(uses_gcp) && settings.gcp_project.is_none() {
         return (first, Err(OpsError::Usage("the stack block needs gcp { project = \"...\" } to manage Google Cloud resources".into())));
     }
-    let target = Target { aws_region: stack.aws_region.clone(), gcp_project: stack.gcp_project.clone() };
-    let backend = match connect.connect(&target).await {
-        Ok(b) => b,
-        Err(e) => return (first, Err(e.into())),
+    let target = Target { aws_region: settings.aws_region.clone(), gcp_project: settings.gcp_project.clone() };
+    let connected = match connect.connect(&target).await {
+        Ok(b) => b.account_id().await.map(|a| (b, a)),
+        Err(e) => Err(e),
     };
-    let account = match backend.account_id().await {
-        Ok(a) => a,
-        Err(e) => return (first, Err(e.into())),
+    let (backend, account) = match connected {
+        Ok(c) => c,
+        // Bad files matter more than an unreachable cloud: say so first.
+        Err(e) => {
+            return match offline_errors(req, kinds) {
+                Some(loaded) => {
+                    let config = OpsError::config(&loaded);
+                    (loaded, Err(config))
+                }
+                None => (first, Err(e.into())),
+            };
+        }
     };
     let mut load = req.load.clone();
     load.account_id = (!account.is_empty()).then(|| account.clone());
@@ -62,6 +71,13 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
     };
     let result = plan_stack(&stack, backend.clone(), req).await.map(|p| (p, backend));
     (loaded, result)
+}
+
+/// The stack evaluated offline, when that finds errors (only on the way
+/// out after a failed connect, so a good stack is evaluated once).
+fn offline_errors(req: &PlanRequest, kinds: &[&'static dyn Kind]) -> Option<Loaded> {
+    let loaded = load_dir(&req.dir, &req.load, kinds);
+    loaded.diags.has_errors().then_some(loaded)
 }
 
 fn desired_instances(stack: &Stack, kind: &dyn Kind) -> Vec<DesiredInstance> {

@@ -42,7 +42,7 @@ pub use state::{Desired, Facts, FunctionState};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::AttrChange;
-use crate::core::{AttrProblem, Env, Field, Kind, LiveResource, State};
+use crate::core::{default_attr, AttrProblem, Env, Field, Kind, LiveResource, State};
 use serde_json::{json, Value};
 
 /// The `agent_queue` kind.
@@ -183,6 +183,11 @@ impl Kind for AgentQueue {
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS
+    }
+    /// `name` defaults to the block label, `region` to the stack's.
+    fn fill_defaults(&self, label: &str, env: &Env, attrs: &mut State) {
+        default_attr(attrs, "name", label);
+        default_attr(attrs, "region", &env.region);
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
         let mut out = Vec::new();

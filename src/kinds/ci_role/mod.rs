@@ -29,7 +29,7 @@ pub use api::{NewRole, RoleApi, RoleInfo};
 pub use driver::RoleDriver;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
 use crate::lint::{self, Finding};
 use serde_json::{json, Value};
 
@@ -135,6 +135,10 @@ impl Kind for CiRole {
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS
+    }
+    /// `name` defaults to the block label.
+    fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
+        default_attr(attrs, "name", label);
     }
     fn check(&self, attrs: &State) -> Vec<AttrProblem> {
         let mut out = Vec::new();

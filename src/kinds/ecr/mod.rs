@@ -26,7 +26,7 @@ pub use api::{EcrApi, NewRepository};
 pub use driver::EcrDriver;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
 use serde_json::{json, Value};
 
 /// Tag that records `force_delete = true` on the repository itself, so a
@@ -99,6 +99,10 @@ impl Kind for EcrRepository {
         FIELDS
     }
 
+    /// `name` defaults to the block label.
+    fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
+        default_attr(attrs, "name", label);
+    }
     fn check(&self, attrs: &State) -> Vec<AttrProblem> {
         let mut out = Vec::new();
         let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");

@@ -32,7 +32,7 @@
 //! with the real address.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{AttrProblem, Compare, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Compare, Env, Field, Kind, State};
 use crate::kinds::common::gcp::{self, AGENT};
 use serde_json::{json, Value};
 
@@ -133,6 +133,10 @@ impl Kind for GpuNode {
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS
+    }
+    /// `name` defaults to the block label.
+    fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
+        default_attr(attrs, "name", label);
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
         let mut out = gcp::check_node(a);

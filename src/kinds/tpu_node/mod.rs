@@ -23,7 +23,7 @@
 //! the startup script) are updated in place.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
 use crate::kinds::common::gcp::{self, AGENT};
 use serde_json::{json, Value};
 
@@ -128,6 +128,10 @@ impl Kind for TpuNode {
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS
+    }
+    /// `name` defaults to the block label.
+    fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
+        default_attr(attrs, "name", label);
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
         let mut out = gcp::check_node(a);

@@ -1,0 +1,209 @@
+//! Stage 1: the top-level blocks of every file, as declarations (nothing
+//! evaluated yet). Duplicates and unknown block types are reported here.
+
+use super::evaluate::base_context;
+use super::{span_of, Loader, TOP_BLOCKS};
+use crate::config::diag::{did_you_mean, Diagnostic, FileId, SrcSpan};
+use crate::config::variables::{VarDecl, VarType};
+use crate::core::Kind;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body, Structure};
+use hcl_edit::Span;
+
+/// A local value declaration.
+pub(super) struct LocalDecl<'a> {
+    pub name: String,
+    pub expr: &'a Expression,
+    pub file: FileId,
+    pub span: SrcSpan,
+}
+
+/// A resource block declaration.
+pub(super) struct ResourceDecl<'a> {
+    pub kind: &'static dyn Kind,
+    pub name: String,
+    pub block: &'a Block,
+    pub file: FileId,
+    pub span: SrcSpan,
+}
+
+impl ResourceDecl<'_> {
+    pub fn block_address(&self) -> String {
+        format!("{}.{}", self.kind.name(), self.name)
+    }
+    pub fn meta(&self, name: &str) -> Option<&Expression> {
+        self.block.body.get_attribute(name).map(|a| &a.value)
+    }
+}
+
+/// Everything the files declare.
+pub(super) struct Decls<'a> {
+    pub stack_blocks: Vec<(FileId, &'a Block)>,
+    pub vars: Vec<VarDecl>,
+    pub locals: Vec<LocalDecl<'a>>,
+    pub resources: Vec<ResourceDecl<'a>>,
+    pub imports: Vec<(FileId, &'a Block)>,
+}
+
+impl Loader<'_> {
+    pub(super) fn collect<'b>(&mut self, bodies: &'b [(FileId, Body)]) -> Decls<'b> {
+        let mut stack_blocks: Vec<(FileId, &Block)> = Vec::new();
+        let mut vars: Vec<VarDecl> = Vec::new();
+        let mut locals: Vec<LocalDecl> = Vec::new();
+        let mut resources: Vec<ResourceDecl> = Vec::new();
+        let mut imports: Vec<(FileId, &Block)> = Vec::new();
+        for (file, body) in bodies {
+            let file = *file;
+            for s in body.iter() {
+                match s {
+                    Structure::Attribute(a) => self.diags.push(
+                        Diagnostic::error(format!("attribute \"{}\" is not allowed at the top level", a.key.as_str()), span_of(file, a.span()))
+                            .with_note("put shared values in a `locals { ... }` block"),
+                    ),
+                    Structure::Block(b) => {
+                        let ident = b.ident.as_str();
+                        let ident_span = span_of(file, b.ident.span());
+                        match ident {
+                            "stack" => stack_blocks.push((file, b)),
+                            "variable" => {
+                                if let Some(d) = self.variable_decl(file, b) {
+                                    if let Some(prev) = vars.iter().find(|v| v.name == d.name) {
+                                        let prev = prev.span.clone();
+                                        self.diags.push(
+                                            Diagnostic::error(format!("variable \"{}\" is declared twice", d.name), Some(d.span.clone()))
+                                                .with_related(prev, "first declared here"),
+                                        );
+                                    } else {
+                                        vars.push(d);
+                                    }
+                                }
+                            }
+                            "locals" => {
+                                for s in b.body.iter() {
+                                    match s {
+                                        Structure::Attribute(a) => {
+                                            let name = a.key.as_str().to_string();
+                                            let span = span_of(file, a.key.span()).unwrap_or(SrcSpan { file, range: 0..0 });
+                                            if let Some(prev) = locals.iter().find(|l| l.name == name) {
+                                                let prev = prev.span.clone();
+                                                self.diags.push(
+                                                    Diagnostic::error(format!("local \"{name}\" is defined twice"), Some(span))
+                                                        .with_related(prev, "first defined here"),
+                                                );
+                                            } else {
+                                                locals.push(LocalDecl { name, expr: &a.value, file, span });
+                                            }
+                                        }
+                                        Structure::Block(inner) => {
+                                            self.diags.push(Diagnostic::error("blocks are not allowed inside `locals`", span_of(file, inner.ident.span())))
+                                        }
+                                    }
+                                }
+                            }
+                            "import" => imports.push((file, b)),
+                            _ => match self.kind(ident) {
+                                Some(kind) => {
+                                    if let Some(r) = self.resource_decl(kind, file, b) {
+                                        if let Some(prev) = resources.iter().find(|p| p.kind.name() == r.kind.name() && p.name == r.name) {
+                                            let prev = prev.span.clone();
+                                            self.diags.push(
+                                                Diagnostic::error(format!("duplicate resource address {}", r.block_address()), Some(r.span.clone()))
+                                                    .with_related(prev, "first declared here")
+                                                    .with_note("every block needs its own name; rename one of them"),
+                                            );
+                                        } else {
+                                            resources.push(r);
+                                        }
+                                    }
+                                }
+                                None => {
+                                    let names: Vec<&str> = TOP_BLOCKS.iter().copied().chain(self.kinds.iter().map(|k| k.name())).collect();
+                                    let mut d = Diagnostic::error(format!("unknown block type \"{ident}\""), ident_span).with_label("not a known block");
+                                    d = match did_you_mean(ident, names.iter().copied()) {
+                                        Some(s) => d.with_note(format!("did you mean \"{s}\"?")),
+                                        None => d.with_note(format!("known block types: {}", names.join(", "))),
+                                    };
+                                    self.diags.push(d);
+                                }
+                            },
+                        }
+                    }
+                }
+            }
+        }
+        Decls { stack_blocks, vars, locals, resources, imports }
+    }
+
+    pub(super) fn variable_decl(&mut self, file: FileId, b: &Block) -> Option<VarDecl> {
+        let span = span_of(file, b.span()).unwrap_or(SrcSpan { file, range: 0..0 });
+        if b.labels.len() != 1 {
+            self.diags.push(Diagnostic::error("a variable block takes exactly one label: variable \"NAME\" { ... }", Some(span)));
+            return None;
+        }
+        let name = b.labels[0].as_str().to_string();
+        let label_span = span_of(file, b.labels[0].span()).unwrap_or(span);
+        let mut ty = VarType::Any;
+        let mut default = None;
+        let mut sensitive = false;
+        for s in b.body.iter() {
+            let Structure::Attribute(a) = s else {
+                self.diags.push(Diagnostic::error("variable blocks contain only attributes", span_of(file, s.span())));
+                continue;
+            };
+            let vspan = span_of(file, a.value.span());
+            match a.key.as_str() {
+                "type" => {
+                    let text = vspan.as_ref().map(|s| self.sources.text(file)[s.range.clone()].to_string()).unwrap_or_default();
+                    match VarType::parse(&text) {
+                        Some(t) => ty = t,
+                        None => self.diags.push(
+                            Diagnostic::error(format!("unsupported variable type `{}`", text.trim()), vspan)
+                                .with_note("use one of: string, number, bool, list(string), map(string), any"),
+                        ),
+                    }
+                }
+                "default" => default = self.eval(file, &a.value, &base_context()),
+                "description" => {}
+                "sensitive" => sensitive = a.value.as_bool().unwrap_or(false),
+                other => {
+                    let mut d = Diagnostic::error(format!("unknown attribute \"{other}\" in variable block"), span_of(file, a.key.span()));
+                    if let Some(s) = did_you_mean(other, ["type", "default", "description", "sensitive"]) {
+                        d = d.with_note(format!("did you mean \"{s}\"?"));
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
+        if let Some(v) = &default {
+            if let Err(e) = ty.check(v) {
+                self.diags.push(Diagnostic::error(format!("default of variable \"{name}\" does not match its type: {e}"), Some(label_span.clone())));
+            }
+        }
+        Some(VarDecl { name, ty, default, sensitive, span: label_span })
+    }
+
+    pub(super) fn resource_decl<'b>(&mut self, kind: &'static dyn Kind, file: FileId, b: &'b Block) -> Option<ResourceDecl<'b>> {
+        let span = span_of(file, b.ident.span()).unwrap_or(SrcSpan { file, range: 0..0 });
+        if b.labels.len() != 1 {
+            self.diags.push(
+                Diagnostic::error(format!("{} block takes exactly one label (its name)", kind.name()), Some(span))
+                    .with_note(format!("write: {} \"NAME\" {{ ... }}", kind.name())),
+            );
+            return None;
+        }
+        let name = b.labels[0].as_str().to_string();
+        let valid =
+            name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            self.diags.push(
+                Diagnostic::error(format!("invalid block name \"{name}\""), span_of(file, b.labels[0].span()))
+                    .with_note("names start with a letter or _ and contain letters, digits, _ and -"),
+            );
+            return None;
+        }
+        if b.body.has_attribute("count") && b.body.has_attribute("for_each") {
+            self.diags.push(Diagnostic::error("count and for_each cannot both be set", Some(span.clone())));
+        }
+        Some(ResourceDecl { kind, name, block: b, file, span })
+    }
+}

@@ -1,0 +1,207 @@
+//! Stage 4: locals and resources evaluated in dependency order, each with
+//! only what it references in scope; every instance checked by its kind.
+
+use super::collect::{Decls, ResourceDecl};
+use super::expand::Inst;
+use super::graph::{collect_body_refs, resource_deps, Graph, Node};
+use super::{span_of, Loader, ResourceConfig, META_ATTRS};
+use crate::config::diag::{Diagnostic, FileId};
+use crate::config::functions;
+use crate::config::refs::{self, Reference};
+use crate::core::Env;
+use hcl::eval::{Context, Evaluate};
+use hcl_edit::expr::Expression;
+use hcl_edit::Span;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+
+/// What one node may see while it is evaluated.
+struct Scope {
+    vars: hcl::Map<String, hcl::Value>,
+    locals: HashMap<String, hcl::Value>,
+    resources: HashMap<(String, String), hcl::Value>,
+    stack: hcl::Value,
+}
+
+impl Loader<'_> {
+    /// Evaluates every node in order; returns the resource instances.
+    pub(super) fn evaluate(&mut self, d: &Decls, graph: &Graph, var_values: &serde_json::Map<String, Value>, env: &Env) -> Vec<ResourceConfig> {
+        let mut scope = Scope {
+            vars: var_values.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect(),
+            locals: HashMap::new(),
+            resources: HashMap::new(),
+            stack: to_hcl(&serde_json::json!({
+                "name": env.stack, "region": env.region, "account_id": env.account_id,
+                "gcp_project": env.gcp_project,
+            })),
+        };
+        // Nodes in a cycle already have a diagnostic; evaluating them would only add noise.
+        let mut failed: BTreeSet<Node> = graph.in_cycles.clone();
+        let mut out = Vec::new();
+        for &node in &graph.order {
+            if graph.edges[&node].iter().any(|d| failed.contains(d)) {
+                failed.insert(node); // its dependency already has a diagnostic
+                continue;
+            }
+            let ok = match node {
+                Node::Local(i) => {
+                    let l = &d.locals[i];
+                    let refs = refs::collect(l.expr);
+                    let ctx = build_context(&scope, &refs);
+                    match self.eval(l.file, l.expr, &ctx) {
+                        Some(v) => {
+                            scope.locals.insert(l.name.clone(), to_hcl(&v));
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                Node::Resource(i) => self.eval_resource(i, &d.resources, &mut scope, env, graph, &mut out),
+            };
+            if !ok {
+                failed.insert(node);
+            }
+        }
+        out
+    }
+
+    /// Evaluates every instance of one resource block into `out`.
+    fn eval_resource(&mut self, index: usize, resources: &[ResourceDecl], scope: &mut Scope, env: &Env, graph: &Graph, out: &mut Vec<ResourceConfig>) -> bool {
+        let r = &resources[index];
+        let mut all_refs = Vec::new();
+        collect_body_refs(&r.block.body, &mut all_refs);
+        if let Some(ts) = self.templates.get(&index) {
+            for t in ts {
+                all_refs.extend(refs::collect_template(&t.template));
+            }
+        }
+        let base = build_context(scope, &all_refs);
+        let depends_on = resource_deps(&graph.edges, Node::Resource(index), resources);
+        let protect = match r.meta("protect") {
+            Some(e) => match self.eval(r.file, e, &base) {
+                Some(Value::Bool(b)) => b,
+                Some(_) => {
+                    self.diags.push(Diagnostic::error("protect must be true or false", span_of(r.file, e.span())));
+                    return false;
+                }
+                None => return false,
+            },
+            None => false,
+        };
+
+        let Some(instances) = self.instances(r, &base) else { return false };
+
+        let block_span = Some(r.span.clone());
+        let mut ok = true;
+        let mut list_value = Vec::new();
+        let mut map_value = hcl::Map::new();
+        let mut single_value = hcl::Value::Null;
+        for inst in &instances {
+            let mut ctx = base.clone();
+            let suffix = inst.suffix();
+            inst.declare(&mut ctx);
+            let before = self.diags.error_count();
+            let mut attrs = self.eval_body(r.file, &r.block.body, r.kind.schema(), &ctx, META_ATTRS, block_span.clone());
+            let body_failed = self.diags.error_count() > before;
+            r.kind.fill_defaults(&r.name, env, &mut attrs);
+            // Template errors do not hide the block's other problems.
+            self.render_templates(index, &ctx, &mut attrs);
+            for p in r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)) {
+                // After evaluation errors, only problems with values that did evaluate are real.
+                if body_failed && (!attrs.contains_key(&p.attr) || self.failed_keys.contains(&p.attr)) {
+                    continue;
+                }
+                let span = r.block.body.get_attribute(&p.attr).and_then(|a| span_of(r.file, a.value.span())).or_else(|| block_span.clone());
+                self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), span));
+            }
+            if self.diags.error_count() > before {
+                ok = false;
+                continue;
+            }
+            self.lint(r, &format!("{}{}", r.block_address(), suffix), &attrs, env);
+            let outputs = to_hcl(&Value::Object(r.kind.outputs(&attrs, env)));
+            match inst {
+                Inst::Single => single_value = outputs,
+                Inst::Count(_) => list_value.push(outputs),
+                Inst::Each(k, _) => {
+                    map_value.insert(k.clone(), outputs);
+                }
+            }
+            out.push(ResourceConfig {
+                address: format!("{}{}", r.block_address(), suffix),
+                block_address: r.block_address(),
+                kind: r.kind.name(),
+                attrs,
+                depends_on: depends_on.clone(),
+                protect,
+                span: block_span.clone(),
+            });
+        }
+        let value = if r.meta("count").is_some() {
+            hcl::Value::Array(list_value)
+        } else if r.meta("for_each").is_some() {
+            hcl::Value::Object(map_value)
+        } else {
+            single_value
+        };
+        scope.resources.insert((r.kind.name().to_string(), r.name.clone()), value);
+        ok
+    }
+
+    pub(super) fn eval(&mut self, file: FileId, expr: &Expression, ctx: &Context) -> Option<Value> {
+        let e: hcl::Expression = expr.clone().into();
+        match e.evaluate(ctx) {
+            Ok(v) => match serde_json::to_value(&v) {
+                Ok(j) => Some(j),
+                Err(err) => {
+                    self.diags.push(Diagnostic::error(format!("cannot use this value: {err}"), span_of(file, expr.span())));
+                    None
+                }
+            },
+            Err(errs) => {
+                let range = expr.span().unwrap_or(0..0);
+                if self.bad_refs.iter().any(|b| b.file == file && b.range.start >= range.start && b.range.end <= range.end) {
+                    return None; // already reported as an unknown reference
+                }
+                let msg = errs.kind().to_string();
+                self.diags.push(Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg));
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn base_context() -> Context<'static> {
+    let mut ctx = Context::new();
+    functions::declare_all(&mut ctx);
+    ctx
+}
+
+/// A context holding only what `refs` mention (keeps evaluation linear in
+/// the number of references rather than the size of the stack).
+fn build_context(scope: &Scope, refs: &[Reference]) -> Context<'static> {
+    let mut ctx = base_context();
+    ctx.declare_var("var", hcl::Value::Object(scope.vars.clone()));
+    ctx.declare_var("stack", scope.stack.clone());
+    let mut locals = hcl::Map::new();
+    let mut kinds: HashMap<&str, hcl::Map<String, hcl::Value>> = HashMap::new();
+    for r in refs {
+        let Some(attr) = &r.attr else { continue };
+        if r.root == "local" {
+            if let Some(v) = scope.locals.get(attr) {
+                locals.insert(attr.clone(), v.clone());
+            }
+        } else if let Some(v) = scope.resources.get(&(r.root.clone(), attr.clone())) {
+            kinds.entry(r.root.as_str()).or_default().insert(attr.clone(), v.clone());
+        }
+    }
+    ctx.declare_var("local", hcl::Value::Object(locals));
+    for (k, m) in kinds {
+        ctx.declare_var(k.to_string(), hcl::Value::Object(m));
+    }
+    ctx
+}
+
+pub(super) fn to_hcl(v: &Value) -> hcl::Value {
+    hcl::to_value(v).unwrap_or(hcl::Value::Null)
+}

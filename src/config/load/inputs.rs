@@ -1,0 +1,74 @@
+//! Stage 2: values given outside the files, in increasing precedence:
+//! `GANTRY_VAR_*`, var files, `-var`.
+
+use super::evaluate::base_context;
+use super::{span_of, syntax_error, Loader};
+use crate::config::diag::{did_you_mean, Diagnostic, SrcSpan};
+use crate::config::variables::{self, ValueSource, VarDecl};
+use hcl_edit::structure::Structure;
+use hcl_edit::Span;
+use serde_json::Value;
+
+impl Loader<'_> {
+    /// Values given outside the files: env < var files < -var.
+    pub(super) fn given_values(&mut self, decls: &[VarDecl]) -> Vec<(String, Value, ValueSource)> {
+        let mut out = Vec::new();
+        let find = |n: &str| decls.iter().find(|d| d.name == n);
+        for (name, raw) in &self.opts.env_vars {
+            if let Some(d) = find(name) {
+                match variables::parse_cli_value(d.ty, raw) {
+                    Ok(v) => out.push((name.clone(), v, ValueSource::Env(format!("GANTRY_VAR_{name}")))),
+                    Err(e) => self.diags.push(Diagnostic::error(format!("GANTRY_VAR_{name}: {e}"), Some(d.span.clone()))),
+                }
+            }
+        }
+        for path in &self.opts.var_files {
+            let Some(file) = self.read_source(path, "var file ", None, "") else { continue };
+            let body = match hcl_edit::parser::parse_body(self.sources.text(file)) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.diags.push(syntax_error(self.sources, file, &e));
+                    continue;
+                }
+            };
+            for s in body.iter() {
+                let Structure::Attribute(a) = s else {
+                    self.diags.push(Diagnostic::error("var files contain only `name = value` lines", span_of(file, s.span())));
+                    continue;
+                };
+                let name = a.key.as_str().to_string();
+                let kspan = span_of(file, a.key.span());
+                if find(&name).is_none() {
+                    self.diags.push(self.undeclared_var(&name, kspan, decls));
+                    continue;
+                }
+                if let Some(v) = self.eval(file, &a.value, &base_context()) {
+                    out.push((name, v, ValueSource::File(kspan.unwrap_or(SrcSpan { file, range: 0..0 }))));
+                }
+            }
+        }
+        for arg in &self.opts.vars {
+            let Some((name, raw)) = arg.split_once('=') else {
+                self.diags.push(Diagnostic::error(format!("-var \"{arg}\" must look like NAME=VALUE"), None));
+                continue;
+            };
+            match find(name) {
+                Some(d) => match variables::parse_cli_value(d.ty, raw) {
+                    Ok(v) => out.push((name.to_string(), v, ValueSource::CommandLine)),
+                    Err(e) => self.diags.push(Diagnostic::error(format!("-var {name}: {e}"), Some(d.span.clone()))),
+                },
+                None => self.diags.push(self.undeclared_var(name, None, decls)),
+            }
+        }
+        out
+    }
+
+    pub(super) fn undeclared_var(&self, name: &str, span: Option<SrcSpan>, decls: &[VarDecl]) -> Diagnostic {
+        let mut d = Diagnostic::error(format!("a value was given for undeclared variable \"{name}\""), span)
+            .with_note(format!("declare it: variable \"{name}\" {{ type = string }}"));
+        if let Some(s) = did_you_mean(name, decls.iter().map(|d| d.name.as_str())) {
+            d = d.with_note(format!("did you mean \"{s}\"?"));
+        }
+        d
+    }
+}

@@ -1,0 +1,233 @@
+//! Reads a stack directory into a typed [`Stack`], collecting diagnostics.
+//!
+//! A pipeline of stages, one module each:
+//! 1. [`files`]: read and parse every file (syntax errors do not stop the others);
+//! 2. [`collect`]: the top-level blocks as declarations;
+//! 3. [`inputs`] and [`settings`]: variable values, then the `stack` block;
+//! 4. [`templates`] and [`graph`]: policy templates read, references checked
+//!    and ordered (cycles reported);
+//! 5. [`evaluate`] (with [`expand`] for `count`/`for_each` and [`body`] for
+//!    one block against its schema): each node once, with only what it
+//!    references in scope;
+//! 6. [`check`]: lint, clashes between blocks, import targets.
+//!
+//! All disk reads are in [`files`]; what a kind fills in or checks is
+//! behind its `Kind` hooks.
+
+mod body;
+mod check;
+mod collect;
+mod evaluate;
+mod expand;
+mod files;
+mod graph;
+mod inputs;
+mod settings;
+mod templates;
+
+pub use files::list_stack_files;
+pub use settings::{StackSettings, OFFLINE_ACCOUNT_ID};
+
+use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
+use crate::config::variables;
+use crate::core::{BackendConfig, Env, Kind, State};
+use hcl_edit::structure::Body;
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use templates::PolicyTemplate;
+
+/// Inputs besides the files themselves.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `-var name=value` arguments, in order.
+    pub vars: Vec<String>,
+    /// `-var-file` paths, in order.
+    pub var_files: Vec<PathBuf>,
+    /// `GANTRY_VAR_<name>` environment values.
+    pub env_vars: Vec<(String, String)>,
+    /// AWS account id, when known (plan/apply); a placeholder otherwise.
+    pub account_id: Option<String>,
+}
+
+impl LoadOptions {
+    /// Picks up `GANTRY_VAR_*` from the process environment.
+    pub fn with_process_env(mut self) -> Self {
+        self.env_vars = std::env::vars().filter_map(|(k, v)| k.strip_prefix("GANTRY_VAR_").map(|n| (n.to_string(), v))).collect();
+        self
+    }
+}
+
+/// One resource instance after evaluation.
+#[derive(Debug, Clone)]
+pub struct ResourceConfig {
+    /// Full address, e.g. `ecr_repository.cache["a"]`.
+    pub address: String,
+    /// Block address without instance key, e.g. `ecr_repository.cache`.
+    pub block_address: String,
+    pub kind: &'static str,
+    /// Evaluated, schema-checked attributes with defaults applied.
+    pub attrs: State,
+    /// Block addresses this resource depends on (directly or through locals).
+    pub depends_on: BTreeSet<String>,
+    /// Plan refuses to delete or replace it.
+    pub protect: bool,
+    pub span: Option<SrcSpan>,
+}
+
+/// A loaded stack.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub dir: PathBuf,
+    pub env: Env,
+    pub aws_region: Option<String>,
+    pub gcp_project: Option<String>,
+    /// Zones from `gcp { zones }`.
+    pub gcp_zones: Vec<String>,
+    pub resources: Vec<ResourceConfig>,
+    /// Addresses the files explicitly adopt (`import { to = ... }`).
+    pub adopt: BTreeSet<String>,
+    /// Names of variables marked sensitive.
+    pub sensitive_vars: BTreeSet<String>,
+    /// Lint findings waived in the files ("address: RULE waived: reason").
+    pub waivers: Vec<String>,
+    /// Shared lock for CI, from `backend "s3" { }`.
+    pub backend: Option<BackendConfig>,
+}
+
+/// The result of loading: sources (for rendering), diagnostics, and the
+/// stack when there were no errors.
+pub struct Loaded {
+    pub sources: Sources,
+    pub diags: Diagnostics,
+    pub stack: Option<Stack>,
+}
+
+/// Loads and evaluates the stack in `dir`.
+pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> Loaded {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let bodies = files::read_stack_files(dir, &mut sources, &mut diags);
+    if bodies.is_empty() && diags.has_errors() {
+        return Loaded { sources, diags, stack: None };
+    }
+    let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts);
+    let stack = loader.run(dir, &bodies);
+    let diags = loader.finish();
+    let stack = if diags.has_errors() { None } else { stack };
+    Loaded { sources, diags, stack }
+}
+
+/// Reads only what the `stack` block says (variables evaluated, no
+/// resource): where a command connects before it evaluates the stack once.
+/// Also names the kinds the files use.
+pub fn read_settings(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> (Loaded, Option<(StackSettings, BTreeSet<&'static str>)>) {
+    let mut sources = Sources::default();
+    let mut diags = Diagnostics::default();
+    let bodies = files::read_stack_files(dir, &mut sources, &mut diags);
+    let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts);
+    let found = if bodies.is_empty() {
+        None
+    } else {
+        let decls = loader.collect(&bodies);
+        let given = loader.given_values(&decls.vars);
+        let var_values = variables::resolve(&decls.vars, &given, &mut loader.diags);
+        let used: BTreeSet<&'static str> = decls.resources.iter().map(|r| r.kind.name()).collect();
+        loader.stack_block(&decls.stack_blocks, &var_values).map(|s| (s, used))
+    };
+    let diags = loader.finish();
+    let found = if diags.has_errors() { None } else { found };
+    (Loaded { sources, diags, stack: None }, found)
+}
+
+fn syntax_error(sources: &Sources, file: FileId, e: &hcl_edit::parser::Error) -> Diagnostic {
+    let loc = e.location();
+    let text_len = sources.text(file).len();
+    let start = loc.offset().min(text_len);
+    let end = (start + 1).min(text_len).max(start);
+    Diagnostic::error(format!("syntax error: {}", e.message()), Some(SrcSpan { file, range: start..end })).with_label(e.message().to_string())
+}
+
+fn span_of(file: FileId, r: Option<Range<usize>>) -> Option<SrcSpan> {
+    r.map(|range| SrcSpan { file, range })
+}
+
+const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "protect"];
+const TOP_BLOCKS: &[&str] = &["stack", "variable", "locals", "import"];
+const STACK_REFS: &[&str] = &["name", "region", "account_id", "gcp_project"];
+
+/// The state the stages share while loading one directory.
+struct Loader<'s> {
+    kinds: &'s [&'static dyn Kind],
+    /// References already reported as unknown; evaluation errors they cause are not repeated.
+    bad_refs: Vec<SrcSpan>,
+    /// Policy templates per resource index.
+    templates: HashMap<usize, Vec<PolicyTemplate>>,
+    /// Waived lint findings, for the plan.
+    waivers: Vec<String>,
+    /// Top-level attributes/blocks of the last resource body that had errors.
+    failed_keys: BTreeSet<String>,
+    dir: PathBuf,
+    diags: Diagnostics,
+    sources: &'s mut Sources,
+    opts: &'s LoadOptions,
+}
+
+impl<'s> Loader<'s> {
+    fn new(kinds: &'s [&'static dyn Kind], dir: &Path, diags: Diagnostics, sources: &'s mut Sources, opts: &'s LoadOptions) -> Loader<'s> {
+        Loader {
+            kinds,
+            bad_refs: Vec::new(),
+            templates: HashMap::new(),
+            waivers: Vec::new(),
+            failed_keys: BTreeSet::new(),
+            dir: dir.to_path_buf(),
+            diags,
+            sources,
+            opts,
+        }
+    }
+
+    fn kind(&self, name: &str) -> Option<&'static dyn Kind> {
+        self.kinds.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// The diagnostics, sorted, each said once (count/for_each instances of
+    /// one block repeat the same problem).
+    fn finish(self) -> Diagnostics {
+        let mut diags = self.diags;
+        diags.sort_by_location();
+        diags.dedup();
+        diags
+    }
+
+    /// The pipeline, stage by stage.
+    fn run(&mut self, dir: &Path, bodies: &[(FileId, Body)]) -> Option<Stack> {
+        let decls = self.collect(bodies);
+        let given = self.given_values(&decls.vars);
+        let var_values = variables::resolve(&decls.vars, &given, &mut self.diags);
+        let settings = self.stack_block(&decls.stack_blocks, &var_values)?;
+        let env = settings.env(dir, self.opts.account_id.as_deref());
+        for (i, r) in decls.resources.iter().enumerate() {
+            self.load_templates(i, r, &var_values, &env);
+        }
+        let graph = self.graph(&decls);
+        let resources = self.evaluate(&decls, &graph, &var_values, &env);
+        self.check_clashes(&resources);
+        let adopt = self.imports(&decls.imports, &decls.resources);
+        Some(Stack {
+            waivers: std::mem::take(&mut self.waivers),
+            backend: settings.backend.clone(),
+            name: settings.name.clone(),
+            dir: dir.to_path_buf(),
+            env,
+            aws_region: settings.aws_region.clone(),
+            gcp_project: settings.gcp_project.clone(),
+            gcp_zones: settings.gcp_zones.clone(),
+            resources,
+            adopt,
+            sensitive_vars: decls.vars.iter().filter(|d| d.sensitive).map(|d| d.name.clone()).collect(),
+        })
+    }
+}

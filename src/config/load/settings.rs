@@ -1,0 +1,132 @@
+//! The `stack` block: name, AWS region(s), Google Cloud project and zones,
+//! the shared-lock backend. Evaluated with variables only, before any
+//! resource, so a command knows where to connect without evaluating more.
+
+use super::evaluate::{base_context, to_hcl};
+use super::{span_of, Loader};
+use crate::config::diag::{Diagnostic, FileId, SrcSpan};
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::{BackendConfig, Env};
+use hcl_edit::structure::Block;
+use hcl_edit::Span;
+use serde_json::Value;
+use std::path::Path;
+
+/// Placeholder account id used when evaluating offline (`validate`).
+pub const OFFLINE_ACCOUNT_ID: &str = "000000000000";
+
+/// What the `stack` block says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackSettings {
+    pub name: String,
+    pub aws_region: Option<String>,
+    /// Other regions the stack manages.
+    pub extra_regions: Vec<String>,
+    pub gcp_project: Option<String>,
+    /// Zones from `gcp { zones }`.
+    pub gcp_zones: Vec<String>,
+    pub backend: Option<BackendConfig>,
+}
+
+impl StackSettings {
+    /// The facts evaluation sees.
+    pub fn env(&self, dir: &Path, account_id: Option<&str>) -> Env {
+        Env {
+            stack: self.name.clone(),
+            region: self.aws_region.clone().unwrap_or_default(),
+            account_id: account_id.unwrap_or(OFFLINE_ACCOUNT_ID).to_string(),
+            dir: dir.to_path_buf(),
+            regions: self.aws_region.iter().cloned().chain(self.extra_regions.iter().cloned()).collect(),
+            gcp_project: self.gcp_project.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl Loader<'_> {
+    /// Reads the single `stack` block.
+    pub(super) fn stack_block(&mut self, blocks: &[(FileId, &Block)], vars: &serde_json::Map<String, Value>) -> Option<StackSettings> {
+        let Some(&(file, b)) = blocks.first() else {
+            self.diags.push(Diagnostic::error("no `stack` block found", None).with_note("add one: stack \"NAME\" { aws { region = \"us-west-2\" } }"));
+            return None;
+        };
+        for &(f2, b2) in &blocks[1..] {
+            self.diags.push(
+                Diagnostic::error("only one `stack` block is allowed per directory", span_of(f2, b2.ident.span()))
+                    .with_related(SrcSpan { file, range: b.ident.span().unwrap_or(0..0) }, "first stack block"),
+            );
+        }
+        let span = span_of(file, b.ident.span());
+        if b.labels.len() != 1 {
+            self.diags.push(Diagnostic::error("the stack block takes exactly one label: stack \"NAME\" { ... }", span));
+            return None;
+        }
+        let name = b.labels[0].as_str().to_string();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || name.len() > 64 {
+            self.diags.push(
+                Diagnostic::error(format!("invalid stack name \"{name}\""), span_of(file, b.labels[0].span()))
+                    .with_note("use up to 64 letters, digits, - and _ (it becomes part of tags and IAM paths)"),
+            );
+        }
+        let mut ctx = base_context();
+        ctx.declare_var("var", hcl::Value::Object(vars.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect()));
+        let attrs = self.eval_body(file, &b.body, &STACK_SCHEMA, &ctx, &[], span.clone());
+        let region = attrs.get("aws").and_then(|a| a.get("region")).and_then(Value::as_str).map(String::from);
+        let extra: Vec<String> = attrs
+            .get("aws")
+            .and_then(|a| a.get("extra_regions"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .filter(|r| Some(r) != region.as_ref())
+            .collect();
+        let backend = attrs.get("backend").map(|b| BackendConfig {
+            bucket: b.get("bucket").and_then(Value::as_str).unwrap_or_default().to_string(),
+            key: b.get("key").and_then(Value::as_str).map(String::from).unwrap_or_else(|| format!("gantry/{name}/lock")),
+            region: b.get("region").and_then(Value::as_str).map(String::from).or_else(|| region.clone()),
+        });
+        let project = attrs.get("gcp").and_then(|a| a.get("project")).and_then(Value::as_str).map(String::from);
+        let zones: Vec<String> = attrs
+            .get("gcp")
+            .and_then(|a| a.get("zones"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        Some(StackSettings { name, aws_region: region, extra_regions: extra, gcp_project: project, gcp_zones: zones, backend })
+    }
+}
+
+static STACK_SCHEMA: Schema = Schema {
+    attrs: &[],
+    blocks: &[
+        NestedBlock { name: "backend", schema: &BACKEND_SCHEMA, repeated: false, doc: "Shared lock for CI: backend \"s3\" { bucket, key, region }." },
+        NestedBlock { name: "aws", schema: &AWS_SCHEMA, repeated: false, doc: "AWS settings for this stack." },
+        NestedBlock { name: "gcp", schema: &GCP_SCHEMA, repeated: false, doc: "Google Cloud settings for this stack." },
+    ],
+};
+static BACKEND_SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("bucket", Ty::String, "S3 bucket holding the lock object.").required(),
+        Attr::new("key", Ty::String, "Object key (default gantry/<stack>/lock)."),
+        Attr::new("region", Ty::String, "Bucket region (default: the stack's)."),
+    ],
+    blocks: &[],
+};
+
+static AWS_SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("region", Ty::String, "AWS region, e.g. us-west-2.").required(),
+        Attr::new("extra_regions", Ty::ListOfString, "Other regions the stack manages (agent queues).").default(DefaultValue::EmptyList),
+    ],
+    blocks: &[],
+};
+static GCP_SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("project", Ty::String, "Google Cloud project id.").required(),
+        Attr::new("zones", Ty::ListOfString, "Zones to read besides those in the files (to find nodes whose blocks were removed).")
+            .default(DefaultValue::EmptyList),
+    ],
+    blocks: &[],
+};
