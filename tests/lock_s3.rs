@@ -3,7 +3,9 @@
 
 mod support;
 
+use gantry::cloud::s3::S3Object;
 use gantry::engine::s3_lock::{S3Lock, S3LockConfig};
+use std::sync::Arc;
 use support::{gantry, s3_client, stack_dir, Moto};
 
 const STACK: &str = r#"stack "locked" {
@@ -30,7 +32,7 @@ fn s3_lock_serialises_applies_and_can_be_forced() {
             .await
             .unwrap();
     });
-    let lock = S3Lock::new(s3.clone(), S3LockConfig { bucket: "ci-locks".into(), key: "gantry/locked/lock".into() });
+    let lock = S3Lock::new(Arc::new(S3Object::new(s3.clone(), S3LockConfig { bucket: "ci-locks".into(), key: "gantry/locked/lock".into() })));
     let held = rt.block_on(lock.acquire("apply")).unwrap();
     // A second taker loses the conditional PUT.
     assert!(rt.block_on(lock.acquire("apply")).is_err());

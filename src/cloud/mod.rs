@@ -3,4 +3,5 @@
 
 pub mod aws;
 pub mod gcp;
+pub mod s3;
 pub mod stats;

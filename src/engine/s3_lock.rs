@@ -1,12 +1,13 @@
-//! The shared lock for CI: an S3 object created with a conditional PUT
-//! (`If-None-Match: *`), so exactly one writer wins. It records who holds
-//! it, since when and for what; a lock older than [`STALE_AFTER`] is
-//! reported as probably stale, and `force-unlock ID` removes it.
+//! The shared lock for CI, over a [`LockStore`]: one object created with a
+//! conditional write (S3's `If-None-Match: *`, see `crate::cloud::s3`), so
+//! exactly one writer wins. It records who holds it, since when and for
+//! what; a lock older than [`STALE_AFTER`] is reported as probably stale,
+//! and `force-unlock ID` removes it.
 
-use crate::cloud::aws::classify;
 use crate::core::error::ProviderError;
 use crate::engine::lock::{LockError, LockInfo};
-use aws_sdk_s3::primitives::ByteStream;
+use async_trait::async_trait;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Age after which a held lock is reported as probably stale.
@@ -19,67 +20,52 @@ pub struct S3LockConfig {
     pub key: String,
 }
 
-/// An S3 lock handle.
-pub struct S3Lock {
-    client: aws_sdk_s3::Client,
-    cfg: S3LockConfig,
+/// One object that can be created only when absent.
+#[async_trait]
+pub trait LockStore: Send + Sync {
+    /// The object's body, if it exists.
+    async fn get(&self) -> Result<Option<Vec<u8>>, ProviderError>;
+    /// Creates the object unless one exists; false when one does.
+    async fn create_if_absent(&self, body: Vec<u8>) -> Result<bool, ProviderError>;
+    async fn delete(&self) -> Result<(), ProviderError>;
 }
 
-fn io(e: impl std::fmt::Display) -> LockError {
-    LockError::Io(std::path::PathBuf::from("s3"), std::io::Error::other(e.to_string()))
+/// A shared lock handle.
+pub struct S3Lock {
+    store: Arc<dyn LockStore>,
 }
 
 fn provider(e: ProviderError) -> LockError {
-    io(format!("{e}{}", e.hint().map(|h| format!(" ({h})")).unwrap_or_default()))
+    let text = format!("{e}{}", e.hint().map(|h| format!(" ({h})")).unwrap_or_default());
+    LockError::Io(std::path::PathBuf::from("s3"), std::io::Error::other(text))
 }
 
 impl S3Lock {
-    pub fn new(client: aws_sdk_s3::Client, cfg: S3LockConfig) -> Self {
-        S3Lock { client, cfg }
+    pub fn new(store: Arc<dyn LockStore>) -> Self {
+        S3Lock { store }
     }
 
     /// Reads the current holder, if any.
     pub async fn read(&self) -> Result<Option<LockInfo>, LockError> {
-        match self.client.get_object().bucket(&self.cfg.bucket).key(&self.cfg.key).send().await {
-            Ok(out) => {
-                let bytes = out.body.collect().await.map_err(io)?.into_bytes();
-                Ok(serde_json::from_slice(&bytes).ok())
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(provider(classify("s3", "GetObject", e))),
-        }
+        Ok(self.store.get().await.map_err(provider)?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
     }
 
     /// Takes the lock for `operation`, or says who holds it (and whether it looks stale).
     pub async fn acquire(&self, operation: &str) -> Result<LockInfo, LockError> {
         let info = LockInfo::new(operation);
         let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
-        let put = self
-            .client
-            .put_object()
-            .bucket(&self.cfg.bucket)
-            .key(&self.cfg.key)
-            .if_none_match("*")
-            .content_type("application/json")
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(info),
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412 || r.status().as_u16() == 409) => {
-                let held = self.read().await?.unwrap_or_else(LockInfo::unknown);
-                let stale =
-                    humantime::parse_rfc3339(&held.created).ok().and_then(|t| SystemTime::now().duration_since(t).ok()).is_some_and(|age| age > STALE_AFTER);
-                Err(LockError::Held(Box::new(held), stale))
-            }
-            Err(e) => Err(provider(classify("s3", "PutObject", e))),
+        if self.store.create_if_absent(body).await.map_err(provider)? {
+            return Ok(info);
         }
+        let held = self.read().await?.unwrap_or_else(LockInfo::unknown);
+        let stale = humantime::parse_rfc3339(&held.created).ok().and_then(|t| SystemTime::now().duration_since(t).ok()).is_some_and(|age| age > STALE_AFTER);
+        Err(LockError::Held(Box::new(held), stale))
     }
 
     /// Releases the lock if it is still the one we took.
     pub async fn release(&self, id: &str) -> Result<(), LockError> {
         if self.read().await?.is_some_and(|h| h.id == id) {
-            self.client.delete_object().bucket(&self.cfg.bucket).key(&self.cfg.key).send().await.map_err(|e| provider(classify("s3", "DeleteObject", e)))?;
+            self.store.delete().await.map_err(provider)?;
         }
         Ok(())
     }
@@ -90,7 +76,59 @@ impl S3Lock {
         if held.id != id {
             return Err(LockError::WrongId { given: id.to_string(), held: held.id });
         }
-        self.client.delete_object().bucket(&self.cfg.bucket).key(&self.cfg.key).send().await.map_err(|e| provider(classify("s3", "DeleteObject", e)))?;
+        self.store.delete().await.map_err(provider)?;
         Ok(held)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Memory(Mutex<Option<Vec<u8>>>);
+
+    #[async_trait]
+    impl LockStore for Memory {
+        async fn get(&self) -> Result<Option<Vec<u8>>, ProviderError> {
+            Ok(self.0.lock().unwrap().clone())
+        }
+        async fn create_if_absent(&self, body: Vec<u8>) -> Result<bool, ProviderError> {
+            let mut held = self.0.lock().unwrap();
+            Ok(held.is_none() && held.replace(body).is_none())
+        }
+        async fn delete(&self) -> Result<(), ProviderError> {
+            *self.0.lock().unwrap() = None;
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn one_holder_at_a_time_and_only_the_holder_releases() {
+        let store = Arc::new(Memory::default());
+        let lock = S3Lock::new(store.clone());
+        let mine = lock.acquire("apply").await.unwrap();
+        match lock.acquire("destroy").await {
+            Err(LockError::Held(held, stale)) => assert!(held.id == mine.id && !stale),
+            other => panic!("{other:?}"),
+        }
+        lock.release("someone-else").await.unwrap();
+        assert!(lock.read().await.unwrap().is_some(), "a release with another id keeps the lock");
+        assert!(matches!(lock.force_unlock("wrong").await, Err(LockError::WrongId { .. })));
+        lock.release(&mine.id).await.unwrap();
+        assert!(matches!(lock.force_unlock(&mine.id).await, Err(LockError::NotLocked)));
+    }
+
+    #[tokio::test]
+    async fn an_old_lock_is_reported_as_stale() {
+        let store = Arc::new(Memory::default());
+        let mut old = LockInfo::new("apply");
+        old.created = "2020-01-01T00:00:00Z".into();
+        store.create_if_absent(serde_json::to_vec(&old).unwrap()).await.unwrap();
+        match S3Lock::new(store).acquire("apply").await {
+            Err(LockError::Held(_, stale)) => assert!(stale),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! stack declares `backend "s3"`.
 
 use crate::cloud::aws::AwsContext;
+use crate::cloud::s3::S3Object;
 use crate::cloud::stats::ApiStats;
 use crate::core::BackendConfig;
 use crate::engine::lock::{self, LockError, LockGuard, LockInfo};
@@ -18,7 +19,7 @@ pub enum HeldLock {
 async fn s3(backend: &BackendConfig, fallback_region: &str) -> S3Lock {
     let region = backend.region.clone().unwrap_or_else(|| fallback_region.to_string());
     let ctx = AwsContext::load(&region, ApiStats::new()).await;
-    S3Lock::new(ctx.s3(), S3LockConfig { bucket: backend.bucket.clone(), key: backend.key.clone() })
+    S3Lock::new(std::sync::Arc::new(S3Object::new(ctx.s3(), S3LockConfig { bucket: backend.bucket.clone(), key: backend.key.clone() })))
 }
 
 /// Takes the lock for `operation`.
@@ -57,9 +58,9 @@ pub async fn force_unlock(dir: &Path, backend: Option<&BackendConfig>, region: &
 
 /// The backend and region declared by the stack in `dir` (files read offline).
 pub fn stack_backend(dir: &Path) -> (Option<BackendConfig>, String) {
-    let loaded = crate::config::load_dir(dir, &crate::config::LoadOptions::default().with_process_env(), &crate::kinds::all());
-    match loaded.stack {
-        Some(s) => (s.backend.clone(), s.aws_region.unwrap_or_default()),
+    let (_, settings) = crate::config::read_settings(dir, &crate::config::LoadOptions::default().with_process_env(), &crate::kinds::all());
+    match settings {
+        Some((s, _)) => (s.backend, s.aws_region.unwrap_or_default()),
         None => (None, String::new()),
     }
 }
