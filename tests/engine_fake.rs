@@ -100,6 +100,9 @@ impl Connect for FakeConnect {
     async fn connect(&self, _target: &Target) -> Result<Arc<dyn Backend>, ProviderError> {
         Ok(Arc::new(FakeBackend(self.0.clone())))
     }
+    fn stats(&self) -> Arc<gantry::cloud::stats::ApiStats> {
+        gantry::cloud::stats::ApiStats::new()
+    }
 }
 
 struct Quiet;

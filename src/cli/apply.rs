@@ -6,8 +6,8 @@ use super::progress::{Bars, Plain};
 use super::validate::load_options;
 use super::{VarArgs, EXIT_ERROR, EXIT_OK};
 use crate::engine::apply::{ApplyReport, Cancel, Outcome, Progress};
-use crate::ops::{apply_plan, check_fresh, locking, make_plan, AwsConnect, Backend, Connect, OpsError, PlanRequest};
-use crate::plan::{file, text, Plan};
+use crate::ops::{apply_plan, locking, make_plan, Backend, Connect, OpsError, PlanRequest, SavedPlan};
+use crate::plan::{text, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,38 +25,33 @@ pub struct ApplyArgs {
     pub destroy: bool,
 }
 
-pub async fn run(out: &Output, a: ApplyArgs) -> i32 {
+pub async fn run(out: &Output, a: ApplyArgs, connect: &dyn Connect) -> i32 {
     let started = Instant::now();
-    let connect = AwsConnect::default();
-    let code = run_inner(out, &a, &connect).await;
-    out.stats(&connect.stats, started.elapsed(), a.stats);
+    let code = run_inner(out, &a, connect).await;
+    out.stats(&connect.stats(), started.elapsed(), a.stats);
     code
 }
 
-async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
-    let saved = a.target.is_file();
-    if saved && (a.destroy || !a.targets.is_empty() || a.adopt || !a.vars.vars.is_empty() || !a.vars.var_files.is_empty()) {
-        return out.error(&OpsError::Usage("a saved plan is applied as it is: --target, --adopt and variables belong to `gantry plan`".into()));
-    }
-    let (lock_dir, lock_backend, lock_region) = if saved {
-        match file::load(&a.target) {
-            Ok(p) => (p.dir.clone(), p.backend.clone(), p.region.clone()),
-            Err(e) => return out.error(&e.into()),
+async fn run_inner(out: &Output, a: &ApplyArgs, connect: &dyn Connect) -> i32 {
+    let saved = if a.target.is_file() {
+        if a.destroy || !a.targets.is_empty() || a.adopt || !a.vars.vars.is_empty() || !a.vars.var_files.is_empty() {
+            return out.error(&OpsError::Usage("a saved plan is applied as it is: --target, --adopt and variables belong to `gantry plan`".into()));
+        }
+        match SavedPlan::open(&a.target) {
+            Ok(s) => Some(s),
+            Err(e) => return out.error(&e),
         }
     } else {
-        let (b, r) = locking::stack_backend(&a.target);
-        (a.target.clone(), b, r)
+        None
     };
     // Hold the lock from planning through applying so nothing changes in between.
     // The lock says what is being applied: a saved plan is named by its hash.
-    let operation = match (saved, std::fs::read(&a.target)) {
-        (true, Ok(bytes)) => {
-            use sha2::Digest;
-            let hash: String = sha2::Sha256::digest(&bytes).iter().take(6).map(|b| format!("{b:02x}")).collect();
-            format!("apply of plan {hash}")
+    let (lock_dir, lock_backend, lock_region, operation) = match &saved {
+        Some(s) => (s.plan.dir.clone(), s.plan.backend.clone(), s.plan.region.clone(), format!("apply of plan {}", s.hash)),
+        None => {
+            let (b, r) = locking::stack_backend(&a.target);
+            (a.target.clone(), b, r, if a.destroy { "destroy".to_string() } else { "apply".to_string() })
         }
-        _ if a.destroy => "destroy".to_string(),
-        _ => "apply".to_string(),
     };
     let held = match locking::acquire(&lock_dir, lock_backend.as_ref(), &lock_region, &operation).await {
         Ok(g) => g,
@@ -71,22 +66,15 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &AwsConnect) -> i32 {
     code
 }
 
-async fn locked(out: &Output, a: &ApplyArgs, connect: &AwsConnect, saved: bool) -> i32 {
-    let (plan, backend): (Plan, Arc<dyn Backend>) = if saved {
-        let plan = match file::load(&a.target) {
-            Ok(p) => p,
-            Err(e) => return out.error(&e.into()),
-        };
-        let target = crate::ops::Target { aws_region: (!plan.region.is_empty()).then(|| plan.region.clone()), gcp_project: plan.gcp_project.clone() };
-        let backend = match connect.connect(&target).await {
+async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Option<SavedPlan>) -> i32 {
+    let from_file = saved.is_some();
+    let (plan, backend): (Plan, Arc<dyn Backend>) = if let Some(saved) = saved {
+        let backend = match saved.connect(connect).await {
             Ok(b) => b,
-            Err(e) => return out.error(&e.into()),
+            Err(e) => return out.error(&e),
         };
-        if let Err(e) = check_fresh(&plan, &backend).await {
-            return out.error(&e);
-        }
-        print!("{}", text::render(&plan, out.style));
-        (plan, backend)
+        print!("{}", text::render(&saved.plan, out.style));
+        (saved.plan, backend)
     } else {
         let req = PlanRequest {
             dir: a.target.clone(),
@@ -120,7 +108,7 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &AwsConnect, saved: bool) 
         }
     }
     // A saved plan was reviewed when it was made; a directory apply asks now.
-    if !saved && !a.auto_approve {
+    if !from_file && !a.auto_approve {
         match confirm(out, &plan) {
             Ok(true) => {}
             Ok(false) => {

@@ -224,24 +224,27 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
             return EXIT_ERROR;
         }
     };
-    runtime.block_on(run(cli.command, out))
+    // The real clouds; the commands receive their connection.
+    let connect = crate::ops::AwsConnect::default();
+    runtime.block_on(run(cli.command, out, &connect))
 }
 
-async fn run(command: Command, out: output::Output) -> i32 {
+async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Connect) -> i32 {
     match command {
         Command::Validate { dir, json, vars } => validate::run(&out, &dir, json, &vars),
         Command::Fmt { dir, check } => fmt::run(&out, &dir, check),
         Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, stats, vars } => {
-            plan::run(&out, plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, stats, vars }).await
+            plan::run(&out, plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, stats, vars }, connect).await
         }
         Command::Apply { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars } => {
             let parallelism = parallelism as usize;
-            apply::run(&out, apply::ApplyArgs { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars, destroy: false }).await
+            apply::run(&out, apply::ApplyArgs { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars, destroy: false }, connect)
+                .await
         }
         Command::Destroy { dir, auto_approve, targets, parallelism, stats, vars } => {
             let parallelism = parallelism as usize;
             let args = apply::ApplyArgs { target: dir, auto_approve, parallelism, targets, adopt: false, allow_broadening: false, stats, vars, destroy: true };
-            apply::run(&out, args).await
+            apply::run(&out, args, connect).await
         }
         Command::Show { plan_file, json } => show::run(&out, &plan_file, json),
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id).await,

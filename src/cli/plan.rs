@@ -3,7 +3,7 @@
 use super::output::Output;
 use super::validate::load_options;
 use super::{VarArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
-use crate::ops::{make_plan, AwsConnect, PlanRequest};
+use crate::ops::{make_plan, Connect, PlanRequest};
 use crate::plan::{file, json, text};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,11 +21,10 @@ pub struct PlanArgs {
     pub vars: VarArgs,
 }
 
-pub async fn run(out: &Output, a: PlanArgs) -> i32 {
+pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
     let started = Instant::now();
-    let connect = AwsConnect::default();
     let req = PlanRequest { dir: a.dir, load: load_options(&a.vars), targets: a.targets, destroy: a.destroy, adopt_all: a.adopt, change_sets: a.change_sets };
-    let (loaded, result) = make_plan(&req, &connect).await;
+    let (loaded, result) = make_plan(&req, connect).await;
     out.diagnostics(&loaded);
     let code = match result {
         Err(e) => out.error(&e),
@@ -52,6 +51,6 @@ pub async fn run(out: &Output, a: PlanArgs) -> i32 {
             }
         }
     };
-    out.stats(&connect.stats, started.elapsed(), a.stats);
+    out.stats(&connect.stats(), started.elapsed(), a.stats);
     code
 }

@@ -4,9 +4,6 @@
 use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::{Map, Value};
 
-/// Names of all built-in functions, for docs and "did you mean".
-pub const NAMES: &[&str] = &["lower", "upper", "join", "length", "merge", "concat", "replace", "tostring", "keys", "range", "format", "toset", "jsonencode"];
-
 /// Declares every built-in function on `ctx`.
 pub fn declare_all(ctx: &mut Context) {
     ctx.declare_func("lower", FuncDef::new(lower, [ParamType::String]));

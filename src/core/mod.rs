@@ -22,4 +22,4 @@ pub use kind::{default_attr, AttrProblem, Env, Kind};
 pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, Plan, Summary, FORMAT_VERSION};
 pub use schema::Schema;
 pub use settings::BackendConfig;
-pub use state::{owned_tags, pointer, Notes, Owner, State, TAG_ADDRESS, TAG_STACK};
+pub use state::{owned_tags, pointer, text, Notes, Owner, State, TAG_ADDRESS, TAG_STACK};

@@ -22,6 +22,11 @@ pub fn owned_tags(desired: &State, owner: &Owner) -> std::collections::BTreeMap<
     tags
 }
 
+/// A string field of a state, or "" (an unset or non-string one).
+pub fn text<'a>(state: &'a State, key: &str) -> &'a str {
+    state.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
 /// JSON pointer lookup into a state (`/network/subnetwork`).
 pub fn pointer<'a>(state: &'a State, path: &str) -> Option<&'a Value> {
     let mut parts = path.trim_start_matches('/').splitn(2, '/');

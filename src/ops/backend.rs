@@ -31,6 +31,8 @@ pub trait Backend: Send + Sync {
 #[async_trait]
 pub trait Connect: Send + Sync {
     async fn connect(&self, target: &Target) -> Result<Arc<dyn Backend>, ProviderError>;
+    /// The API calls made so far (for `--stats`).
+    fn stats(&self) -> Arc<ApiStats>;
 }
 
 /// The real clouds.
@@ -69,6 +71,10 @@ impl Backend for CloudBackend {
 
 #[async_trait]
 impl Connect for AwsConnect {
+    fn stats(&self) -> Arc<ApiStats> {
+        self.stats.clone()
+    }
+
     async fn connect(&self, target: &Target) -> Result<Arc<dyn Backend>, ProviderError> {
         let aws = match &target.aws_region {
             Some(r) => Some(AwsContext::load(r, self.stats.clone()).await),

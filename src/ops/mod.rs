@@ -5,11 +5,12 @@
 mod backend;
 pub mod locking;
 mod planning;
+mod saved;
 
 pub use backend::{AwsConnect, Backend, Connect, Target};
 pub use planning::{apply_plan, check_fresh, make_plan, PlanRequest};
+pub use saved::SavedPlan;
 
-use crate::config::diag::Sources;
 use crate::config::Loaded;
 use crate::core::error::ProviderError;
 use crate::engine::lock::LockError;
@@ -45,16 +46,5 @@ impl OpsError {
     pub fn config(loaded: &Loaded) -> OpsError {
         let errors: Vec<_> = loaded.diags.iter().filter(|d| d.severity == crate::config::diag::Severity::Error).collect();
         OpsError::Config { errors: errors.len(), security_only: !errors.is_empty() && errors.iter().all(|d| d.code.is_some()) }
-    }
-}
-
-/// A loaded stack with the sources needed to render its diagnostics.
-pub struct Validated {
-    pub loaded: Loaded,
-}
-
-impl Validated {
-    pub fn sources(&self) -> &Sources {
-        &self.loaded.sources
     }
 }

@@ -34,22 +34,36 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
     std::fs::write(path, text).map_err(|e| PlanFileError::Write(path.to_path_buf(), e))
 }
 
-/// Reads a plan file.
-pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PlanFileError::Read(path.to_path_buf(), e))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| PlanFileError::NotAPlan(path.to_path_buf()))?;
-    if v.get("magic").and_then(|m| m.as_str()) != Some(MAGIC) {
-        return Err(PlanFileError::NotAPlan(path.to_path_buf()));
-    }
-    let version = v.pointer("/plan/format_version").and_then(|x| x.as_u64()).unwrap_or(0) as u32;
-    if version != FORMAT_VERSION {
-        return Err(PlanFileError::Version(path.to_path_buf(), version));
-    }
-    let env: Envelope = serde_json::from_value(v).map_err(|_| PlanFileError::NotAPlan(path.to_path_buf()))?;
-    Ok(env.plan)
+/// What is read first: the marker and the version (a plan of another
+/// version may not parse as this one).
+#[derive(Deserialize)]
+struct Header {
+    magic: String,
+    plan: VersionOnly,
 }
 
-/// True when `path` looks like a plan file rather than a stack directory.
-pub fn is_plan_file(path: &Path) -> bool {
-    path.is_file()
+#[derive(Deserialize)]
+struct VersionOnly {
+    #[serde(default)]
+    format_version: u32,
+}
+
+/// Reads a plan file.
+pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
+    let bytes = std::fs::read(path).map_err(|e| PlanFileError::Read(path.to_path_buf(), e))?;
+    parse(&bytes, path)
+}
+
+/// Parses the bytes of a plan file read from `path`.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, PlanFileError> {
+    let not_a_plan = || PlanFileError::NotAPlan(path.to_path_buf());
+    let header: Header = serde_json::from_slice(bytes).map_err(|_| not_a_plan())?;
+    if header.magic != MAGIC {
+        return Err(not_a_plan());
+    }
+    if header.plan.format_version != FORMAT_VERSION {
+        return Err(PlanFileError::Version(path.to_path_buf(), header.plan.format_version));
+    }
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|_| not_a_plan())?;
+    Ok(env.plan)
 }

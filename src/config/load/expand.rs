@@ -49,7 +49,7 @@ impl Loader<'_> {
     /// The instances of a block; `None` after a reported error.
     pub(super) fn instances(&mut self, r: &ResourceDecl, base: &Context) -> Option<Vec<Inst>> {
         let instances = if let Some(e) = r.meta("count") {
-            match self.eval(r.file, e, &base) {
+            match self.eval(r.file, e, base) {
                 Some(v) => match v.as_u64() {
                     Some(n) if n <= 10_000 => (0..n as usize).map(Inst::Count).collect(),
                     _ => {
@@ -60,7 +60,7 @@ impl Loader<'_> {
                 None => return None,
             }
         } else if let Some(e) = r.meta("for_each") {
-            match self.eval(r.file, e, &base) {
+            match self.eval(r.file, e, base) {
                 Some(Value::Object(m)) => m.into_iter().map(|(k, v)| Inst::Each(k, v)).collect(),
                 Some(Value::Array(items)) => {
                     let mut keys = BTreeSet::new();

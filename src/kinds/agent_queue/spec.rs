@@ -1,7 +1,7 @@
 //! A queue's evaluated attributes as a typed spec, and the names of the
 //! cloud resources derived from it (deterministic, within AWS length limits).
 
-use crate::core::{Env, State};
+use crate::core::{text, Env, State};
 use gantry_scaler_env::{EnvError, ScalerEnv};
 use serde_json::Value;
 use sha2::Digest;
@@ -110,7 +110,7 @@ pub fn names(stack: &str, queue: &str) -> Names {
 }
 
 fn s(a: &State, k: &str) -> String {
-    a.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    text(a, k).to_string()
 }
 fn i(a: &State, k: &str) -> i64 {
     a.get(k).and_then(Value::as_i64).unwrap_or_default()

@@ -7,7 +7,7 @@
 use super::api::{NewRole, RoleApi};
 use super::{role_path, DOC_INLINE, DOC_TRUST};
 use crate::core::error::ProviderError;
-use crate::core::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{owned_tags, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use crate::kinds::common::iam::user_tags;
 use crate::policy::{normalize, parse_document};
 use async_trait::async_trait;
@@ -22,10 +22,6 @@ const READ_CONCURRENCY: usize = 8;
 /// IAM driver for CI roles.
 pub struct RoleDriver {
     api: Arc<dyn RoleApi>,
-}
-
-fn s<'a>(st: &'a State, k: &str) -> &'a str {
-    st.get(k).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// The document to send: as written (before normalisation) when kept.
@@ -118,13 +114,13 @@ impl Driver for RoleDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let name = s(desired, "name");
+        let name = text(desired, "name");
         self.api
             .create_role(NewRole {
                 name: name.to_string(),
-                path: s(desired, "path").to_string(),
+                path: text(desired, "path").to_string(),
                 trust_document: doc_text(desired.get(DOC_TRUST).or(desired.get("trust_policy"))),
-                description: s(desired, "description").to_string(),
+                description: text(desired, "description").to_string(),
                 max_session_duration: max_session(desired),
                 permissions_boundary: desired.get("permissions_boundary").and_then(Value::as_str).map(String::from),
                 tags: owned_tags(desired, owner),
@@ -135,13 +131,13 @@ impl Driver for RoleDriver {
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let name = s(desired, "name");
+        let name = text(desired, "name");
         let has = |f: &str| changed.iter().any(|c| c == f);
         if has("trust_policy") {
             self.api.update_trust(name, &doc_text(desired.get(DOC_TRUST).or(desired.get("trust_policy")))).await?;
         }
         if has("description") || has("max_session_duration") {
-            self.api.update_role(name, s(desired, "description"), max_session(desired)).await?;
+            self.api.update_role(name, text(desired, "description"), max_session(desired)).await?;
         }
         if has("permissions_boundary") {
             match desired.get("permissions_boundary").and_then(Value::as_str) {

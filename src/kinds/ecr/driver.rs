@@ -4,7 +4,7 @@
 use super::api::{EcrApi, NewRepository};
 use super::{lifecycle, TAG_FORCE_DELETE};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{owned_tags, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
 use futures::{StreamExt, TryStreamExt};
@@ -96,10 +96,6 @@ impl EcrDriver {
     }
 }
 
-fn str_of<'a>(s: &'a State, key: &str) -> &'a str {
-    s.get(key).and_then(Value::as_str).unwrap_or_default()
-}
-
 #[async_trait]
 impl Driver for EcrDriver {
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
@@ -112,8 +108,8 @@ impl Driver for EcrDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let name = str_of(desired, "name");
-        let mut enc = EncryptionConfiguration::builder().encryption_type(EncryptionType::from(str_of(desired, "encryption")));
+        let name = text(desired, "name");
+        let mut enc = EncryptionConfiguration::builder().encryption_type(EncryptionType::from(text(desired, "encryption")));
         if let Some(k) = desired.get("kms_key").and_then(Value::as_str) {
             enc = enc.kms_key(k);
         }
@@ -121,7 +117,7 @@ impl Driver for EcrDriver {
         self.api
             .create_repository(NewRepository {
                 name: name.to_string(),
-                image_tag_mutability: ImageTagMutability::from(str_of(desired, "image_tag_mutability")),
+                image_tag_mutability: ImageTagMutability::from(text(desired, "image_tag_mutability")),
                 scan_on_push: desired.get("scan_on_push") == Some(&Value::Bool(true)),
                 encryption: enc,
                 tags: Self::all_tags(desired, owner),
@@ -138,11 +134,11 @@ impl Driver for EcrDriver {
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let name = str_of(desired, "name");
+        let name = text(desired, "name");
         let null = Value::Null;
         for field in changed {
             match field.as_str() {
-                "image_tag_mutability" => self.api.put_image_tag_mutability(name, ImageTagMutability::from(str_of(desired, "image_tag_mutability"))).await?,
+                "image_tag_mutability" => self.api.put_image_tag_mutability(name, ImageTagMutability::from(text(desired, "image_tag_mutability"))).await?,
                 "scan_on_push" => self.api.put_scan_on_push(name, desired.get("scan_on_push") == Some(&Value::Bool(true))).await?,
                 "lifecycle_policy" => self.put_lifecycle(name, desired.get("lifecycle_policy").unwrap_or(&null)).await?,
                 "repository_policy" => self.put_policy(name, desired.get("repository_policy").unwrap_or(&null)).await?,

@@ -1,9 +1,9 @@
 //! The I/O half of `gpu_node`: reads and writes instances through [`GpuApi`].
 
 use super::api::GpuApi;
-use super::{network_ref, s, META_BOOT_IMAGE};
+use super::{network_ref, META_BOOT_IMAGE};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{pointer, Driver, LiveResource, Owner, ReadScope, State};
+use crate::core::{pointer, text, Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK, META_ADDRESS};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::metadata::Items;
@@ -94,23 +94,14 @@ impl Driver for GpuDriver {
         let per_zone = futures::future::try_join_all(zones.iter().map(|z| {
             let stack_label = stack_label.clone();
             async move {
-                let mut found = Vec::new();
-                let mut token = String::new();
-                loop {
-                    let (items, next) = self.api.list_instances(z, &token).await?;
-                    for inst in items {
-                        let name = inst.name.clone().unwrap_or_default();
-                        let ours = inst.labels.get(LABEL_STACK) == Some(&stack_label);
-                        if ours || scope.identities.iter().any(|i| *i == format!("{z}/{name}")) {
-                            found.push(inst);
-                        }
-                    }
-                    // Follow the token even after an empty page (AIP-158).
-                    if next.is_empty() {
-                        break;
-                    }
-                    token = next;
-                }
+                let all = gcp::all_pages(|token| async move { self.api.list_instances(z, &token).await }).await?;
+                let found: Vec<Instance> = all
+                    .into_iter()
+                    .filter(|inst| {
+                        let name = inst.name.as_deref().unwrap_or_default();
+                        inst.labels.get(LABEL_STACK) == Some(&stack_label) || scope.identities.iter().any(|i| *i == format!("{z}/{name}"))
+                    })
+                    .collect();
                 let disks = if found.is_empty() { BTreeMap::new() } else { gcp::list_disks(self.api.as_ref(), z).await? };
                 Ok::<_, ProviderError>(found.iter().map(|i| self.live(z, i, &disks, &scope.stack)).collect::<Vec<_>>())
             }
@@ -120,13 +111,13 @@ impl Driver for GpuDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let zone = s(desired, "zone");
+        let zone = text(desired, "zone");
         let acc = desired.get("accelerator").cloned().unwrap_or(Value::Null);
         let boot = desired.get("boot_disk").cloned().unwrap_or(Value::Null);
         let spot = pointer(desired, "/scheduling/spot") == Some(&Value::Bool(true));
         let mut body = json!({
-            "name": s(desired, "name"),
-            "machineType": format!("zones/{zone}/machineTypes/{}", s(desired, "machine_type")),
+            "name": text(desired, "name"),
+            "machineType": format!("zones/{zone}/machineTypes/{}", text(desired, "machine_type")),
             "guestAccelerators": [{"acceleratorType": format!("zones/{zone}/acceleratorTypes/{}", acc["type"].as_str().unwrap_or_default()), "acceleratorCount": acc["count"].as_i64().unwrap_or(1)}],
             "disks": [{"boot": true, "autoDelete": true, "initializeParams": {
                 "sourceImage": boot["image"], "diskSizeGb": boot["size_gb"].as_i64().unwrap_or(200).to_string(),
@@ -151,8 +142,8 @@ impl Driver for GpuDriver {
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let zone = s(desired, "zone");
-        let name = s(&live.state, "name");
+        let zone = text(desired, "zone");
+        let name = text(&live.state, "name");
         // Both setters need the fingerprint read last (optimistic locking).
         let current = self.api.get_instance(zone, name).await?;
         if changed.iter().any(|c| c == "labels" || c == "owner") {
@@ -171,8 +162,8 @@ impl Driver for GpuDriver {
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        let zone = s(&live.state, "zone");
-        let name = s(&live.state, "name");
+        let zone = text(&live.state, "zone");
+        let name = text(&live.state, "name");
         match self.api.delete_instance(zone, name).await {
             Ok(_) => Ok(()),
             Err(e) if e.class == ErrorClass::NotFound => Ok(()),

@@ -32,7 +32,7 @@
 //! with the real address.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Compare, Env, Field, Kind, State};
+use crate::core::{default_attr, text, AttrProblem, Compare, Env, Field, Kind, State};
 use crate::kinds::common::gcp::{self, AGENT};
 use serde_json::{json, Value};
 
@@ -117,10 +117,6 @@ pub(super) fn network_ref(n: &str) -> String {
     }
 }
 
-pub(super) fn s<'a>(a: &'a State, k: &str) -> &'a str {
-    a.get(k).and_then(Value::as_str).unwrap_or_default()
-}
-
 impl Kind for GpuNode {
     fn name(&self) -> &'static str {
         "gpu_node"
@@ -158,14 +154,14 @@ impl Kind for GpuNode {
         gcp::startup_script_note(changes)
     }
     fn outputs(&self, a: &State, env: &Env) -> State {
-        gcp::node_outputs(a, format!("projects/{}/zones/{}/instances/{}", env.gcp_project, s(a, "zone"), s(a, "name")))
+        gcp::node_outputs(a, format!("projects/{}/zones/{}/instances/{}", env.gcp_project, text(a, "zone"), text(a, "name")))
     }
     fn desired_state(&self, a: &State, _env: &Env) -> State {
-        let name = s(a, "name");
+        let name = text(a, "name");
         let mut st = State::new();
-        st.insert("zone".into(), json!(s(a, "zone")));
+        st.insert("zone".into(), json!(text(a, "zone")));
         st.insert("name".into(), json!(name));
-        st.insert("machine_type".into(), json!(s(a, "machine_type")));
+        st.insert("machine_type".into(), json!(text(a, "machine_type")));
         st.insert("accelerator".into(), a.get("accelerator").cloned().unwrap_or(Value::Null));
         st.insert("boot_disk".into(), a.get("boot_disk").cloned().unwrap_or(Value::Null));
         gcp::insert_network(&mut st, a);

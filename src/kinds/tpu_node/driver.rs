@@ -1,9 +1,8 @@
 //! The I/O half of `tpu_node`: reads and writes through the cloud API.
 
 use super::api::TpuApi;
-use super::s;
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
+use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK, META_ADDRESS};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::Disk;
@@ -30,18 +29,9 @@ impl TpuDriver {
         format!("{node}-data")
     }
 
-    /// Every node of a zone (empty pages with a token are followed).
+    /// Every node of a zone.
     async fn list_zone(&self, zone: &str) -> Result<Vec<Node>, ProviderError> {
-        let mut out = Vec::new();
-        let mut token = String::new();
-        loop {
-            let (nodes, next) = self.api.list_nodes(zone, &token).await?;
-            out.extend(nodes);
-            if next.is_empty() {
-                return Ok(out);
-            }
-            token = next;
-        }
+        gcp::all_pages(|token| async move { self.api.list_nodes(zone, &token).await }).await
     }
 
     fn live(&self, zone: &str, node: &Node, scope_stack: &str) -> LiveResource {
@@ -76,13 +66,13 @@ impl TpuDriver {
     }
 
     fn node_body(&self, desired: &State, owner: &Owner) -> Result<Node, ProviderError> {
-        let zone = s(desired, "zone");
-        let name = s(desired, "name");
+        let zone = text(desired, "zone");
+        let name = text(desired, "name");
         let mut metadata = desired.get("metadata").cloned().unwrap_or(json!({}));
         metadata[META_ADDRESS] = json!(owner.address);
         let mut body = json!({
-            "acceleratorType": s(desired, "accelerator_type"),
-            "runtimeVersion": s(desired, "runtime_version"),
+            "acceleratorType": text(desired, "accelerator_type"),
+            "runtimeVersion": text(desired, "runtime_version"),
             "networkConfig": {"network": desired.get("network").cloned().unwrap_or(json!("default")), "enableExternalIps": true},
             "schedulingConfig": desired.get("scheduling").cloned().unwrap_or(json!({})),
             "labels": owned_labels(desired.get("labels"), &owner.stack, &owner.address),
@@ -105,10 +95,10 @@ impl TpuDriver {
     }
 
     async fn create_disk(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let zone = s(desired, "zone");
+        let zone = text(desired, "zone");
         let disk = desired.get("data_disk").cloned().unwrap_or(Value::Null);
         let body = json!({
-            "name": Self::disk_name(s(desired, "name")),
+            "name": Self::disk_name(text(desired, "name")),
             "sizeGb": disk["size_gb"].as_i64().unwrap_or(100).to_string(),
             "type": format!("projects/{}/zones/{zone}/diskTypes/{}", self.api.project(), disk["type"].as_str().unwrap_or("pd-balanced")),
             "labels": owned_labels(None, &owner.stack, &owner.address),
@@ -174,9 +164,9 @@ impl Driver for TpuDriver {
             self.create_disk(desired, owner).await?;
         }
         let node = self.node_body(desired, owner)?;
-        let zone = s(desired, "zone");
+        let zone = text(desired, "zone");
         owner.note("creating node (long-running operation)".into());
-        self.api.create_node(zone, s(desired, "name"), node).await
+        self.api.create_node(zone, text(desired, "name"), node).await
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
@@ -191,14 +181,14 @@ impl Driver for TpuDriver {
             return Ok(());
         }
         let mut node = self.node_body(desired, owner)?;
-        node.name = format!("{}/nodes/{}", self.parent(s(desired, "zone")), s(&live.state, "name"));
+        node.name = format!("{}/nodes/{}", self.parent(text(desired, "zone")), text(&live.state, "name"));
         let update_mask = google_cloud_wkt::FieldMask::default().set_paths(mask);
         self.api.update_node(node, update_mask).await
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        let zone = s(&live.state, "zone").to_string();
-        let name = s(&live.state, "name").to_string();
+        let zone = text(&live.state, "zone").to_string();
+        let name = text(&live.state, "name").to_string();
         let full = format!("{}/nodes/{name}", self.parent(&zone));
         match self.api.delete_node(&full).await {
             Ok(_) => {}

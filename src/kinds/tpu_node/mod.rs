@@ -23,7 +23,7 @@
 //! the startup script) are updated in place.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, text, AttrProblem, Env, Field, Kind, State};
 use crate::kinds::common::gcp::{self, AGENT};
 use serde_json::{json, Value};
 
@@ -106,10 +106,6 @@ pub fn runtime_matches(accelerator: &str, runtime: &str) -> bool {
     }
 }
 
-pub(super) fn s<'a>(a: &'a State, k: &str) -> &'a str {
-    a.get(k).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// The stable name of a TPU VM's first data disk. The TPU API gives no
 /// device name, so Compute assigns `persistent-disk-1` (the boot disk is
 /// `-0`) and udev links it as `google-persistent-disk-1` ("Disk symlinks",
@@ -135,7 +131,7 @@ impl Kind for TpuNode {
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
         let mut out = gcp::check_node(a);
-        let (acc, rt) = (s(a, "accelerator_type"), s(a, "runtime_version"));
+        let (acc, rt) = (text(a, "accelerator_type"), text(a, "runtime_version"));
         if !acc.contains('-') || acc.split('-').nth(1).is_none_or(|n| n.parse::<u32>().is_err()) {
             out.push(AttrProblem::new("accelerator_type", format!("\"{acc}\" is not an accelerator type (GENERATION-CHIPS, e.g. v6e-8)")));
         } else if !runtime_matches(acc, rt) {
@@ -162,15 +158,15 @@ impl Kind for TpuNode {
         gcp::startup_script_note(changes)
     }
     fn outputs(&self, a: &State, env: &Env) -> State {
-        gcp::node_outputs(a, format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, s(a, "zone"), s(a, "name")))
+        gcp::node_outputs(a, format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, text(a, "zone"), text(a, "name")))
     }
     fn desired_state(&self, a: &State, env: &Env) -> State {
-        let name = s(a, "name");
+        let name = text(a, "name");
         let mut st = State::new();
-        st.insert("zone".into(), json!(s(a, "zone")));
+        st.insert("zone".into(), json!(text(a, "zone")));
         st.insert("name".into(), json!(name));
-        st.insert("accelerator_type".into(), json!(s(a, "accelerator_type")));
-        st.insert("runtime_version".into(), json!(s(a, "runtime_version")));
+        st.insert("accelerator_type".into(), json!(text(a, "accelerator_type")));
+        st.insert("runtime_version".into(), json!(text(a, "runtime_version")));
         gcp::insert_network(&mut st, a);
         st.insert(
             "scheduling".into(),

@@ -9,7 +9,7 @@ pub use disks::DiskApi;
 
 use crate::core::error::ProviderError;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, Compare, Field, State};
+use crate::core::{text, AttrProblem, Compare, Field, State};
 use google_cloud_compute_v1::model::Disk;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -83,10 +83,6 @@ pub fn valid_name(n: &str) -> bool {
         && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn text<'a>(a: &'a State, k: &str) -> &'a str {
-    a.get(k).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// Checks every node kind shares: name, zone, agent vs startup script, labels.
 pub fn check_node(a: &State) -> Vec<AttrProblem> {
     let mut out = Vec::new();
@@ -146,18 +142,30 @@ pub fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Op
     st.insert("scopes".into(), serde_json::json!(sorted));
 }
 
-/// Every disk of a zone by name (paged; empty pages with a token are followed).
-pub async fn list_disks<A: DiskApi + ?Sized>(api: &A, zone: &str) -> Result<BTreeMap<String, Disk>, ProviderError> {
-    let mut out = BTreeMap::new();
+/// Every item of a paged list: `page(token)` answers one page and the next
+/// token ("" at the end). Tokens are followed even after an empty page
+/// (AIP-158 allows a page with no items and a next token).
+pub async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, ProviderError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, String), ProviderError>>,
+{
+    let mut out = Vec::new();
     let mut token = String::new();
     loop {
-        let (items, next) = api.list_disks(zone, &token).await?;
-        out.extend(items.into_iter().filter_map(|d| d.name.clone().map(|n| (n, d))));
+        let (items, next) = page(token).await?;
+        out.extend(items);
         if next.is_empty() {
             return Ok(out);
         }
         token = next;
     }
+}
+
+/// Every disk of a zone by name.
+pub async fn list_disks<A: DiskApi + ?Sized>(api: &A, zone: &str) -> Result<BTreeMap<String, Disk>, ProviderError> {
+    let disks = all_pages(|token| async move { api.list_disks(zone, &token).await }).await?;
+    Ok(disks.into_iter().filter_map(|d| d.name.clone().map(|n| (n, d))).collect())
 }
 
 /// A disk's comparable state: size and type (the API answers the type as a full URL).

@@ -1,0 +1,36 @@
+//! Applying a saved plan: read once, named by its hash (the lock says which
+//! plan is being applied), connected to the clouds it was made for, and
+//! refused when live state moved since it was made.
+
+use super::planning::check_fresh;
+use super::{Backend, Connect, OpsError, Target};
+use crate::plan::{file, Plan};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A plan file as read from disk.
+pub struct SavedPlan {
+    pub plan: Plan,
+    /// The first bytes of the file's SHA-256, in hex.
+    pub hash: String,
+}
+
+impl SavedPlan {
+    /// Reads and parses the file once.
+    pub fn open(path: &Path) -> Result<SavedPlan, OpsError> {
+        use sha2::Digest;
+        let bytes = std::fs::read(path).map_err(|e| file::PlanFileError::Read(path.to_path_buf(), e))?;
+        let plan = file::parse(&bytes, path)?;
+        let hash = sha2::Sha256::digest(&bytes).iter().take(6).map(|b| format!("{b:02x}")).collect();
+        Ok(SavedPlan { plan, hash })
+    }
+
+    /// Connects to where the plan was made and checks it is still fresh.
+    pub async fn connect(&self, connect: &dyn Connect) -> Result<Arc<dyn Backend>, OpsError> {
+        let plan = &self.plan;
+        let target = Target { aws_region: (!plan.region.is_empty()).then(|| plan.region.clone()), gcp_project: plan.gcp_project.clone() };
+        let backend = connect.connect(&target).await?;
+        check_fresh(plan, &backend).await?;
+        Ok(backend)
+    }
+}
