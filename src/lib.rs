@@ -1,10 +1,12 @@
 //! gantry: a declarative provisioner for ML CI fleets.
 //!
 //! Layers, outermost first: `cli` (argument parsing, terminal output) →
-//! `ops` (what each command does) → `engine` (planning, apply walker, lock)
-//! → `kinds` (one module per resource kind) → `cloud` (SDK clients).
-//! `config` turns stack files into typed resources with diagnostics; `plan`
-//! holds the plan data and its renderers.
+//! `ops` (what each command does) → `kinds` (one folder per resource kind,
+//! listed once in `kinds::REGISTRY`) → `cloud` (SDK clients), with
+//! `config` (stack files into typed resources, with diagnostics), `engine`
+//! (pure planning, the apply walker, locks) and `plan` (renderers, saved
+//! files) beside them. `core` holds the types all of them share and
+//! imports none of them.
 
 pub mod cli;
 pub mod cloud;

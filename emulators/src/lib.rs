@@ -5,7 +5,9 @@
 pub mod aws_proxy;
 pub mod buildkite;
 pub mod gcp;
+mod gcp_compute;
 mod gcp_paging;
 pub mod gcp_shapes;
+mod gcp_store;
 pub mod lambda_runtime;
 pub mod moto;

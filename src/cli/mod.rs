@@ -7,7 +7,6 @@ mod fmt;
 mod output;
 mod plan;
 mod progress;
-mod show;
 mod unlock;
 mod validate;
 
@@ -246,7 +245,7 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
             let args = apply::ApplyArgs { target: dir, auto_approve, parallelism, targets, adopt: false, allow_broadening: false, stats, vars, destroy: true };
             apply::run(&out, args, connect).await
         }
-        Command::Show { plan_file, json } => show::run(&out, &plan_file, json),
+        Command::Show { plan_file, json } => plan::show(&out, &plan_file, json),
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id).await,
         Command::Docs => docs::run(),
     }

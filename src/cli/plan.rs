@@ -1,11 +1,12 @@
-//! `gantry plan`: read live state, print what apply would do.
+//! `gantry plan`: read live state, print what apply would do; and
+//! `gantry show PLANFILE`: print a saved plan.
 
 use super::output::Output;
 use super::validate::load_options;
 use super::{VarArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use crate::ops::{make_plan, Connect, PlanRequest};
 use crate::plan::{file, json, text};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub struct PlanArgs {
@@ -53,4 +54,22 @@ pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
     };
     out.stats(&connect.stats(), started.elapsed(), a.stats);
     code
+}
+
+/// `gantry show PLANFILE`.
+pub fn show(out: &Output, path: &Path, as_json: bool) -> i32 {
+    match file::load(path) {
+        Ok(plan) => {
+            if as_json {
+                println!("{}", serde_json::to_string_pretty(&json::render(&plan)).unwrap_or_default());
+            } else {
+                print!("{}", text::render(&plan, out.style));
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("{} {e}", out.err_style.red("Error:"));
+            EXIT_ERROR
+        }
+    }
 }

@@ -22,6 +22,14 @@ pub struct Env {
     pub gcp_project: String,
 }
 
+/// `backend "s3" { bucket, key, region }`: the shared lock for CI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendConfig {
+    pub bucket: String,
+    pub key: String,
+    pub region: Option<String>,
+}
+
 /// A problem a kind finds in an evaluated block: which attribute, what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttrProblem {

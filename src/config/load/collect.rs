@@ -1,7 +1,7 @@
 //! Stage 1: the top-level blocks of every file, as declarations (nothing
 //! evaluated yet). Duplicates and unknown block types are reported here.
 
-use super::evaluate::base_context;
+use super::expr::base_context;
 use super::{span_of, Loader, TOP_BLOCKS};
 use crate::config::diag::{did_you_mean, Diagnostic, FileId, SrcSpan};
 use crate::config::variables::{VarDecl, VarType};

@@ -3,14 +3,13 @@
 
 use super::collect::{Decls, ResourceDecl};
 use super::expand::Inst;
+use super::expr::{base_context, to_hcl};
 use super::graph::{collect_body_refs, resource_deps, Graph, Node};
 use super::{span_of, Loader, ResourceConfig, META_ATTRS};
-use crate::config::diag::{Diagnostic, FileId};
-use crate::config::functions;
+use crate::config::diag::Diagnostic;
 use crate::config::refs::{self, Reference};
 use crate::core::Env;
-use hcl::eval::{Context, Evaluate};
-use hcl_edit::expr::Expression;
+use hcl::eval::Context;
 use hcl_edit::Span;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -147,34 +146,6 @@ impl Loader<'_> {
         scope.resources.insert((r.kind.name().to_string(), r.name.clone()), value);
         ok
     }
-
-    pub(super) fn eval(&mut self, file: FileId, expr: &Expression, ctx: &Context) -> Option<Value> {
-        let e: hcl::Expression = expr.clone().into();
-        match e.evaluate(ctx) {
-            Ok(v) => match serde_json::to_value(&v) {
-                Ok(j) => Some(j),
-                Err(err) => {
-                    self.diags.push(Diagnostic::error(format!("cannot use this value: {err}"), span_of(file, expr.span())));
-                    None
-                }
-            },
-            Err(errs) => {
-                let range = expr.span().unwrap_or(0..0);
-                if self.bad_refs.iter().any(|b| b.file == file && b.range.start >= range.start && b.range.end <= range.end) {
-                    return None; // already reported as an unknown reference
-                }
-                let msg = errs.kind().to_string();
-                self.diags.push(Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg));
-                None
-            }
-        }
-    }
-}
-
-pub(super) fn base_context() -> Context<'static> {
-    let mut ctx = Context::new();
-    functions::declare_all(&mut ctx);
-    ctx
 }
 
 /// A context holding only what `refs` mention (keeps evaluation linear in
@@ -200,8 +171,4 @@ fn build_context(scope: &Scope, refs: &[Reference]) -> Context<'static> {
         ctx.declare_var(k.to_string(), hcl::Value::Object(m));
     }
     ctx
-}
-
-pub(super) fn to_hcl(v: &Value) -> hcl::Value {
-    hcl::to_value(v).unwrap_or(hcl::Value::Null)
 }

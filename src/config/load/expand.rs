@@ -38,7 +38,7 @@ impl Inst {
             Inst::Each(k, v) => {
                 let mut m = hcl::Map::new();
                 m.insert("key".to_string(), hcl::Value::from(k.clone()));
-                m.insert("value".to_string(), super::evaluate::to_hcl(v));
+                m.insert("value".to_string(), super::expr::to_hcl(v));
                 ctx.declare_var("each", hcl::Value::Object(m));
             }
         }

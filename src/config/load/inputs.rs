@@ -1,7 +1,7 @@
 //! Stage 2: values given outside the files, in increasing precedence:
 //! `GANTRY_VAR_*`, var files, `-var`.
 
-use super::evaluate::base_context;
+use super::expr::base_context;
 use super::{span_of, syntax_error, Loader};
 use crate::config::diag::{did_you_mean, Diagnostic, SrcSpan};
 use crate::config::variables::{self, ValueSource, VarDecl};

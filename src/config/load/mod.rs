@@ -19,6 +19,7 @@ mod check;
 mod collect;
 mod evaluate;
 mod expand;
+mod expr;
 mod files;
 mod graph;
 mod inputs;

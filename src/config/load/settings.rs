@@ -2,7 +2,7 @@
 //! the shared-lock backend. Evaluated with variables only, before any
 //! resource, so a command knows where to connect without evaluating more.
 
-use super::evaluate::{base_context, to_hcl};
+use super::expr::{base_context, to_hcl};
 use super::{span_of, Loader};
 use crate::config::diag::{Diagnostic, FileId, SrcSpan};
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};

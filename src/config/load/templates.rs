@@ -3,7 +3,7 @@
 //! block's, rendered with the block into JSON documents.
 
 use super::collect::ResourceDecl;
-use super::evaluate::{base_context, to_hcl};
+use super::expr::{base_context, to_hcl};
 use super::{span_of, syntax_error, Loader};
 use crate::config::diag::{Diagnostic, FileId, SrcSpan};
 use crate::core::{Env, State};

@@ -1,0 +1,45 @@
+//! One expression evaluated: the built-in functions, values converted to
+//! and from HCL, and errors reported once (not again for a reference
+//! already reported as unknown).
+
+use super::{span_of, Loader};
+use crate::config::diag::{Diagnostic, FileId};
+use crate::config::functions;
+use hcl::eval::{Context, Evaluate};
+use hcl_edit::expr::Expression;
+use hcl_edit::Span;
+use serde_json::Value;
+
+impl Loader<'_> {
+    pub(super) fn eval(&mut self, file: FileId, expr: &Expression, ctx: &Context) -> Option<Value> {
+        let e: hcl::Expression = expr.clone().into();
+        match e.evaluate(ctx) {
+            Ok(v) => match serde_json::to_value(&v) {
+                Ok(j) => Some(j),
+                Err(err) => {
+                    self.diags.push(Diagnostic::error(format!("cannot use this value: {err}"), span_of(file, expr.span())));
+                    None
+                }
+            },
+            Err(errs) => {
+                let range = expr.span().unwrap_or(0..0);
+                if self.bad_refs.iter().any(|b| b.file == file && b.range.start >= range.start && b.range.end <= range.end) {
+                    return None; // already reported as an unknown reference
+                }
+                let msg = errs.kind().to_string();
+                self.diags.push(Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg));
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn base_context() -> Context<'static> {
+    let mut ctx = Context::new();
+    functions::declare_all(&mut ctx);
+    ctx
+}
+
+pub(super) fn to_hcl(v: &Value) -> hcl::Value {
+    hcl::to_value(v).unwrap_or(hcl::Value::Null)
+}
