@@ -18,3 +18,6 @@ pub mod lint;
 pub mod ops;
 pub mod plan;
 pub mod policy;
+
+/// This gantry's version (recorded in saved plans).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -94,6 +94,9 @@ pub struct Plan {
     #[serde(default)]
     pub zones: Vec<String>,
     pub account_id: String,
+    /// The gantry that made the plan (a saved plan is applied by the same one).
+    #[serde(default)]
+    pub gantry_version: String,
     /// True for `gantry destroy` plans.
     pub destroy: bool,
     /// Changes with an action other than NoOp, in apply order hints.

@@ -38,6 +38,12 @@ pub enum OpsError {
     PlanFile(#[from] PlanFileError),
     #[error("{0}")]
     Usage(String),
+    #[error("the credentials in use are for AWS account {account}, which the stack does not allow (aws {{ allowed_account_ids = {allowed:?} }}); nothing was read or changed")]
+    AccountNotAllowed { account: String, allowed: Vec<String> },
+    #[error("the saved plan was made for AWS account {planned}, but the credentials in use are for {current}; nothing was changed: use the plan's account, or plan again")]
+    WrongAccount { planned: String, current: String },
+    #[error("the saved plan was made by gantry {planned}, this is gantry {current}; nothing was changed: apply it with gantry {planned}, or plan again")]
+    WrongVersion { planned: String, current: String },
 }
 
 impl OpsError {

@@ -62,6 +62,9 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
             };
         }
     };
+    if !account.is_empty() && !settings.allowed_account_ids.is_empty() && !settings.allowed_account_ids.contains(&account) {
+        return (first, Err(OpsError::AccountNotAllowed { account, allowed: settings.allowed_account_ids.clone() }));
+    }
     let mut load = req.load.clone();
     load.account_id = (!account.is_empty()).then(|| account.clone());
     let loaded = load_dir(&req.dir, &load, kinds);
@@ -164,6 +167,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         gcp_project: stack.gcp_project.clone(),
         zones: zones.clone(),
         account_id: stack.env.account_id.clone(),
+        gantry_version: crate::VERSION.to_string(),
         destroy: req.destroy,
         changes: Vec::new(),
         unchanged: Vec::new(),

@@ -16,20 +16,29 @@ pub struct SavedPlan {
 }
 
 impl SavedPlan {
-    /// Reads and parses the file once.
+    /// Reads and parses the file once; a plan made by another gantry is
+    /// refused (what it means could differ).
     pub fn open(path: &Path) -> Result<SavedPlan, OpsError> {
         use sha2::Digest;
         let bytes = std::fs::read(path).map_err(|e| file::PlanFileError::Read(path.to_path_buf(), e))?;
         let plan = file::parse(&bytes, path)?;
+        if plan.gantry_version != crate::VERSION {
+            return Err(OpsError::WrongVersion { planned: plan.gantry_version, current: crate::VERSION.to_string() });
+        }
         let hash = sha2::Sha256::digest(&bytes).iter().take(6).map(|b| format!("{b:02x}")).collect();
         Ok(SavedPlan { plan, hash })
     }
 
-    /// Connects to where the plan was made and checks it is still fresh.
+    /// Connects to where the plan was made (refusing other AWS credentials)
+    /// and checks it is still fresh.
     pub async fn connect(&self, connect: &dyn Connect) -> Result<Arc<dyn Backend>, OpsError> {
         let plan = &self.plan;
         let target = Target { aws_region: (!plan.region.is_empty()).then(|| plan.region.clone()), gcp_project: plan.gcp_project.clone() };
         let backend = connect.connect(&target).await?;
+        let current = backend.account_id().await?;
+        if current != plan.account_id && !(current.is_empty() && plan.account_id == crate::config::OFFLINE_ACCOUNT_ID) {
+            return Err(OpsError::WrongAccount { planned: plan.account_id.clone(), current });
+        }
         check_fresh(plan, &backend).await?;
         Ok(backend)
     }

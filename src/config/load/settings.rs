@@ -26,6 +26,8 @@ pub struct StackSettings {
     /// Zones from `gcp { zones }`.
     pub gcp_zones: Vec<String>,
     pub backend: Option<BackendConfig>,
+    /// `aws { allowed_account_ids }`: plan and apply refuse other accounts.
+    pub allowed_account_ids: Vec<String>,
 }
 
 impl StackSettings {
@@ -94,7 +96,18 @@ impl Loader<'_> {
             .flatten()
             .filter_map(|v| v.as_str().map(String::from))
             .collect();
-        Some(StackSettings { name, aws_region: region, extra_regions: extra, gcp_project: project, gcp_zones: zones, backend })
+        let allowed_account_ids: Vec<String> = attrs
+            .get("aws")
+            .and_then(|a| a.get("allowed_account_ids"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        for id in allowed_account_ids.iter().filter(|id| id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit())) {
+            self.diags.push(Diagnostic::error(format!("allowed_account_ids: \"{id}\" is not a 12-digit AWS account id"), span.clone()));
+        }
+        Some(StackSettings { name, aws_region: region, extra_regions: extra, gcp_project: project, gcp_zones: zones, backend, allowed_account_ids })
     }
 }
 
@@ -119,6 +132,7 @@ static AWS_SCHEMA: Schema = Schema {
     attrs: &[
         Attr::new("region", Ty::String, "AWS region, e.g. us-west-2.").required(),
         Attr::new("extra_regions", Ty::ListOfString, "Other regions the stack manages (agent queues).").default(DefaultValue::EmptyList),
+        Attr::new("allowed_account_ids", Ty::ListOfString, "AWS accounts plan and apply may run in (any other is refused).").default(DefaultValue::EmptyList),
     ],
     blocks: &[],
 };
