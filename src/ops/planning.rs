@@ -37,11 +37,11 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
         let e = OpsError::config(&first);
         return (first, Err(e));
     };
-    let uses_gcp = |k: &&str| crate::kinds::entry(k).is_some_and(|e| e.is_gcp());
-    if used.iter().any(|k| !uses_gcp(k)) && settings.aws_region.is_none() {
+    let is_gcp = |k: &&str| crate::kinds::entry(k).is_some_and(|e| e.is_gcp());
+    if used.iter().any(|k| !is_gcp(k)) && settings.aws_region.is_none() {
         return (first, Err(OpsError::Usage("the stack block needs aws { region = \"...\" } to manage AWS resources".into())));
     }
-    if used.iter().any(uses_gcp) && settings.gcp_project.is_none() {
+    if used.iter().any(is_gcp) && settings.gcp_project.is_none() {
         return (first, Err(OpsError::Usage("the stack block needs gcp { project = \"...\" } to manage Google Cloud resources".into())));
     }
     let target = Target { aws_region: settings.aws_region.clone(), gcp_project: settings.gcp_project.clone() };
