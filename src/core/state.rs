@@ -3,6 +3,7 @@
 
 use super::Compare;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// A flat, comparable projection of a resource (sorted keys).
 pub type State = Map<String, Value>;
@@ -13,15 +14,18 @@ pub const TAG_ADDRESS: &str = "gantry:address";
 
 /// The tags a resource should carry: the user's `tags` from its desired
 /// state plus the ownership tags. Kinds add their own extras.
-pub fn owned_tags(desired: &State, owner: &Owner) -> std::collections::BTreeMap<String, String> {
-    let mut tags: std::collections::BTreeMap<String, String> = desired
+pub fn owned_tags(desired: &State, owner: &Owner) -> BTreeMap<String, String> {
+    let user: BTreeMap<String, String> = desired
         .get("tags")
         .and_then(Value::as_object)
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
         .unwrap_or_default();
-    tags.insert(TAG_STACK.into(), owner.stack.clone());
-    tags.insert(TAG_ADDRESS.into(), owner.address.clone());
-    tags
+    owner.with_ownership(user)
+}
+
+/// Keys tagged now that the wanted tags no longer have (to untag before tagging).
+pub fn stale_tag_keys(current: &BTreeMap<String, String>, want: &BTreeMap<String, String>) -> Vec<String> {
+    current.keys().filter(|k| !want.contains_key(*k)).cloned().collect()
 }
 
 /// A string field of a state, or "" (an unset or non-string one).
@@ -60,6 +64,13 @@ pub struct Owner {
 }
 
 impl Owner {
+    /// `tags` plus the ownership tags.
+    pub fn with_ownership(&self, mut tags: BTreeMap<String, String>) -> BTreeMap<String, String> {
+        tags.insert(TAG_STACK.into(), self.stack.clone());
+        tags.insert(TAG_ADDRESS.into(), self.address.clone());
+        tags
+    }
+
     /// Reports a progress line, if anyone listens.
     pub fn note(&self, line: String) {
         if let Some(n) = &self.notes {

@@ -10,7 +10,7 @@ use super::spec::names;
 use super::state::{live_function, Desired};
 use super::REPLACE_STATES;
 use crate::core::error::ProviderError;
-use crate::core::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
@@ -95,7 +95,8 @@ impl QueueDriver {
     }
 
     fn stack_tags(d: &Desired, owner: &Owner, queue: &str) -> BTreeMap<String, String> {
-        let mut tags = owned_tags(&d.to_state(), owner);
+        // The stack's tags from the typed state (no round trip through JSON).
+        let mut tags = owner.with_ownership(d.tags.clone());
         tags.insert(TAG_QUEUE.into(), queue.to_string());
         tags
     }

@@ -7,7 +7,7 @@
 use super::api::{NewRole, RoleApi};
 use super::{role_path, DOC_INLINE, DOC_TRUST};
 use crate::core::error::ProviderError;
-use crate::core::{owned_tags, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use crate::kinds::common::iam::user_tags;
 use crate::policy::{normalize, parse_document};
 use async_trait::async_trait;
@@ -154,7 +154,7 @@ impl Driver for RoleDriver {
         if has("tags") || has("owner") {
             let current = self.api.get_role(name).await?.map(|r| r.tags).unwrap_or_default();
             let want = owned_tags(desired, owner);
-            let stale: Vec<String> = current.keys().filter(|k| !want.contains_key(*k)).cloned().collect();
+            let stale = stale_tag_keys(&current, &want);
             if !stale.is_empty() {
                 self.api.untag(name, stale).await?;
             }

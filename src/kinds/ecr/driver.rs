@@ -4,7 +4,7 @@
 use super::api::{EcrApi, NewRepository};
 use super::{lifecycle, TAG_FORCE_DELETE};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
 use futures::{StreamExt, TryStreamExt};
@@ -153,7 +153,7 @@ impl Driver for EcrDriver {
             let arn = Self::arn(live);
             let want = Self::all_tags(desired, owner);
             let current = self.api.list_tags(&arn).await?;
-            let stale: Vec<String> = current.keys().filter(|k| !want.contains_key(k.as_str())).cloned().collect();
+            let stale = stale_tag_keys(&current, &want);
             if !stale.is_empty() {
                 self.api.untag(&arn, stale).await?;
             }

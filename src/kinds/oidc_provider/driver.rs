@@ -2,7 +2,7 @@
 
 use super::api::{NewProvider, OidcApi};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{owned_tags, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
 use crate::kinds::common::iam::user_tags;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
@@ -92,7 +92,7 @@ impl Driver for OidcDriver {
         if changed.iter().any(|c| c == "tags" || c == "owner") {
             let want = owned_tags(desired, owner);
             let current = self.api.get_provider(&arn).await?.tags;
-            let stale: Vec<String> = current.keys().filter(|k| !want.contains_key(*k)).cloned().collect();
+            let stale = stale_tag_keys(&current, &want);
             if !stale.is_empty() {
                 self.api.untag(&arn, stale).await?;
             }
