@@ -10,7 +10,8 @@ N="${1:-300}"
 cargo build --quiet --release --bin gantry
 G=target/release/gantry
 DIR=$(mktemp -d)
-ON_EXIT='rm -rf "$DIR"'
+on_exit() { rm -rf "$DIR"; }
+# shellcheck source=scripts/moto-lib.sh
 source scripts/moto-lib.sh
 start_moto
 python3 scripts/gen-stack.py "$DIR" "$N"

@@ -14,11 +14,13 @@ run_fake() {
   target/release/fake-gcp --port 0 --latency-ms "$1" > "$DIR/fake.url" &
   FAKE_PID=$!
   for _ in $(seq 1 50); do [ -s "$DIR/fake.url" ] && break; sleep 0.1; done
-  export GANTRY_GCP_ENDPOINT=$(cat "$DIR/fake.url")
+  GANTRY_GCP_ENDPOINT=$(cat "$DIR/fake.url")
+  export GANTRY_GCP_ENDPOINT
 }
 trap 'kill ${FAKE_PID:-0} 2>/dev/null || true; rm -rf "$DIR"' EXIT
 stack() {
   printf 'stack "bench-tpu" {\n  gcp { project = "bench" }\n}\n'
+  # shellcheck disable=SC2016 # ${count.index} is HCL, not shell
   printf 'tpu_node "v6e" {\n  count = %s\n  name = "tpu-v6e-${count.index}"\n  zone = "us-east5-b"\n  accelerator_type = "v6e-1"\n  runtime_version = "v2-alpha-tpuv6e"\n  data_disk {\n    size_gb = 512\n  }\n  agent {\n    queue = "tpu_v6e_queue"\n    token_secret = "bk-agent-token"\n  }\n}\n' "$1"
 }
 run_fake 2000

@@ -4,21 +4,12 @@
 # AWS and the in-repo fake of the TPU/Compute APIs for Google Cloud.
 # For each stack: validate, plan (shown, saved), apply the saved plan
 # (progress), re-plan (must be empty); then a summary of what exists.
-#   scripts/demo.sh                  # uses the built scaler zip if present, else a small stand-in
-#   scripts/demo.sh --build-scaler   # builds the real scaler zip first (cargo-lambda, a few minutes)
+# The queues deploy the real scaler bundled with gantry: the first run
+# builds it once from this checkout with the pinned cargo-lambda (about 4
+# minutes on 2 cores) into the per-user cache; later runs find it there.
 # Needs: cargo, python3. Nothing leaves 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-ZIP=target/lambda/bootstrap/bootstrap.zip
-if [ "${1:-}" = "--build-scaler" ]; then
-  ZIP=$(./scripts/build-scaler.sh arm64)
-fi
-if [ ! -f "$ZIP" ]; then
-  echo "note: no built scaler zip at $ZIP; deploying the test stand-in (run with --build-scaler for the real one)" >&2
-  ZIP=tests/fixtures/scaler-fixture.zip
-fi
-export GANTRY_VAR_scaler_zip="$PWD/$ZIP"
 
 ./scripts/setup-emulators.sh
 echo "==> building gantry and the fake GCP API" >&2
@@ -26,14 +17,18 @@ cargo build --quiet --bin gantry -p gantry
 cargo build --quiet --bin fake-gcp -p gantry-emulators
 GANTRY="$PWD/target/debug/gantry"
 WORK=$(mktemp -d)
+echo "==> the bundled scaler (built once per gantry build)" >&2
+"$GANTRY" scaler --arch arm64
 
-ON_EXIT='kill ${GCP_PID:-0} 2>/dev/null || true; rm -rf "$WORK"'
+on_exit() { kill "${GCP_PID:-0}" 2>/dev/null || true; rm -rf "$WORK"; }
+# shellcheck source=scripts/moto-lib.sh
 source scripts/moto-lib.sh
 start_moto
 target/debug/fake-gcp --port 0 > "$WORK/gcp.url" &
 GCP_PID=$!
 for _ in $(seq 1 50); do [ -s "$WORK/gcp.url" ] && break; sleep 0.1; done
-export GANTRY_GCP_ENDPOINT=$(cat "$WORK/gcp.url")
+GANTRY_GCP_ENDPOINT=$(cat "$WORK/gcp.url")
+export GANTRY_GCP_ENDPOINT
 
 step() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m==> %s\033[0m\n' "$*"; else printf '\n==> %s\n' "$*"; fi; }
 

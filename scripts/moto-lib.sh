@@ -1,12 +1,14 @@
+# shellcheck shell=bash
 # Sourced by the demo and bench scripts: starts moto (from .venv) on a free
 # port, exports the AWS variables pointing at it (test credentials only;
 # nothing leaves 127.0.0.1) and stops it when the script exits.
-# After `start_moto`: $MOTO_PORT, $AWS_ENDPOINT_URL.
+# After `start_moto`: $MOTO_PORT, $AWS_ENDPOINT_URL. A script's own clean-up
+# goes in a function `on_exit`, run after moto stops.
 start_moto() {
   MOTO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   .venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"${MOTO_LOG:-/dev/null}" 2>&1 &
   MOTO_PID=$!
-  trap 'kill $MOTO_PID 2>/dev/null || true; wait $MOTO_PID 2>/dev/null || true; eval "${ON_EXIT:-true}"' EXIT
+  trap 'kill $MOTO_PID 2>/dev/null || true; wait $MOTO_PID 2>/dev/null || true; if declare -F on_exit >/dev/null; then on_exit; fi' EXIT
   for _ in $(seq 1 150); do
     python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/', timeout=1)" 2>/dev/null && break
     sleep 0.1

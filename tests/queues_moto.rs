@@ -219,3 +219,43 @@ fn subnets_must_exist_in_the_region_and_the_vpc() {
     let r = gantry(&["plan", ".", "--detailed-exitcode"], &env, dir.path());
     assert_eq!(r.code, 2, "valid subnets plan cleanly: {}", r.all());
 }
+
+/// A queue with no scaler block deploys the scaler bundled with gantry;
+/// the plan names where it came from, and a missing bundle is a clear
+/// error pointing at the queue, before anything changes.
+#[test]
+fn queues_deploy_the_bundled_scaler_and_say_where_it_came_from() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(put_token(&moto, "us-west-2", "/bk/token"));
+    let text = "stack \"b\" {\n  aws { region = \"us-west-2\" }\n}\n\nagent_queue \"cpu\" {\n  instance_types        = [\"c7i.large\"]\n  max_size              = 2\n  image_id              = \"ami-12c6146b\"\n  agent_token_parameter = \"/bk/token\"\n}\n";
+    let dir = stack_dir(&[("main.gantry.hcl", text)]);
+    let d = dir.path().to_str().unwrap();
+
+    let empty = tempfile::tempdir().unwrap();
+    let mut no_bundle = env.clone();
+    no_bundle.push(("GANTRY_SCALER_DIR", empty.path().display().to_string()));
+    let r = gantry(&["plan", d], &no_bundle, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("main.gantry.hcl:5:") && r.stderr.contains("GANTRY_SCALER_DIR is set, but"), "{}", r.all());
+    // validate needs no scaler at all.
+    assert_eq!(gantry(&["validate", d], &no_bundle, dir.path()).code, 0);
+
+    let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let bundled = support::bundled_scaler_dir().join(format!("gantry-scaler-{}-arm64.zip", env!("CARGO_PKG_VERSION")));
+    assert!(
+        r.stdout.contains(&format!("scaler code: bundled scaler {} from GANTRY_SCALER_DIR ({})", env!("CARGO_PKG_VERSION"), bundled.display())),
+        "{}",
+        r.all()
+    );
+    let sha = rt.block_on(async {
+        lambda_client(&moto, "us-west-2").await.get_function_configuration().function_name("gantry-b-cpu-scaler").send().await.unwrap().code_sha256.unwrap()
+    });
+    use base64::Engine;
+    use sha2::Digest;
+    assert_eq!(sha, base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(std::fs::read(&bundled).unwrap())));
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "re-plan is empty: {}", r.all());
+}

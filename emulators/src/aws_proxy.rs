@@ -21,6 +21,13 @@
 //!   with a `NextToken` (documented: "the request can return fewer results
 //!   than MaxResults … including zero results, with a NextToken"), so a
 //!   reader that stops at the first page misses everything.
+//! - **Omitted defaults read as defaults.** Smithy clients leave out a
+//!   boolean member equal to its default (`false`), and AWS reads the
+//!   absence as that default; moto treats `PutImageScanningConfiguration`
+//!   with `imageScanningConfiguration: {}` as "no change", so turning
+//!   scan-on-push off would silently stay on. The proxy writes the `false`
+//!   the real service assumes (ECR API reference: `scanOnPush`, "Required:
+//!   No", default false).
 //! - **Throttling.** Every `throttle_every`-th request of a throttled
 //!   service answers that service's throttling error; the SDK's standard
 //!   retry must absorb it.
@@ -245,6 +252,17 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
         if req["NextToken"] == EMPTY_TOKEN {
             req.as_object_mut().map(|m| m.remove("NextToken"));
             body = req.to_string().into_bytes();
+        }
+    }
+
+    // ECR reads an omitted scanOnPush as false.
+    if service == "ecr" && target.ends_with(".PutImageScanningConfiguration") {
+        if let Ok(mut req) = serde_json::from_slice::<Value>(&body) {
+            if let Some(conf) = req.get_mut("imageScanningConfiguration").and_then(Value::as_object_mut).filter(|c| !c.contains_key("scanOnPush")) {
+                conf.insert("scanOnPush".into(), Value::Bool(false));
+                body = req.to_string().into_bytes();
+                *ctx.seen.lock().unwrap().fired.entry("omitted_default").or_default() += 1;
+            }
         }
     }
 

@@ -53,7 +53,7 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &dyn Connect) -> i32 {
             (a.target.clone(), b, r, if a.destroy { "destroy".to_string() } else { "apply".to_string() })
         }
     };
-    let held = match locking::acquire(&lock_dir, lock_backend.as_ref(), &lock_region, &operation).await {
+    let held = match locking::acquire(&lock_dir, lock_backend.as_ref(), &lock_region, &operation, connect.stats()).await {
         Ok(g) => g,
         Err(e) => {
             let code = out.error(&e.into());

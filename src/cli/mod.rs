@@ -7,6 +7,7 @@ mod fmt;
 mod output;
 mod plan;
 mod progress;
+mod scaler;
 mod unlock;
 mod validate;
 
@@ -170,6 +171,12 @@ pub enum Command {
     },
     /// Print the stack-file reference for every resource kind (Markdown, from the schemas).
     Docs,
+    /// Show where the scaler bundled with this gantry is (building it once from a source checkout).
+    Scaler {
+        /// Lambda architectures to locate.
+        #[arg(long = "arch", value_name = "ARCH", default_values_t = ["arm64".to_string()], value_parser = ["arm64", "x86_64"])]
+        arches: Vec<String>,
+    },
     /// Remove a stuck lock (after making sure no apply is running).
     ForceUnlock {
         /// The id printed in the "stack is locked" message.
@@ -248,6 +255,7 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
         Command::Show { plan_file, json } => plan::show(&out, &plan_file, json),
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id).await,
         Command::Docs => docs::run(),
+        Command::Scaler { arches } => scaler::run(&out, &arches),
     }
 }
 

@@ -3,7 +3,7 @@
 //! unit tests, while the I/O half ([`super::Driver`]) sits behind a narrow
 //! trait that tests can fake.
 
-use super::{AttrChange, Field, LiveResource, Schema, State};
+use super::{Action, AttrChange, Field, LiveResource, Schema, State};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -64,6 +64,12 @@ pub trait Kind: Send + Sync {
     fn check_env(&self, _attrs: &State, _env: &Env) -> Vec<AttrProblem> {
         Vec::new()
     }
+    /// Fills inputs that come from this machine rather than from the files
+    /// (an artifact bundled with gantry), for plan and apply only:
+    /// `validate` needs nothing built or installed.
+    fn local_inputs(&self, _attrs: &mut State) -> Vec<AttrProblem> {
+        Vec::new()
+    }
     /// The resource's unique name in the cloud (e.g. repository name).
     fn identity(&self, attrs: &State) -> String;
     /// The Google Cloud zone the resource lives in, when reading it means
@@ -84,9 +90,10 @@ pub trait Kind: Send + Sync {
     fn explain(&self, changes: Vec<AttrChange>) -> Vec<AttrChange> {
         changes
     }
-    /// Review lines for a change: what the attribute diff alone does not
-    /// tell (e.g. that a new startup script only runs at the next boot).
-    fn change_notes(&self, _changes: &[AttrChange]) -> Vec<String> {
+    /// Review lines for a create, update or replace: what the attribute
+    /// diff alone does not tell (e.g. that a new startup script only runs
+    /// at the next boot, or where a deployed artifact came from).
+    fn change_notes(&self, _action: Action, _changes: &[AttrChange], _desired: &State) -> Vec<String> {
         Vec::new()
     }
     /// A live state that no plan can proceed from, with the way out.

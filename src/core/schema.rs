@@ -169,6 +169,9 @@ pub struct NestedBlock {
     pub name: &'static str,
     pub schema: &'static Schema,
     pub repeated: bool,
+    /// Present with its defaults when the file leaves it out (a block of
+    /// tuning knobs, every one optional).
+    pub implied: bool,
     pub doc: &'static str,
 }
 

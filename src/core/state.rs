@@ -29,6 +29,13 @@ pub fn stale_tag_keys(current: &BTreeMap<String, String>, want: &BTreeMap<String
 }
 
 /// A string field of a state, or "" (an unset or non-string one).
+/// Base64 SHA-256 of a file's bytes, as Lambda reports `CodeSha256`.
+pub fn sha256_base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+}
+
 pub fn text<'a>(state: &'a State, key: &str) -> &'a str {
     state.get(key).and_then(Value::as_str).unwrap_or_default()
 }

@@ -8,6 +8,7 @@ use crate::core::BackendConfig;
 use crate::engine::lock::{self, LockError, LockGuard, LockInfo};
 use crate::engine::s3_lock::{S3Lock, S3LockConfig};
 use std::path::Path;
+use std::sync::Arc;
 
 /// A held lock; call [`HeldLock::release`] when done (the local lock also
 /// releases on drop).
@@ -16,18 +17,19 @@ pub enum HeldLock {
     S3 { lock: S3Lock, id: String },
 }
 
-async fn s3(backend: &BackendConfig, fallback_region: &str) -> S3Lock {
+async fn s3(backend: &BackendConfig, fallback_region: &str, stats: Arc<ApiStats>) -> S3Lock {
     let region = backend.region.clone().unwrap_or_else(|| fallback_region.to_string());
-    let ctx = AwsContext::load(&region, ApiStats::new()).await;
+    let ctx = AwsContext::load(&region, stats).await;
     S3Lock::new(std::sync::Arc::new(S3Object::new(ctx.s3(), S3LockConfig { bucket: backend.bucket.clone(), key: backend.key.clone() })))
 }
 
-/// Takes the lock for `operation`.
-pub async fn acquire(dir: &Path, backend: Option<&BackendConfig>, region: &str, operation: &str) -> Result<HeldLock, LockError> {
+/// Takes the lock for `operation`; S3 calls count in `stats` (the run's
+/// `--stats` includes them, and the permission test sees them).
+pub async fn acquire(dir: &Path, backend: Option<&BackendConfig>, region: &str, operation: &str, stats: Arc<ApiStats>) -> Result<HeldLock, LockError> {
     match backend {
         None => lock::acquire(dir, operation).map(HeldLock::Local),
         Some(b) => {
-            let l = s3(b, region).await;
+            let l = s3(b, region, stats).await;
             let info = l.acquire(operation).await?;
             Ok(HeldLock::S3 { lock: l, id: info.id })
         }
@@ -52,7 +54,7 @@ impl HeldLock {
 pub async fn force_unlock(dir: &Path, backend: Option<&BackendConfig>, region: &str, id: &str) -> Result<LockInfo, LockError> {
     match backend {
         None => lock::force_unlock(dir, id),
-        Some(b) => s3(b, region).await.force_unlock(id).await,
+        Some(b) => s3(b, region, ApiStats::new()).await.force_unlock(id).await,
     }
 }
 

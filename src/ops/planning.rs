@@ -67,6 +67,7 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
     }
     let mut load = req.load.clone();
     load.account_id = (!account.is_empty()).then(|| account.clone());
+    load.local_inputs = !req.destroy;
     let loaded = load_dir(&req.dir, &load, kinds);
     let Some(stack) = loaded.stack.clone() else {
         let e = OpsError::config(&loaded);
@@ -199,8 +200,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
                 // For destroy, the files still say what depends on what.
                 c.depends_on = deps_by_address.get(&c.address).cloned().unwrap_or_default();
             }
-            if c.action == Action::Update {
-                c.notes.extend(k.change_notes(&c.attrs));
+            if let Some(desired) = c.desired.as_ref().filter(|_| c.action != Action::Delete) {
+                c.notes.extend(k.change_notes(c.action, &c.attrs, desired));
             }
             c.attrs = k.explain(std::mem::take(&mut c.attrs));
             plan.changes.push(c);

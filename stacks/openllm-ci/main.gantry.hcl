@@ -8,11 +8,6 @@ stack "openllm-ci" {
   }
 }
 
-variable "scaler_zip" {
-  type    = string
-  default = "../../target/lambda/bootstrap/bootstrap.zip"
-}
-
 ecr_repository "openllm-base" {
   name                 = "bentoml/openllm-base"
   image_tag_mutability = "IMMUTABLE"
@@ -47,7 +42,4 @@ agent_queue "gpu-build" {
   instance_policies     = ["../../policies/ecr-push.json"]
   policy_vars           = { repositories = [ecr_repository.openllm-base.arn] }
   scale_in_idle         = "15m"
-  scaler {
-    zip = var.scaler_zip
-  }
 }

@@ -12,12 +12,6 @@ stack "vllm-ci" {
   }
 }
 
-variable "scaler_zip" {
-  type        = string
-  default     = "../../target/lambda/bootstrap/bootstrap.zip"
-  description = "scaler Lambda zip (scripts/build-scaler.sh builds it)"
-}
-
 variable "agent_token_parameter" {
   type    = string
   default = "/bk_agent_token_cluster_ci"

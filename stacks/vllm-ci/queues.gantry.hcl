@@ -24,9 +24,6 @@ agent_queue "cpu_queue_premerge" {
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
   scale_in_idle         = "10m"
-  scaler {
-    zip = var.scaler_zip
-  }
 }
 
 agent_queue "cpu_queue_postmerge" {
@@ -36,9 +33,6 @@ agent_queue "cpu_queue_postmerge" {
   agent_token_parameter = var.agent_token_parameter
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
-  scaler {
-    zip = var.scaler_zip
-  }
 }
 
 agent_queue "gpu_1_queue" {
@@ -51,7 +45,6 @@ agent_queue "gpu_1_queue" {
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
   scale_in_idle         = "20m"
   scaler {
-    zip              = var.scaler_zip
     disable_scale_in = false
   }
 }
@@ -65,9 +58,6 @@ agent_queue "gpu_4_queue" {
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
   scale_in_idle         = "20m"
-  scaler {
-    zip = var.scaler_zip
-  }
 }
 
 agent_queue "arm64_cpu_queue" {
@@ -76,7 +66,4 @@ agent_queue "arm64_cpu_queue" {
   max_size              = 16
   image_ssm_parameter   = local.al2023_arm
   agent_token_parameter = var.agent_token_parameter
-  scaler {
-    zip = var.scaler_zip
-  }
 }

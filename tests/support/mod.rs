@@ -34,7 +34,7 @@ pub fn gantry(args: &[&str], env: &[(&str, String)], cwd: &Path) -> Run {
             cmd.env_remove(k);
         }
     }
-    cmd.env("NO_COLOR", "1").env("CI", "true");
+    cmd.env("NO_COLOR", "1").env("CI", "true").env("GANTRY_SCALER_DIR", bundled_scaler_dir());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -99,6 +99,24 @@ pub async fn lambda_client(moto: &Moto, region: &str) -> aws_sdk_lambda::Client 
 }
 
 /// The test scaler zip (a stand-in `bootstrap`; moto never runs it).
+/// A folder laid out as a release installs the bundled scaler, holding the
+/// test stand-in for both architectures: every test run of gantry looks
+/// only there (GANTRY_SCALER_DIR), so none builds the real scaler.
+pub fn bundled_scaler_dir() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bundled-scaler");
+    std::fs::create_dir_all(&dir).unwrap();
+    for arch in ["arm64", "x86_64"] {
+        let name = format!("gantry-scaler-{}-{arch}.zip", env!("CARGO_PKG_VERSION"));
+        if !dir.join(&name).exists() {
+            // Copied aside and renamed: tests run in parallel.
+            let tmp = dir.join(format!("{name}.{}", std::process::id()));
+            std::fs::copy(fixture_zip(), &tmp).unwrap();
+            std::fs::rename(&tmp, dir.join(&name)).unwrap();
+        }
+    }
+    dir
+}
+
 pub fn fixture_zip() -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scaler-fixture.zip").display().to_string()
 }

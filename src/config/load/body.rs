@@ -139,6 +139,9 @@ impl Loader<'_> {
         for nb in schema.blocks {
             if nb.repeated && !out.contains_key(nb.name) {
                 out.insert(nb.name.to_string(), Value::Array(Vec::new()));
+            } else if nb.implied && !out.contains_key(nb.name) && !seen_blocks.contains(nb.name) {
+                let defaults = nb.schema.attrs.iter().filter_map(|a| Some((a.name.to_string(), a.default?.to_value()))).collect();
+                out.insert(nb.name.to_string(), Value::Object(defaults));
             }
         }
         out

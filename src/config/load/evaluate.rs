@@ -105,7 +105,11 @@ impl Loader<'_> {
             r.kind.fill_defaults(&r.name, env, &mut attrs);
             // Template errors do not hide the block's other problems.
             self.render_templates(index, &ctx, &mut attrs);
-            for p in r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)) {
+            let mut problems: Vec<_> = r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)).collect();
+            if self.opts.local_inputs && problems.is_empty() && !body_failed {
+                problems = r.kind.local_inputs(&mut attrs);
+            }
+            for p in problems {
                 // After evaluation errors, only problems with values that did evaluate are real.
                 if body_failed && (!attrs.contains_key(&p.attr) || self.failed_keys.contains(&p.attr)) {
                     continue;

@@ -66,12 +66,10 @@ impl Loader<'_> {
 
     /// Hashes a file named by an attribute (a deployable artifact).
     pub(super) fn hash_file(&mut self, rel: &str, span: Option<SrcSpan>, attr: &crate::core::schema::Attr) -> Option<Value> {
-        use sha2::Digest;
         let path = self.dir.join(rel);
         match std::fs::read(&path) {
             Ok(bytes) => {
-                use base64::Engine;
-                let sha = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
+                let sha = crate::core::sha256_base64(&bytes);
                 let abs = std::fs::canonicalize(&path).unwrap_or(path);
                 Some(serde_json::json!({"path": abs.display().to_string(), "sha256": sha, "size": bytes.len()}))
             }

@@ -49,6 +49,8 @@ pub struct LoadOptions {
     pub env_vars: Vec<(String, String)>,
     /// AWS account id, when known (plan/apply); a placeholder otherwise.
     pub account_id: Option<String>,
+    /// Fill inputs from this machine (the bundled scaler): plan and apply.
+    pub local_inputs: bool,
 }
 
 impl LoadOptions {

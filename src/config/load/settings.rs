@@ -114,9 +114,15 @@ impl Loader<'_> {
 static STACK_SCHEMA: Schema = Schema {
     attrs: &[],
     blocks: &[
-        NestedBlock { name: "backend", schema: &BACKEND_SCHEMA, repeated: false, doc: "Shared lock for CI: backend \"s3\" { bucket, key, region }." },
-        NestedBlock { name: "aws", schema: &AWS_SCHEMA, repeated: false, doc: "AWS settings for this stack." },
-        NestedBlock { name: "gcp", schema: &GCP_SCHEMA, repeated: false, doc: "Google Cloud settings for this stack." },
+        NestedBlock {
+            name: "backend",
+            schema: &BACKEND_SCHEMA,
+            repeated: false,
+            implied: false,
+            doc: "Shared lock for CI: backend \"s3\" { bucket, key, region }.",
+        },
+        NestedBlock { name: "aws", schema: &AWS_SCHEMA, repeated: false, implied: false, doc: "AWS settings for this stack." },
+        NestedBlock { name: "gcp", schema: &GCP_SCHEMA, repeated: false, implied: false, doc: "Google Cloud settings for this stack." },
     ],
 };
 static BACKEND_SCHEMA: Schema = Schema {

@@ -251,9 +251,7 @@ impl StackApi for FakeAws {
 }
 
 fn sha(zip: &[u8]) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(zip))
+    crate::core::sha256_base64(zip)
 }
 
 #[async_trait]

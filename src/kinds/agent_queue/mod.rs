@@ -11,17 +11,17 @@
 //!   image_ssm_parameter   = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 //!   agent_token_parameter = "/bk_agent_token_cluster_ci"
 //!   scale_in_idle         = "20m"
-//!   scaler {
-//!     zip = "../../target/lambda/bootstrap/bootstrap.zip"
-//!   }
 //! }
 //! ```
+//! The scaler deployed is the one bundled with gantry (see [`bundled`]);
+//! `scaler { zip = "..." }` deploys another build instead.
 //! Region and name force replacement; everything else is an in-place
 //! CloudFormation update (through a change set) and/or a Lambda update.
 //! Desired capacity belongs to the scaler: the template never sets it.
 
 mod api;
 mod aws;
+pub mod bundled;
 mod change_set;
 mod driver;
 #[cfg(test)]
@@ -60,7 +60,7 @@ static INGRESS: Schema = Schema {
 
 static SCALER: Schema = Schema {
     attrs: &[
-        Attr::new("zip", Ty::BinaryFile, "Scaler Lambda zip (build: scripts/build-scaler.sh).").required(),
+        Attr::new("zip", Ty::BinaryFile, "Scaler Lambda zip to deploy instead of the one bundled with gantry (build: scripts/build-scaler.sh)."),
         Attr::new("architecture", Ty::String, "Lambda architecture of the zip.").default(DefaultValue::Str("arm64")).one_of(&["arm64", "x86_64"]),
         Attr::new("memory_mb", Ty::Int, "Lambda memory.").default(DefaultValue::Int(128)).range(128, 10240),
         Attr::new("timeout_s", Ty::Int, "Lambda timeout; the scaler polls until shortly before it.").default(DefaultValue::Int(60)).range(10, 900),
@@ -107,8 +107,14 @@ static SCHEMA: Schema = Schema {
         Attr::new("tags", Ty::MapOfString, "Tags on the stack and its resources.").default(DefaultValue::EmptyMap),
     ],
     blocks: &[
-        NestedBlock { name: "ingress", schema: &INGRESS, repeated: true, doc: "Security group ingress rules (none by default)." },
-        NestedBlock { name: "scaler", schema: &SCALER, repeated: false, doc: "The scaler Lambda (required)." },
+        NestedBlock { name: "ingress", schema: &INGRESS, repeated: true, implied: false, doc: "Security group ingress rules (none by default)." },
+        NestedBlock {
+            name: "scaler",
+            schema: &SCALER,
+            repeated: false,
+            implied: true,
+            doc: "The scaler Lambda: tuning, and a zip to deploy instead of the bundled one.",
+        },
     ],
 };
 
@@ -231,14 +237,24 @@ impl Kind for AgentQueue {
                 out.push(AttrProblem::new("subnets", format!("\"{s}\" is not a subnet id")));
             }
         }
-        if !a.contains_key("scaler") {
-            out.push(AttrProblem::new("scaler", "add a scaler { zip = \"...\" } block (build the zip with scripts/build-scaler.sh)"));
-        } else if let Err(e) = spec::scaler_env(a, "asg") {
+        if let Err(e) = spec::scaler_env(a, "asg") {
             // The same contract the scaler reads its environment with.
             let attr = if e.0.starts_with("SCALE_IN_IDLE") { "scale_in_idle" } else { "scaler" };
             out.push(AttrProblem::new(attr, e.0));
         }
         out
+    }
+    fn local_inputs(&self, a: &mut State) -> Vec<AttrProblem> {
+        bundled::fill_scaler_zip(a)
+    }
+    /// Says which scaler build a create or code update deploys.
+    fn change_notes(&self, action: crate::core::Action, changes: &[AttrChange], desired: &State) -> Vec<String> {
+        let code_changes =
+            action != crate::core::Action::Update || changes.iter().any(|c| c.name == "function" && c.before.get("code_sha256") != c.after.get("code_sha256"));
+        match desired.get("zip_source").and_then(Value::as_str) {
+            Some(source) if code_changes => vec![format!("scaler code: {source}")],
+            _ => Vec::new(),
+        }
     }
     fn check_env(&self, a: &State, env: &Env) -> Vec<AttrProblem> {
         match a.get("region").and_then(Value::as_str) {
@@ -277,6 +293,7 @@ impl Kind for AgentQueue {
             tags: q.tags.clone(),
             function: function_state(&q),
             zip_path: q.scaler.zip.as_ref().and_then(|z| z.get("path")).and_then(Value::as_str).map(String::from),
+            zip_source: q.scaler.zip.as_ref().and_then(|z| z.get("source")).and_then(Value::as_str).map(String::from),
             facts: Facts {
                 queue: q.queue.clone(),
                 image_parameter: match &q.image {

@@ -1,7 +1,7 @@
 //! A queue's state as the driver reads it: the plan's JSON state parsed
 //! once into types (no JSON pointers into templates). The compared fields
 //! are `region`, `stack_name`, `stack_status`, `template`, `tags` and
-//! `function`; `zip_path` and `facts` ride along uncompared.
+//! `function`; `zip_path`, `zip_source` and `facts` ride along uncompared.
 
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::State;
@@ -50,6 +50,9 @@ pub struct Desired {
     pub function: FunctionState,
     /// Where the driver finds the zip to upload.
     pub zip_path: Option<String>,
+    /// Where that zip came from, for the reviewer (bundled, or named).
+    #[serde(default)]
+    pub zip_source: Option<String>,
     pub facts: Facts,
 }
 

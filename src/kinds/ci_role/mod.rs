@@ -63,7 +63,7 @@ static SCHEMA: Schema = Schema {
         Attr::new("permissions_boundary", Ty::String, "ARN of a permissions boundary policy."),
         Attr::new("tags", Ty::MapOfString, "Tags.").default(DefaultValue::EmptyMap),
     ],
-    blocks: &[NestedBlock { name: "allow", schema: &ALLOW, repeated: true, doc: "Who may assume the role (one block per repository rule)." }],
+    blocks: &[NestedBlock { name: "allow", schema: &ALLOW, repeated: true, implied: false, doc: "Who may assume the role (one block per repository rule)." }],
 };
 
 static FIELDS: &[Field] = &[

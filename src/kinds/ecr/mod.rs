@@ -56,7 +56,7 @@ static SCHEMA: Schema = Schema {
         Attr::new("force_delete", Ty::Bool, "Allow deleting the repository while it still holds images.").default(DefaultValue::Bool(false)),
         Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(DefaultValue::EmptyMap),
     ],
-    blocks: &[NestedBlock { name: "lifecycle_policy", schema: &LIFECYCLE, repeated: false, doc: "Image expiry rules." }],
+    blocks: &[NestedBlock { name: "lifecycle_policy", schema: &LIFECYCLE, repeated: false, implied: false, doc: "Image expiry rules." }],
 };
 
 static FIELDS: &[Field] = &[

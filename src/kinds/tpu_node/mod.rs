@@ -71,8 +71,8 @@ static SCHEMA: Schema = Schema {
         Attr::new("startup_script", Ty::String, "Startup script (or use an agent block)."),
     ],
     blocks: &[
-        NestedBlock { name: "data_disk", schema: &DATA_DISK, repeated: false, doc: "A data disk created and attached with the node." },
-        NestedBlock { name: "agent", schema: &AGENT, repeated: false, doc: "Run a CI agent for a queue (renders the startup script)." },
+        NestedBlock { name: "data_disk", schema: &DATA_DISK, repeated: false, implied: false, doc: "A data disk created and attached with the node." },
+        NestedBlock { name: "agent", schema: &AGENT, repeated: false, implied: false, doc: "Run a CI agent for a queue (renders the startup script)." },
     ],
 };
 
@@ -154,8 +154,8 @@ impl Kind for TpuNode {
     fn zone(&self, a: &State) -> Option<String> {
         a.get("zone").and_then(Value::as_str).map(String::from)
     }
-    fn change_notes(&self, changes: &[crate::core::AttrChange]) -> Vec<String> {
-        gcp::startup_script_note(changes)
+    fn change_notes(&self, action: crate::core::Action, changes: &[crate::core::AttrChange], _desired: &State) -> Vec<String> {
+        gcp::startup_script_note(action, changes)
     }
     fn outputs(&self, a: &State, env: &Env) -> State {
         gcp::node_outputs(a, format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, text(a, "zone"), text(a, "name")))

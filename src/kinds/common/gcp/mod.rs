@@ -227,11 +227,11 @@ pub fn metadata(attrs: &State, node: &str, data_device: &str) -> BTreeMap<String
 /// Metadata is updated in place, but a VM runs its startup script only when
 /// it boots: a running node keeps its old agent set-up until then. gantry
 /// does not reboot CI machines (a job may be running); the plan says so.
-pub fn startup_script_note(changes: &[crate::core::AttrChange]) -> Vec<String> {
+pub fn startup_script_note(action: crate::core::Action, changes: &[crate::core::AttrChange]) -> Vec<String> {
     let script = |v: &Value| v.get("startup-script").cloned();
     changes
         .iter()
-        .filter(|c| c.name == "metadata" && script(&c.before) != script(&c.after))
+        .filter(|c| action == crate::core::Action::Update && c.name == "metadata" && script(&c.before) != script(&c.after))
         .map(|_| "the startup script changes: it runs at the node's next boot; until then the running agent keeps its current set-up (reboot or replace the node to apply it now)".to_string())
         .collect()
 }

@@ -1,0 +1,27 @@
+//! `gantry scaler`: where the scaler bundled with this gantry is, building
+//! it once from a source checkout (so CI can warm the cache before a plan).
+
+use super::output::Output;
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::kinds::agent_queue::bundled;
+use serde_json::Value;
+
+pub fn run(out: &Output, arches: &[String]) -> i32 {
+    let mut code = EXIT_OK;
+    for arch in arches {
+        match bundled::bundled_zip(arch) {
+            Ok(zip) => {
+                let field = |k: &str| zip.get(k).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+                println!("{arch}: {}", field("path"));
+                println!("  sha256 (base64): {}", field("sha256"));
+                println!("  size: {} bytes", zip.get("size").and_then(Value::as_u64).unwrap_or(0));
+                println!("  source: {}", field("source"));
+            }
+            Err(e) => {
+                eprintln!("{} {arch}: {e}", out.err_style.red("Error:"));
+                code = EXIT_ERROR;
+            }
+        }
+    }
+    code
+}
