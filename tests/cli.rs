@@ -167,13 +167,13 @@ fn ci_docs_roles_match_the_workflow_identity() {
         "stack \"ci\" {{\n  aws {{\n    region = \"us-west-2\"\n  }}\n}}\n\ngithub_oidc_provider \"github\" {{}}\n\n{}",
         hcl.replace("OWNER/NAME", "acme/infra")
     );
-    let dir = stack_dir(&[
-        ("main.gantry.hcl", &stack),
-        (
-            "policies/gantry-apply.json",
-            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:DescribeRepositories", "Resource": "*"}]}"#,
-        ),
-    ]);
+    // With the shipped least-privilege policies, which pass gantry's own lint.
+    let policy = |name: &str| std::fs::read_to_string(root.join("policies").join(name)).unwrap().replace("LOCK-BUCKET", "acme-gantry-locks");
+    let (plan, apply) = (policy("gantry-plan.json"), policy("gantry-apply.json"));
+    let dir = stack_dir(&[("main.gantry.hcl", &stack), ("policies/gantry-plan.json", &plan), ("policies/gantry-apply.json", &apply)]);
     let r = gantry(&["validate", "."], &[], dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
+    // Both jobs install the released gantry (checksum-verified) instead of compiling it.
+    assert_eq!(workflow.matches("./scripts/install.sh --version").count(), 2, "{workflow}");
+    assert!(!workflow.contains("cargo build"), "{workflow}");
 }

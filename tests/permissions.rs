@@ -258,3 +258,26 @@ fn shipped_policies_allow_every_call_gantry_makes() {
 /// Writes a plan may make: `--change-sets` creates a change set to preview
 /// an update and deletes it again (no resource changes), and the lock.
 const PLAN_WRITES: &[&str] = &["cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet", "s3:PutObject", "s3:DeleteObject"];
+
+/// The quickstart's stacks, with the shipped policies as it tells you to
+/// use them, pass validate and gantry's own security lint (no waivers).
+#[test]
+fn quickstart_stacks_validate_with_the_shipped_policies() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/quickstart.md")).unwrap();
+    let blocks: Vec<&str> = doc.split("```hcl\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    assert_eq!(blocks.len(), 2, "the ci stack and the bootstrap stack");
+    let apply = std::fs::read_to_string(root.join("policies/gantry-apply.json")).unwrap().replace("LOCK-BUCKET", "acme-gantry-locks");
+    let plan = std::fs::read_to_string(root.join("policies/gantry-plan.json")).unwrap();
+    let dir = stack_dir(&[
+        ("stacks/ci/main.gantry.hcl", blocks[0]),
+        ("stacks/bootstrap/main.gantry.hcl", blocks[1]),
+        ("stacks/bootstrap/gantry-apply.json", &apply),
+        ("policies/gantry-plan.json", &plan),
+    ]);
+    for stack in ["stacks/ci", "stacks/bootstrap"] {
+        let r = gantry(&["validate", stack], &[], dir.path());
+        assert_eq!(r.code, 0, "{stack}: {}", r.all());
+        assert!(!r.all().contains("waive"), "{}", r.all());
+    }
+}

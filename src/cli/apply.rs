@@ -23,6 +23,7 @@ pub struct ApplyArgs {
     pub stats: bool,
     pub vars: VarArgs,
     pub destroy: bool,
+    pub all_kinds: bool,
 }
 
 pub async fn run(out: &Output, a: ApplyArgs, connect: &dyn Connect) -> i32 {
@@ -83,6 +84,7 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
             destroy: a.destroy,
             adopt_all: a.adopt,
             change_sets: false,
+            all_kinds: a.all_kinds,
         };
         let (loaded, result) = make_plan(&req, connect).await;
         out.diagnostics(&loaded);

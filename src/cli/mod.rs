@@ -119,6 +119,10 @@ pub enum Command {
         /// resources CloudFormation would modify or replace, then delete it.
         #[arg(long)]
         change_sets: bool,
+        /// Also read kinds the files no longer use, to find what the stack still owns of them
+        /// (after removing the last block of a kind; needs read permission for every kind).
+        #[arg(long)]
+        all_kinds: bool,
         /// Print API calls per service and wall time.
         #[arg(long)]
         stats: bool,
@@ -143,6 +147,10 @@ pub enum Command {
         /// Accept changes that widen who may assume a role or what it may do (for CI, after review).
         #[arg(long)]
         allow_broadening: bool,
+        /// Also read kinds the files no longer use, to find what the stack still owns of them
+        /// (after removing the last block of a kind; needs read permission for every kind).
+        #[arg(long)]
+        all_kinds: bool,
         #[arg(long)]
         stats: bool,
         #[command(flatten)]
@@ -158,6 +166,10 @@ pub enum Command {
         targets: Vec<String>,
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
+        /// Also read kinds the files no longer use, to find what the stack still owns of them
+        /// (after removing the last block of a kind; needs read permission for every kind).
+        #[arg(long)]
+        all_kinds: bool,
         #[arg(long)]
         stats: bool,
         #[command(flatten)]
@@ -239,17 +251,29 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
     match command {
         Command::Validate { dir, json, vars } => validate::run(&out, &dir, json, &vars),
         Command::Fmt { dir, check } => fmt::run(&out, &dir, check),
-        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, stats, vars } => {
-            plan::run(&out, plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, stats, vars }, connect).await
+        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, stats, vars } => {
+            let args = plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, stats, vars };
+            plan::run(&out, args, connect).await
         }
-        Command::Apply { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars } => {
+        Command::Apply { target, auto_approve, parallelism, targets, adopt, allow_broadening, all_kinds, stats, vars } => {
             let parallelism = parallelism as usize;
-            apply::run(&out, apply::ApplyArgs { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars, destroy: false }, connect)
-                .await
+            let args = apply::ApplyArgs { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars, destroy: false, all_kinds };
+            apply::run(&out, args, connect).await
         }
-        Command::Destroy { dir, auto_approve, targets, parallelism, stats, vars } => {
+        Command::Destroy { dir, auto_approve, targets, parallelism, all_kinds, stats, vars } => {
             let parallelism = parallelism as usize;
-            let args = apply::ApplyArgs { target: dir, auto_approve, parallelism, targets, adopt: false, allow_broadening: false, stats, vars, destroy: true };
+            let args = apply::ApplyArgs {
+                target: dir,
+                auto_approve,
+                parallelism,
+                targets,
+                adopt: false,
+                allow_broadening: false,
+                stats,
+                vars,
+                destroy: true,
+                all_kinds,
+            };
             apply::run(&out, args, connect).await
         }
         Command::Show { plan_file, json } => plan::show(&out, &plan_file, json),

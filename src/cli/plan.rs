@@ -18,13 +18,22 @@ pub struct PlanArgs {
     pub destroy: bool,
     pub adopt: bool,
     pub change_sets: bool,
+    pub all_kinds: bool,
     pub stats: bool,
     pub vars: VarArgs,
 }
 
 pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
     let started = Instant::now();
-    let req = PlanRequest { dir: a.dir, load: load_options(&a.vars), targets: a.targets, destroy: a.destroy, adopt_all: a.adopt, change_sets: a.change_sets };
+    let req = PlanRequest {
+        dir: a.dir,
+        load: load_options(&a.vars),
+        targets: a.targets,
+        destroy: a.destroy,
+        adopt_all: a.adopt,
+        change_sets: a.change_sets,
+        all_kinds: a.all_kinds,
+    };
     let (loaded, result) = make_plan(&req, connect).await;
     out.diagnostics(&loaded);
     let code = match result {

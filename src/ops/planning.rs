@@ -24,6 +24,9 @@ pub struct PlanRequest {
     pub adopt_all: bool,
     /// Ask the provider for a deeper preview of updates (CloudFormation change sets).
     pub change_sets: bool,
+    /// Read every kind, not only those in the files: finds what the stack
+    /// still owns of a kind whose last block was removed (`--all-kinds`).
+    pub all_kinds: bool,
 }
 
 /// Loads the stack, reads live state and plans. Returns the loaded files
@@ -99,16 +102,19 @@ fn desired_instances(stack: &Stack, kind: &dyn Kind) -> Vec<DesiredInstance> {
         .collect()
 }
 
-/// Reads every kind's live state concurrently.
+/// Reads the live state of `kinds` concurrently. Only those: a plan calls
+/// no API of a kind the stack does not use, so its role needs no
+/// permission for it.
 async fn read_all(
     backend: &Arc<dyn Backend>,
+    kinds: &BTreeSet<String>,
     stack_name: &str,
     identities: &BTreeMap<String, Vec<String>>,
     regions: &[String],
     zones: &[String],
 ) -> Result<BTreeMap<String, Vec<LiveResource>>, OpsError> {
     let drivers = backend.drivers();
-    let reads = drivers.iter().map(|(kind, driver)| {
+    let reads = drivers.iter().filter(|(kind, _)| kinds.contains(*kind)).map(|(kind, driver)| {
         let scope = ReadScope {
             stack: stack_name.to_string(),
             identities: identities.get(kind).cloned().unwrap_or_default(),
@@ -134,7 +140,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     zones.extend(stack.resources.iter().filter_map(|r| crate::kinds::by_name(r.kind)?.zone(&r.attrs)));
     zones.sort();
     zones.dedup();
-    let live = read_all(&backend, &stack.name, &identities, &stack.env.regions, &zones).await?;
+    let read_kinds: BTreeSet<String> = desired.iter().filter(|(_, d)| req.all_kinds || !d.is_empty()).map(|(k, _)| k.clone()).collect();
+    let live = read_all(&backend, &read_kinds, &stack.name, &identities, &stack.env.regions, &zones).await?;
     let mut errors: Vec<PlanError> = Vec::new();
     if !req.destroy {
         // Plan-time lookups complete the desired state before anything is compared.
@@ -285,7 +292,8 @@ pub async fn check_fresh(plan: &Plan, backend: &Arc<dyn Backend>) -> Result<(), 
     for e in plan.index.values() {
         identities.entry(e.kind.clone()).or_default().push(e.identity.clone());
     }
-    let live = read_all(backend, &plan.stack, &identities, &plan.regions, &plan.zones).await?;
+    let kinds: BTreeSet<String> = identities.keys().cloned().collect();
+    let live = read_all(backend, &kinds, &plan.stack, &identities, &plan.regions, &plan.zones).await?;
     let empty = Vec::new();
     let mut stale = Vec::new();
     for (addr, fp) in &plan.fingerprints {
