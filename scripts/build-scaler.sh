@@ -12,7 +12,7 @@ LAMBDA_DIR=target/lambda
 # Faster build for tests, kept apart so it never replaces a release zip.
 if [ "${2:-}" = "--debug" ]; then PROFILE=""; LAMBDA_DIR=target/lambda-debug; fi
 CARGO_LAMBDA_VERSION="1.9.2"
-if ! .venv/bin/cargo-lambda --version 2>/dev/null | grep -q "$CARGO_LAMBDA_VERSION"; then
+if ! .venv/bin/cargo-lambda lambda --version 2>/dev/null | grep -qF "cargo-lambda $CARGO_LAMBDA_VERSION "; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
   echo "==> installing cargo-lambda==$CARGO_LAMBDA_VERSION into .venv" >&2
   .venv/bin/pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"

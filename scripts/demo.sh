@@ -5,7 +5,7 @@
 # For each stack: validate, plan (shown, saved), apply the saved plan
 # (progress), re-plan (must be empty); then a summary of what exists.
 # The queues deploy the real scaler bundled with gantry: the first run
-# builds it once from this checkout with the pinned cargo-lambda (about 4
+# builds it once from this checkout with the pinned cargo-lambda (about 6
 # minutes on 2 cores) into the per-user cache; later runs find it there.
 # Needs: cargo, python3. Nothing leaves 127.0.0.1.
 set -euo pipefail

@@ -141,11 +141,11 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
     }
 }
 
-/// Asks for "yes" on a terminal; refuses when stdin is not one.
+/// Asks for "yes" on a terminal; refuses when it may not ask.
 fn confirm(out: &Output, plan: &Plan) -> Result<bool, String> {
-    if !std::io::stdin().is_terminal() {
+    if !out.interactive {
         return Err(
-            "stdin is not a terminal, so gantry cannot ask for confirmation; review the plan and re-run with --auto-approve (or apply a saved plan file)"
+            "gantry cannot ask for confirmation (stdin is not a terminal, or -input=false); review the plan and re-run with --auto-approve (or apply a saved plan file)"
                 .into(),
         );
     }
@@ -159,7 +159,7 @@ fn confirm(out: &Output, plan: &Plan) -> Result<bool, String> {
 
 /// On a terminal, asks separately for the broadening; elsewhere refuses.
 fn confirm_broadening(out: &Output) -> Result<bool, ()> {
-    if !std::io::stdin().is_terminal() {
+    if !out.interactive {
         return Err(());
     }
     print!(

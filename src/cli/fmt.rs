@@ -6,18 +6,37 @@ use crate::config::diag::{Diagnostic, Diagnostics, Sources, SrcSpan};
 use crate::config::{fmt, list_stack_files};
 use std::path::{Path, PathBuf};
 
-pub fn run(out: &Output, target: &Path, check: bool) -> i32 {
-    let files: Vec<PathBuf> = if target.is_file() {
-        vec![target.to_path_buf()]
-    } else {
-        match list_stack_files(target) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("{} cannot read {}: {e}", out.err_style.red("Error:"), target.display());
-                return EXIT_ERROR;
+/// Stack files in `dir`, and with `recursive` in every folder below it
+/// (hidden folders and `target` skipped).
+fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    out.extend(list_stack_files(dir)?);
+    if recursive {
+        let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        subdirs.sort();
+        for sub in subdirs {
+            let name = sub.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !name.starts_with('.') && name != "target" {
+                collect(&sub, true, out)?;
             }
         }
-    };
+    }
+    Ok(())
+}
+
+pub fn run(out: &Output, target: &Path, check: bool, recursive: bool) -> i32 {
+    let mut files: Vec<PathBuf> = Vec::new();
+    if target.is_file() {
+        files.push(target.to_path_buf());
+    } else if let Err(e) = collect(target, recursive, &mut files) {
+        eprintln!("{} cannot read {}: {e}", out.err_style.red("Error:"), target.display());
+        return EXIT_ERROR;
+    }
+    if files.is_empty() {
+        // A check that checks nothing must not pass silently in CI.
+        let hint = if recursive { "" } else { " (add --recursive to include subdirectories)" };
+        eprintln!("{} no *.gantry.hcl files in {}{hint}", out.err_style.red("Error:"), target.display());
+        return EXIT_ERROR;
+    }
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
     let mut unformatted = Vec::new();

@@ -4,6 +4,7 @@
 mod apply;
 pub mod docs;
 mod fmt;
+mod info;
 mod output;
 mod plan;
 mod progress;
@@ -55,6 +56,10 @@ pub struct Cli {
     /// Never use colour (also honoured: NO_COLOR).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Whether gantry may ask questions on a terminal; --input=false makes a
+    /// confirmation a refusal instead (as in Terraform; gantry never asks for variables).
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_value_t = true, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub input: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -91,10 +96,14 @@ pub enum Command {
         /// Change nothing; exit 1 and list files that need formatting.
         #[arg(long)]
         check: bool,
+        /// Also format stack files in every subdirectory.
+        #[arg(long)]
+        recursive: bool,
     },
     /// Show what apply would change, reading live state from the cloud.
     #[command(after_help = "With --detailed-exitcode: 0 no changes, 1 error, 2 changes present.")]
     Plan {
+        /// Stack directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Save the plan to FILE for `gantry apply FILE` (also -out=FILE).
@@ -140,8 +149,10 @@ pub enum Command {
         /// How many changes run at once.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
+        /// Limit to these addresses (KIND.NAME or KIND.NAME[KEY]) and what they depend on.
         #[arg(long = "target", value_name = "ADDR")]
         targets: Vec<String>,
+        /// Take ownership of existing unmanaged resources whose names clash.
         #[arg(long)]
         adopt: bool,
         /// Accept changes that widen who may assume a role or what it may do (for CI, after review).
@@ -151,6 +162,7 @@ pub enum Command {
         /// (after removing the last block of a kind; needs read permission for every kind).
         #[arg(long)]
         all_kinds: bool,
+        /// Print API calls per service and wall time.
         #[arg(long)]
         stats: bool,
         #[command(flatten)]
@@ -158,18 +170,23 @@ pub enum Command {
     },
     /// Delete everything the stack owns (resources of other stacks and unmanaged ones are never touched).
     Destroy {
+        /// Stack directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(long)]
         auto_approve: bool,
+        /// Destroy only these addresses (KIND.NAME or KIND.NAME[KEY]).
         #[arg(long = "target", value_name = "ADDR")]
         targets: Vec<String>,
+        /// How many deletions run at once.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
         /// Also read kinds the files no longer use, to find what the stack still owns of them
         /// (after removing the last block of a kind; needs read permission for every kind).
         #[arg(long)]
         all_kinds: bool,
+        /// Print API calls per service and wall time.
         #[arg(long)]
         stats: bool,
         #[command(flatten)]
@@ -177,10 +194,25 @@ pub enum Command {
     },
     /// Print a saved plan.
     Show {
+        /// A plan saved with `gantry plan -out FILE`.
         plan_file: PathBuf,
+        /// Print the plan as JSON (the same schema as plan --json).
         #[arg(long)]
         json: bool,
     },
+    /// Print gantry's version (and, with --json, its platform and bundled scaler).
+    Version {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script: gantry completions bash > /etc/bash_completion.d/gantry
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): gantry man > gantry.1
+    Man,
     /// Print the stack-file reference for every resource kind (Markdown, from the schemas).
     Docs,
     /// Show where the scaler bundled with this gantry is (building it once from a source checkout).
@@ -199,21 +231,38 @@ pub enum Command {
     },
 }
 
-/// Accepts Terraform-style single-dash flags (`-out=F`, `-var k=v`, `-var-file=F`, `-target=A`).
+/// Accepts Terraform's single-dash spellings of long flags (`-out=F`,
+/// `-var k=v`, `-no-color`, `-input=false`, ...): any `-NAME[=VALUE]` whose
+/// NAME is a long flag of some gantry command. Short flags (`-v`, `-vv`,
+/// `-o`) are single letters and stay as they are.
 fn normalize_args(args: Vec<OsString>) -> Vec<OsString> {
-    const SINGLE_DASH: &[&str] = &["out", "var", "var-file", "target", "json", "auto-approve", "detailed-exitcode", "parallelism", "check", "allow-broadening"];
+    fn walk(cmd: &clap::Command, out: &mut std::collections::BTreeSet<String>) {
+        out.extend(cmd.get_arguments().filter_map(|a| a.get_long()).map(String::from));
+        for sub in cmd.get_subcommands() {
+            walk(sub, out);
+        }
+    }
+    let mut longs = std::collections::BTreeSet::new();
+    walk(&command(), &mut longs);
+    let mut after_separator = false;
     args.into_iter()
         .map(|a| {
-            let Some(s) = a.to_str() else { return a };
+            after_separator |= a == "--";
+            let Some(s) = a.to_str().filter(|_| !after_separator) else { return a };
             if let Some(rest) = s.strip_prefix('-').filter(|r| !r.starts_with('-')) {
                 let name = rest.split('=').next().unwrap_or("");
-                if SINGLE_DASH.contains(&name) {
+                if name.len() > 1 && longs.contains(name) {
                     return OsString::from(format!("-{s}"));
                 }
             }
             a
         })
         .collect()
+}
+
+/// The full command-line definition (for completions, the man page, tests).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// Entry point used by `main` (and CLI tests): returns the exit code.
@@ -230,11 +279,13 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
         1 => "info,aws_smithy_runtime=warn,aws_config=warn",
         _ => "debug",
     };
+    let out = output::Output::new(cli.no_color, cli.verbose, cli.input);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)))
         .with_writer(std::io::stderr)
+        // Log lines follow the same colour rule as everything else (--no-color, NO_COLOR, a terminal).
+        .with_ansi(out.err_style.color)
         .try_init();
-    let out = output::Output::new(cli.no_color, cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -250,7 +301,7 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
 async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Connect) -> i32 {
     match command {
         Command::Validate { dir, json, vars } => validate::run(&out, &dir, json, &vars),
-        Command::Fmt { dir, check } => fmt::run(&out, &dir, check),
+        Command::Fmt { dir, check, recursive } => fmt::run(&out, &dir, check, recursive),
         Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, stats, vars } => {
             let args = plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, stats, vars };
             plan::run(&out, args, connect).await
@@ -277,6 +328,9 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
             apply::run(&out, args, connect).await
         }
         Command::Show { plan_file, json } => plan::show(&out, &plan_file, json),
+        Command::Version { json } => info::version(json),
+        Command::Completions { shell } => info::completions(shell),
+        Command::Man => info::man(),
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id).await,
         Command::Docs => docs::run(),
         Command::Scaler { arches } => scaler::run(&out, &arches),

@@ -15,16 +15,19 @@ pub struct Output {
     pub style: Style,
     pub err_style: Style,
     pub verbose: u8,
+    /// gantry may ask on this terminal (stdin is one, and not --input=false).
+    pub interactive: bool,
 }
 
 impl Output {
     /// Colour only on a TTY, never with NO_COLOR or --no-color.
-    pub fn new(no_color: bool, verbose: u8) -> Self {
+    pub fn new(no_color: bool, verbose: u8, input: bool) -> Self {
         let allowed = !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Output {
             style: Style { color: allowed && std::io::stdout().is_terminal() },
             err_style: Style { color: allowed && std::io::stderr().is_terminal() },
             verbose,
+            interactive: input && std::io::stdin().is_terminal(),
         }
     }
 

@@ -74,7 +74,7 @@ impl AwsContext {
 /// Turns an SDK error into a classified [`ProviderError`].
 pub fn classify<E, R>(service: &'static str, operation: &'static str, err: SdkError<E, R>) -> ProviderError
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + aws_sdk_sts::operation::RequestId + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let (class, message) = match &err {
@@ -82,21 +82,44 @@ where
             let e = se.err();
             let code = e.code().unwrap_or("Unknown");
             let msg = e.message().unwrap_or("");
-            (class_of_code(code), format!("{code}: {msg}"))
+            // The request id is what AWS support asks for.
+            let id = e.request_id().map(|id| format!(" (request id {id})")).unwrap_or_default();
+            (class_of_code(code), format!("{code}: {msg}{id}"))
         }
         SdkError::TimeoutError(_) => (ErrorClass::Network, "timed out".to_string()),
-        SdkError::DispatchFailure(_) => {
-            let text = DisplayErrorContext(&err).to_string();
-            let class = if text.to_lowercase().contains("credential") { ErrorClass::Credentials } else { ErrorClass::Network };
-            (class, text)
-        }
-        _ => {
-            let text = DisplayErrorContext(&err).to_string();
-            let class = if text.to_lowercase().contains("credential") { ErrorClass::Credentials } else { ErrorClass::Other };
-            (class, text)
+        other => {
+            let text = DisplayErrorContext(other).to_string();
+            let class = match other {
+                _ if text.to_lowercase().contains("credential") => ErrorClass::Credentials,
+                SdkError::DispatchFailure(_) => ErrorClass::Network,
+                _ => ErrorClass::Other,
+            };
+            (class, summary(service, operation, &text))
         }
     };
     ProviderError::new(class, service, operation, message)
+}
+
+/// One line of an SDK error chain: the chain's readable part, without the
+/// Debug dump the SDK appends; the whole text is logged for `-v`.
+/// Tested in tests/cli_terraform.rs (a refused connection).
+fn summary(service: &str, operation: &str, full: &str) -> String {
+    tracing::info!(service, operation, error = full, "AWS SDK error in full");
+    // The dump starts at " (" + a type name + "(" or " {", e.g. " (DispatchFailure(...".
+    let dump_at = full.match_indices(" (").map(|(i, _)| i).find(|&i| {
+        let rest = &full[i + 2..];
+        let name_len = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count();
+        rest.starts_with(|c: char| c.is_ascii_uppercase()) && (rest[name_len..].starts_with('(') || rest[name_len..].starts_with(" {"))
+    });
+    let readable = full[..dump_at.unwrap_or(full.len())].trim();
+    let mut line: String = readable.chars().take(240).collect();
+    if line.len() < readable.len() {
+        line.push('…');
+    }
+    if line.len() < full.len() {
+        line.push_str(" (details with -v)");
+    }
+    line
 }
 
 /// Classifies an AWS error code.

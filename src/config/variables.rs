@@ -64,17 +64,21 @@ pub fn parse_cli_value(ty: VarType, raw: &str) -> Result<Value, String> {
     if ty.takes_raw_string() {
         return Ok(Value::String(raw.to_string()));
     }
-    let expr = hcl_edit::parser::parse_expr(raw).map_err(|e| format!("cannot parse {raw:?}: {}", e.message()))?;
-    let expr: hcl::Expression = expr.into();
-    let v = hcl::eval::Evaluate::evaluate(&expr, &hcl::eval::Context::new()).map_err(|e| e.to_string());
-    // A bare word like `abc` for an `any` variable is a string, as Terraform treats it.
-    let v = match v {
-        Ok(v) => v,
-        Err(_) if ty == VarType::Any => return Ok(Value::String(raw.to_string())),
-        Err(e) => return Err(e),
+    // A value that is not a valid HCL expression (`abc`, `a b`) is the
+    // literal string, as Terraform reads -var: then the type says what is
+    // wrong with it ("expected number, got string"), not the parser.
+    let literal = || Value::String(raw.to_string());
+    let json = match hcl_edit::parser::parse_expr(raw) {
+        Ok(expr) => {
+            let expr: hcl::Expression = expr.into();
+            match hcl::eval::Evaluate::evaluate(&expr, &hcl::eval::Context::new()) {
+                Ok(v) => serde_json::to_value(v).unwrap_or_else(|_| literal()),
+                Err(_) => literal(),
+            }
+        }
+        Err(_) => literal(),
     };
-    let json = serde_json::to_value(v).map_err(|e| e.to_string())?;
-    ty.check(&json)
+    ty.check(&json).map_err(|e| format!("{e} (from {raw:?})"))
 }
 
 /// Resolves the final value of each declared variable. Reports missing
@@ -129,7 +133,9 @@ mod tests {
         assert_eq!(parse_cli_value(VarType::Typed(Ty::String), "a b").unwrap(), json!("a b"));
         assert_eq!(parse_cli_value(VarType::Typed(Ty::Int), "3").unwrap(), json!(3));
         assert_eq!(parse_cli_value(VarType::Typed(Ty::ListOfString), "[\"a\"]").unwrap(), json!(["a"]));
-        assert!(parse_cli_value(VarType::Typed(Ty::Int), "x").is_err());
+        // Not an expression: the literal string, refused by the type, not "undefined variable".
+        let e = parse_cli_value(VarType::Typed(Ty::Int), "abc").unwrap_err();
+        assert!(e.contains("\"abc\"") && !e.contains("undefined"), "{e}");
         assert_eq!(parse_cli_value(VarType::Any, "word").unwrap(), json!("word"));
     }
 }

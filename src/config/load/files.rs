@@ -34,30 +34,45 @@ pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Di
     }
     let mut bodies = Vec::new();
     for path in files {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let id = sources.add(&path, text);
-                match hcl_edit::parser::parse_body(sources.text(id)) {
-                    Ok(body) => bodies.push((id, body)),
-                    Err(e) => diags.push(syntax_error(sources, id, &e)),
-                }
-            }
-            Err(e) => diags.push(Diagnostic::error(format!("cannot read {}: {e}", path.display()), None)),
+        match read_text(&path, "", None, sources) {
+            Ok(id) => match hcl_edit::parser::parse_body(sources.text(id)) {
+                Ok(body) => bodies.push((id, body)),
+                Err(e) => diags.push(syntax_error(sources, id, &e)),
+            },
+            Err(d) => diags.push(*d),
         }
     }
     bodies
 }
 
+/// Reads a text file into `sources`. A file that is not UTF-8 is reported
+/// at its first bad byte (kept as far as it is readable, for line:col).
+fn read_text(path: &Path, what: &str, span: Option<SrcSpan>, sources: &mut Sources) -> Result<FileId, Box<Diagnostic>> {
+    match std::fs::read(path).map(String::from_utf8) {
+        Ok(Ok(text)) => Ok(sources.add(path, text)),
+        Ok(Err(e)) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
+            let id = sources.add(path, String::from_utf8_lossy(e.as_bytes()).into_owned());
+            // The bad bytes became one U+FFFD at `at` in the kept text.
+            let range = at..at + char::REPLACEMENT_CHARACTER.len_utf8();
+            Err(Box::new(
+                Diagnostic::error(format!("{what}{} is not UTF-8 text (byte 0x{byte:02x})", path.display()), Some(SrcSpan { file: id, range }))
+                    .with_label("not UTF-8")
+                    .with_note("stack, policy and var files are UTF-8 text; is this a binary file?"),
+            ))
+        }
+        Err(e) => Err(Box::new(Diagnostic::error(format!("cannot read {what}{}: {e}", path.display()), span))),
+    }
+}
+
 impl Loader<'_> {
     /// Reads a text file into the sources (so diagnostics can point into it).
     pub(super) fn read_source(&mut self, path: &Path, what: &str, span: Option<SrcSpan>, note: &str) -> Option<FileId> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Some(self.sources.add(path, text)),
-            Err(e) => {
-                let mut d = Diagnostic::error(format!("cannot read {what}{}: {e}", path.display()), span);
-                if !note.is_empty() {
-                    d = d.with_note(note.to_string());
-                }
+        match read_text(path, what, span, self.sources) {
+            Ok(id) => Some(id),
+            Err(d) => {
+                let d = if note.is_empty() { *d } else { d.with_note(note.to_string()) };
                 self.diags.push(d);
                 None
             }
