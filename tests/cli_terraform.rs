@@ -147,3 +147,39 @@ fn a_binary_stack_file_is_reported_with_line_and_column() {
     assert!(r.stderr.contains("blob.gantry.hcl:3:8") && r.stderr.contains("is not UTF-8 text (byte 0xff)"), "{}", r.all());
     assert_eq!(r.stderr.lines().filter(|l| l.starts_with("error")).count(), 1, "one problem, one diagnostic: {}", r.all());
 }
+
+#[test]
+fn every_unknown_function_is_reported_with_a_suggestion() {
+    let text = format!("{STACK}\nlocals {{\n  a = lowr(\"X\")\n  b = startswith(\"a\", \"b\")\n  c = tomapp({{}})\n}}\n");
+    let dir = stack_dir(&[("main.gantry.hcl", &text)]);
+    let r = gantry(&["validate", "."], &[], dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 2, "two unknown functions, two diagnostics: {}", r.all());
+    assert!(r.stderr.contains("main.gantry.hcl:8:7") && r.stderr.contains("did you mean lower()?"), "{}", r.all());
+    assert!(r.stderr.contains("main.gantry.hcl:10:7") && r.stderr.contains("did you mean tomap()?"), "{}", r.all());
+}
+
+/// Without Google credentials a plan fails within seconds with the ADC
+/// hint (the client libraries would retry the metadata server for ~48 s).
+/// Skipped on Google Cloud hardware, where the metadata server answers.
+#[test]
+fn missing_google_credentials_fail_fast_with_the_adc_hint() {
+    if std::fs::read_to_string("/sys/class/dmi/id/product_name").is_ok_and(|p| p.contains("Google")) {
+        return;
+    }
+    let text = "stack \"g\" {\n  gcp {\n    project = \"p\"\n    zones   = [\"us-east5-b\"]\n  }\n}\n\ngpu_node \"n\" {\n  zone         = \"us-east5-b\"\n  machine_type = \"g2-standard-4\"\n  accelerator {\n    type  = \"nvidia-l4\"\n    count = 1\n  }\n  boot_disk {\n    image   = \"projects/debian-cloud/global/images/family/debian-12\"\n    size_gb = 100\n  }\n}\n";
+    let dir = stack_dir(&[("main.gantry.hcl", text)]);
+    let home = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"));
+    cmd.args(["plan", "."]).current_dir(dir.path()).env("HOME", home.path()).env("NO_COLOR", "1");
+    for k in ["GANTRY_GCP_ENDPOINT", "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG", "GCE_METADATA_HOST"] {
+        cmd.env_remove(k);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(stderr.contains("gcloud auth application-default login") && !stderr.contains("AWS"), "{stderr}");
+}

@@ -57,7 +57,17 @@ pub fn render(kinds: &[&dyn Kind]) -> String {
             replace.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
         );
     }
+    functions(&mut out);
     out
+}
+
+/// The built-in functions, each with an example and its result (the
+/// examples are evaluated by a unit test of `config::functions`).
+fn functions(out: &mut String) {
+    let _ = writeln!(out, "\n## Functions\n\n| function | example | result |\n|---|---|---|");
+    for (name, example, result) in crate::config::functions::EXAMPLES {
+        let _ = writeln!(out, "| `{name}` | `{example}` | `{result}` |");
+    }
 }
 
 pub fn run() -> i32 {

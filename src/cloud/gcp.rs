@@ -119,10 +119,59 @@ pub fn operation_outcome(operation: &'static str, op: &Operation) -> Result<(), 
     Err(ProviderError::new(class, "compute", operation, format!("operation failed: {code}: {message}")))
 }
 
+/// What Application Default Credentials would find on this machine,
+/// checked without any network call.
+#[derive(Debug, Clone, Default)]
+pub struct AdcFacts {
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, and whether that file exists.
+    pub env_file: Option<(String, bool)>,
+    /// gcloud's well-known file exists (`application-default login`).
+    pub well_known_file: bool,
+    /// A metadata server is there to ask: on Google Cloud hardware, or
+    /// `GCE_METADATA_HOST` set.
+    pub metadata_server: bool,
+}
+
+impl AdcFacts {
+    pub fn of_this_machine() -> AdcFacts {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let gcloud_dir = var("CLOUDSDK_CONFIG").map(std::path::PathBuf::from).or_else(|| var("HOME").map(|h| std::path::Path::new(&h).join(".config/gcloud")));
+        AdcFacts {
+            env_file: var("GOOGLE_APPLICATION_CREDENTIALS").map(|f| {
+                let exists = std::path::Path::new(&f).is_file();
+                (f, exists)
+            }),
+            well_known_file: gcloud_dir.is_some_and(|d| d.join("application_default_credentials.json").is_file()),
+            metadata_server: var("GCE_METADATA_HOST").is_some()
+                || std::fs::read_to_string("/sys/class/dmi/id/product_name").is_ok_and(|p| p.contains("Google")),
+        }
+    }
+
+    /// A clear error now, instead of the metadata-server retries (about 48 s)
+    /// the client libraries go through when there are no credentials.
+    pub fn check(&self) -> Result<(), ProviderError> {
+        let fail = |m: String| Err(ProviderError::new(ErrorClass::Credentials, "gcp", "Credentials", m));
+        match &self.env_file {
+            Some((f, false)) => fail(format!("GOOGLE_APPLICATION_CREDENTIALS is {f}, which is not a file")),
+            Some((_, true)) => Ok(()),
+            None if self.well_known_file || self.metadata_server => Ok(()),
+            None => fail(
+                "no Google Cloud credentials (Application Default Credentials): run `gcloud auth application-default login`, \
+                 or set GOOGLE_APPLICATION_CREDENTIALS to a service account key or workload identity federation file \
+                 (google-github-actions/auth does this in GitHub Actions)"
+                    .into(),
+            ),
+        }
+    }
+}
+
 impl GcpContext {
     /// Builds the clients for `project`.
     pub async fn connect(project: &str, stats: Arc<ApiStats>) -> Result<GcpContext, ProviderError> {
         let endpoint = std::env::var("GANTRY_GCP_ENDPOINT").ok().filter(|e| !e.is_empty());
+        if endpoint.is_none() {
+            AdcFacts::of_this_machine().check()?;
+        }
         let fail = |e: google_cloud_gax::client_builder::Error| {
             let class = if e.to_string().to_lowercase().contains("credential") { ErrorClass::Credentials } else { ErrorClass::Other };
             ProviderError::new(class, "gcp", "Connect", e.to_string())
@@ -154,6 +203,19 @@ mod tests {
     /// An operation as the REST API sends it.
     fn op(v: serde_json::Value) -> Operation {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn missing_google_credentials_fail_at_once_with_the_adc_hint() {
+        let none = AdcFacts::default();
+        let e = none.check().unwrap_err();
+        assert_eq!(e.class, ErrorClass::Credentials);
+        assert!(e.message.contains("gcloud auth application-default login") && e.message.contains("GOOGLE_APPLICATION_CREDENTIALS"), "{e:?}");
+        let dangling = AdcFacts { env_file: Some(("/no/key.json".into(), false)), well_known_file: true, ..AdcFacts::default() };
+        assert!(dangling.check().unwrap_err().message.contains("/no/key.json"));
+        assert!(AdcFacts { env_file: Some(("/k.json".into(), true)), ..AdcFacts::default() }.check().is_ok());
+        assert!(AdcFacts { well_known_file: true, ..AdcFacts::default() }.check().is_ok());
+        assert!(AdcFacts { metadata_server: true, ..AdcFacts::default() }.check().is_ok());
     }
 
     #[test]

@@ -38,9 +38,14 @@ impl ProviderError {
 
     /// What the user can do about it, when there is something to say.
     pub fn hint(&self) -> Option<&'static str> {
+        let google = matches!(self.service, "gcp" | "tpu" | "compute");
         match self.class {
+            // A Google credentials error says what to do in its message.
+            ErrorClass::Credentials if google => None,
             ErrorClass::Credentials => Some("configure AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or SSO) and try again"),
+            ErrorClass::AccessDenied if google => Some("the identity in use lacks a permission for this call; docs/quickstart.md lists the roles gantry needs"),
             ErrorClass::AccessDenied => Some("the identity in use lacks permission for this call; see the policies/ folder for what gantry needs"),
+            ErrorClass::Network if google => Some("check the network (and GANTRY_GCP_ENDPOINT if set), then re-run; nothing after this point was changed"),
             ErrorClass::Network => Some("check the endpoint (AWS_ENDPOINT_URL) and network, then re-run; nothing after this point was changed"),
             ErrorClass::Throttled => Some("the API kept throttling after retries; lower --parallelism or retry later"),
             _ => None,

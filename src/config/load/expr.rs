@@ -3,7 +3,7 @@
 //! already reported as unknown).
 
 use super::{span_of, Loader};
-use crate::config::diag::{Diagnostic, FileId};
+use crate::config::diag::{did_you_mean, Diagnostic, FileId};
 use crate::config::functions;
 use hcl::eval::{Context, Evaluate};
 use hcl_edit::expr::Expression;
@@ -27,7 +27,15 @@ impl Loader<'_> {
                     return None; // already reported as an unknown reference
                 }
                 let msg = errs.kind().to_string();
-                self.diags.push(Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg));
+                let mut d = Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg);
+                if let hcl::eval::ErrorKind::UndefinedFunc(name) = errs.kind() {
+                    let name = name.to_string();
+                    d = match did_you_mean(&name, functions::names()) {
+                        Some(sug) => d.with_note(format!("did you mean {sug}()?")),
+                        None => d.with_note(format!("the functions are: {}", functions::names().collect::<Vec<_>>().join(", "))),
+                    };
+                }
+                self.diags.push(d);
                 None
             }
         }

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 /// How many read calls are in flight at once. Measured on moto
-/// (scripts/bench-noop-plan.sh): more only queues requests on the server,
-/// and ECR's per-account request rates are modest (its service quotas list
-/// per-API rates of tens of requests per second).
+/// (scripts/bench-noop-plan.sh): more only queues requests on the server;
+/// ECR also applies per-account request-rate quotas to each API, and the
+/// SDK's retries absorb the occasional throttle.
 const READ_CALLS: usize = 10;
 
 /// Runs `call` once a permit of `gate` is free.
