@@ -73,6 +73,10 @@ pub struct VarArgs {
     /// Read variables from a file of NAME = VALUE lines (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+    /// Another environment from the same files: the stack becomes NAME-WORKSPACE
+    /// (its own resources, lock and derived names; `stack.workspace` in expressions).
+    #[arg(long, value_name = "WORKSPACE", env = "GANTRY_WORKSPACE")]
+    pub workspace: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -20,6 +20,9 @@ pub struct Env {
     /// Google Cloud project (empty when the stack has no gcp block).
     #[serde(default)]
     pub gcp_project: String,
+    /// `default`, or the `--workspace` the stack was evaluated for.
+    #[serde(default)]
+    pub workspace: String,
 }
 
 /// `backend "s3" { bucket, key, region }`: the shared lock for CI.

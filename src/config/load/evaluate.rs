@@ -31,7 +31,7 @@ impl Loader<'_> {
             resources: HashMap::new(),
             stack: to_hcl(&serde_json::json!({
                 "name": env.stack, "region": env.region, "account_id": env.account_id,
-                "gcp_project": env.gcp_project,
+                "gcp_project": env.gcp_project, "workspace": env.workspace,
             })),
         };
         // Nodes in a cycle already have a diagnostic; evaluating them would only add noise.

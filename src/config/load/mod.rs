@@ -51,12 +51,18 @@ pub struct LoadOptions {
     pub account_id: Option<String>,
     /// Fill inputs from this machine (the bundled scaler): plan and apply.
     pub local_inputs: bool,
+    /// `--workspace` / GANTRY_WORKSPACE: the same files as another
+    /// environment, owned as stack `<label>-<workspace>`.
+    pub workspace: Option<String>,
 }
 
 impl LoadOptions {
     /// Picks up `GANTRY_VAR_*` from the process environment.
     pub fn with_process_env(mut self) -> Self {
         self.env_vars = std::env::vars().filter_map(|(k, v)| k.strip_prefix("GANTRY_VAR_").map(|n| (n.to_string(), v))).collect();
+        if self.workspace.is_none() {
+            self.workspace = std::env::var("GANTRY_WORKSPACE").ok().filter(|w| !w.is_empty());
+        }
         self
     }
 }
@@ -158,7 +164,7 @@ fn span_of(file: FileId, r: Option<Range<usize>>) -> Option<SrcSpan> {
 
 const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "protect"];
 const TOP_BLOCKS: &[&str] = &["stack", "variable", "locals", "import"];
-const STACK_REFS: &[&str] = &["name", "region", "account_id", "gcp_project"];
+const STACK_REFS: &[&str] = &["name", "region", "account_id", "gcp_project", "workspace"];
 
 /// The state the stages share while loading one directory.
 struct Loader<'s> {

@@ -18,7 +18,10 @@ pub const OFFLINE_ACCOUNT_ID: &str = "000000000000";
 /// What the `stack` block says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StackSettings {
+    /// The stack's name: the block label, `-<workspace>` appended.
     pub name: String,
+    /// `default`, or the `--workspace` given.
+    pub workspace: String,
     pub aws_region: Option<String>,
     /// Other regions the stack manages.
     pub extra_regions: Vec<String>,
@@ -40,6 +43,7 @@ impl StackSettings {
             dir: dir.to_path_buf(),
             regions: self.aws_region.iter().cloned().chain(self.extra_regions.iter().cloned()).collect(),
             gcp_project: self.gcp_project.clone().unwrap_or_default(),
+            workspace: self.workspace.clone(),
         }
     }
 }
@@ -68,6 +72,21 @@ impl Loader<'_> {
                 Diagnostic::error(format!("invalid stack name \"{name}\""), span_of(file, b.labels[0].span()))
                     .with_note("use up to 64 letters, digits, - and _ (it becomes part of tags and IAM paths)"),
             );
+        }
+        let mut workspace = "default".to_string();
+        let mut name = name;
+        if let Some(ws) = self.opts.workspace.clone() {
+            if ws.is_empty() || ws.len() > 32 || ws == "default" || !ws.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                self.diags.push(Diagnostic::error(
+                    format!("invalid workspace \"{ws}\": use up to 32 lowercase letters, digits and - (\"default\" is the workspace without one)"),
+                    None,
+                ));
+            } else {
+                // Another environment from the same files: its own stack, so
+                // ownership, derived names and the lock never meet the other's.
+                name = format!("{name}-{ws}");
+                workspace = ws;
+            }
         }
         let mut ctx = base_context();
         ctx.declare_var("var", hcl::Value::Object(vars.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect()));
@@ -107,7 +126,7 @@ impl Loader<'_> {
         for id in allowed_account_ids.iter().filter(|id| id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit())) {
             self.diags.push(Diagnostic::error(format!("allowed_account_ids: \"{id}\" is not a 12-digit AWS account id"), span.clone()));
         }
-        Some(StackSettings { name, aws_region: region, extra_regions: extra, gcp_project: project, gcp_zones: zones, backend, allowed_account_ids })
+        Some(StackSettings { name, workspace, aws_region: region, extra_regions: extra, gcp_project: project, gcp_zones: zones, backend, allowed_account_ids })
     }
 }
 

@@ -12,7 +12,15 @@ fn attrs(v: Value) -> State {
 }
 
 fn env() -> Env {
-    Env { stack: "ci".into(), region: "eu-central-1".into(), account_id: "123456789012".into(), dir: ".".into(), regions: vec![], gcp_project: String::new() }
+    Env {
+        stack: "ci".into(),
+        region: "eu-central-1".into(),
+        account_id: "123456789012".into(),
+        dir: ".".into(),
+        regions: vec![],
+        gcp_project: String::new(),
+        workspace: "default".into(),
+    }
 }
 
 fn base() -> State {

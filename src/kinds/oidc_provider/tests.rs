@@ -10,7 +10,15 @@ use std::sync::Arc;
 const ARN: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
 
 fn env() -> Env {
-    Env { stack: "ml".into(), region: "us-west-2".into(), account_id: ACCOUNT.into(), dir: ".".into(), regions: vec![], gcp_project: String::new() }
+    Env {
+        stack: "ml".into(),
+        region: "us-west-2".into(),
+        account_id: ACCOUNT.into(),
+        dir: ".".into(),
+        regions: vec![],
+        gcp_project: String::new(),
+        workspace: "default".into(),
+    }
 }
 
 fn attrs(extra: Value) -> State {
