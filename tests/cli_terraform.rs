@@ -27,6 +27,9 @@ fn terraform_single_dash_flags_work_as_in_terraform() {
     let r = gantry(&["destroy", ".", "-input=false"], &env, dir.path());
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("cannot ask for confirmation") && r.stderr.contains("-input=false"), "{}", r.all());
+    // A bare -input never takes the next word as its value.
+    let r = gantry(&["-input", "validate", "."], &[], dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
     // Short flags keep working; an unknown single-dash word is still an error.
     assert_eq!(gantry(&["-v", "validate", "."], &[], dir.path()).code, 0);
     let r = gantry(&["plan", ".", "-bogus"], &env, dir.path());
@@ -182,4 +185,28 @@ fn missing_google_credentials_fail_fast_with_the_adc_hint() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
     assert!(stderr.contains("gcloud auth application-default login") && !stderr.contains("AWS"), "{stderr}");
+}
+
+/// `*.auto.vars.hcl` / `*.auto.vars.json` in the stack directory are always
+/// read (before -var-file); JSON var files work anywhere a var file does.
+#[test]
+fn auto_loaded_and_json_var_files() {
+    let text = format!(
+        "{STACK}\nvariable \"n\" {{\n  type = number\n}}\n\nvariable \"tags\" {{\n  type    = map(string)\n  default = {{}}\n}}\n\necr_repository \"r\" {{\n  count = var.n\n  name  = \"r-${{count.index}}\"\n  tags  = var.tags\n}}\n"
+    );
+    let dir = stack_dir(&[
+        ("main.gantry.hcl", &text),
+        ("a.auto.vars.hcl", "n = 2\n"),
+        ("b.auto.vars.json", "{\"tags\": {\"team\": \"ml\"}}\n"),
+        ("prod.json", "{\n  \"n\": 5\n}\n"),
+        ("bad.json", "{\n  \"n\": \"many\"\n}\n"),
+    ]);
+    let r = gantry(&["validate", "."], &[], dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("3 resource(s)"), "n = 2 from the auto file (plus the cache repository): {}", r.all());
+    let r = gantry(&["validate", ".", "-var-file=prod.json"], &[], dir.path());
+    assert!(r.stdout.contains("6 resource(s)"), "-var-file beats the auto file: {}", r.all());
+    let r = gantry(&["validate", ".", "-var-file", "bad.json"], &[], dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("bad.json:2:3") && r.stderr.contains("invalid value for variable \"n\""), "{}", r.all());
 }

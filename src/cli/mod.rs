@@ -58,7 +58,7 @@ pub struct Cli {
     pub no_color: bool,
     /// Whether gantry may ask questions on a terminal; --input=false makes a
     /// confirmation a refusal instead (as in Terraform; gantry never asks for variables).
-    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_value_t = true, default_missing_value = "true", action = clap::ArgAction::Set)]
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_value_t = true, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub input: bool,
     #[command(subcommand)]
     pub command: Command,

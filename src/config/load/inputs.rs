@@ -22,8 +22,15 @@ impl Loader<'_> {
                 }
             }
         }
-        for path in &self.opts.var_files {
+        // Auto-loaded files first (as Terraform's *.auto.tfvars), then -var-file.
+        let mut files = auto_var_files(&self.dir);
+        files.extend(self.opts.var_files.iter().cloned());
+        for path in &files {
             let Some(file) = self.read_source(path, "var file ", None, "") else { continue };
+            if path.extension().is_some_and(|e| e == "json") {
+                out.extend(self.json_var_file(file, decls));
+                continue;
+            }
             let body = match hcl_edit::parser::parse_body(self.sources.text(file)) {
                 Ok(b) => b,
                 Err(e) => {
@@ -63,6 +70,38 @@ impl Loader<'_> {
         out
     }
 
+    /// A JSON var file: one object, a key per variable (values as JSON).
+    fn json_var_file(&mut self, file: crate::config::diag::FileId, decls: &[VarDecl]) -> Vec<(String, Value, ValueSource)> {
+        let text = self.sources.text(file).to_string();
+        let whole = SrcSpan { file, range: 0..text.len().min(1) };
+        let doc = match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => {
+                self.diags.push(Diagnostic::error("a JSON var file holds one object: {\"name\": value, ...}", Some(whole)));
+                return Vec::new();
+            }
+            Err(e) => {
+                let at = self.sources.offset_of(file, e.line(), e.column());
+                let end = (at + 1).min(text.len());
+                self.diags.push(Diagnostic::error(format!("invalid JSON: {e}"), Some(SrcSpan { file, range: at..end })));
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for (name, v) in doc {
+            // Point at the key, so a type error lands on its line.
+            let key = format!("\"{name}\"");
+            let at = text.find(&key).unwrap_or(0);
+            let span = SrcSpan { file, range: at..(at + key.len()).min(text.len()) };
+            if decls.iter().any(|d| d.name == name) {
+                out.push((name, v, ValueSource::File(span)));
+            } else {
+                self.diags.push(self.undeclared_var(&name, Some(span), decls));
+            }
+        }
+        out
+    }
+
     pub(super) fn undeclared_var(&self, name: &str, span: Option<SrcSpan>, decls: &[VarDecl]) -> Diagnostic {
         let mut d = Diagnostic::error(format!("a value was given for undeclared variable \"{name}\""), span)
             .with_note(format!("declare it: variable \"{name}\" {{ type = string }}"));
@@ -71,4 +110,18 @@ impl Loader<'_> {
         }
         d
     }
+}
+
+/// `*.auto.vars.hcl` and `*.auto.vars.json` in the stack directory, in
+/// name order: values a directory always plans with, without -var-file.
+pub(super) fn auto_var_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".auto.vars.hcl") || n.ends_with(".auto.vars.json")))
+        .collect();
+    files.sort();
+    files
 }
