@@ -30,7 +30,7 @@ pub fn gantry(args: &[&str], env: &[(&str, String)], cwd: &Path) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
     cmd.args(args).current_dir(cwd).stdin(Stdio::null());
     for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("GANTRY_VAR_") {
+        if k.starts_with("AWS_") || k.starts_with("GANTRY_VAR_") || k == "GANTRY_WORKSPACE" {
             cmd.env_remove(k);
         }
     }
