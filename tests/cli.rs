@@ -92,14 +92,9 @@ fn lock_held_is_reported_with_the_way_out() {
 #[test]
 fn unreachable_endpoint_and_missing_credentials_are_one_clear_message() {
     let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
-    let port = support::free_port();
-    let env = vec![
-        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-        ("AWS_MAX_ATTEMPTS", "1".to_string()),
-    ];
+    let mut env = support::unreachable_aws_env();
+    env.push(("AWS_MAX_ATTEMPTS", "1".to_string()));
+    let endpoint = env[0].1.clone();
     let r = gantry(&["plan", "."], &env, dir.path());
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.starts_with("Error: sts GetCallerIdentity:"), "{}", r.all());
@@ -108,7 +103,7 @@ fn unreachable_endpoint_and_missing_credentials_are_one_clear_message() {
 
     let home = tempfile::tempdir().unwrap();
     let env = vec![
-        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
         ("HOME", home.path().to_str().unwrap().to_string()),
         ("AWS_CONFIG_FILE", home.path().join("none").to_str().unwrap().to_string()),

@@ -125,13 +125,7 @@ fn var_values_that_are_not_expressions_are_literal_strings() {
 #[test]
 fn sdk_errors_are_one_line_and_logs_follow_no_color() {
     let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
-    let port = support::free_port();
-    let env = vec![
-        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-    ];
+    let env = support::unreachable_aws_env();
     let r = gantry(&["plan", "."], &env, dir.path());
     assert_eq!(r.code, 1, "{}", r.all());
     let error = r.stderr.lines().find(|l| l.starts_with("Error:")).unwrap_or_else(|| panic!("{}", r.all()));

@@ -41,6 +41,17 @@ pub fn gantry(args: &[&str], env: &[(&str, String)], cwd: &Path) -> Run {
     Run::from(cmd.output().expect("run gantry"))
 }
 
+/// AWS settings pointing at a closed port of 127.0.0.1, with test
+/// credentials: every call fails to connect.
+pub fn unreachable_aws_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", free_port())),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ]
+}
+
 /// A temporary stack directory holding `files` (name → content).
 pub fn stack_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -147,15 +147,7 @@ fn desired_state_renders_lifecycle_and_defaults() {
     attrs.insert("force_delete".into(), json!(false));
     attrs.insert("tags".into(), json!({}));
     attrs.insert("lifecycle_policy".into(), json!({"expire_untagged_after_days": 7}));
-    let env = Env {
-        stack: "s".into(),
-        region: "us-west-2".into(),
-        account_id: "123456789012".into(),
-        dir: ".".into(),
-        regions: vec![],
-        gcp_project: String::new(),
-        workspace: "default".into(),
-    };
+    let env = Env { stack: "s".into(), ..env() };
     let s = EcrRepository.desired_state(&attrs, &env);
     assert_eq!(s["lifecycle_policy"]["rules"][0]["selection"]["countNumber"], 7);
     assert_eq!(s["kms_key"], Value::Null);

@@ -10,15 +10,7 @@ use std::sync::Arc;
 const ZONE: &str = "us-central1-a";
 
 fn env() -> Env {
-    Env {
-        stack: "ml".into(),
-        region: String::new(),
-        account_id: String::new(),
-        dir: ".".into(),
-        regions: vec![],
-        gcp_project: "test-project".into(),
-        workspace: "default".into(),
-    }
+    Env { stack: "ml".into(), dir: ".".into(), gcp_project: "test-project".into(), workspace: "default".into(), ..Env::default() }
 }
 
 /// Attributes as the loader hands them over (defaults applied).

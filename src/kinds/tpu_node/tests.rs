@@ -31,15 +31,7 @@ fn checks_catch_bad_input() {
 const ZONE: &str = "us-east5-b";
 
 fn env() -> Env {
-    Env {
-        stack: "ml".into(),
-        region: String::new(),
-        account_id: String::new(),
-        dir: ".".into(),
-        regions: vec![],
-        gcp_project: "test-project".into(),
-        workspace: "default".into(),
-    }
+    Env { stack: "ml".into(), dir: ".".into(), gcp_project: "test-project".into(), workspace: "default".into(), ..Env::default() }
 }
 
 /// Attributes as the loader hands them over (defaults applied).
