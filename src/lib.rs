@@ -15,6 +15,7 @@ pub mod core;
 pub mod engine;
 pub mod kinds;
 pub mod lint;
+pub mod lookups;
 pub mod ops;
 pub mod plan;
 pub mod policy;

@@ -40,6 +40,7 @@ impl FakeGcp {
             .route("/compute/v1/projects/{p}/zones/{z}/disks", get(disk_list).post(disk_insert))
             .route("/compute/v1/projects/{p}/zones/{z}/disks/{n}", get(disk_get).delete(disk_delete))
             .route("/compute/v1/projects/{p}/zones/{z}/operations/{o}", get(compute_op_get))
+            .route("/compute/v1/projects/{p}/global/networks/{n}", get(crate::gcp_compute::network_get))
             .route("/_fake/faults", put(set_faults))
             .with_state(fake.clone());
         tokio::spawn(async move {
@@ -58,6 +59,13 @@ impl FakeGcp {
         let mut i = self.inner.lock().unwrap();
         i.http_errors = f.http_errors.iter().copied().collect();
         i.faults = f;
+    }
+
+    /// Adds a custom-mode network with a subnetwork (named like it) in each region.
+    pub fn add_network(&self, project: &str, name: &str, regions: &[&str]) {
+        let mut i = self.inner.lock().unwrap();
+        let number = i.networks.len() as u64 + 1;
+        i.networks.insert(format!("projects/{project}/global/networks/{name}"), crate::gcp_shapes::network(project, name, regions, number));
     }
 
     /// Requests served per route kind (e.g. "tpu.list").

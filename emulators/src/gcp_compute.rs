@@ -160,3 +160,16 @@ pub(crate) async fn compute_op_get(State(f): State<FakeGcp>, Path((p, z, o)): Pa
         None => error(404, "NOT_FOUND", format!("operation {o} not found")),
     }
 }
+
+pub(crate) async fn network_get(State(f): State<FakeGcp>, Path((p, n)): Path<(String, String)>) -> Response {
+    let i = match f.enter("compute.networks.get") {
+        Ok(i) => i,
+        Err(e) => return *e,
+    };
+    let key = format!("projects/{p}/global/networks/{n}");
+    match i.networks.get(&key) {
+        Some(v) => Json(v.clone()).into_response(),
+        None if n == "default" => Json(crate::gcp_shapes::network(&p, "default", &[], 0)).into_response(),
+        None => error(404, "NOT_FOUND", format!("The resource '{key}' was not found")),
+    }
+}

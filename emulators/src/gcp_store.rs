@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub(crate) tpu: BTreeMap<String, Value>,
     pub(crate) instances: BTreeMap<String, Value>,
     pub(crate) disks: BTreeMap<String, Value>,
+    /// Networks added by tests (`default` exists in every project).
+    pub(crate) networks: BTreeMap<String, Value>,
     pub(crate) ops: HashMap<String, Op>,
     pub(crate) faults: Faults,
     pub(crate) http_errors: VecDeque<u16>,

@@ -1,4 +1,4 @@
-//! Google Cloud clients (TPU v2, Compute v1 instances and disks), error
+//! Google Cloud clients (TPU v2, Compute v1 instances, disks and networks), error
 //! classification, retries of throttling/unavailability, and the
 //! long-running-operation wait.
 //!
@@ -20,6 +20,8 @@ pub struct GcpContext {
     pub tpu: google_cloud_tpu_v2::client::Tpu,
     pub instances: google_cloud_compute_v1::client::Instances,
     pub disks: google_cloud_compute_v1::client::Disks,
+    /// For `data "gcp_network"` reads.
+    pub networks: google_cloud_compute_v1::client::Networks,
     pub stats: Arc<ApiStats>,
 }
 
@@ -190,6 +192,7 @@ impl GcpContext {
             tpu: build!(google_cloud_tpu_v2::client::Tpu::builder()),
             instances: build!(google_cloud_compute_v1::client::Instances::builder()),
             disks: build!(google_cloud_compute_v1::client::Disks::builder()),
+            networks: build!(google_cloud_compute_v1::client::Networks::builder()),
             stats,
         })
     }

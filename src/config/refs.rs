@@ -14,6 +14,8 @@ pub struct Reference {
     pub root: String,
     /// The first attribute after the root, if any (`x` in `var.x`).
     pub attr: Option<String>,
+    /// The second attribute (`NAME` in `data.KIND.NAME`), if any.
+    pub attr2: Option<String>,
     /// Byte range of the whole traversal in its file.
     pub span: Range<usize>,
 }
@@ -44,18 +46,22 @@ impl Visit for Collector {
             Expression::Variable(v) => {
                 let name = v.as_str().to_string();
                 if !self.bound.contains(&name) {
-                    self.refs.push(Reference { root: name, attr: None, span: v.span().unwrap_or(0..0) });
+                    self.refs.push(Reference { root: name, attr: None, attr2: None, span: v.span().unwrap_or(0..0) });
                 }
             }
             Expression::Traversal(t) => {
                 if let Expression::Variable(v) = &t.expr {
                     let name = v.as_str().to_string();
                     if !self.bound.contains(&name) {
-                        let attr = t.operators.first().and_then(|op| match op.value() {
-                            TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
-                            _ => None,
-                        });
-                        self.refs.push(Reference { root: name, attr, span: t.span().unwrap_or(0..0) });
+                        let get_attr = |i: usize| {
+                            t.operators.get(i).and_then(|op| match op.value() {
+                                TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
+                                _ => None,
+                            })
+                        };
+                        let attr = get_attr(0);
+                        let attr2 = attr.as_ref().and_then(|_| get_attr(1));
+                        self.refs.push(Reference { root: name, attr, attr2, span: t.span().unwrap_or(0..0) });
                     }
                 } else {
                     self.visit_expr(&t.expr);

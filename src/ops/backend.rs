@@ -6,6 +6,7 @@ use crate::cloud::stats::ApiStats;
 use crate::core::error::ProviderError;
 use crate::core::Driver;
 use crate::kinds::Cloud;
+use crate::lookups::{AwsLookupApi, AwsLookups, GcpLookupApi, LookupApis};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,6 +26,11 @@ pub trait Backend: Send + Sync {
     async fn account_id(&self) -> Result<String, ProviderError>;
     /// Drivers by kind name.
     fn drivers(&self) -> BTreeMap<String, Arc<dyn Driver>>;
+    /// What `data` blocks read through (none: every read says which
+    /// cloud it needs).
+    fn lookups(&self) -> LookupApis {
+        LookupApis::default()
+    }
 }
 
 /// Makes a [`Backend`] for a stack.
@@ -66,6 +72,16 @@ impl Backend for CloudBackend {
             m.insert(e.kind.name().to_string(), driver);
         }
         m
+    }
+
+    fn lookups(&self) -> LookupApis {
+        LookupApis {
+            aws: self.aws.as_ref().map(|a| Arc::new(AwsLookups::new(a)) as Arc<dyn AwsLookupApi>),
+            gcp: self.gcp.as_ref().map(|g| Arc::new(g.clone()) as Arc<dyn GcpLookupApi>),
+            region: self.aws.as_ref().and_then(|a| a.config.region()).map(|r| r.to_string()).unwrap_or_default(),
+            account_id: String::new(),
+            project: self.gcp.as_ref().map(|g| g.project.clone()).unwrap_or_default(),
+        }
     }
 }
 

@@ -71,13 +71,49 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
     let mut load = req.load.clone();
     load.account_id = (!account.is_empty()).then(|| account.clone());
     load.local_inputs = !req.destroy;
-    let loaded = load_dir(&req.dir, &load, kinds);
+    let loaded = match load_with_data(&req.dir, load, kinds, backend.as_ref(), &account).await {
+        Ok(l) => l,
+        Err(e) => return (first, Err(e)),
+    };
     let Some(stack) = loaded.stack.clone() else {
         let e = OpsError::config(&loaded);
         return (loaded, Err(e));
     };
     let result = plan_stack(&stack, backend.clone(), req).await.map(|p| (p, backend));
     (loaded, result)
+}
+
+/// Evaluates the stack, reading its `data` blocks first: each evaluation
+/// names the data blocks it could not yet give values to; those are read
+/// (concurrently) and the stack evaluated again, until none is left (a
+/// data block may use another's value, so this can take a few rounds).
+async fn load_with_data(dir: &std::path::Path, mut load: LoadOptions, kinds: &[&'static dyn Kind], backend: &dyn Backend, account: &str) -> Result<Loaded, OpsError> {
+    let mut apis = backend.lookups();
+    apis.account_id = account.to_string();
+    let mut values = BTreeMap::new();
+    loop {
+        load.data = Some(values.clone());
+        let loaded = load_dir(dir, &load, kinds);
+        if loaded.data_requests.is_empty() || loaded.diags.has_errors() {
+            return Ok(loaded);
+        }
+        let reads = loaded.data_requests.iter().map(|r| {
+            let apis = &apis;
+            async move {
+                let source = crate::lookups::by_name(r.source).expect("requests name registered sources");
+                tracing::info!(address = %r.address, "reading data source");
+                (r.address.clone(), source.read(&r.args, apis).await)
+            }
+        });
+        for (address, result) in futures::future::join_all(reads).await {
+            let value = match result {
+                Ok(v) => Ok(v),
+                Err(crate::lookups::LookupError::Missing(why)) => Err(why),
+                Err(crate::lookups::LookupError::Provider(e)) => return Err(e.into()),
+            };
+            values.insert(address, value);
+        }
+    }
 }
 
 /// The stack evaluated offline, when that finds errors (only on the way

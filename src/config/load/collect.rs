@@ -6,6 +6,7 @@ use super::{span_of, Loader, TOP_BLOCKS};
 use crate::config::diag::{did_you_mean, Diagnostic, FileId, SrcSpan};
 use crate::config::variables::{VarDecl, VarType};
 use crate::core::Kind;
+use crate::lookups::DataSource;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body, Structure};
 use hcl_edit::Span;
@@ -36,12 +37,28 @@ impl ResourceDecl<'_> {
     }
 }
 
+/// A `data "SOURCE" "NAME" { ... }` block: something read, never changed.
+pub(super) struct DataDecl<'a> {
+    pub source: &'static dyn DataSource,
+    pub name: String,
+    pub block: &'a Block,
+    pub file: FileId,
+    pub span: SrcSpan,
+}
+
+impl DataDecl<'_> {
+    pub fn address(&self) -> String {
+        format!("data.{}.{}", self.source.name(), self.name)
+    }
+}
+
 /// Everything the files declare.
 pub(super) struct Decls<'a> {
     pub stack_blocks: Vec<(FileId, &'a Block)>,
     pub vars: Vec<VarDecl>,
     pub locals: Vec<LocalDecl<'a>>,
     pub resources: Vec<ResourceDecl<'a>>,
+    pub data: Vec<DataDecl<'a>>,
     pub imports: Vec<(FileId, &'a Block)>,
 }
 
@@ -52,6 +69,7 @@ impl Loader<'_> {
         let mut locals: Vec<LocalDecl> = Vec::new();
         let mut resources: Vec<ResourceDecl> = Vec::new();
         let mut imports: Vec<(FileId, &Block)> = Vec::new();
+        let mut data: Vec<DataDecl> = Vec::new();
         for (file, body) in bodies {
             let file = *file;
             for s in body.iter() {
@@ -101,6 +119,19 @@ impl Loader<'_> {
                                 }
                             }
                             "import" => imports.push((file, b)),
+                            "data" => {
+                                if let Some(d) = self.data_decl(file, b) {
+                                    if let Some(prev) = data.iter().find(|p| p.address() == d.address()) {
+                                        let prev = prev.span.clone();
+                                        self.diags.push(
+                                            Diagnostic::error(format!("duplicate data block {}", d.address()), Some(d.span.clone()))
+                                                .with_related(prev, "first declared here"),
+                                        );
+                                    } else {
+                                        data.push(d);
+                                    }
+                                }
+                            }
                             _ => match self.kind(ident) {
                                 Some(kind) => {
                                     if let Some(r) = self.resource_decl(kind, file, b) {
@@ -131,7 +162,7 @@ impl Loader<'_> {
                 }
             }
         }
-        Decls { stack_blocks, vars, locals, resources, imports }
+        Decls { stack_blocks, vars, locals, resources, data, imports }
     }
 
     pub(super) fn variable_decl(&mut self, file: FileId, b: &Block) -> Option<VarDecl> {
@@ -182,6 +213,45 @@ impl Loader<'_> {
         Some(VarDecl { name, ty, default, sensitive, span: label_span })
     }
 
+    pub(super) fn data_decl<'b>(&mut self, file: FileId, b: &'b Block) -> Option<DataDecl<'b>> {
+        let span = span_of(file, b.ident.span()).unwrap_or(SrcSpan { file, range: 0..0 });
+        let names: Vec<&str> = crate::lookups::REGISTRY.iter().map(|s| s.name()).collect();
+        if b.labels.len() != 2 {
+            self.diags.push(
+                Diagnostic::error("a data block takes two labels: data \"SOURCE\" \"NAME\" { ... }", Some(span))
+                    .with_note(format!("sources: {}", names.join(", "))),
+            );
+            return None;
+        }
+        let source_name = b.labels[0].as_str();
+        let Some(source) = crate::lookups::by_name(source_name) else {
+            let mut d = Diagnostic::error(format!("unknown data source \"{source_name}\""), span_of(file, b.labels[0].span())).with_label("not a data source");
+            d = match did_you_mean(source_name, names.iter().copied()) {
+                Some(s) => d.with_note(format!("did you mean \"{s}\"?")),
+                None => d.with_note(format!("data sources: {}", names.join(", "))),
+            };
+            self.diags.push(d);
+            return None;
+        };
+        let name = b.labels[1].as_str().to_string();
+        if !valid_name(&name) {
+            self.diags.push(
+                Diagnostic::error(format!("invalid block name \"{name}\""), span_of(file, b.labels[1].span()))
+                    .with_note("names start with a letter or _ and contain letters, digits, _ and -"),
+            );
+            return None;
+        }
+        for meta in ["count", "for_each"] {
+            if let Some(a) = b.body.get_attribute(meta) {
+                self.diags.push(
+                    Diagnostic::error(format!("{meta} is not supported on data blocks"), span_of(file, a.key.span()))
+                        .with_note("write one data block per thing to read"),
+                );
+            }
+        }
+        Some(DataDecl { source, name, block: b, file, span })
+    }
+
     pub(super) fn resource_decl<'b>(&mut self, kind: &'static dyn Kind, file: FileId, b: &'b Block) -> Option<ResourceDecl<'b>> {
         let span = span_of(file, b.ident.span()).unwrap_or(SrcSpan { file, range: 0..0 });
         if b.labels.len() != 1 {
@@ -192,9 +262,7 @@ impl Loader<'_> {
             return None;
         }
         let name = b.labels[0].as_str().to_string();
-        let valid =
-            name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !valid {
+        if !valid_name(&name) {
             self.diags.push(
                 Diagnostic::error(format!("invalid block name \"{name}\""), span_of(file, b.labels[0].span()))
                     .with_note("names start with a letter or _ and contain letters, digits, _ and -"),
@@ -206,4 +274,9 @@ impl Loader<'_> {
         }
         Some(ResourceDecl { kind, name, block: b, file, span })
     }
+}
+
+/// Block names: a letter or _ first, then letters, digits, _ and -.
+fn valid_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }

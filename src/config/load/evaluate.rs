@@ -1,11 +1,11 @@
 //! Stage 4: locals and resources evaluated in dependency order, each with
 //! only what it references in scope; every instance checked by its kind.
 
-use super::collect::{Decls, ResourceDecl};
+use super::collect::{DataDecl, Decls, ResourceDecl};
 use super::expand::Inst;
 use super::expr::{base_context, to_hcl};
 use super::graph::{collect_body_refs, resource_deps, Graph, Node};
-use super::{span_of, Loader, ResourceConfig, META_ATTRS};
+use super::{span_of, DataRequest, Loader, ResourceConfig, META_ATTRS};
 use crate::config::diag::Diagnostic;
 use crate::config::refs::{self, Reference};
 use crate::core::Env;
@@ -19,7 +19,12 @@ struct Scope {
     vars: hcl::Map<String, hcl::Value>,
     locals: HashMap<String, hcl::Value>,
     resources: HashMap<(String, String), hcl::Value>,
+    /// Data block values by (source, name).
+    data: HashMap<(String, String), hcl::Value>,
     stack: hcl::Value,
+    /// Nodes whose value stands in for a data block not read yet (and
+    /// what uses them): their kind checks wait for the real value.
+    unknown: BTreeSet<Node>,
 }
 
 impl Loader<'_> {
@@ -29,6 +34,8 @@ impl Loader<'_> {
             vars: var_values.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect(),
             locals: HashMap::new(),
             resources: HashMap::new(),
+            data: HashMap::new(),
+            unknown: BTreeSet::new(),
             stack: to_hcl(&serde_json::json!({
                 "name": env.stack, "region": env.region, "account_id": env.account_id,
                 "gcp_project": env.gcp_project, "workspace": env.workspace,
@@ -41,6 +48,9 @@ impl Loader<'_> {
             if graph.edges[&node].iter().any(|d| failed.contains(d)) {
                 failed.insert(node); // its dependency already has a diagnostic
                 continue;
+            }
+            if graph.edges[&node].iter().any(|d| scope.unknown.contains(d)) {
+                scope.unknown.insert(node);
             }
             let ok = match node {
                 Node::Local(i) => {
@@ -56,12 +66,59 @@ impl Loader<'_> {
                     }
                 }
                 Node::Resource(i) => self.eval_resource(i, &d.resources, &mut scope, env, graph, &mut out),
+                Node::Data(i) => self.eval_data(i, &d.data[i], &mut scope),
             };
             if !ok {
                 failed.insert(node);
             }
         }
         out
+    }
+
+    /// Evaluates a data block's arguments and takes its value from what
+    /// was read, or records it to be read (a stand-in value meanwhile).
+    fn eval_data(&mut self, index: usize, x: &DataDecl, scope: &mut Scope) -> bool {
+        let mut refs = Vec::new();
+        collect_body_refs(&x.block.body, &mut refs);
+        let ctx = build_context(scope, &refs);
+        let before = self.diags.error_count();
+        let span = Some(x.span.clone());
+        // count/for_each were already refused where the block was collected.
+        let args = self.eval_body(x.file, &x.block.body, x.source.schema(), &ctx, &["count", "for_each"], span.clone());
+        if self.diags.error_count() > before {
+            return false;
+        }
+        let unknown = scope.unknown.contains(&Node::Data(index));
+        if !unknown {
+            for p in x.source.check(&args) {
+                let at = x.block.body.get_attribute(&p.attr).and_then(|a| span_of(x.file, a.value.span())).or_else(|| span.clone());
+                self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), at));
+            }
+            if self.diags.error_count() > before {
+                return false;
+            }
+        }
+        let address = x.address();
+        let key = (x.source.name().to_string(), x.name.clone());
+        let read = if unknown { None } else { self.opts.data.as_ref().and_then(|d| d.get(&address)) };
+        match read {
+            Some(Ok(v)) => {
+                scope.data.insert(key, to_hcl(&Value::Object(v.clone())));
+                true
+            }
+            Some(Err(why)) => {
+                self.diags.push(Diagnostic::error(format!("{address}: {why}"), span).with_label("read at plan time"));
+                false
+            }
+            None => {
+                if !unknown {
+                    self.data_requests.push(DataRequest { address: address.clone(), source: x.source.name(), args });
+                }
+                scope.unknown.insert(Node::Data(index));
+                scope.data.insert(key, to_hcl(&crate::lookups::placeholder(x.source, &address)));
+                true
+            }
+        }
     }
 
     /// Evaluates every instance of one resource block into `out`.
@@ -105,8 +162,11 @@ impl Loader<'_> {
             r.kind.fill_defaults(&r.name, env, &mut attrs);
             // Template errors do not hide the block's other problems.
             self.render_templates(index, &ctx, &mut attrs);
-            let mut problems: Vec<_> = r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)).collect();
-            if self.opts.local_inputs && problems.is_empty() && !body_failed {
+            // Values that stand in for unread data blocks are not checked: the plan checks the real ones.
+            let unknown = scope.unknown.contains(&Node::Resource(index));
+            let mut problems: Vec<_> =
+                if unknown { Vec::new() } else { r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)).collect() };
+            if self.opts.local_inputs && problems.is_empty() && !body_failed && !unknown {
                 problems = r.kind.local_inputs(&mut attrs);
             }
             for p in problems {
@@ -121,7 +181,9 @@ impl Loader<'_> {
                 ok = false;
                 continue;
             }
-            self.lint(r, &format!("{}{}", r.block_address(), suffix), &attrs, env);
+            if !unknown {
+                self.lint(r, &format!("{}{}", r.block_address(), suffix), &attrs, env);
+            }
             let outputs = to_hcl(&Value::Object(r.kind.outputs(&attrs, env)));
             match inst {
                 Inst::Single => single_value = outputs,
@@ -171,6 +233,18 @@ fn build_context(scope: &Scope, refs: &[Reference]) -> Context<'static> {
         }
     }
     ctx.declare_var("local", hcl::Value::Object(locals));
+    let mut data: hcl::Map<String, hcl::Value> = hcl::Map::new();
+    for r in refs.iter().filter(|r| r.root == "data") {
+        let (Some(source), Some(name)) = (&r.attr, &r.attr2) else { continue };
+        if let Some(v) = scope.data.get(&(source.clone(), name.clone())) {
+            if let hcl::Value::Object(m) = data.entry(source.clone()).or_insert_with(|| hcl::Value::Object(hcl::Map::new())) {
+                m.insert(name.clone(), v.clone());
+            }
+        }
+    }
+    if !data.is_empty() {
+        ctx.declare_var("data", hcl::Value::Object(data));
+    }
     for (k, m) in kinds {
         ctx.declare_var(k.to_string(), hcl::Value::Object(m));
     }

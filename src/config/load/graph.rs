@@ -2,7 +2,7 @@
 //! something declared; locals and resources are ordered so each is
 //! evaluated after what it uses, and every cycle is reported.
 
-use super::collect::{Decls, LocalDecl, ResourceDecl};
+use super::collect::{DataDecl, Decls, LocalDecl, ResourceDecl};
 use super::{Loader, STACK_REFS};
 use crate::config::diag::{did_you_mean, Diagnostic, FileId, SrcSpan};
 use crate::config::refs::{self, Reference};
@@ -15,6 +15,16 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) enum Node {
     Local(usize),
     Resource(usize),
+    Data(usize),
+}
+
+/// Where references are made: a resource may use anything; a data block
+/// is read before anything changes, so it may not use resources.
+#[derive(Clone, Copy)]
+pub(super) enum Within<'r, 'a> {
+    Local,
+    Resource(&'r ResourceDecl<'a>),
+    Data,
 }
 
 /// What depends on what, and the order to evaluate in.
@@ -31,34 +41,45 @@ impl Loader<'_> {
         let mut edges: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
         for (i, l) in d.locals.iter().enumerate() {
             let refs = refs::collect(l.expr);
-            let deps = self.check_refs(l.file, &refs, &d.vars, &d.locals, &d.resources, None);
+            let deps = self.check_refs(l.file, &refs, d, Within::Local);
             edges.insert(Node::Local(i), deps);
         }
         for (i, r) in d.resources.iter().enumerate() {
             let mut all = Vec::new();
             collect_body_refs(&r.block.body, &mut all);
-            let mut deps = self.check_refs(r.file, &all, &d.vars, &d.locals, &d.resources, Some(r));
+            let mut deps = self.check_refs(r.file, &all, d, Within::Resource(r));
             let template_refs: Vec<(FileId, Vec<Reference>)> =
                 self.templates.get(&i).map(|ts| ts.iter().map(|t| (t.file, refs::collect_template(&t.template))).collect()).unwrap_or_default();
             for (file, trefs) in template_refs {
-                deps.extend(self.check_refs(file, &trefs, &d.vars, &d.locals, &d.resources, Some(r)));
+                deps.extend(self.check_refs(file, &trefs, d, Within::Resource(r)));
             }
             edges.insert(Node::Resource(i), deps);
         }
-        let (order, in_cycles) = self.topo_order(&edges, &d.locals, &d.resources);
+        for (i, x) in d.data.iter().enumerate() {
+            let mut all = Vec::new();
+            collect_body_refs(&x.block.body, &mut all);
+            let deps = self.check_refs(x.file, &all, d, Within::Data);
+            // Through locals too: a data block is read before any resource exists.
+            let via_resources = resource_deps(&edges_with(&edges, Node::Data(i), &deps), Node::Data(i), &d.resources);
+            if let Some(first) = via_resources.iter().next() {
+                self.diags.push(
+                    Diagnostic::error(format!("{} uses {first}, but data blocks are read at plan time, before any change is made", x.address()), Some(x.span.clone()))
+                        .with_note("give the value directly (a variable or local), or look the resource up with another data block"),
+                );
+            }
+            edges.insert(Node::Data(i), deps);
+        }
+        let (order, in_cycles) = self.topo_order(&edges, &d.locals, &d.resources, &d.data);
         Graph { edges, order, in_cycles }
     }
 
     /// Checks each reference and returns the nodes it depends on.
-    pub(super) fn check_refs(
-        &mut self,
-        file: FileId,
-        refs: &[Reference],
-        vars: &[VarDecl],
-        locals: &[LocalDecl],
-        resources: &[ResourceDecl],
-        within: Option<&ResourceDecl>,
-    ) -> BTreeSet<Node> {
+    pub(super) fn check_refs(&mut self, file: FileId, refs: &[Reference], d: &Decls, place: Within) -> BTreeSet<Node> {
+        let (vars, locals, resources): (&[VarDecl], &[LocalDecl], &[ResourceDecl]) = (&d.vars, &d.locals, &d.resources);
+        let within = match place {
+            Within::Resource(r) => Some(r),
+            _ => None,
+        };
         let mut deps = BTreeSet::new();
         for r in refs {
             let span = Some(SrcSpan { file, range: r.span.clone() });
@@ -86,6 +107,20 @@ impl Loader<'_> {
                     _ => {
                         Some(unknown("stack attribute", &format!("stack.{}", attr.unwrap_or("")), attr.unwrap_or(""), STACK_REFS.iter().copied(), span.clone()))
                     }
+                },
+                "data" => match (attr, r.attr2.as_deref()) {
+                    (Some(source), Some(name)) => match d.data.iter().position(|x| x.source.name() == source && x.name == name) {
+                        Some(i) => {
+                            deps.insert(Node::Data(i));
+                            None
+                        }
+                        None => {
+                            let shown = format!("data.{source}.{name}");
+                            let same_source = d.data.iter().filter(|x| x.source.name() == source).map(|x| x.name.as_str());
+                            Some(unknown("data block", &shown, name, same_source, span.clone()))
+                        }
+                    },
+                    _ => Some(Diagnostic::error("`data` must be followed by a source and a name, e.g. data.vpc.main.id", span.clone())),
                 },
                 "count" => match within {
                     Some(w) if w.meta("count").is_some() && attr == Some("index") => None,
@@ -118,7 +153,7 @@ impl Loader<'_> {
                     None => Some(Diagnostic::error(format!("`{root}` must be followed by a resource name, e.g. {root}.NAME.ATTR"), span.clone())),
                 },
                 root => {
-                    let names: Vec<&str> = ["var", "local", "stack", "count", "each"].into_iter().chain(self.kinds.iter().map(|k| k.name())).collect();
+                    let names: Vec<&str> = ["var", "local", "stack", "count", "each", "data"].into_iter().chain(self.kinds.iter().map(|k| k.name())).collect();
                     Some(unknown("name", root, root, names.iter().copied(), span.clone()))
                 }
             };
@@ -136,6 +171,7 @@ impl Loader<'_> {
         edges: &BTreeMap<Node, BTreeSet<Node>>,
         locals: &[LocalDecl],
         resources: &[ResourceDecl],
+        data: &[DataDecl],
     ) -> (Vec<Node>, BTreeSet<Node>) {
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
@@ -149,6 +185,7 @@ impl Loader<'_> {
         let name = |n: Node| match n {
             Node::Local(i) => (format!("local.{}", locals[i].name), locals[i].span.clone()),
             Node::Resource(i) => (resources[i].block_address(), resources[i].span.clone()),
+            Node::Data(i) => (data[i].address(), data[i].span.clone()),
         };
         // Iterative DFS with an explicit path so cycles can be named.
         for &start in edges.keys() {
@@ -220,8 +257,15 @@ pub(super) fn resource_deps(edges: &BTreeMap<Node, BTreeSet<Node>>, start: Node,
             Node::Resource(i) => {
                 out.insert(resources[i].block_address());
             }
-            Node::Local(_) => todo.extend(edges.get(&n).into_iter().flatten().copied()),
+            Node::Local(_) | Node::Data(_) => todo.extend(edges.get(&n).into_iter().flatten().copied()),
         }
     }
     out
+}
+
+/// `edges` with `node`'s own edges added (before it is inserted).
+fn edges_with(edges: &BTreeMap<Node, BTreeSet<Node>>, node: Node, deps: &BTreeSet<Node>) -> BTreeMap<Node, BTreeSet<Node>> {
+    let mut all = edges.clone();
+    all.insert(node, deps.clone());
+    all
 }

@@ -33,7 +33,7 @@ use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
 use crate::config::variables;
 use crate::core::{BackendConfig, Env, Kind, State};
 use hcl_edit::structure::Body;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use templates::PolicyTemplate;
@@ -54,6 +54,20 @@ pub struct LoadOptions {
     /// `--workspace` / GANTRY_WORKSPACE: the same files as another
     /// environment, owned as stack `<label>-<workspace>`.
     pub workspace: Option<String>,
+    /// What `data` blocks read, by address (`data.vpc.main`): a value, or
+    /// why there is none. `None` when nothing is read (`validate`): data
+    /// blocks then stand for "known at plan time".
+    pub data: Option<BTreeMap<String, Result<State, String>>>,
+}
+
+/// A `data` block to read before the stack can be evaluated for a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataRequest {
+    /// `data.SOURCE.NAME`.
+    pub address: String,
+    pub source: &'static str,
+    /// Its evaluated, schema-checked arguments.
+    pub args: State,
 }
 
 impl LoadOptions {
@@ -111,6 +125,8 @@ pub struct Loaded {
     pub sources: Sources,
     pub diags: Diagnostics,
     pub stack: Option<Stack>,
+    /// Data blocks whose values were not given in [`LoadOptions::data`].
+    pub data_requests: Vec<DataRequest>,
 }
 
 /// Loads and evaluates the stack in `dir`.
@@ -119,13 +135,14 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
     let mut diags = Diagnostics::default();
     let bodies = files::read_stack_files(dir, &mut sources, &mut diags);
     if bodies.is_empty() && diags.has_errors() {
-        return Loaded { sources, diags, stack: None };
+        return Loaded { sources, diags, stack: None, data_requests: Vec::new() };
     }
     let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts);
     let stack = loader.run(dir, &bodies);
+    let data_requests = std::mem::take(&mut loader.data_requests);
     let diags = loader.finish();
     let stack = if diags.has_errors() { None } else { stack };
-    Loaded { sources, diags, stack }
+    Loaded { sources, diags, stack, data_requests }
 }
 
 /// Reads only what the `stack` block says (variables evaluated, no
@@ -147,7 +164,7 @@ pub fn read_settings(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]
     };
     let diags = loader.finish();
     let found = if diags.has_errors() { None } else { found };
-    (Loaded { sources, diags, stack: None }, found)
+    (Loaded { sources, diags, stack: None, data_requests: Vec::new() }, found)
 }
 
 fn syntax_error(sources: &Sources, file: FileId, e: &hcl_edit::parser::Error) -> Diagnostic {
@@ -163,7 +180,7 @@ fn span_of(file: FileId, r: Option<Range<usize>>) -> Option<SrcSpan> {
 }
 
 const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "protect"];
-const TOP_BLOCKS: &[&str] = &["stack", "variable", "locals", "import"];
+const TOP_BLOCKS: &[&str] = &["stack", "variable", "locals", "import", "data"];
 const STACK_REFS: &[&str] = &["name", "region", "account_id", "gcp_project", "workspace"];
 
 /// The state the stages share while loading one directory.
@@ -175,6 +192,8 @@ struct Loader<'s> {
     templates: HashMap<usize, Vec<PolicyTemplate>>,
     /// Waived lint findings, for the plan.
     waivers: Vec<String>,
+    /// Data blocks evaluated but not read (see [`LoadOptions::data`]).
+    data_requests: Vec<DataRequest>,
     /// Top-level attributes/blocks of the last resource body that had errors.
     failed_keys: BTreeSet<String>,
     dir: PathBuf,
@@ -190,6 +209,7 @@ impl<'s> Loader<'s> {
             bad_refs: Vec::new(),
             templates: HashMap::new(),
             waivers: Vec::new(),
+            data_requests: Vec::new(),
             failed_keys: BTreeSet::new(),
             dir: dir.to_path_buf(),
             diags,

@@ -1,0 +1,63 @@
+//! `data "ecr_repository"`: a repository another stack or team owns (e.g.
+//! the base images CI pulls), for its URL and ARN.
+
+use super::{arg, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::{AttrProblem, State};
+use async_trait::async_trait;
+use serde_json::json;
+
+pub struct EcrRepository;
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "Repository name, e.g. team/base.").required(),
+        Attr::new("registry_id", Ty::String, "Account id of the registry (default: the stack's account)."),
+    ],
+    blocks: &[],
+};
+
+static ATTRIBUTES: &[Attr] = &[
+    Attr::new("arn", Ty::String, "The repository's ARN."),
+    Attr::new("name", Ty::String, "Repository name."),
+    Attr::new("repository_url", Ty::String, "ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME, for docker pull/push."),
+    Attr::new("registry_id", Ty::String, "Account id of the registry."),
+];
+
+#[async_trait]
+impl DataSource for EcrRepository {
+    fn name(&self) -> &'static str {
+        "ecr_repository"
+    }
+    fn doc(&self) -> &'static str {
+        "An existing ECR repository the stack does not own."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn attributes(&self) -> &'static [Attr] {
+        ATTRIBUTES
+    }
+    fn check(&self, args: &State) -> Vec<AttrProblem> {
+        match arg(args, "registry_id") {
+            Some(id) if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) => {
+                vec![AttrProblem::new("registry_id", format!("\"{id}\" is not a 12-digit AWS account id"))]
+            }
+            _ => Vec::new(),
+        }
+    }
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
+        let name = arg(args, "name").unwrap_or_default();
+        let registry = arg(args, "registry_id");
+        let Some(r) = apis.aws(self.name())?.repository(name, registry).await? else {
+            let account = registry.unwrap_or(&apis.account_id);
+            return Err(LookupError::Missing(format!("no ECR repository named \"{name}\" in registry {account} ({})", apis.region)));
+        };
+        let mut out = State::new();
+        out.insert("arn".into(), json!(r.arn));
+        out.insert("name".into(), json!(name));
+        out.insert("repository_url".into(), json!(r.uri));
+        out.insert("registry_id".into(), json!(r.registry_id));
+        Ok(out)
+    }
+}

@@ -1,0 +1,71 @@
+//! `data "gcp_network"`: an existing VPC network in the stack's Google
+//! Cloud project (e.g. the shared CI network TPU and GPU nodes join).
+
+use super::{arg, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::{AttrProblem, State};
+use async_trait::async_trait;
+use serde_json::json;
+
+pub struct GcpNetwork;
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "The network's name.").required(),
+        Attr::new("project", Ty::String, "Project that owns it (default: the stack's; a Shared VPC host project otherwise)."),
+    ],
+    blocks: &[],
+};
+
+static ATTRIBUTES: &[Attr] = &[
+    Attr::new("name", Ty::String, "The network's name."),
+    Attr::new("id", Ty::String, "Numeric id Compute assigned."),
+    Attr::new("self_link", Ty::String, "Full resource URL (https://www.googleapis.com/compute/v1/projects/P/global/networks/N)."),
+    Attr::new("auto_create_subnetworks", Ty::Bool, "Auto mode (one subnetwork per region) or custom mode."),
+    Attr::new("subnetworks", Ty::ListOfString, "Its subnetworks' full URLs, sorted."),
+];
+
+#[async_trait]
+impl DataSource for GcpNetwork {
+    fn name(&self) -> &'static str {
+        "gcp_network"
+    }
+    fn doc(&self) -> &'static str {
+        "An existing Google Cloud VPC network, by name."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn attributes(&self) -> &'static [Attr] {
+        ATTRIBUTES
+    }
+    fn check(&self, args: &State) -> Vec<AttrProblem> {
+        let name = arg(args, "name").unwrap_or_default();
+        // Compute resource names: RFC 1035, 1-63 characters.
+        let ok = (1..=63).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !name.ends_with('-');
+        if ok {
+            Vec::new()
+        } else {
+            vec![AttrProblem::new("name", format!("\"{name}\" is not a Compute network name (lowercase letters, digits and -, up to 63)"))]
+        }
+    }
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
+        let name = arg(args, "name").unwrap_or_default();
+        let project = arg(args, "project").unwrap_or(&apis.project);
+        let Some(n) = apis.gcp(self.name())?.network(project, name).await? else {
+            return Err(LookupError::Missing(format!("no network named \"{name}\" in project {project}")));
+        };
+        let mut subnetworks = n.subnetworks;
+        subnetworks.sort();
+        let mut out = State::new();
+        out.insert("name".into(), json!(name));
+        out.insert("id".into(), json!(n.id));
+        out.insert("self_link".into(), json!(n.self_link));
+        out.insert("auto_create_subnetworks".into(), json!(n.auto_create_subnetworks));
+        out.insert("subnetworks".into(), json!(subnetworks));
+        Ok(out)
+    }
+}

@@ -1,0 +1,62 @@
+//! `data "github_oidc_provider"`: the account's GitHub OIDC provider, made
+//! by another stack (there is one per account and URL), for `ci_role`
+//! blocks to trust: `provider = data.github_oidc_provider.github`.
+
+use super::{arg, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::State;
+use crate::kinds::oidc_provider::host_of;
+use async_trait::async_trait;
+use serde_json::json;
+
+pub struct GithubOidcProvider;
+
+static SCHEMA: Schema = Schema {
+    attrs: &[Attr::new("url", Ty::String, "Issuer URL of the provider to find.").default(DefaultValue::Str("https://token.actions.githubusercontent.com"))],
+    blocks: &[],
+};
+
+static ATTRIBUTES: &[Attr] = &[
+    Attr::new("arn", Ty::String, "The provider's ARN."),
+    Attr::new("url", Ty::String, "Issuer URL (https://...)."),
+    Attr::new("host", Ty::String, "Issuer host and path, as IAM names the provider."),
+    Attr::new("client_ids", Ty::ListOfString, "Audiences it accepts."),
+    Attr::new("thumbprints", Ty::ListOfString, "Certificate thumbprints IAM stores (filled by IAM when none were given)."),
+];
+
+#[async_trait]
+impl DataSource for GithubOidcProvider {
+    fn name(&self) -> &'static str {
+        "github_oidc_provider"
+    }
+    fn doc(&self) -> &'static str {
+        "The account's GitHub Actions OIDC provider when another stack owns it (IAM allows one per URL per account)."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn attributes(&self) -> &'static [Attr] {
+        ATTRIBUTES
+    }
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
+        let url = arg(args, "url").unwrap_or("https://token.actions.githubusercontent.com");
+        let host = host_of(url);
+        let Some(p) = apis.aws(self.name())?.oidc_provider(&host).await? else {
+            return Err(LookupError::Missing(format!(
+                "no IAM OIDC provider for {host} in account {}: create it once (a github_oidc_provider block in one stack), then look it up",
+                apis.account_id
+            )));
+        };
+        let mut client_ids = p.client_ids;
+        client_ids.sort();
+        let mut thumbprints: Vec<String> = p.thumbprints.iter().map(|t| t.to_lowercase()).collect();
+        thumbprints.sort();
+        let mut out = State::new();
+        out.insert("arn".into(), json!(p.arn));
+        out.insert("url".into(), json!(format!("https://{}", p.url.trim_start_matches("https://"))));
+        out.insert("host".into(), json!(host_of(&p.url)));
+        out.insert("client_ids".into(), json!(client_ids));
+        out.insert("thumbprints".into(), json!(thumbprints));
+        Ok(out)
+    }
+}

@@ -1,0 +1,49 @@
+//! `data "iam_role"`: an existing IAM role by name (e.g. a permissions
+//! boundary owner's role, or a role another team manages), for its ARN.
+
+use super::{arg, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::State;
+use async_trait::async_trait;
+use serde_json::json;
+
+pub struct IamRole;
+
+static SCHEMA: Schema = Schema { attrs: &[Attr::new("name", Ty::String, "The role's name (without its path).").required()], blocks: &[] };
+
+static ATTRIBUTES: &[Attr] = &[
+    Attr::new("arn", Ty::String, "The role's ARN (with its path)."),
+    Attr::new("name", Ty::String, "The role's name."),
+    Attr::new("path", Ty::String, "The role's path, e.g. /gantry/."),
+    Attr::new("unique_id", Ty::String, "IAM's stable id for this role (AROA...)."),
+    Attr::new("max_session_duration", Ty::Int, "Longest session, in seconds."),
+];
+
+#[async_trait]
+impl DataSource for IamRole {
+    fn name(&self) -> &'static str {
+        "iam_role"
+    }
+    fn doc(&self) -> &'static str {
+        "An existing IAM role, by name."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn attributes(&self) -> &'static [Attr] {
+        ATTRIBUTES
+    }
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
+        let name = arg(args, "name").unwrap_or_default();
+        let Some(r) = apis.aws(self.name())?.role(name).await? else {
+            return Err(LookupError::Missing(format!("no IAM role named \"{name}\" in account {}", apis.account_id)));
+        };
+        let mut out = State::new();
+        out.insert("arn".into(), json!(r.arn));
+        out.insert("name".into(), json!(name));
+        out.insert("path".into(), json!(r.path));
+        out.insert("unique_id".into(), json!(r.unique_id));
+        out.insert("max_session_duration".into(), json!(r.max_session_duration));
+        Ok(out)
+    }
+}

@@ -1,0 +1,129 @@
+//! Data sources: existing resources a stack reads at plan time and never
+//! changes (`data "vpc" "main" { tags = { Name = "ci" } }`), one file each
+//! with the same shape: arguments, the attributes it gives, and its read
+//! over a narrow API trait ([`AwsLookupApi`], [`GcpLookupApi`]) so unit
+//! tests use fakes. [`REGISTRY`] lists them; nothing else does.
+//!
+//! Reads happen before the stack is evaluated for a plan: a data block's
+//! arguments may use variables, locals, `stack.*` and other data blocks,
+//! never a resource (that would need the change applied first).
+
+mod api;
+mod aws;
+mod ecr_repository;
+mod gcp;
+mod gcp_network;
+mod github_oidc_provider;
+mod iam_role;
+mod s3_bucket;
+mod subnets;
+mod vpc;
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+
+pub use api::{AwsLookupApi, Bucket, GcpLookupApi, Network, OidcProviderFacts, RepositoryFacts, RoleFacts, Subnet, Vpc, VpcQuery};
+pub use aws::AwsLookups;
+
+use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::{AttrProblem, ProviderError, State};
+use async_trait::async_trait;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Cloud access for reads, plus the facts ARNs and URLs are built from.
+#[derive(Clone, Default)]
+pub struct LookupApis {
+    pub aws: Option<Arc<dyn AwsLookupApi>>,
+    pub gcp: Option<Arc<dyn GcpLookupApi>>,
+    /// The stack's AWS region and account, its Google Cloud project.
+    pub region: String,
+    pub account_id: String,
+    pub project: String,
+}
+
+impl LookupApis {
+    fn aws(&self, source: &str) -> Result<&dyn AwsLookupApi, LookupError> {
+        self.aws.as_deref().ok_or_else(|| LookupError::Missing(format!("data \"{source}\" needs AWS: add aws {{ region = \"...\" }} to the stack block")))
+    }
+    fn gcp(&self, source: &str) -> Result<&dyn GcpLookupApi, LookupError> {
+        self.gcp.as_deref().ok_or_else(|| LookupError::Missing(format!("data \"{source}\" needs Google Cloud: add gcp {{ project = \"...\" }} to the stack block")))
+    }
+}
+
+/// Why a read gave no value.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// Nothing (or more than one thing) matches: the user's to fix, shown
+    /// at the data block.
+    #[error("{0}")]
+    Missing(String),
+    /// The cloud call failed (credentials, network, permissions).
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+/// One data source.
+#[async_trait]
+pub trait DataSource: Send + Sync {
+    /// Block type after `data`, e.g. `vpc`.
+    fn name(&self) -> &'static str;
+    /// One-paragraph description for docs.
+    fn doc(&self) -> &'static str;
+    /// Arguments accepted in the block.
+    fn schema(&self) -> &'static Schema;
+    /// Attributes the read gives, for references and docs.
+    fn attributes(&self) -> &'static [Attr];
+    /// Checks of the arguments beyond types.
+    fn check(&self, _args: &State) -> Vec<AttrProblem> {
+        Vec::new()
+    }
+    /// Reads the resource the arguments describe.
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError>;
+}
+
+/// Every data source, in documentation order.
+pub static REGISTRY: &[&dyn DataSource] = &[
+    &github_oidc_provider::GithubOidcProvider,
+    &iam_role::IamRole,
+    &ecr_repository::EcrRepository,
+    &s3_bucket::S3Bucket,
+    &vpc::VpcSource,
+    &subnets::Subnets,
+    &gcp_network::GcpNetwork,
+];
+
+/// Looks a data source up by its block type.
+pub fn by_name(name: &str) -> Option<&'static dyn DataSource> {
+    REGISTRY.iter().copied().find(|s| s.name() == name)
+}
+
+/// The value a data block has before it is read (`validate`, or the first
+/// evaluation of a plan): every attribute present with a stand-in of its
+/// type, so references type-check; checks of blocks using it are skipped.
+pub fn placeholder(source: &dyn DataSource, address: &str) -> Value {
+    let text = Value::String(format!("(known after {address} is read)"));
+    let attrs = source.attributes().iter().map(|a| {
+        let v = match a.ty {
+            Ty::ListOfString | Ty::PolicyFiles => Value::Array(vec![text.clone()]),
+            Ty::MapOfString | Ty::Object => Value::Object(Default::default()),
+            Ty::Bool => Value::Bool(false),
+            Ty::Int | Ty::Number => Value::from(0),
+            Ty::String | Ty::JsonFile | Ty::BinaryFile => text.clone(),
+        };
+        (a.name.to_string(), v)
+    });
+    Value::Object(attrs.collect())
+}
+
+/// A string argument (schema-checked before a read).
+fn arg<'a>(args: &'a State, name: &str) -> Option<&'a str> {
+    args.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// A map(string) argument as sorted pairs.
+fn tags_arg(args: &State, name: &str) -> std::collections::BTreeMap<String, String> {
+    args.get(name).and_then(Value::as_object).into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+}

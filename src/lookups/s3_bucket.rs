@@ -1,0 +1,47 @@
+//! `data "s3_bucket"`: a bucket another team owns (artifacts, caches), for
+//! its ARN, region and endpoint, so policies name it exactly.
+
+use super::{arg, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::State;
+use async_trait::async_trait;
+use serde_json::json;
+
+pub struct S3Bucket;
+
+static SCHEMA: Schema = Schema { attrs: &[Attr::new("bucket", Ty::String, "The bucket's name.").required()], blocks: &[] };
+
+static ATTRIBUTES: &[Attr] = &[
+    Attr::new("bucket", Ty::String, "The bucket's name."),
+    Attr::new("arn", Ty::String, "arn:aws:s3:::NAME."),
+    Attr::new("region", Ty::String, "The region the bucket lives in."),
+    Attr::new("bucket_regional_domain_name", Ty::String, "NAME.s3.REGION.amazonaws.com."),
+];
+
+#[async_trait]
+impl DataSource for S3Bucket {
+    fn name(&self) -> &'static str {
+        "s3_bucket"
+    }
+    fn doc(&self) -> &'static str {
+        "An existing S3 bucket (it must be visible to the credentials in use)."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn attributes(&self) -> &'static [Attr] {
+        ATTRIBUTES
+    }
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
+        let name = arg(args, "bucket").unwrap_or_default();
+        let Some(b) = apis.aws(self.name())?.bucket(name).await? else {
+            return Err(LookupError::Missing(format!("no S3 bucket named \"{name}\"")));
+        };
+        let mut out = State::new();
+        out.insert("bucket".into(), json!(name));
+        out.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
+        out.insert("bucket_regional_domain_name".into(), json!(format!("{name}.s3.{}.amazonaws.com", b.region)));
+        out.insert("region".into(), json!(b.region));
+        Ok(out)
+    }
+}

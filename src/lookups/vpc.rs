@@ -1,0 +1,95 @@
+//! `data "vpc"`: one existing VPC, by id, tags or as the region's default,
+//! e.g. the network team's CI VPC a queue's subnets come from.
+
+use super::{arg, tags_arg, DataSource, LookupApis, LookupError, VpcQuery};
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::{AttrProblem, State};
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+pub struct VpcSource;
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("id", Ty::String, "The VPC id (vpc-...)."),
+        Attr::new("tags", Ty::MapOfString, "Tags the VPC must have (all of them).").default(DefaultValue::EmptyMap),
+        Attr::new("default", Ty::Bool, "The region's default VPC.").default(DefaultValue::Bool(false)),
+    ],
+    blocks: &[],
+};
+
+static ATTRIBUTES: &[Attr] = &[
+    Attr::new("id", Ty::String, "The VPC id."),
+    Attr::new("arn", Ty::String, "arn:aws:ec2:REGION:OWNER:vpc/ID."),
+    Attr::new("cidr_block", Ty::String, "Primary IPv4 CIDR block."),
+    Attr::new("default", Ty::Bool, "Whether it is the region's default VPC."),
+    Attr::new("owner_id", Ty::String, "Account that owns it (another account's for a shared VPC)."),
+    Attr::new("tags", Ty::MapOfString, "Its tags."),
+];
+
+fn query(args: &State) -> VpcQuery {
+    VpcQuery { id: arg(args, "id").map(String::from), tags: tags_arg(args, "tags"), default: args.get("default").and_then(Value::as_bool).unwrap_or(false) }
+}
+
+/// What the query asked for, for messages.
+fn describe(q: &VpcQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(id) = &q.id {
+        parts.push(format!("id {id}"));
+    }
+    if q.default {
+        parts.push("default = true".into());
+    }
+    if !q.tags.is_empty() {
+        parts.push(format!("tags {}", q.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")));
+    }
+    parts.join(" and ")
+}
+
+#[async_trait]
+impl DataSource for VpcSource {
+    fn name(&self) -> &'static str {
+        "vpc"
+    }
+    fn doc(&self) -> &'static str {
+        "One existing VPC in the stack's region. Exactly one must match."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn attributes(&self) -> &'static [Attr] {
+        ATTRIBUTES
+    }
+    fn check(&self, args: &State) -> Vec<AttrProblem> {
+        let q = query(args);
+        let mut out = Vec::new();
+        if q.id.is_none() && q.tags.is_empty() && !q.default {
+            out.push(AttrProblem::new("id", "say which VPC: set id, tags, or default = true"));
+        }
+        if q.id.as_deref().is_some_and(|id| !id.starts_with("vpc-")) {
+            out.push(AttrProblem::new("id", format!("\"{}\" is not a VPC id (vpc-...)", q.id.unwrap_or_default())));
+        }
+        out
+    }
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
+        let q = query(args);
+        let found = apis.aws(self.name())?.vpcs(&q).await?;
+        let v = match found.as_slice() {
+            [one] => one,
+            [] => return Err(LookupError::Missing(format!("no VPC in {} matches {}", apis.region, describe(&q)))),
+            many => {
+                let ids: Vec<&str> = many.iter().map(|v| v.id.as_str()).collect();
+                return Err(LookupError::Missing(format!("{} VPCs match {}: {}; narrow it down (id or more tags)", many.len(), describe(&q), ids.join(", "))));
+            }
+        };
+        let mut out = State::new();
+        out.insert("id".into(), json!(v.id));
+        out.insert("arn".into(), json!(format!("arn:aws:ec2:{}:{}:vpc/{}", apis.region, v.owner_id, v.id)));
+        out.insert("cidr_block".into(), json!(v.cidr_block));
+        out.insert("default".into(), json!(v.is_default));
+        out.insert("owner_id".into(), json!(v.owner_id));
+        out.insert("tags".into(), json!(v.tags));
+        Ok(out)
+    }
+}
+
