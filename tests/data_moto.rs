@@ -201,3 +201,4 @@ fn network_storage_and_identity_lookups_feed_the_plan() {
     assert!(r.stderr.contains(&format!("data.subnets.private: no subnet in us-west-2 in {vpc_id} tagged tier=isolated")), "{}", r.all());
     assert_eq!(r.stderr.matches("error:").count(), 1, "one problem, one diagnostic: {}", r.all());
 }
+

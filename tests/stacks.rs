@@ -10,7 +10,7 @@ fn stacks() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
     dirs.sort();
-    assert!(dirs.len() >= 6, "expected the demo and the five seed stacks in {}", root.display());
+    assert!(dirs.len() >= 7, "expected the demo, the five seed stacks and the shared OIDC provider in {}", root.display());
     dirs
 }
 
@@ -61,6 +61,13 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
             rt.block_on(put_token(&moto, region, name));
         }
         let d = dir.to_str().unwrap();
+        // The account's OIDC provider is another stack's: apply it first where it is looked up.
+        let shared = dir.parent().unwrap().join("github-oidc");
+        let looks_up = dir != shared && std::fs::read_to_string(dir.join("main.gantry.hcl")).unwrap_or_default().contains("data \"github_oidc_provider\"");
+        if looks_up {
+            let r = gantry(&["apply", shared.to_str().unwrap(), "--auto-approve"], &env, &dir);
+            assert_eq!(r.code, 0, "{}: {}", shared.display(), r.all());
+        }
         lint_queue_templates(d, &env, &dir);
         let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening", "--parallelism", "16"], &env, &dir);
         assert_eq!(r.code, 0, "{d}: {}", r.all());
@@ -79,5 +86,9 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
         assert_eq!(r.code, 0, "{d}: {}", r.all());
         let r = gantry(&["plan", d, "--destroy", "--detailed-exitcode"], &env, &dir);
         assert_eq!(r.code, 0, "{d} nothing may remain: {}", r.all());
+        if looks_up {
+            let r = gantry(&["plan", shared.to_str().unwrap(), "--detailed-exitcode"], &env, &dir);
+            assert_eq!(r.code, 0, "{d}: the looked-up provider is left as it was: {}", r.all());
+        }
     }
 }

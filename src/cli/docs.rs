@@ -58,7 +58,26 @@ pub fn render(kinds: &[&dyn Kind]) -> String {
         );
     }
     functions(&mut out);
+    data_sources(&mut out);
     out
+}
+
+/// Data sources: arguments, then the attributes a read gives.
+fn data_sources(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n# Data sources\n\n`data \"SOURCE\" \"NAME\" {{ ... }}` reads something the stack does not own, at plan time \
+         (never changed, never deleted); use it as `data.SOURCE.NAME.ATTRIBUTE`. A data block's arguments may use \
+         variables, locals, `stack.*` and other data blocks, not resources. `validate` reads nothing."
+    );
+    for s in crate::lookups::REGISTRY {
+        let _ = writeln!(out, "\n## data `{}`\n\n{}\n\n| argument | type | default | notes |\n|---|---|---|---|", s.name(), s.doc());
+        attr_rows(out, "", s.schema());
+        let _ = writeln!(out, "\n| attribute | type | notes |\n|---|---|---|");
+        for a in s.attributes() {
+            let _ = writeln!(out, "| `{}` | {} | {} |", a.name, a.ty.name(), a.doc);
+        }
+    }
 }
 
 /// The built-in functions, each with an example and its result (the

@@ -13,11 +13,12 @@ variable "artifact_bucket" {
   default = "ersilia-models"
 }
 
-github_oidc_provider "github" {}
+# One provider per account: stacks/github-oidc owns it.
+data "github_oidc_provider" "github" {}
 
 ci_role "model-artifacts" {
   description = "Ersilia model uploads (upload-model-to-s3, metadata sync)"
-  provider    = github_oidc_provider.github
+  provider    = data.github_oidc_provider.github
   allow {
     repo     = "ersilia-os/ersilia"
     branches = ["master"]

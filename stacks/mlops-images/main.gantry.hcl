@@ -32,11 +32,12 @@ ecr_repository "image" {
   tags = { project = "mlops", image = each.key }
 }
 
-github_oidc_provider "github" {}
+# One provider per account: stacks/github-oidc owns it.
+data "github_oidc_provider" "github" {}
 
 ci_role "ecr-push" {
   description = "GitHub Actions image pushes for ${var.github_repo}"
-  provider    = github_oidc_provider.github
+  provider    = data.github_oidc_provider.github
   allow {
     repo     = var.github_repo
     branches = ["main", "develop"]

@@ -17,11 +17,12 @@ ecr_repository "openllm-base" {
   }
 }
 
-github_oidc_provider "github" {}
+# One provider per account: stacks/github-oidc owns it.
+data "github_oidc_provider" "github" {}
 
 ci_role "image-push" {
   description = "OpenLLM base image pushes from build.yml"
-  provider    = github_oidc_provider.github
+  provider    = data.github_oidc_provider.github
   allow {
     repo     = "bentoml/OpenLLM"
     branches = ["main"]
