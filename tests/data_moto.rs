@@ -171,8 +171,10 @@ fn network_storage_and_identity_lookups_feed_the_plan() {
     let ecr = rt.block_on(ecr_client(&moto));
     rt.block_on(ecr.create_repository().repository_name("platform/base").send()).unwrap();
     let iam = rt.block_on(iam_client(&moto));
-    rt.block_on(iam.create_role().role_name("platform-admin").path("/platform/").assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#).send())
-        .unwrap();
+    rt.block_on(
+        iam.create_role().role_name("platform-admin").path("/platform/").assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#).send(),
+    )
+    .unwrap();
     rt.block_on(put_token(&moto, "us-west-2", "/bk/token"));
 
     let dir = stack_dir(&[("main.gantry.hcl", LOOKUPS), ("upload.json", UPLOAD)]);
@@ -201,4 +203,3 @@ fn network_storage_and_identity_lookups_feed_the_plan() {
     assert!(r.stderr.contains(&format!("data.subnets.private: no subnet in us-west-2 in {vpc_id} tagged tier=isolated")), "{}", r.all());
     assert_eq!(r.stderr.matches("error:").count(), 1, "one problem, one diagnostic: {}", r.all());
 }
-

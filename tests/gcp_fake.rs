@@ -253,3 +253,57 @@ fn a_failed_compute_operation_is_an_error_not_a_success() {
     assert!(r.stderr.contains("ZONE_RESOURCE_POOL_EXHAUSTED"), "{}", r.all());
     drop(f.rt);
 }
+
+const LOOKED_UP_NETWORK: &str = r#"stack "gpu" {
+  gcp {
+    project = "ci-project"
+  }
+}
+
+data "gcp_network" "ci" {
+  name = "ci"
+}
+
+gpu_node "l4" {
+  name         = "gpu-l4-net"
+  zone         = "us-central1-a"
+  machine_type = "g2-standard-8"
+  accelerator {
+    type  = "nvidia-l4"
+    count = 1
+  }
+  boot_disk {
+    image   = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
+    size_gb = 100
+  }
+  network    = data.gcp_network.ci.self_link
+  subnetwork = data.gcp_network.ci.subnetworks[0]
+  agent {
+    queue        = "gpu_l4_queue"
+    token_secret = "bk-agent-token"
+  }
+}
+"#;
+
+/// A node joins a network another team owns, found by name: Compute's
+/// full URLs (self link, subnetwork links) go in, and the re-plan is empty.
+#[test]
+fn a_node_joins_a_looked_up_network() {
+    let f = fake();
+    let dir = stack_dir(&[("main.gantry.hcl", LOOKED_UP_NETWORK)]);
+    let d = dir.path().to_str().unwrap();
+    let r = gantry(&["plan", d], &f.env(), dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("data.gcp_network.ci: no network named \"ci\" in project ci-project"), "{}", r.all());
+
+    f.gcp.add_network("ci-project", "ci", &["us-central1", "us-east5"]);
+    let r = gantry(&["apply", d, "--auto-approve"], &f.env(), dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let inst = f.gcp.instance("projects/ci-project/zones/us-central1-a/instances/gpu-l4-net").expect("instance created");
+    let nic = &inst["networkInterfaces"][0];
+    assert_eq!(nic["network"], "https://www.googleapis.com/compute/v1/projects/ci-project/global/networks/ci");
+    assert_eq!(nic["subnetwork"], "https://www.googleapis.com/compute/v1/projects/ci-project/regions/us-central1/subnetworks/ci");
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &f.env(), dir.path());
+    assert_eq!(r.code, 0, "re-plan must be empty: {}", r.all());
+    assert_eq!(f.gcp.requests().get("compute.networks.get"), Some(&3), "one read per plan");
+}

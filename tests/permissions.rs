@@ -20,6 +20,27 @@ const STACK: &str = r#"stack "perm" {
   }
 }
 
+# Data sources read what exists (set up below); their reads need the plan policy too.
+data "vpc" "default" {
+  default = true
+}
+
+data "subnets" "default" {
+  vpc_id = data.vpc.default.id
+}
+
+data "s3_bucket" "locks" {
+  bucket = "gantry-locks"
+}
+
+data "ecr_repository" "base" {
+  name = "platform/base"
+}
+
+data "iam_role" "admin" {
+  name = "platform-admin"
+}
+
 ecr_repository "images" {
   lifecycle_policy {
     expire_untagged_after_days = 7
@@ -60,6 +81,7 @@ fn iam_action(service: &str, op: &str) -> Option<String> {
         ("sts", "GetCallerIdentity") => None,
         // S3 authorizes HEAD as GET, and listing as ListBucket.
         ("s3", "HeadObject") => Some("s3:GetObject".into()),
+        ("s3", "HeadBucket") => Some("s3:ListBucket".into()),
         ("s3", "ListObjectsV2") => Some("s3:ListBucket".into()),
         _ => Some(format!("{prefix}:{op}")),
     }
@@ -185,6 +207,9 @@ fn shipped_policies_allow_every_call_gantry_makes() {
         support::iam_client(&moto).await.create_policy().policy_name("gantry-test-readonly").policy_document(doc).send().await.unwrap();
         let location = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint("us-west-2".into()).build();
         support::s3_client(&moto).await.create_bucket().bucket("gantry-locks").create_bucket_configuration(location).send().await.unwrap();
+        support::ecr_client(&moto).await.create_repository().repository_name("platform/base").send().await.unwrap();
+        let trust = r#"{"Version": "2012-10-17", "Statement": []}"#;
+        support::iam_client(&moto).await.create_role().role_name("platform-admin").assume_role_policy_document(trust).send().await.unwrap();
     });
     let dir = stack_dir(&[("main.gantry.hcl", STACK), ("policy.json", REPO_POLICY), ("push.json", PUSH_POLICY)]);
     let d = dir.path().to_str().unwrap();

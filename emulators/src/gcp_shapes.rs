@@ -223,6 +223,31 @@ pub fn instance(project: &str, zone: &str, mut body: Value, number: u64) -> (Val
     (body, created)
 }
 
+/// Regions the fake's auto-mode `default` network has subnetworks in (a
+/// few of the real list, enough for the zones tests use).
+const AUTO_REGIONS: &[&str] = &["europe-west4", "us-central1", "us-central2", "us-east1", "us-east5", "us-west4"];
+
+/// A network as networks.get returns it [GCE-NETWORK]: `subnet_regions`
+/// empty means auto mode (one subnetwork per region, named like the network).
+pub fn network(project: &str, name: &str, subnet_regions: &[&str], number: u64) -> Value {
+    let auto = subnet_regions.is_empty();
+    let regions: Vec<&str> = if auto { AUTO_REGIONS.to_vec() } else { subnet_regions.to_vec() };
+    let subnetworks: Vec<String> = regions.iter().map(|r| format!("{COMPUTE}/projects/{project}/regions/{r}/subnetworks/{name}")).collect();
+    json!({
+        "kind": "compute#network",
+        "id": (7_000_000_000_000_000_000u64 + number).to_string(),
+        "creationTimestamp": "2024-11-19T08:00:00.000-08:00",
+        "name": name,
+        "selfLink": format!("{COMPUTE}/projects/{project}/global/networks/{name}"),
+        "selfLinkWithId": format!("{COMPUTE}/projects/{project}/global/networks/{}", 7_000_000_000_000_000_000u64 + number),
+        "autoCreateSubnetworks": auto,
+        "subnetworks": subnetworks,
+        "routingConfig": {"routingMode": "REGIONAL"},
+        "networkFirewallPolicyEnforcementOrder": "AFTER_CLASSIC_FIREWALL",
+        "mtu": 1460
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,29 +281,4 @@ mod tests {
         assert_eq!(disks[0]["sizeGb"], "200");
         assert_eq!(disks[0]["type"], format!("{COMPUTE}/projects/p/zones/us-central1-a/diskTypes/pd-balanced"));
     }
-}
-
-/// Regions the fake's auto-mode `default` network has subnetworks in (a
-/// few of the real list, enough for the zones tests use).
-const AUTO_REGIONS: &[&str] = &["europe-west4", "us-central1", "us-central2", "us-east1", "us-east5", "us-west4"];
-
-/// A network as networks.get returns it [GCE-NETWORK]: `subnet_regions`
-/// empty means auto mode (one subnetwork per region, named like the network).
-pub fn network(project: &str, name: &str, subnet_regions: &[&str], number: u64) -> Value {
-    let auto = subnet_regions.is_empty();
-    let regions: Vec<&str> = if auto { AUTO_REGIONS.to_vec() } else { subnet_regions.to_vec() };
-    let subnetworks: Vec<String> = regions.iter().map(|r| format!("{COMPUTE}/projects/{project}/regions/{r}/subnetworks/{name}")).collect();
-    json!({
-        "kind": "compute#network",
-        "id": (7_000_000_000_000_000_000u64 + number).to_string(),
-        "creationTimestamp": "2024-11-19T08:00:00.000-08:00",
-        "name": name,
-        "selfLink": format!("{COMPUTE}/projects/{project}/global/networks/{name}"),
-        "selfLinkWithId": format!("{COMPUTE}/projects/{project}/global/networks/{}", 7_000_000_000_000_000_000u64 + number),
-        "autoCreateSubnetworks": auto,
-        "subnetworks": subnetworks,
-        "routingConfig": {"routingMode": "REGIONAL"},
-        "networkFirewallPolicyEnforcementOrder": "AFTER_CLASSIC_FIREWALL",
-        "mtu": 1460
-    })
 }

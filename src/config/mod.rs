@@ -12,4 +12,4 @@ mod load;
 pub mod refs;
 mod variables;
 
-pub use load::{list_stack_files, load_dir, DataRequest, read_settings, LoadOptions, Loaded, ResourceConfig, Stack, StackSettings, OFFLINE_ACCOUNT_ID};
+pub use load::{list_stack_files, load_dir, read_settings, DataRequest, LoadOptions, Loaded, ResourceConfig, Stack, StackSettings, OFFLINE_ACCOUNT_ID};

@@ -49,7 +49,9 @@ impl LookupApis {
         self.aws.as_deref().ok_or_else(|| LookupError::Missing(format!("data \"{source}\" needs AWS: add aws {{ region = \"...\" }} to the stack block")))
     }
     fn gcp(&self, source: &str) -> Result<&dyn GcpLookupApi, LookupError> {
-        self.gcp.as_deref().ok_or_else(|| LookupError::Missing(format!("data \"{source}\" needs Google Cloud: add gcp {{ project = \"...\" }} to the stack block")))
+        self.gcp
+            .as_deref()
+            .ok_or_else(|| LookupError::Missing(format!("data \"{source}\" needs Google Cloud: add gcp {{ project = \"...\" }} to the stack block")))
     }
 }
 

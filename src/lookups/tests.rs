@@ -104,7 +104,12 @@ async fn buckets_roles_repositories_and_networks() {
         buckets: [("ersilia-models".to_string(), Bucket { region: "eu-west-1".into() })].into(),
         roles: [(
             "deployer".to_string(),
-            RoleFacts { arn: "arn:aws:iam::123456789012:role/ops/deployer".into(), path: "/ops/".into(), unique_id: "AROA1".into(), max_session_duration: 3600 },
+            RoleFacts {
+                arn: "arn:aws:iam::123456789012:role/ops/deployer".into(),
+                path: "/ops/".into(),
+                unique_id: "AROA1".into(),
+                max_session_duration: 3600,
+            },
         )]
         .into(),
         repositories: [(
@@ -122,7 +127,10 @@ async fn buckets_roles_repositories_and_networks() {
                 id: "4412345".into(),
                 self_link: "https://www.googleapis.com/compute/v1/projects/ml-ci/global/networks/ci".into(),
                 auto_create_subnetworks: false,
-                subnetworks: vec!["https://www.googleapis.com/compute/v1/projects/ml-ci/regions/us-central2/subnetworks/b".into(), "https://www.googleapis.com/compute/v1/projects/ml-ci/regions/us-central2/subnetworks/a".into()],
+                subnetworks: vec![
+                    "https://www.googleapis.com/compute/v1/projects/ml-ci/regions/us-central2/subnetworks/b".into(),
+                    "https://www.googleapis.com/compute/v1/projects/ml-ci/regions/us-central2/subnetworks/a".into(),
+                ],
             },
         )]
         .into(),

@@ -92,4 +92,3 @@ impl DataSource for VpcSource {
         Ok(out)
     }
 }
-

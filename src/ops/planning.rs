@@ -87,7 +87,13 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
 /// names the data blocks it could not yet give values to; those are read
 /// (concurrently) and the stack evaluated again, until none is left (a
 /// data block may use another's value, so this can take a few rounds).
-async fn load_with_data(dir: &std::path::Path, mut load: LoadOptions, kinds: &[&'static dyn Kind], backend: &dyn Backend, account: &str) -> Result<Loaded, OpsError> {
+async fn load_with_data(
+    dir: &std::path::Path,
+    mut load: LoadOptions,
+    kinds: &[&'static dyn Kind],
+    backend: &dyn Backend,
+    account: &str,
+) -> Result<Loaded, OpsError> {
     let mut apis = backend.lookups();
     apis.account_id = account.to_string();
     let mut values = BTreeMap::new();

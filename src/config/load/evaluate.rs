@@ -164,8 +164,7 @@ impl Loader<'_> {
             self.render_templates(index, &ctx, &mut attrs);
             // Values that stand in for unread data blocks are not checked: the plan checks the real ones.
             let unknown = scope.unknown.contains(&Node::Resource(index));
-            let mut problems: Vec<_> =
-                if unknown { Vec::new() } else { r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)).collect() };
+            let mut problems: Vec<_> = if unknown { Vec::new() } else { r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)).collect() };
             if self.opts.local_inputs && problems.is_empty() && !body_failed && !unknown {
                 problems = r.kind.local_inputs(&mut attrs);
             }

@@ -63,8 +63,11 @@ impl Loader<'_> {
             let via_resources = resource_deps(&edges_with(&edges, Node::Data(i), &deps), Node::Data(i), &d.resources);
             if let Some(first) = via_resources.iter().next() {
                 self.diags.push(
-                    Diagnostic::error(format!("{} uses {first}, but data blocks are read at plan time, before any change is made", x.address()), Some(x.span.clone()))
-                        .with_note("give the value directly (a variable or local), or look the resource up with another data block"),
+                    Diagnostic::error(
+                        format!("{} uses {first}, but data blocks are read at plan time, before any change is made", x.address()),
+                        Some(x.span.clone()),
+                    )
+                    .with_note("give the value directly (a variable or local), or look the resource up with another data block"),
                 );
             }
             edges.insert(Node::Data(i), deps);
