@@ -97,6 +97,7 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
         }
     };
     if plan.is_empty() {
+        print_outputs(out, &plan);
         return EXIT_OK;
     }
     if !plan.broadening.is_empty() && !a.allow_broadening {
@@ -172,6 +173,13 @@ fn confirm_broadening(out: &Output) -> Result<bool, ()> {
     Ok(line.trim() == "yes")
 }
 
+/// The `Outputs:` block, after an apply that succeeded (or had nothing to do).
+fn print_outputs(out: &Output, plan: &Plan) {
+    if !plan.outputs.is_empty() {
+        println!("\n{}\n\n{}", out.style.green("Outputs:"), super::outputs::render(&plan.outputs).trim_end());
+    }
+}
+
 fn report_outcome(out: &Output, plan: &Plan, r: &ApplyReport) -> i32 {
     let done = r.count(|o| *o == Outcome::Done);
     let failed = r.count(|o| matches!(o, Outcome::Failed(_)));
@@ -183,6 +191,7 @@ fn report_outcome(out: &Output, plan: &Plan, r: &ApplyReport) -> i32 {
             "{}",
             out.style.green(&out.style.bold(&format!("Apply complete! Resources: {} added, {} changed, {} destroyed.", s.add, s.change, s.destroy)))
         );
+        print_outputs(out, plan);
         return EXIT_OK;
     }
     let head = if r.interrupted { "Apply interrupted." } else { "Apply failed." };

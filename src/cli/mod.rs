@@ -6,6 +6,7 @@ pub mod docs;
 mod fmt;
 mod info;
 mod output;
+mod outputs;
 mod plan;
 mod progress;
 mod scaler;
@@ -89,6 +90,23 @@ pub enum Command {
         /// Print diagnostics as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
+    /// Show the stack's output values, evaluated against the live account (no state file:
+    /// an output of a resource not created yet is left out, with a warning).
+    Output {
+        /// Only this output, as a value (sensitive ones too).
+        name: Option<String>,
+        /// Stack directory.
+        #[arg(long, short = 'd', default_value = ".")]
+        dir: PathBuf,
+        /// Print as JSON ({"NAME": {"sensitive", "type", "value"}}, as Terraform does).
+        #[arg(long)]
+        json: bool,
+        /// With NAME: print a string, number or bool as is (no quotes, no newline).
+        #[arg(long, requires = "name")]
+        raw: bool,
         #[command(flatten)]
         vars: VarArgs,
     },
@@ -331,6 +349,7 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
             };
             apply::run(&out, args, connect).await
         }
+        Command::Output { name, dir, json, raw, vars } => outputs::run(&out, outputs::OutputArgs { dir, name, json, raw, vars }, connect).await,
         Command::Show { plan_file, json } => plan::show(&out, &plan_file, json),
         Command::Version { json } => info::version(json),
         Command::Completions { shell } => info::completions(shell),

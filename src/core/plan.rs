@@ -120,6 +120,24 @@ pub struct Plan {
     /// The stack's shared lock, so `apply PLANFILE` takes the same lock.
     #[serde(default)]
     pub backend: Option<super::BackendConfig>,
+    /// The stack's `output` values, shown after apply.
+    #[serde(default)]
+    pub outputs: Vec<OutputValue>,
+}
+
+/// An `output` block's value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OutputValue {
+    pub name: String,
+    /// In a plan, null when sensitive: a plan is printed and saved, so it
+    /// never carries a secret.
+    pub value: Value,
+    pub sensitive: bool,
+    #[serde(default)]
+    pub description: String,
+    /// Block addresses the value comes from (e.g. `ecr_repository.cache`).
+    #[serde(default)]
+    pub depends_on: Vec<String>,
 }
 
 /// What one change newly allows.

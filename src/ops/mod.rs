@@ -4,10 +4,12 @@
 
 mod backend;
 pub mod locking;
+mod outputs;
 mod planning;
 mod saved;
 
 pub use backend::{AwsConnect, Backend, Connect, Target};
+pub use outputs::{output_states, OutputState};
 pub use planning::{apply_plan, check_fresh, make_plan, PlanRequest};
 pub use saved::SavedPlan;
 

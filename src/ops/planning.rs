@@ -2,7 +2,7 @@
 
 use super::{Backend, Connect, OpsError, Target};
 use crate::config::{load_dir, read_settings, LoadOptions, Loaded, Stack};
-use crate::core::{Kind, LiveResource, ReadScope};
+use crate::core::{Kind, LiveResource, OutputValue, ReadScope};
 use crate::engine::apply::{apply, ApplyReport, Cancel, Progress};
 use crate::engine::diff::fingerprint;
 use crate::engine::planner::{locate, plan_kind, DesiredInstance, PlanError};
@@ -227,6 +227,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         broadening: Vec::new(),
         waivers: stack.waivers.clone(),
         backend: stack.backend.clone(),
+        // After a destroy nothing is left to show.
+        outputs: if req.destroy { Vec::new() } else { stack.outputs.iter().map(redact).collect() },
     };
     let deps_by_address: BTreeMap<String, Vec<String>> = desired.values().flatten().map(|d| (d.address.clone(), d.depends_on.clone())).collect();
     for k in kinds {
@@ -292,6 +294,15 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         }
     }
     Ok(plan)
+}
+
+/// An output as a plan carries it: a sensitive value is left out.
+fn redact(o: &OutputValue) -> OutputValue {
+    let mut o = o.clone();
+    if o.sensitive {
+        o.value = serde_json::Value::Null;
+    }
+    o
 }
 
 /// Keeps only targeted changes (and, for non-deletes, what they depend on).

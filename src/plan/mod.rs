@@ -2,6 +2,7 @@
 //! data types live in [`crate::core`] and are re-exported here.
 
 pub mod file;
+pub mod hcl;
 pub mod json;
 pub mod text;
 

@@ -64,7 +64,11 @@ fn attr_lines(out: &mut String, c: &Change, a: &AttrChange, width: usize, style:
     let pad = width.saturating_sub(a.name.len());
     let name = format!("{}{}", a.name, " ".repeat(pad));
     let forces = if a.forces_replacement && c.action == Action::Replace { style.red(" # forces replacement") } else { String::new() };
+    let flat = |v: &Value| super::hcl::is_flat(v) && !v.is_null();
     match c.action {
+        Action::Create if !a.sensitive && !a.known_after_apply && flat(&a.after) => {
+            let _ = writeln!(out, "      {} {name} = {}", style.green("+"), super::hcl::value(&a.after, 8));
+        }
         Action::Create if !a.sensitive && is_structured(&a.after) => {
             let _ = writeln!(out, "      {} {name} = {}", style.green("+"), indent_json(&a.after, 8 + width + 3));
         }
@@ -73,6 +77,21 @@ fn attr_lines(out: &mut String, c: &Change, a: &AttrChange, width: usize, style:
         }
         Action::Create => {
             let _ = writeln!(out, "      {} {name} = {}", style.green("+"), value_text(&a.after, a.sensitive));
+        }
+        // A map or list of plain values: one marker per key or element.
+        _ if !a.sensitive && (flat(&a.before) || flat(&a.after)) && (flat(&a.before) || a.before.is_null()) && (flat(&a.after) || a.after.is_null()) => {
+            let open = if a.after.is_array() || a.before.is_array() { ('[', ']') } else { ('{', '}') };
+            let _ = writeln!(out, "      {} {name} = {}{forces}", style.yellow("~"), open.0);
+            for l in super::hcl::flat_change(&a.before, &a.after) {
+                let marker = match l.marker {
+                    '+' => style.green("+"),
+                    '-' => style.red("-"),
+                    '~' => style.yellow("~"),
+                    _ => " ".to_string(),
+                };
+                let _ = writeln!(out, "          {marker} {}", l.text);
+            }
+            let _ = writeln!(out, "        {}", open.1);
         }
         _ if !a.sensitive && (is_structured(&a.before) || is_structured(&a.after)) => {
             let _ = writeln!(out, "      {} {name} = (changed){forces}", style.yellow("~"));

@@ -52,6 +52,14 @@ impl DataDecl<'_> {
     }
 }
 
+/// An `output "NAME" { value = ... }` block.
+pub(super) struct OutputDecl<'a> {
+    pub name: String,
+    pub block: &'a Block,
+    pub file: FileId,
+    pub span: SrcSpan,
+}
+
 /// Everything the files declare.
 pub(super) struct Decls<'a> {
     pub stack_blocks: Vec<(FileId, &'a Block)>,
@@ -59,6 +67,7 @@ pub(super) struct Decls<'a> {
     pub locals: Vec<LocalDecl<'a>>,
     pub resources: Vec<ResourceDecl<'a>>,
     pub data: Vec<DataDecl<'a>>,
+    pub outputs: Vec<OutputDecl<'a>>,
     pub imports: Vec<(FileId, &'a Block)>,
 }
 
@@ -70,6 +79,7 @@ impl Loader<'_> {
         let mut resources: Vec<ResourceDecl> = Vec::new();
         let mut imports: Vec<(FileId, &Block)> = Vec::new();
         let mut data: Vec<DataDecl> = Vec::new();
+        let mut outputs: Vec<OutputDecl> = Vec::new();
         for (file, body) in bodies {
             let file = *file;
             for s in body.iter() {
@@ -119,6 +129,19 @@ impl Loader<'_> {
                                 }
                             }
                             "import" => imports.push((file, b)),
+                            "output" => {
+                                if let Some(o) = self.output_decl(file, b) {
+                                    if let Some(prev) = outputs.iter().find(|p| p.name == o.name) {
+                                        let prev = prev.span.clone();
+                                        self.diags.push(
+                                            Diagnostic::error(format!("output \"{}\" is declared twice", o.name), Some(o.span.clone()))
+                                                .with_related(prev, "first declared here"),
+                                        );
+                                    } else {
+                                        outputs.push(o);
+                                    }
+                                }
+                            }
                             "data" => {
                                 if let Some(d) = self.data_decl(file, b) {
                                     if let Some(prev) = data.iter().find(|p| p.address() == d.address()) {
@@ -162,7 +185,7 @@ impl Loader<'_> {
                 }
             }
         }
-        Decls { stack_blocks, vars, locals, resources, data, imports }
+        Decls { stack_blocks, vars, locals, resources, data, outputs, imports }
     }
 
     pub(super) fn variable_decl(&mut self, file: FileId, b: &Block) -> Option<VarDecl> {
@@ -211,6 +234,42 @@ impl Loader<'_> {
             }
         }
         Some(VarDecl { name, ty, default, sensitive, span: label_span })
+    }
+
+    pub(super) fn output_decl<'b>(&mut self, file: FileId, b: &'b Block) -> Option<OutputDecl<'b>> {
+        let span = span_of(file, b.ident.span()).unwrap_or(SrcSpan { file, range: 0..0 });
+        if b.labels.len() != 1 {
+            self.diags.push(Diagnostic::error("an output block takes exactly one label: output \"NAME\" { value = ... }", Some(span)));
+            return None;
+        }
+        let name = b.labels[0].as_str().to_string();
+        if !valid_name(&name) {
+            self.diags.push(
+                Diagnostic::error(format!("invalid output name \"{name}\""), span_of(file, b.labels[0].span()))
+                    .with_note("names start with a letter or _ and contain letters, digits, _ and -"),
+            );
+            return None;
+        }
+        let mut ok = true;
+        for s in b.body.iter() {
+            let key = match s {
+                Structure::Attribute(a) => a.key.as_str(),
+                Structure::Block(inner) => inner.ident.as_str(),
+            };
+            if !OUTPUT_ATTRS.contains(&key) || matches!(s, Structure::Block(_)) {
+                let mut d = Diagnostic::error(format!("unknown attribute \"{key}\" in output block"), span_of(file, s.span()));
+                if let Some(sug) = did_you_mean(key, OUTPUT_ATTRS.iter().copied()) {
+                    d = d.with_note(format!("did you mean \"{sug}\"?"));
+                }
+                self.diags.push(d);
+                ok = false;
+            }
+        }
+        if !b.body.has_attribute("value") {
+            self.diags.push(Diagnostic::error(format!("output \"{name}\" needs a value: value = ..."), Some(span.clone())));
+            ok = false;
+        }
+        ok.then_some(OutputDecl { name, block: b, file, span })
     }
 
     pub(super) fn data_decl<'b>(&mut self, file: FileId, b: &'b Block) -> Option<DataDecl<'b>> {
@@ -280,3 +339,6 @@ impl Loader<'_> {
 fn valid_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
+
+/// What an `output` block may set.
+const OUTPUT_ATTRS: &[&str] = &["value", "description", "sensitive"];

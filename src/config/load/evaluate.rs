@@ -1,14 +1,14 @@
 //! Stage 4: locals and resources evaluated in dependency order, each with
 //! only what it references in scope; every instance checked by its kind.
 
-use super::collect::{DataDecl, Decls, ResourceDecl};
+use super::collect::{DataDecl, Decls, OutputDecl, ResourceDecl};
 use super::expand::Inst;
 use super::expr::{base_context, to_hcl};
 use super::graph::{collect_body_refs, resource_deps, Graph, Node};
 use super::{span_of, DataRequest, Loader, ResourceConfig, META_ATTRS};
 use crate::config::diag::Diagnostic;
 use crate::config::refs::{self, Reference};
-use crate::core::Env;
+use crate::core::{Env, OutputValue};
 use hcl::eval::Context;
 use hcl_edit::Span;
 use serde_json::Value;
@@ -28,8 +28,14 @@ struct Scope {
 }
 
 impl Loader<'_> {
-    /// Evaluates every node in order; returns the resource instances.
-    pub(super) fn evaluate(&mut self, d: &Decls, graph: &Graph, var_values: &serde_json::Map<String, Value>, env: &Env) -> Vec<ResourceConfig> {
+    /// Evaluates every node in order; returns the resource instances and the outputs.
+    pub(super) fn evaluate(
+        &mut self,
+        d: &Decls,
+        graph: &Graph,
+        var_values: &serde_json::Map<String, Value>,
+        env: &Env,
+    ) -> (Vec<ResourceConfig>, Vec<OutputValue>) {
         let mut scope = Scope {
             vars: var_values.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect(),
             locals: HashMap::new(),
@@ -44,6 +50,7 @@ impl Loader<'_> {
         // Nodes in a cycle already have a diagnostic; evaluating them would only add noise.
         let mut failed: BTreeSet<Node> = graph.in_cycles.clone();
         let mut out = Vec::new();
+        let mut outputs = Vec::new();
         for &node in &graph.order {
             if graph.edges[&node].iter().any(|d| failed.contains(d)) {
                 failed.insert(node); // its dependency already has a diagnostic
@@ -67,12 +74,54 @@ impl Loader<'_> {
                 }
                 Node::Resource(i) => self.eval_resource(i, &d.resources, &mut scope, env, graph, &mut out),
                 Node::Data(i) => self.eval_data(i, &d.data[i], &mut scope),
+                Node::Output(i) => match self.eval_output(&d.outputs[i], d, &scope, graph, node) {
+                    Some(o) => {
+                        outputs.push(o);
+                        true
+                    }
+                    None => false,
+                },
             };
             if !ok {
                 failed.insert(node);
             }
         }
-        out
+        outputs.sort_by(|a, b| a.name.cmp(&b.name));
+        (out, outputs)
+    }
+
+    /// Evaluates an output; a value from a sensitive variable must be
+    /// marked sensitive (as Terraform requires), so it is never printed by accident.
+    fn eval_output(&mut self, o: &OutputDecl, d: &Decls, scope: &Scope, graph: &Graph, node: Node) -> Option<OutputValue> {
+        let mut refs = Vec::new();
+        collect_body_refs(&o.block.body, &mut refs);
+        let ctx = build_context(scope, &refs);
+        let value = self.eval(o.file, &o.block.body.get_attribute("value")?.value, &ctx)?;
+        let mut literal = |key: &str| -> Option<Value> {
+            let a = o.block.body.get_attribute(key)?;
+            self.eval(o.file, &a.value, &base_context())
+        };
+        let description = literal("description").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let sensitive = match literal("sensitive") {
+            None => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => {
+                let at = o.block.body.get_attribute("sensitive").and_then(|a| span_of(o.file, a.value.span()));
+                self.diags.push(Diagnostic::error("sensitive must be true or false", at));
+                return None;
+            }
+        };
+        if !sensitive {
+            if let Some(var) = sensitive_var_used(&refs, d, graph, node) {
+                self.diags.push(
+                    Diagnostic::error(format!("output \"{}\" shows var.{var}, which is sensitive", o.name), Some(o.span.clone()))
+                        .with_note("add sensitive = true to the output (it is then shown as <sensitive>, and by `gantry output NAME`)"),
+                );
+                return None;
+            }
+        }
+        let depends_on = resource_deps(&graph.edges, node, &d.resources).into_iter().collect();
+        Some(OutputValue { name: o.name.clone(), value, sensitive, description, depends_on })
     }
 
     /// Evaluates a data block's arguments and takes its value from what
@@ -248,4 +297,26 @@ fn build_context(scope: &Scope, refs: &[Reference]) -> Context<'static> {
         ctx.declare_var(k.to_string(), hcl::Value::Object(m));
     }
     ctx
+}
+
+/// The first sensitive variable an expression uses, directly or through locals.
+fn sensitive_var_used(refs: &[Reference], d: &Decls, graph: &Graph, node: Node) -> Option<String> {
+    let sensitive = |name: &str| d.vars.iter().any(|v| v.sensitive && v.name == name);
+    let direct = |refs: &[Reference]| refs.iter().filter(|r| r.root == "var").filter_map(|r| r.attr.clone()).find(|a| sensitive(a));
+    if let Some(v) = direct(refs) {
+        return Some(v);
+    }
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<Node> = graph.edges.get(&node).into_iter().flatten().copied().collect();
+    while let Some(n) = todo.pop() {
+        let Node::Local(i) = n else { continue };
+        if !seen.insert(i) {
+            continue;
+        }
+        if let Some(v) = direct(&refs::collect(d.locals[i].expr)) {
+            return Some(v);
+        }
+        todo.extend(graph.edges.get(&n).into_iter().flatten().copied());
+    }
+    None
 }

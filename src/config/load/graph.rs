@@ -2,7 +2,7 @@
 //! something declared; locals and resources are ordered so each is
 //! evaluated after what it uses, and every cycle is reported.
 
-use super::collect::{DataDecl, Decls, LocalDecl, ResourceDecl};
+use super::collect::{DataDecl, Decls, LocalDecl, OutputDecl, ResourceDecl};
 use super::{Loader, STACK_REFS};
 use crate::config::diag::{did_you_mean, Diagnostic, FileId, SrcSpan};
 use crate::config::refs::{self, Reference};
@@ -16,6 +16,7 @@ pub(super) enum Node {
     Local(usize),
     Resource(usize),
     Data(usize),
+    Output(usize),
 }
 
 /// Where references are made: a resource may use anything; a data block
@@ -72,7 +73,13 @@ impl Loader<'_> {
             }
             edges.insert(Node::Data(i), deps);
         }
-        let (order, in_cycles) = self.topo_order(&edges, &d.locals, &d.resources, &d.data);
+        for (i, o) in d.outputs.iter().enumerate() {
+            let mut all = Vec::new();
+            collect_body_refs(&o.block.body, &mut all);
+            let deps = self.check_refs(o.file, &all, d, Within::Local);
+            edges.insert(Node::Output(i), deps);
+        }
+        let (order, in_cycles) = self.topo_order(&edges, &d.locals, &d.resources, &d.data, &d.outputs);
         Graph { edges, order, in_cycles }
     }
 
@@ -175,6 +182,7 @@ impl Loader<'_> {
         locals: &[LocalDecl],
         resources: &[ResourceDecl],
         data: &[DataDecl],
+        outputs: &[OutputDecl],
     ) -> (Vec<Node>, BTreeSet<Node>) {
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
@@ -189,6 +197,7 @@ impl Loader<'_> {
             Node::Local(i) => (format!("local.{}", locals[i].name), locals[i].span.clone()),
             Node::Resource(i) => (resources[i].block_address(), resources[i].span.clone()),
             Node::Data(i) => (data[i].address(), data[i].span.clone()),
+            Node::Output(i) => (format!("output.{}", outputs[i].name), outputs[i].span.clone()),
         };
         // Iterative DFS with an explicit path so cycles can be named.
         for &start in edges.keys() {
@@ -260,7 +269,7 @@ pub(super) fn resource_deps(edges: &BTreeMap<Node, BTreeSet<Node>>, start: Node,
             Node::Resource(i) => {
                 out.insert(resources[i].block_address());
             }
-            Node::Local(_) | Node::Data(_) => todo.extend(edges.get(&n).into_iter().flatten().copied()),
+            Node::Local(_) | Node::Data(_) | Node::Output(_) => todo.extend(edges.get(&n).into_iter().flatten().copied()),
         }
     }
     out

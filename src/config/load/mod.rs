@@ -31,7 +31,7 @@ pub use settings::{StackSettings, OFFLINE_ACCOUNT_ID};
 
 use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
 use crate::config::variables;
-use crate::core::{BackendConfig, Env, Kind, State};
+use crate::core::{BackendConfig, Env, Kind, OutputValue, State};
 use hcl_edit::structure::Body;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
@@ -117,6 +117,8 @@ pub struct Stack {
     pub waivers: Vec<String>,
     /// Shared lock for CI, from `backend "s3" { }`.
     pub backend: Option<BackendConfig>,
+    /// `output` blocks, evaluated (sensitive values included).
+    pub outputs: Vec<OutputValue>,
 }
 
 /// The result of loading: sources (for rendering), diagnostics, and the
@@ -180,7 +182,7 @@ fn span_of(file: FileId, r: Option<Range<usize>>) -> Option<SrcSpan> {
 }
 
 const META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "protect"];
-const TOP_BLOCKS: &[&str] = &["stack", "variable", "locals", "import", "data"];
+const TOP_BLOCKS: &[&str] = &["stack", "variable", "locals", "import", "data", "output"];
 const STACK_REFS: &[&str] = &["name", "region", "account_id", "gcp_project", "workspace"];
 
 /// The state the stages share while loading one directory.
@@ -242,7 +244,7 @@ impl<'s> Loader<'s> {
             self.load_templates(i, r, &var_values, &env);
         }
         let graph = self.graph(&decls);
-        let resources = self.evaluate(&decls, &graph, &var_values, &env);
+        let (resources, outputs) = self.evaluate(&decls, &graph, &var_values, &env);
         self.check_clashes(&resources);
         let adopt = self.imports(&decls.imports, &decls.resources);
         Some(Stack {
@@ -257,6 +259,7 @@ impl<'s> Loader<'s> {
             resources,
             adopt,
             sensitive_vars: decls.vars.iter().filter(|d| d.sensitive).map(|d| d.name.clone()).collect(),
+            outputs,
         })
     }
 }
