@@ -161,3 +161,84 @@ fn no_panic_on_mangled_input() {
         let _ = l.diags.render(&l.sources, false);
     }
 }
+
+const TYPED_VARS: &str = r#"variable "max_size" {
+  type    = number
+  default = 4
+  validation {
+    condition     = var.max_size >= 0 && var.max_size <= 10
+    error_message = "max_size must be between 0 and 10."
+  }
+}
+
+variable "fleets" {
+  type = map(object({
+    instance_type = string
+    max_size      = optional(number, 2)
+    gpus          = optional(list(number), [])
+  }))
+  default = {
+    cpu = { instance_type = "c7i.large" }
+  }
+}
+
+variable "extra" {
+  type    = map(any)
+  default = { a = [1], b = "x" }
+}
+
+ecr_repository "images" {
+  for_each = var.fleets
+  name     = "ci/${each.key}"
+  tags     = { max = tostring(each.value.max_size), gpus = tostring(length(each.value.gpus)) }
+}
+"#;
+
+#[test]
+fn object_list_and_map_types_with_optional_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}{TYPED_VARS}"));
+    let l = load(dir.path(), LoadOptions::default());
+    assert!(l.stack.is_some(), "{}", l.diags.render(&l.sources, false));
+    let opts = LoadOptions { vars: vec![r#"fleets={gpu={instance_type="g6.xlarge", gpus=[1, "2"]}}"#.into()], ..LoadOptions::default() };
+    let l = load(dir.path(), opts);
+    let stack = l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)));
+    let gpu = &stack.resources[0];
+    assert_eq!(gpu.attrs["tags"], serde_json::json!({"max": "2", "gpus": "2"}), "optional attribute filled from its default");
+    // A typo in an object attribute is refused (Terraform would drop it silently).
+    let opts = LoadOptions { vars: vec![r#"fleets={gpu={instance_type="g6", max_sise=3}}"#.into()], ..LoadOptions::default() };
+    let l = load(dir.path(), opts);
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("key \"gpu\": attribute \"max_sise\" is not in the type (did you mean \"max_size\"?)"), "{text}");
+    assert_eq!(l.diags.error_count(), 1, "{text}");
+    // list(number) elements are checked one by one.
+    let opts = LoadOptions { vars: vec![r#"fleets={gpu={instance_type="g6", gpus=[1, "many"]}}"#.into()], ..LoadOptions::default() };
+    let text = {
+        let l = load(dir.path(), opts);
+        l.diags.render(&l.sources, false)
+    };
+    assert!(text.contains("attribute \"gpus\": element 1: expected number, got string \"many\""), "{text}");
+}
+
+#[test]
+fn validation_blocks_report_their_message_at_the_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}{TYPED_VARS}"));
+    let l = load(dir.path(), LoadOptions { vars: vec!["max_size=12".into()], ..LoadOptions::default() });
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("invalid value for variable \"max_size\": max_size must be between 0 and 10."), "{text}");
+    assert!(text.contains("main.gantry.hcl:8:21"), "{text}");
+    assert!(text.contains("the value came from -var"), "{text}");
+    assert_eq!(l.diags.error_count(), 1, "{text}");
+    // A bad default is caught as well, and so are malformed validation blocks and types.
+    let broken = TYPED_VARS
+        .replace("default = 4", "default = 40")
+        .replace("    error_message = \"max_size must be between 0 and 10.\"\n", "")
+        .replace("map(any)", "mapp(any)");
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}{broken}"));
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("a validation block needs error_message"), "{text}");
+    assert!(text.contains("unsupported type `mapp`"), "{text}");
+    assert_eq!(l.diags.error_count(), 2, "{text}");
+}

@@ -71,7 +71,11 @@ fn outputs_after_apply_and_from_live_state() {
     let r = gantry(&["apply", planfile.to_str().unwrap()], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
     let url = "123456789012.dkr.ecr.us-west-2.amazonaws.com/cache";
-    assert!(r.stdout.contains(&format!("Outputs:\n\nnames = [\"cache\", \"us-west-2\"]\nport  = 8080\ntoken = <sensitive>\nurl   = \"{url}\"\n")), "{}", r.all());
+    assert!(
+        r.stdout.contains(&format!("Outputs:\n\nnames = [\"cache\", \"us-west-2\"]\nport  = 8080\ntoken = <sensitive>\nurl   = \"{url}\"\n")),
+        "{}",
+        r.all()
+    );
 
     let r = out(&["url", "-raw"]);
     assert_eq!((r.code, r.stdout.as_str()), (0, url), "{}", r.all());

@@ -62,11 +62,7 @@ pub async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
             return EXIT_ERROR;
         };
         if !s.known() {
-            eprintln!(
-                "{} output \"{name}\" is not available: {} not created yet (run gantry apply)",
-                out.err_style.red("Error:"),
-                s.waiting_for.join(", ")
-            );
+            eprintln!("{} output \"{name}\" is not available: {} not created yet (run gantry apply)", out.err_style.red("Error:"), s.waiting_for.join(", "));
             return EXIT_ERROR;
         }
         if !s.pending.is_empty() {
@@ -93,10 +89,8 @@ pub async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
     }
     let known: Vec<OutputValue> = states.into_iter().filter(|s| s.known()).map(|s| s.output).collect();
     if a.json {
-        let doc: serde_json::Map<String, Value> = known
-            .iter()
-            .map(|o| (o.name.clone(), json!({"sensitive": o.sensitive, "type": type_of(&o.value), "value": o.value})))
-            .collect();
+        let doc: serde_json::Map<String, Value> =
+            known.iter().map(|o| (o.name.clone(), json!({"sensitive": o.sensitive, "type": type_of(&o.value), "value": o.value}))).collect();
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else if known.is_empty() && outputs.is_empty() {
         warn("the stack has no output blocks; add output \"NAME\" { value = ... }".into());

@@ -32,6 +32,8 @@ pub fn declare_all(ctx: &mut Context) {
     ctx.declare_func("startswith", FuncDef::new(startswith, [ParamType::String, ParamType::String]));
     ctx.declare_func("endswith", FuncDef::new(endswith, [ParamType::String, ParamType::String]));
     ctx.declare_func("jsondecode", FuncDef::new(jsondecode, [ParamType::String]));
+    ctx.declare_func("alltrue", FuncDef::new(alltrue, [ParamType::array_of(ParamType::Bool)]));
+    ctx.declare_func("anytrue", FuncDef::new(anytrue, [ParamType::array_of(ParamType::Bool)]));
 }
 
 /// Every built-in function, with an example and its result (README and
@@ -63,6 +65,8 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
     ("regex", r#"regex("v([0-9]+)", "release-v12")"#, r#"["12"]"#),
     ("startswith", r#"startswith("refs/tags/v1", "refs/tags/")"#, "true"),
     ("endswith", r#"endswith("model.onnx", ".onnx")"#, "true"),
+    ("alltrue", "alltrue([true, 1 < 2])", "true"),
+    ("anytrue", "anytrue([false, 1 > 2])", "false"),
 ];
 
 /// The names of every built-in function (for did-you-mean).
@@ -83,6 +87,16 @@ fn coalesce(a: FuncArgs) -> Result<Value, String> {
 
 fn contains(a: FuncArgs) -> Result<Value, String> {
     Ok(a[0].as_array().is_some_and(|items| items.contains(&a[1])).into())
+}
+
+/// `alltrue(list)`: true when every element is (and for an empty list).
+fn alltrue(a: FuncArgs) -> Result<Value, String> {
+    Ok(a[0].as_array().is_none_or(|items| items.iter().all(|v| v == &Value::Bool(true))).into())
+}
+
+/// `anytrue(list)`: true when one element is.
+fn anytrue(a: FuncArgs) -> Result<Value, String> {
+    Ok(a[0].as_array().is_some_and(|items| items.iter().any(|v| v == &Value::Bool(true))).into())
 }
 
 /// `split(separator, string)`.

@@ -10,6 +10,7 @@ pub mod fmt;
 pub mod functions;
 mod load;
 pub mod refs;
+mod types;
 mod variables;
 
 pub use load::{list_stack_files, load_dir, read_settings, DataRequest, LoadOptions, Loaded, ResourceConfig, Stack, StackSettings, OFFLINE_ACCOUNT_ID};

@@ -2,43 +2,17 @@
 //! `-var-file`, `-var`, in increasing precedence).
 
 use crate::config::diag::{Diagnostic, Diagnostics, SrcSpan};
-use crate::core::schema::Ty;
 use serde_json::Value;
 
-/// Declared type of a variable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VarType {
-    Any,
-    Typed(Ty),
-}
+pub use crate::config::types::VarType;
 
-impl VarType {
-    /// Parses the text of a `type = ...` expression.
-    pub fn parse(src: &str) -> Option<VarType> {
-        let compact: String = src.chars().filter(|c| !c.is_whitespace()).collect();
-        Some(match compact.as_str() {
-            "any" => VarType::Any,
-            "string" => VarType::Typed(Ty::String),
-            "number" => VarType::Typed(Ty::Int),
-            "bool" => VarType::Typed(Ty::Bool),
-            "list(string)" | "set(string)" => VarType::Typed(Ty::ListOfString),
-            "map(string)" => VarType::Typed(Ty::MapOfString),
-            _ => return None,
-        })
-    }
-
-    /// Checks/converts a value.
-    pub fn check(self, v: &Value) -> Result<Value, String> {
-        match self {
-            VarType::Any => Ok(v.clone()),
-            VarType::Typed(t) => t.check(v),
-        }
-    }
-
-    /// Whether a value given on the command line is taken as a raw string.
-    pub fn takes_raw_string(self) -> bool {
-        matches!(self, VarType::Typed(Ty::String))
-    }
+/// A `validation { condition, error_message }` block of a variable.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub condition: hcl_edit::expr::Expression,
+    pub message: String,
+    /// The condition, where a failed check is reported.
+    pub span: SrcSpan,
 }
 
 /// One declared variable.
@@ -49,6 +23,7 @@ pub struct VarDecl {
     pub default: Option<Value>,
     pub sensitive: bool,
     pub span: SrcSpan,
+    pub validations: Vec<Validation>,
 }
 
 /// Where a value came from, for messages.
@@ -60,7 +35,7 @@ pub enum ValueSource {
 }
 
 /// Parses a command-line/env value: raw for strings, HCL expression otherwise.
-pub fn parse_cli_value(ty: VarType, raw: &str) -> Result<Value, String> {
+pub fn parse_cli_value(ty: &VarType, raw: &str) -> Result<Value, String> {
     if ty.takes_raw_string() {
         return Ok(Value::String(raw.to_string()));
     }
@@ -91,6 +66,12 @@ pub fn resolve(decls: &[VarDecl], given: &[(String, Value, ValueSource)], diags:
         match value {
             Some((_, v, src)) => match d.ty.check(v) {
                 Ok(v) => {
+                    let origin = match src {
+                        ValueSource::File(_) => "the var file".to_string(),
+                        ValueSource::Env(k) => format!("environment variable {k}"),
+                        ValueSource::CommandLine => "-var".to_string(),
+                    };
+                    validate(d, &v, &origin, diags);
                     out.insert(d.name.clone(), v);
                 }
                 Err(e) => {
@@ -104,6 +85,7 @@ pub fn resolve(decls: &[VarDecl], given: &[(String, Value, ValueSource)], diags:
             },
             None => match &d.default {
                 Some(v) => {
+                    validate(d, v, "its default", diags);
                     out.insert(d.name.clone(), v.clone());
                 }
                 None => diags.push(
@@ -117,25 +99,55 @@ pub fn resolve(decls: &[VarDecl], given: &[(String, Value, ValueSource)], diags:
     out
 }
 
+/// Runs a variable's validation blocks against its value: each failed
+/// condition is one diagnostic with the block's own message.
+fn validate(d: &VarDecl, v: &Value, origin: &str, diags: &mut Diagnostics) {
+    if d.validations.is_empty() {
+        return;
+    }
+    let mut ctx = hcl::eval::Context::new();
+    crate::config::functions::declare_all(&mut ctx);
+    let mut vars = hcl::Map::new();
+    vars.insert(d.name.clone(), hcl::to_value(v).unwrap_or(hcl::Value::Null));
+    ctx.declare_var("var", hcl::Value::Object(vars));
+    for rule in &d.validations {
+        let expr: hcl::Expression = rule.condition.clone().into();
+        match hcl::eval::Evaluate::evaluate(&expr, &ctx) {
+            Ok(hcl::Value::Bool(true)) => {}
+            Ok(hcl::Value::Bool(false)) => diags.push(
+                Diagnostic::error(format!("invalid value for variable \"{}\": {}", d.name, rule.message), Some(rule.span.clone()))
+                    .with_label("this condition is false")
+                    .with_note(format!("the value came from {origin}")),
+            ),
+            Ok(other) => diags.push(Diagnostic::error(
+                format!(
+                    "the validation condition of variable \"{}\" must be true or false, got {}",
+                    d.name,
+                    crate::core::schema::json_type_name(&serde_json::to_value(other).unwrap_or_default())
+                ),
+                Some(rule.span.clone()),
+            )),
+            Err(e) => diags.push(
+                Diagnostic::error(format!("cannot evaluate the validation condition of variable \"{}\": {}", d.name, e.kind()), Some(rule.span.clone()))
+                    .with_note(format!("a condition may use var.{} and functions", d.name)),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     #[test]
-    fn parses_types() {
-        assert_eq!(VarType::parse("list( string )"), Some(VarType::Typed(Ty::ListOfString)));
-        assert_eq!(VarType::parse("object({})"), None);
-    }
-
-    #[test]
     fn cli_values_follow_the_declared_type() {
-        assert_eq!(parse_cli_value(VarType::Typed(Ty::String), "a b").unwrap(), json!("a b"));
-        assert_eq!(parse_cli_value(VarType::Typed(Ty::Int), "3").unwrap(), json!(3));
-        assert_eq!(parse_cli_value(VarType::Typed(Ty::ListOfString), "[\"a\"]").unwrap(), json!(["a"]));
+        assert_eq!(parse_cli_value(&VarType::String, "a b").unwrap(), json!("a b"));
+        assert_eq!(parse_cli_value(&VarType::Number, "3").unwrap(), json!(3));
+        assert_eq!(parse_cli_value(&VarType::List(Box::new(VarType::String)), "[\"a\"]").unwrap(), json!(["a"]));
         // Not an expression: the literal string, refused by the type, not "undefined variable".
-        let e = parse_cli_value(VarType::Typed(Ty::Int), "abc").unwrap_err();
+        let e = parse_cli_value(&VarType::Number, "abc").unwrap_err();
         assert!(e.contains("\"abc\"") && !e.contains("undefined"), "{e}");
-        assert_eq!(parse_cli_value(VarType::Any, "word").unwrap(), json!("word"));
+        assert_eq!(parse_cli_value(&VarType::Any, "word").unwrap(), json!("word"));
     }
 }

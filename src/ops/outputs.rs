@@ -71,7 +71,13 @@ mod tests {
         .unwrap();
         let mut plan = plan;
         plan.changes = vec![change("ecr_repository.new[\"a\"]", Action::Create), change("ecr_repository.old", Action::Update)];
-        let out = |name: &str, dep: &str| OutputValue { name: name.into(), value: json!("v"), sensitive: false, description: String::new(), depends_on: vec![dep.into()] };
+        let out = |name: &str, dep: &str| OutputValue {
+            name: name.into(),
+            value: json!("v"),
+            sensitive: false,
+            description: String::new(),
+            depends_on: vec![dep.into()],
+        };
         let states = output_states(&[out("a", "ecr_repository.new"), out("b", "ecr_repository.old"), out("c", "ecr_repository.same")], &plan);
         assert_eq!(states[0].waiting_for, ["ecr_repository.new[\"a\"]"]);
         assert!(!states[0].known());

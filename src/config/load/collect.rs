@@ -4,12 +4,13 @@
 use super::expr::base_context;
 use super::{span_of, Loader, TOP_BLOCKS};
 use crate::config::diag::{did_you_mean, Diagnostic, FileId, SrcSpan};
-use crate::config::variables::{VarDecl, VarType};
+use crate::config::variables::{Validation, VarDecl, VarType};
 use crate::core::Kind;
 use crate::lookups::DataSource;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body, Structure};
 use hcl_edit::Span;
+use serde_json::Value;
 
 /// A local value declaration.
 pub(super) struct LocalDecl<'a> {
@@ -199,23 +200,28 @@ impl Loader<'_> {
         let mut ty = VarType::Any;
         let mut default = None;
         let mut sensitive = false;
+        let mut validations = Vec::new();
         for s in b.body.iter() {
-            let Structure::Attribute(a) = s else {
-                self.diags.push(Diagnostic::error("variable blocks contain only attributes", span_of(file, s.span())));
-                continue;
+            let a = match s {
+                Structure::Attribute(a) => a,
+                Structure::Block(v) if v.ident.as_str() == "validation" => {
+                    validations.extend(self.validation_block(file, v));
+                    continue;
+                }
+                Structure::Block(other) => {
+                    self.diags.push(
+                        Diagnostic::error(format!("unexpected block \"{}\" in variable block", other.ident.as_str()), span_of(file, other.ident.span()))
+                            .with_note("a variable block holds type, default, description, sensitive and validation { condition, error_message }"),
+                    );
+                    continue;
+                }
             };
             let vspan = span_of(file, a.value.span());
             match a.key.as_str() {
-                "type" => {
-                    let text = vspan.as_ref().map(|s| self.sources.text(file)[s.range.clone()].to_string()).unwrap_or_default();
-                    match VarType::parse(&text) {
-                        Some(t) => ty = t,
-                        None => self.diags.push(
-                            Diagnostic::error(format!("unsupported variable type `{}`", text.trim()), vspan)
-                                .with_note("use one of: string, number, bool, list(string), map(string), any"),
-                        ),
-                    }
-                }
+                "type" => match VarType::parse(&a.value) {
+                    Ok(t) => ty = t,
+                    Err(e) => self.diags.push(Diagnostic::error(e, vspan)),
+                },
                 "default" => default = self.eval(file, &a.value, &base_context()),
                 "description" => {}
                 "sensitive" => sensitive = a.value.as_bool().unwrap_or(false),
@@ -229,11 +235,55 @@ impl Loader<'_> {
             }
         }
         if let Some(v) = &default {
-            if let Err(e) = ty.check(v) {
-                self.diags.push(Diagnostic::error(format!("default of variable \"{name}\" does not match its type: {e}"), Some(label_span.clone())));
+            match ty.check(v) {
+                // The default converted (e.g. optional attributes filled), as a given value would be.
+                Ok(converted) => default = Some(converted),
+                Err(e) => self.diags.push(Diagnostic::error(format!("default of variable \"{name}\" does not match its type: {e}"), Some(label_span.clone()))),
             }
         }
-        Some(VarDecl { name, ty, default, sensitive, span: label_span })
+        Some(VarDecl { name, ty, default, sensitive, span: label_span, validations })
+    }
+
+    /// `validation { condition = ..., error_message = "..." }`.
+    fn validation_block(&mut self, file: FileId, b: &Block) -> Option<Validation> {
+        let mut condition = None;
+        let mut message = None;
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.as_str() == "condition" => condition = Some(a),
+                Structure::Attribute(a) if a.key.as_str() == "error_message" => match self.eval(file, &a.value, &base_context()) {
+                    Some(Value::String(m)) if !m.trim().is_empty() => message = Some(m),
+                    Some(_) => self.diags.push(Diagnostic::error("error_message must be a non-empty string", span_of(file, a.value.span()))),
+                    None => {}
+                },
+                other => {
+                    let key = match other {
+                        Structure::Attribute(a) => a.key.as_str(),
+                        Structure::Block(x) => x.ident.as_str(),
+                    };
+                    let mut d = Diagnostic::error(format!("unknown attribute \"{key}\" in validation block"), span_of(file, other.span()));
+                    if let Some(s) = did_you_mean(key, ["condition", "error_message"]) {
+                        d = d.with_note(format!("did you mean \"{s}\"?"));
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
+        let at = span_of(file, b.ident.span());
+        match (condition, message) {
+            (Some(c), Some(message)) => {
+                let span = span_of(file, c.value.span()).or(at).unwrap_or(SrcSpan { file, range: 0..0 });
+                Some(Validation { condition: c.value.clone(), message, span })
+            }
+            (None, _) => {
+                self.diags.push(Diagnostic::error("a validation block needs condition = <a true/false expression>", at));
+                None
+            }
+            (Some(_), None) => {
+                self.diags.push(Diagnostic::error("a validation block needs error_message = \"...\" (what is wrong, shown when the condition is false)", at));
+                None
+            }
+        }
     }
 
     pub(super) fn output_decl<'b>(&mut self, file: FileId, b: &'b Block) -> Option<OutputDecl<'b>> {
