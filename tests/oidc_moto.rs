@@ -101,7 +101,13 @@ fn oidc_role_lifecycle_with_broadening_review() {
     assert_eq!(r.code, 0, "{}", r.all());
     // IAM computed a thumbprint when none was given (the realism proxy does too).
     assert_eq!(moto.fired().get("thumbprint"), Some(&1), "the provider was created without a thumbprint");
-    assert!(r.stdout.contains("~ thumbprints = [\"") && r.stdout.contains("\"] -> [\"6938fd4d98bab03faadb97b34396831e3780aea1\"]"), "{}", r.all());
+    // The computed thumbprint goes, the given one comes: one marker per element.
+    assert!(
+        r.stdout.contains("~ thumbprints = [\n          - \"")
+            && r.stdout.contains("\",\n          + \"6938fd4d98bab03faadb97b34396831e3780aea1\",\n        ]"),
+        "{}",
+        r.all()
+    );
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
 

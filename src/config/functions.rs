@@ -288,7 +288,7 @@ mod tests {
             let got = serde_json::to_string(&eval(example)).unwrap();
             assert_eq!(&got, want, "{example}");
         }
-        assert_eq!(names().count(), 26);
+        assert_eq!(names().count(), 28);
     }
 
     #[test]

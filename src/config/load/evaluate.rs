@@ -52,9 +52,14 @@ impl Loader<'_> {
         let mut out = Vec::new();
         let mut outputs = Vec::new();
         for &node in &graph.order {
-            if graph.edges[&node].iter().any(|d| failed.contains(d)) {
-                failed.insert(node); // its dependency already has a diagnostic
+            if graph.in_cycles.contains(&node) {
                 continue;
+            }
+            if graph.edges[&node].iter().any(|dep| failed.contains(dep)) {
+                // Its own problems are still reported; what only stems from
+                // the broken dependency (already reported) is not.
+                self.silence_refs_to(&failed, node, d);
+                scope.unknown.insert(node);
             }
             if graph.edges[&node].iter().any(|d| scope.unknown.contains(d)) {
                 scope.unknown.insert(node);
@@ -88,6 +93,34 @@ impl Loader<'_> {
         }
         outputs.sort_by(|a, b| a.name.cmp(&b.name));
         (out, outputs)
+    }
+
+    /// Marks the references `node` makes to failed nodes as already
+    /// reported, so evaluation errors they cause are not reported again.
+    fn silence_refs_to(&mut self, failed: &BTreeSet<Node>, node: Node, d: &Decls) {
+        let (file, refs) = match node {
+            Node::Local(i) => (d.locals[i].file, refs::collect(d.locals[i].expr)),
+            Node::Resource(i) => {
+                let mut all = Vec::new();
+                collect_body_refs(&d.resources[i].block.body, &mut all);
+                (d.resources[i].file, all)
+            }
+            Node::Data(i) => {
+                let mut all = Vec::new();
+                collect_body_refs(&d.data[i].block.body, &mut all);
+                (d.data[i].file, all)
+            }
+            Node::Output(i) => {
+                let mut all = Vec::new();
+                collect_body_refs(&d.outputs[i].block.body, &mut all);
+                (d.outputs[i].file, all)
+            }
+        };
+        for r in refs {
+            if ref_target(d, &r).is_some_and(|t| failed.contains(&t)) {
+                self.bad_refs.push(crate::config::diag::SrcSpan { file, range: r.span.clone() });
+            }
+        }
     }
 
     /// Evaluates an output; a value from a sensitive variable must be
@@ -319,4 +352,14 @@ fn sensitive_var_used(refs: &[Reference], d: &Decls, graph: &Graph, node: Node) 
         todo.extend(graph.edges.get(&n).into_iter().flatten().copied());
     }
     None
+}
+
+/// The node a reference names, if it names one.
+fn ref_target(d: &Decls, r: &Reference) -> Option<Node> {
+    let attr = r.attr.as_deref()?;
+    match r.root.as_str() {
+        "local" => d.locals.iter().position(|l| l.name == attr).map(Node::Local),
+        "data" => d.data.iter().position(|x| x.source.name() == attr && Some(x.name.as_str()) == r.attr2.as_deref()).map(Node::Data),
+        root => d.resources.iter().position(|x| x.kind.name() == root && x.name == attr).map(Node::Resource),
+    }
 }

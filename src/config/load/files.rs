@@ -2,7 +2,8 @@
 //! policy templates, JSON documents and hashed artifacts. Paths in the
 //! files are relative to the stack directory.
 
-use super::{syntax_error, Loader};
+use super::recover::BrokenBlock;
+use super::Loader;
 use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
 use hcl_edit::structure::Body;
 use serde_json::Value;
@@ -16,8 +17,9 @@ pub fn list_stack_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads and parses every stack file; syntax errors do not stop the others.
-pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Diagnostics) -> Vec<(FileId, Body)> {
+/// Reads and parses every stack file; syntax errors do not stop the others,
+/// and a broken block does not hide the rest of its file (see [`super::recover`]).
+pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Diagnostics, broken: &mut Vec<BrokenBlock>) -> Vec<(FileId, Body)> {
     let files = match list_stack_files(dir) {
         Ok(f) => f,
         Err(e) => {
@@ -35,10 +37,14 @@ pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Di
     let mut bodies = Vec::new();
     for path in files {
         match read_text(&path, "", None, sources) {
-            Ok(id) => match hcl_edit::parser::parse_body(sources.text(id)) {
-                Ok(body) => bodies.push((id, body)),
-                Err(e) => diags.push(syntax_error(sources, id, &e)),
-            },
+            Ok(id) => {
+                let parsed = super::recover::parse(id, sources.text(id));
+                for d in parsed.diags {
+                    diags.push(d);
+                }
+                broken.extend(parsed.broken);
+                bodies.extend(parsed.body.map(|b| (id, b)));
+            }
             Err(d) => diags.push(*d),
         }
     }

@@ -169,7 +169,10 @@ impl Loader<'_> {
             };
             if let Some(d) = problem {
                 self.bad_refs.extend(span.clone());
-                self.diags.push(d);
+                // A block lost to a syntax error may have declared it: that error says it all.
+                if !self.broken.iter().any(|b| b.may_declare(&r.root, attr, r.attr2.as_deref())) {
+                    self.diags.push(d);
+                }
             }
         }
         deps

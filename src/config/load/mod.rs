@@ -23,6 +23,7 @@ mod expr;
 mod files;
 mod graph;
 mod inputs;
+mod recover;
 mod settings;
 mod templates;
 
@@ -135,11 +136,13 @@ pub struct Loaded {
 pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> Loaded {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    let bodies = files::read_stack_files(dir, &mut sources, &mut diags);
+    let mut broken = Vec::new();
+    let bodies = files::read_stack_files(dir, &mut sources, &mut diags, &mut broken);
     if bodies.is_empty() && diags.has_errors() {
         return Loaded { sources, diags, stack: None, data_requests: Vec::new() };
     }
     let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts);
+    loader.broken = broken;
     let stack = loader.run(dir, &bodies);
     let data_requests = std::mem::take(&mut loader.data_requests);
     let diags = loader.finish();
@@ -153,8 +156,10 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
 pub fn read_settings(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> (Loaded, Option<(StackSettings, BTreeSet<&'static str>)>) {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
-    let bodies = files::read_stack_files(dir, &mut sources, &mut diags);
+    let mut broken = Vec::new();
+    let bodies = files::read_stack_files(dir, &mut sources, &mut diags, &mut broken);
     let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts);
+    loader.broken = broken;
     let found = if bodies.is_empty() {
         None
     } else {
@@ -194,6 +199,9 @@ struct Loader<'s> {
     templates: HashMap<usize, Vec<PolicyTemplate>>,
     /// Waived lint findings, for the plan.
     waivers: Vec<String>,
+    /// Top-level blocks lost to syntax errors: what they might have
+    /// declared is not reported again as missing.
+    broken: Vec<recover::BrokenBlock>,
     /// Data blocks evaluated but not read (see [`LoadOptions::data`]).
     data_requests: Vec<DataRequest>,
     /// Top-level attributes/blocks of the last resource body that had errors.
@@ -212,6 +220,7 @@ impl<'s> Loader<'s> {
             templates: HashMap::new(),
             waivers: Vec::new(),
             data_requests: Vec::new(),
+            broken: Vec::new(),
             failed_keys: BTreeSet::new(),
             dir: dir.to_path_buf(),
             diags,

@@ -52,6 +52,9 @@ impl Loader<'_> {
     /// Reads the single `stack` block.
     pub(super) fn stack_block(&mut self, blocks: &[(FileId, &Block)], vars: &serde_json::Map<String, Value>) -> Option<StackSettings> {
         let Some(&(file, b)) = blocks.first() else {
+            if self.broken.iter().any(|x| x.ident == "stack") {
+                return None; // its syntax error says it all
+            }
             self.diags.push(Diagnostic::error("no `stack` block found", None).with_note("add one: stack \"NAME\" { aws { region = \"us-west-2\" } }"));
             return None;
         };
