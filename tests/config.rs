@@ -242,3 +242,38 @@ fn validation_blocks_report_their_message_at_the_condition() {
     assert!(text.contains("unsupported type `mapp`"), "{text}");
     assert_eq!(l.diags.error_count(), 2, "{text}");
 }
+
+#[test]
+fn file_templatefile_and_try_read_next_to_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "motd.tpl", "team ${team}: %{ for q in queues }${upper(q)} %{ endfor }\n");
+    write(dir.path(), "boot.sh", "#!/bin/sh\necho up\n");
+    let stack = r#"
+variable "limits" {
+  type    = map(number)
+  default = { gpu = 4 }
+}
+
+locals {
+  motd   = templatefile("motd.tpl", { team = "ml", queues = ["gpu", "tpu"] })
+  script = file("boot.sh")
+  tpu    = try(var.limits["tpu"], 0)
+  gpu    = try(var.limits["gpu"], 0)
+}
+
+ecr_repository "images" {
+  tags = { motd = trimspace(local.motd), lines = tostring(length(split("\n", local.script))), tpu = tostring(local.tpu), gpu = tostring(local.gpu) }
+}
+"#;
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}{stack}"));
+    let l = load(dir.path(), LoadOptions::default());
+    let s = l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)));
+    assert_eq!(s.resources[0].attrs["tags"], serde_json::json!({"motd": "team ml: GPU TPU", "lines": "3", "tpu": "0", "gpu": "4"}));
+
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}{}", stack.replace("file(\"boot.sh\")", "file(\"scripts/missing.sh\")")));
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("error calling function `file`: cannot read scripts/missing.sh"), "{text}");
+    assert!(text.contains("main.gantry.hcl:12:12"), "{text}");
+    assert_eq!(l.diags.error_count(), 1, "{text}");
+}

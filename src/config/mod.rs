@@ -6,10 +6,12 @@
 //! [`Stack`] together with all diagnostics found (never just the first).
 
 pub mod diag;
+mod file_functions;
 pub mod fmt;
 pub mod functions;
 mod load;
 pub mod refs;
+mod try_call;
 mod types;
 mod variables;
 

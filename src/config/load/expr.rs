@@ -12,8 +12,10 @@ use serde_json::Value;
 
 impl Loader<'_> {
     pub(super) fn eval(&mut self, file: FileId, expr: &Expression, ctx: &Context) -> Option<Value> {
-        let e: hcl::Expression = expr.clone().into();
-        match e.evaluate(ctx) {
+        let e: hcl::Expression =
+            if crate::config::try_call::mentions_try(expr) { crate::config::try_call::resolve(expr, ctx).into() } else { expr.clone().into() };
+        let evaluated = crate::config::file_functions::with_base_dir(&self.dir, || e.evaluate(ctx));
+        match evaluated {
             Ok(v) => match serde_json::to_value(&v) {
                 Ok(j) => Some(j),
                 Err(err) => {

@@ -1,0 +1,52 @@
+//! `file(path)` and `templatefile(path, vars)`: read a file next to the
+//! stack files (paths are relative to the stack directory, as Terraform's
+//! are relative to the module). Functions are plain `fn` pointers in
+//! hcl-rs, so the directory is set per load on the loading thread.
+
+use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
+use hcl::Value;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+thread_local! {
+    static BASE_DIR: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `dir` as the directory `file()` and `templatefile()` read from.
+pub fn with_base_dir<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
+    let before = BASE_DIR.with(|b| b.replace(Some(dir.to_path_buf())));
+    let out = f();
+    BASE_DIR.with(|b| *b.borrow_mut() = before);
+    out
+}
+
+pub(crate) fn declare(ctx: &mut Context) {
+    ctx.declare_func("file", FuncDef::new(file, [ParamType::String]));
+    ctx.declare_func("templatefile", FuncDef::new(templatefile, [ParamType::String, ParamType::object_of(ParamType::Any)]));
+}
+
+fn read(func: &str, rel: &str) -> Result<String, String> {
+    let base = BASE_DIR.with(|b| b.borrow().clone()).unwrap_or_else(|| PathBuf::from("."));
+    let path = base.join(rel);
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {rel} (relative to {}): {e}", base.display()))?;
+    String::from_utf8(bytes).map_err(|e| format!("{rel} is not UTF-8 text (byte {} of the file; {func} reads text)", e.utf8_error().valid_up_to()))
+}
+
+/// `file("scripts/boot.sh")`: the file's text.
+fn file(a: FuncArgs) -> Result<Value, String> {
+    read("file", a[0].as_str().unwrap_or_default()).map(Value::from)
+}
+
+/// `templatefile("agent.cfg.tpl", { queue = "gpu" })`: the file as a
+/// template, with only the given variables (and the functions) in scope.
+fn templatefile(a: FuncArgs) -> Result<Value, String> {
+    let rel = a[0].as_str().unwrap_or_default();
+    let text = read("templatefile", rel)?;
+    let template: hcl::Template = text.parse().map_err(|e| format!("{rel}: {e}"))?;
+    let mut ctx = Context::new();
+    crate::config::functions::declare_all(&mut ctx);
+    for (k, v) in a[1].as_object().into_iter().flatten() {
+        ctx.declare_var(k.as_str(), v.clone());
+    }
+    template.evaluate(&ctx).map(Value::from).map_err(|e| format!("{rel}: {e}"))
+}
