@@ -43,6 +43,7 @@ fn every_planted_problem_gets_exactly_one_diagnostic() {
     cases.sort();
     assert!(cases.len() >= 14, "{}", root.display());
     let mut failures = Vec::new();
+    let mut transcript = String::new();
     for case in &cases {
         let want = expectations(case);
         assert!(!want.is_empty(), "{} plants no problem", case.display());
@@ -63,9 +64,13 @@ fn every_planted_problem_gets_exactly_one_diagnostic() {
             .collect();
         let matches = |w: &Expect, g: &Expect| w.file == g.file && w.line == g.line && w.col == g.col && g.text.contains(&w.text);
         let ok = got.len() == want.len() && want.iter().all(|w| got.iter().filter(|g| matches(w, g)).count() == 1);
+        let rendered = l.diags.render(&l.sources, false).replace(&format!("{}/", case.display()), "");
+        transcript.push_str(&format!("=== {}\n{rendered}\n", case.file_name().unwrap().to_string_lossy()));
         if !ok {
             failures.push(format!("{}:\n  want {want:#?}\n  got  {got:#?}\n{}", case.display(), l.diags.render(&l.sources, false)));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // What the user sees for the whole corpus, reviewed as a snapshot.
+    insta::assert_snapshot!("malformed_corpus", transcript);
 }

@@ -86,6 +86,8 @@ fn outputs_after_apply_and_from_live_state() {
     assert_eq!(doc["url"]["value"], url);
     assert_eq!(doc["names"]["type"], serde_json::json!(["tuple", ["string", "string"]]));
     assert_eq!(doc["token"], serde_json::json!({"sensitive": true, "type": "string", "value": "s3cret-value-x"}));
+    insta::assert_snapshot!("output_text", out(&[]).stdout);
+    insta::assert_snapshot!("output_json", r.stdout);
     let r = out(&["nope"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no output named \"nope\" (outputs: names, port, token, url)"), "{}", r.all());

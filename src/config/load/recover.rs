@@ -60,9 +60,12 @@ pub(super) fn parse(file: FileId, text: &str) -> Parsed {
             Err(e) => {
                 let at = e.location().offset().min(work.len());
                 let end = (at + 1).min(work.len()).max(at);
-                diags.push(
-                    Diagnostic::error(format!("syntax error: {}", e.message()), Some(SrcSpan { file, range: at..end })).with_label(e.message().to_string()),
-                );
+                let mut d =
+                    Diagnostic::error(format!("syntax error: {}", e.message()), Some(SrcSpan { file, range: at..end })).with_label(e.message().to_string());
+                if let Some(hint) = missing_equals(&work, at) {
+                    d = d.with_note(hint);
+                }
+                diags.push(d);
                 let starts = top_level_starts(&work);
                 let Some(&from) = starts.iter().rev().find(|&&s| s <= at) else { break };
                 let to = starts.iter().copied().find(|&s| s > at).unwrap_or(work.len());
@@ -72,6 +75,17 @@ pub(super) fn parse(file: FileId, text: &str) -> Parsed {
         }
     }
     Parsed { body: None, diags, broken }
+}
+
+/// `region "us-west-2"` (a block header to the parser) is almost always an
+/// attribute without its `=`: say so.
+fn missing_equals(text: &str, at: usize) -> Option<String> {
+    let line_start = text[..at.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let (name, value) = line.split_once(char::is_whitespace)?;
+    let value = value.trim();
+    let looks = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && value.starts_with('"') && value.ends_with('"') && value.len() >= 2;
+    looks.then(|| format!("to set an attribute, write {name} = {value}"))
 }
 
 /// Replaces a range with spaces, keeping line breaks (and so every offset).
@@ -217,6 +231,13 @@ mod tests {
         assert_eq!(p.diags.len(), 1, "one problem, one diagnostic");
         assert_eq!(p.broken, [BrokenBlock { ident: "ecr_repository".into(), labels: vec!["a".into()] }]);
         assert_eq!(p.body.unwrap().blocks().count(), 2, "the stack block and b are kept");
+    }
+
+    #[test]
+    fn a_missing_equals_sign_is_named() {
+        let p = parse(0, "stack \"m\" {\n  aws {\n    region \"us-west-2\"\n  }\n}\n");
+        assert_eq!(p.diags.len(), 1);
+        assert!(p.diags[0].notes.iter().any(|n| n == "to set an attribute, write region = \"us-west-2\""), "{:?}", p.diags[0]);
     }
 
     #[test]
