@@ -31,7 +31,6 @@ agent_queue "gpu" {{
   instance_types        = ["g6.4xlarge"]
   max_size              = 20
   root_volume_gb        = 512
-  image_ssm_parameter   = local.image
   agent_token_parameter = "/bk/token"
   scale_in_idle         = "20m"
   scaler {{

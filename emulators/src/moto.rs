@@ -29,6 +29,19 @@ pub fn moto_binary() -> PathBuf {
     local
 }
 
+/// The command that starts moto: `GANTRY_MOTO_SERVER` as is, else the
+/// project's moto through moto_server_plus.py (moto plus the public SSM
+/// parameters real AWS has and moto lacks; see that file).
+fn moto_command() -> Command {
+    if std::env::var_os("GANTRY_MOTO_SERVER").is_some() {
+        return Command::new(moto_binary());
+    }
+    let python = moto_binary().with_file_name("python");
+    let mut cmd = Command::new(python);
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_server_plus.py"));
+    cmd
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
@@ -78,16 +91,15 @@ impl Moto {
 
     /// Starts moto and waits until it answers.
     fn launch() -> Moto {
-        let bin = moto_binary();
         for _attempt in 0..3 {
             let port = free_port();
-            let child = Command::new(&bin)
+            let child = moto_command()
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+                .unwrap_or_else(|e| panic!("cannot start moto ({}): {e}", moto_binary().display()));
             let endpoint = format!("http://127.0.0.1:{port}");
             let mut moto = Moto { child, port, endpoint: endpoint.clone(), moto_endpoint: endpoint, proxy: None };
             let deadline = Instant::now() + Duration::from_secs(30);

@@ -32,13 +32,13 @@ ci_role "image-push" {
   policy_vars  = { repositories = [ecr_repository.openllm-base.arn] }
 }
 
-# On-demand GPU builders: zero instances until a build is queued.
+# On-demand GPU builders: zero instances until a build is queued; they boot
+# the Deep Learning Base GPU AMI (no image named), so builds see the GPUs.
 agent_queue "gpu-build" {
   instance_types        = ["g5.12xlarge", "g6.12xlarge"]
   min_size              = 0
   max_size              = 2
   root_volume_gb        = 500
-  image_ssm_parameter   = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
   agent_token_parameter = "/openllm/ci/agent-token"
   instance_policies     = ["../../policies/ecr-push.json"]
   policy_vars           = { repositories = [ecr_repository.openllm-base.arn] }

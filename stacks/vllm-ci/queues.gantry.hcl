@@ -1,11 +1,9 @@
 # vLLM CI's Buildkite queues on AWS: one autoscaling pool per queue
 # (previously one hand-maintained Elastic CI Stack each), in two regions,
 # each sized by the gantry scaler Lambda; plus the build cache repository.
-
-locals {
-  al2023_x86 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-  al2023_arm = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
-}
+# No image is named: CPU queues boot Amazon Linux 2023 and GPU queues the
+# Deep Learning Base GPU AMI (NVIDIA driver and container toolkit), each for
+# its instance types' architecture.
 
 ecr_repository "build-cache" {
   name = "vllm-ci/build-cache"
@@ -19,7 +17,6 @@ agent_queue "cpu_queue_premerge" {
   on_demand_percentage  = 0
   max_size              = 64
   agents_per_instance   = 2
-  image_ssm_parameter   = local.al2023_x86
   agent_token_parameter = var.agent_token_parameter
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
@@ -29,7 +26,6 @@ agent_queue "cpu_queue_premerge" {
 agent_queue "cpu_queue_postmerge" {
   instance_types        = ["c7i.8xlarge"]
   max_size              = 32
-  image_ssm_parameter   = local.al2023_x86
   agent_token_parameter = var.agent_token_parameter
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
@@ -39,7 +35,6 @@ agent_queue "gpu_1_queue" {
   instance_types        = ["g6.4xlarge"]
   max_size              = 208
   root_volume_gb        = 512
-  image_ssm_parameter   = local.al2023_x86
   agent_token_parameter = var.agent_token_parameter
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
@@ -53,7 +48,6 @@ agent_queue "gpu_4_queue" {
   instance_types        = ["g6.12xlarge"]
   max_size              = 32
   root_volume_gb        = 512
-  image_ssm_parameter   = local.al2023_x86
   agent_token_parameter = var.agent_token_parameter
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
@@ -64,6 +58,5 @@ agent_queue "arm64_cpu_queue" {
   region                = "us-east-1"
   instance_types        = ["c7g.4xlarge", "c6g.4xlarge"]
   max_size              = 16
-  image_ssm_parameter   = local.al2023_arm
   agent_token_parameter = var.agent_token_parameter
 }

@@ -27,6 +27,7 @@ mod driver;
 #[cfg(test)]
 mod fake;
 mod function;
+pub mod images;
 mod preflight;
 pub mod spec;
 mod state;
@@ -92,8 +93,18 @@ static SCHEMA: Schema = Schema {
         Attr::new("agents_per_instance", Ty::Int, "Agents per instance.").default(DefaultValue::Int(1)).range(1, 64),
         Attr::new("root_volume_gb", Ty::Int, "Root volume size.").default(DefaultValue::Int(250)).range(8, 16384),
         Attr::new("root_volume_type", Ty::String, "Root volume type.").default(DefaultValue::Str("gp3")).one_of(&["gp3", "gp2", "io2", "io1"]),
-        Attr::new("image_id", Ty::String, "AMI id (or image_ssm_parameter)."),
-        Attr::new("image_ssm_parameter", Ty::String, "SSM parameter holding the AMI id, resolved at deploy."),
+        Attr::new("image_id", Ty::String, "AMI id (or image_ssm_parameter; default: see image_ssm_parameter)."),
+        Attr::new(
+            "image_ssm_parameter",
+            Ty::String,
+            "SSM parameter holding the AMI id, resolved at deploy. Default: Amazon Linux 2023 for CPU types, the Deep Learning Base OSS NVIDIA Driver GPU AMI (Amazon Linux 2023) for NVIDIA GPU types, for the types' architecture.",
+        ),
+        Attr::new(
+            "gpu_image_check",
+            Ty::Bool,
+            "Refuse a plain Amazon Linux image for NVIDIA GPU types (it has no driver); false when extra_user_data installs one.",
+        )
+        .default(DefaultValue::Bool(true)),
         Attr::new("agent_token_parameter", Ty::String, "SSM parameter (SecureString) with the agent token; never read into the plan.").required(),
         Attr::new("subnets", Ty::ListOfString, "Subnets (default: the default VPC's, one per AZ).").default(DefaultValue::EmptyList),
         Attr::new("vpc_id", Ty::String, "VPC of the subnets (required with subnets)."),
@@ -217,8 +228,19 @@ impl Kind for AgentQueue {
         if types.iter().any(|t| graviton(t)) && types.iter().any(|t| !graviton(t)) {
             out.push(AttrProblem::new("instance_types", "mixes arm64 (Graviton) and x86_64 types; one image serves one architecture"));
         }
+        let nvidia = types.iter().filter(|t| images::accelerator(t) == images::Accelerator::Nvidia).count();
+        if nvidia > 0 && nvidia < types.len() {
+            out.push(AttrProblem::new("instance_types", "mixes NVIDIA GPU and other types; a GPU job must land on a GPU (use one queue for each)"));
+        }
+        let plain = a.get("image_ssm_parameter").and_then(Value::as_str).filter(|p| images::is_plain_amazon_linux(p));
+        if let (Some(p), true, true) = (plain, nvidia > 0, a.get("gpu_image_check").and_then(Value::as_bool).unwrap_or(true)) {
+            out.push(AttrProblem::new(
+                "image_ssm_parameter",
+                format!("{p} has no NVIDIA driver, so jobs on {} cannot see the GPU; omit image_ssm_parameter for the Deep Learning Base GPU AMI, or set gpu_image_check = false if extra_user_data installs the driver", types[0]),
+            ));
+        }
         match (a.get("image_id"), a.get("image_ssm_parameter")) {
-            (Some(_), Some(_)) | (None, None) => out.push(AttrProblem::new("image_id", "set exactly one of image_id and image_ssm_parameter")),
+            (Some(_), Some(_)) => out.push(AttrProblem::new("image_id", "set at most one of image_id and image_ssm_parameter")),
             (Some(Value::String(id)), None) if !(id.starts_with("ami-") && id.len() >= 12 && id[4..].chars().all(|c| c.is_ascii_hexdigit())) => {
                 out.push(AttrProblem::new("image_id", format!("\"{id}\" is not an AMI id (ami-xxxxxxxx)")))
             }

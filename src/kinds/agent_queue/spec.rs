@@ -161,9 +161,15 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
     let region = attrs.get("region").and_then(Value::as_str).map(String::from).unwrap_or_else(|| env.region.clone());
     let scaler_block = attrs.get("scaler").and_then(Value::as_object).cloned().unwrap_or_default();
     let names = names(&env.stack, &queue);
-    let image = match attrs.get("image_id").and_then(Value::as_str) {
-        Some(id) => Image::Id(id.to_string()),
-        None => Image::Parameter(s(attrs, "image_ssm_parameter")),
+    let types = strings(attrs, "instance_types");
+    let image = match (attrs.get("image_id").and_then(Value::as_str), attrs.get("image_ssm_parameter").and_then(Value::as_str)) {
+        (Some(id), _) => Image::Id(id.to_string()),
+        (None, Some(p)) => Image::Parameter(p.to_string()),
+        (None, None) => {
+            let arm64 = types.first().is_some_and(|t| super::graviton(t));
+            let nvidia = types.iter().any(|t| super::images::accelerator(t) == super::images::Accelerator::Nvidia);
+            Image::Parameter(super::images::default_parameter(arm64, nvidia).to_string())
+        }
     };
     let ingress = attrs
         .get("ingress")
@@ -199,7 +205,7 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         region,
         account_id: env.account_id.clone(),
         names,
-        instance_types: strings(attrs, "instance_types"),
+        instance_types: types,
         on_demand_percentage: i(attrs, "on_demand_percentage"),
         spot_allocation_strategy: s(attrs, "spot_allocation_strategy"),
         min_size: i(attrs, "min_size"),

@@ -195,8 +195,8 @@ mod tests {
 
     #[test]
     fn gpu_queue_template() {
-        let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 208, "root_volume_gb": 512,
-            "image_ssm_parameter": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", "scale_in_idle": "20m"}));
+        // No image named: an NVIDIA type boots the Deep Learning Base GPU AMI.
+        let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 208, "root_volume_gb": 512, "scale_in_idle": "20m"}));
         let mut t = render(&crate::kinds::agent_queue::spec::spec(&a, &env()));
         assert!(t["Resources"]["AutoScalingGroup"]["Properties"].get("DesiredCapacity").is_none(), "desired capacity belongs to the scaler");
         assert!(needs_subnets(&t), "no subnets given: the plan resolves the default VPC's");

@@ -192,3 +192,23 @@ fn leaf_diff_names_paths() {
     let paths: Vec<&str> = out.iter().map(|(p, _, _)| p.as_str()).collect();
     assert_eq!(paths, vec!["t.a.b", "t.a.d"]);
 }
+
+#[test]
+fn gpu_types_get_a_gpu_image_and_a_plain_one_is_refused() {
+    let check = |v: Value| AgentQueue.check(&attrs(v)).into_iter().map(|p| p.message).collect::<Vec<_>>();
+    let plain = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+    let refused = check(json!({"name": "gpu", "instance_types": ["g6.4xlarge"], "max_size": 2, "image_ssm_parameter": plain}));
+    assert!(refused.iter().any(|m| m.contains("has no NVIDIA driver, so jobs on g6.4xlarge cannot see the GPU")), "{refused:?}");
+    // The user says the bootstrap installs the driver.
+    assert!(check(json!({"name": "gpu", "instance_types": ["g6.4xlarge"], "max_size": 2, "image_ssm_parameter": plain, "gpu_image_check": false})).is_empty());
+    let mixed = check(json!({"name": "gpu", "instance_types": ["g6.4xlarge", "c7i.4xlarge"], "max_size": 2}));
+    assert!(mixed.iter().any(|m| m.contains("mixes NVIDIA GPU and other types")), "{mixed:?}");
+    assert!(check(json!({"name": "cpu", "instance_types": ["c7i.4xlarge"], "max_size": 2})).is_empty(), "no image named: a default is chosen");
+
+    let image = |types: Value| spec::spec(&attrs(json!({"name": "q", "instance_types": types, "max_size": 2})), &env()).image;
+    let param = |p: &str| spec::Image::Parameter(p.to_string());
+    assert_eq!(image(json!(["g6.4xlarge"])), param(images::default_parameter(false, true)));
+    assert_eq!(image(json!(["g5g.2xlarge"])), param("/aws/service/deeplearning/ami/arm64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id"));
+    assert_eq!(image(json!(["c7g.2xlarge"])), param("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"));
+    assert_eq!(image(json!(["c7i.2xlarge"])), param(plain));
+}

@@ -23,6 +23,12 @@ trap 'bootstrap_failed $LINENO' ERR
 # it for Amazon Linux / Red Hat: a yum repo for this machine's architecture).
 dnf install -y docker jq
 systemctl enable --now docker
+# GPU images (the Deep Learning Base GPU AMI) ship the NVIDIA container
+# toolkit: make it a Docker runtime, so `docker run --gpus all` sees the GPUs.
+if command -v nvidia-ctk >/dev/null 2>&1; then
+  nvidia-ctk runtime configure --runtime=docker
+  systemctl restart docker
+fi
 cat > /etc/yum.repos.d/buildkite-agent.repo <<REPO
 [buildkite-agent]
 name = Buildkite Pty Ltd

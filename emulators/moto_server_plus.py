@@ -1,0 +1,56 @@
+"""moto_server, plus the public SSM parameters real AWS has and moto lacks.
+
+AWS publishes the Deep Learning Base OSS Nvidia Driver GPU AMI (Amazon
+Linux 2023) under public Parameter Store names in every commercial region
+("Finding the ID of a DLAMI", AWS Deep Learning AMIs developer guide:
+/aws/service/deeplearning/ami/$architecture/$ami_type/latest/ami-id).
+gantry's GPU queues boot that image by default, so the emulator must answer
+those names the way it answers the Amazon Linux ones moto already ships.
+moto has no DLAMI image; the values point at the region's Amazon Linux 2023
+image of the same architecture, an image moto knows.
+
+Usage: python moto_server_plus.py [moto_server arguments]
+"""
+
+import sys
+
+from moto.server import main
+from moto.ssm import models
+
+DLAMI = {
+    "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id": "al2023-ami-kernel-default-x86_64",
+    "/aws/service/deeplearning/ami/arm64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id": "al2023-ami-kernel-default-arm64",
+}
+
+_original = models.ParameterDict._check_loading_status
+
+
+def _check_loading_status(self, key):
+    _original(self, key)
+    if not str(key or "").startswith("/aws/service/deeplearning/") or getattr(self, "gantry_dlami_loaded", False):
+        return
+    self.gantry_dlami_loaded = True
+    for name, twin in DLAMI.items():
+        source = self["/aws/service/ami-amazon-linux-latest/" + twin]
+        if not source:
+            continue
+        base = source[-1]
+        param = models.Parameter(
+            account_id=self.account_id,
+            name=name,
+            value=base.value,
+            parameter_type="String",
+            description=None,
+            allowed_pattern=None,
+            keyid=None,
+            last_modified_date=base.last_modified_date,
+            version=1,
+            data_type="aws:ec2:image",
+        )
+        dict.setdefault(self, name, []).append(param)
+
+
+models.ParameterDict._check_loading_status = _check_loading_status
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
