@@ -12,11 +12,13 @@ ecr_repository "build-cache" {
   }
 }
 
+# Pull requests run code from forks: one job per instance, then the
+# instance is gone (the Elastic CI Stack's BuildkiteTerminateInstanceAfterJob).
 agent_queue "cpu_queue_premerge" {
   instance_types        = ["c7i.4xlarge", "c6i.4xlarge"]
   on_demand_percentage  = 0
-  max_size              = 64
-  agents_per_instance   = 2
+  max_size              = 128
+  terminate_after_job   = true
   agent_token_parameter = var.agent_token_parameter
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }

@@ -91,6 +91,12 @@ static SCHEMA: Schema = Schema {
         Attr::new("min_size", Ty::Int, "Fewest instances.").default(DefaultValue::Int(0)).range(0, 10000),
         Attr::new("max_size", Ty::Int, "Most instances.").required().range(0, 10000),
         Attr::new("agents_per_instance", Ty::Int, "Agents per instance.").default(DefaultValue::Int(1)).range(1, 64),
+        Attr::new(
+            "terminate_after_job",
+            Ty::Bool,
+            "One job per instance (untrusted code never shares a machine): each agent disconnects after its job, then the instance terminates itself and lowers the group's desired capacity in the same call.",
+        )
+        .default(DefaultValue::Bool(false)),
         Attr::new("root_volume_gb", Ty::Int, "Root volume size.").default(DefaultValue::Int(250)).range(8, 16384),
         Attr::new("root_volume_type", Ty::String, "Root volume type.").default(DefaultValue::Str("gp3")).one_of(&["gp3", "gp2", "io2", "io1"]),
         Attr::new("image_id", Ty::String, "AMI id (or image_ssm_parameter; default: see image_ssm_parameter)."),
@@ -215,6 +221,12 @@ impl Kind for AgentQueue {
         let (min, max) = (a.get("min_size").and_then(Value::as_i64).unwrap_or(0), a.get("max_size").and_then(Value::as_i64).unwrap_or(0));
         if max < min {
             out.push(AttrProblem::new("max_size", format!("max_size {max} is below min_size {min}")));
+        }
+        if a.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false) && a.get("agents_per_instance").and_then(Value::as_i64).unwrap_or(1) > 1 {
+            out.push(AttrProblem::new(
+                "terminate_after_job",
+                "one job per instance needs agents_per_instance = 1 (two agents would run two jobs side by side)",
+            ));
         }
         let types: Vec<&str> = a.get("instance_types").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
         if types.is_empty() {

@@ -63,6 +63,8 @@ pub struct QueueSpec {
     pub min_size: i64,
     pub max_size: i64,
     pub agents_per_instance: i64,
+    /// One job per instance, then the instance terminates itself.
+    pub terminate_after_job: bool,
     pub root_volume_gb: i64,
     pub root_volume_type: String,
     pub image: Image,
@@ -211,6 +213,7 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         min_size: i(attrs, "min_size"),
         max_size: i(attrs, "max_size"),
         agents_per_instance: i(attrs, "agents_per_instance"),
+        terminate_after_job: attrs.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
         root_volume_gb: i(attrs, "root_volume_gb"),
         root_volume_type: s(attrs, "root_volume_type"),
         image,

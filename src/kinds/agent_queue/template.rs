@@ -9,11 +9,19 @@ use super::spec::{Image, QueueSpec};
 use serde_json::{json, Value};
 
 const USER_DATA: &str = include_str!("user_data.sh");
+const ONE_JOB: &str = include_str!("one_job.sh");
 
 /// Renders the user data script for a queue.
 pub fn user_data(q: &QueueSpec) -> String {
     let tags: String = q.agent_tags.iter().map(|(k, v)| format!(",{k}={v}")).collect();
     let env: String = q.agent_env.iter().map(|(k, v)| format!("Environment=\"{k}={}\"\n", systemd_quote(v))).collect();
+    // One job per instance: the agent disconnects after its job, is not
+    // restarted, and its stop ends the instance.
+    let (cfg_extra, one_job, service_extra) = if q.terminate_after_job {
+        ("\ndisconnect-after-job=true", format!("\n{ONE_JOB}"), "Restart=no\nExecStopPost=/usr/local/bin/gantry-terminate-self\n")
+    } else {
+        ("", String::new(), "")
+    };
     USER_DATA
         .replace("{{QUEUE}}", &q.queue)
         .replace("{{REGION}}", &q.region)
@@ -21,6 +29,9 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{TOKEN_PARAMETER}}", &q.token_parameter)
         .replace("{{AGENTS_PER_INSTANCE}}", &q.agents_per_instance.to_string())
         .replace("{{AGENT_TAGS}}", &tags)
+        .replace("{{AGENT_CFG_EXTRA}}", cfg_extra)
+        .replace("{{ONE_JOB}}", &one_job)
+        .replace("{{SERVICE_EXTRA}}", service_extra)
         .replace("{{AGENT_ENV}}", env.trim_end())
         .replace("{{EXTRA_USER_DATA}}", q.extra_user_data.trim_end())
 }
@@ -65,14 +76,17 @@ pub fn scaler_policy(q: &QueueSpec) -> Value {
 
 /// What every agent instance may do besides `instance_policies`.
 pub fn agent_policy(q: &QueueSpec) -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)},
-            {"Sid": "HoldScaleInProtectionWhileBusy", "Effect": "Allow", "Action": "autoscaling:SetInstanceProtection", "Resource": asg_arn(q)},
-            {"Sid": "ReportFailedBootstrap", "Effect": "Allow", "Action": "autoscaling:SetInstanceHealth", "Resource": asg_arn(q)}
-        ]
-    })
+    let mut statements = vec![
+        json!({"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)}),
+        json!({"Sid": "HoldScaleInProtectionWhileBusy", "Effect": "Allow", "Action": "autoscaling:SetInstanceProtection", "Resource": asg_arn(q)}),
+        json!({"Sid": "ReportFailedBootstrap", "Effect": "Allow", "Action": "autoscaling:SetInstanceHealth", "Resource": asg_arn(q)}),
+    ];
+    if q.terminate_after_job {
+        statements.push(
+            json!({"Sid": "LeaveTheGroupAfterTheJob", "Effect": "Allow", "Action": "autoscaling:TerminateInstanceInAutoScalingGroup", "Resource": asg_arn(q)}),
+        );
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
 }
 
 /// The whole template.
@@ -205,6 +219,51 @@ mod tests {
         assert!(!needs_subnets(&t));
         assert!(t.pointer("/Resources/AutoScalingGroup/Properties/AvailabilityZones").is_none(), "never Fn::GetAZs");
         insta::assert_json_snapshot!("gpu_1_queue_template", t);
+    }
+
+    /// Runs the installed gantry-terminate-self with fake `aws` and
+    /// `shutdown` on PATH: the decrementing terminate call, and the power-off
+    /// when the group refuses it.
+    fn run_terminate_self(user_data: &str) {
+        let body = user_data.split("gantry-terminate-self <<'SH'\n").nth(1).and_then(|s| s.split("\nSH\n").next()).expect("the script");
+        let body = body.replace("__REGION__", "us-west-2").replace("__INSTANCE__", "i-0abc");
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("calls");
+        let fake = |name: &str, code: i32| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, format!("#!/bin/sh\necho \"{name} $*\" >> '{}'\nexit {code}\n", log.display())).unwrap();
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        };
+        let script = dir.path().join("gantry-terminate-self");
+        std::fs::write(&script, body).unwrap();
+        let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default());
+        for (aws_exit, want) in [
+            (0, "aws autoscaling terminate-instance-in-auto-scaling-group --region us-west-2 --instance-id i-0abc --should-decrement-desired-capacity\n"),
+            (1, "aws autoscaling terminate-instance-in-auto-scaling-group --region us-west-2 --instance-id i-0abc --should-decrement-desired-capacity\nshutdown -h now\n"),
+        ] {
+            let _ = std::fs::remove_file(&log);
+            fake("aws", aws_exit);
+            fake("shutdown", 0);
+            let status = std::process::Command::new("bash").arg(&script).env("PATH", &path).status().unwrap();
+            assert!(status.success());
+            assert_eq!(std::fs::read_to_string(&log).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn one_job_per_instance() {
+        let a = attrs(json!({"name": "cpu_queue_premerge", "instance_types": ["c7i.4xlarge"], "max_size": 64, "terminate_after_job": true}));
+        let q = crate::kinds::agent_queue::spec::spec(&a, &env());
+        let script = user_data(&q);
+        assert!(script.contains("\ndisconnect-after-job=true\n"), "{script}");
+        assert!(script.contains("Restart=no\nExecStopPost=/usr/local/bin/gantry-terminate-self\n"), "{script}");
+        insta::assert_snapshot!("one_job_user_data", script);
+        let policy = agent_policy(&q).to_string();
+        assert!(policy.contains("autoscaling:TerminateInstanceInAutoScalingGroup"), "{policy}");
+        run_terminate_self(&script);
+        // Off by default: nothing of it in the bootstrap or the policy.
+        let off = crate::kinds::agent_queue::spec::spec(&attrs(json!({"name": "q", "instance_types": ["c7i.4xlarge"], "max_size": 4})), &env());
+        assert!(!user_data(&off).contains("gantry-terminate-self") && !agent_policy(&off).to_string().contains("TerminateInstance"));
     }
 
     #[test]

@@ -212,3 +212,11 @@ fn gpu_types_get_a_gpu_image_and_a_plain_one_is_refused() {
     assert_eq!(image(json!(["c7g.2xlarge"])), param("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"));
     assert_eq!(image(json!(["c7i.2xlarge"])), param(plain));
 }
+
+#[test]
+fn one_job_per_instance_means_one_agent() {
+    let a = attrs(json!({"name": "pr", "instance_types": ["c7i.4xlarge"], "max_size": 8, "terminate_after_job": true, "agents_per_instance": 2}));
+    let problems = AgentQueue.check(&a);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].attr, "terminate_after_job");
+}

@@ -49,7 +49,7 @@ name="{{QUEUE}}-$INSTANCE_ID-%spawn"
 spawn={{AGENTS_PER_INSTANCE}}
 tags="queue={{QUEUE}}{{AGENT_TAGS}}"
 build-path="/var/lib/buildkite-agent/builds"
-hooks-path="/etc/buildkite-agent/hooks"
+hooks-path="/etc/buildkite-agent/hooks"{{AGENT_CFG_EXTRA}}
 CFG
 chmod 600 /etc/buildkite-agent/buildkite-agent.cfg
 chown buildkite-agent: /etc/buildkite-agent/buildkite-agent.cfg
@@ -80,13 +80,13 @@ printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection acquire\n' > /etc/bui
 printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection release\n' > /etc/buildkite-agent/hooks/pre-exit
 chmod 755 /etc/buildkite-agent/hooks/*
 echo 'buildkite-agent ALL=(root) NOPASSWD: /usr/local/bin/gantry-protection' > /etc/sudoers.d/gantry-protection
-
+{{ONE_JOB}}
 # Agent environment (a quoted here-document: the shell expands nothing in
 # it; values are escaped for systemd by gantry).
 mkdir -p /etc/systemd/system/buildkite-agent.service.d
 cat > /etc/systemd/system/buildkite-agent.service.d/gantry.conf <<'UNIT'
 [Service]
-{{AGENT_ENV}}
+{{SERVICE_EXTRA}}{{AGENT_ENV}}
 UNIT
 
 {{EXTRA_USER_DATA}}
