@@ -31,6 +31,7 @@ agent_queue "gpu" {{
   instance_types        = ["g6.4xlarge"]
   max_size              = 20
   root_volume_gb        = 512
+  agent_secrets         = {{ HF_TOKEN = "ssm:/ci/hf-token" }}
   agent_token_parameter = "/bk/token"
   scale_in_idle         = "20m"
   scaler {{
@@ -62,9 +63,20 @@ fn queues_lifecycle_on_moto() {
     let dir = stack_dir(&[("main.gantry.hcl", &stack(&zip))]);
     let d = dir.path().to_str().unwrap();
 
+    // A build secret's parameter must exist before the queue that reads it.
+    let r = gantry(&["plan", d], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("agent_queue.gpu: agent_secrets parameter /ci/hf-token does not exist in us-west-2"), "{}", r.all());
+    rt.block_on(async {
+        let ssm = support::ssm_client(&moto, "us-west-2").await;
+        let put = ssm.put_parameter().name("/ci/hf-token").value("hf_s3cr3t-value").r#type(aws_sdk_ssm::types::ParameterType::SecureString);
+        put.send().await.unwrap();
+    });
+
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{}", r.all());
+    assert!(r.stdout.contains("/ci/hf-token") && !r.all().contains("hf_s3cr3t"), "the secret's name, never its value: {}", r.all());
     // No subnets given: the default VPC's default-for-AZ subnets, explicit in the plan.
     assert!(r.stdout.contains("\"VPCZoneIdentifier\": [") && r.stdout.contains("\"subnet-"), "{}", r.all());
     assert!(!r.stdout.contains("Fn::GetAZs"), "{}", r.all());
@@ -76,6 +88,11 @@ fn queues_lifecycle_on_moto() {
     // propagated), kept new functions Pending and started the token lookup
     // with an empty page; gantry retried, waited and paged through all of it
     // without ever running into an update conflict.
+    let template = rt.block_on(async {
+        let cfn = support::cfn_client(&moto, "us-west-2").await;
+        cfn.get_template().stack_name("gantry-q-gpu").send().await.unwrap().template_body.unwrap_or_default()
+    });
+    assert!(template.contains("HF_TOKEN") && !template.contains("hf_s3cr3t"), "the deployed template names the secret only");
     let fired = moto.fired();
     for rule in ["role_delay", "pending", "empty_page"] {
         assert!(fired.get(rule).copied().unwrap_or(0) >= 1, "{rule} was exercised: {fired:?}");

@@ -55,9 +55,12 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
         env.push(("GANTRY_GCP_ENDPOINT", gcp.endpoint()));
         // The agent token parameter is created outside gantry (it is a secret).
         let rt = tokio::runtime::Runtime::new().unwrap();
-        for (region, name) in
-            [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ("us-east-1", "/openllm/ci/agent-token")]
-        {
+        for (region, name) in [
+            ("us-west-2", "/bk_agent_token_cluster_ci"),
+            ("us-east-1", "/bk_agent_token_cluster_ci"),
+            ("us-east-1", "/openllm/ci/agent-token"),
+            ("us-west-2", "/vllm-ci/hf-token"),
+        ] {
             rt.block_on(put_token(&moto, region, name));
         }
         let d = dir.to_str().unwrap();

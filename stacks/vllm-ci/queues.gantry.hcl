@@ -20,9 +20,10 @@ agent_queue "cpu_queue_premerge" {
   max_size              = 128
   terminate_after_job   = true
   agent_token_parameter = var.agent_token_parameter
-  instance_policies     = ["../../policies/ci-instance.json"]
-  policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
-  scale_in_idle         = "10m"
+  # Fork code may pull the build cache, never push to it.
+  instance_policies = ["../../policies/ci-instance-readonly.json"]
+  policy_vars       = { cache_repositories = [ecr_repository.build-cache.arn] }
+  scale_in_idle     = "10m"
 }
 
 agent_queue "cpu_queue_postmerge" {
@@ -38,6 +39,7 @@ agent_queue "gpu_1_queue" {
   max_size              = 208
   root_volume_gb        = 512
   agent_token_parameter = var.agent_token_parameter
+  agent_secrets         = { HF_TOKEN = "ssm:/vllm-ci/hf-token" } # gated model downloads
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
   scale_in_idle         = "20m"
@@ -51,6 +53,7 @@ agent_queue "gpu_4_queue" {
   max_size              = 32
   root_volume_gb        = 512
   agent_token_parameter = var.agent_token_parameter
+  agent_secrets         = { HF_TOKEN = "ssm:/vllm-ci/hf-token" } # gated model downloads
   instance_policies     = ["../../policies/ci-instance.json"]
   policy_vars           = { cache_repositories = [ecr_repository.build-cache.arn] }
   scale_in_idle         = "20m"

@@ -210,3 +210,14 @@ pub fn cfn_lint(files: &[std::path::PathBuf]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A CloudFormation client pointed at `moto` in `region`.
+pub async fn cfn_client(moto: &Moto, region: &str) -> aws_sdk_cloudformation::Client {
+    let conf = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudformation::config::Region::new(region.to_string()))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("testing", "testing", None, None, "test"))
+        .build();
+    aws_sdk_cloudformation::Client::from_conf(conf)
+}

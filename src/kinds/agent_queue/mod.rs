@@ -29,6 +29,7 @@ mod fake;
 mod function;
 pub mod images;
 mod preflight;
+mod secrets;
 pub mod spec;
 mod state;
 pub mod template;
@@ -119,7 +120,13 @@ static SCHEMA: Schema = Schema {
         Attr::new("managed_policy_arns", Ty::ListOfString, "Managed policies for the agent instances.").default(DefaultValue::EmptyList),
         Attr::new("extra_user_data", Ty::String, "Shell appended to the agent bootstrap.").default(DefaultValue::Str("")),
         Attr::new("agent_tags", Ty::MapOfString, "Agent tags besides queue=NAME.").default(DefaultValue::EmptyMap),
-        Attr::new("agent_env", Ty::MapOfString, "Environment of the agent service.").default(DefaultValue::EmptyMap),
+        Attr::new("agent_env", Ty::MapOfString, "Environment of the agent service (plain text in the launch template: no secrets).").default(DefaultValue::EmptyMap),
+        Attr::new(
+            "agent_secrets",
+            Ty::MapOfString,
+            "Build secrets: NAME = \"ssm:/param\" or \"secretsmanager:NAME-or-ARN\", fetched at boot into root-only files and exported to each job; only names reach the template, the plan and logs; the agent redacts the values from job logs.",
+        )
+        .default(DefaultValue::EmptyMap),
         Attr::new("scale_in_idle", Ty::String, "Surplus time before the scaler removes instances.").default(DefaultValue::Str(scaler_defaults::SCALE_IN_IDLE)),
         Attr::new("tags", Ty::MapOfString, "Tags on the stack and its resources.").default(DefaultValue::EmptyMap),
     ],
@@ -262,6 +269,12 @@ impl Kind for AgentQueue {
         if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
             out.push(AttrProblem::new("agent_token_parameter", format!("\"{token}\" is not an SSM parameter name")));
         }
+        let string_map = |k: &str| -> std::collections::BTreeMap<String, String> {
+            a.get(k).and_then(Value::as_object).into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+        };
+        for p in secrets::check(&string_map("agent_secrets"), &string_map("agent_env")) {
+            out.push(AttrProblem::new("agent_secrets", p));
+        }
         let subnets = a.get("subnets").and_then(Value::as_array).map(Vec::len).unwrap_or(0);
         if (subnets > 0) != a.contains_key("vpc_id") {
             out.push(AttrProblem::new("subnets", "subnets and vpc_id go together (omit both for the default VPC)"));
@@ -335,6 +348,14 @@ impl Kind for AgentQueue {
                     spec::Image::Id(_) => None,
                 },
                 token_parameter: q.token_parameter.clone(),
+                secret_parameters: q
+                    .agent_secrets
+                    .values()
+                    .filter_map(|s| match s {
+                        secrets::SecretSource::Ssm(p) => Some(p.clone()),
+                        secrets::SecretSource::SecretsManager(_) => None,
+                    })
+                    .collect(),
                 subnets: q.subnets.clone(),
                 vpc_id: q.vpc_id.clone(),
             },

@@ -1,8 +1,8 @@
 //! Plan-time work against the cloud, through [`LookupApi`]: queues given no
 //! subnets go into the default VPC's default-for-AZ subnets (resolved once
 //! per region and written into the template, never `Fn::GetAZs`), and
-//! named subnets, the image parameter and the token parameter are checked
-//! to exist (the token's value is never read).
+//! named subnets, the image parameter, the token parameter and the
+//! agent_secrets parameters are checked to exist (no value is ever read).
 
 use super::api::LookupApi;
 use super::state::Desired;
@@ -78,7 +78,13 @@ pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<
         for chunk in images.chunks(10) {
             missing_images.extend(api.missing_parameters(region, chunk).await?);
         }
-        let tokens: Vec<String> = items.iter().map(|(_, d)| d.facts.token_parameter.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        // The token and the agent_secrets parameters: names only, values never read.
+        let tokens: Vec<String> = items
+            .iter()
+            .flat_map(|(_, d)| std::iter::once(d.facts.token_parameter.clone()).chain(d.facts.secret_parameters.iter().cloned()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut found_tokens = BTreeSet::new();
         for chunk in tokens.chunks(50) {
             found_tokens.extend(api.existing_parameters(region, chunk).await?);
@@ -92,6 +98,12 @@ pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<
                 out.push((
                     address.clone(),
                     format!("agent token parameter {token} does not exist in {region}; create it (aws ssm put-parameter --type SecureString) before the queue"),
+                ));
+            }
+            for p in d.facts.secret_parameters.iter().filter(|p| !found_tokens.contains(*p)) {
+                out.push((
+                    address.clone(),
+                    format!("agent_secrets parameter {p} does not exist in {region}; create it (aws ssm put-parameter --type SecureString)"),
                 ));
             }
         }

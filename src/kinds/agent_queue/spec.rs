@@ -77,6 +77,8 @@ pub struct QueueSpec {
     pub extra_user_data: String,
     pub agent_tags: BTreeMap<String, String>,
     pub agent_env: BTreeMap<String, String>,
+    /// Build secrets by environment variable name (values stay in the cloud).
+    pub agent_secrets: BTreeMap<String, super::secrets::SecretSource>,
     pub scaler: Scaler,
     pub tags: BTreeMap<String, String>,
 }
@@ -226,6 +228,8 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         extra_user_data: s(attrs, "extra_user_data"),
         agent_tags: map(attrs, "agent_tags"),
         agent_env: map(attrs, "agent_env"),
+        // check() refused sources that do not parse.
+        agent_secrets: map(attrs, "agent_secrets").into_iter().filter_map(|(k, v)| super::secrets::parse(&v).ok().map(|s| (k, s))).collect(),
         scaler: Scaler {
             architecture: text(sc("architecture")),
             memory_mb: sc("memory_mb").as_i64().unwrap_or(128),

@@ -34,6 +34,9 @@ pub struct Facts {
     /// The SSM parameter holding the AMI id, when the image comes from one.
     pub image_parameter: Option<String>,
     pub token_parameter: String,
+    /// SSM parameters named in `agent_secrets` (checked to exist at plan time).
+    #[serde(default)]
+    pub secret_parameters: Vec<String>,
     pub subnets: Vec<String>,
     pub vpc_id: Option<String>,
 }

@@ -29,7 +29,8 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{TOKEN_PARAMETER}}", &q.token_parameter)
         .replace("{{AGENTS_PER_INSTANCE}}", &q.agents_per_instance.to_string())
         .replace("{{AGENT_TAGS}}", &tags)
-        .replace("{{AGENT_CFG_EXTRA}}", cfg_extra)
+        .replace("{{AGENT_CFG_EXTRA}}", &format!("{cfg_extra}{}", super::secrets::redacted_vars(q)))
+        .replace("{{SECRETS}}", &super::secrets::bootstrap(q))
         .replace("{{ONE_JOB}}", &one_job)
         .replace("{{SERVICE_EXTRA}}", service_extra)
         .replace("{{AGENT_ENV}}", env.trim_end())
@@ -81,6 +82,7 @@ pub fn agent_policy(q: &QueueSpec) -> Value {
         json!({"Sid": "HoldScaleInProtectionWhileBusy", "Effect": "Allow", "Action": "autoscaling:SetInstanceProtection", "Resource": asg_arn(q)}),
         json!({"Sid": "ReportFailedBootstrap", "Effect": "Allow", "Action": "autoscaling:SetInstanceHealth", "Resource": asg_arn(q)}),
     ];
+    statements.extend(super::secrets::statements(q));
     if q.terminate_after_job {
         statements.push(
             json!({"Sid": "LeaveTheGroupAfterTheJob", "Effect": "Allow", "Action": "autoscaling:TerminateInstanceInAutoScalingGroup", "Resource": asg_arn(q)}),
@@ -248,6 +250,30 @@ mod tests {
             assert!(status.success());
             assert_eq!(std::fs::read_to_string(&log).unwrap(), want);
         }
+    }
+
+    #[test]
+    fn build_secrets_reach_jobs_but_not_the_template() {
+        let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 8,
+            "agent_secrets": {"HF_TOKEN": "ssm:/ci/hf-token", "GH_APP_KEY": "secretsmanager:ci/github-app-key",
+                              "DOCKER_PW": "secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:ci/docker-AbCdEf"}}));
+        let q = crate::kinds::agent_queue::spec::spec(&a, &env());
+        let script = user_data(&q);
+        insta::assert_snapshot!("secrets_user_data", script);
+        assert!(script.contains(
+            "redacted-vars=\"*_PASSWORD,*_SECRET,*_TOKEN,*_PRIVATE_KEY,*_ACCESS_KEY,*_SECRET_KEY,*_CONNECTION_STRING,DOCKER_PW,GH_APP_KEY,HF_TOKEN\""
+        ));
+        let policy = agent_policy(&q);
+        let statements = policy["Statement"].as_array().unwrap();
+        let find = |sid: &str| statements.iter().find(|s| s["Sid"] == sid).unwrap_or_else(|| panic!("{sid} in {policy}"))["Resource"].clone();
+        assert_eq!(find("ReadBuildSecretsFromParameterStore"), json!(["arn:aws:ssm:us-west-2:123456789012:parameter/ci/hf-token"]));
+        assert_eq!(
+            find("ReadBuildSecretsFromSecretsManager"),
+            json!([
+                "arn:aws:secretsmanager:us-west-2:123456789012:secret:ci/docker-AbCdEf",
+                "arn:aws:secretsmanager:us-west-2:123456789012:secret:ci/github-app-key-??????"
+            ])
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection acquire\n' > /etc/bui
 printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection release\n' > /etc/buildkite-agent/hooks/pre-exit
 chmod 755 /etc/buildkite-agent/hooks/*
 echo 'buildkite-agent ALL=(root) NOPASSWD: /usr/local/bin/gantry-protection' > /etc/sudoers.d/gantry-protection
-{{ONE_JOB}}
+{{SECRETS}}{{ONE_JOB}}
 # Agent environment (a quoted here-document: the shell expands nothing in
 # it; values are escaped for systemd by gantry).
 mkdir -p /etc/systemd/system/buildkite-agent.service.d
