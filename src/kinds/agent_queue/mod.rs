@@ -29,6 +29,8 @@ mod fake;
 mod function;
 pub mod images;
 mod preflight;
+#[cfg(test)]
+mod script_tests;
 mod secrets;
 pub mod spec;
 mod state;
@@ -98,6 +100,14 @@ static SCHEMA: Schema = Schema {
             "One job per instance (untrusted code never shares a machine): each agent disconnects after its job, then the instance terminates itself and lowers the group's desired capacity in the same call.",
         )
         .default(DefaultValue::Bool(false)),
+        Attr::new(
+            "drain_timeout",
+            Ty::String,
+            "When the instance goes away (scale-in, spot notice, rebalance), how long the running job may take to finish before it is cancelled (1m-1h58m).",
+        )
+        .default(DefaultValue::Str("30m")),
+        Attr::new("capacity_rebalance", Ty::Bool, "Spot: let Auto Scaling replace instances at elevated interruption risk ahead of time (they drain first).")
+            .default(DefaultValue::Bool(false)),
         Attr::new("root_volume_gb", Ty::Int, "Root volume size.").default(DefaultValue::Int(250)).range(8, 16384),
         Attr::new("root_volume_type", Ty::String, "Root volume type.").default(DefaultValue::Str("gp3")).one_of(&["gp3", "gp2", "io2", "io1"]),
         Attr::new("image_id", Ty::String, "AMI id (or image_ssm_parameter; default: see image_ssm_parameter)."),
@@ -234,6 +244,9 @@ impl Kind for AgentQueue {
                 "terminate_after_job",
                 "one job per instance needs agents_per_instance = 1 (two agents would run two jobs side by side)",
             ));
+        }
+        if let Err(e) = spec::drain_seconds(a) {
+            out.push(AttrProblem::new("drain_timeout", e));
         }
         let types: Vec<&str> = a.get("instance_types").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
         if types.is_empty() {

@@ -7,6 +7,8 @@ cat > /usr/local/bin/gantry-terminate-self <<'SH'
 #!/bin/bash
 # usage: gantry-terminate-self  (run by systemd after the agent service stops)
 set -euo pipefail
+# Stopped by the drain watcher: the instance is already going away.
+[ -e /var/lib/gantry/draining ] && exit 0
 aws autoscaling terminate-instance-in-auto-scaling-group --region "__REGION__" --instance-id "__INSTANCE__" --should-decrement-desired-capacity \
   || shutdown -h now
 SH

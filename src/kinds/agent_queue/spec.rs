@@ -65,6 +65,10 @@ pub struct QueueSpec {
     pub agents_per_instance: i64,
     /// One job per instance, then the instance terminates itself.
     pub terminate_after_job: bool,
+    /// How long a running job may take to finish when the instance goes away.
+    pub drain_seconds: i64,
+    /// Spot: replace instances at elevated interruption risk ahead of time.
+    pub capacity_rebalance: bool,
     pub root_volume_gb: i64,
     pub root_volume_type: String,
     pub image: Image,
@@ -159,6 +163,22 @@ pub fn scaler_env(attrs: &State, asg_name: &str) -> Result<ScalerEnv, EnvError> 
     ScalerEnv::from_lookup(|k| given.get(k).cloned())
 }
 
+/// The drain bound when none is given.
+pub const DEFAULT_DRAIN_SECONDS: i64 = 1800;
+
+/// `drain_timeout` in seconds: 1 minute to 118 minutes (a lifecycle hook's
+/// heartbeat may last 7200 s, and the hook gets two more minutes).
+pub fn drain_seconds(attrs: &State) -> Result<i64, String> {
+    let Some(text) = attrs.get("drain_timeout").and_then(Value::as_str) else { return Ok(DEFAULT_DRAIN_SECONDS) };
+    let d = humantime::parse_duration(text).map_err(|e| format!("\"{text}\" is not a duration (e.g. 30m): {e}"))?;
+    let secs = d.as_secs() as i64;
+    if (60..=7080).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("{text} is outside 1m..1h58m (a lifecycle hook waits at most 2h)"))
+    }
+}
+
 /// Builds the spec from evaluated attributes. `queue` is the queue name.
 pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
     let queue = s(attrs, "name");
@@ -216,6 +236,8 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         max_size: i(attrs, "max_size"),
         agents_per_instance: i(attrs, "agents_per_instance"),
         terminate_after_job: attrs.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
+        drain_seconds: drain_seconds(attrs).unwrap_or(DEFAULT_DRAIN_SECONDS),
+        capacity_rebalance: attrs.get("capacity_rebalance").and_then(Value::as_bool).unwrap_or(false),
         root_volume_gb: i(attrs, "root_volume_gb"),
         root_volume_type: s(attrs, "root_volume_type"),
         image,

@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 
 const USER_DATA: &str = include_str!("user_data.sh");
 const ONE_JOB: &str = include_str!("one_job.sh");
+const DRAIN: &str = include_str!("drain.sh");
+/// The termination lifecycle hook the drain watcher completes.
+pub const DRAIN_HOOK: &str = "gantry-drain";
 
 /// Renders the user data script for a queue.
 pub fn user_data(q: &QueueSpec) -> String {
@@ -31,6 +34,9 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{AGENT_TAGS}}", &tags)
         .replace("{{AGENT_CFG_EXTRA}}", &format!("{cfg_extra}{}", super::secrets::redacted_vars(q)))
         .replace("{{SECRETS}}", &super::secrets::bootstrap(q))
+        .replace("{{DRAIN}}", DRAIN.trim_end())
+        .replace("{{DRAIN_HOOK}}", DRAIN_HOOK)
+        .replace("{{DRAIN_SECONDS}}", &q.drain_seconds.to_string())
         .replace("{{ONE_JOB}}", &one_job)
         .replace("{{SERVICE_EXTRA}}", service_extra)
         .replace("{{AGENT_ENV}}", env.trim_end())
@@ -83,11 +89,9 @@ pub fn agent_policy(q: &QueueSpec) -> Value {
         json!({"Sid": "ReportFailedBootstrap", "Effect": "Allow", "Action": "autoscaling:SetInstanceHealth", "Resource": asg_arn(q)}),
     ];
     statements.extend(super::secrets::statements(q));
-    if q.terminate_after_job {
-        statements.push(
-            json!({"Sid": "LeaveTheGroupAfterTheJob", "Effect": "Allow", "Action": "autoscaling:TerminateInstanceInAutoScalingGroup", "Resource": asg_arn(q)}),
-        );
-    }
+    // Leave the group (after one job, or on a spot notice) and let a drained termination go on.
+    statements.push(json!({"Sid": "LeaveTheGroup", "Effect": "Allow",
+        "Action": ["autoscaling:TerminateInstanceInAutoScalingGroup", "autoscaling:CompleteLifecycleAction"], "Resource": asg_arn(q)}));
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
@@ -142,6 +146,15 @@ pub fn render(q: &QueueSpec) -> Value {
             },
         },
         "NewInstancesProtectedFromScaleIn": false,
+        // Held in Terminating:Wait until the agent is drained (the watcher
+        // completes the hook; the heartbeat leaves it time to stop the agent).
+        "LifecycleHookSpecificationList": [{
+            "LifecycleHookName": DRAIN_HOOK,
+            "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+            "HeartbeatTimeout": q.drain_seconds + 120,
+            "DefaultResult": "CONTINUE",
+        }],
+        "CapacityRebalance": q.capacity_rebalance,
         "Tags": [{"Key": "queue", "Value": q.queue, "PropagateAtLaunch": true}],
     });
     let function_arn = format!("arn:aws:lambda:{}:{}:function:{}", q.region, q.account_id, q.names.function);
@@ -223,35 +236,6 @@ mod tests {
         insta::assert_json_snapshot!("gpu_1_queue_template", t);
     }
 
-    /// Runs the installed gantry-terminate-self with fake `aws` and
-    /// `shutdown` on PATH: the decrementing terminate call, and the power-off
-    /// when the group refuses it.
-    fn run_terminate_self(user_data: &str) {
-        let body = user_data.split("gantry-terminate-self <<'SH'\n").nth(1).and_then(|s| s.split("\nSH\n").next()).expect("the script");
-        let body = body.replace("__REGION__", "us-west-2").replace("__INSTANCE__", "i-0abc");
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("calls");
-        let fake = |name: &str, code: i32| {
-            let p = dir.path().join(name);
-            std::fs::write(&p, format!("#!/bin/sh\necho \"{name} $*\" >> '{}'\nexit {code}\n", log.display())).unwrap();
-            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        };
-        let script = dir.path().join("gantry-terminate-self");
-        std::fs::write(&script, body).unwrap();
-        let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default());
-        for (aws_exit, want) in [
-            (0, "aws autoscaling terminate-instance-in-auto-scaling-group --region us-west-2 --instance-id i-0abc --should-decrement-desired-capacity\n"),
-            (1, "aws autoscaling terminate-instance-in-auto-scaling-group --region us-west-2 --instance-id i-0abc --should-decrement-desired-capacity\nshutdown -h now\n"),
-        ] {
-            let _ = std::fs::remove_file(&log);
-            fake("aws", aws_exit);
-            fake("shutdown", 0);
-            let status = std::process::Command::new("bash").arg(&script).env("PATH", &path).status().unwrap();
-            assert!(status.success());
-            assert_eq!(std::fs::read_to_string(&log).unwrap(), want);
-        }
-    }
-
     #[test]
     fn build_secrets_reach_jobs_but_not_the_template() {
         let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 8,
@@ -286,10 +270,10 @@ mod tests {
         insta::assert_snapshot!("one_job_user_data", script);
         let policy = agent_policy(&q).to_string();
         assert!(policy.contains("autoscaling:TerminateInstanceInAutoScalingGroup"), "{policy}");
-        run_terminate_self(&script);
-        // Off by default: nothing of it in the bootstrap or the policy.
+        super::super::script_tests::run_terminate_self(&script);
+        // Off by default: nothing of it in the bootstrap.
         let off = crate::kinds::agent_queue::spec::spec(&attrs(json!({"name": "q", "instance_types": ["c7i.4xlarge"], "max_size": 4})), &env());
-        assert!(!user_data(&off).contains("gantry-terminate-self") && !agent_policy(&off).to_string().contains("TerminateInstance"));
+        assert!(!user_data(&off).contains("gantry-terminate-self"));
     }
 
     #[test]

@@ -81,15 +81,18 @@ printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection release\n' > /etc/bui
 chmod 755 /etc/buildkite-agent/hooks/*
 echo 'buildkite-agent ALL=(root) NOPASSWD: /usr/local/bin/gantry-protection' > /etc/sudoers.d/gantry-protection
 {{SECRETS}}{{ONE_JOB}}
+{{DRAIN}}
 # Agent environment (a quoted here-document: the shell expands nothing in
 # it; values are escaped for systemd by gantry).
 mkdir -p /etc/systemd/system/buildkite-agent.service.d
 cat > /etc/systemd/system/buildkite-agent.service.d/gantry.conf <<'UNIT'
 [Service]
+TimeoutStopSec={{DRAIN_SECONDS}}
 {{SERVICE_EXTRA}}{{AGENT_ENV}}
 UNIT
 
 {{EXTRA_USER_DATA}}
 
 systemctl daemon-reload
+systemctl enable --now gantry-drain
 systemctl enable --now buildkite-agent
