@@ -56,6 +56,9 @@ pub struct Group {
     pub max: u32,
     /// Instances protected from scale-in (agents running a job hold protection).
     pub protected: u32,
+    /// Auto Scaling's AZ rebalancing is suspended (it would terminate busy
+    /// instances to even out zones; the scaler keeps it suspended).
+    pub az_rebalance_suspended: bool,
 }
 
 /// What to do.
@@ -154,7 +157,7 @@ mod tests {
     }
 
     fn group(desired: u32, min: u32, max: u32) -> Group {
-        Group { desired, min, max, protected: 0 }
+        Group { desired, min, max, protected: 0, az_rebalance_suspended: true }
     }
 
     #[test]
@@ -186,7 +189,16 @@ mod tests {
             ("bigger steps when configured", obs(0, 0, 0), group(5, 0, 10), &step2, Some(t0 - 900), t0, 3, Action::ScaleIn),
             ("never below running jobs", obs(0, 3, 3), group(5, 0, 10), &step2, Some(0), t0, 3, Action::ScaleIn),
             ("never below busy agents", obs(0, 0, 4), group(5, 0, 10), &step2, Some(0), t0, 4, Action::ScaleIn),
-            ("never below protected instances", obs(0, 0, 0), Group { desired: 5, min: 0, max: 10, protected: 5 }, &s, Some(0), t0, 5, Action::Hold),
+            (
+                "never below protected instances",
+                obs(0, 0, 0),
+                Group { desired: 5, min: 0, max: 10, protected: 5, az_rebalance_suspended: true },
+                &s,
+                Some(0),
+                t0,
+                5,
+                Action::Hold,
+            ),
             ("scale-in disabled", obs(0, 0, 0), group(5, 0, 10), &noin, Some(0), t0, 5, Action::Hold),
             ("waiting counted when configured", Observation { waiting: 4, ..obs(1, 0, 0) }, group(0, 0, 10), &wait, None, t0, 5, Action::ScaleOut),
             ("waiting ignored by default", Observation { waiting: 4, ..obs(1, 0, 0) }, group(0, 0, 10), &s, None, t0, 1, Action::ScaleOut),
@@ -230,7 +242,7 @@ mod tests {
             };
             let running = rng.u32(0..80);
             let o = Observation { scheduled: rng.u32(0..200), running, waiting: rng.u32(0..10), idle_agents: rng.u32(0..10), busy_agents: running };
-            let g = Group { desired: rng.u32(0..(max + 10)), min, max, protected: rng.u32(0..5).min(max) };
+            let g = Group { desired: rng.u32(0..(max + 10)), min, max, protected: rng.u32(0..5).min(max), az_rebalance_suspended: true };
             let now = 1_000_000;
             let since = if rng.bool() { Some(now - rng.u64(0..2000)) } else { None };
             let d = decide(&o, &g, &s, since, now);

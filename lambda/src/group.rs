@@ -29,6 +29,8 @@ pub trait GroupApi: Send + Sync {
     async fn set_desired(&self, desired: u32) -> Result<(), GroupError>;
     /// Persists (or clears) the surplus clock.
     async fn set_surplus_since(&self, since: Option<u64>) -> Result<(), GroupError>;
+    /// Suspends the group's AZRebalance process (CloudFormation cannot).
+    async fn suspend_az_rebalance(&self) -> Result<(), GroupError>;
 }
 
 /// The real group, through the Auto Scaling API.
@@ -76,6 +78,7 @@ impl GroupApi for AwsGroup {
             min: g.min_size().unwrap_or(0).max(0) as u32,
             max: g.max_size().unwrap_or(0).max(0) as u32,
             protected,
+            az_rebalance_suspended: g.suspended_processes().iter().any(|p| p.process_name() == Some("AZRebalance")),
         };
         Ok((group, since))
     }
@@ -89,6 +92,17 @@ impl GroupApi for AwsGroup {
             .send()
             .await
             .map_err(|e| GroupError::Api { op: "SetDesiredCapacity", message: err_text(e) })?;
+        Ok(())
+    }
+
+    async fn suspend_az_rebalance(&self) -> Result<(), GroupError> {
+        self.client
+            .suspend_processes()
+            .auto_scaling_group_name(&self.name)
+            .scaling_processes("AZRebalance")
+            .send()
+            .await
+            .map_err(|e| GroupError::Api { op: "SuspendProcesses", message: err_text(e) })?;
         Ok(())
     }
 

@@ -91,6 +91,15 @@ impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
         let started = Instant::now();
         let obs = self.observe(end).await?;
         let (group, since) = self.group.describe().await?;
+        if !group.az_rebalance_suspended {
+            // AZ rebalancing terminates instances to even out zones, busy ones
+            // included; it stays suspended (reconciled here, as a template cannot
+            // set it). Sizing goes on if this fails.
+            match self.group.suspend_az_rebalance().await {
+                Ok(()) => tracing::info!(queue = %self.queue, "suspended AZRebalance on the group"),
+                Err(e) => tracing::warn!(queue = %self.queue, error = %e, "could not suspend AZRebalance"),
+            }
+        }
         let decision = decide(&obs, &group, &self.settings, since, unix_now());
         tracing::info!(
             target: "decision",

@@ -137,6 +137,9 @@ async fn burst_of_50_jobs_scales_out_at_once_and_publishes_metrics() {
     let o = h.invoke().await;
     assert_eq!(ok(&o)["polls"][0]["decision"]["desired"], 50);
     assert_eq!(h.desired().await, 50);
+    // AZ rebalancing would terminate busy instances: the scaler keeps it suspended.
+    let suspended: Vec<String> = h.group().await.suspended_processes().iter().filter_map(|p| p.process_name().map(String::from)).collect();
+    assert_eq!(suspended, ["AZRebalance"]);
     let d = h.decisions();
     assert_eq!(d.len(), 1, "one structured line per decision");
     assert_eq!(d[0]["fields"]["desired_after"], 50);

@@ -39,7 +39,12 @@ struct FakeGroup {
 
 impl FakeGroup {
     fn new(desired: u32, min: u32, max: u32) -> Self {
-        FakeGroup { group: Mutex::new(Group { desired, min, max, protected: 0 }), since: Mutex::new(None), sets: Mutex::default(), fail_describe: false }
+        FakeGroup {
+            group: Mutex::new(Group { desired, min, max, protected: 0, az_rebalance_suspended: false }),
+            since: Mutex::new(None),
+            sets: Mutex::default(),
+            fail_describe: false,
+        }
     }
 }
 
@@ -58,6 +63,10 @@ impl GroupApi for FakeGroup {
     }
     async fn set_surplus_since(&self, s: Option<u64>) -> Result<(), GroupError> {
         *self.since.lock().unwrap() = s;
+        Ok(())
+    }
+    async fn suspend_az_rebalance(&self) -> Result<(), GroupError> {
+        self.group.lock().unwrap().az_rebalance_suspended = true;
         Ok(())
     }
 }

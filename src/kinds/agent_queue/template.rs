@@ -72,7 +72,7 @@ pub fn scaler_policy(q: &QueueSpec) -> Value {
         "Statement": [
             {"Sid": "ReadGroups", "Effect": "Allow", "Action": "autoscaling:DescribeAutoScalingGroups", "Resource": "*"},
             {"Sid": "SizeThisGroup", "Effect": "Allow",
-             "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+             "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "autoscaling:SuspendProcesses"],
              "Resource": asg_arn(q)},
             {"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)},
             {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
