@@ -110,6 +110,22 @@ static SCHEMA: Schema = Schema {
             .default(DefaultValue::Bool(false)),
         Attr::new("root_volume_gb", Ty::Int, "Root volume size.").default(DefaultValue::Int(250)).range(8, 16384),
         Attr::new("root_volume_type", Ty::String, "Root volume type.").default(DefaultValue::Str("gp3")).one_of(&["gp3", "gp2", "io2", "io1"]),
+        Attr::new("root_volume_iops", Ty::Int, "Root volume IOPS (gp3 3000-16000, io1 100-64000, io2 100-256000; required for io1/io2).")
+            .range(100, 256000),
+        Attr::new("root_volume_throughput", Ty::Int, "Root volume throughput in MiB/s (gp3 only, 125-1000).").range(125, 1000),
+        Attr::new(
+            "use_instance_storage",
+            Ty::Bool,
+            "When the instance type has instance-store NVMe, format it (striped when several) and put Docker's data root and the builds there.",
+        )
+        .default(DefaultValue::Bool(true)),
+        Attr::new(
+            "disk_min_free_gb",
+            Ty::Int,
+            "Before each job, below this much free space on Docker's disk, prune Docker; if still below, fail the job with the reason (0: no guard).",
+        )
+        .default(DefaultValue::Int(spec::DEFAULT_DISK_MIN_FREE_GB))
+        .range(0, 10000),
         Attr::new("image_id", Ty::String, "AMI id (or image_ssm_parameter; default: see image_ssm_parameter)."),
         Attr::new(
             "image_ssm_parameter",
@@ -181,6 +197,32 @@ fn valid_instance_type(t: &str) -> bool {
         && size.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
+/// IOPS and throughput only where the volume type takes them (EC2
+/// CreateVolume: gp3 3000-16000 IOPS and 125-1000 MiB/s; io1 up to 64000,
+/// io2 up to 256000 IOPS, both required; gp2 takes neither).
+fn root_volume_problems(a: &State) -> Vec<AttrProblem> {
+    let ty = a.get("root_volume_type").and_then(Value::as_str).unwrap_or("gp3");
+    let iops = a.get("root_volume_iops").and_then(Value::as_i64);
+    let throughput = a.get("root_volume_throughput").and_then(Value::as_i64);
+    let mut out = Vec::new();
+    let iops_range = match ty {
+        "gp3" => Some((3000, 16000)),
+        "io1" => Some((100, 64000)),
+        "io2" => Some((100, 256000)),
+        _ => None,
+    };
+    match (iops, iops_range) {
+        (Some(_), None) => out.push(AttrProblem::new("root_volume_iops", format!("{ty} volumes take no IOPS setting (use gp3, io1 or io2)"))),
+        (Some(i), Some((lo, hi))) if i < lo || i > hi => out.push(AttrProblem::new("root_volume_iops", format!("{ty} takes {lo}-{hi} IOPS, not {i}"))),
+        (None, _) if ty == "io1" || ty == "io2" => out.push(AttrProblem::new("root_volume_iops", format!("{ty} volumes need root_volume_iops"))),
+        _ => {}
+    }
+    if throughput.is_some() && ty != "gp3" {
+        out.push(AttrProblem::new("root_volume_throughput", format!("only gp3 volumes take a throughput setting, not {ty}")));
+    }
+    out
+}
+
 /// The function part of the desired state.
 fn function_state(q: &spec::QueueSpec) -> FunctionState {
     FunctionState {
@@ -245,6 +287,7 @@ impl Kind for AgentQueue {
                 "one job per instance needs agents_per_instance = 1 (two agents would run two jobs side by side)",
             ));
         }
+        out.extend(root_volume_problems(a));
         if let Err(e) = spec::drain_seconds(a) {
             out.push(AttrProblem::new("drain_timeout", e));
         }

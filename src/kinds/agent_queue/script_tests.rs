@@ -143,3 +143,80 @@ fn a_spot_notice_drains_and_leaves_the_group() {
     assert!(lines[4].starts_with("aws autoscaling complete-lifecycle-action"), "{log}");
     assert_eq!(lines.len(), 5, "{log}");
 }
+
+fn guard_script(min_gb: i64) -> String {
+    let a = super::tests::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2, "disk_min_free_gb": min_gb}));
+    let script = installed(&user_data(&super::spec::spec(&a, &super::tests::env())), "gantry-disk-guard");
+    // As the bootstrap's sed fills them in.
+    script.replace("__MIN_GB__", &min_gb.to_string()).replace("__DIR__", "/var/lib/docker")
+}
+
+#[test]
+fn the_disk_guard_prunes_then_refuses() {
+    let b = Bench::new();
+    b.fake("docker", 0);
+    // df answers from a queue of free-space values, one per call.
+    let answers = b.path().join("df-answers");
+    b.script("df", &format!("echo \"df $*\" >> '{}'\nv=$(head -n1 '{a}'); sed -i 1d '{a}'\nprintf 'Filesystem 1G-blocks Used Available Capacity Mounted\\n/dev/x 500G 1G %sG 1%% /\\n' \"$v\"\n", b.log().display(), a = answers.display()));
+    let run = |free: &[&str], want_ok: bool| {
+        std::fs::write(&answers, free.join("\n") + "\n").unwrap();
+        let _ = std::fs::remove_file(b.log());
+        let file = b.path().join("guard");
+        std::fs::write(&file, guard_script(20)).unwrap();
+        let path = format!("{}:{}", b.path().display(), std::env::var("PATH").unwrap_or_default());
+        let out = std::process::Command::new("timeout").args(["20", "bash"]).arg(&file).env("PATH", path).output().unwrap();
+        assert_eq!(out.status.success(), want_ok, "{}", String::from_utf8_lossy(&out.stderr));
+        (std::fs::read_to_string(b.log()).unwrap_or_default(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (log, _) = run(&["80"], true);
+    assert!(!log.contains("docker system"), "enough space: nothing pruned\n{log}");
+    let (log, _) = run(&["5", "5", "60"], true);
+    assert!(log.contains("docker system prune --all --force --filter until=1h"), "{log}");
+    let (_, err) = run(&["5", "5", "8", "8"], false);
+    assert!(err.contains("still only 8 GB free on /var/lib/docker (at least 20 GB needed); this job cannot run here"), "{err}");
+    assert!(!user_data(&super::spec::spec(
+        &super::tests::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2, "disk_min_free_gb": 0})),
+        &super::tests::env()
+    ))
+    .contains("gantry-disk-guard <<"));
+}
+
+#[test]
+fn instance_store_disks_are_striped_once_each_and_hold_docker_and_builds() {
+    let b = Bench::new();
+    for cmd in ["dnf", "mdadm", "mkfs.xfs", "mount"] {
+        b.fake(cmd, 0);
+    }
+    let by_id = b.path().join("by-id");
+    let etc = b.path().join("etc-docker");
+    let scratch = b.path().join("scratch");
+    std::fs::create_dir_all(&by_id).unwrap();
+    for dev in ["nvme1n1", "nvme2n1"] {
+        std::fs::write(b.path().join(dev), "").unwrap();
+    }
+    let link = |name: &str, dev: &str| std::os::unix::fs::symlink(b.path().join(dev), by_id.join(name)).unwrap();
+    link("nvme-Amazon_EC2_NVMe_Instance_Storage_AWS1", "nvme1n1");
+    link("nvme-Amazon_EC2_NVMe_Instance_Storage_AWS1_1", "nvme1n1"); // the same disk under a second name
+    link("nvme-Amazon_EC2_NVMe_Instance_Storage_AWS2", "nvme2n1");
+    link("nvme-Amazon_EC2_NVMe_Instance_Storage_AWS2-part1", "nvme2n1");
+    let script = format!(
+        "DOCKER_ROOT=/var/lib/docker\nBUILD_PATH=/var/lib/buildkite-agent/builds\n{}\necho \"result $DOCKER_ROOT $BUILD_PATH\" >> '{}'\n",
+        super::template::INSTANCE_STORAGE
+            .replace("/dev/disk/by-id", &by_id.display().to_string())
+            .replace("/etc/docker", &etc.display().to_string())
+            .replace("/mnt/scratch", &scratch.display().to_string()),
+        b.log().display()
+    );
+    let log = b.run(&script, &[]);
+    let (d1, d2) = (b.path().join("nvme1n1"), b.path().join("nvme2n1"));
+    let s = scratch.display();
+    assert_eq!(
+        log,
+        format!(
+            "dnf install -y mdadm\nmdadm --create /dev/md0 --level=0 --raid-devices=2 {} {} --run\nmkfs.xfs -f /dev/md0\nmount -o noatime /dev/md0 {s}\nresult {s}/docker {s}/builds\n",
+            d1.display(),
+            d2.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(etc.join("daemon.json")).unwrap().trim(), format!("{{\"data-root\": \"{s}/docker\"}}"));
+}

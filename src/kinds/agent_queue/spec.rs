@@ -71,6 +71,13 @@ pub struct QueueSpec {
     pub capacity_rebalance: bool,
     pub root_volume_gb: i64,
     pub root_volume_type: String,
+    pub root_volume_iops: Option<i64>,
+    /// MiB/s (gp3).
+    pub root_volume_throughput: Option<i64>,
+    /// Instance-store NVMe, when the type has it, holds Docker's data and the builds.
+    pub use_instance_storage: bool,
+    /// Below this much free space, Docker is pruned before a job (0: no guard).
+    pub disk_min_free_gb: i64,
     pub image: Image,
     pub token_parameter: String,
     pub subnets: Vec<String>,
@@ -163,6 +170,9 @@ pub fn scaler_env(attrs: &State, asg_name: &str) -> Result<ScalerEnv, EnvError> 
     ScalerEnv::from_lookup(|k| given.get(k).cloned())
 }
 
+/// The disk guard's threshold when none is given.
+pub const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
+
 /// The drain bound when none is given.
 pub const DEFAULT_DRAIN_SECONDS: i64 = 1800;
 
@@ -240,6 +250,10 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         capacity_rebalance: attrs.get("capacity_rebalance").and_then(Value::as_bool).unwrap_or(false),
         root_volume_gb: i(attrs, "root_volume_gb"),
         root_volume_type: s(attrs, "root_volume_type"),
+        root_volume_iops: attrs.get("root_volume_iops").and_then(Value::as_i64),
+        root_volume_throughput: attrs.get("root_volume_throughput").and_then(Value::as_i64),
+        use_instance_storage: attrs.get("use_instance_storage").and_then(Value::as_bool).unwrap_or(true),
+        disk_min_free_gb: attrs.get("disk_min_free_gb").and_then(Value::as_i64).unwrap_or(DEFAULT_DISK_MIN_FREE_GB),
         image,
         token_parameter: s(attrs, "agent_token_parameter"),
         subnets: strings(attrs, "subnets"),

@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 const USER_DATA: &str = include_str!("user_data.sh");
 const ONE_JOB: &str = include_str!("one_job.sh");
 const DRAIN: &str = include_str!("drain.sh");
+pub(super) const INSTANCE_STORAGE: &str = include_str!("instance_storage.sh");
+const DISK_GUARD: &str = include_str!("disk_guard.sh");
 /// The termination lifecycle hook the drain watcher completes.
 pub const DRAIN_HOOK: &str = "gantry-drain";
 
@@ -35,6 +37,13 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{AGENT_CFG_EXTRA}}", &format!("{cfg_extra}{}", super::secrets::redacted_vars(q)))
         .replace("{{SECRETS}}", &super::secrets::bootstrap(q))
         .replace("{{DRAIN}}", DRAIN.trim_end())
+        .replace(
+            "{{INSTANCE_STORAGE}}",
+            if q.use_instance_storage { INSTANCE_STORAGE.trim_end() } else { "# (instance storage not used: use_instance_storage = false)" },
+        )
+        .replace("{{DISK_GUARD}}", if q.disk_min_free_gb > 0 { DISK_GUARD.trim_end() } else { "# (no disk guard: disk_min_free_gb = 0)" })
+        .replace("{{DISK_GUARD_CALL}}", if q.disk_min_free_gb > 0 { "/usr/local/bin/gantry-disk-guard || exit 1\\n" } else { "" })
+        .replace("{{DISK_MIN_FREE_GB}}", &q.disk_min_free_gb.to_string())
         .replace("{{DRAIN_HOOK}}", DRAIN_HOOK)
         .replace("{{DRAIN_SECONDS}}", &q.drain_seconds.to_string())
         .replace("{{ONE_JOB}}", &one_job)
@@ -95,6 +104,18 @@ pub fn agent_policy(q: &QueueSpec) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// The root EBS volume, with IOPS and throughput when given.
+fn root_volume(q: &QueueSpec) -> Value {
+    let mut ebs = json!({"VolumeSize": q.root_volume_gb, "VolumeType": q.root_volume_type, "DeleteOnTermination": true, "Encrypted": true});
+    if let Some(iops) = q.root_volume_iops {
+        ebs["Iops"] = json!(iops);
+    }
+    if let Some(t) = q.root_volume_throughput {
+        ebs["Throughput"] = json!(t);
+    }
+    ebs
+}
+
 /// The whole template.
 pub fn render(q: &QueueSpec) -> Value {
     let mut parameters = serde_json::Map::new();
@@ -126,7 +147,7 @@ pub fn render(q: &QueueSpec) -> Value {
         "IamInstanceProfile": {"Arn": {"Fn::GetAtt": ["InstanceProfile", "Arn"]}},
         "SecurityGroupIds": [{"Fn::GetAtt": ["SecurityGroup", "GroupId"]}],
         "UserData": {"Fn::Base64": user_data(q)},
-        "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": q.root_volume_gb, "VolumeType": q.root_volume_type, "DeleteOnTermination": true, "Encrypted": true}}],
+        "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": root_volume(q)}],
         "MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": 2},
         "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": format!("{}-agent", q.queue)}, {"Key": "queue", "Value": q.queue}]}],
     });
@@ -225,7 +246,8 @@ mod tests {
     #[test]
     fn gpu_queue_template() {
         // No image named: an NVIDIA type boots the Deep Learning Base GPU AMI.
-        let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 208, "root_volume_gb": 512, "scale_in_idle": "20m"}));
+        let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 208, "root_volume_gb": 512, "scale_in_idle": "20m",
+            "root_volume_iops": 6000, "root_volume_throughput": 500}));
         let mut t = render(&crate::kinds::agent_queue::spec::spec(&a, &env()));
         assert!(t["Resources"]["AutoScalingGroup"]["Properties"].get("DesiredCapacity").is_none(), "desired capacity belongs to the scaler");
         assert!(needs_subnets(&t), "no subnets given: the plan resolves the default VPC's");

@@ -220,3 +220,23 @@ fn one_job_per_instance_means_one_agent() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].attr, "terminate_after_job");
 }
+
+#[test]
+fn root_volume_iops_and_throughput_only_where_the_type_takes_them() {
+    let check = |v: Value| AgentQueue.check(&attrs(v)).into_iter().map(|p| p.message).collect::<Vec<_>>();
+    let base = |extra: Value| {
+        let mut v = json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    assert!(check(base(json!({"root_volume_iops": 6000, "root_volume_throughput": 500}))).is_empty());
+    assert_eq!(check(base(json!({"root_volume_iops": 20000}))), ["gp3 takes 3000-16000 IOPS, not 20000"]);
+    assert_eq!(check(base(json!({"root_volume_type": "io2"}))), ["io2 volumes need root_volume_iops"]);
+    assert_eq!(check(base(json!({"root_volume_type": "gp2", "root_volume_iops": 3000}))), ["gp2 volumes take no IOPS setting (use gp3, io1 or io2)"]);
+    assert_eq!(
+        check(base(json!({"root_volume_type": "io1", "root_volume_iops": 3000, "root_volume_throughput": 200}))),
+        ["only gp3 volumes take a throughput setting, not io1"]
+    );
+}

@@ -22,6 +22,9 @@ trap 'bootstrap_failed $LINENO' ERR
 # Docker and the Buildkite agent (package repository as Buildkite documents
 # it for Amazon Linux / Red Hat: a yum repo for this machine's architecture).
 dnf install -y docker jq
+DOCKER_ROOT=/var/lib/docker
+BUILD_PATH=/var/lib/buildkite-agent/builds
+{{INSTANCE_STORAGE}}
 systemctl enable --now docker
 # GPU images (the Deep Learning Base GPU AMI) ship the NVIDIA container
 # toolkit: make it a Docker runtime, so `docker run --gpus all` sees the GPUs.
@@ -39,6 +42,7 @@ priority=1
 REPO
 dnf install -y buildkite-agent
 usermod -aG docker buildkite-agent
+mkdir -p "$BUILD_PATH" && chown buildkite-agent: "$BUILD_PATH"
 
 # The token is read from SSM at boot and never written to user data.
 AGENT_TOKEN=$(aws ssm get-parameter --region "$REGION" --name "$TOKEN_PARAMETER" --with-decryption --query Parameter.Value --output text)
@@ -48,7 +52,7 @@ token="$AGENT_TOKEN"
 name="{{QUEUE}}-$INSTANCE_ID-%spawn"
 spawn={{AGENTS_PER_INSTANCE}}
 tags="queue={{QUEUE}}{{AGENT_TAGS}}"
-build-path="/var/lib/buildkite-agent/builds"
+build-path="$BUILD_PATH"
 hooks-path="/etc/buildkite-agent/hooks"{{AGENT_CFG_EXTRA}}
 CFG
 chmod 600 /etc/buildkite-agent/buildkite-agent.cfg
@@ -76,7 +80,8 @@ aws autoscaling set-instance-protection --region "__REGION__" --auto-scaling-gro
 SH
 sed -i "s/__REGION__/$REGION/; s/__ASG__/$ASG_NAME/; s/__INSTANCE__/$INSTANCE_ID/" /usr/local/bin/gantry-protection
 chmod 755 /usr/local/bin/gantry-protection
-printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection acquire\n' > /etc/buildkite-agent/hooks/environment
+{{DISK_GUARD}}
+printf '#!/bin/bash\n{{DISK_GUARD_CALL}}sudo /usr/local/bin/gantry-protection acquire\n' > /etc/buildkite-agent/hooks/environment
 printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection release\n' > /etc/buildkite-agent/hooks/pre-exit
 chmod 755 /etc/buildkite-agent/hooks/*
 echo 'buildkite-agent ALL=(root) NOPASSWD: /usr/local/bin/gantry-protection' > /etc/sudoers.d/gantry-protection
