@@ -47,6 +47,8 @@ struct Inner {
     queues: HashMap<String, Counts>,
     fault: Fault,
     requests: u64,
+    /// Seconds sent in `Buildkite-Agent-Metrics-Poll-Duration` (none: no header).
+    poll_duration: Option<u64>,
 }
 
 /// Handle to a running fake.
@@ -87,6 +89,13 @@ impl FakeBuildkite {
         self.inner.lock().unwrap().fault = f;
     }
 
+    /// Makes every answer carry `Buildkite-Agent-Metrics-Poll-Duration:
+    /// SECS`, the interval the real API asks clients to poll at (at most),
+    /// as buildkite-agent-metrics and -scaler read it (integer seconds).
+    pub fn set_poll_duration(&self, secs: Option<u64>) {
+        self.inner.lock().unwrap().poll_duration = secs;
+    }
+
     /// Metrics requests served so far.
     pub fn requests(&self) -> u64 {
         self.inner.lock().unwrap().requests
@@ -116,13 +125,17 @@ async fn metrics(State(f): State<FakeBuildkite>, headers: HeaderMap, Query(q): Q
         return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"message": "name is required"}))).into_response();
     };
     let c = inner.queues.get(&name).copied().unwrap_or_default();
-    Json(serde_json::json!({
+    let poll = inner.poll_duration.map(|s| [("Buildkite-Agent-Metrics-Poll-Duration", s.to_string())]);
+    let body = Json(serde_json::json!({
         "organization": {"slug": "acme"},
         "cluster": {"name": "ci"},
         "agents": {"idle": c.idle, "busy": c.busy, "total": c.idle + c.busy},
         "jobs": {"scheduled": c.scheduled, "running": c.running, "waiting": c.waiting, "total": c.scheduled + c.running + c.waiting}
-    }))
-    .into_response()
+    }));
+    match poll {
+        Some(h) => (h, body).into_response(),
+        None => body.into_response(),
+    }
 }
 
 async fn set_queue(State(f): State<FakeBuildkite>, Path(name): Path<String>, Json(c): Json<Counts>) -> StatusCode {

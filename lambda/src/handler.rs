@@ -62,7 +62,15 @@ impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
         let mut polls = Vec::new();
         loop {
             polls.push(self.poll_once(end).await?);
-            let next = Instant::now() + self.poll_interval;
+            // The metrics API may ask to be polled less often than configured.
+            let interval = match self.source.min_poll_interval() {
+                Some(asked) if asked > self.poll_interval => {
+                    tracing::info!(queue = %self.queue, asked_s = asked.as_secs(), configured_s = self.poll_interval.as_secs(), "the metrics API asks for a longer poll interval; using it");
+                    asked
+                }
+                _ => self.poll_interval,
+            };
+            let next = Instant::now() + interval;
             if next >= end {
                 break;
             }

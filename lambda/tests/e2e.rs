@@ -94,8 +94,13 @@ async fn harness(min: i32, max: i32, desired: i32, token_param: Option<&str>, en
 impl Harness {
     /// One scheduled-event invocation with a 4 s deadline (one poll).
     async fn invoke(&self) -> Outcome {
+        self.invoke_for(Duration::from_secs(4)).await
+    }
+
+    /// One invocation with a longer deadline (several polls).
+    async fn invoke_for(&self, deadline: Duration) -> Outcome {
         let event: Value = serde_json::from_str(include_str!("fixtures/scheduled-event.json")).unwrap();
-        self.rt.invoke(event, Duration::from_secs(4)).await
+        self.rt.invoke(event, deadline).await
     }
 
     async fn group(&self) -> aws_sdk_autoscaling::types::AutoScalingGroup {
@@ -245,4 +250,24 @@ async fn bad_token_or_group_fails_clearly_and_recovers() {
     let e = err_text(&h.invoke().await);
     assert!(e.contains("AGENTS_PER_INSTANCE=0"), "{e}");
     assert_eq!(h.desired().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_apis_poll_interval_header_is_honoured() {
+    // Configured for a poll a second; an 8 s invocation leaves 5 s to poll in.
+    let h = harness(0, 10, 0, Some(TOKEN), &[("POLL_INTERVAL", "1s")]).await;
+    h.bk.set_counts(QUEUE, Counts { scheduled: 2, ..Counts::default() });
+    let o = h.invoke_for(Duration::from_secs(8)).await;
+    let unasked = ok(&o)["polls"].as_array().unwrap().len();
+    assert!(unasked >= 4, "without the header it polls every second: {unasked}");
+    // The API asks for at most one poll every 3 s: 0 s and 3 s, then the deadline.
+    h.bk.set_poll_duration(Some(3));
+    let before = h.bk.requests();
+    let o = h.invoke_for(Duration::from_secs(8)).await;
+    // The first poll of this invocation learns the header; the rest follow it.
+    let polls = ok(&o)["polls"].as_array().unwrap().len();
+    assert_eq!(polls, 2, "{o:?}");
+    assert_eq!(h.bk.requests() - before, 2);
+    assert!(h.logs().iter().any(|l| l["fields"]["message"] == "the metrics API asks for a longer poll interval; using it" && l["fields"]["asked_s"] == 3));
+    assert_eq!(h.desired().await, 2, "still sizes the group");
 }

@@ -5,7 +5,12 @@ use super::{QueueSource, SourceError};
 use crate::decide::Observation;
 use async_trait::async_trait;
 use serde::Deserialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// The header in which the metrics API says how often to poll, in whole
+/// seconds (as buildkite-agent-metrics and buildkite-agent-scaler read it).
+pub const POLL_DURATION_HEADER: &str = "Buildkite-Agent-Metrics-Poll-Duration";
 
 #[derive(Deserialize)]
 struct Agents {
@@ -37,6 +42,8 @@ pub struct BuildkiteSource {
     client: reqwest::Client,
     url: String,
     token: String,
+    /// The last poll duration the API asked for, in seconds (0: none).
+    poll_duration: AtomicU64,
 }
 
 impl BuildkiteSource {
@@ -51,7 +58,7 @@ impl BuildkiteSource {
         let mut url = reqwest::Url::parse(&format!("{}/metrics/queue", endpoint.trim_end_matches('/')))
             .map_err(|e| SourceError::Network(format!("bad endpoint {endpoint}: {e}")))?;
         url.query_pairs_mut().append_pair("name", queue);
-        Ok(BuildkiteSource { client, url: url.to_string(), token })
+        Ok(BuildkiteSource { client, url: url.to_string(), token, poll_duration: AtomicU64::new(0) })
     }
 }
 
@@ -66,12 +73,22 @@ impl QueueSource for BuildkiteSource {
             .await
             .map_err(|e| SourceError::Network(e.to_string()))?;
         let status = resp.status().as_u16();
+        if let Some(secs) = resp.headers().get(POLL_DURATION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()) {
+            self.poll_duration.store(secs, Ordering::Relaxed);
+        }
         let body = resp.text().await.map_err(|e| SourceError::Network(e.to_string()))?;
         match status {
             200 => parse(&body),
             401 | 403 => Err(SourceError::Unauthorized(status)),
             429 => Err(SourceError::Throttled),
             _ => Err(SourceError::Http(status, body.chars().take(200).collect())),
+        }
+    }
+
+    fn min_poll_interval(&self) -> Option<Duration> {
+        match self.poll_duration.load(Ordering::Relaxed) {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
         }
     }
 }

@@ -35,4 +35,8 @@ impl SourceError {
 pub trait QueueSource: Send + Sync {
     /// Reads the current counts.
     async fn observe(&self) -> Result<Observation, SourceError>;
+    /// The shortest interval the API asked to be polled at, if it said.
+    fn min_poll_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
