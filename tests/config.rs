@@ -277,3 +277,39 @@ ecr_repository "images" {
     assert!(text.contains("main.gantry.hcl:12:12"), "{text}");
     assert_eq!(l.diags.error_count(), 1, "{text}");
 }
+
+#[test]
+fn untrusted_queues_are_linted_and_the_findings_can_be_waived() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "push.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:PutImage"], "Resource": "arn:aws:ecr:eu-central-1:123456789012:repository/cache"}]}"#,
+    );
+    let queue = r#"
+agent_queue "premerge" {
+  instance_types        = ["c7i.large"]
+  max_size              = 4
+  agent_token_parameter = "/bk/token"
+  untrusted_code        = true
+  instance_policies     = ["push.json"]
+  agent_secrets         = { HF_TOKEN = "ssm:/ci/hf" }
+}
+"#;
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}{queue}"));
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    for (rule, at) in [("GANTRY-QUEUE-001", "push.json:1:"), ("GANTRY-QUEUE-002", "main.gantry.hcl:"), ("GANTRY-QUEUE-003", "main.gantry.hcl:")] {
+        assert!(text.contains(rule), "{rule}: {text}");
+        assert!(text.contains(at), "{at}: {text}");
+    }
+    assert!(text.contains("(ecr:PutImage)"), "{text}");
+    let waived = queue.replace(
+        "  agent_secrets         = { HF_TOKEN = \"ssm:/ci/hf\" }\n",
+        "  agent_secrets         = { HF_TOKEN = \"ssm:/ci/hf\" }\n  terminate_after_job   = true\n  waive \"GANTRY-QUEUE-001\" {\n    reason = \"the cache push is keyed by PR number and never read by post-merge builds\"\n  }\n  waive \"GANTRY-QUEUE-002\" {\n    reason = \"a read-only token for public models\"\n  }\n",
+    );
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}{waived}"));
+    let l = load(dir.path(), LoadOptions::default());
+    let s = l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)));
+    assert_eq!(s.waivers.len(), 2, "{:?}", s.waivers);
+}

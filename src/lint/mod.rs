@@ -4,6 +4,9 @@
 
 use serde_json::Value;
 
+mod queue;
+pub use queue::{lint_untrusted, UntrustedQueue};
+
 /// A lint rule's description (for docs and waiver validation).
 pub struct Rule {
     pub id: &'static str,
@@ -18,6 +21,9 @@ pub const TRUST_FOREIGN_PROVIDER: &str = "GANTRY-TRUST-004";
 pub const POLICY_STAR_ACTION: &str = "GANTRY-POLICY-001";
 pub const POLICY_STAR_RESOURCE_WRITE: &str = "GANTRY-POLICY-002";
 pub const POLICY_PASSROLE_STAR: &str = "GANTRY-POLICY-003";
+pub const QUEUE_UNTRUSTED_WRITE: &str = "GANTRY-QUEUE-001";
+pub const QUEUE_UNTRUSTED_SECRETS: &str = "GANTRY-QUEUE-002";
+pub const QUEUE_UNTRUSTED_SHARED: &str = "GANTRY-QUEUE-003";
 
 /// Every rule.
 pub static RULES: &[Rule] = &[
@@ -48,6 +54,21 @@ pub static RULES: &[Rule] = &[
         fix: "scope write actions to the ARNs they need (e.g. ${ecr_repository.cache.arn})",
     },
     Rule { id: POLICY_PASSROLE_STAR, summary: "iam:PassRole on `*` lets the holder hand any role to a service", fix: "list the role ARNs that may be passed" },
+    Rule {
+        id: QUEUE_UNTRUSTED_WRITE,
+        summary: "a queue running untrusted code may write (push images, change objects): a pull request could poison what later builds trust",
+        fix: "give untrusted queues read-only instance policies (e.g. policies/ci-instance-readonly.json), or waive with the reason",
+    },
+    Rule {
+        id: QUEUE_UNTRUSTED_SECRETS,
+        summary: "a queue running untrusted code receives build secrets: a pull request can print or send them",
+        fix: "keep secrets on trusted queues (post-merge), or waive with the reason (e.g. a read-only token scoped to public data)",
+    },
+    Rule {
+        id: QUEUE_UNTRUSTED_SHARED,
+        summary: "a queue running untrusted code reuses machines: a job can leave something behind for the next one",
+        fix: "set terminate_after_job = true (one job per instance), or waive with the reason",
+    },
 ];
 
 fn rule(id: &str) -> &'static Rule {
@@ -69,12 +90,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(id: &'static str, detail: &str, attr: &str) -> Finding {
+    pub(crate) fn new(id: &'static str, detail: &str, attr: &str) -> Finding {
         let r = rule(id);
         let message = if detail.is_empty() { format!("{id}: {}", r.summary) } else { format!("{id}: {} ({detail})", r.summary) };
         Finding { rule: r.id, message, fix: r.fix, attr: attr.to_string(), file: None, needle: None }
     }
-    fn at(mut self, file: Option<&str>, needle: &str) -> Finding {
+    pub(crate) fn at(mut self, file: Option<&str>, needle: &str) -> Finding {
         self.file = file.map(String::from);
         self.needle = Some(needle.to_string());
         self
@@ -84,7 +105,7 @@ impl Finding {
 /// The GitHub Actions OIDC host.
 pub const GITHUB_HOST: &str = "token.actions.githubusercontent.com";
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
@@ -92,7 +113,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn statements(doc: &Value) -> Vec<&Value> {
+pub(crate) fn statements(doc: &Value) -> Vec<&Value> {
     match doc.get("Statement") {
         Some(Value::Array(a)) => a.iter().collect(),
         Some(s @ Value::Object(_)) => vec![s],

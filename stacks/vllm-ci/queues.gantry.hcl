@@ -19,6 +19,7 @@ agent_queue "cpu_queue_premerge" {
   on_demand_percentage  = 0
   max_size              = 128
   terminate_after_job   = true
+  untrusted_code        = true
   agent_token_parameter = var.agent_token_parameter
   # Fork code may pull the build cache, never push to it.
   instance_policies = ["../../policies/ci-instance-readonly.json"]

@@ -101,6 +101,12 @@ static SCHEMA: Schema = Schema {
         )
         .default(DefaultValue::Bool(false)),
         Attr::new(
+            "untrusted_code",
+            Ty::Bool,
+            "The queue runs code nobody reviewed yet (pull requests, forks): the lint then refuses write permissions, secrets and shared machines unless waived (GANTRY-QUEUE-001..003).",
+        )
+        .default(DefaultValue::Bool(false)),
+        Attr::new(
             "drain_timeout",
             Ty::String,
             "When the instance goes away (scale-in, spot notice, rebalance), how long the running job may take to finish before it is cancelled (1m-1h58m).",
@@ -420,10 +426,25 @@ impl Kind for AgentQueue {
     }
     fn lint(&self, a: &State, _env: &Env) -> Vec<crate::lint::Finding> {
         let mut out = Vec::new();
-        for p in a.get("instance_policies").and_then(Value::as_array).into_iter().flatten() {
-            if let (Some(doc), Some(file)) = (p.get("document"), p.get("file").and_then(Value::as_str)) {
-                out.extend(crate::lint::lint_permissions(doc, "instance_policies", Some(file)));
-            }
+        let policies: Vec<(&str, &Value)> = a
+            .get("instance_policies")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some((p.get("file").and_then(Value::as_str)?, p.get("document")?)))
+            .collect();
+        for (file, doc) in &policies {
+            out.extend(crate::lint::lint_permissions(doc, "instance_policies", Some(file)));
+        }
+        if a.get("untrusted_code").and_then(Value::as_bool).unwrap_or(false) {
+            let names = |k: &str| a.get(k).and_then(Value::as_object).map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+            let list = |k: &str| a.get(k).and_then(Value::as_array).map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            out.extend(crate::lint::lint_untrusted(&crate::lint::UntrustedQueue {
+                policies,
+                secrets: names("agent_secrets"),
+                terminate_after_job: a.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
+                managed_policy_arns: list("managed_policy_arns"),
+            }));
         }
         out
     }
