@@ -59,6 +59,9 @@ pub struct Group {
     /// Auto Scaling's AZ rebalancing is suspended (it would terminate busy
     /// instances to even out zones; the scaler keeps it suspended).
     pub az_rebalance_suspended: bool,
+    /// Instances Auto Scaling holds as unhealthy (e.g. an agent that never
+    /// registered reported its instance): being replaced, logged with each decision.
+    pub unhealthy: u32,
 }
 
 /// What to do.
@@ -157,7 +160,7 @@ mod tests {
     }
 
     fn group(desired: u32, min: u32, max: u32) -> Group {
-        Group { desired, min, max, protected: 0, az_rebalance_suspended: true }
+        Group { desired, min, max, protected: 0, az_rebalance_suspended: true, unhealthy: 0 }
     }
 
     #[test]
@@ -192,7 +195,7 @@ mod tests {
             (
                 "never below protected instances",
                 obs(0, 0, 0),
-                Group { desired: 5, min: 0, max: 10, protected: 5, az_rebalance_suspended: true },
+                Group { desired: 5, min: 0, max: 10, protected: 5, az_rebalance_suspended: true, unhealthy: 0 },
                 &s,
                 Some(0),
                 t0,
@@ -242,7 +245,7 @@ mod tests {
             };
             let running = rng.u32(0..80);
             let o = Observation { scheduled: rng.u32(0..200), running, waiting: rng.u32(0..10), idle_agents: rng.u32(0..10), busy_agents: running };
-            let g = Group { desired: rng.u32(0..(max + 10)), min, max, protected: rng.u32(0..5).min(max), az_rebalance_suspended: true };
+            let g = Group { desired: rng.u32(0..(max + 10)), min, max, protected: rng.u32(0..5).min(max), az_rebalance_suspended: true, unhealthy: 0 };
             let now = 1_000_000;
             let since = if rng.bool() { Some(now - rng.u64(0..2000)) } else { None };
             let d = decide(&o, &g, &s, since, now);

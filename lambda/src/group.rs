@@ -79,6 +79,7 @@ impl GroupApi for AwsGroup {
             max: g.max_size().unwrap_or(0).max(0) as u32,
             protected,
             az_rebalance_suspended: g.suspended_processes().iter().any(|p| p.process_name() == Some("AZRebalance")),
+            unhealthy: g.instances().iter().filter(|i| i.health_status() == Some("Unhealthy")).count() as u32,
         };
         Ok((group, since))
     }

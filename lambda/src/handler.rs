@@ -120,6 +120,7 @@ impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
             min = group.min,
             max = group.max,
             protected = group.protected,
+            unhealthy = group.unhealthy,
             desired_before = group.desired,
             desired_after = decision.desired,
             action = ?decision.action,

@@ -271,3 +271,16 @@ async fn the_metrics_apis_poll_interval_header_is_honoured() {
     assert!(h.logs().iter().any(|l| l["fields"]["message"] == "the metrics API asks for a longer poll interval; using it" && l["fields"]["asked_s"] == 3));
     assert_eq!(h.desired().await, 2, "still sizes the group");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_reported_unhealthy_are_counted_in_the_decision_log() {
+    let h = harness(0, 10, 2, Some(TOKEN), &[]).await;
+    // An instance whose agent never registered reports itself unhealthy (the bootstrap's watchdog).
+    let id = h.group().await.instances()[0].instance_id().unwrap().to_string();
+    h.asg.set_instance_health().instance_id(&id).health_status("Unhealthy").should_respect_grace_period(false).send().await.unwrap();
+    h.bk.set_counts(QUEUE, Counts { running: 2, busy: 1, ..Counts::default() });
+    let o = h.invoke().await;
+    ok(&o);
+    let d = h.decisions();
+    assert_eq!(d[0]["fields"]["unhealthy"], 1, "{d:?}");
+}

@@ -40,7 +40,7 @@ struct FakeGroup {
 impl FakeGroup {
     fn new(desired: u32, min: u32, max: u32) -> Self {
         FakeGroup {
-            group: Mutex::new(Group { desired, min, max, protected: 0, az_rebalance_suspended: false }),
+            group: Mutex::new(Group { desired, min, max, protected: 0, az_rebalance_suspended: false, unhealthy: 0 }),
             since: Mutex::new(None),
             sets: Mutex::default(),
             fail_describe: false,

@@ -112,6 +112,12 @@ static SCHEMA: Schema = Schema {
             "When the instance goes away (scale-in, spot notice, rebalance), how long the running job may take to finish before it is cancelled (1m-1h58m).",
         )
         .default(DefaultValue::Str("30m")),
+        Attr::new(
+            "registration_grace",
+            Ty::String,
+            "An instance whose agent has not registered this long after boot reports itself unhealthy, so the group replaces it (5m-1h).",
+        )
+        .default(DefaultValue::Str("15m")),
         Attr::new("capacity_rebalance", Ty::Bool, "Spot: let Auto Scaling replace instances at elevated interruption risk ahead of time (they drain first).")
             .default(DefaultValue::Bool(false)),
         Attr::new("root_volume_gb", Ty::Int, "Root volume size.").default(DefaultValue::Int(250)).range(8, 16384),
@@ -294,6 +300,9 @@ impl Kind for AgentQueue {
             ));
         }
         out.extend(root_volume_problems(a));
+        if let Err(e) = spec::registration_grace(a) {
+            out.push(AttrProblem::new("registration_grace", e));
+        }
         if let Err(e) = spec::drain_seconds(a) {
             out.push(AttrProblem::new("drain_timeout", e));
         }

@@ -93,12 +93,38 @@ pub(super) fn run_terminate_self(user_data: &str) {
 fn drain_script() -> String {
     let a = super::tests::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2}));
     let script = installed(&user_data(&super::spec::spec(&a, &super::tests::env())), "gantry-drain-watch");
-    script.replace("__HOOK__", super::template::DRAIN_HOOK)
+    script.replace("__HOOK__", super::template::DRAIN_HOOK).replace("__GRACE__", "900")
+}
+
+/// The watcher's one round with a registered agent (as the drain tests assume).
+fn registered(b: &Bench) {
+    b.script("journalctl", "echo 'Successfully registered agent \"q-i-0abc-1\" with tags [queue=q]'\n");
+}
+
+#[test]
+fn an_agent_that_never_registers_makes_its_instance_unhealthy() {
+    let b = Bench::new();
+    b.fake_imds();
+    b.fake("aws", 0);
+    b.fake("shutdown", 0);
+    b.script("journalctl", "echo 'Starting buildkite-agent'\n");
+    let uptime = b.path().join("uptime");
+    let env = [("GANTRY_DRAIN_ONCE", "1"), ("GANTRY_UPTIME_FILE", uptime.to_str().unwrap())];
+    std::fs::write(&uptime, "300.12 100.00\n").unwrap();
+    assert_eq!(b.run(&drain_script(), &env), "", "within the grace period: nothing");
+    std::fs::write(&uptime, "901.50 100.00\n").unwrap();
+    assert_eq!(
+        b.run(&drain_script(), &env),
+        "aws autoscaling set-instance-health --region us-west-2 --instance-id i-0abc --health-status Unhealthy --no-should-respect-grace-period\n"
+    );
+    registered(&b);
+    assert_eq!(b.run(&drain_script(), &env), "", "a registered agent: nothing");
 }
 
 #[test]
 fn scale_in_drains_the_agent_then_completes_the_hook() {
     let b = Bench::new();
+    registered(&b);
     b.fake_imds();
     b.fake("systemctl", 0);
     b.fake("aws", 0);
@@ -117,6 +143,7 @@ fn scale_in_drains_the_agent_then_completes_the_hook() {
 #[test]
 fn a_spot_notice_drains_and_leaves_the_group() {
     let b = Bench::new();
+    registered(&b);
     b.fake_imds();
     b.fake("systemctl", 0);
     b.fake("mkdir", 0);

@@ -67,6 +67,8 @@ pub struct QueueSpec {
     pub terminate_after_job: bool,
     /// How long a running job may take to finish when the instance goes away.
     pub drain_seconds: i64,
+    /// Seconds after boot by which the agent must have registered.
+    pub registration_grace_seconds: i64,
     /// Spot: replace instances at elevated interruption risk ahead of time.
     pub capacity_rebalance: bool,
     pub root_volume_gb: i64,
@@ -173,6 +175,21 @@ pub fn scaler_env(attrs: &State, asg_name: &str) -> Result<ScalerEnv, EnvError> 
 /// The disk guard's threshold when none is given.
 pub const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
 
+/// How long after boot an agent may take to register when nothing is said.
+pub const DEFAULT_REGISTRATION_GRACE: i64 = 900;
+
+/// `registration_grace` in seconds (5m-1h: a boot installs Docker and the agent).
+pub fn registration_grace(attrs: &State) -> Result<i64, String> {
+    let Some(text) = attrs.get("registration_grace").and_then(Value::as_str) else { return Ok(DEFAULT_REGISTRATION_GRACE) };
+    let d = humantime::parse_duration(text).map_err(|e| format!("\"{text}\" is not a duration (e.g. 15m): {e}"))?;
+    let secs = d.as_secs() as i64;
+    if (300..=3600).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("{text} is outside 5m..1h"))
+    }
+}
+
 /// The drain bound when none is given.
 pub const DEFAULT_DRAIN_SECONDS: i64 = 1800;
 
@@ -247,6 +264,7 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         agents_per_instance: i(attrs, "agents_per_instance"),
         terminate_after_job: attrs.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
         drain_seconds: drain_seconds(attrs).unwrap_or(DEFAULT_DRAIN_SECONDS),
+        registration_grace_seconds: registration_grace(attrs).unwrap_or(DEFAULT_REGISTRATION_GRACE),
         capacity_rebalance: attrs.get("capacity_rebalance").and_then(Value::as_bool).unwrap_or(false),
         root_volume_gb: i(attrs, "root_volume_gb"),
         root_volume_type: s(attrs, "root_volume_type"),

@@ -45,6 +45,7 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{DISK_GUARD_CALL}}", if q.disk_min_free_gb > 0 { "/usr/local/bin/gantry-disk-guard || exit 1\\n" } else { "" })
         .replace("{{DISK_MIN_FREE_GB}}", &q.disk_min_free_gb.to_string())
         .replace("{{DRAIN_HOOK}}", DRAIN_HOOK)
+        .replace("{{REGISTRATION_GRACE}}", &q.registration_grace_seconds.to_string())
         .replace("{{DRAIN_SECONDS}}", &q.drain_seconds.to_string())
         .replace("{{ONE_JOB}}", &one_job)
         .replace("{{SERVICE_EXTRA}}", service_extra)
