@@ -20,7 +20,9 @@ registered=""
 while true; do
   # An agent that has not registered within the grace period never will
   # (bad token, no network, a broken image): the instance reports itself
-  # unhealthy, so the group replaces it and the scaler counts it.
+  # unhealthy, so the group replaces it and the scaler counts it. (The agent
+  # logs `Successfully registered agent "NAME" with tags [...]` on every
+  # successful registration, in every v3 release.)
   if [ -z "$registered" ]; then
     if journalctl -u buildkite-agent --no-pager 2>/dev/null | grep -q "Successfully registered agent"; then
       registered=yes
