@@ -34,15 +34,22 @@ step() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m==> %s\033
 
 # Each seed system is its own organisation with its own AWS account: the
 # emulator is reset between stacks (each stack's state is captured first).
-# The agent tokens are secrets created outside gantry; the demo puts stand-ins.
+# The agent tokens and build secrets are created outside gantry; the demo
+# puts stand-ins.
 for dir in stacks/*/; do
   name=$(basename "$dir")
   python3 -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$AWS_ENDPOINT_URL/moto-api/reset', method='POST'))"
   .venv/bin/python - <<PY
 import boto3
-for region, param in [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ("us-east-1", "/openllm/ci/agent-token")]:
+for region, param in [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ("us-east-1", "/openllm/ci/agent-token"), ("us-west-2", "/vllm-ci/hf-token")]:
     boto3.client("ssm", endpoint_url="$AWS_ENDPOINT_URL", region_name=region).put_parameter(Name=param, Value="demo-token", Type="SecureString", Overwrite=True)
 PY
+  # The account's GitHub OIDC provider belongs to stacks/github-oidc; a
+  # seed that looks it up finds it there, as in a real account.
+  if [ "$name" != github-oidc ] && grep -qs 'data "github_oidc_provider"' "$dir"*.gantry.hcl; then
+    step "[$name] the account's OIDC provider first: gantry apply stacks/github-oidc"
+    "$GANTRY" apply stacks/github-oidc --auto-approve >/dev/null
+  fi
   step "[$name] gantry validate"
   "$GANTRY" validate "$dir"
   step "[$name] gantry plan -out $name.plan"
