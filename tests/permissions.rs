@@ -142,6 +142,10 @@ fn cfn_type_actions(ty: &str) -> Option<&'static [&'static str]> {
             "autoscaling:DeleteAutoScalingGroup",
             "autoscaling:DescribeAutoScalingGroups",
             "autoscaling:DescribeScalingActivities",
+            // The termination lifecycle hook (LifecycleHookSpecificationList) is created and changed with the group.
+            "autoscaling:PutLifecycleHook",
+            "autoscaling:DeleteLifecycleHook",
+            "autoscaling:DescribeLifecycleHooks",
             "autoscaling:CreateOrUpdateTags",
             "autoscaling:DeleteTags",
             "ec2:RunInstances",
