@@ -9,5 +9,6 @@ mod gcp_compute;
 mod gcp_paging;
 pub mod gcp_shapes;
 mod gcp_store;
+pub mod github;
 pub mod lambda_runtime;
 pub mod moto;

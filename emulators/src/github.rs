@@ -1,0 +1,384 @@
+//! Fake of the GitHub REST API parts a runner scaler calls, in GitHub's
+//! wire shapes: a GitHub App installation token, just-in-time runner
+//! configuration (repository and organisation), runners (list with `Link`
+//! pagination, delete; a busy runner cannot be deleted), queued workflow
+//! runs and their jobs, rate-limit headers on every answer (and the 403 an
+//! exhausted limit gives), injected 5xx, and `workflow_job` webhook
+//! deliveries signed with `X-Hub-Signature-256`.
+//!
+//! Shapes follow GitHub's REST reference ("Self-hosted runners",
+//! "Workflow runs", "Workflow jobs", "Rate limits for the REST API") and
+//! its webhook docs ("Validating webhook deliveries": HMAC-SHA256 of the
+//! body with the webhook secret, hex, prefixed `sha256=`).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// The hourly request budget GitHub gives an installation (REST reference).
+const RATE_LIMIT: u64 = 5000;
+/// When the fake's rate-limit window resets (a fixed epoch second).
+const RESET_AT: u64 = 1_900_000_000;
+
+/// One self-hosted runner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Runner {
+    pub id: u64,
+    pub name: String,
+    /// `owner/repo` or the organisation it was registered for.
+    pub scope: String,
+    pub labels: Vec<String>,
+    /// "online" once the runner process connected, "offline" before.
+    pub status: String,
+    pub busy: bool,
+}
+
+/// One workflow job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: u64,
+    pub run_id: u64,
+    pub repo: String,
+    pub labels: Vec<String>,
+    /// "queued", "in_progress" or "completed".
+    pub status: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    tokens: Vec<String>,
+    runners: BTreeMap<u64, Runner>,
+    jobs: BTreeMap<u64, Job>,
+    next_id: u64,
+    remaining: u64,
+    faults: VecDeque<u16>,
+    requests: u64,
+}
+
+/// Handle to a running fake.
+#[derive(Clone)]
+pub struct FakeGithub {
+    inner: Arc<Mutex<Inner>>,
+    pub addr: SocketAddr,
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"message": message, "documentation_url": "https://docs.github.com/rest"}))).into_response()
+}
+
+impl FakeGithub {
+    /// Starts the fake on 127.0.0.1:`port` (0 = any free port) in the current runtime.
+    pub async fn start(port: u16) -> std::io::Result<FakeGithub> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let inner = Inner { remaining: RATE_LIMIT, next_id: 1000, ..Inner::default() };
+        let fake = FakeGithub { inner: Arc::new(Mutex::new(inner)), addr };
+        let app = Router::new()
+            .route("/app/installations/{id}/access_tokens", post(access_token))
+            .route("/repos/{owner}/{repo}/actions/runners/generate-jitconfig", post(jit_repo))
+            .route("/orgs/{org}/actions/runners/generate-jitconfig", post(jit_org))
+            .route("/repos/{owner}/{repo}/actions/runners", get(list_runners_repo))
+            .route("/orgs/{org}/actions/runners", get(list_runners_org))
+            .route("/repos/{owner}/{repo}/actions/runners/{id}", delete(delete_runner_repo))
+            .route("/orgs/{org}/actions/runners/{id}", delete(delete_runner_org))
+            .route("/repos/{owner}/{repo}/actions/runs", get(list_runs))
+            .route("/repos/{owner}/{repo}/actions/runs/{run}/jobs", get(list_jobs))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(fake)
+    }
+
+    /// Base URL (the scaler's GitHub API endpoint).
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Queues a job for `repo` with these `runs-on` labels; returns its id.
+    pub fn queue_job(&self, repo: &str, labels: &[&str]) -> Job {
+        let mut i = self.inner.lock().unwrap();
+        i.next_id += 2;
+        let job = Job {
+            id: i.next_id,
+            run_id: i.next_id + 1,
+            repo: repo.to_string(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            status: "queued".into(),
+        };
+        i.jobs.insert(job.id, job.clone());
+        job
+    }
+
+    /// A runner picks up a queued job: the job runs, the runner is online and busy.
+    pub fn start_job(&self, job_id: u64, runner_id: u64) {
+        let mut i = self.inner.lock().unwrap();
+        if let Some(j) = i.jobs.get_mut(&job_id) {
+            j.status = "in_progress".into();
+        }
+        if let Some(r) = i.runners.get_mut(&runner_id) {
+            r.status = "online".into();
+            r.busy = true;
+        }
+    }
+
+    /// The job finished; an ephemeral runner then deregisters itself.
+    pub fn finish_job(&self, job_id: u64, runner_id: u64) {
+        let mut i = self.inner.lock().unwrap();
+        if let Some(j) = i.jobs.get_mut(&job_id) {
+            j.status = "completed".into();
+        }
+        i.runners.remove(&runner_id);
+    }
+
+    pub fn runners(&self) -> Vec<Runner> {
+        self.inner.lock().unwrap().runners.values().cloned().collect()
+    }
+
+    /// Requests left in the rate-limit window (0: every call answers 403).
+    pub fn set_rate_limit_remaining(&self, n: u64) {
+        self.inner.lock().unwrap().remaining = n;
+    }
+
+    /// The next requests answer these statuses, one each, in order.
+    pub fn fail_next(&self, statuses: &[u16]) {
+        self.inner.lock().unwrap().faults.extend(statuses.iter().copied());
+    }
+
+    /// API requests served so far.
+    pub fn requests(&self) -> u64 {
+        self.inner.lock().unwrap().requests
+    }
+
+    /// The `workflow_job` webhook body GitHub sends for `action` on a job.
+    pub fn workflow_job_payload(&self, action: &str, job: &Job) -> Value {
+        json!({
+            "action": action,
+            "workflow_job": {"id": job.id, "run_id": job.run_id, "status": job.status, "labels": job.labels, "name": "build", "runner_id": null},
+            "repository": {"full_name": job.repo},
+            "installation": {"id": 1}
+        })
+    }
+
+    /// Delivers a webhook as GitHub does (`X-GitHub-Event`,
+    /// `X-GitHub-Delivery`, `X-Hub-Signature-256: sha256=HEX(HMAC(secret, body))`);
+    /// returns the receiver's status.
+    pub async fn deliver(&self, url: &str, secret: &str, event: &str, payload: &Value) -> Result<u16, String> {
+        let body = payload.to_string();
+        let delivery = {
+            let mut i = self.inner.lock().unwrap();
+            i.next_id += 1;
+            format!("72d3162e-cc78-11e3-81ab-{:012}", i.next_id)
+        };
+        let resp = reqwest::Client::new()
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("User-Agent", "GitHub-Hookshot/fake")
+            .header("X-GitHub-Event", event)
+            .header("X-GitHub-Delivery", delivery)
+            .header("X-Hub-Signature-256", signature(secret, body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(resp.status().as_u16())
+    }
+}
+
+/// `sha256=` + hex HMAC-SHA256 of `body` with `secret`, as GitHub signs deliveries.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// Counts the request, answers an injected fault or an exhausted rate
+/// limit, and checks the installation token. `Ok` carries the headers every
+/// answer gets.
+fn enter(f: &FakeGithub, headers: &HeaderMap) -> Result<HeaderMap, Box<Response>> {
+    let mut i = f.inner.lock().unwrap();
+    i.requests += 1;
+    let mut out = HeaderMap::new();
+    let used = RATE_LIMIT - i.remaining.min(RATE_LIMIT);
+    for (k, v) in [("x-ratelimit-limit", RATE_LIMIT), ("x-ratelimit-remaining", i.remaining), ("x-ratelimit-used", used), ("x-ratelimit-reset", RESET_AT)] {
+        out.insert(k, HeaderValue::from(v));
+    }
+    out.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+    if let Some(code) = i.faults.pop_front() {
+        return Err(Box::new(error(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY), "Server Error")));
+    }
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("token ")).unwrap_or("");
+    if !i.tokens.iter().any(|t| t == token) {
+        return Err(Box::new(error(StatusCode::UNAUTHORIZED, "Bad credentials")));
+    }
+    if i.remaining == 0 {
+        // Primary limit exhausted: 403 with the headers saying when it resets.
+        return Err(Box::new((StatusCode::FORBIDDEN, out, Json(json!({"message": "API rate limit exceeded for installation ID 1."}))).into_response()));
+    }
+    i.remaining -= 1;
+    Ok(out)
+}
+
+async fn access_token(State(f): State<FakeGithub>, Path(_id): Path<u64>, headers: HeaderMap) -> Response {
+    // An app authenticates with a JWT (three dot-separated parts).
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let jwt = auth.strip_prefix("Bearer ").filter(|t| t.split('.').count() == 3);
+    if jwt.is_none() {
+        return error(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded");
+    }
+    let mut i = f.inner.lock().unwrap();
+    let token = format!("ghs_fake{:030}", i.tokens.len() + 1);
+    i.tokens.push(token.clone());
+    (StatusCode::CREATED, Json(json!({"token": token, "expires_at": "2030-01-01T00:00:00Z", "permissions": {"administration": "write", "actions": "read"}})))
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct JitRequest {
+    name: String,
+    labels: Vec<String>,
+    #[allow(dead_code)]
+    runner_group_id: u64,
+}
+
+fn runner_json(r: &Runner) -> Value {
+    let labels: Vec<Value> = r.labels.iter().enumerate().map(|(n, l)| json!({"id": n + 1, "name": l, "type": "custom"})).collect();
+    json!({"id": r.id, "name": r.name, "os": "Linux", "status": r.status, "busy": r.busy, "ephemeral": true, "labels": labels})
+}
+
+fn jit(f: &FakeGithub, scope: String, headers: &HeaderMap, req: JitRequest) -> Response {
+    let out = match enter(f, headers) {
+        Ok(h) => h,
+        Err(e) => return *e,
+    };
+    let mut i = f.inner.lock().unwrap();
+    if i.runners.values().any(|r| r.name == req.name && r.scope == scope) {
+        return error(StatusCode::CONFLICT, &format!("Already exists - A runner with the name {} already exists.", req.name));
+    }
+    if req.labels.is_empty() {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Invalid request.\n\nNo labels provided.");
+    }
+    i.next_id += 1;
+    let r = Runner { id: i.next_id, name: req.name, scope, labels: req.labels, status: "offline".into(), busy: false };
+    i.runners.insert(r.id, r.clone());
+    use base64::Engine;
+    let config = base64::engine::general_purpose::STANDARD.encode(json!({".runner": {"agentId": r.id, "agentName": r.name}}).to_string());
+    (StatusCode::CREATED, out, Json(json!({"runner": runner_json(&r), "encoded_jit_config": config}))).into_response()
+}
+
+async fn jit_repo(State(f): State<FakeGithub>, Path((o, r)): Path<(String, String)>, headers: HeaderMap, Json(req): Json<JitRequest>) -> Response {
+    jit(&f, format!("{o}/{r}"), &headers, req)
+}
+
+async fn jit_org(State(f): State<FakeGithub>, Path(org): Path<String>, headers: HeaderMap, Json(req): Json<JitRequest>) -> Response {
+    jit(&f, org, &headers, req)
+}
+
+#[derive(Deserialize)]
+struct Page {
+    per_page: Option<usize>,
+    page: Option<usize>,
+    status: Option<String>,
+}
+
+/// One page of `items` with GitHub's `Link: <...>; rel="next"` when more follow.
+fn paged(f: &FakeGithub, path: &str, q: &Page, items: Vec<Value>, key: &str, mut headers: HeaderMap) -> Response {
+    let per = q.per_page.unwrap_or(30).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let total = items.len();
+    let slice: Vec<Value> = items.into_iter().skip((page - 1) * per).take(per).collect();
+    if page * per < total {
+        let next = format!("<{}{path}?per_page={per}&page={}>; rel=\"next\"", f.endpoint(), page + 1);
+        headers.insert("link", HeaderValue::from_str(&next).expect("ascii"));
+    }
+    (headers, Json(json!({"total_count": total, key: slice}))).into_response()
+}
+
+fn list_runners(f: &FakeGithub, scope: String, path: String, headers: &HeaderMap, q: &Page) -> Response {
+    let out = match enter(f, headers) {
+        Ok(h) => h,
+        Err(e) => return *e,
+    };
+    let items: Vec<Value> = f.inner.lock().unwrap().runners.values().filter(|r| r.scope == scope).map(runner_json).collect();
+    paged(f, &path, q, items, "runners", out)
+}
+
+async fn list_runners_repo(State(f): State<FakeGithub>, Path((o, r)): Path<(String, String)>, headers: HeaderMap, Query(q): Query<Page>) -> Response {
+    list_runners(&f, format!("{o}/{r}"), format!("/repos/{o}/{r}/actions/runners"), &headers, &q)
+}
+
+async fn list_runners_org(State(f): State<FakeGithub>, Path(org): Path<String>, headers: HeaderMap, Query(q): Query<Page>) -> Response {
+    list_runners(&f, org.clone(), format!("/orgs/{org}/actions/runners"), &headers, &q)
+}
+
+fn delete_runner(f: &FakeGithub, scope: String, id: u64, headers: &HeaderMap) -> Response {
+    let out = match enter(f, headers) {
+        Ok(h) => h,
+        Err(e) => return *e,
+    };
+    let mut i = f.inner.lock().unwrap();
+    match i.runners.get(&id) {
+        Some(r) if r.scope == scope && r.busy => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, &format!("Bad request - Runner \"{}\" is still running a job\".", r.name))
+        }
+        Some(r) if r.scope == scope => {
+            i.runners.remove(&id);
+            (StatusCode::NO_CONTENT, out).into_response()
+        }
+        _ => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+async fn delete_runner_repo(State(f): State<FakeGithub>, Path((o, r, id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+    delete_runner(&f, format!("{o}/{r}"), id, &headers)
+}
+
+async fn delete_runner_org(State(f): State<FakeGithub>, Path((org, id)): Path<(String, u64)>, headers: HeaderMap) -> Response {
+    delete_runner(&f, org, id, &headers)
+}
+
+async fn list_runs(State(f): State<FakeGithub>, Path((o, r)): Path<(String, String)>, headers: HeaderMap, Query(q): Query<Page>) -> Response {
+    let out = match enter(&f, &headers) {
+        Ok(h) => h,
+        Err(e) => return *e,
+    };
+    let repo = format!("{o}/{r}");
+    let runs: Vec<Value> = f
+        .inner
+        .lock()
+        .unwrap()
+        .jobs
+        .values()
+        .filter(|j| j.repo == repo && q.status.as_ref().is_none_or(|s| &j.status == s))
+        .map(|j| json!({"id": j.run_id, "status": j.status, "name": "CI", "repository": {"full_name": j.repo}}))
+        .collect();
+    paged(&f, &format!("/repos/{repo}/actions/runs"), &q, runs, "workflow_runs", out)
+}
+
+async fn list_jobs(State(f): State<FakeGithub>, Path((o, r, run)): Path<(String, String, u64)>, headers: HeaderMap, Query(q): Query<Page>) -> Response {
+    let out = match enter(&f, &headers) {
+        Ok(h) => h,
+        Err(e) => return *e,
+    };
+    let repo = format!("{o}/{r}");
+    let jobs: Vec<Value> = f
+        .inner
+        .lock()
+        .unwrap()
+        .jobs
+        .values()
+        .filter(|j| j.repo == repo && j.run_id == run)
+        .map(|j| json!({"id": j.id, "run_id": j.run_id, "status": j.status, "labels": j.labels, "name": "build"}))
+        .collect();
+    paged(&f, &format!("/repos/{repo}/actions/runs/{run}/jobs"), &q, jobs, "jobs", out)
+}
