@@ -41,6 +41,10 @@ pub(super) struct Parsed {
 
 /// Parses a stack file; on syntax errors, reports each once and keeps the rest.
 pub(super) fn parse(file: FileId, text: &str) -> Parsed {
+    // A file that parses is never second-guessed (its layout may be anything).
+    if let Ok(body) = hcl_edit::parser::parse_body(text) {
+        return Parsed { body: Some(body), diags: Vec::new(), broken: Vec::new() };
+    }
     let mut work = text.to_string();
     let mut diags = Vec::new();
     let mut broken = Vec::new();
@@ -231,6 +235,16 @@ mod tests {
         assert_eq!(p.diags.len(), 1, "one problem, one diagnostic");
         assert_eq!(p.broken, [BrokenBlock { ident: "ecr_repository".into(), labels: vec!["a".into()] }]);
         assert_eq!(p.body.unwrap().blocks().count(), 2, "the stack block and b are kept");
+    }
+
+    #[test]
+    fn a_file_that_parses_is_taken_as_it_is_whatever_its_layout() {
+        // A column-0 line inside a block looks like an unclosed brace by layout alone.
+        let text = "locals {\n  x = {\na = 1\n  }\n}\n";
+        assert!(!unclosed_blocks(text).is_empty(), "the layout heuristic alone would flag it");
+        let p = parse(0, text);
+        assert!(p.diags.is_empty() && p.broken.is_empty(), "{:?}", p.diags);
+        assert!(p.body.is_some());
     }
 
     #[test]
