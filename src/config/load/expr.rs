@@ -14,8 +14,7 @@ impl Loader<'_> {
     pub(super) fn eval(&mut self, file: FileId, expr: &Expression, ctx: &Context) -> Option<Value> {
         let e: hcl::Expression =
             if crate::config::try_call::mentions_try(expr) { crate::config::try_call::resolve(expr, ctx).into() } else { expr.clone().into() };
-        let evaluated = crate::config::file_functions::with_base_dir(&self.dir, || e.evaluate(ctx));
-        match evaluated {
+        match e.evaluate(ctx) {
             Ok(v) => match serde_json::to_value(&v) {
                 Ok(j) => Some(j),
                 Err(err) => {

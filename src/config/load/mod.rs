@@ -31,7 +31,7 @@ pub use files::list_stack_files;
 pub use settings::{StackSettings, OFFLINE_ACCOUNT_ID};
 
 use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
-use crate::config::variables;
+use crate::config::{file_functions, variables};
 use crate::core::{BackendConfig, Env, Kind, OutputValue, State};
 use hcl_edit::structure::Body;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -132,18 +132,24 @@ pub struct Loaded {
     pub data_requests: Vec<DataRequest>,
 }
 
-/// Loads and evaluates the stack in `dir`.
-pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> Loaded {
+/// Reads and parses every stack file of `dir` (what both entry points start with).
+fn read_files(dir: &Path) -> (Sources, Diagnostics, Vec<recover::BrokenBlock>, Vec<(FileId, Body)>) {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
     let mut broken = Vec::new();
     let bodies = files::read_stack_files(dir, &mut sources, &mut diags, &mut broken);
+    (sources, diags, broken, bodies)
+}
+
+/// Loads and evaluates the stack in `dir`.
+pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> Loaded {
+    let (mut sources, diags, broken, bodies) = read_files(dir);
     if bodies.is_empty() && diags.has_errors() {
         return Loaded { sources, diags, stack: None, data_requests: Vec::new() };
     }
-    let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts);
-    loader.broken = broken;
-    let stack = loader.run(dir, &bodies);
+    let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts, broken);
+    // file()/templatefile() read relative to the stack directory while it is evaluated.
+    let stack = file_functions::with_base_dir(dir, || loader.run(dir, &bodies));
     let data_requests = std::mem::take(&mut loader.data_requests);
     let diags = loader.finish();
     let stack = if diags.has_errors() { None } else { stack };
@@ -154,20 +160,18 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
 /// resource): where a command connects before it evaluates the stack once.
 /// Also names the kinds the files use.
 pub fn read_settings(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> (Loaded, Option<(StackSettings, BTreeSet<&'static str>)>) {
-    let mut sources = Sources::default();
-    let mut diags = Diagnostics::default();
-    let mut broken = Vec::new();
-    let bodies = files::read_stack_files(dir, &mut sources, &mut diags, &mut broken);
-    let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts);
-    loader.broken = broken;
+    let (mut sources, diags, broken, bodies) = read_files(dir);
+    let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts, broken);
     let found = if bodies.is_empty() {
         None
     } else {
-        let decls = loader.collect(&bodies);
-        let given = loader.given_values(&decls.vars);
-        let var_values = variables::resolve(&decls.vars, &given, &mut loader.diags);
-        let used: BTreeSet<&'static str> = decls.resources.iter().map(|r| r.kind.name()).collect();
-        loader.stack_block(&decls.stack_blocks, &var_values).map(|s| (s, used))
+        file_functions::with_base_dir(dir, || {
+            let decls = loader.collect(&bodies);
+            let given = loader.given_values(&decls.vars);
+            let var_values = variables::resolve(&decls.vars, &given, &mut loader.diags);
+            let used: BTreeSet<&'static str> = decls.resources.iter().map(|r| r.kind.name()).collect();
+            loader.stack_block(&decls.stack_blocks, &var_values).map(|s| (s, used))
+        })
     };
     let diags = loader.finish();
     let found = if diags.has_errors() { None } else { found };
@@ -213,14 +217,21 @@ struct Loader<'s> {
 }
 
 impl<'s> Loader<'s> {
-    fn new(kinds: &'s [&'static dyn Kind], dir: &Path, diags: Diagnostics, sources: &'s mut Sources, opts: &'s LoadOptions) -> Loader<'s> {
+    fn new(
+        kinds: &'s [&'static dyn Kind],
+        dir: &Path,
+        diags: Diagnostics,
+        sources: &'s mut Sources,
+        opts: &'s LoadOptions,
+        broken: Vec<recover::BrokenBlock>,
+    ) -> Loader<'s> {
         Loader {
             kinds,
             bad_refs: Vec::new(),
             templates: HashMap::new(),
             waivers: Vec::new(),
             data_requests: Vec::new(),
-            broken: Vec::new(),
+            broken,
             failed_keys: BTreeSet::new(),
             dir: dir.to_path_buf(),
             diags,
