@@ -19,9 +19,8 @@ pub struct AwsLookups {
 
 impl AwsLookups {
     pub fn new(ctx: &AwsContext) -> Self {
-        let ec2 = aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&ctx.config).interceptor(ctx.counter()).build());
         let region = ctx.config.region().map(|r| r.to_string()).unwrap_or_default();
-        AwsLookups { ec2, s3: ctx.s3(), iam: ctx.iam(), ecr: ctx.ecr(), region }
+        AwsLookups { ec2: ctx.ec2(), s3: ctx.s3(), iam: ctx.iam(), ecr: ctx.ecr(), region }
     }
 }
 

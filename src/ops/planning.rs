@@ -94,8 +94,8 @@ async fn load_with_data(
     backend: &dyn Backend,
     account: &str,
 ) -> Result<Loaded, OpsError> {
-    let mut apis = backend.lookups();
-    apis.account_id = account.to_string();
+    // Lookup clients only for a stack that has data blocks to read.
+    let mut apis: Option<crate::lookups::LookupApis> = None;
     let mut values = BTreeMap::new();
     loop {
         load.data = Some(values.clone());
@@ -103,13 +103,11 @@ async fn load_with_data(
         if loaded.data_requests.is_empty() || loaded.diags.has_errors() {
             return Ok(loaded);
         }
-        let reads = loaded.data_requests.iter().map(|r| {
-            let apis = &apis;
-            async move {
-                let source = crate::lookups::by_name(r.source).expect("requests name registered sources");
-                tracing::info!(address = %r.address, "reading data source");
-                (r.address.clone(), source.read(&r.args, apis).await)
-            }
+        let apis = &*apis.get_or_insert_with(|| crate::lookups::LookupApis { account_id: account.to_string(), ..backend.lookups() });
+        let reads = loaded.data_requests.iter().map(|r| async move {
+            let source = crate::lookups::by_name(r.source).expect("requests name registered sources");
+            tracing::info!(address = %r.address, "reading data source");
+            (r.address.clone(), source.read(&r.args, apis).await)
         });
         for (address, result) in futures::future::join_all(reads).await {
             let value = match result {
