@@ -53,6 +53,12 @@ impl Bench {
     }
     /// Runs a script with the fakes first on PATH; returns the log.
     fn run(&self, script: &str, env: &[(&str, &str)]) -> String {
+        let (ok, log, stderr) = self.run_status(script, env);
+        assert!(ok, "{stderr}");
+        log
+    }
+    /// Runs a script with the fakes first on PATH: (succeeded, log, stderr).
+    fn run_status(&self, script: &str, env: &[(&str, &str)]) -> (bool, String, String) {
         let _ = std::fs::remove_file(self.log());
         let file = self.dir.path().join("script");
         std::fs::write(&file, script).unwrap();
@@ -64,8 +70,7 @@ impl Bench {
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        std::fs::read_to_string(self.log()).unwrap_or_default()
+        (out.status.success(), std::fs::read_to_string(self.log()).unwrap_or_default(), String::from_utf8_lossy(&out.stderr).to_string())
     }
     fn path(&self) -> &Path {
         self.dir.path()
@@ -187,13 +192,9 @@ fn the_disk_guard_prunes_then_refuses() {
     b.script("df", &format!("echo \"df $*\" >> '{}'\nv=$(head -n1 '{a}'); sed -i 1d '{a}'\nprintf 'Filesystem 1G-blocks Used Available Capacity Mounted\\n/dev/x 500G 1G %sG 1%% /\\n' \"$v\"\n", b.log().display(), a = answers.display()));
     let run = |free: &[&str], want_ok: bool| {
         std::fs::write(&answers, free.join("\n") + "\n").unwrap();
-        let _ = std::fs::remove_file(b.log());
-        let file = b.path().join("guard");
-        std::fs::write(&file, guard_script(20)).unwrap();
-        let path = format!("{}:{}", b.path().display(), std::env::var("PATH").unwrap_or_default());
-        let out = std::process::Command::new("timeout").args(["20", "bash"]).arg(&file).env("PATH", path).output().unwrap();
-        assert_eq!(out.status.success(), want_ok, "{}", String::from_utf8_lossy(&out.stderr));
-        (std::fs::read_to_string(b.log()).unwrap_or_default(), String::from_utf8_lossy(&out.stderr).to_string())
+        let (ok, log, stderr) = b.run_status(&guard_script(20), &[]);
+        assert_eq!(ok, want_ok, "{stderr}");
+        (log, stderr)
     };
     let (log, _) = run(&["80"], true);
     assert!(!log.contains("docker system"), "enough space: nothing pruned\n{log}");
