@@ -2,6 +2,12 @@
 //! `bootstrap` binary can be run and invoked locally: it long-polls
 //! `GET /2018-06-01/runtime/invocation/next` and answers on
 //! `.../invocation/{id}/response` or `.../invocation/{id}/error`.
+//!
+//! [`FakeRuntime::function_url`] adds a Lambda function URL in front of
+//! it: HTTP requests become payload-format-2.0 events and the function's
+//! `{statusCode, headers, body}` answer becomes the HTTP response, as the
+//! Lambda developer guide ("Invoking Lambda function URLs") describes; a
+//! function error answers 502.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -97,6 +103,54 @@ impl FakeRuntime {
                 _ = &mut wait => return Outcome::TimedOut,
             }
         }
+    }
+}
+
+impl FakeRuntime {
+    /// Starts a function URL for this function on a free port; returns its base URL.
+    pub async fn function_url(&self, timeout: Duration) -> std::io::Result<String> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let rt = self.clone();
+        let app = Router::new().fallback(move |method: axum::http::Method, uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
+            let rt = rt.clone();
+            async move { url_request(rt, timeout, method, uri, headers, body).await }
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(format!("http://{addr}/"))
+    }
+}
+
+async fn url_request(rt: FakeRuntime, timeout: Duration, method: axum::http::Method, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+    // Header names arrive lower-cased; a text body is passed as is, any
+    // other is base64-encoded with isBase64Encoded set.
+    let hs: serde_json::Map<String, Value> = headers.iter().map(|(k, v)| (k.as_str().to_lowercase(), Value::String(v.to_str().unwrap_or("").into()))).collect();
+    let (text, b64) = match std::str::from_utf8(&body) {
+        Ok(t) => (t.to_string(), false),
+        Err(_) => {
+            use base64::Engine;
+            (base64::engine::general_purpose::STANDARD.encode(&body), true)
+        }
+    };
+    let event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": uri.path(),
+        "rawQueryString": uri.query().unwrap_or(""),
+        "headers": hs,
+        "requestContext": {"http": {"method": method.as_str(), "path": uri.path(), "sourceIp": "140.82.115.1"}, "domainName": "fake.lambda-url.us-west-2.on.aws"},
+        "body": text,
+        "isBase64Encoded": b64,
+    });
+    match rt.invoke(event, timeout).await {
+        Outcome::Response(v) => {
+            let status = v["statusCode"].as_u64().and_then(|c| StatusCode::from_u16(c as u16).ok()).unwrap_or(StatusCode::OK);
+            let body = v["body"].as_str().map(String::from).unwrap_or_else(|| v.to_string());
+            (status, body).into_response()
+        }
+        Outcome::Error(_) | Outcome::TimedOut => (StatusCode::BAD_GATEWAY, "Internal Server Error").into_response(),
     }
 }
 

@@ -24,6 +24,8 @@ pub struct Config {
     pub poll_interval: Duration,
     pub namespace: String,
     pub publish_metrics: bool,
+    /// A GitHub Actions runner queue (`CI=github`).
+    pub github: Option<gantry_scaler_env::github::GithubEnv>,
 }
 
 impl From<ScalerEnv> for Config {
@@ -45,6 +47,7 @@ impl From<ScalerEnv> for Config {
             poll_interval: e.poll_interval,
             namespace: e.cloudwatch_namespace,
             publish_metrics: e.publish_metrics,
+            github: e.github,
         }
     }
 }

@@ -20,17 +20,44 @@ pub enum GroupError {
     Api { op: &'static str, message: String },
 }
 
+/// One instance of the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    /// `Pending`, `Pending:Wait`, `InService`, `Terminating:Wait`, …
+    pub lifecycle: String,
+    pub healthy: bool,
+}
+
+impl Member {
+    /// Booting or serving: it should have (or be getting) a runner.
+    pub fn active(&self) -> bool {
+        self.healthy && (self.lifecycle == "InService" || self.lifecycle.starts_with("Pending"))
+    }
+}
+
+/// What one describe returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupState {
+    pub group: Group,
+    /// The persisted surplus clock.
+    pub surplus_since: Option<u64>,
+    pub members: Vec<Member>,
+}
+
 /// The group operations the scaler needs.
 #[async_trait]
 pub trait GroupApi: Send + Sync {
-    /// Current state and the persisted surplus clock.
-    async fn describe(&self) -> Result<(Group, Option<u64>), GroupError>;
+    /// Current state, the persisted surplus clock and the instances.
+    async fn describe(&self) -> Result<GroupState, GroupError>;
     /// Sets desired capacity (no cooldown: bursts are served at once).
     async fn set_desired(&self, desired: u32) -> Result<(), GroupError>;
     /// Persists (or clears) the surplus clock.
     async fn set_surplus_since(&self, since: Option<u64>) -> Result<(), GroupError>;
     /// Suspends the group's AZRebalance process (CloudFormation cannot).
     async fn suspend_az_rebalance(&self) -> Result<(), GroupError>;
+    /// Marks an instance Unhealthy, so Auto Scaling replaces it.
+    async fn set_unhealthy(&self, instance_id: &str) -> Result<(), GroupError>;
 }
 
 /// The real group, through the Auto Scaling API.
@@ -62,7 +89,7 @@ where
 
 #[async_trait]
 impl GroupApi for AwsGroup {
-    async fn describe(&self) -> Result<(Group, Option<u64>), GroupError> {
+    async fn describe(&self) -> Result<GroupState, GroupError> {
         let out = self
             .client
             .describe_auto_scaling_groups()
@@ -81,7 +108,28 @@ impl GroupApi for AwsGroup {
             az_rebalance_suspended: g.suspended_processes().iter().any(|p| p.process_name() == Some("AZRebalance")),
             unhealthy: g.instances().iter().filter(|i| i.health_status() == Some("Unhealthy")).count() as u32,
         };
-        Ok((group, since))
+        let members = g
+            .instances()
+            .iter()
+            .map(|i| Member {
+                id: i.instance_id().unwrap_or_default().to_string(),
+                lifecycle: i.lifecycle_state().map(|l| l.as_str().to_string()).unwrap_or_default(),
+                healthy: i.health_status() != Some("Unhealthy"),
+            })
+            .collect();
+        Ok(GroupState { group, surplus_since: since, members })
+    }
+
+    async fn set_unhealthy(&self, instance_id: &str) -> Result<(), GroupError> {
+        self.client
+            .set_instance_health()
+            .instance_id(instance_id)
+            .health_status("Unhealthy")
+            .should_respect_grace_period(false)
+            .send()
+            .await
+            .map_err(|e| GroupError::Api { op: "SetInstanceHealth", message: err_text(e) })?;
+        Ok(())
     }
 
     async fn set_desired(&self, desired: u32) -> Result<(), GroupError> {

@@ -6,7 +6,7 @@
 use crate::decide::{decide, Action, Decision, Observation, Settings};
 use crate::group::{GroupApi, GroupError};
 use crate::metrics::MetricsSink;
-use crate::sources::{QueueSource, SourceError};
+use crate::sources::{QueueSource, Reconciled, SourceError};
 use serde::Serialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
@@ -29,6 +29,9 @@ pub struct PollRecord {
     pub observation: Observation,
     pub desired_before: u32,
     pub decision: Decision,
+    /// Runner queues: what the reconciliation after sizing did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconciled: Option<Reconciled>,
 }
 
 /// The invocation's result (the Lambda response).
@@ -95,10 +98,27 @@ impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
         }
     }
 
+    /// One poll now (a webhook's nudge), bounded by `budget`.
+    pub async fn poll_now(&self, budget: Duration) -> Result<PollRecord, ScalerError> {
+        self.poll_once(Instant::now() + budget).await
+    }
+
     async fn poll_once(&self, end: Instant) -> Result<PollRecord, ScalerError> {
         let started = Instant::now();
-        let obs = self.observe(end).await?;
-        let (group, since) = self.group.describe().await?;
+        let observed = self.observe(end).await;
+        let state = self.group.describe().await?;
+        let (group, since) = (state.group, state.surplus_since);
+        let obs = match observed {
+            Ok(o) => o,
+            Err(SourceError::RateLimited { until }) => {
+                // Waiting is what the API asked for: hold, change nothing, fail nothing.
+                let reason = format!("rate limited: the API asked for no calls until {until} (unix seconds); holding at {}", group.desired);
+                tracing::warn!(queue = %self.queue, until, desired = group.desired, "rate limited; holding");
+                let decision = Decision { desired: group.desired, action: Action::Hold, reason, surplus_since: since };
+                return Ok(PollRecord { observation: Observation::default(), desired_before: group.desired, decision, reconciled: None });
+            }
+            Err(e) => return Err(e.into()),
+        };
         if !group.az_rebalance_suspended {
             // AZ rebalancing terminates instances to even out zones, busy ones
             // included; it stays suspended (reconciled here, as a template cannot
@@ -140,7 +160,17 @@ impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
             }
         }
         debug_assert!(decision.action != Action::ScaleIn || decision.desired < group.desired);
-        Ok(PollRecord { observation: obs, desired_before: group.desired, decision })
+        let reconciled = self.source.reconcile(&state.members).await;
+        for id in &reconciled.replace {
+            if let Err(e) = self.group.set_unhealthy(id).await {
+                tracing::error!(queue = %self.queue, instance = %id, error = %e, "could not mark the instance unhealthy");
+            }
+        }
+        for e in &reconciled.errors {
+            tracing::error!(queue = %self.queue, error = %e, "runner reconciliation incomplete; the next poll resumes it");
+        }
+        let reconciled = (reconciled != Reconciled::default()).then_some(reconciled);
+        Ok(PollRecord { observation: obs, desired_before: group.desired, decision, reconciled })
     }
 }
 

@@ -1,5 +1,6 @@
 //! gantry-scaler: sizes a CI agent queue's Auto Scaling group from the
-//! queue's job counts. `decide` is the pure decision; `sources`, `group` and
+//! queue's job counts (Buildkite agents, or GitHub Actions runners: see
+//! `github`). `decide` is the pure decision; `sources`, `group` and
 //! `metrics` are the I/O behind narrow traits; `handler` runs one invocation.
 //!
 //! Never terminating a busy agent: instances launch protected from scale-in
@@ -11,6 +12,7 @@
 
 pub mod config;
 pub mod decide;
+pub mod github;
 pub mod group;
 pub mod handler;
 pub mod metrics;

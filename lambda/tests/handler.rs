@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use gantry_scaler::decide::{Group, Observation, Settings};
-use gantry_scaler::group::{GroupApi, GroupError};
+use gantry_scaler::group::{GroupApi, GroupError, GroupState};
 use gantry_scaler::handler::{Scaler, ScalerError};
 use gantry_scaler::metrics::MetricsSink;
 use gantry_scaler::sources::{QueueSource, SourceError};
@@ -50,11 +50,11 @@ impl FakeGroup {
 
 #[async_trait]
 impl GroupApi for FakeGroup {
-    async fn describe(&self) -> Result<(Group, Option<u64>), GroupError> {
+    async fn describe(&self) -> Result<GroupState, GroupError> {
         if self.fail_describe {
             return Err(GroupError::Api { op: "DescribeAutoScalingGroups", message: "Throttling: Rate exceeded".into() });
         }
-        Ok((*self.group.lock().unwrap(), *self.since.lock().unwrap()))
+        Ok(GroupState { group: *self.group.lock().unwrap(), surplus_since: *self.since.lock().unwrap(), members: vec![] })
     }
     async fn set_desired(&self, d: u32) -> Result<(), GroupError> {
         self.group.lock().unwrap().desired = d;
@@ -67,6 +67,9 @@ impl GroupApi for FakeGroup {
     }
     async fn suspend_az_rebalance(&self) -> Result<(), GroupError> {
         self.group.lock().unwrap().az_rebalance_suspended = true;
+        Ok(())
+    }
+    async fn set_unhealthy(&self, _id: &str) -> Result<(), GroupError> {
         Ok(())
     }
 }

@@ -19,6 +19,9 @@
 //! | `POLL_INTERVAL` | 10s | time between polls within one invocation |
 //! | `CLOUDWATCH_NAMESPACE` | `Buildkite` | metrics namespace |
 //! | `PUBLISH_METRICS` | true | publish CloudWatch metrics |
+//! | `CI` | `buildkite` | `buildkite` or `github` (GitHub Actions runners: see [`github`]; `AGENT_TOKEN_PARAMETER` and `METRICS_ENDPOINT` are then unused) |
+
+pub mod github;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -66,6 +69,8 @@ pub struct ScalerEnv {
     pub poll_interval: Duration,
     pub cloudwatch_namespace: String,
     pub publish_metrics: bool,
+    /// `Some` for a GitHub Actions runner queue (`CI=github`).
+    pub github: Option<github::GithubEnv>,
 }
 
 impl ScalerEnv {
@@ -86,6 +91,7 @@ impl ScalerEnv {
             poll_interval: parse_duration("POLL_INTERVAL", defaults::POLL_INTERVAL).expect("valid default"),
             cloudwatch_namespace: defaults::CLOUDWATCH_NAMESPACE.into(),
             publish_metrics: true,
+            github: None,
         }
     }
 
@@ -108,7 +114,11 @@ impl ScalerEnv {
             ("CLOUDWATCH_NAMESPACE", self.cloudwatch_namespace.clone()),
             ("PUBLISH_METRICS", self.publish_metrics.to_string()),
         ];
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        let mut vars: BTreeMap<String, String> = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        if let Some(g) = &self.github {
+            g.write_vars(&mut vars);
+        }
+        vars
     }
 
     /// Reads and validates the variables through `get`; unset ones take
@@ -141,14 +151,22 @@ impl ScalerEnv {
                 _ => return Err(EnvError(format!("SCALE_OUT_FACTOR={v} must be a number from {lo} to {hi}"))),
             },
         };
+        let (asg_name, queue) = (required("ASG_NAME")?, required("QUEUE")?);
+        let github = match get("CI").as_deref().map(str::trim) {
+            None | Some("buildkite") => None,
+            Some("github") => Some(github::GithubEnv::from_lookup(&get)?),
+            Some(v) => return Err(EnvError(format!("CI={v} must be buildkite or github"))),
+        };
+        // A runner queue has no agent token.
+        let token_parameter = if github.is_some() { get("AGENT_TOKEN_PARAMETER").unwrap_or_default() } else { required("AGENT_TOKEN_PARAMETER")? };
         let poll_interval = dur("POLL_INTERVAL", defaults::POLL_INTERVAL)?;
         if poll_interval.is_zero() {
             return Err(EnvError("POLL_INTERVAL must be more than 0".into()));
         }
         Ok(ScalerEnv {
-            asg_name: required("ASG_NAME")?,
-            queue: required("QUEUE")?,
-            token_parameter: required("AGENT_TOKEN_PARAMETER")?,
+            asg_name,
+            queue,
+            token_parameter,
             metrics_endpoint: get("METRICS_ENDPOINT").unwrap_or_else(|| defaults::METRICS_ENDPOINT.into()),
             agents_per_instance: num("AGENTS_PER_INSTANCE", defaults::AGENTS_PER_INSTANCE, ranges::AGENTS_PER_INSTANCE)?,
             instance_buffer: num("INSTANCE_BUFFER", defaults::INSTANCE_BUFFER, ranges::INSTANCE_BUFFER)?,
@@ -160,6 +178,7 @@ impl ScalerEnv {
             poll_interval,
             cloudwatch_namespace: get("CLOUDWATCH_NAMESPACE").unwrap_or_else(|| defaults::CLOUDWATCH_NAMESPACE.into()),
             publish_metrics: flag("PUBLISH_METRICS", true)?,
+            github,
         })
     }
 
@@ -191,6 +210,29 @@ mod tests {
         assert_eq!(ScalerEnv::from_vars(&vars).unwrap(), env);
         let defaults = ScalerEnv::new("a", "q", "/t");
         assert_eq!(ScalerEnv::from_vars(&defaults.to_vars()).unwrap(), defaults);
+    }
+
+    #[test]
+    fn a_runner_queue_round_trips_and_needs_no_agent_token() {
+        use github::{GithubEnv, Scope, TimeoutAction};
+        let mut env = ScalerEnv::new("g", "builders", "");
+        let mut gh = GithubEnv::new(Scope::parse("acme").unwrap(), vec!["gpu".into(), "linux".into()], "gantry-builders", "/gantry/gh", "/gantry/jit/builders");
+        gh.repositories = vec!["app".into()];
+        gh.queued_job_timeout = Some(Duration::from_secs(1800));
+        gh.timeout_action = TimeoutAction::Report;
+        env.github = Some(gh);
+        let vars = env.to_vars();
+        assert_eq!(vars["CI"], "github");
+        assert_eq!(ScalerEnv::from_vars(&vars).unwrap(), env);
+        let mut bad = vars.clone();
+        bad.remove("GITHUB_REPOSITORIES");
+        assert!(ScalerEnv::from_vars(&bad).unwrap_err().0.starts_with("GITHUB_REPOSITORIES"));
+        bad = vars.clone();
+        bad.insert("JIT_CONFIG_PATH".into(), "jit".into());
+        assert!(ScalerEnv::from_vars(&bad).unwrap_err().0.starts_with("JIT_CONFIG_PATH"));
+        bad = vars;
+        bad.insert("CI".into(), "jenkins".into());
+        assert!(ScalerEnv::from_vars(&bad).unwrap_err().0.starts_with("CI="));
     }
 
     #[test]
