@@ -1,10 +1,13 @@
 //! Fake of the GitHub REST API parts a runner scaler calls, in GitHub's
-//! wire shapes: a GitHub App installation token, just-in-time runner
+//! wire shapes: a GitHub App installation token (the app JWT verified
+//! when the fake knows the app's public key), just-in-time runner
 //! configuration (repository and organisation), runners (list with `Link`
 //! pagination, delete; a busy runner cannot be deleted), queued workflow
-//! runs and their jobs, rate-limit headers on every answer (and the 403 an
-//! exhausted limit gives), injected 5xx, and `workflow_job` webhook
-//! deliveries signed with `X-Hub-Signature-256`.
+//! runs and their jobs (a run is `in_progress` once one of its jobs
+//! started, and its other jobs stay queued inside it), run cancellation,
+//! rate-limit headers on every answer (and the 403 an exhausted limit
+//! gives), secondary limits (403 with `retry-after`), injected 5xx, and
+//! `workflow_job` webhook deliveries signed with `X-Hub-Signature-256`.
 //!
 //! Shapes follow GitHub's REST reference ("Self-hosted runners",
 //! "Workflow runs", "Workflow jobs", "Rate limits for the REST API") and
@@ -49,6 +52,18 @@ pub struct Job {
     pub labels: Vec<String>,
     /// "queued", "in_progress" or "completed".
     pub status: String,
+    /// When it was queued (unix seconds).
+    pub created_at: u64,
+    /// "cancelled" once its run was cancelled.
+    pub conclusion: Option<String>,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).to_string()
 }
 
 #[derive(Default)]
@@ -59,7 +74,11 @@ struct Inner {
     next_id: u64,
     remaining: u64,
     faults: VecDeque<u16>,
+    /// Seconds of `retry-after` for the next request (a secondary limit).
+    secondary: Option<u64>,
     requests: u64,
+    /// (app id, public key PEM): when set, app JWTs are verified.
+    app: Option<(u64, String)>,
 }
 
 /// Handle to a running fake.
@@ -90,6 +109,7 @@ impl FakeGithub {
             .route("/orgs/{org}/actions/runners/{id}", delete(delete_runner_org))
             .route("/repos/{owner}/{repo}/actions/runs", get(list_runs))
             .route("/repos/{owner}/{repo}/actions/runs/{run}/jobs", get(list_jobs))
+            .route("/repos/{owner}/{repo}/actions/runs/{run}/cancel", post(cancel_run))
             .with_state(fake.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -102,19 +122,57 @@ impl FakeGithub {
         format!("http://{}", self.addr)
     }
 
-    /// Queues a job for `repo` with these `runs-on` labels; returns its id.
+    /// Verifies app JWTs from now on: RS256 with this public key, `iss` =
+    /// `app_id`, at most 10 minutes between `iat` and `exp`, not expired
+    /// (GitHub, "Generating a JSON Web Token for a GitHub App").
+    pub fn require_app(&self, app_id: u64, public_key_pem: &str) {
+        self.inner.lock().unwrap().app = Some((app_id, public_key_pem.to_string()));
+    }
+
+    /// Queues a job for `repo` with these `runs-on` labels, in a new run.
     pub fn queue_job(&self, repo: &str, labels: &[&str]) -> Job {
+        let run = {
+            let mut i = self.inner.lock().unwrap();
+            i.next_id += 1;
+            i.next_id
+        };
+        self.queue_job_in_run(run, repo, labels)
+    }
+
+    /// Queues a job inside run `run_id` (e.g. a job that `needs:` a started one).
+    pub fn queue_job_in_run(&self, run_id: u64, repo: &str, labels: &[&str]) -> Job {
         let mut i = self.inner.lock().unwrap();
-        i.next_id += 2;
+        i.next_id += 1;
         let job = Job {
             id: i.next_id,
-            run_id: i.next_id + 1,
+            run_id,
             repo: repo.to_string(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
             status: "queued".into(),
+            created_at: unix_now(),
+            conclusion: None,
         };
         i.jobs.insert(job.id, job.clone());
         job
+    }
+
+    /// Moves a job's queue time `secs` into the past.
+    pub fn backdate_job(&self, job_id: u64, secs: u64) {
+        if let Some(j) = self.inner.lock().unwrap().jobs.get_mut(&job_id) {
+            j.created_at -= secs;
+        }
+    }
+
+    pub fn job(&self, job_id: u64) -> Option<Job> {
+        self.inner.lock().unwrap().jobs.get(&job_id).cloned()
+    }
+
+    /// The runner process on an instance connected with its configuration.
+    pub fn runner_online(&self, name: &str) -> Option<u64> {
+        let mut i = self.inner.lock().unwrap();
+        let r = i.runners.values_mut().find(|r| r.name == name)?;
+        r.status = "online".into();
+        Some(r.id)
     }
 
     /// A runner picks up a queued job: the job runs, the runner is online and busy.
@@ -145,6 +203,11 @@ impl FakeGithub {
     /// Requests left in the rate-limit window (0: every call answers 403).
     pub fn set_rate_limit_remaining(&self, n: u64) {
         self.inner.lock().unwrap().remaining = n;
+    }
+
+    /// The next request hits a secondary rate limit (403 with `retry-after`).
+    pub fn secondary_limit_next(&self, retry_after: u64) {
+        self.inner.lock().unwrap().secondary = Some(retry_after);
     }
 
     /// The next requests answer these statuses, one each, in order.
@@ -213,6 +276,13 @@ fn enter(f: &FakeGithub, headers: &HeaderMap) -> Result<HeaderMap, Box<Response>
         out.insert(k, HeaderValue::from(v));
     }
     out.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+    if let Some(secs) = i.secondary.take() {
+        // "Rate limits for the REST API": secondary limits answer 403 (or
+        // 429) with retry-after; calling again before it passes is worse.
+        out.insert("retry-after", HeaderValue::from(secs));
+        let msg = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
+        return Err(Box::new((StatusCode::FORBIDDEN, out, Json(json!({"message": msg}))).into_response()));
+    }
     if let Some(code) = i.faults.pop_front() {
         return Err(Box::new(error(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY), "Server Error")));
     }
@@ -232,15 +302,43 @@ fn enter(f: &FakeGithub, headers: &HeaderMap) -> Result<HeaderMap, Box<Response>
 async fn access_token(State(f): State<FakeGithub>, Path(_id): Path<u64>, headers: HeaderMap) -> Response {
     // An app authenticates with a JWT (three dot-separated parts).
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let jwt = auth.strip_prefix("Bearer ").filter(|t| t.split('.').count() == 3);
-    if jwt.is_none() {
+    let Some(jwt) = auth.strip_prefix("Bearer ").filter(|t| t.split('.').count() == 3) else {
         return error(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded");
-    }
+    };
     let mut i = f.inner.lock().unwrap();
+    if let Some((app_id, pem)) = &i.app {
+        if let Err(m) = verify_app_jwt(jwt, *app_id, pem) {
+            return error(StatusCode::UNAUTHORIZED, &m);
+        }
+    }
     let token = format!("ghs_fake{:030}", i.tokens.len() + 1);
     i.tokens.push(token.clone());
     (StatusCode::CREATED, Json(json!({"token": token, "expires_at": "2030-01-01T00:00:00Z", "permissions": {"administration": "write", "actions": "read"}})))
         .into_response()
+}
+
+#[derive(Deserialize)]
+struct AppClaims {
+    iat: u64,
+    exp: u64,
+    iss: serde_json::Value,
+}
+
+fn verify_app_jwt(jwt: &str, app_id: u64, pem: &str) -> Result<(), String> {
+    use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+    let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+    let mut v = Validation::new(Algorithm::RS256);
+    v.required_spec_claims = ["exp", "iat", "iss"].iter().map(|s| s.to_string()).collect();
+    v.leeway = 0;
+    let c = decode::<AppClaims>(jwt, &key, &v).map_err(|e| format!("A JSON web token could not be decoded ({e})"))?.claims;
+    let iss = c.iss.as_u64().or_else(|| c.iss.as_str().and_then(|s| s.parse().ok()));
+    if iss != Some(app_id) {
+        return Err("Integration not found".into());
+    }
+    if c.exp.saturating_sub(c.iat) > 600 {
+        return Err("'Expiration time' claim ('exp') is too far in the future".into());
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -347,22 +445,58 @@ async fn delete_runner_org(State(f): State<FakeGithub>, Path((org, id)): Path<(S
     delete_runner(&f, org, id, &headers)
 }
 
+/// A run's status from its jobs: queued until one starts, completed when all are.
+fn run_status(jobs: &[&Job]) -> &'static str {
+    if jobs.iter().all(|j| j.status == "queued") {
+        "queued"
+    } else if jobs.iter().all(|j| j.status == "completed") {
+        "completed"
+    } else {
+        "in_progress"
+    }
+}
+
 async fn list_runs(State(f): State<FakeGithub>, Path((o, r)): Path<(String, String)>, headers: HeaderMap, Query(q): Query<Page>) -> Response {
     let out = match enter(&f, &headers) {
         Ok(h) => h,
         Err(e) => return *e,
     };
     let repo = format!("{o}/{r}");
-    let runs: Vec<Value> = f
-        .inner
-        .lock()
-        .unwrap()
-        .jobs
-        .values()
-        .filter(|j| j.repo == repo && q.status.as_ref().is_none_or(|s| &j.status == s))
-        .map(|j| json!({"id": j.run_id, "status": j.status, "name": "CI", "repository": {"full_name": j.repo}}))
-        .collect();
+    let runs: Vec<Value> = {
+        let i = f.inner.lock().unwrap();
+        let mut by_run: BTreeMap<u64, Vec<&Job>> = BTreeMap::new();
+        for j in i.jobs.values().filter(|j| j.repo == repo) {
+            by_run.entry(j.run_id).or_default().push(j);
+        }
+        by_run
+            .iter()
+            .map(|(id, jobs)| (id, run_status(jobs)))
+            .filter(|(_, st)| q.status.as_ref().is_none_or(|s| s == st))
+            .map(|(id, st)| json!({"id": id, "status": st, "name": "CI", "repository": {"full_name": repo}}))
+            .collect()
+    };
     paged(&f, &format!("/repos/{repo}/actions/runs"), &q, runs, "workflow_runs", out)
+}
+
+async fn cancel_run(State(f): State<FakeGithub>, Path((o, r, run)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+    let out = match enter(&f, &headers) {
+        Ok(h) => h,
+        Err(e) => return *e,
+    };
+    let repo = format!("{o}/{r}");
+    let mut i = f.inner.lock().unwrap();
+    let jobs: Vec<&mut Job> = i.jobs.values_mut().filter(|j| j.repo == repo && j.run_id == run).collect();
+    if jobs.is_empty() {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    if jobs.iter().all(|j| j.status == "completed") {
+        return error(StatusCode::CONFLICT, "Cannot cancel a workflow run that is completed.");
+    }
+    for j in jobs.into_iter().filter(|j| j.status != "completed") {
+        j.status = "completed".into();
+        j.conclusion = Some("cancelled".into());
+    }
+    (StatusCode::ACCEPTED, out, Json(json!({}))).into_response()
 }
 
 async fn list_jobs(State(f): State<FakeGithub>, Path((o, r, run)): Path<(String, String, u64)>, headers: HeaderMap, Query(q): Query<Page>) -> Response {
@@ -378,7 +512,7 @@ async fn list_jobs(State(f): State<FakeGithub>, Path((o, r, run)): Path<(String,
         .jobs
         .values()
         .filter(|j| j.repo == repo && j.run_id == run)
-        .map(|j| json!({"id": j.id, "run_id": j.run_id, "status": j.status, "labels": j.labels, "name": "build"}))
+        .map(|j| json!({"id": j.id, "run_id": j.run_id, "status": j.status, "conclusion": j.conclusion, "labels": j.labels, "name": "build", "created_at": rfc3339(j.created_at)}))
         .collect();
     paged(&f, &format!("/repos/{repo}/actions/runs/{run}/jobs"), &q, jobs, "jobs", out)
 }

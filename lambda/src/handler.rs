@@ -160,7 +160,10 @@ impl<S: QueueSource, G: GroupApi, M: MetricsSink> Scaler<S, G, M> {
             }
         }
         debug_assert!(decision.action != Action::ScaleIn || decision.desired < group.desired);
-        let reconciled = self.source.reconcile(&state.members).await;
+        // New instances are listed right after a scale-out (Pending): read
+        // them once more so they get their runner now, not a poll later.
+        let members = if decision.desired > group.desired { self.group.describe().await.map(|s| s.members).unwrap_or(state.members) } else { state.members };
+        let reconciled = self.source.reconcile(&members).await;
         for id in &reconciled.replace {
             if let Err(e) = self.group.set_unhealthy(id).await {
                 tracing::error!(queue = %self.queue, instance = %id, error = %e, "could not mark the instance unhealthy");

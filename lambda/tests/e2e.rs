@@ -5,7 +5,10 @@ use gantry_emulators::buildkite::{Counts, FakeBuildkite, Fault};
 use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
 use gantry_emulators::moto::Moto;
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+
+mod common;
+use common::{aws_conf, create_group, err_text, json_lines, ok, spawn_bootstrap};
 use std::time::Duration;
 
 const TOKEN: &str = "agent-token-123";
@@ -30,64 +33,24 @@ impl Drop for Harness {
     }
 }
 
-fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-west-2"))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(aws_sdk_ssm::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        )))
-        .build()
-}
-
 /// Starts everything; the group has `desired` instances within [min, max].
 async fn harness(min: i32, max: i32, desired: i32, token_param: Option<&str>, env: &[(&str, &str)]) -> Harness {
     let moto = Moto::start_plain();
     let conf = aws_conf(&moto);
     let asg = aws_sdk_autoscaling::Client::new(&conf);
     let ssm = aws_sdk_ssm::Client::new(&conf);
-    asg.create_launch_configuration().launch_configuration_name("lc").image_id("ami-12c6146b").instance_type("g6.4xlarge").send().await.unwrap();
-    asg.create_auto_scaling_group()
-        .auto_scaling_group_name(GROUP)
-        .launch_configuration_name("lc")
-        .min_size(min)
-        .max_size(max)
-        .desired_capacity(desired)
-        .availability_zones("us-west-2a")
-        .send()
-        .await
-        .unwrap();
+    create_group(&asg, GROUP, min, max, desired).await;
     if let Some(v) = token_param {
         ssm.put_parameter().name("/bk/token").value(v).r#type(aws_sdk_ssm::types::ParameterType::SecureString).send().await.unwrap();
     }
     let bk = FakeBuildkite::start(0, TOKEN).await.unwrap();
     let rt = FakeRuntime::start().await.unwrap();
     let log = tempfile::NamedTempFile::new().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", rt.api())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "gantry-scaler-gpu_1_queue")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/gantry-scaler")
-        .env("ASG_NAME", GROUP)
-        .env("QUEUE", QUEUE)
-        .env("AGENT_TOKEN_PARAMETER", "/bk/token")
-        .env("METRICS_ENDPOINT", bk.endpoint())
-        .env("POLL_INTERVAL", "30s")
-        .stdin(Stdio::null())
-        .stdout(log.reopen().unwrap())
-        .stderr(log.reopen().unwrap());
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("start bootstrap");
+    let endpoint = bk.endpoint();
+    let mut vars =
+        vec![("ASG_NAME", GROUP), ("QUEUE", QUEUE), ("AGENT_TOKEN_PARAMETER", "/bk/token"), ("METRICS_ENDPOINT", endpoint.as_str()), ("POLL_INTERVAL", "30s")];
+    vars.extend_from_slice(env);
+    let child = spawn_bootstrap(&rt, &moto, &log, &vars);
     Harness { _moto: moto, bk, rt, child, log, asg, ssm }
 }
 
@@ -113,25 +76,11 @@ impl Harness {
     }
 
     fn logs(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.log.path()).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        json_lines(&self.log)
     }
 
     fn decisions(&self) -> Vec<Value> {
         self.logs().into_iter().filter(|l| l["fields"]["message"] == "scaling decision").collect()
-    }
-}
-
-fn ok(o: &Outcome) -> &Value {
-    match o {
-        Outcome::Response(v) => v,
-        other => panic!("expected a response, got {other:?}"),
-    }
-}
-
-fn err_text(o: &Outcome) -> String {
-    match o {
-        Outcome::Error(v) => v.to_string(),
-        other => panic!("expected an error, got {other:?}"),
     }
 }
 

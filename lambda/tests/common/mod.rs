@@ -1,0 +1,77 @@
+//! What the end-to-end suites share: moto clients, and the real
+//! `bootstrap` binary started against a fake Lambda Runtime API.
+
+use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
+use gantry_emulators::moto::Moto;
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+
+pub fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-west-2"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(aws_sdk_ssm::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        )))
+        .build()
+}
+
+/// Creates group `name` in moto with `desired` instances within [min, max].
+pub async fn create_group(asg: &aws_sdk_autoscaling::Client, name: &str, min: i32, max: i32, desired: i32) {
+    asg.create_launch_configuration().launch_configuration_name("lc").image_id("ami-12c6146b").instance_type("g6.4xlarge").send().await.unwrap();
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .launch_configuration_name("lc")
+        .min_size(min)
+        .max_size(max)
+        .desired_capacity(desired)
+        .availability_zones("us-west-2a")
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Starts `bootstrap` with only the Lambda variables, moto's and `env`;
+/// its stdout and stderr go to `log`.
+pub fn spawn_bootstrap(rt: &FakeRuntime, moto: &Moto, log: &tempfile::NamedTempFile, env: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", rt.api())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "gantry-scaler")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/gantry-scaler")
+        .stdin(Stdio::null())
+        .stdout(log.reopen().unwrap())
+        .stderr(log.reopen().unwrap());
+    for (k, v) in moto.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("start bootstrap")
+}
+
+/// The JSON lines of a log file.
+pub fn json_lines(log: &tempfile::NamedTempFile) -> Vec<Value> {
+    std::fs::read_to_string(log.path()).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+pub fn ok(o: &Outcome) -> &Value {
+    match o {
+        Outcome::Response(v) => v,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+#[allow(dead_code)]
+pub fn err_text(o: &Outcome) -> String {
+    match o {
+        Outcome::Error(v) => v.to_string(),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
