@@ -21,6 +21,9 @@ use crate::{parse_duration, EnvError};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The parameters under `GITHUB_CREDENTIALS_PATH`.
+pub const CREDENTIAL_PARAMETERS: [&str; 4] = ["app_id", "installation_id", "private_key", "webhook_secret"];
+
 pub mod defaults {
     pub const GITHUB_API: &str = "https://api.github.com";
     pub const RUNNER_GROUP_ID: u64 = 1;

@@ -11,8 +11,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// The names under the credentials path.
-pub const PARAMETERS: [&str; 4] = ["app_id", "installation_id", "private_key", "webhook_secret"];
+/// The names under the credentials path (the contract's list).
+pub use gantry_scaler_env::github::CREDENTIAL_PARAMETERS as PARAMETERS;
 
 /// The app's credentials. Never printed: `Debug` shows the ids only.
 #[derive(Clone)]

@@ -14,6 +14,14 @@ use hcl_edit::Span;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
+/// The attribute a problem names: `name`, or `block.name` inside a nested block.
+fn attribute_at<'a>(body: &'a hcl_edit::structure::Body, path: &'a str) -> Option<&'a hcl_edit::structure::Attribute> {
+    match path.split_once('.') {
+        Some((block, rest)) => body.get_blocks(block).next().and_then(|b| attribute_at(&b.body, rest)),
+        None => body.get_attribute(path),
+    }
+}
+
 /// What one node may see while it is evaluated.
 struct Scope {
     vars: hcl::Map<String, hcl::Value>,
@@ -252,10 +260,11 @@ impl Loader<'_> {
             }
             for p in problems {
                 // After evaluation errors, only problems with values that did evaluate are real.
-                if body_failed && (!attrs.contains_key(&p.attr) || self.failed_keys.contains(&p.attr)) {
+                let top = p.attr.split('.').next().unwrap_or_default().to_string();
+                if body_failed && (!attrs.contains_key(&top) || self.failed_keys.contains(&top)) {
                     continue;
                 }
-                let span = r.block.body.get_attribute(&p.attr).and_then(|a| span_of(r.file, a.value.span())).or_else(|| block_span.clone());
+                let span = attribute_at(&r.block.body, &p.attr).and_then(|a| span_of(r.file, a.value.span())).or_else(|| block_span.clone());
                 self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), span));
             }
             if self.diags.error_count() > before {

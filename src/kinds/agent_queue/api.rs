@@ -121,6 +121,17 @@ pub trait FunctionApi: Send + Sync {
     async fn remove_permission(&self, region: &str, name: &str, statement_id: &str) -> Result<(), ProviderError>;
     /// Succeeds when the function is already gone.
     async fn delete_function(&self, region: &str, name: &str) -> Result<(), ProviderError>;
+    /// The function URL, when it has one (`GetFunctionUrlConfig`).
+    async fn function_url(&self, region: &str, name: &str) -> Result<Option<String>, ProviderError>;
+    /// Creates a public function URL (`AuthType NONE`); returns it.
+    async fn create_function_url(&self, region: &str, name: &str) -> Result<String, ProviderError>;
+    /// Succeeds when there is none.
+    async fn delete_function_url(&self, region: &str, name: &str) -> Result<(), ProviderError>;
+    /// The two statements a public URL needs since October 2025: anyone may
+    /// call the URL (`lambda:InvokeFunctionUrl`, auth type NONE) and, through
+    /// it only, invoke the function (`lambda:InvokeFunction`,
+    /// `InvokedViaFunctionUrl`). Statements already there are kept.
+    async fn add_url_permissions(&self, region: &str, name: &str, url_sid: &str, invoke_sid: &str) -> Result<(), ProviderError>;
 }
 
 /// Plan-time lookups: parameters and the network.

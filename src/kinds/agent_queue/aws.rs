@@ -331,6 +331,66 @@ impl FunctionApi for AwsQueueApi {
             Err(e) => Err(classify("lambda", "DeleteFunction", e)),
         }
     }
+
+    async fn function_url(&self, region: &str, name: &str) -> Result<Option<String>, ProviderError> {
+        match self.at(region).lambda.get_function_url_config().function_name(name).send().await {
+            Ok(out) => Ok(Some(out.function_url().to_string())),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(None),
+            Err(e) => Err(classify("lambda", "GetFunctionUrlConfig", e)),
+        }
+    }
+
+    async fn create_function_url(&self, region: &str, name: &str) -> Result<String, ProviderError> {
+        let out = self
+            .at(region)
+            .lambda
+            .create_function_url_config()
+            .function_name(name)
+            .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+            .send()
+            .await
+            .map_err(|e| classify("lambda", "CreateFunctionUrlConfig", e))?;
+        Ok(out.function_url().to_string())
+    }
+
+    async fn delete_function_url(&self, region: &str, name: &str) -> Result<(), ProviderError> {
+        match self.at(region).lambda.delete_function_url_config().function_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(()),
+            Err(e) => Err(classify("lambda", "DeleteFunctionUrlConfig", e)),
+        }
+    }
+
+    async fn add_url_permissions(&self, region: &str, name: &str, url_sid: &str, invoke_sid: &str) -> Result<(), ProviderError> {
+        let lambda = &self.at(region).lambda;
+        let url = lambda
+            .add_permission()
+            .function_name(name)
+            .statement_id(url_sid)
+            .action("lambda:InvokeFunctionUrl")
+            .principal("*")
+            .function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+            .send()
+            .await;
+        let invoke = lambda
+            .add_permission()
+            .function_name(name)
+            .statement_id(invoke_sid)
+            .action("lambda:InvokeFunction")
+            .principal("*")
+            .invoked_via_function_url(true)
+            .send()
+            .await;
+        for (op, r) in [("AddPermission", url.map(drop)), ("AddPermission", invoke.map(drop))] {
+            match r {
+                Ok(()) => {}
+                // The statement is there already (a retried apply).
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_conflict_exception()) => {}
+                Err(e) => return Err(classify("lambda", op, e)),
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -20,11 +20,12 @@ registered=""
 while true; do
   # An agent that has not registered within the grace period never will
   # (bad token, no network, a broken image): the instance reports itself
-  # unhealthy, so the group replaces it and the scaler counts it. (The agent
-  # logs `Successfully registered agent "NAME" with tags [...]` on every
-  # successful registration, in every v3 release.)
+  # unhealthy, so the group replaces it and the scaler counts it. (The
+  # Buildkite agent logs `Successfully registered agent "NAME" with tags
+  # [...]` on every registration, in every v3 release; the Actions runner
+  # prints `Listening for Jobs` once connected.)
   if [ -z "$registered" ]; then
-    if journalctl -u buildkite-agent --no-pager 2>/dev/null | grep -q "Successfully registered agent"; then
+    if journalctl -u {{AGENT_UNIT}} --no-pager 2>/dev/null | grep -q "{{REGISTERED_PATTERN}}"; then
       registered=yes
     elif [ "$(cut -d. -f1 "$UPTIME_FILE")" -ge "$GRACE" ]; then
       echo "gantry: no agent registered ${GRACE}s after boot; reporting this instance unhealthy"
@@ -39,7 +40,7 @@ while true; do
     echo "gantry: this instance is going away (target state: ${state:-none}; notice: ${notice:-none}); stopping the agent"
     mkdir -p /var/lib/gantry && touch /var/lib/gantry/draining
     # Waits for the running job up to the unit's TimeoutStopSec (the drain bound).
-    systemctl stop buildkite-agent
+    systemctl stop {{AGENT_UNIT}}
     drained=yes
     if [ "$state" != Terminated ]; then
       # Spot notice or rebalance: leave the group now (it terminates through the hook).

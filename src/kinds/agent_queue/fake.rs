@@ -37,6 +37,7 @@ struct FakeFunction {
     info: FunctionInfo,
     active: bool,
     statements: BTreeMap<String, String>,
+    url: Option<String>,
 }
 
 #[derive(Default)]
@@ -297,7 +298,7 @@ impl FunctionApi for FakeAws {
             code_sha256: sha(&zip),
             role: c.role.clone(),
         };
-        i.functions.insert(key(region, &c.name), FakeFunction { info, active: false, statements: BTreeMap::new() });
+        i.functions.insert(key(region, &c.name), FakeFunction { info, active: false, statements: BTreeMap::new(), url: None });
         Ok(())
     }
 
@@ -365,6 +366,47 @@ impl FunctionApi for FakeAws {
 
     async fn delete_function(&self, region: &str, name: &str) -> Result<(), ProviderError> {
         self.lock(format!("DeleteFunction {name}")).functions.remove(&key(region, name));
+        Ok(())
+    }
+
+    async fn function_url(&self, region: &str, name: &str) -> Result<Option<String>, ProviderError> {
+        let i = self.lock(format!("GetFunctionUrlConfig {name}"));
+        Ok(i.functions.get(&key(region, name)).and_then(|f| f.url.clone()))
+    }
+
+    async fn create_function_url(&self, region: &str, name: &str) -> Result<String, ProviderError> {
+        let mut i = self.lock(format!("CreateFunctionUrlConfig {name}"));
+        let f =
+            i.functions.get_mut(&key(region, name)).ok_or_else(|| err("lambda", "CreateFunctionUrlConfig", "ResourceNotFoundException", name.to_string()))?;
+        if f.url.is_some() {
+            return Err(err(
+                "lambda",
+                "CreateFunctionUrlConfig",
+                "ResourceConflictException",
+                "Failed to create function url config: url config already exists",
+            ));
+        }
+        // Lambda makes the URL up (an id, the region): never what we sent.
+        let url = format!(
+            "https://{}.lambda-url.{region}.on.aws/",
+            sha(name.as_bytes()).to_lowercase().replace(['+', '/', '='], "").chars().take(32).collect::<String>()
+        );
+        f.url = Some(url.clone());
+        Ok(url)
+    }
+
+    async fn delete_function_url(&self, region: &str, name: &str) -> Result<(), ProviderError> {
+        if let Some(f) = self.lock(format!("DeleteFunctionUrlConfig {name}")).functions.get_mut(&key(region, name)) {
+            f.url = None;
+        }
+        Ok(())
+    }
+
+    async fn add_url_permissions(&self, region: &str, name: &str, url_sid: &str, invoke_sid: &str) -> Result<(), ProviderError> {
+        let mut i = self.lock(format!("AddPermission(url) {name}"));
+        let f = i.functions.get_mut(&key(region, name)).ok_or_else(|| err("lambda", "AddPermission", "ResourceNotFoundException", name.to_string()))?;
+        f.statements.entry(url_sid.into()).or_insert_with(|| "function-url".into());
+        f.statements.entry(invoke_sid.into()).or_insert_with(|| "function-url".into());
         Ok(())
     }
 }

@@ -13,6 +13,16 @@ use std::time::{Duration, Instant};
 
 /// Statement id of the schedule's invoke permission.
 pub const PERMISSION_ID: &str = "gantry-schedule";
+/// Statement ids of a webhook URL's two permissions.
+pub const WEBHOOK_URL_SID: &str = "gantry-webhook-url";
+pub const WEBHOOK_INVOKE_SID: &str = "gantry-webhook-invoke";
+
+fn has_statement(policy: &str, sid: &str) -> bool {
+    serde_json::from_str::<Value>(policy)
+        .ok()
+        .and_then(|d| d.get("Statement").and_then(Value::as_array).map(|s| s.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(sid))))
+        .unwrap_or(false)
+}
 /// How long a new role may take to become assumable by Lambda.
 const ROLE_PROPAGATION_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -26,6 +36,9 @@ fn invoked_by(policy: &str) -> Option<String> {
 /// The comparable function state (ListFunctions data + its invoke permission).
 pub async fn read(api: &dyn FunctionApi, region: &str, f: &FunctionInfo) -> Result<FunctionState, ProviderError> {
     let policy = api.get_policy(region, &f.name).await?;
+    // The URL is looked up only when its permissions say there is one.
+    let permitted = policy.as_deref().is_some_and(|p| has_statement(p, WEBHOOK_URL_SID) && has_statement(p, WEBHOOK_INVOKE_SID));
+    let webhook = permitted && api.function_url(region, &f.name).await?.is_some();
     Ok(FunctionState {
         name: f.name.clone(),
         runtime: f.runtime.clone(),
@@ -36,6 +49,7 @@ pub async fn read(api: &dyn FunctionApi, region: &str, f: &FunctionInfo) -> Resu
         code_sha256: Some(f.code_sha256.clone()),
         role: f.role.clone(),
         invoked_by: policy.as_deref().and_then(invoked_by),
+        webhook,
     })
 }
 
@@ -122,6 +136,27 @@ pub async fn deploy(api: &dyn FunctionApi, desired: &Desired, live: Option<&Func
             api.remove_permission(region, &want.name, PERMISSION_ID).await?;
         }
         api.add_permission(region, &want.name, PERMISSION_ID, want.invoked_by.as_deref().unwrap_or_default()).await?;
+    }
+    if live.map_or(want.webhook, |l| l.webhook != want.webhook) {
+        webhook(api, region, &want.name, want.webhook).await?;
+    }
+    Ok(())
+}
+
+/// Gives the function its public webhook URL, or takes it away. Each step
+/// checks first, so an apply interrupted half-way is finished by the next.
+async fn webhook(api: &dyn FunctionApi, region: &str, name: &str, want: bool) -> Result<(), ProviderError> {
+    if want {
+        let url = match api.function_url(region, name).await? {
+            Some(u) => u,
+            None => api.create_function_url(region, name).await?,
+        };
+        api.add_url_permissions(region, name, WEBHOOK_URL_SID, WEBHOOK_INVOKE_SID).await?;
+        eprintln!("gantry: {name} takes GitHub webhooks at {url} (the GitHub App's webhook URL; events: Workflow job)");
+    } else {
+        api.remove_permission(region, name, WEBHOOK_URL_SID).await?;
+        api.remove_permission(region, name, WEBHOOK_INVOKE_SID).await?;
+        api.delete_function_url(region, name).await?;
     }
     Ok(())
 }

@@ -27,6 +27,7 @@ mod driver;
 #[cfg(test)]
 mod fake;
 mod function;
+pub mod github;
 pub mod images;
 mod preflight;
 #[cfg(test)]
@@ -150,7 +151,11 @@ static SCHEMA: Schema = Schema {
             "Refuse a plain Amazon Linux image for NVIDIA GPU types (it has no driver); false when extra_user_data installs one.",
         )
         .default(DefaultValue::Bool(true)),
-        Attr::new("agent_token_parameter", Ty::String, "SSM parameter (SecureString) with the agent token; never read into the plan.").required(),
+        Attr::new(
+            "agent_token_parameter",
+            Ty::String,
+            "SSM parameter (SecureString) with the Buildkite agent token; never read into the plan. Required unless github { } makes the agents GitHub Actions runners.",
+        ),
         Attr::new("subnets", Ty::ListOfString, "Subnets (default: the default VPC's, one per AZ).").default(DefaultValue::EmptyList),
         Attr::new("vpc_id", Ty::String, "VPC of the subnets (required with subnets)."),
         Attr::new("instance_policies", Ty::PolicyFiles, "Inline policies for the agent instances.").default(DefaultValue::EmptyList),
@@ -170,6 +175,13 @@ static SCHEMA: Schema = Schema {
     ],
     blocks: &[
         NestedBlock { name: "ingress", schema: &INGRESS, repeated: true, implied: false, doc: "Security group ingress rules (none by default)." },
+        NestedBlock {
+            name: "github",
+            schema: &github::GITHUB,
+            repeated: false,
+            implied: false,
+            doc: "The agents are GitHub Actions runners: one just-in-time runner per instance, registered by the scaler with a GitHub App (see agent_queue::github).",
+        },
         NestedBlock {
             name: "scaler",
             schema: &SCALER,
@@ -247,6 +259,7 @@ fn function_state(q: &spec::QueueSpec) -> FunctionState {
         code_sha256: q.scaler.zip.as_ref().and_then(|z| z.get("sha256")).and_then(Value::as_str).map(String::from),
         role: format!("arn:aws:iam::{}:role{}{}", q.account_id, q.names.path, q.names.scaler_role),
         invoked_by: Some(format!("arn:aws:events:{}:{}:rule/{}", q.region, q.account_id, q.names.rule)),
+        webhook: q.github.as_ref().is_some_and(|g| g.webhook),
     }
 }
 
@@ -336,10 +349,7 @@ impl Kind for AgentQueue {
             }
             _ => {}
         }
-        let token = a.get("agent_token_parameter").and_then(Value::as_str).unwrap_or("");
-        if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
-            out.push(AttrProblem::new("agent_token_parameter", format!("\"{token}\" is not an SSM parameter name")));
-        }
+        out.extend(github::check(a));
         let string_map = |k: &str| -> std::collections::BTreeMap<String, String> {
             a.get(k).and_then(Value::as_object).into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
         };
@@ -355,7 +365,7 @@ impl Kind for AgentQueue {
                 out.push(AttrProblem::new("subnets", format!("\"{s}\" is not a subnet id")));
             }
         }
-        if let Err(e) = spec::scaler_env(a, "asg") {
+        if let Err(e) = spec::scaler_env(a, "asg", "stack") {
             // The same contract the scaler reads its environment with.
             let attr = if e.0.starts_with("SCALE_IN_IDLE") { "scale_in_idle" } else { "scaler" };
             out.push(AttrProblem::new(attr, e.0));
@@ -427,6 +437,11 @@ impl Kind for AgentQueue {
                         secrets::SecretSource::SecretsManager(_) => None,
                     })
                     .collect(),
+                github_credentials: q
+                    .github
+                    .iter()
+                    .flat_map(|g| gantry_scaler_env::github::CREDENTIAL_PARAMETERS.iter().map(move |n| format!("{}/{n}", g.credentials)))
+                    .collect(),
                 subnets: q.subnets.clone(),
                 vpc_id: q.vpc_id.clone(),
             },
@@ -451,7 +466,7 @@ impl Kind for AgentQueue {
             out.extend(crate::lint::lint_untrusted(&crate::lint::UntrustedQueue {
                 policies,
                 secrets: names("agent_secrets"),
-                terminate_after_job: a.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
+                terminate_after_job: a.get("github").is_some_and(Value::is_object) || a.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
                 managed_policy_arns: list("managed_policy_arns"),
             }));
         }

@@ -81,7 +81,12 @@ pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<
         // The token and the agent_secrets parameters: names only, values never read.
         let tokens: Vec<String> = items
             .iter()
-            .flat_map(|(_, d)| std::iter::once(d.facts.token_parameter.clone()).chain(d.facts.secret_parameters.iter().cloned()))
+            .flat_map(|(_, d)| {
+                std::iter::once(d.facts.token_parameter.clone())
+                    .filter(|t| !t.is_empty())
+                    .chain(d.facts.secret_parameters.iter().cloned())
+                    .chain(d.facts.github_credentials.iter().cloned())
+            })
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -94,10 +99,20 @@ pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<
                 out.push((address.clone(), format!("image parameter {i} does not exist in {region}")));
             }
             let token = &d.facts.token_parameter;
-            if !found_tokens.contains(token) {
+            if !token.is_empty() && !found_tokens.contains(token) {
                 out.push((
                     address.clone(),
                     format!("agent token parameter {token} does not exist in {region}; create it (aws ssm put-parameter --type SecureString) before the queue"),
+                ));
+            }
+            let missing: Vec<&str> = d.facts.github_credentials.iter().filter(|p| !found_tokens.contains(*p)).map(String::as_str).collect();
+            if !missing.is_empty() {
+                out.push((
+                    address.clone(),
+                    format!(
+                        "GitHub App parameter(s) {} do not exist in {region}; create them (aws ssm put-parameter --type SecureString): the scaler reads app_id, installation_id, private_key and webhook_secret",
+                        missing.join(", ")
+                    ),
                 ));
             }
             for p in d.facts.secret_parameters.iter().filter(|p| !found_tokens.contains(*p)) {

@@ -248,3 +248,36 @@ fn instance_store_disks_are_striped_once_each_and_hold_docker_and_builds() {
     );
     assert_eq!(std::fs::read_to_string(etc.join("daemon.json")).unwrap().trim(), format!("{{\"data-root\": \"{s}/docker\"}}"));
 }
+
+/// gantry-runner-config: waits for the scaler to leave this instance's
+/// configuration, writes it root-only, and fails (→ bootstrap_failed →
+/// unhealthy) when none arrives.
+#[test]
+fn a_runner_waits_for_its_configuration_and_keeps_it_private() {
+    let a = super::tests::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2,
+        "github": {"repository": "acme/ml", "labels": ["cpu"], "credentials": "/gh"}}));
+    let script = user_data(&super::spec::spec(&a, &super::tests::env()));
+    let config = installed(&script, "gantry-runner-config").replace("__JIT_PATH__", "/gantry/jit/s/q").replace("__ROUNDS__", "3");
+    let b = Bench::new();
+    // The parameter appears on the second look.
+    let state = b.path().join("looks");
+    b.script(
+        "aws",
+        &format!(
+            "echo \"aws $*\" >> '{}'\nn=$(cat '{s}' 2>/dev/null || echo 0); echo $((n + 1)) > '{s}'\n[ \"$n\" -ge 1 ] && echo 'ZW5jb2RlZC1qaXQ=' || exit 254\n",
+            b.log().display(),
+            s = state.display()
+        ),
+    );
+    let dir = b.path().join("etc-gantry");
+    let log = b.run(&config, &[("GANTRY_CONFIG_DIR", dir.to_str().unwrap()), ("GANTRY_CONFIG_POLL", "0")]);
+    assert_eq!(log.matches("ssm get-parameter --region us-west-2 --name /gantry/jit/s/q/i-0abc --with-decryption").count(), 2, "{log}");
+    let env = std::fs::read_to_string(dir.join("runner.env")).unwrap();
+    assert_eq!(env, "GANTRY_JITCONFIG=ZW5jb2RlZC1qaXQ=\n");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(dir.join("runner.env")).unwrap().permissions().mode() & 0o777, 0o600);
+    // Never arrives: the script fails, and the bootstrap's ERR trap replaces the instance.
+    b.fake("aws", 254);
+    let (ok, _, stderr) = b.run_status(&config, &[("GANTRY_CONFIG_DIR", dir.to_str().unwrap()), ("GANTRY_CONFIG_POLL", "0")]);
+    assert!(!ok && stderr.contains("no runner configuration arrived"), "{stderr}");
+}

@@ -94,6 +94,8 @@ pub struct QueueSpec {
     pub agent_secrets: BTreeMap<String, super::secrets::SecretSource>,
     pub scaler: Scaler,
     pub tags: BTreeMap<String, String>,
+    /// A GitHub Actions runner queue (`github { }`); `None`: Buildkite agents.
+    pub github: Option<super::github::GithubSpec>,
 }
 
 /// `s` cut to `max` characters, with a short hash of the whole when cut so
@@ -139,11 +141,21 @@ fn map(a: &State, k: &str) -> BTreeMap<String, String> {
     a.get(k).and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default()
 }
 
+/// Runners are named `PREFIX-INSTANCE_ID`; GitHub takes names up to 64 characters.
+pub fn runner_prefix(stack: &str, queue: &str) -> String {
+    limit(&dashed(&format!("gantry-{stack}-{queue}")), 40)
+}
+
+/// Whether the queue's types are Graviton (arm64).
+fn arm64(attrs: &State) -> bool {
+    strings(attrs, "instance_types").first().is_some_and(|t| super::graviton(t))
+}
+
 /// The scaler's environment from a queue's attributes, validated by the
 /// contract the scaler itself reads it with.
-pub fn scaler_env(attrs: &State, asg_name: &str) -> Result<ScalerEnv, EnvError> {
+pub fn scaler_env(attrs: &State, asg_name: &str, stack: &str) -> Result<ScalerEnv, EnvError> {
     let scaler = attrs.get("scaler").and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut given: BTreeMap<&str, String> = BTreeMap::new();
+    let mut given: BTreeMap<String, String> = BTreeMap::new();
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -158,17 +170,26 @@ pub fn scaler_env(attrs: &State, asg_name: &str) -> Result<ScalerEnv, EnvError> 
         ("INCLUDE_WAITING", "include_waiting"),
     ] {
         if let Some(v) = scaler.get(key).filter(|v| !v.is_null()) {
-            given.insert(var, text(v));
+            given.insert(var.to_string(), text(v));
         }
     }
     for (var, key) in [("AGENTS_PER_INSTANCE", "agents_per_instance"), ("SCALE_IN_IDLE", "scale_in_idle")] {
         if let Some(v) = attrs.get(key).filter(|v| !v.is_null()) {
-            given.insert(var, text(v));
+            given.insert(var.to_string(), text(v));
         }
     }
-    given.insert("ASG_NAME", asg_name.to_string());
-    given.insert("QUEUE", s(attrs, "name"));
-    given.insert("AGENT_TOKEN_PARAMETER", s(attrs, "agent_token_parameter"));
+    let queue = s(attrs, "name");
+    given.insert("ASG_NAME".into(), asg_name.to_string());
+    given.insert("QUEUE".into(), queue.clone());
+    match super::github::spec(attrs, stack, &queue, arm64(attrs)) {
+        Some(g) => {
+            let grace = registration_grace(attrs).unwrap_or(DEFAULT_REGISTRATION_GRACE) as u64;
+            super::github::scaler_env(&g, &runner_prefix(stack, &queue), grace).write_vars(&mut given);
+        }
+        None => {
+            given.insert("AGENT_TOKEN_PARAMETER".into(), s(attrs, "agent_token_parameter"));
+        }
+    }
     ScalerEnv::from_lookup(|k| given.get(k).cloned())
 }
 
@@ -249,7 +270,8 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         other => other.to_string(),
     };
     // check() has reported any value the contract refuses; what is left is valid.
-    let env_vars = scaler_env(attrs, &names.asg).unwrap_or_else(|_| ScalerEnv::new(&names.asg, &queue, &s(attrs, "agent_token_parameter")));
+    let env_vars = scaler_env(attrs, &names.asg, &env.stack).unwrap_or_else(|_| ScalerEnv::new(&names.asg, &queue, &s(attrs, "agent_token_parameter")));
+    let github = super::github::spec(attrs, &env.stack, &queue, arm64(attrs));
     QueueSpec {
         queue,
         stack: env.stack.clone(),
@@ -262,7 +284,8 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         min_size: i(attrs, "min_size"),
         max_size: i(attrs, "max_size"),
         agents_per_instance: i(attrs, "agents_per_instance"),
-        terminate_after_job: attrs.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
+        // A just-in-time runner takes one job: its instance always goes after it.
+        terminate_after_job: github.is_some() || attrs.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
         drain_seconds: drain_seconds(attrs).unwrap_or(DEFAULT_DRAIN_SECONDS),
         registration_grace_seconds: registration_grace(attrs).unwrap_or(DEFAULT_REGISTRATION_GRACE),
         capacity_rebalance: attrs.get("capacity_rebalance").and_then(Value::as_bool).unwrap_or(false),
@@ -292,6 +315,7 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
             zip: scaler_block.get("zip").cloned(),
         },
         tags: map(attrs, "tags"),
+        github,
     }
 }
 

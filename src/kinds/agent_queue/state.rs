@@ -25,6 +25,8 @@ pub struct FunctionState {
     pub role: String,
     /// The schedule rule allowed to invoke it.
     pub invoked_by: Option<String>,
+    /// A public function URL for webhooks (runner queues), with both of its permissions.
+    pub webhook: bool,
 }
 
 /// What plan-time checks look up, from the queue's spec.
@@ -37,6 +39,9 @@ pub struct Facts {
     /// SSM parameters named in `agent_secrets` (checked to exist at plan time).
     #[serde(default)]
     pub secret_parameters: Vec<String>,
+    /// A runner queue's GitHub App parameters (checked to exist at plan time).
+    #[serde(default)]
+    pub github_credentials: Vec<String>,
     pub subnets: Vec<String>,
     pub vpc_id: Option<String>,
 }

@@ -9,6 +9,8 @@ use super::spec::{Image, QueueSpec};
 use serde_json::{json, Value};
 
 const USER_DATA: &str = include_str!("user_data.sh");
+const RUNNER_USER_DATA: &str = include_str!("runner_user_data.sh");
+const PROTECTION: &str = include_str!("protection.sh");
 const ONE_JOB: &str = include_str!("one_job.sh");
 const DRAIN: &str = include_str!("drain.sh");
 pub(super) const INSTANCE_STORAGE: &str = include_str!("instance_storage.sh");
@@ -21,13 +23,19 @@ pub fn user_data(q: &QueueSpec) -> String {
     let tags: String = q.agent_tags.iter().map(|(k, v)| format!(",{k}={v}")).collect();
     let env: String = q.agent_env.iter().map(|(k, v)| format!("Environment=\"{k}={}\"\n", systemd_quote(v))).collect();
     // One job per instance: the agent disconnects after its job, is not
-    // restarted, and its stop ends the instance.
+    // restarted, and its stop ends the instance. (Runners always are.)
     let (cfg_extra, one_job, service_extra) = if q.terminate_after_job {
         ("\ndisconnect-after-job=true", format!("\n{ONE_JOB}"), "Restart=no\nExecStopPost=/usr/local/bin/gantry-terminate-self\n")
     } else {
         ("", String::new(), "")
     };
-    USER_DATA
+    let (script, unit, registered) = match &q.github {
+        Some(_) => (RUNNER_USER_DATA, "gantry-runner", "Listening for Jobs"),
+        None => (USER_DATA, "buildkite-agent", "Successfully registered agent"),
+    };
+    let (runner_version, jit_path) = q.github.as_ref().map(|g| (g.runner_version.as_str(), g.jit_path.as_str())).unwrap_or_default();
+    script
+        .replace("{{PROTECTION}}", PROTECTION.trim_end())
         .replace("{{QUEUE}}", &q.queue)
         .replace("{{REGION}}", &q.region)
         .replace("{{ASG_NAME}}", &q.names.asg)
@@ -37,6 +45,11 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{AGENT_CFG_EXTRA}}", &format!("{cfg_extra}{}", super::secrets::redacted_vars(q)))
         .replace("{{SECRETS}}", &super::secrets::bootstrap(q))
         .replace("{{DRAIN}}", DRAIN.trim_end())
+        .replace("{{AGENT_UNIT}}", unit)
+        .replace("{{REGISTERED_PATTERN}}", registered)
+        .replace("{{RUNNER_VERSION}}", runner_version)
+        .replace("{{JIT_PATH}}", jit_path)
+        .replace("{{JIT_WAIT_ROUNDS}}", &(q.registration_grace_seconds / 5).to_string())
         .replace(
             "{{INSTANCE_STORAGE}}",
             if q.use_instance_storage { INSTANCE_STORAGE.trim_end() } else { "# (instance storage not used: use_instance_storage = false)" },
@@ -75,26 +88,32 @@ fn assume(service: &str) -> Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
 }
 
-/// The scaler's least-privilege policy: this group, this token, its own logs.
+/// The scaler's least-privilege policy: this group, this token (or this
+/// App's credentials and runner configurations), its own logs.
 pub fn scaler_policy(q: &QueueSpec) -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ReadGroups", "Effect": "Allow", "Action": "autoscaling:DescribeAutoScalingGroups", "Resource": "*"},
-            {"Sid": "SizeThisGroup", "Effect": "Allow",
-             "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "autoscaling:SuspendProcesses"],
-             "Resource": asg_arn(q)},
-            {"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)},
-            {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-             "Resource": format!("arn:aws:logs:{}:{}:log-group:/aws/lambda/{}:*", q.region, q.account_id, q.names.function)}
-        ]
-    })
+    let mut statements = vec![
+        json!({"Sid": "ReadGroups", "Effect": "Allow", "Action": "autoscaling:DescribeAutoScalingGroups", "Resource": "*"}),
+        json!({"Sid": "SizeThisGroup", "Effect": "Allow",
+         "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "autoscaling:SuspendProcesses"],
+         "Resource": asg_arn(q)}),
+    ];
+    match &q.github {
+        Some(g) => statements.extend(super::github::scaler_statements(q, g, &asg_arn(q))),
+        None => statements
+            .push(json!({"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)})),
+    }
+    statements.push(json!({"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": format!("arn:aws:logs:{}:{}:log-group:/aws/lambda/{}:*", q.region, q.account_id, q.names.function)}));
+    json!({"Version": "2012-10-17", "Statement": statements})
 }
 
 /// What every agent instance may do besides `instance_policies`.
 pub fn agent_policy(q: &QueueSpec) -> Value {
     let mut statements = vec![
-        json!({"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)}),
+        match &q.github {
+            Some(g) => super::github::agent_statement(q, g),
+            None => json!({"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)}),
+        },
         json!({"Sid": "HoldScaleInProtectionWhileBusy", "Effect": "Allow", "Action": "autoscaling:SetInstanceProtection", "Resource": asg_arn(q)}),
         json!({"Sid": "ReportFailedBootstrap", "Effect": "Allow", "Action": "autoscaling:SetInstanceHealth", "Resource": asg_arn(q)}),
     ];
@@ -313,5 +332,31 @@ mod tests {
         insta::assert_snapshot!("arm64_cpu_queue_user_data", user_data(&q));
         // Deterministic: the same spec renders the same bytes.
         assert_eq!(serde_json::to_string(&t).unwrap(), serde_json::to_string(&render(&q)).unwrap());
+    }
+
+    #[test]
+    fn github_runner_queue() {
+        let a = attrs(json!({"name": "gpu_builders", "instance_types": ["g5.2xlarge"], "max_size": 4,
+            "github": {"repository": "bentoml/OpenLLM", "labels": ["ec2-gpu"], "credentials": "/gantry/openllm/github-app",
+                       "runner_group_id": 1, "runner_version": "2.329.0", "queued_job_timeout": "30m", "queued_job_timeout_action": "cancel", "webhook": true}}));
+        let q = crate::kinds::agent_queue::spec::spec(&a, &env());
+        let script = user_data(&q);
+        insta::assert_snapshot!("github_runner_queue_user_data", script);
+        insta::assert_json_snapshot!("github_runner_queue_template", render(&q));
+        assert!(!script.contains("buildkite"), "no Buildkite agent on a runner");
+        assert!(script.contains("ExecStopPost=/usr/local/bin/gantry-terminate-self"), "one job per instance");
+        let agent = agent_policy(&q).to_string();
+        assert!(
+            agent.contains("parameter/gantry/jit/vllm-ci/gpu_builders/*") && !agent.contains("github-app"),
+            "instances never read the App's credentials: {agent}"
+        );
+        let scaler = scaler_policy(&q).to_string();
+        assert!(scaler.contains("parameter/gantry/openllm/github-app\""), "{scaler}");
+        assert!(!scaler.contains("ReadAgentToken"));
+        let env = &q.scaler.env;
+        let gh = env.github.as_ref().unwrap();
+        assert_eq!(gh.labels, ["self-hosted", "linux", "x64", "ec2-gpu"]);
+        assert_eq!(gh.queued_job_timeout, Some(std::time::Duration::from_secs(1800)));
+        assert_eq!(env.to_vars()["RUNNER_NAME_PREFIX"], "gantry-vllm-ci-gpu-builders");
     }
 }

@@ -1,0 +1,276 @@
+//! `github { ... }` in an `agent_queue`: the queue's agents are GitHub
+//! Actions runners instead of Buildkite agents. Same stack, same scaler,
+//! same lifecycle (scale-in protection while busy, drain, disk guard); what
+//! changes is who registers a runner and how:
+//!
+//! - the scaler holds the GitHub App's credentials (an SSM path it alone
+//!   may read) and registers one just-in-time runner per instance, named
+//!   after it; the configuration reaches the instance through SSM under
+//!   `/gantry/jit/STACK/QUEUE/INSTANCE_ID` (the instance may read only that
+//!   path), so no GitHub credential is ever on a machine that runs jobs;
+//! - each runner takes one job (JIT runners are ephemeral), then the
+//!   instance leaves the group, lowering desired capacity as it goes;
+//! - the scaler's function URL takes the App's `workflow_job` webhook
+//!   (HMAC-checked) to scale at once instead of at the next poll.
+//!
+//! ```hcl
+//! agent_queue "gpu_builders" {
+//!   instance_types = ["g5.2xlarge"]
+//!   max_size       = 4
+//!   github {
+//!     repository  = "bentoml/OpenLLM"
+//!     labels      = ["ec2-gpu"]
+//!     credentials = "/gantry/openllm/github-app"
+//!   }
+//! }
+//! ```
+
+use super::spec::QueueSpec;
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::{AttrProblem, State};
+use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
+use serde_json::{json, Value};
+
+/// The actions/runner release installed at boot when none is named.
+pub const DEFAULT_RUNNER_VERSION: &str = "2.329.0";
+
+pub static GITHUB: Schema = Schema {
+    attrs: &[
+        Attr::new("repository", Ty::String, "owner/repo whose jobs the runners take (or organization)."),
+        Attr::new("organization", Ty::String, "Organisation runners instead: available to the organisation's repositories (see runner_group_id)."),
+        Attr::new(
+            "repositories",
+            Ty::ListOfString,
+            "Organisation runners: the repositories whose queued jobs the scaler polls (webhooks cover every repository).",
+        )
+        .default(DefaultValue::EmptyList),
+        Attr::new(
+            "labels",
+            Ty::ListOfString,
+            "Labels besides self-hosted, linux and the architecture (x64 or arm64): a job runs here when each of its runs-on labels is one of the runner's.",
+        )
+        .required(),
+        Attr::new(
+            "credentials",
+            Ty::String,
+            "SSM path with the GitHub App's app_id, installation_id, private_key (PEM) and webhook_secret (SecureStrings). Only the scaler reads them; the App needs the Self-hosted runners (organisation) or Administration (repository) write permission, plus Actions write to cancel runs.",
+        )
+        .required(),
+        Attr::new("runner_group_id", Ty::Int, "Organisation runners: the runner group (1: Default).").default(DefaultValue::Int(1)).range(1, i64::MAX),
+        Attr::new("runner_version", Ty::String, "actions/runner release installed at boot.").default(DefaultValue::Str(DEFAULT_RUNNER_VERSION)),
+        Attr::new(
+            "queued_job_timeout",
+            Ty::String,
+            "Jobs for these labels queued longer than this are cancelled or reported (queued_job_timeout_action); 0s: never. GitHub's timeout-minutes does not count queue time.",
+        )
+        .default(DefaultValue::Str("0s")),
+        Attr::new("queued_job_timeout_action", Ty::String, "cancel (the job's workflow run) or report (log and metric).")
+            .default(DefaultValue::Str("cancel"))
+            .one_of(&["cancel", "report"]),
+        Attr::new(
+            "webhook",
+            Ty::Bool,
+            "Give the scaler a public function URL for the App's workflow_job webhook (every delivery's signature is checked); false: the scaler only polls.",
+        )
+        .default(DefaultValue::Bool(true)),
+    ],
+    blocks: &[],
+};
+
+/// A runner queue's GitHub side, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GithubSpec {
+    pub scope: Scope,
+    pub repositories: Vec<String>,
+    /// Every label the runners get (self-hosted, linux, arch, then the user's).
+    pub labels: Vec<String>,
+    pub credentials: String,
+    pub runner_group_id: u64,
+    pub runner_version: String,
+    pub queued_job_timeout: std::time::Duration,
+    pub timeout_action: TimeoutAction,
+    pub webhook: bool,
+    /// Where the scaler leaves each instance's configuration.
+    pub jit_path: String,
+}
+
+fn block(a: &State) -> Option<&serde_json::Map<String, Value>> {
+    a.get("github").and_then(Value::as_object)
+}
+
+fn text<'a>(b: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a str> {
+    b.get(k).and_then(Value::as_str)
+}
+
+fn strings(b: &serde_json::Map<String, Value>, k: &str) -> Vec<String> {
+    b.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
+}
+
+/// The JIT configuration path of a queue: per stack and queue, so two
+/// queues' instances never read each other's.
+pub fn jit_path(stack: &str, queue: &str) -> String {
+    format!("/gantry/jit/{stack}/{queue}")
+}
+
+/// Parses the block (after `check` accepted it); `None` for Buildkite queues.
+pub fn spec(a: &State, stack: &str, queue: &str, arm64: bool) -> Option<GithubSpec> {
+    let b = block(a)?;
+    let scope = match (text(b, "repository"), text(b, "organization")) {
+        (Some(r), _) => Scope::parse(r).ok()?,
+        (None, Some(o)) => Scope::parse(o).ok()?,
+        (None, None) => return None,
+    };
+    let mut labels = vec!["self-hosted".to_string(), "linux".to_string(), if arm64 { "arm64" } else { "x64" }.to_string()];
+    for l in strings(b, "labels") {
+        if !labels.iter().any(|x| x.eq_ignore_ascii_case(&l)) {
+            labels.push(l);
+        }
+    }
+    Some(GithubSpec {
+        scope,
+        repositories: strings(b, "repositories"),
+        labels,
+        credentials: text(b, "credentials").unwrap_or_default().trim_end_matches('/').to_string(),
+        runner_group_id: b.get("runner_group_id").and_then(Value::as_u64).unwrap_or(1),
+        runner_version: text(b, "runner_version").unwrap_or(DEFAULT_RUNNER_VERSION).to_string(),
+        queued_job_timeout: text(b, "queued_job_timeout").and_then(|t| humantime::parse_duration(t).ok()).unwrap_or_default(),
+        timeout_action: if text(b, "queued_job_timeout_action") == Some("report") { TimeoutAction::Report } else { TimeoutAction::Cancel },
+        webhook: b.get("webhook").and_then(Value::as_bool).unwrap_or(true),
+        jit_path: jit_path(stack, queue),
+    })
+}
+
+/// The scaler's GitHub settings.
+pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64) -> GithubEnv {
+    let mut e = GithubEnv::new(g.scope.clone(), g.labels.clone(), prefix, &g.credentials, &g.jit_path);
+    e.repositories = g.repositories.clone();
+    e.runner_group_id = g.runner_group_id;
+    e.registration_grace = std::time::Duration::from_secs(registration_grace_secs);
+    e.queued_job_timeout = (!g.queued_job_timeout.is_zero()).then_some(g.queued_job_timeout);
+    e.timeout_action = g.timeout_action;
+    e
+}
+
+/// What a runner queue may not say or must say.
+pub fn check(a: &State) -> Vec<AttrProblem> {
+    let Some(b) = block(a) else {
+        let token = a.get("agent_token_parameter").and_then(Value::as_str).unwrap_or("");
+        if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
+            return vec![AttrProblem::new(
+                "agent_token_parameter",
+                format!("\"{token}\" is not an SSM parameter name (a Buildkite queue needs its agent token; a github {{ }} block makes the agents GitHub Actions runners instead)"),
+            )];
+        }
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let p = |attr: &str, m: String| AttrProblem::new(&format!("github.{attr}"), m);
+    match (text(b, "repository"), text(b, "organization")) {
+        (Some(_), Some(_)) | (None, None) => out.push(p("repository", "set exactly one of repository (owner/repo) and organization".into())),
+        (Some(r), None) if !matches!(Scope::parse(r), Ok(Scope::Repository { .. })) => out.push(p("repository", format!("\"{r}\" is not owner/repo"))),
+        (None, Some(o)) if !matches!(Scope::parse(o), Ok(Scope::Organization(_))) => {
+            out.push(p("organization", format!("\"{o}\" is not an organisation name")))
+        }
+        (None, Some(_)) if strings(b, "repositories").is_empty() => {
+            out.push(p("repositories", "organisation runners need the repositories whose queued jobs the scaler polls (webhooks alone can be lost)".into()))
+        }
+        _ => {}
+    }
+    let labels = strings(b, "labels");
+    if labels.is_empty() {
+        out.push(p("labels", "list at least one label, so only jobs meant for this queue land on it".into()));
+    }
+    for l in &labels {
+        if l.is_empty() || l.contains(',') || l.chars().any(char::is_whitespace) {
+            out.push(p("labels", format!("\"{l}\" is not a runner label (no spaces or commas)")));
+        }
+    }
+    let creds = text(b, "credentials").unwrap_or("");
+    if !creds.starts_with('/') || creds.len() < 2 || !creds.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
+        out.push(p("credentials", format!("\"{creds}\" is not an SSM path (e.g. /gantry/github-app)")));
+    }
+    let version = text(b, "runner_version").unwrap_or(DEFAULT_RUNNER_VERSION);
+    if version.split('.').count() != 3 || !version.split('.').all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
+        out.push(p("runner_version", format!("\"{version}\" is not an actions/runner release (e.g. {DEFAULT_RUNNER_VERSION})")));
+    }
+    if let Some(t) = text(b, "queued_job_timeout") {
+        if humantime::parse_duration(t).is_err() {
+            out.push(p("queued_job_timeout", format!("\"{t}\" is not a duration (e.g. 30m)")));
+        }
+    }
+    // What only Buildkite agents have.
+    let set = |k: &str| match a.get(k) {
+        Some(Value::Object(m)) => !m.is_empty(),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Null) | None => false,
+        Some(_) => true,
+    };
+    for (k, why) in [
+        ("agent_token_parameter", "runners are registered by the scaler with the GitHub App; there is no agent token"),
+        ("agent_tags", "a runner's labels are github { labels }"),
+        ("agent_secrets", "GitHub Actions jobs read secrets from the repository or organisation (secrets.NAME), masked by the runner"),
+    ] {
+        if set(k) {
+            out.push(AttrProblem::new(k, format!("not for GitHub Actions runners: {why}")));
+        }
+    }
+    if a.get("agents_per_instance").and_then(Value::as_i64).unwrap_or(1) != 1 {
+        out.push(AttrProblem::new(
+            "agents_per_instance",
+            "GitHub Actions runner queues run one runner per instance (each takes one job, then the instance goes)",
+        ));
+    }
+    out
+}
+
+fn arn(q: &QueueSpec, path: &str) -> String {
+    format!("arn:aws:ssm:{}:{}:parameter/{}", q.region, q.account_id, path.trim_start_matches('/'))
+}
+
+/// The scaler's GitHub statements: its App credentials, the configurations
+/// it writes, replacing an instance whose runner never started.
+pub fn scaler_statements(q: &QueueSpec, g: &GithubSpec, asg_arn: &str) -> Vec<Value> {
+    vec![
+        json!({"Sid": "ReadGithubAppCredentials", "Effect": "Allow", "Action": "ssm:GetParametersByPath", "Resource": arn(q, &g.credentials)}),
+        json!({"Sid": "HandOutRunnerConfigurations", "Effect": "Allow", "Action": ["ssm:PutParameter", "ssm:DeleteParameter"],
+               "Resource": format!("{}/*", arn(q, &g.jit_path))}),
+        // DescribeParameters has no resource-level permission (SSM's service authorization reference).
+        json!({"Sid": "ListRunnerConfigurations", "Effect": "Allow", "Action": "ssm:DescribeParameters", "Resource": "*"}),
+        json!({"Sid": "ReplaceInstancesWhoseRunnerNeverStarted", "Effect": "Allow", "Action": "autoscaling:SetInstanceHealth", "Resource": asg_arn}),
+    ]
+}
+
+/// What a runner instance reads: its own configuration's path.
+pub fn agent_statement(q: &QueueSpec, g: &GithubSpec) -> Value {
+    json!({"Sid": "ReadRunnerConfiguration", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": format!("{}/*", arn(q, &g.jit_path))})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(github: Value) -> State {
+        let mut s = State::new();
+        s.insert("github".into(), github);
+        s
+    }
+
+    #[test]
+    fn a_runner_queue_names_one_scope_labels_and_credentials() {
+        let ok = attrs(json!({"repository": "bentoml/OpenLLM", "labels": ["ec2-gpu"], "credentials": "/gantry/gh"}));
+        assert!(check(&ok).is_empty(), "{:?}", check(&ok));
+        let g = spec(&ok, "openllm", "builders", false).unwrap();
+        assert_eq!(g.labels, ["self-hosted", "linux", "x64", "ec2-gpu"]);
+        assert_eq!(g.jit_path, "/gantry/jit/openllm/builders");
+        let bad = attrs(json!({"organization": "bentoml", "labels": ["a b"], "credentials": "gh", "runner_version": "latest"}));
+        let msgs: Vec<String> = check(&bad).into_iter().map(|p| format!("{}: {}", p.attr, p.message)).collect();
+        assert_eq!(msgs.len(), 4, "{msgs:#?}");
+        let mut both = ok.clone();
+        both.insert("agent_token_parameter".into(), json!("/bk/token"));
+        both.insert("agents_per_instance".into(), json!(2));
+        let msgs: Vec<String> = check(&both).into_iter().map(|p| p.attr).collect();
+        assert_eq!(msgs, ["agent_token_parameter", "agents_per_instance"]);
+        assert_eq!(check(&State::new())[0].attr, "agent_token_parameter", "a Buildkite queue still needs its token");
+    }
+}
