@@ -37,6 +37,8 @@ impl FakeGcp {
             .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}", get(inst_get).delete(inst_delete))
             .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/setLabels", post(inst_set_labels))
             .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/setMetadata", post(inst_set_metadata))
+            .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/start", post(crate::gcp_compute::inst_start))
+            .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/stop", post(crate::gcp_compute::inst_stop))
             .route("/compute/v1/projects/{p}/zones/{z}/disks", get(disk_list).post(disk_insert))
             .route("/compute/v1/projects/{p}/zones/{z}/disks/{n}", get(disk_get).delete(disk_delete))
             .route("/compute/v1/projects/{p}/zones/{z}/operations/{o}", get(compute_op_get))
@@ -90,6 +92,18 @@ impl FakeGcp {
         let mut i = self.inner.lock().unwrap();
         i.tick();
         i.instances.get(key).cloned()
+    }
+
+    /// The machine shut itself down (`shutdown -h` in the guest): Compute
+    /// then reports the instance TERMINATED, as after instances.stop
+    /// ("Stop and start a compute instance": a guest-initiated shutdown
+    /// stops the VM; its disks and metadata stay).
+    pub fn guest_shutdown(&self, key: &str) {
+        let mut i = self.inner.lock().unwrap();
+        i.tick();
+        if let Some(inst) = i.instances.get_mut(key) {
+            inst["status"] = serde_json::json!("TERMINATED");
+        }
     }
 
     /// A disk as stored (`projects/P/zones/Z/disks/N`).

@@ -1,6 +1,6 @@
 //! The Compute Engine v1 half of the fake: instances and disks (list, get,
-//! insert, delete, setLabels, setMetadata with fingerprints) and zonal
-//! operations, in the REST shapes of `gcp_shapes`.
+//! insert, delete, setLabels, setMetadata with fingerprints, start and
+//! stop) and zonal operations, in the REST shapes of `gcp_shapes`.
 
 use crate::gcp_paging::{page, PageQuery};
 use crate::gcp_store::{error, Effect, FakeGcp};
@@ -148,6 +148,39 @@ pub(crate) async fn inst_set_metadata(State(f): State<FakeGcp>, Path((p, z, n)):
     m["fingerprint"] = json!(crate::gcp_shapes::fingerprint(next + 2));
     inst["metadata"] = m;
     Json(i.compute_op(&p, &z, "instances", key, "setMetadata", Effect::None)).into_response()
+}
+
+/// instances.start: a stopped (TERMINATED) instance goes STAGING, then
+/// RUNNING when the operation finishes; starting a running one is a no-op
+/// operation, as in Compute.
+pub(crate) async fn inst_start(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>) -> Response {
+    let mut i = match f.enter("instances.start") {
+        Ok(i) => i,
+        Err(e) => return *e,
+    };
+    let key = format!("projects/{p}/zones/{z}/instances/{n}");
+    let Some(inst) = i.instances.get_mut(&key) else { return error(404, "NOT_FOUND", format!("The resource '{key}' was not found")) };
+    let effect = match inst["status"].as_str() {
+        Some("TERMINATED") | Some("STOPPED") => {
+            inst["status"] = json!("STAGING");
+            Effect::Ready
+        }
+        Some("STOPPING") => return error(400, "RESOURCE_NOT_READY", format!("The resource '{key}' is not ready")),
+        _ => Effect::None,
+    };
+    Json(i.compute_op(&p, &z, "instances", key, "start", effect)).into_response()
+}
+
+/// instances.stop: STOPPING, then TERMINATED.
+pub(crate) async fn inst_stop(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>) -> Response {
+    let mut i = match f.enter("instances.stop") {
+        Ok(i) => i,
+        Err(e) => return *e,
+    };
+    let key = format!("projects/{p}/zones/{z}/instances/{n}");
+    let Some(inst) = i.instances.get_mut(&key) else { return error(404, "NOT_FOUND", format!("The resource '{key}' was not found")) };
+    inst["status"] = json!("STOPPING");
+    Json(i.compute_op(&p, &z, "instances", key, "stop", Effect::Stopped)).into_response()
 }
 
 pub(crate) async fn compute_op_get(State(f): State<FakeGcp>, Path((p, z, o)): Path<(String, String, String)>) -> Response {

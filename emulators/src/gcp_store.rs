@@ -37,6 +37,8 @@ pub(crate) enum Effect {
     Ready,
     /// The resource is gone.
     Deleted,
+    /// The instance is stopped (TERMINATED).
+    Stopped,
     /// Nothing to do at completion.
     None,
 }
@@ -114,6 +116,11 @@ impl Inner {
                     Effect::Deleted => {
                         if let Some(gone) = self.map(which).remove(&key) {
                             self.release_disks(which, &gone);
+                        }
+                    }
+                    Effect::Stopped => {
+                        if let Some(r) = self.map(which).get_mut(&key) {
+                            r["status"] = json!("TERMINATED");
                         }
                     }
                     Effect::None => {}

@@ -9,6 +9,7 @@ mod output;
 mod outputs;
 mod plan;
 mod progress;
+mod runner;
 mod scaler;
 mod unlock;
 mod validate;
@@ -82,6 +83,9 @@ pub struct VarArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// GitHub Actions runners on Google Cloud nodes (see `gantry runner wake --help`).
+    #[command(subcommand)]
+    Runner(runner::RunnerCommand),
     /// Check stack files: syntax, types, references, cycles. Reports every problem at once.
     Validate {
         /// Stack directory.
@@ -357,6 +361,7 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id).await,
         Command::Docs => docs::run(),
         Command::Scaler { arches } => scaler::run(&out, &arches),
+        Command::Runner(cmd) => runner::run(&out, cmd).await,
     }
 }
 

@@ -5,7 +5,7 @@
 
 pub mod agent_queue;
 pub mod ci_role;
-mod common;
+pub(crate) mod common;
 pub mod ecr;
 pub mod gpu_node;
 pub mod oidc_provider;

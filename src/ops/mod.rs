@@ -6,6 +6,7 @@ mod backend;
 pub mod locking;
 mod outputs;
 mod planning;
+pub mod runner_wake;
 mod saved;
 
 pub use backend::{AwsConnect, Backend, Connect, Target};

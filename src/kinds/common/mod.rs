@@ -3,3 +3,5 @@
 
 pub mod gcp;
 pub mod iam;
+#[cfg(test)]
+pub mod script_bench;

@@ -21,6 +21,8 @@ pub trait GpuApi: DiskApi {
     /// Replaces the metadata; `md.fingerprint` is the one read last.
     async fn set_metadata(&self, zone: &str, name: &str, md: Metadata) -> Result<(), ProviderError>;
     async fn delete_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError>;
+    /// Starts a stopped instance (a running one: nothing happens).
+    async fn start_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError>;
 }
 
 #[async_trait]
@@ -60,6 +62,11 @@ impl GpuApi for GcpContext {
 
     async fn delete_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError> {
         compute_op(&self.stats, "DeleteInstance", || self.instances.delete().set_project(&self.project).set_zone(zone).set_instance(name).poller().until_done())
+            .await
+    }
+
+    async fn start_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError> {
+        compute_op(&self.stats, "StartInstance", || self.instances.start().set_project(&self.project).set_zone(zone).set_instance(name).poller().until_done())
             .await
     }
 }

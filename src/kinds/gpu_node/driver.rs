@@ -153,9 +153,11 @@ impl Driver for GpuDriver {
             self.api.set_labels(zone, name, req).await?;
         }
         if changed.iter().any(|c| c == "metadata" || c == "owner") {
-            let md = Metadata::new()
-                .set_items(Self::metadata_items(desired, owner))
-                .set_or_clear_fingerprint(current.metadata.as_ref().and_then(|m| m.fingerprint.clone()));
+            // A runner configuration `gantry runner wake` left is the node's, not the stack's: kept.
+            let mut items = Self::metadata_items(desired, owner);
+            let jit = current.metadata.as_ref().and_then(|m| m.items.iter().find(|i| i.key.as_deref() == Some(gcp::runner::META_JITCONFIG)));
+            items.extend(jit.cloned());
+            let md = Metadata::new().set_items(items).set_or_clear_fingerprint(current.metadata.as_ref().and_then(|m| m.fingerprint.clone()));
             self.api.set_metadata(zone, name, md).await?;
         }
         Ok(())

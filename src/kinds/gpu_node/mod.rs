@@ -86,6 +86,13 @@ static SCHEMA: Schema = Schema {
         NestedBlock { name: "accelerator", schema: &ACCELERATOR, repeated: false, implied: false, doc: "The GPUs (required)." },
         NestedBlock { name: "boot_disk", schema: &BOOT_DISK, repeated: false, implied: false, doc: "The boot disk (required)." },
         NestedBlock { name: "agent", schema: &AGENT, repeated: false, implied: false, doc: "Run a CI agent for a queue (renders the startup script)." },
+        NestedBlock {
+            name: "runner",
+            schema: &gcp::runner::RUNNER,
+            repeated: false,
+            implied: false,
+            doc: "Run a GitHub Actions runner instead (one job per configuration from `gantry runner wake`; renders the startup script).",
+        },
     ],
 };
 
@@ -136,6 +143,9 @@ impl Kind for GpuNode {
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
         let mut out = gcp::check_node(a);
+        if let Some(r) = a.get("runner") {
+            out.extend(gcp::runner::check(r, true));
+        }
         if !a.contains_key("accelerator") {
             out.push(AttrProblem::new("accelerator", "add accelerator { type = \"nvidia-l4\" count = 1 }"));
         }

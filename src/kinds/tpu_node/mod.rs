@@ -73,6 +73,13 @@ static SCHEMA: Schema = Schema {
     blocks: &[
         NestedBlock { name: "data_disk", schema: &DATA_DISK, repeated: false, implied: false, doc: "A data disk created and attached with the node." },
         NestedBlock { name: "agent", schema: &AGENT, repeated: false, implied: false, doc: "Run a CI agent for a queue (renders the startup script)." },
+        NestedBlock {
+            name: "runner",
+            schema: &gcp::runner::RUNNER,
+            repeated: false,
+            implied: false,
+            doc: "Run a GitHub Actions runner instead (one job per configuration from `gantry runner wake`; renders the startup script).",
+        },
     ],
 };
 
@@ -131,6 +138,9 @@ impl Kind for TpuNode {
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
         let mut out = gcp::check_node(a);
+        if let Some(r) = a.get("runner") {
+            out.extend(gcp::runner::check(r, false));
+        }
         let (acc, rt) = (text(a, "accelerator_type"), text(a, "runtime_version"));
         if !acc.contains('-') || acc.split('-').nth(1).is_none_or(|n| n.parse::<u32>().is_err()) {
             out.push(AttrProblem::new("accelerator_type", format!("\"{acc}\" is not an accelerator type (GENERATION-CHIPS, e.g. v6e-8)")));

@@ -194,6 +194,13 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         i.disks.remove(&(zone.to_string(), name.to_string()));
         Ok(())
     }
+
+    async fn start_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("StartInstance {zone}/{name}"));
+        let inst = i.instances.get_mut(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("StartInstance", name))?;
+        inst["status"] = json!("RUNNING");
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -5,6 +5,7 @@
 mod disks;
 #[cfg(test)]
 pub mod fake;
+pub mod runner;
 pub use disks::DiskApi;
 
 use crate::core::error::ProviderError;
@@ -92,8 +93,9 @@ pub fn check_node(a: &State) -> Vec<AttrProblem> {
     if !valid_zone(text(a, "zone")) {
         out.push(AttrProblem::new("zone", format!("\"{}\" is not a zone (e.g. us-east5-b)", text(a, "zone"))));
     }
-    if a.contains_key("agent") && a.contains_key("startup_script") {
-        out.push(AttrProblem::new("startup_script", "use either an agent block or startup_script"));
+    let ways = ["agent", "runner", "startup_script"].iter().filter(|k| a.contains_key(**k)).count();
+    if ways > 1 {
+        out.push(AttrProblem::new("startup_script", "use one of an agent block, a runner block or startup_script"));
     }
     out.extend(check_labels("labels", a.get("labels")));
     out
@@ -194,14 +196,26 @@ pub static AGENT: Schema = Schema {
     blocks: &[],
 };
 
+const PRELUDE: &str = include_str!("node_prelude.sh");
 const STARTUP: &str = include_str!("agent_startup.sh");
+
+/// The start of every generated startup script: the data disk and Docker.
+fn prelude(what: &str, node: &str, data_device: &str) -> String {
+    PRELUDE.replace("{{WHAT}}", what).replace("{{NODE}}", node).replace("{{DATA_DEVICE}}", data_device)
+}
+
+/// Renders the startup script for a runner block.
+pub fn runner_startup_script(node: &str, runner: &Value, data_device: &str, arm64: bool) -> String {
+    format!("{}{}", prelude("GitHub Actions runner", node, data_device), runner::startup(runner, arm64))
+}
 
 /// Renders the startup script for an agent block.
 pub fn startup_script(node: &str, agent: &Value, data_device: &str) -> String {
     let tags: String =
         agent.get("tags").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| format!(",{k}={}", v.as_str().unwrap_or_default())).collect();
-    STARTUP
-        .replace("{{QUEUE}}", agent.get("queue").and_then(Value::as_str).unwrap_or_default())
+    let queue = agent.get("queue").and_then(Value::as_str).unwrap_or_default();
+    format!("{}{}", prelude(&format!("CI agent for queue {queue}"), node, data_device), STARTUP)
+        .replace("{{QUEUE}}", queue)
         .replace("{{TOKEN_SECRET}}", agent.get("token_secret").and_then(Value::as_str).unwrap_or_default())
         .replace("{{AGENTS}}", &agent.get("agents").and_then(Value::as_i64).unwrap_or(1).to_string())
         .replace("{{AGENT_TAGS}}", &tags)
@@ -218,6 +232,12 @@ pub fn metadata(attrs: &State, node: &str, data_device: &str) -> BTreeMap<String
         .unwrap_or_default();
     if let Some(agent) = attrs.get("agent") {
         m.insert("startup-script".into(), startup_script(node, agent, data_device));
+    } else if let Some(r) = attrs.get("runner") {
+        // Arm machine families (t2a, c4a) run arm64 runners.
+        let machine = attrs.get("machine_type").or_else(|| attrs.get("accelerator_type")).and_then(Value::as_str).unwrap_or_default();
+        let arm64 = machine.starts_with("t2a-") || machine.starts_with("c4a-");
+        m.insert("startup-script".into(), runner_startup_script(node, r, data_device, arm64));
+        runner::metadata(r, arm64, &mut m);
     } else if let Some(s) = attrs.get("startup_script").and_then(Value::as_str) {
         m.insert("startup-script".into(), s.to_string());
     }

@@ -1,0 +1,185 @@
+//! `runner { }` on a `gpu_node` or `tpu_node`: the machine runs a GitHub
+//! Actions runner instead of a Buildkite agent, for seed 004's cost model:
+//! kept stopped while idle, started when a job for its labels is queued.
+//!
+//! Where the start/stop logic runs, and why:
+//! - stopping is the machine's own business: after `idle_stop` without a
+//!   job it shuts itself down (a guest shutdown stops a Compute Engine VM),
+//!   so nothing outside needs permission to stop it and nothing stays up;
+//! - starting happens in the repository's own workflow: a job on a
+//!   GitHub-hosted runner runs `gantry runner wake` with a least-privilege
+//!   Google identity obtained through GitHub OIDC and workload identity
+//!   federation (no service-account key), and the GitHub App's key from the
+//!   repository's secrets. It registers a just-in-time runner, leaves its
+//!   one-job configuration in the machine's metadata, starts the machine,
+//!   and (optionally) cancels the run if the job is still queued after a
+//!   limit. No always-on service, no AWS account for a GCP-only project,
+//!   and the App key never reaches the machine that runs untrusted jobs.
+//!   (An AWS scaler driving GCP through workload identity federation was
+//!   the alternative; it makes a GCP-only project depend on AWS.)
+//!
+//! The scope and labels are also written to the machine's metadata
+//! (`github-runner-*`), so `gantry runner wake` needs only the machine.
+
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::AttrProblem;
+use crate::kinds::agent_queue::github::DEFAULT_RUNNER_VERSION;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Metadata keys.
+pub const META_SCOPE: &str = "github-runner-scope";
+pub const META_LABELS: &str = "github-runner-labels";
+pub const META_REPOSITORIES: &str = "github-runner-repositories";
+/// Left by `gantry runner wake`; never compared (gantry- keys are gantry's own).
+pub const META_JITCONFIG: &str = "gantry-runner-jitconfig";
+
+pub static RUNNER: Schema = Schema {
+    attrs: &[
+        Attr::new("repository", Ty::String, "owner/repo whose jobs the runner takes (or organization)."),
+        Attr::new("organization", Ty::String, "Organisation runner instead."),
+        Attr::new("repositories", Ty::ListOfString, "Organisation runner: repositories whose queued jobs `gantry runner wake` looks at.")
+            .default(DefaultValue::EmptyList),
+        Attr::new("labels", Ty::ListOfString, "Labels besides self-hosted, linux and the architecture; jobs whose runs-on labels are all among them run here.")
+            .required(),
+        Attr::new("runner_version", Ty::String, "actions/runner release installed at boot.").default(DefaultValue::Str(DEFAULT_RUNNER_VERSION)),
+        Attr::new("idle_stop", Ty::String, "Stop the machine after this long without a job (gpu_node; 0s: never). `gantry runner wake` starts it again.")
+            .default(DefaultValue::Str("15m")),
+    ],
+    blocks: &[],
+};
+
+fn text<'a>(r: &'a Value, k: &str) -> Option<&'a str> {
+    r.get(k).and_then(Value::as_str)
+}
+
+fn strings(r: &Value, k: &str) -> Vec<String> {
+    r.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
+}
+
+/// `idle_stop` in seconds.
+pub fn idle_stop_secs(r: &Value) -> Result<u64, String> {
+    let t = text(r, "idle_stop").unwrap_or("15m");
+    humantime::parse_duration(t).map(|d| d.as_secs()).map_err(|e| format!("\"{t}\" is not a duration (e.g. 15m): {e}"))
+}
+
+/// Problems with a runner block. `can_stop`: the kind stops by guest shutdown.
+pub fn check(r: &Value, can_stop: bool) -> Vec<AttrProblem> {
+    let mut out = Vec::new();
+    let p = |a: &str, m: String| AttrProblem::new(&format!("runner.{a}"), m);
+    use gantry_scaler_env::github::Scope;
+    match (text(r, "repository"), text(r, "organization")) {
+        (Some(_), Some(_)) | (None, None) => out.push(p("repository", "set exactly one of repository (owner/repo) and organization".into())),
+        (Some(x), None) if !matches!(Scope::parse(x), Ok(Scope::Repository { .. })) => out.push(p("repository", format!("\"{x}\" is not owner/repo"))),
+        (None, Some(o)) if !matches!(Scope::parse(o), Ok(Scope::Organization(_))) => {
+            out.push(p("organization", format!("\"{o}\" is not an organisation name")))
+        }
+        _ => {}
+    }
+    let labels = strings(r, "labels");
+    if labels.is_empty() {
+        out.push(p("labels", "list at least one label, so only jobs meant for this machine land on it".into()));
+    }
+    for l in labels.iter().filter(|l| l.is_empty() || l.contains(',') || l.chars().any(char::is_whitespace)) {
+        out.push(p("labels", format!("\"{l}\" is not a runner label (no spaces or commas)")));
+    }
+    match idle_stop_secs(r) {
+        Err(e) => out.push(p("idle_stop", e)),
+        Ok(s) if s > 0 && !can_stop => {
+            out.push(p("idle_stop", "a TPU VM cannot stop itself (its guest shutdown does not stop the node); set idle_stop = \"0s\" or use a gpu_node".into()))
+        }
+        Ok(s) if s > 0 && s < 60 => out.push(p("idle_stop", "at least 1m: a machine takes longer than that to boot".into())),
+        _ => {}
+    }
+    out
+}
+
+/// The labels the runner carries: self-hosted, linux, the architecture, then the user's.
+pub fn all_labels(r: &Value, arm64: bool) -> Vec<String> {
+    let mut labels = vec!["self-hosted".to_string(), "linux".to_string(), if arm64 { "arm64" } else { "x64" }.to_string()];
+    for l in strings(r, "labels") {
+        if !labels.iter().any(|x| x.eq_ignore_ascii_case(&l)) {
+            labels.push(l);
+        }
+    }
+    labels
+}
+
+fn scope(r: &Value) -> String {
+    text(r, "repository").or_else(|| text(r, "organization")).unwrap_or_default().to_string()
+}
+
+const STARTUP: &str = include_str!("runner_startup.sh");
+
+/// The runner part of the startup script.
+pub fn startup(r: &Value, arm64: bool) -> String {
+    STARTUP
+        .replace("{{SCOPE}}", &scope(r))
+        .replace("{{LABELS}}", &all_labels(r, arm64).join(","))
+        .replace("{{RUNNER_VERSION}}", text(r, "runner_version").unwrap_or(DEFAULT_RUNNER_VERSION))
+        .replace("{{IDLE_STOP}}", &idle_stop_secs(r).unwrap_or(900).to_string())
+}
+
+/// The metadata `gantry runner wake` reads.
+pub fn metadata(r: &Value, arm64: bool, m: &mut BTreeMap<String, String>) {
+    m.insert(META_SCOPE.into(), scope(r));
+    m.insert(META_LABELS.into(), all_labels(r, arm64).join(","));
+    let repos = strings(r, "repositories");
+    if !repos.is_empty() {
+        m.insert(META_REPOSITORIES.into(), repos.join(","));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::common::script_bench::{installed, Bench};
+    use serde_json::json;
+
+    fn block() -> Value {
+        json!({"repository": "carducaldeira/GPU-CICD-Pipeline-Template", "labels": ["gpu-l4"], "runner_version": "2.329.0", "idle_stop": "15m"})
+    }
+
+    #[test]
+    fn gpu_runner_startup_script() {
+        let s = super::super::runner_startup_script("gpu-ci-runner", &block(), "", false);
+        assert!(!s.contains("{{"), "every placeholder is filled");
+        assert!(s.contains("IDLE_STOP=\"__IDLE_STOP__\"") && s.contains("s/__IDLE_STOP__/900/"));
+        insta::assert_snapshot!("gpu_runner_startup", s);
+    }
+
+    #[test]
+    fn checks() {
+        assert!(check(&block(), true).is_empty());
+        let msgs: Vec<String> = check(&block(), false).into_iter().map(|p| p.attr).collect();
+        assert_eq!(msgs, ["runner.idle_stop"], "a TPU VM cannot stop itself");
+        let bad = json!({"labels": [], "idle_stop": "soon"});
+        assert_eq!(check(&bad, true).len(), 3);
+    }
+
+    /// The loop runs one job per new configuration (never the same one
+    /// twice) and stops the machine after idle_stop without one.
+    #[test]
+    fn the_runner_loop_runs_each_configuration_once_and_stops_when_idle() {
+        let script = super::super::runner_startup_script("n", &block(), "", false);
+        let body = installed(&script, "gantry-runner-loop");
+        let b = Bench::new();
+        let cfg = b.path().join("jit");
+        b.script("curl", &format!("[ -f '{0}' ] && cat '{0}' || exit 22\n", cfg.display()));
+        b.script("runuser", &format!("echo \"runuser $*\" >> '{}'\n", b.log().display()));
+        b.fake("shutdown", 0);
+        let state = b.path().join("state");
+        let env = [("GANTRY_STATE_DIR", state.to_str().unwrap()), ("GANTRY_RUNNER_POLL", "0"), ("GANTRY_RUNNER_ONCE", "1"), ("GANTRY_RUNNER_DIR", "/opt/r")];
+        // No configuration yet, not idle long enough: nothing.
+        assert_eq!(b.run(&body.replace("__IDLE_STOP__", "900"), &env), "");
+        // A configuration: one job with it; the same one again: nothing.
+        std::fs::write(&cfg, "Y29uZmln").unwrap();
+        let log = b.run(&body.replace("__IDLE_STOP__", "900"), &env);
+        assert_eq!(log, "runuser -u runner -- /opt/r/run.sh --jitconfig Y29uZmln\n");
+        assert_eq!(b.run(&body.replace("__IDLE_STOP__", "900"), &env), "", "a configuration works once");
+        // Idle past idle_stop (1 s here): the machine stops itself.
+        let idle = body.replace("__IDLE_STOP__", "1");
+        let log = b.run(&idle, &[("GANTRY_STATE_DIR", state.to_str().unwrap()), ("GANTRY_RUNNER_POLL", "1")]);
+        assert_eq!(log, "shutdown -h now\n");
+    }
+}
