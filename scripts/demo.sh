@@ -14,13 +14,13 @@ cd "$(dirname "$0")/.."
 ./scripts/setup-emulators.sh
 echo "==> building gantry and the fake GCP API" >&2
 cargo build --quiet --bin gantry -p gantry
-cargo build --quiet --bin fake-gcp -p gantry-emulators
+cargo build --quiet --bin fake-gcp --bin fake-github -p gantry-emulators
 GANTRY="$PWD/target/debug/gantry"
 WORK=$(mktemp -d)
 echo "==> the bundled scaler (built once per gantry build)" >&2
 "$GANTRY" scaler --arch arm64
 
-on_exit() { kill "${GCP_PID:-0}" 2>/dev/null || true; rm -rf "$WORK"; }
+on_exit() { kill "${GCP_PID:-0}" "${GH_PID:-0}" 2>/dev/null || true; rm -rf "$WORK"; }
 # shellcheck source=scripts/moto-lib.sh
 source scripts/moto-lib.sh
 start_moto
@@ -34,14 +34,14 @@ step() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m==> %s\033
 
 # Each seed system is its own organisation with its own AWS account: the
 # emulator is reset between stacks (each stack's state is captured first).
-# The agent tokens and build secrets are created outside gantry; the demo
-# puts stand-ins.
+# The agent tokens, build secrets and GitHub App credentials are created
+# outside gantry; the demo puts stand-ins.
 for dir in stacks/*/; do
   name=$(basename "$dir")
   python3 -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$AWS_ENDPOINT_URL/moto-api/reset', method='POST'))"
   .venv/bin/python - <<PY
 import boto3
-for region, param in [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ("us-east-1", "/openllm/ci/agent-token"), ("us-west-2", "/vllm-ci/hf-token")]:
+for region, param in [("us-west-2", "/bk_agent_token_cluster_ci"), ("us-east-1", "/bk_agent_token_cluster_ci"), ] + [("us-east-1", f"/openllm/ci/github-app/{k}") for k in ("app_id", "installation_id", "private_key", "webhook_secret")] + [("us-west-2", "/vllm-ci/hf-token")]:
     boto3.client("ssm", endpoint_url="$AWS_ENDPOINT_URL", region_name=region).put_parameter(Name=param, Value="demo-token", Type="SecureString", Overwrite=True)
 PY
   # The account's GitHub OIDC provider belongs to stacks/github-oidc; a
@@ -60,6 +60,26 @@ PY
   "$GANTRY" plan "$dir" --detailed-exitcode --stats
   "$GANTRY" plan "$dir" --json > "$WORK/$name.json"
 done
+
+# Seed 004's cost model on the fakes: the GPU runner machine stopped itself
+# after idle_stop; a GPU job is queued; the workflow's wake job starts it.
+# (The App key is the test suite's stand-in key; the fake checks its JWTs.)
+KEY=lambda/tests/fixtures/github-app-test-key
+target/debug/fake-github --port 0 --app-id 1 --public-key "$KEY.pub.pem" > "$WORK/gh.url" &
+GH_PID=$!
+for _ in $(seq 1 50); do [ -s "$WORK/gh.url" ] && break; sleep 0.1; done
+GH=$(cat "$WORK/gh.url")
+NODE=projects/gpu-ci-template/zones/us-central1-a/instances/gpu-ci-runner
+post() { python3 -c "import json, sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type': 'application/json'}, method='POST'))" "$1" "$2"; }
+status() { python3 -c "import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))['status'])" "$GANTRY_GCP_ENDPOINT/compute/v1/$NODE"; }
+step "[gpu-ci-template] no job for 20m: the runner machine stopped itself"
+post "$GANTRY_GCP_ENDPOINT/_fake/guest-shutdown" "{\"instance\": \"$NODE\"}"
+echo "gpu-ci-runner: $(status)"
+step "[gpu-ci-template] a GPU job is queued; the workflow's wake job runs gantry runner wake"
+post "$GH/_fake/jobs" '{"repo": "carducaldeira/GPU-CICD-Pipeline-Template", "labels": ["self-hosted", "gpu-l4"]}'
+GANTRY_GITHUB_API="$GH" GANTRY_GITHUB_APP_ID=1 GANTRY_GITHUB_INSTALLATION_ID=1 GANTRY_GITHUB_APP_KEY="$(cat "$KEY.pem")" \
+  "$GANTRY" runner wake gpu-ci-runner --project gpu-ci-template --zone us-central1-a
+echo "gpu-ci-runner: $(status)"
 
 step "what exists now"
 python3 - "$WORK" <<'PY'

@@ -53,12 +53,15 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
         let gcp_rt = tokio::runtime::Runtime::new().unwrap();
         let gcp = gcp_rt.block_on(gantry_emulators::gcp::FakeGcp::start(0)).unwrap();
         env.push(("GANTRY_GCP_ENDPOINT", gcp.endpoint()));
-        // The agent token parameter is created outside gantry (it is a secret).
+        // Agent tokens and GitHub App credentials are created outside gantry (they are secrets).
         let rt = tokio::runtime::Runtime::new().unwrap();
         for (region, name) in [
             ("us-west-2", "/bk_agent_token_cluster_ci"),
             ("us-east-1", "/bk_agent_token_cluster_ci"),
-            ("us-east-1", "/openllm/ci/agent-token"),
+            ("us-east-1", "/openllm/ci/github-app/app_id"),
+            ("us-east-1", "/openllm/ci/github-app/installation_id"),
+            ("us-east-1", "/openllm/ci/github-app/private_key"),
+            ("us-east-1", "/openllm/ci/github-app/webhook_secret"),
             ("us-west-2", "/vllm-ci/hf-token"),
         ] {
             rt.block_on(put_token(&moto, region, name));

@@ -44,6 +44,7 @@ impl FakeGcp {
             .route("/compute/v1/projects/{p}/zones/{z}/operations/{o}", get(compute_op_get))
             .route("/compute/v1/projects/{p}/global/networks/{n}", get(crate::gcp_compute::network_get))
             .route("/_fake/faults", put(set_faults))
+            .route("/_fake/guest-shutdown", post(guest_shutdown))
             .with_state(fake.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -119,6 +120,17 @@ impl FakeGcp {
         i.tick();
         i.instances.keys().chain(i.disks.keys()).cloned().collect()
     }
+}
+
+#[derive(Deserialize)]
+struct ShutdownRequest {
+    instance: String,
+}
+
+/// Test and demo control: the machine shuts itself down (see [`FakeGcp::guest_shutdown`]).
+async fn guest_shutdown(State(f): State<FakeGcp>, Json(r): Json<ShutdownRequest>) -> StatusCode {
+    f.guest_shutdown(&r.instance);
+    StatusCode::NO_CONTENT
 }
 
 async fn set_faults(State(f): State<FakeGcp>, Json(faults): Json<Faults>) -> StatusCode {

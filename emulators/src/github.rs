@@ -110,6 +110,7 @@ impl FakeGithub {
             .route("/repos/{owner}/{repo}/actions/runs", get(list_runs))
             .route("/repos/{owner}/{repo}/actions/runs/{run}/jobs", get(list_jobs))
             .route("/repos/{owner}/{repo}/actions/runs/{run}/cancel", post(cancel_run))
+            .route("/_fake/jobs", post(fake_queue_job))
             .with_state(fake.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -443,6 +444,19 @@ async fn delete_runner_repo(State(f): State<FakeGithub>, Path((o, r, id)): Path<
 
 async fn delete_runner_org(State(f): State<FakeGithub>, Path((org, id)): Path<(String, u64)>, headers: HeaderMap) -> Response {
     delete_runner(&f, org, id, &headers)
+}
+
+#[derive(Deserialize)]
+struct QueueRequest {
+    repo: String,
+    labels: Vec<String>,
+}
+
+/// Test and demo control (not a GitHub API): queue a job.
+async fn fake_queue_job(State(f): State<FakeGithub>, Json(q): Json<QueueRequest>) -> Response {
+    let labels: Vec<&str> = q.labels.iter().map(String::as_str).collect();
+    let j = f.queue_job(&q.repo, &labels);
+    (StatusCode::CREATED, Json(json!({"id": j.id, "run_id": j.run_id}))).into_response()
 }
 
 /// A run's status from its jobs: queued until one starts, completed when all are.

@@ -1,10 +1,14 @@
-# Seed 004: a GPU CI template. A GPU machine on Compute Engine runs the CI
-# agent for the GPU queue; tests that need a GPU target that queue.
-#
-# The template's "queued job timeout" (a workflow that cancels jobs stuck in
-# the queue) is out of scope for gantry: it is a CI-side policy. What gantry
-# owns is that the runner exists and serves its queue; the agent's startup
-# script restarts it with the machine.
+# Seed 004: a GPU CI template on GitHub Actions. A GPU machine on Compute
+# Engine runs a self-hosted runner for the tests that need a GPU; it costs
+# only while it works:
+# - it stops itself after idle_stop without a job (a stopped VM bills its
+#   disk only);
+# - the workflow starts it: a first job on a GitHub-hosted runner runs
+#   `gantry runner wake` (see wake.yml next to this file), which hands the
+#   machine a one-job runner configuration and starts it when a job for its
+#   labels is queued, and cancels the run if that job is still queued after
+#   the queued-job timeout (GitHub's timeout-minutes does not count queue
+#   time, the template's timeout.yml did this by hand).
 
 stack "gpu-ci-template" {
   gcp {
@@ -31,9 +35,14 @@ gpu_node "runner" {
     type    = "pd-ssd"
   }
   labels = { purpose = "gpu-ci" }
-  agent {
-    queue        = "gpu_queue"
-    token_secret = "ci-agent-token"
-    tags         = { gpu = "l4" }
+  runner {
+    repository = "carducaldeira/GPU-CICD-Pipeline-Template"
+    labels     = ["gpu-l4"]
+    idle_stop  = "20m"
   }
+}
+
+output "wake" {
+  description = "The command the workflow's wake job runs"
+  value       = "gantry runner wake ${gpu_node.runner.name} --project ${var.project} --zone ${gpu_node.runner.zone} --queued-timeout 30m"
 }
