@@ -67,6 +67,16 @@ agent_queue "cpu" {
   image_ssm_parameter   = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
   agent_token_parameter = "/bk/token"
 }
+
+agent_queue "runners" {
+  instance_types = ["c7i.large"]
+  max_size       = 2
+  github {
+    repository  = "acme/ml"
+    labels      = ["cpu"]
+    credentials = "/gh/app"
+  }
+}
 "#;
 
 const REPO_POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "pull", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": ["ecr:BatchGetImage"]}]}"#;
@@ -207,6 +217,9 @@ fn shipped_policies_allow_every_call_gantry_makes() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         put_token(&moto, "us-west-2", "/bk/token").await;
+        for k in ["app_id", "installation_id", "private_key", "webhook_secret"] {
+            put_token(&moto, "us-west-2", &format!("/gh/app/{k}")).await;
+        }
         let doc = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:DescribeImages", "Resource": "*"}]}"#;
         support::iam_client(&moto).await.create_policy().policy_name("gantry-test-readonly").policy_document(doc).send().await.unwrap();
         let location = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint("us-west-2".into()).build();
