@@ -15,7 +15,7 @@
 //! | `JIT_CONFIG_PATH` | required | SSM path the scaler writes each instance's runner configuration under |
 //! | `REGISTRATION_GRACE` | 15m | an instance whose runner is not online this long after its configuration was written is replaced |
 //! | `QUEUED_JOB_TIMEOUT` | 0s (off) | jobs for our labels queued longer than this are handled by `QUEUED_JOB_TIMEOUT_ACTION` |
-//! | `QUEUED_JOB_TIMEOUT_ACTION` | `cancel` | `cancel` (cancel the workflow run) or `report` (log and metric only) |
+//! | `QUEUED_JOB_TIMEOUT_ACTION` | `cancel` | `cancel` (cancel the workflow run) or `report` (a warning log line per job, nothing cancelled) |
 
 use crate::{parse_duration, EnvError};
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ pub mod defaults {
 pub enum TimeoutAction {
     /// Cancel the job's workflow run (GitHub has no per-job cancel).
     Cancel,
-    /// Log it and count it in the `QueuedJobTimeouts` metric only.
+    /// Log a warning per job; cancel nothing.
     Report,
 }
 

@@ -64,7 +64,7 @@ pub static GITHUB: Schema = Schema {
             "Jobs for these labels queued longer than this are cancelled or reported (queued_job_timeout_action); 0s: never. GitHub's timeout-minutes does not count queue time.",
         )
         .default(DefaultValue::Str("0s")),
-        Attr::new("queued_job_timeout_action", Ty::String, "cancel (the job's workflow run) or report (log and metric).")
+        Attr::new("queued_job_timeout_action", Ty::String, "cancel (the job's workflow run) or report (a warning in the scaler log per job; nothing cancelled).")
             .default(DefaultValue::Str("cancel"))
             .one_of(&["cancel", "report"]),
         Attr::new(
