@@ -5,19 +5,7 @@ exec > >(tee /var/log/gantry-runner-bootstrap.log) 2>&1
 
 REGION="{{REGION}}"
 ASG_NAME="{{ASG_NAME}}"
-IMDS_TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
-INSTANCE_ID=$(curl -fsS -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
-
-# A bootstrap that fails leaves an instance that bills but runs no runner:
-# mark it unhealthy so Auto Scaling replaces it (or, if even that fails,
-# power it off, which the group's EC2 health check also catches).
-bootstrap_failed() {
-  echo "gantry bootstrap failed at line $1; marking $INSTANCE_ID unhealthy" >&2
-  aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy --no-should-respect-grace-period \
-    || shutdown -h now
-}
-trap 'bootstrap_failed $LINENO' ERR
-
+{{PREAMBLE}}
 dnf install -y docker jq
 DOCKER_ROOT=/var/lib/docker
 BUILD_PATH=/var/lib/gantry/work
@@ -30,22 +18,8 @@ if command -v nvidia-ctk >/dev/null 2>&1; then
   systemctl restart docker
 fi
 
-# The Actions runner (a release of actions/runner, as GitHub's "Adding
-# self-hosted runners" installs it), run by an unprivileged user.
-id runner >/dev/null 2>&1 || useradd --create-home runner
-usermod -aG docker runner
-RUNNER_VERSION="{{RUNNER_VERSION}}"
-case "$(uname -m)" in
-  x86_64) RUNNER_ARCH=x64 ;;
-  aarch64) RUNNER_ARCH=arm64 ;;
-  *) echo "no Actions runner build for $(uname -m)" >&2; false ;;
-esac
-curl -fsSL --retry 5 -o /tmp/actions-runner.tar.gz \
-  "https://github.com/actions/runner/releases/download/v${RUNNER_VERSION}/actions-runner-linux-${RUNNER_ARCH}-${RUNNER_VERSION}.tar.gz"
-mkdir -p /opt/actions-runner "$BUILD_PATH"
-tar xzf /tmp/actions-runner.tar.gz -C /opt/actions-runner
-rm -f /tmp/actions-runner.tar.gz
-/opt/actions-runner/bin/installdependencies.sh
+{{RUNNER_INSTALL}}
+mkdir -p "$BUILD_PATH"
 # Jobs check out and build under the work folder: on instance storage when there is some.
 ln -sfn "$BUILD_PATH" /opt/actions-runner/_work
 chown -R runner: /opt/actions-runner "$BUILD_PATH"

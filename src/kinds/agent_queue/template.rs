@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 const USER_DATA: &str = include_str!("user_data.sh");
 const RUNNER_USER_DATA: &str = include_str!("runner_user_data.sh");
 const PROTECTION: &str = include_str!("protection.sh");
+/// Instance id, and a failed bootstrap marks the instance unhealthy.
+const PREAMBLE: &str = include_str!("instance_preamble.sh");
 const ONE_JOB: &str = include_str!("one_job.sh");
 const DRAIN: &str = include_str!("drain.sh");
 pub(super) const INSTANCE_STORAGE: &str = include_str!("instance_storage.sh");
@@ -35,6 +37,8 @@ pub fn user_data(q: &QueueSpec) -> String {
     };
     let (runner_version, jit_path) = q.github.as_ref().map(|g| (g.runner_version.as_str(), g.jit_path.as_str())).unwrap_or_default();
     script
+        .replace("{{PREAMBLE}}", PREAMBLE)
+        .replace("{{RUNNER_INSTALL}}", crate::kinds::common::RUNNER_INSTALL.trim_end())
         .replace("{{PROTECTION}}", PROTECTION.trim_end())
         .replace("{{QUEUE}}", &q.queue)
         .replace("{{REGION}}", &q.region)

@@ -3,5 +3,9 @@
 
 pub mod gcp;
 pub mod iam;
+
+/// Installs the GitHub Actions runner (`{{RUNNER_VERSION}}` to fill): the
+/// same steps on EC2 instances and Compute Engine machines.
+pub const RUNNER_INSTALL: &str = include_str!("runner_install.sh");
 #[cfg(test)]
 pub mod script_bench;

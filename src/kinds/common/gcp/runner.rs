@@ -114,6 +114,7 @@ const STARTUP: &str = include_str!("runner_startup.sh");
 /// The runner part of the startup script.
 pub fn startup(r: &Value, arm64: bool) -> String {
     STARTUP
+        .replace("{{RUNNER_INSTALL}}", crate::kinds::common::RUNNER_INSTALL.trim_end())
         .replace("{{SCOPE}}", &scope(r))
         .replace("{{LABELS}}", &all_labels(r, arm64).join(","))
         .replace("{{RUNNER_VERSION}}", text(r, "runner_version").unwrap_or(DEFAULT_RUNNER_VERSION))

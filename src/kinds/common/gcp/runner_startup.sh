@@ -4,23 +4,7 @@
 # labels is queued; the loop below runs one job per configuration, and
 # after {{IDLE_STOP}}s without a new one stops the machine (a guest shutdown
 # stops a Compute Engine VM: TERMINATED, disks kept, no compute billed).
-id runner >/dev/null 2>&1 || useradd --create-home runner
-usermod -aG docker runner
-RUNNER_VERSION="{{RUNNER_VERSION}}"
-case "$(uname -m)" in
-  x86_64) RUNNER_ARCH=x64 ;;
-  aarch64) RUNNER_ARCH=arm64 ;;
-  *) echo "no Actions runner build for $(uname -m)" >&2; exit 1 ;;
-esac
-if [ "$(cat /opt/actions-runner/.gantry-version 2>/dev/null)" != "$RUNNER_VERSION" ]; then
-  curl -fsSL --retry 5 -o /tmp/actions-runner.tar.gz \
-    "https://github.com/actions/runner/releases/download/v${RUNNER_VERSION}/actions-runner-linux-${RUNNER_ARCH}-${RUNNER_VERSION}.tar.gz"
-  rm -rf /opt/actions-runner && mkdir -p /opt/actions-runner
-  tar xzf /tmp/actions-runner.tar.gz -C /opt/actions-runner
-  rm -f /tmp/actions-runner.tar.gz
-  /opt/actions-runner/bin/installdependencies.sh
-  echo "$RUNNER_VERSION" > /opt/actions-runner/.gantry-version
-fi
+{{RUNNER_INSTALL}}
 WORK="${DATA_DIR:-/var/lib/gantry}/builds"
 mkdir -p "$WORK"
 ln -sfn "$WORK" /opt/actions-runner/_work
