@@ -313,3 +313,17 @@ agent_queue "premerge" {
     let s = l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)));
     assert_eq!(s.waivers.len(), 2, "{:?}", s.waivers);
 }
+
+#[test]
+fn arithmetic_the_evaluator_panics_on_is_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.gantry.hcl",
+        &format!("{HEADER}locals {{\n  a = 1 % 0\n  b = 10 / 0\n}}\necr_repository \"r\" {{\n  tags = {{ n = \"${{2 % 0}}\" }}\n}}\n"),
+    );
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("main.gantry.hcl:5:7") && text.contains("remainder with a divisor of zero"), "{text}");
+    assert!(text.contains("main.gantry.hcl:9:"), "the template's error is located too: {text}");
+}

@@ -48,5 +48,5 @@ fn templatefile(a: FuncArgs) -> Result<Value, String> {
     for (k, v) in a[1].as_object().into_iter().flatten() {
         ctx.declare_var(k.as_str(), v.clone());
     }
-    template.evaluate(&ctx).map(Value::from).map_err(|e| format!("{rel}: {e}"))
+    crate::config::no_panic::guarded(|| template.evaluate(&ctx)).map_err(|msg| format!("{rel}: {msg}"))?.map(Value::from).map_err(|e| format!("{rel}: {e}"))
 }

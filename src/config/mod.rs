@@ -10,6 +10,7 @@ mod file_functions;
 pub mod fmt;
 pub mod functions;
 mod load;
+mod no_panic;
 pub mod refs;
 mod try_call;
 mod types;

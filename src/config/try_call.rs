@@ -39,7 +39,8 @@ pub fn resolve(e: &Expression, ctx: &Context) -> Expression {
             }
             let found = f.args.iter().find_map(|arg| {
                 let plain: hcl::Expression = arg.clone().into();
-                plain.evaluate(self.0).ok()
+                // An argument that cannot evaluate (even by panicking) falls through, as try() does.
+                crate::config::no_panic::guarded(|| plain.evaluate(self.0)).ok().and_then(Result::ok)
             });
             if let Some(v) = found {
                 *e = hcl::Expression::from(v).into();

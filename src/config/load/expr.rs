@@ -14,7 +14,14 @@ impl Loader<'_> {
     pub(super) fn eval(&mut self, file: FileId, expr: &Expression, ctx: &Context) -> Option<Value> {
         let e: hcl::Expression =
             if crate::config::try_call::mentions_try(expr) { crate::config::try_call::resolve(expr, ctx).into() } else { expr.clone().into() };
-        match e.evaluate(ctx) {
+        let evaluated = match crate::config::no_panic::guarded(|| e.evaluate(ctx)) {
+            Ok(r) => r,
+            Err(msg) => {
+                self.diags.push(Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg));
+                return None;
+            }
+        };
+        match evaluated {
             Ok(v) => match serde_json::to_value(&v) {
                 Ok(j) => Some(j),
                 Err(err) => {

@@ -65,7 +65,15 @@ impl Loader<'_> {
         let work: Vec<(String, String, FileId, hcl::Template)> =
             templates.iter().map(|t| (t.attr.clone(), t.rel.clone(), t.file, hcl::Template::from(t.template.clone()))).collect();
         for (attr, rel, file, template) in work {
-            let text = match template.evaluate(&ctx) {
+            let evaluated = crate::config::no_panic::guarded(|| template.evaluate(&ctx));
+            let text = match evaluated {
+                Err(msg) => {
+                    self.diags.push(Diagnostic::error(format!("cannot evaluate policy template {rel}: {msg}"), Some(SrcSpan { file, range: 0..0 })));
+                    continue;
+                }
+                Ok(r) => r,
+            };
+            let text = match text {
                 Ok(t) => t,
                 Err(_) if self.bad_refs.iter().any(|b| b.file == file) => continue, // already reported
                 Err(e) => {
