@@ -8,6 +8,25 @@
 //! files) beside them. `core` holds the types all of them share and
 //! imports none of them.
 
+/// `println!` that ignores a closed stdout (`gantry plan | head -1`):
+/// output is best-effort, the work (an apply, the lock's release) goes on.
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout (see [`outln!`]).
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 pub mod cli;
 pub mod cloud;
 pub mod config;

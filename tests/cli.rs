@@ -172,3 +172,16 @@ fn ci_docs_roles_match_the_workflow_identity() {
     assert_eq!(workflow.matches("./scripts/install.sh --version").count(), 2, "{workflow}");
     assert!(!workflow.contains("cargo build"), "{workflow}");
 }
+
+/// `gantry docs | head -1`: a reader that goes away early is no crash;
+/// gantry finishes its work and exits as it would have.
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gantry")).arg("docs").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

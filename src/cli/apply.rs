@@ -74,7 +74,7 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
             Ok(b) => b,
             Err(e) => return out.error(&e),
         };
-        print!("{}", text::render(&saved.plan, out.style));
+        crate::out!("{}", text::render(&saved.plan, out.style));
         (saved.plan, backend)
     } else {
         let req = PlanRequest {
@@ -90,7 +90,7 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
         out.diagnostics(&loaded);
         match result {
             Ok((plan, backend)) => {
-                print!("{}", text::render(&plan, out.style));
+                crate::out!("{}", text::render(&plan, out.style));
                 (plan, backend)
             }
             Err(e) => return out.error(&e),
@@ -104,7 +104,7 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
         match confirm_broadening(out) {
             Ok(true) => {}
             Ok(false) => {
-                println!("\nBroadening not confirmed; nothing was changed.");
+                crate::outln!("\nBroadening not confirmed; nothing was changed.");
                 return out.error(&OpsError::Broadening);
             }
             Err(()) => return out.error(&OpsError::Broadening),
@@ -115,13 +115,13 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
         match confirm(out, &plan) {
             Ok(true) => {}
             Ok(false) => {
-                println!("\nApply cancelled; nothing was changed.");
+                crate::outln!("\nApply cancelled; nothing was changed.");
                 return EXIT_ERROR;
             }
             Err(msg) => return out.error(&OpsError::Usage(msg)),
         }
     }
-    println!();
+    crate::outln!();
     let cancel = Cancel::new();
     let watcher = {
         let cancel = cancel.clone();
@@ -151,7 +151,7 @@ fn confirm(out: &Output, plan: &Plan) -> Result<bool, String> {
         );
     }
     let what = if plan.destroy { "destroy these resources" } else { "perform these actions" };
-    print!("\n{}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", out.style.bold(&format!("Do you want to {what}?")));
+    crate::out!("\n{}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", out.style.bold(&format!("Do you want to {what}?")));
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
@@ -163,7 +163,7 @@ fn confirm_broadening(out: &Output) -> Result<bool, ()> {
     if !out.interactive {
         return Err(());
     }
-    print!(
+    crate::out!(
         "\n{}\n  Only 'yes' will be accepted.\n\n  Enter a value: ",
         out.style.bold(&out.style.yellow("This plan widens access (see Broadening above). Allow it?"))
     );
@@ -176,7 +176,7 @@ fn confirm_broadening(out: &Output) -> Result<bool, ()> {
 /// The `Outputs:` block, after an apply that succeeded (or had nothing to do).
 fn print_outputs(out: &Output, plan: &Plan) {
     if !plan.outputs.is_empty() {
-        println!("\n{}\n\n{}", out.style.green("Outputs:"), super::outputs::render(&plan.outputs).trim_end());
+        crate::outln!("\n{}\n\n{}", out.style.green("Outputs:"), super::outputs::render(&plan.outputs).trim_end());
     }
 }
 
@@ -184,10 +184,10 @@ fn report_outcome(out: &Output, plan: &Plan, r: &ApplyReport) -> i32 {
     let done = r.count(|o| *o == Outcome::Done);
     let failed = r.count(|o| matches!(o, Outcome::Failed(_)));
     let not_done = r.results.len() - done - failed;
-    println!();
+    crate::outln!();
     if r.succeeded() {
         let s = plan.summary();
-        println!(
+        crate::outln!(
             "{}",
             out.style.green(&out.style.bold(&format!("Apply complete! Resources: {} added, {} changed, {} destroyed.", s.add, s.change, s.destroy)))
         );

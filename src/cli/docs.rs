@@ -90,6 +90,6 @@ fn functions(out: &mut String) {
 }
 
 pub fn run() -> i32 {
-    print!("{}", render(&crate::kinds::all()));
+    crate::out!("{}", render(&crate::kinds::all()));
     super::EXIT_OK
 }

@@ -71,7 +71,7 @@ pub fn run(out: &Output, target: &Path, check: bool, recursive: bool) -> i32 {
         eprint!("{}", diags.render(&sources, out.err_style.color));
     }
     for p in &unformatted {
-        println!("{}", p.display());
+        crate::outln!("{}", p.display());
     }
     if diags.has_errors() || (check && !unformatted.is_empty()) {
         EXIT_ERROR

@@ -15,9 +15,9 @@ pub fn version(json: bool) -> i32 {
             "scaler_source": bundled::SOURCE_HASH,
             "scaler_zips": zips,
         });
-        println!("{v:#}");
+        crate::outln!("{v:#}");
     } else {
-        println!("gantry {} ({platform}; scaler sources {})", crate::VERSION, bundled::SOURCE_HASH);
+        crate::outln!("gantry {} ({platform}; scaler sources {})", crate::VERSION, bundled::SOURCE_HASH);
     }
     EXIT_OK
 }

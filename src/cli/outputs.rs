@@ -69,15 +69,15 @@ pub async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
             warn(format!("{} has changes not yet applied; this is the configured value", s.pending.join(", ")));
         }
         match (&s.output.value, a.raw, a.json) {
-            (_, _, true) => println!("{}", serde_json::to_string_pretty(&s.output.value).unwrap_or_default()),
-            (Value::String(text), true, _) => print!("{text}"),
-            (Value::Number(_) | Value::Bool(_), true, _) => print!("{}", s.output.value),
+            (_, _, true) => crate::outln!("{}", serde_json::to_string_pretty(&s.output.value).unwrap_or_default()),
+            (Value::String(text), true, _) => crate::out!("{text}"),
+            (Value::Number(_) | Value::Bool(_), true, _) => crate::out!("{}", s.output.value),
             (_, true, _) => {
                 eprintln!("{} -raw prints strings, numbers and bools only; use -json for \"{name}\"", out.err_style.red("Error:"));
                 return EXIT_ERROR;
             }
             // Asked for by name: shown even when sensitive, as Terraform does.
-            (v, false, false) => println!("{}", hcl::value(v, 0)),
+            (v, false, false) => crate::outln!("{}", hcl::value(v, 0)),
         }
         return EXIT_OK;
     }
@@ -91,11 +91,11 @@ pub async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
     if a.json {
         let doc: serde_json::Map<String, Value> =
             known.iter().map(|o| (o.name.clone(), json!({"sensitive": o.sensitive, "type": type_of(&o.value), "value": o.value}))).collect();
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else if known.is_empty() && outputs.is_empty() {
         warn("the stack has no output blocks; add output \"NAME\" { value = ... }".into());
     } else {
-        print!("{}", render(&known));
+        crate::out!("{}", render(&known));
     }
     EXIT_OK
 }

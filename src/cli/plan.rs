@@ -40,13 +40,13 @@ pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
         Err(e) => out.error(&e),
         Ok((plan, _)) => {
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&json::render(&plan)).unwrap_or_default());
+                crate::outln!("{}", serde_json::to_string_pretty(&json::render(&plan)).unwrap_or_default());
             } else {
-                print!("{}", text::render(&plan, out.style));
+                crate::out!("{}", text::render(&plan, out.style));
             }
             if let Some(path) = &a.out_file {
                 match file::save(&plan, path) {
-                    Ok(()) if !a.json => println!("\nSaved the plan to {}. To apply exactly this plan: gantry apply {}", path.display(), path.display()),
+                    Ok(()) if !a.json => crate::outln!("\nSaved the plan to {}. To apply exactly this plan: gantry apply {}", path.display(), path.display()),
                     Ok(()) => {}
                     Err(e) => {
                         eprintln!("{} {e}", out.err_style.red("Error:"));
@@ -70,9 +70,9 @@ pub fn show(out: &Output, path: &Path, as_json: bool) -> i32 {
     match file::load(path) {
         Ok(plan) => {
             if as_json {
-                println!("{}", serde_json::to_string_pretty(&json::render(&plan)).unwrap_or_default());
+                crate::outln!("{}", serde_json::to_string_pretty(&json::render(&plan)).unwrap_or_default());
             } else {
-                print!("{}", text::render(&plan, out.style));
+                crate::out!("{}", text::render(&plan, out.style));
             }
             EXIT_OK
         }

@@ -36,13 +36,13 @@ pub struct Plain {
 
 impl Progress for Plain {
     fn started(&self, c: &Change) {
-        println!("{}: {}... ({} \"{}\")", c.address, verb(c.action).0, c.kind, c.identity);
+        crate::outln!("{}: {}... ({} \"{}\")", c.address, verb(c.action).0, c.kind, c.identity);
     }
     fn finished(&self, c: &Change, o: &Outcome, took: Duration) {
-        println!("{}", finished_line(c, o, took, self.style));
+        crate::outln!("{}", finished_line(c, o, took, self.style));
     }
     fn note(&self, c: &Change, line: &str) {
-        println!("{}: {line}", c.address);
+        crate::outln!("{}: {line}", c.address);
     }
 }
 
@@ -75,7 +75,7 @@ impl Progress for Bars {
                 b.finish_and_clear();
                 let _ = self.multi.println(line);
             }
-            None => println!("{line}"),
+            None => crate::outln!("{line}"),
         }
     }
     fn note(&self, c: &Change, line: &str) {

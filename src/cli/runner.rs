@@ -75,7 +75,7 @@ pub async fn run(out: &Output, cmd: RunnerCommand) -> i32 {
         Ok(a) => a,
         Err(e) => return error(e.to_string()),
     };
-    let say = |m: String| println!("gantry runner wake: {m}");
+    let say = |m: String| crate::outln!("gantry runner wake: {m}");
     match runner_wake::wake(&api, &gcp, &zone, &node, queued_timeout, Duration::from_secs(5), &say).await {
         Ok(r) if !r.cancelled.is_empty() => {
             say(format!("cancelled {} run(s) whose job stayed queued", r.cancelled.len()));

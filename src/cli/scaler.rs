@@ -12,10 +12,10 @@ pub fn run(out: &Output, arches: &[String]) -> i32 {
         match bundled::bundled_zip(arch) {
             Ok(zip) => {
                 let field = |k: &str| zip.get(k).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
-                println!("{arch}: {}", field("path"));
-                println!("  sha256 (base64): {}", field("sha256"));
-                println!("  size: {} bytes", zip.get("size").and_then(Value::as_u64).unwrap_or(0));
-                println!("  source: {}", field("source"));
+                crate::outln!("{arch}: {}", field("path"));
+                crate::outln!("  sha256 (base64): {}", field("sha256"));
+                crate::outln!("  size: {} bytes", zip.get("size").and_then(Value::as_u64).unwrap_or(0));
+                crate::outln!("  source: {}", field("source"));
             }
             Err(e) => {
                 eprintln!("{} {arch}: {e}", out.err_style.red("Error:"));

@@ -9,7 +9,7 @@ pub async fn run(out: &Output, dir: &Path, id: &str) -> i32 {
     let (backend, region) = locking::stack_backend(dir);
     match locking::force_unlock(dir, backend.as_ref(), &region, id).await {
         Ok(info) => {
-            println!("Lock {} ({} by {} on {}, since {}) removed.", info.id, info.operation, info.user, info.host, info.created);
+            crate::outln!("Lock {} ({} by {} on {}, since {}) removed.", info.id, info.operation, info.user, info.host, info.created);
             EXIT_OK
         }
         Err(e) => {

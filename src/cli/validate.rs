@@ -17,11 +17,11 @@ pub fn run(out: &Output, dir: &Path, json: bool, vars: &VarArgs) -> i32 {
             "error_count": loaded.diags.error_count(),
             "diagnostics": loaded.diags.to_json(&loaded.sources),
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         out.diagnostics(&loaded);
         match &loaded.stack {
-            Some(s) => println!("{} stack \"{}\" is valid: {} resource(s).", out.style.green("Success!"), s.name, s.resources.len()),
+            Some(s) => crate::outln!("{} stack \"{}\" is valid: {} resource(s).", out.style.green("Success!"), s.name, s.resources.len()),
             None => eprintln!("{} {} error(s) found.", out.err_style.red("Error:"), loaded.diags.error_count()),
         }
     }
