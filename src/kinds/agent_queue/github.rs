@@ -154,14 +154,16 @@ pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64) ->
 /// What a runner queue may not say or must say.
 pub fn check(a: &State) -> Vec<AttrProblem> {
     let Some(b) = block(a) else {
-        let token = a.get("agent_token_parameter").and_then(Value::as_str).unwrap_or("");
-        if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
-            return vec![AttrProblem::new(
+        return match a.get("agent_token_parameter").and_then(Value::as_str) {
+            None => vec![AttrProblem::new(
                 "agent_token_parameter",
-                format!("\"{token}\" is not an SSM parameter name (a Buildkite queue needs its agent token; a github {{ }} block makes the agents GitHub Actions runners instead)"),
-            )];
-        }
-        return Vec::new();
+                "missing required attribute \"agent_token_parameter\": a Buildkite queue reads its agent token from this SSM parameter (a github { } block makes the agents GitHub Actions runners instead)",
+            )],
+            Some(token) if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) => {
+                vec![AttrProblem::new("agent_token_parameter", format!("\"{token}\" is not an SSM parameter name"))]
+            }
+            Some(_) => Vec::new(),
+        };
     };
     let mut out = Vec::new();
     let p = |attr: &str, m: String| AttrProblem::new(&format!("github.{attr}"), m);

@@ -365,10 +365,15 @@ impl Kind for AgentQueue {
                 out.push(AttrProblem::new("subnets", format!("\"{s}\" is not a subnet id")));
             }
         }
-        if let Err(e) = spec::scaler_env(a, "asg", "stack") {
-            // The same contract the scaler reads its environment with.
-            let attr = if e.0.starts_with("SCALE_IN_IDLE") { "scale_in_idle" } else { "scaler" };
-            out.push(AttrProblem::new(attr, e.0));
+        match spec::scaler_env(a, "asg", "stack") {
+            // A missing token was reported above, by name.
+            Err(e) if e.0.starts_with("AGENT_TOKEN_PARAMETER") => {}
+            Err(e) => {
+                // The same contract the scaler reads its environment with.
+                let attr = if e.0.starts_with("SCALE_IN_IDLE") { "scale_in_idle" } else { "scaler" };
+                out.push(AttrProblem::new(attr, e.0));
+            }
+            Ok(_) => {}
         }
         out
     }
