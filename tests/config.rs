@@ -327,3 +327,20 @@ fn arithmetic_the_evaluator_panics_on_is_a_located_error() {
     assert!(text.contains("main.gantry.hcl:5:7") && text.contains("remainder with a divisor of zero"), "{text}");
     assert!(text.contains("main.gantry.hcl:9:"), "the template's error is located too: {text}");
 }
+
+#[test]
+fn special_files_are_refused_and_a_flood_of_errors_is_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("{HEADER}locals {{\n  z = file(\"/dev/zero\")\n}}\n");
+    for i in 0..80 {
+        text.push_str(&format!("ecr_repository \"r{i}\" {{\n  bogus = 1\n}}\n"));
+    }
+    write(dir.path(), "main.gantry.hcl", &text);
+    let t = std::time::Instant::now();
+    let l = load(dir.path(), LoadOptions::default());
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "a device is never read: {:?}", t.elapsed());
+    let out = l.diags.render(&l.sources, false);
+    assert!(out.contains("/dev/zero") && out.contains("not a regular file"), "{out}");
+    assert!(out.contains("… and 31 more"), "81 errors, 50 shown: {out}");
+    assert_eq!(l.diags.error_count(), 81, "all are still counted");
+}

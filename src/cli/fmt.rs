@@ -41,7 +41,9 @@ pub fn run(out: &Output, target: &Path, check: bool, recursive: bool) -> i32 {
     let mut diags = Diagnostics::default();
     let mut unformatted = Vec::new();
     for path in &files {
-        let text = match std::fs::read_to_string(path) {
+        let read = crate::core::bounded::read_limited(path, crate::core::bounded::TEXT_LIMIT)
+            .and_then(|b| String::from_utf8(b).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text ({e})"))));
+        let text = match read {
             Ok(t) => t,
             Err(e) => {
                 diags.push(Diagnostic::error(format!("cannot read {}: {e}", path.display()), None));

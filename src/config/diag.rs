@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 /// Index of a source file inside [`Sources`].
 pub type FileId = usize;
 
+/// The most diagnostics printed for a human (all of them go to `--json`).
+pub const RENDER_LIMIT: usize = 50;
+
 /// A location in a source file: file plus byte range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrcSpan {
@@ -177,10 +180,11 @@ impl Diagnostics {
     }
 
     /// Renders every diagnostic with snippets; ANSI colours only when `color`.
+    /// Renders at most [`RENDER_LIMIT`] diagnostics, then how many more there are.
     pub fn render(&self, sources: &Sources, color: bool) -> String {
         let config = Config::default();
         let mut out = String::new();
-        for d in &self.items {
+        for d in self.items.iter().take(RENDER_LIMIT) {
             let cs = to_codespan(d);
             if color {
                 let mut buf = Buffer::ansi();
@@ -194,6 +198,10 @@ impl Diagnostics {
             }
             // A span outside the file (should not happen) still gets a readable line.
             out.push_str(&format!("{:?}: {}\n", d.severity, d.message));
+        }
+        if self.items.len() > RENDER_LIMIT {
+            // Past this many, more text helps nobody: the first ones are what to fix.
+            out.push_str(&format!("… and {} more (fix the ones above first; --json lists every one)\n\n", self.items.len() - RENDER_LIMIT));
         }
         out
     }

@@ -28,7 +28,8 @@ pub(crate) fn declare(ctx: &mut Context) {
 fn read(func: &str, rel: &str) -> Result<String, String> {
     let base = BASE_DIR.with(|b| b.borrow().clone()).unwrap_or_else(|| PathBuf::from("."));
     let path = base.join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {rel} (relative to {}): {e}", base.display()))?;
+    let bytes = crate::core::bounded::read_limited(&path, crate::core::bounded::TEXT_LIMIT)
+        .map_err(|e| format!("cannot read {rel} (relative to {}): {e}", base.display()))?;
     String::from_utf8(bytes).map_err(|e| format!("{rel} is not UTF-8 text (byte {} of the file; {func} reads text)", e.utf8_error().valid_up_to()))
 }
 

@@ -4,6 +4,7 @@
 //! Nothing here imports another gantry module except the lint findings a
 //! kind reports.
 
+pub mod bounded;
 pub mod compare;
 mod driver;
 pub mod error;

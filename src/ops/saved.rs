@@ -20,7 +20,8 @@ impl SavedPlan {
     /// refused (what it means could differ).
     pub fn open(path: &Path) -> Result<SavedPlan, OpsError> {
         use sha2::Digest;
-        let bytes = std::fs::read(path).map_err(|e| file::PlanFileError::Read(path.to_path_buf(), e))?;
+        let bytes =
+            crate::core::bounded::read_limited(path, crate::core::bounded::ARTIFACT_LIMIT).map_err(|e| file::PlanFileError::Read(path.to_path_buf(), e))?;
         let plan = file::parse(&bytes, path)?;
         if plan.gantry_version != crate::VERSION {
             return Err(OpsError::WrongVersion { planned: plan.gantry_version, current: crate::VERSION.to_string() });

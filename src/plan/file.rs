@@ -50,7 +50,7 @@ struct VersionOnly {
 
 /// Reads a plan file.
 pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
-    let bytes = std::fs::read(path).map_err(|e| PlanFileError::Read(path.to_path_buf(), e))?;
+    let bytes = crate::core::bounded::read_limited(path, crate::core::bounded::ARTIFACT_LIMIT).map_err(|e| PlanFileError::Read(path.to_path_buf(), e))?;
     parse(&bytes, path)
 }
 

@@ -54,7 +54,7 @@ pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Di
 /// Reads a text file into `sources`. A file that is not UTF-8 is reported
 /// at its first bad byte (kept as far as it is readable, for line:col).
 fn read_text(path: &Path, what: &str, span: Option<SrcSpan>, sources: &mut Sources) -> Result<FileId, Box<Diagnostic>> {
-    match std::fs::read(path).map(String::from_utf8) {
+    match crate::core::bounded::read_limited(path, crate::core::bounded::TEXT_LIMIT).map(String::from_utf8) {
         Ok(Ok(text)) => Ok(sources.add(path, text)),
         Ok(Err(e)) => {
             let at = e.utf8_error().valid_up_to();
@@ -88,7 +88,7 @@ impl Loader<'_> {
     /// Hashes a file named by an attribute (a deployable artifact).
     pub(super) fn hash_file(&mut self, rel: &str, span: Option<SrcSpan>, attr: &crate::core::schema::Attr) -> Option<Value> {
         let path = self.dir.join(rel);
-        match std::fs::read(&path) {
+        match crate::core::bounded::read_limited(&path, crate::core::bounded::ARTIFACT_LIMIT) {
             Ok(bytes) => {
                 let sha = crate::core::sha256_base64(&bytes);
                 let abs = std::fs::canonicalize(&path).unwrap_or(path);

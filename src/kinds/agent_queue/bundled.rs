@@ -151,7 +151,8 @@ pub fn bundled_zip(arch: &str) -> Result<Value, String> {
         return r.clone();
     }
     let result = locate(&Places::from_process(), arch, &build_with_script).and_then(|found| {
-        let bytes = std::fs::read(&found.path).map_err(|e| format!("cannot read {}: {e}", found.path.display()))?;
+        let bytes = crate::core::bounded::read_limited(&found.path, crate::core::bounded::ARTIFACT_LIMIT)
+            .map_err(|e| format!("cannot read {}: {e}", found.path.display()))?;
         Ok(json!({
             "path": found.path.display().to_string(),
             "sha256": crate::core::sha256_base64(&bytes),
