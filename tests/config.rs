@@ -344,3 +344,19 @@ fn special_files_are_refused_and_a_flood_of_errors_is_capped() {
     assert!(out.contains("… and 31 more"), "81 errors, 50 shown: {out}");
     assert_eq!(l.diags.error_count(), 81, "all are still counted");
 }
+
+#[test]
+fn a_broken_stack_block_is_one_syntax_error_and_an_empty_file_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.gantry.hcl", "stack \"y\" {\n  aws { region = \"us-west-2\" \n}\necr_repository \"rr\" {\n  name = \n}\n");
+    let l = load(dir.path(), LoadOptions::default());
+    let out = l.diags.render(&l.sources, false);
+    assert!(out.contains("unclosed block") && !out.contains("no `stack` block found"), "no cascade: {out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "main.gantry.hcl", "  \n");
+    let l = load(dir.path(), LoadOptions::default());
+    let out = l.diags.render(&l.sources, false);
+    assert!(out.contains("warning: this stack file is empty") && out.contains("main.gantry.hcl:1:1"), "{out}");
+    assert!(out.contains("no `stack` block found") && out.contains("read: main.gantry.hcl"), "{out}");
+}

@@ -35,6 +35,11 @@ impl Sources {
         self.files.add(path.display().to_string(), text)
     }
 
+    /// Every registered file.
+    pub fn ids(&self) -> std::ops::Range<FileId> {
+        0..self.paths.len()
+    }
+
     /// The text of a registered file.
     pub fn text(&self, file: FileId) -> &str {
         self.files.get(file).map(|f| f.source().as_str()).unwrap_or("")

@@ -38,6 +38,9 @@ pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Di
     for path in files {
         match read_text(&path, "", None, sources) {
             Ok(id) => {
+                if sources.text(id).trim().is_empty() {
+                    diags.push(Diagnostic::warning("this stack file is empty", Some(SrcSpan { file: id, range: 0..0 })));
+                }
                 let parsed = super::recover::parse(id, sources.text(id));
                 for d in parsed.diags {
                     diags.push(d);

@@ -55,7 +55,16 @@ impl Loader<'_> {
             if self.broken.iter().any(|x| x.ident == "stack") {
                 return None; // its syntax error says it all
             }
-            self.diags.push(Diagnostic::error("no `stack` block found", None).with_note("add one: stack \"NAME\" { aws { region = \"us-west-2\" } }"));
+            // A syntax error (an unclosed brace) may have swallowed a stack block the file has.
+            let written = |t: &str| t.lines().any(|l| l.trim_start().strip_prefix("stack").is_some_and(|r| r.starts_with([' ', '"', '{'])));
+            if self.diags.has_errors() && self.sources.ids().any(|id| written(self.sources.text(id))) {
+                return None;
+            }
+            let read: Vec<String> = self.sources.ids().filter_map(|id| self.sources.path(id).file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+            let read = if read.is_empty() { "no *.gantry.hcl file was found".to_string() } else { format!("read: {}", read.join(", ")) };
+            self.diags.push(
+                Diagnostic::error("no `stack` block found", None).with_note(format!("add one: stack \"NAME\" {{ aws {{ region = \"us-west-2\" }} }} ({read})")),
+            );
             return None;
         };
         for &(f2, b2) in &blocks[1..] {
