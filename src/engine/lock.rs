@@ -76,11 +76,26 @@ fn process_alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Reads the current lock, if any.
+/// How old a lock may get before it is called stale (an apply that takes
+/// longer is possible but rare; the holder's own host also checks its pid).
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
+
+/// Whether a held lock looks abandoned: its process is gone (same host) or
+/// it is older than [`STALE_AFTER`].
+pub fn looks_stale(held: &LockInfo) -> bool {
+    let gone = held.host == hostname() && held.pid != 0 && !process_alive(held.pid);
+    let old =
+        humantime::parse_rfc3339(&held.created).ok().and_then(|t| std::time::SystemTime::now().duration_since(t).ok()).is_some_and(|age| age > STALE_AFTER);
+    gone || old
+}
+
+/// Reads the current lock, if any. A lock file whose record cannot be
+/// read (empty, cut short, edited) is still a lock: its id is `unknown`,
+/// which `force-unlock unknown` removes.
 pub fn read(dir: &Path) -> Result<Option<LockInfo>, LockError> {
     let path = lock_path(dir);
     match std::fs::read_to_string(&path) {
-        Ok(t) => Ok(serde_json::from_str(&t).ok()),
+        Ok(t) => Ok(Some(serde_json::from_str(&t).unwrap_or_else(|_| LockInfo::unknown()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(LockError::Io(path, e)),
     }
@@ -93,14 +108,25 @@ pub fn acquire(dir: &Path, operation: &str) -> Result<LockGuard, LockError> {
         std::fs::create_dir_all(parent).map_err(|e| LockError::Io(parent.to_path_buf(), e))?;
     }
     let info = LockInfo::new(operation);
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-        Ok(mut f) => {
-            f.write_all(serde_json::to_string_pretty(&info).unwrap_or_default().as_bytes()).map_err(|e| LockError::Io(path.clone(), e))?;
-            Ok(LockGuard { path, info })
-        }
+    // Written whole to a private file first, then linked into place: the
+    // link is atomic and fails if a lock exists, so nobody ever reads a
+    // lock file that is still empty.
+    let tmp = path.with_file_name(format!("lock.{}.{}", std::process::id(), info.id));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(serde_json::to_string_pretty(&info).unwrap_or_default().as_bytes())?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(LockError::Io(tmp, e));
+    }
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(LockGuard { path, info }),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let held = read(dir)?.unwrap_or_else(LockInfo::unknown);
-            let stale = held.host == hostname() && held.pid != 0 && !process_alive(held.pid);
+            let stale = looks_stale(&held);
             Err(LockError::Held(Box::new(held), stale))
         }
         Err(e) => Err(LockError::Io(path, e)),
@@ -146,5 +172,32 @@ mod tests {
         assert!(matches!(force_unlock(dir.path(), "nope"), Err(LockError::WrongId { .. })));
         assert_eq!(force_unlock(dir.path(), &id).unwrap().id, id);
         assert!(matches!(force_unlock(dir.path(), &id), Err(LockError::NotLocked)));
+    }
+
+    #[test]
+    fn a_lock_is_whole_when_seen_and_a_corrupt_one_can_be_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = acquire(dir.path(), "apply").unwrap();
+        let text = std::fs::read_to_string(lock_path(dir.path())).unwrap();
+        assert!(serde_json::from_str::<LockInfo>(&text).is_ok(), "written before it appears: {text}");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join(".gantry")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, ["lock"], "no temporary file left behind");
+        drop(g);
+        std::fs::write(lock_path(dir.path()), "").unwrap();
+        match acquire(dir.path(), "apply") {
+            Err(LockError::Held(info, _)) => assert_eq!(info.id, "unknown"),
+            other => panic!("an empty lock file is still a lock: {other:?}"),
+        }
+        assert_eq!(force_unlock(dir.path(), "unknown").unwrap().id, "unknown");
+        assert!(acquire(dir.path(), "apply").is_ok());
+    }
+
+    #[test]
+    fn a_lock_older_than_two_hours_looks_stale() {
+        let mut info = LockInfo::new("apply");
+        assert!(!looks_stale(&info), "fresh, and our pid is alive");
+        info.created = humantime::format_rfc3339_seconds(std::time::SystemTime::now() - STALE_AFTER - std::time::Duration::from_secs(60)).to_string();
+        info.host = "another-host".into();
+        assert!(looks_stale(&info));
     }
 }

@@ -5,13 +5,10 @@
 //! and `force-unlock ID` removes it.
 
 use crate::core::error::ProviderError;
-use crate::engine::lock::{LockError, LockInfo};
+pub use crate::engine::lock::STALE_AFTER;
+use crate::engine::lock::{looks_stale, LockError, LockInfo};
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
-
-/// Age after which a held lock is reported as probably stale.
-pub const STALE_AFTER: Duration = Duration::from_secs(2 * 3600);
 
 /// Where the lock object lives.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +55,7 @@ impl S3Lock {
             return Ok(info);
         }
         let held = self.read().await?.unwrap_or_else(LockInfo::unknown);
-        let stale = humantime::parse_rfc3339(&held.created).ok().and_then(|t| SystemTime::now().duration_since(t).ok()).is_some_and(|age| age > STALE_AFTER);
+        let stale = looks_stale(&held);
         Err(LockError::Held(Box::new(held), stale))
     }
 
