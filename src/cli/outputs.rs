@@ -89,8 +89,10 @@ pub async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
     }
     let known: Vec<OutputValue> = states.into_iter().filter(|s| s.known()).map(|s| s.output).collect();
     if a.json {
+        // Sensitive values stay out of a listing (logs keep it); `output NAME --json` shows one.
+        let shown = |o: &OutputValue| if o.sensitive { json!("(sensitive)") } else { o.value.clone() };
         let doc: serde_json::Map<String, Value> =
-            known.iter().map(|o| (o.name.clone(), json!({"sensitive": o.sensitive, "type": type_of(&o.value), "value": o.value}))).collect();
+            known.iter().map(|o| (o.name.clone(), json!({"sensitive": o.sensitive, "type": type_of(&o.value), "value": shown(o)}))).collect();
         crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else if known.is_empty() && outputs.is_empty() {
         warn("the stack has no output blocks; add output \"NAME\" { value = ... }".into());

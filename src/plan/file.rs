@@ -27,11 +27,23 @@ pub enum PlanFileError {
     Version(PathBuf, u32),
 }
 
-/// Writes a plan (JSON, so it can be inspected and diffed in review).
+/// Writes a plan (JSON, so it can be inspected and diffed in review),
+/// readable by its owner only (0600), as Terraform writes its plan files:
+/// a plan holds the stack's configuration.
 pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
+    use std::io::Write;
     let env = Envelope { magic: MAGIC.into(), plan: plan.clone() };
     let text = serde_json::to_string_pretty(&env).expect("plans serialize");
-    std::fs::write(path, text).map_err(|e| PlanFileError::Write(path.to_path_buf(), e))
+    let err = |e| PlanFileError::Write(path.to_path_buf(), e);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(err)?;
+    // An existing file keeps its mode through open(): narrow it too.
+    #[cfg(unix)]
+    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(err)?;
+    f.write_all(text.as_bytes()).map_err(err)
 }
 
 /// What is read first: the marker and the version (a plan of another
