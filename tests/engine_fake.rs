@@ -59,7 +59,13 @@ impl Driver for FakeDriver {
         self.work(format!("create {name}")).await;
         self.live.lock().unwrap().insert(
             name.clone(),
-            LiveResource { identity: name, owner_stack: Some(owner.stack.clone()), owner_address: Some(owner.address.clone()), state: desired.clone() },
+            LiveResource {
+                identity: name,
+                owner_stack: Some(owner.stack.clone()),
+                owner_address: Some(owner.address.clone()),
+                state: desired.clone(),
+                protected: owner.protect,
+            },
         );
         Ok(())
     }

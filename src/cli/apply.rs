@@ -24,6 +24,7 @@ pub struct ApplyArgs {
     pub vars: VarArgs,
     pub destroy: bool,
     pub all_kinds: bool,
+    pub allow_delete: Vec<String>,
 }
 
 pub async fn run(out: &Output, a: ApplyArgs, connect: &dyn Connect) -> i32 {
@@ -85,6 +86,7 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
             adopt_all: a.adopt,
             change_sets: false,
             all_kinds: a.all_kinds,
+            allow_delete: a.allow_delete.iter().cloned().collect(),
         };
         let (loaded, result) = make_plan(&req, connect).await;
         out.diagnostics(&loaded);

@@ -158,6 +158,10 @@ pub enum Command {
         /// (after removing the last block of a kind; needs read permission for every kind).
         #[arg(long)]
         all_kinds: bool,
+        /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
+        /// resource, so a removed block or destroy never deletes it otherwise). Repeatable.
+        #[arg(long = "allow-delete", value_name = "ADDR")]
+        allow_delete: Vec<String>,
         /// Print API calls per service and wall time.
         #[arg(long)]
         stats: bool,
@@ -188,6 +192,10 @@ pub enum Command {
         /// (after removing the last block of a kind; needs read permission for every kind).
         #[arg(long)]
         all_kinds: bool,
+        /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
+        /// resource, so a removed block or destroy never deletes it otherwise). Repeatable.
+        #[arg(long = "allow-delete", value_name = "ADDR")]
+        allow_delete: Vec<String>,
         /// Print API calls per service and wall time.
         #[arg(long)]
         stats: bool,
@@ -212,6 +220,10 @@ pub enum Command {
         /// (after removing the last block of a kind; needs read permission for every kind).
         #[arg(long)]
         all_kinds: bool,
+        /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
+        /// resource, so a removed block or destroy never deletes it otherwise). Repeatable.
+        #[arg(long = "allow-delete", value_name = "ADDR")]
+        allow_delete: Vec<String>,
         /// Print API calls per service and wall time.
         #[arg(long)]
         stats: bool,
@@ -328,16 +340,17 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
     match command {
         Command::Validate { dir, json, vars } => validate::run(&out, &dir, json, &vars),
         Command::Fmt { dir, check, recursive } => fmt::run(&out, &dir, check, recursive),
-        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, stats, vars } => {
-            let args = plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, stats, vars };
+        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, allow_delete, stats, vars } => {
+            let args = plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, allow_delete, stats, vars };
             plan::run(&out, args, connect).await
         }
-        Command::Apply { target, auto_approve, parallelism, targets, adopt, allow_broadening, all_kinds, stats, vars } => {
+        Command::Apply { target, auto_approve, parallelism, targets, adopt, allow_broadening, all_kinds, allow_delete, stats, vars } => {
             let parallelism = parallelism as usize;
-            let args = apply::ApplyArgs { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars, destroy: false, all_kinds };
+            let args =
+                apply::ApplyArgs { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars, destroy: false, all_kinds, allow_delete };
             apply::run(&out, args, connect).await
         }
-        Command::Destroy { dir, auto_approve, targets, parallelism, all_kinds, stats, vars } => {
+        Command::Destroy { dir, auto_approve, targets, parallelism, all_kinds, allow_delete, stats, vars } => {
             let parallelism = parallelism as usize;
             let args = apply::ApplyArgs {
                 target: dir,
@@ -350,6 +363,7 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
                 vars,
                 destroy: true,
                 all_kinds,
+                allow_delete,
             };
             apply::run(&out, args, connect).await
         }

@@ -19,6 +19,7 @@ pub struct PlanArgs {
     pub adopt: bool,
     pub change_sets: bool,
     pub all_kinds: bool,
+    pub allow_delete: Vec<String>,
     pub stats: bool,
     pub vars: VarArgs,
 }
@@ -33,6 +34,7 @@ pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
         adopt_all: a.adopt,
         change_sets: a.change_sets,
         all_kinds: a.all_kinds,
+        allow_delete: a.allow_delete.into_iter().collect(),
     };
     let (loaded, result) = make_plan(&req, connect).await;
     out.diagnostics(&loaded);

@@ -16,6 +16,11 @@ pub struct LiveResource {
     pub owner_address: Option<String>,
     /// Comparable state (same fields as the desired state).
     pub state: State,
+    /// Recorded as protected (`protect = true` when it was written): it is
+    /// not deleted, even after its block is removed, unless named with
+    /// `--allow-delete`.
+    #[serde(default)]
+    pub protected: bool,
 }
 
 /// What to read: everything this stack owns, plus these identities (to

@@ -75,6 +75,9 @@ pub struct Change {
     /// Extra review lines (e.g. what a CloudFormation change set would do).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The block says `protect = true` (recorded on the resource when written).
+    #[serde(default)]
+    pub protect: bool,
 }
 
 /// A whole plan.

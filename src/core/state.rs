@@ -11,6 +11,8 @@ pub type State = Map<String, Value>;
 /// Tag keys gantry puts on every AWS resource it owns.
 pub const TAG_STACK: &str = "gantry:stack";
 pub const TAG_ADDRESS: &str = "gantry:address";
+/// Tag recording `protect = true` on the resource itself.
+pub const TAG_PROTECT: &str = "gantry:protect";
 
 /// The tags a resource should carry: the user's `tags` from its desired
 /// state plus the ownership tags. Kinds add their own extras.
@@ -67,6 +69,8 @@ impl std::fmt::Debug for Notes {
 pub struct Owner {
     pub stack: String,
     pub address: String,
+    /// `protect = true`: recorded on the resource (tag `gantry:protect`).
+    pub protect: bool,
     pub notes: Option<Notes>,
 }
 
@@ -75,6 +79,9 @@ impl Owner {
     pub fn with_ownership(&self, mut tags: BTreeMap<String, String>) -> BTreeMap<String, String> {
         tags.insert(TAG_STACK.into(), self.stack.clone());
         tags.insert(TAG_ADDRESS.into(), self.address.clone());
+        if self.protect {
+            tags.insert(TAG_PROTECT.into(), "true".into());
+        }
         tags
     }
 

@@ -43,16 +43,20 @@ pub struct KindPlan {
     pub errors: Vec<PlanError>,
 }
 
-/// Plans one kind. `adopt_all` is `--adopt`: adopt every unowned clash.
-pub fn plan_kind(
-    kind: &str,
-    fields: &[Field],
-    stack: &str,
-    desired: &[DesiredInstance],
-    live: &[LiveResource],
-    adopt: &BTreeSet<String>,
-    adopt_all: bool,
-) -> KindPlan {
+/// What the user allowed beyond the default rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Allowances<'a> {
+    /// Addresses to adopt (`import` blocks).
+    pub adopt: &'a BTreeSet<String>,
+    /// `--adopt`: adopt every unowned clash.
+    pub adopt_all: bool,
+    /// `--allow-delete ADDR`: protected resources that may be deleted.
+    pub allow_delete: &'a BTreeSet<String>,
+}
+
+/// Plans one kind.
+pub fn plan_kind(kind: &str, fields: &[Field], stack: &str, desired: &[DesiredInstance], live: &[LiveResource], allow: Allowances) -> KindPlan {
+    let (adopt, adopt_all) = (allow.adopt, allow.adopt_all);
     let mut out = KindPlan::default();
     let mut used: BTreeSet<usize> = BTreeSet::new();
     // Ours: tagged with this stack *and* an address of this kind (resources a
@@ -112,12 +116,14 @@ pub fn plan_kind(
         let (mut action, mut attrs) = choose_action(fields, Some(&d.state), live_res.map(|l| &l.state));
         let mut reason = None;
         if let Some((_, retag)) = matched {
-            if retag && action != Action::Replace {
-                let l = live_res.expect("matched");
+            let l = live_res.expect("matched");
+            // A moved block, an adopted resource, or protection turned on or
+            // off: the ownership tags change in place.
+            if action != Action::Replace && (retag || l.protected != d.protect) {
                 attrs.push(AttrChange {
                     name: "owner".into(),
                     before: owner_value(l),
-                    after: json!(format!("{stack}/{}", d.address)),
+                    after: json!(owner_text(stack, &d.address, d.protect)),
                     forces_replacement: false,
                     sensitive: false,
                     known_after_apply: false,
@@ -125,17 +131,28 @@ pub fn plan_kind(
                 if action == Action::NoOp {
                     action = Action::Update;
                 }
-                reason = Some(if l.owner_stack.is_none() { "adopted: gantry takes ownership".into() } else { "moved: block address changed".into() });
+                reason = Some(if !retag {
+                    if d.protect {
+                        "protect = true: recorded on the resource".into()
+                    } else {
+                        "protect removed from the resource".into()
+                    }
+                } else if l.owner_stack.is_none() {
+                    "adopted: gantry takes ownership".into()
+                } else {
+                    "moved: block address changed".into()
+                });
             }
         }
         if action == Action::Replace {
             let forced: Vec<&str> = attrs.iter().filter(|a| a.forces_replacement).map(|a| a.name.as_str()).collect();
             reason = Some(format!("{} cannot be changed in place", forced.join(", ")));
-            if d.protect {
+            let recorded = live_res.is_some_and(|l| l.protected) && !allow.allow_delete.contains(&d.address);
+            if d.protect || recorded {
                 out.errors.push(PlanError {
                     address: d.address.clone(),
                     message: format!("{} is protected but the change to {} requires replacing it", d.address, forced.join(", ")),
-                    hint: Some("revert that change, or set protect = false if replacing it is really intended".into()),
+                    hint: Some(format!("revert that change, or remove protect = true and apply first (or name it: --allow-delete {})", d.address)),
                 });
                 continue;
             }
@@ -155,6 +172,7 @@ pub fn plan_kind(
             live: live_res.cloned(),
             depends_on: d.depends_on.clone(),
             notes: Vec::new(),
+            protect: d.protect,
         });
     }
 
@@ -164,6 +182,15 @@ pub fn plan_kind(
         }
         let address = l.owner_address.clone().unwrap_or_else(|| format!("{kind}.{}", l.identity));
         out.fingerprints.insert(address.clone(), fingerprint(Some(l)));
+        if l.protected && !allow.allow_delete.contains(&address) {
+            // Recorded on the resource, so a removed block (or destroy) cannot delete it by accident.
+            out.errors.push(PlanError {
+                address: address.clone(),
+                message: format!("{address} ({}) is protected; it is not deleted", l.identity),
+                hint: Some(format!("to delete it, name it: --allow-delete {address} (or set protect = false on its block and apply first)")),
+            });
+            continue;
+        }
         out.changes.push(Change {
             address,
             kind: kind.to_string(),
@@ -175,14 +202,19 @@ pub fn plan_kind(
             live: Some(l.clone()),
             depends_on: Vec::new(),
             notes: Vec::new(),
+            protect: false,
         });
     }
     out
 }
 
+fn owner_text(stack: &str, address: &str, protected: bool) -> String {
+    format!("{stack}/{address}{}", if protected { " (protected)" } else { "" })
+}
+
 fn owner_value(l: &LiveResource) -> Value {
     match (&l.owner_stack, &l.owner_address) {
-        (Some(s), Some(a)) => json!(format!("{s}/{a}")),
+        (Some(s), Some(a)) => json!(owner_text(s, a, l.protected)),
         _ => Value::Null,
     }
 }
@@ -212,12 +244,19 @@ mod tests {
         }
     }
 
+    static NONE: std::sync::LazyLock<BTreeSet<String>> = std::sync::LazyLock::new(BTreeSet::new);
+
+    fn allow(adopt: &BTreeSet<String>, adopt_all: bool) -> Allowances<'_> {
+        Allowances { adopt, adopt_all, allow_delete: &NONE }
+    }
+
     fn live(name: &str, size: i64, owner: Option<(&str, &str)>) -> LiveResource {
         LiveResource {
             identity: name.into(),
             owner_stack: owner.map(|o| o.0.to_string()),
             owner_address: owner.map(|o| o.1.to_string()),
             state: json!({"name": name, "size": size}).as_object().unwrap().clone(),
+            protected: false,
         }
     }
 
@@ -229,7 +268,7 @@ mod tests {
     fn create_update_delete_and_noop() {
         let d = vec![desired("k.a", "a", 1), desired("k.b", "b", 2), desired("k.c", "c", 3)];
         let l = vec![live("b", 2, Some(("s", "k.b"))), live("c", 1, Some(("s", "k.c"))), live("gone", 1, Some(("s", "k.gone")))];
-        let p = plan_kind("k", FIELDS, "s", &d, &l, &BTreeSet::new(), false);
+        let p = plan_kind("k", FIELDS, "s", &d, &l, allow(&BTreeSet::new(), false));
         assert_eq!(actions(&p), vec![("k.a".into(), Action::Create), ("k.c".into(), Action::Update), ("k.gone".into(), Action::Delete)]);
         assert_eq!(p.unchanged, vec!["k.b".to_string()]);
         assert!(p.errors.is_empty());
@@ -238,7 +277,7 @@ mod tests {
 
     #[test]
     fn rename_is_replace_with_reason() {
-        let p = plan_kind("k", FIELDS, "s", &[desired("k.a", "new", 1)], &[live("old", 1, Some(("s", "k.a")))], &BTreeSet::new(), false);
+        let p = plan_kind("k", FIELDS, "s", &[desired("k.a", "new", 1)], &[live("old", 1, Some(("s", "k.a")))], allow(&BTreeSet::new(), false));
         assert_eq!(actions(&p), vec![("k.a".into(), Action::Replace)]);
         assert!(p.changes[0].reason.as_ref().unwrap().contains("name"));
     }
@@ -247,11 +286,11 @@ mod tests {
     fn unowned_clash_is_an_error_unless_adopted() {
         let d = [desired("k.a", "a", 1)];
         let l = [live("a", 1, None)];
-        let p = plan_kind("k", FIELDS, "s", &d, &l, &BTreeSet::new(), false);
+        let p = plan_kind("k", FIELDS, "s", &d, &l, allow(&BTreeSet::new(), false));
         assert_eq!(p.errors.len(), 1);
         assert!(p.errors[0].hint.as_ref().unwrap().contains("import"));
         let adopt: BTreeSet<String> = ["k.a".to_string()].into();
-        let p = plan_kind("k", FIELDS, "s", &d, &l, &adopt, false);
+        let p = plan_kind("k", FIELDS, "s", &d, &l, allow(&adopt, false));
         assert!(p.errors.is_empty());
         assert_eq!(actions(&p), vec![("k.a".into(), Action::Update)]);
         assert_eq!(p.changes[0].attrs[0].name, "owner");
@@ -260,9 +299,9 @@ mod tests {
     #[test]
     fn other_stacks_and_unowned_are_never_deleted() {
         let l = vec![live("x", 1, Some(("other", "k.x"))), live("y", 1, None)];
-        let p = plan_kind("k", FIELDS, "s", &[], &l, &BTreeSet::new(), false);
+        let p = plan_kind("k", FIELDS, "s", &[], &l, allow(&BTreeSet::new(), false));
         assert!(p.changes.is_empty());
-        let p = plan_kind("k", FIELDS, "s", &[desired("k.x", "x", 1)], &l, &BTreeSet::new(), true);
+        let p = plan_kind("k", FIELDS, "s", &[desired("k.x", "x", 1)], &l, allow(&BTreeSet::new(), true));
         assert!(p.errors[0].message.contains("managed by stack \"other\""));
     }
 
@@ -270,13 +309,13 @@ mod tests {
     fn resources_tagged_with_another_kinds_address_are_not_deleted() {
         // e.g. an IAM role created by an agent_queue's CloudFormation stack inherits its tags.
         let l = vec![live("role", 1, Some(("s", "agent_queue.q")))];
-        let p = plan_kind("k", FIELDS, "s", &[], &l, &BTreeSet::new(), false);
+        let p = plan_kind("k", FIELDS, "s", &[], &l, allow(&BTreeSet::new(), false));
         assert!(p.changes.is_empty(), "{:?}", p.changes);
     }
 
     #[test]
     fn moved_block_retags_instead_of_recreating() {
-        let p = plan_kind("k", FIELDS, "s", &[desired("k.new", "a", 1)], &[live("a", 1, Some(("s", "k.old")))], &BTreeSet::new(), false);
+        let p = plan_kind("k", FIELDS, "s", &[desired("k.new", "a", 1)], &[live("a", 1, Some(("s", "k.old")))], allow(&BTreeSet::new(), false));
         assert_eq!(actions(&p), vec![("k.new".into(), Action::Update)]);
         assert_eq!(p.changes[0].reason.as_deref(), Some("moved: block address changed"));
     }
@@ -285,8 +324,38 @@ mod tests {
     fn protected_replace_is_refused() {
         let mut d = desired("k.a", "new", 1);
         d.protect = true;
-        let p = plan_kind("k", FIELDS, "s", &[d], &[live("old", 1, Some(("s", "k.a")))], &BTreeSet::new(), false);
+        let p = plan_kind("k", FIELDS, "s", &[d], &[live("old", 1, Some(("s", "k.a")))], allow(&BTreeSet::new(), false));
         assert!(p.changes.is_empty());
         assert!(p.errors[0].message.contains("protected"));
+    }
+
+    #[test]
+    fn protection_recorded_on_a_resource_guards_its_deletion() {
+        let mut l = live("keep", 1, Some(("s", "k.keep")));
+        l.protected = true;
+        // Its block removed (or destroy): refused, the way out named.
+        let p = plan_kind("k", FIELDS, "s", &[], std::slice::from_ref(&l), allow(&NONE, false));
+        assert!(p.changes.is_empty());
+        assert!(
+            p.errors[0].message.contains("k.keep (keep) is protected") && p.errors[0].hint.as_deref().unwrap().contains("--allow-delete k.keep"),
+            "{:?}",
+            p.errors
+        );
+        // Named: deleted.
+        let named: BTreeSet<String> = ["k.keep".to_string()].into();
+        let p = plan_kind("k", FIELDS, "s", &[], std::slice::from_ref(&l), Allowances { adopt: &NONE, adopt_all: false, allow_delete: &named });
+        assert_eq!(actions(&p), vec![("k.keep".into(), Action::Delete)]);
+        // protect = true on an unprotected resource is recorded in place (a tag), and back.
+        let mut d = desired("k.keep", "keep", 1);
+        d.protect = true;
+        let unprotected = live("keep", 1, Some(("s", "k.keep")));
+        let p = plan_kind("k", FIELDS, "s", std::slice::from_ref(&d), &[unprotected], allow(&NONE, false));
+        assert_eq!(actions(&p), vec![("k.keep".into(), Action::Update)]);
+        assert_eq!(p.changes[0].attrs[0].after, json!("s/k.keep (protected)"));
+        assert!(p.changes[0].protect);
+        d.protect = false;
+        let p = plan_kind("k", FIELDS, "s", &[d], &[l], allow(&NONE, false));
+        assert_eq!(p.changes[0].attrs[0].before, json!("s/k.keep (protected)"));
+        assert_eq!(p.changes[0].attrs[0].after, json!("s/k.keep"));
     }
 }

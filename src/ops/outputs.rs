@@ -59,6 +59,7 @@ mod tests {
             live: None,
             depends_on: vec![],
             notes: vec![],
+            protect: false,
         }
     }
 

@@ -5,7 +5,7 @@ use crate::config::{load_dir, read_settings, LoadOptions, Loaded, Stack};
 use crate::core::{Kind, LiveResource, OutputValue, ReadScope};
 use crate::engine::apply::{apply, ApplyReport, Cancel, Progress};
 use crate::engine::diff::fingerprint;
-use crate::engine::planner::{locate, plan_kind, DesiredInstance, PlanError};
+use crate::engine::planner::{locate, plan_kind, Allowances, DesiredInstance, PlanError};
 use crate::plan::{Action, IndexEntry, Plan, FORMAT_VERSION};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -22,6 +22,8 @@ pub struct PlanRequest {
     pub destroy: bool,
     /// Adopt every unowned resource whose name clashes (`--adopt`).
     pub adopt_all: bool,
+    /// Protected resources the user named for deletion (`--allow-delete ADDR`).
+    pub allow_delete: std::collections::BTreeSet<String>,
     /// Ask the provider for a deeper preview of updates (CloudFormation change sets).
     pub change_sets: bool,
     /// Read every kind, not only those in the files: finds what the stack
@@ -232,7 +234,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     for k in kinds {
         let Some(live_k) = live.get(k.name()) else { continue };
         let want: &[DesiredInstance] = if req.destroy { &[] } else { &desired[k.name()] };
-        let kp = plan_kind(k.name(), k.fields(), &stack.name, want, live_k, &stack.adopt, req.adopt_all);
+        let allow = Allowances { adopt: &stack.adopt, adopt_all: req.adopt_all, allow_delete: &req.allow_delete };
+        let kp = plan_kind(k.name(), k.fields(), &stack.name, want, live_k, allow);
         errors.extend(kp.errors);
         for l in live_k.iter().filter(|l| l.owner_stack.as_deref() == Some(stack.name.as_str())) {
             if let Some(problem) = k.live_problem(l) {

@@ -10,7 +10,7 @@ use super::spec::names;
 use super::state::{live_function, Desired};
 use super::REPLACE_STATES;
 use crate::core::error::ProviderError;
-use crate::core::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
@@ -87,7 +87,13 @@ impl QueueDriver {
         state.insert("template".into(), template);
         state.insert("tags".into(), json!(user_tags));
         state.insert("function".into(), function);
-        Ok(LiveResource { identity, owner_stack: st.tags.get(TAG_STACK).cloned(), owner_address: st.tags.get(TAG_ADDRESS).cloned(), state })
+        Ok(LiveResource {
+            identity,
+            owner_stack: st.tags.get(TAG_STACK).cloned(),
+            owner_address: st.tags.get(TAG_ADDRESS).cloned(),
+            protected: st.tags.contains_key(TAG_PROTECT),
+            state,
+        })
     }
 
     fn change_set<'a>(&'a self, d: &'a Desired) -> ChangeSet<'a> {

@@ -55,7 +55,7 @@ fn queue(name: &str, extra: Value) -> State {
 }
 
 fn owner(name: &str) -> Owner {
-    Owner { stack: "vllm-ci".into(), address: format!("agent_queue.{name}"), notes: None }
+    Owner { stack: "vllm-ci".into(), address: format!("agent_queue.{name}"), protect: false, notes: None }
 }
 
 fn scope(identities: &[&str]) -> ReadScope {
@@ -174,6 +174,7 @@ fn stuck_stacks_are_reported_with_the_way_out() {
         owner_stack: Some("s".into()),
         owner_address: Some("agent_queue.q".into()),
         state: json!({"raw_status": status, "stack_name": "gantry-s-q"}).as_object().unwrap().clone(),
+        protected: false,
     };
     assert!(AgentQueue.live_problem(&live("UPDATE_ROLLBACK_FAILED")).unwrap().contains("continue-update-rollback --stack-name gantry-s-q"));
     assert!(AgentQueue.live_problem(&live("UPDATE_IN_PROGRESS")).unwrap().contains("wait for it to finish"));

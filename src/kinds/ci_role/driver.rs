@@ -7,7 +7,7 @@
 use super::api::{NewRole, RoleApi};
 use super::{role_path, DOC_INLINE, DOC_TRUST};
 use crate::core::error::ProviderError;
-use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
 use crate::kinds::common::iam::user_tags;
 use crate::policy::{normalize, parse_document};
 use async_trait::async_trait;
@@ -69,7 +69,13 @@ impl RoleDriver {
         st.insert("inline_policies".into(), Value::Object(inline));
         st.insert("managed_policy_arns".into(), json!(managed));
         st.insert("tags".into(), user_tags(&role.tags));
-        Ok(Some(LiveResource { identity: name, owner_stack: role.tags.get(TAG_STACK).cloned(), owner_address: role.tags.get(TAG_ADDRESS).cloned(), state: st }))
+        Ok(Some(LiveResource {
+            identity: name,
+            owner_stack: role.tags.get(TAG_STACK).cloned(),
+            owner_address: role.tags.get(TAG_ADDRESS).cloned(),
+            protected: role.tags.contains_key(TAG_PROTECT),
+            state: st,
+        }))
     }
 
     async fn put_inline(&self, name: &str, desired: &State, live: Option<&State>) -> Result<(), ProviderError> {

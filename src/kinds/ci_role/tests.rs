@@ -75,7 +75,7 @@ fn broadening_lists_new_assumers_and_grants() {
 }
 
 fn owner() -> Owner {
-    Owner { stack: "ci".into(), address: "ci_role.ecr_push".into(), notes: None }
+    Owner { stack: "ci".into(), address: "ci_role.ecr_push".into(), protect: false, notes: None }
 }
 
 fn scope(identities: &[&str]) -> ReadScope {
@@ -148,7 +148,7 @@ async fn a_named_role_of_another_owner_is_read_for_the_clash_check() {
     let (fake, d) = driver();
     let mut other = CiRole.desired_state(&base(), &env());
     other.insert("path".into(), json!("/"));
-    d.create(&other, &Owner { stack: "someone-else".into(), address: "x".into(), notes: None }).await.unwrap();
+    d.create(&other, &Owner { stack: "someone-else".into(), address: "x".into(), protect: false, notes: None }).await.unwrap();
     assert!(d.read(&scope(&[])).await.unwrap().is_empty(), "outside our path and not named");
     let live = d.read(&scope(&["ecr-push"])).await.unwrap();
     assert_eq!(live[0].owner_stack.as_deref(), Some("someone-else"));

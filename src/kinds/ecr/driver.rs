@@ -4,7 +4,7 @@
 use super::api::{EcrApi, NewRepository};
 use super::{lifecycle, TAG_FORCE_DELETE};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
 use futures::{StreamExt, TryStreamExt};
@@ -77,7 +77,7 @@ impl EcrDriver {
         state.insert("repository_policy".into(), policy);
         state.insert("force_delete".into(), json!(tags.get(TAG_FORCE_DELETE).map(|v| v == "true").unwrap_or(false)));
         state.insert("tags".into(), Value::Object(user_tags));
-        Ok(Some(LiveResource { identity: name, owner_stack, owner_address: tags.get(TAG_ADDRESS).cloned(), state }))
+        Ok(Some(LiveResource { identity: name, owner_stack, owner_address: tags.get(TAG_ADDRESS).cloned(), protected: tags.contains_key(TAG_PROTECT), state }))
     }
 
     fn arn(live: &LiveResource) -> String {

@@ -32,7 +32,7 @@ fn attrs(name: &str, extra: Value) -> State {
 }
 
 fn owner(name: &str) -> Owner {
-    Owner { stack: "ml".into(), address: format!("ecr_repository.{name}"), notes: None }
+    Owner { stack: "ml".into(), address: format!("ecr_repository.{name}"), protect: false, notes: None }
 }
 
 fn scope(identities: &[&str]) -> ReadScope {

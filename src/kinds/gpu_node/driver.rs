@@ -67,7 +67,7 @@ impl GpuDriver {
         st.insert("labels".into(), user_labels);
         st.insert("metadata".into(), json!(user_meta));
         st.insert("status".into(), json!(inst.status.as_ref().and_then(|s| s.name())));
-        LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, state: st }
+        LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, protected: labels.contains_key(gcp::LABEL_PROTECT), state: st }
     }
 
     fn metadata_items(desired: &State, owner: &Owner) -> Vec<Items> {
@@ -125,7 +125,7 @@ impl Driver for GpuDriver {
             // GPUs cannot live-migrate.
             "scheduling": {"onHostMaintenance": "TERMINATE", "automaticRestart": !spot, "provisioningModel": if spot { "SPOT" } else { "STANDARD" }},
             "networkInterfaces": [{"network": network_ref(desired.get("network").and_then(Value::as_str).unwrap_or("default"))}],
-            "labels": owned_labels(desired.get("labels"), &owner.stack, &owner.address),
+            "labels": owned_labels(desired.get("labels"), owner),
         });
         if let Some(sub) = desired.get("subnetwork").and_then(Value::as_str) {
             body["networkInterfaces"][0]["subnetwork"] = json!(sub);
@@ -148,7 +148,7 @@ impl Driver for GpuDriver {
         let current = self.api.get_instance(zone, name).await?;
         if changed.iter().any(|c| c == "labels" || c == "owner") {
             let req = InstancesSetLabelsRequest::new()
-                .set_labels(owned_labels(desired.get("labels"), &owner.stack, &owner.address))
+                .set_labels(owned_labels(desired.get("labels"), owner))
                 .set_or_clear_label_fingerprint(current.label_fingerprint.clone());
             self.api.set_labels(zone, name, req).await?;
         }

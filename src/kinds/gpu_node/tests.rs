@@ -25,7 +25,7 @@ fn attrs(name: &str, labels: Value) -> State {
 }
 
 fn owner(name: &str) -> Owner {
-    Owner { stack: "ml".into(), address: format!("gpu_node.{name}"), notes: None }
+    Owner { stack: "ml".into(), address: format!("gpu_node.{name}"), protect: false, notes: None }
 }
 
 fn scope(identities: &[&str]) -> ReadScope {

@@ -2,7 +2,7 @@
 
 use super::api::{NewProvider, OidcApi};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_STACK};
+use crate::core::{owned_tags, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
 use crate::kinds::common::iam::user_tags;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
@@ -33,7 +33,13 @@ impl OidcDriver {
         state.insert("client_ids".into(), json!(clients));
         state.insert("thumbprints".into(), json!(thumbs));
         state.insert("tags".into(), user_tags(&p.tags));
-        Ok(LiveResource { identity: host, owner_stack: p.tags.get(TAG_STACK).cloned(), owner_address: p.tags.get(TAG_ADDRESS).cloned(), state })
+        Ok(LiveResource {
+            identity: host,
+            owner_stack: p.tags.get(TAG_STACK).cloned(),
+            owner_address: p.tags.get(TAG_ADDRESS).cloned(),
+            protected: p.tags.contains_key(TAG_PROTECT),
+            state,
+        })
     }
 }
 

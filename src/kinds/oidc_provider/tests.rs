@@ -30,7 +30,7 @@ fn attrs(extra: Value) -> State {
 }
 
 fn owner() -> Owner {
-    Owner { stack: "ml".into(), address: "github_oidc_provider.github".into(), notes: None }
+    Owner { stack: "ml".into(), address: "github_oidc_provider.github".into(), protect: false, notes: None }
 }
 
 fn scope() -> ReadScope {

@@ -62,7 +62,7 @@ impl TpuDriver {
         st.insert("labels".into(), user_labels);
         st.insert("metadata".into(), json!(user_meta));
         st.insert("state".into(), json!(node.state.name()));
-        LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, state: st }
+        LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, protected: labels.contains_key(gcp::LABEL_PROTECT), state: st }
     }
 
     fn node_body(&self, desired: &State, owner: &Owner) -> Result<Node, ProviderError> {
@@ -75,7 +75,7 @@ impl TpuDriver {
             "runtimeVersion": text(desired, "runtime_version"),
             "networkConfig": {"network": desired.get("network").cloned().unwrap_or(json!("default")), "enableExternalIps": true},
             "schedulingConfig": desired.get("scheduling").cloned().unwrap_or(json!({})),
-            "labels": owned_labels(desired.get("labels"), &owner.stack, &owner.address),
+            "labels": owned_labels(desired.get("labels"), owner),
             "metadata": metadata,
         });
         if let Some(sub) = desired.get("subnetwork").and_then(Value::as_str) {
@@ -101,7 +101,7 @@ impl TpuDriver {
             "name": Self::disk_name(text(desired, "name")),
             "sizeGb": disk["size_gb"].as_i64().unwrap_or(100).to_string(),
             "type": format!("projects/{}/zones/{zone}/diskTypes/{}", self.api.project(), disk["type"].as_str().unwrap_or("pd-balanced")),
-            "labels": owned_labels(None, &owner.stack, &owner.address),
+            "labels": owned_labels(None, owner),
         });
         let disk: Disk = serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
         match self.api.insert_disk(zone, disk).await {

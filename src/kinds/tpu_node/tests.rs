@@ -48,7 +48,7 @@ fn attrs(name: &str, extra: Value) -> State {
 }
 
 fn owner(name: &str) -> Owner {
-    Owner { stack: "ml".into(), address: format!("tpu_node.{name}"), notes: None }
+    Owner { stack: "ml".into(), address: format!("tpu_node.{name}"), protect: false, notes: None }
 }
 
 fn scope() -> ReadScope {

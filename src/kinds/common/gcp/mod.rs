@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 /// Ownership labels (label-safe forms of stack and address).
 pub const LABEL_STACK: &str = "gantry-stack";
 pub const LABEL_ADDRESS: &str = "gantry-address";
+/// Label recording `protect = true` on the node itself.
+pub const LABEL_PROTECT: &str = "gantry-protect";
 /// Metadata key holding the exact address (labels are lossy).
 pub const META_ADDRESS: &str = "gantry-address";
 
@@ -257,11 +259,15 @@ pub fn startup_script_note(action: crate::core::Action, changes: &[crate::core::
 }
 
 /// Labels a resource should carry: the user's plus ownership.
-pub fn owned_labels(user: Option<&Value>, stack: &str, address: &str) -> BTreeMap<String, String> {
+pub fn owned_labels(user: Option<&Value>, owner: &crate::core::Owner) -> BTreeMap<String, String> {
+    let (stack, address) = (owner.stack.as_str(), owner.address.as_str());
     let mut l: BTreeMap<String, String> =
         user.and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
     l.insert(LABEL_STACK.into(), label_safe(stack));
     l.insert(LABEL_ADDRESS.into(), label_safe(address));
+    if owner.protect {
+        l.insert(LABEL_PROTECT.into(), "true".into());
+    }
     l
 }
 
