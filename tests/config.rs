@@ -360,3 +360,17 @@ fn a_broken_stack_block_is_one_syntax_error_and_an_empty_file_is_located() {
     assert!(out.contains("warning: this stack file is empty") && out.contains("main.gantry.hcl:1:1"), "{out}");
     assert!(out.contains("no `stack` block found") && out.contains("read: main.gantry.hcl"), "{out}");
 }
+
+#[test]
+fn queues_whose_cloud_names_collide_after_normalisation_are_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = |label: &str| {
+        format!("agent_queue \"{label}\" {{\n  instance_types        = [\"c7i.large\"]\n  max_size              = 2\n  agent_token_parameter = \"/t\"\n}}\n")
+    };
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}{}{}{}", q("a_b"), q("a-b"), q("c")));
+    let l = load(dir.path(), LoadOptions::default());
+    let out = l.diags.render(&l.sources, false);
+    assert_eq!(l.diags.error_count(), 1, "{out}");
+    assert!(out.contains("agent_queue.a_b and agent_queue.a-b would both create CloudFormation stack eu-central-1/gantry-t-a-b"), "{out}");
+    assert!(out.contains("main.gantry.hcl:9:1"), "at the second block: {out}");
+}

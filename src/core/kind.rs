@@ -75,6 +75,12 @@ pub trait Kind: Send + Sync {
     }
     /// The resource's unique name in the cloud (e.g. repository name).
     fn identity(&self, attrs: &State) -> String;
+    /// Every cloud name the resource creates besides its identity, as
+    /// normalised for the cloud (e.g. a queue's stack and function), so two
+    /// blocks that would collide there are caught before anything runs.
+    fn cloud_names(&self, _attrs: &State, _env: &Env) -> Vec<String> {
+        Vec::new()
+    }
     /// The Google Cloud zone the resource lives in, when reading it means
     /// listing that zone.
     fn zone(&self, _attrs: &State) -> Option<String> {

@@ -11,8 +11,31 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
 impl Loader<'_> {
-    /// Two blocks naming the same cloud resource.
-    pub(super) fn check_clashes(&mut self, out: &[ResourceConfig]) {
+    /// Two blocks naming the same cloud resource, or two whose derived
+    /// cloud names (a queue's CloudFormation stack, function, roles) collide
+    /// once normalised (`a_b` and `a-b` both make stack `gantry-s-a-b`).
+    pub(super) fn check_clashes(&mut self, out: &[ResourceConfig], env: &Env) {
+        let mut derived: HashMap<String, &ResourceConfig> = HashMap::new();
+        // One error per pair of blocks, naming the first name they share.
+        let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
+        for r in out {
+            let kind = self.kind(r.kind).expect("registered kind");
+            for name in kind.cloud_names(&r.attrs, env) {
+                match derived.get(&name) {
+                    Some(prev) if prev.address != r.address && reported.insert((prev.address.clone(), r.address.clone())) => {
+                        let mut d = Diagnostic::error(format!("{} and {} would both create {name}", prev.address, r.address), r.span.clone());
+                        if let Some(s) = prev.span.clone() {
+                            d = d.with_related(s, "also creates it");
+                        }
+                        self.diags.push(d.with_note("names are normalised for the cloud (e.g. _ becomes -); rename one of them"));
+                    }
+                    Some(_) => {}
+                    None => {
+                        derived.insert(name, r);
+                    }
+                }
+            }
+        }
         let mut seen: HashMap<(String, String), &ResourceConfig> = HashMap::new();
         for r in out {
             let kind = self.kind(r.kind).expect("registered kind");

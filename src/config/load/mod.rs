@@ -265,7 +265,7 @@ impl<'s> Loader<'s> {
         }
         let graph = self.graph(&decls);
         let (resources, outputs) = self.evaluate(&decls, &graph, &var_values, &env);
-        self.check_clashes(&resources);
+        self.check_clashes(&resources, &env);
         let adopt = self.imports(&decls.imports, &decls.resources);
         Some(Stack {
             waivers: std::mem::take(&mut self.waivers),

@@ -404,6 +404,17 @@ impl Kind for AgentQueue {
         let text = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or_default();
         format!("{}/{}", text("region"), text("name"))
     }
+    fn cloud_names(&self, a: &State, env: &Env) -> Vec<String> {
+        let queue = a.get("name").and_then(Value::as_str).unwrap_or_default();
+        let region = a.get("region").and_then(Value::as_str).unwrap_or(&env.region);
+        let n = spec::names(&env.stack, queue);
+        vec![
+            format!("CloudFormation stack {region}/{}", n.cfn_stack),
+            format!("Lambda function {region}/{}", n.function),
+            format!("IAM role {}", n.scaler_role),
+            format!("IAM role {}", n.instance_role),
+        ]
+    }
     fn outputs(&self, a: &State, env: &Env) -> State {
         let q = spec::spec(a, env);
         let mut out = State::new();
