@@ -116,9 +116,10 @@ fn queues_lifecycle_on_moto() {
 
     let r = gantry(&["plan", d, "--detailed-exitcode", "--stats"], &env, dir.path());
     assert_eq!(r.code, 0, "re-plan must be empty: {}", r.all());
-    // Per queue: GetTemplate + GetPolicy; per region: DescribeStacks, ListFunctions.
+    // Per queue: GetTemplate, ListTags (is the function this queue's?) and
+    // GetPolicy; per region: DescribeStacks, ListFunctions.
     support::assert_calls(&moto, &r.stderr, "CloudFormation", 4);
-    support::assert_calls(&moto, &r.stderr, "Lambda", 4);
+    support::assert_calls(&moto, &r.stderr, "Lambda", 7);
 
     // Change one queue's max size and another's instance type: the plan shows exactly that.
     let changed = stack(&zip).replace("max_size              = 20", "max_size              = 40").replace("[\"m7i.8xlarge\"]", "[\"m7i.12xlarge\"]");

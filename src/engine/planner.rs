@@ -44,7 +44,7 @@ pub struct KindPlan {
 }
 
 /// What the user allowed beyond the default rules.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Allowances<'a> {
     /// Addresses to adopt (`import` blocks).
     pub adopt: &'a BTreeSet<String>,
@@ -52,7 +52,13 @@ pub struct Allowances<'a> {
     pub adopt_all: bool,
     /// `--allow-delete ADDR`: protected resources that may be deleted.
     pub allow_delete: &'a BTreeSet<String>,
+    /// Why an unowned clash cannot be adopted either (the kind's
+    /// `live_problem`), said instead of the generic clash error.
+    pub problem: Option<&'a LiveProblem>,
 }
+
+/// A kind's reason a live resource cannot be planned (see `Kind::live_problem`).
+pub type LiveProblem = dyn Fn(&LiveResource) -> Option<String>;
 
 /// Plans one kind.
 pub fn plan_kind(kind: &str, fields: &[Field], stack: &str, desired: &[DesiredInstance], live: &[LiveResource], allow: Allowances) -> KindPlan {
@@ -89,6 +95,10 @@ pub fn plan_kind(kind: &str, fields: &[Field], stack: &str, desired: &[DesiredIn
                         message: format!("{kind} \"{}\" is managed by stack \"{s}\"{}", d.identity, a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()),
                         hint: Some("gantry never touches another stack's resources; choose another name or remove it from that stack".into()),
                     });
+                    continue;
+                }
+                (None, _) if let Some(why) = allow.problem.and_then(|p| p(l)) => {
+                    out.errors.push(PlanError { address: d.address.clone(), message: why, hint: None });
                     continue;
                 }
                 (None, _) if adopt_all || adopt.contains(&d.address) => Some((i, true)),
@@ -247,7 +257,7 @@ mod tests {
     static NONE: std::sync::LazyLock<BTreeSet<String>> = std::sync::LazyLock::new(BTreeSet::new);
 
     fn allow(adopt: &BTreeSet<String>, adopt_all: bool) -> Allowances<'_> {
-        Allowances { adopt, adopt_all, allow_delete: &NONE }
+        Allowances { adopt, adopt_all, allow_delete: &NONE, problem: None }
     }
 
     fn live(name: &str, size: i64, owner: Option<(&str, &str)>) -> LiveResource {
@@ -343,7 +353,7 @@ mod tests {
         );
         // Named: deleted.
         let named: BTreeSet<String> = ["k.keep".to_string()].into();
-        let p = plan_kind("k", FIELDS, "s", &[], std::slice::from_ref(&l), Allowances { adopt: &NONE, adopt_all: false, allow_delete: &named });
+        let p = plan_kind("k", FIELDS, "s", &[], std::slice::from_ref(&l), Allowances { adopt: &NONE, adopt_all: false, allow_delete: &named, problem: None });
         assert_eq!(actions(&p), vec![("k.keep".into(), Action::Delete)]);
         // protect = true on an unprotected resource is recorded in place (a tag), and back.
         let mut d = desired("k.keep", "keep", 1);

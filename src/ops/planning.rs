@@ -234,7 +234,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     for k in kinds {
         let Some(live_k) = live.get(k.name()) else { continue };
         let want: &[DesiredInstance] = if req.destroy { &[] } else { &desired[k.name()] };
-        let allow = Allowances { adopt: &stack.adopt, adopt_all: req.adopt_all, allow_delete: &req.allow_delete };
+        let problem = |l: &crate::core::LiveResource| k.live_problem(l);
+        let allow = Allowances { adopt: &stack.adopt, adopt_all: req.adopt_all, allow_delete: &req.allow_delete, problem: Some(&problem) };
         let kp = plan_kind(k.name(), k.fields(), &stack.name, want, live_k, allow);
         errors.extend(kp.errors);
         for l in live_k.iter().filter(|l| l.owner_stack.as_deref() == Some(stack.name.as_str())) {

@@ -83,6 +83,7 @@ pub trait StackApi: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FunctionInfo {
     pub name: String,
+    pub arn: String,
     pub runtime: String,
     pub architecture: String,
     pub memory_mb: i64,
@@ -108,6 +109,8 @@ pub struct FunctionConfig {
 pub trait FunctionApi: Send + Sync {
     /// Every function of the region (all pages).
     async fn list_functions(&self, region: &str) -> Result<Vec<FunctionInfo>, ProviderError>;
+    /// The function's tags (`ListTags`: ListFunctions does not return them).
+    async fn function_tags(&self, region: &str, arn: &str) -> Result<BTreeMap<String, String>, ProviderError>;
     /// The function's resource policy; `None` when it has none.
     async fn get_policy(&self, region: &str, name: &str) -> Result<Option<String>, ProviderError>;
     async fn create_function(&self, region: &str, config: &FunctionConfig, zip: Vec<u8>, tags: BTreeMap<String, String>) -> Result<(), ProviderError>;

@@ -215,6 +215,7 @@ impl FunctionApi for AwsQueueApi {
             .into_iter()
             .map(|f| FunctionInfo {
                 name: f.function_name().unwrap_or_default().to_string(),
+                arn: f.function_arn().unwrap_or_default().to_string(),
                 runtime: f.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
                 architecture: match f.architectures().first() {
                     Some(Architecture::Arm64) => "arm64".into(),
@@ -227,6 +228,11 @@ impl FunctionApi for AwsQueueApi {
                 role: f.role().unwrap_or_default().to_string(),
             })
             .collect())
+    }
+
+    async fn function_tags(&self, region: &str, arn: &str) -> Result<BTreeMap<String, String>, ProviderError> {
+        let out = self.at(region).lambda.list_tags().resource(arn).send().await.map_err(|e| classify("lambda", "ListTags", e))?;
+        Ok(out.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
     }
 
     async fn get_policy(&self, region: &str, name: &str) -> Result<Option<String>, ProviderError> {

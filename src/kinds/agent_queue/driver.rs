@@ -14,7 +14,7 @@ use crate::core::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TA
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Tag naming the queue on its CloudFormation stack.
@@ -59,7 +59,27 @@ impl QueueDriver {
                 }
             })
             .collect();
-        futures::stream::iter(candidates.into_iter().map(|(st, id)| self.read_stack(region, st, id, &functions))).buffer_unordered(8).try_collect().await
+        // A queue not created yet whose scaler's name is already taken by a
+        // function that is not gantry's: found now, not by a failed create.
+        let have: BTreeSet<&String> = candidates.iter().map(|(_, id)| id).collect();
+        let mut taken = Vec::new();
+        for (cfn, id) in wanted.iter().filter(|(_, id)| !have.contains(id)) {
+            let fname = names(&scope.stack, queue_of(id)).function;
+            let Some(f) = functions.get(&fname) else { continue };
+            let tags = self.api.function_tags(region, &f.arn).await?;
+            if tags.get(TAG_STACK) != Some(&scope.stack) {
+                let whose = tags.get(TAG_STACK).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
+                let mut state = State::new();
+                state.insert("region".into(), json!(region));
+                state.insert("stack_name".into(), json!(cfn));
+                state.insert("foreign_function".into(), json!(format!("{fname} ({whose})")));
+                taken.push(LiveResource { identity: id.clone(), owner_stack: None, owner_address: None, protected: false, state });
+            }
+        }
+        let mut out: Vec<LiveResource> =
+            futures::stream::iter(candidates.into_iter().map(|(st, id)| self.read_stack(region, st, id, &functions))).buffer_unordered(8).try_collect().await?;
+        out.extend(taken);
+        Ok(out)
     }
 
     async fn read_stack(
@@ -73,8 +93,21 @@ impl QueueDriver {
         let template: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
         let stack_owner = st.tags.get(TAG_STACK).cloned().unwrap_or_default();
         let fname = names(&stack_owner, queue_of(&identity)).function;
+        // The function goes with the stack only when its own tags say so: a
+        // function of that name that is not this queue's is never updated
+        // or deleted (the plan is refused, see `live_problem`).
+        let mut foreign = None;
         let function = match functions.get(&fname) {
-            Some(f) => json!(function::read(self.api.as_ref(), region, f).await?),
+            Some(f) => {
+                let tags = self.api.function_tags(region, &f.arn).await?;
+                if tags.get(TAG_STACK) == Some(&stack_owner) && tags.get(TAG_ADDRESS) == st.tags.get(TAG_ADDRESS) {
+                    json!(function::read(self.api.as_ref(), region, f).await?)
+                } else {
+                    let whose = tags.get(TAG_STACK).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
+                    foreign = Some(format!("{fname} ({whose})"));
+                    Value::Null
+                }
+            }
             None => Value::Null,
         };
         let usable = if REPLACE_STATES.contains(&st.status.as_str()) { st.status.clone() } else { "usable".into() };
@@ -87,6 +120,9 @@ impl QueueDriver {
         state.insert("template".into(), template);
         state.insert("tags".into(), json!(user_tags));
         state.insert("function".into(), function);
+        if let Some(f) = foreign {
+            state.insert("foreign_function".into(), json!(f));
+        }
         Ok(LiveResource {
             identity,
             owner_stack: st.tags.get(TAG_STACK).cloned(),

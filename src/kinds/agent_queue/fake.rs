@@ -35,6 +35,7 @@ struct FakeChangeSet {
 
 struct FakeFunction {
     info: FunctionInfo,
+    tags: BTreeMap<String, String>,
     active: bool,
     statements: BTreeMap<String, String>,
     url: Option<String>,
@@ -262,6 +263,11 @@ impl FunctionApi for FakeAws {
         Ok(i.functions.iter().filter(|((r, _), _)| r == region).map(|(_, f)| f.info.clone()).collect())
     }
 
+    async fn function_tags(&self, region: &str, arn: &str) -> Result<BTreeMap<String, String>, ProviderError> {
+        let i = self.lock(format!("ListTags {arn}"));
+        Ok(i.functions.iter().find(|((r, _), f)| r == region && f.info.arn == arn).map(|(_, f)| f.tags.clone()).unwrap_or_default())
+    }
+
     async fn get_policy(&self, region: &str, name: &str) -> Result<Option<String>, ProviderError> {
         let i = self.lock(format!("GetPolicy {name}"));
         let f = i
@@ -282,7 +288,7 @@ impl FunctionApi for FakeAws {
         Ok(Some(json!({"Version": "2012-10-17", "Id": "default", "Statement": statements}).to_string()))
     }
 
-    async fn create_function(&self, region: &str, c: &FunctionConfig, zip: Vec<u8>, _tags: BTreeMap<String, String>) -> Result<(), ProviderError> {
+    async fn create_function(&self, region: &str, c: &FunctionConfig, zip: Vec<u8>, tags: BTreeMap<String, String>) -> Result<(), ProviderError> {
         let mut i = self.lock(format!("CreateFunction {}", c.name));
         if i.role_refusals > 0 {
             i.role_refusals -= 1;
@@ -290,6 +296,7 @@ impl FunctionApi for FakeAws {
         }
         let info = FunctionInfo {
             name: c.name.clone(),
+            arn: format!("arn:aws:lambda:{region}:123456789012:function:{}", c.name),
             runtime: "provided.al2023".into(),
             architecture: c.architecture.clone(),
             memory_mb: c.memory_mb,
@@ -298,7 +305,7 @@ impl FunctionApi for FakeAws {
             code_sha256: sha(&zip),
             role: c.role.clone(),
         };
-        i.functions.insert(key(region, &c.name), FakeFunction { info, active: false, statements: BTreeMap::new(), url: None });
+        i.functions.insert(key(region, &c.name), FakeFunction { info, tags, active: false, statements: BTreeMap::new(), url: None });
         Ok(())
     }
 

@@ -509,6 +509,11 @@ impl Kind for AgentQueue {
         out
     }
     fn live_problem(&self, live: &LiveResource) -> Option<String> {
+        if let Some(f) = live.state.get("foreign_function").and_then(Value::as_str) {
+            return Some(format!(
+                "the Lambda function {f} has the name this queue's scaler needs but is not this queue's; gantry never changes or deletes it: rename or delete it, then plan again"
+            ));
+        }
         let status = live.state.get("raw_status").and_then(Value::as_str).unwrap_or("");
         if status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS" {
             return Some(format!("stack {} is {status}; wait for it to finish, then plan again", live.identity));
