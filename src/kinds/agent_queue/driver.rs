@@ -100,7 +100,8 @@ impl QueueDriver {
         let function = match functions.get(&fname) {
             Some(f) => {
                 let tags = self.api.function_tags(region, &f.arn).await?;
-                if tags.get(TAG_STACK) == Some(&stack_owner) && tags.get(TAG_ADDRESS) == st.tags.get(TAG_ADDRESS) {
+                // The stack decides (a moved block retags the stack first).
+                if tags.get(TAG_STACK) == Some(&stack_owner) {
                     json!(function::read(self.api.as_ref(), region, f).await?)
                 } else {
                     let whose = tags.get(TAG_STACK).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
