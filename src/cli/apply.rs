@@ -63,12 +63,61 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &dyn Connect) -> i32 {
             return code;
         }
     };
-    let code = locked(out, a, connect, saved).await;
-    held.release().await;
+    // From here on SIGINT and SIGTERM are handled: before the first change
+    // starts (planning, the prompt) they release the lock and stop; while
+    // changes run, the first one lets in-flight changes finish and starts no
+    // more, a second one stops waiting. The lock is released either way.
+    let held = Arc::new(tokio::sync::Mutex::new(Some(held)));
+    let cancel = Cancel::new();
+    let applying = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = tokio::spawn(watch_signals(held.clone(), cancel.clone(), applying.clone()));
+    let code = locked(out, a, connect, saved, cancel, applying).await;
+    watcher.abort();
+    if let Some(h) = held.lock().await.take() {
+        h.release().await;
+    }
     code
 }
 
-async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Option<SavedPlan>) -> i32 {
+/// Exit status after a signal (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: i32 = 130;
+
+async fn watch_signals(held: Arc<tokio::sync::Mutex<Option<locking::HeldLock>>>, cancel: Cancel, applying: Arc<std::sync::atomic::AtomicBool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
+    let mut seen = 0;
+    loop {
+        let name = tokio::select! {
+            _ = int.recv() => "interrupt",
+            _ = term.recv() => "termination signal",
+        };
+        seen += 1;
+        let started = applying.load(std::sync::atomic::Ordering::SeqCst);
+        if started && seen == 1 {
+            eprintln!("\n{name} received: no new changes will start; waiting for in-flight ones to finish (again to stop waiting)...");
+            cancel.cancel();
+            continue;
+        }
+        if started {
+            eprintln!("\n{name} received again: stopped waiting. Changes already sent may still be running in the cloud; the lock is released, so run `gantry plan` to see where things stand.");
+        } else {
+            eprintln!("\n{name} received before any change started: nothing was changed; the lock is released.");
+        }
+        if let Some(h) = held.lock().await.take() {
+            h.release().await;
+        }
+        std::process::exit(EXIT_INTERRUPTED);
+    }
+}
+
+async fn locked(
+    out: &Output,
+    a: &ApplyArgs,
+    connect: &dyn Connect,
+    saved: Option<SavedPlan>,
+    cancel: Cancel,
+    applying: Arc<std::sync::atomic::AtomicBool>,
+) -> i32 {
     let from_file = saved.is_some();
     let (plan, backend): (Plan, Arc<dyn Backend>) = if let Some(saved) = saved {
         let backend = match saved.connect(connect).await {
@@ -124,20 +173,10 @@ async fn locked(out: &Output, a: &ApplyArgs, connect: &dyn Connect, saved: Optio
         }
     }
     crate::outln!();
-    let cancel = Cancel::new();
-    let watcher = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nInterrupt received: no new changes will start; waiting for in-flight ones to finish...");
-                cancel.cancel();
-            }
-        })
-    };
+    applying.store(true, std::sync::atomic::Ordering::SeqCst);
     let fancy = std::io::stdout().is_terminal() && std::env::var_os("CI").is_none();
     let progress: Arc<dyn Progress> = if fancy { Arc::new(Bars::new(out.style)) } else { Arc::new(Plain { style: out.style }) };
     let report = apply_plan(&plan, &backend, a.parallelism, progress, cancel).await;
-    watcher.abort();
     match report {
         Ok(r) => report_outcome(out, &plan, &r),
         Err(e) => out.error(&e),
