@@ -87,3 +87,24 @@ fn allowed_account_ids_keep_a_stack_out_of_other_accounts() {
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("\"12345\" is not a 12-digit AWS account id"), "{}", r.all());
 }
+
+/// A saved plan records its stack's directory absolutely: applied from
+/// anywhere, it takes (and respects) that stack's lock.
+#[test]
+fn a_saved_plan_applied_elsewhere_takes_its_stacks_lock() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let r = gantry(&["plan", ".", "-out", "p.plan"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    // Another apply holds the stack's lock.
+    std::fs::create_dir_all(dir.path().join(".gantry")).unwrap();
+    let held = r#"{"id": "0123456789abcdef", "operation": "apply", "pid": 1, "host": "ci-7", "user": "ci", "created": "2099-01-01T00:00:00Z"}"#;
+    std::fs::write(dir.path().join(".gantry/lock"), held).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plan_file = dir.path().join("p.plan");
+    let r = gantry(&["apply", plan_file.to_str().unwrap()], &env, elsewhere.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("the stack is locked by ci (pid 1 on ci-7"), "{}", r.all());
+    assert!(!elsewhere.path().join(".gantry").exists(), "no lock taken in the working directory");
+}

@@ -211,7 +211,9 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         stack: stack.name.clone(),
-        dir: stack.dir.clone(),
+        // Absolute and canonical: a saved plan applied from another working
+        // directory takes the lock of the stack it was made for.
+        dir: std::fs::canonicalize(&stack.dir).unwrap_or_else(|_| stack.dir.clone()),
         region: stack.env.region.clone(),
         regions: stack.env.regions.clone(),
         gcp_project: stack.gcp_project.clone(),
