@@ -102,9 +102,7 @@ fn text<'a>(b: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a str> {
     b.get(k).and_then(Value::as_str)
 }
 
-fn strings(b: &serde_json::Map<String, Value>, k: &str) -> Vec<String> {
-    b.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
-}
+use crate::kinds::common::github_runner::strings;
 
 /// The JIT configuration path of a queue: per stack and queue, so two
 /// queues' instances never read each other's.
@@ -120,12 +118,7 @@ pub fn spec(a: &State, stack: &str, queue: &str, arm64: bool) -> Option<GithubSp
         (None, Some(o)) => Scope::parse(o).ok()?,
         (None, None) => return None,
     };
-    let mut labels = vec!["self-hosted".to_string(), "linux".to_string(), if arm64 { "arm64" } else { "x64" }.to_string()];
-    for l in strings(b, "labels") {
-        if !labels.iter().any(|x| x.eq_ignore_ascii_case(&l)) {
-            labels.push(l);
-        }
-    }
+    let labels = crate::kinds::common::github_runner::all_labels(b, arm64);
     Some(GithubSpec {
         scope,
         repositories: strings(b, "repositories"),
@@ -165,27 +158,10 @@ pub fn check(a: &State) -> Vec<AttrProblem> {
             Some(_) => Vec::new(),
         };
     };
-    let mut out = Vec::new();
+    let mut out = crate::kinds::common::github_runner::check_scope_and_labels(b, "github", "queue");
     let p = |attr: &str, m: String| AttrProblem::new(&format!("github.{attr}"), m);
-    match (text(b, "repository"), text(b, "organization")) {
-        (Some(_), Some(_)) | (None, None) => out.push(p("repository", "set exactly one of repository (owner/repo) and organization".into())),
-        (Some(r), None) if !matches!(Scope::parse(r), Ok(Scope::Repository { .. })) => out.push(p("repository", format!("\"{r}\" is not owner/repo"))),
-        (None, Some(o)) if !matches!(Scope::parse(o), Ok(Scope::Organization(_))) => {
-            out.push(p("organization", format!("\"{o}\" is not an organisation name")))
-        }
-        (None, Some(_)) if strings(b, "repositories").is_empty() => {
-            out.push(p("repositories", "organisation runners need the repositories whose queued jobs the scaler polls (webhooks alone can be lost)".into()))
-        }
-        _ => {}
-    }
-    let labels = strings(b, "labels");
-    if labels.is_empty() {
-        out.push(p("labels", "list at least one label, so only jobs meant for this queue land on it".into()));
-    }
-    for l in &labels {
-        if l.is_empty() || l.contains(',') || l.chars().any(char::is_whitespace) {
-            out.push(p("labels", format!("\"{l}\" is not a runner label (no spaces or commas)")));
-        }
+    if text(b, "repository").is_none() && text(b, "organization").is_some() && strings(b, "repositories").is_empty() {
+        out.push(p("repositories", "organisation runners need the repositories whose queued jobs the scaler polls (webhooks alone can be lost)".into()));
     }
     let creds = text(b, "credentials").unwrap_or("");
     if !creds.starts_with('/') || creds.len() < 2 || !creds.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) {

@@ -2,6 +2,7 @@
 //! agent startup script) and IAM (tags, sorted lists).
 
 pub mod gcp;
+pub mod github_runner;
 pub mod iam;
 
 /// Installs the GitHub Actions runner (`{{RUNNER_VERSION}}` to fill): the

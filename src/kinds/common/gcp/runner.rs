@@ -65,24 +65,9 @@ pub fn idle_stop_secs(r: &Value) -> Result<u64, String> {
 
 /// Problems with a runner block. `can_stop`: the kind stops by guest shutdown.
 pub fn check(r: &Value, can_stop: bool) -> Vec<AttrProblem> {
-    let mut out = Vec::new();
+    let empty = serde_json::Map::new();
+    let mut out = crate::kinds::common::github_runner::check_scope_and_labels(r.as_object().unwrap_or(&empty), "runner", "machine");
     let p = |a: &str, m: String| AttrProblem::new(&format!("runner.{a}"), m);
-    use gantry_scaler_env::github::Scope;
-    match (text(r, "repository"), text(r, "organization")) {
-        (Some(_), Some(_)) | (None, None) => out.push(p("repository", "set exactly one of repository (owner/repo) and organization".into())),
-        (Some(x), None) if !matches!(Scope::parse(x), Ok(Scope::Repository { .. })) => out.push(p("repository", format!("\"{x}\" is not owner/repo"))),
-        (None, Some(o)) if !matches!(Scope::parse(o), Ok(Scope::Organization(_))) => {
-            out.push(p("organization", format!("\"{o}\" is not an organisation name")))
-        }
-        _ => {}
-    }
-    let labels = strings(r, "labels");
-    if labels.is_empty() {
-        out.push(p("labels", "list at least one label, so only jobs meant for this machine land on it".into()));
-    }
-    for l in labels.iter().filter(|l| l.is_empty() || l.contains(',') || l.chars().any(char::is_whitespace)) {
-        out.push(p("labels", format!("\"{l}\" is not a runner label (no spaces or commas)")));
-    }
     match idle_stop_secs(r) {
         Err(e) => out.push(p("idle_stop", e)),
         Ok(s) if s > 0 && !can_stop => {
@@ -96,13 +81,8 @@ pub fn check(r: &Value, can_stop: bool) -> Vec<AttrProblem> {
 
 /// The labels the runner carries: self-hosted, linux, the architecture, then the user's.
 pub fn all_labels(r: &Value, arm64: bool) -> Vec<String> {
-    let mut labels = vec!["self-hosted".to_string(), "linux".to_string(), if arm64 { "arm64" } else { "x64" }.to_string()];
-    for l in strings(r, "labels") {
-        if !labels.iter().any(|x| x.eq_ignore_ascii_case(&l)) {
-            labels.push(l);
-        }
-    }
-    labels
+    let empty = serde_json::Map::new();
+    crate::kinds::common::github_runner::all_labels(r.as_object().unwrap_or(&empty), arm64)
 }
 
 fn scope(r: &Value) -> String {
