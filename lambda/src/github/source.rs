@@ -73,10 +73,6 @@ impl<G: GithubApi, J: JitStore> GithubSource<G, J> {
         }
     }
 
-    pub fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
     async fn read(&self) -> Result<(Vec<QueuedJob>, Vec<Runner>), GithubError> {
         let mut jobs = Vec::new();
         for repo in &self.repos {

@@ -199,16 +199,21 @@ pub const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
 /// How long after boot an agent may take to register when nothing is said.
 pub const DEFAULT_REGISTRATION_GRACE: i64 = 900;
 
-/// `registration_grace` in seconds (5m-1h: a boot installs Docker and the agent).
-pub fn registration_grace(attrs: &State) -> Result<i64, String> {
-    let Some(text) = attrs.get("registration_grace").and_then(Value::as_str) else { return Ok(DEFAULT_REGISTRATION_GRACE) };
-    let d = humantime::parse_duration(text).map_err(|e| format!("\"{text}\" is not a duration (e.g. 15m): {e}"))?;
+/// A duration attribute in seconds, `default` when unset, within `[lo, hi]` seconds.
+fn bounded_seconds(attrs: &State, key: &str, default: i64, (lo, hi): (i64, i64), example: &str, outside: &str) -> Result<i64, String> {
+    let Some(text) = attrs.get(key).and_then(Value::as_str) else { return Ok(default) };
+    let d = humantime::parse_duration(text).map_err(|e| format!("\"{text}\" is not a duration (e.g. {example}): {e}"))?;
     let secs = d.as_secs() as i64;
-    if (300..=3600).contains(&secs) {
+    if (lo..=hi).contains(&secs) {
         Ok(secs)
     } else {
-        Err(format!("{text} is outside 5m..1h"))
+        Err(format!("{text} is outside {outside}"))
     }
+}
+
+/// `registration_grace` in seconds (5m-1h: a boot installs Docker and the agent).
+pub fn registration_grace(attrs: &State) -> Result<i64, String> {
+    bounded_seconds(attrs, "registration_grace", DEFAULT_REGISTRATION_GRACE, (300, 3600), "15m", "5m..1h")
 }
 
 /// The drain bound when none is given.
@@ -217,14 +222,7 @@ pub const DEFAULT_DRAIN_SECONDS: i64 = 1800;
 /// `drain_timeout` in seconds: 1 minute to 118 minutes (a lifecycle hook's
 /// heartbeat may last 7200 s, and the hook gets two more minutes).
 pub fn drain_seconds(attrs: &State) -> Result<i64, String> {
-    let Some(text) = attrs.get("drain_timeout").and_then(Value::as_str) else { return Ok(DEFAULT_DRAIN_SECONDS) };
-    let d = humantime::parse_duration(text).map_err(|e| format!("\"{text}\" is not a duration (e.g. 30m): {e}"))?;
-    let secs = d.as_secs() as i64;
-    if (60..=7080).contains(&secs) {
-        Ok(secs)
-    } else {
-        Err(format!("{text} is outside 1m..1h58m (a lifecycle hook waits at most 2h)"))
-    }
+    bounded_seconds(attrs, "drain_timeout", DEFAULT_DRAIN_SECONDS, (60, 7080), "30m", "1m..1h58m (a lifecycle hook waits at most 2h)")
 }
 
 /// Builds the spec from evaluated attributes. `queue` is the queue name.
@@ -238,7 +236,7 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         (Some(id), _) => Image::Id(id.to_string()),
         (None, Some(p)) => Image::Parameter(p.to_string()),
         (None, None) => {
-            let arm64 = types.first().is_some_and(|t| super::graviton(t));
+            let arm64 = arm64(attrs);
             let nvidia = types.iter().any(|t| super::images::accelerator(t) == super::images::Accelerator::Nvidia);
             Image::Parameter(super::images::default_parameter(arm64, nvidia).to_string())
         }
