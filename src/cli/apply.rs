@@ -4,7 +4,7 @@
 use super::output::Output;
 use super::progress::{Bars, Plain};
 use super::validate::load_options;
-use super::{VarArgs, EXIT_ERROR, EXIT_OK};
+use super::{VarArgs, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::engine::apply::{ApplyReport, Cancel, Outcome, Progress};
 use crate::ops::{apply_plan, locking, make_plan, Backend, Connect, OpsError, PlanRequest, SavedPlan};
 use crate::plan::{text, Plan};
@@ -78,9 +78,6 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &dyn Connect) -> i32 {
     }
     code
 }
-
-/// Exit status after a signal (128 + SIGINT, as shells report it).
-const EXIT_INTERRUPTED: i32 = 130;
 
 async fn watch_signals(held: Arc<tokio::sync::Mutex<Option<locking::HeldLock>>>, cancel: Cancel, applying: Arc<std::sync::atomic::AtomicBool>) {
     use tokio::signal::unix::{signal, SignalKind};

@@ -24,7 +24,8 @@ Exit codes:
   0  success (plan: no changes, unless --detailed-exitcode says otherwise)
   1  error: bad stack files, cloud errors, refused or stale plans, a failed apply
   2  plan --detailed-exitcode: success, and there are changes
-  3  plan refused by a security rule";
+  3  plan refused by a security rule
+  130  apply or destroy stopped by SIGINT/SIGTERM (the lock released)";
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -34,6 +35,8 @@ pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_CHANGES: i32 = 2;
 /// Exit code: refused by a security rule.
 pub const EXIT_SECURITY: i32 = 3;
+/// Exit code: stopped by a signal (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 const ABOUT: &str = "Declarative infrastructure for ML CI fleets: ECR repositories, GitHub OIDC roles, \
 autoscaling agent queues, TPU/GPU nodes. gantry reads *.gantry.hcl stack files, compares them \
