@@ -152,11 +152,22 @@ fn ci_docs_roles_match_the_workflow_identity() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let workflow = std::fs::read_to_string(root.join(".github/workflows/gantry.yml")).unwrap();
     let apply_job = &workflow[workflow.find("\n  apply:").expect("an apply job")..];
-    let env_name = apply_job.lines().find_map(|l| l.trim().strip_prefix("environment:")).map(str::trim).expect("the apply job names an environment");
+    let env_line = apply_job.lines().find_map(|l| l.trim().strip_prefix("environment:")).map(str::trim).expect("the apply job names an environment");
+    // The environment is chosen by the plan: production-iam (reviewers required) when it widens access.
+    assert_eq!(env_line, "${{ needs.plan.outputs.broadening == 'true' && 'production-iam' || 'production' }}", "{workflow}");
     let docs = std::fs::read_to_string(root.join("docs/ci.md")).unwrap();
     let hcl = docs.split("```hcl\n").nth(1).and_then(|b| b.split("```").next()).expect("an hcl block in docs/ci.md");
-    assert!(hcl.contains(&format!("environments = [\"{env_name}\"]")), "the apply role must allow environment {env_name}:\n{hcl}");
-    assert!(docs.contains(&format!("repo:OWNER/NAME:environment:{env_name}")), "docs state the apply subject");
+    assert!(hcl.contains("environments = [\"production\", \"production-iam\"]"), "the apply role must allow both environments:\n{hcl}");
+    assert!(hcl.contains("pull_request = true\n    branches     = [\"main\"]"), "the plan role must allow the push-to-main plan:\n{hcl}");
+    for sub in ["environment:production`", "environment:production-iam`", "ref:refs/heads/main`", "pull_request`"] {
+        assert!(docs.contains(&format!("repo:OWNER/NAME:{sub}")), "docs state the subject {sub}");
+    }
+    // --allow-broadening is passed only in the branch the approval gate guards.
+    let step = &apply_job[apply_job.find("apply the reviewed plan").expect("the apply step")..];
+    let gated = &step[step.find("if [ \"$BROADENING\" = true ]; then").expect("a broadening branch")..step.find("else").expect("else")];
+    assert_eq!(workflow.matches("--allow-broadening").count(), 2, "once in the header comment, once in the gated branch: {workflow}");
+    assert!(gated.contains("gantry apply gantry.plan --allow-broadening"), "{step}");
+    assert!(workflow.contains("broadening: ${{ steps.plan.outputs.broadening }}") && workflow.contains("jq -e '.broadening | length > 0' plan.json"));
     // The documented blocks are valid gantry.
     let stack = format!(
         "stack \"ci\" {{\n  aws {{\n    region = \"us-west-2\"\n  }}\n}}\n\ngithub_oidc_provider \"github\" {{}}\n\n{}",

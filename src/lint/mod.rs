@@ -4,8 +4,15 @@
 
 use serde_json::Value;
 
+pub mod conditions;
+mod managed;
+mod permissions;
 mod queue;
+mod trust;
+pub use managed::{admin_like, lint_managed, ADMIN_LIKE};
+pub use permissions::{lint_permissions, resource_is_wildcard};
 pub use queue::{lint_untrusted, UntrustedQueue};
+pub use trust::{grants_assume, lint_trust, principal_is_anyone, principals, sub_is_wildcard};
 
 /// A lint rule's description (for docs and waiver validation).
 pub struct Rule {
@@ -18,9 +25,17 @@ pub const TRUST_NO_AUD: &str = "GANTRY-TRUST-001";
 pub const TRUST_NO_SUB: &str = "GANTRY-TRUST-002";
 pub const TRUST_WILDCARD_SUB: &str = "GANTRY-TRUST-003";
 pub const TRUST_FOREIGN_PROVIDER: &str = "GANTRY-TRUST-004";
+pub const TRUST_ANY_PRINCIPAL: &str = "GANTRY-TRUST-005";
+pub const TRUST_NOT_ACTION: &str = "GANTRY-TRUST-006";
+pub const TRUST_NON_NARROWING: &str = "GANTRY-TRUST-007";
+pub const TRUST_WILDCARD_AUD: &str = "GANTRY-TRUST-008";
+pub const TRUST_UNKNOWN_OPERATOR: &str = "GANTRY-TRUST-009";
 pub const POLICY_STAR_ACTION: &str = "GANTRY-POLICY-001";
 pub const POLICY_STAR_RESOURCE_WRITE: &str = "GANTRY-POLICY-002";
 pub const POLICY_PASSROLE_STAR: &str = "GANTRY-POLICY-003";
+pub const POLICY_NOT_ACTION: &str = "GANTRY-POLICY-004";
+pub const POLICY_NOT_RESOURCE: &str = "GANTRY-POLICY-005";
+pub const POLICY_ADMIN_MANAGED: &str = "GANTRY-POLICY-006";
 pub const QUEUE_UNTRUSTED_WRITE: &str = "GANTRY-QUEUE-001";
 pub const QUEUE_UNTRUSTED_SECRETS: &str = "GANTRY-QUEUE-002";
 pub const QUEUE_UNTRUSTED_SHARED: &str = "GANTRY-QUEUE-003";
@@ -47,13 +62,57 @@ pub static RULES: &[Rule] = &[
         summary: "sts:AssumeRoleWithWebIdentity trusted for a provider that is not GitHub Actions",
         fix: "trust the token.actions.githubusercontent.com provider (github_oidc_provider), or waive with the reason",
     },
+    Rule {
+        id: TRUST_ANY_PRINCIPAL,
+        summary: "anyone may assume the role (`Principal: \"*\"`, `{\"AWS\": \"*\"}`, a wildcard account, or `NotPrincipal`)",
+        fix: "trust the GitHub OIDC provider (allow { repo = ... }) or name the accounts and roles that may assume it",
+    },
+    Rule {
+        id: TRUST_NOT_ACTION,
+        summary: "a trust statement with `NotAction` grants every action it does not name, including sts:AssumeRole",
+        fix: "name the action: \"Action\": \"sts:AssumeRoleWithWebIdentity\"",
+    },
+    Rule {
+        id: TRUST_NON_NARROWING,
+        summary: "the only condition on the token's `aud` or `sub` does not narrow (a negation, `Null`, `...IfExists` or `ForAllValues:` admits tokens it does not name)",
+        fix: "require the value with StringEquals or StringLike (allow { repo = ..., branches = [...] } writes it for you)",
+    },
+    Rule {
+        id: TRUST_WILDCARD_AUD,
+        summary: "`aud` is matched with a wildcard: tokens minted for any audience are accepted",
+        fix: "require StringEquals token.actions.githubusercontent.com:aud = sts.amazonaws.com",
+    },
+    Rule {
+        id: TRUST_UNKNOWN_OPERATOR,
+        summary: "a condition operator that IAM does not define (gantry cannot tell what it lets in; IAM rejects the policy)",
+        fix: "use an IAM condition operator, e.g. StringEquals or StringLike",
+    },
     Rule { id: POLICY_STAR_ACTION, summary: "`Action: \"*\"` grants every action on every service", fix: "list the actions the job needs" },
     Rule {
         id: POLICY_STAR_RESOURCE_WRITE,
-        summary: "write actions on `Resource: \"*\"`",
+        summary: "write actions on every resource (`*`, or an ARN that names every resource of its type such as `arn:aws:s3:::*` or `role/*`)",
         fix: "scope write actions to the ARNs they need (e.g. ${ecr_repository.cache.arn})",
     },
-    Rule { id: POLICY_PASSROLE_STAR, summary: "iam:PassRole on `*` lets the holder hand any role to a service", fix: "list the role ARNs that may be passed" },
+    Rule {
+        id: POLICY_PASSROLE_STAR,
+        summary: "iam:PassRole on every role lets the holder hand any role to a service",
+        fix: "list the role ARNs that may be passed",
+    },
+    Rule {
+        id: POLICY_NOT_ACTION,
+        summary: "an Allow with `NotAction` grants every action it does not name, including ones AWS adds later",
+        fix: "list the actions the job needs in `Action`",
+    },
+    Rule {
+        id: POLICY_NOT_RESOURCE,
+        summary: "an Allow with `NotResource` grants the actions on every resource it does not name",
+        fix: "list the resources in `Resource`",
+    },
+    Rule {
+        id: POLICY_ADMIN_MANAGED,
+        summary: "an AWS managed policy that grants administrator or full-service access",
+        fix: "attach a policy file with the actions and resources the job needs, or waive with the reason",
+    },
     Rule {
         id: QUEUE_UNTRUSTED_WRITE,
         summary: "a queue running untrusted code may write (push images, change objects): a pull request could poison what later builds trust",
@@ -121,64 +180,34 @@ pub(crate) fn statements(doc: &Value) -> Vec<&Value> {
     }
 }
 
-/// Condition values for `key` under any operator, with the operator.
-fn condition_values(stmt: &Value, key: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    if let Some(Value::Object(ops)) = stmt.get("Condition") {
-        for (op, kv) in ops {
-            if let Value::Object(keys) = kv {
-                for (k, v) in keys {
-                    if k.eq_ignore_ascii_case(key) {
-                        out.extend(strings(Some(v)).into_iter().map(|s| (op.clone(), s)));
-                    }
-                }
-            }
-        }
-    }
-    out
+/// Whether a statement allows (IAM knows `Allow` and `Deny`; anything
+/// that is not a Deny is read as an Allow, the safe side for a lint).
+pub(crate) fn is_allow(stmt: &Value) -> bool {
+    !stmt.get("Effect").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case("Deny"))
 }
 
-/// True when a `sub` pattern lets in more than one repository.
-pub fn sub_is_wildcard(sub: &str) -> bool {
-    let Some(rest) = sub.strip_prefix("repo:") else { return sub.contains('*') || sub.contains('?') };
-    let repo = rest.split(':').next().unwrap_or("");
-    let (owner, name) = repo.split_once('/').unwrap_or((repo, ""));
-    owner.is_empty() || owner.contains(['*', '?']) || name.is_empty() || name.contains(['*', '?'])
-}
-
-/// Lints a trust policy. `attr`/`file` locate findings.
-pub fn lint_trust(doc: &Value, attr: &str, file: Option<&str>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for stmt in statements(doc) {
-        if stmt.get("Effect").and_then(Value::as_str) != Some("Allow") {
-            continue;
-        }
-        let actions = strings(stmt.get("Action"));
-        if !actions.iter().any(|a| a.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity") || a == "*" || a.eq_ignore_ascii_case("sts:*")) {
-            continue;
-        }
-        let federated = stmt.get("Principal").map(|p| strings(p.get("Federated"))).unwrap_or_default();
-        let hosts: Vec<String> = federated.iter().map(|f| f.rsplit("oidc-provider/").next().unwrap_or(f).to_string()).collect();
-        for (f, h) in federated.iter().zip(&hosts) {
-            if h != GITHUB_HOST {
-                out.push(Finding::new(TRUST_FOREIGN_PROVIDER, &format!("provider {f}"), attr).at(file, f));
-            }
-        }
-        for host in hosts.iter().filter(|h| h.as_str() == GITHUB_HOST) {
-            let aud = condition_values(stmt, &format!("{host}:aud"));
-            if aud.is_empty() {
-                out.push(Finding::new(TRUST_NO_AUD, "", attr).at(file, "AssumeRoleWithWebIdentity"));
-            }
-            let subs = condition_values(stmt, &format!("{host}:sub"));
-            if subs.is_empty() {
-                out.push(Finding::new(TRUST_NO_SUB, "", attr).at(file, "AssumeRoleWithWebIdentity"));
-            }
-            for (_, s) in subs.iter().filter(|(_, s)| sub_is_wildcard(s)) {
-                out.push(Finding::new(TRUST_WILDCARD_SUB, &format!("sub = \"{s}\""), attr).at(file, s));
-            }
+/// IAM's action matching: case-insensitive, `*` any run, `?` one character.
+/// Greedy with one backtrack point, so hostile patterns stay O(n·m).
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    let (p, a) = (pattern.as_bytes(), action.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < a.len() {
+        if i < p.len() && (p[i] == b'?' || p[i].eq_ignore_ascii_case(&a[j])) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == b'*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
         }
     }
-    out
+    p[i..].iter().all(|&c| c == b'*')
 }
 
 /// Whether an action only reads (by the usual AWS verb prefixes).
@@ -187,35 +216,6 @@ pub fn is_read_action(action: &str) -> bool {
     ["Get", "List", "Describe", "BatchGet", "BatchCheck", "Head", "Query", "Scan", "Search", "Lookup", "View"]
         .iter()
         .any(|p| verb.len() >= p.len() && verb[..p.len()].eq_ignore_ascii_case(p))
-}
-
-/// Lints a permission policy.
-pub fn lint_permissions(doc: &Value, attr: &str, file: Option<&str>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for stmt in statements(doc) {
-        if stmt.get("Effect").and_then(Value::as_str) != Some("Allow") {
-            continue;
-        }
-        let actions = strings(stmt.get("Action"));
-        let resources = strings(stmt.get("Resource"));
-        if actions.iter().any(|a| a == "*") {
-            out.push(Finding::new(POLICY_STAR_ACTION, "", attr).at(file, "\"*\""));
-        }
-        let star_resource = resources.iter().any(|r| r == "*");
-        if star_resource {
-            let writes: Vec<&String> = actions.iter().filter(|a| a.as_str() != "*" && !is_read_action(a)).collect();
-            let passrole = writes.iter().any(|a| a.eq_ignore_ascii_case("iam:PassRole") || a.eq_ignore_ascii_case("iam:*"));
-            if passrole {
-                out.push(Finding::new(POLICY_PASSROLE_STAR, "", attr).at(file, "PassRole"));
-            }
-            let others: Vec<&&String> = writes.iter().filter(|a| !a.eq_ignore_ascii_case("iam:PassRole")).collect();
-            if let Some(first) = others.first() {
-                let list: Vec<&str> = others.iter().map(|s| s.as_str()).collect();
-                out.push(Finding::new(POLICY_STAR_RESOURCE_WRITE, &list.join(", "), attr).at(file, first));
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -272,5 +272,16 @@ mod tests {
         assert!(lint_permissions(&p(json!(["ecr:PutImage"]), json!("arn:aws:ecr:us-west-2:1:repository/x")), "a", None).is_empty());
         let deny = json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]});
         assert!(lint_permissions(&deny, "a", None).is_empty());
+    }
+
+    #[test]
+    fn actions_match_as_iam_matches_them() {
+        assert!(action_matches("sts:AssumeRole*", "sts:AssumeRoleWithWebIdentity"));
+        assert!(action_matches("STS:assume?ole", "sts:AssumeRole"));
+        assert!(action_matches("*", "iam:PassRole") && action_matches("iam:*", "iam:PassRole") && action_matches("iam:Pass*", "iam:PassRole"));
+        assert!(!action_matches("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"));
+        assert!(!action_matches("iam:Get*", "iam:PassRole"));
+        let hostile = "*a".repeat(2000);
+        assert!(!action_matches(&hostile, &"b".repeat(4000)), "linear, not exponential");
     }
 }

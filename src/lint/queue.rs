@@ -2,7 +2,7 @@
 //! e.g. pull requests from forks): such a job must not be able to write to
 //! what later builds trust, read secrets, or meet another job's leftovers.
 
-use super::{is_read_action, statements, strings, Finding, QUEUE_UNTRUSTED_SECRETS, QUEUE_UNTRUSTED_SHARED, QUEUE_UNTRUSTED_WRITE};
+use super::{is_allow, is_read_action, statements, strings, Finding, QUEUE_UNTRUSTED_SECRETS, QUEUE_UNTRUSTED_SHARED, QUEUE_UNTRUSTED_WRITE};
 use serde_json::Value;
 
 /// What the rules look at, from a queue's evaluated attributes.
@@ -21,9 +21,12 @@ pub fn lint_untrusted(q: &UntrustedQueue) -> Vec<Finding> {
     for (file, doc) in &q.policies {
         let writes: Vec<String> = statements(doc)
             .into_iter()
-            .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
-            .flat_map(|s| strings(s.get("Action")))
-            .filter(|a| !is_read_action(a))
+            .filter(|s| is_allow(s))
+            .flat_map(|s| {
+                // NotAction grants every action it does not name: writes included.
+                let not = s.get("NotAction").map(|_| "NotAction".to_string());
+                strings(s.get("Action")).into_iter().filter(|a| !is_read_action(a)).chain(not)
+            })
             .collect();
         if let Some(first) = writes.first() {
             out.push(Finding::new(QUEUE_UNTRUSTED_WRITE, &writes.join(", "), "instance_policies").at(Some(file), first));
@@ -60,5 +63,9 @@ mod tests {
         let f = &lint_untrusted(&risky)[0];
         assert!(f.message.contains("(ecr:PutImage)"), "{}", f.message);
         assert_eq!((f.file.as_deref(), f.needle.as_deref()), (Some("push.json"), Some("ecr:PutImage")));
+        // NotAction grants writes too, whatever it excludes.
+        let not = json!({"Statement": [{"Effect": "Allow", "NotAction": "s3:DeleteObject", "Resource": "arn:x"}]});
+        let q = UntrustedQueue { policies: vec![("not.json", &not)], secrets: vec![], terminate_after_job: true, managed_policy_arns: vec![] };
+        assert_eq!(lint_untrusted(&q).iter().map(|f| f.rule).collect::<Vec<_>>(), [QUEUE_UNTRUSTED_WRITE]);
     }
 }

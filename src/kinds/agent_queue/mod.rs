@@ -476,6 +476,9 @@ impl Kind for AgentQueue {
         for (file, doc) in &policies {
             out.extend(crate::lint::lint_permissions(doc, "instance_policies", Some(file)));
         }
+        let managed: Vec<&str> =
+            a.get("managed_policy_arns").and_then(Value::as_array).map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        out.extend(crate::lint::lint_managed(&managed, "managed_policy_arns"));
         if a.get("untrusted_code").and_then(Value::as_bool).unwrap_or(false) {
             let names = |k: &str| a.get(k).and_then(Value::as_object).map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
             let list = |k: &str| a.get(k).and_then(Value::as_array).map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();

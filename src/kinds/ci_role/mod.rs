@@ -233,6 +233,9 @@ impl Kind for CiRole {
         for (_, file, doc) in inline_docs(attrs) {
             out.extend(lint::lint_permissions(&doc, "policy_files", Some(&file)));
         }
+        let managed: Vec<&str> =
+            attrs.get("managed_policy_arns").and_then(Value::as_array).map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        out.extend(lint::lint_managed(&managed, "managed_policy_arns"));
         out
     }
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
@@ -260,7 +263,10 @@ impl Kind for CiRole {
             s.and_then(|s| s.get("managed_policy_arns")).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
         };
         let old_arns = arns(before);
-        out.extend(arns(Some(after)).into_iter().filter(|a| !old_arns.contains(a)).map(|a| format!("gains managed policy {a}")));
+        out.extend(arns(Some(after)).into_iter().filter(|a| !old_arns.contains(a)).map(|a| match lint::admin_like(&a) {
+            Some(why) => format!("gains managed policy {a} (administrator or full access: {why})"),
+            None => format!("gains managed policy {a}"),
+        }));
         if before.and_then(|b| b.get("permissions_boundary")).is_some_and(|v| !v.is_null()) && after.get("permissions_boundary").is_none_or(Value::is_null) {
             out.push("loses its permissions boundary".into());
         }

@@ -59,57 +59,62 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// Allow statements (anything not a Deny, as the lint reads them).
 fn allow_statements(doc: &Value) -> Vec<&Value> {
-    match doc.get("Statement") {
-        Some(Value::Array(a)) => a.iter().filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow")).collect(),
+    let all: Vec<&Value> = match doc.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(s @ Value::Object(_)) => vec![s],
         _ => Vec::new(),
-    }
+    };
+    all.into_iter().filter(|s| !s.get("Effect").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case("Deny"))).collect()
 }
 
-/// Who may assume: (principal, sub pattern) pairs; a statement without a
-/// `sub` condition contributes `*`.
+/// Who may assume: (principal, subject) pairs. The subject is what the
+/// `sub` conditions let through, in words: the patterns a positive test
+/// names, else "any" or "any except X" (a negation names who is kept out,
+/// not who is let in).
 pub fn assumers(trust: &Value) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
-    for s in allow_statements(trust) {
-        let principals: Vec<String> = match s.get("Principal") {
-            Some(Value::Object(p)) => p.values().flat_map(|v| strings(Some(v))).collect(),
-            Some(Value::String(p)) => vec![p.clone()],
-            _ => vec!["*".into()],
-        };
-        let mut subs = Vec::new();
-        if let Some(Value::Object(ops)) = s.get("Condition") {
-            for kv in ops.values() {
-                if let Value::Object(keys) = kv {
-                    for (k, v) in keys {
-                        if k.ends_with(":sub") {
-                            subs.extend(strings(Some(v)));
-                        }
-                    }
-                }
-            }
-        }
-        if subs.is_empty() {
-            subs.push("*".into());
-        }
+    for s in allow_statements(trust).into_iter().filter(|s| crate::lint::grants_assume(s)) {
+        let principals: Vec<String> = crate::lint::principals(s)
+            .into_iter()
+            .map(|(kind, v)| if crate::lint::principal_is_anyone(&kind, &v) { "anyone".to_string() } else { v })
+            .collect();
+        let keys: BTreeSet<String> = crate::lint::conditions::operators(s)
+            .into_iter()
+            .filter_map(|(_, keys)| keys.as_object())
+            .flat_map(|keys| keys.keys().map(|k| k.to_ascii_lowercase()))
+            .filter(|k| k.ends_with(":sub"))
+            .collect();
+        let tests: Vec<_> = keys.iter().flat_map(|k| crate::lint::conditions::tests_of(s, k)).collect();
         for p in &principals {
-            for sub in &subs {
-                out.insert((p.clone(), sub.clone()));
+            for sub in crate::lint::conditions::describe(&tests) {
+                out.insert((p.clone(), sub));
             }
         }
     }
     out
 }
 
-/// What may be done: (action, resource) pairs, actions lower-cased.
+/// What may be done: (action, resource) pairs, actions lower-cased; an
+/// Allow with NotAction or NotResource reads "any action except ..." /
+/// "any resource except ...".
 pub fn grants(docs: &[&Value]) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for d in docs {
         for s in allow_statements(d) {
-            let resources = strings(s.get("Resource"));
+            let resources = match s.get("NotResource") {
+                Some(not) => vec![format!("any resource except {}", strings(Some(not)).join(", "))],
+                None => strings(s.get("Resource")),
+            };
             let resources = if resources.is_empty() { vec!["*".to_string()] } else { resources };
-            for a in strings(s.get("Action")) {
+            let actions = match s.get("NotAction") {
+                Some(not) => vec![format!("any action except {}", strings(Some(not)).join(", ").to_lowercase())],
+                None => strings(s.get("Action")).into_iter().map(|a| a.to_lowercase()).collect(),
+            };
+            for a in actions {
                 for r in &resources {
-                    out.insert((a.to_lowercase(), r.clone()));
+                    out.insert((a.clone(), r.clone()));
                 }
             }
         }
@@ -161,5 +166,21 @@ mod tests {
         let p2 = json!({"Statement": [{"Effect": "Allow", "Action": ["ECR:PutImage", "ecr:BatchDeleteImage"], "Resource": "arn:r"}]});
         let new: Vec<_> = grants(&[&p2]).difference(&grants(&[&p1])).cloned().collect();
         assert_eq!(new, vec![("ecr:batchdeleteimage".to_string(), "arn:r".to_string())]);
+    }
+
+    #[test]
+    fn negations_and_not_elements_are_described_as_what_they_let_in() {
+        let t = json!({"Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": "p"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringNotLike": {"h:sub": "repo:evil/*"}}
+        }]});
+        let who: Vec<_> = assumers(&t).into_iter().collect();
+        assert_eq!(who, vec![("p".to_string(), "any subject except repo:evil/*".to_string())]);
+        let anyone = json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}});
+        assert_eq!(assumers(&anyone).into_iter().collect::<Vec<_>>(), vec![("anyone".to_string(), "any subject".to_string())]);
+        let p = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:r"}]});
+        assert_eq!(grants(&[&p]).into_iter().collect::<Vec<_>>(), vec![("any action except iam:*".to_string(), "any resource except arn:r".to_string())]);
     }
 }
