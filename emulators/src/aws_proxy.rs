@@ -31,7 +31,12 @@
 //! - **Throttling.** Every `throttle_every`-th request of a throttled
 //!   service answers that service's throttling error; the SDK's standard
 //!   retry must absorb it.
+//! - **CloudFormation request tokens** (see `cfn_tokens`): a repeated
+//!   CreateChangeSet or ExecuteChangeSet succeeds only with the same token.
+//! - **Faults** (optional, see `faults`): a seeded schedule of 5xx,
+//!   throttling, resets, delays and lost responses.
 
+use crate::faults::Fault;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -56,6 +61,8 @@ pub struct Realism {
     pub throttle_every: u64,
     /// Add a computed thumbprint to OIDC providers created without one.
     pub compute_thumbprints: bool,
+    /// A seeded fault schedule (none by default).
+    pub faults: Option<crate::faults::Faults>,
 }
 
 impl Default for Realism {
@@ -68,6 +75,7 @@ impl Default for Realism {
             empty_first_pages: true,
             throttle_every: 9,
             compute_thumbprints: true,
+            faults: None,
         }
     }
 }
@@ -79,6 +87,7 @@ struct Seen {
     /// Function name → (busy until, created (Pending) rather than updated).
     functions: HashMap<String, (Instant, bool)>,
     requests: u64,
+    cfn: crate::cfn_tokens::CfnTokens,
     /// What the proxy did, by rule (for tests to assert the rule fired).
     pub fired: HashMap<&'static str, u64>,
 }
@@ -178,6 +187,19 @@ fn throttled(service: &str) -> Option<Response> {
     }
 }
 
+/// A 5xx without a body worth reading (a load balancer's or the service's).
+fn server_error(code: u16) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    (status, [("content-type", "text/plain")], format!("proxy fault: {code}")).into_response()
+}
+
+/// The connection closes before any answer: the body's first chunk is an
+/// error, so the HTTP server drops the connection without a status line.
+fn connection_reset() -> Response {
+    let chunk = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("proxy fault: reset")) });
+    Response::new(axum::body::Body::from_stream(chunk))
+}
+
 fn lambda_error(status: StatusCode, kind: &str, message: String) -> Response {
     (status, [("x-amzn-errortype", kind), ("content-type", "application/json")], json!({"Type": "User", "message": message}).to_string()).into_response()
 }
@@ -201,9 +223,28 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
     let action = form_value(&text, "Action").unwrap_or_default();
     let lambda = if service == "lambda" { lambda_target(&path) } else { None };
 
+    let form = |k: &str| form_value(&text, k);
+    let cfn = crate::cfn_tokens::CfnRequest { action: &action, param: &form };
+    let mut lost = None;
     {
         let mut seen = ctx.seen.lock().unwrap();
         seen.requests += 1;
+        if let Some(fault) = r.faults.and_then(|f| f.pick(seen.requests)) {
+            *seen.fired.entry(fault.name()).or_default() += 1;
+            match fault {
+                Fault::ServerError(code) => return server_error(code),
+                Fault::Throttle => return throttled(&service).unwrap_or_else(|| server_error(503)),
+                Fault::Reset => return connection_reset(),
+                Fault::Delay(d) => lost = Some(Err(d)),
+                Fault::LostResponse(close) => lost = Some(Ok(close)),
+            }
+        }
+        if service == "cloudformation" {
+            if let Some((rule, resp)) = seen.cfn.before(&cfn) {
+                *seen.fired.entry(rule).or_default() += 1;
+                return resp;
+            }
+        }
         if r.throttle_every > 0 && seen.requests % r.throttle_every == 0 {
             if let Some(resp) = throttled(&service) {
                 *seen.fired.entry("throttle").or_default() += 1;
@@ -241,6 +282,10 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
         }
     }
 
+    if let Some(Err(delay)) = lost {
+        tokio::time::sleep(delay).await;
+    }
+
     // SSM DescribeParameters: an empty first page with a token.
     if service == "ssm" && target.ends_with(".DescribeParameters") && r.empty_first_pages {
         let mut req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
@@ -276,6 +321,13 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
     let Some(mut up) = forward(&ctx, &method, &uri, &headers, body).await else {
         return (StatusCode::BAD_GATEWAY, "proxy: upstream unreachable").into_response();
     };
+    if service == "cloudformation" && up.status.is_success() {
+        ctx.seen.lock().unwrap().cfn.after(&cfn, &up.body);
+    }
+    // The work is done; the answer never arrives.
+    if let Some(Ok(close)) = lost {
+        return if close { connection_reset() } else { server_error(504) };
+    }
     if let Some((name, sub)) = lambda.filter(|_| up.status.is_success()) {
         let mut seen = ctx.seen.lock().unwrap();
         if method == Method::POST && name.is_empty() {

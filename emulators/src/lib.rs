@@ -4,6 +4,8 @@
 
 pub mod aws_proxy;
 pub mod buildkite;
+mod cfn_tokens;
+pub mod faults;
 pub mod gcp;
 mod gcp_compute;
 mod gcp_paging;

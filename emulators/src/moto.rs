@@ -73,6 +73,12 @@ impl Moto {
         Self::start_with(None)
     }
 
+    /// Starts moto behind the realism proxy with a seeded fault schedule
+    /// (5xx, throttling, resets, delays, lost responses).
+    pub fn start_with_faults(faults: crate::faults::Faults) -> Moto {
+        Self::start_with(Some(crate::aws_proxy::Realism { faults: Some(faults), ..Default::default() }))
+    }
+
     /// What the proxy did so far, by rule (empty without a proxy).
     pub fn fired(&self) -> std::collections::HashMap<&'static str, u64> {
         self.proxy.as_ref().map(|(p, _)| p.fired()).unwrap_or_default()

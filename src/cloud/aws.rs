@@ -5,6 +5,7 @@ use crate::core::error::{ErrorClass, ProviderError};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -78,12 +79,17 @@ impl AwsContext {
 }
 
 /// Turns an SDK error into a classified [`ProviderError`].
-pub fn classify<E, R>(service: &'static str, operation: &'static str, err: SdkError<E, R>) -> ProviderError
+pub fn classify<E>(service: &'static str, operation: &'static str, err: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + aws_sdk_sts::operation::RequestId + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let (class, message) = match &err {
+        SdkError::ServiceError(se) if se.err().code().is_none() => {
+            // No error document: a load balancer's or proxy's answer, not the service's.
+            let status = se.raw().status().as_u16();
+            let class = if status >= 500 { ErrorClass::Network } else { ErrorClass::Other };
+            (class, format!("HTTP {status} without an AWS error code (still failing after the SDK's retries)"))
+        }
         SdkError::ServiceError(se) => {
             let e = se.err();
             let code = e.code().unwrap_or("Unknown");
@@ -126,6 +132,16 @@ fn summary(service: &str, operation: &str, full: &str) -> String {
         line.push_str(" (details with -v)");
     }
     line
+}
+
+/// A delete (or detach, remove) that met nothing to delete succeeded: the
+/// thing is gone either way — also when the SDK retried a request whose
+/// answer was lost and the first one had done it.
+pub fn gone_is_done(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
+    match r {
+        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+        other => other,
+    }
 }
 
 /// Classifies an AWS error code.

@@ -55,6 +55,10 @@ impl S3Lock {
             return Ok(info);
         }
         let held = self.read().await?.unwrap_or_else(LockInfo::unknown);
+        if held.id == info.id {
+            // Our PUT was done but its answer lost; the SDK's retry then met our own lock.
+            return Ok(info);
+        }
         let stale = looks_stale(&held);
         Err(LockError::Held(Box::new(held), stale))
     }
@@ -99,6 +103,30 @@ mod tests {
             *self.0.lock().unwrap() = None;
             Ok(())
         }
+    }
+
+    /// A store whose conditional PUT is done but answered "exists" (the
+    /// SDK retried after the first answer was lost).
+    struct LostAnswer(Memory);
+
+    #[async_trait]
+    impl LockStore for LostAnswer {
+        async fn get(&self) -> Result<Option<Vec<u8>>, ProviderError> {
+            self.0.get().await
+        }
+        async fn create_if_absent(&self, body: Vec<u8>) -> Result<bool, ProviderError> {
+            self.0.create_if_absent(body).await.map(|_| false)
+        }
+        async fn delete(&self) -> Result<(), ProviderError> {
+            self.0.delete().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lock_whose_answer_was_lost_is_recognised_as_ours() {
+        let lock = S3Lock::new(Arc::new(LostAnswer(Memory::default())));
+        let mine = lock.acquire("apply").await.expect("our own lock, not 'held by'");
+        assert!(matches!(lock.acquire("apply").await, Err(LockError::Held(h, _)) if h.id == mine.id));
     }
 
     #[tokio::test]

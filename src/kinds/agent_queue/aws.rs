@@ -126,6 +126,9 @@ impl StackApi for AwsQueueApi {
             .create_change_set()
             .stack_name(&cs.stack)
             .change_set_name(&cs.name)
+            // The same token on every retry: a retry of a request whose answer was lost gets
+            // the first answer instead of AlreadyExistsException (CreateChangeSet ClientToken).
+            .client_token(&cs.name)
             .change_set_type(kind)
             .template_body(cs.template)
             .capabilities(Capability::CapabilityNamedIam)
@@ -168,6 +171,8 @@ impl StackApi for AwsQueueApi {
             .execute_change_set()
             .change_set_name(id)
             .stack_name(stack)
+            // One token per change set: a retried execute is recognised, not refused.
+            .client_request_token(execute_token(id))
             .send()
             .await
             .map(drop)
@@ -308,7 +313,8 @@ impl FunctionApi for AwsQueueApi {
     }
 
     async fn add_permission(&self, region: &str, name: &str, statement_id: &str, source_arn: &str) -> Result<(), ProviderError> {
-        self.at(region)
+        match self
+            .at(region)
             .lambda
             .add_permission()
             .function_name(name)
@@ -318,8 +324,12 @@ impl FunctionApi for AwsQueueApi {
             .source_arn(source_arn)
             .send()
             .await
-            .map(drop)
-            .map_err(|e| classify("lambda", "AddPermission", e))
+        {
+            Ok(_) => Ok(()),
+            // The statement is there already: a retry whose first answer was lost, or an earlier apply.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_conflict_exception()) => Ok(()),
+            Err(e) => Err(classify("lambda", "AddPermission", e)),
+        }
     }
 
     async fn remove_permission(&self, region: &str, name: &str, statement_id: &str) -> Result<(), ProviderError> {
@@ -459,4 +469,11 @@ impl LookupApi for AwsQueueApi {
         subnets.sort();
         Ok(Some((vpc, subnets)))
     }
+}
+
+/// A ClientRequestToken for executing one change set: the same for every
+/// retry, different per change set ([a-zA-Z0-9][-a-zA-Z0-9]*, at most 128).
+fn execute_token(change_set_id: &str) -> String {
+    let h = change_set_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    format!("gantry-execute-{h:016x}")
 }

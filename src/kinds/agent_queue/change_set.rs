@@ -7,10 +7,18 @@ use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::Owner;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// Tokio's clock, so tests with paused time see the bounds pass.
+use tokio::time::Instant;
 
 /// How long a stack operation may take before gantry stops waiting.
 const STACK_TIMEOUT: Duration = Duration::from_secs(45 * 60);
+
+/// How long a stack may still say REVIEW_IN_PROGRESS after its change set
+/// was executed. CloudFormation starts the execution at once; a stack that
+/// stays in review was never started (another change set ran, or the
+/// execute never arrived), and waiting for it would hold the lock forever.
+const REVIEW_GRACE: Duration = Duration::from_secs(60);
 
 fn other(op: &'static str, msg: impl Into<String>) -> ProviderError {
     ProviderError::new(ErrorClass::Other, "cloudformation", op, msg)
@@ -82,8 +90,19 @@ impl ChangeSet<'_> {
         }
         self.api.execute_change_set(self.region, self.stack, &id).await?;
         let seen = Mutex::new(HashSet::new());
+        let executed = Instant::now();
         let status = wait_for(&format!("stack {}", self.stack), || async {
             let st = self.api.stack_status(self.region, self.stack).await?.unwrap_or_default();
+            if st == "REVIEW_IN_PROGRESS" && executed.elapsed() > REVIEW_GRACE {
+                return Err(other(
+                    "ExecuteChangeSet",
+                    format!(
+                        "stack {} is still REVIEW_IN_PROGRESS {}s after its change set was executed: the execution never started; nothing was created. Run gantry plan: it replaces the empty stack",
+                        self.stack,
+                        REVIEW_GRACE.as_secs()
+                    ),
+                ));
+            }
             if st.ends_with("_IN_PROGRESS") {
                 // Still working: show what happened so far.
                 report_events(self.api, self.region, self.stack, &seen, owner).await;

@@ -55,6 +55,8 @@ struct Inner {
     failing_resource: Option<(String, String)>,
     calls: Vec<String>,
     next: u32,
+    /// ExecuteChangeSet answers OK and does nothing (the execution never starts).
+    executes_ignored: bool,
 }
 
 #[derive(Default)]
@@ -99,6 +101,12 @@ impl FakeAws {
     }
 
     /// Creating `logical_id` fails with `reason`.
+    /// ExecuteChangeSet from now on answers OK but never starts: a new
+    /// stack stays REVIEW_IN_PROGRESS.
+    pub fn ignore_executes(&self) {
+        self.inner.lock().unwrap().executes_ignored = true;
+    }
+
     pub fn fail_resource(&self, logical_id: &str, reason: &str) {
         self.inner.lock().unwrap().failing_resource = Some((logical_id.into(), reason.into()));
     }
@@ -202,6 +210,9 @@ impl StackApi for FakeAws {
 
     async fn execute_change_set(&self, region: &str, _stack: &str, id: &str) -> Result<(), ProviderError> {
         let mut i = self.lock("ExecuteChangeSet".into());
+        if i.executes_ignored {
+            return Ok(());
+        }
         let cs = i.change_sets.remove(id).ok_or_else(|| err("cloudformation", "ExecuteChangeSet", "ChangeSetNotFound", id.to_string()))?;
         let failing = i.failing_resource.clone();
         i.next += 1;

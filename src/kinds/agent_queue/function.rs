@@ -7,6 +7,7 @@ use super::api::{FunctionApi, FunctionConfig, FunctionInfo};
 use super::state::{Desired, FunctionState};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{Owner, TAG_ADDRESS, TAG_STACK};
+use crate::kinds::common::lost_create;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -114,7 +115,17 @@ pub async fn deploy(api: &dyn FunctionApi, desired: &Desired, live: Option<&Func
     match live {
         None => {
             let tags = BTreeMap::from([(TAG_STACK.to_string(), owner.stack.clone()), (TAG_ADDRESS.to_string(), owner.address.clone())]);
-            create(api, region, &config, zip(desired)?, tags).await?;
+            match create(api, region, &config, zip(desired)?, tags).await {
+                Err(e) if lost_create::already_exists(&e) => {
+                    let arn = api.list_functions(region).await?.into_iter().find(|f| f.name == want.name).map(|f| f.arn);
+                    let found = match arn {
+                        Some(arn) => Some(api.function_tags(region, &arn).await?),
+                        None => None,
+                    };
+                    lost_create::carry_on_if_ours(e, found, &format!("function {}", want.name), owner)?;
+                }
+                other => other?,
+            }
             api.wait_ready(region, &want.name, true).await?;
         }
         Some(have) => {
@@ -150,7 +161,14 @@ async fn webhook(api: &dyn FunctionApi, region: &str, name: &str, want: bool) ->
     if want {
         let url = match api.function_url(region, name).await? {
             Some(u) => u,
-            None => api.create_function_url(region, name).await?,
+            None => match api.create_function_url(region, name).await {
+                // Created by a request whose answer was lost (the URL belongs to our function).
+                Err(e) if lost_create::already_exists(&e) || e.message.contains("exists") => match api.function_url(region, name).await? {
+                    Some(u) => u,
+                    None => return Err(e),
+                },
+                other => other?,
+            },
         };
         api.add_url_permissions(region, name, WEBHOOK_URL_SID, WEBHOOK_INVOKE_SID).await?;
         eprintln!("gantry: {name} takes GitHub webhooks at {url} (the GitHub App's webhook URL; events: Workflow job)");

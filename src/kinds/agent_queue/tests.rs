@@ -115,6 +115,16 @@ async fn a_failed_create_names_the_resource_and_the_way_out() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_stack_left_in_review_is_a_bounded_wait_with_a_way_out() {
+    let (fake, d) = driver();
+    fake.ignore_executes();
+    let started = tokio::time::Instant::now();
+    let e = d.create(&queue("cpu", json!({})), &owner("cpu")).await.unwrap_err();
+    assert!(e.message.contains("still REVIEW_IN_PROGRESS") && e.message.contains("nothing was created"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(120), "gave up after the grace, not the 45-minute stack timeout: {:?}", started.elapsed());
+}
+
+#[tokio::test(start_paused = true)]
 async fn preflight_batches_lookups_and_names_every_problem() {
     let (fake, d) = driver();
     fake.put_parameter("us-west-2", "/bk_agent_token_cluster_ci");

@@ -2,7 +2,7 @@
 //! answers them URL-encoded (RFC 3986), which `crate::policy::parse_document`
 //! reads. A missing role reads as `None`; other failures arrive classified.
 
-use crate::cloud::aws::classify;
+use crate::cloud::aws::{classify, gone_is_done};
 use crate::core::error::ProviderError;
 use crate::kinds::common::iam::iam_tags;
 use async_trait::async_trait;
@@ -166,7 +166,7 @@ impl RoleApi for aws_sdk_iam::Client {
     }
 
     async fn delete_inline(&self, name: &str, policy: &str) -> Result<(), ProviderError> {
-        self.delete_role_policy().role_name(name).policy_name(policy).send().await.map(drop).map_err(|e| classify("iam", "DeleteRolePolicy", e))
+        gone_is_done(self.delete_role_policy().role_name(name).policy_name(policy).send().await.map(drop).map_err(|e| classify("iam", "DeleteRolePolicy", e)))
     }
 
     async fn list_attached(&self, name: &str) -> Result<Vec<String>, ProviderError> {
@@ -187,7 +187,7 @@ impl RoleApi for aws_sdk_iam::Client {
     }
 
     async fn detach(&self, name: &str, arn: &str) -> Result<(), ProviderError> {
-        self.detach_role_policy().role_name(name).policy_arn(arn).send().await.map(drop).map_err(|e| classify("iam", "DetachRolePolicy", e))
+        gone_is_done(self.detach_role_policy().role_name(name).policy_arn(arn).send().await.map(drop).map_err(|e| classify("iam", "DetachRolePolicy", e)))
     }
 
     async fn tag(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<(), ProviderError> {
@@ -204,16 +204,18 @@ impl RoleApi for aws_sdk_iam::Client {
     }
 
     async fn remove_from_instance_profile(&self, profile: &str, name: &str) -> Result<(), ProviderError> {
-        self.remove_role_from_instance_profile()
-            .instance_profile_name(profile)
-            .role_name(name)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| classify("iam", "RemoveRoleFromInstanceProfile", e))
+        gone_is_done(
+            self.remove_role_from_instance_profile()
+                .instance_profile_name(profile)
+                .role_name(name)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| classify("iam", "RemoveRoleFromInstanceProfile", e)),
+        )
     }
 
     async fn delete_role(&self, name: &str) -> Result<(), ProviderError> {
-        aws_sdk_iam::Client::delete_role(self).role_name(name).send().await.map(drop).map_err(|e| classify("iam", "DeleteRole", e))
+        gone_is_done(aws_sdk_iam::Client::delete_role(self).role_name(name).send().await.map(drop).map_err(|e| classify("iam", "DeleteRole", e)))
     }
 }

@@ -9,6 +9,7 @@ use super::{role_path, DOC_INLINE, DOC_TRUST};
 use crate::core::error::ProviderError;
 use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
 use crate::kinds::common::iam::user_tags;
+use crate::kinds::common::lost_create;
 use crate::policy::{normalize, parse_document};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
@@ -121,7 +122,8 @@ impl Driver for RoleDriver {
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
         let name = text(desired, "name");
-        self.api
+        let created = self
+            .api
             .create_role(NewRole {
                 name: name.to_string(),
                 path: text(desired, "path").to_string(),
@@ -131,7 +133,14 @@ impl Driver for RoleDriver {
                 permissions_boundary: desired.get("permissions_boundary").and_then(Value::as_str).map(String::from),
                 tags: owned_tags(desired, owner),
             })
-            .await?;
+            .await;
+        match created {
+            Err(e) if lost_create::already_exists(&e) => {
+                let found = self.api.get_role(name).await?.map(|r| r.tags);
+                lost_create::carry_on_if_ours(e, found, &format!("role {name}"), owner)?;
+            }
+            other => other?,
+        }
         self.put_inline(name, desired, None).await?;
         self.put_managed(name, desired, None).await
     }

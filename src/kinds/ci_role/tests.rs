@@ -113,6 +113,20 @@ async fn a_created_role_reads_back_url_encoded_with_nothing_to_change() {
 }
 
 #[tokio::test]
+async fn a_create_whose_answer_was_lost_carries_on_only_for_our_own_role() {
+    let (fake, d) = driver();
+    let desired = CiRole.desired_state(&with_policy(base(), "ecr:PutImage"), &env());
+    d.create(&desired, &owner()).await.unwrap();
+    // The SDK's retry meets the role the first request made: ours by its tags, so the create carries on.
+    d.create(&desired, &owner()).await.unwrap();
+    assert_eq!(fake.role("ecr-push").unwrap().inline.len(), 1);
+    // Someone else's role of that name is still refused.
+    let other = Owner { address: "ci_role.other".into(), ..owner() };
+    let e = d.create(&desired, &other).await.unwrap_err();
+    assert!(e.message.contains("EntityAlreadyExists") && e.message.contains("not tagged as this block's"), "{e}");
+}
+
+#[tokio::test]
 async fn policies_trust_and_settings_change_in_place() {
     let (_, d) = driver();
     d.create(&CiRole.desired_state(&with_policy(base(), "ecr:PutImage"), &env()), &owner()).await.unwrap();

@@ -4,6 +4,7 @@
 pub mod gcp;
 pub mod github_runner;
 pub mod iam;
+pub mod lost_create;
 
 /// Installs the GitHub Actions runner (`{{RUNNER_VERSION}}` to fill): the
 /// same steps on EC2 instances and Compute Engine machines.

@@ -5,6 +5,7 @@ use super::api::{EcrApi, NewRepository};
 use super::{lifecycle, TAG_FORCE_DELETE};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
+use crate::kinds::common::lost_create;
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
 use futures::{StreamExt, TryStreamExt};
@@ -133,7 +134,8 @@ impl Driver for EcrDriver {
             enc = enc.kms_key(k);
         }
         let enc = enc.build().map_err(|e| ProviderError::new(ErrorClass::Other, "ecr", "CreateRepository", e.to_string()))?;
-        self.api
+        let created = self
+            .api
             .create_repository(NewRepository {
                 name: name.to_string(),
                 image_tag_mutability: ImageTagMutability::from(text(desired, "image_tag_mutability")),
@@ -141,7 +143,18 @@ impl Driver for EcrDriver {
                 encryption: enc,
                 tags: Self::all_tags(desired, owner),
             })
-            .await?;
+            .await;
+        match created {
+            Err(e) if lost_create::already_exists(&e) => {
+                let arn = self.api.list_repositories().await?.into_iter().find(|r| r.repository_name() == Some(name)).and_then(|r| r.repository_arn);
+                let found = match arn {
+                    Some(arn) => Some(self.api.list_tags(&arn).await?),
+                    None => None,
+                };
+                lost_create::carry_on_if_ours(e, found, &format!("repository {name}"), owner)?;
+            }
+            other => other?,
+        }
         for (field, doc) in [("lifecycle_policy", desired.get("lifecycle_policy")), ("repository_policy", desired.get("repository_policy"))] {
             match doc {
                 Some(d) if !d.is_null() && field == "lifecycle_policy" => self.put_lifecycle(name, d).await?,

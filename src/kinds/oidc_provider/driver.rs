@@ -4,6 +4,7 @@ use super::api::{NewProvider, OidcApi};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
 use crate::kinds::common::iam::user_tags;
+use crate::kinds::common::lost_create;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
@@ -61,14 +62,27 @@ impl Driver for OidcDriver {
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
         let host = desired.get("host").and_then(Value::as_str).unwrap_or_default();
-        self.api
+        let created = self
+            .api
             .create_provider(NewProvider {
                 url: format!("https://{host}"),
                 client_ids: strs(desired, "client_ids"),
                 thumbprints: Some(strs(desired, "thumbprints")).filter(|t| !t.is_empty()),
                 tags: owned_tags(desired, owner),
             })
-            .await
+            .await;
+        match created {
+            Err(e) if lost_create::already_exists(&e) => {
+                // One provider per URL and account: its ARN ends with the host.
+                let arn = self.api.list_providers().await?.into_iter().find(|a| a.ends_with(&format!("oidc-provider/{host}")));
+                let found = match arn {
+                    Some(arn) => Some(self.api.get_provider(&arn).await?.tags),
+                    None => None,
+                };
+                lost_create::carry_on_if_ours(e, found, &format!("OIDC provider {host}"), owner)
+            }
+            other => other,
+        }
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
