@@ -106,6 +106,71 @@ fn apply(args: &[&str], env: &[(&str, String)], dir: &std::path::Path) -> (usize
     unreachable!()
 }
 
+/// What the queue's agents and the lock need, made past the proxy; the stack directory.
+fn prepare(rt: &tokio::runtime::Runtime, direct: &Direct) -> tempfile::TempDir {
+    rt.block_on(async {
+        let ssm = &direct.ssm;
+        ssm.put_parameter().name("/bk/token").value("t0k3n").r#type(aws_sdk_ssm::types::ParameterType::SecureString).send().await.unwrap();
+        let cfg = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint("us-west-2".into()).build();
+        direct.s3.create_bucket().bucket("fault-locks").create_bucket_configuration(cfg).send().await.unwrap();
+    });
+    stack_dir(&[("main.gantry.hcl", STACK), ("push.json", PUSH)])
+}
+
+/// What exists after apply: one of each — the queue's stack, its scaler
+/// function, three roles (the ci_role, the queue's instance role and the
+/// scaler's role), the repository and the provider — and no lock left.
+const APPLIED: [usize; 6] = [1, 1, 3, 1, 1, 0];
+
+/// Every write gantry makes for this stack whose answer, if lost, would
+/// make a naive retry fail or duplicate: the creates without a client
+/// token, the change set calls, the lock, and the removals on destroy.
+const WRITES: &[&str] = &[
+    "CreateChangeSet",
+    "ExecuteChangeSet",
+    "CreateFunction",
+    "AddPermission",
+    "CreateRole",
+    "PutRolePolicy",
+    "CreateRepository",
+    "CreateOpenIDConnectProvider",
+    "PutObject",
+    "DeleteObject",
+    "DeleteStack",
+    "DeleteFunction",
+    "DeleteRolePolicy",
+    "DeleteRole",
+    "DeleteRepository",
+    "DeleteOpenIDConnectProvider",
+];
+
+/// The first answer to each write is lost (the work done, the connection
+/// closed): the SDK retries, and gantry recognises its own work — one
+/// apply, an empty re-plan, nothing duplicated; one destroy, nothing left.
+#[test]
+fn a_lost_answer_to_any_write_is_recognised_within_the_same_run() {
+    let moto = Moto::start_losing_first_answer(WRITES);
+    let env = moto.env();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let direct = Direct::new(&moto);
+    let dir = prepare(&rt, &direct);
+    let d = dir.path();
+    let r = gantry(&["apply", ".", "--auto-approve", "--allow-broadening"], &env, d);
+    eprintln!("{}", r.stdout);
+    assert_eq!(r.code, 0, "one apply, lost answers and all: {}", r.all());
+    assert!(r.stdout.contains("request whose answer was lost"), "a create was recognised by its tags: {}", r.all());
+    let p = gantry(&["plan", ".", "--detailed-exitcode"], &env, d);
+    assert_eq!(p.code, 0, "{}", p.all());
+    assert_eq!(rt.block_on(direct.inventory()), APPLIED, "nothing duplicated");
+    let r = gantry(&["destroy", ".", "--auto-approve"], &env, d);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(rt.block_on(direct.inventory()), [0; 6], "nothing left");
+    let fired = moto.fired();
+    eprintln!("{fired:?}\n{}", r.stdout);
+    assert!(fired.get("lost_first_answer").copied().unwrap_or(0) >= 12, "most writes lost an answer: {fired:?}");
+    assert!(fired.get("token_replay").copied().unwrap_or(0) >= 2, "CloudFormation replayed the first answers: {fired:?}");
+}
+
 /// One seeded run: apply, re-plan, inventory, destroy, inventory.
 /// Returns a description of what went wrong, if anything.
 fn run_seed(seed: u64, per_mille: u64) -> Result<String, String> {
@@ -113,13 +178,7 @@ fn run_seed(seed: u64, per_mille: u64) -> Result<String, String> {
     let env = moto.env();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let direct = Direct::new(&moto);
-    rt.block_on(async {
-        let ssm = &direct.ssm;
-        ssm.put_parameter().name("/bk/token").value("t0k3n").r#type(aws_sdk_ssm::types::ParameterType::SecureString).send().await.unwrap();
-        let cfg = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint("us-west-2".into()).build();
-        direct.s3.create_bucket().bucket("fault-locks").create_bucket_configuration(cfg).send().await.unwrap();
-    });
-    let dir = stack_dir(&[("main.gantry.hcl", STACK), ("push.json", PUSH)]);
+    let dir = prepare(&rt, &direct);
     let d = dir.path();
     let (applies, r, why_apply) = apply(&["apply", ".", "--auto-approve", "--allow-broadening"], &env, d);
     if r.code != 0 {
@@ -129,12 +188,9 @@ fn run_seed(seed: u64, per_mille: u64) -> Result<String, String> {
     if p.code != 0 {
         return Err(format!("seed {seed}: re-plan after apply is not empty:\n{}", p.all()));
     }
-    // One of each: the queue's stack, its scaler function, three roles (the
-    // ci_role, the queue's instance role and the scaler's role), the
-    // repository and the provider; and no lock left behind.
     let after_apply = rt.block_on(direct.inventory());
-    if after_apply != [1, 1, 3, 1, 1, 0] {
-        return Err(format!("seed {seed}: after apply (stacks, functions, roles, repositories, providers, locks): {after_apply:?}, want [1, 1, 3, 1, 1, 0]"));
+    if after_apply != APPLIED {
+        return Err(format!("seed {seed}: after apply (stacks, functions, roles, repositories, providers, locks): {after_apply:?}, want {APPLIED:?}"));
     }
     let (destroys, r, why_destroy) = apply(&["destroy", ".", "--auto-approve"], &env, d);
     if r.code != 0 {

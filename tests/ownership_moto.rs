@@ -63,6 +63,28 @@ fn a_scaler_name_taken_by_a_foreign_function_is_refused_at_plan() {
     assert_eq!(env_vars.as_deref(), Some("x"), "the foreign function is untouched");
 }
 
+/// A role with the name a new queue's stack would create is found at plan
+/// time (not by a CloudFormation create that fails half-way).
+#[test]
+fn a_role_name_taken_outside_the_queue_is_refused_at_plan() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        support::put_token(&moto, "us-west-2", "/bk/token").await;
+        let trust =
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
+        support::iam_client(&moto).await.create_role().role_name("oci-cpu-agent").assume_role_policy_document(trust).send().await.unwrap();
+    });
+    let hcl = "stack \"oci\" {\n  aws { region = \"us-west-2\" }\n}\n\nagent_queue \"cpu\" {\n  instance_types        = [\"c7i.large\"]\n  max_size              = 2\n  image_ssm_parameter   = \"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\"\n  agent_token_parameter = \"/bk/token\"\n}\n";
+    let dir = stack_dir(&[("main.gantry.hcl", hcl)]);
+    let r = gantry(&["apply", ".", "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.all().contains("IAM role(s) oci-cpu-agent already exist"), "{}", r.all());
+    let stacks = rt.block_on(async { support::cfn_client(&moto, "us-west-2").await.describe_stacks().send().await.map(|o| o.stacks().len()).unwrap_or(0) });
+    assert_eq!(stacks, 0, "nothing half-created");
+}
+
 /// Renaming a queue's block (same queue name) moves it in place: the
 /// stack's and the function's ownership tags change, nothing is replaced.
 #[test]

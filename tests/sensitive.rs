@@ -79,3 +79,36 @@ fn a_planted_secret_never_reaches_an_output_channel() {
     assert!(r.stderr.contains("main.gantry.hcl:16:"), "{}", r.all());
     assert!(!r.all().contains(SECRET), "{}", r.all());
 }
+
+/// A sensitive value of the wrong type is refused without quoting it,
+/// wherever it came from (-var, GANTRY_VAR_*, a var file).
+#[test]
+fn a_sensitive_value_of_the_wrong_type_is_refused_without_showing_it() {
+    let stack = r#"stack "sens" {
+  aws { region = "us-west-2" }
+}
+
+variable "seats" {
+  type      = number
+  sensitive = true
+}
+
+variable "plain" {
+  type    = number
+  default = 1
+}
+"#;
+    let dir = stack_dir(&[("main.gantry.hcl", stack), ("secret.auto.vars.hcl", &format!("seats = \"{SECRET}\"\n"))]);
+    let env = [("GANTRY_VAR_seats", SECRET.to_string())];
+    for (args, env) in
+        [(vec!["validate", ".", "--var", &format!("seats={SECRET}")], &[][..]), (vec!["validate", "."], &env[..]), (vec!["validate", ".", "--json"], &[][..])]
+    {
+        let r = gantry(&args, env, dir.path());
+        assert_ne!(r.code, 0, "{}", r.all());
+        assert!(r.all().contains("not shown: the variable is sensitive"), "{}", r.all());
+        assert!(!r.all().contains(SECRET), "{args:?} leaked the value: {}", r.all());
+    }
+    // A plain variable still says what it got (that helps, and is no secret).
+    let r = gantry(&["validate", ".", "--var", "plain=abc", "--var", "seats=3"], &[], dir.path());
+    assert!(r.all().contains("got string \"abc\""), "{}", r.all());
+}

@@ -63,6 +63,9 @@ pub struct Realism {
     pub compute_thumbprints: bool,
     /// A seeded fault schedule (none by default).
     pub faults: Option<crate::faults::Faults>,
+    /// Operations (e.g. `CreateChangeSet`, `CreateFunction`) whose first
+    /// request is done and then answered with a closed connection.
+    pub lose_first_answer: Vec<&'static str>,
 }
 
 impl Default for Realism {
@@ -76,6 +79,7 @@ impl Default for Realism {
             throttle_every: 9,
             compute_thumbprints: true,
             faults: None,
+            lose_first_answer: Vec::new(),
         }
     }
 }
@@ -88,6 +92,8 @@ struct Seen {
     functions: HashMap<String, (Instant, bool)>,
     requests: u64,
     cfn: crate::cfn_tokens::CfnTokens,
+    /// Operations whose first answer was already lost.
+    lost_once: std::collections::HashSet<String>,
     /// What the proxy did, by rule (for tests to assert the rule fired).
     pub fired: HashMap<&'static str, u64>,
 }
@@ -184,6 +190,28 @@ fn throttled(service: &str) -> Option<Response> {
                 .into_response(),
         ),
         _ => None,
+    }
+}
+
+/// The operation a request calls, in each protocol's way of naming it:
+/// the query protocol's `Action`, the JSON protocol's `X-Amz-Target`, and
+/// for the REST APIs used here the method and path.
+fn operation(service: &str, method: &Method, path: &str, action: &str, target: &str) -> String {
+    if !action.is_empty() {
+        return action.to_string();
+    }
+    if let Some((_, op)) = target.rsplit_once('.') {
+        return op.to_string();
+    }
+    match (service, method.as_str(), lambda_target(path)) {
+        ("lambda", "POST", Some((name, _))) if name.is_empty() => "CreateFunction".into(),
+        ("lambda", "POST", Some((_, sub))) if sub == "policy" => "AddPermission".into(),
+        ("lambda", "POST", Some((_, sub))) if sub == "url" => "CreateFunctionUrlConfig".into(),
+        ("lambda", "POST", _) if path.ends_with("/url") => "CreateFunctionUrlConfig".into(),
+        ("lambda", "DELETE", Some((name, sub))) if !name.is_empty() && sub.is_empty() => "DeleteFunction".into(),
+        ("s3", "PUT", _) if path.trim_start_matches('/').contains('/') => "PutObject".into(),
+        ("s3", "DELETE", _) => "DeleteObject".into(),
+        _ => format!("{method} {path}"),
     }
 }
 
@@ -323,6 +351,15 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
     };
     if service == "cloudformation" && up.status.is_success() {
         ctx.seen.lock().unwrap().cfn.after(&cfn, &up.body);
+    }
+    // The first success of a chosen operation: done, and its answer lost.
+    let op = operation(&service, &method, &path, &action, &target);
+    if up.status.is_success() && r.lose_first_answer.contains(&op.as_str()) {
+        let mut seen = ctx.seen.lock().unwrap();
+        if seen.lost_once.insert(op) {
+            *seen.fired.entry("lost_first_answer").or_default() += 1;
+            return connection_reset();
+        }
     }
     // The work is done; the answer never arrives.
     if let Some(Ok(close)) = lost {

@@ -79,6 +79,12 @@ impl Moto {
         Self::start_with(Some(crate::aws_proxy::Realism { faults: Some(faults), ..Default::default() }))
     }
 
+    /// Starts moto behind the realism proxy; the first request of each of
+    /// `ops` is done and its answer lost (the connection closes).
+    pub fn start_losing_first_answer(ops: &[&'static str]) -> Moto {
+        Self::start_with(Some(crate::aws_proxy::Realism { lose_first_answer: ops.to_vec(), ..Default::default() }))
+    }
+
     /// What the proxy did so far, by rule (empty without a proxy).
     pub fn fired(&self) -> std::collections::HashMap<&'static str, u64> {
         self.proxy.as_ref().map(|(p, _)| p.fired()).unwrap_or_default()

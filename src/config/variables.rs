@@ -34,6 +34,21 @@ pub enum ValueSource {
     File(SrcSpan),
 }
 
+/// A type mismatch in words that never show a sensitive value (the
+/// checker's message quotes what it got, e.g. `got string "hunter2"`).
+pub fn mismatch(ty: &VarType, sensitive: bool, message: String) -> String {
+    if sensitive {
+        format!("expected {}; the value given does not match (not shown: the variable is sensitive)", ty.name())
+    } else {
+        message
+    }
+}
+
+/// Parses a command-line/env value of a declared variable (see [`parse_cli_value`]).
+pub fn parse_given(d: &VarDecl, raw: &str) -> Result<Value, String> {
+    parse_cli_value(&d.ty, raw).map_err(|e| mismatch(&d.ty, d.sensitive, e))
+}
+
 /// Parses a command-line/env value: raw for strings, HCL expression otherwise.
 pub fn parse_cli_value(ty: &VarType, raw: &str) -> Result<Value, String> {
     if ty.takes_raw_string() {
@@ -76,11 +91,14 @@ pub fn resolve(decls: &[VarDecl], given: &[(String, Value, ValueSource)], diags:
                 }
                 Err(e) => {
                     let (span, origin) = match src {
+                        // Not the var file's line: its snippet would print the secret.
+                        ValueSource::File(_) if d.sensitive => (Some(d.span.clone()), "the var file".to_string()),
                         ValueSource::File(s) => (Some(s.clone()), "the var file".to_string()),
                         ValueSource::Env(k) => (Some(d.span.clone()), format!("environment variable {k}")),
                         ValueSource::CommandLine => (Some(d.span.clone()), "-var".to_string()),
                     };
-                    diags.push(Diagnostic::error(format!("invalid value for variable \"{}\" from {origin}: {e}", d.name), span));
+                    diags
+                        .push(Diagnostic::error(format!("invalid value for variable \"{}\" from {origin}: {}", d.name, mismatch(&d.ty, d.sensitive, e)), span));
                 }
             },
             None => match &d.default {

@@ -16,7 +16,7 @@ impl Loader<'_> {
         let find = |n: &str| decls.iter().find(|d| d.name == n);
         for (name, raw) in &self.opts.env_vars {
             if let Some(d) = find(name) {
-                match variables::parse_cli_value(&d.ty, raw) {
+                match variables::parse_given(d, raw) {
                     Ok(v) => out.push((name.clone(), v, ValueSource::Env(format!("GANTRY_VAR_{name}")))),
                     Err(e) => self.diags.push(Diagnostic::error(format!("GANTRY_VAR_{name}: {e}"), Some(d.span.clone()))),
                 }
@@ -60,7 +60,7 @@ impl Loader<'_> {
                 continue;
             };
             match find(name) {
-                Some(d) => match variables::parse_cli_value(&d.ty, raw) {
+                Some(d) => match variables::parse_given(d, raw) {
                     Ok(v) => out.push((name.to_string(), v, ValueSource::CommandLine)),
                     Err(e) => self.diags.push(Diagnostic::error(format!("-var {name}: {e}"), Some(d.span.clone()))),
                 },

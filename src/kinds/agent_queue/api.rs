@@ -151,6 +151,8 @@ pub trait LookupApi: Send + Sync {
     /// The default VPC and its default-for-AZ subnets (sorted); `None`
     /// when the region has no default VPC.
     async fn default_subnets(&self, region: &str) -> Result<Option<(String, Vec<String>)>, ProviderError>;
+    /// Which of these IAM role names exist (GetRole each; IAM is global).
+    async fn existing_roles(&self, names: &[String]) -> Result<Vec<String>, ProviderError>;
 }
 
 /// Everything a queue driver calls.

@@ -446,6 +446,19 @@ impl LookupApi for AwsQueueApi {
         Ok(found.subnets().iter().filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id().unwrap_or_default().to_string()))).collect())
     }
 
+    async fn existing_roles(&self, names: &[String]) -> Result<Vec<String>, ProviderError> {
+        let iam = self.ctx.iam();
+        let mut out = Vec::new();
+        for name in names {
+            match iam.get_role().role_name(name).send().await {
+                Ok(_) => out.push(name.clone()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {}
+                Err(e) => return Err(classify("iam", "GetRole", e)),
+            }
+        }
+        Ok(out)
+    }
+
     async fn default_subnets(&self, region: &str) -> Result<Option<(String, Vec<String>)>, ProviderError> {
         use aws_sdk_ec2::types::Filter;
         let ec2 = self.at(region).ec2;

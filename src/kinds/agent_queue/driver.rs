@@ -62,17 +62,26 @@ impl QueueDriver {
         // A queue not created yet whose scaler's name is already taken by a
         // function that is not gantry's: found now, not by a failed create.
         let have: BTreeSet<&String> = candidates.iter().map(|(_, id)| id).collect();
+        // Likewise its roles: the stack creates them by name, so one that
+        // exists already would fail the create half-way.
         let mut taken = Vec::new();
         for (cfn, id) in wanted.iter().filter(|(_, id)| !have.contains(id)) {
-            let fname = names(&scope.stack, queue_of(id)).function;
-            let Some(f) = functions.get(&fname) else { continue };
-            let tags = self.api.function_tags(region, &f.arn).await?;
-            if tags.get(TAG_STACK) != Some(&scope.stack) {
-                let whose = tags.get(TAG_STACK).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
-                let mut state = State::new();
+            let n = names(&scope.stack, queue_of(id));
+            let mut state = State::new();
+            if let Some(f) = functions.get(&n.function) {
+                let tags = self.api.function_tags(region, &f.arn).await?;
+                if tags.get(TAG_STACK) != Some(&scope.stack) {
+                    let whose = tags.get(TAG_STACK).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
+                    state.insert("foreign_function".into(), json!(format!("{} ({whose})", n.function)));
+                }
+            }
+            let roles = self.api.existing_roles(&[n.instance_role.clone(), n.scaler_role.clone()]).await?;
+            if !roles.is_empty() {
+                state.insert("foreign_roles".into(), json!(roles));
+            }
+            if !state.is_empty() {
                 state.insert("region".into(), json!(region));
                 state.insert("stack_name".into(), json!(cfn));
-                state.insert("foreign_function".into(), json!(format!("{fname} ({whose})")));
                 taken.push(LiveResource { identity: id.clone(), owner_stack: None, owner_address: None, protected: false, state });
             }
         }

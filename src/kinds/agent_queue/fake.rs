@@ -57,6 +57,8 @@ struct Inner {
     next: u32,
     /// ExecuteChangeSet answers OK and does nothing (the execution never starts).
     executes_ignored: bool,
+    /// IAM roles that exist outside any queue's stack.
+    roles: BTreeSet<String>,
 }
 
 #[derive(Default)]
@@ -101,6 +103,11 @@ impl FakeAws {
     }
 
     /// Creating `logical_id` fails with `reason`.
+    /// An IAM role made outside gantry.
+    pub fn add_role(&self, name: &str) {
+        self.inner.lock().unwrap().roles.insert(name.to_string());
+    }
+
     /// ExecuteChangeSet from now on answers OK but never starts: a new
     /// stack stays REVIEW_IN_PROGRESS.
     pub fn ignore_executes(&self) {
@@ -450,5 +457,10 @@ impl LookupApi for FakeAws {
 
     async fn default_subnets(&self, region: &str) -> Result<Option<(String, Vec<String>)>, ProviderError> {
         Ok(self.lock(format!("DescribeVpcs {region}")).default_vpcs.get(region).cloned())
+    }
+
+    async fn existing_roles(&self, names: &[String]) -> Result<Vec<String>, ProviderError> {
+        let i = self.lock(format!("GetRole {}", names.join(",")));
+        Ok(names.iter().filter(|n| i.roles.contains(*n)).cloned().collect())
     }
 }

@@ -512,10 +512,21 @@ impl Kind for AgentQueue {
         out
     }
     fn live_problem(&self, live: &LiveResource) -> Option<String> {
+        let mut taken = Vec::new();
         if let Some(f) = live.state.get("foreign_function").and_then(Value::as_str) {
-            return Some(format!(
+            taken.push(format!(
                 "the Lambda function {f} has the name this queue's scaler needs but is not this queue's; gantry never changes or deletes it: rename or delete it, then plan again"
             ));
+        }
+        if let Some(roles) = live.state.get("foreign_roles").and_then(Value::as_array) {
+            let list: Vec<&str> = roles.iter().filter_map(Value::as_str).collect();
+            taken.push(format!(
+                "IAM role(s) {} already exist, and this queue's CloudFormation stack (which creates them by these names) does not: creating it would fail half-way; delete or rename the role(s), or rename the queue, then plan again",
+                list.join(", ")
+            ));
+        }
+        if !taken.is_empty() {
+            return Some(taken.join("; "));
         }
         let status = live.state.get("raw_status").and_then(Value::as_str).unwrap_or("");
         if status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS" {

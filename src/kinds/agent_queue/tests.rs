@@ -160,6 +160,22 @@ async fn queues_without_subnets_get_the_default_vpcs_in_template_and_facts() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn roles_a_new_queue_needs_that_already_exist_are_a_plan_time_problem() {
+    let (fake, d) = driver();
+    fake.add_role("vllm-ci-cpu-agent");
+    let live = d.read(&scope(&["us-west-2/cpu"])).await.unwrap();
+    let problem = AgentQueue.live_problem(&live[0]).expect("a problem before anything is created");
+    assert!(problem.contains("IAM role(s) vllm-ci-cpu-agent already exist") && problem.contains("fail half-way"), "{problem}");
+    // A queue that exists already owns its roles: no lookups, no problem.
+    let (fake, d) = driver();
+    d.create(&queue("cpu", json!({})), &owner("cpu")).await.unwrap();
+    fake.add_role("vllm-ci-cpu-agent");
+    let live = d.read(&scope(&["us-west-2/cpu"])).await.unwrap();
+    assert!(AgentQueue.live_problem(&live[0]).is_none());
+    assert!(!fake.calls().iter().any(|c| c.starts_with("GetRole")), "{:?}", fake.calls());
+}
+
+#[tokio::test(start_paused = true)]
 async fn deleting_removes_function_and_stack_and_is_idempotent() {
     let (fake, d) = driver();
     d.create(&queue("cpu", json!({})), &owner("cpu")).await.unwrap();
