@@ -151,6 +151,18 @@ async fn a_burst_gets_one_just_in_time_runner_per_instance_and_never_more_than_m
     }
     ok(&h.invoke().await);
     assert_eq!(h.configs().await.len(), 2);
+
+    // The scaler's log (what CloudWatch keeps) carries no credential: not
+    // the app's key, the webhook secret, an installation token or a
+    // runner's just-in-time configuration.
+    let log = std::fs::read_to_string(h.log.path()).unwrap();
+    assert!(log.contains("registered a just-in-time runner"), "the log was captured: {log}");
+    let jit = cfg.parameter().unwrap().value().unwrap().to_string();
+    for (what, secret) in
+        [("the app's private key", "PRIVATE KEY"), ("the webhook secret", SECRET), ("an installation token", "ghs_"), ("a JIT configuration", &jit)]
+    {
+        assert!(!log.contains(secret), "{what} reached the scaler's log");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
