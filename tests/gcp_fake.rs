@@ -150,6 +150,30 @@ fn a_failed_operation_is_reported_and_replan_shows_what_remains() {
     drop(f.rt);
 }
 
+/// An operation that does not finish is a bounded wait: gantry gives up
+/// with the way out and releases the lock (GANTRY_GCP_OPERATION_TIMEOUT
+/// shortens the 60-minute default for the test).
+#[test]
+fn an_operation_that_never_finishes_is_a_bounded_wait() {
+    let f = fake();
+    f.gcp.set_faults(Faults { latency_ms: 60_000, ..Faults::default() });
+    let mut env = f.env();
+    env.push(("GANTRY_GCP_OPERATION_TIMEOUT", "2s".into()));
+    let one = STACK.replace("count            = 12", "count            = 1");
+    // No data disk: the TPU create itself is the operation that hangs.
+    let one = one.replace("  data_disk {\n    size_gb = 512\n    type    = \"hyperdisk-balanced\"\n  }\n", "");
+    let dir = stack_dir(&[("main.gantry.hcl", &one)]);
+    let started = std::time::Instant::now();
+    let r = gantry(&["apply", ".", "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 1, "{}", r.all());
+    // Both pollers: the TPU API's (its policy's time limit) and Compute's (a deadline around it).
+    assert!(r.all().contains("tpu CreateNode: gave up waiting for the operation after 2s"), "{}", r.all());
+    assert!(r.all().contains("compute InsertInstance: gave up waiting for the operation after 2s"), "{}", r.all());
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}: {}", started.elapsed(), r.all());
+    assert!(!dir.path().join(".gantry/lock").exists(), "the lock is released");
+    drop(f.rt);
+}
+
 #[test]
 fn bad_gcp_input_is_a_diagnostic() {
     let bad = STACK

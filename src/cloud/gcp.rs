@@ -72,6 +72,7 @@ where
         stats.record(service, operation);
         match f().await {
             Ok(v) => return Ok(v),
+            Err(e) if e.is_exhausted() => return Err(gave_up(service, operation, &classify(service, operation, e).message)),
             Err(e) => {
                 let pe = classify(service, operation, e);
                 if attempt >= 6 || !retryable(&pe) {
@@ -98,7 +99,14 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Operation, google_cloud_gax::error::Error>>,
 {
-    let op = call(stats, "compute", operation, f).await?;
+    // Compute's discovery poller consults the polling policy only on
+    // errors, never while the operation is still running
+    // (google-cloud-lro internal/discovery.rs `handle_poll`), so the time
+    // limit the clients carry does not bound it: this deadline does.
+    let op = match tokio::time::timeout(operation_timeout(), call(stats, "compute", operation, f)).await {
+        Ok(op) => op?,
+        Err(_) => return Err(gave_up("compute", operation, "the operation was still running")),
+    };
     operation_outcome(operation, &op)
 }
 
@@ -167,6 +175,27 @@ impl AdcFacts {
     }
 }
 
+/// How long gantry waits for one Google Cloud operation (a TPU or VM
+/// create can take many minutes; one that never finishes must not hold the
+/// lock forever). `GANTRY_GCP_OPERATION_TIMEOUT` (e.g. "90m") changes it.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+fn operation_timeout() -> Duration {
+    std::env::var("GANTRY_GCP_OPERATION_TIMEOUT").ok().and_then(|v| humantime::parse_duration(&v).ok()).unwrap_or(OPERATION_TIMEOUT)
+}
+
+/// The message for a wait that ran out (the poller's own error says only
+/// that its policy was exhausted).
+fn gave_up(service: &'static str, operation: &'static str, detail: &str) -> ProviderError {
+    let limit = humantime::format_duration(operation_timeout());
+    ProviderError::new(
+        ErrorClass::Other,
+        service,
+        operation,
+        format!("gave up waiting for the operation after {limit}; it may still finish: run gantry plan to see where it stands ({detail})"),
+    )
+}
+
 impl GcpContext {
     /// Builds the clients for `project`.
     pub async fn connect(project: &str, stats: Arc<ApiStats>) -> Result<GcpContext, ProviderError> {
@@ -180,7 +209,12 @@ impl GcpContext {
         };
         macro_rules! build {
             ($builder:expr) => {{
-                let mut b = $builder;
+                // The client's own poller stops after the bound (no wait of ours around it).
+                let policy = google_cloud_gax::polling_error_policy::PollingErrorPolicyExt::with_time_limit(
+                    google_cloud_gax::polling_error_policy::Aip194Strict,
+                    operation_timeout(),
+                );
+                let mut b = $builder.with_polling_error_policy(policy);
                 if let Some(ep) = &endpoint {
                     b = b.with_endpoint(ep.clone()).with_credentials(google_cloud_auth::credentials::anonymous::Builder::new().build());
                 }
