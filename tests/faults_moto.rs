@@ -156,7 +156,6 @@ fn a_lost_answer_to_any_write_is_recognised_within_the_same_run() {
     let dir = prepare(&rt, &direct);
     let d = dir.path();
     let r = gantry(&["apply", ".", "--auto-approve", "--allow-broadening"], &env, d);
-    eprintln!("{}", r.stdout);
     assert_eq!(r.code, 0, "one apply, lost answers and all: {}", r.all());
     assert!(r.stdout.contains("request whose answer was lost"), "a create was recognised by its tags: {}", r.all());
     let p = gantry(&["plan", ".", "--detailed-exitcode"], &env, d);
@@ -166,7 +165,6 @@ fn a_lost_answer_to_any_write_is_recognised_within_the_same_run() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(rt.block_on(direct.inventory()), [0; 6], "nothing left");
     let fired = moto.fired();
-    eprintln!("{fired:?}\n{}", r.stdout);
     assert!(fired.get("lost_first_answer").copied().unwrap_or(0) >= 12, "most writes lost an answer: {fired:?}");
     assert!(fired.get("token_replay").copied().unwrap_or(0) >= 2, "CloudFormation replayed the first answers: {fired:?}");
 }
