@@ -17,7 +17,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What the proxy remembers of CloudFormation requests.
 #[derive(Default)]
@@ -27,7 +27,7 @@ pub struct CfnTokens {
     /// Change set (as named in ExecuteChangeSet) → ClientRequestToken.
     executed: HashMap<String, Option<String>>,
     /// Stacks that were created by an executed change set (and not deleted).
-    stacks: HashMap<String, ()>,
+    stacks: HashSet<String>,
 }
 
 fn error(code: &str, message: &str) -> Response {
@@ -62,7 +62,7 @@ impl CfnTokens {
                     }
                     return Some(("already_exists", error("AlreadyExistsException", &format!("ChangeSet {name} already exists"))));
                 }
-                if p("ChangeSetType").as_deref() == Some("CREATE") && self.stacks.contains_key(&stack) {
+                if p("ChangeSetType").as_deref() == Some("CREATE") && self.stacks.contains(&stack) {
                     return Some(("already_exists", error("AlreadyExistsException", &format!("Stack [{stack}] already exists"))));
                 }
                 None
@@ -93,7 +93,7 @@ impl CfnTokens {
             }
             "ExecuteChangeSet" => {
                 self.executed.insert(p("ChangeSetName").unwrap_or_default(), p("ClientRequestToken"));
-                self.stacks.insert(stack, ());
+                self.stacks.insert(stack);
             }
             "DeleteStack" => {
                 self.stacks.remove(&stack);

@@ -101,11 +101,16 @@ impl KeyTest {
 
 /// Every test of `key` (compared case-insensitively, as IAM does) in a statement.
 pub fn tests_of(stmt: &Value, key: &str) -> Vec<KeyTest> {
+    tests_where(stmt, |k| k.eq_ignore_ascii_case(key))
+}
+
+/// Every test of a key `wanted` accepts (e.g. any provider's `…:sub`).
+pub fn tests_where(stmt: &Value, wanted: impl Fn(&str) -> bool) -> Vec<KeyTest> {
     let mut out = Vec::new();
     for (op, keys) in operators(stmt) {
         let Value::Object(keys) = keys else { continue };
         for (k, v) in keys {
-            if k.eq_ignore_ascii_case(key) {
+            if wanted(k) {
                 out.push(KeyTest { operator: op.clone(), effect: effect(op), values: strings(Some(v)) });
             }
         }

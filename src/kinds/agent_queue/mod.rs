@@ -481,12 +481,11 @@ impl Kind for AgentQueue {
         out.extend(crate::lint::lint_managed(&managed, "managed_policy_arns"));
         if a.get("untrusted_code").and_then(Value::as_bool).unwrap_or(false) {
             let names = |k: &str| a.get(k).and_then(Value::as_object).map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
-            let list = |k: &str| a.get(k).and_then(Value::as_array).map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             out.extend(crate::lint::lint_untrusted(&crate::lint::UntrustedQueue {
                 policies,
                 secrets: names("agent_secrets"),
                 terminate_after_job: a.get("github").is_some_and(Value::is_object) || a.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
-                managed_policy_arns: list("managed_policy_arns"),
+                managed_policy_arns: managed,
             }));
         }
         out

@@ -1,6 +1,7 @@
 //! Trust policies built from `allow` rules, and the "what does this change
 //! newly allow" analysis behind the plan's broadening review.
 
+use crate::lint::{is_allow, statements, strings};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -51,22 +52,9 @@ pub fn build(provider_arn: &str, host: &str, rules: &[Value]) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Allow statements (anything not a Deny, as the lint reads them).
 fn allow_statements(doc: &Value) -> Vec<&Value> {
-    let all: Vec<&Value> = match doc.get("Statement") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(s @ Value::Object(_)) => vec![s],
-        _ => Vec::new(),
-    };
-    all.into_iter().filter(|s| !s.get("Effect").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case("Deny"))).collect()
+    statements(doc).into_iter().filter(|s| is_allow(s)).collect()
 }
 
 /// Who may assume: (principal, subject) pairs. The subject is what the
@@ -80,13 +68,7 @@ pub fn assumers(trust: &Value) -> BTreeSet<(String, String)> {
             .into_iter()
             .map(|(kind, v)| if crate::lint::principal_is_anyone(&kind, &v) { "anyone".to_string() } else { v })
             .collect();
-        let keys: BTreeSet<String> = crate::lint::conditions::operators(s)
-            .into_iter()
-            .filter_map(|(_, keys)| keys.as_object())
-            .flat_map(|keys| keys.keys().map(|k| k.to_ascii_lowercase()))
-            .filter(|k| k.ends_with(":sub"))
-            .collect();
-        let tests: Vec<_> = keys.iter().flat_map(|k| crate::lint::conditions::tests_of(s, k)).collect();
+        let tests = crate::lint::conditions::tests_where(s, |k| k.to_ascii_lowercase().ends_with(":sub"));
         for p in &principals {
             for sub in crate::lint::conditions::describe(&tests) {
                 out.insert((p.clone(), sub));
