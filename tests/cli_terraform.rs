@@ -165,7 +165,7 @@ fn missing_google_credentials_fail_fast_with_the_adc_hint() {
     if std::fs::read_to_string("/sys/class/dmi/id/product_name").is_ok_and(|p| p.contains("Google")) {
         return;
     }
-    let text = "stack \"g\" {\n  gcp {\n    project = \"p\"\n    zones   = [\"us-east5-b\"]\n  }\n}\n\ngpu_node \"n\" {\n  zone         = \"us-east5-b\"\n  machine_type = \"g2-standard-4\"\n  accelerator {\n    type  = \"nvidia-l4\"\n    count = 1\n  }\n  boot_disk {\n    image   = \"projects/debian-cloud/global/images/family/debian-12\"\n    size_gb = 100\n  }\n}\n";
+    let text = "stack \"g\" {\n  gcp {\n    project = \"p\"\n    zones   = [\"us-east5-b\"]\n  }\n}\n\ngpu_node \"n\" {\n  zone         = \"us-east5-b\"\n  machine_type = \"g2-standard-4\"\n  accelerator {\n    type  = \"nvidia-l4\"\n    count = 1\n  }\n  boot_disk {\n    size_gb = 100\n  }\n}\n";
     let dir = stack_dir(&[("main.gantry.hcl", text)]);
     let home = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();

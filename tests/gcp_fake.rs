@@ -38,7 +38,7 @@ gpu_node "l4" {
     count = 2
   }
   boot_disk {
-    image   = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
+    image   = "projects/deeplearning-platform-release/global/images/family/common-cu128-ubuntu-2204-nvidia-570"
     size_gb = 200
   }
   labels = { team = "ci" }
@@ -230,7 +230,7 @@ fn real_api_shapes_replan_empty_and_second_apply_changes_nothing() {
     assert!(inst.pointer("/disks/0/initializeParams").is_none(), "initializeParams is input only: {inst}");
     assert!(inst["machineType"].as_str().unwrap().starts_with("https://www.googleapis.com/compute/v1/projects/ci-project/zones/"), "{inst}");
     let boot = f.gcp.disk("projects/ci-project/zones/us-central1-a/disks/gpu-l4-runner").expect("the boot disk is a Disk");
-    assert!(boot["sourceImage"].as_str().unwrap().contains("/global/images/ubuntu-2204-lts-v"), "a family resolves to an image: {boot}");
+    assert!(boot["sourceImage"].as_str().unwrap().contains("/global/images/common-cu128-ubuntu-2204-nvidia-570-v"), "a family resolves to an image: {boot}");
 
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
     assert_eq!(r.code, 0, "re-plan right after apply must be empty: {}", r.all());
@@ -293,7 +293,7 @@ gpu_node "l4" {
     count = 1
   }
   boot_disk {
-    image   = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
+    image   = "projects/deeplearning-platform-release/global/images/family/common-cu128-ubuntu-2204-nvidia-570"
     size_gb = 100
   }
   network    = data.gcp_network.ci.self_link

@@ -125,7 +125,7 @@ pub(crate) async fn inst_set_labels(State(f): State<FakeGcp>, Path((p, z, n)): P
     let key = format!("projects/{p}/zones/{z}/instances/{n}");
     let next = i.next_op;
     let Some(inst) = i.instances.get_mut(&key) else { return error(404, "NOT_FOUND", format!("The resource '{key}' was not found")) };
-    if body.get("labelFingerprint") != inst.get("labelFingerprint") {
+    if !crate::gcp_shapes::same_fingerprint(body.get("labelFingerprint"), inst.get("labelFingerprint")) {
         return error(412, "FAILED_PRECONDITION", "Labels fingerprint either invalid or resource labels have changed");
     }
     inst["labels"] = body.get("labels").cloned().unwrap_or(json!({}));
@@ -141,7 +141,7 @@ pub(crate) async fn inst_set_metadata(State(f): State<FakeGcp>, Path((p, z, n)):
     let key = format!("projects/{p}/zones/{z}/instances/{n}");
     let next = i.next_op;
     let Some(inst) = i.instances.get_mut(&key) else { return error(404, "NOT_FOUND", format!("The resource '{key}' was not found")) };
-    if body.get("fingerprint") != inst.pointer("/metadata/fingerprint") {
+    if !crate::gcp_shapes::same_fingerprint(body.get("fingerprint"), inst.pointer("/metadata/fingerprint")) {
         return error(412, "FAILED_PRECONDITION", "Supplied fingerprint does not match current metadata fingerprint");
     }
     let mut m = body.clone();

@@ -34,12 +34,30 @@ pub const COMPUTE: &str = "https://www.googleapis.com/compute/v1";
 /// The concrete image a family resolves to (the fake's "newest").
 pub const IMAGE_VERSION: &str = "v20241119";
 
-/// A fingerprint as Compute Engine sends it: base64 of 8 opaque bytes
-/// (`labelFingerprint`, `metadata.fingerprint` are `format: byte` fields in
-/// the discovery document, so clients decode and re-encode them).
+/// A fingerprint as Compute Engine sends it: URL-safe base64 of 8 opaque
+/// bytes (`labelFingerprint`, `metadata.fingerprint` are `format: byte`
+/// fields; google-cloud-compute-v1 decodes them as URL-safe base64, and a
+/// real one, `--KE24GB4T0=`, is quoted in abdolence/gcloud-sdk-rs#191).
+/// The bytes are mixed and the first one fixed at 0xFB so every fingerprint
+/// holds a `-` (a `+` in standard base64): a client that decodes the wrong
+/// alphabet fails on every one, not on one in a few.
 pub fn fingerprint(n: u64) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(n.to_be_bytes())
+    let mut bytes = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes();
+    bytes[0] = 0xFB;
+    base64::engine::general_purpose::URL_SAFE.encode(bytes)
+}
+
+/// Whether two fingerprints are the same bytes. Compute compares what the
+/// bytes decode to, and accepts both base64 alphabets with or without
+/// padding (proto3 JSON `bytes`), so a client's re-encoding still matches.
+pub fn same_fingerprint(a: Option<&Value>, b: Option<&Value>) -> bool {
+    use base64::Engine;
+    let decode = |v: Option<&Value>| -> Option<Vec<u8>> {
+        let s = v?.as_str()?.trim_end_matches('=').replace('+', "-").replace('/', "_");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()
+    };
+    matches!((decode(a), decode(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// The region of a zone (`us-east5-b` → `us-east5`).
@@ -136,7 +154,7 @@ pub fn disk(project: &str, zone: &str, mut body: Value, number: u64) -> Value {
     body["zone"] = json!(format!("{COMPUTE}/projects/{project}/zones/{zone}"));
     body["status"] = json!("CREATING");
     body["creationTimestamp"] = json!("2026-11-25T04:00:00.000-08:00");
-    body["labelFingerprint"] = json!("42WmSpB8rSM=");
+    body["labelFingerprint"] = json!(fingerprint(number * 1000 + 3));
     body["physicalBlockSizeBytes"] = json!("4096");
     body
 }
@@ -161,8 +179,18 @@ pub fn instance(project: &str, zone: &str, mut body: Value, number: u64) -> (Val
         nic["subnetwork"] = json!(format!("{COMPUTE}/projects/{project}/regions/{region}/subnetworks/{sub}"));
         nic["name"] = json!(format!("nic{i}"));
         nic["networkIP"] = json!(format!("10.128.0.{}", 2 + i));
-        nic["fingerprint"] = json!("Eio3bsY9VHo=");
+        nic["fingerprint"] = json!(fingerprint(number * 1000 + 5 + i as u64));
         nic["stackType"] = json!("IPV4_ONLY");
+        // An access config gives the interface an external IP: the server
+        // fills the ephemeral address and the defaults (REST reference,
+        // `AccessConfig`: type ONE_TO_ONE_NAT, networkTier PREMIUM).
+        for (j, ac) in nic.get_mut("accessConfigs").and_then(Value::as_array_mut).into_iter().flatten().enumerate() {
+            ac["kind"] = json!("compute#accessConfig");
+            ac["type"] = ac.get("type").cloned().unwrap_or(json!("ONE_TO_ONE_NAT"));
+            ac["name"] = ac.get("name").cloned().unwrap_or(json!("External NAT"));
+            ac["networkTier"] = json!("PREMIUM");
+            ac["natIP"] = json!(format!("34.{}.{}.{}", 100 + i, (number % 250) + 1, j + 10));
+        }
     }
     let mut created = Vec::new();
     for (i, d) in body.get_mut("disks").and_then(Value::as_array_mut).into_iter().flatten().enumerate() {
@@ -216,8 +244,8 @@ pub fn instance(project: &str, zone: &str, mut body: Value, number: u64) -> (Val
     body["selfLink"] = json!(zonal_url(project, zone, "instances", &name));
     body["zone"] = json!(format!("{COMPUTE}/projects/{project}/zones/{zone}"));
     body["status"] = json!("PROVISIONING");
-    body["labelFingerprint"] = json!("42WmSpB8rSM=");
-    body["fingerprint"] = json!("nHh0VdW0iw0=");
+    body["labelFingerprint"] = json!(fingerprint(number * 1000 + 3));
+    body["fingerprint"] = json!(fingerprint(number * 1000 + 7));
     let items = body.pointer("/metadata/items").cloned().unwrap_or(json!([]));
     body["metadata"] = json!({"kind": "compute#metadata", "fingerprint": fingerprint(number * 1000 + 1), "items": items});
     (body, created)
@@ -251,6 +279,23 @@ pub fn network(project: &str, name: &str, subnet_regions: &[&str], number: u64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_are_url_safe_and_compared_as_bytes() {
+        use base64::Engine;
+        for n in [1u64, 2, 1001, 77_000] {
+            let f = fingerprint(n);
+            assert!(f.contains('-'), "{f}: every fingerprint has a URL-safe-only character");
+            assert!(!f.contains('+') && !f.contains('/'), "{f}");
+            base64::engine::general_purpose::URL_SAFE.decode(&f).unwrap();
+            assert!(base64::engine::general_purpose::STANDARD.decode(&f).is_err(), "{f} must not decode as standard base64");
+        }
+        let f = json!(fingerprint(5));
+        let standard = json!(f.as_str().unwrap().replace('-', "+").replace('_', "/"));
+        let unpadded = json!(f.as_str().unwrap().trim_end_matches('='));
+        assert!(same_fingerprint(Some(&f), Some(&standard)) && same_fingerprint(Some(&f), Some(&unpadded)));
+        assert!(!same_fingerprint(Some(&f), Some(&json!(fingerprint(6)))) && !same_fingerprint(None, Some(&f)));
+    }
 
     #[test]
     fn tpu_fills_network_service_account_and_outputs() {

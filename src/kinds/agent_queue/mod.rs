@@ -278,6 +278,30 @@ pub fn json_leaf_diff(path: &str, before: &Value, after: &Value, out: &mut Vec<(
     }
 }
 
+/// The size of the launch template's user data in a queue template.
+fn user_data_len(template: &Value) -> Option<usize> {
+    let resources = template.get("Resources")?.as_object()?;
+    resources.values().find_map(|r| r.pointer("/Properties/LaunchTemplateData/UserData/Fn::Base64")?.as_str().map(str::len))
+}
+
+/// User data over EC2's 16 KB makes the stack roll back at launch: refused
+/// at validate, saying what made it large.
+fn user_data_size_problem(q: &spec::QueueSpec) -> Option<AttrProblem> {
+    let n = template::user_data(q).len();
+    if n <= template::USER_DATA_LIMIT {
+        return None;
+    }
+    let env: usize = q.agent_env.iter().map(|(k, v)| k.len() + v.len() + 16).sum();
+    Some(AttrProblem::new(
+        if q.extra_user_data.is_empty() { "agent_env" } else { "extra_user_data" },
+        format!(
+            "the instances' user data would be {n} bytes, over EC2's limit of {} (extra_user_data {} bytes, agent_env about {env}); move long set-up into a script the instances fetch (e.g. from S3) or into the image",
+            template::USER_DATA_LIMIT,
+            q.extra_user_data.len()
+        ),
+    ))
+}
+
 impl Kind for AgentQueue {
     fn name(&self) -> &'static str {
         "agent_queue"
@@ -384,19 +408,27 @@ impl Kind for AgentQueue {
     fn change_notes(&self, action: crate::core::Action, changes: &[AttrChange], desired: &State) -> Vec<String> {
         let code_changes =
             action != crate::core::Action::Update || changes.iter().any(|c| c.name == "function" && c.before.get("code_sha256") != c.after.get("code_sha256"));
-        match desired.get("zip_source").and_then(Value::as_str) {
+        let mut notes = match desired.get("zip_source").and_then(Value::as_str) {
             Some(source) if code_changes => vec![format!("scaler code: {source}")],
             _ => Vec::new(),
+        };
+        // The machines' bootstrap is bounded by EC2: say how close it is.
+        let template_changes = action != crate::core::Action::Update || changes.iter().any(|c| c.name == "template");
+        if let Some(n) = desired.get("template").and_then(user_data_len).filter(|_| template_changes) {
+            notes.push(format!("user data: {n} of {} bytes", template::USER_DATA_LIMIT));
         }
+        notes
     }
     fn check_env(&self, a: &State, env: &Env) -> Vec<AttrProblem> {
-        match a.get("region").and_then(Value::as_str) {
+        let mut out = match a.get("region").and_then(Value::as_str) {
             Some(r) if !env.regions.iter().any(|x| x == r) => vec![AttrProblem::new(
                 "region",
                 format!("region {r} is not one of the stack's regions ({}); add it to aws {{ extra_regions = [...] }}", env.regions.join(", ")),
             )],
             _ => Vec::new(),
-        }
+        };
+        out.extend(user_data_size_problem(&spec::spec(a, env)));
+        out
     }
     /// `region/name`, as the driver reads it: the same queue name may be
     /// used in two regions.

@@ -26,10 +26,13 @@ chown -R runner: /opt/actions-runner "$BUILD_PATH"
 {{PROTECTION}}
 {{DISK_GUARD}}
 # The runner's job hooks (ACTIONS_RUNNER_HOOK_JOB_STARTED/COMPLETED): a
-# busy runner's instance is protected from scale-in.
-printf '#!/bin/bash\n{{DISK_GUARD_CALL}}sudo /usr/local/bin/gantry-protection acquire\n' > /usr/local/bin/gantry-job-started
-printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection release\n' > /usr/local/bin/gantry-job-completed
-chmod 755 /usr/local/bin/gantry-job-started /usr/local/bin/gantry-job-completed
+# busy runner's instance is protected from scale-in. actions/runner runs a
+# hook only from an absolute path ending in .sh (bash -e FILE) or .ps1 and
+# fails the job when a pre-job hook fails (GitHub docs, "Running scripts
+# before or after a job"; ScriptHandlerHelpers in actions/runner).
+printf '#!/bin/bash\n{{DISK_GUARD_CALL}}sudo /usr/local/bin/gantry-protection acquire\n' > /usr/local/bin/gantry-job-started.sh
+printf '#!/bin/bash\nsudo /usr/local/bin/gantry-protection release\n' > /usr/local/bin/gantry-job-completed.sh
+chmod 755 /usr/local/bin/gantry-job-started.sh /usr/local/bin/gantry-job-completed.sh
 echo 'runner ALL=(root) NOPASSWD: /usr/local/bin/gantry-protection' > /etc/sudoers.d/gantry-protection
 {{ONE_JOB}}
 {{DRAIN}}
@@ -74,8 +77,8 @@ Wants=network-online.target
 User=runner
 WorkingDirectory=/opt/actions-runner
 EnvironmentFile=/etc/gantry/runner.env
-Environment=ACTIONS_RUNNER_HOOK_JOB_STARTED=/usr/local/bin/gantry-job-started
-Environment=ACTIONS_RUNNER_HOOK_JOB_COMPLETED=/usr/local/bin/gantry-job-completed
+Environment=ACTIONS_RUNNER_HOOK_JOB_STARTED=/usr/local/bin/gantry-job-started.sh
+Environment=ACTIONS_RUNNER_HOOK_JOB_COMPLETED=/usr/local/bin/gantry-job-completed.sh
 ExecStart=/opt/actions-runner/run.sh --jitconfig ${GANTRY_JITCONFIG}
 # The runner stops on SIGINT after telling GitHub; a running job gets the drain bound.
 KillSignal=SIGINT

@@ -178,6 +178,40 @@ fn instance_store_disks_are_striped_once_each_and_hold_docker_and_builds() {
     assert_eq!(std::fs::read_to_string(etc.join("daemon.json")).unwrap().trim(), format!("{{\"data-root\": \"{s}/docker\"}}"));
 }
 
+/// The AL2023 Deep Learning AMIs put the instance store into LVM at
+/// /opt/dlami/nvme before user data runs: gantry uses that mount and never
+/// formats a disk that is mounted or held by another device.
+#[test]
+fn disks_a_deep_learning_ami_already_claimed_are_used_not_formatted() {
+    let b = Bench::new();
+    for cmd in ["dnf", "mdadm", "mkfs.xfs", "mount"] {
+        b.fake(cmd, 0);
+    }
+    let by_id = b.path().join("by-id");
+    let sys = b.path().join("sys");
+    let dlami = b.path().join("dlami-nvme");
+    std::fs::create_dir_all(&by_id).unwrap();
+    std::fs::write(b.path().join("nvme1n1"), "").unwrap();
+    std::os::unix::fs::symlink(b.path().join("nvme1n1"), by_id.join("nvme-Amazon_EC2_NVMe_Instance_Storage_AWS1")).unwrap();
+    // The disk is an LVM physical volume: dm-0 holds it.
+    std::fs::create_dir_all(sys.join("nvme1n1/holders/dm-0")).unwrap();
+    let script = |mounted: bool| {
+        b.script("mountpoint", &format!("exit {}\n", if mounted { 0 } else { 1 }));
+        format!(
+            "DOCKER_ROOT=/var/lib/docker\nBUILD_PATH=/var/lib/buildkite-agent/builds\n{}\necho \"result $DOCKER_ROOT $BUILD_PATH\" >> '{}'\n",
+            super::template::INSTANCE_STORAGE
+                .replace("/dev/disk/by-id", &by_id.display().to_string())
+                .replace("/sys/class/block", &sys.display().to_string())
+                .replace("/etc/docker", &b.path().join("etc-docker").display().to_string())
+                .replace("/opt/dlami/nvme", &dlami.display().to_string()),
+            b.log().display()
+        )
+    };
+    let d = dlami.display();
+    assert_eq!(b.run(&script(true), &[]), format!("result {d}/docker {d}/builds\n"), "the AMI's mount is the scratch space");
+    assert_eq!(b.run(&script(false), &[]), "result /var/lib/docker /var/lib/buildkite-agent/builds\n", "a held disk is left alone");
+}
+
 /// gantry-runner-config: waits for the scaler to leave this instance's
 /// configuration, writes it root-only, and fails (→ bootstrap_failed →
 /// unhealthy) when none arrives.

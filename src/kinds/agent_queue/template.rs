@@ -36,10 +36,21 @@ pub fn user_data(q: &QueueSpec) -> String {
         None => (USER_DATA, "buildkite-agent", "Successfully registered agent"),
     };
     let (runner_version, jit_path) = q.github.as_ref().map(|g| (g.runner_version.as_str(), g.jit_path.as_str())).unwrap_or_default();
-    script
+    // gantry's own text first, without its comment lines (they stay in the
+    // sources; the machine does not need them and EC2 takes 16 KB), then
+    // the user's values, which are never touched.
+    let own = script
         .replace("{{PREAMBLE}}", PREAMBLE)
         .replace("{{RUNNER_INSTALL}}", crate::kinds::common::RUNNER_INSTALL.trim_end())
         .replace("{{PROTECTION}}", PROTECTION.trim_end())
+        .replace("{{DRAIN}}", DRAIN.trim_end())
+        .replace(
+            "{{INSTANCE_STORAGE}}",
+            if q.use_instance_storage { INSTANCE_STORAGE.trim_end() } else { "# (instance storage not used: use_instance_storage = false)" },
+        )
+        .replace("{{DISK_GUARD}}", if q.disk_min_free_gb > 0 { DISK_GUARD.trim_end() } else { "# (no disk guard: disk_min_free_gb = 0)" })
+        .replace("{{ONE_JOB}}", &one_job);
+    without_comment_lines(&own)
         .replace("{{QUEUE}}", &q.queue)
         .replace("{{REGION}}", &q.region)
         .replace("{{ASG_NAME}}", &q.names.asg)
@@ -47,27 +58,40 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{AGENTS_PER_INSTANCE}}", &q.agents_per_instance.to_string())
         .replace("{{AGENT_TAGS}}", &tags)
         .replace("{{AGENT_CFG_EXTRA}}", &format!("{cfg_extra}{}", super::secrets::redacted_vars(q)))
-        .replace("{{SECRETS}}", &super::secrets::bootstrap(q))
-        .replace("{{DRAIN}}", DRAIN.trim_end())
+        .replace("{{SECRETS}}", &without_comment_lines(&super::secrets::bootstrap(q)))
         .replace("{{AGENT_UNIT}}", unit)
         .replace("{{REGISTERED_PATTERN}}", registered)
         .replace("{{RUNNER_VERSION}}", runner_version)
         .replace("{{JIT_PATH}}", jit_path)
         .replace("{{JIT_WAIT_ROUNDS}}", &(q.registration_grace_seconds / 5).to_string())
-        .replace(
-            "{{INSTANCE_STORAGE}}",
-            if q.use_instance_storage { INSTANCE_STORAGE.trim_end() } else { "# (instance storage not used: use_instance_storage = false)" },
-        )
-        .replace("{{DISK_GUARD}}", if q.disk_min_free_gb > 0 { DISK_GUARD.trim_end() } else { "# (no disk guard: disk_min_free_gb = 0)" })
         .replace("{{DISK_GUARD_CALL}}", if q.disk_min_free_gb > 0 { "/usr/local/bin/gantry-disk-guard || exit 1\\n" } else { "" })
         .replace("{{DISK_MIN_FREE_GB}}", &q.disk_min_free_gb.to_string())
         .replace("{{DRAIN_HOOK}}", DRAIN_HOOK)
         .replace("{{REGISTRATION_GRACE}}", &q.registration_grace_seconds.to_string())
         .replace("{{DRAIN_SECONDS}}", &q.drain_seconds.to_string())
-        .replace("{{ONE_JOB}}", &one_job)
         .replace("{{SERVICE_EXTRA}}", service_extra)
         .replace("{{AGENT_ENV}}", env.trim_end())
         .replace("{{EXTRA_USER_DATA}}", q.extra_user_data.trim_end())
+}
+
+/// EC2's limit on user data: 16 KB before base64 (EC2 user guide, "Run
+/// commands when you launch an EC2 instance with user data input").
+pub const USER_DATA_LIMIT: usize = 16 * 1024;
+
+/// A script without its full-line comments (`#!` lines stay). Only for
+/// gantry's own text: a line starting with `#` inside one of its
+/// here-documents is a comment in that file too (units, repo files).
+pub fn without_comment_lines(script: &str) -> String {
+    let mut out = String::with_capacity(script.len());
+    for line in script.lines() {
+        let t = line.trim_start();
+        if t.starts_with('#') && !t.starts_with("#!") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// Escapes a value for a double-quoted systemd `Environment=` assignment:

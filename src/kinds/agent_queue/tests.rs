@@ -267,3 +267,29 @@ fn root_volume_iops_and_throughput_only_where_the_type_takes_them() {
         ["only gp3 volumes take a throughput setting, not io1"]
     );
 }
+
+/// EC2 takes 16 KB of user data: gantry's own script stays well under it
+/// (its comments are left in the sources), and a queue whose extra set-up
+/// pushes it over is refused at validate, not rolled back at launch.
+#[test]
+fn user_data_is_kept_under_ec2s_limit_and_checked() {
+    let runner = attrs(json!({"name": "q", "instance_types": ["g6.xlarge"], "max_size": 2, "terminate_after_job": true,
+        "agent_secrets": {"HF_TOKEN": "ssm:/hf"},
+        "github": {"repository": "acme/ml", "labels": ["gpu"], "credentials": "/gh"}}));
+    let buildkite = attrs(json!({"name": "q", "instance_types": ["g6.xlarge"], "max_size": 2, "terminate_after_job": true,
+        "agent_secrets": {"HF_TOKEN": "ssm:/hf"}}));
+    for a in [&runner, &buildkite] {
+        let script = super::template::user_data(&super::spec::spec(a, &env()));
+        assert!(script.len() < 10 * 1024, "gantry's bootstrap alone is {} bytes: keep it well under 16 KB", script.len());
+        assert!(script.lines().filter(|l| l.trim_start().starts_with('#') && !l.trim_start().starts_with("#!")).count() == 0);
+        assert!(AgentQueue.check_env(a, &env()).is_empty());
+    }
+    let mut big = runner.clone();
+    big.insert("extra_user_data".into(), json!(format!("# set-up\n{}", "echo 'a line of set-up that is not short'\n".repeat(200))));
+    let problems = AgentQueue.check_env(&big, &env());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].attr, "extra_user_data");
+    assert!(problems[0].message.contains("over EC2's limit of 16384"), "{}", problems[0].message);
+    // The user's own text keeps its comment lines.
+    assert!(super::template::user_data(&super::spec::spec(&big, &env())).contains("# set-up\n"));
+}

@@ -43,7 +43,11 @@ static ALLOW: Schema = Schema {
         Attr::new("tags", Ty::ListOfString, "Git tags (globs allowed), e.g. v*.").default(DefaultValue::EmptyList),
         Attr::new("environments", Ty::ListOfString, "GitHub deployment environments.").default(DefaultValue::EmptyList),
         Attr::new("pull_request", Ty::Bool, "Allow pull_request workflows.").default(DefaultValue::Bool(false)),
-        Attr::new("workflow_refs", Ty::ListOfString, "Also require one of these job_workflow_ref values (reusable workflows).")
+        Attr::new(
+            "workflow_refs",
+            Ty::ListOfString,
+            "Also require one of these reusable workflows (OWNER/REPO/.github/workflows/F@REF), matched in `sub`: the repository must customise its OIDC subject claim to include_claim_keys = [\"repo\", \"context\", \"job_workflow_ref\"] (AWS evaluates no job_workflow_ref condition).",
+        )
             .default(DefaultValue::EmptyList),
     ],
     blocks: &[],
@@ -123,6 +127,19 @@ fn inline_docs(attrs: &State) -> Vec<(String, String, Value)> {
         .collect()
 }
 
+/// `OWNER/REPO/.github/workflows/FILE@REF`, as GitHub writes
+/// `job_workflow_ref`; no wildcard, so the rule names one workflow.
+fn valid_workflow_ref(w: &str) -> bool {
+    let Some((path, git_ref)) = w.split_once('@') else { return false };
+    let parts: Vec<&str> = path.splitn(3, '/').collect();
+    !w.contains('*')
+        && !w.contains('?')
+        && !git_ref.is_empty()
+        && parts.len() == 3
+        && valid_repo(&format!("{}/{}", parts[0], parts[1]))
+        && parts[2].strip_prefix(".github/workflows/").is_some_and(|f| !f.is_empty() && !f.contains('/'))
+}
+
 impl Kind for CiRole {
     fn name(&self) -> &'static str {
         "ci_role"
@@ -166,6 +183,14 @@ impl Kind for CiRole {
             let repo = r.get("repo").and_then(Value::as_str).unwrap_or("");
             if !valid_repo(repo) {
                 out.push(AttrProblem::new("allow", format!("repo \"{repo}\" must look like OWNER/NAME (no wildcards)")));
+            }
+            for w in r.get("workflow_refs").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                if !valid_workflow_ref(w) {
+                    out.push(AttrProblem::new(
+                        "allow.workflow_refs",
+                        format!("\"{w}\" must look like OWNER/REPO/.github/workflows/FILE@REF (no wildcards; e.g. acme/ci/.github/workflows/push.yml@refs/heads/main)"),
+                    ));
+                }
             }
         }
         if let Err(e) = session_seconds(attrs) {

@@ -45,6 +45,26 @@ fn checks() {
 }
 
 #[test]
+fn workflow_refs_name_one_workflow_and_removing_them_is_broadening() {
+    let with = |refs: Value| {
+        let mut a = base();
+        a["allow"][0]["workflow_refs"] = refs;
+        a
+    };
+    let good = with(json!(["acme/ci/.github/workflows/push.yml@refs/heads/main"]));
+    assert!(CiRole.check(&good).is_empty());
+    for bad in ["acme/ci/.github/workflows/*@refs/heads/main", "push.yml@refs/heads/main", "acme/ci/.github/workflows/push.yml", "acme/ci/workflows/push.yml@x"]
+    {
+        let p: Vec<_> = CiRole.check(&with(json!([bad]))).into_iter().map(|p| p.attr).collect();
+        assert_eq!(p, ["allow.workflow_refs"], "{bad}");
+    }
+    // Dropping the workflow lets every workflow of the branch assume: the review must see it.
+    let narrow = CiRole.desired_state(&good, &env());
+    let wide = CiRole.desired_state(&base(), &env());
+    assert!(!CiRole.broadening(Some(&narrow), &wide).is_empty(), "removing workflow_refs widens who may assume");
+}
+
+#[test]
 fn desired_state_and_outputs() {
     let s = CiRole.desired_state(&base(), &env());
     assert_eq!(s["path"], "/gantry/ci/");

@@ -23,21 +23,29 @@ pub fn subs(rule: &Value) -> Vec<String> {
         // No narrowing given: any ref, environment or event of this one repository.
         out.push(format!("repo:{repo}:*"));
     }
+    // AWS evaluates only the standard claims of GitHub's token (GitHub,
+    // "Configuring OpenID Connect in Amazon Web Services"): a condition on
+    // `job_workflow_ref` never matches and makes the role impossible to
+    // assume. A workflow is required through `sub` instead, which GitHub
+    // extends with the reusable workflow once the repository customises its
+    // subject claim to include_claim_keys = ["repo", "context",
+    // "job_workflow_ref"] ("Customizing the subject claims"): then `sub` is
+    // `repo:OWNER/REPO:CONTEXT:job_workflow_ref:OWNER/REPO/.github/workflows/F@REF`.
+    let workflows = list("workflow_refs");
+    if !workflows.is_empty() {
+        out = out.iter().flat_map(|s| workflows.iter().map(move |w| format!("{s}:job_workflow_ref:{w}"))).collect();
+    }
     out
 }
 
 /// Builds the trust policy: one statement per allow rule, each requiring
-/// the `aud` and one of the rule's `sub` patterns (and workflow refs if given).
+/// the `aud` and one of the rule's `sub` patterns (workflow refs included).
 pub fn build(provider_arn: &str, host: &str, rules: &[Value]) -> Value {
     let statements: Vec<Value> = rules
         .iter()
         .map(|rule| {
             let mut like = serde_json::Map::new();
             like.insert(format!("{host}:sub"), json!(subs(rule)));
-            let workflows: Vec<Value> = rule.get("workflow_refs").and_then(Value::as_array).cloned().unwrap_or_default();
-            if !workflows.is_empty() {
-                like.insert(format!("{host}:job_workflow_ref"), Value::Array(workflows));
-            }
             json!({
                 "Effect": "Allow",
                 "Principal": {"Federated": provider_arn},
@@ -133,9 +141,25 @@ mod tests {
         );
         let c = &t["Statement"][0]["Condition"];
         assert_eq!(c["StringEquals"]["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
-        assert_eq!(c["StringLike"]["token.actions.githubusercontent.com:sub"][0], "repo:acme/mlops:ref:refs/heads/main");
-        assert!(c["StringLike"]["token.actions.githubusercontent.com:job_workflow_ref"].is_array());
+        // The workflow is part of `sub` (customised subject claim): AWS
+        // never evaluates a job_workflow_ref condition key.
+        assert_eq!(
+            c["StringLike"]["token.actions.githubusercontent.com:sub"],
+            json!(["repo:acme/mlops:ref:refs/heads/main:job_workflow_ref:acme/mlops/.github/workflows/push.yml@refs/heads/main"])
+        );
+        assert!(c["StringLike"].get("token.actions.githubusercontent.com:job_workflow_ref").is_none(), "{c}");
+        assert_eq!(c["StringLike"].as_object().unwrap().len(), 1);
         assert!(crate::lint::lint_trust(&t, "allow", None).is_empty());
+        // Two workflows and the any-ref form: every pair, scoped to the repository.
+        let any =
+            subs(&json!({"repo": "o/r", "workflow_refs": ["o/r/.github/workflows/a.yml@refs/heads/main", "o/r/.github/workflows/b.yml@refs/heads/main"]}));
+        assert_eq!(
+            any,
+            [
+                "repo:o/r:*:job_workflow_ref:o/r/.github/workflows/a.yml@refs/heads/main",
+                "repo:o/r:*:job_workflow_ref:o/r/.github/workflows/b.yml@refs/heads/main"
+            ]
+        );
     }
 
     #[test]

@@ -14,6 +14,17 @@ if [ "$(cat /opt/actions-runner/.gantry-version 2>/dev/null)" != "$RUNNER_VERSIO
   rm -rf /opt/actions-runner && mkdir -p /opt/actions-runner
   tar xzf /tmp/actions-runner.tar.gz -C /opt/actions-runner
   rm -f /tmp/actions-runner.tar.gz
-  /opt/actions-runner/bin/installdependencies.sh
+  # The runner (.NET) needs ICU, Kerberos, OpenSSL and zlib (.NET's Linux
+  # dependencies; LTTng is optional).
+  # bin/installdependencies.sh knows Debian, Red Hat (/etc/redhat-release)
+  # and SUSE only: on Amazon Linux 2023, which has no /etc/redhat-release,
+  # it exits 1 (actions/runner#2523). There the packages come from dnf, as
+  # terraform-aws-github-runner installs them; elsewhere the runner's own
+  # script knows the distribution.
+  if [ ! -e /etc/redhat-release ] && command -v dnf >/dev/null 2>&1; then
+    dnf install -y libicu krb5-libs openssl-libs zlib
+  else
+    /opt/actions-runner/bin/installdependencies.sh
+  fi
   echo "$RUNNER_VERSION" > /opt/actions-runner/.gantry-version
 fi

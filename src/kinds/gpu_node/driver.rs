@@ -59,6 +59,8 @@ impl GpuDriver {
             sa.and_then(|s| s.email.as_deref()),
             sa.map(|s| s.scopes.as_slice()).unwrap_or_default(),
         );
+        // An access config is the interface's external IP.
+        st.insert("external_ip".into(), json!(nic.is_some_and(|n| !n.access_configs.is_empty())));
         st.insert(
             "scheduling".into(),
             json!({"spot": sched.and_then(|s| s.provisioning_model.as_ref()).map(|m| m.name() == Some("SPOT")).unwrap_or(false),
@@ -129,6 +131,11 @@ impl Driver for GpuDriver {
         });
         if let Some(sub) = desired.get("subnetwork").and_then(Value::as_str) {
             body["networkInterfaces"][0]["subnetwork"] = json!(sub);
+        }
+        // An ephemeral external IP: the bootstrap downloads Docker, the agent
+        // or the runner (REST reference, `AccessConfig`; gcloud's default).
+        if desired.get("external_ip").and_then(Value::as_bool).unwrap_or(true) {
+            body["networkInterfaces"][0]["accessConfigs"] = json!([{"type": "ONE_TO_ONE_NAT", "name": "External NAT"}]);
         }
         // "default" asks Compute for the project's default service account.
         let email = desired.get("service_account").and_then(Value::as_str).unwrap_or("default");

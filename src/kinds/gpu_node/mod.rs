@@ -9,8 +9,7 @@
 //!     count = 2
 //!   }
 //!   boot_disk {
-//!     image   = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
-//!     size_gb = 200
+//!     size_gb = 200   # image: a Deep Learning VM image with the NVIDIA driver
 //!   }
 //!   agent {
 //!     queue        = "gpu_l4_queue"
@@ -19,8 +18,27 @@
 //! }
 //! ```
 //! GPUs require `onHostMaintenance = TERMINATE`, which gantry always sets.
+//!
+//! What a GPU machine needs to run a job, and why gantry sees to it:
+//! - a driver: plain Ubuntu or Debian images have none, so jobs cannot see
+//!   the GPU. The default image is a Deep Learning VM image
+//!   (`deeplearning-platform-release`, "Choose an image": the `-nvidia-`
+//!   families ship the driver; older families install it at first boot
+//!   when the metadata `install-nvidia-driver=True` is set, which gantry
+//!   sets for every Deep Learning VM image). Ubuntu's accelerator images
+//!   (`ubuntu-os-accelerator-images`) ship the driver too. Any other image
+//!   is refused unless `gpu_image_check = false` (an image of your own with
+//!   the driver baked in). The startup script waits for `nvidia-smi` and
+//!   makes the NVIDIA container toolkit Docker's runtime when present.
+//! - a route out: without an access config an instance has no external IP
+//!   and, without Cloud NAT, cannot fetch Docker, the agent or the runner
+//!   (Compute docs, "IP addresses"). `external_ip = true` (the default) asks
+//!   for an ephemeral one; `external_ip = false` needs Cloud NAT (or Private
+//!   Google Access and mirrors) on the subnetwork.
+//!
 //! Labels and metadata are updated in place; everything else (zone, machine
-//! type, GPUs, boot disk, network, service account, spot) forces replacement.
+//! type, GPUs, boot disk, network, external IP, service account, spot) forces
+//! replacement.
 //!
 //! Real Compute Engine shapes (REST reference, `instances` and `disks`):
 //! references come back as full URLs; `initializeParams` is input only, so
@@ -56,7 +74,8 @@ static ACCELERATOR: Schema = Schema {
 
 static BOOT_DISK: Schema = Schema {
     attrs: &[
-        Attr::new("image", Ty::String, "Source image or image family URL.").required(),
+        Attr::new("image", Ty::String, "Source image or image family URL (default: a Deep Learning VM image with the NVIDIA driver).")
+            .default(DefaultValue::Str(DEFAULT_IMAGE)),
         Attr::new("size_gb", Ty::Int, "Boot disk size.").default(DefaultValue::Int(200)).range(10, 65536),
         Attr::new("type", Ty::String, "Disk type.").default(DefaultValue::Str("pd-balanced")).one_of(&[
             "pd-balanced",
@@ -81,10 +100,15 @@ static SCHEMA: Schema = Schema {
         Attr::new("labels", Ty::MapOfString, "Labels (updated in place).").default(DefaultValue::EmptyMap),
         Attr::new("metadata", Ty::MapOfString, "Metadata (updated in place).").default(DefaultValue::EmptyMap),
         Attr::new("startup_script", Ty::String, "Startup script (or use an agent block)."),
+        Attr::new("external_ip", Ty::Bool, "An ephemeral external IP (false: the subnetwork needs Cloud NAT for the bootstrap's downloads).")
+            .default(DefaultValue::Bool(true))
+            .forces_replacement(),
+        Attr::new("gpu_image_check", Ty::Bool, "Refuse boot images that are not known to carry the NVIDIA driver (false: your image has it).")
+            .default(DefaultValue::Bool(true)),
     ],
     blocks: &[
         NestedBlock { name: "accelerator", schema: &ACCELERATOR, repeated: false, implied: false, doc: "The GPUs (required)." },
-        NestedBlock { name: "boot_disk", schema: &BOOT_DISK, repeated: false, implied: false, doc: "The boot disk (required)." },
+        NestedBlock { name: "boot_disk", schema: &BOOT_DISK, repeated: false, implied: true, doc: "The boot disk (image, size, type)." },
         NestedBlock { name: "agent", schema: &AGENT, repeated: false, implied: false, doc: "Run a CI agent for a queue (renders the startup script)." },
         NestedBlock {
             name: "runner",
@@ -104,12 +128,32 @@ static FIELDS: &[Field] = &[
     Field::replace("boot_disk").compare(Compare::GcpRef),
     gcp::NETWORK,
     gcp::SUBNETWORK,
+    Field::replace("external_ip"),
     Field::replace("service_account").server_filled(),
     Field::replace("scopes").server_filled(),
     Field::replace("scheduling"),
     Field::new("labels"),
     Field::new("metadata"),
 ];
+
+/// The default boot image: Deep Learning VM, CUDA 12.8 with the NVIDIA 570
+/// driver preinstalled, Ubuntu 22.04 (Deep Learning VM docs, "Choose an image").
+pub const DEFAULT_IMAGE: &str = "projects/deeplearning-platform-release/global/images/family/common-cu128-ubuntu-2204-nvidia-570";
+
+/// Metadata a Deep Learning VM image reads at first boot to install the
+/// NVIDIA driver when its family does not ship one.
+pub(super) const META_INSTALL_DRIVER: &str = "install-nvidia-driver";
+
+/// Image projects whose images carry (or install) the NVIDIA driver.
+fn image_project(image: &str) -> Option<&str> {
+    let rest = image.split("projects/").nth(1)?;
+    rest.split('/').next()
+}
+
+/// Whether a boot image is known to give jobs a working NVIDIA driver.
+pub fn gpu_ready_image(image: &str) -> bool {
+    matches!(image_project(image), Some("deeplearning-platform-release" | "ubuntu-os-accelerator-images"))
+}
 
 /// Metadata key recording the boot image as written (a family resolves to
 /// a concrete image on the Disk, so the Disk cannot say which was asked for).
@@ -149,8 +193,12 @@ impl Kind for GpuNode {
         if !a.contains_key("accelerator") {
             out.push(AttrProblem::new("accelerator", "add accelerator { type = \"nvidia-l4\" count = 1 }"));
         }
-        if !a.contains_key("boot_disk") {
-            out.push(AttrProblem::new("boot_disk", "add boot_disk { image = \"...\" }"));
+        let image = a.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str).unwrap_or(DEFAULT_IMAGE);
+        if a.get("gpu_image_check").and_then(Value::as_bool).unwrap_or(true) && !gpu_ready_image(image) {
+            out.push(AttrProblem::new(
+                "boot_disk.image",
+                format!("{image} has no NVIDIA driver, so jobs cannot see the GPU; use a Deep Learning VM image (the default, {DEFAULT_IMAGE}) or an ubuntu-os-accelerator-images image, or set gpu_image_check = false if your image has the driver"),
+            ));
         }
         out
     }
@@ -175,9 +223,15 @@ impl Kind for GpuNode {
         st.insert("accelerator".into(), a.get("accelerator").cloned().unwrap_or(Value::Null));
         st.insert("boot_disk".into(), a.get("boot_disk").cloned().unwrap_or(Value::Null));
         gcp::insert_network(&mut st, a);
+        st.insert("external_ip".into(), json!(a.get("external_ip").and_then(Value::as_bool).unwrap_or(true)));
         st.insert("scheduling".into(), json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "on_host_maintenance": "TERMINATE"}));
         st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
-        st.insert("metadata".into(), json!(gcp::metadata(a, name, "")));
+        let mut metadata = gcp::metadata(a, name, "");
+        let image = a.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str).unwrap_or(DEFAULT_IMAGE);
+        if image_project(image) == Some("deeplearning-platform-release") {
+            metadata.entry(META_INSTALL_DRIVER.into()).or_insert_with(|| "True".into());
+        }
+        st.insert("metadata".into(), json!(metadata));
         st
     }
 }

@@ -19,7 +19,7 @@ fn attrs(name: &str, labels: Value) -> State {
         "name": name, "zone": ZONE, "machine_type": "g2-standard-24", "network": "default", "spot": false,
         "labels": labels, "metadata": {"team": "ml"},
         "accelerator": {"type": "nvidia-l4", "count": 2},
-        "boot_disk": {"image": "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts", "size_gb": 200, "type": "pd-balanced"},
+        "boot_disk": {"image": super::DEFAULT_IMAGE, "size_gb": 200, "type": "pd-balanced"}, "external_ip": true, "gpu_image_check": true,
     });
     v.as_object().cloned().unwrap()
 }
@@ -98,4 +98,55 @@ async fn deleting_removes_the_instance_and_an_absent_one_is_already_done() {
     d.delete(&live).await.unwrap();
     assert!(fake.instance(ZONE, "l4").is_none());
     d.delete(&live).await.unwrap();
+}
+
+/// A GPU machine must reach the internet (its bootstrap downloads Docker,
+/// the agent or the runner) and see its GPU (a driver on the image).
+#[tokio::test]
+async fn an_instance_gets_an_external_ip_unless_asked_not_to() {
+    let (fake, d) = driver();
+    d.create(&GpuNode.desired_state(&attrs("l4", json!({})), &env()), &owner("l4")).await.unwrap();
+    let stored = fake.instance(ZONE, "l4").unwrap();
+    assert_eq!(stored["networkInterfaces"][0]["accessConfigs"][0]["type"], "ONE_TO_ONE_NAT", "{stored}");
+    let mut a = attrs("private", json!({}));
+    a.insert("external_ip".into(), json!(false));
+    let desired = GpuNode.desired_state(&a, &env());
+    d.create(&desired, &owner("private")).await.unwrap();
+    assert!(fake.instance(ZONE, "private").unwrap()["networkInterfaces"][0].get("accessConfigs").is_none());
+    let live = d.read(&scope(&[])).await.unwrap();
+    let private = live.iter().find(|l| l.identity.ends_with("/private")).unwrap();
+    assert_eq!(private.state["external_ip"], json!(false));
+    assert!(diff_fields(GpuNode.fields(), &desired, &private.state).is_empty());
+    // Turning it on later replaces the machine (the field forces replacement).
+    let public = GpuNode.desired_state(&attrs("private", json!({})), &env());
+    let changes = diff_fields(GpuNode.fields(), &public, &private.state);
+    assert_eq!(changes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["external_ip"]);
+}
+
+#[test]
+fn driverless_images_are_refused_unless_the_check_is_off() {
+    let problems = |image: &str, check: bool| {
+        let mut a = attrs("l4", json!({}));
+        a.insert("boot_disk".into(), json!({"image": image, "size_gb": 200, "type": "pd-balanced"}));
+        a.insert("gpu_image_check".into(), json!(check));
+        GpuNode.check(&a).into_iter().map(|p| p.attr).collect::<Vec<_>>()
+    };
+    assert_eq!(problems("projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts", true), ["boot_disk.image"]);
+    assert_eq!(problems("projects/debian-cloud/global/images/family/debian-12", true), ["boot_disk.image"]);
+    assert!(problems("projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts", false).is_empty());
+    assert!(problems(super::DEFAULT_IMAGE, true).is_empty());
+    assert!(problems("projects/deeplearning-platform-release/global/images/family/common-cu124-ubuntu-2204", true).is_empty());
+    assert!(problems("projects/ubuntu-os-accelerator-images/global/images/family/ubuntu-accelerator-2204-amd64-with-nvidia-550", true).is_empty());
+}
+
+#[test]
+fn deep_learning_vm_images_are_asked_to_install_the_driver_and_the_script_waits_for_it() {
+    let mut a = attrs("l4", json!({}));
+    a.insert("agent".into(), json!({"queue": "gpu", "token_secret": "t", "agents": 1, "tags": {}}));
+    let st = GpuNode.desired_state(&a, &env());
+    assert_eq!(st["metadata"]["install-nvidia-driver"], "True");
+    let script = st["metadata"]["startup-script"].as_str().unwrap();
+    assert!(script.contains("nvidia-smi") && script.contains("nvidia-ctk runtime configure --runtime=docker"), "{script}");
+    a.insert("boot_disk".into(), json!({"image": "projects/ubuntu-os-accelerator-images/global/images/family/x", "size_gb": 200, "type": "pd-balanced"}));
+    assert!(GpuNode.desired_state(&a, &env())["metadata"].get("install-nvidia-driver").is_none());
 }

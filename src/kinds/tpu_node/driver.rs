@@ -94,7 +94,8 @@ impl TpuDriver {
         serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "tpu", "CreateNode", format!("bad node body: {e}")))
     }
 
-    async fn create_disk(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+    /// Creates the node's data disk; `true` when this call created it.
+    async fn create_disk(&self, desired: &State, owner: &Owner) -> Result<bool, ProviderError> {
         let zone = text(desired, "zone");
         let disk = desired.get("data_disk").cloned().unwrap_or(Value::Null);
         let body = json!({
@@ -105,9 +106,10 @@ impl TpuDriver {
         });
         let disk: Disk = serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
         match self.api.insert_disk(zone, disk).await {
-            Ok(_) => Ok(()),
-            // Left from an earlier attempt whose node create failed: reuse it.
-            Err(e) if e.class == ErrorClass::Conflict => Ok(()),
+            Ok(_) => Ok(true),
+            // Left from an earlier attempt (e.g. an apply stopped between the
+            // two creates): reuse it.
+            Err(e) if e.class == ErrorClass::Conflict => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -159,14 +161,29 @@ impl Driver for TpuDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+        let node = self.node_body(desired, owner)?;
+        let (zone, name) = (text(desired, "zone"), text(desired, "name"));
+        let mut created_disk = false;
         if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
             owner.note("creating data disk".into());
-            self.create_disk(desired, owner).await?;
+            created_disk = self.create_disk(desired, owner).await?;
         }
-        let node = self.node_body(desired, owner)?;
-        let zone = text(desired, "zone");
         owner.note("creating node (long-running operation)".into());
-        self.api.create_node(zone, text(desired, "name"), node).await
+        let Err(e) = self.api.create_node(zone, name, node).await else { return Ok(()) };
+        // A node that was not created leaves no disk this apply made: a
+        // stray disk bills, and a later apply would meet it half-made.
+        if created_disk {
+            owner.note("the node was not created: deleting the data disk this apply created".into());
+            if let Err(d) = self.delete_disk(zone, name).await {
+                return Err(ProviderError::new(
+                    e.class,
+                    "tpu",
+                    "CreateNode",
+                    format!("{}; the data disk {} it created could not be deleted either ({}): delete it by hand", e.message, Self::disk_name(name), d.message),
+                ));
+            }
+        }
+        Err(e)
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {

@@ -105,9 +105,57 @@ async fn labels_and_metadata_update_in_place_and_keep_ownership() {
 #[tokio::test]
 async fn deleting_removes_node_and_data_disk_and_is_idempotent() {
     let (fake, d) = driver();
-    d.create(&TpuNode.desired_state(&attrs("n", json!({"data_disk": {"size_gb": 100, "type": "pd-balanced"}})), &env()), &owner("n")).await.unwrap();
+    d.create(&TpuNode.desired_state(&attrs("n", json!({"data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}})), &env()), &owner("n")).await.unwrap();
     let live = d.read(&scope()).await.unwrap().remove(0);
     d.delete(&live).await.unwrap();
     assert!(fake.node(ZONE, "n").is_none() && fake.disk(ZONE, "n-data").is_none());
     d.delete(&live).await.unwrap();
+}
+
+/// Each generation takes the disk types Cloud TPU documents, at validate.
+#[test]
+fn data_disk_types_are_checked_per_generation() {
+    let problems = |acc: &str, rt: &str, disk: &str| {
+        let a = attrs("n", json!({"accelerator_type": acc, "runtime_version": rt, "data_disk": {"size_gb": 100, "type": disk}}));
+        TpuNode.check(&a).into_iter().map(|p| p.attr).collect::<Vec<_>>()
+    };
+    for bad in ["pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-throughput", "hyperdisk-extreme"] {
+        assert_eq!(problems("v6e-1", "v2-alpha-tpuv6e", bad), ["data_disk.type"], "{bad} on v6e");
+    }
+    for good in ["hyperdisk-balanced", "hyperdisk-ml"] {
+        assert!(problems("v6e-8", "v2-alpha-tpuv6e", good).is_empty(), "{good} on v6e");
+    }
+    for (acc, rt) in [("v5litepod-4", "v2-alpha-tpuv5-lite"), ("v5p-8", "v2-alpha-tpuv5"), ("v4-8", "tpu-ubuntu2204-base")] {
+        assert!(problems(acc, rt, "pd-balanced").is_empty(), "pd-balanced on {acc}");
+        for bad in ["pd-ssd", "hyperdisk-balanced", "hyperdisk-ml"] {
+            assert_eq!(problems(acc, rt, bad), ["data_disk.type"], "{bad} on {acc}");
+        }
+    }
+}
+
+/// A node the API refuses leaves no disk behind that this apply created;
+/// a disk an earlier attempt left is reused and kept.
+#[tokio::test]
+async fn a_failed_node_create_deletes_the_disk_it_created() {
+    let (fake, d) = driver();
+    // Past validate (a driver-level call): the API refuses pd-ssd on v6e.
+    let desired = TpuNode.desired_state(&attrs("n", json!({"data_disk": {"size_gb": 100, "type": "pd-ssd"}})), &env());
+    let err = d.create(&desired, &owner("n")).await.unwrap_err();
+    assert!(err.message.contains("InvalidArgument"), "{err:?}");
+    assert!(fake.disk(ZONE, "n-data").is_none(), "the disk this create made is gone: {:?}", fake.calls());
+    assert_eq!(fake.calls().last().unwrap(), "DeleteDisk us-east5-b/n-data");
+    // A disk that was already there (an earlier apply stopped between the
+    // two creates) is reused, and not this create's to delete.
+    let ok = TpuNode.desired_state(&attrs("m", json!({"data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}})), &env());
+    d.create(&ok, &owner("m")).await.unwrap();
+    crate::kinds::tpu_node::TpuApi::delete_node(&*fake, "projects/test-project/locations/us-east5-b/nodes/m").await.unwrap();
+    let refused = TpuNode.desired_state(
+        &attrs(
+            "m",
+            json!({"accelerator_type": "v5litepod-4", "runtime_version": "v2-alpha-tpuv5-lite", "data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}}),
+        ),
+        &env(),
+    );
+    assert!(d.create(&refused, &owner("m")).await.is_err());
+    assert!(fake.disk(ZONE, "m-data").is_some(), "a reused disk stays: {:?}", fake.calls());
 }

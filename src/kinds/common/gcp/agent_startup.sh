@@ -9,12 +9,18 @@ usermod -aG docker buildkite-agent
 # The token comes from Secret Manager at boot; it is never in metadata.
 AGENT_TOKEN=$(gcloud secrets versions access latest --secret="{{TOKEN_SECRET}}")
 
+# The agent runs as buildkite-agent and checks out under its build path:
+# on a data disk that directory was made by root (mode 0755), so it is
+# handed to the agent user, as the EC2 bootstrap does with its own.
+BUILD_PATH="${DATA_DIR:-/var/lib/buildkite-agent}/builds"
+mkdir -p "$BUILD_PATH" && chown buildkite-agent: "$BUILD_PATH"
+
 cat > /etc/buildkite-agent/buildkite-agent.cfg <<CFG
 token="$AGENT_TOKEN"
 name="{{NODE}}-%spawn"
 spawn={{AGENTS}}
 tags="queue={{QUEUE}}{{AGENT_TAGS}}"
-build-path="${DATA_DIR:-/var/lib/buildkite-agent}/builds"
+build-path="$BUILD_PATH"
 CFG
 chmod 600 /etc/buildkite-agent/buildkite-agent.cfg
 chown buildkite-agent: /etc/buildkite-agent/buildkite-agent.cfg

@@ -154,7 +154,7 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         let n = i.number;
         let inst = i.instances.get_mut(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("SetLabels", name))?;
         let sent = serde_json::to_value(&req).unwrap_or_default();
-        if sent.get("labelFingerprint") != inst.get("labelFingerprint") {
+        if !gcp_shapes::same_fingerprint(sent.get("labelFingerprint"), inst.get("labelFingerprint")) {
             return Err(ProviderError::new(
                 ErrorClass::Conflict,
                 "compute",
@@ -173,7 +173,7 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         let n = i.number;
         let inst = i.instances.get_mut(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("SetMetadata", name))?;
         let mut sent = serde_json::to_value(&md).unwrap_or_default();
-        if sent.get("fingerprint") != inst.pointer("/metadata/fingerprint") {
+        if !gcp_shapes::same_fingerprint(sent.get("fingerprint"), inst.pointer("/metadata/fingerprint")) {
             return Err(ProviderError::new(
                 ErrorClass::Conflict,
                 "compute",
@@ -219,8 +219,19 @@ impl crate::kinds::tpu_node::TpuApi for FakeGcp {
         }
         for d in &node.data_disks {
             let disk = d.source_disk.rsplit('/').next().unwrap_or_default().to_string();
-            if !i.disks.contains_key(&(zone.to_string(), disk.clone())) {
+            let Some(stored) = i.disks.get(&(zone.to_string(), disk.clone())) else {
                 return Err(ProviderError::new(ErrorClass::NotFound, "tpu", "CreateNode", format!("NotFound: disk {disk}")));
+            };
+            // The TPU API refuses a disk type the generation does not take
+            // ("Attach durable block storage to a TPU VM"), after the disk exists.
+            let kind = stored.get("type").and_then(Value::as_str).and_then(|t| t.rsplit('/').next()).unwrap_or_default().to_string();
+            if crate::kinds::tpu_node::data_disk_types(&node.accelerator_type).is_some_and(|ok| !ok.contains(&kind.as_str())) {
+                return Err(ProviderError::new(
+                    ErrorClass::Other,
+                    "tpu",
+                    "CreateNode",
+                    format!("InvalidArgument: disk type {kind} is not supported for accelerator type {}", node.accelerator_type),
+                ));
             }
         }
         i.number += 1;

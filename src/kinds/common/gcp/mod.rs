@@ -201,44 +201,60 @@ pub static AGENT: Schema = Schema {
 const PRELUDE: &str = include_str!("node_prelude.sh");
 const STARTUP: &str = include_str!("agent_startup.sh");
 
-/// The start of every generated startup script: the data disk and Docker.
-fn prelude(what: &str, node: &str, data_device: &str) -> String {
-    PRELUDE.replace("{{WHAT}}", what).replace("{{NODE}}", node).replace("{{DATA_DEVICE}}", data_device)
+const GPU_SETUP: &str = include_str!("gpu_setup.sh");
+
+/// What a node's startup script sets up besides its agent or runner.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Machine<'a> {
+    /// The data disk's stable device path ("" without one).
+    pub data_device: &'a str,
+    /// A GPU machine: wait for the NVIDIA driver, Docker's NVIDIA runtime.
+    pub gpu: bool,
+}
+
+/// The start of every generated startup script: the data disk, Docker, the GPU.
+fn prelude(what: &str, node: &str, m: Machine) -> String {
+    PRELUDE
+        .replace("{{WHAT}}", what)
+        .replace("{{NODE}}", node)
+        .replace("{{DATA_DEVICE}}", m.data_device)
+        .replace("{{GPU_SETUP}}", if m.gpu { GPU_SETUP } else { "" })
 }
 
 /// Renders the startup script for a runner block.
-pub fn runner_startup_script(node: &str, runner: &Value, data_device: &str, arm64: bool) -> String {
-    format!("{}{}", prelude("GitHub Actions runner", node, data_device), runner::startup(runner, arm64))
+pub fn runner_startup_script(node: &str, runner: &Value, m: Machine, arm64: bool) -> String {
+    format!("{}{}", prelude("GitHub Actions runner", node, m), runner::startup(runner, arm64))
 }
 
 /// Renders the startup script for an agent block.
-pub fn startup_script(node: &str, agent: &Value, data_device: &str) -> String {
+pub fn startup_script(node: &str, agent: &Value, m: Machine) -> String {
     let tags: String =
         agent.get("tags").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| format!(",{k}={}", v.as_str().unwrap_or_default())).collect();
     let queue = agent.get("queue").and_then(Value::as_str).unwrap_or_default();
-    format!("{}{}", prelude(&format!("CI agent for queue {queue}"), node, data_device), STARTUP)
+    format!("{}{}", prelude(&format!("CI agent for queue {queue}"), node, m), STARTUP)
         .replace("{{QUEUE}}", queue)
         .replace("{{TOKEN_SECRET}}", agent.get("token_secret").and_then(Value::as_str).unwrap_or_default())
         .replace("{{AGENTS}}", &agent.get("agents").and_then(Value::as_i64).unwrap_or(1).to_string())
         .replace("{{AGENT_TAGS}}", &tags)
-        .replace("{{DATA_DEVICE}}", data_device)
         .replace("{{NODE}}", node)
 }
 
 /// The metadata a node should carry: the user's, the startup script, and the exact address.
 pub fn metadata(attrs: &State, node: &str, data_device: &str) -> BTreeMap<String, String> {
+    // gpu_node has an accelerator block; tpu_node an accelerator_type.
+    let setup = Machine { data_device, gpu: attrs.contains_key("accelerator") };
     let mut m: BTreeMap<String, String> = attrs
         .get("metadata")
         .and_then(Value::as_object)
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
         .unwrap_or_default();
     if let Some(agent) = attrs.get("agent") {
-        m.insert("startup-script".into(), startup_script(node, agent, data_device));
+        m.insert("startup-script".into(), startup_script(node, agent, setup));
     } else if let Some(r) = attrs.get("runner") {
         // Arm machine families (t2a, c4a) run arm64 runners.
         let machine = attrs.get("machine_type").or_else(|| attrs.get("accelerator_type")).and_then(Value::as_str).unwrap_or_default();
         let arm64 = machine.starts_with("t2a-") || machine.starts_with("c4a-");
-        m.insert("startup-script".into(), runner_startup_script(node, r, data_device, arm64));
+        m.insert("startup-script".into(), runner_startup_script(node, r, setup, arm64));
         runner::metadata(r, arm64, &mut m);
     } else if let Some(s) = attrs.get("startup_script").and_then(Value::as_str) {
         m.insert("startup-script".into(), s.to_string());
@@ -306,7 +322,7 @@ mod tests {
         let s = startup_script(
             "tpu-v6e-ci-0",
             &json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {"accelerator": "v6e"}}),
-            crate::kinds::tpu_node::DATA_DEVICE,
+            Machine { data_device: crate::kinds::tpu_node::DATA_DEVICE, gpu: false },
         );
         assert!(!s.contains("{{"), "every placeholder is filled");
         insta::assert_snapshot!("tpu_agent_startup", s);

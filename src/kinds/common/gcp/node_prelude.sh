@@ -35,5 +35,5 @@ fi
 # Docker.
 if ! command -v docker >/dev/null; then curl -fsSL https://get.docker.com | sh; fi
 systemctl enable docker
-# Restart so a data-root written above takes effect on a preinstalled Docker.
+{{GPU_SETUP}}# Restart so a data-root written above takes effect on a preinstalled Docker.
 systemctl restart docker

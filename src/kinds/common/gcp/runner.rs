@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn gpu_runner_startup_script() {
-        let s = super::super::runner_startup_script("gpu-ci-runner", &block(), "", false);
+        let s = super::super::runner_startup_script("gpu-ci-runner", &block(), super::super::Machine { data_device: "", gpu: true }, false);
         assert!(!s.contains("{{"), "every placeholder is filled");
         assert!(s.contains("IDLE_STOP=\"__IDLE_STOP__\"") && s.contains("s/__IDLE_STOP__/900/"));
         insta::assert_snapshot!("gpu_runner_startup", s);
@@ -142,7 +142,7 @@ mod tests {
     /// twice) and stops the machine after idle_stop without one.
     #[test]
     fn the_runner_loop_runs_each_configuration_once_and_stops_when_idle() {
-        let script = super::super::runner_startup_script("n", &block(), "", false);
+        let script = super::super::runner_startup_script("n", &block(), super::super::Machine::default(), false);
         let body = installed(&script, "gantry-runner-loop");
         let b = Bench::new();
         let cfg = b.path().join("jit");
