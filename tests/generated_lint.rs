@@ -5,6 +5,8 @@
 //! tests/stacks.rs, from their plans.) The snapshots are the rendered output
 //! the unit tests pin, so linting them lints what gantry produces.
 
+#[path = "support/boot/mod.rs"]
+mod boot;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -80,4 +82,99 @@ fn project_scripts_pass_bash_n_and_shellcheck() {
 fn systemd_environment_values_are_not_expanded() {
     // `$`, backticks and `%` in agent_env reach the agent literally.
     assert_eq!(gantry::kinds::agent_queue::template::systemd_quote(r#"a$HOME`id`"%q\"#), r#"a$HOME`id`\"%%q\\"#);
+}
+
+/// Every bootstrap the snapshots pin: each agent queue's user data (from
+/// its template, on the image the template boots) and each Google Cloud
+/// startup script.
+fn snapshot_cases() -> Vec<boot::Case> {
+    let mut out = Vec::new();
+    for snap in snapshots("src/kinds/agent_queue/snapshots", "_template.snap") {
+        let t: serde_json::Value = serde_json::from_str(&snapshot_body(&snap)).unwrap();
+        let data = t["Resources"].as_object().unwrap().values().find_map(|r| r.pointer("/Properties/LaunchTemplateData").cloned()).unwrap();
+        let script = data["UserData"]["Fn::Base64"].as_str().unwrap().to_string();
+        // The image: a literal AMI, or the template's ImageId parameter (an SSM path).
+        let image = match data["ImageId"].get("Ref").and_then(|r| r.as_str()) {
+            Some(p) => t["Parameters"][p]["Default"].to_string(),
+            None => data["ImageId"].to_string(),
+        };
+        let gpu_image = image.contains("/deeplearning/");
+        let itype = data["InstanceType"].as_str().unwrap();
+        let mut world = boot::World::for_script(&script);
+        world.arch = boot::arm64(itype).then_some("aarch64");
+        // g5/g6 sizes carry one instance-store NVMe disk; c7g none.
+        world.instance_store_disks = usize::from(itype.starts_with('g'));
+        let profile = if gpu_image { &boot::profiles::DLAMI_AL2023 } else { &boot::profiles::AL2023 };
+        out.push(boot::Case { name: snap.file_name().unwrap().to_string_lossy().into(), script, profile, world });
+    }
+    for (snap, profile) in [("_tpu_agent_startup.snap", &boot::profiles::TPU_VM_UBUNTU_2204), ("_gpu_runner_startup.snap", &boot::profiles::DLVM_UBUNTU_2204)] {
+        for path in snapshots("src/kinds/common/gcp/snapshots", snap) {
+            let script = snapshot_body(&path);
+            let mut world = boot::World::for_script(&script);
+            world.data_disk = script.split("DATA_DEV=\"").nth(1).and_then(|s| s.split('"').next()).filter(|d| !d.is_empty()).map(String::from);
+            out.push(boot::Case { name: path.file_name().unwrap().to_string_lossy().into(), script, profile, world });
+        }
+    }
+    out
+}
+
+/// Every rendered bootstrap runs to the end on its image and its agent or
+/// runner then runs one job: hooks as the agent's user, by the runner's
+/// rules, and the one-job machines leave their group.
+#[test]
+fn every_generated_bootstrap_boots_its_image_and_runs_a_job() {
+    let cases = snapshot_cases();
+    assert!(cases.len() >= 5, "{}", cases.len());
+    let mut failures = Vec::new();
+    for c in &cases {
+        if let Err(e) = boot::boot_and_run_one_job(c).and_then(|m| boot::check_lifecycle(c, &m)) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The harness catches what the issue found on real machines: each defect,
+/// put back into a rendered script (or its world), fails where it would.
+#[test]
+fn the_harness_fails_each_known_machine_defect() {
+    let cases = snapshot_cases();
+    let case = |name: &str| cases.iter().find(|c| c.name.contains(name)).unwrap_or_else(|| panic!("no {name} case"));
+    let broken = |c: &boot::Case, from: &str, to: &str| {
+        assert!(c.script.contains(from), "{}: {from}", c.name);
+        boot::Case { script: c.script.replace(from, to), name: c.name.clone(), profile: c.profile, world: c.world.clone() }
+    };
+    let fails_with = |c: &boot::Case, want: &str| match boot::boot_and_run_one_job(c) {
+        Ok(_) => panic!("{}: the harness let a broken machine through ({want})", c.name),
+        Err(e) => {
+            assert!(e.contains(want), "{}: expected {want:?} in:\n{e}", c.name);
+            eprintln!("caught: {}", e.lines().take(2).collect::<Vec<_>>().join(" | "));
+        }
+    };
+    let runner = case("github_runner_queue_template");
+    // Job hooks without an extension: actions/runner refuses to run them.
+    fails_with(&broken(runner, "gantry-job-started.sh", "gantry-job-started"), "only .sh or .ps1");
+    // The runner's own dependency script on Amazon Linux 2023 (no /etc/redhat-release).
+    let al2023 = boot::Case { profile: &boot::profiles::AL2023, ..broken(runner, "if [ ! -e /etc/redhat-release ] && command -v dnf", "if false") };
+    fails_with(&al2023, "/opt/actions-runner/bin/installdependencies.sh");
+    // A Deep Learning AMI's instance store is busy: formatting it fails.
+    let claimed = broken(runner, "if mountpoint -q /opt/dlami/nvme", "if false");
+    fails_with(&broken(&claimed, "if [ -n \"$holders\" ] || grep -q \"^$dev \" /proc/mounts; then", "if false; then"), "Device or resource busy");
+    // The TPU agent's data-disk build path left to root: every checkout fails.
+    let tpu = case("tpu_agent_startup");
+    fails_with(&broken(tpu, "&& chown buildkite-agent: \"$BUILD_PATH\"", ""), "Permission denied");
+    // A GPU node with no route out cannot fetch the runner.
+    let gpu = case("gpu_runner_startup");
+    fails_with(&boot::Case { world: boot::World { egress: false, ..gpu.world.clone() }, ..broken(gpu, "", "") }, "no route to the internet");
+    // A plain Ubuntu image (no driver) for a GPU node: the bootstrap stops at the driver check.
+    fails_with(&boot::Case { profile: &boot::profiles::UBUNTU_2204_GCE, ..broken(gpu, "", "") }, "no NVIDIA driver answered");
+}
+
+/// Every image profile says where each of its facts comes from.
+#[test]
+fn image_profiles_cite_their_sources() {
+    use boot::profiles::*;
+    for p in [&AL2023, &DLAMI_AL2023, &UBUNTU_2204_GCE, &DLVM_UBUNTU_2204, &TPU_VM_UBUNTU_2204] {
+        assert!(!p.sources.is_empty() && p.sources.iter().all(|s| s.len() > 20), "{}", p.name);
+    }
 }

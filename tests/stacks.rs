@@ -1,6 +1,8 @@
 //! Every stack shipped in stacks/ validates without waivers and goes through
 //! plan → apply → empty re-plan → destroy → empty on the emulator.
 
+#[path = "support/boot/mod.rs"]
+mod boot;
 mod support;
 
 use std::path::PathBuf;
@@ -27,10 +29,19 @@ fn shipped_stacks_validate_without_waivers() {
     }
 }
 
-/// Every queue template the stack's plan would deploy passes cfn-lint.
-fn lint_queue_templates(d: &str, env: &[(&'static str, String)], dir: &std::path::Path) {
+/// Every queue template the stack's plan would deploy passes cfn-lint, and
+/// every bootstrap it would put on a machine boots that machine's image and
+/// runs a first job (the boot harness, tests/support/boot).
+fn check_generated(d: &str, env: &[(&'static str, String)], dir: &std::path::Path) {
     let r = gantry(&["plan", d, "--json"], env, dir);
     let plan: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{d}: plan --json: {e}: {}", r.all()));
+    let stack = dir.file_name().unwrap().to_string_lossy().to_string();
+    for c in boot::cases_from_plan(&stack, &plan) {
+        if let Err(e) = boot::boot_and_run_one_job(&c).and_then(|m| boot::check_lifecycle(&c, &m)) {
+            panic!("{e}");
+        }
+        eprintln!("booted {} on {} and ran one job", c.name, c.profile.name);
+    }
     let tmp = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for c in plan["changes"].as_array().into_iter().flatten().filter(|c| c["kind"] == "agent_queue") {
@@ -74,7 +85,7 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
             let r = gantry(&["apply", shared.to_str().unwrap(), "--auto-approve"], &env, &dir);
             assert_eq!(r.code, 0, "{}: {}", shared.display(), r.all());
         }
-        lint_queue_templates(d, &env, &dir);
+        check_generated(d, &env, &dir);
         let r = gantry(&["apply", d, "--auto-approve", "--allow-broadening", "--parallelism", "16"], &env, &dir);
         assert_eq!(r.code, 0, "{d}: {}", r.all());
         let has_queues = std::fs::read_dir(&dir).unwrap().any(|f| std::fs::read_to_string(f.unwrap().path()).unwrap_or_default().contains("agent_queue \""));

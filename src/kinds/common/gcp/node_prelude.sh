@@ -2,6 +2,9 @@
 # gantry {{WHAT}} bootstrap on {{NODE}} (generated; do not edit on the machine)
 set -euo pipefail
 exec > >(tee -a /var/log/gantry-agent-bootstrap.log) 2>&1
+# Ubuntu's images ship gcloud as a snap (/snap/bin), which not every
+# service's PATH includes.
+export PATH="$PATH:/snap/bin"
 
 # A data disk, if attached, holds builds and Docker's data root. It is found
 # by its stable /dev/disk/by-id name (sdX and nvmeXnY names vary by machine).
