@@ -163,6 +163,8 @@ fn the_harness_fails_each_known_machine_defect() {
     // The TPU agent's data-disk build path left to root: every checkout fails.
     let tpu = case("tpu_agent_startup");
     fails_with(&broken(tpu, "&& chown buildkite-agent: \"$BUILD_PATH\"", ""), "Permission denied");
+    // Ubuntu's first-boot apt jobs hold dpkg's lock: apt must wait for it.
+    fails_with(&broken(tpu, "echo 'DPkg::Lock::Timeout \"600\";' > /etc/apt/apt.conf.d/90gantry-dpkg-lock", ":"), "Could not get lock");
     // A GPU node with no route out cannot fetch the runner.
     let gpu = case("gpu_runner_startup");
     fails_with(&boot::Case { world: boot::World { egress: false, ..gpu.world.clone() }, ..broken(gpu, "", "") }, "no route to the internet");

@@ -110,8 +110,17 @@ fn an_idle_runner_node_is_stopped_and_a_queued_job_starts_it() {
     assert_eq!(runners.len(), 1);
     assert!(runners[0].name.starts_with("gpu-ci-runner-"), "{runners:?}");
     assert_eq!(runners[0].labels, ["self-hosted", "linux", "x64", "gpu-l4"]);
-    assert!(f.metadata("gantry-runner-jitconfig").is_some_and(|c| !c.is_empty()));
+    let config = f.metadata("gantry-runner-jitconfig");
+    assert!(config.as_ref().is_some_and(|c| !c.is_empty()));
     assert!(!r.all().contains("BEGIN RSA"), "the App key is never printed");
+
+    // A second wake while the node boots (its runner not connected yet)
+    // leaves the booting machine's registration and configuration alone.
+    let r = gantry(WAKE, &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("it takes the job when it connects"), "{}", r.all());
+    assert_eq!(f.gh.runners(), runners, "no registration deleted or added");
+    assert_eq!(f.metadata("gantry-runner-jitconfig"), config, "the configuration the machine boots with is kept");
 
     // The configuration the waker left is the node's, not drift; an apply keeps it.
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
@@ -125,6 +134,7 @@ fn an_idle_runner_node_is_stopped_and_a_queued_job_starts_it() {
     assert_eq!(f.gh.runners().len(), 1);
     f.gh.start_job(job.id, runners[0].id);
     f.gh.finish_job(job.id, runners[0].id);
+    assert_eq!(f.gh.unversioned_requests(), 0, "every request names the API version");
 }
 
 #[test]
@@ -144,10 +154,66 @@ fn a_job_queued_past_the_limit_has_its_run_cancelled() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains(&format!("cancelled run {}", job.run_id)), "{}", r.all());
     assert_eq!(f.gh.job(job.id).unwrap().conclusion.as_deref(), Some("cancelled"));
+    // A job already past the limit boots no GPU machine.
+    assert_eq!(f.status(), "TERMINATED", "{}", r.all());
+    assert!(f.gh.runners().is_empty(), "no runner registered for a cancelled job");
 
     // Credentials missing: a clear error before anything is touched.
     let bad: Vec<(&'static str, String)> = env.iter().filter(|(k, _)| *k != "GANTRY_GITHUB_APP_KEY").cloned().collect();
     let r = gantry(WAKE, &bad, dir.path());
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("GANTRY_GITHUB_APP_KEY") || r.stderr.contains("app-key"), "{}", r.all());
+}
+
+/// While it waits for the job to be picked up, wake reads the job
+/// conditionally (unchanged → 304, free of the primary limit), waits out a
+/// secondary rate limit instead of failing, and names the API version on
+/// every request.
+#[test]
+fn a_waiting_wake_reads_cheaply_and_waits_out_a_rate_limit() {
+    let f = fakes();
+    let _guard = f.rt.enter();
+    let env = f.env();
+    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let d = dir.path().to_str().unwrap();
+    assert_eq!(gantry(&["apply", d, "--auto-approve"], &env, dir.path()).code, 0);
+    f.gcp.guest_shutdown(KEY);
+    let job = f.gh.queue_job(REPO, &["self-hosted", "gpu-l4"]);
+    let mut args: Vec<String> = WAKE.iter().map(|s| s.to_string()).collect();
+    args.extend(["--queued-timeout", "30m", "--poll", "1s"].map(String::from));
+    let (wake_env, cwd) = (env.clone(), dir.path().to_path_buf());
+    let waker = std::thread::spawn(move || {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        gantry(&a, &wake_env, &cwd)
+    });
+    // The node started and the runner is registered; the job is still queued.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while (f.status() != "RUNNING" || f.gh.runners().is_empty()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The first look costs a request, so the next one comes after the
+    // budget's spacing (5,000 left, a tenth of it: ~8 s); it finds the job
+    // unchanged and costs nothing.
+    let wait_for_304s = |n: u64| {
+        while f.gh.not_modified() < n && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(f.gh.not_modified() >= n, "an unchanged job is read with If-None-Match and answered 304");
+    };
+    wait_for_304s(1);
+    // A look that cost nothing is followed by the next one at the poll interval.
+    let before = f.gh.rate_limit_remaining();
+    wait_for_304s(3);
+    assert_eq!(f.gh.rate_limit_remaining(), before, "304s spend nothing of the primary limit");
+    f.gh.secondary_limit_next(2);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // The runner connects and takes the job.
+    let runner = f.gh.runner_online(&f.gh.runners()[0].name).unwrap();
+    f.gh.start_job(job.id, runner);
+    let r = waker.join().unwrap();
+    assert_eq!(r.code, 0, "wake waits out a rate limit rather than failing: {}", r.all());
+    assert!(r.stdout.contains("rate limit is spent; waiting"), "{}", r.all());
+    assert!(r.stdout.contains("every queued job was picked up"), "{}", r.all());
+    assert_eq!(f.gh.job(job.id).unwrap().conclusion, None, "nothing cancelled");
+    assert_eq!(f.gh.unversioned_requests(), 0, "every request names the API version");
 }

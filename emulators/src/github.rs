@@ -8,6 +8,10 @@
 //! rate-limit headers on every answer (and the 403 an exhausted limit
 //! gives), secondary limits (403 with `retry-after`), injected 5xx, and
 //! `workflow_job` webhook deliveries signed with `X-Hub-Signature-256`.
+//! A single job can be read with `If-None-Match`: an unchanged job answers
+//! 304, which does not count against the primary limit ("Best practices
+//! for using the REST API", conditional requests). Requests that do not
+//! name the API version (`X-GitHub-Api-Version`) are counted.
 //!
 //! Shapes follow GitHub's REST reference ("Self-hosted runners",
 //! "Workflow runs", "Workflow jobs", "Rate limits for the REST API") and
@@ -77,6 +81,10 @@ struct Inner {
     /// Seconds of `retry-after` for the next request (a secondary limit).
     secondary: Option<u64>,
     requests: u64,
+    /// Requests without `X-GitHub-Api-Version`.
+    unversioned: u64,
+    /// 304 answers to conditional reads.
+    not_modified: u64,
     /// (app id, public key PEM): when set, app JWTs are verified.
     app: Option<(u64, String)>,
 }
@@ -109,6 +117,7 @@ impl FakeGithub {
             .route("/orgs/{org}/actions/runners/{id}", delete(delete_runner_org))
             .route("/repos/{owner}/{repo}/actions/runs", get(list_runs))
             .route("/repos/{owner}/{repo}/actions/runs/{run}/jobs", get(list_jobs))
+            .route("/repos/{owner}/{repo}/actions/jobs/{job}", get(get_job))
             .route("/repos/{owner}/{repo}/actions/runs/{run}/cancel", post(cancel_run))
             .route("/_fake/jobs", post(fake_queue_job))
             .with_state(fake.clone());
@@ -221,6 +230,21 @@ impl FakeGithub {
         self.inner.lock().unwrap().requests
     }
 
+    /// Requests (the installation-token one included) that named no API version.
+    pub fn unversioned_requests(&self) -> u64 {
+        self.inner.lock().unwrap().unversioned
+    }
+
+    /// Conditional reads answered 304 (free of the primary limit).
+    pub fn not_modified(&self) -> u64 {
+        self.inner.lock().unwrap().not_modified
+    }
+
+    /// Requests left in the primary limit.
+    pub fn rate_limit_remaining(&self) -> u64 {
+        self.inner.lock().unwrap().remaining
+    }
+
     /// The `workflow_job` webhook body GitHub sends for `action` on a job.
     pub fn workflow_job_payload(&self, action: &str, job: &Job) -> Value {
         json!({
@@ -271,6 +295,9 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 fn enter(f: &FakeGithub, headers: &HeaderMap) -> Result<HeaderMap, Box<Response>> {
     let mut i = f.inner.lock().unwrap();
     i.requests += 1;
+    if !headers.contains_key("x-github-api-version") {
+        i.unversioned += 1;
+    }
     let mut out = HeaderMap::new();
     let used = RATE_LIMIT - i.remaining.min(RATE_LIMIT);
     for (k, v) in [("x-ratelimit-limit", RATE_LIMIT), ("x-ratelimit-remaining", i.remaining), ("x-ratelimit-used", used), ("x-ratelimit-reset", RESET_AT)] {
@@ -302,6 +329,9 @@ fn enter(f: &FakeGithub, headers: &HeaderMap) -> Result<HeaderMap, Box<Response>
 
 async fn access_token(State(f): State<FakeGithub>, Path(_id): Path<u64>, headers: HeaderMap) -> Response {
     // An app authenticates with a JWT (three dot-separated parts).
+    if !headers.contains_key("x-github-api-version") {
+        f.inner.lock().unwrap().unversioned += 1;
+    }
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     let Some(jwt) = auth.strip_prefix("Bearer ").filter(|t| t.split('.').count() == 3) else {
         return error(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded");
@@ -519,14 +549,39 @@ async fn list_jobs(State(f): State<FakeGithub>, Path((o, r, run)): Path<(String,
         Err(e) => return *e,
     };
     let repo = format!("{o}/{r}");
-    let jobs: Vec<Value> = f
-        .inner
-        .lock()
-        .unwrap()
-        .jobs
-        .values()
-        .filter(|j| j.repo == repo && j.run_id == run)
-        .map(|j| json!({"id": j.id, "run_id": j.run_id, "status": j.status, "conclusion": j.conclusion, "labels": j.labels, "name": "build", "created_at": rfc3339(j.created_at)}))
-        .collect();
+    let jobs: Vec<Value> = f.inner.lock().unwrap().jobs.values().filter(|j| j.repo == repo && j.run_id == run).map(job_json).collect();
     paged(&f, &format!("/repos/{repo}/actions/runs/{run}/jobs"), &q, jobs, "jobs", out)
+}
+
+fn job_json(j: &Job) -> Value {
+    json!({"id": j.id, "run_id": j.run_id, "status": j.status, "conclusion": j.conclusion, "labels": j.labels, "name": "build", "created_at": rfc3339(j.created_at)})
+}
+
+/// `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` with an ETag; a
+/// matching `If-None-Match` answers 304 and gives the request back to the
+/// primary limit, as GitHub does.
+async fn get_job(State(f): State<FakeGithub>, Path((o, r, id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+    let mut out = match enter(&f, &headers) {
+        Ok(h) => h,
+        Err(e) => return *e,
+    };
+    let repo = format!("{o}/{r}");
+    let Some(job) = f.inner.lock().unwrap().jobs.get(&id).filter(|j| j.repo == repo).cloned() else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let body = job_json(&job);
+    let etag = format!("W/\"{:016x}\"", fnv(body.to_string().as_bytes()));
+    out.insert("etag", HeaderValue::from_str(&etag).expect("ascii"));
+    if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        let mut i = f.inner.lock().unwrap();
+        i.remaining = (i.remaining + 1).min(RATE_LIMIT);
+        i.not_modified += 1;
+        return (StatusCode::NOT_MODIFIED, out).into_response();
+    }
+    (StatusCode::OK, out, Json(body)).into_response()
+}
+
+/// FNV-1a: a stable content hash for ETags.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }

@@ -163,6 +163,8 @@ async fn a_burst_gets_one_just_in_time_runner_per_instance_and_never_more_than_m
     {
         assert!(!log.contains(secret), "{what} reached the scaler's log");
     }
+    // Every request, the installation-token one included, names the API version.
+    assert_eq!(h.gh.unversioned_requests(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,6 +31,9 @@ pub enum RunnerCommand {
         /// Wait until the queued jobs are picked up; cancel the runs of jobs queued longer than this (e.g. 30m).
         #[arg(long, value_parser = humantime::parse_duration)]
         queued_timeout: Option<Duration>,
+        /// With --queued-timeout: how often to look at the queued jobs, at least (slower when the installation's rate budget is low).
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+        poll: Duration,
         /// GitHub App id.
         #[arg(long, env = "GANTRY_GITHUB_APP_ID")]
         app_id: String,
@@ -47,7 +50,7 @@ pub enum RunnerCommand {
 }
 
 pub async fn run(out: &Output, cmd: RunnerCommand) -> i32 {
-    let RunnerCommand::Wake { node, project, zone, queued_timeout, app_id, installation_id, app_key, github_api } = cmd;
+    let RunnerCommand::Wake { node, project, zone, queued_timeout, poll, app_id, installation_id, app_key, github_api } = cmd;
     let error = |m: String| {
         eprintln!("{} {m}", out.err_style.red("Error:"));
         EXIT_ERROR
@@ -76,7 +79,7 @@ pub async fn run(out: &Output, cmd: RunnerCommand) -> i32 {
         Err(e) => return error(e.to_string()),
     };
     let say = |m: String| crate::outln!("gantry runner wake: {m}");
-    match runner_wake::wake(&api, &gcp, &zone, &node, queued_timeout, Duration::from_secs(5), &say).await {
+    match runner_wake::wake(&api, &gcp, &zone, &node, queued_timeout, poll.max(Duration::from_secs(1)), &say).await {
         Ok(r) if !r.cancelled.is_empty() => {
             say(format!("cancelled {} run(s) whose job stayed queued", r.cancelled.len()));
             EXIT_OK

@@ -4,13 +4,21 @@
 //!
 //! 1. read the node: its status and the scope/labels gantry wrote into its
 //!    metadata;
-//! 2. list the jobs queued for those labels; none → nothing to do;
-//! 3. unless a runner of the node is already online and idle, register a
-//!    just-in-time runner (`NODE-UNIXTIME`) and leave its configuration in
-//!    the node's metadata (stale unused registrations of the node go);
+//! 2. list the jobs queued for those labels; with a queued-job timeout,
+//!    the runs of jobs already past it are cancelled at once and never
+//!    boot a machine; none left → nothing to do;
+//! 3. unless a runner of the node is online and idle, or one was
+//!    registered less than [`BOOT_GRACE`] ago for a node that is booting
+//!    (a second wake must not take a booting machine's configuration
+//!    away), register a just-in-time runner (`NODE-UNIXTIME`) and leave its
+//!    configuration in the node's metadata (stale unused registrations of
+//!    the node go);
 //! 4. start the node if it is stopped (after a stop in progress finishes);
-//! 5. with a queued-job timeout: wait until those jobs are picked up, and
-//!    cancel the runs of those still queued past the limit.
+//! 5. with a queued-job timeout: watch those jobs (one conditional read
+//!    each: an unchanged job costs no request of the primary limit), spend
+//!    at most [`BUDGET_SHARE_PERCENT`] of what remains of the installation's
+//!    hourly budget, wait out a rate limit instead of failing, and cancel
+//!    the runs of jobs still queued past the limit.
 //!
 //! Every step reads before it writes, so a wake cut off half-way (or two
 //! at once) leaves nothing a second wake cannot finish.
@@ -45,6 +53,16 @@ pub struct WakeReport {
     pub cancelled: Vec<u64>,
 }
 
+/// How long a registration may wait for its booting node before a wake
+/// replaces it: a GPU VM boots, may install its driver on a first boot,
+/// then installs the runner — minutes, not hours.
+pub const BOOT_GRACE: Duration = Duration::from_secs(15 * 60);
+/// The share of the installation's remaining hourly budget a waiting wake
+/// may spend (the scaler of a queue takes at most half).
+pub const BUDGET_SHARE_PERCENT: u64 = 10;
+/// GitHub's primary limit is per hour: its reset is never further away.
+const RATE_WINDOW: u64 = 3600;
+
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
@@ -60,6 +78,26 @@ fn gh(e: gantry_scaler::github::GithubError) -> ProviderError {
         _ => ErrorClass::Other,
     };
     ProviderError::new(class, "github", "GitHub", e.to_string())
+}
+
+/// One GitHub call, waiting out a rate limit (primary or secondary) as
+/// GitHub asks rather than failing the wake: the job it serves still needs
+/// its machine, and a run past its limit still needs cancelling.
+async fn patiently<T, F, Fut>(say: &dyn Fn(String), mut call: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, gantry_scaler::github::GithubError>>,
+{
+    loop {
+        match call().await {
+            Err(gantry_scaler::github::GithubError::RateLimited { until }) => {
+                let secs = until.saturating_sub(now()).clamp(1, RATE_WINDOW);
+                say(format!("GitHub's rate limit is spent; waiting {secs}s before the next request"));
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+            }
+            other => return other.map_err(gh),
+        }
+    }
 }
 
 fn metadata_map(inst: &google_cloud_compute_v1::model::Instance) -> BTreeMap<String, String> {
@@ -83,10 +121,10 @@ pub async fn read_node(gcp: &dyn GpuApi, zone: &str, node: &str) -> Result<NodeR
 }
 
 /// The jobs queued for the node's labels.
-pub async fn queued_for(api: &dyn GithubApi, n: &NodeRunner) -> Result<Vec<QueuedJob>, ProviderError> {
+pub async fn queued_for(api: &dyn GithubApi, n: &NodeRunner, say: &dyn Fn(String)) -> Result<Vec<QueuedJob>, ProviderError> {
     let mut out = Vec::new();
     for repo in n.scope.polled(&n.repositories) {
-        out.extend(api.queued_jobs(&repo).await.map_err(gh)?.into_iter().filter(|j| labels_match(&j.labels, &n.labels)));
+        out.extend(patiently(say, || api.queued_jobs(&repo)).await?.into_iter().filter(|j| labels_match(&j.labels, &n.labels)));
     }
     Ok(out)
 }
@@ -102,25 +140,55 @@ async fn put_metadata(gcp: &dyn GpuApi, zone: &str, node: &str, key: &str, value
     gcp.set_metadata(zone, node, md).await
 }
 
+/// When a runner of the node was registered, from its `NODE-UNIXTIME` name.
+fn registered_at(name: &str, node: &str) -> Option<u64> {
+    name.strip_prefix(node)?.strip_prefix('-').filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))?.parse().ok()
+}
+
 /// Registers a runner for the node unless one is waiting already.
-async fn ensure_runner(api: &dyn GithubApi, gcp: &dyn GpuApi, zone: &str, node: &str, say: &dyn Fn(String)) -> Result<Option<String>, ProviderError> {
-    let prefix = format!("{node}-");
-    let ours: Vec<_> =
-        api.runners().await.map_err(gh)?.into_iter().filter(|r| r.name.strip_prefix(&prefix).is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()))).collect();
+async fn ensure_runner(
+    api: &dyn GithubApi,
+    gcp: &dyn GpuApi,
+    zone: &str,
+    node: &str,
+    status: &str,
+    say: &dyn Fn(String),
+) -> Result<Option<String>, ProviderError> {
+    let ours: Vec<_> = patiently(say, || api.runners()).await?.into_iter().filter(|r| registered_at(&r.name, node).is_some()).collect();
     if let Some(r) = ours.iter().find(|r| r.online() && !r.busy) {
         say(format!("runner {} is online and idle; it takes the job", r.name));
+        return Ok(None);
+    }
+    // A machine that is booting will connect with the configuration an
+    // earlier wake left: replacing it now would leave it with none.
+    let t = now();
+    let booting = matches!(status, "PROVISIONING" | "STAGING" | "RUNNING" | "REPAIRING");
+    let waiting =
+        ours.iter().filter(|r| !r.online() && !r.busy).find(|r| registered_at(&r.name, node).is_some_and(|at| t.saturating_sub(at) < BOOT_GRACE.as_secs()));
+    if let (true, Some(r)) = (booting, waiting) {
+        let age = t.saturating_sub(registered_at(&r.name, node).unwrap_or(t));
+        say(format!("runner {} was registered {age}s ago for {node}, which is {status}: it takes the job when it connects", r.name));
         return Ok(None);
     }
     // An unused configuration left earlier (the node never started, or a
     // wake was cut off): its registration goes, a fresh one replaces it.
     for r in ours.iter().filter(|r| !r.online() && !r.busy) {
-        api.delete_runner(r.id).await.map_err(gh)?;
+        patiently(say, || api.delete_runner(r.id)).await?;
         say(format!("deleted unused runner registration {}", r.name));
     }
-    let name = format!("{node}-{}", now());
-    let cfg =
-        api.jit_config(&name).await.map_err(gh)?.ok_or_else(|| fail("GenerateJitConfig", format!("a runner named {name} exists already; run wake again")))?;
-    put_metadata(gcp, zone, node, META_JITCONFIG, &cfg.encoded).await?;
+    let name = format!("{node}-{t}");
+    let Some(cfg) = patiently(say, || api.jit_config(&name)).await? else {
+        // Another wake registered this name in the same second: its configuration serves.
+        say(format!("runner {name} was registered by another wake at the same moment; it takes the job"));
+        return Ok(None);
+    };
+    // Metadata writes carry the fingerprint read last: a concurrent writer
+    // makes this one fail (412), and it is done again on a fresh read.
+    let mut put = put_metadata(gcp, zone, node, META_JITCONFIG, &cfg.encoded).await;
+    if matches!(&put, Err(e) if e.class == ErrorClass::Conflict) {
+        put = put_metadata(gcp, zone, node, META_JITCONFIG, &cfg.encoded).await;
+    }
+    put?;
     say(format!("registered just-in-time runner {name} and left its configuration in the node's metadata"));
     Ok(Some(name))
 }
@@ -150,21 +218,33 @@ async fn read_status(gcp: &dyn GpuApi, zone: &str, node: &str) -> Result<String,
     Ok(gcp.get_instance(zone, node).await?.status.as_ref().and_then(|s| s.name()).unwrap_or("UNKNOWN").to_string())
 }
 
+/// How long to wait before the next look: at least `poll`, and slow enough
+/// that a look costing `spent` requests of the primary limit uses at most
+/// [`BUDGET_SHARE_PERCENT`] of the `remaining` requests before the reset
+/// (pure; unchanged jobs read conditionally cost nothing).
+pub fn next_look(poll: Duration, spent: u64, remaining: u64, reset: u64, now: u64) -> Duration {
+    if spent == 0 {
+        return poll;
+    }
+    let window = reset.saturating_sub(now).clamp(1, RATE_WINDOW);
+    let looks = (remaining * BUDGET_SHARE_PERCENT / 100 / spent).max(1);
+    poll.max(Duration::from_secs(window.div_ceil(looks)))
+}
+
 /// Waits until `jobs` are no longer queued; cancels the runs of those still
 /// queued `limit` after they were queued (GitHub's timeout-minutes does not
-/// count queue time).
-async fn enforce_timeout(
-    api: &dyn GithubApi,
-    n: &NodeRunner,
-    jobs: &[QueuedJob],
-    limit: Duration,
-    poll: Duration,
-    say: &dyn Fn(String),
-) -> Result<Vec<u64>, ProviderError> {
+/// count queue time). A rate limit is waited out, not an error.
+async fn enforce_timeout(api: &dyn GithubApi, jobs: &[QueuedJob], limit: Duration, poll: Duration, say: &dyn Fn(String)) -> Result<Vec<u64>, ProviderError> {
     let mut cancelled = Vec::new();
     let mut waiting: Vec<QueuedJob> = jobs.to_vec();
     loop {
-        let still: Vec<u64> = queued_for(api, n).await?.into_iter().map(|j| j.id).collect();
+        let before = api.budget();
+        let mut still = Vec::new();
+        for j in &waiting {
+            if patiently(say, || api.job_status(&j.repo, j.id)).await? == "queued" {
+                still.push(j.id);
+            }
+        }
         waiting.retain(|j| still.contains(&j.id));
         if waiting.is_empty() {
             say("every queued job was picked up".into());
@@ -173,7 +253,7 @@ async fn enforce_timeout(
         let t = now();
         for j in waiting.iter().filter(|j| t.saturating_sub(j.created_at) >= limit.as_secs()) {
             if !cancelled.contains(&j.run_id) {
-                api.cancel_run(&j.repo, j.run_id).await.map_err(gh)?;
+                patiently(say, || api.cancel_run(&j.repo, j.run_id)).await?;
                 say(format!("job {} of {} stayed queued over {}s: cancelled run {}", j.id, j.repo, limit.as_secs(), j.run_id));
                 cancelled.push(j.run_id);
             }
@@ -182,7 +262,11 @@ async fn enforce_timeout(
         if waiting.is_empty() {
             return Ok(cancelled);
         }
-        tokio::time::sleep(poll).await;
+        let wait = match (before, api.budget()) {
+            (Some((r0, _)), Some((r1, reset))) => next_look(poll, r0.saturating_sub(r1), r1, reset, now()),
+            _ => poll,
+        };
+        tokio::time::sleep(wait).await;
     }
 }
 
@@ -197,17 +281,65 @@ pub async fn wake(
     say: &dyn Fn(String),
 ) -> Result<WakeReport, ProviderError> {
     let n = read_node(gcp, zone, node).await?;
-    let jobs = queued_for(api, &n).await?;
+    let mut jobs = queued_for(api, &n, say).await?;
     let mut report = WakeReport { queued: jobs.len(), ..WakeReport::default() };
+    // A job already past the limit is cancelled, and boots no machine.
+    if let Some(limit) = queued_timeout {
+        let t = now();
+        let (expired, live): (Vec<QueuedJob>, Vec<QueuedJob>) = jobs.into_iter().partition(|j| t.saturating_sub(j.created_at) >= limit.as_secs());
+        for j in &expired {
+            if !report.cancelled.contains(&j.run_id) {
+                patiently(say, || api.cancel_run(&j.repo, j.run_id)).await?;
+                say(format!("job {} of {} was queued over {}s before this wake: cancelled run {}", j.id, j.repo, limit.as_secs(), j.run_id));
+                report.cancelled.push(j.run_id);
+            }
+        }
+        jobs = live.into_iter().filter(|j| !report.cancelled.contains(&j.run_id)).collect();
+    }
     if jobs.is_empty() {
         say(format!("no job queued for [{}]; {node} stays {}", n.labels.join(", "), n.status));
         return Ok(report);
     }
     say(format!("{} job(s) queued for [{}]", jobs.len(), n.labels.join(", ")));
-    report.registered = ensure_runner(api, gcp, zone, node, say).await?;
+    report.registered = ensure_runner(api, gcp, zone, node, &n.status, say).await?;
     report.started = ensure_started(gcp, zone, node, &n.status, say).await?;
     if let Some(limit) = queued_timeout {
-        report.cancelled = enforce_timeout(api, &n, &jobs, limit, poll, say).await?;
+        report.cancelled.extend(enforce_timeout(api, &jobs, limit, poll, say).await?);
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrations_are_dated_by_their_name() {
+        assert_eq!(registered_at("gpu-ci-runner-1764820000", "gpu-ci-runner"), Some(1_764_820_000));
+        assert_eq!(registered_at("gpu-ci-runner-2-1764820000", "gpu-ci-runner"), None, "another node's runner");
+        assert_eq!(registered_at("gpu-ci-runner-", "gpu-ci-runner"), None);
+        assert_eq!(registered_at("other", "gpu-ci-runner"), None);
+    }
+
+    /// A wake that waits spends at most a tenth of what is left before the
+    /// reset; looks answered 304 cost nothing and keep the poll interval.
+    #[test]
+    fn waiting_spends_a_bounded_share_of_the_budget() {
+        let poll = Duration::from_secs(5);
+        assert_eq!(next_look(poll, 0, 10, 4000, 1000), poll, "conditional reads that found no change are free");
+        // 5,000 left, one request per look: 500 looks in the hour → 7.2 s apart.
+        assert_eq!(next_look(poll, 1, 5000, 1000 + 3600, 1000), Duration::from_secs(8));
+        // Four open jobs that changed: four requests a look.
+        assert_eq!(next_look(poll, 4, 5000, 1000 + 3600, 1000), Duration::from_secs(29));
+        // Nearly spent: one look for the rest of the window.
+        assert_eq!(next_look(poll, 4, 30, 1000 + 1800, 1000), Duration::from_secs(1800));
+        // A reset far away (or in the past) is read as GitHub's hour window.
+        assert_eq!(next_look(poll, 1, 5000, u64::MAX, 1000), Duration::from_secs(8));
+        assert_eq!(next_look(poll, 1, 5000, 10, 1000), poll);
+        // Spending: looks × cost over the window never exceeds the share.
+        for (spent, remaining) in [(1u64, 5000u64), (3, 1200), (7, 400), (2, 90)] {
+            let gap = next_look(poll, spent, remaining, 1000 + 3600, 1000).as_secs();
+            assert!(3600 / gap * spent <= remaining * BUDGET_SHARE_PERCENT / 100 + spent, "{spent} {remaining} {gap}");
+        }
+    }
 }

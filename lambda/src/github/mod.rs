@@ -99,6 +99,9 @@ pub trait GithubApi: Send + Sync {
     async fn delete_runner(&self, id: u64) -> Result<bool, GithubError>;
     /// Cancels a workflow run.
     async fn cancel_run(&self, repo: &str, run_id: u64) -> Result<(), GithubError>;
+    /// One job's status (`queued`, `in_progress`, `completed`), read
+    /// conditionally: an unchanged job costs no rate-limited request.
+    async fn job_status(&self, repo: &str, job_id: u64) -> Result<String, GithubError>;
     /// Requests left before the rate limit and when it resets (unix seconds), as last seen.
     fn budget(&self) -> Option<(u64, u64)>;
 }

@@ -5,7 +5,11 @@
 //! "Rate limits for the REST API": `x-ratelimit-remaining`/`-reset` are
 //! recorded from every answer; a 403/429 with `retry-after` (secondary
 //! limit) or with `x-ratelimit-remaining: 0` (primary) stops all calls until
-//! then, as GitHub asks, instead of retrying into a ban.
+//! then, as GitHub asks, instead of retrying into a ban. Every request,
+//! the installation-token one included, names the API version
+//! (`X-GitHub-Api-Version`, "API Versions"). Single jobs are read with
+//! `If-None-Match` on the ETag of the last answer: a 304 costs no request
+//! of the primary limit ("Best practices for using the REST API").
 
 use super::app::AppCredentials;
 use super::{GithubApi, GithubError, JitConfig, QueuedJob, Runner};
@@ -14,10 +18,13 @@ use gantry_scaler_env::github::{GithubEnv, Scope};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const TOKEN_LIFETIME: Duration = Duration::from_secs(50 * 60);
+/// The REST API version every request names.
+pub const API_VERSION: &str = "2022-11-28";
 /// Pages followed at most per listing (100 items each).
 const MAX_PAGES: usize = 50;
 
@@ -43,6 +50,8 @@ pub struct RestGithub {
     creds: AppCredentials,
     token: Mutex<Option<(String, Instant)>>,
     limits: Mutex<Limits>,
+    /// URL → (ETag, body) of the last 200 answer of a conditional read.
+    etags: Mutex<HashMap<String, (String, String)>>,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +119,7 @@ impl RestGithub {
             creds,
             token: Mutex::new(None),
             limits: Mutex::new(Limits::default()),
+            etags: Mutex::new(HashMap::new()),
         })
     }
 
@@ -133,6 +143,7 @@ impl RestGithub {
             .post(&url)
             .bearer_auth(jwt)
             .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", API_VERSION)
             .send()
             .await
             .map_err(|e| GithubError::Network(e.to_string()))?;
@@ -153,6 +164,33 @@ impl RestGithub {
 
     /// One call; `Ok((status, body, link))` for any status the caller interprets.
     async fn call(&self, method: reqwest::Method, url: &str, body: Option<serde_json::Value>) -> Result<(u16, String, Option<String>), GithubError> {
+        self.call_with(method, url, body, None).await.map(|(status, text, link, _)| (status, text, link))
+    }
+
+    /// A GET answered from the last body when GitHub says it has not
+    /// changed (304 to `If-None-Match`).
+    async fn get_conditional(&self, url: &str) -> Result<(u16, String), GithubError> {
+        let cached = self.etags.lock().unwrap().get(url).cloned();
+        let (status, text, _, etag) = self.call_with(reqwest::Method::GET, url, None, cached.as_ref().map(|(e, _)| e.as_str())).await?;
+        match (status, cached) {
+            (304, Some((_, body))) => Ok((200, body)),
+            (200, _) => {
+                if let Some(e) = etag {
+                    self.etags.lock().unwrap().insert(url.to_string(), (e, text.clone()));
+                }
+                Ok((200, text))
+            }
+            (other, _) => Ok((other, text)),
+        }
+    }
+
+    async fn call_with(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<serde_json::Value>,
+        if_none_match: Option<&str>,
+    ) -> Result<(u16, String, Option<String>, Option<String>), GithubError> {
         {
             let l = self.limits.lock().unwrap();
             if l.blocked_until > now() {
@@ -166,7 +204,10 @@ impl RestGithub {
                 .request(method.clone(), url)
                 .bearer_auth(&token)
                 .header("Accept", "application/vnd.github+json")
-                .header("X-GitHub-Api-Version", "2022-11-28");
+                .header("X-GitHub-Api-Version", API_VERSION);
+            if let Some(e) = if_none_match {
+                req = req.header("If-None-Match", e);
+            }
             if let Some(b) = &body {
                 req = req.header("Content-Type", "application/json").body(b.to_string());
             }
@@ -174,6 +215,7 @@ impl RestGithub {
             let status = resp.status().as_u16();
             let h = resp.headers().clone();
             let link = h.get("link").and_then(|v| v.to_str().ok()).and_then(next_link);
+            let etag = h.get("etag").and_then(|v| v.to_str().ok()).map(String::from);
             let text = resp.text().await.map_err(|e| GithubError::Network(e.to_string()))?;
             let mut l = self.limits.lock().unwrap();
             if let Some(r) = header_u64(&h, "x-ratelimit-remaining") {
@@ -199,7 +241,7 @@ impl RestGithub {
                 *self.token.lock().unwrap() = None;
                 continue;
             }
-            return Ok((status, text, link));
+            return Ok((status, text, link, etag));
         }
         unreachable!("the loop returns on its second attempt")
     }
@@ -294,6 +336,14 @@ impl GithubApi for RestGithub {
             return Ok(());
         }
         expect_ok(status, &text)
+    }
+
+    async fn job_status(&self, repo: &str, job_id: u64) -> Result<String, GithubError> {
+        let url = format!("{}/repos/{repo}/actions/jobs/{job_id}", self.api);
+        let (status, text) = self.get_conditional(&url).await?;
+        expect_ok(status, &text)?;
+        let job: Job = serde_json::from_str(&text).map_err(|e| GithubError::Malformed(e.to_string()))?;
+        Ok(job.status)
     }
 
     fn budget(&self) -> Option<(u64, u64)> {

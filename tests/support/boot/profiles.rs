@@ -29,6 +29,8 @@ pub struct Profile {
     pub claims_instance_store: Option<&'static str>,
     /// The user the image creates for logins.
     pub default_user: &'static str,
+    /// unattended-upgrades holds dpkg's lock when the startup script starts.
+    pub dpkg_locked_at_boot: bool,
     pub sources: &'static [&'static str],
 }
 
@@ -73,6 +75,7 @@ pub const AL2023: Profile = Profile {
     gpu: false,
     claims_instance_store: None,
     default_user: "ec2-user",
+    dpkg_locked_at_boot: false,
     sources: &[
         "AL2023 user guide, 'Comparing AL2 and AL2023': dnf; /etc/os-release and /etc/amazon-linux-release, no /etc/redhat-release (actions/runner#2523)",
         "AL2023 AMIs include the AWS CLI v2 and curl-minimal; Docker, jq and mdadm come from the AL2023 repository (AL2023 package list)",
@@ -114,6 +117,7 @@ pub const DLAMI_AL2023: Profile = Profile {
     gpu: true,
     claims_instance_store: Some("/opt/dlami/nvme"),
     default_user: "ec2-user",
+    dpkg_locked_at_boot: false,
     sources: &[
         "DLAMI release notes (gpubaseoss-al2023): nvidia_driver, nvidia_container_toolkit_version, docker in the package table",
         "DLAMI release notes (Ubuntu 22.04 GPU AMIs): nvme_location /opt/dlami/nvme; assumed the same on AL2023 (not listed there)",
@@ -168,8 +172,10 @@ pub const UBUNTU_2204_GCE: Profile = Profile {
     gpu: false,
     claims_instance_store: None,
     default_user: "ubuntu",
+    dpkg_locked_at_boot: true,
     sources: &[
         "Compute Engine 'OS images': Ubuntu images include the Google Cloud CLI and the guest environment; no Docker",
+        "Ubuntu: apt-daily and unattended-upgrades run shortly after boot and hold dpkg's lock (apt.systemd.daily); apt 2.4 waits for it only with DPkg::Lock::Timeout",
         "buildkite-agent docs, 'Installing on Ubuntu': apt.buildkite.com with a signed-by keyring",
     ],
 };
@@ -207,7 +213,11 @@ pub const DLVM_UBUNTU_2204: Profile = Profile {
     gpu: true,
     claims_instance_store: None,
     default_user: "ubuntu",
-    sources: &["Deep Learning VM docs, 'Choose an image': -nvidia- families ship the NVIDIA driver, Docker and the NVIDIA container toolkit"],
+    dpkg_locked_at_boot: true,
+    sources: &[
+        "Deep Learning VM docs, 'Choose an image': -nvidia- families ship the NVIDIA driver, Docker and the NVIDIA container toolkit",
+        "Ubuntu: apt-daily and unattended-upgrades hold dpkg's lock after boot, as on every Ubuntu image",
+    ],
 };
 
 /// TPU VM software versions the stacks use (`v2-alpha-tpuv6e`, `tpu-ubuntu2204-base`): Ubuntu 22.04.
@@ -224,5 +234,9 @@ pub const TPU_VM_UBUNTU_2204: Profile = Profile {
     gpu: false,
     claims_instance_store: None,
     default_user: "ubuntu",
-    sources: &["Cloud TPU 'TPU software versions': Ubuntu 22.04 base images; Docker is not assumed (the script installs it when absent)"],
+    dpkg_locked_at_boot: true,
+    sources: &[
+        "Cloud TPU 'TPU software versions': Ubuntu 22.04 base images; Docker is not assumed (the script installs it when absent)",
+        "Ubuntu: apt-daily and unattended-upgrades hold dpkg's lock after boot, as on every Ubuntu image",
+    ],
 };

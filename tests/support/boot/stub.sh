@@ -43,6 +43,15 @@ case "$cmd" in
       install_pkg dnf "$p" || die 1 "Error: Unable to find a match: $p"
     done ;;
   apt-get|apt)
+    # First boot: unattended-upgrades holds dpkg's lock for a while; apt
+    # fails at once unless told to wait (DPkg::Lock::Timeout).
+    if [ -f $S/dpkg-locked ]; then
+      if grep -rqs 'DPkg::Lock::Timeout' /etc/apt/apt.conf.d/ || [[ "$*" == *DPkg::Lock::Timeout* ]]; then
+        rm -f $S/dpkg-locked
+      else
+        die 100 "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 1201 (unattended-upgr)"
+      fi
+    fi
     case "${1:-}" in
       update)
         if grep -qs 'apt.buildkite.com' /etc/apt/sources.list.d/*.list; then
@@ -121,9 +130,11 @@ case "$cmd" in
         reply < "$f" ;;
     esac ;;
   gpg)
-    out=""; prev=""
-    for a in "$@"; do [ "$prev" = -o ] && out=$a; prev=$a; done
-    [ -n "$out" ] && cat > "$out" ;;
+    out=""; prev=""; yes=""
+    for a in "$@"; do [ "$prev" = -o ] && out=$a; [ "$a" = --yes ] && yes=1; prev=$a; done
+    # An existing output file makes gpg ask on the terminal, which a boot has not.
+    if [ -n "$out" ] && [ -e "$out" ] && [ -z "$yes" ]; then die 2 "gpg: cannot open '/dev/tty': No such device or address"; fi
+    if [ -n "$out" ]; then cat > "$out"; fi ;;
   mkfs.xfs|mkfs.ext4)
     dev=""; for a in "$@"; do case "$a" in /dev/*) dev=$a ;; esac; done
     grep -qx "$dev" $S/busy 2>/dev/null && die 1 "$cmd: cannot open $dev: Device or resource busy"

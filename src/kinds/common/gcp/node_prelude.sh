@@ -5,6 +5,11 @@ exec > >(tee -a /var/log/gantry-agent-bootstrap.log) 2>&1
 # Ubuntu's images ship gcloud as a snap (/snap/bin), which not every
 # service's PATH includes.
 export PATH="$PATH:/snap/bin"
+# A fresh Ubuntu runs apt's daily jobs and unattended-upgrades right after
+# boot, holding dpkg's lock: apt waits for it rather than failing (apt 1.9.11+
+# DPkg::Lock::Timeout, also for get.docker.com's apt calls), and never prompts.
+export DEBIAN_FRONTEND=noninteractive
+if [ -d /etc/apt/apt.conf.d ]; then echo 'DPkg::Lock::Timeout "600";' > /etc/apt/apt.conf.d/90gantry-dpkg-lock; fi
 
 # A data disk, if attached, holds builds and Docker's data root. It is found
 # by its stable /dev/disk/by-id name (sdX and nvmeXnY names vary by machine).
