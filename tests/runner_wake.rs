@@ -217,3 +217,40 @@ fn a_waiting_wake_reads_cheaply_and_waits_out_a_rate_limit() {
     assert_eq!(f.gh.job(job.id).unwrap().conclusion, None, "nothing cancelled");
     assert_eq!(f.gh.unversioned_requests(), 0, "every request names the API version");
 }
+
+/// Three wakes at once for one queued job: each finishes, the node runs,
+/// and the configuration the node boots with belongs to a registration
+/// that still exists (no wake deleted the one another left).
+#[test]
+fn concurrent_wakes_leave_the_booting_node_a_live_configuration() {
+    let f = fakes();
+    let _guard = f.rt.enter();
+    let env = f.env();
+    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let d = dir.path().to_str().unwrap();
+    assert_eq!(gantry(&["apply", d, "--auto-approve"], &env, dir.path()).code, 0);
+    f.gcp.guest_shutdown(KEY);
+    f.gh.queue_job(REPO, &["self-hosted", "gpu-l4"]);
+    let wakes: Vec<_> = (0..3)
+        .map(|_| {
+            let (e, cwd) = (env.clone(), dir.path().to_path_buf());
+            std::thread::spawn(move || gantry(WAKE, &e, &cwd))
+        })
+        .collect();
+    for w in wakes {
+        let r = w.join().unwrap();
+        assert_eq!(r.code, 0, "{}", r.all());
+    }
+    assert_eq!(f.status(), "RUNNING");
+    let config = f.metadata("gantry-runner-jitconfig").expect("a configuration for the node");
+    use base64::Engine;
+    let decoded: serde_json::Value = serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(&config).unwrap()).unwrap();
+    let id = decoded[".runner"]["agentId"].as_u64().unwrap();
+    let runners = f.gh.runners();
+    assert!(runners.iter().any(|r| r.id == id), "the node's configuration is for a live registration: {id} not in {runners:?}");
+    // And a later wake while it boots changes nothing.
+    let r = gantry(WAKE, &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(f.metadata("gantry-runner-jitconfig").as_deref(), Some(config.as_str()));
+    assert_eq!(f.gh.runners(), runners);
+}

@@ -8,11 +8,11 @@
 //!    the runs of jobs already past it are cancelled at once and never
 //!    boot a machine; none left → nothing to do;
 //! 3. unless a runner of the node is online and idle, or one was
-//!    registered less than [`BOOT_GRACE`] ago for a node that is booting
-//!    (a second wake must not take a booting machine's configuration
-//!    away), register a just-in-time runner (`NODE-UNIXTIME`) and leave its
-//!    configuration in the node's metadata (stale unused registrations of
-//!    the node go);
+//!    registered less than [`BOOT_GRACE`] ago and has not connected yet (a
+//!    booting machine's: a second or concurrent wake must not take its
+//!    configuration away), register a just-in-time runner
+//!    (`NODE-UNIXTIME`) and leave its configuration in the node's metadata
+//!    (unused registrations older than that go);
 //! 4. start the node if it is stopped (after a stop in progress finishes);
 //! 5. with a queued-job timeout: watch those jobs (one conditional read
 //!    each: an unchanged job costs no request of the primary limit), spend
@@ -159,19 +159,19 @@ async fn ensure_runner(
         say(format!("runner {} is online and idle; it takes the job", r.name));
         return Ok(None);
     }
-    // A machine that is booting will connect with the configuration an
-    // earlier wake left: replacing it now would leave it with none.
+    // A registration younger than BOOT_GRACE that has not connected is a
+    // machine's that is booting (or about to: a concurrent wake may still
+    // be writing its configuration or starting the node). Replacing it
+    // could leave that machine with a configuration whose registration is
+    // gone, so it is left alone and only the start is ensured.
     let t = now();
-    let booting = matches!(status, "PROVISIONING" | "STAGING" | "RUNNING" | "REPAIRING");
-    let waiting =
-        ours.iter().filter(|r| !r.online() && !r.busy).find(|r| registered_at(&r.name, node).is_some_and(|at| t.saturating_sub(at) < BOOT_GRACE.as_secs()));
-    if let (true, Some(r)) = (booting, waiting) {
-        let age = t.saturating_sub(registered_at(&r.name, node).unwrap_or(t));
-        say(format!("runner {} was registered {age}s ago for {node}, which is {status}: it takes the job when it connects", r.name));
+    let age = |r: &gantry_scaler::github::Runner| t.saturating_sub(registered_at(&r.name, node).unwrap_or(0));
+    if let Some(r) = ours.iter().find(|r| !r.online() && !r.busy && age(r) < BOOT_GRACE.as_secs()) {
+        say(format!("runner {} was registered {}s ago and has not connected yet ({node} is {status}): it takes the job when it connects", r.name, age(r)));
         return Ok(None);
     }
-    // An unused configuration left earlier (the node never started, or a
-    // wake was cut off): its registration goes, a fresh one replaces it.
+    // An unused configuration older than that (the node never started, or
+    // its runner failed): its registration goes, a fresh one replaces it.
     for r in ours.iter().filter(|r| !r.online() && !r.busy) {
         patiently(say, || api.delete_runner(r.id)).await?;
         say(format!("deleted unused runner registration {}", r.name));
