@@ -102,8 +102,7 @@ fn snapshot_cases() -> Vec<boot::Case> {
         let itype = data["InstanceType"].as_str().unwrap();
         let mut world = boot::World::for_script(&script);
         world.arch = boot::arm64(itype).then_some("aarch64");
-        // g5/g6 sizes carry one instance-store NVMe disk; c7g none.
-        world.instance_store_disks = usize::from(itype.starts_with('g'));
+        world.instance_store_disks = boot::instance_store_disks(itype);
         let profile = if gpu_image { &boot::profiles::DLAMI_AL2023 } else { &boot::profiles::AL2023 };
         out.push(boot::Case { name: snap.file_name().unwrap().to_string_lossy().into(), script, profile, world });
     }

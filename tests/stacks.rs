@@ -92,6 +92,8 @@ fn shipped_stacks_apply_and_destroy_cleanly() {
         if has_queues {
             // No zip named anywhere: the queues deploy the bundled scaler, and the plan says so.
             assert!(r.stdout.contains("scaler code: bundled scaler"), "{d}: {}", r.all());
+            // The machines' user data and how close it is to EC2's 16 KB.
+            assert!(r.stdout.contains("user data: ") && r.stdout.contains(" of 16384 bytes"), "{d}: {}", r.all());
         }
         let r = gantry(&["plan", d, "--detailed-exitcode"], &env, &dir);
         assert_eq!(r.code, 0, "{d} re-plan must be empty: {}", r.all());

@@ -411,8 +411,13 @@ exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
     }
 
     fn as_user(&self, user: &str, command: &str) -> (bool, String) {
+        self.as_user_with(user, "", command)
+    }
+
+    /// `env` (NAME=value words) is what the agent or runner gives a job.
+    fn as_user_with(&self, user: &str, env: &str, command: &str) -> (bool, String) {
         self.sh(&format!(
-            "cd /tmp && setpriv --reuid=\"$(id -u {user})\" --regid=\"$(id -g {user})\" --init-groups -- env HOME=\"$(getent passwd {user} | cut -d: -f6)\" USER={user} bash -c {}",
+            "cd /tmp && setpriv --reuid=\"$(id -u {user})\" --regid=\"$(id -g {user})\" --init-groups -- env HOME=\"$(getent passwd {user} | cut -d: -f6)\" USER={user} PATH=/usr/local/bin:/usr/bin {env} bash -c {}",
             shell_quote(command)
         ))
     }
@@ -450,16 +455,19 @@ exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
         let build = value("build-path").ok_or("no build-path in the agent's configuration")?;
         let hooks = value("hooks-path").unwrap_or_else(|| "/etc/buildkite-agent/hooks".into());
         let user = self.unit_user("buildkite-agent");
-        // The agent sources its hooks in the job's shell, as its own user.
-        let (ok, out) = self.as_user(
+        // The agent sources its hooks in the job's shell, as its own user,
+        // with the job's BUILDKITE_* environment.
+        let env = format!("BUILDKITE=true BUILDKITE_AGENT_NAME=harness-agent BUILDKITE_BUILD_PATH={build} BUILDKITE_BUILD_CHECKOUT_PATH={build}/harness-agent/org/pipeline BUILDKITE_JOB_ID=01890000-0000-0000-0000-000000000001");
+        let (ok, out) = self.as_user_with(
             &user,
+            &env,
             &format!("set -e; if [ -f {hooks}/environment ]; then . {hooks}/environment; fi; d={build}/harness-agent/org/pipeline; mkdir -p \"$d\"; echo checkout > \"$d/README\"; echo checked out in \"$d\""),
         );
         if !ok {
             return Err(format!("the job failed as {user} (environment hook or checkout into {build}): {out}"));
         }
         self.run_sudo_queue()?;
-        let (ok, post) = self.as_user(&user, &format!("if [ -f {hooks}/pre-exit ]; then . {hooks}/pre-exit; fi"));
+        let (ok, post) = self.as_user_with(&user, &env, &format!("if [ -f {hooks}/pre-exit ]; then . {hooks}/pre-exit; fi"));
         if !ok {
             return Err(format!("the pre-exit hook failed as {user}: {post}"));
         }
@@ -480,7 +488,9 @@ exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
         if !(path.ends_with(".sh") || path.ends_with(".ps1")) {
             return Err(format!("hook {path}: the runner runs only .sh or .ps1 scripts (actions/runner refuses others and fails the job)"));
         }
-        let (ok, out) = self.as_user(user, &format!("bash -e {path}"));
+        // Hooks see the job's default variables (GitHub docs: GITHUB_* and GITHUB_EVENT_PATH).
+        let env = "GITHUB_ACTIONS=true CI=true GITHUB_JOB=build GITHUB_REPOSITORY=acme/ml GITHUB_RUN_ID=1 GITHUB_WORKSPACE=/opt/actions-runner/_work/harness/harness GITHUB_EVENT_PATH=/tmp/event.json RUNNER_NAME=harness";
+        let (ok, out) = self.as_user_with(user, env, &format!("bash -e {path}"));
         if !ok {
             return Err(format!("hook {path} failed as {user}: {out}"));
         }
@@ -536,6 +546,21 @@ exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 pub fn arm64(instance_type: &str) -> bool {
     let family = instance_type.split('.').next().unwrap_or_default();
     family.chars().skip_while(|c| !c.is_ascii_digit()).find(|c| !c.is_ascii_digit()) == Some('g')
+}
+
+/// Instance-store NVMe disks of a type, roughly as EC2's "Instance store
+/// volume limits" lists them: the GPU families and the `d` variants have
+/// some, the large sizes several; enough to take each path (none, one, a
+/// RAID of several).
+pub fn instance_store_disks(instance_type: &str) -> usize {
+    let (family, size) = instance_type.split_once('.').unwrap_or((instance_type, ""));
+    let has = ["g4dn", "g5", "g6", "g6e", "p4d", "p5", "i3", "i4i"].contains(&family) || (family.len() > 2 && family.ends_with('d'));
+    let big = ["12xlarge", "16xlarge", "24xlarge", "48xlarge", "metal"].contains(&size);
+    match (has, big) {
+        (false, _) => 0,
+        (true, false) => 1,
+        (true, true) => 2,
+    }
 }
 
 /// One bootstrap gantry renders, with the image it boots and its world.
@@ -604,6 +629,7 @@ pub fn cases_from_plan(stack: &str, plan: &serde_json::Value) -> Vec<Case> {
                 let itype = data["InstanceType"].as_str().unwrap_or_default();
                 let mut world = World::for_script(&script);
                 world.arch = arm64(itype).then_some("aarch64");
+                world.instance_store_disks = instance_store_disks(itype);
                 let profile = if image.contains("/deeplearning/") { &profiles::DLAMI_AL2023 } else { &profiles::AL2023 };
                 out.push(Case { name, script, profile, world });
             }
