@@ -64,6 +64,15 @@ impl Fakes {
     fn status(&self) -> String {
         self.gcp.instance(KEY).unwrap()["status"].as_str().unwrap().to_string()
     }
+    /// The stack applied and its node stopped (idle): (environment, stack directory).
+    fn applied_and_stopped(&self) -> (Vec<(&'static str, String)>, tempfile::TempDir) {
+        let env = self.env();
+        let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+        let r = gantry(&["apply", dir.path().to_str().unwrap(), "--auto-approve"], &env, dir.path());
+        assert_eq!(r.code, 0, "{}", r.all());
+        self.gcp.guest_shutdown(KEY);
+        (env, dir)
+    }
     fn metadata(&self, key: &str) -> Option<String> {
         let inst = self.gcp.instance(KEY).unwrap();
         inst["metadata"]["items"].as_array()?.iter().find(|i| i["key"] == key).and_then(|i| i["value"].as_str().map(String::from))
@@ -141,11 +150,7 @@ fn an_idle_runner_node_is_stopped_and_a_queued_job_starts_it() {
 fn a_job_queued_past_the_limit_has_its_run_cancelled() {
     let f = fakes();
     let _guard = f.rt.enter();
-    let env = f.env();
-    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
-    let d = dir.path().to_str().unwrap();
-    assert_eq!(gantry(&["apply", d, "--auto-approve"], &env, dir.path()).code, 0);
-    f.gcp.guest_shutdown(KEY);
+    let (env, dir) = f.applied_and_stopped();
     let job = f.gh.queue_job(REPO, &["self-hosted", "gpu-l4"]);
     f.gh.backdate_job(job.id, 3600);
     let mut args = WAKE.to_vec();
@@ -173,11 +178,7 @@ fn a_job_queued_past_the_limit_has_its_run_cancelled() {
 fn a_waiting_wake_reads_cheaply_and_waits_out_a_rate_limit() {
     let f = fakes();
     let _guard = f.rt.enter();
-    let env = f.env();
-    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
-    let d = dir.path().to_str().unwrap();
-    assert_eq!(gantry(&["apply", d, "--auto-approve"], &env, dir.path()).code, 0);
-    f.gcp.guest_shutdown(KEY);
+    let (env, dir) = f.applied_and_stopped();
     let job = f.gh.queue_job(REPO, &["self-hosted", "gpu-l4"]);
     let mut args: Vec<String> = WAKE.iter().map(|s| s.to_string()).collect();
     args.extend(["--queued-timeout", "30m", "--poll", "1s"].map(String::from));
@@ -225,11 +226,7 @@ fn a_waiting_wake_reads_cheaply_and_waits_out_a_rate_limit() {
 fn concurrent_wakes_leave_the_booting_node_a_live_configuration() {
     let f = fakes();
     let _guard = f.rt.enter();
-    let env = f.env();
-    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
-    let d = dir.path().to_str().unwrap();
-    assert_eq!(gantry(&["apply", d, "--auto-approve"], &env, dir.path()).code, 0);
-    f.gcp.guest_shutdown(KEY);
+    let (env, dir) = f.applied_and_stopped();
     f.gh.queue_job(REPO, &["self-hosted", "gpu-l4"]);
     let wakes: Vec<_> = (0..3)
         .map(|_| {

@@ -138,19 +138,25 @@ fn the_disk_guard_prunes_then_refuses() {
     .contains("gantry-disk-guard <<"));
 }
 
-#[test]
-fn instance_store_disks_are_striped_once_each_and_hold_docker_and_builds() {
+/// A bench with fake disk tools, stand-in device files and an empty by-id folder.
+fn storage_bench(devices: &[&str]) -> (Bench, std::path::PathBuf) {
     let b = Bench::new();
     for cmd in ["dnf", "mdadm", "mkfs.xfs", "mount"] {
         b.fake(cmd, 0);
     }
     let by_id = b.path().join("by-id");
-    let etc = b.path().join("etc-docker");
-    let scratch = b.path().join("scratch");
     std::fs::create_dir_all(&by_id).unwrap();
-    for dev in ["nvme1n1", "nvme2n1"] {
+    for dev in devices {
         std::fs::write(b.path().join(dev), "").unwrap();
     }
+    (b, by_id)
+}
+
+#[test]
+fn instance_store_disks_are_striped_once_each_and_hold_docker_and_builds() {
+    let (b, by_id) = storage_bench(&["nvme1n1", "nvme2n1"]);
+    let etc = b.path().join("etc-docker");
+    let scratch = b.path().join("scratch");
     let link = |name: &str, dev: &str| std::os::unix::fs::symlink(b.path().join(dev), by_id.join(name)).unwrap();
     link("nvme-Amazon_EC2_NVMe_Instance_Storage_AWS1", "nvme1n1");
     link("nvme-Amazon_EC2_NVMe_Instance_Storage_AWS1_1", "nvme1n1"); // the same disk under a second name
@@ -183,15 +189,9 @@ fn instance_store_disks_are_striped_once_each_and_hold_docker_and_builds() {
 /// formats a disk that is mounted or held by another device.
 #[test]
 fn disks_a_deep_learning_ami_already_claimed_are_used_not_formatted() {
-    let b = Bench::new();
-    for cmd in ["dnf", "mdadm", "mkfs.xfs", "mount"] {
-        b.fake(cmd, 0);
-    }
-    let by_id = b.path().join("by-id");
+    let (b, by_id) = storage_bench(&["nvme1n1"]);
     let sys = b.path().join("sys");
     let dlami = b.path().join("dlami-nvme");
-    std::fs::create_dir_all(&by_id).unwrap();
-    std::fs::write(b.path().join("nvme1n1"), "").unwrap();
     std::os::unix::fs::symlink(b.path().join("nvme1n1"), by_id.join("nvme-Amazon_EC2_NVMe_Instance_Storage_AWS1")).unwrap();
     // The disk is an LVM physical volume: dm-0 holds it.
     std::fs::create_dir_all(sys.join("nvme1n1/holders/dm-0")).unwrap();

@@ -222,7 +222,7 @@ pub const DLVM_UBUNTU_2204: Profile = Profile {
 
 /// TPU VM software versions the stacks use (`v2-alpha-tpuv6e`, `tpu-ubuntu2204-base`): Ubuntu 22.04.
 pub const TPU_VM_UBUNTU_2204: Profile = Profile {
-    name: "TPU VM (v2-alpha-tpuv6e / tpu-ubuntu2204-base, Ubuntu 22.04)",
+    name: "TPU VM (v2-alpha-tpuv6e, v2-alpha-tpuv5-lite: Ubuntu 22.04)",
     arch: "x86_64",
     files: UBUNTU_FILES,
     commands: UBUNTU_COMMANDS,
