@@ -336,8 +336,12 @@ fn special_files_are_refused_and_a_flood_of_errors_is_capped() {
         text.push_str(&format!("ecr_repository \"r{i}\" {{\n  bogus = 1\n}}\n"));
     }
     write(dir.path(), "main.gantry.hcl", &text);
-    let t = std::time::Instant::now();
+    // Outside the repository: refused before anything else is looked at.
     let l = load(dir.path(), LoadOptions::default());
+    assert!(l.diags.render(&l.sources, false).contains("cannot read /dev/zero (relative to"), "outside the repository");
+    // Allowed outside (local use): a device is still never read.
+    let t = std::time::Instant::now();
+    let l = load(dir.path(), LoadOptions { allow_outside_files: true, ..LoadOptions::default() });
     assert!(t.elapsed() < std::time::Duration::from_secs(5), "a device is never read: {:?}", t.elapsed());
     let out = l.diags.render(&l.sources, false);
     assert!(out.contains("/dev/zero") && out.contains("not a regular file"), "{out}");

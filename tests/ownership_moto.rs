@@ -19,8 +19,9 @@ fn a_scaler_name_taken_by_a_foreign_function_is_refused_at_plan() {
         let trust =
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
         let role = iam.create_role().role_name("someone").assume_role_policy_document(trust).send().await.unwrap().role.unwrap().arn;
-        let code =
-            aws_sdk_lambda::types::FunctionCode::builder().zip_file(aws_sdk_lambda::primitives::Blob::new(std::fs::read(fixture_zip()).unwrap())).build();
+        let code = aws_sdk_lambda::types::FunctionCode::builder()
+            .zip_file(aws_sdk_lambda::primitives::Blob::new(std::fs::read(support::fixture_zip_path()).unwrap()))
+            .build();
         let l = lambda_client(&moto, "us-west-2").await;
         let mut tries = 0;
         // The realism proxy makes a new role unassumable for a moment, as IAM does.

@@ -107,7 +107,7 @@ fn queues_lifecycle_on_moto() {
     });
     use base64::Engine;
     use sha2::Digest;
-    let want = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(std::fs::read(&zip).unwrap()));
+    let want = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(std::fs::read(support::fixture_zip_path()).unwrap()));
     assert_eq!(sha, want, "CodeSha256 is base64(sha256(zip))");
     assert_eq!(env_vars["ASG_NAME"], "gantry-q-gpu");
     assert_eq!(env_vars["POLL_INTERVAL"], "5s");
@@ -146,7 +146,7 @@ fn queues_lifecycle_on_moto() {
 
     // A new scaler build redeploys code only where it changed (all three here), nothing else.
     let zip2 = dir.path().join("scaler2.zip");
-    let mut bytes = std::fs::read(&zip).unwrap();
+    let mut bytes = std::fs::read(support::fixture_zip_path()).unwrap();
     bytes.extend_from_slice(b"\0");
     std::fs::write(&zip2, bytes).unwrap();
     std::fs::write(dir.path().join("main.gantry.hcl"), changed.replace(&zip, zip2.to_str().unwrap())).unwrap();

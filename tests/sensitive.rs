@@ -112,3 +112,86 @@ variable "plain" {
     let r = gantry(&["validate", ".", "--var", "plain=abc", "--var", "seats=3"], &[], dir.path());
     assert!(r.all().contains("got string \"abc\""), "{}", r.all());
 }
+
+/// `gantry plan` on a pull request an attacker wrote: every way a stack
+/// file can name a file outside the repository is refused, and the
+/// planted content never appears in anything gantry prints.
+#[test]
+fn files_outside_the_repository_are_never_read() {
+    const PLANTED: &str = "EXFIL_PLANTED_credentials_4711";
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("credentials");
+    std::fs::write(&secret, format!("{{\"Version\": \"2012-10-17\", \"Statement\": [], \"x\": \"{PLANTED}\"}}\n")).unwrap();
+    let s = secret.display().to_string();
+    let header = "stack \"x\" {\n  aws { region = \"us-west-2\" }\n}\n";
+    let fifo_target = outside.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo_target).status().unwrap().success());
+    let role = |attr: &str| {
+        format!("{header}github_oidc_provider \"gh\" {{}}\nci_role \"r\" {{\n  provider = github_oidc_provider.gh\n  allow {{\n    repo = \"o/r\"\n  }}\n  {attr}\n}}\n")
+    };
+    // (what, stack files, extra files or links, extra arguments)
+    type Attempt = (&'static str, Vec<(&'static str, String)>, Vec<(&'static str, std::path::PathBuf)>, Vec<String>);
+    let attempts: Vec<Attempt> = vec![
+        ("file() of an absolute path", vec![("main.gantry.hcl", format!("{header}output \"e\" {{\n  value = file(\"{s}\")\n}}\n"))], vec![], vec![]),
+        (
+            "file() of /proc/self/environ",
+            vec![("main.gantry.hcl", format!("{header}output \"e\" {{\n  value = file(\"/proc/self/environ\")\n}}\n"))],
+            vec![],
+            vec![],
+        ),
+        (
+            "file() with .. out",
+            vec![("main.gantry.hcl", format!("{header}output \"e\" {{\n  value = file(\"../../../../../../..{s}\")\n}}\n"))],
+            vec![],
+            vec![],
+        ),
+        (
+            "templatefile() of an absolute path",
+            vec![("main.gantry.hcl", format!("{header}output \"e\" {{\n  value = templatefile(\"{s}\", {{}})\n}}\n"))],
+            vec![],
+            vec![],
+        ),
+        (
+            "file() through a symlink out",
+            vec![("main.gantry.hcl", format!("{header}output \"e\" {{\n  value = file(\"notes.txt\")\n}}\n"))],
+            vec![("notes.txt", secret.clone())],
+            vec![],
+        ),
+        ("policy_files naming an outside file", vec![("main.gantry.hcl", role(&format!("policy_files = [\"{s}\"]")))], vec![], vec![]),
+        (
+            "trust_policy_file through a symlink out",
+            vec![("main.gantry.hcl", format!("{header}ci_role \"r\" {{\n  trust_policy_file = \"trust.json\"\n}}\n"))],
+            vec![("trust.json", secret.clone())],
+            vec![],
+        ),
+        ("a stack file that is a symlink out", vec![("main.gantry.hcl", header.to_string())], vec![("leak.gantry.hcl", secret.clone())], vec![]),
+        ("a stack file that is a symlink to /dev/zero", vec![("main.gantry.hcl", header.to_string())], vec![("zero.gantry.hcl", "/dev/zero".into())], vec![]),
+        ("a stack file that is a symlink to a pipe", vec![("main.gantry.hcl", header.to_string())], vec![("pipe.gantry.hcl", fifo_target.clone())], vec![]),
+        ("an auto-loaded var file that is a symlink out", vec![("main.gantry.hcl", header.to_string())], vec![("x.auto.vars.json", secret.clone())], vec![]),
+        ("--var-file outside the repository", vec![("main.gantry.hcl", header.to_string())], vec![], vec!["--var-file".into(), s.clone()]),
+    ];
+    let total = attempts.len();
+    let mut refused = 0;
+    for (what, files, links, extra) in attempts {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let dir = stack_dir(&files);
+        for (name, target) in &links {
+            std::os::unix::fs::symlink(target, dir.path().join(name)).unwrap();
+        }
+        for cmd in ["validate", "plan"] {
+            let mut args = vec![cmd, "."];
+            args.extend(extra.iter().map(String::as_str));
+            let started = std::time::Instant::now();
+            let r = gantry(&args, &support::unreachable_aws_env(), dir.path());
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "{what}: {cmd} must not hang");
+            assert_ne!(r.code, 0, "{what}: {cmd} must refuse: {}", r.all());
+            assert!(!r.all().contains(PLANTED), "{what}: {cmd} printed the outside file's content: {}", r.all());
+            assert!(!r.all().contains("AWS_SECRET_ACCESS_KEY") && !r.all().contains("PATH="), "{what}: {cmd} printed the environment: {}", r.all());
+            let reason = ["outside the repository", "not a regular file"].iter().any(|m| r.stderr.contains(m));
+            assert!(reason, "{what}: {cmd} must say why: {}", r.all());
+        }
+        refused += 1;
+    }
+    eprintln!("exfiltration attempts refused: {refused}/{total}");
+    assert_eq!(refused, total);
+}

@@ -82,6 +82,11 @@ pub struct VarArgs {
     /// (its own resources, lock and derived names; `stack.workspace` in expressions).
     #[arg(long, value_name = "WORKSPACE", env = "GANTRY_WORKSPACE")]
     pub workspace: Option<String>,
+    /// Read files the stack names (policy, var, template and artifact files) outside the
+    /// repository too. Off by default so that a plan of a pull request cannot read the
+    /// runner's files; for local use only.
+    #[arg(long, env = "GANTRY_ALLOW_OUTSIDE_FILES")]
+    pub allow_outside_files: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -6,7 +6,14 @@ use crate::config::{load_dir, LoadOptions};
 use std::path::Path;
 
 pub fn load_options(vars: &VarArgs) -> LoadOptions {
-    LoadOptions { vars: vars.vars.clone(), var_files: vars.var_files.clone(), workspace: vars.workspace.clone(), ..LoadOptions::default() }.with_process_env()
+    LoadOptions {
+        vars: vars.vars.clone(),
+        var_files: vars.var_files.clone(),
+        workspace: vars.workspace.clone(),
+        allow_outside_files: vars.allow_outside_files,
+        ..LoadOptions::default()
+    }
+    .with_process_env()
 }
 
 pub fn run(out: &Output, dir: &Path, json: bool, vars: &VarArgs) -> i32 {

@@ -3,18 +3,20 @@
 //! are relative to the module). Functions are plain `fn` pointers in
 //! hcl-rs, so the directory is set per load on the loading thread.
 
+use crate::core::bounded::ReadRoot;
 use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
 use hcl::Value;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 thread_local! {
-    static BASE_DIR: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
+    static BASE_DIR: RefCell<Option<(PathBuf, ReadRoot)>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with `dir` as the directory `file()` and `templatefile()` read from.
-pub fn with_base_dir<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
-    let before = BASE_DIR.with(|b| b.replace(Some(dir.to_path_buf())));
+/// Runs `f` with `dir` as the directory `file()` and `templatefile()` read
+/// from, and `root` as where they may read.
+pub fn with_base_dir<T>(dir: &Path, root: &ReadRoot, f: impl FnOnce() -> T) -> T {
+    let before = BASE_DIR.with(|b| b.replace(Some((dir.to_path_buf(), root.clone()))));
     let out = f();
     BASE_DIR.with(|b| *b.borrow_mut() = before);
     out
@@ -26,9 +28,11 @@ pub(crate) fn declare(ctx: &mut Context) {
 }
 
 fn read(func: &str, rel: &str) -> Result<String, String> {
-    let base = BASE_DIR.with(|b| b.borrow().clone()).unwrap_or_else(|| PathBuf::from("."));
+    // Without a base (a function evaluated outside a stack load) the
+    // current directory is the stack and the repository both.
+    let (base, root) = BASE_DIR.with(|b| b.borrow().clone()).unwrap_or_else(|| (PathBuf::from("."), ReadRoot::for_stack(Path::new("."), false)));
     let path = base.join(rel);
-    let bytes = crate::core::bounded::read_limited(&path, crate::core::bounded::TEXT_LIMIT)
+    let bytes = crate::core::bounded::read_inside(&path, crate::core::bounded::TEXT_LIMIT, &root)
         .map_err(|e| format!("cannot read {rel} (relative to {}): {e}", base.display()))?;
     String::from_utf8(bytes).map_err(|e| format!("{rel} is not UTF-8 text (byte {} of the file; {func} reads text)", e.utf8_error().valid_up_to()))
 }

@@ -285,7 +285,7 @@ mod tests {
         let e = super::super::try_call::resolve(&hcl_edit::parser::parse_expr(src).unwrap(), &ctx);
         let e: hcl::Expression = e.into();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/functions");
-        super::super::file_functions::with_base_dir(&dir, || e.evaluate(&ctx)).unwrap()
+        super::super::file_functions::with_base_dir(&dir, &crate::core::bounded::ReadRoot::for_stack(&dir, false), || e.evaluate(&ctx)).unwrap()
     }
 
     /// Every documented example evaluates to its documented result.

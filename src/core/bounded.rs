@@ -3,7 +3,7 @@
 //! most a known size (a 23 GB read is refused with the limit, not tried).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The most gantry reads of a stack, policy, variable or template file.
 pub const TEXT_LIMIT: u64 = 8 << 20;
@@ -34,9 +34,95 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Where files named by stack files (policy and var files, `file()`,
+/// `templatefile()`, artifacts, the stack files themselves) may be read
+/// from: inside the repository that holds the stack. `gantry plan` runs on
+/// pull requests whose files an attacker wrote: an absolute path, a `..`
+/// out or a symlink out would otherwise put `/proc/self/environ` or a
+/// credentials file into a plan, an error message or a policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadRoot(Option<PathBuf>);
+
+impl ReadRoot {
+    /// The repository of `stack_dir`: the nearest ancestor holding `.git`
+    /// (a directory, or a file in a worktree), else the stack directory.
+    /// `anywhere` (`--allow-outside-files`) lifts the rule for local use.
+    pub fn for_stack(stack_dir: &Path, anywhere: bool) -> ReadRoot {
+        if anywhere {
+            return ReadRoot(None);
+        }
+        let dir = std::fs::canonicalize(stack_dir).unwrap_or_else(|_| stack_dir.to_path_buf());
+        let root = dir.ancestors().find(|a| a.join(".git").exists()).unwrap_or(&dir).to_path_buf();
+        ReadRoot(Some(root))
+    }
+
+    /// No restriction (tests, and files the operator names on the command line of a trusted run).
+    pub fn anywhere() -> ReadRoot {
+        ReadRoot(None)
+    }
+
+    pub fn root(&self) -> Option<&Path> {
+        self.0.as_deref()
+    }
+
+    /// Whether `path`, with every symlink and `..` resolved, is inside.
+    pub fn check(&self, path: &Path) -> std::io::Result<()> {
+        let Some(root) = &self.0 else { return Ok(()) };
+        let real = std::fs::canonicalize(path)?;
+        if real.starts_with(root) {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "it is outside the repository ({}): gantry reads only files inside it, so a pull request cannot make a plan read the runner's files (--allow-outside-files lifts this for local use)",
+                    root.display()
+                ),
+            ))
+        }
+    }
+}
+
+/// [`read_limited`] of a file that must be inside `root`.
+pub fn read_inside(path: &Path, limit: u64, root: &ReadRoot) -> std::io::Result<Vec<u8>> {
+    root.check(path)?;
+    read_limited(path, limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_stay_inside_the_repository() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+        let stack = repo.path().join("stacks/ci");
+        std::fs::create_dir_all(&stack).unwrap();
+        std::fs::write(repo.path().join("policies.json"), "{}").unwrap();
+        let root = ReadRoot::for_stack(&stack, false);
+        assert_eq!(root.root(), Some(std::fs::canonicalize(repo.path()).unwrap().as_path()));
+        // Up and back inside the repository is fine.
+        assert!(read_inside(&stack.join("../../policies.json"), TEXT_LIMIT, &root).is_ok());
+        // Absolute paths, `..` out and symlinks out are refused with the reason.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let secret = elsewhere.path().join("credentials");
+        std::fs::write(&secret, "k").unwrap();
+        let dotdot = stack.join(format!("../../../../../../../..{}", secret.display()));
+        for outside in [secret.clone(), dotdot] {
+            let e = read_inside(&outside, TEXT_LIMIT, &root).unwrap_err().to_string();
+            assert!(e.contains("outside the repository"), "{e}");
+        }
+        std::os::unix::fs::symlink(&secret, stack.join("leak.json")).unwrap();
+        assert!(read_inside(&stack.join("leak.json"), TEXT_LIMIT, &root).unwrap_err().to_string().contains("outside the repository"));
+        // A symlink inside the repository to a file inside it is followed.
+        std::os::unix::fs::symlink(repo.path().join("policies.json"), stack.join("p.json")).unwrap();
+        assert!(read_inside(&stack.join("p.json"), TEXT_LIMIT, &root).is_ok());
+        // The opt-out reads anywhere; without a .git the stack directory is the root.
+        assert!(read_inside(&secret, TEXT_LIMIT, &ReadRoot::for_stack(&stack, true)).is_ok());
+        let bare = tempfile::tempdir().unwrap();
+        assert_eq!(ReadRoot::for_stack(bare.path(), false).root(), Some(std::fs::canonicalize(bare.path()).unwrap().as_path()));
+    }
 
     #[test]
     fn devices_directories_and_oversized_files_are_refused_with_the_reason() {

@@ -52,9 +52,14 @@ pub fn unreachable_aws_env() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A temporary stack directory holding `files` (name → content).
+/// A temporary repository checkout (a `.git` at its root) holding `files`
+/// (name → content), and the
+/// scaler fixture zip beside them: files a stack names must be inside its
+/// repository ([`fixture_zip`]).
 pub fn stack_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::copy(fixture_zip_path(), dir.path().join(fixture_zip())).unwrap();
     for (name, text) in files {
         let p = dir.path().join(name);
         if let Some(parent) = p.parent() {
@@ -128,8 +133,15 @@ pub fn bundled_scaler_dir() -> std::path::PathBuf {
     dir
 }
 
+/// The scaler fixture zip as a stack names it: beside the stack files
+/// ([`stack_dir`] puts it there).
 pub fn fixture_zip() -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scaler-fixture.zip").display().to_string()
+    "scaler-fixture.zip".into()
+}
+
+/// Where the fixture zip lives in the repository.
+pub fn fixture_zip_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scaler-fixture.zip")
 }
 
 /// Puts the agent token parameter the queues reference.

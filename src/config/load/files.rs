@@ -5,21 +5,30 @@
 use super::recover::BrokenBlock;
 use super::Loader;
 use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
+use crate::core::bounded::ReadRoot;
 use hcl_edit::structure::Body;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// Lists `*.gantry.hcl` files in `dir`, sorted.
+/// Lists `*.gantry.hcl` entries in `dir`, sorted: every one, whatever it
+/// is (a pipe, a device or a symlink out is reported when read, never
+/// skipped: a stack that silently lost a file plans deletions).
 pub fn list_stack_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> =
-        std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && p.to_string_lossy().ends_with(".gantry.hcl")).collect();
+        std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(".gantry.hcl")).collect();
     files.sort();
     Ok(files)
 }
 
 /// Reads and parses every stack file; syntax errors do not stop the others,
 /// and a broken block does not hide the rest of its file (see [`super::recover`]).
-pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Diagnostics, broken: &mut Vec<BrokenBlock>) -> Vec<(FileId, Body)> {
+pub(super) fn read_stack_files(
+    dir: &Path,
+    root: &ReadRoot,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+    broken: &mut Vec<BrokenBlock>,
+) -> Vec<(FileId, Body)> {
     let files = match list_stack_files(dir) {
         Ok(f) => f,
         Err(e) => {
@@ -36,7 +45,7 @@ pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Di
     }
     let mut bodies = Vec::new();
     for path in files {
-        match read_text(&path, "", None, sources) {
+        match read_text(&path, "stack file ", None, sources, root) {
             Ok(id) => {
                 if sources.text(id).trim().is_empty() {
                     diags.push(Diagnostic::warning("this stack file is empty", Some(SrcSpan { file: id, range: 0..0 })));
@@ -56,8 +65,8 @@ pub(super) fn read_stack_files(dir: &Path, sources: &mut Sources, diags: &mut Di
 
 /// Reads a text file into `sources`. A file that is not UTF-8 is reported
 /// at its first bad byte (kept as far as it is readable, for line:col).
-fn read_text(path: &Path, what: &str, span: Option<SrcSpan>, sources: &mut Sources) -> Result<FileId, Box<Diagnostic>> {
-    match crate::core::bounded::read_limited(path, crate::core::bounded::TEXT_LIMIT).map(String::from_utf8) {
+fn read_text(path: &Path, what: &str, span: Option<SrcSpan>, sources: &mut Sources, root: &ReadRoot) -> Result<FileId, Box<Diagnostic>> {
+    match crate::core::bounded::read_inside(path, crate::core::bounded::TEXT_LIMIT, root).map(String::from_utf8) {
         Ok(Ok(text)) => Ok(sources.add(path, text)),
         Ok(Err(e)) => {
             let at = e.utf8_error().valid_up_to();
@@ -78,7 +87,7 @@ fn read_text(path: &Path, what: &str, span: Option<SrcSpan>, sources: &mut Sourc
 impl Loader<'_> {
     /// Reads a text file into the sources (so diagnostics can point into it).
     pub(super) fn read_source(&mut self, path: &Path, what: &str, span: Option<SrcSpan>, note: &str) -> Option<FileId> {
-        match read_text(path, what, span, self.sources) {
+        match read_text(path, what, span, self.sources, &self.read_root) {
             Ok(id) => Some(id),
             Err(d) => {
                 let d = if note.is_empty() { *d } else { d.with_note(note.to_string()) };
@@ -91,7 +100,7 @@ impl Loader<'_> {
     /// Hashes a file named by an attribute (a deployable artifact).
     pub(super) fn hash_file(&mut self, rel: &str, span: Option<SrcSpan>, attr: &crate::core::schema::Attr) -> Option<Value> {
         let path = self.dir.join(rel);
-        match crate::core::bounded::read_limited(&path, crate::core::bounded::ARTIFACT_LIMIT) {
+        match crate::core::bounded::read_inside(&path, crate::core::bounded::ARTIFACT_LIMIT, &self.read_root) {
             Ok(bytes) => {
                 let sha = crate::core::sha256_base64(&bytes);
                 let abs = std::fs::canonicalize(&path).unwrap_or(path);

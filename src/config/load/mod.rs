@@ -32,6 +32,7 @@ pub use settings::{StackSettings, OFFLINE_ACCOUNT_ID};
 
 use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
 use crate::config::{file_functions, variables};
+use crate::core::bounded::ReadRoot;
 use crate::core::{BackendConfig, Env, Kind, OutputValue, State};
 use hcl_edit::structure::Body;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -59,6 +60,9 @@ pub struct LoadOptions {
     /// why there is none. `None` when nothing is read (`validate`): data
     /// blocks then stand for "known at plan time".
     pub data: Option<BTreeMap<String, Result<State, String>>>,
+    /// `--allow-outside-files`: files named by the stack (and var files)
+    /// may lie outside the repository (see [`ReadRoot`]).
+    pub allow_outside_files: bool,
 }
 
 /// A `data` block to read before the stack can be evaluated for a plan.
@@ -133,23 +137,24 @@ pub struct Loaded {
 }
 
 /// Reads and parses every stack file of `dir` (what both entry points start with).
-fn read_files(dir: &Path) -> (Sources, Diagnostics, Vec<recover::BrokenBlock>, Vec<(FileId, Body)>) {
+fn read_files(dir: &Path, root: &ReadRoot) -> (Sources, Diagnostics, Vec<recover::BrokenBlock>, Vec<(FileId, Body)>) {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
     let mut broken = Vec::new();
-    let bodies = files::read_stack_files(dir, &mut sources, &mut diags, &mut broken);
+    let bodies = files::read_stack_files(dir, root, &mut sources, &mut diags, &mut broken);
     (sources, diags, broken, bodies)
 }
 
 /// Loads and evaluates the stack in `dir`.
 pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> Loaded {
-    let (mut sources, diags, broken, bodies) = read_files(dir);
+    let root = ReadRoot::for_stack(dir, opts.allow_outside_files);
+    let (mut sources, diags, broken, bodies) = read_files(dir, &root);
     if bodies.is_empty() && diags.has_errors() {
         return Loaded { sources, diags, stack: None, data_requests: Vec::new() };
     }
     let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts, broken);
     // file()/templatefile() read relative to the stack directory while it is evaluated.
-    let stack = file_functions::with_base_dir(dir, || loader.run(dir, &bodies));
+    let stack = file_functions::with_base_dir(dir, &root, || loader.run(dir, &bodies));
     let data_requests = std::mem::take(&mut loader.data_requests);
     let diags = loader.finish();
     let stack = if diags.has_errors() { None } else { stack };
@@ -160,12 +165,13 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
 /// resource): where a command connects before it evaluates the stack once.
 /// Also names the kinds the files use.
 pub fn read_settings(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> (Loaded, Option<(StackSettings, BTreeSet<&'static str>)>) {
-    let (mut sources, diags, broken, bodies) = read_files(dir);
+    let root = ReadRoot::for_stack(dir, opts.allow_outside_files);
+    let (mut sources, diags, broken, bodies) = read_files(dir, &root);
     let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts, broken);
     let found = if bodies.is_empty() {
         None
     } else {
-        file_functions::with_base_dir(dir, || {
+        file_functions::with_base_dir(dir, &root, || {
             let decls = loader.collect(&bodies);
             let given = loader.given_values(&decls.vars);
             let var_values = variables::resolve(&decls.vars, &given, &mut loader.diags);
@@ -211,6 +217,8 @@ struct Loader<'s> {
     /// Top-level attributes/blocks of the last resource body that had errors.
     failed_keys: BTreeSet<String>,
     dir: PathBuf,
+    /// Where files named by the stack may be read from.
+    read_root: ReadRoot,
     diags: Diagnostics,
     sources: &'s mut Sources,
     opts: &'s LoadOptions,
@@ -234,6 +242,7 @@ impl<'s> Loader<'s> {
             broken,
             failed_keys: BTreeSet::new(),
             dir: dir.to_path_buf(),
+            read_root: ReadRoot::for_stack(dir, opts.allow_outside_files),
             diags,
             sources,
             opts,
