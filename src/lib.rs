@@ -18,6 +18,25 @@ macro_rules! outln {
     }};
 }
 
+/// `crate::errln!` that ignores a closed stderr (`gantry plan 2>&-`): a
+/// diagnostic that cannot be shown is no reason to crash (exit 101).
+#[macro_export]
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// `crate::err!` that ignores a closed stderr (see [`errln!`]).
+#[macro_export]
+macro_rules! err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($t)*);
+    }};
+}
+
 /// `print!` that ignores a closed stdout (see [`outln!`]).
 #[macro_export]
 macro_rules! out {

@@ -196,3 +196,14 @@ fn a_closed_stdout_is_no_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// `gantry validate . 2>&-` in a script that closed stderr: the problems
+/// cannot be shown, but the exit code still says what happened (1, not a
+/// panic's 101).
+#[test]
+fn a_closed_stderr_is_no_panic() {
+    let dir = support::stack_dir(&[("main.gantry.hcl", "stack \"s\" {\n  aws { region = \"us-west-2\" }\n}\necr_repository \"r\" {\n  bogus = 1\n}\n")]);
+    let script = format!("'{}' validate . 2>&-; echo \"exit $?\"", env!("CARGO_BIN_EXE_gantry"));
+    let out = std::process::Command::new("sh").arg("-c").arg(&script).current_dir(dir.path()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "exit 1");
+}

@@ -278,6 +278,24 @@ ecr_repository "images" {
     assert_eq!(l.diags.error_count(), 1, "{text}");
 }
 
+/// Hostile input that used to crash or run away: a template that renders
+/// itself, a range that a nested `for` multiplies.
+#[test]
+fn self_rendering_templates_and_huge_ranges_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "self.tpl", "again: ${templatefile(\"self.tpl\", {})}\n");
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}locals {{\n  t = templatefile(\"self.tpl\", {{}})\n}}\n"));
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("templatefile calls nest deeper than 8") && text.contains("main.gantry.hcl:5:7"), "{text}");
+    write(dir.path(), "main.gantry.hcl", &format!("{HEADER}locals {{\n  n = [for a in range(10000) : [for b in range(10000) : b]]\n}}\n"));
+    let started = std::time::Instant::now();
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    assert!(text.contains("range: at most 1024 elements") && text.contains("main.gantry.hcl:5:7"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
 #[test]
 fn untrusted_queues_are_linted_and_the_findings_can_be_waived() {
     let dir = tempfile::tempdir().unwrap();

@@ -59,7 +59,7 @@ async fn run_inner(out: &Output, a: &ApplyArgs, connect: &dyn Connect) -> i32 {
         Ok(g) => g,
         Err(e) => {
             let code = out.error(&e.into());
-            eprintln!("  if no other gantry is running, remove the lock with: gantry force-unlock <LOCK_ID> {}", lock_dir.display());
+            crate::errln!("  if no other gantry is running, remove the lock with: gantry force-unlock <LOCK_ID> {}", lock_dir.display());
             return code;
         }
     };
@@ -91,14 +91,14 @@ async fn watch_signals(held: Arc<tokio::sync::Mutex<Option<locking::HeldLock>>>,
         seen += 1;
         let started = applying.load(std::sync::atomic::Ordering::SeqCst);
         if started && seen == 1 {
-            eprintln!("\n{name} received: no new changes will start; waiting for in-flight ones to finish (again to stop waiting)...");
+            crate::errln!("\n{name} received: no new changes will start; waiting for in-flight ones to finish (again to stop waiting)...");
             cancel.cancel();
             continue;
         }
         if started {
-            eprintln!("\n{name} received again: stopped waiting. Changes already sent may still be running in the cloud; the lock is released, so run `gantry plan` to see where things stand.");
+            crate::errln!("\n{name} received again: stopped waiting. Changes already sent may still be running in the cloud; the lock is released, so run `gantry plan` to see where things stand.");
         } else {
-            eprintln!("\n{name} received before any change started: nothing was changed; the lock is released.");
+            crate::errln!("\n{name} received before any change started: nothing was changed; the lock is released.");
         }
         if let Some(h) = held.lock().await.take() {
             h.release().await;
@@ -233,7 +233,7 @@ fn report_outcome(out: &Output, plan: &Plan, r: &ApplyReport) -> i32 {
         return EXIT_OK;
     }
     let head = if r.interrupted { "Apply interrupted." } else { "Apply failed." };
-    eprintln!("{} {done} change(s) done, {failed} failed, {not_done} not started.", out.err_style.red(head));
+    crate::errln!("{} {done} change(s) done, {failed} failed, {not_done} not started.", out.err_style.red(head));
     for res in &r.results {
         let state = match &res.outcome {
             Outcome::Done => "done".to_string(),
@@ -241,8 +241,8 @@ fn report_outcome(out: &Output, plan: &Plan, r: &ApplyReport) -> i32 {
             Outcome::Skipped(why) => format!("not done: {why}"),
             Outcome::NotStarted => "not started".to_string(),
         };
-        eprintln!("  {} {} — {state}", res.address, res.action.describe());
+        crate::errln!("  {} {} — {state}", res.address, res.action.describe());
     }
-    eprintln!("Run `gantry plan` to see exactly what remains.");
+    crate::errln!("Run `gantry plan` to see exactly what remains.");
     EXIT_ERROR
 }

@@ -28,13 +28,13 @@ pub fn run(out: &Output, target: &Path, check: bool, recursive: bool) -> i32 {
     if target.is_file() {
         files.push(target.to_path_buf());
     } else if let Err(e) = collect(target, recursive, &mut files) {
-        eprintln!("{} cannot read {}: {e}", out.err_style.red("Error:"), target.display());
+        crate::errln!("{} cannot read {}: {e}", out.err_style.red("Error:"), target.display());
         return EXIT_ERROR;
     }
     if files.is_empty() {
         // A check that checks nothing must not pass silently in CI.
         let hint = if recursive { "" } else { " (add --recursive to include subdirectories)" };
-        eprintln!("{} no *.gantry.hcl files in {}{hint}", out.err_style.red("Error:"), target.display());
+        crate::errln!("{} no *.gantry.hcl files in {}{hint}", out.err_style.red("Error:"), target.display());
         return EXIT_ERROR;
     }
     let mut sources = Sources::default();
@@ -70,7 +70,7 @@ pub fn run(out: &Output, target: &Path, check: bool, recursive: bool) -> i32 {
         }
     }
     if !diags.is_empty() {
-        eprint!("{}", diags.render(&sources, out.err_style.color));
+        crate::err!("{}", diags.render(&sources, out.err_style.color));
     }
     for p in &unformatted {
         crate::outln!("{}", p.display());

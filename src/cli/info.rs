@@ -31,7 +31,7 @@ pub fn man() -> i32 {
     match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("error: cannot write the man page: {e}");
+            crate::errln!("error: cannot write the man page: {e}");
             EXIT_ERROR
         }
     }

@@ -335,7 +335,7 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            crate::errln!("error: cannot start the async runtime: {e}");
             return EXIT_ERROR;
         }
     };

@@ -34,7 +34,7 @@ impl Output {
     /// Prints all diagnostics of a load to stderr.
     pub fn diagnostics(&self, loaded: &Loaded) {
         if !loaded.diags.is_empty() {
-            eprint!("{}", loaded.diags.render(&loaded.sources, self.err_style.color));
+            crate::err!("{}", loaded.diags.render(&loaded.sources, self.err_style.color));
         }
     }
 
@@ -44,38 +44,38 @@ impl Output {
         match e {
             OpsError::Config { errors, security_only } => {
                 if *security_only {
-                    eprintln!("{label} the plan is refused by {errors} security finding(s) (see above); nothing was read or changed.");
+                    crate::errln!("{label} the plan is refused by {errors} security finding(s) (see above); nothing was read or changed.");
                 } else {
-                    eprintln!("{label} {errors} problem(s) in the stack files (see above); nothing was read or changed.");
+                    crate::errln!("{label} {errors} problem(s) in the stack files (see above); nothing was read or changed.");
                 }
             }
             OpsError::Broadening => {
-                eprintln!("{label} this plan widens who may assume a role or what it may do (see the Broadening block).");
-                eprintln!("  review it, then apply with --allow-broadening (in CI), or answer the prompt on a terminal; nothing was changed.");
+                crate::errln!("{label} this plan widens who may assume a role or what it may do (see the Broadening block).");
+                crate::errln!("  review it, then apply with --allow-broadening (in CI), or answer the prompt on a terminal; nothing was changed.");
             }
             OpsError::Provider(p) => {
-                eprintln!("{label} {p}");
+                crate::errln!("{label} {p}");
                 if let Some(h) = p.hint() {
-                    eprintln!("  {h}");
+                    crate::errln!("  {h}");
                 }
             }
             OpsError::Refused(errors) => {
                 for pe in errors {
-                    eprintln!("{label} {}: {}", pe.address, pe.message);
+                    crate::errln!("{label} {}: {}", pe.address, pe.message);
                     if let Some(h) = &pe.hint {
-                        eprintln!("  {h}");
+                        crate::errln!("  {h}");
                     }
                 }
-                eprintln!("No plan was made and nothing was changed.");
+                crate::errln!("No plan was made and nothing was changed.");
             }
             OpsError::Stale(addrs) => {
-                eprintln!("{label} the saved plan is stale: live state changed since it was made, for:");
+                crate::errln!("{label} the saved plan is stale: live state changed since it was made, for:");
                 for a in addrs {
-                    eprintln!("  - {a}");
+                    crate::errln!("  - {a}");
                 }
-                eprintln!("Nothing was changed. Run `gantry plan` again, review, and apply the new plan.");
+                crate::errln!("Nothing was changed. Run `gantry plan` again, review, and apply the new plan.");
             }
-            other => eprintln!("{label} {other}"),
+            other => crate::errln!("{label} {other}"),
         }
         match e {
             OpsError::Config { security_only: true, .. } | OpsError::Broadening => EXIT_SECURITY,
@@ -90,10 +90,10 @@ impl Output {
         }
         let per = stats.per_service();
         let list: Vec<String> = per.iter().map(|(s, n)| format!("{s}={n}")).collect();
-        eprintln!("API calls: {} total ({}); wall time {:.2}s", stats.total(), list.join(", "), wall.as_secs_f64());
+        crate::errln!("API calls: {} total ({}); wall time {:.2}s", stats.total(), list.join(", "), wall.as_secs_f64());
         if self.verbose > 0 {
             for ((svc, op), n) in stats.per_operation() {
-                eprintln!("  {svc} {op}: {n}");
+                crate::errln!("  {svc} {op}: {n}");
             }
         }
     }

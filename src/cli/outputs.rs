@@ -53,16 +53,20 @@ pub async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
     };
     let outputs = loaded.stack.map(|s| s.outputs).unwrap_or_default();
     let states = output_states(&outputs, &plan);
-    let warn = |msg: String| eprintln!("{} {msg}", out.err_style.yellow("Warning:"));
+    let warn = |msg: String| crate::errln!("{} {msg}", out.err_style.yellow("Warning:"));
     if let Some(name) = &a.name {
         let Some(s) = states.iter().find(|s| &s.output.name == name) else {
             let known: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
             let list = if known.is_empty() { "the stack has no output blocks".to_string() } else { format!("outputs: {}", known.join(", ")) };
-            eprintln!("{} no output named \"{name}\" ({list})", out.err_style.red("Error:"));
+            crate::errln!("{} no output named \"{name}\" ({list})", out.err_style.red("Error:"));
             return EXIT_ERROR;
         };
         if !s.known() {
-            eprintln!("{} output \"{name}\" is not available: {} not created yet (run gantry apply)", out.err_style.red("Error:"), s.waiting_for.join(", "));
+            crate::errln!(
+                "{} output \"{name}\" is not available: {} not created yet (run gantry apply)",
+                out.err_style.red("Error:"),
+                s.waiting_for.join(", ")
+            );
             return EXIT_ERROR;
         }
         if !s.pending.is_empty() {
@@ -73,7 +77,7 @@ pub async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
             (Value::String(text), true, _) => crate::out!("{text}"),
             (Value::Number(_) | Value::Bool(_), true, _) => crate::out!("{}", s.output.value),
             (_, true, _) => {
-                eprintln!("{} -raw prints strings, numbers and bools only; use -json for \"{name}\"", out.err_style.red("Error:"));
+                crate::errln!("{} -raw prints strings, numbers and bools only; use -json for \"{name}\"", out.err_style.red("Error:"));
                 return EXIT_ERROR;
             }
             // Asked for by name: shown even when sensitive, as Terraform does.

@@ -51,7 +51,7 @@ pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
                     Ok(()) if !a.json => crate::outln!("\nSaved the plan to {}. To apply exactly this plan: gantry apply {}", path.display(), path.display()),
                     Ok(()) => {}
                     Err(e) => {
-                        eprintln!("{} {e}", out.err_style.red("Error:"));
+                        crate::errln!("{} {e}", out.err_style.red("Error:"));
                         return EXIT_ERROR;
                     }
                 }
@@ -79,7 +79,7 @@ pub fn show(out: &Output, path: &Path, as_json: bool) -> i32 {
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("{} {e}", out.err_style.red("Error:"));
+            crate::errln!("{} {e}", out.err_style.red("Error:"));
             EXIT_ERROR
         }
     }

@@ -52,7 +52,7 @@ pub enum RunnerCommand {
 pub async fn run(out: &Output, cmd: RunnerCommand) -> i32 {
     let RunnerCommand::Wake { node, project, zone, queued_timeout, poll, app_id, installation_id, app_key, github_api } = cmd;
     let error = |m: String| {
-        eprintln!("{} {m}", out.err_style.red("Error:"));
+        crate::errln!("{} {m}", out.err_style.red("Error:"));
         EXIT_ERROR
     };
     let stats = crate::cloud::stats::ApiStats::new();

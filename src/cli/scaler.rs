@@ -18,7 +18,7 @@ pub fn run(out: &Output, arches: &[String]) -> i32 {
                 crate::outln!("  source: {}", field("source"));
             }
             Err(e) => {
-                eprintln!("{} {arch}: {e}", out.err_style.red("Error:"));
+                crate::errln!("{} {arch}: {e}", out.err_style.red("Error:"));
                 code = EXIT_ERROR;
             }
         }

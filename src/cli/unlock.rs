@@ -13,7 +13,7 @@ pub async fn run(out: &Output, dir: &Path, id: &str) -> i32 {
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("{} {e}", out.err_style.red("Error:"));
+            crate::errln!("{} {e}", out.err_style.red("Error:"));
             EXIT_ERROR
         }
     }

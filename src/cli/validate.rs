@@ -29,7 +29,7 @@ pub fn run(out: &Output, dir: &Path, json: bool, vars: &VarArgs) -> i32 {
         out.diagnostics(&loaded);
         match &loaded.stack {
             Some(s) => crate::outln!("{} stack \"{}\" is valid: {} resource(s).", out.style.green("Success!"), s.name, s.resources.len()),
-            None => eprintln!("{} {} error(s) found.", out.err_style.red("Error:"), loaded.diags.error_count()),
+            None => crate::errln!("{} {} error(s) found.", out.err_style.red("Error:"), loaded.diags.error_count()),
         }
     }
     match crate::ops::OpsError::config(&loaded) {

@@ -11,7 +11,14 @@ use std::path::{Path, PathBuf};
 
 thread_local! {
     static BASE_DIR: RefCell<Option<(PathBuf, ReadRoot)>> = const { RefCell::new(None) };
+    /// templatefile() calls in progress: a template may call templatefile
+    /// (functions are in its scope), and one that renders itself would
+    /// recurse until the stack overflows.
+    static TEMPLATE_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
+
+/// How deep templatefile() calls may nest.
+pub const TEMPLATE_DEPTH_LIMIT: u32 = 8;
 
 /// Runs `f` with `dir` as the directory `file()` and `templatefile()` read
 /// from, and `root` as where they may read.
@@ -46,6 +53,17 @@ fn file(a: FuncArgs) -> Result<Value, String> {
 /// template, with only the given variables (and the functions) in scope.
 fn templatefile(a: FuncArgs) -> Result<Value, String> {
     let rel = a[0].as_str().unwrap_or_default();
+    let depth = TEMPLATE_DEPTH.with(|d| d.get());
+    if depth >= TEMPLATE_DEPTH_LIMIT {
+        return Err(format!("{rel}: templatefile calls nest deeper than {TEMPLATE_DEPTH_LIMIT} (does a template render itself?)"));
+    }
+    TEMPLATE_DEPTH.with(|d| d.set(depth + 1));
+    let out = render_template(rel, &a);
+    TEMPLATE_DEPTH.with(|d| d.set(depth));
+    out
+}
+
+fn render_template(rel: &str, a: &FuncArgs) -> Result<Value, String> {
     let text = read("templatefile", rel)?;
     let template: hcl::Template = text.parse().map_err(|e| format!("{rel}: {e}"))?;
     let mut ctx = Context::new();

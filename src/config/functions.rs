@@ -227,10 +227,15 @@ fn keys(a: FuncArgs) -> Result<Value, String> {
     k.sort();
     Ok(Value::Array(k.into_iter().map(Value::String).collect()))
 }
+/// The most elements `range()` makes.
+pub const RANGE_LIMIT: u64 = 1024;
+
 fn range(a: FuncArgs) -> Result<Value, String> {
     let n = a[0].as_u64().ok_or("range: argument must be a non-negative whole number")?;
-    if n > 10_000 {
-        return Err("range: at most 10000 elements".into());
+    // Terraform's range() refuses more than 1024 elements: nested `for`s
+    // over ranges multiply, and a stack file must not exhaust memory.
+    if n > RANGE_LIMIT {
+        return Err(format!("range: at most {RANGE_LIMIT} elements (as Terraform's range)"));
     }
     Ok(Value::Array((0..n).map(Value::from).collect()))
 }

@@ -94,9 +94,14 @@ pub fn looks_stale(held: &LockInfo) -> bool {
 /// which `force-unlock unknown` removes.
 pub fn read(dir: &Path) -> Result<Option<LockInfo>, LockError> {
     let path = lock_path(dir);
-    match std::fs::read_to_string(&path) {
-        Ok(t) => Ok(Some(serde_json::from_str(&t).unwrap_or_else(|_| LockInfo::unknown()))),
+    // A lock is a small regular file: a pipe or a device put in its place
+    // would block or never end; it is refused, with the way out.
+    match crate::core::bounded::read_limited(&path, 64 << 10) {
+        Ok(t) => Ok(Some(serde_json::from_slice(&t).unwrap_or_else(|_| LockInfo::unknown()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            Err(LockError::Io(path.clone(), std::io::Error::new(e.kind(), format!("{e}; a lock is a file gantry writes: remove it (rm {})", path.display()))))
+        }
         Err(e) => Err(LockError::Io(path, e)),
     }
 }
@@ -190,6 +195,21 @@ mod tests {
         }
         assert_eq!(force_unlock(dir.path(), "unknown").unwrap().id, "unknown");
         assert!(acquire(dir.path(), "apply").is_ok());
+    }
+
+    /// A pipe or device in the lock's place would block acquire and
+    /// force-unlock forever: both refuse it at once and say how to clear it.
+    #[test]
+    fn a_pipe_in_the_locks_place_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".gantry")).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(lock_path(dir.path())).status().unwrap().success());
+        let started = std::time::Instant::now();
+        let e = format!("{:?}", acquire(dir.path(), "apply").map(|_| ()).unwrap_err());
+        assert!(e.contains("not a regular file") && e.contains("rm "), "{e}");
+        let e = format!("{:?}", force_unlock(dir.path(), "unknown").map(|_| ()).unwrap_err());
+        assert!(e.contains("not a regular file"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

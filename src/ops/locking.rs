@@ -43,7 +43,7 @@ impl HeldLock {
             HeldLock::Local(g) => drop(g),
             HeldLock::S3 { lock, id } => {
                 if let Err(e) = lock.release(&id).await {
-                    eprintln!("warning: could not release the S3 lock {id}: {e}; remove it with gantry force-unlock {id}");
+                    crate::errln!("warning: could not release the S3 lock {id}: {e}; remove it with gantry force-unlock {id}");
                 }
             }
         }

@@ -127,7 +127,7 @@ fn build_into_cache(workspace: &Path, arch: &str, dest: &Path, build: &dyn Fn(&P
 /// Runs `scripts/build-scaler.sh` (pinned cargo-lambda, zig for the cross
 /// link) and returns the zip it reports.
 pub fn build_with_script(workspace: &Path, arch: &str) -> Result<PathBuf, String> {
-    eprintln!("gantry: building the bundled scaler ({arch}) from {} with cargo-lambda; once per gantry build, a few minutes", workspace.display());
+    crate::errln!("gantry: building the bundled scaler ({arch}) from {} with cargo-lambda; once per gantry build, a few minutes", workspace.display());
     let out = std::process::Command::new(workspace.join("scripts").join("build-scaler.sh"))
         .arg(arch)
         .current_dir(workspace)

@@ -171,7 +171,7 @@ async fn webhook(api: &dyn FunctionApi, region: &str, name: &str, want: bool) ->
             },
         };
         api.add_url_permissions(region, name, WEBHOOK_URL_SID, WEBHOOK_INVOKE_SID).await?;
-        eprintln!("gantry: {name} takes GitHub webhooks at {url} (the GitHub App's webhook URL; events: Workflow job)");
+        crate::errln!("gantry: {name} takes GitHub webhooks at {url} (the GitHub App's webhook URL; events: Workflow job)");
     } else {
         api.remove_permission(region, name, WEBHOOK_URL_SID).await?;
         api.remove_permission(region, name, WEBHOOK_INVOKE_SID).await?;
