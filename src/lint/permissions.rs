@@ -27,6 +27,13 @@ pub fn resource_is_wildcard(resource: &str) -> bool {
     if service.eq_ignore_ascii_case("s3") {
         return name.starts_with(['*', '?']);
     }
+    // A wildcard in the resource type itself (`function*`, `repository*`,
+    // `role*`, `stack*`: IAM's resource grammar matches the `*` across the
+    // separator) covers every resource of that type, and of any type it is
+    // a prefix of.
+    if name.split(['/', ':']).next().is_some_and(|t| t.contains(['*', '?'])) {
+        return true;
+    }
     // `role/*`, `repository/*`, `function:*`: the type, then nothing but
     // wildcards (`stack/gantry-*/*` and `role/gantry/*` name something).
     let Some((_, after_type)) = name.split_once(['/', ':']) else { return name.starts_with(['*', '?']) };
@@ -82,6 +89,16 @@ mod tests {
             "arn:aws:lambda:*:*:function:*",
             "arn:aws:logs:*:*:log-group:*",
             "arn:aws:*:us-west-2:1:x",
+            // A wildcard right after the resource type, without a separator.
+            "arn:aws:lambda:us-west-2:123456789012:function*",
+            "arn:aws:ecr:us-west-2:123456789012:repository*",
+            "arn:aws:dynamodb:us-west-2:123456789012:table*",
+            "arn:aws:kms:us-west-2:123456789012:key*",
+            "arn:aws:cloudformation:us-west-2:123456789012:stack*",
+            "arn:aws:iam::123456789012:role*",
+            "arn:aws:iam::123456789012:policy*",
+            "arn:aws:iam::123456789012:user*",
+            "arn:aws:iam::123456789012:ro?e/x",
         ] {
             assert!(resource_is_wildcard(r), "{r}");
         }
