@@ -1,0 +1,119 @@
+//! The machines to boot: each rendered bootstrap with the image it boots
+//! and the world it may count on, from snapshots or a plan.
+
+use super::profiles::{self, Profile};
+use super::{write, Machine, World};
+
+/// Graviton families carry a `g` right after their generation (c7g, m7gd, g5g).
+pub fn arm64(instance_type: &str) -> bool {
+    let family = instance_type.split('.').next().unwrap_or_default();
+    family.chars().skip_while(|c| !c.is_ascii_digit()).find(|c| !c.is_ascii_digit()) == Some('g')
+}
+
+/// Instance-store NVMe disks of a type, roughly as EC2's "Instance store
+/// volume limits" lists them: the GPU families and the `d` variants have
+/// some, the large sizes several; enough to take each path (none, one, a
+/// RAID of several).
+pub fn instance_store_disks(instance_type: &str) -> usize {
+    let (family, size) = instance_type.split_once('.').unwrap_or((instance_type, ""));
+    let has = ["g4dn", "g5", "g6", "g6e", "p4d", "p5", "i3", "i4i"].contains(&family) || (family.len() > 2 && family.ends_with('d'));
+    let big = ["12xlarge", "16xlarge", "24xlarge", "48xlarge", "metal"].contains(&size);
+    match (has, big) {
+        (false, _) => 0,
+        (true, false) => 1,
+        (true, true) => 2,
+    }
+}
+
+/// One bootstrap gantry renders, with the image it boots and its world.
+pub struct Case {
+    pub name: String,
+    pub script: String,
+    pub profile: &'static Profile,
+    pub world: World,
+}
+
+/// Runs a case to its first job; the error names the failing line or step.
+pub fn boot_and_run_one_job(c: &Case) -> Result<Machine, String> {
+    let m = Machine::new(c.profile, &c.world, &c.script);
+    let b = m.boot();
+    if !b.ok {
+        return Err(format!("{} on {}: the bootstrap failed at line {}\n{}", c.name, c.profile.name, b.failed_at.unwrap_or_default(), b.output));
+    }
+    m.run_first_job().map_err(|e| format!("{} on {}: booted, but the first job failed: {e}\ncalls:\n{}", c.name, c.profile.name, m.calls()))?;
+    // A startup script (Compute Engine) runs again at every boot.
+    if c.script.contains("startup script") || c.script.contains("bootstrap on") {
+        let b = m.reboot(c.profile);
+        if !b.ok {
+            return Err(format!("{} on {}: the second boot failed at line {}\n{}", c.name, c.profile.name, b.failed_at.unwrap_or_default(), b.output));
+        }
+        // A configuration works once: `gantry runner wake` left a new one for this boot.
+        if c.world.gce_metadata.iter().any(|(p, _)| p.ends_with("gantry-runner-jitconfig")) {
+            write(m.root.path(), "/harness/gce-metadata/instance/attributes/gantry-runner-jitconfig", "c2Vjb25kLWNvbmZpZw==", 0o644);
+        }
+        m.run_first_job().map_err(|e| format!("{} on {}: after a second boot the job failed: {e}", c.name, c.profile.name))?;
+    }
+    Ok(m)
+}
+
+/// Checks what every finished case must show in its calls: a one-job
+/// machine leaves its group, a busy one holds scale-in protection.
+pub fn check_lifecycle(c: &Case, m: &Machine) -> Result<(), String> {
+    let calls = m.calls();
+    let one_job = c.script.contains("disconnect-after-job") || c.script.contains("gantry-runner.service");
+    if one_job && !calls.contains("autoscaling terminate-instance-in-auto-scaling-group") {
+        return Err(format!("{}: the one-job machine did not leave its group:\n{calls}", c.name));
+    }
+    if c.script.contains("gantry-protection acquire") && !(calls.contains("--protected-from-scale-in") && calls.contains("--no-protected-from-scale-in")) {
+        return Err(format!("{}: a busy machine must hold scale-in protection and release it after the job:\n{calls}", c.name));
+    }
+    Ok(())
+}
+
+/// The bootstraps a plan (`plan --json`) would put on machines: each queue's
+/// user data on the image its template boots, each node's startup script.
+pub fn cases_from_plan(stack: &str, plan: &serde_json::Value) -> Vec<Case> {
+    let mut out = Vec::new();
+    for c in plan["changes"].as_array().into_iter().flatten() {
+        let after = |name: &str| c["attributes"].as_array().into_iter().flatten().find(|a| a["name"] == name).map(|a| a["after"].clone()).unwrap_or_default();
+        let name = format!("{stack}: {}", c["address"].as_str().unwrap_or_default());
+        match c["kind"].as_str().unwrap_or_default() {
+            "agent_queue" => {
+                let t = after("template");
+                let Some(data) = t["Resources"].as_object().and_then(|r| r.values().find_map(|r| r.pointer("/Properties/LaunchTemplateData").cloned())) else {
+                    continue;
+                };
+                let script = data["UserData"]["Fn::Base64"].as_str().unwrap_or_default().to_string();
+                let image = match data["ImageId"].get("Ref").and_then(|r| r.as_str()) {
+                    Some(p) => t["Parameters"][p]["Default"].to_string(),
+                    None => data["ImageId"].to_string(),
+                };
+                let itype = data["InstanceType"].as_str().unwrap_or_default();
+                let mut world = World::for_script(&script);
+                world.arch = arm64(itype).then_some("aarch64");
+                world.instance_store_disks = instance_store_disks(itype);
+                let profile = if image.contains("/deeplearning/") { &profiles::DLAMI_AL2023 } else { &profiles::AL2023 };
+                out.push(Case { name, script, profile, world });
+            }
+            kind @ ("gpu_node" | "tpu_node") => {
+                let Some(script) = after("metadata")["startup-script"].as_str().map(String::from) else { continue };
+                let mut world = World::for_script(&script);
+                let profile = if kind == "tpu_node" {
+                    &profiles::TPU_VM_UBUNTU_2204
+                } else {
+                    let image = after("boot_disk")["image"].as_str().unwrap_or_default().to_string();
+                    world.egress = after("external_ip") != serde_json::json!(false);
+                    if image.contains("deeplearning-platform-release") || image.contains("ubuntu-os-accelerator-images") {
+                        &profiles::DLVM_UBUNTU_2204
+                    } else {
+                        &profiles::UBUNTU_2204_GCE
+                    }
+                };
+                world.data_disk = script.split("DATA_DEV=\"").nth(1).and_then(|s| s.split('"').next()).filter(|d| !d.is_empty()).map(String::from);
+                out.push(Case { name, script, profile, world });
+            }
+            _ => {}
+        }
+    }
+    out
+}
