@@ -144,7 +144,7 @@ pub const DEFAULT_IMAGE: &str = "projects/deeplearning-platform-release/global/i
 /// NVIDIA driver when its family does not ship one.
 pub(super) const META_INSTALL_DRIVER: &str = "install-nvidia-driver";
 
-/// Image projects whose images carry (or install) the NVIDIA driver.
+/// The project an image (or image family) reference names.
 fn image_project(image: &str) -> Option<&str> {
     let rest = image.split("projects/").nth(1)?;
     rest.split('/').next()

@@ -170,9 +170,12 @@ impl Driver for TpuDriver {
         }
         owner.note("creating node (long-running operation)".into());
         let Err(e) = self.api.create_node(zone, name, node).await else { return Ok(()) };
-        // A node that was not created leaves no disk this apply made: a
-        // stray disk bills, and a later apply would meet it half-made.
-        if created_disk {
+        // A node the API refused leaves no disk this apply made: a stray
+        // disk bills, and a later apply would meet it half-made. When the
+        // outcome is unknown (a lost answer, a wait that gave up while the
+        // operation may still finish) the disk may be attaching: kept.
+        let refused = !matches!(e.class, ErrorClass::Network | ErrorClass::Throttled) && !e.message.contains("may still finish");
+        if created_disk && refused {
             owner.note("the node was not created: deleting the data disk this apply created".into());
             if let Err(d) = self.delete_disk(zone, name).await {
                 return Err(ProviderError::new(
