@@ -126,7 +126,7 @@ pub fn bundled_scaler_dir() -> std::path::PathBuf {
         if !dir.join(&name).exists() {
             // Copied aside and renamed: tests run in parallel.
             let tmp = dir.join(format!("{name}.{}", std::process::id()));
-            std::fs::copy(fixture_zip(), &tmp).unwrap();
+            std::fs::copy(fixture_zip_path(), &tmp).unwrap();
             std::fs::rename(&tmp, dir.join(&name)).unwrap();
         }
     }
