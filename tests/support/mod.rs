@@ -124,10 +124,12 @@ pub fn bundled_scaler_dir() -> std::path::PathBuf {
     for arch in ["arm64", "x86_64"] {
         let name = format!("gantry-scaler-{}-{arch}.zip", env!("CARGO_PKG_VERSION"));
         if !dir.join(&name).exists() {
-            // Copied aside and renamed: tests run in parallel.
-            let tmp = dir.join(format!("{name}.{}", std::process::id()));
-            std::fs::copy(fixture_zip_path(), &tmp).unwrap();
-            std::fs::rename(&tmp, dir.join(&name)).unwrap();
+            // Copied aside under a name of its own and renamed into place:
+            // tests run in parallel threads (and binaries), and whichever
+            // rename lands last leaves the same bytes.
+            let tmp = tempfile::NamedTempFile::new_in(&dir).unwrap();
+            std::fs::copy(fixture_zip_path(), tmp.path()).unwrap();
+            tmp.persist(dir.join(&name)).unwrap();
         }
     }
     dir
