@@ -56,21 +56,16 @@ impl ReadRoot {
         ReadRoot(Some(root))
     }
 
-    /// No restriction (tests, and files the operator names on the command line of a trusted run).
-    pub fn anywhere() -> ReadRoot {
-        ReadRoot(None)
-    }
-
     pub fn root(&self) -> Option<&Path> {
         self.0.as_deref()
     }
 
-    /// Whether `path`, with every symlink and `..` resolved, is inside.
-    pub fn check(&self, path: &Path) -> std::io::Result<()> {
-        let Some(root) = &self.0 else { return Ok(()) };
+    /// `path` with every symlink and `..` resolved, if that is inside.
+    pub fn check(&self, path: &Path) -> std::io::Result<PathBuf> {
+        let Some(root) = &self.0 else { return Ok(path.to_path_buf()) };
         let real = std::fs::canonicalize(path)?;
         if real.starts_with(root) {
-            Ok(())
+            Ok(real)
         } else {
             Err(std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,
@@ -85,8 +80,9 @@ impl ReadRoot {
 
 /// [`read_limited`] of a file that must be inside `root`.
 pub fn read_inside(path: &Path, limit: u64, root: &ReadRoot) -> std::io::Result<Vec<u8>> {
-    root.check(path)?;
-    read_limited(path, limit)
+    // The resolved path is what is read: a link swapped after the check
+    // does not redirect the read.
+    read_limited(&root.check(path)?, limit)
 }
 
 #[cfg(test)]
