@@ -91,27 +91,12 @@ fn snapshot_cases() -> Vec<boot::Case> {
     let mut out = Vec::new();
     for snap in snapshots("src/kinds/agent_queue/snapshots", "_template.snap") {
         let t: serde_json::Value = serde_json::from_str(&snapshot_body(&snap)).unwrap();
-        let data = t["Resources"].as_object().unwrap().values().find_map(|r| r.pointer("/Properties/LaunchTemplateData").cloned()).unwrap();
-        let script = data["UserData"]["Fn::Base64"].as_str().unwrap().to_string();
-        // The image: a literal AMI, or the template's ImageId parameter (an SSM path).
-        let image = match data["ImageId"].get("Ref").and_then(|r| r.as_str()) {
-            Some(p) => t["Parameters"][p]["Default"].to_string(),
-            None => data["ImageId"].to_string(),
-        };
-        let gpu_image = image.contains("/deeplearning/");
-        let itype = data["InstanceType"].as_str().unwrap();
-        let mut world = boot::World::for_script(&script);
-        world.arch = boot::arm64(itype).then_some("aarch64");
-        world.instance_store_disks = boot::instance_store_disks(itype);
-        let profile = if gpu_image { &boot::profiles::DLAMI_AL2023 } else { &boot::profiles::AL2023 };
-        out.push(boot::Case { name: snap.file_name().unwrap().to_string_lossy().into(), script, profile, world });
+        let name = snap.file_name().unwrap().to_string_lossy().to_string();
+        out.push(boot::queue_case(name, &t).unwrap_or_else(|| panic!("{}: no launch template with user data", snap.display())));
     }
     for (snap, profile) in [("_tpu_agent_startup.snap", &boot::profiles::TPU_VM_UBUNTU_2204), ("_gpu_runner_startup.snap", &boot::profiles::DLVM_UBUNTU_2204)] {
         for path in snapshots("src/kinds/common/gcp/snapshots", snap) {
-            let script = snapshot_body(&path);
-            let mut world = boot::World::for_script(&script);
-            world.data_disk = script.split("DATA_DEV=\"").nth(1).and_then(|s| s.split('"').next()).filter(|d| !d.is_empty()).map(String::from);
-            out.push(boot::Case { name: path.file_name().unwrap().to_string_lossy().into(), script, profile, world });
+            out.push(boot::node_case(path.file_name().unwrap().to_string_lossy().into(), snapshot_body(&path), profile, true));
         }
     }
     out

@@ -231,6 +231,31 @@ pub fn next_look(poll: Duration, spent: u64, remaining: u64, reset: u64, now: u6
     poll.max(Duration::from_secs(window.div_ceil(looks)))
 }
 
+/// Cancels the run of every job queued `limit` or longer (each run once,
+/// recorded in `cancelled`) and returns the jobs left, those of a
+/// cancelled run gone with it. `before_wake`: the job was past the limit
+/// when this wake began (it boots no machine).
+async fn cancel_expired(
+    api: &dyn GithubApi,
+    jobs: Vec<QueuedJob>,
+    limit: Duration,
+    cancelled: &mut Vec<u64>,
+    before_wake: bool,
+    say: &dyn Fn(String),
+) -> Result<Vec<QueuedJob>, ProviderError> {
+    let t = now();
+    for j in jobs.iter().filter(|j| t.saturating_sub(j.created_at) >= limit.as_secs()) {
+        if !cancelled.contains(&j.run_id) {
+            patiently(say, || api.cancel_run(&j.repo, j.run_id)).await?;
+            let how =
+                if before_wake { format!("was queued over {}s before this wake", limit.as_secs()) } else { format!("stayed queued over {}s", limit.as_secs()) };
+            say(format!("job {} of {} {how}: cancelled run {}", j.id, j.repo, j.run_id));
+            cancelled.push(j.run_id);
+        }
+    }
+    Ok(jobs.into_iter().filter(|j| !cancelled.contains(&j.run_id)).collect())
+}
+
 /// Waits until `jobs` are no longer queued; cancels the runs of those still
 /// queued `limit` after they were queued (GitHub's timeout-minutes does not
 /// count queue time). A rate limit is waited out, not an error.
@@ -250,15 +275,7 @@ async fn enforce_timeout(api: &dyn GithubApi, jobs: &[QueuedJob], limit: Duratio
             say("every queued job was picked up".into());
             return Ok(cancelled);
         }
-        let t = now();
-        for j in waiting.iter().filter(|j| t.saturating_sub(j.created_at) >= limit.as_secs()) {
-            if !cancelled.contains(&j.run_id) {
-                patiently(say, || api.cancel_run(&j.repo, j.run_id)).await?;
-                say(format!("job {} of {} stayed queued over {}s: cancelled run {}", j.id, j.repo, limit.as_secs(), j.run_id));
-                cancelled.push(j.run_id);
-            }
-        }
-        waiting.retain(|j| !cancelled.contains(&j.run_id));
+        waiting = cancel_expired(api, waiting, limit, &mut cancelled, false, say).await?;
         if waiting.is_empty() {
             return Ok(cancelled);
         }
@@ -285,16 +302,7 @@ pub async fn wake(
     let mut report = WakeReport { queued: jobs.len(), ..WakeReport::default() };
     // A job already past the limit is cancelled, and boots no machine.
     if let Some(limit) = queued_timeout {
-        let t = now();
-        let (expired, live): (Vec<QueuedJob>, Vec<QueuedJob>) = jobs.into_iter().partition(|j| t.saturating_sub(j.created_at) >= limit.as_secs());
-        for j in &expired {
-            if !report.cancelled.contains(&j.run_id) {
-                patiently(say, || api.cancel_run(&j.repo, j.run_id)).await?;
-                say(format!("job {} of {} was queued over {}s before this wake: cancelled run {}", j.id, j.repo, limit.as_secs(), j.run_id));
-                report.cancelled.push(j.run_id);
-            }
-        }
-        jobs = live.into_iter().filter(|j| !report.cancelled.contains(&j.run_id)).collect();
+        jobs = cancel_expired(api, jobs, limit, &mut report.cancelled, true, say).await?;
     }
     if jobs.is_empty() {
         say(format!("no job queued for [{}]; {node} stays {}", n.labels.join(", "), n.status));

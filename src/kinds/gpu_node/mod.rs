@@ -150,6 +150,11 @@ fn image_project(image: &str) -> Option<&str> {
     rest.split('/').next()
 }
 
+/// The boot image a block asks for (the default when it names none).
+fn boot_image(a: &State) -> &str {
+    a.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str).unwrap_or(DEFAULT_IMAGE)
+}
+
 /// Whether a boot image is known to give jobs a working NVIDIA driver.
 pub fn gpu_ready_image(image: &str) -> bool {
     matches!(image_project(image), Some("deeplearning-platform-release" | "ubuntu-os-accelerator-images"))
@@ -193,7 +198,7 @@ impl Kind for GpuNode {
         if !a.contains_key("accelerator") {
             out.push(AttrProblem::new("accelerator", "add accelerator { type = \"nvidia-l4\" count = 1 }"));
         }
-        let image = a.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str).unwrap_or(DEFAULT_IMAGE);
+        let image = boot_image(a);
         if a.get("gpu_image_check").and_then(Value::as_bool).unwrap_or(true) && !gpu_ready_image(image) {
             out.push(AttrProblem::new(
                 "boot_disk.image",
@@ -227,7 +232,7 @@ impl Kind for GpuNode {
         st.insert("scheduling".into(), json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "on_host_maintenance": "TERMINATE"}));
         st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
         let mut metadata = gcp::metadata(a, name, "");
-        let image = a.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str).unwrap_or(DEFAULT_IMAGE);
+        let image = boot_image(a);
         if image_project(image) == Some("deeplearning-platform-release") {
             metadata.entry(META_INSTALL_DRIVER.into()).or_insert_with(|| "True".into());
         }

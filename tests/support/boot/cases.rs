@@ -70,6 +70,34 @@ pub fn check_lifecycle(c: &Case, m: &Machine) -> Result<(), String> {
     Ok(())
 }
 
+/// A queue's machine from its CloudFormation template: the launch
+/// template's user data, on the image the template boots (a literal AMI or
+/// its ImageId parameter's SSM path), with its instance type's
+/// architecture and instance-store disks.
+pub fn queue_case(name: String, template: &serde_json::Value) -> Option<Case> {
+    let data = template["Resources"].as_object()?.values().find_map(|r| r.pointer("/Properties/LaunchTemplateData").cloned())?;
+    let script = data["UserData"]["Fn::Base64"].as_str()?.to_string();
+    let image = match data["ImageId"].get("Ref").and_then(|r| r.as_str()) {
+        Some(p) => template["Parameters"][p]["Default"].to_string(),
+        None => data["ImageId"].to_string(),
+    };
+    let itype = data["InstanceType"].as_str().unwrap_or_default();
+    let mut world = World::for_script(&script);
+    world.arch = arm64(itype).then_some("aarch64");
+    world.instance_store_disks = instance_store_disks(itype);
+    let profile = if image.contains("/deeplearning/") { &profiles::DLAMI_AL2023 } else { &profiles::AL2023 };
+    Some(Case { name, script, profile, world })
+}
+
+/// A Google Cloud node's machine: its startup script, with the data disk it
+/// names attached, and a route out or not.
+pub fn node_case(name: String, script: String, profile: &'static Profile, egress: bool) -> Case {
+    let mut world = World::for_script(&script);
+    world.egress = egress;
+    world.data_disk = script.split("DATA_DEV=\"").nth(1).and_then(|s| s.split('"').next()).filter(|d| !d.is_empty()).map(String::from);
+    Case { name, script, profile, world }
+}
+
 /// The bootstraps a plan (`plan --json`) would put on machines: each queue's
 /// user data on the image its template boots, each node's startup script.
 pub fn cases_from_plan(stack: &str, plan: &serde_json::Value) -> Vec<Case> {
@@ -78,39 +106,15 @@ pub fn cases_from_plan(stack: &str, plan: &serde_json::Value) -> Vec<Case> {
         let after = |name: &str| c["attributes"].as_array().into_iter().flatten().find(|a| a["name"] == name).map(|a| a["after"].clone()).unwrap_or_default();
         let name = format!("{stack}: {}", c["address"].as_str().unwrap_or_default());
         match c["kind"].as_str().unwrap_or_default() {
-            "agent_queue" => {
-                let t = after("template");
-                let Some(data) = t["Resources"].as_object().and_then(|r| r.values().find_map(|r| r.pointer("/Properties/LaunchTemplateData").cloned())) else {
-                    continue;
-                };
-                let script = data["UserData"]["Fn::Base64"].as_str().unwrap_or_default().to_string();
-                let image = match data["ImageId"].get("Ref").and_then(|r| r.as_str()) {
-                    Some(p) => t["Parameters"][p]["Default"].to_string(),
-                    None => data["ImageId"].to_string(),
-                };
-                let itype = data["InstanceType"].as_str().unwrap_or_default();
-                let mut world = World::for_script(&script);
-                world.arch = arm64(itype).then_some("aarch64");
-                world.instance_store_disks = instance_store_disks(itype);
-                let profile = if image.contains("/deeplearning/") { &profiles::DLAMI_AL2023 } else { &profiles::AL2023 };
-                out.push(Case { name, script, profile, world });
-            }
+            "agent_queue" => out.extend(queue_case(name, &after("template"))),
             kind @ ("gpu_node" | "tpu_node") => {
                 let Some(script) = after("metadata")["startup-script"].as_str().map(String::from) else { continue };
-                let mut world = World::for_script(&script);
-                let profile = if kind == "tpu_node" {
-                    &profiles::TPU_VM_UBUNTU_2204
-                } else {
-                    let image = after("boot_disk")["image"].as_str().unwrap_or_default().to_string();
-                    world.egress = after("external_ip") != serde_json::json!(false);
-                    if image.contains("deeplearning-platform-release") || image.contains("ubuntu-os-accelerator-images") {
-                        &profiles::DLVM_UBUNTU_2204
-                    } else {
-                        &profiles::UBUNTU_2204_GCE
-                    }
+                let profile = match kind {
+                    "tpu_node" => &profiles::TPU_VM_UBUNTU_2204,
+                    _ if gantry::kinds::gpu_node::gpu_ready_image(after("boot_disk")["image"].as_str().unwrap_or_default()) => &profiles::DLVM_UBUNTU_2204,
+                    _ => &profiles::UBUNTU_2204_GCE,
                 };
-                world.data_disk = script.split("DATA_DEV=\"").nth(1).and_then(|s| s.split('"').next()).filter(|d| !d.is_empty()).map(String::from);
-                out.push(Case { name, script, profile, world });
+                out.push(node_case(name, script, profile, after("external_ip") != serde_json::json!(false)));
             }
             _ => {}
         }

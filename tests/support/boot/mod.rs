@@ -17,7 +17,7 @@ mod cases;
 mod jobs;
 pub mod profiles;
 
-pub use cases::{arm64, boot_and_run_one_job, cases_from_plan, check_lifecycle, instance_store_disks, Case};
+pub use cases::{arm64, boot_and_run_one_job, cases_from_plan, check_lifecycle, instance_store_disks, node_case, queue_case, Case};
 
 use profiles::Profile;
 use std::os::unix::fs::{symlink, PermissionsExt};

@@ -27,6 +27,15 @@ install_pkg() { # $1 manager, $2 package: runs the package's recipe
   done
   return 1
 }
+install_all() { # $1 manager, $2 exit code and $3 message for a package no repository has, then the arguments
+  local mgr=$1 code=$2 msg=$3 p
+  shift 3
+  for p in "$@"; do
+    case "$p" in -*) continue ;; esac
+    grep -qx "$p" $S/installed 2>/dev/null && continue
+    install_pkg "$mgr" "$p" || die "$code" "$msg$p"
+  done
+}
 extra_repo_ready() { # a third-party repository (Buildkite's) counts once configured
   case "$1" in
     dnf) grep -qs 'yum.buildkite.com' /etc/yum.repos.d/*.repo ;;
@@ -37,11 +46,7 @@ case "$cmd" in
   dnf|yum)
     [ "${1:-}" = install ] || exit 0
     shift
-    for p in "$@"; do
-      case "$p" in -*) continue ;; esac
-      grep -qx "$p" $S/installed 2>/dev/null && continue
-      install_pkg dnf "$p" || die 1 "Error: Unable to find a match: $p"
-    done ;;
+    install_all dnf 1 "Error: Unable to find a match: " "$@" ;;
   apt-get|apt)
     # First boot: unattended-upgrades holds dpkg's lock for a while; apt
     # fails at once unless told to wait (DPkg::Lock::Timeout).
@@ -61,11 +66,7 @@ case "$cmd" in
         fi ;;
       install)
         shift
-        for p in "$@"; do
-          case "$p" in -*) continue ;; esac
-          grep -qx "$p" $S/installed 2>/dev/null && continue
-          install_pkg apt "$p" || die 100 "E: Unable to locate package $p"
-        done ;;
+        install_all apt 100 "E: Unable to locate package " "$@" ;;
     esac ;;
   systemctl)
     now=""; args=()
