@@ -6,7 +6,7 @@ use super::progress::{Bars, Plain};
 use super::validate::load_options;
 use super::{VarArgs, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::engine::apply::{ApplyReport, Cancel, Outcome, Progress};
-use crate::ops::{apply_plan, locking, make_plan, Backend, Connect, OpsError, PlanRequest, SavedPlan};
+use crate::ops::{apply_plan, locking, make_plan, ApplyGiven, Backend, Connect, OpsError, PlanRequest, SavedPlan};
 use crate::plan::{text, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -36,8 +36,9 @@ pub async fn run(out: &Output, a: ApplyArgs, connect: &dyn Connect) -> i32 {
 
 async fn run_inner(out: &Output, a: &ApplyArgs, connect: &dyn Connect) -> i32 {
     let saved = if a.target.is_file() {
-        if a.destroy || !a.targets.is_empty() || a.adopt || !a.vars.vars.is_empty() || !a.vars.var_files.is_empty() {
-            return out.error(&OpsError::Usage("a saved plan is applied as it is: --target, --adopt and variables belong to `gantry plan`".into()));
+        // The plan's targets are applied as they were reviewed.
+        if !a.targets.is_empty() {
+            return out.error(&OpsError::Usage("a saved plan is applied with the targets it was made with: --target belongs to `gantry plan`".into()));
         }
         match SavedPlan::open(&a.target) {
             Ok(s) => Some(s),
@@ -117,12 +118,18 @@ async fn locked(
 ) -> i32 {
     let from_file = saved.is_some();
     let (plan, backend): (Plan, Arc<dyn Backend>) = if let Some(saved) = saved {
-        let backend = match saved.connect(connect).await {
-            Ok(b) => b,
+        let given = ApplyGiven { destroy: a.destroy, adopt: a.adopt, allow_delete: a.allow_delete.iter().cloned().collect(), load: load_options(&a.vars) };
+        let (loaded, result) = saved.remake(&given, connect).await;
+        if let Some(loaded) = &loaded {
+            out.diagnostics(loaded);
+        }
+        match result {
+            Ok((plan, backend)) => {
+                crate::out!("{}", text::render(&plan, out.style));
+                (plan, backend)
+            }
             Err(e) => return out.error(&e),
-        };
-        crate::out!("{}", text::render(&saved.plan, out.style));
-        (saved.plan, backend)
+        }
     } else {
         let req = PlanRequest {
             dir: a.target.clone(),

@@ -178,7 +178,9 @@ pub enum Command {
     },
     /// Apply a stack directory (plan, confirm, apply) or a saved plan file.
     Apply {
-        /// Stack directory or saved plan file.
+        /// Stack directory or saved plan file. A saved plan is made again from the files and
+        /// live state and applied only if both agree; `--adopt`, `--allow-delete` and variables
+        /// it was made with must be given again.
         #[arg(default_value = ".")]
         target: PathBuf,
         /// Do not ask for confirmation (required when stdin is not a terminal).
@@ -212,7 +214,7 @@ pub enum Command {
     },
     /// Delete everything the stack owns (resources of other stacks and unmanaged ones are never touched).
     Destroy {
-        /// Stack directory.
+        /// Stack directory, or a destroy plan saved with `gantry plan -destroy -out FILE`.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Do not ask for confirmation (required when stdin is not a terminal).

@@ -75,6 +75,15 @@ impl Output {
                 }
                 crate::errln!("Nothing was changed. Run `gantry plan` again, review, and apply the new plan.");
             }
+            OpsError::Mismatch(what) => {
+                crate::errln!("{label} the saved plan does not match the plan the stack's files and live state give now:");
+                for w in what {
+                    crate::errln!("  - {w}");
+                }
+                crate::errln!(
+                    "Nothing was changed. The files or the plan file changed since it was made: run `gantry plan` again, review, and apply the new plan."
+                );
+            }
             other => crate::errln!("{label} {other}"),
         }
         match e {

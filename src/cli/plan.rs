@@ -47,7 +47,8 @@ pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
                 crate::out!("{}", text::render(&plan, out.style));
             }
             if let Some(path) = &a.out_file {
-                match file::save(&plan, path) {
+                let saved = file::PlanKey::from_env().and_then(|key| file::save(&plan, path, key.as_ref()));
+                match saved {
                     Ok(()) if !a.json => crate::outln!("\nSaved the plan to {}. To apply exactly this plan: gantry apply {}", path.display(), path.display()),
                     Ok(()) => {}
                     Err(e) => {
@@ -69,7 +70,7 @@ pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
 
 /// `gantry show PLANFILE`.
 pub fn show(out: &Output, path: &Path, as_json: bool) -> i32 {
-    match file::load(path) {
+    match file::PlanKey::from_env().and_then(|key| file::load(path, key.as_ref())) {
         Ok(plan) => {
             if as_json {
                 crate::outln!("{}", serde_json::to_string_pretty(&json::render(&plan)).unwrap_or_default());

@@ -17,6 +17,6 @@ pub use compare::Compare;
 pub use driver::{Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
 pub use kind::{default_attr, AttrProblem, BackendConfig, Env, Kind};
-pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, Summary, FORMAT_VERSION};
+pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, PlanInputs, Summary, FORMAT_VERSION};
 pub use schema::Schema;
 pub use state::{owned_tags, pointer, sha256_base64, stale_tag_keys, text, Field, Notes, Owner, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};

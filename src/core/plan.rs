@@ -126,6 +126,36 @@ pub struct Plan {
     /// The stack's `output` values, shown after apply.
     #[serde(default)]
     pub outputs: Vec<OutputValue>,
+    /// What the plan was made from besides the files and live state: a
+    /// saved plan is made again from these when applied.
+    #[serde(default)]
+    pub inputs: PlanInputs,
+}
+
+/// The choices `gantry plan` was given. Applying a saved plan makes it
+/// again with these (and the files and live state): the file is never
+/// trusted for what it claims. The choices that lift a guard (`--adopt`,
+/// `--allow-delete`) are recorded only to say so: apply must be given them
+/// again. No variable value is kept (it may be sensitive): `--var` names are
+/// recorded so apply can ask for them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PlanInputs {
+    #[serde(default)]
+    pub targets: Vec<String>,
+    #[serde(default)]
+    pub all_kinds: bool,
+    #[serde(default)]
+    pub workspace: Option<String>,
+    /// `--var-file`s, absolute.
+    #[serde(default)]
+    pub var_files: Vec<PathBuf>,
+    /// Names given with `--var NAME=VALUE`.
+    #[serde(default)]
+    pub var_names: Vec<String>,
+    #[serde(default)]
+    pub adopt_all: bool,
+    #[serde(default)]
+    pub allow_delete: Vec<String>,
 }
 
 /// An `output` block's value.

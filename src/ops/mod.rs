@@ -11,8 +11,8 @@ mod saved;
 
 pub use backend::{AwsConnect, Backend, Connect, Target};
 pub use outputs::{output_states, OutputState};
-pub use planning::{apply_plan, check_fresh, make_plan, PlanRequest};
-pub use saved::SavedPlan;
+pub use planning::{apply_plan, make_plan, PlanRequest};
+pub use saved::{ApplyGiven, SavedPlan};
 
 use crate::config::Loaded;
 use crate::core::error::ProviderError;
@@ -35,6 +35,8 @@ pub enum OpsError {
     Refused(Vec<PlanError>),
     #[error("the saved plan is stale: live state changed since it was made ({})", .0.join(", "))]
     Stale(Vec<String>),
+    #[error("the saved plan does not match the plan the stack's files and live state give now: {}; nothing was changed: review a new plan", .0.join(", "))]
+    Mismatch(Vec<String>),
     #[error("{0}")]
     Lock(#[from] LockError),
     #[error("{0}")]

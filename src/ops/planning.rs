@@ -4,8 +4,7 @@ use super::{Backend, Connect, OpsError, Target};
 use crate::config::{load_dir, read_settings, LoadOptions, Loaded, Stack};
 use crate::core::{Kind, LiveResource, OutputValue, ReadScope};
 use crate::engine::apply::{apply, ApplyReport, Cancel, Progress};
-use crate::engine::diff::fingerprint;
-use crate::engine::planner::{locate, plan_kind, Allowances, DesiredInstance, PlanError};
+use crate::engine::planner::{plan_kind, Allowances, DesiredInstance, PlanError};
 use crate::plan::{Action, IndexEntry, Plan, FORMAT_VERSION};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -231,6 +230,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         backend: stack.backend.clone(),
         // After a destroy nothing is left to show.
         outputs: if req.destroy { Vec::new() } else { stack.outputs.iter().map(redact).collect() },
+        inputs: inputs_of(req),
     };
     let deps_by_address: BTreeMap<String, Vec<String>> = desired.values().flatten().map(|d| (d.address.clone(), d.depends_on.clone())).collect();
     for k in kinds {
@@ -300,6 +300,19 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     Ok(plan)
 }
 
+/// The choices a plan was made with, as a saved plan records them.
+fn inputs_of(req: &PlanRequest) -> crate::plan::PlanInputs {
+    crate::plan::PlanInputs {
+        targets: req.targets.clone(),
+        all_kinds: req.all_kinds,
+        workspace: req.load.workspace.clone(),
+        var_files: req.load.var_files.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect(),
+        var_names: req.load.vars.iter().filter_map(|v| v.split_once('=')).map(|(n, _)| n.to_string()).collect(),
+        adopt_all: req.adopt_all,
+        allow_delete: req.allow_delete.iter().cloned().collect(),
+    }
+}
+
 /// An output as a plan carries it: a sensitive value is left out.
 fn redact(o: &OutputValue) -> OutputValue {
     let mut o = o.clone();
@@ -340,32 +353,6 @@ fn apply_targets(plan: &mut Plan, targets: &[String], errors: &mut Vec<PlanError
     }
     plan.changes.retain(|c| keep.contains(&c.address));
     plan.warnings.push("this plan is limited by --target; other changes may remain (run plan without --target to see them)".into());
-}
-
-/// Re-reads live state and refuses the plan if anything it was based on
-/// changed since it was made.
-pub async fn check_fresh(plan: &Plan, backend: &Arc<dyn Backend>) -> Result<(), OpsError> {
-    let mut identities: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for e in plan.index.values() {
-        identities.entry(e.kind.clone()).or_default().push(e.identity.clone());
-    }
-    let kinds: BTreeSet<String> = identities.keys().cloned().collect();
-    let live = read_all(backend, &kinds, &plan.stack, &identities, &plan.regions, &plan.zones).await?;
-    let empty = Vec::new();
-    let mut stale = Vec::new();
-    for (addr, fp) in &plan.fingerprints {
-        let Some(entry) = plan.index.get(addr) else { continue };
-        let lives = live.get(&entry.kind).unwrap_or(&empty);
-        let now = fingerprint(locate(&plan.stack, addr, &entry.identity, lives));
-        if &now != fp {
-            stale.push(addr.clone());
-        }
-    }
-    if stale.is_empty() {
-        Ok(())
-    } else {
-        Err(OpsError::Stale(stale))
-    }
 }
 
 /// Applies a plan. The caller holds the stack lock.
