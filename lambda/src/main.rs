@@ -65,7 +65,7 @@ async fn init() -> Result<Live, ScalerError> {
             let creds = AppCredentials::from_parameters(&values, &gh.credentials_path).map_err(init)?;
             let webhook = Webhook { secret: creds.webhook_secret.clone(), labels: gh.labels.clone(), seen: Seen::default() };
             let api = RestGithub::new(gh, creds).map_err(init)?;
-            let source = GithubSource::new(api, SsmJitStore::new(ssm.clone(), &gh.jit_config_path), gh);
+            let source = GithubSource::new(api, SsmJitStore::new(ssm.clone(), &gh.jit_config_path, &gh.instance_arn_prefix), gh);
             (Box::new(source), Some(webhook))
         }
     };

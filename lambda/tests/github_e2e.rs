@@ -64,6 +64,7 @@ async fn harness(min: i32, max: i32, desired: i32, env: &[(&str, &str)]) -> Harn
         ("RUNNER_NAME_PREFIX", PREFIX),
         ("GITHUB_CREDENTIALS_PATH", "/gh"),
         ("JIT_CONFIG_PATH", JIT_PATH),
+        ("INSTANCE_ARN_PREFIX", "arn:aws:ec2:us-west-2:123456789012:instance/"),
         ("POLL_INTERVAL", "30s"),
     ];
     vars.extend_from_slice(env);
@@ -141,6 +142,20 @@ async fn a_burst_gets_one_just_in_time_runner_per_instance_and_never_more_than_m
     assert_eq!(h.configs().await, sorted, "each instance's configuration waits in SSM");
     let cfg = h.ssm.get_parameter().name(format!("{JIT_PATH}/{}", ids[0])).with_decryption(true).send().await.unwrap();
     assert!(!cfg.parameter().unwrap().value().unwrap().is_empty());
+    // Tagged with its instance's ARN: the instance role reads only the one
+    // whose tag is its own `${ec2:SourceInstanceARN}`.
+    for id in &ids {
+        let tags = h
+            .ssm
+            .list_tags_for_resource()
+            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+            .resource_id(format!("{JIT_PATH}/{id}"))
+            .send()
+            .await
+            .unwrap();
+        let tag: Vec<(&str, &str)> = tags.tag_list().iter().map(|t| (t.key(), t.value())).collect();
+        assert_eq!(tag, [("gantry:instance", format!("arn:aws:ec2:us-west-2:123456789012:instance/{id}").as_str())], "{id}");
+    }
 
     // The next poll issues nothing twice.
     ok(&h.invoke().await);

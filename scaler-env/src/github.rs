@@ -13,6 +13,7 @@
 //! | `RUNNER_NAME_PREFIX` | required | runners are named `PREFIX-INSTANCE_ID`; only those are ever deleted |
 //! | `GITHUB_CREDENTIALS_PATH` | required | SSM path holding `app_id`, `installation_id`, `private_key`, `webhook_secret` |
 //! | `JIT_CONFIG_PATH` | required | SSM path the scaler writes each instance's runner configuration under |
+//! | `INSTANCE_ARN_PREFIX` | required | `arn:PARTITION:ec2:REGION:ACCOUNT:instance/`: each configuration is tagged `gantry:instance` with its instance's ARN, which the instance role's policy compares with `${ec2:SourceInstanceARN}` |
 //! | `REGISTRATION_GRACE` | 15m | an instance whose runner is not online this long after its configuration was written is replaced |
 //! | `QUEUED_JOB_TIMEOUT` | 0s (off) | jobs for our labels queued longer than this are handled by `QUEUED_JOB_TIMEOUT_ACTION` |
 //! | `QUEUED_JOB_TIMEOUT_ACTION` | `cancel` | `cancel` (cancel the workflow run) or `report` (a warning log line per job, nothing cancelled) |
@@ -20,6 +21,9 @@
 use crate::{parse_duration, EnvError};
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// The tag the scaler puts on each runner configuration: its instance's ARN.
+pub const INSTANCE_TAG: &str = "gantry:instance";
 
 /// The parameters under `GITHUB_CREDENTIALS_PATH`.
 pub const CREDENTIAL_PARAMETERS: [&str; 4] = ["app_id", "installation_id", "private_key", "webhook_secret"];
@@ -92,13 +96,33 @@ pub struct GithubEnv {
     pub name_prefix: String,
     pub credentials_path: String,
     pub jit_config_path: String,
+    /// Prefix of the instances' ARNs (the id is appended).
+    pub instance_arn_prefix: String,
     pub registration_grace: Duration,
     pub queued_job_timeout: Option<Duration>,
     pub timeout_action: TimeoutAction,
 }
 
+/// `arn:PARTITION:ec2:REGION:ACCOUNT:instance/`, checked.
+fn arn_prefix(p: &str) -> Result<String, EnvError> {
+    let parts: Vec<&str> = p.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "ec2"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5] == "instance/";
+    if ok {
+        Ok(p.to_string())
+    } else {
+        Err(EnvError(format!("INSTANCE_ARN_PREFIX={p} must look like arn:aws:ec2:REGION:ACCOUNT:instance/")))
+    }
+}
+
 impl GithubEnv {
-    pub fn new(scope: Scope, labels: Vec<String>, name_prefix: &str, credentials_path: &str, jit_config_path: &str) -> GithubEnv {
+    pub fn new(scope: Scope, labels: Vec<String>, name_prefix: &str, credentials_path: &str, jit_config_path: &str, instance_arn_prefix: &str) -> GithubEnv {
         GithubEnv {
             api: defaults::GITHUB_API.into(),
             scope,
@@ -108,6 +132,7 @@ impl GithubEnv {
             name_prefix: name_prefix.into(),
             credentials_path: credentials_path.into(),
             jit_config_path: jit_config_path.into(),
+            instance_arn_prefix: instance_arn_prefix.into(),
             registration_grace: parse_duration("REGISTRATION_GRACE", defaults::REGISTRATION_GRACE).expect("valid default"),
             queued_job_timeout: None,
             timeout_action: TimeoutAction::Cancel,
@@ -125,6 +150,7 @@ impl GithubEnv {
             ("RUNNER_NAME_PREFIX", self.name_prefix.clone()),
             ("GITHUB_CREDENTIALS_PATH", self.credentials_path.clone()),
             ("JIT_CONFIG_PATH", self.jit_config_path.clone()),
+            ("INSTANCE_ARN_PREFIX", self.instance_arn_prefix.clone()),
             ("REGISTRATION_GRACE", humantime::format_duration(self.registration_grace).to_string()),
             ("QUEUED_JOB_TIMEOUT", humantime::format_duration(self.queued_job_timeout.unwrap_or_default()).to_string()),
             ("QUEUED_JOB_TIMEOUT_ACTION", self.timeout_action.as_str().to_string()),
@@ -171,6 +197,7 @@ impl GithubEnv {
             name_prefix: required("RUNNER_NAME_PREFIX")?,
             credentials_path: path("GITHUB_CREDENTIALS_PATH")?,
             jit_config_path: path("JIT_CONFIG_PATH")?,
+            instance_arn_prefix: arn_prefix(&required("INSTANCE_ARN_PREFIX")?)?,
             registration_grace: parse_duration("REGISTRATION_GRACE", &get("REGISTRATION_GRACE").unwrap_or_else(|| defaults::REGISTRATION_GRACE.into()))?,
             queued_job_timeout: (!timeout.is_zero()).then_some(timeout),
             timeout_action,

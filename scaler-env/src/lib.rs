@@ -216,7 +216,14 @@ mod tests {
     fn a_runner_queue_round_trips_and_needs_no_agent_token() {
         use github::{GithubEnv, Scope, TimeoutAction};
         let mut env = ScalerEnv::new("g", "builders", "");
-        let mut gh = GithubEnv::new(Scope::parse("acme").unwrap(), vec!["gpu".into(), "linux".into()], "gantry-builders", "/gantry/gh", "/gantry/jit/builders");
+        let mut gh = GithubEnv::new(
+            Scope::parse("acme").unwrap(),
+            vec!["gpu".into(), "linux".into()],
+            "gantry-builders",
+            "/gantry/gh",
+            "/gantry/jit/builders",
+            "arn:aws:ec2:us-west-2:123456789012:instance/",
+        );
         gh.repositories = vec!["app".into()];
         gh.queued_job_timeout = Some(Duration::from_secs(1800));
         gh.timeout_action = TimeoutAction::Report;
@@ -230,6 +237,11 @@ mod tests {
         bad = vars.clone();
         bad.insert("JIT_CONFIG_PATH".into(), "jit".into());
         assert!(ScalerEnv::from_vars(&bad).unwrap_err().0.starts_with("JIT_CONFIG_PATH"));
+        for prefix in ["arn:aws:ec2:us-west-2:123456789012:instance", "arn:aws:ssm:us-west-2:123456789012:instance/", ""] {
+            bad = vars.clone();
+            bad.insert("INSTANCE_ARN_PREFIX".into(), prefix.into());
+            assert!(ScalerEnv::from_vars(&bad).unwrap_err().0.starts_with("INSTANCE_ARN_PREFIX"), "{prefix}");
+        }
         bad = vars;
         bad.insert("CI".into(), "jenkins".into());
         assert!(ScalerEnv::from_vars(&bad).unwrap_err().0.starts_with("CI="));

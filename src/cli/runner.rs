@@ -71,7 +71,7 @@ pub async fn run(out: &Output, cmd: RunnerCommand) -> i32 {
         Ok(c) => c,
         Err(e) => return error(e.to_string().replace("SSM parameter GANTRY_GITHUB/", "GANTRY_GITHUB_")),
     };
-    let mut env = GithubEnv::new(n.scope.clone(), n.labels.clone(), &node, "/unused", "/unused");
+    let mut env = GithubEnv::new(n.scope.clone(), n.labels.clone(), &node, "/unused", "/unused", "/unused");
     env.api = github_api.trim_end_matches('/').to_string();
     env.repositories = n.repositories.clone();
     let api = match RestGithub::new(&env, creds) {

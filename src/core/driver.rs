@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct LiveResource {
     /// Cloud name (same meaning as [`Kind::identity`]).
     pub identity: String,
-    /// Owning stack from tags, if any.
+    /// Owner key from the ownership tags, if any ([`crate::core::owner_of`]).
     pub owner_stack: Option<String>,
     /// Owning address from tags, if any.
     pub owner_address: Option<String>,
@@ -27,7 +27,11 @@ pub struct LiveResource {
 /// detect clashes with resources gantry does not own).
 #[derive(Debug, Clone)]
 pub struct ReadScope {
+    /// The stack's name, as derived names use it (`NAME-WORKSPACE`).
     pub stack: String,
+    /// Who owns what the stack wrote ([`crate::core::owner_key`]): compared
+    /// with what ownership tags record.
+    pub owner: String,
     pub identities: Vec<String>,
     /// Regions the stack manages (regional kinds read each).
     pub regions: Vec<String>,

@@ -25,6 +25,18 @@ pub struct Env {
     pub workspace: String,
 }
 
+impl Env {
+    /// Who owns what this stack writes: see [`crate::core::owner_key`].
+    pub fn owner(&self) -> String {
+        let ws = self.workspace.as_str();
+        if ws.is_empty() || ws == "default" {
+            return self.stack.clone();
+        }
+        let label = self.stack.strip_suffix(&format!("-{ws}")).unwrap_or(&self.stack);
+        crate::core::owner_key(label, ws)
+    }
+}
+
 /// `backend "s3" { bucket, key, region }`: the shared lock for CI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackendConfig {

@@ -85,7 +85,12 @@ pub struct Change {
 pub struct Plan {
     /// Version of the saved-plan format.
     pub format_version: u32,
+    /// The stack's name (`NAME-WORKSPACE` in a workspace).
     pub stack: String,
+    /// Who owns what it writes: stack label and workspace, kept apart
+    /// ([`crate::core::owner_key`]).
+    #[serde(default)]
+    pub owner: String,
     pub dir: PathBuf,
     pub region: String,
     /// Every region the plan read.

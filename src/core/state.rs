@@ -13,6 +13,27 @@ pub const TAG_STACK: &str = "gantry:stack";
 pub const TAG_ADDRESS: &str = "gantry:address";
 /// Tag recording `protect = true` on the resource itself.
 pub const TAG_PROTECT: &str = "gantry:protect";
+/// The workspace of the owning stack (absent for the default workspace).
+pub const TAG_WORKSPACE: &str = "gantry:workspace";
+
+/// Who owns a resource, as one comparable key: the stack block's label, and
+/// `@WORKSPACE` outside the default workspace. It is recorded as two tags
+/// (`gantry:stack`, `gantry:workspace`), never as one joined name, so stack
+/// `ow` in workspace `dev` and a stack named `ow-dev` are different owners
+/// (neither a stack label nor a workspace can hold `@`).
+pub fn owner_key(stack: &str, workspace: &str) -> String {
+    if workspace.is_empty() || workspace == "default" {
+        stack.to_string()
+    } else {
+        format!("{stack}@{workspace}")
+    }
+}
+
+/// The owner key the ownership tags of a resource record.
+pub fn owner_of(tags: &BTreeMap<String, String>) -> Option<String> {
+    let stack = tags.get(TAG_STACK)?;
+    Some(owner_key(stack, tags.get(TAG_WORKSPACE).map(String::as_str).unwrap_or_default()))
+}
 
 /// The tags a resource should carry: the user's `tags` from its desired
 /// state plus the ownership tags. Kinds add their own extras.
@@ -67,6 +88,7 @@ impl std::fmt::Debug for Notes {
 /// progress lines go.
 #[derive(Debug, Clone)]
 pub struct Owner {
+    /// The owner key ([`owner_key`]).
     pub stack: String,
     pub address: String,
     /// `protect = true`: recorded on the resource (tag `gantry:protect`).
@@ -77,7 +99,11 @@ pub struct Owner {
 impl Owner {
     /// `tags` plus the ownership tags.
     pub fn with_ownership(&self, mut tags: BTreeMap<String, String>) -> BTreeMap<String, String> {
-        tags.insert(TAG_STACK.into(), self.stack.clone());
+        let (stack, workspace) = self.stack.split_once('@').map_or((self.stack.as_str(), None), |(s, w)| (s, Some(w)));
+        tags.insert(TAG_STACK.into(), stack.to_string());
+        if let Some(w) = workspace {
+            tags.insert(TAG_WORKSPACE.into(), w.to_string());
+        }
         tags.insert(TAG_ADDRESS.into(), self.address.clone());
         if self.protect {
             tags.insert(TAG_PROTECT.into(), "true".into());
@@ -125,5 +151,32 @@ impl Field {
     /// Compare values under `rule` instead of exactly.
     pub const fn compare(self, rule: Compare) -> Field {
         Field { compare: rule, ..self }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_and_workspace_are_two_tags_and_one_key() {
+        let owner = |stack: &str| Owner { stack: stack.into(), address: "ecr_repository.a".into(), protect: false, notes: None };
+        let ws = owner(&owner_key("ow", "dev")).with_ownership(BTreeMap::new());
+        assert_eq!((ws[TAG_STACK].as_str(), ws[TAG_WORKSPACE].as_str()), ("ow", "dev"));
+        let named = owner(&owner_key("ow-dev", "default")).with_ownership(BTreeMap::new());
+        assert_eq!(named[TAG_STACK], "ow-dev");
+        assert!(!named.contains_key(TAG_WORKSPACE));
+        assert_eq!(owner_of(&ws).as_deref(), Some("ow@dev"));
+        assert_eq!(owner_of(&named).as_deref(), Some("ow-dev"));
+        assert_ne!(owner_of(&ws), owner_of(&named));
+        assert_eq!(owner_of(&BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn the_environment_knows_its_owner() {
+        let env = |stack: &str, workspace: &str| crate::core::Env { stack: stack.into(), workspace: workspace.into(), ..Default::default() };
+        assert_eq!(env("ow-dev", "dev").owner(), "ow@dev");
+        assert_eq!(env("ow-dev", "default").owner(), "ow-dev");
+        assert_eq!(env("ml", "").owner(), "ml");
     }
 }

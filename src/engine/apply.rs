@@ -184,7 +184,7 @@ pub async fn apply(plan: &Plan, drivers: &BTreeMap<String, Arc<dyn Driver>>, par
                     let (progress, change) = (progress.clone(), change.clone());
                     crate::core::Notes(Arc::new(move |line: String| progress.note(&change, &line)))
                 };
-                let owner = Owner { stack: plan.stack.clone(), address: change.address.clone(), protect: change.protect, notes: Some(notes) };
+                let owner = Owner { stack: plan.owner.clone(), address: change.address.clone(), protect: change.protect, notes: Some(notes) };
                 set.spawn(async move {
                     let t = Instant::now();
                     let r = run_change(driver, change, owner).await;

@@ -118,6 +118,26 @@ pub fn plan_kind(kind: &str, fields: &[Field], stack: &str, desired: &[DesiredIn
             None
         };
 
+        // A rename (a replace) must not land on a name someone else holds:
+        // the create would fail after the old resource was deleted.
+        if let Some((i, false)) = matched {
+            let other = by_identity.get(d.identity.as_str()).filter(|&&j| j != i && live[i].identity != d.identity);
+            if let Some(&j) = other {
+                let l = &live[j];
+                let holder = match (&l.owner_stack, &l.owner_address) {
+                    (Some(s), Some(a)) if s == stack => format!("{a} in this stack"),
+                    (Some(s), a) => format!("stack \"{s}\"{}", a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()),
+                    (None, _) => "a resource gantry does not manage".into(),
+                };
+                out.errors.push(PlanError {
+                    address: d.address.clone(),
+                    message: format!("{kind} \"{}\" (the new name) already belongs to {holder}", d.identity),
+                    hint: Some("the replacement would fail after deleting the current one; choose another name".into()),
+                });
+                used.insert(i);
+                continue;
+            }
+        }
         let live_res = matched.map(|(i, _)| &live[i]);
         if let Some((i, _)) = matched {
             used.insert(i);
@@ -290,6 +310,17 @@ mod tests {
         let p = plan_kind("k", FIELDS, "s", &[desired("k.a", "new", 1)], &[live("old", 1, Some(("s", "k.a")))], allow(&BTreeSet::new(), false));
         assert_eq!(actions(&p), vec![("k.a".into(), Action::Replace)]);
         assert!(p.changes[0].reason.as_ref().unwrap().contains("name"));
+    }
+
+    #[test]
+    fn a_rename_onto_a_name_someone_holds_is_refused() {
+        for (holder, says) in [(Some(("other", "k.x")), "stack \"other\" (k.x)"), (None, "gantry does not manage"), (Some(("s", "k.b")), "k.b in this stack")] {
+            let l = [live("old", 1, Some(("s", "k.a"))), live("new", 1, holder)];
+            let p = plan_kind("k", FIELDS, "s", &[desired("k.a", "new", 1), desired("k.b", "b2", 1)], &l, allow(&BTreeSet::new(), false));
+            assert_eq!(p.errors.len(), 1, "{holder:?}");
+            assert!(p.errors[0].message.contains(says), "{}", p.errors[0].message);
+            assert!(p.changes.iter().all(|c| c.address != "k.a"), "neither a replacement nor a delete: {:?}", actions(&p));
+        }
     }
 
     #[test]

@@ -150,6 +150,7 @@ async fn read_all(
     backend: &Arc<dyn Backend>,
     kinds: &BTreeSet<String>,
     stack_name: &str,
+    owner: &str,
     identities: &BTreeMap<String, Vec<String>>,
     regions: &[String],
     zones: &[String],
@@ -158,6 +159,7 @@ async fn read_all(
     let reads = drivers.iter().filter(|(kind, _)| kinds.contains(*kind)).map(|(kind, driver)| {
         let scope = ReadScope {
             stack: stack_name.to_string(),
+            owner: owner.to_string(),
             identities: identities.get(kind).cloned().unwrap_or_default(),
             regions: regions.to_vec(),
             zones: zones.to_vec(),
@@ -182,7 +184,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     zones.sort();
     zones.dedup();
     let read_kinds: BTreeSet<String> = desired.iter().filter(|(_, d)| req.all_kinds || !d.is_empty()).map(|(k, _)| k.clone()).collect();
-    let live = read_all(&backend, &read_kinds, &stack.name, &identities, &stack.env.regions, &zones).await?;
+    let owner = stack.env.owner();
+    let live = read_all(&backend, &read_kinds, &stack.name, &owner, &identities, &stack.env.regions, &zones).await?;
     let mut errors: Vec<PlanError> = Vec::new();
     if !req.destroy {
         // Plan-time lookups complete the desired state before anything is compared.
@@ -210,6 +213,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         stack: stack.name.clone(),
+        owner: stack.env.owner(),
         // Absolute and canonical: a saved plan applied from another working
         // directory takes the lock of the stack it was made for.
         dir: std::fs::canonicalize(&stack.dir).unwrap_or_else(|_| stack.dir.clone()),
@@ -238,9 +242,9 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         let want: &[DesiredInstance] = if req.destroy { &[] } else { &desired[k.name()] };
         let problem = |l: &crate::core::LiveResource| k.live_problem(l);
         let allow = Allowances { adopt: &stack.adopt, adopt_all: req.adopt_all, allow_delete: &req.allow_delete, problem: Some(&problem) };
-        let kp = plan_kind(k.name(), k.fields(), &stack.name, want, live_k, allow);
+        let kp = plan_kind(k.name(), k.fields(), &owner, want, live_k, allow);
         errors.extend(kp.errors);
-        for l in live_k.iter().filter(|l| l.owner_stack.as_deref() == Some(stack.name.as_str())) {
+        for l in live_k.iter().filter(|l| l.owner_stack.as_deref() == Some(owner.as_str())) {
             if let Some(problem) = k.live_problem(l) {
                 let address = l.owner_address.clone().unwrap_or_else(|| l.identity.clone());
                 errors.push(PlanError { address, message: problem, hint: None });

@@ -1,7 +1,8 @@
 //! Where instances pick up their runner configuration: one SSM
-//! SecureString per instance, `JIT_CONFIG_PATH/INSTANCE_ID`. The scaler
-//! writes it, the instance reads it at boot (its role may read only this
-//! path), and the scaler deletes it once the runner is online or the
+//! SecureString per instance, `JIT_CONFIG_PATH/INSTANCE_ID`, tagged
+//! `gantry:instance` with the instance's ARN. The scaler writes it, the
+//! instance reads it at boot (its role may read only a configuration tagged
+//! with its own ARN), and the scaler deletes it once the runner is online or the
 //! instance is gone. A configuration works once, so a copy left behind is
 //! useless to anyone who reads it later.
 
@@ -35,11 +36,12 @@ where
 pub struct SsmJitStore {
     client: aws_sdk_ssm::Client,
     path: String,
+    instance_arn_prefix: String,
 }
 
 impl SsmJitStore {
-    pub fn new(client: aws_sdk_ssm::Client, path: &str) -> Self {
-        SsmJitStore { client, path: path.to_string() }
+    pub fn new(client: aws_sdk_ssm::Client, path: &str, instance_arn_prefix: &str) -> Self {
+        SsmJitStore { client, path: path.to_string(), instance_arn_prefix: instance_arn_prefix.to_string() }
     }
 }
 
@@ -88,17 +90,32 @@ impl JitStore for SsmJitStore {
 
     async fn put(&self, instance_id: &str, config: &str) -> Result<(), GithubError> {
         let tier = if config.len() > STANDARD_MAX { ParameterTier::Advanced } else { ParameterTier::Standard };
-        self.client
-            .put_parameter()
-            .name(format!("{}/{instance_id}", self.path))
-            .value(config)
-            .r#type(ParameterType::SecureString)
-            .tier(tier)
-            .overwrite(true)
-            .send()
-            .await
-            .map_err(ssm_err("PutParameter"))?;
-        Ok(())
+        let tag = aws_sdk_ssm::types::Tag::builder()
+            .key(gantry_scaler_env::github::INSTANCE_TAG)
+            .value(format!("{}{instance_id}", self.instance_arn_prefix))
+            .build()
+            .map_err(|e| GithubError::Http(0, e.to_string()))?;
+        // Tags are given on create only: PutParameter refuses them with
+        // Overwrite. A configuration left from an earlier round is deleted
+        // first (it works once; this one replaces it).
+        let put = || {
+            self.client
+                .put_parameter()
+                .name(format!("{}/{instance_id}", self.path))
+                .value(config)
+                .r#type(ParameterType::SecureString)
+                .tier(tier.clone())
+                .tags(tag.clone())
+                .send()
+        };
+        match put().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_parameter_already_exists()) => {
+                self.delete(instance_id).await?;
+                put().await.map(|_| ()).map_err(ssm_err("PutParameter"))
+            }
+            Err(e) => Err(ssm_err("PutParameter")(e)),
+        }
     }
 
     async fn delete(&self, instance_id: &str) -> Result<(), GithubError> {

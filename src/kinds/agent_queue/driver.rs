@@ -10,7 +10,7 @@ use super::spec::names;
 use super::state::{live_function, Desired};
 use super::REPLACE_STATES;
 use crate::core::error::ProviderError;
-use crate::core::{Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
+use crate::core::{owner_of, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
@@ -51,7 +51,7 @@ impl QueueDriver {
         let candidates: Vec<(StackSummary, String)> = stacks
             .into_iter()
             .filter_map(|st| {
-                if st.tags.get(TAG_STACK) == Some(&scope.stack) {
+                if owner_of(&st.tags).as_ref() == Some(&scope.owner) {
                     let q = st.tags.get(TAG_QUEUE).cloned().unwrap_or_else(|| st.name.clone());
                     Some((st, format!("{region}/{q}")))
                 } else {
@@ -70,8 +70,8 @@ impl QueueDriver {
             let mut state = State::new();
             if let Some(f) = functions.get(&n.function) {
                 let tags = self.api.function_tags(region, &f.arn).await?;
-                if tags.get(TAG_STACK) != Some(&scope.stack) {
-                    let whose = tags.get(TAG_STACK).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
+                if owner_of(&tags).as_ref() != Some(&scope.owner) {
+                    let whose = owner_of(&tags).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
                     state.insert("foreign_function".into(), json!(format!("{} ({whose})", n.function)));
                 }
             }
@@ -86,7 +86,10 @@ impl QueueDriver {
             }
         }
         let mut out: Vec<LiveResource> =
-            futures::stream::iter(candidates.into_iter().map(|(st, id)| self.read_stack(region, st, id, &functions))).buffer_unordered(8).try_collect().await?;
+            futures::stream::iter(candidates.into_iter().map(|(st, id)| self.read_stack(region, st, id, &scope.stack, &functions)))
+                .buffer_unordered(8)
+                .try_collect()
+                .await?;
         out.extend(taken);
         Ok(out)
     }
@@ -96,12 +99,15 @@ impl QueueDriver {
         region: &str,
         st: StackSummary,
         identity: String,
+        stack_name: &str,
         functions: &HashMap<String, super::api::FunctionInfo>,
     ) -> Result<LiveResource, ProviderError> {
         let body = self.api.get_template(region, &st.name).await?;
         let template: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-        let stack_owner = st.tags.get(TAG_STACK).cloned().unwrap_or_default();
-        let fname = names(&stack_owner, queue_of(&identity)).function;
+        let stack_owner = owner_of(&st.tags);
+        // The name this stack gives the queue's scaler (a clash candidate is
+        // checked against the name this stack would create).
+        let fname = names(stack_name, queue_of(&identity)).function;
         // The function goes with the stack only when its own tags say so: a
         // function of that name that is not this queue's is never updated
         // or deleted (the plan is refused, see `live_problem`).
@@ -110,10 +116,10 @@ impl QueueDriver {
             Some(f) => {
                 let tags = self.api.function_tags(region, &f.arn).await?;
                 // The stack decides (a moved block retags the stack first).
-                if tags.get(TAG_STACK) == Some(&stack_owner) {
+                if stack_owner.is_some() && owner_of(&tags) == stack_owner {
                     json!(function::read(self.api.as_ref(), region, f).await?)
                 } else {
-                    let whose = tags.get(TAG_STACK).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
+                    let whose = owner_of(&tags).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
                     foreign = Some(format!("{fname} ({whose})"));
                     Value::Null
                 }
@@ -135,7 +141,7 @@ impl QueueDriver {
         }
         Ok(LiveResource {
             identity,
-            owner_stack: st.tags.get(TAG_STACK).cloned(),
+            owner_stack: stack_owner,
             owner_address: st.tags.get(TAG_ADDRESS).cloned(),
             protected: st.tags.contains_key(TAG_PROTECT),
             state,

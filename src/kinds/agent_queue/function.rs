@@ -6,7 +6,7 @@
 use super::api::{FunctionApi, FunctionConfig, FunctionInfo};
 use super::state::{Desired, FunctionState};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{Owner, TAG_ADDRESS, TAG_STACK};
+use crate::core::Owner;
 use crate::kinds::common::lost_create;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -114,7 +114,8 @@ pub async fn deploy(api: &dyn FunctionApi, desired: &Desired, live: Option<&Func
     };
     match live {
         None => {
-            let tags = BTreeMap::from([(TAG_STACK.to_string(), owner.stack.clone()), (TAG_ADDRESS.to_string(), owner.address.clone())]);
+            // Ownership only (protection is the stack's, recorded on it).
+            let tags = Owner { protect: false, ..owner.clone() }.with_ownership(BTreeMap::new());
             match create(api, region, &config, zip(desired)?, tags).await {
                 Err(e) if lost_create::already_exists(&e) => {
                     let arn = api.list_functions(region).await?.into_iter().find(|f| f.name == want.name).map(|f| f.arn);

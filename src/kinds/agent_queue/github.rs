@@ -6,8 +6,10 @@
 //! - the scaler holds the GitHub App's credentials (an SSM path it alone
 //!   may read) and registers one just-in-time runner per instance, named
 //!   after it; the configuration reaches the instance through SSM under
-//!   `/gantry/jit/STACK/QUEUE/INSTANCE_ID` (the instance may read only that
-//!   path), so no GitHub credential is ever on a machine that runs jobs;
+//!   `/gantry/jit/STACK/QUEUE/INSTANCE_ID`, tagged with the instance's ARN
+//!   (an instance may read only the one tagged with its own
+//!   `${ec2:SourceInstanceARN}`), so no GitHub credential is ever on a
+//!   machine that runs jobs, and a job cannot take another instance's runner;
 //! - each runner takes one job (JIT runners are ephemeral), then the
 //!   instance leaves the group, lowering desired capacity as it goes;
 //! - the scaler's function URL takes the App's `workflow_job` webhook
@@ -134,8 +136,8 @@ pub fn spec(a: &State, stack: &str, queue: &str, arm64: bool) -> Option<GithubSp
 }
 
 /// The scaler's GitHub settings.
-pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64) -> GithubEnv {
-    let mut e = GithubEnv::new(g.scope.clone(), g.labels.clone(), prefix, &g.credentials, &g.jit_path);
+pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64, instance_arn_prefix: &str) -> GithubEnv {
+    let mut e = GithubEnv::new(g.scope.clone(), g.labels.clone(), prefix, &g.credentials, &g.jit_path, instance_arn_prefix);
     e.repositories = g.repositories.clone();
     e.runner_group_id = g.runner_group_id;
     e.registration_grace = std::time::Duration::from_secs(registration_grace_secs);
@@ -210,7 +212,8 @@ fn arn(q: &QueueSpec, path: &str) -> String {
 pub fn scaler_statements(q: &QueueSpec, g: &GithubSpec, asg_arn: &str) -> Vec<Value> {
     vec![
         json!({"Sid": "ReadGithubAppCredentials", "Effect": "Allow", "Action": "ssm:GetParametersByPath", "Resource": arn(q, &g.credentials)}),
-        json!({"Sid": "HandOutRunnerConfigurations", "Effect": "Allow", "Action": ["ssm:PutParameter", "ssm:DeleteParameter"],
+        // Tagging on create needs AddTagsToResource too (SSM "Tagging parameters").
+        json!({"Sid": "HandOutRunnerConfigurations", "Effect": "Allow", "Action": ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource"],
                "Resource": format!("{}/*", arn(q, &g.jit_path))}),
         // DescribeParameters has no resource-level permission (SSM's service authorization reference).
         json!({"Sid": "ListRunnerConfigurations", "Effect": "Allow", "Action": "ssm:DescribeParameters", "Resource": "*"}),
@@ -218,9 +221,21 @@ pub fn scaler_statements(q: &QueueSpec, g: &GithubSpec, asg_arn: &str) -> Vec<Va
     ]
 }
 
-/// What a runner instance reads: its own configuration's path.
+use gantry_scaler_env::github::INSTANCE_TAG;
+
+/// The ARN prefix of a queue's instances (the scaler appends the id).
+pub fn instance_arn_prefix(region: &str, account_id: &str) -> String {
+    format!("arn:aws:ec2:{region}:{account_id}:instance/")
+}
+
+/// What a runner instance reads: its own configuration only. The scaler
+/// tags each with its instance's ARN; `${ec2:SourceInstanceARN}` is the
+/// ARN of the instance whose role credentials sign the request (IAM policy
+/// variables; AWS's own DRS agent policy scopes by it the same way), so a
+/// job on one instance cannot read another instance's registration.
 pub fn agent_statement(q: &QueueSpec, g: &GithubSpec) -> Value {
-    json!({"Sid": "ReadRunnerConfiguration", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": format!("{}/*", arn(q, &g.jit_path))})
+    json!({"Sid": "ReadOwnRunnerConfiguration", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": format!("{}/*", arn(q, &g.jit_path)),
+           "Condition": {"StringEquals": {format!("ssm:resourceTag/{INSTANCE_TAG}"): "${ec2:SourceInstanceARN}"}}})
 }
 
 #[cfg(test)]

@@ -153,7 +153,7 @@ fn arm64(attrs: &State) -> bool {
 
 /// The scaler's environment from a queue's attributes, validated by the
 /// contract the scaler itself reads it with.
-pub fn scaler_env(attrs: &State, asg_name: &str, stack: &str) -> Result<ScalerEnv, EnvError> {
+pub fn scaler_env(attrs: &State, asg_name: &str, stack: &str, instance_arn_prefix: &str) -> Result<ScalerEnv, EnvError> {
     let scaler = attrs.get("scaler").and_then(Value::as_object).cloned().unwrap_or_default();
     let mut given: BTreeMap<String, String> = BTreeMap::new();
     let text = |v: &Value| match v {
@@ -184,7 +184,7 @@ pub fn scaler_env(attrs: &State, asg_name: &str, stack: &str) -> Result<ScalerEn
     match super::github::spec(attrs, stack, &queue, arm64(attrs)) {
         Some(g) => {
             let grace = registration_grace(attrs).unwrap_or(DEFAULT_REGISTRATION_GRACE) as u64;
-            super::github::scaler_env(&g, &runner_prefix(stack, &queue), grace).write_vars(&mut given);
+            super::github::scaler_env(&g, &runner_prefix(stack, &queue), grace, instance_arn_prefix).write_vars(&mut given);
         }
         None => {
             given.insert("AGENT_TOKEN_PARAMETER".into(), s(attrs, "agent_token_parameter"));
@@ -268,7 +268,9 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         other => other.to_string(),
     };
     // check() has reported any value the contract refuses; what is left is valid.
-    let env_vars = scaler_env(attrs, &names.asg, &env.stack).unwrap_or_else(|_| ScalerEnv::new(&names.asg, &queue, &s(attrs, "agent_token_parameter")));
+    let arn_prefix = super::github::instance_arn_prefix(&region, &env.account_id);
+    let env_vars =
+        scaler_env(attrs, &names.asg, &env.stack, &arn_prefix).unwrap_or_else(|_| ScalerEnv::new(&names.asg, &queue, &s(attrs, "agent_token_parameter")));
     let github = super::github::spec(attrs, &env.stack, &queue, arm64(attrs));
     QueueSpec {
         queue,

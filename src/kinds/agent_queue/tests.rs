@@ -59,7 +59,13 @@ fn owner(name: &str) -> Owner {
 }
 
 fn scope(identities: &[&str]) -> ReadScope {
-    ReadScope { stack: "vllm-ci".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec!["us-west-2".into()], zones: vec![] }
+    ReadScope {
+        stack: "vllm-ci".into(),
+        owner: "vllm-ci".into(),
+        identities: identities.iter().map(|s| s.to_string()).collect(),
+        regions: vec!["us-west-2".into()],
+        zones: vec![],
+    }
 }
 
 fn driver() -> (Arc<FakeAws>, QueueDriver) {

@@ -7,7 +7,7 @@
 use super::api::{NewRole, RoleApi};
 use super::{role_path, DOC_INLINE, DOC_TRUST};
 use crate::core::error::ProviderError;
-use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
+use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::iam::user_tags;
 use crate::kinds::common::lost_create;
 use crate::policy::{normalize, parse_document};
@@ -72,7 +72,7 @@ impl RoleDriver {
         st.insert("tags".into(), user_tags(&role.tags));
         Ok(Some(LiveResource {
             identity: name,
-            owner_stack: role.tags.get(TAG_STACK).cloned(),
+            owner_stack: owner_of(&role.tags),
             owner_address: role.tags.get(TAG_ADDRESS).cloned(),
             protected: role.tags.contains_key(TAG_PROTECT),
             state: st,

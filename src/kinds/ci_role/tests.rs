@@ -99,7 +99,7 @@ fn owner() -> Owner {
 }
 
 fn scope(identities: &[&str]) -> ReadScope {
-    ReadScope { stack: "ci".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec![], zones: vec![] }
+    ReadScope { stack: "ci".into(), owner: "ci".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec![], zones: vec![] }
 }
 
 fn with_policy(mut a: State, action: &str) -> State {

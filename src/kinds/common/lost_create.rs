@@ -8,7 +8,7 @@
 
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::Owner;
-use crate::core::{TAG_ADDRESS, TAG_STACK};
+use crate::core::{owner_of, TAG_ADDRESS};
 use std::collections::BTreeMap;
 
 /// Whether a create failed because the thing already exists.
@@ -19,7 +19,7 @@ pub fn already_exists(e: &ProviderError) -> bool {
 
 /// Whether tags say the resource is this block's.
 pub fn is_ours(tags: &BTreeMap<String, String>, owner: &Owner) -> bool {
-    tags.get(TAG_STACK) == Some(&owner.stack) && tags.get(TAG_ADDRESS) == Some(&owner.address)
+    owner_of(tags).as_ref() == Some(&owner.stack) && tags.get(TAG_ADDRESS) == Some(&owner.address)
 }
 
 /// After "already exists": carry on when the resource found (its tags, if
@@ -47,7 +47,7 @@ mod tests {
         assert!(!already_exists(&ProviderError::new(ErrorClass::Conflict, "ecr", "DeleteRepository", "RepositoryNotEmptyException: x")));
         let ours = owner.with_ownership(BTreeMap::new());
         assert!(carry_on_if_ours(e.clone(), Some(ours), "role a", &owner).is_ok());
-        let theirs = BTreeMap::from([(TAG_STACK.to_string(), "other".to_string())]);
+        let theirs = BTreeMap::from([(crate::core::TAG_STACK.to_string(), "other".to_string())]);
         let err = carry_on_if_ours(e.clone(), Some(theirs), "role a", &owner).unwrap_err();
         assert!(err.message.contains("not tagged as this block's"), "{err}");
         assert!(carry_on_if_ours(e, None, "role a", &owner).is_err());

@@ -4,7 +4,7 @@
 use super::api::{EcrApi, NewRepository};
 use super::{lifecycle, TAG_FORCE_DELETE};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
+use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::lost_create;
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
@@ -59,12 +59,12 @@ impl EcrDriver {
             futures::try_join!(tags, rest())?
         } else {
             let tags = tags.await?;
-            if tags.get(TAG_STACK).map(String::as_str) != Some(scope.stack.as_str()) {
+            if owner_of(&tags).as_ref() != Some(&scope.owner) {
                 return Ok(None);
             }
             (tags, rest().await?)
         };
-        let owner_stack = tags.get(TAG_STACK).cloned();
+        let owner_stack = owner_of(&tags);
         let user_tags: Map<String, Value> = tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), json!(v))).collect();
         let enc = repo.encryption_configuration();
         let mut state = State::new();

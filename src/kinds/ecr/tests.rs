@@ -36,7 +36,7 @@ fn owner(name: &str) -> Owner {
 }
 
 fn scope(identities: &[&str]) -> ReadScope {
-    ReadScope { stack: "ml".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec![], zones: vec![] }
+    ReadScope { stack: "ml".into(), owner: "ml".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec![], zones: vec![] }
 }
 
 fn driver() -> (Arc<FakeEcr>, EcrDriver) {

@@ -4,7 +4,7 @@ use super::api::GpuApi;
 use super::{network_ref, META_BOOT_IMAGE};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{pointer, text, Driver, LiveResource, Owner, ReadScope, State};
-use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK, META_ADDRESS};
+use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::metadata::Items;
 use google_cloud_compute_v1::model::{Disk, Instance, InstancesSetLabelsRequest, Metadata};
@@ -78,7 +78,7 @@ impl GpuDriver {
             .and_then(Value::as_object)
             .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
             .unwrap_or_default();
-        m.insert(META_ADDRESS.into(), owner.address.clone());
+        m.extend(gcp::owned_metadata(owner).map(|(k, v)| (k.to_string(), v)));
         if let Some(image) = desired.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str) {
             m.insert(META_BOOT_IMAGE.into(), image.to_string());
         }
@@ -92,7 +92,7 @@ impl Driver for GpuDriver {
     /// with instances of ours (for their boot disks).
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let zones = gcp::zones_to_read(scope);
-        let stack_label = label_safe(&scope.stack);
+        let stack_label = label_safe(&scope.owner);
         let per_zone = futures::future::try_join_all(zones.iter().map(|z| {
             let stack_label = stack_label.clone();
             async move {
@@ -105,7 +105,7 @@ impl Driver for GpuDriver {
                     })
                     .collect();
                 let disks = if found.is_empty() { BTreeMap::new() } else { gcp::list_disks(self.api.as_ref(), z).await? };
-                Ok::<_, ProviderError>(found.iter().map(|i| self.live(z, i, &disks, &scope.stack)).collect::<Vec<_>>())
+                Ok::<_, ProviderError>(found.iter().map(|i| self.live(z, i, &disks, &scope.owner)).collect::<Vec<_>>())
             }
         }))
         .await?;

@@ -29,7 +29,13 @@ fn owner(name: &str) -> Owner {
 }
 
 fn scope(identities: &[&str]) -> ReadScope {
-    ReadScope { stack: "ml".into(), identities: identities.iter().map(|s| s.to_string()).collect(), regions: vec![], zones: vec![ZONE.into()] }
+    ReadScope {
+        stack: "ml".into(),
+        owner: "ml".into(),
+        identities: identities.iter().map(|s| s.to_string()).collect(),
+        regions: vec![],
+        zones: vec![ZONE.into()],
+    }
 }
 
 fn driver() -> (Arc<FakeGcp>, GpuDriver) {

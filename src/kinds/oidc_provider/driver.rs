@@ -2,7 +2,7 @@
 
 use super::api::{NewProvider, OidcApi};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK};
+use crate::core::{owned_tags, owner_of, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::iam::user_tags;
 use crate::kinds::common::lost_create;
 use async_trait::async_trait;
@@ -36,7 +36,7 @@ impl OidcDriver {
         state.insert("tags".into(), user_tags(&p.tags));
         Ok(LiveResource {
             identity: host,
-            owner_stack: p.tags.get(TAG_STACK).cloned(),
+            owner_stack: owner_of(&p.tags),
             owner_address: p.tags.get(TAG_ADDRESS).cloned(),
             protected: p.tags.contains_key(TAG_PROTECT),
             state,

@@ -34,7 +34,7 @@ fn owner() -> Owner {
 }
 
 fn scope() -> ReadScope {
-    ReadScope { stack: "ml".into(), identities: vec![], regions: vec![], zones: vec![] }
+    ReadScope { stack: "ml".into(), owner: "ml".into(), identities: vec![], regions: vec![], zones: vec![] }
 }
 
 fn driver() -> (Arc<FakeIam>, OidcDriver) {

@@ -3,7 +3,7 @@
 use super::api::TpuApi;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
-use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK, META_ADDRESS};
+use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::Disk;
 use google_cloud_tpu_v2::model::Node;
@@ -39,7 +39,7 @@ impl TpuDriver {
         let labels: BTreeMap<String, String> = node.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let meta: BTreeMap<String, String> = node.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let (user_labels, owner_stack, owner_address) = ownership(&labels, &meta, scope_stack);
-        let user_meta: BTreeMap<&String, &String> = meta.iter().filter(|(k, _)| k.as_str() != META_ADDRESS).collect();
+        let user_meta: BTreeMap<&String, &String> = meta.iter().filter(|(k, _)| !k.starts_with("gantry-")).collect();
         let mut st = State::new();
         st.insert("zone".into(), json!(zone));
         st.insert("name".into(), json!(name));
@@ -69,7 +69,9 @@ impl TpuDriver {
         let zone = text(desired, "zone");
         let name = text(desired, "name");
         let mut metadata = desired.get("metadata").cloned().unwrap_or(json!({}));
-        metadata[META_ADDRESS] = json!(owner.address);
+        for (key, value) in gcp::owned_metadata(owner) {
+            metadata[key] = json!(value);
+        }
         let mut body = json!({
             "acceleratorType": text(desired, "accelerator_type"),
             "runtimeVersion": text(desired, "runtime_version"),
@@ -129,7 +131,7 @@ impl Driver for TpuDriver {
     /// where a node has a data disk (its size and type live on the disk).
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let zones = gcp::zones_to_read(scope);
-        let stack_label = label_safe(&scope.stack);
+        let stack_label = label_safe(&scope.owner);
         let per_zone = futures::future::try_join_all(zones.iter().map(|z| {
             let stack_label = stack_label.clone();
             async move {
@@ -148,7 +150,7 @@ impl Driver for TpuDriver {
                         .into_iter()
                         .map(|n| {
                             let disk = n.data_disks.first().and_then(|d| disks.get(d.source_disk.rsplit('/').next().unwrap_or_default()));
-                            let mut l = self.live(z, &n, &scope.stack);
+                            let mut l = self.live(z, &n, &scope.owner);
                             l.state.insert("data_disk".into(), disk.map(gcp::disk_state).unwrap_or(Value::Null));
                             l
                         })

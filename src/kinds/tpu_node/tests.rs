@@ -52,7 +52,7 @@ fn owner(name: &str) -> Owner {
 }
 
 fn scope() -> ReadScope {
-    ReadScope { stack: "ml".into(), identities: vec![], regions: vec![], zones: vec![ZONE.into()] }
+    ReadScope { stack: "ml".into(), owner: "ml".into(), identities: vec![], regions: vec![], zones: vec![ZONE.into()] }
 }
 
 fn driver() -> (Arc<FakeGcp>, TpuDriver) {

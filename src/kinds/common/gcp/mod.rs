@@ -22,6 +22,10 @@ pub const LABEL_ADDRESS: &str = "gantry-address";
 pub const LABEL_PROTECT: &str = "gantry-protect";
 /// Metadata key holding the exact address (labels are lossy).
 pub const META_ADDRESS: &str = "gantry-address";
+/// Metadata key holding the exact owner key ([`crate::core::owner_key`]):
+/// label values are lowercase, so stacks `GC` and `gc` share a label, and
+/// `@` is not allowed in them. The label stays for server-side filtering.
+pub const META_STACK: &str = "gantry-stack";
 
 /// A GCP label value: lowercase letters, digits, `_` and `-`, at most 63
 /// characters; anything else becomes `-`. Long values keep a hash suffix.
@@ -287,12 +291,21 @@ pub fn owned_labels(user: Option<&Value>, owner: &crate::core::Owner) -> BTreeMa
     l
 }
 
-/// Splits live labels/metadata into (user labels, owner stack, owner address).
-pub fn ownership(labels: &BTreeMap<String, String>, metadata: &BTreeMap<String, String>, scope_stack: &str) -> (Value, Option<String>, Option<String>) {
+/// Metadata gantry writes for ownership (exact stack owner and address).
+pub fn owned_metadata(owner: &crate::core::Owner) -> [(&'static str, String); 2] {
+    [(META_STACK, owner.stack.clone()), (META_ADDRESS, owner.address.clone())]
+}
+
+/// Splits live labels/metadata into (user labels, owner key, owner address).
+/// The owner comes from metadata (exact); a node written before gantry
+/// recorded it there has only the lowercased label, read as the scope's
+/// owner when it matches (ambiguous between stacks differing in case).
+pub fn ownership(labels: &BTreeMap<String, String>, metadata: &BTreeMap<String, String>, scope_owner: &str) -> (Value, Option<String>, Option<String>) {
     // `goog-` labels are added by Google services themselves, never by the user.
     let user: serde_json::Map<String, Value> =
         labels.iter().filter(|(k, _)| !k.starts_with("gantry-") && !k.starts_with("goog-")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    let stack = labels.get(LABEL_STACK).map(|s| if *s == label_safe(scope_stack) { scope_stack.to_string() } else { s.clone() });
+    let legacy = || labels.get(LABEL_STACK).map(|s| if *s == label_safe(scope_owner) { scope_owner.to_string() } else { s.clone() });
+    let stack = metadata.get(META_STACK).cloned().or_else(legacy);
     (Value::Object(user), stack, metadata.get(META_ADDRESS).cloned())
 }
 
@@ -306,6 +319,23 @@ mod tests {
         assert_eq!(label_safe("tpu_node.v6e[3]"), "tpu_node-v6e-3");
         assert_eq!(label_safe("Stack.Name"), "stack-name");
         assert!(label_safe(&"x".repeat(100)).len() <= 63);
+    }
+
+    #[test]
+    fn the_owner_is_read_exactly_from_metadata_and_labels_only_filter() {
+        let owner = |stack: &str| crate::core::Owner { stack: stack.into(), address: "tpu_node.n".into(), protect: false, notes: None };
+        let (upper, lower) = (owner("GC"), owner("gc"));
+        assert_eq!(owned_labels(None, &upper)[LABEL_STACK], owned_labels(None, &lower)[LABEL_STACK], "one label: lowercase");
+        let meta = |o: &crate::core::Owner| owned_metadata(o).map(|(k, v)| (k.to_string(), v)).into_iter().collect::<BTreeMap<_, _>>();
+        let labels = owned_labels(None, &upper);
+        assert_eq!(ownership(&labels, &meta(&upper), "gc").1.as_deref(), Some("GC"), "seen from gc, GC's node is GC's");
+        assert_eq!(ownership(&labels, &meta(&lower), "GC").1.as_deref(), Some("gc"));
+        // Written before the owner was in metadata: the label, as the scope's when it matches.
+        assert_eq!(ownership(&labels, &BTreeMap::new(), "GC").1.as_deref(), Some("GC"));
+        // A workspace owner keeps its `@` in metadata; its label is the derived name's.
+        let ws = owner("ow@dev");
+        assert_eq!(owned_labels(None, &ws)[LABEL_STACK], "ow-dev");
+        assert_eq!(ownership(&owned_labels(None, &ws), &meta(&ws), "ow-dev").1.as_deref(), Some("ow@dev"));
     }
 
     #[test]
