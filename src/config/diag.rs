@@ -45,6 +45,23 @@ impl Sources {
         self.files.get(file).map(|f| f.source().as_str()).unwrap_or("")
     }
 
+    /// Replaces every non-blank character in `ranges` of a file's text with
+    /// `*` (as many as its UTF-8 bytes, so every offset stays right): what
+    /// a snippet of it may show once its values were read.
+    pub fn mask(&mut self, file: FileId, ranges: &[Range<usize>]) {
+        let masked: String = self
+            .text(file)
+            .char_indices()
+            .map(|(i, c)| if !c.is_whitespace() && ranges.iter().any(|r| r.contains(&i)) { "*".repeat(c.len_utf8()) } else { c.to_string() })
+            .collect();
+        let mut files = SimpleFiles::new();
+        for id in self.ids() {
+            let text = if id == file { masked.clone() } else { self.text(id).to_string() };
+            files.add(self.paths[id].display().to_string(), text);
+        }
+        self.files = files;
+    }
+
     /// The path of a registered file.
     pub fn path(&self, file: FileId) -> &Path {
         &self.paths[file]
@@ -166,6 +183,11 @@ impl Diagnostics {
     pub fn dedup(&mut self) {
         let mut seen = std::collections::HashSet::new();
         self.items.retain(|d| seen.insert((d.message.clone(), d.span.as_ref().map(|s| (s.file, s.range.clone())))));
+    }
+
+    /// Rewrites every diagnostic in place (e.g. to hide a value).
+    pub fn rewrite(&mut self, f: impl FnMut(&mut Diagnostic)) {
+        self.items.iter_mut().for_each(f);
     }
 
     pub fn has_errors(&self) -> bool {

@@ -85,7 +85,7 @@ impl Loader<'_> {
                         None => false,
                     }
                 }
-                Node::Resource(i) => self.check_no_secrets(&d.resources[i], d) && self.eval_resource(i, &d.resources, &mut scope, env, graph, &mut out),
+                Node::Resource(i) => self.check_no_secrets(i, &d.resources[i], d) && self.eval_resource(i, &d.resources, &mut scope, env, graph, &mut out),
                 Node::Data(i) => self.eval_data(i, &d.data[i], &mut scope),
                 Node::Output(i) => match self.eval_output(&d.outputs[i], d, &scope, graph, node) {
                     Some(o) => {
@@ -209,39 +209,6 @@ impl Loader<'_> {
                 true
             }
         }
-    }
-
-    /// A sensitive variable may not flow into a resource: every attribute
-    /// of one ends up in plain text somewhere (tags, templates, user data,
-    /// metadata, the plan). The error names the attribute and the way out.
-    fn check_no_secrets(&mut self, r: &ResourceDecl, d: &Decls) -> bool {
-        let mut ok = true;
-        for a in r.block.body.attributes() {
-            if let Some(var) = sensitive_in(&refs::collect(&a.value), d, &mut BTreeSet::new()) {
-                self.diags.push(
-                    Diagnostic::error(format!("{}: {} would carry var.{var}, which is sensitive", r.block_address(), a.key.as_str()), span_of(r.file, a.value.span()))
-                        .with_label("stored in plain text")
-                        .with_note("a resource's attributes are stored in plain text (tags, templates, user data, metadata, plan files); keep the secret in SSM Parameter Store, Secrets Manager or Google Secret Manager and give its name (agent_secrets, token_secret, github { credentials })"),
-                );
-                ok = false;
-            }
-        }
-        for b in r.block.body.blocks() {
-            for a in b.body.attributes() {
-                if let Some(var) = sensitive_in(&refs::collect(&a.value), d, &mut BTreeSet::new()) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            format!("{}: {}.{} would carry var.{var}, which is sensitive", r.block_address(), b.ident.as_str(), a.key.as_str()),
-                            span_of(r.file, a.value.span()),
-                        )
-                        .with_label("stored in plain text")
-                        .with_note("keep the secret in a secret store and give its name instead"),
-                    );
-                    ok = false;
-                }
-            }
-        }
-        ok
     }
 
     /// Evaluates every instance of one resource block into `out`.
@@ -372,25 +339,6 @@ fn build_context(scope: &Scope, refs: &[Reference]) -> Context<'static> {
         ctx.declare_var(k.to_string(), hcl::Value::Object(m));
     }
     ctx
-}
-
-/// The first sensitive variable `refs` use, directly or through locals (by name).
-fn sensitive_in(refs: &[Reference], d: &Decls, seen: &mut BTreeSet<String>) -> Option<String> {
-    for r in refs {
-        let Some(name) = r.attr.as_deref() else { continue };
-        match r.root.as_str() {
-            "var" if d.vars.iter().any(|v| v.sensitive && v.name == name) => return Some(name.to_string()),
-            "local" if seen.insert(name.to_string()) => {
-                if let Some(l) = d.locals.iter().find(|l| l.name == name) {
-                    if let Some(v) = sensitive_in(&refs::collect(l.expr), d, seen) {
-                        return Some(v);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The first sensitive variable an expression uses, directly or through locals.

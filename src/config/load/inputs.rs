@@ -28,16 +28,24 @@ impl Loader<'_> {
         for path in &files {
             let Some(file) = self.read_source(path, "var file ", None, "") else { continue };
             if path.extension().is_some_and(|e| e == "json") {
-                out.extend(self.json_var_file(file, decls));
+                let values = self.json_var_file(file, decls);
+                // No spans from serde_json: all its values are masked when one
+                // is sensitive (or when it did not parse).
+                let sensitive = values.iter().any(|(n, _, _)| decls.iter().any(|d| d.sensitive && &d.name == n));
+                self.var_file_values.push((file, (!sensitive && !values.is_empty()).then(Vec::new)));
+                out.extend(values);
                 continue;
             }
             let body = match hcl_edit::parser::parse_body(self.sources.text(file)) {
                 Ok(b) => b,
                 Err(e) => {
                     self.diags.push(syntax_error(self.sources, file, &e));
+                    self.var_file_values.push((file, None));
                     continue;
                 }
             };
+            let spans = body.iter().filter_map(|s| s.as_attribute()).filter_map(|a| Some((a.key.as_str().to_string(), a.value.span()?))).collect();
+            self.var_file_values.push((file, Some(spans)));
             for s in body.iter() {
                 let Structure::Attribute(a) = s else {
                     self.diags.push(Diagnostic::error("var files contain only `name = value` lines", span_of(file, s.span())));

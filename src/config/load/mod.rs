@@ -24,6 +24,7 @@ mod files;
 mod graph;
 mod inputs;
 mod recover;
+mod secrets;
 mod settings;
 mod templates;
 
@@ -175,6 +176,8 @@ pub fn read_settings(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]
             let decls = loader.collect(&bodies);
             let given = loader.given_values(&decls.vars);
             let var_values = variables::resolve(&decls.vars, &given, &mut loader.diags);
+            loader.hide_secrets(&decls, &var_values);
+            loader.check_sensitive_flows(&decls);
             let used: BTreeSet<&'static str> = decls.resources.iter().map(|r| r.kind.name()).collect();
             loader.stack_block(&decls.stack_blocks, &var_values).map(|s| (s, used))
         })
@@ -201,6 +204,9 @@ const TOP_BLOCKS: &[&str] = &["stack", "variable", "locals", "import", "data", "
 const STACK_REFS: &[&str] = &["name", "region", "account_id", "gcp_project", "workspace"];
 
 /// The state the stages share while loading one directory.
+/// A variable's name and the span of its value in a var file.
+type VarSpan = (String, Range<usize>);
+
 struct Loader<'s> {
     kinds: &'s [&'static dyn Kind],
     /// References already reported as unknown; evaluation errors they cause are not repeated.
@@ -216,6 +222,11 @@ struct Loader<'s> {
     data_requests: Vec<DataRequest>,
     /// Top-level attributes/blocks of the last resource body that had errors.
     failed_keys: BTreeSet<String>,
+    /// Sensitive values: scrubbed from every diagnostic.
+    secrets: BTreeSet<String>,
+    /// Each var file read, with its values' spans by variable name (None:
+    /// it did not parse, any line may hold a secret).
+    var_file_values: Vec<(FileId, Option<Vec<VarSpan>>)>,
     dir: PathBuf,
     /// Where files named by the stack may be read from.
     read_root: ReadRoot,
@@ -241,6 +252,8 @@ impl<'s> Loader<'s> {
             data_requests: Vec::new(),
             broken,
             failed_keys: BTreeSet::new(),
+            secrets: BTreeSet::new(),
+            var_file_values: Vec::new(),
             dir: dir.to_path_buf(),
             read_root: ReadRoot::for_stack(dir, opts.allow_outside_files),
             diags,
@@ -257,6 +270,7 @@ impl<'s> Loader<'s> {
     /// one block repeat the same problem).
     fn finish(self) -> Diagnostics {
         let mut diags = self.diags;
+        secrets::scrub(&mut diags, &self.secrets);
         diags.sort_by_location();
         diags.dedup();
         diags
@@ -267,6 +281,8 @@ impl<'s> Loader<'s> {
         let decls = self.collect(bodies);
         let given = self.given_values(&decls.vars);
         let var_values = variables::resolve(&decls.vars, &given, &mut self.diags);
+        self.hide_secrets(&decls, &var_values);
+        self.check_sensitive_flows(&decls);
         let settings = self.stack_block(&decls.stack_blocks, &var_values)?;
         let env = settings.env(dir, self.opts.account_id.as_deref());
         for (i, r) in decls.resources.iter().enumerate() {
