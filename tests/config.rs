@@ -294,6 +294,23 @@ fn self_rendering_templates_and_huge_ranges_are_located_errors() {
     let text = l.diags.render(&l.sources, false);
     assert!(text.contains("range: at most 1024 elements") && text.contains("main.gantry.hcl:5:7"), "{text}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Within range()'s limit, three nested `for`s (a billion elements) and a
+    // `for` that copies a large value stop at the evaluation budgets.
+    for (locals, says) in [
+        ("  n = [for a in range(1024) : [for b in range(1024) : [for c in range(1024) : c]]]\n", "iterate more than 1000000 elements"),
+        ("  big = join(\"\", [for i in range(1024) : \"0123456789abcdef\"])\n  n   = [for i in range(1024) : join(\"\", [for j in range(64) : local.big])]\n", "produce more than 256 MB"),
+        (
+            "  a = join(\"\", [for i in range(1024) : \"0123456789abcdef\"])\n  b = \"${local.a}${local.a}${local.a}${local.a}${local.a}${local.a}${local.a}${local.a}\"\n  c = \"${local.b}${local.b}${local.b}${local.b}${local.b}${local.b}${local.b}${local.b}\"\n  d = \"${local.c}${local.c}${local.c}${local.c}${local.c}${local.c}${local.c}${local.c}\"\n  e = \"${local.d}${local.d}${local.d}${local.d}${local.d}${local.d}${local.d}${local.d}\"\n",
+            "one value may hold at most 16 MB",
+        ),
+    ] {
+        write(dir.path(), "main.gantry.hcl", &format!("{HEADER}locals {{\n{locals}}}\n"));
+        let started = std::time::Instant::now();
+        let l = load(dir.path(), LoadOptions::default());
+        let text = l.diags.render(&l.sources, false);
+        assert!(text.contains(says) && text.contains("main.gantry.hcl:"), "{text}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{says}: {:?}", started.elapsed());
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@ use hcl::{Map, Value};
 
 /// Declares every built-in function on `ctx`.
 pub fn declare_all(ctx: &mut Context) {
+    crate::config::budget::declare(ctx);
     ctx.declare_func("lower", FuncDef::new(lower, [ParamType::String]));
     ctx.declare_func("upper", FuncDef::new(upper, [ParamType::String]));
     ctx.declare_func("join", FuncDef::new(join, [ParamType::String, ParamType::array_of(ParamType::Any)]));

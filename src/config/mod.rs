@@ -5,6 +5,7 @@
 //! checks every block against its kind's schema, and returns the typed
 //! [`Stack`] together with all diagnostics found (never just the first).
 
+pub mod budget;
 pub mod diag;
 mod file_functions;
 pub mod fmt;

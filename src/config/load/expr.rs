@@ -12,8 +12,11 @@ use serde_json::Value;
 
 impl Loader<'_> {
     pub(super) fn eval(&mut self, file: FileId, expr: &Expression, ctx: &Context) -> Option<Value> {
+        // Every `for` counted against the stack's evaluation budgets.
+        let counted = crate::config::budget::instrument(expr);
+        let expr_in = counted.as_ref().unwrap_or(expr);
         let e: hcl::Expression =
-            if crate::config::try_call::mentions_try(expr) { crate::config::try_call::resolve(expr, ctx).into() } else { expr.clone().into() };
+            if crate::config::try_call::mentions_try(expr_in) { crate::config::try_call::resolve(expr_in, ctx).into() } else { expr_in.clone().into() };
         let evaluated = match crate::config::no_panic::guarded(|| e.evaluate(ctx)) {
             Ok(r) => r,
             Err(msg) => {
@@ -21,6 +24,12 @@ impl Loader<'_> {
                 return None;
             }
         };
+        if let Ok(v) = &evaluated {
+            if let Err(msg) = crate::config::budget::check_value(v) {
+                self.diags.push(Diagnostic::error(msg, span_of(file, expr.span())).with_label("too large"));
+                return None;
+            }
+        }
         match evaluated {
             Ok(v) => match serde_json::to_value(&v) {
                 Ok(j) => Some(j),

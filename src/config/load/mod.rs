@@ -173,6 +173,7 @@ pub fn read_settings(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]
         None
     } else {
         file_functions::with_base_dir(dir, &root, || {
+            crate::config::budget::reset();
             let decls = loader.collect(&bodies);
             let given = loader.given_values(&decls.vars);
             let var_values = variables::resolve(&decls.vars, &given, &mut loader.diags);
@@ -278,6 +279,7 @@ impl<'s> Loader<'s> {
 
     /// The pipeline, stage by stage.
     fn run(&mut self, dir: &Path, bodies: &[(FileId, Body)]) -> Option<Stack> {
+        crate::config::budget::reset();
         let decls = self.collect(bodies);
         let given = self.given_values(&decls.vars);
         let var_values = variables::resolve(&decls.vars, &given, &mut self.diags);

@@ -62,8 +62,10 @@ impl Loader<'_> {
         let mut ctx = ctx.clone();
         ctx.declare_var("policy", to_hcl(attrs.get("policy_vars").unwrap_or(&Value::Object(Default::default()))));
         let mut rendered: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-        let work: Vec<(String, String, FileId, hcl::Template)> =
-            templates.iter().map(|t| (t.attr.clone(), t.rel.clone(), t.file, hcl::Template::from(t.template.clone()))).collect();
+        let work: Vec<(String, String, FileId, hcl::Template)> = templates
+            .iter()
+            .map(|t| (t.attr.clone(), t.rel.clone(), t.file, hcl::Template::from(crate::config::budget::instrument_template(&t.template))))
+            .collect();
         for (attr, rel, file, template) in work {
             let evaluated = crate::config::no_panic::guarded(|| template.evaluate(&ctx));
             let text = match evaluated {
