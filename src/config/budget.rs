@@ -108,7 +108,7 @@ pub fn check_value(v: &Value) -> Result<(), String> {
 fn wrap(name: &str, e: &mut Expression) {
     let inner = std::mem::replace(e, Expression::Null(hcl_edit::Decorated::new(hcl_edit::expr::Null)));
     let call = FuncCall::new(hcl_edit::Ident::new_unchecked(name), vec![inner].into());
-    *e = Expression::FuncCall(Box::new(call.into()));
+    *e = Expression::FuncCall(Box::new(call));
 }
 
 struct Instrument;
