@@ -31,6 +31,13 @@ fn rules(case: &Case) -> Vec<&'static str> {
         "trust" => gantry::lint::lint_trust(&case.document, "trust_policy_file", None),
         "permissions" => gantry::lint::lint_permissions(&case.document, "policy_files", None),
         "managed" => gantry::lint::lint_managed(&case.arns.iter().map(String::as_str).collect::<Vec<_>>(), "managed_policy_arns"),
+        "repository" => gantry::lint::lint_repository_policy(&case.document, "repository_policy_file"),
+        "untrusted" => gantry::lint::lint_untrusted(&gantry::lint::UntrustedQueue {
+            policies: vec![("p.json", &case.document)],
+            secrets: vec![],
+            terminate_after_job: true,
+            managed_policy_arns: vec![],
+        }),
         other => panic!("{}: unknown kind {other}", case.name),
     };
     found.iter().map(|f| f.rule).collect()
@@ -51,6 +58,18 @@ fn every_insecure_variant_is_refused_with_its_rule_and_safe_ones_pass() {
         }
     }
     eprintln!("insecure variants refused: {}/{}", insecure.len() - missed.iter().filter(|m| !m.contains("(safe)")).count(), insecure.len());
+    // By class (the rule's family: TRUST, POLICY, REPO, QUEUE).
+    let mut by_class: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for c in &insecure {
+        let id = c.expect.as_deref().unwrap_or_default();
+        let class = id.split('-').nth(1).unwrap_or(id);
+        let e = by_class.entry(class).or_default();
+        e.1 += 1;
+        e.0 += usize::from(rules(c).contains(&id));
+    }
+    for (class, (refused, total)) in &by_class {
+        eprintln!("  {class}: {refused}/{total} refused");
+    }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
 }
 
@@ -77,6 +96,19 @@ fn validate_refuses_the_corpus_through_the_cli() {
             "permissions" => {
                 files.push((format!("p{i}.json"), doc));
                 format!("  trust_policy_file = \"safe-trust.json\"\n  policy_files = [\"p{i}.json\"]\n")
+            }
+            "repository" => {
+                files.push((format!("p{i}.json"), doc));
+                files.push((format!("case{i}.gantry.hcl"), format!("ecr_repository \"case{i}\" {{\n  repository_policy_file = \"p{i}.json\"\n}}\n")));
+                continue;
+            }
+            "untrusted" => {
+                files.push((format!("p{i}.json"), doc));
+                let queue = format!(
+                    "agent_queue \"case{i}\" {{\n  instance_types = [\"c7i.large\"]\n  max_size = 2\n  agent_token_parameter = \"/bk/token\"\n  untrusted_code = true\n  terminate_after_job = true\n  instance_policies = [\"p{i}.json\"]\n}}\n"
+                );
+                files.push((format!("case{i}.gantry.hcl"), queue));
+                continue;
             }
             _ => format!("  trust_policy_file = \"safe-trust.json\"\n  managed_policy_arns = {}\n", serde_json::to_string(&c.arns).unwrap()),
         };

@@ -81,7 +81,9 @@ pub fn effect(op: &str) -> Effect {
     if set == Some(true) {
         return Effect::Admits("ForAllValues passes when the key is missing (an empty set)");
     }
-    Effect::Narrows { like: base.ends_with("Like") }
+    // ArnEquals matches wildcards in each ARN component just as ArnLike
+    // does (IAM's "Amazon Resource Name (ARN) condition operators").
+    Effect::Narrows { like: base.ends_with("Like") || base.starts_with("Arn") }
 }
 
 /// One operator's test of one key in a statement.

@@ -8,10 +8,12 @@ pub mod conditions;
 mod managed;
 mod permissions;
 mod queue;
+mod repository;
 mod trust;
 pub use managed::{admin_like, lint_managed, ADMIN_LIKE};
 pub use permissions::{lint_permissions, resource_is_wildcard};
 pub use queue::{lint_untrusted, UntrustedQueue};
+pub use repository::lint_repository_policy;
 pub use trust::{grants_assume, lint_trust, principal_is_anyone, principals, sub_is_wildcard};
 
 /// A lint rule's description (for docs and waiver validation).
@@ -36,6 +38,9 @@ pub const POLICY_PASSROLE_STAR: &str = "GANTRY-POLICY-003";
 pub const POLICY_NOT_ACTION: &str = "GANTRY-POLICY-004";
 pub const POLICY_NOT_RESOURCE: &str = "GANTRY-POLICY-005";
 pub const POLICY_ADMIN_MANAGED: &str = "GANTRY-POLICY-006";
+pub const POLICY_ESCALATION: &str = "GANTRY-POLICY-007";
+pub const REPO_ANYONE: &str = "GANTRY-REPO-001";
+pub const REPO_OTHERS_WRITE: &str = "GANTRY-REPO-002";
 pub const QUEUE_UNTRUSTED_WRITE: &str = "GANTRY-QUEUE-001";
 pub const QUEUE_UNTRUSTED_SECRETS: &str = "GANTRY-QUEUE-002";
 pub const QUEUE_UNTRUSTED_SHARED: &str = "GANTRY-QUEUE-003";
@@ -74,7 +79,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: TRUST_NON_NARROWING,
-        summary: "the only condition on the token's `aud` or `sub` does not narrow (a negation, `Null`, `...IfExists` or `ForAllValues:` admits tokens it does not name)",
+        summary: "the only condition on the token's `aud` or `sub` does not narrow (a negation, `Null`, `...IfExists`, `ForAllValues:` or a policy variable admits tokens it does not name)",
         fix: "require the value with StringEquals or StringLike (allow { repo = ..., branches = [...] } writes it for you)",
     },
     Rule {
@@ -114,13 +119,28 @@ pub static RULES: &[Rule] = &[
         fix: "attach a policy file with the actions and resources the job needs, or waive with the reason",
     },
     Rule {
+        id: POLICY_ESCALATION,
+        summary: "an action that lets the holder raise its own privileges, whatever resource it names (a new policy version, a policy attached or put on a role, user or group, a rewritten trust policy, a boundary removed, new credentials, a federation token)",
+        fix: "leave IAM changes to gantry's apply role; if the job really manages IAM, waive with the reason and scope it to resources it cannot use itself",
+    },
+    Rule {
+        id: REPO_ANYONE,
+        summary: "a repository policy lets anyone (`Principal: \"*\"` or any account) use the repository",
+        fix: "name the accounts or roles that may pull (Principal: {\"AWS\": \"arn:aws:iam::ACCOUNT:root\"}), or waive with the reason for a public repository",
+    },
+    Rule {
+        id: REPO_OTHERS_WRITE,
+        summary: "a repository policy lets another principal push, delete or change the repository (a write action, `ecr:*` or `NotAction`)",
+        fix: "grant pull actions only (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer); pushes come from the account's own roles",
+    },
+    Rule {
         id: QUEUE_UNTRUSTED_WRITE,
         summary: "a queue running untrusted code may write (push images, change objects): a pull request could poison what later builds trust",
         fix: "give untrusted queues read-only instance policies (e.g. policies/ci-instance-readonly.json), or waive with the reason",
     },
     Rule {
         id: QUEUE_UNTRUSTED_SECRETS,
-        summary: "a queue running untrusted code receives build secrets: a pull request can print or send them",
+        summary: "a queue running untrusted code receives build secrets, or may read secrets by wildcard (SSM parameters, Secrets Manager, KMS decrypt on every resource): a pull request can print or send them",
         fix: "keep secrets on trusted queues (post-merge), or waive with the reason (e.g. a read-only token scoped to public data)",
     },
     Rule {

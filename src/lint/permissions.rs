@@ -4,7 +4,32 @@
 //! `arn:aws:iam::*:role/*`, `arn:aws:iam::*:*`) is as wide as `*`.
 
 use super::{action_matches, is_allow, is_read_action, statements, strings, Finding};
-use super::{POLICY_NOT_ACTION, POLICY_NOT_RESOURCE, POLICY_PASSROLE_STAR, POLICY_STAR_ACTION, POLICY_STAR_RESOURCE_WRITE};
+use super::{POLICY_ESCALATION, POLICY_NOT_ACTION, POLICY_NOT_RESOURCE, POLICY_PASSROLE_STAR, POLICY_STAR_ACTION, POLICY_STAR_RESOURCE_WRITE};
+
+/// Actions that let a principal grant itself more than it was given,
+/// whatever resource they name (the well-known IAM privilege-escalation
+/// paths: Rhino Security Labs' list, and AWS's "Security best practices in
+/// IAM"): a role that may put a policy on itself may do anything.
+pub const ESCALATION_ACTIONS: &[&str] = &[
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:PutUserPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutGroupPolicy",
+    "iam:AddUserToGroup",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutUserPermissionsBoundary",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "sts:GetFederationToken",
+];
 use serde_json::Value;
 
 /// Whether an action pattern covers every action of every service.
@@ -55,6 +80,12 @@ pub fn lint_permissions(doc: &Value, attr: &str, file: Option<&str>) -> Vec<Find
         let actions = strings(stmt.get("Action"));
         if let Some(a) = actions.iter().find(|a| is_every_action(a)) {
             out.push(Finding::new(POLICY_STAR_ACTION, &format!("\"{a}\""), attr).at(file, &format!("\"{a}\"")));
+        } else {
+            let escalations: Vec<&str> = ESCALATION_ACTIONS.iter().copied().filter(|e| actions.iter().any(|a| action_matches(a, e))).collect();
+            if let Some(first) = escalations.first() {
+                let needle = actions.iter().find(|a| action_matches(a, first)).cloned().unwrap_or_default();
+                out.push(Finding::new(POLICY_ESCALATION, &escalations.join(", "), attr).at(file, &needle));
+            }
         }
         let resources = strings(stmt.get("Resource"));
         let Some(wide) = resources.iter().find(|r| resource_is_wildcard(r)) else { continue };

@@ -2,7 +2,12 @@
 //! e.g. pull requests from forks): such a job must not be able to write to
 //! what later builds trust, read secrets, or meet another job's leftovers.
 
-use super::{is_allow, is_read_action, statements, strings, Finding, QUEUE_UNTRUSTED_SECRETS, QUEUE_UNTRUSTED_SHARED, QUEUE_UNTRUSTED_WRITE};
+use super::{action_matches, is_allow, is_read_action, resource_is_wildcard, statements, strings};
+use super::{Finding, QUEUE_UNTRUSTED_SECRETS, QUEUE_UNTRUSTED_SHARED, QUEUE_UNTRUSTED_WRITE};
+
+/// Reads that hand out secrets: on every resource they read them all.
+const SECRET_READS: &[&str] =
+    &["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue", "kms:Decrypt"];
 use serde_json::Value;
 
 /// What the rules look at, from a queue's evaluated attributes.
@@ -30,6 +35,17 @@ pub fn lint_untrusted(q: &UntrustedQueue) -> Vec<Finding> {
             .collect();
         if let Some(first) = writes.first() {
             out.push(Finding::new(QUEUE_UNTRUSTED_WRITE, &writes.join(", "), "instance_policies").at(Some(file), first));
+        }
+        for s in statements(doc).into_iter().filter(|s| is_allow(s)) {
+            let everything = strings(s.get("Resource")).iter().any(|r| resource_is_wildcard(r));
+            let actions = strings(s.get("Action"));
+            let reads: Vec<&str> = SECRET_READS.iter().copied().filter(|r| actions.iter().any(|a| action_matches(a, r))).collect();
+            if everything && !reads.is_empty() {
+                let needle = actions.iter().find(|a| action_matches(a, reads[0])).cloned().unwrap_or_default();
+                out.push(
+                    Finding::new(QUEUE_UNTRUSTED_SECRETS, &format!("{} on every resource", reads.join(", ")), "instance_policies").at(Some(file), &needle),
+                );
+            }
         }
     }
     if !q.managed_policy_arns.is_empty() {
@@ -67,5 +83,20 @@ mod tests {
         let not = json!({"Statement": [{"Effect": "Allow", "NotAction": "s3:DeleteObject", "Resource": "arn:x"}]});
         let q = UntrustedQueue { policies: vec![("not.json", &not)], secrets: vec![], terminate_after_job: true, managed_policy_arns: vec![] };
         assert_eq!(lint_untrusted(&q).iter().map(|f| f.rule).collect::<Vec<_>>(), [QUEUE_UNTRUSTED_WRITE]);
+        // Reading every parameter or secret is reading the build secrets.
+        for (action, resource) in [
+            ("ssm:GetParameter*", "*"),
+            ("ssm:GetParametersByPath", "arn:aws:ssm:us-west-2:123456789012:parameter/*"),
+            ("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-west-2:123456789012:secret:*"),
+            ("kms:Decrypt", "*"),
+        ] {
+            let doc = json!({"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]});
+            let q = UntrustedQueue { policies: vec![("r.json", &doc)], secrets: vec![], terminate_after_job: true, managed_policy_arns: vec![] };
+            // (kms:Decrypt is no Get/List verb: it is a write to QUEUE-001 as well.)
+            assert!(lint_untrusted(&q).iter().any(|f| f.rule == QUEUE_UNTRUSTED_SECRETS), "{action} on {resource}");
+        }
+        let named = json!({"Statement": [{"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:us-west-2:123456789012:parameter/ci/public-config"}]});
+        let q = UntrustedQueue { policies: vec![("r.json", &named)], secrets: vec![], terminate_after_job: true, managed_policy_arns: vec![] };
+        assert!(lint_untrusted(&q).is_empty(), "a named, non-secret parameter is fine");
     }
 }

@@ -98,7 +98,13 @@ fn token_rules(stmt: &Value, attr: &str, file: Option<&str>) -> Vec<Finding> {
     let checks: [(&str, &'static str, &'static str); 2] = [("aud", TRUST_NO_AUD, TRUST_WILDCARD_AUD), ("sub", TRUST_NO_SUB, TRUST_WILDCARD_SUB)];
     for (claim, missing, wildcard) in checks {
         let key = format!("{GITHUB_HOST}:{claim}");
-        let tests = conditions::tests_of(stmt, &key);
+        let mut tests = conditions::tests_of(stmt, &key);
+        // A policy variable (`${...}`) is replaced when the request is
+        // made: `sub` compared with `${…:sub}` is always true, and any
+        // other variable names what the caller brings, not what the author chose.
+        for t in tests.iter_mut().filter(|t| t.values.iter().any(|v| v.contains("${"))) {
+            t.effect = Effect::Admits("a policy variable (${...}) is filled in from the request, so it matches what the caller brings");
+        }
         let narrowing: Vec<&KeyTest> = tests.iter().filter(|t| matches!(t.effect, Effect::Narrows { .. })).collect();
         if narrowing.is_empty() {
             let admits: Vec<String> = tests

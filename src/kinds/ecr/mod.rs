@@ -170,4 +170,8 @@ impl Kind for EcrRepository {
         s.insert("repository_policy".into(), policy.unwrap_or(Value::Null));
         s
     }
+
+    fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
+        attrs.get("repository_policy_file").map(|doc| crate::lint::lint_repository_policy(doc, "repository_policy_file")).unwrap_or_default()
+    }
 }
