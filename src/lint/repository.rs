@@ -13,7 +13,11 @@ pub fn lint_repository_policy(doc: &Value, attr: &str) -> Vec<Finding> {
     for stmt in statements(doc).into_iter().filter(|s| is_allow(s)) {
         let who = principals(stmt);
         if let Some((kind, value)) = who.iter().find(|(k, v)| principal_is_anyone(k, v)) {
-            let what = if stmt.get("NotPrincipal").is_some() { "NotPrincipal: everyone else".to_string() } else { format!("{kind}: {value}") };
+            let what = match () {
+                _ if stmt.get("NotPrincipal").is_some() => "NotPrincipal: everyone else".to_string(),
+                _ if kind == "*" => format!("Principal \"{value}\""),
+                _ => format!("{kind}: {value}"),
+            };
             out.push(Finding::new(REPO_ANYONE, &what, attr));
         }
         let mut writes: Vec<String> = strings(stmt.get("Action")).into_iter().filter(|a| !is_read_action(a)).collect();

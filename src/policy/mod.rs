@@ -2,6 +2,8 @@
 //! documents that mean the same thing compare equal whatever their statement
 //! order, string-vs-list spelling, action case or URL-encoding.
 
+pub mod access;
+
 use serde_json::{Map, Value};
 
 /// Keys whose values are sets of strings (order and single-vs-list do not matter).

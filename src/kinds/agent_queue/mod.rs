@@ -19,6 +19,7 @@
 //! CloudFormation update (through a change set) and/or a Lambda update.
 //! Desired capacity belongs to the scaler: the template never sets it.
 
+mod access;
 mod api;
 mod aws;
 pub mod bundled;
@@ -403,6 +404,12 @@ impl Kind for AgentQueue {
     }
     fn local_inputs(&self, a: &mut State) -> Vec<AttrProblem> {
         bundled::fill_scaler_zip(a)
+    }
+    /// New grants of its roles, managed policies, boundaries and ingress,
+    /// read from the template before and after.
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        let old = before.and_then(|b| b.get("template"));
+        crate::policy::access::widening(&access::of_template(old, false), &access::of_template(after.get("template"), old.is_none()))
     }
     /// Says which scaler build a create or code update deploys.
     fn change_notes(&self, action: crate::core::Action, changes: &[AttrChange], desired: &State) -> Vec<String> {

@@ -273,28 +273,28 @@ impl Kind for CiRole {
             by_principal.entry(p.clone()).or_default().push(sub.clone());
         }
         let mut out: Vec<String> = by_principal.into_iter().map(|(p, subs)| format!("may now be assumed by {} (via {p})", subs.join(", "))).collect();
-        let docs = |s: Option<&State>| -> Vec<Value> {
-            s.and_then(|s| s.get("inline_policies")).and_then(Value::as_object).map(|m| m.values().cloned().collect()).unwrap_or_default()
-        };
-        let (old_docs, new_docs) = (docs(before), docs(Some(after)));
-        let old = trust::grants(&old_docs.iter().collect::<Vec<_>>());
-        let new = trust::grants(&new_docs.iter().collect::<Vec<_>>());
-        let mut by_resource: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for (a, r) in new.difference(&old) {
-            by_resource.entry(r.clone()).or_default().push(a.clone());
-        }
-        out.extend(by_resource.into_iter().map(|(r, actions)| format!("may now {} on {r}", actions.join(", "))));
-        let arns = |s: Option<&State>| -> Vec<String> {
-            s.and_then(|s| s.get("managed_policy_arns")).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
-        };
-        let old_arns = arns(before);
-        out.extend(arns(Some(after)).into_iter().filter(|a| !old_arns.contains(a)).map(|a| match lint::admin_like(&a) {
-            Some(why) => format!("gains managed policy {a} (administrator or full access: {why})"),
-            None => format!("gains managed policy {a}"),
-        }));
-        if before.and_then(|b| b.get("permissions_boundary")).is_some_and(|v| !v.is_null()) && after.get("permissions_boundary").is_none_or(Value::is_null) {
-            out.push("loses its permissions boundary".into());
-        }
+        out.extend(crate::policy::access::widening(&access(before), &access(Some(after))));
         out
     }
+}
+
+/// What a role's policies and settings allow, for the broadening review
+/// (its trust is read by `trust::assumers`, in terms of who may assume).
+fn access(s: Option<&State>) -> crate::policy::access::Access {
+    let mut a = crate::policy::access::Access::default();
+    let Some(s) = s else { return a };
+    for doc in s.get("inline_policies").and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
+        a.add_policy(doc, "");
+    }
+    for arn in s.get("managed_policy_arns").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        let note = lint::admin_like(arn).map(|why| format!(" (administrator or full access: {why})")).unwrap_or_default();
+        a.extras.insert(format!("managed policy {arn}{note}"));
+    }
+    if let Some(seconds) = s.get("max_session_duration").and_then(Value::as_u64) {
+        a.limit("max session duration", seconds, humantime::format_duration(std::time::Duration::from_secs(seconds)).to_string());
+    }
+    if let Some(b) = s.get("permissions_boundary").and_then(Value::as_str) {
+        a.guards.insert("permissions boundary".into(), b.to_string());
+    }
+    a
 }

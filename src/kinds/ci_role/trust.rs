@@ -1,7 +1,7 @@
 //! Trust policies built from `allow` rules, and the "what does this change
 //! newly allow" analysis behind the plan's broadening review.
 
-use crate::lint::{is_allow, statements, strings};
+use crate::lint::{is_allow, statements};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -86,32 +86,6 @@ pub fn assumers(trust: &Value) -> BTreeSet<(String, String)> {
     out
 }
 
-/// What may be done: (action, resource) pairs, actions lower-cased; an
-/// Allow with NotAction or NotResource reads "any action except ..." /
-/// "any resource except ...".
-pub fn grants(docs: &[&Value]) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for d in docs {
-        for s in allow_statements(d) {
-            let resources = match s.get("NotResource") {
-                Some(not) => vec![format!("any resource except {}", strings(Some(not)).join(", "))],
-                None => strings(s.get("Resource")),
-            };
-            let resources = if resources.is_empty() { vec!["*".to_string()] } else { resources };
-            let actions = match s.get("NotAction") {
-                Some(not) => vec![format!("any action except {}", strings(Some(not)).join(", ").to_lowercase())],
-                None => strings(s.get("Action")).into_iter().map(|a| a.to_lowercase()).collect(),
-            };
-            for a in actions {
-                for r in &resources {
-                    out.insert((a.clone(), r.clone()));
-                }
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,15 +137,11 @@ mod tests {
     }
 
     #[test]
-    fn assumers_and_grants_diff() {
+    fn assumers_diff() {
         let a = build("p", "h", &[json!({"repo": "o/r", "branches": ["main"]})]);
         let b = build("p", "h", &[json!({"repo": "o/r", "branches": ["main", "dev"]})]);
         let new: Vec<_> = assumers(&b).difference(&assumers(&a)).cloned().collect();
         assert_eq!(new, vec![("p".to_string(), "repo:o/r:ref:refs/heads/dev".to_string())]);
-        let p1 = json!({"Statement": [{"Effect": "Allow", "Action": "ecr:PutImage", "Resource": "arn:r"}]});
-        let p2 = json!({"Statement": [{"Effect": "Allow", "Action": ["ECR:PutImage", "ecr:BatchDeleteImage"], "Resource": "arn:r"}]});
-        let new: Vec<_> = grants(&[&p2]).difference(&grants(&[&p1])).cloned().collect();
-        assert_eq!(new, vec![("ecr:batchdeleteimage".to_string(), "arn:r".to_string())]);
     }
 
     #[test]
@@ -186,7 +156,5 @@ mod tests {
         assert_eq!(who, vec![("p".to_string(), "any subject except repo:evil/*".to_string())]);
         let anyone = json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}});
         assert_eq!(assumers(&anyone).into_iter().collect::<Vec<_>>(), vec![("anyone".to_string(), "any subject".to_string())]);
-        let p = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:r"}]});
-        assert_eq!(grants(&[&p]).into_iter().collect::<Vec<_>>(), vec![("any action except iam:*".to_string(), "any resource except arn:r".to_string())]);
     }
 }

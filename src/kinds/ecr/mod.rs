@@ -171,6 +171,18 @@ impl Kind for EcrRepository {
         s
     }
 
+    /// Who the repository policy newly lets in, and to do what.
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        let access = |s: Option<&State>| {
+            let mut a = crate::policy::access::Access::default();
+            if let Some(doc) = s.and_then(|s| s.get("repository_policy")).filter(|d| !d.is_null()) {
+                a.add_policy(doc, "the repository");
+            }
+            a
+        };
+        crate::policy::access::widening(&access(before), &access(Some(after)))
+    }
+
     fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
         attrs.get("repository_policy_file").map(|doc| crate::lint::lint_repository_policy(doc, "repository_policy_file")).unwrap_or_default()
     }
