@@ -93,6 +93,8 @@ fn iam_action(service: &str, op: &str) -> Option<String> {
         ("s3", "HeadObject") => Some("s3:GetObject".into()),
         ("s3", "HeadBucket") => Some("s3:ListBucket".into()),
         ("s3", "ListObjectsV2") => Some("s3:ListBucket".into()),
+        // The Resource Groups Tagging API's actions are `tag:…`.
+        ("resourcegroupstaggingapi", op) => Some(format!("tag:{op}")),
         _ => Some(format!("{prefix}:{op}")),
     }
 }

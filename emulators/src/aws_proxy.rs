@@ -33,6 +33,8 @@
 //!   retry must absorb it.
 //! - **CloudFormation request tokens** (see `cfn_tokens`): a repeated
 //!   CreateChangeSet or ExecuteChangeSet succeeds only with the same token.
+//! - **Tagging API for ECR** (see `tagging`): GetResources lists ECR
+//!   repositories, as the real API does and moto's does not.
 //! - **Faults** (optional, see `faults`): a seeded schedule of 5xx,
 //!   throttling, resets, delays and lost responses.
 
@@ -352,6 +354,12 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
     if service == "cloudformation" && up.status.is_success() {
         ctx.seen.lock().unwrap().cfn.after(&cfn, &up.body);
     }
+    if service == "tagging" && target.ends_with(".GetResources") && up.status.is_success() {
+        let request: Value = serde_json::from_str(&text).unwrap_or(json!({}));
+        let ecr = |target: &'static str, body: Value| ecr_call(&ctx, &headers, target, body);
+        up.body = crate::tagging::with_ecr(&request, &up.body, ecr).await;
+        *ctx.seen.lock().unwrap().fired.entry("tagging_ecr").or_default() += 1;
+    }
     // The first success of a chosen operation: done, and its answer lost.
     let op = operation(&service, &method, &path, &action, &target);
     if up.status.is_success() && r.lose_first_answer.contains(&op.as_str()) {
@@ -425,6 +433,21 @@ impl IntoResponse for Upstream {
         *resp.headers_mut() = headers;
         resp
     }
+}
+
+/// One call to moto's ECR JSON API, signed as the tagging request was
+/// (moto routes by the credential scope's service; it checks no signature).
+async fn ecr_call(ctx: &Ctx, headers: &HeaderMap, target: &'static str, body: Value) -> Option<Value> {
+    let mut h = headers.clone();
+    let auth = h.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().replace("/tagging/", "/ecr/");
+    h.insert("authorization", HeaderValue::from_str(&auth).ok()?);
+    h.insert("x-amz-target", HeaderValue::from_static(target));
+    h.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.1"));
+    let up = forward(ctx, &Method::POST, &Uri::from_static("/"), &h, body.to_string().into_bytes()).await?;
+    if !up.status.is_success() {
+        return None;
+    }
+    serde_json::from_slice(&up.body).ok()
 }
 
 async fn forward(ctx: &Ctx, method: &Method, uri: &Uri, headers: &HeaderMap, body: Vec<u8>) -> Option<Upstream> {

@@ -14,3 +14,4 @@ mod gcp_store;
 pub mod github;
 pub mod lambda_runtime;
 pub mod moto;
+mod tagging;

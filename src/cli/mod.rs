@@ -162,8 +162,8 @@ pub enum Command {
         /// resources CloudFormation would modify or replace, then delete it.
         #[arg(long)]
         change_sets: bool,
-        /// Also read kinds the files no longer use, to find what the stack still owns of them
-        /// (after removing the last block of a kind; needs read permission for every kind).
+        /// Read every kind fully, even those the files do not use (a plan already finds what
+        /// the stack owns of those by tag, and reads them then; needs read permission for every kind).
         #[arg(long)]
         all_kinds: bool,
         /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
@@ -198,8 +198,8 @@ pub enum Command {
         /// Accept changes that widen who may assume a role or what it may do (for CI, after review).
         #[arg(long)]
         allow_broadening: bool,
-        /// Also read kinds the files no longer use, to find what the stack still owns of them
-        /// (after removing the last block of a kind; needs read permission for every kind).
+        /// Read every kind fully, even those the files do not use (a plan already finds what
+        /// the stack owns of those by tag, and reads them then; needs read permission for every kind).
         #[arg(long)]
         all_kinds: bool,
         /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
@@ -226,8 +226,8 @@ pub enum Command {
         /// How many deletions run at once.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
-        /// Also read kinds the files no longer use, to find what the stack still owns of them
-        /// (after removing the last block of a kind; needs read permission for every kind).
+        /// Read every kind fully, even those the files do not use (a plan already finds what
+        /// the stack owns of those by tag, and reads them then; needs read permission for every kind).
         #[arg(long)]
         all_kinds: bool,
         /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the

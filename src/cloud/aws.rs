@@ -38,6 +38,11 @@ impl AwsContext {
         CallCounter { stats: self.stats.clone() }
     }
 
+    /// The context's region.
+    pub fn region(&self) -> String {
+        self.config.region().map(|r| r.to_string()).unwrap_or_default()
+    }
+
     /// An ECR client with the call counter attached.
     pub fn ecr(&self) -> aws_sdk_ecr::Client {
         let conf = aws_sdk_ecr::config::Builder::from(&self.config).interceptor(self.counter()).build();

@@ -5,3 +5,4 @@ pub mod aws;
 pub mod gcp;
 pub mod s3;
 pub mod stats;
+pub mod tagging;

@@ -39,11 +39,29 @@ pub struct ReadScope {
     pub zones: Vec<String>,
 }
 
+/// What a stack owns of a kind that its files may not name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Discovery {
+    /// The stack owns at least one resource of the kind.
+    pub owned: bool,
+    /// Zones holding them that the scope did not name (Google Cloud).
+    pub zones: Vec<String>,
+}
+
 /// The I/O half of a resource kind.
 #[async_trait]
 pub trait Driver: Send + Sync {
     /// Reads live state of everything in scope, batched where the API allows.
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError>;
+    /// Finds whether the stack owns anything of the kind, for a plan whose
+    /// files no longer name it (a removed last block must plan deletions).
+    /// The default reads the scope: right for kinds whose read is bounded
+    /// by the stack (a role path); kinds whose read lists the account
+    /// override it with a cheaper call.
+    async fn discover(&self, scope: &ReadScope) -> Result<Discovery, ProviderError> {
+        let live = self.read(scope).await?;
+        Ok(Discovery { owned: live.iter().any(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str())), zones: Vec::new() })
+    }
     /// Creates the resource described by `desired`.
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError>;
     /// Changes `changed` fields in place.

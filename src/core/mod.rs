@@ -14,7 +14,7 @@ pub mod schema;
 mod state;
 
 pub use compare::Compare;
-pub use driver::{Driver, LiveResource, ReadScope};
+pub use driver::{Discovery, Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
 pub use kind::{default_attr, AttrProblem, BackendConfig, Env, Kind};
 pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, PlanInputs, Summary, FORMAT_VERSION};

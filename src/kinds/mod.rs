@@ -13,6 +13,7 @@ pub mod tpu_node;
 
 use crate::cloud::aws::AwsContext;
 use crate::cloud::gcp::GcpContext;
+use crate::cloud::tagging::AwsTagged;
 use crate::core::{Driver, Kind};
 use std::sync::Arc;
 
@@ -39,12 +40,17 @@ impl Entry {
 
 /// Every kind, in documentation order.
 pub static REGISTRY: &[Entry] = &[
-    Entry { kind: &ecr::EcrRepository, cloud: Cloud::Aws(|c| Arc::new(ecr::EcrDriver::new(Arc::new(c.ecr())))) },
+    Entry {
+        kind: &ecr::EcrRepository,
+        cloud: Cloud::Aws(|c| Arc::new(ecr::EcrDriver::new(Arc::new(c.ecr())).with_discovery(Arc::new(AwsTagged::new(c.clone())), c.region()))),
+    },
     Entry { kind: &oidc_provider::GithubOidcProvider, cloud: Cloud::Aws(|c| Arc::new(oidc_provider::OidcDriver::new(Arc::new(c.iam())))) },
     Entry { kind: &ci_role::CiRole, cloud: Cloud::Aws(|c| Arc::new(ci_role::RoleDriver::new(Arc::new(c.iam())))) },
     Entry {
         kind: &agent_queue::AgentQueue,
-        cloud: Cloud::Aws(|c| Arc::new(agent_queue::QueueDriver::new(Arc::new(agent_queue::AwsQueueApi::new(c.clone()))))),
+        cloud: Cloud::Aws(|c| {
+            Arc::new(agent_queue::QueueDriver::new(Arc::new(agent_queue::AwsQueueApi::new(c.clone()))).with_discovery(Arc::new(AwsTagged::new(c.clone()))))
+        }),
     },
     Entry { kind: &tpu_node::TpuNode, cloud: Cloud::Gcp(|c| Arc::new(tpu_node::TpuDriver::new(Arc::new(c.clone())))) },
     Entry { kind: &gpu_node::GpuNode, cloud: Cloud::Gcp(|c| Arc::new(gpu_node::GpuDriver::new(Arc::new(c.clone())))) },

@@ -178,13 +178,38 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     for k in kinds {
         desired.insert(k.name().to_string(), desired_instances(stack, *k));
     }
-    let identities = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
+    let identities: BTreeMap<String, Vec<String>> = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
     let mut zones: Vec<String> = stack.gcp_zones.clone();
     zones.extend(stack.resources.iter().filter_map(|r| crate::kinds::by_name(r.kind)?.zone(&r.attrs)));
     zones.sort();
     zones.dedup();
-    let read_kinds: BTreeSet<String> = desired.iter().filter(|(_, d)| req.all_kinds || !d.is_empty()).map(|(k, _)| k.clone()).collect();
+    let mut read_kinds: BTreeSet<String> = desired.iter().filter(|(_, d)| req.all_kinds || !d.is_empty()).map(|(k, _)| k.clone()).collect();
     let owner = stack.env.owner();
+    // What the stack owns of a kind its files no longer use (a removed last
+    // block) is found too: a few calls per kind, then read like the rest.
+    let scope = |kind: &str| ReadScope {
+        stack: stack.name.clone(),
+        owner: owner.clone(),
+        identities: identities.get(kind).cloned().unwrap_or_default(),
+        regions: stack.env.regions.clone(),
+        zones: zones.clone(),
+    };
+    let drivers = backend.drivers();
+    let unused: Vec<(String, ReadScope)> = drivers.keys().filter(|k| !read_kinds.contains(*k)).map(|k| (k.clone(), scope(k))).collect();
+    let found = futures::future::try_join_all(unused.iter().map(|(k, s)| {
+        let d = drivers[k].clone();
+        async move { d.discover(s).await.map(|f| (k.clone(), f)) }
+    }))
+    .await?;
+    for (kind, f) in found {
+        if f.owned {
+            tracing::info!(kind = %kind, "the stack owns resources of a kind its files no longer use");
+            read_kinds.insert(kind);
+        }
+        zones.extend(f.zones);
+    }
+    zones.sort();
+    zones.dedup();
     let live = read_all(&backend, &read_kinds, &stack.name, &owner, &identities, &stack.env.regions, &zones).await?;
     let mut errors: Vec<PlanError> = Vec::new();
     if !req.destroy {

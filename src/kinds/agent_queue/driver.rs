@@ -9,8 +9,9 @@ use super::preflight;
 use super::spec::names;
 use super::state::{live_function, Desired};
 use super::REPLACE_STATES;
+use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::ProviderError;
-use crate::core::{owner_of, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::core::{owner_of, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
@@ -23,6 +24,8 @@ pub const TAG_QUEUE: &str = "gantry:queue";
 /// Driver for agent queues in every region of the stack.
 pub struct QueueDriver {
     api: Arc<dyn QueueApi>,
+    /// Finds the stack's queue stacks by tag.
+    tagged: Option<Arc<dyn TaggedApi>>,
 }
 
 /// `region/queue` → `queue`.
@@ -32,7 +35,14 @@ fn queue_of(identity: &str) -> &str {
 
 impl QueueDriver {
     pub fn new(api: Arc<dyn QueueApi>) -> Self {
-        QueueDriver { api }
+        QueueDriver { api, tagged: None }
+    }
+
+    /// Discovery through the tagging API (one call per region) instead of
+    /// a read (every stack and function of every region).
+    pub fn with_discovery(mut self, tagged: Arc<dyn TaggedApi>) -> Self {
+        self.tagged = Some(tagged);
+        self
     }
 
     /// Reads one region: all stacks (paged), all functions (paged), then per
@@ -166,6 +176,16 @@ impl QueueDriver {
 
 #[async_trait]
 impl Driver for QueueDriver {
+    async fn discover(&self, scope: &ReadScope) -> Result<Discovery, ProviderError> {
+        match &self.tagged {
+            Some(api) => Ok(Discovery { owned: owned_in(api.as_ref(), &scope.regions, "cloudformation:stack", &scope.owner).await?, zones: vec![] }),
+            None => {
+                let live = self.read(scope).await?;
+                Ok(Discovery { owned: live.iter().any(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str())), zones: vec![] })
+            }
+        }
+    }
+
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let per_region = futures::future::try_join_all(scope.regions.iter().map(|r| self.read_region(r, scope))).await?;
         let mut out: Vec<LiveResource> = per_region.into_iter().flatten().collect();

@@ -3,8 +3,9 @@
 
 use super::api::{EcrApi, NewRepository};
 use super::{lifecycle, TAG_FORCE_DELETE};
+use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::lost_create;
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
@@ -29,11 +30,20 @@ async fn gated<T>(gate: &Semaphore, call: impl std::future::Future<Output = Resu
 /// ECR driver over [`EcrApi`].
 pub struct EcrDriver {
     api: Arc<dyn EcrApi>,
+    /// Finds the stack's repositories by tag (and the region it asks in).
+    tagged: Option<(Arc<dyn TaggedApi>, String)>,
 }
 
 impl EcrDriver {
     pub fn new(api: Arc<dyn EcrApi>) -> Self {
-        EcrDriver { api }
+        EcrDriver { api, tagged: None }
+    }
+
+    /// Discovery through the tagging API in `region` instead of a read
+    /// (which reads every repository's tags).
+    pub fn with_discovery(mut self, tagged: Arc<dyn TaggedApi>, region: String) -> Self {
+        self.tagged = Some((tagged, region));
+        self
     }
 
     async fn lifecycle(&self, name: &str) -> Result<Value, ProviderError> {
@@ -114,6 +124,18 @@ impl EcrDriver {
 
 #[async_trait]
 impl Driver for EcrDriver {
+    async fn discover(&self, scope: &ReadScope) -> Result<Discovery, ProviderError> {
+        match &self.tagged {
+            Some((api, region)) => {
+                Ok(Discovery { owned: owned_in(api.as_ref(), std::slice::from_ref(region), "ecr:repository", &scope.owner).await?, zones: vec![] })
+            }
+            None => {
+                let live = self.read(scope).await?;
+                Ok(Discovery { owned: live.iter().any(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str())), zones: vec![] })
+            }
+        }
+    }
+
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let repos = self.api.list_repositories().await?;
         let named: HashSet<&str> = scope.identities.iter().map(String::as_str).collect();
