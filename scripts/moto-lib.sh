@@ -6,7 +6,8 @@
 # goes in a function `on_exit`, run after moto stops.
 start_moto() {
   MOTO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  .venv/bin/python emulators/moto_server_plus.py -H 127.0.0.1 -p "$MOTO_PORT" >"${MOTO_LOG:-/dev/null}" 2>&1 &
+  # Every real account has the AWS managed policies (gantry reads their documents at plan time).
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true .venv/bin/python emulators/moto_server_plus.py -H 127.0.0.1 -p "$MOTO_PORT" >"${MOTO_LOG:-/dev/null}" 2>&1 &
   MOTO_PID=$!
   trap 'kill $MOTO_PID 2>/dev/null || true; wait $MOTO_PID 2>/dev/null || true; if declare -F on_exit >/dev/null; then on_exit; fi' EXIT
   for _ in $(seq 1 150); do

@@ -327,3 +327,62 @@ fn a_node_joins_a_looked_up_network() {
     assert_eq!(r.code, 0, "re-plan must be empty: {}", r.all());
     assert_eq!(f.gcp.requests().get("compute.networks.get"), Some(&3), "one read per plan");
 }
+
+/// Without a state file, a node is found wherever the stack left it: a zone
+/// no block names any more, a kind whose last block is gone. One listing
+/// across locations per kind (TPU `locations/-`, Compute aggregatedList).
+#[test]
+fn nodes_in_zones_no_block_names_are_found_and_protected_ones_still_guarded() {
+    let f = fake();
+    let env = f.env();
+    let stack = r#"stack "roam" {
+  gcp { project = "ci-project" }
+}
+
+tpu_node "a" {
+  name             = "roam-a"
+  zone             = "us-east5-b"
+  accelerator_type = "v6e-1"
+  runtime_version  = "v2-alpha-tpuv6e"
+  protect          = true
+}
+
+gpu_node "g" {
+  name         = "roam-g"
+  zone         = "us-central1-a"
+  machine_type = "g2-standard-8"
+  accelerator {
+    type  = "nvidia-l4"
+    count = 1
+  }
+}
+"#;
+    let dir = stack_dir(&[("main.gantry.hcl", stack)]);
+    let d = dir.path().to_str().unwrap();
+    let r = gantry(&["apply", d, "--auto-approve"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    // Both blocks go; a TPU in another zone comes.
+    let moved = r#"stack "roam" {
+  gcp { project = "ci-project" }
+}
+
+tpu_node "b" {
+  name             = "roam-b"
+  zone             = "europe-west4-a"
+  accelerator_type = "v5litepod-1"
+  runtime_version  = "v2-alpha-tpuv5-lite"
+}
+"#;
+    std::fs::write(dir.path().join("main.gantry.hcl"), moved).unwrap();
+    let r = gantry(&["plan", d, "-v"], &env, dir.path());
+    assert_eq!(r.code, 1, "the protected node in a zone no block names is seen, and guarded: {}", r.all());
+    assert!(r.all().contains("tpu_node.a (us-east5-b/roam-a) is protected"), "{}", r.all());
+    let r = gantry(&["plan", d, "--allow-delete", "tpu_node.a"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("Plan: 1 to add, 0 to change, 2 to destroy."), "the GPU node of a removed kind and the TPU of an unnamed zone: {}", r.all());
+    assert!(r.stdout.contains("gpu_node.g") && r.stdout.contains("tpu_node.a"), "{}", r.all());
+    let r = gantry(&["apply", d, "--auto-approve", "--allow-delete", "tpu_node.a"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+}

@@ -34,6 +34,7 @@ impl FakeGcp {
             .route("/v2/projects/{p}/locations/{z}/nodes/{n}", get(tpu_get).delete(tpu_delete).patch(tpu_patch))
             .route("/v2/projects/{p}/locations/{z}/operations/{o}", get(tpu_op_get))
             .route("/compute/v1/projects/{p}/zones/{z}/instances", get(inst_list).post(inst_insert))
+            .route("/compute/v1/projects/{p}/aggregated/instances", get(crate::gcp_compute::inst_aggregated))
             .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}", get(inst_get).delete(inst_delete))
             .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/setLabels", post(inst_set_labels))
             .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/setMetadata", post(inst_set_metadata))
@@ -145,7 +146,10 @@ async fn tpu_list(State(f): State<FakeGcp>, Path((p, z)): Path<(String, String)>
         Ok(i) => i,
         Err(e) => return *e,
     };
-    let (nodes, token) = page(&i.tpu, &format!("projects/{p}/locations/{z}/nodes/"), &q, i.faults.empty_pages);
+    // `-` lists every location's nodes (AIP-159, "Reading across
+    // collections"; the answer's `unreachable` names locations not read).
+    let prefix = if z == "-" { format!("projects/{p}/locations/") } else { format!("projects/{p}/locations/{z}/nodes/") };
+    let (nodes, token) = page(&i.tpu, &prefix, &q, i.faults.empty_pages);
     let mut out = json!({"nodes": nodes});
     if let Some(t) = token {
         out["nextPageToken"] = json!(t);

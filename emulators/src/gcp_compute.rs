@@ -206,3 +206,45 @@ pub(crate) async fn network_get(State(f): State<FakeGcp>, Path((p, n)): Path<(St
         None => error(404, "NOT_FOUND", format!("The resource '{key}' was not found")),
     }
 }
+
+/// `instances.aggregatedList`: every zone's instances, keyed `zones/ZONE`
+/// (zones with none are left out here; the real API lists them with a
+/// warning), filtered by `labels.KEY = "VALUE"` — the one filter form
+/// gantry sends (Compute's list filter syntax: `labels.env = "prod"`).
+pub async fn inst_aggregated(State(f): State<FakeGcp>, Path(p): Path<String>, Query(q): Query<AggregatedQuery>) -> Response {
+    let i = match f.enter("instances.aggregatedList") {
+        Ok(i) => i,
+        Err(e) => return *e,
+    };
+    let label = match q.filter.as_deref().map(label_filter) {
+        Some(Some(kv)) => Some(kv),
+        Some(None) => return error(400, "INVALID_ARGUMENT", format!("Invalid value for field 'filter': '{}'", q.filter.unwrap_or_default())),
+        None => None,
+    };
+    let mut items = serde_json::Map::new();
+    for (key, inst) in i.instances.range(format!("projects/{p}/zones/")..).take_while(|(k, _)| k.starts_with(&format!("projects/{p}/zones/"))) {
+        if let Some((k, v)) = &label {
+            if inst["labels"][k.as_str()] != json!(v) {
+                continue;
+            }
+        }
+        let zone = key.split("/zones/").nth(1).and_then(|r| r.split('/').next()).unwrap_or_default();
+        let scoped = items.entry(format!("zones/{zone}")).or_insert_with(|| json!({"instances": []}));
+        if let Some(list) = scoped["instances"].as_array_mut() {
+            list.push(inst.clone());
+        }
+    }
+    Json(json!({"kind": "compute#instanceAggregatedList", "items": items})).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct AggregatedQuery {
+    filter: Option<String>,
+}
+
+/// `labels.KEY = "VALUE"` (quotes optional) as (KEY, VALUE).
+fn label_filter(f: &str) -> Option<(String, String)> {
+    let (k, v) = f.split_once('=')?;
+    let key = k.trim().strip_prefix("labels.")?.to_string();
+    Some((key, v.trim().trim_matches('"').to_string()))
+}

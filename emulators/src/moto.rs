@@ -107,6 +107,9 @@ impl Moto {
             let port = free_port();
             let child = moto_command()
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                // Every real account has the AWS managed policies; gantry reads
+                // their documents at plan time (moto leaves them out by default).
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

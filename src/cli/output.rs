@@ -59,7 +59,7 @@ impl Output {
                     crate::errln!("  {h}");
                 }
             }
-            OpsError::Refused(errors) => {
+            OpsError::Refused(errors) | OpsError::Security(errors) => {
                 for pe in errors {
                     crate::errln!("{label} {}: {}", pe.address, pe.message);
                     if let Some(h) = &pe.hint {
@@ -87,7 +87,7 @@ impl Output {
             other => crate::errln!("{label} {other}"),
         }
         match e {
-            OpsError::Config { security_only: true, .. } | OpsError::Broadening => EXIT_SECURITY,
+            OpsError::Config { security_only: true, .. } | OpsError::Broadening | OpsError::Security(_) => EXIT_SECURITY,
             _ => EXIT_ERROR,
         }
     }

@@ -58,6 +58,28 @@ pub fn admin_like(arn: &str) -> Option<&'static str> {
         .then_some("named like AWS's full-access policies")
 }
 
+/// The permission rules that make a managed policy admin-like. Not
+/// GANTRY-POLICY-002 (writes on `*`): many AWS policies write on `*` where
+/// the service scopes the call to the caller (AmazonSSMManagedInstanceCore's
+/// ssm:UpdateInstanceInformation), which a name-free judgement cannot tell.
+const ADMIN_RULES: &[&str] =
+    &[super::POLICY_STAR_ACTION, super::POLICY_PASSROLE_STAR, super::POLICY_NOT_ACTION, super::POLICY_NOT_RESOURCE, super::POLICY_ESCALATION];
+
+/// Findings for one managed policy judged by its document (read at plan
+/// time): every action on every service, iam:PassRole on every role,
+/// NotAction/NotResource grants, privilege escalation — as one
+/// GANTRY-POLICY-006 finding naming the policy and what it grants.
+pub fn lint_managed_document(arn: &str, doc: &serde_json::Value, attr: &str) -> Option<Finding> {
+    let found: Vec<Finding> = super::lint_permissions(doc, attr, None).into_iter().filter(|f| ADMIN_RULES.contains(&f.rule)).collect();
+    if found.is_empty() {
+        return None;
+    }
+    // A finding's message ends in "(detail)": what the document grants.
+    let what: Vec<String> =
+        found.iter().filter_map(|f| f.message.rsplit_once(" (").map(|(_, d)| format!("{} by {}", d.trim_end_matches(')'), f.rule))).collect();
+    Some(Finding::new(POLICY_ADMIN_MANAGED, &format!("{arn}: its document grants {}", what.join("; ")), attr).at(None, arn))
+}
+
 /// Findings for a block's `managed_policy_arns`.
 pub fn lint_managed(arns: &[&str], attr: &str) -> Vec<Finding> {
     arns.iter().filter_map(|a| admin_like(a).map(|why| Finding::new(POLICY_ADMIN_MANAGED, &format!("{a}: {why}"), attr).at(None, a))).collect()

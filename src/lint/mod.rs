@@ -10,7 +10,7 @@ mod permissions;
 mod queue;
 mod repository;
 mod trust;
-pub use managed::{admin_like, lint_managed, ADMIN_LIKE};
+pub use managed::{admin_like, lint_managed, lint_managed_document, ADMIN_LIKE};
 pub use permissions::{lint_permissions, resource_is_wildcard};
 pub use queue::{lint_untrusted, UntrustedQueue};
 pub use repository::lint_repository_policy;
@@ -115,7 +115,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: POLICY_ADMIN_MANAGED,
-        summary: "an AWS managed policy that grants administrator or full-service access",
+        summary: "a managed policy that grants administrator or full-service access (by AWS's name for it, or by its document, read at plan time)",
         fix: "attach a policy file with the actions and resources the job needs, or waive with the reason",
     },
     Rule {

@@ -31,6 +31,10 @@ pub trait Backend: Send + Sync {
     fn lookups(&self) -> LookupApis {
         LookupApis::default()
     }
+    /// Managed policy documents, for the plan-time lint (none: not judged).
+    fn managed_policies(&self) -> Option<Arc<dyn crate::cloud::managed_policies::ManagedPolicyApi>> {
+        None
+    }
 }
 
 /// Makes a [`Backend`] for a stack.
@@ -72,6 +76,12 @@ impl Backend for CloudBackend {
             m.insert(e.kind.name().to_string(), driver);
         }
         m
+    }
+
+    fn managed_policies(&self) -> Option<Arc<dyn crate::cloud::managed_policies::ManagedPolicyApi>> {
+        self.aws
+            .as_ref()
+            .map(|a| Arc::new(crate::cloud::managed_policies::AwsManagedPolicies::new(a)) as Arc<dyn crate::cloud::managed_policies::ManagedPolicyApi>)
     }
 
     fn lookups(&self) -> LookupApis {

@@ -4,6 +4,7 @@
 
 mod backend;
 pub mod locking;
+mod managed_lint;
 mod outputs;
 mod planning;
 pub mod runner_wake;
@@ -33,6 +34,10 @@ pub enum OpsError {
     Provider(#[from] ProviderError),
     #[error("the plan cannot be made: {} problem(s)", .0.len())]
     Refused(Vec<PlanError>),
+    /// Security findings only the cloud could tell (a managed policy's
+    /// document): exit code 3, as the lint's findings at validate.
+    #[error("the plan is refused by {} security finding(s)", .0.len())]
+    Security(Vec<PlanError>),
     #[error("the saved plan is stale: live state changed since it was made ({})", .0.join(", "))]
     Stale(Vec<String>),
     #[error("the saved plan does not match the plan the stack's files and live state give now: {}; nothing was changed: review a new plan", .0.join(", "))]

@@ -187,6 +187,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     let owner = stack.env.owner();
     // What the stack owns of a kind its files no longer use (a removed last
     // block) is found too: a few calls per kind, then read like the rest.
+    // Google Cloud kinds always look (one call): their nodes may sit in a
+    // zone no block names any more.
     let scope = |kind: &str| ReadScope {
         stack: stack.name.clone(),
         owner: owner.clone(),
@@ -195,7 +197,8 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         zones: zones.clone(),
     };
     let drivers = backend.drivers();
-    let unused: Vec<(String, ReadScope)> = drivers.keys().filter(|k| !read_kinds.contains(*k)).map(|k| (k.clone(), scope(k))).collect();
+    let zoned = |k: &str| crate::kinds::entry(k).is_some_and(|e| e.is_gcp());
+    let unused: Vec<(String, ReadScope)> = drivers.keys().filter(|k| !read_kinds.contains(*k) || zoned(k)).map(|k| (k.clone(), scope(k))).collect();
     let found = futures::future::try_join_all(unused.iter().map(|(k, s)| {
         let d = drivers[k].clone();
         async move { d.discover(s).await.map(|f| (k.clone(), f)) }
@@ -212,6 +215,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     zones.dedup();
     let live = read_all(&backend, &read_kinds, &stack.name, &owner, &identities, &stack.env.regions, &zones).await?;
     let mut errors: Vec<PlanError> = Vec::new();
+    let mut security: Vec<PlanError> = Vec::new();
     if !req.destroy {
         // Plan-time lookups complete the desired state before anything is compared.
         let drivers = backend.drivers();
@@ -232,6 +236,11 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         });
         for (address, message) in futures::future::try_join_all(checks).await?.into_iter().flatten() {
             errors.push(PlanError { address, message, hint: None });
+        }
+        if let Some(api) = backend.managed_policies() {
+            let judged = super::managed_lint::lint(stack, api.as_ref()).await?;
+            errors.extend(judged.missing);
+            security = judged.findings;
         }
     }
 
@@ -304,7 +313,11 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         apply_targets(&mut plan, &req.targets, &mut errors);
     }
     if !errors.is_empty() {
+        errors.extend(security);
         return Err(OpsError::Refused(errors));
+    }
+    if !security.is_empty() {
+        return Err(OpsError::Security(security));
     }
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
     plan.unchanged.sort();

@@ -75,8 +75,11 @@ impl Loader<'_> {
             };
             self.diags.push(d.with_code(f.rule).with_label(f.rule));
         }
+        // Managed policies are judged by their documents at plan time too:
+        // a waiver for that finding may match nothing here.
+        let at_plan = |rule: &str| rule == crate::lint::POLICY_ADMIN_MANAGED && !r.kind.managed_policy_arns(attrs).is_empty();
         for (rule, _) in &waivers {
-            if !findings.iter().any(|f| f.rule == rule) {
+            if !findings.iter().any(|f| f.rule == rule) && !at_plan(rule) {
                 self.diags.push(Diagnostic::warning(format!("{address}: waiver for {rule} matches no finding; remove it"), Some(r.span.clone())));
             }
         }

@@ -15,6 +15,9 @@ pub trait GpuApi: DiskApi {
     /// One page of a zone's instances and the next page token ("" at the end).
     async fn list_instances(&self, zone: &str, page_token: &str) -> Result<(Vec<Instance>, String), ProviderError>;
     async fn get_instance(&self, zone: &str, name: &str) -> Result<Instance, ProviderError>;
+    /// One page of every zone's instances labelled `gantry-stack = label`,
+    /// as (zone, instance): `aggregatedList` filtered by the server.
+    async fn list_labelled(&self, label: &str, page_token: &str) -> Result<(Vec<(String, Instance)>, String), ProviderError>;
     async fn insert_instance(&self, zone: &str, body: Instance) -> Result<(), ProviderError>;
     /// Replaces the labels; the request carries the fingerprint read last.
     async fn set_labels(&self, zone: &str, name: &str, req: InstancesSetLabelsRequest) -> Result<(), ProviderError>;
@@ -33,6 +36,23 @@ impl GpuApi for GcpContext {
         })
         .await?;
         Ok((page.items, page.next_page_token.unwrap_or_default()))
+    }
+
+    async fn list_labelled(&self, label: &str, page_token: &str) -> Result<(Vec<(String, Instance)>, String), ProviderError> {
+        let filter = format!("labels.{} = \"{label}\"", crate::kinds::common::gcp::LABEL_STACK);
+        let page = call(&self.stats, "compute", "AggregatedListInstances", || {
+            self.instances.aggregated_list().set_project(&self.project).set_filter(&filter).set_max_results(500u32).set_page_token(page_token).send()
+        })
+        .await?;
+        let found = page
+            .items
+            .into_iter()
+            .flat_map(|(scope, list)| {
+                let zone = scope.strip_prefix("zones/").unwrap_or(&scope).to_string();
+                list.instances.into_iter().map(move |i| (zone.clone(), i))
+            })
+            .collect();
+        Ok((found, page.next_page_token.unwrap_or_default()))
     }
 
     async fn get_instance(&self, zone: &str, name: &str) -> Result<Instance, ProviderError> {

@@ -3,6 +3,7 @@
 use super::api::GpuApi;
 use super::{network_ref, META_BOOT_IMAGE};
 use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::Discovery;
 use crate::core::{pointer, text, Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;
@@ -10,6 +11,7 @@ use google_cloud_compute_v1::model::metadata::Items;
 use google_cloud_compute_v1::model::{Disk, Instance, InstancesSetLabelsRequest, Metadata};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Compute Engine driver for GPU instances.
@@ -88,6 +90,25 @@ impl GpuDriver {
 
 #[async_trait]
 impl Driver for GpuDriver {
+    /// One aggregated list across every zone, filtered by the stack's label
+    /// on the server: the zones holding the stack's nodes (a zone no block
+    /// names any more included, so its nodes are planned for deletion).
+    async fn discover(&self, scope: &ReadScope) -> Result<Discovery, ProviderError> {
+        let label = label_safe(&scope.owner);
+        let all = gcp::all_pages(|token| {
+            let label = label.clone();
+            async move { self.api.list_labelled(&label, &token).await }
+        })
+        .await?;
+        let no_disks = BTreeMap::new();
+        let zones: BTreeSet<String> = all
+            .iter()
+            .filter(|(z, i)| self.live(z, i, &no_disks, &scope.owner).owner_stack.as_deref() == Some(scope.owner.as_str()))
+            .map(|(z, _)| z.clone())
+            .collect();
+        Ok(Discovery { owned: !zones.is_empty(), zones: zones.into_iter().filter(|z| !scope.zones.contains(z)).collect() })
+    }
+
     /// One paged instance list per zone, plus one paged disk list per zone
     /// with instances of ours (for their boot disks).
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {

@@ -2,6 +2,7 @@
 
 use super::api::TpuApi;
 use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::Discovery;
 use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;
@@ -9,6 +10,7 @@ use google_cloud_compute_v1::model::Disk;
 use google_cloud_tpu_v2::model::Node;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// TPU driver (TPU v2 API; data disks through Compute Engine disks).
@@ -127,6 +129,23 @@ impl TpuDriver {
 
 #[async_trait]
 impl Driver for TpuDriver {
+    /// One paged list across every location (`locations/-`: AIP-159's
+    /// wildcard collection, which nodes.list serves — its answer names
+    /// `unreachable` locations): the zones holding the stack's nodes.
+    async fn discover(&self, scope: &ReadScope) -> Result<Discovery, ProviderError> {
+        let label = label_safe(&scope.owner);
+        let nodes = self.list_zone("-").await?;
+        let zones: BTreeSet<String> = nodes
+            .iter()
+            .filter(|n| n.labels.get(LABEL_STACK) == Some(&label))
+            .filter_map(|n| {
+                let zone = n.name.split("/locations/").nth(1)?.split('/').next()?.to_string();
+                (self.live(&zone, n, &scope.owner).owner_stack.as_deref() == Some(scope.owner.as_str())).then_some(zone)
+            })
+            .collect();
+        Ok(Discovery { owned: !zones.is_empty(), zones: zones.into_iter().filter(|z| !scope.zones.contains(z)).collect() })
+    }
+
     /// One paged list of nodes per zone, plus one paged disk list per zone
     /// where a node has a data disk (its size and type live on the disk).
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {

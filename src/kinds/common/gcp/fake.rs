@@ -130,6 +130,12 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         Ok(page(i.instances.iter().filter(|((z, _), _)| z == zone).map(|(_, v)| v).collect(), page_token))
     }
 
+    async fn list_labelled(&self, label: &str, _page_token: &str) -> Result<(Vec<(String, Instance)>, String), ProviderError> {
+        let i = self.record(format!("AggregatedListInstances {label}"));
+        let found = i.instances.iter().filter(|(_, v)| v["labels"][super::LABEL_STACK] == json!(label)).map(|((z, _), v)| (z.clone(), typed(v))).collect();
+        Ok((found, String::new()))
+    }
+
     async fn get_instance(&self, zone: &str, name: &str) -> Result<Instance, ProviderError> {
         let i = self.record(format!("GetInstance {zone}/{name}"));
         i.instances.get(&(zone.to_string(), name.to_string())).map(typed).ok_or_else(|| not_found("GetInstance", name))
@@ -207,7 +213,8 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
 impl crate::kinds::tpu_node::TpuApi for FakeGcp {
     async fn list_nodes(&self, zone: &str, page_token: &str) -> Result<(Vec<Node>, String), ProviderError> {
         let i = self.record(format!("ListNodes {zone}"));
-        let prefix = format!("projects/{PROJECT}/locations/{zone}/nodes/");
+        // `-`: every location's nodes (AIP-159).
+        let prefix = if zone == "-" { format!("projects/{PROJECT}/locations/") } else { format!("projects/{PROJECT}/locations/{zone}/nodes/") };
         Ok(page(i.nodes.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(_, v)| v).collect(), page_token))
     }
 
