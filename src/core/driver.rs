@@ -48,6 +48,13 @@ pub struct Discovery {
     pub zones: Vec<String>,
 }
 
+impl Discovery {
+    /// What a full read found (the default way to discover).
+    pub fn of(live: &[LiveResource], scope: &ReadScope) -> Discovery {
+        Discovery { owned: live.iter().any(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str())), zones: Vec::new() }
+    }
+}
+
 /// The I/O half of a resource kind.
 #[async_trait]
 pub trait Driver: Send + Sync {
@@ -59,8 +66,7 @@ pub trait Driver: Send + Sync {
     /// by the stack (a role path); kinds whose read lists the account
     /// override it with a cheaper call.
     async fn discover(&self, scope: &ReadScope) -> Result<Discovery, ProviderError> {
-        let live = self.read(scope).await?;
-        Ok(Discovery { owned: live.iter().any(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str())), zones: Vec::new() })
+        Ok(Discovery::of(&self.read(scope).await?, scope))
     }
     /// Creates the resource described by `desired`.
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError>;

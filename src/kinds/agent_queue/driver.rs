@@ -179,10 +179,7 @@ impl Driver for QueueDriver {
     async fn discover(&self, scope: &ReadScope) -> Result<Discovery, ProviderError> {
         match &self.tagged {
             Some(api) => Ok(Discovery { owned: owned_in(api.as_ref(), &scope.regions, "cloudformation:stack", &scope.owner).await?, zones: vec![] }),
-            None => {
-                let live = self.read(scope).await?;
-                Ok(Discovery { owned: live.iter().any(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str())), zones: vec![] })
-            }
+            None => Ok(Discovery::of(&self.read(scope).await?, scope)),
         }
     }
 

@@ -129,10 +129,7 @@ impl Driver for EcrDriver {
             Some((api, region)) => {
                 Ok(Discovery { owned: owned_in(api.as_ref(), std::slice::from_ref(region), "ecr:repository", &scope.owner).await?, zones: vec![] })
             }
-            None => {
-                let live = self.read(scope).await?;
-                Ok(Discovery { owned: live.iter().any(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str())), zones: vec![] })
-            }
+            None => Ok(Discovery::of(&self.read(scope).await?, scope)),
         }
     }
 
