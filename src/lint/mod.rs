@@ -181,6 +181,15 @@ impl Finding {
     }
 }
 
+/// A block's `waive "RULE" { reason = "..." }` blocks, as (rule, reason).
+pub fn waivers(attrs: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
+    attrs
+        .get("waive")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|w| (w["rule"].as_str().unwrap_or("").to_string(), w["reason"].as_str().unwrap_or("").to_string())).collect())
+        .unwrap_or_default()
+}
+
 /// The GitHub Actions OIDC host.
 pub const GITHUB_HOST: &str = "token.actions.githubusercontent.com";
 

@@ -14,10 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How many documents are read at once.
 const READS: usize = 8;
 
-fn waived(attrs: &crate::core::State, rule: &str) -> bool {
-    attrs.get("waive").and_then(Value::as_array).is_some_and(|ws| ws.iter().any(|w| w["rule"] == rule))
-}
-
 /// What the stack's managed policies hold.
 #[derive(Debug, Default)]
 pub struct Judged {
@@ -32,7 +28,7 @@ pub async fn lint(stack: &Stack, api: &dyn ManagedPolicyApi) -> Result<Judged, c
     let mut uses: Vec<(String, String, bool)> = Vec::new();
     for r in &stack.resources {
         let Some(kind) = crate::kinds::by_name(r.kind) else { continue };
-        let waive = waived(&r.attrs, POLICY_ADMIN_MANAGED);
+        let waive = crate::lint::waivers(&r.attrs).iter().any(|(rule, _)| rule == POLICY_ADMIN_MANAGED);
         uses.extend(kind.managed_policy_arns(&r.attrs).into_iter().map(|arn| (r.address.clone(), arn, waive)));
     }
     let arns: BTreeSet<String> = uses.iter().map(|(_, a, _)| a.clone()).collect();

@@ -72,6 +72,14 @@ impl Access {
         }
     }
 
+    /// A managed policy attached (to `on`, when the resource has several
+    /// roles): its arrival widens, and an admin-like one says so.
+    pub fn managed_policy(&mut self, arn: &str, on: Option<&str>) {
+        let on = on.map(|r| format!(" on {r}")).unwrap_or_default();
+        let note = crate::lint::admin_like(arn).map(|why| format!(" (administrator or full access: {why})")).unwrap_or_default();
+        self.extras.insert(format!("managed policy {arn}{on}{note}"));
+    }
+
     /// A limit whose growth widens, shown by `show`.
     pub fn limit(&mut self, name: &str, value: u64, shown: String) {
         self.limits.insert(name.to_string(), (value, shown));

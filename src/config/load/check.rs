@@ -7,7 +7,6 @@ use crate::config::diag::{Diagnostic, FileId, SrcSpan};
 use crate::core::{Env, State};
 use hcl_edit::structure::Block;
 use hcl_edit::Span;
-use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
 impl Loader<'_> {
@@ -56,11 +55,7 @@ impl Loader<'_> {
     /// Runs the kind's security lint; waived findings become warnings.
     pub(super) fn lint(&mut self, r: &ResourceDecl, address: &str, attrs: &State, env: &Env) {
         let findings = r.kind.lint(attrs, env);
-        let waivers: Vec<(String, String)> = attrs
-            .get("waive")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().map(|w| (w["rule"].as_str().unwrap_or("").to_string(), w["reason"].as_str().unwrap_or("").to_string())).collect())
-            .unwrap_or_default();
+        let waivers = crate::lint::waivers(attrs);
         for f in &findings {
             let span = self.finding_span(r, f);
             let waiver = waivers.iter().find(|(rule, _)| rule == f.rule);

@@ -25,8 +25,7 @@ pub fn of_template(template: Option<&Value>, given_only: bool) -> Access {
                 }
                 for arn in props.get("ManagedPolicyArns").and_then(Value::as_array).into_iter().flatten() {
                     let arn = arn.as_str().map(String::from).unwrap_or_else(|| arn.to_string());
-                    let note = crate::lint::admin_like(&arn).map(|why| format!(" (administrator or full access: {why})")).unwrap_or_default();
-                    a.extras.insert(format!("managed policy {arn} on {id}{note}"));
+                    a.managed_policy(&arn, Some(id));
                 }
                 if let Some(b) = props.get("PermissionsBoundary") {
                     a.guards.insert(format!("{id} permissions boundary"), b.as_str().map(String::from).unwrap_or_else(|| b.to_string()));

@@ -287,8 +287,7 @@ fn access(s: Option<&State>) -> crate::policy::access::Access {
         a.add_policy(doc, "");
     }
     for arn in s.get("managed_policy_arns").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
-        let note = lint::admin_like(arn).map(|why| format!(" (administrator or full access: {why})")).unwrap_or_default();
-        a.extras.insert(format!("managed policy {arn}{note}"));
+        a.managed_policy(arn, None);
     }
     if let Some(seconds) = s.get("max_session_duration").and_then(Value::as_u64) {
         a.limit("max session duration", seconds, humantime::format_duration(std::time::Duration::from_secs(seconds)).to_string());
