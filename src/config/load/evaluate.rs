@@ -153,7 +153,7 @@ impl Loader<'_> {
             }
         };
         if !sensitive {
-            if let Some(var) = sensitive_var_used(&refs, d, graph, node) {
+            if let Some(var) = super::secrets::sensitive_in(&refs, d, &mut BTreeSet::new()) {
                 self.diags.push(
                     Diagnostic::error(format!("output \"{}\" shows var.{var}, which is sensitive", o.name), Some(o.span.clone()))
                         .with_note("add sensitive = true to the output (it is then shown as <sensitive>, and by `gantry output NAME`)"),
@@ -339,28 +339,6 @@ fn build_context(scope: &Scope, refs: &[Reference]) -> Context<'static> {
         ctx.declare_var(k.to_string(), hcl::Value::Object(m));
     }
     ctx
-}
-
-/// The first sensitive variable an expression uses, directly or through locals.
-fn sensitive_var_used(refs: &[Reference], d: &Decls, graph: &Graph, node: Node) -> Option<String> {
-    let sensitive = |name: &str| d.vars.iter().any(|v| v.sensitive && v.name == name);
-    let direct = |refs: &[Reference]| refs.iter().filter(|r| r.root == "var").filter_map(|r| r.attr.clone()).find(|a| sensitive(a));
-    if let Some(v) = direct(refs) {
-        return Some(v);
-    }
-    let mut seen = BTreeSet::new();
-    let mut todo: Vec<Node> = graph.edges.get(&node).into_iter().flatten().copied().collect();
-    while let Some(n) = todo.pop() {
-        let Node::Local(i) = n else { continue };
-        if !seen.insert(i) {
-            continue;
-        }
-        if let Some(v) = direct(&refs::collect(d.locals[i].expr)) {
-            return Some(v);
-        }
-        todo.extend(graph.edges.get(&n).into_iter().flatten().copied());
-    }
-    None
 }
 
 /// The node a reference names, if it names one.
