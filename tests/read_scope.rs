@@ -12,14 +12,8 @@ use support::{calls, gantry, stack_dir, Moto};
 const HEADER: &str = "stack \"scope\" {\n  aws { region = \"us-west-2\" }\n}\n\n";
 
 fn services(stderr: &str) -> Vec<String> {
-    let line = stderr.lines().find(|l| l.starts_with("API calls:")).unwrap_or_else(|| panic!("no stats: {stderr}"));
-    let inner = line.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(i, _)| i).unwrap_or_default();
-    inner.split(", ").filter_map(|p| p.split_once('=')).map(|(s, _)| s.to_string()).collect()
-}
-
-/// GetResources calls ("Resource Groups Tagging API=N": a name with spaces).
-fn tagging_calls(stderr: &str) -> u64 {
-    stderr.split("Resource Groups Tagging API=").nth(1).and_then(|r| r.split([',', ')']).next()).and_then(|n| n.parse().ok()).unwrap_or(0)
+    assert!(stderr.contains("API calls:"), "no stats: {stderr}");
+    support::per_service(stderr).into_iter().map(|(s, _)| s).collect()
 }
 
 fn total(stderr: &str) -> u64 {
@@ -48,7 +42,7 @@ fn a_removed_last_block_is_found_in_a_bounded_number_of_calls() {
     assert_eq!(r.code, 0, "{}", r.all());
     // The queue was found (its block is gone) and is planned for deletion.
     assert!(r.stdout.contains("0 to add, 0 to change, 1 to destroy") && r.stdout.contains("agent_queue.cpu"), "{}", r.all());
-    let tagging = tagging_calls(&r.stderr);
+    let tagging = calls(&r.stderr, "Resource Groups Tagging API");
     assert_eq!(tagging, 1, "one GetResources for the one region: {}", r.all());
 
     // With nothing else owned: the no-op plan and its added calls.

@@ -182,13 +182,17 @@ pub async fn ec2_client(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(conf)
 }
 
+/// The calls per service of the `--stats` line ("API calls: N total
+/// (CloudFormation=2, Resource Groups Tagging API=1, …)"), in its order.
+pub fn per_service(stderr: &str) -> Vec<(String, u64)> {
+    let line = stderr.lines().find(|l| l.starts_with("API calls:")).unwrap_or_default();
+    let inner = line.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(i, _)| i).unwrap_or_default();
+    inner.split(", ").filter_map(|p| p.rsplit_once('=')).map(|(s, n)| (s.to_string(), n.parse().unwrap_or(0))).collect()
+}
+
 /// The number of API calls `--stats` reported for `service` (e.g. "IAM").
 pub fn calls(stderr: &str, service: &str) -> u64 {
-    stderr
-        .split(|c: char| c == '(' || c == ',' || c == ')' || c.is_whitespace())
-        .find_map(|part| part.strip_prefix(&format!("{service}=")))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+    per_service(stderr).into_iter().find(|(s, _)| s == service).map(|(_, n)| n).unwrap_or(0)
 }
 
 /// Asserts a call count, allowing one retry per request the realism proxy
