@@ -143,27 +143,28 @@ fn desired_instances(stack: &Stack, kind: &dyn Kind) -> Vec<DesiredInstance> {
         .collect()
 }
 
-/// Reads the live state of `kinds` concurrently. Only those: a plan calls
-/// no API of a kind the stack does not use, so its role needs no
-/// permission for it.
+/// What a driver reads of `kind` for the stack: everything the owner
+/// owns in its regions and `zones`, plus the names the files want.
+fn read_scope(stack: &Stack, owner: &str, identities: &BTreeMap<String, Vec<String>>, zones: &[String], kind: &str) -> ReadScope {
+    ReadScope {
+        stack: stack.name.clone(),
+        owner: owner.to_string(),
+        identities: identities.get(kind).cloned().unwrap_or_default(),
+        regions: stack.env.regions.clone(),
+        zones: zones.to_vec(),
+    }
+}
+
+/// Reads the live state of `kinds` concurrently (the kinds the files use
+/// and those discovery found the stack still owns).
 async fn read_all(
     backend: &Arc<dyn Backend>,
     kinds: &BTreeSet<String>,
-    stack_name: &str,
-    owner: &str,
-    identities: &BTreeMap<String, Vec<String>>,
-    regions: &[String],
-    zones: &[String],
+    scope: impl Fn(&str) -> ReadScope,
 ) -> Result<BTreeMap<String, Vec<LiveResource>>, OpsError> {
     let drivers = backend.drivers();
     let reads = drivers.iter().filter(|(kind, _)| kinds.contains(*kind)).map(|(kind, driver)| {
-        let scope = ReadScope {
-            stack: stack_name.to_string(),
-            owner: owner.to_string(),
-            identities: identities.get(kind).cloned().unwrap_or_default(),
-            regions: regions.to_vec(),
-            zones: zones.to_vec(),
-        };
+        let scope = scope(kind);
         let kind = kind.clone();
         let driver = driver.clone();
         async move { driver.read(&scope).await.map(|l| (kind, l)) }
@@ -189,16 +190,10 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     // block) is found too: a few calls per kind, then read like the rest.
     // Google Cloud kinds always look (one call): their nodes may sit in a
     // zone no block names any more.
-    let scope = |kind: &str| ReadScope {
-        stack: stack.name.clone(),
-        owner: owner.clone(),
-        identities: identities.get(kind).cloned().unwrap_or_default(),
-        regions: stack.env.regions.clone(),
-        zones: zones.clone(),
-    };
     let drivers = backend.drivers();
     let zoned = |k: &str| crate::kinds::entry(k).is_some_and(|e| e.is_gcp());
-    let unused: Vec<(String, ReadScope)> = drivers.keys().filter(|k| !read_kinds.contains(*k) || zoned(k)).map(|k| (k.clone(), scope(k))).collect();
+    let unused: Vec<(String, ReadScope)> =
+        drivers.keys().filter(|k| !read_kinds.contains(*k) || zoned(k)).map(|k| (k.clone(), read_scope(stack, &owner, &identities, &zones, k))).collect();
     let found = futures::future::try_join_all(unused.iter().map(|(k, s)| {
         let d = drivers[k].clone();
         async move { d.discover(s).await.map(|f| (k.clone(), f)) }
@@ -213,7 +208,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
     }
     zones.sort();
     zones.dedup();
-    let live = read_all(&backend, &read_kinds, &stack.name, &owner, &identities, &stack.env.regions, &zones).await?;
+    let live = read_all(&backend, &read_kinds, |k| read_scope(stack, &owner, &identities, &zones, k)).await?;
     let mut errors: Vec<PlanError> = Vec::new();
     let mut security: Vec<PlanError> = Vec::new();
     if !req.destroy {
