@@ -18,6 +18,6 @@ FIRST="${3:-1000}"
 export GANTRY_FAULT_SEEDS="$SEEDS" GANTRY_FAULT_PER_MILLE="$PER_MILLE" GANTRY_FAULT_FIRST_SEED="$FIRST"
 start=$(date +%s)
 status=0
-cargo test --quiet --test faults_moto -- --nocapture 2>&1 | grep -E '^(seed|  first|FAILED|fault runs)' || status=$?
+cargo test --quiet --test it faults_moto:: -- --nocapture 2>&1 | grep -E '^(seed|  first|FAILED|fault runs)' || status=$?
 echo "elapsed: $(( $(date +%s) - start )) s"
 exit "$status"

@@ -5,13 +5,16 @@
 # (.github/workflows/release.yml) runs it once per platform; run here it
 # packages the host platform.
 #
-#   scripts/package.sh [--target TRIPLE] [--out DIR] [--scaler-dir DIR] [--profile release|dev]
+#   scripts/package.sh [--target TRIPLE] [--out DIR] [--scaler-dir DIR] [--profile release|dev] [--binary PATH]
 #
 #   --target      Rust target triple to build gantry for (default: the host's)
 #   --out         output folder (default: dist)
 #   --scaler-dir  take gantry-scaler-VERSION-{arm64,x86_64}.zip from DIR instead of
 #                 building them (the release workflow builds them once, on Linux)
 #   --profile     cargo profile of the gantry binary (default: release; dev is for tests)
+#   --binary      package this gantry binary instead of building one (the test
+#                 suite passes the one it built: a second build of the crate
+#                 under another profile and feature set took 5 minutes of CI)
 #
 # Archive layout (gantry finds the scaler in scaler/ next to itself):
 #   gantry-VERSION-TARGET/{gantry, scaler/gantry-scaler-VERSION-ARCH.zip, LICENSE, README.md}
@@ -22,13 +25,15 @@ TARGET=""
 OUT=dist
 SCALER_DIR=""
 PROFILE=release
+BINARY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) TARGET="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --scaler-dir) SCALER_DIR="$2"; shift 2 ;;
     --profile) PROFILE="$2"; shift 2 ;;
-    *) echo "usage: $0 [--target TRIPLE] [--out DIR] [--scaler-dir DIR] [--profile release|dev]" >&2; exit 2 ;;
+    --binary) BINARY="$2"; shift 2 ;;
+    *) echo "usage: $0 [--target TRIPLE] [--out DIR] [--scaler-dir DIR] [--profile release|dev] [--binary PATH]" >&2; exit 2 ;;
   esac
 done
 case "$PROFILE" in release | dev) ;; *) echo "error: --profile is release or dev" >&2; exit 2 ;; esac
@@ -47,10 +52,16 @@ fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-echo "==> gantry $VERSION for $TARGET ($PROFILE)" >&2
-start=$(date +%s)
-cargo build --locked --profile "$PROFILE" "${TARGET_ARGS[@]}" --bin gantry -p gantry >&2
-echo "    built in $(($(date +%s) - start)) s" >&2
+if [ -n "$BINARY" ]; then
+  [ -x "$BINARY" ] || { echo "error: --binary $BINARY is not an executable" >&2; exit 2; }
+  echo "==> gantry $VERSION for $TARGET (given: $BINARY)" >&2
+else
+  echo "==> gantry $VERSION for $TARGET ($PROFILE)" >&2
+  start=$(date +%s)
+  cargo build --locked --profile "$PROFILE" "${TARGET_ARGS[@]}" --bin gantry -p gantry >&2
+  echo "    built in $(($(date +%s) - start)) s" >&2
+  BINARY="$BUILD_DIR/gantry"
+fi
 
 for arch in arm64 x86_64; do
   zip="gantry-scaler-$VERSION-$arch.zip"
@@ -69,7 +80,7 @@ NAME="gantry-$VERSION-$TARGET"
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 mkdir -p "$STAGE/$NAME/scaler"
-cp "$BUILD_DIR/gantry" "$STAGE/$NAME/gantry"
+cp "$BINARY" "$STAGE/$NAME/gantry"
 cp "$OUT"/gantry-scaler-"$VERSION"-*.zip "$STAGE/$NAME/scaler/"
 cp LICENSE README.md "$STAGE/$NAME/"
 # Stable archives with GNU tar (gtar on macOS): sorted names, fixed owner

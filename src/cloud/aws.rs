@@ -119,7 +119,7 @@ where
 
 /// One line of an SDK error chain: the chain's readable part, without the
 /// Debug dump the SDK appends; the whole text is logged for `-v`.
-/// Tested in tests/cli_terraform.rs (a refused connection).
+/// Tested in tests/it/cli_terraform.rs (a refused connection).
 fn summary(service: &str, operation: &str, full: &str) -> String {
     tracing::info!(service, operation, error = full, "AWS SDK error in full");
     // The dump starts at " (" + a type name + "(" or " {", e.g. " (DispatchFailure(...".
