@@ -35,6 +35,10 @@
 //!   CreateChangeSet or ExecuteChangeSet succeeds only with the same token.
 //! - **Tagging API for ECR** (see `tagging`): GetResources lists ECR
 //!   repositories, as the real API does and moto's does not.
+//! - **S3 GetBucketVersioning's document.** moto names its root element
+//!   `GetBucketVersioningResponse`; S3 answers `<VersioningConfiguration>`
+//!   (S3 API reference, GetBucketVersioning, "Response Syntax"), which the
+//!   Rust SDK's parser requires.
 //! - **Faults** (optional, see `faults`): a seeded schedule of 5xx,
 //!   throttling, resets, delays and lost responses.
 
@@ -360,6 +364,12 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
         up.body = crate::tagging::with_ecr(&request, &up.body, ecr).await;
         *ctx.seen.lock().unwrap().fired.entry("tagging_ecr").or_default() += 1;
     }
+    if service == "s3" && method == Method::GET && uri.query().is_some_and(|q| q.split('&').any(|p| p == "versioning" || p.starts_with("versioning="))) {
+        if let Some(fixed) = s3_versioning_document(&up.body) {
+            up.body = fixed;
+            *ctx.seen.lock().unwrap().fired.entry("s3_versioning_document").or_default() += 1;
+        }
+    }
     // The first success of a chosen operation: done, and its answer lost.
     let op = operation(&service, &method, &path, &action, &target);
     if up.status.is_success() && r.lose_first_answer.contains(&op.as_str()) {
@@ -393,6 +403,12 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
         }
     }
     up.into_response()
+}
+
+/// moto's GetBucketVersioning answer with S3's root element, if it needs one.
+fn s3_versioning_document(body: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.contains("<GetBucketVersioningResponse").then(|| text.replace("GetBucketVersioningResponse", "VersioningConfiguration").into_bytes())
 }
 
 /// Sets a function configuration's state (at `key`, or the top level):
@@ -473,6 +489,15 @@ async fn forward(ctx: &Ctx, method: &Method, uri: &Uri, headers: &HeaderMap, bod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versioning_documents_get_s3s_root() {
+        let moto = br#"<?xml version="1.0" encoding="utf-8"?>
+<GetBucketVersioningResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></GetBucketVersioningResponse>"#;
+        let fixed = String::from_utf8(s3_versioning_document(moto).unwrap()).unwrap();
+        assert!(fixed.contains("<VersioningConfiguration xmlns") && fixed.ends_with("</VersioningConfiguration>"), "{fixed}");
+        assert_eq!(s3_versioning_document(b"<VersioningConfiguration/>"), None);
+    }
 
     #[test]
     fn forms_and_thumbprints() {

@@ -17,6 +17,8 @@ use std::time::Duration;
 pub struct AwsContext {
     pub config: SdkConfig,
     pub stats: Arc<ApiStats>,
+    /// Tagging API answers of this command, shared by the kinds' drivers.
+    pub tagged: Arc<crate::cloud::tagging::TaggedCache>,
 }
 
 impl AwsContext {
@@ -30,7 +32,7 @@ impl AwsContext {
             .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(60)).build())
             .load()
             .await;
-        AwsContext { config, stats }
+        AwsContext { config, stats, tagged: Default::default() }
     }
 
     /// The interceptor to add to each service client.

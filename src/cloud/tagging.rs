@@ -9,6 +9,7 @@ use crate::core::error::ProviderError;
 use crate::core::TAG_STACK;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Tagged resources of one type: (ARN, tags).
 pub type Tagged = Vec<(String, BTreeMap<String, String>)>;
@@ -22,7 +23,28 @@ pub trait TaggedApi: Send + Sync {
     async fn tagged(&self, region: &str, resource_type: &str, stack: &str) -> Result<Tagged, ProviderError>;
 }
 
-/// The real API.
+/// Every resource type gantry's AWS kinds discover through this API: one
+/// GetResources asks for all of them (the API takes up to 100 type
+/// filters), so a plan pays one call per region, not one per kind.
+pub const DISCOVERED_TYPES: &[&str] = &["ecr:repository", "s3:bucket", "cloudformation:stack"];
+
+/// One (region, stack)'s answer, fetched once by whoever asks first.
+type Answer = Arc<tokio::sync::OnceCell<Tagged>>;
+
+/// Answers already fetched in this command, by (region, stack).
+#[derive(Debug, Default)]
+pub struct TaggedCache(tokio::sync::Mutex<BTreeMap<(String, String), Answer>>);
+
+/// Whether an ARN is of `resource_type` (`service:type`). S3 bucket ARNs
+/// carry no type (`arn:aws:s3:::name`).
+pub fn arn_is(arn: &str, resource_type: &str) -> bool {
+    let (service, ty) = resource_type.split_once(':').unwrap_or((resource_type, ""));
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, _, arn_service, _, _, resource] = parts[..] else { return false };
+    arn_service == service && (resource.split(['/', ':']).next() == Some(ty) || (service == "s3" && ty == "bucket" && !resource.contains('/')))
+}
+
+/// The real API, sharing its answers through the context's cache.
 pub struct AwsTagged {
     ctx: AwsContext,
 }
@@ -31,11 +53,9 @@ impl AwsTagged {
     pub fn new(ctx: AwsContext) -> Self {
         AwsTagged { ctx }
     }
-}
 
-#[async_trait]
-impl TaggedApi for AwsTagged {
-    async fn tagged(&self, region: &str, resource_type: &str, stack: &str) -> Result<Tagged, ProviderError> {
+    /// Every discovered type the stack tagged in `region` (all pages).
+    async fn fetch(&self, region: &str, stack: &str) -> Result<Tagged, ProviderError> {
         use aws_sdk_resourcegroupstagging::types::TagFilter;
         let conf = aws_sdk_resourcegroupstagging::config::Builder::from(&self.ctx.config)
             .region(aws_sdk_resourcegroupstagging::config::Region::new(region.to_string()))
@@ -43,7 +63,8 @@ impl TaggedApi for AwsTagged {
             .build();
         let client = aws_sdk_resourcegroupstagging::Client::from_conf(conf);
         let filter = TagFilter::builder().key(TAG_STACK).values(stack).build();
-        let mut pages = client.get_resources().resource_type_filters(resource_type).tag_filters(filter).into_paginator().send();
+        let types = DISCOVERED_TYPES.iter().map(|t| t.to_string()).collect();
+        let mut pages = client.get_resources().set_resource_type_filters(Some(types)).tag_filters(filter).into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify("tagging", "GetResources", e))?;
@@ -53,6 +74,15 @@ impl TaggedApi for AwsTagged {
             }
         }
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl TaggedApi for AwsTagged {
+    async fn tagged(&self, region: &str, resource_type: &str, stack: &str) -> Result<Tagged, ProviderError> {
+        let cell = self.ctx.tagged.0.lock().await.entry((region.to_string(), stack.to_string())).or_default().clone();
+        let all = cell.get_or_try_init(|| self.fetch(region, stack)).await?;
+        Ok(all.iter().filter(|(arn, _)| arn_is(arn, resource_type)).cloned().collect())
     }
 }
 
@@ -93,5 +123,14 @@ mod tests {
         assert!(owned_in(&fake, &regions, "ecr:repository", "ow@dev").await.unwrap());
         assert!(!owned_in(&fake, &regions, "ecr:repository", "ow").await.unwrap(), "the default workspace does not own dev's");
         assert_eq!(fake.1.lock().unwrap().len(), 4, "one call per region and question");
+    }
+
+    #[test]
+    fn arns_are_told_apart_by_type() {
+        assert!(arn_is("arn:aws:ecr:eu-west-1:1:repository/a/b", "ecr:repository"));
+        assert!(arn_is("arn:aws:s3:::models", "s3:bucket"));
+        assert!(!arn_is("arn:aws:s3:::models/key", "s3:bucket"));
+        assert!(arn_is("arn:aws:cloudformation:us-west-2:1:stack/gantry-x/123", "cloudformation:stack"));
+        assert!(!arn_is("arn:aws:cloudformation:us-west-2:1:stack/gantry-x/123", "ecr:repository"));
     }
 }

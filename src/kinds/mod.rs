@@ -9,6 +9,7 @@ pub(crate) mod common;
 pub mod ecr;
 pub mod gpu_node;
 pub mod oidc_provider;
+pub mod s3_bucket;
 pub mod tpu_node;
 
 use crate::cloud::aws::AwsContext;
@@ -43,6 +44,13 @@ pub static REGISTRY: &[Entry] = &[
     Entry {
         kind: &ecr::EcrRepository,
         cloud: Cloud::Aws(|c| Arc::new(ecr::EcrDriver::new(Arc::new(c.ecr())).with_discovery(Arc::new(AwsTagged::new(c.clone())), c.region()))),
+    },
+    Entry {
+        kind: &s3_bucket::S3Bucket,
+        cloud: Cloud::Aws(|c| {
+            let api = s3_bucket::S3Client { client: c.s3(), region: c.region() };
+            Arc::new(s3_bucket::S3Driver::new(Arc::new(api), c.region()).with_discovery(Arc::new(AwsTagged::new(c.clone()))))
+        }),
     },
     Entry { kind: &oidc_provider::GithubOidcProvider, cloud: Cloud::Aws(|c| Arc::new(oidc_provider::OidcDriver::new(Arc::new(c.iam())))) },
     Entry { kind: &ci_role::CiRole, cloud: Cloud::Aws(|c| Arc::new(ci_role::RoleDriver::new(Arc::new(c.iam())))) },

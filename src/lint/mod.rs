@@ -13,7 +13,7 @@ mod trust;
 pub use managed::{admin_like, lint_managed, lint_managed_document, ADMIN_LIKE};
 pub use permissions::{lint_permissions, resource_is_wildcard};
 pub use queue::{lint_untrusted, UntrustedQueue};
-pub use repository::lint_repository_policy;
+pub use repository::{lint_bucket_policy, lint_repository_policy};
 pub use trust::{grants_assume, lint_trust, principal_is_anyone, principals, sub_is_wildcard};
 
 /// A lint rule's description (for docs and waiver validation).
@@ -41,6 +41,8 @@ pub const POLICY_ADMIN_MANAGED: &str = "GANTRY-POLICY-006";
 pub const POLICY_ESCALATION: &str = "GANTRY-POLICY-007";
 pub const REPO_ANYONE: &str = "GANTRY-REPO-001";
 pub const REPO_OTHERS_WRITE: &str = "GANTRY-REPO-002";
+pub const BUCKET_ANYONE: &str = "GANTRY-BUCKET-001";
+pub const BUCKET_OTHERS_WRITE: &str = "GANTRY-BUCKET-002";
 pub const QUEUE_UNTRUSTED_WRITE: &str = "GANTRY-QUEUE-001";
 pub const QUEUE_UNTRUSTED_SECRETS: &str = "GANTRY-QUEUE-002";
 pub const QUEUE_UNTRUSTED_SHARED: &str = "GANTRY-QUEUE-003";
@@ -132,6 +134,16 @@ pub static RULES: &[Rule] = &[
         id: REPO_OTHERS_WRITE,
         summary: "a repository policy lets another principal push, delete or change the repository (a write action, `ecr:*` or `NotAction`)",
         fix: "grant pull actions only (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer); pushes come from the account's own roles",
+    },
+    Rule {
+        id: BUCKET_ANYONE,
+        summary: "a bucket policy file lets anyone (`Principal: \"*\"` or any account) use the bucket",
+        fix: "name the accounts or roles; for public downloads list the prefixes in public_read_prefixes (s3:GetObject only, reviewed as broadening)",
+    },
+    Rule {
+        id: BUCKET_OTHERS_WRITE,
+        summary: "a bucket policy lets another principal write, delete or reconfigure (a write action, `s3:*` or `NotAction`)",
+        fix: "grant other principals read actions only; uploads come from the account's own roles (a ci_role with a policy file)",
     },
     Rule {
         id: QUEUE_UNTRUSTED_WRITE,

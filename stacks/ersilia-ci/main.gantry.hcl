@@ -13,6 +13,29 @@ variable "artifact_bucket" {
   default = "ersilia-models"
 }
 
+# The hub's bucket. `ersilia fetch` downloads model zips and reads the
+# metadata JSON without credentials, so those two prefixes are public
+# (GetObject only; the plan marks opening them as broadening); everything
+# else stays private. Replaced versions are kept 30 days.
+s3_bucket "models" {
+  name                 = var.artifact_bucket
+  versioning           = true
+  public_read_prefixes = ["models/", "metadata/"]
+  public_access_block {
+    block_public_policy     = false
+    restrict_public_buckets = false
+  }
+  lifecycle_rule {
+    id                           = "replaced-versions"
+    noncurrent_expire_after_days = 30
+  }
+  lifecycle_rule {
+    id                                    = "unfinished-uploads"
+    abort_incomplete_multipart_after_days = 7
+  }
+  tags = { project = "ersilia-model-hub" }
+}
+
 # One provider per account: stacks/github-oidc owns it.
 data "github_oidc_provider" "github" {}
 
@@ -29,7 +52,7 @@ ci_role "model-artifacts" {
   }
   policy_files = ["../../policies/s3-artifacts.json"]
   policy_vars = {
-    bucket   = var.artifact_bucket
+    bucket   = s3_bucket.models.name
     prefixes = ["models/*", "metadata/*"]
   }
   max_session_duration = "1h"

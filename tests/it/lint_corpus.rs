@@ -30,6 +30,7 @@ fn rules(case: &Case) -> Vec<&'static str> {
         "permissions" => gantry::lint::lint_permissions(&case.document, "policy_files", None),
         "managed" => gantry::lint::lint_managed(&case.arns.iter().map(String::as_str).collect::<Vec<_>>(), "managed_policy_arns"),
         "repository" => gantry::lint::lint_repository_policy(&case.document, "repository_policy_file"),
+        "bucket" => gantry::lint::lint_bucket_policy(&case.document, "policy_file"),
         "untrusted" => gantry::lint::lint_untrusted(&gantry::lint::UntrustedQueue {
             policies: vec![("p.json", &case.document)],
             secrets: vec![],
@@ -56,7 +57,7 @@ fn every_insecure_variant_is_refused_with_its_rule_and_safe_ones_pass() {
         }
     }
     eprintln!("insecure variants refused: {}/{}", insecure.len() - missed.iter().filter(|m| !m.contains("(safe)")).count(), insecure.len());
-    // By class (the rule's family: TRUST, POLICY, REPO, QUEUE).
+    // By class (the rule's family: TRUST, POLICY, REPO, BUCKET, QUEUE).
     let mut by_class: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     for c in &insecure {
         let id = c.expect.as_deref().unwrap_or_default();
@@ -98,6 +99,14 @@ fn validate_refuses_the_corpus_through_the_cli() {
             "repository" => {
                 files.push((format!("p{i}.json"), doc));
                 files.push((format!("case{i}.gantry.hcl"), format!("ecr_repository \"case{i}\" {{\n  repository_policy_file = \"p{i}.json\"\n}}\n")));
+                continue;
+            }
+            "bucket" => {
+                files.push((format!("p{i}.json"), doc));
+                files.push((
+                    format!("case{i}.gantry.hcl"),
+                    format!("s3_bucket \"case{i}\" {{\n  name = \"corpus-case-{i}\"\n  policy_file = \"p{i}.json\"\n}}\n"),
+                ));
                 continue;
             }
             "untrusted" => {

@@ -33,6 +33,7 @@ mod queues_moto;
 mod read_scope;
 mod runner_wake;
 mod runners_moto;
+mod s3_moto;
 mod scaler_build;
 mod sensitive;
 mod sensitive_flows;

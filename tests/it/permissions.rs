@@ -47,6 +47,17 @@ ecr_repository "images" {
   tags                   = { team = "ml" }
 }
 
+s3_bucket "artifacts" {
+  name         = "perm-artifacts-1"
+  versioning   = true
+  force_delete = true
+  lifecycle_rule {
+    id                = "tmp"
+    prefix            = "tmp/"
+    expire_after_days = 7
+  }
+}
+
 github_oidc_provider "github" {}
 
 ci_role "push" {
@@ -91,6 +102,16 @@ fn iam_action(service: &str, op: &str) -> Option<String> {
         ("s3", "HeadObject") => Some("s3:GetObject".into()),
         ("s3", "HeadBucket") => Some("s3:ListBucket".into()),
         ("s3", "ListObjectsV2") => Some("s3:ListBucket".into()),
+        // Bucket settings: S3's actions are named after the resource, not the call.
+        ("s3", "ListBuckets") => Some("s3:ListAllMyBuckets".into()),
+        ("s3", "GetBucketEncryption") => Some("s3:GetEncryptionConfiguration".into()),
+        ("s3", "PutBucketEncryption") => Some("s3:PutEncryptionConfiguration".into()),
+        ("s3", "GetPublicAccessBlock") => Some("s3:GetBucketPublicAccessBlock".into()),
+        ("s3", "PutPublicAccessBlock") => Some("s3:PutBucketPublicAccessBlock".into()),
+        ("s3", "GetBucketLifecycleConfiguration") => Some("s3:GetLifecycleConfiguration".into()),
+        ("s3", "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle") => Some("s3:PutLifecycleConfiguration".into()),
+        ("s3", "ListObjectVersions") => Some("s3:ListBucketVersions".into()),
+        ("s3", "DeleteObjects") => Some("s3:DeleteObjectVersion".into()),
         // The Resource Groups Tagging API's actions are `tag:…`.
         ("resourcegroupstaggingapi", op) => Some(format!("tag:{op}")),
         _ => Some(format!("{prefix}:{op}")),
@@ -244,6 +265,11 @@ fn shipped_policies_allow_every_call_gantry_makes() {
     let (created, ops) = run(&["plan", d, "--detailed-exitcode", "--json"], 2);
     plan_ops.extend(ops);
     apply_ops.extend(run(&["apply", d, "--auto-approve", "--allow-broadening"], 0).1);
+    // An object in the bucket, so destroy empties it (force_delete).
+    rt.block_on(async {
+        let body = aws_sdk_s3::primitives::ByteStream::from_static(b"x");
+        crate::support::s3_client(&moto).await.put_object().bucket("perm-artifacts-1").key("tmp/a").body(body).send().await.unwrap();
+    });
     // Every kind changes in place, through every update call it has.
     let changed = STACK
         .replace("  lifecycle_policy {\n    expire_untagged_after_days = 7\n  }\n  repository_policy_file = \"policy.json\"\n  tags                   = { team = \"ml\" }", "  image_tag_mutability = \"MUTABLE\"\n  scan_on_push         = false")
@@ -251,9 +277,20 @@ fn shipped_policies_allow_every_call_gantry_makes() {
         .replace("github_oidc_provider \"github\" {}", "github_oidc_provider \"github\" {\n  tags = { team = \"ml\" }\n}")
         .replace("branches = [\"main\"]", "branches = [\"main\", \"release\"]")
         .replace("  policy_vars  = {", "  max_session_duration = \"2h\"\n  managed_policy_arns  = [\"arn:aws:iam::123456789012:policy/gantry-test-readonly\"]\n  tags                 = { team = \"ml\" }\n  policy_vars  = {")
-        .replace("  max_size              = 2\n", "  max_size              = 3\n  scaler {\n    memory_mb = 256\n  }\n");
+        .replace("  max_size              = 2\n", "  max_size              = 3\n  scaler {\n    memory_mb = 256\n  }\n")
+        .replace(
+            "  versioning   = true\n",
+            "  versioning   = false\n  encryption   = \"aws:kms\"\n  tags         = { team = \"ml\" }\n  public_read_prefixes = [\"pub/\"]\n  public_access_block {\n    block_public_policy     = false\n    restrict_public_buckets = false\n  }\n",
+        )
+        .replace("    prefix            = \"tmp/\"\n", "    prefix            = \"scratch/\"\n");
     assert!(
-        changed.contains("MUTABLE") && changed.contains("tags = { team") && changed.contains("release") && changed.contains("2h") && changed.contains("256"),
+        changed.contains("MUTABLE")
+            && changed.contains("tags = { team")
+            && changed.contains("release")
+            && changed.contains("2h")
+            && changed.contains("256")
+            && changed.contains("pub/")
+            && changed.contains("scratch/"),
         "{changed}"
     );
     std::fs::write(dir.path().join("main.gantry.hcl"), &changed).unwrap();

@@ -1,6 +1,7 @@
 //! Helpers shared by several kinds: Google Cloud nodes (labels, zones, the
 //! agent startup script) and IAM (tags, sorted lists).
 
+pub mod aws_tags;
 pub mod gcp;
 pub mod github_runner;
 pub mod iam;

@@ -123,19 +123,7 @@ impl Kind for EcrRepository {
                 out.push(AttrProblem::new("lifecycle_policy", "tag_prefixes only applies with keep_last_tagged"));
             }
         }
-        if let Some(tags) = attrs.get("tags").and_then(Value::as_object) {
-            for (k, v) in tags {
-                if k.starts_with("gantry:") || k.starts_with("aws:") {
-                    out.push(AttrProblem::new("tags", format!("tag key \"{k}\" is reserved")));
-                }
-                if k.is_empty() || k.len() > 128 || v.as_str().map(str::len).unwrap_or(0) > 256 {
-                    out.push(AttrProblem::new("tags", format!("tag \"{k}\": keys are 1-128 characters, values at most 256")));
-                }
-            }
-            if tags.len() > 45 {
-                out.push(AttrProblem::new("tags", "at most 45 tags (ECR allows 50; gantry uses up to 3)"));
-            }
-        }
+        out.extend(crate::kinds::common::aws_tags::check(attrs.get("tags")));
         if let Some(p) = attrs.get("repository_policy_file") {
             if !p.is_object() {
                 out.push(AttrProblem::new("repository_policy_file", "the policy document must be a JSON object"));

@@ -163,9 +163,14 @@ pub async fn put_token(moto: &Moto, region: &str, name: &str) {
 
 /// An S3 client pointed at `moto` (path-style).
 pub async fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
+    s3_client_in(moto, "us-west-2").await
+}
+
+/// An S3 client calling `region`'s endpoint (a bucket is created where its client calls).
+pub async fn s3_client_in(moto: &Moto, region: &str) -> aws_sdk_s3::Client {
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-west-2"))
+        .region(aws_sdk_s3::config::Region::new(region.to_string()))
         .endpoint_url(&moto.endpoint)
         .force_path_style(true)
         .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))

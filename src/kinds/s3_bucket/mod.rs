@@ -1,0 +1,274 @@
+//! `s3_bucket`: an S3 bucket with versioning, default encryption, Block
+//! Public Access (all blocked unless the block says otherwise), a bucket
+//! policy (linted), public read of named prefixes as an explicit, reviewed
+//! choice, lifecycle rules and tags. `data "s3_bucket"` looks up a bucket
+//! gantry does not manage.
+//!
+//! ```hcl
+//! s3_bucket "models" {
+//!   versioning           = true
+//!   public_read_prefixes = ["models/"]
+//!   public_access_block {
+//!     block_public_policy     = false
+//!     restrict_public_buckets = false
+//!   }
+//!   lifecycle_rule {
+//!     id                           = "old-versions"
+//!     noncurrent_expire_after_days = 30
+//!   }
+//! }
+//! ```
+
+mod api;
+mod driver;
+#[cfg(test)]
+mod fake;
+pub mod settings;
+#[cfg(test)]
+mod tests;
+
+pub use api::{NameStatus, S3Api, S3Client};
+pub use driver::S3Driver;
+
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::{default_attr, Action, AttrChange, AttrProblem, Env, Field, Kind, State};
+use serde_json::{json, Value};
+use settings::{Encryption, LifecycleRule, PublicAccess};
+
+/// Tag recording `force_delete = true` on the bucket itself, so a bucket
+/// whose block was removed is still emptied before it is deleted.
+pub const TAG_FORCE_DELETE: &str = "gantry:force-delete";
+
+/// The `s3_bucket` kind.
+pub struct S3Bucket;
+
+static PUBLIC_ACCESS: Schema = Schema {
+    attrs: &[
+        Attr::new("block_public_acls", Ty::Bool, "Refuse requests that add public ACLs.").default(DefaultValue::Bool(true)),
+        Attr::new("ignore_public_acls", Ty::Bool, "Ignore public ACLs already on the bucket and its objects.").default(DefaultValue::Bool(true)),
+        Attr::new("block_public_policy", Ty::Bool, "Refuse bucket policies that grant public access.").default(DefaultValue::Bool(true)),
+        Attr::new("restrict_public_buckets", Ty::Bool, "Only AWS services and this account may use a bucket with a public policy.")
+            .default(DefaultValue::Bool(true)),
+    ],
+    blocks: &[],
+};
+
+static LIFECYCLE_RULE: Schema = Schema {
+    attrs: &[
+        Attr::new("id", Ty::String, "Rule name, unique in the bucket.").required(),
+        Attr::new("prefix", Ty::String, "Apply to keys starting with this (default: every key).").default(DefaultValue::Str("")),
+        Attr::new("expire_after_days", Ty::Int, "Expire current objects this many days after creation.").range(1, 36500),
+        Attr::new("noncurrent_expire_after_days", Ty::Int, "Delete versions this many days after they stop being current.").range(1, 36500),
+        Attr::new("abort_incomplete_multipart_after_days", Ty::Int, "Abort multipart uploads not finished after this many days.").range(1, 36500),
+    ],
+    blocks: &[],
+};
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "Bucket name, global across AWS (default: the block label).").forces_replacement(),
+        Attr::new("versioning", Ty::Bool, "Keep every version of every object (turning it off later suspends it).").default(DefaultValue::Bool(false)),
+        Attr::new("encryption", Ty::String, "Default encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS).")
+            .default(DefaultValue::Str("AES256"))
+            .one_of(&["AES256", "aws:kms"]),
+        Attr::new("kms_key", Ty::String, "KMS key ARN or alias (only with encryption = \"aws:kms\"; default: the AWS managed key)."),
+        Attr::new("policy_file", Ty::JsonFile, "Path to a bucket policy JSON document (linted: no anyone, no writes by others)."),
+        Attr::new(
+            "public_read_prefixes",
+            Ty::ListOfString,
+            "Key prefixes anyone may download (s3:GetObject only); needs the two public-policy switches of public_access_block off.",
+        )
+        .default(DefaultValue::EmptyList),
+        Attr::new("force_delete", Ty::Bool, "Allow deleting the bucket with its objects (every version is deleted first).").default(DefaultValue::Bool(false)),
+        Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(DefaultValue::EmptyMap),
+    ],
+    blocks: &[
+        NestedBlock {
+            name: "public_access_block",
+            schema: &PUBLIC_ACCESS,
+            repeated: false,
+            implied: true,
+            doc: "Block Public Access: every switch on unless turned off here.",
+        },
+        NestedBlock { name: "lifecycle_rule", schema: &LIFECYCLE_RULE, repeated: true, implied: false, doc: "Expiry rules, each scoped by key prefix." },
+    ],
+};
+
+static FIELDS: &[Field] = &[
+    Field::replace("name"),
+    Field::new("versioning"),
+    Field::new("encryption"),
+    Field::new("public_access_block"),
+    Field::new("policy"),
+    Field::new("lifecycle_rules"),
+    Field::new("force_delete"),
+    Field::new("tags"),
+];
+
+/// S3's bucket naming rules for general purpose buckets.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    let chars_ok = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    let ends_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ip_like = name.split('.').count() == 4 && name.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    match () {
+        _ if !(3..=63).contains(&name.len()) => Some("3-63 characters"),
+        _ if !chars_ok => Some("lowercase letters, digits, dots and hyphens only"),
+        _ if !ends_ok(name.chars().next()) || !ends_ok(name.chars().last()) => Some("begins and ends with a letter or digit"),
+        _ if name.contains("..") => Some("no two adjacent dots"),
+        _ if ip_like => Some("not formatted as an IP address"),
+        _ if ["xn--", "sthree-", "amzn-s3-demo-"].iter().any(|p| name.starts_with(p)) => Some("a reserved prefix (xn--, sthree-, amzn-s3-demo-)"),
+        _ if ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"].iter().any(|s| name.ends_with(s)) => Some("a reserved suffix"),
+        _ => None,
+    }
+}
+
+fn public_prefixes(attrs: &State) -> Vec<String> {
+    attrs.get("public_read_prefixes").and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+}
+
+fn lifecycle_rules(attrs: &State) -> Vec<LifecycleRule> {
+    settings::sorted(attrs.get("lifecycle_rule").and_then(Value::as_array).into_iter().flatten().map(LifecycleRule::from_block).collect())
+}
+
+impl Kind for S3Bucket {
+    fn name(&self) -> &'static str {
+        "s3_bucket"
+    }
+
+    fn doc(&self) -> &'static str {
+        "An S3 bucket in the stack's region. The name forces replacement (and is global: another account's bucket of that name is refused at plan); everything else is updated in place."
+    }
+
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+
+    fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
+        default_attr(attrs, "name", label);
+    }
+
+    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");
+        if let Some(why) = name_problem(name) {
+            out.push(AttrProblem::new("name", format!("\"{name}\" is not a valid S3 bucket name ({why})")));
+        }
+        if attrs.get("kms_key").is_some() && attrs.get("encryption").and_then(Value::as_str) != Some("aws:kms") {
+            out.push(AttrProblem::new("kms_key", "kms_key needs encryption = \"aws:kms\""));
+        }
+        let prefixes = public_prefixes(attrs);
+        for p in &prefixes {
+            if p.trim_end_matches('*').is_empty() || p.starts_with('/') {
+                out.push(AttrProblem::new("public_read_prefixes", format!("\"{p}\" would make the whole bucket public: name a prefix such as \"models/\"")));
+            }
+        }
+        let pab = PublicAccess::from_block(attrs.get("public_access_block"));
+        if !prefixes.is_empty() && (pab.block_public_policy || pab.restrict_public_buckets) {
+            out.push(AttrProblem::new(
+                "public_read_prefixes",
+                "a public prefix needs public_access_block { block_public_policy = false, restrict_public_buckets = false } written in the block (S3 refuses or ignores a public policy otherwise)",
+            ));
+        }
+        let rules = lifecycle_rules(attrs);
+        for (i, r) in rules.iter().enumerate() {
+            if r.expire_after_days.is_none() && r.noncurrent_expire_after_days.is_none() && r.abort_incomplete_multipart_after_days.is_none() {
+                out.push(AttrProblem::new(
+                    "lifecycle_rule",
+                    format!("rule \"{}\" needs an expiry (expire_after_days, noncurrent_expire_after_days or abort_incomplete_multipart_after_days)", r.id),
+                ));
+            }
+            if rules[..i].iter().any(|o| o.id == r.id) {
+                out.push(AttrProblem::new("lifecycle_rule", format!("two rules have the id \"{}\"", r.id)));
+            }
+        }
+        if rules.len() > 1000 {
+            out.push(AttrProblem::new("lifecycle_rule", "S3 allows at most 1,000 lifecycle rules per bucket"));
+        }
+        out.extend(crate::kinds::common::aws_tags::check(attrs.get("tags")));
+        if let Some(p) = attrs.get("policy_file") {
+            if !p.is_object() {
+                out.push(AttrProblem::new("policy_file", "the policy document must be a JSON object"));
+            }
+        }
+        out
+    }
+
+    fn identity(&self, attrs: &State) -> String {
+        attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    fn outputs(&self, attrs: &State, env: &Env) -> State {
+        let name = self.identity(attrs);
+        let mut out = State::new();
+        out.insert("name".into(), json!(name));
+        out.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
+        out.insert("region".into(), json!(env.region));
+        out.insert("bucket_regional_domain_name".into(), json!(format!("{name}.s3.{}.amazonaws.com", env.region)));
+        out
+    }
+
+    fn desired_state(&self, attrs: &State, _env: &Env) -> State {
+        let name = self.identity(attrs);
+        let encryption = Encryption {
+            algorithm: attrs.get("encryption").and_then(Value::as_str).unwrap_or("AES256").to_string(),
+            kms_key: attrs.get("kms_key").and_then(Value::as_str).map(String::from),
+        };
+        let rules = lifecycle_rules(attrs);
+        let mut s = State::new();
+        s.insert("name".into(), json!(name));
+        s.insert("versioning".into(), json!(attrs.get("versioning") == Some(&Value::Bool(true))));
+        s.insert("encryption".into(), json!(encryption));
+        s.insert("public_access_block".into(), json!(PublicAccess::from_block(attrs.get("public_access_block"))));
+        s.insert("policy".into(), settings::bucket_policy(&name, attrs.get("policy_file"), &public_prefixes(attrs)).unwrap_or(Value::Null));
+        s.insert("lifecycle_rules".into(), if rules.is_empty() { Value::Null } else { json!(rules) });
+        s.insert("force_delete".into(), json!(attrs.get("force_delete") == Some(&Value::Bool(true))));
+        s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or_else(|| json!({})));
+        s
+    }
+
+    /// Who the bucket policy newly lets in (anyone, for a public prefix), and
+    /// Block Public Access switches turned off.
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        let access = |s: Option<&State>| {
+            let mut a = crate::policy::access::Access::default();
+            if let Some(doc) = s.and_then(|s| s.get("policy")).filter(|d| !d.is_null()) {
+                a.add_policy(doc, "the bucket");
+            }
+            a
+        };
+        let mut out = crate::policy::access::widening(&access(before), &access(Some(after)));
+        let pab = |s: &State| s.get("public_access_block").and_then(|v| serde_json::from_value::<PublicAccess>(v.clone()).ok());
+        // A new bucket starts with every switch on (S3's default since April 2023).
+        let was = before.map(|b| pab(b).unwrap_or_else(PublicAccess::open)).unwrap_or_else(PublicAccess::blocked);
+        if let Some(now) = pab(after) {
+            for (what, w, n) in [
+                ("block_public_acls", was.block_public_acls, now.block_public_acls),
+                ("ignore_public_acls", was.ignore_public_acls, now.ignore_public_acls),
+                ("block_public_policy", was.block_public_policy, now.block_public_policy),
+                ("restrict_public_buckets", was.restrict_public_buckets, now.restrict_public_buckets),
+            ] {
+                if w && !n {
+                    out.push(format!("Block Public Access: {what} turned off"));
+                }
+            }
+        }
+        out
+    }
+
+    fn change_notes(&self, action: Action, changes: &[AttrChange], desired: &State) -> Vec<String> {
+        let suspends = action == Action::Update && changes.iter().any(|c| c.name == "versioning") && desired.get("versioning") == Some(&Value::Bool(false));
+        let mut out = Vec::new();
+        if suspends {
+            out.push("versioning is suspended, not removed: versions already stored stay (and are billed) until a lifecycle rule expires them".into());
+        }
+        out
+    }
+
+    fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
+        attrs.get("policy_file").map(|doc| crate::lint::lint_bucket_policy(doc, "policy_file")).unwrap_or_default()
+    }
+}
