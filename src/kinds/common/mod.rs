@@ -12,3 +12,14 @@ pub mod lost_create;
 pub const RUNNER_INSTALL: &str = include_str!("runner_install.sh");
 #[cfg(test)]
 pub mod script_bench;
+
+/// Runs `call` once a permit of `gate` is free: bounded concurrent reads
+/// for kinds that read many resources of a region (ECR, S3).
+pub async fn gated<T>(
+    gate: &tokio::sync::Semaphore,
+    service: &'static str,
+    call: impl std::future::Future<Output = Result<T, crate::core::error::ProviderError>>,
+) -> Result<T, crate::core::error::ProviderError> {
+    let _permit = gate.acquire().await.map_err(|e| crate::core::error::ProviderError::new(crate::core::ErrorClass::Other, service, "Read", e.to_string()))?;
+    call.await
+}

@@ -6,7 +6,7 @@ use super::{lifecycle, TAG_FORCE_DELETE};
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::lost_create;
+use crate::kinds::common::{gated, lost_create};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
 use futures::{StreamExt, TryStreamExt};
@@ -20,12 +20,6 @@ use tokio::sync::Semaphore;
 /// ECR also applies per-account request-rate quotas to each API, and the
 /// SDK's retries absorb the occasional throttle.
 const READ_CALLS: usize = 10;
-
-/// Runs `call` once a permit of `gate` is free.
-async fn gated<T>(gate: &Semaphore, call: impl std::future::Future<Output = Result<T, ProviderError>>) -> Result<T, ProviderError> {
-    let _permit = gate.acquire().await.map_err(|e| ProviderError::new(ErrorClass::Other, "ecr", "Read", e.to_string()))?;
-    call.await
-}
 
 /// ECR driver over [`EcrApi`].
 pub struct EcrDriver {
@@ -63,8 +57,8 @@ impl EcrDriver {
     async fn read_one(&self, repo: Repository, scope: &ReadScope, named: &HashSet<&str>, gate: &Semaphore) -> Result<Option<LiveResource>, ProviderError> {
         let name = repo.repository_name().unwrap_or_default().to_string();
         let arn = repo.repository_arn().unwrap_or_default().to_string();
-        let tags = gated(gate, self.api.list_tags(&arn));
-        let rest = || futures::future::try_join(gated(gate, self.lifecycle(&name)), gated(gate, self.policy(&name)));
+        let tags = gated(gate, "ecr", self.api.list_tags(&arn));
+        let rest = || futures::future::try_join(gated(gate, "ecr", self.lifecycle(&name)), gated(gate, "ecr", self.policy(&name)));
         let (tags, (lifecycle, policy)) = if named.contains(name.as_str()) {
             futures::try_join!(tags, rest())?
         } else {

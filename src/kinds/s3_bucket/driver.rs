@@ -9,7 +9,7 @@ use super::TAG_FORCE_DELETE;
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, owner_of, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::lost_create;
+use crate::kinds::common::{gated, lost_create};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
@@ -21,11 +21,6 @@ use tokio::sync::Semaphore;
 /// Read calls in flight at once (S3 allows thousands per second per
 /// prefix; the bound is for the machine and the emulator, as for ECR).
 const READ_CALLS: usize = 10;
-
-async fn gated<T>(gate: &Semaphore, call: impl std::future::Future<Output = Result<T, ProviderError>>) -> Result<T, ProviderError> {
-    let _permit = gate.acquire().await.map_err(|e| ProviderError::new(ErrorClass::Other, "s3", "Read", e.to_string()))?;
-    call.await
-}
 
 /// A typed setting out of a desired state (written by `desired_state`).
 fn setting<T: DeserializeOwned>(desired: &State, key: &str) -> Result<T, ProviderError> {
@@ -54,17 +49,18 @@ impl S3Driver {
     /// One bucket's state (6 calls); a bucket the files do not name is read
     /// further only when its tags say it is the stack's.
     async fn read_one(&self, name: String, scope: &ReadScope, named: &HashSet<&str>, gate: &Semaphore) -> Result<Option<LiveResource>, ProviderError> {
-        let tags = gated(gate, self.api.get_tags(&name)).await?;
+        let tags = gated(gate, "s3", self.api.get_tags(&name)).await?;
         if !named.contains(name.as_str()) && owner_of(&tags).as_ref() != Some(&scope.owner) {
             return Ok(None);
         }
-        let policy = async { Ok::<_, ProviderError>(gated(gate, self.api.get_policy(&name)).await?.and_then(|t| crate::policy::parse_document(&t).ok())) };
+        let policy =
+            async { Ok::<_, ProviderError>(gated(gate, "s3", self.api.get_policy(&name)).await?.and_then(|t| crate::policy::parse_document(&t).ok())) };
         let (versioning, encryption, pab, policy, rules) = futures::try_join!(
-            gated(gate, self.api.get_versioning(&name)),
-            gated(gate, self.api.get_encryption(&name)),
-            gated(gate, self.api.get_public_access(&name)),
+            gated(gate, "s3", self.api.get_versioning(&name)),
+            gated(gate, "s3", self.api.get_encryption(&name)),
+            gated(gate, "s3", self.api.get_public_access(&name)),
             policy,
-            gated(gate, self.api.get_lifecycle(&name)),
+            gated(gate, "s3", self.api.get_lifecycle(&name)),
         )?;
         let user_tags: Map<String, Value> = tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), json!(v))).collect();
         let rules = super::settings::sorted(rules);
