@@ -39,6 +39,8 @@
 //!   `GetBucketVersioningResponse`; S3 answers `<VersioningConfiguration>`
 //!   (S3 API reference, GetBucketVersioning, "Response Syntax"), which the
 //!   Rust SDK's parser requires.
+//! - **ECR Public** (see `ecr_public`): served here whole, since moto has
+//!   no such service.
 //! - **Faults** (optional, see `faults`): a seeded schedule of 5xx,
 //!   throttling, resets, delays and lost responses.
 
@@ -90,6 +92,21 @@ impl Default for Realism {
     }
 }
 
+impl Realism {
+    /// No timing, throttling, paging or thumbprint rules.
+    pub fn none() -> Self {
+        Realism {
+            role_delay: Duration::ZERO,
+            function_delay: Duration::ZERO,
+            empty_first_pages: false,
+            throttle_every: 0,
+            compute_thumbprints: false,
+            faults: None,
+            lose_first_answer: Vec::new(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Seen {
     /// Role ARN → when it was first seen.
@@ -102,6 +119,7 @@ struct Seen {
     lost_once: std::collections::HashSet<String>,
     /// What the proxy did, by rule (for tests to assert the rule fired).
     pub fired: HashMap<&'static str, u64>,
+    ecr_public: crate::ecr_public::Registry,
 }
 
 /// A running proxy.
@@ -144,6 +162,11 @@ impl AwsProxy {
 
     /// How often each rule fired (`thumbprint`, `role_delay`, `conflict`,
     /// `pending`, `empty_page`, `throttle`).
+    /// Pushes `n` images into an ECR Public repository (as `docker push` would).
+    pub fn push_public_images(&self, repository: &str, n: usize) {
+        self.seen.lock().unwrap().ecr_public.push_images(repository, n);
+    }
+
     pub fn fired(&self) -> HashMap<&'static str, u64> {
         self.seen.lock().unwrap().fired.clone()
     }
@@ -151,8 +174,18 @@ impl AwsProxy {
 
 /// The signing service from the SigV4 `Authorization` header.
 fn service_of(headers: &HeaderMap) -> String {
+    scope_part(headers, 3)
+}
+
+/// The region a request is signed for.
+fn region_of(headers: &HeaderMap) -> String {
+    scope_part(headers, 2)
+}
+
+/// One part of the credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`).
+fn scope_part(headers: &HeaderMap, n: usize) -> String {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    auth.split("Credential=").nth(1).and_then(|c| c.split('/').nth(3)).unwrap_or_default().to_string()
+    auth.split("Credential=").nth(1).and_then(|c| c.split('/').nth(n)).unwrap_or_default().to_string()
 }
 
 /// The value of `key` in a form-encoded (AWS query protocol) body.
@@ -256,6 +289,19 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let action = form_value(&text, "Action").unwrap_or_default();
     let lambda = if service == "lambda" { lambda_target(&path) } else { None };
+
+    if service == "ecr-public" {
+        // The API has one endpoint, api.ecr-public.us-east-1.amazonaws.com: a client of
+        // another region would find no host at all.
+        if region_of(&headers) != "us-east-1" {
+            return (StatusCode::BAD_GATEWAY, "proxy: ECR Public has no endpoint outside us-east-1").into_response();
+        }
+        let op = target.rsplit('.').next().unwrap_or_default();
+        let req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+        let (status, answer) = ctx.seen.lock().unwrap().ecr_public.handle(op, &req);
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        return (status, [("content-type", "application/x-amz-json-1.1")], answer.to_string()).into_response();
+    }
 
     let form = |k: &str| form_value(&text, k);
     let cfn = crate::cfn_tokens::CfnRequest { action: &action, param: &form };

@@ -5,6 +5,7 @@
 pub mod aws_proxy;
 pub mod buildkite;
 mod cfn_tokens;
+pub mod ecr_public;
 pub mod faults;
 pub mod gcp;
 mod gcp_compute;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub struct Moto {
     child: Child,
     pub port: u16,
-    /// Where clients go: the realism proxy, or moto itself for [`Moto::start_plain`].
+    /// Where clients go: the proxy in front of moto.
     pub endpoint: String,
     /// moto's own address.
     pub moto_endpoint: String,
@@ -68,9 +68,18 @@ impl Moto {
         Self::start_with(Some(crate::aws_proxy::Realism::default()))
     }
 
-    /// Starts moto alone (for tests of moto itself, or the scaler's own harness).
+    /// Starts moto behind the proxy with none of its timing, throttling or
+    /// paging rules (tests that count calls exactly): the proxy still serves
+    /// what moto lacks (ECR Public) and corrects the shapes it gets wrong.
     pub fn start_plain() -> Moto {
-        Self::start_with(None)
+        Self::start_with(Some(crate::aws_proxy::Realism::none()))
+    }
+
+    /// Pushes `n` images into an ECR Public repository.
+    pub fn push_public_images(&self, repository: &str, n: usize) {
+        if let Some((p, _)) = &self.proxy {
+            p.push_public_images(repository, n);
+        }
     }
 
     /// Starts moto behind the realism proxy with a seeded fault schedule
@@ -93,8 +102,16 @@ impl Moto {
     fn start_with(realism: Option<crate::aws_proxy::Realism>) -> Moto {
         let mut moto = Self::launch();
         if let Some(r) = realism {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("proxy runtime");
-            let proxy = rt.block_on(crate::aws_proxy::AwsProxy::start(&moto.moto_endpoint, r)).expect("start the AWS realism proxy");
+            // Started from a thread of its own: callers may be inside a runtime
+            // (#[tokio::test]), where blocking on another one panics.
+            let upstream = moto.moto_endpoint.clone();
+            let (proxy, rt) = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("proxy runtime");
+                let proxy = rt.block_on(crate::aws_proxy::AwsProxy::start(&upstream, r)).expect("start the AWS realism proxy");
+                (proxy, rt)
+            })
+            .join()
+            .expect("proxy start");
             moto.endpoint = proxy.endpoint();
             moto.proxy = Some((proxy, rt));
         }

@@ -51,6 +51,16 @@ impl AwsContext {
         aws_sdk_ecr::Client::from_conf(conf)
     }
 
+    /// An ECR Public client: its API answers in us-east-1 only, whatever
+    /// the stack's region.
+    pub fn ecr_public(&self) -> aws_sdk_ecrpublic::Client {
+        let conf = aws_sdk_ecrpublic::config::Builder::from(&self.config)
+            .region(aws_sdk_ecrpublic::config::Region::new(crate::kinds::ecr_public::API_REGION))
+            .interceptor(self.counter())
+            .build();
+        aws_sdk_ecrpublic::Client::from_conf(conf)
+    }
+
     /// An S3 client (path-style addressing, so custom endpoints work).
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut b = aws_sdk_s3::config::Builder::from(&self.config).interceptor(self.counter());

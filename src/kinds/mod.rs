@@ -7,6 +7,7 @@ pub mod agent_queue;
 pub mod ci_role;
 pub(crate) mod common;
 pub mod ecr;
+pub mod ecr_public;
 pub mod gpu_node;
 pub mod oidc_provider;
 pub mod s3_bucket;
@@ -45,6 +46,7 @@ pub static REGISTRY: &[Entry] = &[
         kind: &ecr::EcrRepository,
         cloud: Cloud::Aws(|c| Arc::new(ecr::EcrDriver::new(Arc::new(c.ecr())).with_discovery(Arc::new(AwsTagged::new(c.clone())), c.region()))),
     },
+    Entry { kind: &ecr_public::EcrPublicRepository, cloud: Cloud::Aws(|c| Arc::new(ecr_public::EcrPublicDriver::new(Arc::new(c.ecr_public())))) },
     Entry {
         kind: &s3_bucket::S3Bucket,
         cloud: Cloud::Aws(|c| {

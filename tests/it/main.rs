@@ -12,6 +12,7 @@ mod config;
 mod data_moto;
 mod dist;
 mod ecr_moto;
+mod ecr_public_moto;
 mod engine_fake;
 mod faults_moto;
 mod gcp_fake;

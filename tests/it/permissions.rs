@@ -47,6 +47,12 @@ ecr_repository "images" {
   tags                   = { team = "ml" }
 }
 
+ecr_public_repository "public" {
+  name          = "perm/public"
+  description   = "images anyone may pull"
+  architectures = ["x86-64"]
+}
+
 s3_bucket "artifacts" {
   name         = "perm-artifacts-1"
   versioning   = true
@@ -112,6 +118,8 @@ fn iam_action(service: &str, op: &str) -> Option<String> {
         ("s3", "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle") => Some("s3:PutLifecycleConfiguration".into()),
         ("s3", "ListObjectVersions") => Some("s3:ListBucketVersions".into()),
         ("s3", "DeleteObjects") => Some("s3:DeleteObjectVersion".into()),
+        // ECR Public's actions are `ecr-public:…`.
+        ("ecrpublic", op) => Some(format!("ecr-public:{op}")),
         // The Resource Groups Tagging API's actions are `tag:…`.
         ("resourcegroupstaggingapi", op) => Some(format!("tag:{op}")),
         _ => Some(format!("{prefix}:{op}")),
@@ -282,7 +290,8 @@ fn shipped_policies_allow_every_call_gantry_makes() {
             "  versioning   = true\n",
             "  versioning   = false\n  encryption   = \"aws:kms\"\n  tags         = { team = \"ml\" }\n  public_read_prefixes = [\"pub/\"]\n  public_access_block {\n    block_public_policy     = false\n    restrict_public_buckets = false\n  }\n",
         )
-        .replace("    prefix            = \"tmp/\"\n", "    prefix            = \"scratch/\"\n");
+        .replace("    prefix            = \"tmp/\"\n", "    prefix            = \"scratch/\"\n")
+        .replace("  architectures = [\"x86-64\"]\n", "  architectures = [\"x86-64\", \"ARM 64\"]\n  tags          = { team = \"ml\" }\n");
     assert!(
         changed.contains("MUTABLE")
             && changed.contains("tags = { team")
@@ -290,7 +299,8 @@ fn shipped_policies_allow_every_call_gantry_makes() {
             && changed.contains("2h")
             && changed.contains("256")
             && changed.contains("pub/")
-            && changed.contains("scratch/"),
+            && changed.contains("scratch/")
+            && changed.contains("ARM 64"),
         "{changed}"
     );
     std::fs::write(dir.path().join("main.gantry.hcl"), &changed).unwrap();

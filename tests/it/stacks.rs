@@ -82,10 +82,35 @@ apply_and_destroy! {
     vllm_ci_applies_and_destroys_cleanly => "vllm-ci",
 }
 
+/// A copy of stacks/ and policies/ in a repository of its own: the tests
+/// run side by side, and the stacks that look up the shared OIDC provider
+/// each apply stacks/github-oidc (its lock lives in its directory).
+fn checkout() -> tempfile::TempDir {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+            let (src, dst) = (e.path(), to.join(e.file_name()));
+            if src.is_dir() {
+                copy(&src, &dst);
+            } else {
+                std::fs::copy(&src, &dst).unwrap();
+            }
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    for d in ["stacks", "policies"] {
+        copy(&root.join(d), &tmp.path().join(d));
+    }
+    tmp
+}
+
 /// plan → apply → empty re-plan → second apply → destroy → nothing left,
-/// each stack on its own emulators.
+/// each stack on its own emulators and its own copy of the files.
 fn apply_and_destroy(name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stacks").join(name);
+    let repo = checkout();
+    let dir = repo.path().join("stacks").join(name);
     let moto = Moto::start();
     let mut env = moto.env();
     let gcp_rt = tokio::runtime::Runtime::new().unwrap();

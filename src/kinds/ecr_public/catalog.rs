@@ -1,0 +1,73 @@
+//! A public repository's catalog data (what the Amazon ECR Public Gallery
+//! shows), typed, with the gallery's limits (ECR Public API reference,
+//! RepositoryCatalogDataInput).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Architectures the gallery shows as badges and filters on.
+pub const ARCHITECTURES: &[&str] = &["ARM", "ARM 64", "x86", "x86-64"];
+/// Operating systems the gallery shows.
+pub const OPERATING_SYSTEMS: &[&str] = &["Linux", "Windows"];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub description: Option<String>,
+    pub about_text: Option<String>,
+    pub usage_text: Option<String>,
+    /// Sorted: the gallery keeps no order.
+    pub architectures: Vec<String>,
+    pub operating_systems: Vec<String>,
+}
+
+fn text(v: Option<&str>) -> Option<String> {
+    v.filter(|s| !s.is_empty()).map(String::from)
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+impl Catalog {
+    /// From the evaluated block's attributes.
+    pub fn from_block(attrs: &serde_json::Map<String, Value>) -> Catalog {
+        let list = |k: &str| sorted(attrs.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect());
+        Catalog {
+            description: text(attrs.get("description").and_then(Value::as_str)),
+            about_text: text(attrs.get("about_text").and_then(Value::as_str)),
+            usage_text: text(attrs.get("usage_text").and_then(Value::as_str)),
+            architectures: list("architectures"),
+            operating_systems: list("operating_systems"),
+        }
+    }
+
+    /// As read: empty texts and lists are unset.
+    pub fn from_sdk(c: &aws_sdk_ecrpublic::types::RepositoryCatalogData) -> Catalog {
+        Catalog {
+            description: text(c.description()),
+            about_text: text(c.about_text()),
+            usage_text: text(c.usage_text()),
+            architectures: sorted(c.architectures().to_vec()),
+            operating_systems: sorted(c.operating_systems().to_vec()),
+        }
+    }
+
+    /// What the gallery would refuse or not show, by attribute.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (attr, value, max) in [("description", &self.description, 1024), ("about_text", &self.about_text, 25600), ("usage_text", &self.usage_text, 25600)] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                out.push((attr, format!("at most {max} characters")));
+            }
+        }
+        for (attr, values, known) in [("architectures", &self.architectures, ARCHITECTURES), ("operating_systems", &self.operating_systems, OPERATING_SYSTEMS)]
+        {
+            for v in values.iter().filter(|v| !known.contains(&v.as_str())) {
+                out.push((attr, format!("\"{v}\" is not shown by the gallery (it knows {})", known.join(", "))));
+            }
+        }
+        out
+    }
+}

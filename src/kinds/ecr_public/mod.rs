@@ -1,0 +1,131 @@
+//! `ecr_public_repository`: a repository in the account's Amazon ECR Public
+//! registry (`public.ecr.aws/<alias>/<name>`): catalog data the gallery
+//! shows, a repository policy (linted: pulls are public already, so a
+//! policy exists to let others push — refused unless waived) and tags.
+//! The ECR Public API lives in us-east-1 whatever the stack's region.
+//!
+//! ```hcl
+//! ecr_public_repository "openllm" {
+//!   name          = "bentoml/openllm"
+//!   description   = "Run open-source LLMs as OpenAI-compatible APIs"
+//!   architectures = ["x86-64"]
+//! }
+//! ```
+
+mod api;
+pub mod catalog;
+mod driver;
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+
+pub use api::{EcrPublicApi, PublicRepository};
+pub use driver::EcrPublicDriver;
+
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
+use catalog::Catalog;
+use serde_json::{json, Value};
+
+/// The one region the ECR Public API answers in.
+pub const API_REGION: &str = "us-east-1";
+
+/// The `ecr_public_repository` kind.
+pub struct EcrPublicRepository;
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("name", Ty::String, "Repository name, e.g. bentoml/openllm (default: the block label).").forces_replacement(),
+        Attr::new("description", Ty::String, "Short description shown in the gallery (at most 1,024 characters)."),
+        Attr::new("about_text", Ty::String, "Markdown about the images, shown on the repository's gallery page."),
+        Attr::new("usage_text", Ty::String, "Markdown on how to use the images (docker pull, run flags)."),
+        Attr::new("architectures", Ty::ListOfString, "Gallery badges: ARM, ARM 64, x86, x86-64.").default(DefaultValue::EmptyList),
+        Attr::new("operating_systems", Ty::ListOfString, "Gallery badges: Linux, Windows.").default(DefaultValue::EmptyList),
+        Attr::new("repository_policy_file", Ty::JsonFile, "Path to a repository policy JSON document (who else may push)."),
+        Attr::new("force_delete", Ty::Bool, "Allow deleting the repository while it still holds images.").default(DefaultValue::Bool(false)),
+        Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(DefaultValue::EmptyMap),
+    ],
+    blocks: &[],
+};
+
+static FIELDS: &[Field] = &[Field::replace("name"), Field::new("catalog"), Field::new("repository_policy"), Field::new("force_delete"), Field::new("tags")];
+
+impl Kind for EcrPublicRepository {
+    fn name(&self) -> &'static str {
+        "ecr_public_repository"
+    }
+
+    fn doc(&self) -> &'static str {
+        "A repository in the account's Amazon ECR Public registry (the API is in us-east-1). The name forces replacement; catalog data, policy and tags are updated in place."
+    }
+
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+
+    fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
+        default_attr(attrs, "name", label);
+    }
+
+    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");
+        if name.len() > 205 || !crate::kinds::ecr::valid_name(name) {
+            out.push(AttrProblem::new(
+                "name",
+                format!("\"{name}\" is not a valid ECR Public repository name (2-205 lowercase letters, digits, and . _ - / between them)"),
+            ));
+        }
+        for (attr, problem) in Catalog::from_block(attrs).problems() {
+            out.push(AttrProblem::new(attr, problem));
+        }
+        out.extend(crate::kinds::common::aws_tags::check(attrs.get("tags")));
+        if attrs.get("repository_policy_file").is_some_and(|p| !p.is_object()) {
+            out.push(AttrProblem::new("repository_policy_file", "the policy document must be a JSON object"));
+        }
+        out
+    }
+
+    fn identity(&self, attrs: &State) -> String {
+        attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    fn outputs(&self, attrs: &State, env: &Env) -> State {
+        let name = self.identity(attrs);
+        let mut out = State::new();
+        out.insert("name".into(), json!(name));
+        out.insert("arn".into(), json!(format!("arn:aws:ecr-public::{}:repository/{name}", env.account_id)));
+        out
+    }
+
+    fn desired_state(&self, attrs: &State, _env: &Env) -> State {
+        let mut s = State::new();
+        s.insert("name".into(), json!(self.identity(attrs)));
+        s.insert("catalog".into(), json!(Catalog::from_block(attrs)));
+        s.insert("repository_policy".into(), attrs.get("repository_policy_file").map(crate::policy::normalize).unwrap_or(Value::Null));
+        s.insert("force_delete".into(), json!(attrs.get("force_delete") == Some(&Value::Bool(true))));
+        s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or_else(|| json!({})));
+        s
+    }
+
+    /// Who the repository policy newly lets in, and to do what.
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        let access = |s: Option<&State>| {
+            let mut a = crate::policy::access::Access::default();
+            if let Some(doc) = s.and_then(|s| s.get("repository_policy")).filter(|d| !d.is_null()) {
+                a.add_policy(doc, "the public repository");
+            }
+            a
+        };
+        crate::policy::access::widening(&access(before), &access(Some(after)))
+    }
+
+    fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
+        attrs.get("repository_policy_file").map(|doc| crate::lint::lint_repository_policy(doc, "repository_policy_file")).unwrap_or_default()
+    }
+}
