@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup-emulators.sh
 echo "==> building gantry and the fake GCP API" >&2
 cargo build --quiet --bin gantry -p gantry
-cargo build --quiet --bin fake-gcp --bin fake-github -p gantry-emulators
+cargo build --quiet --bin fake-gcp --bin fake-github --bin aws-proxy -p gantry-emulators
 GANTRY="$PWD/target/debug/gantry"
 WORK=$(mktemp -d)
 echo "==> the bundled scaler (built once per gantry build)" >&2
@@ -24,11 +24,14 @@ on_exit() { kill "${GCP_PID:-0}" "${GH_PID:-0}" 2>/dev/null || true; rm -rf "$WO
 # shellcheck source=scripts/moto-lib.sh
 source scripts/moto-lib.sh
 start_moto
+start_aws_proxy
 target/debug/fake-gcp --port 0 > "$WORK/gcp.url" &
 GCP_PID=$!
 for _ in $(seq 1 50); do [ -s "$WORK/gcp.url" ] && break; sleep 0.1; done
 GANTRY_GCP_ENDPOINT=$(cat "$WORK/gcp.url")
 export GANTRY_GCP_ENDPOINT
+# stacks/mlops-images pins its account: the emulator's.
+export GANTRY_VAR_aws_account_id=123456789012
 
 step() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m==> %s\033[0m\n' "$*"; else printf '\n==> %s\n' "$*"; fi; }
 

@@ -17,3 +17,20 @@ start_moto() {
   export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   export AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-west-2
 }
+
+# Puts the AWS proxy (target/debug/aws-proxy, built by the caller) in front
+# of moto: what moto lacks (ECR Public, ECR in the tagging API) and the
+# shapes it gets wrong, without the test suite's delays. Call after
+# start_moto; $AWS_ENDPOINT_URL then points at the proxy (moto-api paths
+# are forwarded).
+start_aws_proxy() {
+  local url_file
+  url_file=$(mktemp)
+  target/debug/aws-proxy --upstream "$AWS_ENDPOINT_URL" >"$url_file" &
+  AWS_PROXY_PID=$!
+  trap 'kill $AWS_PROXY_PID $MOTO_PID 2>/dev/null || true; wait $MOTO_PID 2>/dev/null || true; if declare -F on_exit >/dev/null; then on_exit; fi' EXIT
+  for _ in $(seq 1 50); do [ -s "$url_file" ] && break; sleep 0.1; done
+  AWS_ENDPOINT_URL=$(cat "$url_file")
+  rm -f "$url_file"
+  export AWS_ENDPOINT_URL
+}

@@ -143,7 +143,12 @@ const EMPTY_TOKEN: &str = "gantry-proxy-empty-page";
 impl AwsProxy {
     /// Starts on a free port of 127.0.0.1, forwarding to `upstream`.
     pub async fn start(upstream: &str, realism: Realism) -> std::io::Result<AwsProxy> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::start_on(upstream, realism, 0).await
+    }
+
+    /// As [`AwsProxy::start`], on `port` (0: any free one).
+    pub async fn start_on(upstream: &str, realism: Realism, port: u16) -> std::io::Result<AwsProxy> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let seen = Arc::new(Mutex::new(Seen::default()));
         let ctx = Ctx { upstream: upstream.trim_end_matches('/').to_string(), realism, seen: seen.clone(), http: reqwest::Client::new() };

@@ -6,8 +6,14 @@
 
 stack "mlops-images" {
   aws {
-    region = "eu-central-1"
+    region              = "eu-central-1"
+    allowed_account_ids = [var.aws_account_id]
   }
+}
+
+variable "aws_account_id" {
+  type        = string
+  description = "The account the images live in: plan and apply refuse credentials of any other (GANTRY_VAR_aws_account_id in CI)"
 }
 
 variable "github_repo" {
@@ -25,9 +31,13 @@ ecr_repository "image" {
   name                 = each.key
   image_tag_mutability = "MUTABLE" # workflows push :latest next to the version tag
   scan_on_push         = true
+  # Only develop-<sha> builds are pruned: latest (the serving pods' init
+  # container pulls vllm-deployment-tools:latest), v* releases and custom
+  # tags are kept whatever their number.
   lifecycle_policy {
     expire_untagged_after_days = 7
     keep_last_tagged           = 30
+    tag_prefixes               = ["develop-"]
   }
   tags = { project = "mlops", image = each.key }
 }
@@ -49,4 +59,10 @@ ci_role "ecr-push" {
   }
   max_session_duration = "1h"
   tags                 = { project = "mlops" }
+}
+
+# The seed's workflows read this ARN from the AWS_ROLE_ARN secret.
+output "aws_role_arn" {
+  value       = ci_role.ecr-push.arn
+  description = "Store as the repository's AWS_ROLE_ARN secret"
 }

@@ -13,8 +13,15 @@ stack "vllm-ci" {
 }
 
 variable "agent_token_parameter" {
-  type    = string
-  default = "/bk_agent_token_cluster_ci"
+  type        = string
+  default     = "/bk_agent_token_cluster_ci"
+  description = "SSM parameter (us-west-2) holding the Buildkite agent token"
+}
+
+variable "agent_token_parameter_us_east_1" {
+  type        = string
+  default     = "/bk_agent_token_cluster_ci"
+  description = "The same token's SSM parameter in us-east-1 (parameters are regional)"
 }
 
 variable "gcp_project" {
