@@ -51,6 +51,29 @@ fn every_problem_is_reported_at_once_with_locations() {
     assert_eq!(l.diags.error_count(), 8, "one diagnostic per problem, no cascades:\n{text}");
 }
 
+/// Every unknown function of an expression is reported at its own name
+/// (evaluation stops at the first), each with a suggestion when one is near.
+#[test]
+fn every_unknown_function_in_an_expression_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.gantry.hcl",
+        &format!("{HEADER}ecr_repository \"r\" {{\n  name = \"${{lowr(\"A\")}}-${{frobnicate(\"b\")}}\"\n  tags = {{ a = uper(\"x\") }}\n}}\n"),
+    );
+    let l = load(dir.path(), LoadOptions::default());
+    let text = l.diags.render(&l.sources, false);
+    for (msg, loc) in [
+        ("unknown function `lowr`", "a.gantry.hcl:5:13"),
+        ("unknown function `frobnicate`", "a.gantry.hcl:5:26"),
+        ("unknown function `uper`", "a.gantry.hcl:6:16"),
+    ] {
+        assert!(text.contains(msg) && text.contains(loc), "missing {msg:?} at {loc} in:\n{text}");
+    }
+    assert!(text.contains("did you mean lower()?") && text.contains("did you mean upper()?"), "{text}");
+    assert_eq!(l.diags.error_count(), 3, "one diagnostic per unknown function:\n{text}");
+}
+
 #[test]
 fn variables_come_from_defaults_env_files_and_flags_in_that_order() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,8 +10,41 @@ use hcl_edit::expr::Expression;
 use hcl_edit::Span;
 use serde_json::Value;
 
+/// Every call of a function gantry does not have, with the span of its
+/// name: all of them at once, where evaluation stops at the first.
+fn unknown_calls(expr: &Expression) -> Vec<(String, Option<std::ops::Range<usize>>)> {
+    use hcl_edit::visit::{visit_expr, Visit};
+    use hcl_edit::Span;
+    struct Find(Vec<(String, Option<std::ops::Range<usize>>)>);
+    impl Visit for Find {
+        fn visit_expr(&mut self, e: &Expression) {
+            if let Expression::FuncCall(f) = e {
+                let name = f.name.name.as_str();
+                if !f.name.namespace.is_empty() || !functions::names().any(|n| n == name) {
+                    self.0.push((f.name.name.to_string(), f.name.name.span().or_else(|| f.span())));
+                }
+            }
+            visit_expr(self, e);
+        }
+    }
+    let mut find = Find(Vec::new());
+    find.visit_expr(expr);
+    find.0
+}
+
 impl Loader<'_> {
     pub(super) fn eval(&mut self, file: FileId, expr: &Expression, ctx: &Context) -> Option<Value> {
+        let unknown = unknown_calls(expr);
+        for (name, span) in &unknown {
+            let d = Diagnostic::error(format!("unknown function `{name}`"), span_of(file, span.clone())).with_label("no such function");
+            self.diags.push(match did_you_mean(name, functions::names()) {
+                Some(sug) => d.with_note(format!("did you mean {sug}()?")),
+                None => d.with_note(format!("the functions are: {}", functions::names().collect::<Vec<_>>().join(", "))),
+            });
+        }
+        if !unknown.is_empty() {
+            return None;
+        }
         // Every `for` counted against the stack's evaluation budgets.
         let counted = crate::config::budget::instrument(expr);
         let expr_in = counted.as_ref().unwrap_or(expr);
