@@ -23,3 +23,17 @@ pub async fn gated<T>(
     let _permit = gate.acquire().await.map_err(|e| crate::core::error::ProviderError::new(crate::core::ErrorClass::Other, service, "Read", e.to_string()))?;
     call.await
 }
+
+/// Runs the per-resource reads of a listing, `calls` at a time (a few more
+/// started than allowed, so a permit never waits on a read that has not
+/// begun), and returns what they found sorted by identity.
+pub async fn read_many<F>(reads: Vec<F>, calls: usize) -> Result<Vec<crate::core::LiveResource>, crate::core::error::ProviderError>
+where
+    F: std::future::Future<Output = Result<Option<crate::core::LiveResource>, crate::core::error::ProviderError>>,
+{
+    use futures::{StreamExt, TryStreamExt};
+    let found: Vec<Option<crate::core::LiveResource>> = futures::stream::iter(reads).buffer_unordered(calls * 2).try_collect().await?;
+    let mut out: Vec<crate::core::LiveResource> = found.into_iter().flatten().collect();
+    out.sort_by(|a, b| a.identity.cmp(&b.identity));
+    Ok(out)
+}

@@ -6,10 +6,9 @@ use super::api::{EcrPublicApi, PublicRepository};
 use super::catalog::Catalog;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::{gated, lost_create};
+use crate::kinds::common::{gated, lost_create, read_many};
 use crate::kinds::ecr::TAG_FORCE_DELETE;
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -88,11 +87,8 @@ impl Driver for EcrPublicDriver {
         let repos = self.api.list_repositories().await?;
         let named: HashSet<&str> = scope.identities.iter().map(String::as_str).collect();
         let gate = Semaphore::new(READ_CALLS);
-        let reads = repos.into_iter().map(|r| self.read_one(r, scope, &named, &gate));
-        let found: Vec<Option<LiveResource>> = futures::stream::iter(reads).buffer_unordered(READ_CALLS * 2).try_collect().await?;
-        let mut out: Vec<LiveResource> = found.into_iter().flatten().collect();
-        out.sort_by(|a, b| a.identity.cmp(&b.identity));
-        Ok(out)
+        let reads: Vec<_> = repos.into_iter().map(|r| self.read_one(r, scope, &named, &gate)).collect();
+        read_many(reads, READ_CALLS).await
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {

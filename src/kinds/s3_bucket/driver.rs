@@ -9,7 +9,7 @@ use super::TAG_FORCE_DELETE;
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, owner_of, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::{gated, lost_create};
+use crate::kinds::common::{gated, lost_create, read_many};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
@@ -142,11 +142,8 @@ impl Driver for S3Driver {
         let names = self.api.list_buckets().await?;
         let named: HashSet<&str> = scope.identities.iter().map(String::as_str).collect();
         let gate = Semaphore::new(READ_CALLS);
-        let reads = names.into_iter().map(|n| self.read_one(n, scope, &named, &gate));
-        let found: Vec<Option<LiveResource>> = futures::stream::iter(reads).buffer_unordered(READ_CALLS * 2).try_collect().await?;
-        let mut out: Vec<LiveResource> = found.into_iter().flatten().collect();
-        out.sort_by(|a, b| a.identity.cmp(&b.identity));
-        Ok(out)
+        let reads: Vec<_> = names.into_iter().map(|n| self.read_one(n, scope, &named, &gate)).collect();
+        read_many(reads, READ_CALLS).await
     }
 
     /// Bucket names are global: a name another account holds, or one this
