@@ -35,6 +35,17 @@ export GANTRY_VAR_aws_account_id=123456789012
 
 step() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m==> %s\033[0m\n' "$*"; else printf '\n==> %s\n' "$*"; fi; }
 
+# The fake GitHub: the App the GPU runner's wake job uses (its key is the
+# test suite's stand-in; the fake checks its JWTs), and Ersilia's model
+# repositories, which stacks/ersilia-ci's data "github_repositories" lists.
+KEY=lambda/tests/fixtures/github-app-test-key
+target/debug/fake-github --port 0 --app-id 1 --public-key "$KEY.pub.pem" \
+  --repo ersilia-os/ersilia --repo ersilia-os/eos3b5e --repo ersilia-os/eos4e40 --repo ersilia-os/eos7d58 > "$WORK/gh.url" &
+GH_PID=$!
+for _ in $(seq 1 50); do [ -s "$WORK/gh.url" ] && break; sleep 0.1; done
+GH=$(cat "$WORK/gh.url")
+export GANTRY_GITHUB_API="$GH"
+
 # Each seed system is its own organisation with its own AWS account: the
 # emulator is reset between stacks (each stack's state is captured first).
 # The agent tokens, build secrets and GitHub App credentials are created
@@ -66,12 +77,6 @@ done
 
 # Seed 004's cost model on the fakes: the GPU runner machine stopped itself
 # after idle_stop; a GPU job is queued; the workflow's wake job starts it.
-# (The App key is the test suite's stand-in key; the fake checks its JWTs.)
-KEY=lambda/tests/fixtures/github-app-test-key
-target/debug/fake-github --port 0 --app-id 1 --public-key "$KEY.pub.pem" > "$WORK/gh.url" &
-GH_PID=$!
-for _ in $(seq 1 50); do [ -s "$WORK/gh.url" ] && break; sleep 0.1; done
-GH=$(cat "$WORK/gh.url")
 NODE=projects/gpu-ci-template/zones/us-central1-a/instances/gpu-ci-runner
 post() { python3 -c "import json, sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type': 'application/json'}, method='POST'))" "$1" "$2"; }
 status() { python3 -c "import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))['status'])" "$GANTRY_GCP_ENDPOINT/compute/v1/$NODE"; }

@@ -7,7 +7,8 @@
 //! started, and its other jobs stay queued inside it), run cancellation,
 //! rate-limit headers on every answer (and the 403 an exhausted limit
 //! gives), secondary limits (403 with `retry-after`), injected 5xx, and
-//! `workflow_job` webhook deliveries signed with `X-Hub-Signature-256`.
+//! `workflow_job` webhook deliveries signed with `X-Hub-Signature-256`,
+//! and repository listings (`github_repos`).
 //! A single job can be read with `If-None-Match`: an unchanged job answers
 //! 304, which does not count against the primary limit ("Best practices
 //! for using the REST API", conditional requests). Requests that do not
@@ -94,6 +95,8 @@ struct Inner {
 pub struct FakeGithub {
     inner: Arc<Mutex<Inner>>,
     pub addr: SocketAddr,
+    /// Repositories the listings serve (see `github_repos`).
+    pub repos: crate::github_repos::Repos,
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -106,7 +109,7 @@ impl FakeGithub {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let inner = Inner { remaining: RATE_LIMIT, next_id: 1000, ..Inner::default() };
-        let fake = FakeGithub { inner: Arc::new(Mutex::new(inner)), addr };
+        let fake = FakeGithub { inner: Arc::new(Mutex::new(inner)), addr, repos: Default::default() };
         let app = Router::new()
             .route("/app/installations/{id}/access_tokens", post(access_token))
             .route("/repos/{owner}/{repo}/actions/runners/generate-jitconfig", post(jit_repo))
@@ -120,7 +123,8 @@ impl FakeGithub {
             .route("/repos/{owner}/{repo}/actions/jobs/{job}", get(get_job))
             .route("/repos/{owner}/{repo}/actions/runs/{run}/cancel", post(cancel_run))
             .route("/_fake/jobs", post(fake_queue_job))
-            .with_state(fake.clone());
+            .with_state(fake.clone())
+            .merge(crate::github_repos::router(fake.repos.clone(), fake.endpoint()));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

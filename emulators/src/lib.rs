@@ -13,6 +13,7 @@ mod gcp_paging;
 pub mod gcp_shapes;
 mod gcp_store;
 pub mod github;
+pub mod github_repos;
 pub mod lambda_runtime;
 pub mod moto;
 mod tagging;

@@ -1,5 +1,6 @@
-//! In-memory [`AwsLookupApi`] and [`GcpLookupApi`] for unit tests: they
-//! filter the way the real describe calls do (every filter must match).
+//! In-memory [`AwsLookupApi`], [`GcpLookupApi`] and [`GithubLookupApi`] for
+//! unit tests: they filter the way the real describe calls do (every filter
+//! must match); an owner with no repository is one GitHub answers 404 for.
 
 use super::api::*;
 use crate::core::ProviderError;
@@ -15,6 +16,7 @@ pub struct FakeLookups {
     pub repositories: BTreeMap<String, RepositoryFacts>,
     pub providers: Vec<OidcProviderFacts>,
     pub networks: BTreeMap<(String, String), Network>,
+    pub github_repos: Vec<RepositoryListing>,
 }
 
 fn tags_match(have: &BTreeMap<String, String>, want: &BTreeMap<String, String>) -> bool {
@@ -57,5 +59,13 @@ impl AwsLookupApi for FakeLookups {
 impl GcpLookupApi for FakeLookups {
     async fn network(&self, project: &str, name: &str) -> Result<Option<Network>, ProviderError> {
         Ok(self.networks.get(&(project.to_string(), name.to_string())).cloned())
+    }
+}
+
+#[async_trait]
+impl GithubLookupApi for FakeLookups {
+    async fn repositories(&self, owner: &str) -> Result<Option<Vec<RepositoryListing>>, ProviderError> {
+        let mine: Vec<RepositoryListing> = self.github_repos.iter().filter(|r| r.full_name.split('/').next() == Some(owner)).cloned().collect();
+        Ok((!mine.is_empty()).then_some(mine))
     }
 }

@@ -14,6 +14,7 @@ mod ecr_repository;
 mod gcp;
 mod gcp_network;
 mod github_oidc_provider;
+mod github_repositories;
 mod iam_role;
 mod s3_bucket;
 mod subnets;
@@ -24,7 +25,9 @@ mod fake;
 #[cfg(test)]
 mod tests;
 
-pub use api::{AwsLookupApi, Bucket, GcpLookupApi, Network, OidcProviderFacts, RepositoryFacts, RoleFacts, Subnet, Vpc, VpcQuery};
+pub use api::{
+    AwsLookupApi, Bucket, GcpLookupApi, GithubLookupApi, Network, OidcProviderFacts, RepositoryFacts, RepositoryListing, RoleFacts, Subnet, Vpc, VpcQuery,
+};
 pub use aws::AwsLookups;
 
 use crate::core::schema::{Attr, Schema, Ty};
@@ -38,6 +41,8 @@ use std::sync::Arc;
 pub struct LookupApis {
     pub aws: Option<Arc<dyn AwsLookupApi>>,
     pub gcp: Option<Arc<dyn GcpLookupApi>>,
+    /// The GitHub REST API (no cloud needed).
+    pub github: Option<Arc<dyn GithubLookupApi>>,
     /// The stack's AWS region and account, its Google Cloud project.
     pub region: String,
     pub account_id: String,
@@ -47,6 +52,9 @@ pub struct LookupApis {
 impl LookupApis {
     fn aws(&self, source: &str) -> Result<&dyn AwsLookupApi, LookupError> {
         self.aws.as_deref().ok_or_else(|| LookupError::Missing(format!("data \"{source}\" needs AWS: add aws {{ region = \"...\" }} to the stack block")))
+    }
+    fn github(&self) -> Result<&dyn GithubLookupApi, LookupError> {
+        self.github.as_deref().ok_or_else(|| LookupError::Missing("the GitHub API is not available here".into()))
     }
     fn gcp(&self, source: &str) -> Result<&dyn GcpLookupApi, LookupError> {
         self.gcp
@@ -89,6 +97,7 @@ pub trait DataSource: Send + Sync {
 /// Every data source, in documentation order.
 pub static REGISTRY: &[&dyn DataSource] = &[
     &github_oidc_provider::GithubOidcProvider,
+    &github_repositories::GithubRepositories,
     &iam_role::IamRole,
     &ecr_repository::EcrRepository,
     &s3_bucket::S3Bucket,

@@ -4,7 +4,14 @@ use serde_json::json;
 
 fn apis(f: FakeLookups) -> LookupApis {
     let f = Arc::new(f);
-    LookupApis { aws: Some(f.clone()), gcp: Some(f), region: "us-west-2".into(), account_id: "123456789012".into(), project: "ml-ci".into() }
+    LookupApis {
+        aws: Some(f.clone()),
+        gcp: Some(f.clone()),
+        github: Some(f),
+        region: "us-west-2".into(),
+        account_id: "123456789012".into(),
+        project: "ml-ci".into(),
+    }
 }
 
 fn args(v: serde_json::Value) -> State {
@@ -165,4 +172,37 @@ fn placeholders_have_every_attribute_with_its_type() {
             assert!(a.ty.check(v).is_ok(), "{}.{}: {v} is not a {}", s.name(), a.name, a.ty.name());
         }
     }
+}
+
+#[tokio::test]
+async fn github_repositories_are_chosen_by_topic_and_prefix_and_named_in_full() {
+    let repo = |n: &str, topics: &[&str], archived: bool, fork: bool| RepositoryListing {
+        full_name: n.into(),
+        fork,
+        archived,
+        topics: topics.iter().map(|t| t.to_string()).collect(),
+    };
+    let f = FakeLookups {
+        github_repos: vec![
+            repo("ersilia-os/eos3b5e", &["ersilia-model"], false, false),
+            repo("ersilia-os/eos4e40", &["ersilia-model"], false, false),
+            repo("ersilia-os/eos-old", &["ersilia-model"], true, false),
+            repo("ersilia-os/eos-fork", &["ersilia-model"], false, true),
+            repo("ersilia-os/ersilia", &[], false, false),
+            repo("someone/eos9999", &["ersilia-model"], false, false),
+        ],
+        ..Default::default()
+    };
+    let source = by_name("github_repositories").unwrap();
+    let out = source.read(&args(json!({"owner": "ersilia-os", "name_prefix": "eos"})), &apis(f)).await.ok().unwrap();
+    assert_eq!(out["full_names"], json!(["ersilia-os/eos3b5e", "ersilia-os/eos4e40"]), "archived and forks left out, owner fixed");
+    assert_eq!(out["names"], json!(["eos3b5e", "eos4e40"]));
+    let f2 = FakeLookups {
+        github_repos: vec![repo("ersilia-os/eos-template", &[], false, false), repo("ersilia-os/eos1abc", &[], false, false)],
+        ..Default::default()
+    };
+    let out = source.read(&args(json!({"owner": "ersilia-os", "name_prefix": "eos", "exclude": ["eos-template"]})), &apis(f2)).await.ok().unwrap();
+    assert_eq!(out["full_names"], json!(["ersilia-os/eos1abc"]));
+    assert!(!source.check(&args(json!({"owner": "ersilia-os"}))).is_empty(), "a filter is required");
+    assert!(!source.check(&args(json!({"owner": "ersilia-os/*", "topic": "x"}))).is_empty());
 }

@@ -88,6 +88,7 @@ impl Backend for CloudBackend {
         LookupApis {
             aws: self.aws.as_ref().map(|a| Arc::new(AwsLookups::new(a)) as Arc<dyn AwsLookupApi>),
             gcp: self.gcp.as_ref().map(|g| Arc::new(g.clone()) as Arc<dyn GcpLookupApi>),
+            github: crate::cloud::github::RestRepositories::from_env().ok().map(|g| Arc::new(g) as Arc<dyn crate::lookups::GithubLookupApi>),
             region: self.aws.as_ref().and_then(|a| a.config.region()).map(|r| r.to_string()).unwrap_or_default(),
             account_id: String::new(),
             project: self.gcp.as_ref().map(|g| g.project.clone()).unwrap_or_default(),

@@ -39,6 +39,17 @@ s3_bucket "models" {
 # One provider per account: stacks/github-oidc owns it.
 data "github_oidc_provider" "github" {}
 
+# Each model lives in its own repository (eos + 4 characters, made from
+# eos-template by the model-request workflow), and each uploads its zip.
+# The role trusts exactly the model repositories GitHub lists now, each by
+# name: a model repository created later is a new line in the next plan's
+# broadening review, never let in by a wildcard.
+data "github_repositories" "models" {
+  owner       = "ersilia-os"
+  name_prefix = "eos"
+  exclude     = ["eos-template"]
+}
+
 ci_role "model-artifacts" {
   description = "Ersilia model uploads (upload-model-to-s3, metadata sync)"
   provider    = data.github_oidc_provider.github
@@ -49,6 +60,10 @@ ci_role "model-artifacts" {
   allow {
     repo         = "ersilia-os/eos-template"
     environments = ["model-publish"]
+  }
+  allow {
+    repos    = data.github_repositories.models.full_names
+    branches = ["main"]
   }
   policy_files = ["../../policies/s3-artifacts.json"]
   policy_vars = {

@@ -17,6 +17,7 @@ mod engine_fake;
 mod faults_moto;
 mod gcp_fake;
 mod generated_lint;
+mod github_trust;
 mod lint_corpus;
 mod lock_s3;
 mod malformed;

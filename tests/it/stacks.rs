@@ -126,6 +126,13 @@ fn apply_and_destroy(name: &str) {
     let gcp_rt = tokio::runtime::Runtime::new().unwrap();
     let gcp = gcp_rt.block_on(gantry_emulators::gcp::FakeGcp::start(0)).unwrap();
     env.push(("GANTRY_GCP_ENDPOINT", gcp.endpoint()));
+    // Ersilia's model repositories, for its data "github_repositories".
+    let gh = gcp_rt.block_on(gantry_emulators::github::FakeGithub::start(0)).unwrap();
+    for name in ["ersilia", "eos-template", "eos3b5e", "eos4e40"] {
+        let full_name = format!("ersilia-os/{name}");
+        gh.repos.add(gantry_emulators::github_repos::Repo { full_name, topics: vec![], archived: false, fork: false, org: true });
+    }
+    env.push(("GANTRY_GITHUB_API", gh.endpoint()));
     // Agent tokens and GitHub App credentials are created outside gantry (they are secrets).
     let rt = tokio::runtime::Runtime::new().unwrap();
     for (region, name) in [

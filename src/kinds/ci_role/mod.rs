@@ -38,7 +38,8 @@ pub struct CiRole;
 
 static ALLOW: Schema = Schema {
     attrs: &[
-        Attr::new("repo", Ty::String, "GitHub repository, OWNER/NAME.").required(),
+        Attr::new("repo", Ty::String, "GitHub repository, OWNER/NAME (or repos)."),
+        Attr::new("repos", Ty::ListOfString, "Several repositories, each OWNER/NAME, e.g. data.github_repositories.models.full_names (each named in the trust policy)."),
         Attr::new("branches", Ty::ListOfString, "Branches (globs allowed) whose workflows may assume the role.").default(DefaultValue::EmptyList),
         Attr::new("tags", Ty::ListOfString, "Git tags (globs allowed), e.g. v*.").default(DefaultValue::EmptyList),
         Attr::new("environments", Ty::ListOfString, "GitHub deployment environments.").default(DefaultValue::EmptyList),
@@ -66,6 +67,9 @@ static SCHEMA: Schema = Schema {
         Attr::new("max_session_duration", Ty::String, "Longest session, 1h to 12h.").default(DefaultValue::Str("1h")),
         Attr::new("permissions_boundary", Ty::String, "ARN of a permissions boundary policy."),
         Attr::new("tags", Ty::MapOfString, "Tags.").default(DefaultValue::EmptyMap),
+        Attr::new("trust_policy_quota", Ty::Int, "The account's IAM quota for a role trust policy, in characters (2048 unless raised, at most 4096).")
+            .default(DefaultValue::Int(2048))
+            .range(2048, 4096),
     ],
     blocks: &[NestedBlock { name: "allow", schema: &ALLOW, repeated: true, implied: false, doc: "Who may assume the role (one block per repository rule)." }],
 };
@@ -180,8 +184,16 @@ impl Kind for CiRole {
             }
         }
         for r in &rules {
-            let repo = r.get("repo").and_then(Value::as_str).unwrap_or("");
-            if !valid_repo(repo) {
+            let repos = trust::repos(r);
+            match (r.get("repo").is_some(), r.get("repos").is_some()) {
+                (true, true) => out.push(AttrProblem::new("allow", "give repo or repos, not both")),
+                (false, false) => out.push(AttrProblem::new("allow", "each allow rule names repo = \"OWNER/NAME\" or repos = [...]")),
+                (false, true) if repos.is_empty() => {
+                    out.push(AttrProblem::new("allow", "repos is empty: this rule would let no one in (did the data source choose nothing?)"))
+                }
+                _ => {}
+            }
+            for repo in repos.iter().filter(|r| !valid_repo(r)) {
                 out.push(AttrProblem::new("allow", format!("repo \"{repo}\" must look like OWNER/NAME (no wildcards)")));
             }
             for w in r.get("workflow_refs").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
@@ -192,6 +204,17 @@ impl Kind for CiRole {
                     ));
                 }
             }
+        }
+        // IAM counts a trust policy's characters without white space.
+        let quota = attrs.get("trust_policy_quota").and_then(Value::as_i64).unwrap_or(2048) as usize;
+        let size = serde_json::to_string(&trust_policy(attrs)).map(|t| t.len()).unwrap_or(0);
+        if size > quota {
+            out.push(AttrProblem::new(
+                "allow",
+                format!(
+                    "the trust policy would be {size} characters and IAM takes {quota} (the account's quota; 4096 at most once raised, then set trust_policy_quota): split the repositories over several roles, or require one reusable workflow (workflow_refs) they all call"
+                ),
+            ));
         }
         if let Err(e) = session_seconds(attrs) {
             out.push(AttrProblem::new("max_session_duration", e));

@@ -188,3 +188,38 @@ async fn a_named_role_of_another_owner_is_read_for_the_clash_check() {
     assert_eq!(live[0].owner_stack.as_deref(), Some("someone-else"));
     assert!(fake.role("ecr-push").is_some());
 }
+
+/// Many repositories, each named: one `sub` each, every new one a
+/// broadening line, and a trust policy IAM would refuse caught at validate.
+#[test]
+fn many_repositories_are_each_named_and_the_trust_policy_fits_iam() {
+    let rule = |repos: Vec<String>| json!([{"repos": repos, "branches": ["main"], "tags": [], "environments": [], "pull_request": false, "workflow_refs": []}]);
+    let names = |n: usize| (0..n).map(|i| format!("ersilia-os/eos{i:04}")).collect::<Vec<_>>();
+    let mut a = base();
+    a.insert("allow".into(), rule(names(3)));
+    assert!(CiRole.check(&a).is_empty(), "{:?}", CiRole.check(&a));
+    let doc = trust_policy(&a);
+    let subs = &doc["Statement"][0]["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"];
+    assert_eq!(
+        subs,
+        &json!(["repo:ersilia-os/eos0000:ref:refs/heads/main", "repo:ersilia-os/eos0001:ref:refs/heads/main", "repo:ersilia-os/eos0002:ref:refs/heads/main"])
+    );
+    // One repository more: the plan names it as broadening.
+    let before = CiRole.desired_state(&a, &env());
+    let mut grown = a.clone();
+    grown.insert("allow".into(), rule(names(4)));
+    let lines = CiRole.broadening(Some(&before), &CiRole.desired_state(&grown, &env()));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("repo:ersilia-os/eos0003:ref:refs/heads/main"), "{lines:?}");
+    // 60 repositories do not fit IAM's default 2048 characters; with the quota raised they do.
+    grown.insert("allow".into(), rule(names(60)));
+    let problems: Vec<String> = CiRole.check(&grown).into_iter().map(|p| p.message).collect();
+    assert!(problems.iter().any(|p| p.contains("IAM takes 2048")), "{problems:?}");
+    grown.insert("trust_policy_quota".into(), json!(4096));
+    assert!(CiRole.check(&grown).is_empty(), "{:?}", CiRole.check(&grown));
+    // A rule naming both, or an empty list, says so.
+    a.insert("allow".into(), json!([{"repo": "acme/x", "repos": ["acme/y"]}]));
+    assert!(CiRole.check(&a).iter().any(|p| p.message.contains("not both")));
+    a.insert("allow".into(), json!([{"repos": []}]));
+    assert!(CiRole.check(&a).iter().any(|p| p.message.contains("repos is empty")));
+}

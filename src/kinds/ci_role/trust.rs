@@ -8,9 +8,18 @@ use std::collections::BTreeSet;
 /// The audience GitHub's token carries when a job asks for AWS credentials.
 pub const AUDIENCE: &str = "sts.amazonaws.com";
 
-/// `sub` patterns for one allow rule.
+/// The repositories of one allow rule: `repo`, or each of `repos`.
+pub fn repos(rule: &Value) -> Vec<String> {
+    let many = rule.get("repos").and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from));
+    rule.get("repo").and_then(Value::as_str).map(String::from).into_iter().chain(many).collect()
+}
+
+/// `sub` patterns for one allow rule (every repository named).
 pub fn subs(rule: &Value) -> Vec<String> {
-    let repo = rule.get("repo").and_then(Value::as_str).unwrap_or_default();
+    repos(rule).iter().flat_map(|repo| subs_of(rule, repo)).collect()
+}
+
+fn subs_of(rule: &Value, repo: &str) -> Vec<String> {
     let list = |k: &str| -> Vec<String> { rule.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect() };
     let mut out = Vec::new();
     out.extend(list("branches").iter().map(|b| format!("repo:{repo}:ref:refs/heads/{b}")));

@@ -1,0 +1,88 @@
+//! `data "github_repositories"`: an owner's repositories chosen by topic
+//! and/or name prefix, as explicit `OWNER/NAME` names for `ci_role` allow
+//! rules (`repos = data.github_repositories.models.full_names`). The owner
+//! is fixed and every repository is named in the trust policy, so the plan
+//! shows each one gained or lost (a new one as broadening), where a
+//! wildcard in `sub` would let in any repository created later.
+
+use super::{arg, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::{AttrProblem, State};
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+pub struct GithubRepositories;
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("owner", Ty::String, "The organisation or user.").required(),
+        Attr::new("topic", Ty::String, "Only repositories carrying this topic."),
+        Attr::new("name_prefix", Ty::String, "Only repositories whose name starts with this."),
+        Attr::new("include_archived", Ty::Bool, "Keep archived repositories (they run no workflows).").default(DefaultValue::Bool(false)),
+        Attr::new("include_forks", Ty::Bool, "Keep forks.").default(DefaultValue::Bool(false)),
+        Attr::new("exclude", Ty::ListOfString, "Names (without the owner) to leave out, e.g. a template repository.").default(DefaultValue::EmptyList),
+    ],
+    blocks: &[],
+};
+
+static ATTRIBUTES: &[Attr] = &[
+    Attr::new("owner", Ty::String, "The owner."),
+    Attr::new("full_names", Ty::ListOfString, "OWNER/NAME of every repository chosen, sorted."),
+    Attr::new("names", Ty::ListOfString, "NAME of every repository chosen, sorted."),
+];
+
+#[async_trait]
+impl DataSource for GithubRepositories {
+    fn name(&self) -> &'static str {
+        "github_repositories"
+    }
+    fn doc(&self) -> &'static str {
+        "An owner's GitHub repositories, chosen by topic and/or name prefix (REST API; GITHUB_TOKEN if set, GANTRY_GITHUB_API for GitHub Enterprise Server)."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn attributes(&self) -> &'static [Attr] {
+        ATTRIBUTES
+    }
+    fn check(&self, args: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        if arg(args, "topic").is_none() && arg(args, "name_prefix").is_none() {
+            out.push(AttrProblem::new(
+                "owner",
+                "choose the repositories with topic and/or name_prefix: every repository of an owner is rarely what a role should trust",
+            ));
+        }
+        let owner = arg(args, "owner").unwrap_or_default();
+        if owner.is_empty() || !owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            out.push(AttrProblem::new("owner", format!("\"{owner}\" is not a GitHub owner name (letters, digits and hyphens)")));
+        }
+        out
+    }
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
+        let owner = arg(args, "owner").unwrap_or_default();
+        let topic = arg(args, "topic");
+        let prefix = arg(args, "name_prefix");
+        let flag = |k: &str| args.get(k) == Some(&Value::Bool(true));
+        let excluded: Vec<&str> = args.get("exclude").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        let Some(repos) = apis.github()?.repositories(owner).await? else {
+            return Err(LookupError::Missing(format!("no GitHub organisation or user named \"{owner}\"")));
+        };
+        let mut chosen: Vec<String> = repos
+            .into_iter()
+            .filter(|r| flag("include_archived") || !r.archived)
+            .filter(|r| flag("include_forks") || !r.fork)
+            .filter(|r| topic.is_none_or(|t| r.topics.iter().any(|x| x == t)))
+            .filter(|r| prefix.is_none_or(|p| r.full_name.split_once('/').is_some_and(|(_, n)| n.starts_with(p))))
+            .filter(|r| r.full_name.split_once('/').is_none_or(|(_, n)| !excluded.contains(&n)))
+            .map(|r| r.full_name)
+            .collect();
+        chosen.sort();
+        let names: Vec<String> = chosen.iter().filter_map(|f| f.split_once('/').map(|(_, n)| n.to_string())).collect();
+        let mut out = State::new();
+        out.insert("owner".into(), json!(owner));
+        out.insert("full_names".into(), json!(chosen));
+        out.insert("names".into(), json!(names));
+        Ok(out)
+    }
+}
