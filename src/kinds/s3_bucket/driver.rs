@@ -171,7 +171,9 @@ impl Driver for S3Driver {
         if desired.get("versioning") == Some(&Value::Bool(true)) {
             self.api.put_versioning(name, true).await?;
         }
-        self.put_access(name, desired, true, true).await?;
+        // A new bucket has no policy to remove: only a policy to put counts as a change.
+        let has_policy = desired.get("policy").is_some_and(|p| !p.is_null());
+        self.put_access(name, desired, true, has_policy).await?;
         if desired.get("lifecycle_rules").is_some_and(|r| !r.is_null()) {
             self.put_lifecycle(name, desired).await?;
         }

@@ -118,8 +118,15 @@ async fn a_created_bucket_reads_back_with_nothing_to_change() {
     let live = d.read(&scope(&[])).await.unwrap();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].owner_address.as_deref(), Some("s3_bucket.models-1"));
+    // A private bucket is created without a policy call at all.
+    let private = S3Bucket.desired_state(&attrs("private-1", json!({})), &env());
+    d.create(&private, &owner("private-1")).await.unwrap();
+    assert!(!fake.calls().iter().any(|c| c.ends_with("BucketPolicy private-1")), "{:?}", fake.calls());
     let changes = diff_fields(S3Bucket.fields(), &desired, &live[0].state);
     assert!(changes.is_empty(), "{changes:?}");
+    let live = d.read(&scope(&[])).await.unwrap();
+    let private_live = live.iter().find(|l| l.identity == "private-1").unwrap();
+    assert!(diff_fields(S3Bucket.fields(), &private, &private_live.state).is_empty());
 }
 
 #[tokio::test]
