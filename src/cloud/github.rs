@@ -69,7 +69,8 @@ impl RestRepositories {
             }
             let page: Vec<Minimal> = serde_json::from_str(&body).map_err(|e| err(ErrorClass::Other, format!("unexpected answer from {url}: {e}")))?;
             out.extend(page);
-            next = link.as_deref().and_then(next_link);
+            // The token goes only to the API it was given for, whatever a Link header names.
+            next = link.as_deref().and_then(next_link).filter(|n| n.starts_with(&format!("{}/", self.api)));
         }
         Ok(Some(out))
     }
