@@ -388,7 +388,11 @@ exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
         let first = self.script.lines().next().unwrap_or_default();
         let rest = if first.starts_with("#!") { &self.script[first.len()..] } else { self.script.as_str() };
         write(self.root.path(), "/harness/user-data.traced", &format!("PS4='+${{LINENO}}: '; BASH_XTRACEFD=9; set -x{rest}"), 0o700);
-        let (ok, out) = self.sh("exec 9>/harness/trace; bash /harness/user-data.traced > /harness/output 2>&1");
+        // Through a pipe, not straight into the file: the scripts send their
+        // output through `exec > >(tee LOG)`, and that tee can still be
+        // writing when the script has exited (under load, the file was read
+        // empty). `cat` reaches end of file only once every writer is gone.
+        let (ok, out) = self.sh("exec 9>/harness/trace; bash /harness/user-data.traced 2>&1 | cat > /harness/output; exit \"${PIPESTATUS[0]}\"");
         let output = format!("{out}{}", self.read("/harness/output"));
         let failed_at = (!ok).then(|| self.failed_line(&output));
         Boot { ok, output, failed_at }
