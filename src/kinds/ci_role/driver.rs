@@ -8,7 +8,7 @@ use super::api::{NewRole, RoleApi};
 use super::{role_path, DOC_INLINE, DOC_TRUST};
 use crate::core::error::ProviderError;
 use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::iam::user_tags;
+use crate::kinds::common::aws_tags::user_tags;
 use crate::kinds::common::lost_create;
 use crate::policy::{normalize, parse_document};
 use async_trait::async_trait;

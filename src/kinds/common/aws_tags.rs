@@ -1,9 +1,35 @@
-//! The user's `tags` on an AWS resource: keys gantry or AWS reserve, and
-//! the limits ECR, S3 and IAM share (50 tags per resource, keys of 1-128
-//! characters, values of at most 256).
+//! Tags on an AWS resource: the user's `tags` (keys gantry or AWS reserve,
+//! and the limits ECR, S3 and IAM share: 50 tags per resource, keys of
+//! 1-128 characters, values of at most 256), what gantry writes beside
+//! them, and the user's part of what it reads back.
 
-use crate::core::AttrProblem;
-use serde_json::Value;
+use crate::core::{owned_tags, AttrProblem, Owner, State};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Tag recording `force_delete = true` on the resource itself, so one
+/// whose block was removed can still be deleted with its contents.
+pub const TAG_FORCE_DELETE: &str = "gantry:force-delete";
+
+/// Every tag gantry writes: the user's, ownership, and force-delete when
+/// the desired state allows it.
+pub fn written(desired: &State, owner: &Owner) -> BTreeMap<String, String> {
+    let mut tags = owned_tags(desired, owner);
+    if desired.get("force_delete") == Some(&Value::Bool(true)) {
+        tags.insert(TAG_FORCE_DELETE.into(), "true".into());
+    }
+    tags
+}
+
+/// Whether live tags record `force_delete = true`.
+pub fn force_delete(tags: &BTreeMap<String, String>) -> bool {
+    tags.get(TAG_FORCE_DELETE).is_some_and(|v| v == "true")
+}
+
+/// The user's tags (without gantry's) as a JSON object.
+pub fn user_tags(tags: &BTreeMap<String, String>) -> Value {
+    Value::Object(tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
+}
 
 /// AWS allows 50 tags per resource; gantry writes up to 5 of its own
 /// (stack, workspace, address, protect, force-delete).

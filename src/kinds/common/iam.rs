@@ -1,13 +1,8 @@
-//! Helpers shared by the IAM kinds: ownership tags and tag maps.
+//! Helpers shared by the IAM kinds: tag lists and sorted string lists.
 
 use aws_sdk_iam::types::Tag;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// The user's tags (without gantry's) as a JSON object.
-pub fn user_tags(tags: &BTreeMap<String, String>) -> Value {
-    Value::Object(tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
-}
 
 /// Tags as IAM takes them.
 pub fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {

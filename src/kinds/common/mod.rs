@@ -37,3 +37,10 @@ where
     out.sort_by(|a, b| a.identity.cmp(&b.identity));
     Ok(out)
 }
+
+/// A typed setting out of a desired state (as the kind's `desired_state`
+/// wrote it); a shape that does not parse is a bug, reported as one.
+pub fn desired<T: serde::de::DeserializeOwned>(desired: &crate::core::State, key: &str, service: &'static str) -> Result<T, crate::core::error::ProviderError> {
+    serde_json::from_value(desired.get(key).cloned().unwrap_or(serde_json::Value::Null))
+        .map_err(|e| crate::core::error::ProviderError::new(crate::core::ErrorClass::Other, service, "Apply", format!("desired {key} is not well formed: {e}")))
+}

@@ -2,15 +2,15 @@
 //! updates and delete.
 
 use super::api::{EcrApi, NewRepository};
-use super::{lifecycle, TAG_FORCE_DELETE};
+use super::lifecycle;
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::{gated, lost_create, read_many};
+use crate::core::{owner_of, stale_tag_keys, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::kinds::common::{aws_tags, gated, lost_create, read_many};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
-use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashSet};
+use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -68,7 +68,6 @@ impl EcrDriver {
             (tags, rest().await?)
         };
         let owner_stack = owner_of(&tags);
-        let user_tags: Map<String, Value> = tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), json!(v))).collect();
         let enc = repo.encryption_configuration();
         let mut state = State::new();
         state.insert("name".into(), json!(name));
@@ -79,22 +78,13 @@ impl EcrDriver {
         state.insert("kms_key".into(), enc.and_then(|e| e.kms_key()).map(|k| json!(k)).unwrap_or(Value::Null));
         state.insert("lifecycle_policy".into(), lifecycle);
         state.insert("repository_policy".into(), policy);
-        state.insert("force_delete".into(), json!(tags.get(TAG_FORCE_DELETE).map(|v| v == "true").unwrap_or(false)));
-        state.insert("tags".into(), Value::Object(user_tags));
+        state.insert("force_delete".into(), json!(aws_tags::force_delete(&tags)));
+        state.insert("tags".into(), aws_tags::user_tags(&tags));
         Ok(Some(LiveResource { identity: name, owner_stack, owner_address: tags.get(TAG_ADDRESS).cloned(), protected: tags.contains_key(TAG_PROTECT), state }))
     }
 
     fn arn(live: &LiveResource) -> String {
         live.state.get("arn").and_then(Value::as_str).unwrap_or_default().to_string()
-    }
-
-    /// All tags gantry writes: the user's plus ownership and force-delete.
-    fn all_tags(desired: &State, owner: &Owner) -> BTreeMap<String, String> {
-        let mut tags = owned_tags(desired, owner);
-        if desired.get("force_delete") == Some(&Value::Bool(true)) {
-            tags.insert(TAG_FORCE_DELETE.into(), "true".into());
-        }
-        tags
     }
 
     /// Sets a policy document, or removes it when the document is null.
@@ -148,7 +138,7 @@ impl Driver for EcrDriver {
                 image_tag_mutability: ImageTagMutability::from(text(desired, "image_tag_mutability")),
                 scan_on_push: desired.get("scan_on_push") == Some(&Value::Bool(true)),
                 encryption: enc,
-                tags: Self::all_tags(desired, owner),
+                tags: aws_tags::written(desired, owner),
             })
             .await;
         match created {
@@ -190,7 +180,7 @@ impl Driver for EcrDriver {
         }
         if changed.iter().any(|f| matches!(f.as_str(), "tags" | "force_delete" | "owner")) {
             let arn = Self::arn(live);
-            let want = Self::all_tags(desired, owner);
+            let want = aws_tags::written(desired, owner);
             let current = self.api.list_tags(&arn).await?;
             let stale = stale_tag_keys(&current, &want);
             if !stale.is_empty() {

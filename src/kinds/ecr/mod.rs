@@ -29,10 +29,6 @@ use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
 use serde_json::{json, Value};
 
-/// Tag that records `force_delete = true` on the repository itself, so a
-/// repository whose block was removed can still be deleted with its images.
-pub const TAG_FORCE_DELETE: &str = "gantry:force-delete";
-
 /// The `ecr_repository` kind.
 pub struct EcrRepository;
 

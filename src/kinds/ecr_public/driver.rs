@@ -5,12 +5,11 @@
 use super::api::{EcrPublicApi, PublicRepository};
 use super::catalog::Catalog;
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::{gated, lost_create, read_many};
-use crate::kinds::ecr::TAG_FORCE_DELETE;
+use crate::core::{owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::kinds::common::{aws_tags, gated, lost_create, read_many};
 use async_trait::async_trait;
-use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashSet};
+use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -43,14 +42,13 @@ impl EcrPublicDriver {
         let (catalog, policy) =
             futures::try_join!(gated(gate, "ecr-public", self.api.get_catalog(&repo.name)), gated(gate, "ecr-public", self.api.get_policy(&repo.name)))?;
         let policy = policy.and_then(|t| crate::policy::parse_document(&t).ok()).map(|d| crate::policy::normalize(&d));
-        let user_tags: Map<String, Value> = tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), json!(v))).collect();
         let mut state = State::new();
         state.insert("name".into(), json!(repo.name));
         state.insert("arn".into(), json!(repo.arn));
         state.insert("catalog".into(), json!(catalog));
         state.insert("repository_policy".into(), policy.unwrap_or(Value::Null));
-        state.insert("force_delete".into(), json!(tags.get(TAG_FORCE_DELETE).is_some_and(|v| v == "true")));
-        state.insert("tags".into(), Value::Object(user_tags));
+        state.insert("force_delete".into(), json!(aws_tags::force_delete(&tags)));
+        state.insert("tags".into(), aws_tags::user_tags(&tags));
         Ok(Some(LiveResource {
             identity: repo.name,
             owner_stack: owner_of(&tags),
@@ -60,17 +58,8 @@ impl EcrPublicDriver {
         }))
     }
 
-    fn all_tags(desired: &State, owner: &Owner) -> BTreeMap<String, String> {
-        let mut tags = owned_tags(desired, owner);
-        if desired.get("force_delete") == Some(&Value::Bool(true)) {
-            tags.insert(TAG_FORCE_DELETE.into(), "true".into());
-        }
-        tags
-    }
-
     fn catalog(desired: &State) -> Result<Catalog, ProviderError> {
-        serde_json::from_value(desired.get("catalog").cloned().unwrap_or(Value::Null))
-            .map_err(|e| ProviderError::new(ErrorClass::Other, "ecr-public", "Apply", format!("desired catalog is not well formed: {e}")))
+        crate::kinds::common::desired(desired, "catalog", "ecr-public")
     }
 
     async fn put_policy(&self, name: &str, doc: Option<&Value>) -> Result<(), ProviderError> {
@@ -94,7 +83,7 @@ impl Driver for EcrPublicDriver {
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
         let name = text(desired, "name");
         let catalog = Self::catalog(desired)?;
-        match self.api.create_repository(name, &catalog, &Self::all_tags(desired, owner)).await {
+        match self.api.create_repository(name, &catalog, &aws_tags::written(desired, owner)).await {
             Err(e) if lost_create::already_exists(&e) => {
                 let arn = self.api.list_repositories().await?.into_iter().find(|r| r.name == name).map(|r| r.arn);
                 let found = match arn {
@@ -124,7 +113,7 @@ impl Driver for EcrPublicDriver {
         }
         if changed.iter().any(|f| matches!(f.as_str(), "tags" | "force_delete" | "owner")) {
             let arn = text(&live.state, "arn");
-            let want = Self::all_tags(desired, owner);
+            let want = aws_tags::written(desired, owner);
             let stale = stale_tag_keys(&self.api.list_tags(arn).await?, &want);
             if !stale.is_empty() {
                 self.api.untag(arn, stale).await?;

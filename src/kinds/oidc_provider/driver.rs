@@ -3,7 +3,7 @@
 use super::api::{NewProvider, OidcApi};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, owner_of, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::iam::user_tags;
+use crate::kinds::common::aws_tags::user_tags;
 use crate::kinds::common::lost_create;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};

@@ -5,16 +5,14 @@
 
 use super::api::{NameStatus, S3Api};
 use super::settings::{Encryption, LifecycleRule, PublicAccess};
-use super::TAG_FORCE_DELETE;
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, owner_of, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
-use crate::kinds::common::{gated, lost_create, read_many};
+use crate::core::{owner_of, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::kinds::common::{aws_tags, gated, lost_create, read_many};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
-use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashSet};
+use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -22,10 +20,9 @@ use tokio::sync::Semaphore;
 /// prefix; the bound is for the machine and the emulator, as for ECR).
 const READ_CALLS: usize = 10;
 
-/// A typed setting out of a desired state (written by `desired_state`).
-fn setting<T: DeserializeOwned>(desired: &State, key: &str) -> Result<T, ProviderError> {
-    serde_json::from_value(desired.get(key).cloned().unwrap_or(Value::Null))
-        .map_err(|e| ProviderError::new(ErrorClass::Other, "s3", "Apply", format!("desired {key} is not well formed: {e}")))
+/// A typed setting out of a desired state.
+fn setting<T: serde::de::DeserializeOwned>(desired: &State, key: &str) -> Result<T, ProviderError> {
+    crate::kinds::common::desired(desired, key, "s3")
 }
 
 /// S3 driver over [`S3Api`], for one region.
@@ -62,7 +59,6 @@ impl S3Driver {
             policy,
             gated(gate, "s3", self.api.get_lifecycle(&name)),
         )?;
-        let user_tags: Map<String, Value> = tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), json!(v))).collect();
         let rules = super::settings::sorted(rules);
         let mut state = State::new();
         state.insert("name".into(), json!(name));
@@ -71,8 +67,8 @@ impl S3Driver {
         state.insert("public_access_block".into(), json!(pab));
         state.insert("policy".into(), policy.map(|d| crate::policy::normalize(&d)).unwrap_or(Value::Null));
         state.insert("lifecycle_rules".into(), if rules.is_empty() { Value::Null } else { json!(rules) });
-        state.insert("force_delete".into(), json!(tags.get(TAG_FORCE_DELETE).is_some_and(|v| v == "true")));
-        state.insert("tags".into(), Value::Object(user_tags));
+        state.insert("force_delete".into(), json!(aws_tags::force_delete(&tags)));
+        state.insert("tags".into(), aws_tags::user_tags(&tags));
         Ok(Some(LiveResource {
             identity: name,
             owner_stack: owner_of(&tags),
@@ -93,14 +89,6 @@ impl S3Driver {
             }
         };
         Ok(problem.map(|p| (address.to_string(), p)))
-    }
-
-    fn all_tags(desired: &State, owner: &Owner) -> BTreeMap<String, String> {
-        let mut tags = owned_tags(desired, owner);
-        if desired.get("force_delete") == Some(&Value::Bool(true)) {
-            tags.insert(TAG_FORCE_DELETE.into(), "true".into());
-        }
-        tags
     }
 
     async fn put_lifecycle(&self, name: &str, desired: &State) -> Result<(), ProviderError> {
@@ -166,7 +154,7 @@ impl Driver for S3Driver {
             other => other?,
         }
         // Tags first: a bucket that fails half-way is still recognisably the block's.
-        self.api.put_tags(name, &Self::all_tags(desired, owner)).await?;
+        self.api.put_tags(name, &aws_tags::written(desired, owner)).await?;
         self.api.put_encryption(name, &setting::<Encryption>(desired, "encryption")?).await?;
         if desired.get("versioning") == Some(&Value::Bool(true)) {
             self.api.put_versioning(name, true).await?;
@@ -197,7 +185,7 @@ impl Driver for S3Driver {
         }
         // PutBucketTagging replaces the whole set: stale keys go with it.
         if has("tags") || has("force_delete") || has("owner") {
-            self.api.put_tags(name, &Self::all_tags(desired, owner)).await?;
+            self.api.put_tags(name, &aws_tags::written(desired, owner)).await?;
         }
         Ok(())
     }

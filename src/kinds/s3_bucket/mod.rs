@@ -35,10 +35,6 @@ use crate::core::{default_attr, Action, AttrChange, AttrProblem, Env, Field, Kin
 use serde_json::{json, Value};
 use settings::{Encryption, LifecycleRule, PublicAccess};
 
-/// Tag recording `force_delete = true` on the bucket itself, so a bucket
-/// whose block was removed is still emptied before it is deleted.
-pub const TAG_FORCE_DELETE: &str = "gantry:force-delete";
-
 /// The `s3_bucket` kind.
 pub struct S3Bucket;
 
