@@ -4,7 +4,7 @@
 //! a panic, and every error must say where it is (file, line, column).
 
 use gantry::config::{load_dir, LoadOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Characters the edits insert: the ones HCL gives meaning to, and some it does not.
@@ -83,16 +83,6 @@ fn mutate(rng: &mut fastrand::Rng, text: &str) -> String {
     s.into_iter().collect()
 }
 
-fn copy_stack(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_file() {
-            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn mangled_stacks_never_panic_and_every_error_is_located() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -109,7 +99,7 @@ fn mangled_stacks_never_panic_and_every_error_is_located() {
     while started.elapsed() < budget {
         let src = &stacks[rng.usize(0..stacks.len())];
         let dir = work.path().join("stacks").join(format!("m{runs}"));
-        copy_stack(src, &dir);
+        crate::support::copy_dir(src, &dir);
         let files = gantry::config::list_stack_files(&dir).unwrap();
         let victim = &files[rng.usize(0..files.len())];
         let text = std::fs::read_to_string(victim).unwrap();

@@ -95,22 +95,11 @@ apply_and_destroy! {
 /// run side by side, and the stacks that look up the shared OIDC provider
 /// each apply stacks/github-oidc (its lock lives in its directory).
 fn checkout() -> tempfile::TempDir {
-    fn copy(from: &std::path::Path, to: &std::path::Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
-            let (src, dst) = (e.path(), to.join(e.file_name()));
-            if src.is_dir() {
-                copy(&src, &dst);
-            } else {
-                std::fs::copy(&src, &dst).unwrap();
-            }
-        }
-    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join(".git")).unwrap();
     for d in ["stacks", "policies"] {
-        copy(&root.join(d), &tmp.path().join(d));
+        crate::support::copy_dir(&root.join(d), &tmp.path().join(d));
     }
     tmp
 }

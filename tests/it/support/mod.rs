@@ -54,6 +54,19 @@ pub fn unreachable_aws_env() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Copies a directory tree (a stack, or stacks/ and policies/).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
 /// A temporary repository checkout (a `.git` at its root) holding `files`
 /// (name → content), and the
 /// scaler fixture zip beside them: files a stack names must be inside its
