@@ -76,16 +76,9 @@ impl Loader<'_> {
                 if self.bad_refs.iter().any(|b| b.file == file && b.range.start >= range.start && b.range.end <= range.end) {
                     return None; // already reported as an unknown reference
                 }
+                // (Unknown functions were reported before evaluating, each at its name.)
                 let msg = errs.kind().to_string();
-                let mut d = Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg);
-                if let hcl::eval::ErrorKind::UndefinedFunc(name) = errs.kind() {
-                    let name = name.to_string();
-                    d = match did_you_mean(&name, functions::names()) {
-                        Some(sug) => d.with_note(format!("did you mean {sug}()?")),
-                        None => d.with_note(format!("the functions are: {}", functions::names().collect::<Vec<_>>().join(", "))),
-                    };
-                }
-                self.diags.push(d);
+                self.diags.push(Diagnostic::error(format!("cannot evaluate expression: {msg}"), span_of(file, expr.span())).with_label(msg));
                 None
             }
         }
