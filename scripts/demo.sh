@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: stands up every stack in stacks/ (the quick demo and the five seed
-# systems) on local emulators that this script starts and stops: moto for
-# AWS and the in-repo fake of the TPU/Compute APIs for Google Cloud.
+# systems) on local emulators that this script starts and stops: moto behind
+# the in-repo AWS proxy (what moto lacks, e.g. ECR Public), the in-repo fake
+# of the TPU/Compute APIs for Google Cloud, and the fake GitHub API.
 # For each stack: validate, plan (shown, saved), apply the saved plan
 # (progress), re-plan (must be empty); then a summary of what exists.
 # The queues deploy the real scaler bundled with gantry: the first run
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup-emulators.sh
-echo "==> building gantry and the fake GCP API" >&2
+echo "==> building gantry and the emulators (AWS proxy, fake GCP and GitHub APIs)" >&2
 cargo build --quiet --bin gantry -p gantry
 cargo build --quiet --bin fake-gcp --bin fake-github --bin aws-proxy -p gantry-emulators
 GANTRY="$PWD/target/debug/gantry"
