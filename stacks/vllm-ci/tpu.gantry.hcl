@@ -1,6 +1,9 @@
 # vLLM CI's TPU fleets on Google Cloud. Each TPU VM runs a
 # Buildkite agent for its queue and keeps builds and the Docker cache on a
-# 512 GB data disk. The agent token is read from Secret Manager at boot.
+# 512 GB data disk. The agent token and the jobs' HF_TOKEN are read from
+# Secret Manager at boot (the nodes' service account needs
+# roles/secretmanager.secretAccessor on both); Docker on the agents logs in
+# to Artifact Registry with that service account.
 
 variable "v5e_nodes" {
   type    = number
@@ -10,6 +13,12 @@ variable "v5e_nodes" {
 variable "v6e_nodes" {
   type    = number
   default = 8
+}
+
+variable "tpu_registry" {
+  type        = string
+  description = "The Artifact Registry host the TPU jobs pull and push images through"
+  default     = "us-docker.pkg.dev"
 }
 
 locals {
@@ -28,9 +37,11 @@ tpu_node "v5e" {
   }
   labels = merge(local.labels, { accelerator = "v5e" })
   agent {
-    queue        = "tpu_v5_queue"
-    token_secret = "bk-agent-token"
-    tags         = { accelerator = "tpu-v5e" }
+    queue             = "tpu_v5_queue"
+    token_secret      = "bk-agent-token"
+    tags              = { accelerator = "tpu-v5e" }
+    secrets           = { HF_TOKEN = "hf-token" }
+    docker_registries = [var.tpu_registry]
   }
 }
 
@@ -46,8 +57,10 @@ tpu_node "v6e" {
   }
   labels = merge(local.labels, { accelerator = "v6e" })
   agent {
-    queue        = "tpu_v6e_queue"
-    token_secret = "bk-agent-token"
-    tags         = { accelerator = "tpu-v6e" }
+    queue             = "tpu_v6e_queue"
+    token_secret      = "bk-agent-token"
+    tags              = { accelerator = "tpu-v6e" }
+    secrets           = { HF_TOKEN = "hf-token" }
+    docker_registries = [var.tpu_registry]
   }
 }

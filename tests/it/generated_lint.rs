@@ -143,15 +143,39 @@ fn the_harness_fails_each_known_machine_defect() {
     let claimed = broken(runner, "if mountpoint -q /opt/dlami/nvme", "if false");
     fails_with(&broken(&claimed, "if [ -n \"$holders\" ] || grep -q \"^$dev \" /proc/mounts; then", "if false; then"), "Device or resource busy");
     // The TPU agent's data-disk build path left to root: every checkout fails.
-    let tpu = case("tpu_agent_startup");
+    let tpu = case("tests__tpu_agent_startup");
     fails_with(&broken(tpu, "&& chown buildkite-agent: \"$BUILD_PATH\"", ""), "Permission denied");
     // Ubuntu's first-boot apt jobs hold dpkg's lock: apt must wait for it.
     fails_with(&broken(tpu, "echo 'DPkg::Lock::Timeout \"600\";' > /etc/apt/apt.conf.d/90gantry-dpkg-lock", ":"), "Could not get lock");
     // A GPU node with no route out cannot fetch the runner.
-    let gpu = case("gpu_runner_startup");
+    let gpu = case("tests__gpu_runner_startup");
     fails_with(&boot::Case { world: boot::World { egress: false, ..gpu.world.clone() }, ..broken(gpu, "", "") }, "no route to the internet");
     // A plain Ubuntu image (no driver) for a GPU node: the bootstrap stops at the driver check.
     fails_with(&boot::Case { profile: &boot::profiles::UBUNTU_2204_GCE, ..broken(gpu, "", "") }, "no NVIDIA driver answered");
+
+    // Build secrets, registry logins and setup on Google Cloud nodes.
+    let agent = case("extras_tpu_agent_startup");
+    // The agent configuration written whole without hooks-path: no hook runs (its default is "").
+    fails_with(&broken(agent, "hooks-path=\"/etc/buildkite-agent/hooks\"", ""), "did not reach the job's environment");
+    fails_with(&broken(agent, "export HF_TOKEN\n", ""), "HF_TOKEN did not reach the job's environment");
+    fails_with(&broken(agent, ",HF_TOKEN", ""), "not in the agent's redacted-vars");
+    // A secret that was never created stops the boot (no agent on a machine without its secrets).
+    let no_secret = boot::World { gcp_secrets: agent.world.gcp_secrets.iter().filter(|(n, _)| n != "hf-token").cloned().collect(), ..agent.world.clone() };
+    fails_with(&boot::Case { world: no_secret, ..broken(agent, "", "") }, "NOT_FOUND: Secret [hf-token]");
+    // The metadata server answers only requests that say Metadata-Flavor: Google.
+    fails_with(&broken(agent, "curl -fsS -H 'Metadata-Flavor: Google' \\\n", "curl -fsS \\\n"), "no login for us-docker.pkg.dev");
+    fails_with(&broken(agent, "touch /var/lib/gantry/setup-ran", "false"), "the setup block failed");
+    let runner = case("extras_gpu_runner_startup");
+    fails_with(&broken(runner, "echo \"::add-mask::$line\"", "true"), "unmasked");
+    fails_with(
+        &broken(
+            runner,
+            "ACTIONS_RUNNER_HOOK_JOB_STARTED=/usr/local/bin/gantry-secrets-job-started.sh",
+            "ACTIONS_RUNNER_HOOK_JOB_STARTED=/usr/local/bin/gantry-secrets-job-started",
+        ),
+        "not an absolute .sh path",
+    );
+    fails_with(&broken(runner, "for who in root runner; do", "for who in root; do"), "no Docker login for us-central1-docker.pkg.dev");
 }
 
 /// Every image profile says where each of its facts comes from.

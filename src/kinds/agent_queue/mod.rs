@@ -34,6 +34,7 @@ mod preflight;
 #[cfg(test)]
 mod script_tests;
 mod secrets;
+pub use secrets::{redacted_vars_line, valid_name as env_name_ok};
 pub mod spec;
 mod state;
 pub mod template;

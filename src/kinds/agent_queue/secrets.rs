@@ -19,7 +19,7 @@ pub enum SecretSource {
 }
 
 /// Environment variable names: what a shell can export.
-fn valid_name(n: &str) -> bool {
+pub fn valid_name(n: &str) -> bool {
     n.starts_with(|c: char| c.is_ascii_uppercase() || c == '_') && n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
@@ -128,12 +128,17 @@ pub fn bootstrap(q: &QueueSpec) -> String {
 /// The agent's `redacted-vars` setting: its defaults plus every secret's
 /// name, so a value echoed by a job is masked in the job log.
 pub fn redacted_vars(q: &QueueSpec) -> String {
-    if q.agent_secrets.is_empty() {
+    redacted_vars_line(&q.agent_secrets.keys().cloned().collect::<Vec<_>>())
+}
+
+/// The `redacted-vars` configuration line for these secret names ("" for none).
+pub fn redacted_vars_line(names: &[String]) -> String {
+    if names.is_empty() {
         return String::new();
     }
     // buildkite-agent's default list (agent configuration reference, redacted-vars).
     let mut vars = vec!["*_PASSWORD", "*_SECRET", "*_TOKEN", "*_PRIVATE_KEY", "*_ACCESS_KEY", "*_SECRET_KEY", "*_CONNECTION_STRING"];
-    vars.extend(q.agent_secrets.keys().map(String::as_str));
+    vars.extend(names.iter().map(String::as_str));
     format!("\nredacted-vars=\"{}\"", vars.join(","))
 }
 

@@ -21,7 +21,8 @@ name="{{NODE}}-%spawn"
 spawn={{AGENTS}}
 tags="queue={{QUEUE}}{{AGENT_TAGS}}"
 build-path="$BUILD_PATH"
+hooks-path="/etc/buildkite-agent/hooks"{{AGENT_CFG_EXTRA}}
 CFG
 chmod 600 /etc/buildkite-agent/buildkite-agent.cfg
 chown buildkite-agent: /etc/buildkite-agent/buildkite-agent.cfg
-systemctl enable --now buildkite-agent
+{{EXTRAS}}systemctl enable --now buildkite-agent

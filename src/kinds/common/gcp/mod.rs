@@ -3,6 +3,7 @@
 //! calls both node kinds make ([`DiskApi`]).
 
 mod disks;
+pub mod extras;
 #[cfg(test)]
 pub mod fake;
 pub mod runner;
@@ -104,6 +105,9 @@ pub fn check_node(a: &State) -> Vec<AttrProblem> {
         out.push(AttrProblem::new("startup_script", "use one of an agent block, a runner block or startup_script"));
     }
     out.extend(check_labels("labels", a.get("labels")));
+    if let Some(agent) = a.get("agent") {
+        out.extend(extras::check(agent, "agent"));
+    }
     out
 }
 
@@ -198,6 +202,9 @@ pub static AGENT: Schema = Schema {
         Attr::new("token_secret", Ty::String, "Secret Manager secret holding the agent token (never put in metadata).").required(),
         Attr::new("agents", Ty::Int, "Agents on the machine.").default(DefaultValue::Int(1)).range(1, 64),
         Attr::new("tags", Ty::MapOfString, "Extra agent tags.").default(DefaultValue::EmptyMap),
+        extras::ATTRS[0],
+        extras::ATTRS[1],
+        extras::ATTRS[2],
     ],
     blocks: &[],
 };
@@ -240,6 +247,8 @@ pub fn startup_script(node: &str, agent: &Value, m: Machine) -> String {
         .replace("{{TOKEN_SECRET}}", agent.get("token_secret").and_then(Value::as_str).unwrap_or_default())
         .replace("{{AGENTS}}", &agent.get("agents").and_then(Value::as_i64).unwrap_or(1).to_string())
         .replace("{{AGENT_TAGS}}", &tags)
+        .replace("{{AGENT_CFG_EXTRA}}", &extras::redacted_vars(agent))
+        .replace("{{EXTRAS}}", extras::render(agent, extras::Runs::Buildkite).trim_start_matches('\n'))
         .replace("{{NODE}}", node)
 }
 

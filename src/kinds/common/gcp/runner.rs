@@ -45,6 +45,9 @@ pub static RUNNER: Schema = Schema {
         Attr::new("runner_version", Ty::String, "actions/runner release installed at boot.").default(DefaultValue::Str(DEFAULT_RUNNER_VERSION)),
         Attr::new("idle_stop", Ty::String, "Stop the machine after this long without a job (gpu_node; 0s: never). `gantry runner wake` starts it again.")
             .default(DefaultValue::Str("15m")),
+        super::extras::ATTRS[0],
+        super::extras::ATTRS[1],
+        super::extras::ATTRS[2],
     ],
     blocks: &[],
 };
@@ -67,6 +70,7 @@ pub fn idle_stop_secs(r: &Value) -> Result<u64, String> {
 pub fn check(r: &Value, can_stop: bool) -> Vec<AttrProblem> {
     let empty = serde_json::Map::new();
     let mut out = crate::kinds::common::github_runner::check_scope_and_labels(r.as_object().unwrap_or(&empty), "runner", "machine");
+    out.extend(super::extras::check(r, "runner"));
     let p = |a: &str, m: String| AttrProblem::new(&format!("runner.{a}"), m);
     match idle_stop_secs(r) {
         Err(e) => out.push(p("idle_stop", e)),
@@ -99,6 +103,7 @@ pub fn startup(r: &Value, arm64: bool) -> String {
         .replace("{{LABELS}}", &all_labels(r, arm64).join(","))
         .replace("{{RUNNER_VERSION}}", text(r, "runner_version").unwrap_or(DEFAULT_RUNNER_VERSION))
         .replace("{{IDLE_STOP}}", &idle_stop_secs(r).unwrap_or(900).to_string())
+        .replace("{{EXTRAS}}", super::extras::render(r, super::extras::Runs::Actions).trim_start_matches('\n'))
 }
 
 /// The metadata `gantry runner wake` reads.

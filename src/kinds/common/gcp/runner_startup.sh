@@ -43,7 +43,7 @@ done
 SH
 sed -i "s/__IDLE_STOP__/{{IDLE_STOP}}/" /usr/local/bin/gantry-runner-loop
 chmod 755 /usr/local/bin/gantry-runner-loop
-cat > /etc/systemd/system/gantry-runner-loop.service <<'UNIT'
+{{EXTRAS}}cat > /etc/systemd/system/gantry-runner-loop.service <<'UNIT'
 [Unit]
 Description=gantry: GitHub Actions runner, one job per configuration
 After=network-online.target docker.service

@@ -58,7 +58,9 @@ impl Machine {
             return Err(format!("the agent has no token: {cfg}"));
         }
         let build = value("build-path").ok_or("no build-path in the agent's configuration")?;
-        let hooks = value("hooks-path").unwrap_or_else(|| "/etc/buildkite-agent/hooks".into());
+        // The agent's hooks-path has no default (agent start flags: Value ""):
+        // a configuration written whole must name it, or no hook runs.
+        let hooks = value("hooks-path").unwrap_or_else(|| "/nonexistent/no-hooks-path".into());
         let user = self.unit_user("buildkite-agent");
         // The agent sources its hooks in the job's shell, as its own user,
         // with the job's BUILDKITE_* environment.
@@ -66,10 +68,23 @@ impl Machine {
         let (ok, out) = self.as_user_with(
             &user,
             &env,
-            &format!("set -e; if [ -f {hooks}/environment ]; then . {hooks}/environment; fi; d={build}/harness-agent/org/pipeline; mkdir -p \"$d\"; echo checkout > \"$d/README\"; echo checked out in \"$d\""),
+            &format!(
+                "set -e; if [ -f {hooks}/environment ]; then . {hooks}/environment; fi; d={build}/harness-agent/org/pipeline; mkdir -p \"$d\"; echo checkout > \"$d/README\"; echo checked out in \"$d\"; {}",
+                self.registry_pulls()
+            ),
         );
         if !ok {
-            return Err(format!("the job failed as {user} (environment hook or checkout into {build}): {out}"));
+            return Err(format!("the job failed as {user} (environment hook, checkout into {build} or a registry login): {out}"));
+        }
+        self.logged_in_everywhere(&out)?;
+        let redacted = value("redacted-vars").unwrap_or_default();
+        for (name, secret) in self.build_secrets() {
+            if !out.contains(&format!("secret {name}={}", self.secret_value(&secret))) {
+                return Err(format!("build secret {name} did not reach the job's environment: {out}"));
+            }
+            if !redacted.split(',').any(|v| v == name) {
+                return Err(format!("build secret {name} is not in the agent's redacted-vars ({redacted:?}): a job echoing it would print it"));
+            }
         }
         self.run_sudo_queue()?;
         let (ok, post) = self.as_user_with(&user, &env, &format!("if [ -f {hooks}/pre-exit ]; then . {hooks}/pre-exit; fi"));
@@ -131,7 +146,67 @@ impl Machine {
         if !ok || out.contains("exited with status") || !out.contains("Succeeded") {
             return Err(format!("the runner loop did not run a job: {out}"));
         }
+        for (name, secret) in self.build_secrets() {
+            if out.contains(&self.secret_value(&secret)) {
+                return Err(format!("build secret {name}'s value is in the job log unmasked: {out}"));
+            }
+            if !out.lines().any(|l| l == format!("{name}=***")) {
+                return Err(format!("build secret {name} did not reach the job's environment (masked): {out}"));
+            }
+        }
+        let (ok, pulls) = self.as_user("runner", &self.registry_pulls());
+        if !ok {
+            return Err(format!("a registry login failed as runner: {pulls}"));
+        }
+        self.logged_in_everywhere(&pulls)?;
         Ok(out)
+    }
+
+    /// The build secrets the bootstrap reads: (variable, secret) from its
+    /// `--secret='S' > /var/lib/gantry/secrets/NAME` lines.
+    fn build_secrets(&self) -> Vec<(String, String)> {
+        self.script
+            .lines()
+            .filter_map(|l| {
+                let secret = l.split("--secret='").nth(1)?.split('\'').next()?;
+                let name = l.split("/var/lib/gantry/secrets/").nth(1)?.trim_end_matches(')');
+                Some((name.to_string(), secret.to_string()))
+            })
+            .collect()
+    }
+
+    /// Every registry the bootstrap sets up a login for was logged in to by the job.
+    fn logged_in_everywhere(&self, out: &str) -> Result<(), String> {
+        let hosts = self.script.lines().find_map(|l| l.trim().strip_prefix("python3 - \"$home/.docker/config.json\" ")).unwrap_or_default();
+        for host in hosts.split_whitespace().skip(1).filter(|h| !h.starts_with('<')) {
+            if !out.contains(&format!("logged in to {host}")) {
+                return Err(format!("the job's user has no Docker login for {host}: {out}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The value the stand-in Secret Manager holds for a secret.
+    fn secret_value(&self, secret: &str) -> String {
+        self.read(&format!("/harness/gcp-secrets/{secret}"))
+    }
+
+    /// A job's shell that prints each build secret it sees and logs in to
+    /// every registry the user's Docker configuration names a credential
+    /// helper for, as `docker pull` would ask it (the helper's `get`).
+    fn registry_pulls(&self) -> String {
+        let mut s = String::new();
+        // In a child shell: the agent hands the command only what its hooks exported.
+        for (name, _) in self.build_secrets() {
+            s.push_str(&format!("bash -c 'echo \"secret {name}=${{{name}:-}}\"'; "));
+        }
+        s.push_str(&format!(
+            "cfg=\"$HOME/.docker/config.json\"; if [ -f \"$cfg\" ]; then for pair in $(python3 -c 'import json,sys; print(\" \".join(h+\"=\"+x for h,x in json.load(open(sys.argv[1])).get(\"credHelpers\",{{}}).items()))' \"$cfg\"); do \
+             host=${{pair%%=*}}; creds=$(echo \"$host\" | \"docker-credential-${{pair#*=}}\" get 2>&1 || true); \
+             case \"$creds\" in *'\"Username\":\"oauth2accesstoken\"'*'\"Secret\":\"{}\"'*) echo \"logged in to $host\" ;; *) echo \"no login for $host: $creds\"; exit 1 ;; esac; done; fi",
+            super::GCE_TOKEN
+        ));
+        s
     }
 
     /// The unit's ExecStopPost, run as root after the agent leaves.

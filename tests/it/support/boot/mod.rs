@@ -76,8 +76,11 @@ const HOST_TOOLS: &[&str] = &[
     "cmp",
     "xargs",
     "uniq",
+    "od",
 ];
 const INSTANCE_ID: &str = "i-0harness";
+/// The access token the stand-in metadata server hands out.
+pub const GCE_TOKEN: &str = "ya29.harness-token";
 
 /// What the machine's world holds: parameters, secrets, metadata, network.
 #[derive(Default, Clone)]
@@ -121,7 +124,16 @@ impl World {
             w.secrets_manager.push((n, "harness-secret-value".into()));
         }
         for n in quoted("--secret=") {
-            w.gcp_secrets.push((n, "harness-agent-token".into()));
+            let value = format!("harness-secret-{n}");
+            w.gcp_secrets.push((n, value));
+        }
+        // The metadata server's token for the machine's service account
+        // (Compute docs, "Authenticate workloads": `access_token` JSON).
+        if script.contains("service-accounts/default/token") {
+            w.gce_metadata.push((
+                "instance/service-accounts/default/token".into(),
+                format!("{{\"access_token\":\"{GCE_TOKEN}\",\"expires_in\":3599,\"token_type\":\"Bearer\"}}"),
+            ));
         }
         if let Some(jit) = script.split("s|__JIT_PATH__|").nth(1).and_then(|s| s.split('|').next()) {
             w.ssm.push((format!("{jit}/{INSTANCE_ID}"), "aGFybmVzcy1qaXQtY29uZmln".into()));
@@ -168,18 +180,52 @@ fn key(name: &str) -> String {
     name.replace('/', "_")
 }
 
+/// The stand-in run.sh: one job from a just-in-time configuration, with
+/// the listener's `.env` (KEY=VALUE lines, Runner.Listener LoadAndSetEnv),
+/// the job-started hook by the runner's rules (an absolute .sh path run
+/// with `bash -e`; its `::add-mask::` lines mask values, its GITHUB_ENV
+/// lines reach later steps, NAME=value or NAME<<DELIM), and a job step
+/// that prints its environment through the masks.
+const RUN_SH: &str = r#"#!/bin/bash
+# stand-in for actions/runner's run.sh
+set -e
+[ "$1" = --jitconfig ] && [ -n "$2" ] || { echo 'run.sh: no --jitconfig' >&2; exit 2; }
+cd "$(dirname "$0")"
+if [ -f .env ]; then while IFS= read -r kv; do [[ "$kv" == *=* ]] && export "${kv%%=*}=${kv#*=}"; done < .env; fi
+echo 'Listening for Jobs'
+mkdir -p _work/harness/harness _work/_temp
+: > _work/_temp/masks
+export GITHUB_ENV=$PWD/_work/_temp/github_env
+: > "$GITHUB_ENV"
+hook=${ACTIONS_RUNNER_HOOK_JOB_STARTED:-}
+if [ -n "$hook" ]; then
+  case "$hook" in /*.sh) ;; *) echo "hook $hook: not an absolute .sh path"; echo 'Job harness completed with result: Failed'; exit 1 ;; esac
+  if ! out=$(bash -e "$hook"); then echo "the job-started hook failed"; echo 'Job harness completed with result: Failed'; exit 1; fi
+  while IFS= read -r line; do
+    case "$line" in ::add-mask::*) echo "${line#::add-mask::}" >> _work/_temp/masks ;; *) echo "$line" ;; esac
+  done <<< "$out"
+fi
+while IFS= read -r line; do
+  if [[ "$line" == *"<<"* ]]; then
+    name=${line%%<<*}; delim=${line#*<<}; value=""
+    while IFS= read -r l && [ "$l" != "$delim" ]; do value+="$l"; done
+    export "$name=$value"
+  elif [[ "$line" == *=* ]]; then export "${line%%=*}=${line#*=}"; fi
+done < "$GITHUB_ENV"
+log=$(env | sort)
+while IFS= read -r m; do [ -n "$m" ] && log=${log//"$m"/***}; done < _work/_temp/masks
+echo "$log"
+echo done > _work/harness/harness/job
+echo 'Job harness completed with result: Succeeded'
+"#;
+
 /// The stand-in actions/runner release: run.sh takes one job from a
 /// just-in-time configuration; bin/installdependencies.sh behaves as the
 /// real one does (it knows Debian, Red Hat and SUSE by their release files
 /// and exits 1 elsewhere: actions/runner src/Misc/layoutbin/installdependencies.sh, #2523).
 fn runner_release(dir: &Path) -> PathBuf {
     let src = dir.join("runner-src");
-    write(
-        &src,
-        "run.sh",
-        "#!/bin/bash\n# stand-in for actions/runner's run.sh\nset -e\n[ \"$1\" = --jitconfig ] && [ -n \"$2\" ] || { echo 'run.sh: no --jitconfig' >&2; exit 2; }\ncd \"$(dirname \"$0\")\"\necho 'Listening for Jobs'\nmkdir -p _work/harness/harness && echo done > _work/harness/harness/job\necho 'Job harness completed with result: Succeeded'\n",
-        0o755,
-    );
+    write(&src, "run.sh", RUN_SH, 0o755);
     write(&src, "config.sh", "#!/bin/bash\nexit 0\n", 0o755);
     write(
         &src,

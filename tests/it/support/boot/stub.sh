@@ -120,6 +120,8 @@ case "$cmd" in
       http://169.254.169.254/latest/meta-data/*)
         f="$H/imds/${url#*/meta-data/}"; [ -f "$f" ] || exit 22; cat "$f" ;;
       http://metadata.google.internal/computeMetadata/v1/*)
+        # Compute docs, "Query metadata": requests without this header are refused (403).
+        [[ " $* " == *" Metadata-Flavor: Google "* ]] || die 22 "curl: (22) The requested URL returned error: 403"
         f="$H/gce-metadata/${url#*/computeMetadata/v1/}"; [ -f "$f" ] || exit 22; cat "$f" ;;
       https://github.com/actions/runner/releases/download/*)
         [ "$(cat $S/egress 2>/dev/null)" = yes ] || die 7 "curl: (7) Failed to connect to github.com: no route to the internet (no external IP and no NAT)"
@@ -153,7 +155,8 @@ case "$cmd" in
   runuser)
     [ "${1:-}" = -u ] || die 1 "harness: runuser $* is not modelled"
     user=$2; shift 2; [ "${1:-}" = -- ] && shift
-    exec setpriv --reuid="$(id -u "$user")" --regid="$(id -g "$user")" --init-groups -- env HOME="/home/$user" USER="$user" "$@" ;;
+    # runuser (like su) sets HOME and SHELL from the user's passwd entry.
+    exec setpriv --reuid="$(id -u "$user")" --regid="$(id -g "$user")" --init-groups -- env HOME="$(getent passwd "$user" | cut -d: -f6)" USER="$user" "$@" ;;
   sudo)
     # sudo itself cannot be modelled without root: the rule is checked as
     # sudo would (this user, this exact command, NOPASSWD), and the command
