@@ -1,5 +1,5 @@
-//! Fake Google Cloud APIs: Cloud TPU v2 nodes and Compute Engine v1
-//! instances and disks, with long-running operations, served in the REST
+//! Fake Google Cloud APIs: Cloud TPU v2 nodes, Compute Engine v1
+//! instances and disks, and IAM v1 service accounts (`gcp_iam`), with long-running operations, served in the REST
 //! shapes the google-cloud-rust clients use (camelCase JSON, int64 as
 //! strings, `{"error": {"code", "message", "status"}}` errors).
 //!
@@ -44,6 +44,8 @@ impl FakeGcp {
             .route("/compute/v1/projects/{p}/zones/{z}/disks/{n}", get(disk_get).delete(disk_delete))
             .route("/compute/v1/projects/{p}/zones/{z}/operations/{o}", get(compute_op_get))
             .route("/compute/v1/projects/{p}/global/networks/{n}", get(crate::gcp_compute::network_get))
+            .route("/v1/projects/{p}/serviceAccounts", get(crate::gcp_iam::sa_list).post(crate::gcp_iam::sa_create))
+            .route("/v1/projects/{p}/serviceAccounts/{email}", get(crate::gcp_iam::sa_get).patch(crate::gcp_iam::sa_patch).delete(crate::gcp_iam::sa_delete))
             .route("/_fake/faults", put(set_faults))
             .route("/_fake/guest-shutdown", post(guest_shutdown))
             .with_state(fake.clone());

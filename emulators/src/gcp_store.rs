@@ -61,6 +61,8 @@ pub(crate) struct Inner {
     pub(crate) disks: BTreeMap<String, Value>,
     /// Networks added by tests (`default` exists in every project).
     pub(crate) networks: BTreeMap<String, Value>,
+    /// IAM service accounts by `projects/P/serviceAccounts/EMAIL`.
+    pub(crate) service_accounts: BTreeMap<String, Value>,
     pub(crate) ops: HashMap<String, Op>,
     pub(crate) faults: Faults,
     pub(crate) http_errors: VecDeque<u16>,

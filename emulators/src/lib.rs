@@ -9,6 +9,7 @@ pub mod ecr_public;
 pub mod faults;
 pub mod gcp;
 mod gcp_compute;
+mod gcp_iam;
 mod gcp_paging;
 pub mod gcp_shapes;
 mod gcp_store;

@@ -22,6 +22,8 @@ pub struct GcpContext {
     pub disks: google_cloud_compute_v1::client::Disks,
     /// For `data "gcp_network"` reads.
     pub networks: google_cloud_compute_v1::client::Networks,
+    /// IAM v1 over REST (service accounts).
+    pub iam: crate::cloud::gcp_iam::IamRest,
     pub stats: Arc<ApiStats>,
 }
 
@@ -227,6 +229,7 @@ impl GcpContext {
             instances: build!(google_cloud_compute_v1::client::Instances::builder()),
             disks: build!(google_cloud_compute_v1::client::Disks::builder()),
             networks: build!(google_cloud_compute_v1::client::Networks::builder()),
+            iam: crate::cloud::gcp_iam::IamRest::new(project, endpoint.as_deref(), stats.clone())?,
             stats,
         })
     }

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod gcp;
+pub mod gcp_iam;
 pub mod github;
 pub mod managed_policies;
 pub mod s3;

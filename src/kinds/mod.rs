@@ -8,6 +8,7 @@ pub mod ci_role;
 pub(crate) mod common;
 pub mod ecr;
 pub mod ecr_public;
+pub mod gcp_service_account;
 pub mod gpu_node;
 pub mod oidc_provider;
 pub mod s3_bucket;
@@ -64,6 +65,10 @@ pub static REGISTRY: &[Entry] = &[
     },
     Entry { kind: &tpu_node::TpuNode, cloud: Cloud::Gcp(|c| Arc::new(tpu_node::TpuDriver::new(Arc::new(c.clone())))) },
     Entry { kind: &gpu_node::GpuNode, cloud: Cloud::Gcp(|c| Arc::new(gpu_node::GpuDriver::new(Arc::new(c.clone())))) },
+    Entry {
+        kind: &gcp_service_account::GcpServiceAccount,
+        cloud: Cloud::Gcp(|c| Arc::new(gcp_service_account::ServiceAccountDriver::new(Arc::new(c.iam.clone())))),
+    },
 ];
 
 /// Every kind's pure half, in documentation order.

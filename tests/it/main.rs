@@ -16,6 +16,7 @@ mod ecr_public_moto;
 mod engine_fake;
 mod faults_moto;
 mod gcp_fake;
+mod gcp_identity;
 mod generated_lint;
 mod github_trust;
 mod lint_corpus;

@@ -1,0 +1,122 @@
+//! `gcp_service_account`: a Google Cloud IAM service account, e.g. the
+//! identity the GPU template's wake job impersonates.
+//!
+//! ```hcl
+//! gcp_service_account "waker" {
+//!   account_id   = "gpu-ci-waker"
+//!   display_name = "GPU CI waker"
+//!   description  = "Starts gpu-ci-runner for queued GitHub jobs"
+//! }
+//! ```
+//! `account_id` forces replacement (the email derives from it); the display
+//! name and description are updated in place. Service accounts carry no
+//! labels, so ownership is recorded at the end of the description
+//! (`[gantry:STACK ADDRESS]`, plus ` protected`); the plan shows the
+//! description without it. IAM caps the description at 256 characters, so
+//! a block's own is kept to 180. A new account can take a minute to be
+//! listed (IAM is eventually consistent; "Create service accounts"): a plan
+//! right after apply may not see it yet.
+
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::{text, AttrProblem, Env, Field, Kind, State};
+use serde_json::json;
+
+mod api;
+mod driver;
+#[cfg(test)]
+mod tests;
+pub use api::ServiceAccountApi;
+pub use driver::ServiceAccountDriver;
+
+/// The `gcp_service_account` kind.
+pub struct GcpServiceAccount;
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("account_id", Ty::String, "The account ID: ACCOUNT_ID@PROJECT.iam.gserviceaccount.com (6-30 lowercase letters, digits and -).")
+            .required()
+            .forces_replacement(),
+        Attr::new("display_name", Ty::String, "Display name (at most 100 characters).").default(DefaultValue::Str("")),
+        Attr::new("description", Ty::String, "Description (at most 180 characters; gantry records ownership after it).").default(DefaultValue::Str("")),
+    ],
+    blocks: &[],
+};
+
+static FIELDS: &[Field] = &[Field::replace("account_id"), Field::new("display_name"), Field::new("description")];
+
+/// The longest description a block may give (IAM's 256 less room for the ownership marker).
+pub const DESCRIPTION_MAX: usize = 180;
+
+/// IAM's rule for account IDs (`serviceAccounts.create`: `[a-z]([-a-z0-9]*[a-z0-9])`, 6-30).
+pub fn valid_account_id(id: &str) -> bool {
+    (6..=30).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The account's email in a project.
+pub fn email(account_id: &str, project: &str) -> String {
+    format!("{account_id}@{project}.iam.gserviceaccount.com")
+}
+
+impl Kind for GcpServiceAccount {
+    fn name(&self) -> &'static str {
+        "gcp_service_account"
+    }
+    fn doc(&self) -> &'static str {
+        "A Google Cloud IAM service account (ownership recorded in its description)."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+    fn check(&self, a: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        let id = text(a, "account_id");
+        if !valid_account_id(id) {
+            out.push(AttrProblem::new(
+                "account_id",
+                format!("\"{id}\" must be 6-30 lowercase letters, digits and -, starting with a letter and not ending with -"),
+            ));
+        }
+        if text(a, "display_name").chars().count() > 100 {
+            out.push(AttrProblem::new("display_name", "at most 100 characters (IAM's limit)"));
+        }
+        let d = text(a, "description");
+        if d.chars().count() > DESCRIPTION_MAX || d.contains("[gantry:") {
+            out.push(AttrProblem::new(
+                "description",
+                format!("at most {DESCRIPTION_MAX} characters, without \"[gantry:\" (gantry records ownership there; IAM allows 256)"),
+            ));
+        }
+        out
+    }
+    fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
+        if env.gcp_project.is_empty() {
+            return vec![AttrProblem::new("account_id", "a gcp_service_account needs the stack's gcp { project = ... }")];
+        }
+        Vec::new()
+    }
+    fn identity(&self, a: &State) -> String {
+        text(a, "account_id").to_string()
+    }
+    fn outputs(&self, a: &State, env: &Env) -> State {
+        let email = email(text(a, "account_id"), &env.gcp_project);
+        let mut out = State::new();
+        out.insert("account_id".into(), json!(text(a, "account_id")));
+        out.insert("name".into(), json!(format!("projects/{}/serviceAccounts/{email}", env.gcp_project)));
+        out.insert("member".into(), json!(format!("serviceAccount:{email}")));
+        out.insert("email".into(), json!(email));
+        out
+    }
+    fn desired_state(&self, a: &State, _env: &Env) -> State {
+        let mut st = State::new();
+        for k in ["account_id", "display_name", "description"] {
+            st.insert(k.into(), json!(text(a, k)));
+        }
+        st
+    }
+}
