@@ -69,17 +69,43 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, google_cloud_gax::error::Error>>,
 {
+    backoff(stats, service, operation, || {
+        let attempt = f();
+        async move {
+            attempt.await.map_err(|e| {
+                if e.is_exhausted() {
+                    return Failure { error: gave_up(service, operation, &classify(service, operation, e).message), retry: false };
+                }
+                let error = classify(service, operation, e);
+                Failure { retry: retryable(&error), error }
+            })
+        }
+    })
+    .await
+}
+
+/// A failed attempt, and whether another is worth making.
+pub struct Failure {
+    pub error: ProviderError,
+    pub retry: bool,
+}
+
+/// The retry loop of the Google clients gantry drives itself (the gax
+/// clients' calls through [`call`], the IAM REST calls): counts each
+/// attempt, and after a retryable failure waits 200 ms doubling to 10 s,
+/// with jitter, for up to 6 attempts.
+pub async fn backoff<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
     let mut delay = Duration::from_millis(200);
     for attempt in 1.. {
         stats.record(service, operation);
         match f().await {
             Ok(v) => return Ok(v),
-            Err(e) if e.is_exhausted() => return Err(gave_up(service, operation, &classify(service, operation, e).message)),
-            Err(e) => {
-                let pe = classify(service, operation, e);
-                if attempt >= 6 || !retryable(&pe) {
-                    return Err(pe);
-                }
+            Err(Failure { error, retry }) if !retry || attempt >= 6 => return Err(error),
+            Err(_) => {
                 let jitter = Duration::from_millis(fastrand::u64(0..=delay.as_millis() as u64 / 2));
                 tokio::time::sleep(delay + jitter).await;
                 delay = (delay * 2).min(Duration::from_secs(10));

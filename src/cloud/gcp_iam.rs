@@ -5,6 +5,7 @@
 //! Application Default Credentials (google-cloud-auth) and the same
 //! `GANTRY_GCP_ENDPOINT` override as the other Google clients.
 
+use crate::cloud::gcp::{backoff, Failure};
 use crate::cloud::stats::ApiStats;
 use crate::core::error::{ErrorClass, ProviderError};
 use serde::de::DeserializeOwned;
@@ -68,39 +69,33 @@ impl IamRest {
         Ok(IamRest { http, base, creds, project: project.to_string(), stats })
     }
 
-    /// One call with the call counter and jittered backoff on 429 and 5xx
-    /// (up to 6 attempts; IAM documents retrying both).
+    /// One call with the call counter and the Google clients' backoff on
+    /// 429, 5xx and unreachable endpoints (IAM documents retrying them).
     async fn send<T: DeserializeOwned>(&self, op: &'static str, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<T, ProviderError> {
-        let mut delay = Duration::from_millis(200);
-        for attempt in 1.. {
-            self.stats.record(SERVICE, op);
-            let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
-            if let Some(c) = &self.creds {
-                match c.headers(http::Extensions::new()).await {
-                    Ok(google_cloud_auth::credentials::CacheableResource::New { data, .. }) => req = req.headers(data),
-                    Ok(google_cloud_auth::credentials::CacheableResource::NotModified) => {}
-                    Err(e) => return Err(ProviderError::new(ErrorClass::Credentials, SERVICE, op, e.to_string())),
-                }
+        backoff(&self.stats, SERVICE, op, || self.attempt(op, method.clone(), path, body)).await
+    }
+
+    async fn attempt<T: DeserializeOwned>(&self, op: &'static str, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<T, Failure> {
+        let fail = |error| Failure { error, retry: false };
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.creds {
+            match c.headers(http::Extensions::new()).await {
+                Ok(google_cloud_auth::credentials::CacheableResource::New { data, .. }) => req = req.headers(data),
+                Ok(google_cloud_auth::credentials::CacheableResource::NotModified) => {}
+                Err(e) => return Err(fail(ProviderError::new(ErrorClass::Credentials, SERVICE, op, e.to_string()))),
             }
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let (status, text) = match req.send().await {
-                Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
-                Err(e) => (0, e.to_string()),
-            };
-            if (200..300).contains(&status) {
-                return serde_json::from_str(&text).map_err(|e| ProviderError::new(ErrorClass::Other, SERVICE, op, format!("unexpected answer: {e}")));
-            }
-            let retry = status == 0 || status == 429 || status >= 500;
-            if !retry || attempt >= 6 {
-                return Err(api_error(op, status, &text));
-            }
-            let jitter = Duration::from_millis(fastrand::u64(0..=delay.as_millis() as u64 / 2));
-            tokio::time::sleep(delay + jitter).await;
-            delay = (delay * 2).min(Duration::from_secs(10));
         }
-        unreachable!("the loop returns")
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let (status, text) = match req.send().await {
+            Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+            Err(e) => (0, e.to_string()),
+        };
+        if (200..300).contains(&status) {
+            return serde_json::from_str(&text).map_err(|e| fail(ProviderError::new(ErrorClass::Other, SERVICE, op, format!("unexpected answer: {e}"))));
+        }
+        Err(Failure { error: api_error(op, status, &text), retry: status == 0 || status == 429 || status >= 500 })
     }
 
     fn account_path(&self, email: &str) -> String {

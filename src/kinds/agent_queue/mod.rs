@@ -34,7 +34,7 @@ mod preflight;
 #[cfg(test)]
 mod script_tests;
 mod secrets;
-pub use secrets::{redacted_vars_line, valid_name as env_name_ok};
+pub use secrets::{hook_exports, redacted_vars_line, valid_name as env_name_ok, SECRETS_DIR};
 pub mod spec;
 mod state;
 pub mod template;

@@ -106,7 +106,7 @@ pub fn bootstrap(q: &QueueSpec) -> String {
          install -d -m 700 -o buildkite-agent /var/lib/gantry/secrets\n",
     );
     for (name, source) in &q.agent_secrets {
-        let file = format!("/var/lib/gantry/secrets/{name}");
+        let file = format!("{SECRETS_DIR}/{name}");
         let fetch = match source {
             SecretSource::Ssm(p) => format!("aws ssm get-parameter --region \"$REGION\" --name '{p}' --with-decryption --query Parameter.Value --output text"),
             SecretSource::SecretsManager(id) => {
@@ -118,11 +118,17 @@ pub fn bootstrap(q: &QueueSpec) -> String {
     s.push_str(
         "chown buildkite-agent: /var/lib/gantry/secrets/*\nchmod 400 /var/lib/gantry/secrets/*\ncat >> /etc/buildkite-agent/hooks/environment <<'HOOK'\n",
     );
-    for name in q.agent_secrets.keys() {
-        s.push_str(&format!("{name}=\"$(cat /var/lib/gantry/secrets/{name})\"\nexport {name}\n"));
-    }
+    s.push_str(&hook_exports(q.agent_secrets.keys()));
     s.push_str("HOOK\n");
     s
+}
+
+/// Where an instance keeps its build secrets' files (AWS queues and Google Cloud nodes).
+pub const SECRETS_DIR: &str = "/var/lib/gantry/secrets";
+
+/// The Buildkite environment hook's lines exporting each secret from its file.
+pub fn hook_exports<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    names.map(|name| format!("{name}=\"$(cat {SECRETS_DIR}/{name})\"\nexport {name}\n")).collect()
 }
 
 /// The agent's `redacted-vars` setting: its defaults plus every secret's

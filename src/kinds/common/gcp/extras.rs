@@ -33,6 +33,7 @@
 
 use crate::core::schema::{Attr, DefaultValue, Ty};
 use crate::core::AttrProblem;
+use crate::kinds::agent_queue::SECRETS_DIR;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -53,8 +54,6 @@ pub const ATTRS: [Attr; 3] = [
     Attr::new("setup", Ty::String, "Shell run as root at every boot before the agent starts (in metadata, readable by jobs: no secrets)."),
 ];
 
-/// Where the secret files live.
-const SECRETS_DIR: &str = "/var/lib/gantry/secrets";
 /// The credential helper's name: Docker runs `docker-credential-NAME`.
 pub const HELPER: &str = "gantry-gcr";
 
@@ -182,9 +181,7 @@ fn buildkite_hook(secrets: &BTreeMap<String, String>) -> String {
         return format!("rm -f {hook}\n");
     }
     let mut s = format!("mkdir -p /etc/buildkite-agent/hooks\ncat > {hook} <<'HOOK'\n# gantry: build secrets into the job's environment\n");
-    for name in secrets.keys() {
-        s.push_str(&format!("{name}=\"$(cat {SECRETS_DIR}/{name})\"\nexport {name}\n"));
-    }
+    s.push_str(&crate::kinds::agent_queue::hook_exports(secrets.keys()));
     s.push_str(&format!("HOOK\nchmod 755 {hook}\n"));
     s
 }
