@@ -1,5 +1,7 @@
 //! Fake Google Cloud APIs: Cloud TPU v2 nodes, Compute Engine v1
-//! instances and disks, and IAM v1 service accounts (`gcp_iam`), with long-running operations, served in the REST
+//! instances and disks, IAM v1 service accounts (`gcp_iam`), custom roles
+//! (`gcp_roles`), workload identity pools (`gcp_identity`) and IAM policies
+//! (`gcp_iam_policy`), with long-running operations, served in the REST
 //! shapes the google-cloud-rust clients use (camelCase JSON, int64 as
 //! strings, `{"error": {"code", "message", "status"}}` errors).
 //!
@@ -23,6 +25,12 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// A pool, a provider or an operation of either (`gcp_identity::item_*`).
+fn pool_item() -> axum::routing::MethodRouter<FakeGcp> {
+    use crate::gcp_identity::{item_delete, item_get, item_patch, item_post};
+    get(item_get).patch(item_patch).delete(item_delete).post(item_post)
+}
+
 impl FakeGcp {
     /// Starts on 127.0.0.1:`port` (0: any free port).
     pub async fn start(port: u16) -> std::io::Result<FakeGcp> {
@@ -45,7 +53,27 @@ impl FakeGcp {
             .route("/compute/v1/projects/{p}/zones/{z}/operations/{o}", get(compute_op_get))
             .route("/compute/v1/projects/{p}/global/networks/{n}", get(crate::gcp_compute::network_get))
             .route("/v1/projects/{p}/serviceAccounts", get(crate::gcp_iam::sa_list).post(crate::gcp_iam::sa_create))
-            .route("/v1/projects/{p}/serviceAccounts/{email}", get(crate::gcp_iam::sa_get).patch(crate::gcp_iam::sa_patch).delete(crate::gcp_iam::sa_delete))
+            .route(
+                "/v1/projects/{p}/serviceAccounts/{email}",
+                get(crate::gcp_iam::sa_get).patch(crate::gcp_iam::sa_patch).delete(crate::gcp_iam::sa_delete).post(crate::gcp_iam::sa_action),
+            )
+            .route("/v1/projects/{p}/roles", get(crate::gcp_roles::role_list).post(crate::gcp_roles::role_create))
+            .route(
+                "/v1/projects/{p}/roles/{id}",
+                get(crate::gcp_roles::role_get).patch(crate::gcp_roles::role_patch).delete(crate::gcp_roles::role_delete).post(crate::gcp_roles::role_action),
+            )
+            .route("/v3/projects/{p}", get(crate::gcp_identity::project_get))
+            .route("/v1/projects/{p}/locations/global/workloadIdentityPools", get(crate::gcp_identity::pool_list).post(crate::gcp_identity::pool_create))
+            .route(
+                "/v1/projects/{p}/locations/global/workloadIdentityPools/{pool}/providers",
+                get(crate::gcp_identity::provider_list).post(crate::gcp_identity::provider_create),
+            )
+            .route("/v1/projects/{p}/locations/global/workloadIdentityPools/{pool}", pool_item())
+            .route("/v1/projects/{p}/locations/global/workloadIdentityPools/{pool}/providers/{prov}", pool_item())
+            .route("/v1/projects/{p}/locations/global/workloadIdentityPools/{pool}/operations/{op}", pool_item())
+            .route("/v1/projects/{p}/locations/global/workloadIdentityPools/{pool}/providers/{prov}/operations/{op}", pool_item())
+            .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/getIamPolicy", get(crate::gcp_compute::inst_get_policy))
+            .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/setIamPolicy", post(crate::gcp_compute::inst_set_policy))
             .route("/_fake/faults", put(set_faults))
             .route("/_fake/guest-shutdown", post(guest_shutdown))
             .with_state(fake.clone());

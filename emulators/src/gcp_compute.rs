@@ -248,3 +248,31 @@ fn label_filter(f: &str) -> Option<(String, String)> {
     let key = k.trim().strip_prefix("labels.")?.to_string();
     Some((key, v.trim().trim_matches('"').to_string()))
 }
+
+/// instances.getIamPolicy (GET; see `gcp_iam_policy`).
+pub(crate) async fn inst_get_policy(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>) -> Response {
+    let i = match f.enter("instances.getIamPolicy") {
+        Ok(i) => i,
+        Err(e) => return *e,
+    };
+    let key = format!("projects/{p}/zones/{z}/instances/{n}");
+    let Some(inst) = i.instances.get(&key) else { return error(404, "NOT_FOUND", format!("The resource '{key}' was not found")) };
+    let at = crate::gcp_iam_policy::incarnation(&key, inst);
+    Json(crate::gcp_iam_policy::get(&i, &at)).into_response()
+}
+
+/// instances.setIamPolicy: a `ZoneSetPolicyRequest` (`{"policy": ...}`),
+/// answered with the new policy (not an operation).
+pub(crate) async fn inst_set_policy(State(f): State<FakeGcp>, Path((p, z, n)): Path<(String, String, String)>, Json(body): Json<Value>) -> Response {
+    let mut i = match f.enter("instances.setIamPolicy") {
+        Ok(i) => i,
+        Err(e) => return *e,
+    };
+    let key = format!("projects/{p}/zones/{z}/instances/{n}");
+    let Some(inst) = i.instances.get(&key) else { return error(404, "NOT_FOUND", format!("The resource '{key}' was not found")) };
+    let at = crate::gcp_iam_policy::incarnation(&key, inst);
+    match crate::gcp_iam_policy::set(&mut i, &at, body.get("policy").unwrap_or(&json!({}))) {
+        Ok(p) => Json(p).into_response(),
+        Err(e) => *e,
+    }
+}

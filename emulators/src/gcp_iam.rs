@@ -15,6 +15,7 @@
 //! - A deleted account's email may be created again at once; it gets a new
 //!   uniqueId ("Deleting service accounts": a new account with the same
 //!   name is a different identity).
+//! - `getIamPolicy` / `setIamPolicy` on an account: see `gcp_iam_policy`.
 
 use crate::gcp_paging::{page, PageQuery};
 use crate::gcp_store::{error, FakeGcp};
@@ -151,6 +152,33 @@ pub(crate) async fn sa_delete(State(f): State<FakeGcp>, Path((p, email)): Path<(
     match i.service_accounts.remove(&key(&p, &email)) {
         Some(_) => Json(json!({})).into_response(),
         None => error(404, "NOT_FOUND", format!("Unknown service account: projects/{p}/serviceAccounts/{email}")),
+    }
+}
+
+/// `serviceAccounts/EMAIL:getIamPolicy` and `:setIamPolicy` (POST on the
+/// account's path; axum hands the `:verb` over with the email).
+pub(crate) async fn sa_action(State(f): State<FakeGcp>, Path((p, email_verb)): Path<(String, String)>, body: Option<Json<Value>>) -> Response {
+    let Some((email, verb)) = email_verb.rsplit_once(':') else {
+        return error(404, "NOT_FOUND", format!("POST /v1/projects/{p}/serviceAccounts/{email_verb} is not a method"));
+    };
+    let mut i = match f.enter(&format!("iam.serviceAccounts.{verb}")) {
+        Ok(i) => i,
+        Err(e) => return *e,
+    };
+    let Some(sa) = i.service_accounts.get(&key(&p, email)) else {
+        return error(404, "NOT_FOUND", format!("Unknown service account: projects/{p}/serviceAccounts/{email}"));
+    };
+    let at = crate::gcp_iam_policy::incarnation(&key(&p, email), sa);
+    match verb {
+        "getIamPolicy" => Json(crate::gcp_iam_policy::get(&i, &at)).into_response(),
+        "setIamPolicy" => {
+            let policy = body.and_then(|Json(b)| b.get("policy").cloned()).unwrap_or(json!({}));
+            match crate::gcp_iam_policy::set(&mut i, &at, &policy) {
+                Ok(p) => Json(p).into_response(),
+                Err(e) => *e,
+            }
+        }
+        _ => error(404, "NOT_FOUND", format!("unknown method {verb}")),
     }
 }
 

@@ -63,6 +63,12 @@ pub(crate) struct Inner {
     pub(crate) networks: BTreeMap<String, Value>,
     /// IAM service accounts by `projects/P/serviceAccounts/EMAIL`.
     pub(crate) service_accounts: BTreeMap<String, Value>,
+    /// IAM policies by resource incarnation (`gcp_iam_policy::incarnation`).
+    pub(crate) iam_policies: BTreeMap<String, Value>,
+    /// Custom roles by `projects/P/roles/ID` (deleted ones kept, `deleted: true`).
+    pub(crate) roles: BTreeMap<String, Value>,
+    /// Workload identity pools and providers by their `projects/P/...` name.
+    pub(crate) pools: BTreeMap<String, Value>,
     pub(crate) ops: HashMap<String, Op>,
     pub(crate) faults: Faults,
     pub(crate) http_errors: VecDeque<u16>,

@@ -20,6 +20,10 @@ pub struct Env {
     /// Google Cloud project (empty when the stack has no gcp block).
     #[serde(default)]
     pub gcp_project: String,
+    /// The project's number (workload identity names use it; read from
+    /// Resource Manager at plan when a kind needs it, a placeholder otherwise).
+    #[serde(default)]
+    pub gcp_project_number: String,
     /// `default`, or the `--workspace` the stack was evaluated for.
     #[serde(default)]
     pub workspace: String,
@@ -100,6 +104,11 @@ pub trait Kind: Send + Sync {
     }
     /// Attributes other blocks may reference (`arn`, `repository_url`, ...).
     fn outputs(&self, attrs: &State, env: &Env) -> State;
+    /// Whether its names need the Google Cloud project's number
+    /// ([`Env::gcp_project_number`]): plan then reads it once.
+    fn needs_gcp_project_number(&self) -> bool {
+        false
+    }
     /// Desired comparable state built from evaluated attributes.
     fn desired_state(&self, attrs: &State, env: &Env) -> State;
     /// Managed policy ARNs the block attaches: their documents are read and

@@ -8,6 +8,7 @@ pub mod ci_role;
 pub(crate) mod common;
 pub mod ecr;
 pub mod ecr_public;
+pub mod gcp_custom_role;
 pub mod gcp_service_account;
 pub mod gpu_node;
 pub mod oidc_provider;
@@ -69,6 +70,7 @@ pub static REGISTRY: &[Entry] = &[
         kind: &gcp_service_account::GcpServiceAccount,
         cloud: Cloud::Gcp(|c| Arc::new(gcp_service_account::ServiceAccountDriver::new(Arc::new(c.iam.clone())))),
     },
+    Entry { kind: &gcp_custom_role::GcpCustomRole, cloud: Cloud::Gcp(|c| Arc::new(gcp_custom_role::RoleDriver::new(Arc::new(c.iam.clone())))) },
 ];
 
 /// Every kind's pure half, in documentation order.

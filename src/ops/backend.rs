@@ -24,6 +24,11 @@ pub trait Backend: Send + Sync {
     /// The AWS account id (used in ARNs other blocks reference); empty
     /// when the stack uses no AWS.
     async fn account_id(&self) -> Result<String, ProviderError>;
+    /// The Google Cloud project's number (Resource Manager); asked only
+    /// when a kind's names need it.
+    async fn gcp_project_number(&self) -> Result<String, ProviderError> {
+        Ok(String::new())
+    }
     /// Drivers by kind name.
     fn drivers(&self) -> BTreeMap<String, Arc<dyn Driver>>;
     /// What `data` blocks read through (none: every read says which
@@ -61,6 +66,13 @@ impl Backend for CloudBackend {
     async fn account_id(&self) -> Result<String, ProviderError> {
         match &self.aws {
             Some(a) => a.account_id().await,
+            None => Ok(String::new()),
+        }
+    }
+
+    async fn gcp_project_number(&self) -> Result<String, ProviderError> {
+        match &self.gcp {
+            Some(g) => g.iam.project_number().await,
             None => Ok(String::new()),
         }
     }

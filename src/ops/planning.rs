@@ -69,7 +69,14 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
     if !account.is_empty() && !settings.allowed_account_ids.is_empty() && !settings.allowed_account_ids.contains(&account) {
         return (first, Err(OpsError::AccountNotAllowed { account, allowed: settings.allowed_account_ids.clone() }));
     }
+    // One Resource Manager read, only for stacks whose names need it.
     let mut load = req.load.clone();
+    if used.iter().filter_map(|k| crate::kinds::by_name(k)).any(|k| k.needs_gcp_project_number()) {
+        match backend.gcp_project_number().await {
+            Ok(n) => load.gcp_project_number = Some(n),
+            Err(e) => return (first, Err(e.into())),
+        }
+    }
     load.account_id = (!account.is_empty()).then(|| account.clone());
     load.local_inputs = !req.destroy;
     let loaded = match load_with_data(&req.dir, load, kinds, backend.as_ref(), &account).await {

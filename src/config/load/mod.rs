@@ -52,6 +52,8 @@ pub struct LoadOptions {
     pub env_vars: Vec<(String, String)>,
     /// AWS account id, when known (plan/apply); a placeholder otherwise.
     pub account_id: Option<String>,
+    /// Google Cloud project number, when plan read it; a placeholder otherwise.
+    pub gcp_project_number: Option<String>,
     /// Fill inputs from this machine (the bundled scaler): plan and apply.
     pub local_inputs: bool,
     /// `--workspace` / GANTRY_WORKSPACE: the same files as another
@@ -286,7 +288,7 @@ impl<'s> Loader<'s> {
         self.hide_secrets(&decls, &var_values);
         self.check_sensitive_flows(&decls);
         let settings = self.stack_block(&decls.stack_blocks, &var_values)?;
-        let env = settings.env(dir, self.opts.account_id.as_deref());
+        let env = settings.env(dir, self.opts.account_id.as_deref(), self.opts.gcp_project_number.as_deref());
         for (i, r) in decls.resources.iter().enumerate() {
             self.load_templates(i, r, &var_values, &env);
         }

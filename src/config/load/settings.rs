@@ -14,6 +14,8 @@ use std::path::Path;
 
 /// Placeholder account id used when evaluating offline (`validate`).
 pub const OFFLINE_ACCOUNT_ID: &str = "000000000000";
+/// The Google Cloud project number offline (`validate`), as the AWS account's.
+pub const OFFLINE_PROJECT_NUMBER: &str = "000000000000";
 
 /// What the `stack` block says.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +37,7 @@ pub struct StackSettings {
 
 impl StackSettings {
     /// The facts evaluation sees.
-    pub fn env(&self, dir: &Path, account_id: Option<&str>) -> Env {
+    pub fn env(&self, dir: &Path, account_id: Option<&str>, project_number: Option<&str>) -> Env {
         Env {
             stack: self.name.clone(),
             region: self.aws_region.clone().unwrap_or_default(),
@@ -43,6 +45,7 @@ impl StackSettings {
             dir: dir.to_path_buf(),
             regions: self.aws_region.iter().cloned().chain(self.extra_regions.iter().cloned()).collect(),
             gcp_project: self.gcp_project.clone().unwrap_or_default(),
+            gcp_project_number: project_number.unwrap_or(OFFLINE_PROJECT_NUMBER).to_string(),
             workspace: self.workspace.clone(),
         }
     }

@@ -17,6 +17,7 @@ pub(super) fn env() -> Env {
         dir: ".".into(),
         regions: vec!["us-west-2".into()],
         gcp_project: String::new(),
+        gcp_project_number: String::new(),
         workspace: "default".into(),
     }
 }

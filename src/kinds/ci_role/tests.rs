@@ -19,6 +19,7 @@ fn env() -> Env {
         dir: ".".into(),
         regions: vec![],
         gcp_project: String::new(),
+        gcp_project_number: String::new(),
         workspace: "default".into(),
     }
 }

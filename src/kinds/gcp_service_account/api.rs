@@ -1,6 +1,6 @@
 //! The IAM calls a `gcp_service_account` driver makes.
 
-use crate::cloud::gcp_iam::{IamRest, ServiceAccount};
+use crate::cloud::gcp_iam::{IamRest, Policy, ServiceAccount};
 use crate::core::error::ProviderError;
 use async_trait::async_trait;
 
@@ -13,6 +13,8 @@ pub trait ServiceAccountApi: Send + Sync {
     async fn create(&self, account_id: &str, display_name: &str, description: &str) -> Result<ServiceAccount, ProviderError>;
     async fn patch(&self, email: &str, display_name: &str, description: &str) -> Result<ServiceAccount, ProviderError>;
     async fn delete(&self, email: &str) -> Result<(), ProviderError>;
+    async fn policy(&self, email: &str) -> Result<Policy, ProviderError>;
+    async fn set_policy(&self, email: &str, policy: &Policy) -> Result<(), ProviderError>;
 }
 
 #[async_trait]
@@ -31,5 +33,11 @@ impl ServiceAccountApi for IamRest {
     }
     async fn delete(&self, email: &str) -> Result<(), ProviderError> {
         self.delete_service_account(email).await
+    }
+    async fn policy(&self, email: &str) -> Result<Policy, ProviderError> {
+        self.service_account_policy(email).await
+    }
+    async fn set_policy(&self, email: &str, policy: &Policy) -> Result<(), ProviderError> {
+        self.set_service_account_policy(email, policy).await.map(|_| ())
     }
 }

@@ -1,12 +1,15 @@
 //! The I/O half of `gcp_service_account`: one paged list of the project's
-//! accounts per plan; ownership read from the description's marker.
+//! accounts per plan, then each found account's IAM policy (bounded
+//! concurrency); ownership read from the description's marker.
 
 use super::api::ServiceAccountApi;
 use crate::cloud::gcp_iam::ServiceAccount;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
-use crate::kinds::common::gcp::all_pages;
+use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
+use crate::kinds::common::gcp::{all_pages, iam_binding};
 use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -15,34 +18,20 @@ pub struct ServiceAccountDriver {
     api: Arc<dyn ServiceAccountApi>,
 }
 
-/// The ownership marker written at the end of the description.
-pub fn marker(owner: &Owner) -> String {
-    format!("[gantry:{} {}{}]", owner.stack, owner.address, if owner.protect { " protected" } else { "" })
-}
-
-/// The description IAM should hold: the block's, then the marker.
-pub fn written_description(user: &str, owner: &Owner) -> String {
-    if user.is_empty() {
-        marker(owner)
-    } else {
-        format!("{user} {}", marker(owner))
-    }
-}
-
-/// Splits a live description into (the user's part, owner key, address, protected).
-pub fn read_marker(description: &str) -> (String, Option<String>, Option<String>, bool) {
-    let Some(at) = description.rfind("[gantry:").filter(|_| description.ends_with(']')) else {
-        return (description.to_string(), None, None, false);
-    };
-    let inner = &description[at + "[gantry:".len()..description.len() - 1];
-    let (inner, protected) = inner.strip_suffix(" protected").map_or((inner, false), |i| (i, true));
-    let (stack, address) = inner.split_once(' ').unwrap_or((inner, ""));
-    (description[..at].trim_end().to_string(), Some(stack.to_string()), Some(address.to_string()).filter(|a| !a.is_empty()), protected)
-}
-
 impl ServiceAccountDriver {
     pub fn new(api: Arc<dyn ServiceAccountApi>) -> Self {
         ServiceAccountDriver { api }
+    }
+
+    /// Reads the policy (for its etag and conditional bindings) and writes
+    /// the blocks' bindings over it; nothing to write for none on a new account.
+    async fn write_policy(&self, email: &str, desired: &State) -> Result<(), ProviderError> {
+        let want = desired.get("iam").cloned().unwrap_or(json!({}));
+        let current = self.api.policy(email).await?;
+        if iam_binding::live(&current) == want {
+            return Ok(());
+        }
+        self.api.set_policy(email, &iam_binding::merged(&current, &want)).await
     }
 
     fn live(sa: &ServiceAccount) -> LiveResource {
@@ -64,14 +53,20 @@ impl Driver for ServiceAccountDriver {
     /// those this stack marked, and those the files name.
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let all = all_pages(|token| async move { self.api.list(&token).await }).await?;
-        Ok(all.iter().map(Self::live).filter(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str()) || scope.identities.contains(&l.identity)).collect())
+        let found = all.iter().map(Self::live).filter(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str()) || scope.identities.contains(&l.identity));
+        let with_policy = found.map(|mut l| async move {
+            let policy = self.api.policy(text(&l.state, "email")).await?;
+            l.state.insert("iam".into(), iam_binding::live(&policy));
+            Ok::<_, ProviderError>(l)
+        });
+        futures::stream::iter(with_policy).buffer_unordered(8).try_collect().await
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
         let id = text(desired, "account_id");
         let description = written_description(text(desired, "description"), owner);
         match self.api.create(id, text(desired, "display_name"), &description).await {
-            Ok(_) => Ok(()),
+            Ok(sa) => self.write_policy(&sa.email, desired).await,
             Err(e) if e.class == ErrorClass::Conflict => Err(ProviderError::new(
                 e.class,
                 e.service,
@@ -87,9 +82,15 @@ impl Driver for ServiceAccountDriver {
         }
     }
 
-    async fn update(&self, desired: &State, live: &LiveResource, _changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
+    async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
         let email = text(&live.state, "email");
-        self.api.patch(email, text(desired, "display_name"), &written_description(text(desired, "description"), owner)).await.map(|_| ())
+        if changed.iter().any(|c| c != "iam") {
+            self.api.patch(email, text(desired, "display_name"), &written_description(text(desired, "description"), owner)).await?;
+        }
+        if changed.iter().any(|c| c == "iam") {
+            self.write_policy(email, desired).await?;
+        }
+        Ok(())
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {

@@ -6,8 +6,14 @@
 //!   account_id   = "gpu-ci-waker"
 //!   display_name = "GPU CI waker"
 //!   description  = "Starts gpu-ci-runner for queued GitHub jobs"
+//!   iam_binding {
+//!     role    = "roles/iam.workloadIdentityUser"
+//!     members = gcp_workload_identity_pool.github.members
+//!   }
 //! }
 //! ```
+//! `iam_binding` blocks are the account's whole IAM policy (who may act as
+//! it; see `common::gcp::iam_binding`).
 //! `account_id` forces replacement (the email derives from it); the display
 //! name and description are updated in place. Service accounts carry no
 //! labels, so ownership is recorded at the end of the description
@@ -19,6 +25,7 @@
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{text, AttrProblem, Env, Field, Kind, State};
+use crate::kinds::common::gcp::{description_marker, iam_binding};
 use serde_json::json;
 
 mod api;
@@ -39,13 +46,10 @@ static SCHEMA: Schema = Schema {
         Attr::new("display_name", Ty::String, "Display name (at most 100 characters).").default(DefaultValue::Str("")),
         Attr::new("description", Ty::String, "Description (at most 180 characters; gantry records ownership after it).").default(DefaultValue::Str("")),
     ],
-    blocks: &[],
+    blocks: &[iam_binding::BLOCK],
 };
 
-static FIELDS: &[Field] = &[Field::replace("account_id"), Field::new("display_name"), Field::new("description")];
-
-/// The longest description a block may give (IAM's 256 less room for the ownership marker).
-pub const DESCRIPTION_MAX: usize = 180;
+static FIELDS: &[Field] = &[Field::replace("account_id"), Field::new("display_name"), Field::new("description"), Field::new("iam")];
 
 /// IAM's rule for account IDs (`serviceAccounts.create`: `[a-z]([-a-z0-9]*[a-z0-9])`, 6-30).
 pub fn valid_account_id(id: &str) -> bool {
@@ -74,7 +78,7 @@ impl Kind for GcpServiceAccount {
         FIELDS
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
-        let mut out = Vec::new();
+        let mut out = iam_binding::check(a);
         let id = text(a, "account_id");
         if !valid_account_id(id) {
             out.push(AttrProblem::new(
@@ -85,13 +89,7 @@ impl Kind for GcpServiceAccount {
         if text(a, "display_name").chars().count() > 100 {
             out.push(AttrProblem::new("display_name", "at most 100 characters (IAM's limit)"));
         }
-        let d = text(a, "description");
-        if d.chars().count() > DESCRIPTION_MAX || d.contains("[gantry:") {
-            out.push(AttrProblem::new(
-                "description",
-                format!("at most {DESCRIPTION_MAX} characters, without \"[gantry:\" (gantry records ownership there; IAM allows 256)"),
-            ));
-        }
+        out.extend(description_marker::check_description(text(a, "description")));
         out
     }
     fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
@@ -117,6 +115,10 @@ impl Kind for GcpServiceAccount {
         for k in ["account_id", "display_name", "description"] {
             st.insert(k.into(), json!(text(a, k)));
         }
+        st.insert("iam".into(), iam_binding::desired(a));
         st
+    }
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        iam_binding::broadening(before, after)
     }
 }

@@ -1,8 +1,8 @@
-use super::driver::{marker, read_marker, written_description};
 use super::*;
-use crate::cloud::gcp_iam::ServiceAccount;
+use crate::cloud::gcp_iam::{Binding, Policy, ServiceAccount};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{Driver, Owner, ReadScope};
+use crate::kinds::common::gcp::description_marker::{marker, read_marker, written_description};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 
@@ -10,6 +10,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 struct Fake {
     accounts: Mutex<Vec<ServiceAccount>>,
+    /// Policies by email; a write must carry the etag of the last read.
+    policies: Mutex<std::collections::BTreeMap<String, Policy>>,
+    sets: Mutex<u32>,
 }
 
 #[async_trait]
@@ -47,6 +50,20 @@ impl ServiceAccountApi for Fake {
         if all.len() == before {
             return Err(ProviderError::new(ErrorClass::NotFound, "gcp-iam", "Delete", "gone"));
         }
+        self.policies.lock().unwrap().remove(email);
+        Ok(())
+    }
+    async fn policy(&self, email: &str) -> Result<Policy, ProviderError> {
+        Ok(self.policies.lock().unwrap().get(email).cloned().unwrap_or(Policy { etag: "ACAB".into(), ..Policy::default() }))
+    }
+    async fn set_policy(&self, email: &str, p: &Policy) -> Result<(), ProviderError> {
+        let mut all = self.policies.lock().unwrap();
+        let current = all.get(email).map(|p| p.etag.clone()).unwrap_or("ACAB".into());
+        if p.etag != current {
+            return Err(ProviderError::new(ErrorClass::Conflict, "gcp-iam", "SetIamPolicy", "ABORTED: concurrent policy changes"));
+        }
+        *self.sets.lock().unwrap() += 1;
+        all.insert(email.into(), Policy { etag: format!("{current}x"), ..p.clone() });
         Ok(())
     }
 }
@@ -118,4 +135,40 @@ async fn accounts_are_created_read_updated_and_deleted_with_their_owner() {
     d.delete(&live[0]).await.unwrap();
     d.delete(&live[0]).await.unwrap();
     assert!(d.read(&scope(&[])).await.unwrap().is_empty());
+}
+
+fn with_iam(id: &str, iam: serde_json::Value) -> State {
+    let attrs: State = [("account_id".to_string(), json!(id)), ("iam_binding".into(), iam)].into_iter().collect();
+    GcpServiceAccount.desired_state(&attrs, &Env::default())
+}
+
+#[tokio::test]
+async fn the_iam_bindings_are_the_accounts_policy_written_with_its_etag() {
+    let fake = Arc::new(Fake::default());
+    let d = ServiceAccountDriver::new(fake.clone());
+    let member = "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/github/attribute.repository/o/r";
+    let want = with_iam("gpu-ci-waker", json!([{"role": "roles/iam.workloadIdentityUser", "members": [member]}]));
+    d.create(&want, &owner(false)).await.unwrap();
+    let live = d.read(&scope(&[])).await.unwrap();
+    assert_eq!(live[0].state["iam"], want["iam"], "read back as written");
+    // A binding made by hand, and one under a condition.
+    let email = text(&live[0].state, "email").to_string();
+    {
+        let mut all = fake.policies.lock().unwrap();
+        let p = all.get_mut(&email).unwrap();
+        p.bindings.push(Binding { role: "roles/iam.serviceAccountUser".into(), members: vec!["user:eve@example.com".into()], condition: None });
+        p.bindings.push(Binding { role: "roles/x".into(), members: vec!["user:a@b.c".into()], condition: Some(json!({"title": "t", "expression": "true"})) });
+    }
+    let live = d.read(&scope(&[])).await.unwrap();
+    assert_ne!(live[0].state["iam"], want["iam"], "the hand-made grant shows as a difference");
+    assert_eq!(GcpServiceAccount.broadening(Some(&live[0].state), &want), Vec::<String>::new());
+    let sets = *fake.sets.lock().unwrap();
+    d.update(&want, &live[0], &["iam".into()], &owner(false)).await.unwrap();
+    assert_eq!(*fake.sets.lock().unwrap(), sets + 1, "only the policy was written");
+    let p = fake.policies.lock().unwrap().get(&email).cloned().unwrap();
+    assert_eq!(p.bindings.len(), 2, "the hand-made grant is gone, the conditional one kept: {p:?}");
+    assert_eq!(p.version, 3);
+    // An account without blocks writes no policy on create.
+    d.create(&desired("plain-account", ""), &owner(false)).await.unwrap();
+    assert_eq!(*fake.sets.lock().unwrap(), sets + 1);
 }

@@ -2,10 +2,12 @@
 //! label validation, the agent startup script, and the Compute Engine disk
 //! calls both node kinds make ([`DiskApi`]).
 
+pub mod description_marker;
 mod disks;
 pub mod extras;
 #[cfg(test)]
 pub mod fake;
+pub mod iam_binding;
 pub mod runner;
 pub use disks::DiskApi;
 

@@ -1,4 +1,6 @@
-//! The IAM API (v1) over REST: service accounts. google-cloud-rust's
+//! The IAM API (v1) over REST: service accounts and their IAM policies
+//! (`accounts`), custom roles (`roles`), workload identity pools and
+//! providers (`pools`); and Resource Manager's project number. google-cloud-rust's
 //! IAM admin crate would add another large generated client to compile
 //! (and has no workload identity pools, which the wake identity needs
 //! next), so these few calls go through reqwest with the same
@@ -14,26 +16,45 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod accounts;
+mod pools;
+mod roles;
+pub use accounts::ServiceAccount;
+pub use pools::{GithubOidc, Pool, PoolProvider};
+pub use roles::Role;
+
 const SERVICE: &str = "gcp-iam";
 
-/// A service account as the API answers it (`ServiceAccount`; fields the
-/// server fills are read only).
+/// An IAM policy as the REST APIs answer it (`Policy`: version, bindings,
+/// etag; audit configs are not used on these resources).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct ServiceAccount {
-    pub name: String,
-    pub email: String,
-    pub unique_id: String,
-    pub display_name: String,
-    pub description: String,
-    pub disabled: bool,
+pub struct Policy {
+    #[serde(skip_serializing_if = "is_zero")]
+    pub version: i32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub etag: String,
 }
 
-#[derive(Deserialize, Default)]
+/// One role granted to members, maybe under a condition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct AccountsPage {
-    accounts: Vec<ServiceAccount>,
-    next_page_token: String,
+pub struct Binding {
+    pub role: String,
+    pub members: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Value>,
+}
+
+fn is_zero(v: &i32) -> bool {
+    *v == 0
+}
+
+/// A page token as a query value.
+fn token(t: &str) -> percent_encoding::PercentEncode<'_> {
+    percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC)
 }
 
 /// IAM REST calls for one project.
@@ -42,6 +63,8 @@ pub struct IamRest {
     http: reqwest::Client,
     /// `https://iam.googleapis.com/v1/` or the fake's `/v1/`.
     base: String,
+    /// `https://cloudresourcemanager.googleapis.com/v3/` or the fake's `/v3/`.
+    resource_manager: String,
     /// None against the fake (anonymous, as the other clients there).
     creds: Option<google_cloud_auth::credentials::Credentials>,
     pub project: String,
@@ -58,26 +81,30 @@ impl IamRest {
                     .map_err(|e| ProviderError::new(ErrorClass::Credentials, SERVICE, "Connect", e.to_string()))?,
             ),
         };
-        let base = match endpoint {
-            Some(ep) => format!("{}/v1/", ep.trim_end_matches('/')),
-            None => "https://iam.googleapis.com/v1/".into(),
+        let (base, resource_manager) = match endpoint {
+            Some(ep) => (format!("{}/v1/", ep.trim_end_matches('/')), format!("{}/v3/", ep.trim_end_matches('/'))),
+            None => ("https://iam.googleapis.com/v1/".into(), "https://cloudresourcemanager.googleapis.com/v3/".into()),
         };
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ProviderError::new(ErrorClass::Other, SERVICE, "Connect", e.to_string()))?;
-        Ok(IamRest { http, base, creds, project: project.to_string(), stats })
+        Ok(IamRest { http, base, resource_manager, creds, project: project.to_string(), stats })
     }
 
     /// One call with the call counter and the Google clients' backoff on
     /// 429, 5xx and unreachable endpoints (IAM documents retrying them).
     async fn send<T: DeserializeOwned>(&self, op: &'static str, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<T, ProviderError> {
-        backoff(&self.stats, SERVICE, op, || self.attempt(op, method.clone(), path, body)).await
+        self.send_url(op, method, format!("{}{path}", self.base), body).await
     }
 
-    async fn attempt<T: DeserializeOwned>(&self, op: &'static str, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<T, Failure> {
+    async fn send_url<T: DeserializeOwned>(&self, op: &'static str, method: reqwest::Method, url: String, body: Option<&Value>) -> Result<T, ProviderError> {
+        backoff(&self.stats, SERVICE, op, || self.attempt(op, method.clone(), &url, body)).await
+    }
+
+    async fn attempt<T: DeserializeOwned>(&self, op: &'static str, method: reqwest::Method, url: &str, body: Option<&Value>) -> Result<T, Failure> {
         let fail = |error| Failure { error, retry: false };
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self.http.request(method, url);
         if let Some(c) = &self.creds {
             match c.headers(http::Extensions::new()).await {
                 Ok(google_cloud_auth::credentials::CacheableResource::New { data, .. }) => req = req.headers(data),
@@ -98,35 +125,19 @@ impl IamRest {
         Err(Failure { error: api_error(op, status, &text), retry: status == 0 || status == 429 || status >= 500 })
     }
 
-    fn account_path(&self, email: &str) -> String {
-        format!("projects/{}/serviceAccounts/{email}", self.project)
-    }
-
-    /// One page of the project's service accounts and the next token ("" at the end).
-    pub async fn list_service_accounts(&self, page_token: &str) -> Result<(Vec<ServiceAccount>, String), ProviderError> {
-        let path = format!(
-            "projects/{}/serviceAccounts?pageSize=100&pageToken={}",
-            self.project,
-            percent_encoding::utf8_percent_encode(page_token, percent_encoding::NON_ALPHANUMERIC)
-        );
-        let page: AccountsPage = self.send("ListServiceAccounts", reqwest::Method::GET, &path, None).await?;
-        Ok((page.accounts, page.next_page_token))
-    }
-
-    pub async fn create_service_account(&self, account_id: &str, display_name: &str, description: &str) -> Result<ServiceAccount, ProviderError> {
-        let body = serde_json::json!({"accountId": account_id, "serviceAccount": {"displayName": display_name, "description": description}});
-        self.send("CreateServiceAccount", reqwest::Method::POST, &format!("projects/{}/serviceAccounts", self.project), Some(&body)).await
-    }
-
-    /// Sets display name and description (patch with an update mask).
-    pub async fn patch_service_account(&self, email: &str, display_name: &str, description: &str) -> Result<ServiceAccount, ProviderError> {
-        let body = serde_json::json!({"serviceAccount": {"displayName": display_name, "description": description}, "updateMask": "displayName,description"});
-        self.send("PatchServiceAccount", reqwest::Method::PATCH, &self.account_path(email), Some(&body)).await
-    }
-
-    pub async fn delete_service_account(&self, email: &str) -> Result<(), ProviderError> {
-        let _: Value = self.send("DeleteServiceAccount", reqwest::Method::DELETE, &self.account_path(email), None).await?;
-        Ok(())
+    /// The project's number: Resource Manager v3 `projects.get` answers
+    /// `name = "projects/NUMBER"` (workload identity names use the number).
+    pub async fn project_number(&self) -> Result<String, ProviderError> {
+        #[derive(Deserialize)]
+        struct Project {
+            name: String,
+        }
+        let url = format!("{}projects/{}", self.resource_manager, self.project);
+        let p: Project = self.send_url("GetProject", reqwest::Method::GET, url, None).await?;
+        match p.name.strip_prefix("projects/") {
+            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => Ok(n.to_string()),
+            _ => Err(ProviderError::new(ErrorClass::Other, SERVICE, "GetProject", format!("unexpected project name {:?}", p.name))),
+        }
     }
 }
 

@@ -1,0 +1,185 @@
+//! `iam_binding { role = ..., members = [...] }` on a Google Cloud resource
+//! gantry owns (a `gpu_node`, a `gcp_service_account`): the blocks are the
+//! resource's whole unconditional IAM policy, as Terraform's `_iam_policy`
+//! resources are authoritative. Ownership is the resource's, so no state
+//! file is needed to know a binding was ours: a binding on an owned
+//! resource that no block declares is planned for removal, where the
+//! reviewer sees it. Conditional bindings (made elsewhere) are kept as they
+//! are and not shown. Setting the policy carries the etag read last, so a
+//! concurrent change fails the write instead of being overwritten
+//! (`setIamPolicy`: "concurrency control").
+
+use crate::cloud::gcp_iam::{Binding, Policy};
+use crate::core::schema::{Attr, NestedBlock, Schema, Ty};
+use crate::core::{AttrProblem, State};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+static IAM_BINDING: Schema = Schema {
+    attrs: &[
+        Attr::new("role", Ty::String, "roles/NAME, projects/P/roles/ID (a gcp_custom_role's name) or organizations/O/roles/ID.").required(),
+        Attr::new("members", Ty::ListOfString, "Who gets the role: serviceAccount:, user:, group:, domain:, principal:// or principalSet:// members.")
+            .required(),
+    ],
+    blocks: &[],
+};
+
+/// The nested block, shared by the kinds that take it.
+pub const BLOCK: NestedBlock = NestedBlock {
+    name: "iam_binding",
+    schema: &IAM_BINDING,
+    repeated: true,
+    implied: false,
+    doc: "Grants a role on this resource (the blocks are its whole IAM policy; one per role).",
+};
+
+/// Role → members, sorted: how desired and live policies compare.
+pub type Grants = BTreeMap<String, BTreeSet<String>>;
+
+fn blocks(attrs: &State) -> impl Iterator<Item = &Value> {
+    attrs.get("iam_binding").and_then(Value::as_array).into_iter().flatten()
+}
+
+fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {
+    v.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+}
+
+/// The blocks as the `iam` field's value.
+pub fn desired(attrs: &State) -> Value {
+    let mut g = Grants::new();
+    for b in blocks(attrs) {
+        let role = b.get("role").and_then(Value::as_str).unwrap_or_default();
+        g.entry(role.to_string()).or_default().extend(strings(b.get("members")).map(String::from));
+    }
+    json!(g)
+}
+
+fn valid_role(r: &str) -> bool {
+    let seg_ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    match r.split('/').collect::<Vec<_>>().as_slice() {
+        ["roles", name] => seg_ok(name),
+        ["projects" | "organizations", parent, "roles", id] => seg_ok(parent) && seg_ok(id),
+        _ => false,
+    }
+}
+
+fn valid_member(m: &str) -> Result<(), String> {
+    if m == "allUsers" || m == "allAuthenticatedUsers" {
+        return Err(format!("\"{m}\" would grant the role to anyone on the internet; gantry does not make these resources public"));
+    }
+    let email = |rest: &str| rest.contains('@') && !rest.contains(char::is_whitespace);
+    let ok = match m.split_once(':') {
+        Some(("serviceAccount" | "user" | "group", rest)) => email(rest),
+        Some(("domain", rest)) => rest.contains('.') && !rest.contains('@'),
+        Some(("principal" | "principalSet", rest)) => rest.starts_with("//iam.googleapis.com/") && !rest.contains(char::is_whitespace),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{m}\" is not an IAM member: serviceAccount:EMAIL, user:EMAIL, group:EMAIL, domain:DOMAIN, principal://iam.googleapis.com/... or principalSet://iam.googleapis.com/..."
+        ))
+    }
+}
+
+/// Role and member syntax; one block per role.
+pub fn check(attrs: &State) -> Vec<AttrProblem> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for b in blocks(attrs) {
+        let role = b.get("role").and_then(Value::as_str).unwrap_or_default();
+        if !valid_role(role) {
+            out.push(AttrProblem::new("iam_binding", format!("\"{role}\" is not a role name: roles/NAME, projects/P/roles/ID or organizations/O/roles/ID")));
+        } else if !seen.insert(role) {
+            out.push(AttrProblem::new("iam_binding", format!("two iam_binding blocks grant {role}: list every member in one")));
+        }
+        if strings(b.get("members")).next().is_none() {
+            out.push(AttrProblem::new("iam_binding", format!("the binding of {role} has no members (leave the block out to grant the role to nobody)")));
+        }
+        out.extend(strings(b.get("members")).filter_map(|m| valid_member(m).err()).map(|e| AttrProblem::new("iam_binding", e)));
+    }
+    out
+}
+
+/// A live policy's unconditional bindings as the `iam` field's value.
+pub fn live(p: &Policy) -> Value {
+    let mut g = Grants::new();
+    for b in p.bindings.iter().filter(|b| b.condition.is_none()) {
+        g.entry(b.role.clone()).or_default().extend(b.members.iter().cloned());
+    }
+    json!(g)
+}
+
+/// The policy to write: the desired bindings, the live conditional ones
+/// kept (at version 3, which conditions need), the live etag.
+pub fn merged(live: &Policy, desired: &Value) -> Policy {
+    let mut bindings: Vec<Binding> = desired
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(role, members)| Binding { role: role.clone(), members: strings(Some(members)).map(String::from).collect(), condition: None })
+        .collect();
+    bindings.extend(live.bindings.iter().filter(|b| b.condition.is_some()).cloned());
+    let version = if bindings.iter().any(|b| b.condition.is_some()) { 3 } else { 1 };
+    Policy { version, bindings, etag: live.etag.clone() }
+}
+
+/// "ROLE granted to MEMBER" for every member a change adds, for the
+/// broadening review.
+pub fn broadening(before: Option<&State>, after: &State) -> Vec<String> {
+    let grants = |s: Option<&State>| -> Grants { s.and_then(|s| s.get("iam")).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default() };
+    let (old, new) = (grants(before), grants(Some(after)));
+    let mut out = Vec::new();
+    for (role, members) in &new {
+        for m in members.difference(old.get(role).unwrap_or(&BTreeSet::new())) {
+            out.push(format!("{role} granted to {m}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(v: Value) -> State {
+        serde_json::from_value(json!({ "iam_binding": v })).unwrap()
+    }
+
+    #[test]
+    fn blocks_become_sorted_grants_and_bad_ones_are_named() {
+        let a = attrs(json!([{"role": "roles/iam.workloadIdentityUser", "members": ["principalSet://iam.googleapis.com/p/x", "user:a@b.c", "user:a@b.c"]}]));
+        assert_eq!(desired(&a), json!({"roles/iam.workloadIdentityUser": ["principalSet://iam.googleapis.com/p/x", "user:a@b.c"]}));
+        assert!(check(&a).is_empty());
+        let bad = attrs(json!([
+            {"role": "owner", "members": ["allUsers"]},
+            {"role": "roles/x", "members": ["bob@example.com"]},
+            {"role": "roles/x", "members": []},
+        ]));
+        let msgs: Vec<String> = check(&bad).into_iter().map(|p| p.message).collect();
+        assert!(msgs[0].contains("not a role name") && msgs[1].contains("anyone on the internet"), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("is not an IAM member")) && msgs.iter().any(|m| m.contains("two iam_binding blocks")));
+        assert!(msgs.iter().any(|m| m.contains("no members")));
+    }
+
+    #[test]
+    fn writing_keeps_conditional_bindings_and_the_etag() {
+        let cond = Binding { role: "roles/a".into(), members: vec!["user:c@d.e".into()], condition: Some(json!({"title": "t", "expression": "true"})) };
+        let old = Binding { role: "roles/old".into(), members: vec!["user:x@y.z".into()], condition: None };
+        let livep = Policy { version: 3, bindings: vec![old, cond.clone()], etag: "BwX=".into() };
+        assert_eq!(live(&livep), json!({"roles/old": ["user:x@y.z"]}));
+        let out = merged(&livep, &json!({"roles/new": ["user:n@m.o"]}));
+        assert_eq!((out.version, out.etag.as_str(), out.bindings.len()), (3, "BwX=", 2));
+        assert_eq!(out.bindings[1], cond);
+        assert_eq!(merged(&Policy::default(), &json!({"roles/new": ["user:n@m.o"]})).version, 1);
+    }
+
+    #[test]
+    fn broadening_lists_each_new_member() {
+        let before: State = serde_json::from_value(json!({"iam": {"roles/a": ["user:x@y.z"]}})).unwrap();
+        let after: State = serde_json::from_value(json!({"iam": {"roles/a": ["user:x@y.z", "user:n@m.o"], "roles/b": ["group:g@h.i"]}})).unwrap();
+        assert_eq!(broadening(Some(&before), &after), vec!["roles/a granted to user:n@m.o", "roles/b granted to group:g@h.i"]);
+        assert!(broadening(Some(&after), &before).is_empty());
+    }
+}

@@ -1,0 +1,116 @@
+//! The I/O half of `gcp_custom_role`: one paged list of the project's
+//! roles (deleted ones included) per plan; ownership from the
+//! description's marker; undelete before update for a soft-deleted role.
+
+use super::api::RoleApi;
+use crate::cloud::gcp_iam::Role;
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
+use crate::kinds::common::gcp::all_pages;
+use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// IAM driver for custom roles.
+pub struct RoleDriver {
+    api: Arc<dyn RoleApi>,
+}
+
+impl RoleDriver {
+    pub fn new(api: Arc<dyn RoleApi>) -> Self {
+        RoleDriver { api }
+    }
+
+    fn live(r: &Role) -> LiveResource {
+        let id = r.name.rsplit('/').next().unwrap_or_default().to_string();
+        let (description, owner_stack, owner_address, protected) = read_marker(&r.description);
+        let mut perms = r.included_permissions.clone();
+        perms.sort();
+        let mut st = State::new();
+        st.insert("role_id".into(), json!(id));
+        st.insert("title".into(), json!(r.title));
+        st.insert("description".into(), json!(description));
+        st.insert("permissions".into(), json!(perms));
+        // The API's default stage is ALPHA; proto3 JSON leaves it out only when unset.
+        st.insert("stage".into(), json!(if r.stage.is_empty() { "ALPHA" } else { &r.stage }));
+        st.insert("deleted".into(), json!(r.deleted));
+        st.insert("etag".into(), json!(r.etag));
+        LiveResource { identity: id, owner_stack, owner_address, protected, state: st }
+    }
+
+    fn role(desired: &State, owner: &Owner, etag: &str) -> Role {
+        Role {
+            title: text(desired, "title").to_string(),
+            description: written_description(text(desired, "description"), owner),
+            included_permissions: desired
+                .get("permissions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect(),
+            stage: text(desired, "stage").to_string(),
+            etag: etag.to_string(),
+            ..Role::default()
+        }
+    }
+}
+
+#[async_trait]
+impl Driver for RoleDriver {
+    /// The roles this stack marked and those the files name; a deleted role
+    /// only when named (one the stack deleted is otherwise gone).
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let all = all_pages(|token| async move { self.api.list(&token).await }).await?;
+        Ok(all
+            .iter()
+            .map(Self::live)
+            .filter(|l| {
+                let named = scope.identities.contains(&l.identity);
+                let ours = l.owner_stack.as_deref() == Some(scope.owner.as_str()) && l.state["deleted"] != json!(true);
+                named || ours
+            })
+            .collect())
+    }
+
+    async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+        let id = text(desired, "role_id");
+        match self.api.create(id, &Self::role(desired, owner, "")).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.class == ErrorClass::Conflict => Err(ProviderError::new(
+                e.class,
+                e.service,
+                e.operation,
+                format!(
+                    "{}: the role ID {id} is taken in project {}: by a role of someone else's (`gantry import` it or choose another role_id), \
+                     or by one deleted 7-37 days ago, which IAM keeps unusable until 37 days after the delete",
+                    e.message,
+                    self.api.project()
+                ),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn update(&self, desired: &State, live: &LiveResource, _changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
+        let id = text(desired, "role_id");
+        let mut etag = text(&live.state, "etag").to_string();
+        if live.state["deleted"] == json!(true) {
+            owner.note("undeleting the role".into());
+            etag = self.api.undelete(id, &etag).await?.etag;
+        }
+        self.api.patch(id, &Self::role(desired, owner, &etag)).await.map(|_| ())
+    }
+
+    async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
+        if live.state["deleted"] == json!(true) {
+            return Ok(());
+        }
+        match self.api.delete(text(&live.state, "role_id")).await {
+            Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! `gcp_custom_role`: a project-level IAM custom role, e.g. the three
+//! permissions the GPU template's wake job needs on its one instance.
+//!
+//! ```hcl
+//! gcp_custom_role "waker" {
+//!   role_id     = "gantryRunnerWaker"
+//!   title       = "gantry runner waker"
+//!   permissions = ["compute.instances.get", "compute.instances.setMetadata", "compute.instances.start"]
+//! }
+//! ```
+//! `role_id` forces replacement; the rest is updated in place. Deleting a
+//! custom role is soft ("Deleting a custom role"): it can be undeleted for
+//! 7 days and its ID stays taken for 37. So a role this stack deleted and
+//! now declares again is planned as an update (`deleted: true -> false`)
+//! that undeletes it, not a create the API would refuse. Ownership is
+//! recorded at the end of the description, as on service accounts.
+
+use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::{text, AttrProblem, Env, Field, Kind, State};
+use crate::kinds::common::gcp::description_marker;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+mod api;
+mod driver;
+#[cfg(test)]
+mod tests;
+pub use api::RoleApi;
+pub use driver::RoleDriver;
+
+/// The `gcp_custom_role` kind.
+pub struct GcpCustomRole;
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("role_id", Ty::String, "The role ID: projects/PROJECT/roles/ROLE_ID (3-64 letters, digits, _ and .).").required().forces_replacement(),
+        Attr::new("title", Ty::String, "Title (at most 100 characters).").required(),
+        Attr::new("description", Ty::String, "Description (at most 180 characters; gantry records ownership after it).").default(DefaultValue::Str("")),
+        Attr::new("permissions", Ty::ListOfString, "The permissions it grants, e.g. compute.instances.start.").required(),
+        Attr::new("stage", Ty::String, "Launch stage.").default(DefaultValue::Str("GA")).one_of(&["ALPHA", "BETA", "GA", "DEPRECATED", "DISABLED", "EAP"]),
+    ],
+    blocks: &[],
+};
+
+static FIELDS: &[Field] =
+    &[Field::replace("role_id"), Field::new("title"), Field::new("description"), Field::new("permissions"), Field::new("stage"), Field::new("deleted")];
+
+/// IAM's rule for custom role IDs (`[a-zA-Z0-9_.]{3,64}`).
+pub fn valid_role_id(id: &str) -> bool {
+    (3..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+fn permissions(a: &State) -> BTreeSet<String> {
+    a.get("permissions").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
+}
+
+impl Kind for GcpCustomRole {
+    fn name(&self) -> &'static str {
+        "gcp_custom_role"
+    }
+    fn doc(&self) -> &'static str {
+        "A project IAM custom role (soft-deleted roles are undeleted, not re-created)."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+    fn check(&self, a: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        let id = text(a, "role_id");
+        if !valid_role_id(id) {
+            out.push(AttrProblem::new("role_id", format!("\"{id}\" must be 3-64 letters, digits, _ and .")));
+        }
+        if text(a, "title").chars().count() > 100 {
+            out.push(AttrProblem::new("title", "at most 100 characters (IAM's limit)"));
+        }
+        out.extend(description_marker::check_description(text(a, "description")));
+        let perms = permissions(a);
+        if perms.is_empty() {
+            out.push(AttrProblem::new("permissions", "a custom role needs at least one permission"));
+        }
+        if perms.len() > 3000 {
+            out.push(AttrProblem::new("permissions", "IAM allows at most 3,000 permissions in a custom role"));
+        }
+        for p in &perms {
+            let parts: Vec<&str> = p.split('.').collect();
+            if parts.len() < 3 || parts.iter().any(|s| s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric())) {
+                out.push(AttrProblem::new("permissions", format!("\"{p}\" is not a permission (service.resource.verb)")));
+            } else if p.contains('*') {
+                out.push(AttrProblem::new("permissions", format!("\"{p}\": custom roles take no wildcards")));
+            }
+        }
+        out
+    }
+    fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
+        if env.gcp_project.is_empty() {
+            return vec![AttrProblem::new("role_id", "a gcp_custom_role needs the stack's gcp { project = ... }")];
+        }
+        Vec::new()
+    }
+    fn identity(&self, a: &State) -> String {
+        text(a, "role_id").to_string()
+    }
+    fn outputs(&self, a: &State, env: &Env) -> State {
+        let mut out = State::new();
+        out.insert("role_id".into(), json!(text(a, "role_id")));
+        out.insert("name".into(), json!(format!("projects/{}/roles/{}", env.gcp_project, text(a, "role_id"))));
+        out
+    }
+    fn desired_state(&self, a: &State, _env: &Env) -> State {
+        let mut st = State::new();
+        for k in ["role_id", "title", "description", "stage"] {
+            st.insert(k.into(), json!(text(a, k)));
+        }
+        st.insert("permissions".into(), json!(permissions(a)));
+        st.insert("deleted".into(), json!(false));
+        st
+    }
+    fn change_notes(&self, _action: crate::core::Action, changes: &[crate::core::AttrChange], _desired: &State) -> Vec<String> {
+        if changes.iter().any(|c| c.name == "deleted") {
+            return vec!["the role was deleted less than 7 days ago: apply undeletes it (its ID cannot be created again for 37 days)".into()];
+        }
+        Vec::new()
+    }
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        let old = before.map(permissions).unwrap_or_default();
+        permissions(after).difference(&old).map(|p| format!("grants {p} to whoever holds {}", text(after, "role_id"))).collect()
+    }
+}
