@@ -10,6 +10,7 @@ pub mod ecr;
 pub mod ecr_public;
 pub mod gcp_custom_role;
 pub mod gcp_service_account;
+pub mod gcp_workload_identity_pool;
 pub mod gpu_node;
 pub mod oidc_provider;
 pub mod s3_bucket;
@@ -69,6 +70,10 @@ pub static REGISTRY: &[Entry] = &[
     Entry {
         kind: &gcp_service_account::GcpServiceAccount,
         cloud: Cloud::Gcp(|c| Arc::new(gcp_service_account::ServiceAccountDriver::new(Arc::new(c.iam.clone())))),
+    },
+    Entry {
+        kind: &gcp_workload_identity_pool::GcpWorkloadIdentityPool,
+        cloud: Cloud::Gcp(|c| Arc::new(gcp_workload_identity_pool::PoolDriver::new(Arc::new(c.iam.clone())))),
     },
     Entry { kind: &gcp_custom_role::GcpCustomRole, cloud: Cloud::Gcp(|c| Arc::new(gcp_custom_role::RoleDriver::new(Arc::new(c.iam.clone())))) },
 ];

@@ -137,7 +137,17 @@ async fn put_metadata(gcp: &dyn GpuApi, zone: &str, node: &str, key: &str, value
     let md = Metadata::new()
         .set_items(meta.into_iter().map(|(k, v)| Items::new().set_key(k).set_value(v)))
         .set_or_clear_fingerprint(inst.metadata.as_ref().and_then(|m| m.fingerprint.clone()));
-    gcp.set_metadata(zone, node, md).await
+    gcp.request_metadata(zone, node, md).await?;
+    // The write's operation is not read (see `GpuApi::start_instance`): the
+    // instance is, until the value is there, so the node never boots
+    // before its configuration is in place.
+    for _ in 0..60 {
+        if metadata_map(&gcp.get_instance(zone, node).await?).get(key).map(String::as_str) == Some(value) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Err(ProviderError::new(ErrorClass::Other, "compute", "SetMetadata", format!("{key} was not in {zone}/{node}'s metadata a minute after it was set")))
 }
 
 /// When a runner of the node was registered, from its `NODE-UNIXTIME` name.

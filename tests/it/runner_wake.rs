@@ -110,9 +110,14 @@ fn an_idle_runner_node_is_stopped_and_a_queued_job_starts_it() {
     // A GPU job is queued: a runner is registered, its configuration is in
     // the node's metadata, the node starts.
     let job = f.gh.queue_job(REPO, &["self-hosted", "gpu-l4"]);
+    let op_reads = || f.gcp.requests().get("compute.operation").copied().unwrap_or(0);
+    let before = op_reads();
     let r = gantry(WAKE, &env, dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(f.status(), "RUNNING", "{}", r.all());
+    // The wake identity holds a role on this instance only: reading a zone
+    // operation would need compute.zoneOperations.get on the project.
+    assert_eq!(op_reads(), before, "wake reads the instance, never an operation");
     let runners = f.gh.runners();
     assert_eq!(runners.len(), 1);
     assert!(runners[0].name.starts_with("gpu-ci-runner-"), "{runners:?}");

@@ -2,7 +2,8 @@
 //! returns an operation waits for it and reports a failed operation as an
 //! error (see `crate::cloud::gcp::compute_op`).
 
-use crate::cloud::gcp::{call, compute_op, GcpContext};
+use crate::cloud::gcp::{call, compute_op, operation_outcome, GcpContext};
+use crate::cloud::gcp_iam::Policy;
 use crate::core::error::ProviderError;
 use crate::kinds::common::gcp::DiskApi;
 use async_trait::async_trait;
@@ -24,8 +25,28 @@ pub trait GpuApi: DiskApi {
     /// Replaces the metadata; `md.fingerprint` is the one read last.
     async fn set_metadata(&self, zone: &str, name: &str, md: Metadata) -> Result<(), ProviderError>;
     async fn delete_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError>;
-    /// Starts a stopped instance (a running one: nothing happens).
+    /// Asks a stopped instance to start (a running one: nothing happens)
+    /// without waiting for the operation: `gantry runner wake` holds a role
+    /// on the instance only, and reading a zone operation needs
+    /// `compute.zoneOperations.get` on the project ("Compute Engine IAM
+    /// permissions": operations are project resources). Its error, if the
+    /// request itself failed, is returned.
     async fn start_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError>;
+    /// `set_metadata` without waiting for the operation, for the same
+    /// reason; the caller reads the instance to see it land.
+    async fn request_metadata(&self, zone: &str, name: &str, md: Metadata) -> Result<(), ProviderError>;
+    /// The instance's IAM policy (requested at version 3, so conditional
+    /// bindings come back whole).
+    async fn get_policy(&self, zone: &str, name: &str) -> Result<Policy, ProviderError>;
+    /// Replaces the instance's IAM policy; `policy.etag` is the one read last.
+    async fn set_policy(&self, zone: &str, name: &str, policy: &Policy) -> Result<(), ProviderError>;
+}
+
+/// Compute's `Policy` model and the IAM REST one share their JSON form.
+fn convert<A: serde::Serialize, B: serde::de::DeserializeOwned>(op: &'static str, a: &A) -> Result<B, ProviderError> {
+    serde_json::to_value(a)
+        .and_then(serde_json::from_value)
+        .map_err(|e| ProviderError::new(crate::core::error::ErrorClass::Other, "compute", op, format!("unexpected IAM policy: {e}")))
 }
 
 #[async_trait]
@@ -86,7 +107,34 @@ impl GpuApi for GcpContext {
     }
 
     async fn start_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError> {
-        compute_op(&self.stats, "StartInstance", || self.instances.start().set_project(&self.project).set_zone(zone).set_instance(name).poller().until_done())
-            .await
+        let op = call(&self.stats, "compute", "StartInstance", || self.instances.start().set_project(&self.project).set_zone(zone).set_instance(name).send())
+            .await?;
+        operation_outcome("StartInstance", &op)
+    }
+
+    async fn request_metadata(&self, zone: &str, name: &str, md: Metadata) -> Result<(), ProviderError> {
+        let op = call(&self.stats, "compute", "SetMetadata", || {
+            self.instances.set_metadata().set_project(&self.project).set_zone(zone).set_instance(name).set_body(md.clone()).send()
+        })
+        .await?;
+        operation_outcome("SetMetadata", &op)
+    }
+
+    async fn get_policy(&self, zone: &str, name: &str) -> Result<Policy, ProviderError> {
+        let p = call(&self.stats, "compute", "GetInstanceIamPolicy", || {
+            self.instances.get_iam_policy().set_project(&self.project).set_zone(zone).set_resource(name).set_options_requested_policy_version(3).send()
+        })
+        .await?;
+        convert("GetInstanceIamPolicy", &p)
+    }
+
+    async fn set_policy(&self, zone: &str, name: &str, policy: &Policy) -> Result<(), ProviderError> {
+        let p: google_cloud_compute_v1::model::Policy = convert("SetInstanceIamPolicy", policy)?;
+        let body = google_cloud_compute_v1::model::ZoneSetPolicyRequest::new().set_policy(p);
+        call(&self.stats, "compute", "SetInstanceIamPolicy", || {
+            self.instances.set_iam_policy().set_project(&self.project).set_zone(zone).set_resource(name).set_body(body.clone()).send()
+        })
+        .await
+        .map(|_| ())
     }
 }

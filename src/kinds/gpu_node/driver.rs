@@ -5,7 +5,7 @@ use super::{network_ref, META_BOOT_IMAGE};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::Discovery;
 use crate::core::{pointer, text, Driver, LiveResource, Owner, ReadScope, State};
-use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK};
+use crate::kinds::common::gcp::{self, iam_binding, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::metadata::Items;
 use google_cloud_compute_v1::model::{Disk, Instance, InstancesSetLabelsRequest, Metadata};
@@ -74,6 +74,17 @@ impl GpuDriver {
         LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, protected: labels.contains_key(gcp::LABEL_PROTECT), state: st }
     }
 
+    /// Writes the blocks' bindings over the live policy (its etag and
+    /// conditional bindings kept); nothing when they already match.
+    async fn write_policy(&self, zone: &str, name: &str, desired: &State) -> Result<(), ProviderError> {
+        let want = desired.get("iam").cloned().unwrap_or(json!({}));
+        let current = self.api.get_policy(zone, name).await?;
+        if iam_binding::live(&current) == want {
+            return Ok(());
+        }
+        self.api.set_policy(zone, name, &iam_binding::merged(&current, &want)).await
+    }
+
     fn metadata_items(desired: &State, owner: &Owner) -> Vec<Items> {
         let mut m: BTreeMap<String, String> = desired
             .get("metadata")
@@ -126,7 +137,12 @@ impl Driver for GpuDriver {
                     })
                     .collect();
                 let disks = if found.is_empty() { BTreeMap::new() } else { gcp::list_disks(self.api.as_ref(), z).await? };
-                Ok::<_, ProviderError>(found.iter().map(|i| self.live(z, i, &disks, &scope.owner)).collect::<Vec<_>>())
+                let mut live: Vec<LiveResource> = found.iter().map(|i| self.live(z, i, &disks, &scope.owner)).collect();
+                for l in &mut live {
+                    let policy = self.api.get_policy(z, text(&l.state, "name")).await?;
+                    l.state.insert("iam".into(), iam_binding::live(&policy));
+                }
+                Ok::<_, ProviderError>(live)
             }
         }))
         .await?;
@@ -166,7 +182,8 @@ impl Driver for GpuDriver {
             serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertInstance", format!("bad instance body: {e}")))?;
         let inst = inst.set_metadata(Metadata::new().set_items(Self::metadata_items(desired, owner)));
         owner.note("creating instance (long-running operation)".into());
-        self.api.insert_instance(zone, inst).await
+        self.api.insert_instance(zone, inst).await?;
+        self.write_policy(zone, text(desired, "name"), desired).await
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
@@ -187,6 +204,9 @@ impl Driver for GpuDriver {
             items.extend(jit.cloned());
             let md = Metadata::new().set_items(items).set_or_clear_fingerprint(current.metadata.as_ref().and_then(|m| m.fingerprint.clone()));
             self.api.set_metadata(zone, name, md).await?;
+        }
+        if changed.iter().any(|c| c == "iam") {
+            self.write_policy(zone, name, desired).await?;
         }
         Ok(())
     }

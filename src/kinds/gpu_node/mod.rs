@@ -36,7 +36,11 @@
 //!   for an ephemeral one; `external_ip = false` needs Cloud NAT (or Private
 //!   Google Access and mirrors) on the subnetwork.
 //!
-//! Labels and metadata are updated in place; everything else (zone, machine
+//! `iam_binding { role, members }` blocks are the instance's whole IAM
+//! policy (e.g. a custom role letting the wake job's service account start
+//! this one machine; see `common::gcp::iam_binding`).
+//!
+//! Labels, metadata and IAM bindings are updated in place; everything else (zone, machine
 //! type, GPUs, boot disk, network, external IP, service account, spot) forces
 //! replacement.
 //!
@@ -51,7 +55,7 @@
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::{default_attr, text, AttrProblem, Compare, Env, Field, Kind, State};
-use crate::kinds::common::gcp::{self, AGENT};
+use crate::kinds::common::gcp::{self, iam_binding, AGENT};
 use serde_json::{json, Value};
 
 mod api;
@@ -117,6 +121,7 @@ static SCHEMA: Schema = Schema {
             implied: false,
             doc: "Run a GitHub Actions runner instead (one job per configuration from `gantry runner wake`; renders the startup script).",
         },
+        iam_binding::BLOCK,
     ],
 };
 
@@ -134,6 +139,7 @@ static FIELDS: &[Field] = &[
     Field::replace("scheduling"),
     Field::new("labels"),
     Field::new("metadata"),
+    Field::new("iam"),
 ];
 
 /// The default boot image: Deep Learning VM, CUDA 12.8 with the NVIDIA 570
@@ -192,6 +198,7 @@ impl Kind for GpuNode {
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
         let mut out = gcp::check_node(a);
+        out.extend(iam_binding::check(a));
         if let Some(r) = a.get("runner") {
             out.extend(gcp::runner::check(r, true));
         }
@@ -237,6 +244,10 @@ impl Kind for GpuNode {
             metadata.entry(META_INSTALL_DRIVER.into()).or_insert_with(|| "True".into());
         }
         st.insert("metadata".into(), json!(metadata));
+        st.insert("iam".into(), iam_binding::desired(a));
         st
+    }
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        iam_binding::broadening(before, after)
     }
 }

@@ -156,3 +156,24 @@ fn deep_learning_vm_images_are_asked_to_install_the_driver_and_the_script_waits_
     a.insert("boot_disk".into(), json!({"image": "projects/ubuntu-os-accelerator-images/global/images/family/x", "size_gb": 200, "type": "pd-balanced"}));
     assert!(GpuNode.desired_state(&a, &env())["metadata"].get("install-nvidia-driver").is_none());
 }
+
+#[tokio::test]
+async fn iam_bindings_are_the_instances_policy_and_change_in_place() {
+    let (fake, d) = driver();
+    let waker = "serviceAccount:gpu-ci-waker@test-project.iam.gserviceaccount.com";
+    let mut a = attrs("l4", json!({}));
+    a.insert("iam_binding".into(), json!([{"role": "projects/test-project/roles/gantryRunnerWaker", "members": [waker]}]));
+    let desired = GpuNode.desired_state(&a, &env());
+    d.create(&desired, &owner("l4")).await.unwrap();
+    assert!(fake.calls().iter().any(|c| c == "SetIamPolicy us-central1-a/l4"), "the policy is written after the insert: {:?}", fake.calls());
+    let live = d.read(&scope(&[])).await.unwrap();
+    assert!(diff_fields(GpuNode.fields(), &desired, &live[0].state).is_empty(), "reads back as written");
+    // Dropping the block removes the grant in place; nothing else is touched.
+    let bare = GpuNode.desired_state(&attrs("l4", json!({})), &env());
+    let changes = diff_fields(GpuNode.fields(), &bare, &live[0].state);
+    assert_eq!(changes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["iam"]);
+    assert!(!changes[0].forces_replacement);
+    assert_eq!(GpuNode.broadening(Some(&bare), &desired), vec![format!("projects/test-project/roles/gantryRunnerWaker granted to {waker}")]);
+    d.update(&bare, &live[0], &["iam".into()], &owner("l4")).await.unwrap();
+    assert_eq!(d.read(&scope(&[])).await.unwrap()[0].state["iam"], json!({}));
+}

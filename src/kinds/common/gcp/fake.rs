@@ -27,6 +27,8 @@ struct Inner {
     nodes: BTreeMap<String, Value>,
     number: u64,
     calls: Vec<String>,
+    /// Instance IAM policies by (zone, name); none: `{"etag": "ACAB"}`.
+    policies: BTreeMap<(String, String), crate::cloud::gcp_iam::Policy>,
 }
 
 /// The fake project.
@@ -125,6 +127,25 @@ impl DiskApi for FakeGcp {
 
 #[async_trait]
 impl crate::kinds::gpu_node::GpuApi for FakeGcp {
+    async fn get_policy(&self, zone: &str, name: &str) -> Result<crate::cloud::gcp_iam::Policy, ProviderError> {
+        let i = self.record(format!("GetIamPolicy {zone}/{name}"));
+        let empty = crate::cloud::gcp_iam::Policy { etag: "ACAB".into(), ..Default::default() };
+        Ok(i.policies.get(&(zone.to_string(), name.to_string())).cloned().unwrap_or(empty))
+    }
+
+    async fn set_policy(&self, zone: &str, name: &str, policy: &crate::cloud::gcp_iam::Policy) -> Result<(), ProviderError> {
+        let mut i = self.record(format!("SetIamPolicy {zone}/{name}"));
+        let key = (zone.to_string(), name.to_string());
+        let current = i.policies.get(&key).map(|p| p.etag.clone()).unwrap_or("ACAB".into());
+        if policy.etag != current {
+            return Err(ProviderError::new(ErrorClass::Conflict, "compute", "SetInstanceIamPolicy", "409: concurrent policy changes"));
+        }
+        i.number += 1;
+        let etag = format!("p{}", i.number);
+        i.policies.insert(key, crate::cloud::gcp_iam::Policy { etag, ..policy.clone() });
+        Ok(())
+    }
+
     async fn list_instances(&self, zone: &str, page_token: &str) -> Result<(Vec<Instance>, String), ProviderError> {
         let i = self.record(format!("ListInstances {zone}"));
         Ok(page(i.instances.iter().filter(|((z, _), _)| z == zone).map(|(_, v)| v).collect(), page_token))
@@ -196,9 +217,14 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
     async fn delete_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError> {
         let mut i = self.record(format!("DeleteInstance {zone}/{name}"));
         i.instances.remove(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("DeleteInstance", name))?;
+        i.policies.remove(&(zone.to_string(), name.to_string()));
         // autoDelete boot disks go with the instance.
         i.disks.remove(&(zone.to_string(), name.to_string()));
         Ok(())
+    }
+
+    async fn request_metadata(&self, zone: &str, name: &str, md: Metadata) -> Result<(), ProviderError> {
+        self.set_metadata(zone, name, md).await
     }
 
     async fn start_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError> {

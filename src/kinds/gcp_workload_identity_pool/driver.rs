@@ -1,0 +1,162 @@
+//! The I/O half of `gcp_workload_identity_pool`: one paged list of the
+//! project's pools per plan, then the providers of each pool the stack
+//! owns or names; undelete before update for soft-deleted ones.
+
+use super::api::PoolApi;
+use crate::cloud::gcp_iam::{GithubOidc, Pool, PoolProvider};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
+use crate::kinds::common::gcp::all_pages;
+use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// IAM driver for workload identity pools.
+pub struct PoolDriver {
+    api: Arc<dyn PoolApi>,
+}
+
+fn last(name: &str) -> String {
+    name.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+fn provider_state(p: &PoolProvider) -> Value {
+    json!({"issuer_uri": p.oidc.as_ref().map(|o| o.issuer_uri.clone()).unwrap_or_default(),
+           "attribute_mapping": p.attribute_mapping, "attribute_condition": p.attribute_condition, "disabled": p.disabled})
+}
+
+fn provider_body(v: &Value) -> PoolProvider {
+    PoolProvider {
+        attribute_mapping: serde_json::from_value(v["attribute_mapping"].clone()).unwrap_or_default(),
+        attribute_condition: text_of(v, "attribute_condition"),
+        oidc: Some(GithubOidc { issuer_uri: text_of(v, "issuer_uri"), allowed_audiences: Vec::new() }),
+        disabled: v["disabled"] == json!(true),
+        ..PoolProvider::default()
+    }
+}
+
+fn text_of(v: &Value, k: &str) -> String {
+    v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+impl PoolDriver {
+    pub fn new(api: Arc<dyn PoolApi>) -> Self {
+        PoolDriver { api }
+    }
+
+    async fn live(&self, p: &Pool) -> Result<LiveResource, ProviderError> {
+        let id = last(&p.name);
+        let (description, owner_stack, owner_address, protected) = read_marker(&p.description);
+        let providers = all_pages(|token| {
+            let id = id.clone();
+            async move { self.api.list_providers(&id, &token).await }
+        })
+        .await?;
+        // A deleted provider is absent; declaring it again undeletes it.
+        let providers: Map<String, Value> = providers.iter().filter(|x| x.state != "DELETED").map(|x| (last(&x.name), provider_state(x))).collect();
+        let mut st = State::new();
+        st.insert("pool_id".into(), json!(id));
+        st.insert("display_name".into(), json!(p.display_name));
+        st.insert("description".into(), json!(description));
+        st.insert("disabled".into(), json!(p.disabled));
+        st.insert("state".into(), json!(p.state));
+        st.insert("providers".into(), Value::Object(providers));
+        st.insert("name".into(), json!(p.name));
+        Ok(LiveResource { identity: id, owner_stack, owner_address, protected, state: st })
+    }
+
+    fn pool(desired: &State, owner: &Owner) -> Pool {
+        Pool {
+            display_name: text(desired, "display_name").to_string(),
+            description: written_description(text(desired, "description"), owner),
+            disabled: desired.get("disabled") == Some(&json!(true)),
+            ..Pool::default()
+        }
+    }
+
+    /// Creates a provider; one the stack deleted (the ID still taken) is
+    /// undeleted and set instead.
+    async fn put_provider(&self, pool_id: &str, provider_id: &str, body: &PoolProvider, owner: &Owner) -> Result<(), ProviderError> {
+        match self.api.create_provider(pool_id, provider_id, body).await {
+            Err(e) if e.class == ErrorClass::Conflict => {
+                owner.note(format!("undeleting provider {provider_id}"));
+                self.api.undelete_provider(pool_id, provider_id).await?;
+                self.api.patch_provider(pool_id, provider_id, body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn set_providers(&self, pool_id: &str, desired: &State, live: Option<&Map<String, Value>>, owner: &Owner) -> Result<(), ProviderError> {
+        let empty = Map::new();
+        let live = live.unwrap_or(&empty);
+        for (id, want) in desired.get("providers").and_then(Value::as_object).into_iter().flatten() {
+            match live.get(id) {
+                Some(have) if have == want => {}
+                Some(_) => self.api.patch_provider(pool_id, id, &provider_body(want)).await?,
+                None => self.put_provider(pool_id, id, &provider_body(want), owner).await?,
+            }
+        }
+        for id in live.keys().filter(|id| desired.get("providers").and_then(|p| p.get(id.as_str())).is_none()) {
+            self.api.delete_provider(pool_id, id).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Driver for PoolDriver {
+    /// The pools this stack marked (not deleted) and those the files name.
+    async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
+        let all = all_pages(|token| async move { self.api.list_pools(&token).await }).await?;
+        let mut out = Vec::new();
+        for p in &all {
+            let (_, stack, _, _) = read_marker(&p.description);
+            let ours = stack.as_deref() == Some(scope.owner.as_str()) && p.state != "DELETED";
+            if ours || scope.identities.contains(&last(&p.name)) {
+                out.push(self.live(p).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
+        let id = text(desired, "pool_id");
+        if let Err(e) = self.api.create_pool(id, &Self::pool(desired, owner)).await {
+            if e.class != ErrorClass::Conflict {
+                return Err(e);
+            }
+            let message = format!(
+                "{}: the pool ID {id} is taken in project {}: by someone else's pool (`gantry import` it or choose another pool_id), \
+                 or by a pool deleted less than 30 days ago that this stack does not own",
+                e.message,
+                self.api.project()
+            );
+            return Err(ProviderError::new(e.class, e.service, e.operation, message));
+        }
+        self.set_providers(id, desired, None, owner).await
+    }
+
+    async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
+        let id = text(desired, "pool_id");
+        if live.state.get("state") == Some(&json!("DELETED")) {
+            owner.note("undeleting the pool".into());
+            self.api.undelete_pool(id).await?;
+        }
+        if changed.iter().any(|c| ["display_name", "description", "disabled", "owner"].contains(&c.as_str())) {
+            self.api.patch_pool(id, &Self::pool(desired, owner)).await?;
+        }
+        self.set_providers(id, desired, live.state.get("providers").and_then(Value::as_object), owner).await
+    }
+
+    async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
+        if live.state.get("state") == Some(&json!("DELETED")) {
+            return Ok(());
+        }
+        match self.api.delete_pool(text(&live.state, "pool_id")).await {
+            Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! `gcp_workload_identity_pool`: a workload identity pool with a GitHub
+//! Actions OIDC provider, so named repositories' workflows can act as a
+//! service account without a key (the GPU template's wake job).
+//!
+//! ```hcl
+//! gcp_workload_identity_pool "github" {
+//!   pool_id = "github"
+//!   github {
+//!     repositories = ["carducaldeira/GPU-CICD-Pipeline-Template"]
+//!   }
+//! }
+//! gcp_service_account "waker" {
+//!   account_id = "gpu-ci-waker"
+//!   iam_binding {
+//!     role    = "roles/iam.workloadIdentityUser"
+//!     members = gcp_workload_identity_pool.github.members
+//!   }
+//! }
+//! ```
+//! The provider trusts GitHub's issuer and maps `google.subject`,
+//! `attribute.repository` and `attribute.repository_owner`; its attribute
+//! condition admits exactly the listed repositories (GitHub's issuer is
+//! shared by every GitHub user, so Google requires a condition, and a
+//! pool without one would admit any repository on GitHub). `members` is
+//! one `principalSet://` per repository; `provider_name` is what
+//! google-github-actions/auth takes as `workload_identity_provider`. Both
+//! use the project *number*, which plan reads from Resource Manager.
+//!
+//! The pool's providers are the block's (one, `github`): another provider
+//! found in the pool is planned for removal. Deletes are soft (30 days,
+//! ID still taken): a pool or provider the stack deleted and now declares
+//! again is undeleted. Ownership is recorded at the end of the pool's
+//! description, as on service accounts.
+
+use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::{text, AttrProblem, Env, Field, Kind, State};
+use crate::kinds::common::gcp::description_marker;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+mod api;
+mod driver;
+#[cfg(test)]
+mod tests;
+pub use api::PoolApi;
+pub use driver::PoolDriver;
+
+/// The `gcp_workload_identity_pool` kind.
+pub struct GcpWorkloadIdentityPool;
+
+/// GitHub Actions' OIDC issuer.
+pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+static GITHUB: Schema = Schema {
+    attrs: &[
+        Attr::new("provider_id", Ty::String, "The provider's ID in the pool.").default(DefaultValue::Str("github")),
+        Attr::new("repositories", Ty::ListOfString, "OWNER/REPO of every repository whose workflows may federate (no wildcards).").required(),
+    ],
+    blocks: &[],
+};
+
+static SCHEMA: Schema = Schema {
+    attrs: &[
+        Attr::new("pool_id", Ty::String, "The pool ID (4-32 lowercase letters, digits and -; not gcp-...).").required().forces_replacement(),
+        Attr::new("display_name", Ty::String, "Display name (at most 32 characters).").default(DefaultValue::Str("")),
+        Attr::new("description", Ty::String, "Description (at most 180 characters; gantry records ownership after it).").default(DefaultValue::Str("")),
+    ],
+    blocks: &[NestedBlock { name: "github", schema: &GITHUB, repeated: false, implied: false, doc: "The GitHub Actions OIDC provider (required)." }],
+};
+
+static FIELDS: &[Field] =
+    &[Field::replace("pool_id"), Field::new("display_name"), Field::new("description"), Field::new("disabled"), Field::new("state"), Field::new("providers")];
+
+/// IAM's rule for pool and provider IDs.
+pub fn valid_id(id: &str) -> bool {
+    (4..=32).contains(&id.len()) && !id.starts_with("gcp-") && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn repositories(a: &State) -> BTreeSet<String> {
+    a.get("github").and_then(|g| g.get("repositories")).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
+}
+
+/// The attribute condition admitting exactly `repos` (CEL).
+pub fn condition(repos: &BTreeSet<String>) -> String {
+    let quoted: Vec<String> = repos.iter().map(|r| format!("'{r}'")).collect();
+    format!("assertion.repository in [{}]", quoted.join(", "))
+}
+
+/// The repositories a condition gantry wrote admits (None for any other condition).
+pub fn condition_repositories(c: &str) -> Option<BTreeSet<String>> {
+    let inner = c.strip_prefix("assertion.repository in [")?.strip_suffix(']')?;
+    inner.split(", ").filter(|s| !s.is_empty()).map(|q| q.strip_prefix('\'')?.strip_suffix('\'').map(String::from)).collect()
+}
+
+/// The attribute mapping every GitHub provider gets.
+pub fn mapping() -> BTreeMap<String, String> {
+    [("google.subject", "assertion.sub"), ("attribute.repository", "assertion.repository"), ("attribute.repository_owner", "assertion.repository_owner")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn valid_repository(r: &str) -> bool {
+    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    matches!(r.split_once('/'), Some((o, n)) if ok(o) && ok(n) && !n.contains('/'))
+}
+
+fn pool_name(a: &State, env: &Env) -> String {
+    format!("projects/{}/locations/global/workloadIdentityPools/{}", env.gcp_project_number, text(a, "pool_id"))
+}
+
+fn provider_id(a: &State) -> String {
+    a.get("github").and_then(|g| g.get("provider_id")).and_then(Value::as_str).unwrap_or("github").to_string()
+}
+
+impl Kind for GcpWorkloadIdentityPool {
+    fn name(&self) -> &'static str {
+        "gcp_workload_identity_pool"
+    }
+    fn doc(&self) -> &'static str {
+        "A workload identity pool whose GitHub provider admits the named repositories (keyless Google access from Actions)."
+    }
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+    fn needs_gcp_project_number(&self) -> bool {
+        true
+    }
+    fn check(&self, a: &State) -> Vec<AttrProblem> {
+        let mut out = Vec::new();
+        for (attr, id) in [("pool_id", text(a, "pool_id").to_string()), ("github", provider_id(a))] {
+            if !valid_id(&id) {
+                out.push(AttrProblem::new(attr, format!("\"{id}\" must be 4-32 lowercase letters, digits and -, not starting with gcp-")));
+            }
+        }
+        if text(a, "display_name").chars().count() > 32 {
+            out.push(AttrProblem::new("display_name", "at most 32 characters (IAM's limit)"));
+        }
+        out.extend(description_marker::check_description(text(a, "description")));
+        if a.get("github").is_none_or(Value::is_null) {
+            out.push(AttrProblem::new("pool_id", "a pool needs a github { repositories = [...] } block (its provider)"));
+        } else if repositories(a).is_empty() {
+            out.push(AttrProblem::new("github", "name at least one repository: a GitHub provider without a condition would admit every repository on GitHub"));
+        }
+        for r in repositories(a).iter().filter(|r| !valid_repository(r)) {
+            out.push(AttrProblem::new("github", format!("\"{r}\" is not OWNER/REPO (wildcards are refused: name each repository)")));
+        }
+        out
+    }
+    fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
+        if env.gcp_project.is_empty() {
+            return vec![AttrProblem::new("pool_id", "a gcp_workload_identity_pool needs the stack's gcp { project = ... }")];
+        }
+        Vec::new()
+    }
+    fn identity(&self, a: &State) -> String {
+        text(a, "pool_id").to_string()
+    }
+    fn outputs(&self, a: &State, env: &Env) -> State {
+        let name = pool_name(a, env);
+        let members: Vec<String> = repositories(a).iter().map(|r| format!("principalSet://iam.googleapis.com/{name}/attribute.repository/{r}")).collect();
+        let mut out = State::new();
+        out.insert("pool_id".into(), json!(text(a, "pool_id")));
+        out.insert("provider_name".into(), json!(format!("{name}/providers/{}", provider_id(a))));
+        out.insert("name".into(), json!(name));
+        out.insert("members".into(), json!(members));
+        out
+    }
+    fn desired_state(&self, a: &State, _env: &Env) -> State {
+        let mut st = State::new();
+        for k in ["pool_id", "display_name", "description"] {
+            st.insert(k.into(), json!(text(a, k)));
+        }
+        st.insert("disabled".into(), json!(false));
+        st.insert("state".into(), json!("ACTIVE"));
+        let provider =
+            json!({"issuer_uri": GITHUB_ISSUER, "attribute_mapping": mapping(), "attribute_condition": condition(&repositories(a)), "disabled": false});
+        st.insert("providers".into(), json!({ provider_id(a): provider }));
+        st
+    }
+    fn change_notes(&self, _action: crate::core::Action, changes: &[crate::core::AttrChange], _desired: &State) -> Vec<String> {
+        if changes.iter().any(|c| c.name == "state") {
+            return vec!["the pool was deleted less than 30 days ago: apply undeletes it (its ID is taken until then)".into()];
+        }
+        Vec::new()
+    }
+    /// Repositories the provider newly admits; any other condition change
+    /// (one gantry did not write) is broadening as a whole.
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
+        let conditions = |s: Option<&State>| -> BTreeMap<String, String> {
+            s.and_then(|s| s.get("providers"))
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), text_of(v, "attribute_condition")))
+                .collect()
+        };
+        let (old, new) = (conditions(before), conditions(Some(after)));
+        let mut out = Vec::new();
+        for (id, cond) in &new {
+            let was = old.get(id).and_then(|c| condition_repositories(c));
+            match (was, condition_repositories(cond)) {
+                (Some(was), Some(now)) => {
+                    out.extend(now.difference(&was).map(|r| format!("GitHub Actions workflows of {r} may now federate through provider {id}")));
+                }
+                _ if old.get(id) != Some(cond) => out.push(format!("provider {id} now admits: {cond}")),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+fn text_of(v: &Value, k: &str) -> String {
+    v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+}
