@@ -281,6 +281,12 @@ impl FakeGcp {
     pub fn identity_pool_item(&self, name: &str) -> Option<Value> {
         self.inner.lock().unwrap().pools.get(name).cloned()
     }
+    /// The IAM policy of a service account or instance (`projects/...`), if one was set.
+    pub fn iam_policy(&self, name: &str) -> Option<Value> {
+        let i = self.inner.lock().unwrap();
+        let resource = i.service_accounts.get(name).or_else(|| i.instances.get(name))?;
+        i.iam_policies.get(&crate::gcp_iam_policy::incarnation(name, resource)).cloned()
+    }
     /// The number the fake gives a project.
     pub fn project_number(project: &str) -> String {
         project_number(project)

@@ -9,6 +9,10 @@
 #   labels is queued, and cancels the run if that job is still queued after
 #   the queued-job timeout (GitHub's timeout-minutes does not count queue
 #   time, the template's timeout.yml did this by hand).
+# The wake job's Google identity is declared here too: a workload identity
+# pool whose GitHub provider admits the template's repository only, a
+# service account that repository's workflows may act as, and a custom
+# role with the three permissions wake needs, granted on this one instance.
 
 stack "gpu-ci-template" {
   gcp {
@@ -19,6 +23,38 @@ stack "gpu-ci-template" {
 variable "project" {
   type    = string
   default = "gpu-ci-template"
+}
+
+variable "repository" {
+  type        = string
+  description = "The repository whose workflows take the GPU runner and wake it"
+  default     = "carducaldeira/GPU-CICD-Pipeline-Template"
+}
+
+gcp_workload_identity_pool "github" {
+  pool_id      = "github"
+  display_name = "GitHub Actions"
+  description  = "Keyless Google access for the GPU CI template's workflows"
+  github {
+    repositories = [var.repository]
+  }
+}
+
+gcp_service_account "waker" {
+  account_id   = "gpu-ci-waker"
+  display_name = "GPU CI waker"
+  description  = "Starts gpu-ci-runner when a GPU job is queued"
+  iam_binding {
+    role    = "roles/iam.workloadIdentityUser"
+    members = gcp_workload_identity_pool.github.members
+  }
+}
+
+gcp_custom_role "waker" {
+  role_id     = "gantryRunnerWaker"
+  title       = "gantry runner waker"
+  description = "What gantry runner wake needs on one instance"
+  permissions = ["compute.instances.get", "compute.instances.setMetadata", "compute.instances.start"]
 }
 
 gpu_node "runner" {
@@ -36,13 +72,27 @@ gpu_node "runner" {
   }
   labels = { purpose = "gpu-ci" }
   runner {
-    repository = "carducaldeira/GPU-CICD-Pipeline-Template"
+    repository = var.repository
     labels     = ["gpu-l4"]
     idle_stop  = "20m"
+  }
+  iam_binding {
+    role    = gcp_custom_role.waker.name
+    members = [gcp_service_account.waker.member]
   }
 }
 
 output "wake" {
   description = "The command the workflow's wake job runs"
   value       = "gantry runner wake ${gpu_node.runner.name} --project ${var.project} --zone ${gpu_node.runner.zone} --queued-timeout 30m"
+}
+
+output "workload_identity_provider" {
+  description = "wake.yml's google-github-actions/auth workload_identity_provider"
+  value       = gcp_workload_identity_pool.github.provider_name
+}
+
+output "service_account" {
+  description = "wake.yml's google-github-actions/auth service_account"
+  value       = gcp_service_account.waker.email
 }

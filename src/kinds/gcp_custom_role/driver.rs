@@ -1,6 +1,7 @@
 //! The I/O half of `gcp_custom_role`: one paged list of the project's
 //! roles (deleted ones included) per plan; ownership from the
-//! description's marker; undelete before update for a soft-deleted role.
+//! description's marker. A deleted role is not read; a create that finds
+//! its ID held by one this stack deleted undeletes and updates it.
 
 use super::api::RoleApi;
 use crate::cloud::gcp_iam::Role;
@@ -34,7 +35,6 @@ impl RoleDriver {
         st.insert("permissions".into(), json!(perms));
         // The API's default stage is ALPHA; proto3 JSON leaves it out only when unset.
         st.insert("stage".into(), json!(if r.stage.is_empty() { "ALPHA" } else { &r.stage }));
-        st.insert("deleted".into(), json!(r.deleted));
         st.insert("etag".into(), json!(r.etag));
         LiveResource { identity: id, owner_stack, owner_address, protected, state: st }
     }
@@ -60,54 +60,50 @@ impl RoleDriver {
 
 #[async_trait]
 impl Driver for RoleDriver {
-    /// The roles this stack marked and those the files name; a deleted role
-    /// only when named (one the stack deleted is otherwise gone).
+    /// The roles this stack marked and those the files name, not deleted.
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let all = all_pages(|token| async move { self.api.list(&token).await }).await?;
         Ok(all
             .iter()
+            .filter(|r| !r.deleted)
             .map(Self::live)
-            .filter(|l| {
-                let named = scope.identities.contains(&l.identity);
-                let ours = l.owner_stack.as_deref() == Some(scope.owner.as_str()) && l.state["deleted"] != json!(true);
-                named || ours
-            })
+            .filter(|l| scope.identities.contains(&l.identity) || l.owner_stack.as_deref() == Some(scope.owner.as_str()))
             .collect())
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
         let id = text(desired, "role_id");
-        match self.api.create(id, &Self::role(desired, owner, "")).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.class == ErrorClass::Conflict => Err(ProviderError::new(
-                e.class,
-                e.service,
-                e.operation,
-                format!(
-                    "{}: the role ID {id} is taken in project {}: by a role of someone else's (`gantry import` it or choose another role_id), \
-                     or by one deleted 7-37 days ago, which IAM keeps unusable until 37 days after the delete",
-                    e.message,
-                    self.api.project()
-                ),
-            )),
-            Err(e) => Err(e),
+        let e = match self.api.create(id, &Self::role(desired, owner, "")).await {
+            Err(e) if e.class == ErrorClass::Conflict => e,
+            other => return other.map(|_| ()),
+        };
+        // Held by a role this stack deleted (7 days undeletable): restore it.
+        let all = all_pages(|token| async move { self.api.list(&token).await }).await?;
+        if let Some(r) =
+            all.iter().find(|r| r.deleted && r.name.ends_with(&format!("/{id}")) && read_marker(&r.description).1.as_deref() == Some(owner.stack.as_str()))
+        {
+            owner.note(format!("undeleting role {id}, which this stack deleted"));
+            let etag = self.api.undelete(id, &r.etag).await?.etag;
+            return self.api.patch(id, &Self::role(desired, owner, &etag)).await.map(|_| ());
         }
+        Err(ProviderError::new(
+            e.class,
+            e.service,
+            e.operation,
+            format!(
+                "{}: the role ID {id} is taken in project {}: by a role of someone else's (`gantry import` it or choose another role_id), \
+                 or by one deleted 7-37 days ago, which IAM keeps unusable until 37 days after the delete",
+                e.message,
+                self.api.project()
+            ),
+        ))
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, _changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let id = text(desired, "role_id");
-        let mut etag = text(&live.state, "etag").to_string();
-        if live.state["deleted"] == json!(true) {
-            owner.note("undeleting the role".into());
-            etag = self.api.undelete(id, &etag).await?.etag;
-        }
-        self.api.patch(id, &Self::role(desired, owner, &etag)).await.map(|_| ())
+        self.api.patch(text(desired, "role_id"), &Self::role(desired, owner, text(&live.state, "etag"))).await.map(|_| ())
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        if live.state["deleted"] == json!(true) {
-            return Ok(());
-        }
         match self.api.delete(text(&live.state, "role_id")).await {
             Err(e) if e.class == ErrorClass::NotFound => Ok(()),
             other => other,

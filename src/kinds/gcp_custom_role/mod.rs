@@ -10,10 +10,10 @@
 //! ```
 //! `role_id` forces replacement; the rest is updated in place. Deleting a
 //! custom role is soft ("Deleting a custom role"): it can be undeleted for
-//! 7 days and its ID stays taken for 37. So a role this stack deleted and
-//! now declares again is planned as an update (`deleted: true -> false`)
-//! that undeletes it, not a create the API would refuse. Ownership is
-//! recorded at the end of the description, as on service accounts.
+//! 7 days and its ID stays taken for 37. A deleted role is gone for the
+//! plan; when a create finds the ID held by a role this stack deleted, apply
+//! undeletes and updates it instead of failing. Ownership is recorded at
+//! the end of the description, as on service accounts.
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{text, AttrProblem, Env, Field, Kind, State};
@@ -42,8 +42,7 @@ static SCHEMA: Schema = Schema {
     blocks: &[],
 };
 
-static FIELDS: &[Field] =
-    &[Field::replace("role_id"), Field::new("title"), Field::new("description"), Field::new("permissions"), Field::new("stage"), Field::new("deleted")];
+static FIELDS: &[Field] = &[Field::replace("role_id"), Field::new("title"), Field::new("description"), Field::new("permissions"), Field::new("stage")];
 
 /// IAM's rule for custom role IDs (`[a-zA-Z0-9_.]{3,64}`).
 pub fn valid_role_id(id: &str) -> bool {
@@ -115,14 +114,7 @@ impl Kind for GcpCustomRole {
             st.insert(k.into(), json!(text(a, k)));
         }
         st.insert("permissions".into(), json!(permissions(a)));
-        st.insert("deleted".into(), json!(false));
         st
-    }
-    fn change_notes(&self, _action: crate::core::Action, changes: &[crate::core::AttrChange], _desired: &State) -> Vec<String> {
-        if changes.iter().any(|c| c.name == "deleted") {
-            return vec!["the role was deleted less than 7 days ago: apply undeletes it (its ID cannot be created again for 37 days)".into()];
-        }
-        Vec::new()
     }
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         let old = before.map(permissions).unwrap_or_default();

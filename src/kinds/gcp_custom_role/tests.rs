@@ -101,7 +101,7 @@ fn ids_and_permissions_are_checked_and_gains_are_broadening() {
 }
 
 #[tokio::test]
-async fn a_role_deleted_by_the_stack_is_undeleted_when_declared_again() {
+async fn a_role_deleted_by_the_stack_is_undeleted_when_created_again() {
     let fake = Arc::new(Fake::default());
     fake.create("someoneElses", &Role { title: "x".into(), ..Role::default() }).await.unwrap();
     let d = RoleDriver::new(fake.clone());
@@ -110,25 +110,18 @@ async fn a_role_deleted_by_the_stack_is_undeleted_when_declared_again() {
     let live = d.read(&scope(&[])).await.unwrap();
     assert_eq!(live.len(), 1, "only the stack's role, found across pages");
     assert_eq!(live[0].state["permissions"], want["permissions"], "sorted both sides");
-    assert_eq!(live[0].state["deleted"], json!(false));
     d.delete(&live[0]).await.unwrap();
-    // Deleted: gone for the stack's own read, found when the files name it again.
-    assert!(d.read(&scope(&[])).await.unwrap().is_empty());
-    let live = d.read(&scope(&["gantryRunnerWaker"])).await.unwrap();
-    assert_eq!((live.len(), &live[0].state["deleted"]), (1, &json!(true)));
-    let changes = vec![crate::core::AttrChange {
-        name: "deleted".into(),
-        before: json!(true),
-        after: json!(false),
-        forces_replacement: false,
-        sensitive: false,
-        known_after_apply: false,
-    }];
-    assert!(GcpCustomRole.change_notes(crate::core::Action::Update, &changes, &want)[0].contains("undeletes"));
-    let e = d.create(&want, &owner()).await.unwrap_err();
-    assert!(e.message.contains("37 days"), "{e}");
-    d.update(&want, &live[0], &["deleted".into()], &owner()).await.unwrap();
+    // Deleted: gone for the plan, even when the files name it.
+    assert!(d.read(&scope(&["gantryRunnerWaker"])).await.unwrap().is_empty());
+    // Created again: the API refuses the ID; the driver undeletes the stack's role.
+    let again = GcpCustomRole.desired_state(&attrs(&["compute.instances.start"]), &Env::default());
+    d.create(&again, &owner()).await.unwrap();
     let live = d.read(&scope(&[])).await.unwrap();
-    assert_eq!(live[0].state["deleted"], json!(false));
-    assert_eq!(live[0].owner_address.as_deref(), Some("gcp_custom_role.waker"));
+    assert_eq!((live.len(), &live[0].state["permissions"]), (1, &json!(["compute.instances.start"])), "undeleted, then set as declared");
+    // Someone else's deleted role is not taken over.
+    fake.delete("someoneElses").await.unwrap();
+    let theirs: State =
+        serde_json::from_value(json!({"role_id": "someoneElses", "title": "t", "description": "", "stage": "GA", "permissions": ["a.b.c"]})).unwrap();
+    let e = d.create(&GcpCustomRole.desired_state(&theirs, &Env::default()), &owner()).await.unwrap_err();
+    assert!(e.message.contains("37 days"), "{e}");
 }

@@ -1,6 +1,7 @@
 //! The I/O half of `gcp_workload_identity_pool`: one paged list of the
 //! project's pools per plan, then the providers of each pool the stack
-//! owns or names; undelete before update for soft-deleted ones.
+//! owns or names (deleted ones are gone for the plan); a create that finds
+//! the ID held by a pool this stack deleted undeletes and updates it.
 
 use super::api::PoolApi;
 use crate::cloud::gcp_iam::{GithubOidc, Pool, PoolProvider};
@@ -60,7 +61,6 @@ impl PoolDriver {
         st.insert("display_name".into(), json!(p.display_name));
         st.insert("description".into(), json!(description));
         st.insert("disabled".into(), json!(p.disabled));
-        st.insert("state".into(), json!(p.state));
         st.insert("providers".into(), Value::Object(providers));
         st.insert("name".into(), json!(p.name));
         Ok(LiveResource { identity: id, owner_stack, owner_address, protected, state: st })
@@ -107,14 +107,13 @@ impl PoolDriver {
 
 #[async_trait]
 impl Driver for PoolDriver {
-    /// The pools this stack marked (not deleted) and those the files name.
+    /// The pools this stack marked and those the files name, not deleted.
     async fn read(&self, scope: &ReadScope) -> Result<Vec<LiveResource>, ProviderError> {
         let all = all_pages(|token| async move { self.api.list_pools(&token).await }).await?;
         let mut out = Vec::new();
-        for p in &all {
+        for p in all.iter().filter(|p| p.state != "DELETED") {
             let (_, stack, _, _) = read_marker(&p.description);
-            let ours = stack.as_deref() == Some(scope.owner.as_str()) && p.state != "DELETED";
-            if ours || scope.identities.contains(&last(&p.name)) {
+            if stack.as_deref() == Some(scope.owner.as_str()) || scope.identities.contains(&last(&p.name)) {
                 out.push(self.live(p).await?);
             }
         }
@@ -123,27 +122,32 @@ impl Driver for PoolDriver {
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
         let id = text(desired, "pool_id");
-        if let Err(e) = self.api.create_pool(id, &Self::pool(desired, owner)).await {
-            if e.class != ErrorClass::Conflict {
-                return Err(e);
-            }
-            let message = format!(
-                "{}: the pool ID {id} is taken in project {}: by someone else's pool (`gantry import` it or choose another pool_id), \
-                 or by a pool deleted less than 30 days ago that this stack does not own",
-                e.message,
-                self.api.project()
-            );
-            return Err(ProviderError::new(e.class, e.service, e.operation, message));
+        let e = match self.api.create_pool(id, &Self::pool(desired, owner)).await {
+            Ok(()) => return self.set_providers(id, desired, None, owner).await,
+            Err(e) if e.class == ErrorClass::Conflict => e,
+            Err(e) => return Err(e),
+        };
+        // Held by a pool this stack deleted (30 days undeletable): restore it.
+        let all = all_pages(|token| async move { self.api.list_pools(&token).await }).await?;
+        let ours = |p: &&Pool| p.state == "DELETED" && last(&p.name) == id && read_marker(&p.description).1.as_deref() == Some(owner.stack.as_str());
+        if let Some(p) = all.iter().find(ours) {
+            owner.note(format!("undeleting pool {id}, which this stack deleted"));
+            self.api.undelete_pool(id).await?;
+            self.api.patch_pool(id, &Self::pool(desired, owner)).await?;
+            let live = self.live(&Pool { state: "ACTIVE".into(), ..p.clone() }).await?;
+            return self.set_providers(id, desired, live.state.get("providers").and_then(Value::as_object), owner).await;
         }
-        self.set_providers(id, desired, None, owner).await
+        let message = format!(
+            "{}: the pool ID {id} is taken in project {}: by someone else's pool (`gantry import` it or choose another pool_id), \
+             or by a pool deleted less than 30 days ago that this stack does not own",
+            e.message,
+            self.api.project()
+        );
+        Err(ProviderError::new(e.class, e.service, e.operation, message))
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
         let id = text(desired, "pool_id");
-        if live.state.get("state") == Some(&json!("DELETED")) {
-            owner.note("undeleting the pool".into());
-            self.api.undelete_pool(id).await?;
-        }
         if changed.iter().any(|c| ["display_name", "description", "disabled", "owner"].contains(&c.as_str())) {
             self.api.patch_pool(id, &Self::pool(desired, owner)).await?;
         }
@@ -151,9 +155,6 @@ impl Driver for PoolDriver {
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        if live.state.get("state") == Some(&json!("DELETED")) {
-            return Ok(());
-        }
         match self.api.delete_pool(text(&live.state, "pool_id")).await {
             Err(e) if e.class == ErrorClass::NotFound => Ok(()),
             other => other,

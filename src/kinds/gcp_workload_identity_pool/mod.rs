@@ -28,8 +28,9 @@
 //!
 //! The pool's providers are the block's (one, `github`): another provider
 //! found in the pool is planned for removal. Deletes are soft (30 days,
-//! ID still taken): a pool or provider the stack deleted and now declares
-//! again is undeleted. Ownership is recorded at the end of the pool's
+//! ID still taken): a deleted pool is gone for the plan, and a create that
+//! finds the ID held by a pool (or provider) this stack deleted undeletes
+//! and updates it. Ownership is recorded at the end of the pool's
 //! description, as on service accounts.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
@@ -175,17 +176,10 @@ impl Kind for GcpWorkloadIdentityPool {
             st.insert(k.into(), json!(text(a, k)));
         }
         st.insert("disabled".into(), json!(false));
-        st.insert("state".into(), json!("ACTIVE"));
         let provider =
             json!({"issuer_uri": GITHUB_ISSUER, "attribute_mapping": mapping(), "attribute_condition": condition(&repositories(a)), "disabled": false});
         st.insert("providers".into(), json!({ provider_id(a): provider }));
         st
-    }
-    fn change_notes(&self, _action: crate::core::Action, changes: &[crate::core::AttrChange], _desired: &State) -> Vec<String> {
-        if changes.iter().any(|c| c.name == "state") {
-            return vec!["the pool was deleted less than 30 days ago: apply undeletes it (its ID is taken until then)".into()];
-        }
-        Vec::new()
     }
     /// Repositories the provider newly admits; any other condition change
     /// (one gantry did not write) is broadening as a whole.
