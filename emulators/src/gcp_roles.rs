@@ -15,7 +15,7 @@
 //! - `list` leaves `includedPermissions` out unless `view=FULL`.
 
 use crate::gcp_paging::{page, PageQuery};
-use crate::gcp_store::{error, FakeGcp};
+use crate::gcp_store::{error, FakeGcp, Inner};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -65,6 +65,20 @@ fn check(role: &Value) -> Option<String> {
 fn etag(n: u64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("role-{n}"))
+}
+
+/// A role to change, with the etag it gets: 404 when there is none, 400
+/// when `deleted` is not what the method needs (`need_deleted`: undelete
+/// needs a deleted role, the rest a live one).
+fn writable<'a>(i: &'a mut Inner, p: &str, id: &str, need_deleted: bool, refusal: &str) -> Result<(&'a mut Value, String), Box<Response>> {
+    i.next_op += 1;
+    let tag = etag(i.next_op);
+    let name = format!("projects/{p}/roles/{id}");
+    let Some(role) = i.roles.get_mut(&name) else { return Err(Box::new(error(404, "NOT_FOUND", format!("The role named {name} was not found.")))) };
+    if (role.get("deleted") == Some(&json!(true))) != need_deleted {
+        return Err(Box::new(error(400, "FAILED_PRECONDITION", refusal.replace("NAME", &name))));
+    }
+    Ok((role, tag))
 }
 
 pub(crate) async fn role_create(State(f): State<FakeGcp>, Path(p): Path<String>, Json(body): Json<Value>) -> Response {
@@ -161,13 +175,10 @@ pub(crate) async fn role_patch(
     if let Some(m) = check(&body) {
         return error(400, "INVALID_ARGUMENT", m);
     }
-    i.next_op += 1;
-    let tag = etag(i.next_op);
-    let name = format!("projects/{p}/roles/{id}");
-    let Some(role) = i.roles.get_mut(&name) else { return error(404, "NOT_FOUND", format!("The role named {name} was not found.")) };
-    if role.get("deleted") == Some(&json!(true)) {
-        return error(400, "FAILED_PRECONDITION", format!("You can't update a deleted role ({name})."));
-    }
+    let (role, tag) = match writable(&mut i, &p, &id, false, "You can't update a deleted role (NAME).") {
+        Ok(w) => w,
+        Err(e) => return *e,
+    };
     if body.get("etag").and_then(Value::as_str).is_some_and(|t| Some(t) != role["etag"].as_str()) {
         return error(409, "ABORTED", "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.");
     }
@@ -187,13 +198,10 @@ pub(crate) async fn role_delete(State(f): State<FakeGcp>, Path((p, id)): Path<(S
         Ok(i) => i,
         Err(e) => return *e,
     };
-    i.next_op += 1;
-    let tag = etag(i.next_op);
-    let name = format!("projects/{p}/roles/{id}");
-    let Some(role) = i.roles.get_mut(&name) else { return error(404, "NOT_FOUND", format!("The role named {name} was not found.")) };
-    if role.get("deleted") == Some(&json!(true)) {
-        return error(400, "FAILED_PRECONDITION", format!("The role {name} is already deleted."));
-    }
+    let (role, tag) = match writable(&mut i, &p, &id, false, "The role NAME is already deleted.") {
+        Ok(w) => w,
+        Err(e) => return *e,
+    };
     role["deleted"] = json!(true);
     role["etag"] = json!(tag);
     Json(role.clone()).into_response()
@@ -208,13 +216,10 @@ pub(crate) async fn role_action(State(f): State<FakeGcp>, Path((p, id_verb)): Pa
         Ok(i) => i,
         Err(e) => return *e,
     };
-    i.next_op += 1;
-    let tag = etag(i.next_op);
-    let name = format!("projects/{p}/roles/{id}");
-    let Some(role) = i.roles.get_mut(&name) else { return error(404, "NOT_FOUND", format!("The role named {name} was not found.")) };
-    if role.get("deleted") != Some(&json!(true)) {
-        return error(400, "FAILED_PRECONDITION", format!("The role {name} is not deleted."));
-    }
+    let (role, tag) = match writable(&mut i, &p, id, true, "The role NAME is not deleted.") {
+        Ok(w) => w,
+        Err(e) => return *e,
+    };
     let given = body.and_then(|Json(b)| b.get("etag").and_then(Value::as_str).map(String::from));
     if given.is_some_and(|t| Some(t.as_str()) != role["etag"].as_str()) {
         return error(409, "ABORTED", "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.");

@@ -94,10 +94,7 @@ impl Kind for GcpCustomRole {
         out
     }
     fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
-        if env.gcp_project.is_empty() {
-            return vec![AttrProblem::new("role_id", "a gcp_custom_role needs the stack's gcp { project = ... }")];
-        }
-        Vec::new()
+        description_marker::check_project(env, "role_id", "gcp_custom_role")
     }
     fn identity(&self, a: &State) -> String {
         text(a, "role_id").to_string()

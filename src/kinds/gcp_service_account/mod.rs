@@ -93,10 +93,7 @@ impl Kind for GcpServiceAccount {
         out
     }
     fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
-        if env.gcp_project.is_empty() {
-            return vec![AttrProblem::new("account_id", "a gcp_service_account needs the stack's gcp { project = ... }")];
-        }
-        Vec::new()
+        description_marker::check_project(env, "account_id", "gcp_service_account")
     }
     fn identity(&self, a: &State) -> String {
         text(a, "account_id").to_string()

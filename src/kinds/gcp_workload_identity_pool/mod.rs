@@ -152,10 +152,7 @@ impl Kind for GcpWorkloadIdentityPool {
         out
     }
     fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
-        if env.gcp_project.is_empty() {
-            return vec![AttrProblem::new("pool_id", "a gcp_workload_identity_pool needs the stack's gcp { project = ... }")];
-        }
-        Vec::new()
+        description_marker::check_project(env, "pool_id", "gcp_workload_identity_pool")
     }
     fn identity(&self, a: &State) -> String {
         text(a, "pool_id").to_string()

@@ -1,5 +1,6 @@
-//! Ownership of Google Cloud resources without labels (IAM service
-//! accounts, custom roles, workload identity pools): recorded at the end
+//! The project-level IAM kinds (service accounts, custom roles, workload
+//! identity pools): the project they need, and their ownership. They have
+//! no labels, so ownership is recorded at the end
 //! of their description as `[gantry:OWNER ADDRESS]` (plus ` protected`),
 //! hidden from the plan. Their descriptions hold 256 characters; a block's
 //! own is kept to [`DESCRIPTION_MAX`] to leave room.
@@ -8,6 +9,14 @@ use crate::core::{AttrProblem, Owner};
 
 /// The longest description a block may give.
 pub const DESCRIPTION_MAX: usize = 180;
+
+/// These kinds live in the stack's project: its `gcp { project }` is required.
+pub fn check_project(env: &crate::core::Env, attr: &str, kind: &str) -> Vec<AttrProblem> {
+    if env.gcp_project.is_empty() {
+        return vec![AttrProblem::new(attr, format!("a {kind} needs the stack's gcp {{ project = ... }}"))];
+    }
+    Vec::new()
+}
 
 /// The description rule shared by the kinds that carry the marker.
 pub fn check_description(description: &str) -> Option<AttrProblem> {
