@@ -57,6 +57,7 @@ pub mod lookups;
 pub mod ops;
 pub mod plan;
 pub mod policy;
+pub mod simulate;
 
 /// This gantry's version (recorded in saved plans).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

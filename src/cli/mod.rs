@@ -11,6 +11,7 @@ mod plan;
 mod progress;
 mod runner;
 mod scaler;
+mod simulate;
 mod unlock;
 mod validate;
 
@@ -269,6 +270,9 @@ pub enum Command {
         #[arg(long = "arch", value_name = "ARCH", default_values_t = ["arm64".to_string()], value_parser = ["arm64", "x86_64"])]
         arches: Vec<String>,
     },
+    /// Replay demand through a queue's scaler (its own decision code): job waits, instance-hours
+    /// and cost, as written and with --set changes side by side, and a picture (--svg).
+    Simulate(simulate::SimulateArgs),
     /// Remove a stuck lock (after making sure no apply is running).
     ForceUnlock {
         /// The id printed in the "stack is locked" message.
@@ -385,6 +389,7 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id).await,
         Command::Docs => docs::run(),
         Command::Scaler { arches } => scaler::run(&out, &arches),
+        Command::Simulate(args) => simulate::run(&out, args),
         Command::Runner(cmd) => runner::run(&out, cmd).await,
     }
 }

@@ -9,6 +9,7 @@ mod outputs;
 mod planning;
 pub mod runner_wake;
 mod saved;
+pub mod simulate;
 
 pub use backend::{AwsConnect, Backend, Connect, Target};
 pub use outputs::{output_states, OutputState};

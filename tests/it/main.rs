@@ -41,5 +41,6 @@ mod scaler_build;
 mod sensitive;
 mod sensitive_flows;
 mod signals;
+mod simulate;
 mod stacks;
 mod workspaces;

@@ -1,0 +1,101 @@
+//! `gantry simulate`: one queue of a stack, as written and with `--set`
+//! changes, replayed over a trace or a profile (see `crate::simulate`).
+//! No network: the stack is loaded as `validate` loads it.
+
+use super::OpsError;
+use crate::config::{load_dir, LoadOptions, Loaded};
+use crate::simulate::report::{summarize, Price, Summary};
+use crate::simulate::{self, Conditions, Job, Sample};
+use std::path::PathBuf;
+
+/// Where demand comes from.
+#[derive(Debug, Clone)]
+pub enum Demand {
+    /// A CSV or JSON file of arrival,duration (seconds).
+    Trace(PathBuf),
+    /// A synthetic profile (`burst:...`, `poisson:...`).
+    Profile(String),
+}
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct SimulateRequest {
+    pub dir: PathBuf,
+    pub load: LoadOptions,
+    /// `gpu_l4`, `agent_queue.gpu_l4` or an instance address.
+    pub queue: String,
+    pub demand: Demand,
+    /// Each `--set` group is one more run beside the stack as written.
+    pub alternatives: Vec<Vec<String>>,
+    pub conditions: Conditions,
+    pub price: Option<Price>,
+}
+
+/// One run: its figures and its samples for the picture.
+pub struct SimRun {
+    pub summary: Summary,
+    pub samples: Vec<Sample>,
+}
+
+pub struct SimulateReport {
+    pub queue: String,
+    pub jobs: usize,
+    pub span_secs: f64,
+    pub runs: Vec<SimRun>,
+}
+
+fn demand(d: &Demand, dir: &std::path::Path) -> Result<Vec<Job>, OpsError> {
+    match d {
+        Demand::Profile(p) => simulate::trace::synthetic(p).map_err(OpsError::Usage),
+        Demand::Trace(path) => {
+            // A trace is the user's own file from the command line (not a
+            // stack file), read with the same size limit.
+            let path = if path.is_absolute() { path.clone() } else { std::env::current_dir().map(|c| c.join(path)).unwrap_or_else(|_| dir.join(path)) };
+            let bytes = crate::core::bounded::read_limited(&path, crate::core::bounded::ARTIFACT_LIMIT)
+                .map_err(|e| OpsError::Usage(format!("{}: {e}", path.display())))?;
+            simulate::trace::parse(&String::from_utf8_lossy(&bytes)).map_err(|e| OpsError::Usage(format!("{}: {e}", path.display())))
+        }
+    }
+}
+
+/// Loads the stack, finds the queue, runs it as written and per alternative.
+pub fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, OpsError>) {
+    let loaded = load_dir(&req.dir, &req.load, &crate::kinds::all());
+    let Some(stack) = loaded.stack.as_ref() else {
+        let e = OpsError::config(&loaded);
+        return (loaded, Err(e));
+    };
+    let want = req.queue.strip_prefix("agent_queue.").unwrap_or(&req.queue);
+    let queues: Vec<_> = stack.resources.iter().filter(|r| r.kind == "agent_queue").collect();
+    let found = queues.iter().find(|r| r.address == format!("agent_queue.{want}") || r.block_address == format!("agent_queue.{want}"));
+    let Some(queue) = found else {
+        let names: Vec<&str> = queues.iter().map(|r| r.address.as_str()).collect();
+        let e = OpsError::Usage(format!(
+            "no agent_queue \"{want}\" in stack \"{}\" (queues: {})",
+            stack.name,
+            if names.is_empty() { "none".into() } else { names.join(", ") }
+        ));
+        return (loaded, Err(e));
+    };
+    let result = (|| {
+        let jobs = demand(&req.demand, &req.dir)?;
+        let mut variants = vec![("as written".to_string(), queue.attrs.clone())];
+        for sets in &req.alternatives {
+            let mut attrs = queue.attrs.clone();
+            for s in sets {
+                simulate::set(&mut attrs, s).map_err(OpsError::Usage)?;
+            }
+            variants.push((sets.join(" "), attrs));
+        }
+        let mut runs = Vec::new();
+        for (label, attrs) in variants {
+            let model = simulate::model(&attrs).map_err(|e| OpsError::Usage(format!("{label}: {e}")))?;
+            let out = simulate::run(&model, &req.conditions, &jobs);
+            runs.push(SimRun { summary: summarize(&label, &out, req.price), samples: out.samples });
+        }
+        let first = jobs.iter().map(|j| j.arrival).fold(f64::INFINITY, f64::min);
+        let last = jobs.iter().map(|j| j.arrival).fold(0.0, f64::max);
+        Ok(SimulateReport { queue: queue.address.clone(), jobs: jobs.len(), span_secs: last - first, runs })
+    })();
+    (loaded, result)
+}
