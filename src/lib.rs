@@ -50,6 +50,7 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod core;
+pub mod cost;
 pub mod engine;
 pub mod kinds;
 pub mod lint;

@@ -49,6 +49,22 @@ pub struct BackendConfig {
     pub region: Option<String>,
 }
 
+/// What a resource can run at most, for the plan's cost ceiling: up to
+/// `max` machines (at least `min`), each one of `types` (priced at the
+/// dearest) plus `parts` (priced per unit: GPUs attached to a machine
+/// type that does not include them, TPU chips).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    /// `aws` or `gcp`.
+    pub cloud: String,
+    /// A region (AWS) or zone (Google Cloud).
+    pub location: String,
+    pub types: Vec<String>,
+    pub parts: Vec<(String, u32)>,
+    pub min: u32,
+    pub max: u32,
+}
+
 /// A problem a kind finds in an evaluated block: which attribute, what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttrProblem {
@@ -104,6 +120,11 @@ pub trait Kind: Send + Sync {
     }
     /// Attributes other blocks may reference (`arn`, `repository_url`, ...).
     fn outputs(&self, attrs: &State, env: &Env) -> State;
+    /// What a desired or live state can run at most (machines that bill
+    /// by the hour); None for kinds that run none.
+    fn capacity(&self, _state: &State) -> Option<Capacity> {
+        None
+    }
     /// Whether its names need the Google Cloud project's number
     /// ([`Env::gcp_project_number`]): plan then reads it once.
     fn needs_gcp_project_number(&self) -> bool {

@@ -16,7 +16,7 @@ mod state;
 pub use compare::Compare;
 pub use driver::{Discovery, Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
-pub use kind::{default_attr, AttrProblem, BackendConfig, Env, Kind};
+pub use kind::{default_attr, AttrProblem, BackendConfig, Capacity, Env, Kind};
 pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, PlanInputs, Summary, FORMAT_VERSION};
 pub use schema::Schema;
 pub use state::{

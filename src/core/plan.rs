@@ -135,6 +135,10 @@ pub struct Plan {
     /// saved plan is made again from these when applied.
     #[serde(default)]
     pub inputs: PlanInputs,
+    /// What the stack's machines can cost at most per hour, before and
+    /// after (absent when it runs none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::CostReport>,
 }
 
 /// The choices `gantry plan` was given. Applying a saved plan makes it

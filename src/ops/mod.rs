@@ -3,6 +3,7 @@
 //! engine can be exercised with in-memory fakes.
 
 mod backend;
+mod cost;
 pub mod locking;
 mod managed_lint;
 mod outputs;

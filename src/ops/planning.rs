@@ -271,6 +271,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
         // After a destroy nothing is left to show.
         outputs: if req.destroy { Vec::new() } else { stack.outputs.iter().map(redact).collect() },
         inputs: inputs_of(req),
+        cost: None,
     };
     let deps_by_address: BTreeMap<String, Vec<String>> = desired.values().flatten().map(|d| (d.address.clone(), d.depends_on.clone())).collect();
     for k in kinds {
@@ -341,6 +342,7 @@ async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &PlanRequest)
             plan.broadening.push(crate::plan::Broadening { address: c.address.clone(), items });
         }
     }
+    super::cost::add_ceilings(&mut plan, stack, &desired, &live, req.destroy)?;
     Ok(plan)
 }
 

@@ -17,9 +17,15 @@
 //!   "unchanged": ["ecr_repository.other"],
 //!   "warnings": [],
 //!   "broadening": [{"address": "ci_role.push", "items": ["may now be assumed by repo:o/r:ref:refs/heads/dev (via arn:...)"]}],
-//!   "waivers": ["ci_role.push: GANTRY-POLICY-002 waived: reason"]
+//!   "waivers": ["ci_role.push: GANTRY-POLICY-002 waived: reason"],
+//!   "cost": {"prices": "source", "prices_date": "2026-12-04", "currency": "USD",
+//!            "lines": [{"address": "agent_queue.gpu", "before": null,
+//!                       "after": {"hourly": 45.376, "accelerators": 32, "floor_hourly": 0.0, "basis": "8 × g5.12xlarge at $5.672/h"}}],
+//!            "total_before": 0.0, "total_after": 45.376, "unpriced": []}
 //! }
 //! ```
+//! `cost` (additive) is present when the stack runs machines: per-hour
+//! ceilings, not estimates (every queue at max_size of its dearest type).
 //! Sensitive values are replaced by the string `"(sensitive)"`.
 
 use crate::plan::Plan;
@@ -55,7 +61,7 @@ pub fn render(plan: &Plan) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "format_version": plan.format_version,
         "stack": plan.stack,
         "region": plan.region,
@@ -67,5 +73,9 @@ pub fn render(plan: &Plan) -> Value {
         "warnings": plan.warnings,
         "broadening": plan.broadening,
         "waivers": plan.waivers,
-    })
+    });
+    if let Some(c) = &plan.cost {
+        doc["cost"] = json!(c);
+    }
+    doc
 }

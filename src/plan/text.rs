@@ -185,7 +185,28 @@ pub fn render(plan: &Plan, style: Style) -> String {
     }
     render_review(&mut out, plan, style);
     let _ = writeln!(out, "{}", style.bold(&summary_line(plan)));
+    if let Some(c) = &plan.cost {
+        let _ = writeln!(out, "{}", cost_line(c));
+        for u in &c.unpriced {
+            let _ = writeln!(out, "  {} {u}", style.yellow("not priced:"));
+        }
+    }
     out
+}
+
+/// `Cost ceiling: $10.00/h → $60.00/h (+$50.00/h at most; prices of DATE, SOURCE)`.
+pub fn cost_line(c: &crate::cost::CostReport) -> String {
+    use crate::cost::dollars;
+    let diff = c.total_after - c.total_before;
+    let change = if diff.abs() < 0.005 {
+        "unchanged".to_string()
+    } else if diff > 0.0 {
+        format!("+{}/h at most", dollars(diff))
+    } else {
+        format!("{}/h", dollars(diff))
+    };
+    let source = c.prices.split(':').next().unwrap_or(&c.prices);
+    format!("Cost ceiling: {}/h → {}/h ({change}; prices of {}, {source})", dollars(c.total_before), dollars(c.total_after), c.prices_date)
 }
 
 /// The broadening block and the list of waivers, for reviewers.

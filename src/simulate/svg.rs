@@ -42,9 +42,17 @@ pub fn render(title: &str, runs: &[(String, Vec<Sample>)]) -> String {
         // Time ticks at each quarter, and the value scale at the left.
         for q in 0..=4 {
             let t = end * q as f64 / 4.0;
-            let _ = writeln!(out, r##"<text x="{:.1}" y="{}" fill="#666" text-anchor="middle">{}</text>"##, x(t), y0 + PANEL + 14.0, super::report::duration(t));
+            let _ =
+                writeln!(out, r##"<text x="{:.1}" y="{}" fill="#666" text-anchor="middle">{}</text>"##, x(t), y0 + PANEL + 14.0, super::report::duration(t));
         }
-        let _ = writeln!(out, r##"<text x="{}" y="{}" fill="#666" text-anchor="end">{top}</text><text x="{}" y="{}" fill="#666" text-anchor="end">0</text>"##, LEFT - 4.0, y0 + 10.0, LEFT - 4.0, y0 + PANEL);
+        let _ = writeln!(
+            out,
+            r##"<text x="{}" y="{}" fill="#666" text-anchor="end">{top}</text><text x="{}" y="{}" fill="#666" text-anchor="end">0</text>"##,
+            LEFT - 4.0,
+            y0 + 10.0,
+            LEFT - 4.0,
+            y0 + PANEL
+        );
         for (i, (label, samples)) in runs.iter().enumerate() {
             let pts: String = thin(samples, 800, *pick).iter().map(|(t, v)| format!("{:.1},{:.1} ", x(*t), y(*v as f64))).collect();
             let dash = if i == 0 { "" } else { r#" stroke-dasharray="6 3""# };

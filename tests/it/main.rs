@@ -9,6 +9,7 @@ mod cli;
 mod cli_snapshots;
 mod cli_terraform;
 mod config;
+mod cost_moto;
 mod data_moto;
 mod dist;
 mod ecr_moto;

@@ -131,7 +131,11 @@ fn queues_lifecycle_on_moto() {
         "{}",
         r.all()
     );
-    assert!(!r.stdout.contains("agent_queue.cpu"), "the untouched queue is not in the plan: {}", r.all());
+    assert!(!r.stdout.contains("# agent_queue.cpu"), "the untouched queue is not in the plan: {}", r.all());
+    // Each change shows how it moves the cost ceiling; the plan ends with the stack's.
+    assert!(r.stdout.contains("# cost ceiling: $26.46/h → $52.93/h (40 × g6.4xlarge at $1.3232/h; 40 GPUs/chips at most)"), "{}", r.all());
+    assert!(r.stdout.contains("# cost ceiling: $6.45/h → $9.68/h (4 × m7i.12xlarge at $2.4192/h)"), "{}", r.all());
+    assert!(r.stdout.contains("(+$29.69/h at most; prices of ") && !r.stdout.contains("not priced"), "{}", r.all());
     // --change-sets asks CloudFormation what it would do (moto reports no Replacement flags).
     let r = gantry(&["plan", d, "--change-sets"], &env, dir.path());
     assert!(r.stdout.contains("# CloudFormation: Modify AutoScalingGroup"), "{}", r.all());

@@ -116,6 +116,8 @@ pub struct Stack {
     pub gcp_project: Option<String>,
     /// Zones from `gcp { zones }`.
     pub gcp_zones: Vec<String>,
+    /// `max_hourly_cost` of the stack block.
+    pub max_hourly_cost: Option<f64>,
     pub resources: Vec<ResourceConfig>,
     /// Addresses the files explicitly adopt (`import { to = ... }`).
     pub adopt: BTreeSet<String>,
@@ -305,6 +307,7 @@ impl<'s> Loader<'s> {
             aws_region: settings.aws_region.clone(),
             gcp_project: settings.gcp_project.clone(),
             gcp_zones: settings.gcp_zones.clone(),
+            max_hourly_cost: settings.max_hourly_cost,
             resources,
             adopt,
             sensitive_vars: decls.vars.iter().filter(|d| d.sensitive).map(|d| d.name.clone()).collect(),

@@ -33,6 +33,8 @@ pub struct StackSettings {
     pub backend: Option<BackendConfig>,
     /// `aws { allowed_account_ids }`: plan and apply refuse other accounts.
     pub allowed_account_ids: Vec<String>,
+    /// `max_hourly_cost`: plan refuses a stack whose machines could cost more per hour.
+    pub max_hourly_cost: Option<f64>,
 }
 
 impl StackSettings {
@@ -141,12 +143,30 @@ impl Loader<'_> {
         for id in allowed_account_ids.iter().filter(|id| id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit())) {
             self.diags.push(Diagnostic::error(format!("allowed_account_ids: \"{id}\" is not a 12-digit AWS account id"), span.clone()));
         }
-        Some(StackSettings { name, workspace, aws_region: region, extra_regions: extra, gcp_project: project, gcp_zones: zones, backend, allowed_account_ids })
+        let max_hourly_cost = attrs.get("max_hourly_cost").and_then(Value::as_f64);
+        if max_hourly_cost.is_some_and(|m| !(m.is_finite() && m > 0.0)) {
+            self.diags.push(Diagnostic::error("max_hourly_cost is an amount per hour above 0", span.clone()));
+        }
+        Some(StackSettings {
+            name,
+            workspace,
+            aws_region: region,
+            extra_regions: extra,
+            gcp_project: project,
+            gcp_zones: zones,
+            backend,
+            allowed_account_ids,
+            max_hourly_cost,
+        })
     }
 }
 
 static STACK_SCHEMA: Schema = Schema {
-    attrs: &[],
+    attrs: &[Attr::new(
+        "max_hourly_cost",
+        Ty::Number,
+        "Plan refuses changes after which the stack's machines could cost more than this per hour (its cost ceiling, in the price book's currency).",
+    )],
     blocks: &[
         NestedBlock {
             name: "backend",

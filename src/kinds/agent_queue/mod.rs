@@ -23,6 +23,7 @@ mod access;
 mod api;
 mod aws;
 pub mod bundled;
+mod capacity;
 mod change_set;
 mod driver;
 #[cfg(test)]
@@ -464,6 +465,9 @@ impl Kind for AgentQueue {
         out.insert("asg_name".into(), json!(q.names.asg));
         out.insert("function_name".into(), json!(q.names.function));
         out
+    }
+    fn capacity(&self, state: &State) -> Option<crate::core::Capacity> {
+        capacity::capacity(state)
     }
     fn desired_state(&self, a: &State, env: &Env) -> State {
         let q = spec::spec(a, env);

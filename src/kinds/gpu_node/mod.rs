@@ -250,4 +250,17 @@ impl Kind for GpuNode {
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         iam_binding::broadening(before, after)
     }
+    /// One machine; a GPU bills apart unless the machine type includes it
+    /// (the accelerator-optimized families: a2, a3, a4, g2, g4).
+    fn capacity(&self, st: &State) -> Option<crate::core::Capacity> {
+        let last = |v: &str| v.rsplit('/').next().unwrap_or(v).to_string();
+        let machine = last(st.get("machine_type")?.as_str()?);
+        let bundled = ["a2-", "a3-", "a4-", "g2-", "g4-"].iter().any(|p| machine.starts_with(p));
+        let acc = st.get("accelerator").filter(|a| !a.is_null());
+        let parts = match acc {
+            Some(a) if !bundled => vec![(last(a.get("type")?.as_str()?), a.get("count").and_then(Value::as_u64).unwrap_or(1) as u32)],
+            _ => Vec::new(),
+        };
+        Some(crate::core::Capacity { cloud: "gcp".into(), location: text(st, "zone").to_string(), types: vec![machine], parts, min: 1, max: 1 })
+    }
 }

@@ -182,6 +182,38 @@ impl Kind for TpuNode {
     fn change_notes(&self, action: crate::core::Action, changes: &[crate::core::AttrChange], _desired: &State) -> Vec<String> {
         gcp::startup_script_note(action, changes)
     }
+    /// Cloud TPU bills per chip-hour: `v6e-8` is 8 chips, `v5litepod-4` 4
+    /// (v5e); `v4-8` and `v5p-8` count TensorCores, two per chip.
+    fn capacity(&self, st: &State) -> Option<crate::core::Capacity> {
+        let t = st.get("accelerator_type")?.as_str()?;
+        let t = t.rsplit('/').next().unwrap_or(t);
+        let (family, n) = t.rsplit_once('-')?;
+        let n: u32 = n.parse().ok()?;
+        let (sku, chips) = match family {
+            "v5litepod" | "v5e" => ("tpu-v5e", n),
+            "v6e" => ("tpu-v6e", n),
+            "v5p" => ("tpu-v5p", n.div_ceil(2)),
+            "v4" => ("tpu-v4", n.div_ceil(2)),
+            other => {
+                return Some(crate::core::Capacity {
+                    cloud: "gcp".into(),
+                    location: text(st, "zone").to_string(),
+                    types: vec![],
+                    parts: vec![(format!("tpu-{other}"), n)],
+                    min: 1,
+                    max: 1,
+                })
+            }
+        };
+        Some(crate::core::Capacity {
+            cloud: "gcp".into(),
+            location: text(st, "zone").to_string(),
+            types: vec![],
+            parts: vec![(sku.into(), chips)],
+            min: 1,
+            max: 1,
+        })
+    }
     fn outputs(&self, a: &State, env: &Env) -> State {
         gcp::node_outputs(a, format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, text(a, "zone"), text(a, "name")))
     }

@@ -1,0 +1,176 @@
+//! Cost ceilings: what a stack's machines can cost at most per hour, before
+//! and after a plan, from a dated price book. A ceiling, not an estimate:
+//! every queue at `max_size` of its dearest instance type, every node
+//! running, spot priced as on-demand (spot can cost that much).
+
+pub mod prices;
+
+use crate::core::Capacity;
+use prices::{zone_region, PriceBook, Unit};
+use serde::{Deserialize, Serialize};
+
+/// One resource's ceiling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ceiling {
+    /// At most, per hour.
+    pub hourly: f64,
+    /// GPUs or TPU chips at most.
+    pub accelerators: u32,
+    /// What runs with no work (`min_size`), per hour.
+    pub floor_hourly: f64,
+    /// How it was reached, e.g. `32 × g6.12xlarge at $4.6016/h`.
+    pub basis: String,
+}
+
+/// Prices a capacity; the error names the first SKU the book has no price for.
+pub fn ceiling(cap: &Capacity, book: &PriceBook) -> Result<Ceiling, String> {
+    let region = if cap.cloud == "gcp" { zone_region(&cap.location) } else { &cap.location };
+    let find = |sku: &str| book.find(&cap.cloud, region, sku).ok_or_else(|| format!("no price for {sku} in {region}"));
+    // Per machine: the dearest type it may launch, plus its parts.
+    let mut dearest: Option<(&str, f64, u32)> = None;
+    let mut cheapest = f64::INFINITY;
+    for t in &cap.types {
+        let p = find(t)?;
+        cheapest = cheapest.min(p.hourly);
+        if dearest.is_none_or(|(_, h, _)| p.hourly > h) {
+            dearest = Some((t, p.hourly, p.accelerators));
+        }
+    }
+    let (mut machine, mut accel) = dearest.map_or((0.0, 0), |(_, h, a)| (h, a));
+    let mut parts_text = Vec::new();
+    for (sku, n) in &cap.parts {
+        let p = find(sku)?;
+        machine += p.hourly * *n as f64;
+        accel += p.accelerators * n;
+        let unit = if p.unit == Unit::Chip { "chip" } else { "unit" };
+        parts_text.push(format!("{n} × {sku} at ${}/{unit}-h", p.hourly));
+    }
+    // The idle floor prices the cheapest type, with the same parts.
+    let parts_hourly = machine - dearest.map_or(0.0, |d| d.1);
+    let cheapest = (if cheapest.is_finite() { cheapest } else { 0.0 }) + parts_hourly;
+    let mut basis = match dearest {
+        Some((t, h, _)) => format!("{} × {t} at ${h}/h", cap.max),
+        None => format!("{} × node", cap.max),
+    };
+    if !parts_text.is_empty() {
+        basis.push_str(&format!(" + {}", parts_text.join(" + ")));
+    }
+    Ok(Ceiling { hourly: machine * cap.max as f64, accelerators: accel * cap.max, floor_hourly: cheapest * cap.min as f64, basis })
+}
+
+/// A resource's ceiling before and after the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    pub address: String,
+    pub before: Option<Ceiling>,
+    pub after: Option<Ceiling>,
+}
+
+/// The plan's cost ceilings (plan JSON: `cost`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CostReport {
+    /// The price book's source and date.
+    pub prices: String,
+    pub prices_date: String,
+    pub currency: String,
+    /// Every resource with machines, changed or not.
+    pub lines: Vec<CostLine>,
+    pub total_before: f64,
+    pub total_after: f64,
+    /// Resources whose ceiling is unknown, with why (no price).
+    pub unpriced: Vec<String>,
+}
+
+impl CostReport {
+    pub fn new(book: &PriceBook) -> CostReport {
+        CostReport { prices: book.source.clone(), prices_date: book.date.clone(), currency: book.currency.clone(), ..CostReport::default() }
+    }
+
+    /// Adds a resource from its capacities before and after.
+    pub fn add(&mut self, address: &str, before: Option<&Capacity>, after: Option<&Capacity>, book: &PriceBook) {
+        let mut price = |c: Option<&Capacity>| -> Option<Ceiling> {
+            match ceiling(c?, book) {
+                Ok(x) => Some(x),
+                Err(why) => {
+                    let line = format!("{address}: {why}");
+                    if !self.unpriced.contains(&line) {
+                        self.unpriced.push(line);
+                    }
+                    None
+                }
+            }
+        };
+        let (b, a) = (price(before), price(after));
+        if before.is_none() && after.is_none() {
+            return;
+        }
+        self.total_before += b.as_ref().map_or(0.0, |c| c.hourly);
+        self.total_after += a.as_ref().map_or(0.0, |c| c.hourly);
+        self.lines.push(CostLine { address: address.to_string(), before: b, after: a });
+    }
+
+    pub fn line(&self, address: &str) -> Option<&CostLine> {
+        self.lines.iter().find(|l| l.address == address)
+    }
+}
+
+/// `$1,234.56`.
+pub fn dollars(x: f64) -> String {
+    let cents = (x * 100.0).round() as i64;
+    let (whole, frac) = (cents.abs() / 100, cents.abs() % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}${grouped}.{frac:02}", if cents < 0 { "-" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cap(cloud: &str, loc: &str, types: &[&str], parts: &[(&str, u32)], min: u32, max: u32) -> Capacity {
+        Capacity {
+            cloud: cloud.into(),
+            location: loc.into(),
+            types: types.iter().map(|s| s.to_string()).collect(),
+            parts: parts.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+            min,
+            max,
+        }
+    }
+
+    #[test]
+    fn a_queue_is_priced_at_max_size_of_its_dearest_type() {
+        let book = PriceBook::bundled();
+        let c = ceiling(&cap("aws", "us-east-1", &["g6.12xlarge", "g5.12xlarge"], &[], 1, 32), &book).unwrap();
+        assert!((c.hourly - 32.0 * 5.672).abs() < 1e-9, "{c:?}");
+        assert_eq!(c.accelerators, 128);
+        assert!((c.floor_hourly - 4.6016).abs() < 1e-9, "the idle floor at the cheapest type");
+        assert_eq!(c.basis, "32 × g5.12xlarge at $5.672/h");
+    }
+
+    #[test]
+    fn tpu_chips_and_unknown_prices() {
+        let book = PriceBook::bundled();
+        let c = ceiling(&cap("gcp", "us-east5-b", &[], &[("tpu-v6e", 8)], 1, 1), &book).unwrap();
+        assert!((c.hourly - 21.6).abs() < 1e-9 && c.accelerators == 8, "{c:?}");
+        assert_eq!(ceiling(&cap("aws", "eu-west-1", &["g6.12xlarge"], &[], 0, 2), &book).unwrap_err(), "no price for g6.12xlarge in eu-west-1");
+        let mut r = CostReport::new(&book);
+        r.add("agent_queue.eu", None, Some(&cap("aws", "eu-west-1", &["g6.12xlarge"], &[], 0, 2)), &book);
+        r.add(
+            "agent_queue.us",
+            Some(&cap("aws", "us-east-1", &["g6.4xlarge"], &[], 0, 10)),
+            Some(&cap("aws", "us-east-1", &["g6.4xlarge"], &[], 0, 20)),
+            &book,
+        );
+        assert_eq!(r.unpriced, vec!["agent_queue.eu: no price for g6.12xlarge in eu-west-1"]);
+        assert!((r.total_after - r.total_before - 10.0 * 1.3232).abs() < 1e-9);
+        assert_eq!(dollars(1234.567), "$1,234.57");
+        assert_eq!(dollars(-5.0), "-$5.00");
+    }
+}

@@ -1,0 +1,120 @@
+//! Hourly prices of machines: a price book (the snapshot bundled with
+//! gantry, or a file of the same shape named by `GANTRY_PRICE_FILE`, e.g.
+//! a company's negotiated prices), looked up by cloud, region and SKU.
+
+use serde::{Deserialize, Serialize};
+
+const BUNDLED: &str = include_str!("../../prices/snapshot.json");
+
+/// What a price is for: one machine, or one accelerator chip (Cloud TPU
+/// bills per chip-hour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    #[default]
+    Instance,
+    Chip,
+}
+
+/// One price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceEntry {
+    /// `aws` or `gcp`.
+    pub cloud: String,
+    pub regions: Vec<String>,
+    /// An instance or machine type (`g6.12xlarge`, `g2-standard-8`), a
+    /// GPU model attached to a machine (`nvidia-tesla-t4`), or a TPU
+    /// generation (`tpu-v6e`).
+    pub sku: String,
+    #[serde(default)]
+    pub unit: Unit,
+    /// On-demand price per unit-hour.
+    pub hourly: f64,
+    /// GPUs (or TPU chips) per unit.
+    #[serde(default)]
+    pub accelerators: u32,
+}
+
+/// A dated set of prices and where they came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceBook {
+    pub source: String,
+    pub date: String,
+    pub currency: String,
+    pub prices: Vec<PriceEntry>,
+}
+
+impl PriceBook {
+    /// The snapshot shipped with this gantry.
+    pub fn bundled() -> PriceBook {
+        PriceBook::parse(BUNDLED).expect("the bundled price snapshot parses (tested)")
+    }
+
+    /// The book plans use: `GANTRY_PRICE_FILE` when set, else the bundled snapshot.
+    pub fn current() -> Result<PriceBook, String> {
+        match std::env::var_os("GANTRY_PRICE_FILE") {
+            None => Ok(PriceBook::bundled()),
+            Some(path) => {
+                let path = std::path::PathBuf::from(path);
+                let bytes = crate::core::bounded::read_limited(&path, crate::core::bounded::TEXT_LIMIT)
+                    .map_err(|e| format!("GANTRY_PRICE_FILE {}: {e}", path.display()))?;
+                PriceBook::parse(&String::from_utf8_lossy(&bytes)).map_err(|e| format!("GANTRY_PRICE_FILE {}: {e}", path.display()))
+            }
+        }
+    }
+
+    /// Parses and checks a price book: every price a finite amount ≥ 0.
+    pub fn parse(text: &str) -> Result<PriceBook, String> {
+        let book: PriceBook = serde_json::from_str(text).map_err(|e| format!("not a price book: {e}"))?;
+        if book.date.trim().is_empty() || book.source.trim().is_empty() {
+            return Err("a price book says where its prices come from (source) and when (date)".into());
+        }
+        if let Some(p) = book.prices.iter().find(|p| !(p.hourly.is_finite() && p.hourly >= 0.0)) {
+            return Err(format!("{} {}: the hourly price {} is not an amount", p.cloud, p.sku, p.hourly));
+        }
+        Ok(book)
+    }
+
+    /// The price of `sku` in `region`, if the book has one.
+    pub fn find(&self, cloud: &str, region: &str, sku: &str) -> Option<&PriceEntry> {
+        self.prices.iter().find(|p| p.cloud == cloud && p.sku == sku && p.regions.iter().any(|r| r == region))
+    }
+}
+
+/// A Google Cloud zone's region (`us-central1-a` → `us-central1`).
+pub fn zone_region(zone: &str) -> &str {
+    match zone.rsplit_once('-') {
+        Some((region, z)) if z.len() == 1 => region,
+        _ => zone,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_snapshot_parses_and_finds_the_shipped_stacks_types() {
+        let b = PriceBook::bundled();
+        assert_eq!(b.currency, "USD");
+        for (cloud, region, sku) in [
+            ("aws", "us-east-1", "g6.12xlarge"),
+            ("aws", "us-west-2", "r6in.16xlarge"),
+            ("aws", "us-east-1", "g5.12xlarge"),
+            ("gcp", "us-central1", "g2-standard-8"),
+            ("gcp", "us-west4", "tpu-v5e"),
+            ("gcp", "us-east5", "tpu-v6e"),
+        ] {
+            assert!(b.find(cloud, region, sku).is_some(), "{cloud} {region} {sku}");
+        }
+        assert!(b.find("aws", "eu-west-1", "g6.12xlarge").is_none(), "no price is guessed for another region");
+        assert_eq!(zone_region("us-central1-a"), "us-central1");
+    }
+
+    #[test]
+    fn a_price_book_must_say_its_source_and_hold_amounts() {
+        assert!(PriceBook::parse(r#"{"source": "", "date": "d", "currency": "USD", "prices": []}"#).is_err());
+        let bad = r#"{"source": "s", "date": "d", "currency": "USD", "prices": [{"cloud": "aws", "regions": ["r"], "sku": "x", "hourly": -1}]}"#;
+        assert!(PriceBook::parse(bad).unwrap_err().contains("not an amount"));
+    }
+}

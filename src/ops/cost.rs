@@ -1,0 +1,83 @@
+//! The plan's cost ceilings: every resource with machines priced before
+//! (its live state) and after (its desired state), a note on each change
+//! whose ceiling moves, and the stack's `max_hourly_cost` enforced.
+
+use super::OpsError;
+use crate::config::Stack;
+use crate::core::LiveResource;
+use crate::cost::prices::PriceBook;
+use crate::cost::{dollars, CostReport};
+use crate::engine::planner::{DesiredInstance, PlanError};
+use crate::plan::Plan;
+use std::collections::BTreeMap;
+
+pub(super) fn add_ceilings(
+    plan: &mut Plan,
+    stack: &Stack,
+    desired: &BTreeMap<String, Vec<DesiredInstance>>,
+    live: &BTreeMap<String, Vec<LiveResource>>,
+    destroy: bool,
+) -> Result<(), OpsError> {
+    let book = PriceBook::current().map_err(OpsError::Usage)?;
+    let owner = stack.env.owner();
+    let mut report = CostReport::new(&book);
+    // address → (kind, before, after)
+    let mut states: BTreeMap<String, (&str, Option<&crate::core::State>, Option<&crate::core::State>)> = BTreeMap::new();
+    for (kind, ls) in live {
+        for l in ls.iter().filter(|l| l.owner_stack.as_deref() == Some(owner.as_str())) {
+            let address = l.owner_address.clone().unwrap_or_else(|| l.identity.clone());
+            states.entry(address).or_insert((kind.as_str(), None, None)).1 = Some(&l.state);
+        }
+    }
+    if !destroy {
+        for (kind, ds) in desired {
+            for d in ds {
+                states.entry(d.address.clone()).or_insert((kind.as_str(), None, None)).2 = Some(&d.state);
+            }
+        }
+    }
+    for (address, (kind, before, after)) in &states {
+        let Some(k) = crate::kinds::by_name(kind) else { continue };
+        let (b, a) = (before.and_then(|s| k.capacity(s)), after.and_then(|s| k.capacity(s)));
+        report.add(address, b.as_ref(), a.as_ref(), &book);
+    }
+    if report.lines.is_empty() && report.unpriced.is_empty() {
+        return Ok(());
+    }
+    for c in &mut plan.changes {
+        let Some(line) = report.line(&c.address) else { continue };
+        let show = |x: &Option<crate::cost::Ceiling>| x.as_ref().map_or("$0.00".to_string(), |c| dollars(c.hourly));
+        if line.before != line.after {
+            let basis = line.after.as_ref().or(line.before.as_ref()).map(|c| c.basis.clone()).unwrap_or_default();
+            let gpus = line.after.as_ref().map_or(0, |c| c.accelerators);
+            let gpus = if gpus > 0 { format!("; {gpus} GPUs/chips at most") } else { String::new() };
+            c.notes.push(format!("cost ceiling: {}/h → {}/h ({basis}{gpus})", show(&line.before), show(&line.after)));
+        }
+    }
+    if let Some(max) = stack.max_hourly_cost.filter(|_| !destroy) {
+        let mut problems = Vec::new();
+        if report.total_after > max {
+            problems.push(PlanError {
+                address: format!("stack \"{}\"", stack.name),
+                message: format!(
+                    "after this plan the stack's machines could cost up to {}/h, above max_hourly_cost = {}/h",
+                    dollars(report.total_after),
+                    dollars(max)
+                ),
+                hint: Some("lower max_size or the instance types, or raise max_hourly_cost in a reviewed change".into()),
+            });
+        }
+        for u in &report.unpriced {
+            problems.push(PlanError {
+                address: format!("stack \"{}\"", stack.name),
+                message: format!("max_hourly_cost cannot be checked: {u} (prices of {})", book.date),
+                hint: Some("give a price book with it: GANTRY_PRICE_FILE=prices.json (the shape of gantry's prices/snapshot.json)".into()),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(OpsError::Refused(problems));
+        }
+    }
+    plan.cost = Some(report);
+    Ok(())
+}
