@@ -34,7 +34,7 @@ pub struct SimulateArgs {
     /// Seed of the interruption draws (same seed, same run).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// On-demand price of one instance-hour, for the cost row.
+    /// On-demand price of one instance-hour (default: the price book's, for the queue's first instance type).
     #[arg(long, value_name = "USD")]
     pub hourly_price: Option<f64>,
     /// Spot price of one instance-hour (default: the on-demand price).
@@ -81,7 +81,8 @@ pub fn run(out: &Output, a: SimulateArgs) -> i32 {
     };
     let summaries: Vec<_> = report.runs.iter().map(|r| r.summary.clone()).collect();
     if a.json {
-        let doc = serde_json::json!({"queue": report.queue, "jobs": report.jobs, "span_secs": report.span_secs, "runs": summaries});
+        let doc =
+            serde_json::json!({"queue": report.queue, "jobs": report.jobs, "span_secs": report.span_secs, "price": report.price_source, "runs": summaries});
         crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         crate::outln!(
@@ -93,6 +94,9 @@ pub fn run(out: &Output, a: SimulateArgs) -> i32 {
             req.conditions.spot_interruptions
         );
         crate::out!("{}", table(&summaries));
+        if let Some(source) = &report.price_source {
+            crate::outln!("\ncost: {source}; spot hours at the on-demand price unless --spot-price");
+        }
     }
     if let Some(path) = &a.svg {
         let runs: Vec<_> = report.runs.iter().map(|r| (r.summary.label.clone(), r.samples.clone())).collect();

@@ -28,6 +28,8 @@ pub struct SimulateRequest {
     /// Each `--set` group is one more run beside the stack as written.
     pub alternatives: Vec<Vec<String>>,
     pub conditions: Conditions,
+    /// `--hourly-price`; without it, the price book's price of the
+    /// queue's first instance type in its region.
     pub price: Option<Price>,
 }
 
@@ -39,6 +41,8 @@ pub struct SimRun {
 
 pub struct SimulateReport {
     pub queue: String,
+    /// Where the cost came from (`--hourly-price`, or the price book and its date).
+    pub price_source: Option<String>,
     pub jobs: usize,
     pub span_secs: f64,
     pub runs: Vec<SimRun>,
@@ -88,14 +92,34 @@ pub fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, OpsErr
             variants.push((sets.join(" "), attrs));
         }
         let mut runs = Vec::new();
+        let mut price_source = req.price.map(|_| "--hourly-price".to_string());
         for (label, attrs) in variants {
             let model = simulate::model(&attrs).map_err(|e| OpsError::Usage(format!("{label}: {e}")))?;
             let out = simulate::run(&model, &req.conditions, &jobs);
-            runs.push(SimRun { summary: summarize(&label, &out, req.price), samples: out.samples });
+            let price = match req.price {
+                Some(p) => Some(p),
+                None => book_price(&attrs, &stack.env.region).map(|(p, source)| {
+                    price_source = Some(source);
+                    p
+                }),
+            };
+            runs.push(SimRun { summary: summarize(&label, &out, price), samples: out.samples });
         }
         let first = jobs.iter().map(|j| j.arrival).fold(f64::INFINITY, f64::min);
         let last = jobs.iter().map(|j| j.arrival).fold(0.0, f64::max);
-        Ok(SimulateReport { queue: queue.address.clone(), jobs: jobs.len(), span_secs: last - first, runs })
+        Ok(SimulateReport { queue: queue.address.clone(), price_source, jobs: jobs.len(), span_secs: last - first, runs })
     })();
     (loaded, result)
+}
+
+/// The price book's on-demand price of the queue's first (primary)
+/// instance type in its region, and where it came from.
+fn book_price(attrs: &crate::core::State, stack_region: &str) -> Option<(Price, String)> {
+    use serde_json::Value;
+    let book = crate::cost::prices::PriceBook::current().ok()?;
+    let region = attrs.get("region").and_then(Value::as_str).unwrap_or(stack_region);
+    let first = attrs.get("instance_types")?.as_array()?.first()?.as_str()?;
+    let p = book.find("aws", region, first)?;
+    let source = book.source.split(':').next().unwrap_or(&book.source);
+    Some((Price { on_demand: p.hourly, spot: None }, format!("{first} at ${}/h in {region} (prices of {}, {source})", p.hourly, book.date)))
 }

@@ -90,7 +90,7 @@ pub fn table(runs: &[Summary]) -> String {
         ("runs lost to spot", |s: &Summary| s.interrupted_runs.to_string()),
         ("jobs failed (lost 3x)", |s: &Summary| s.failed_jobs.to_string()),
         ("jobs never run", |s: &Summary| s.unfinished.to_string()),
-        ("cost", |s: &Summary| s.cost.map_or("(no price: --hourly-price)".into(), |c| format!("${c:.2}"))),
+        ("cost", |s: &Summary| s.cost.map_or("(not priced: --hourly-price)".into(), |c| format!("${c:.2}"))),
     ];
     let width = runs.iter().map(|r| r.label.len()).max().unwrap_or(0).max(28);
     let mut out = String::new();

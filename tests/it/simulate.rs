@@ -62,7 +62,9 @@ fn a_queue_replays_a_trace_as_written_and_changed() {
     // The text table, and the errors a user meets.
     let r = gantry(&["simulate", "gpu", "-d", d, "--profile", "burst:jobs=2,duration=10m"], &[], dir.path());
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stdout.contains("wait p95") && r.stdout.contains("(no price: --hourly-price)"), "{}", r.stdout);
+    assert!(r.stdout.contains("wait p95"), "{}", r.stdout);
+    // No --hourly-price: the price book's, for the queue's first type, said where from.
+    assert!(r.stdout.contains("cost: g6.4xlarge at $1.3232/h in us-east-1 (prices of 2026-12-04, gantry's bundled snapshot)"), "{}", r.stdout);
     let r = gantry(&["simulate", "cpu", "-d", d, "--profile", "burst"], &[], dir.path());
     assert!(r.code != 0 && r.stderr.contains("no agent_queue \"cpu\"") && r.stderr.contains("agent_queue.gpu"), "{}", r.all());
     let r = gantry(&["simulate", "gpu", "-d", d, "--profile", "burst", "--set", "scaler.scale_out_factor=7"], &[], dir.path());
