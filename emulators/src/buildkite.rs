@@ -2,6 +2,12 @@
 //! `GET /metrics/queue?name=QUEUE` with `Authorization: Token <token>` →
 //! `{"organization":{"slug":"acme"},"cluster":{"name":"ci"},"agents":{...},"jobs":{...}}`.
 //!
+//! And the REST API's builds (`GET /v2/organizations/{org}/builds`,
+//! `/v2/organizations/{org}/pipelines/{p}/builds`) with `Authorization:
+//! Bearer <token>`: `created_from` filters, `per_page` (at most 100) pages
+//! with a `Link: <...>; rel="next"` header, newest first, as documented
+//! ("REST API: Builds", "Pagination").
+//!
 //! Control (for out-of-process use, e.g. the demo):
 //! `PUT /_fake/queues/{name}` with `{"scheduled":5,"running":2,"waiting":0,"idle":0,"busy":2}`;
 //! `PUT /_fake/fault` with `{"status":503}` (or `{"malformed":true}`, or `{}` to clear).
@@ -49,6 +55,9 @@ struct Inner {
     requests: u64,
     /// Seconds sent in `Buildkite-Agent-Metrics-Poll-Duration` (none: no header).
     poll_duration: Option<u64>,
+    /// REST builds as (pipeline slug, build), in the order added.
+    builds: Vec<(String, serde_json::Value)>,
+    rest_requests: u64,
 }
 
 /// Handle to a running fake.
@@ -67,6 +76,8 @@ impl FakeBuildkite {
         let fake = FakeBuildkite { inner: Arc::default(), token: token.to_string(), addr };
         let app = Router::new()
             .route("/metrics/queue", get(metrics))
+            .route("/v2/organizations/{org}/builds", get(org_builds))
+            .route("/v2/organizations/{org}/pipelines/{pipeline}/builds", get(pipeline_builds))
             .route("/_fake/queues/{name}", put(set_queue))
             .route("/_fake/fault", put(set_fault))
             .with_state(fake.clone());
@@ -94,6 +105,17 @@ impl FakeBuildkite {
     /// as buildkite-agent-metrics and -scaler read it (integer seconds).
     pub fn set_poll_duration(&self, secs: Option<u64>) {
         self.inner.lock().unwrap().poll_duration = secs;
+    }
+
+    /// Adds a build (REST shape: `created_at`, `jobs` with `type`,
+    /// `agent_query_rules`, `runnable_at`, `started_at`, `finished_at`).
+    pub fn add_build(&self, pipeline: &str, build: serde_json::Value) {
+        self.inner.lock().unwrap().builds.push((pipeline.to_string(), build));
+    }
+
+    /// REST requests served so far.
+    pub fn rest_requests(&self) -> u64 {
+        self.inner.lock().unwrap().rest_requests
     }
 
     /// Metrics requests served so far.
@@ -146,4 +168,51 @@ async fn set_queue(State(f): State<FakeBuildkite>, Path(name): Path<String>, Jso
 async fn set_fault(State(f): State<FakeBuildkite>, Json(fault): Json<Fault>) -> StatusCode {
     f.set_fault(fault);
     StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct BuildsQuery {
+    created_from: Option<String>,
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+fn builds(f: &FakeBuildkite, headers: &HeaderMap, org: &str, pipeline: Option<&str>, q: BuildsQuery) -> Response {
+    let mut inner = f.inner.lock().unwrap();
+    inner.rest_requests += 1;
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth != format!("Bearer {}", f.token) {
+        return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"message": "Authentication required. Please supply a valid API Access Token"})))
+            .into_response();
+    }
+    let mut found: Vec<&serde_json::Value> = inner
+        .builds
+        .iter()
+        .filter(|(p, _)| pipeline.is_none_or(|want| p == want))
+        .map(|(_, b)| b)
+        .filter(|b| q.created_from.as_deref().is_none_or(|from| b["created_at"].as_str().is_some_and(|c| c >= from)))
+        .collect();
+    found.sort_by(|a, b| b["created_at"].as_str().cmp(&a["created_at"].as_str()));
+    let per = q.per_page.unwrap_or(30).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let items: Vec<serde_json::Value> = found.iter().skip((page - 1) * per).take(per).map(|b| (*b).clone()).collect();
+    let body = Json(serde_json::Value::Array(items));
+    if found.len() > page * per {
+        let base = match pipeline {
+            Some(p) => format!("{}/v2/organizations/{org}/pipelines/{p}/builds", f.endpoint()),
+            None => format!("{}/v2/organizations/{org}/builds", f.endpoint()),
+        };
+        let from = q.created_from.map(|c| format!("&created_from={c}")).unwrap_or_default();
+        let link = format!("<{base}?page={}&per_page={per}{from}>; rel=\"next\"", page + 1);
+        return ([("Link", link)], body).into_response();
+    }
+    body.into_response()
+}
+
+async fn org_builds(State(f): State<FakeBuildkite>, headers: HeaderMap, Path(org): Path<String>, Query(q): Query<BuildsQuery>) -> Response {
+    builds(&f, &headers, &org, None, q)
+}
+
+async fn pipeline_builds(State(f): State<FakeBuildkite>, headers: HeaderMap, Path((org, p)): Path<(String, String)>, Query(q): Query<BuildsQuery>) -> Response {
+    builds(&f, &headers, &org, Some(&p), q)
 }

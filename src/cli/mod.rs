@@ -389,7 +389,7 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
         Command::ForceUnlock { lock_id, dir } => unlock::run(&out, &dir, &lock_id).await,
         Command::Docs => docs::run(),
         Command::Scaler { arches } => scaler::run(&out, &arches),
-        Command::Simulate(args) => simulate::run(&out, args),
+        Command::Simulate(args) => simulate::run(&out, args).await,
         Command::Runner(cmd) => runner::run(&out, cmd).await,
     }
 }

@@ -17,8 +17,14 @@ pub struct SimulateArgs {
     #[arg(long, short = 'd', default_value = ".")]
     pub dir: PathBuf,
     /// Jobs to replay: CSV with arrival,duration columns (seconds from the start), or a JSON array of {arrival, duration}.
-    #[arg(long, value_name = "FILE", conflicts_with = "profile", required_unless_present = "profile")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "buildkite"], required_unless_present_any = ["profile", "buildkite"])]
     pub trace: Option<PathBuf>,
+    /// Replay the queue's jobs of recent Buildkite builds (BUILDKITE_API_TOKEN, scope read_builds).
+    #[arg(long, value_name = "ORG[/PIPELINE]", conflicts_with = "profile")]
+    pub buildkite: Option<String>,
+    /// With --buildkite: builds created this long ago or later.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub since: std::time::Duration,
     /// Synthetic demand: burst:jobs=N,duration=D or poisson:rate=R,duration=D,hours=H,seed=S (R jobs an hour).
     #[arg(long, value_name = "SPEC")]
     pub profile: Option<String>,
@@ -50,15 +56,16 @@ pub struct SimulateArgs {
     pub vars: VarArgs,
 }
 
-pub fn run(out: &Output, a: SimulateArgs) -> i32 {
+pub async fn run(out: &Output, a: SimulateArgs) -> i32 {
     if a.spot_interruptions < 0.0 || !a.spot_interruptions.is_finite() {
         crate::errln!("{} --spot-interruptions is a rate ≥ 0", out.err_style.red("Error:"));
         return EXIT_ERROR;
     }
-    let demand = match (&a.trace, &a.profile) {
-        (Some(t), _) => Demand::Trace(t.clone()),
-        (None, Some(p)) => Demand::Profile(p.clone()),
-        (None, None) => unreachable!("clap requires --trace or --profile"),
+    let demand = match (&a.trace, &a.profile, &a.buildkite) {
+        (Some(t), _, _) => Demand::Trace(t.clone()),
+        (None, Some(p), _) => Demand::Profile(p.clone()),
+        (None, None, Some(b)) => Demand::Buildkite { source: b.clone(), since: a.since },
+        (None, None, None) => unreachable!("clap requires --trace, --profile or --buildkite"),
     };
     let req = SimulateRequest {
         dir: a.dir.clone(),
@@ -69,7 +76,7 @@ pub fn run(out: &Output, a: SimulateArgs) -> i32 {
         conditions: Conditions { boot_secs: a.boot_time.as_secs_f64(), spot_interruptions: a.spot_interruptions, seed: a.seed },
         price: a.hourly_price.map(|on_demand| Price { on_demand, spot: a.spot_price }),
     };
-    let (loaded, result) = simulate(&req);
+    let (loaded, result) = simulate(&req).await;
     let report = match result {
         Ok(r) => r,
         Err(e) => {

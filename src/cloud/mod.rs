@@ -2,6 +2,7 @@
 //! timeouts), error classification and the API-call counter behind `--stats`.
 
 pub mod aws;
+pub mod buildkite;
 pub mod gcp;
 pub mod gcp_iam;
 pub mod github;

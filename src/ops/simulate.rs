@@ -15,6 +15,8 @@ pub enum Demand {
     Trace(PathBuf),
     /// A synthetic profile (`burst:...`, `poisson:...`).
     Profile(String),
+    /// The queue's jobs in Buildkite builds (`ORG` or `ORG/PIPELINE`) created this long ago or later.
+    Buildkite { source: String, since: std::time::Duration },
 }
 
 /// What to simulate.
@@ -48,8 +50,22 @@ pub struct SimulateReport {
     pub runs: Vec<SimRun>,
 }
 
-fn demand(d: &Demand, dir: &std::path::Path) -> Result<Vec<Job>, OpsError> {
+async fn demand(d: &Demand, dir: &std::path::Path, queue: &str) -> Result<Vec<Job>, OpsError> {
     match d {
+        Demand::Buildkite { source, since } => {
+            let from = std::time::SystemTime::now() - *since;
+            let ran = crate::cloud::buildkite::ran_jobs(source, from).await?;
+            let times: Vec<(std::time::SystemTime, f64)> = ran.iter().filter(|j| j.queue == queue).map(|j| (j.runnable_at, j.ran_for.as_secs_f64())).collect();
+            if times.is_empty() {
+                let seen: std::collections::BTreeSet<&str> = ran.iter().map(|j| j.queue.as_str()).collect();
+                return Err(OpsError::Usage(format!(
+                    "no finished job of queue {queue} in {source}'s builds of the last {} (queues seen: {})",
+                    humantime::format_duration(*since),
+                    if seen.is_empty() { "none".to_string() } else { seen.into_iter().collect::<Vec<_>>().join(", ") }
+                )));
+            }
+            Ok(simulate::trace::from_times(&times))
+        }
         Demand::Profile(p) => simulate::trace::synthetic(p).map_err(OpsError::Usage),
         Demand::Trace(path) => {
             // A trace is the user's own file from the command line (not a
@@ -63,7 +79,7 @@ fn demand(d: &Demand, dir: &std::path::Path) -> Result<Vec<Job>, OpsError> {
 }
 
 /// Loads the stack, finds the queue, runs it as written and per alternative.
-pub fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, OpsError>) {
+pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, OpsError>) {
     let loaded = load_dir(&req.dir, &req.load, &crate::kinds::all());
     let Some(stack) = loaded.stack.as_ref() else {
         let e = OpsError::config(&loaded);
@@ -81,8 +97,12 @@ pub fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, OpsErr
         ));
         return (loaded, Err(e));
     };
+    let queue_name = queue.attrs.get("name").and_then(serde_json::Value::as_str).unwrap_or(want).to_string();
+    let jobs = match demand(&req.demand, &req.dir, &queue_name).await {
+        Ok(j) => j,
+        Err(e) => return (loaded, Err(e)),
+    };
     let result = (|| {
-        let jobs = demand(&req.demand, &req.dir)?;
         let mut variants = vec![("as written".to_string(), queue.attrs.clone())];
         for sets in &req.alternatives {
             let mut attrs = queue.attrs.clone();

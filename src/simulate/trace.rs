@@ -79,3 +79,9 @@ pub fn synthetic(spec: &str) -> Result<Vec<Job>, String> {
     };
     check(jobs.into_iter().map(|j| Row { arrival: j.arrival, duration: j.duration }).collect())
 }
+
+/// Jobs from recorded (ready time, seconds run) pairs, the earliest at 0.
+pub fn from_times(times: &[(std::time::SystemTime, f64)]) -> Vec<Job> {
+    let Some(first) = times.iter().map(|(t, _)| *t).min() else { return Vec::new() };
+    times.iter().map(|(t, d)| Job { arrival: t.duration_since(first).unwrap_or_default().as_secs_f64(), duration: d.max(0.0) }).collect()
+}

@@ -73,3 +73,52 @@ fn a_queue_replays_a_trace_as_written_and_changed() {
     let r = gantry(&["simulate", "gpu", "-d", d, "--trace", "bad.csv"], &[], dir.path());
     assert!(r.code != 0 && r.stderr.contains("job 1"), "{}", r.all());
 }
+
+/// Demand read from Buildkite's REST API (the in-repo fake): every page of
+/// builds, the queue's command jobs only, arrival = runnable_at, duration
+/// = finished_at - started_at.
+#[test]
+fn a_queue_replays_its_recent_buildkite_jobs() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let bk = rt.block_on(gantry_emulators::buildkite::FakeBuildkite::start(0, "bk-token")).unwrap();
+    let now = std::time::SystemTime::now();
+    let at = |secs_ago: u64| humantime::format_rfc3339_millis(now - std::time::Duration::from_secs(secs_ago)).to_string();
+    // 120 builds over the last two hours (two pages of 100), one every 50 s:
+    // each a gpu job of ten minutes, a cpu job, a wait step; one older
+    // build is left out.
+    for i in 0..120u64 {
+        let t = 7200 - i * 50;
+        let job = |queue: &str, run: u64| {
+            serde_json::json!({"type": "script", "agent_query_rules": [format!("queue={queue}")], "scheduled_at": at(t),
+                               "runnable_at": at(t), "started_at": at(t - 30), "finished_at": at(t - 30 - run)})
+        };
+        let build = serde_json::json!({"created_at": at(t), "jobs": [job("gpu", 600), job("cpu", 60), {"type": "waiter"}]});
+        bk.add_build("vllm", build);
+    }
+    bk.add_build(
+        "vllm",
+        serde_json::json!({"created_at": at(3 * 86400), "jobs": [{"type": "script", "agent_query_rules": ["queue=gpu"],
+        "runnable_at": at(3 * 86400), "started_at": at(3 * 86400 - 5), "finished_at": at(3 * 86400 - 65)}]}),
+    );
+    let dir = stack_dir(&[("main.gantry.hcl", STACK)]);
+    let d = dir.path().to_str().unwrap();
+    let env = vec![("GANTRY_BUILDKITE_API", format!("{}/v2", bk.endpoint())), ("BUILDKITE_API_TOKEN", "bk-token".to_string())];
+    let r = gantry(&["simulate", "gpu", "-d", d, "--buildkite", "acme/vllm", "--since", "3h", "--json"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["jobs"], 120, "the gpu queue's jobs of the last 3h: {}", r.stdout);
+    assert_eq!(bk.rest_requests(), 2, "both pages");
+    // A ten-minute job every 50 s: twelve machines or so, each job waits a boot.
+    let run = &doc["runs"][0];
+    assert!(run["peak_instances"].as_u64().unwrap() >= 10 && run["wait_max_secs"].as_f64().unwrap() >= 180.0, "{run}");
+
+    let r = gantry(&["simulate", "tpu", "-d", d, "--buildkite", "acme"], &env, dir.path());
+    assert!(r.code != 0 && r.stderr.contains("no agent_queue \"tpu\""), "{}", r.all());
+    let mut other = STACK.replace("agent_queue \"gpu\"", "agent_queue \"a100\"");
+    other.push('\n');
+    std::fs::write(dir.path().join("main.gantry.hcl"), other).unwrap();
+    let r = gantry(&["simulate", "a100", "-d", d, "--buildkite", "acme/vllm"], &env, dir.path());
+    assert!(r.code != 0 && r.stderr.contains("no finished job of queue a100") && r.stderr.contains("cpu, gpu"), "{}", r.all());
+    let r = gantry(&["simulate", "a100", "-d", d, "--buildkite", "acme/vllm"], &[env[0].clone()], dir.path());
+    assert!(r.code != 0 && r.stderr.contains("BUILDKITE_API_TOKEN"), "{}", r.all());
+}
