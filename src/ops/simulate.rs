@@ -98,6 +98,10 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
         return (loaded, Err(e));
     };
     let queue_name = queue.attrs.get("name").and_then(serde_json::Value::as_str).unwrap_or(want).to_string();
+    if matches!(req.demand, Demand::Buildkite { .. }) && queue.attrs.get("github").is_some_and(|g| !g.is_null()) {
+        let e = OpsError::Usage(format!("{} runs GitHub Actions runners: its jobs are not in Buildkite (use --trace or --profile)", queue.address));
+        return (loaded, Err(e));
+    }
     let jobs = match demand(&req.demand, &req.dir, &queue_name).await {
         Ok(j) => j,
         Err(e) => return (loaded, Err(e)),

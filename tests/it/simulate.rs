@@ -121,4 +121,13 @@ fn a_queue_replays_its_recent_buildkite_jobs() {
     assert!(r.code != 0 && r.stderr.contains("no finished job of queue a100") && r.stderr.contains("cpu, gpu"), "{}", r.all());
     let r = gantry(&["simulate", "a100", "-d", d, "--buildkite", "acme/vllm"], &[env[0].clone()], dir.path());
     assert!(r.code != 0 && r.stderr.contains("BUILDKITE_API_TOKEN"), "{}", r.all());
+    let requests = bk.rest_requests();
+    let runners = STACK.replace(
+        "agent_token_parameter = \"/bk/token\"",
+        "github {\n    repository  = \"o/r\"\n    labels      = [\"gpu\"]\n    credentials = \"/ci/github-app\"\n  }",
+    );
+    std::fs::write(dir.path().join("main.gantry.hcl"), runners).unwrap();
+    let r = gantry(&["simulate", "gpu", "-d", d, "--buildkite", "acme/vllm"], &env, dir.path());
+    assert!(r.code != 0 && r.stderr.contains("runs GitHub Actions runners"), "{}", r.all());
+    assert_eq!(bk.rest_requests(), requests, "refused before any request");
 }
