@@ -120,6 +120,7 @@ struct Seen {
     /// What the proxy did, by rule (for tests to assert the rule fired).
     pub fired: HashMap<&'static str, u64>,
     ecr_public: crate::ecr_public::Registry,
+    pricing: crate::aws_pricing::Catalogue,
 }
 
 /// A running proxy.
@@ -170,6 +171,11 @@ impl AwsProxy {
     /// Pushes `n` images into an ECR Public repository (as `docker push` would).
     pub fn push_public_images(&self, repository: &str, n: usize) {
         self.seen.lock().unwrap().ecr_public.push_images(repository, n);
+    }
+
+    /// Adds an EC2 price to the Price List API the proxy serves.
+    pub fn set_price(&self, p: crate::aws_pricing::Ec2Price) {
+        self.seen.lock().unwrap().pricing.add(p);
     }
 
     pub fn fired(&self) -> HashMap<&'static str, u64> {
@@ -304,6 +310,16 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
         let op = target.rsplit('.').next().unwrap_or_default();
         let req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
         let (status, answer) = ctx.seen.lock().unwrap().ecr_public.handle(op, &req);
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        return (status, [("content-type", "application/x-amz-json-1.1")], answer.to_string()).into_response();
+    }
+
+    if service == "pricing" {
+        if !crate::aws_pricing::API_REGIONS.contains(&region_of(&headers).as_str()) {
+            return (StatusCode::BAD_GATEWAY, "proxy: the Price List API has endpoints in us-east-1, eu-central-1 and ap-south-1 only").into_response();
+        }
+        let req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+        let (status, answer) = ctx.seen.lock().unwrap().pricing.handle(target.rsplit('.').next().unwrap_or_default(), &req);
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
         return (status, [("content-type", "application/x-amz-json-1.1")], answer.to_string()).into_response();
     }

@@ -2,6 +2,7 @@
 //! shapes on 127.0.0.1, can be driven in-process or through a small control
 //! API, and can inject faults.
 
+pub mod aws_pricing;
 pub mod aws_proxy;
 pub mod buildkite;
 mod cfn_tokens;

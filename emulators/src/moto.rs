@@ -82,6 +82,13 @@ impl Moto {
         }
     }
 
+    /// Adds an EC2 price to the Price List API the proxy serves.
+    pub fn set_price(&self, p: crate::aws_pricing::Ec2Price) {
+        if let Some((proxy, _)) = &self.proxy {
+            proxy.set_price(p);
+        }
+    }
+
     /// Starts moto behind the realism proxy with a seeded fault schedule
     /// (5xx, throttling, resets, delays, lost responses).
     pub fn start_with_faults(faults: crate::faults::Faults) -> Moto {

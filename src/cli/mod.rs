@@ -8,6 +8,7 @@ mod info;
 mod output;
 mod outputs;
 mod plan;
+mod prices;
 mod progress;
 mod runner;
 mod scaler;
@@ -95,6 +96,9 @@ pub enum Command {
     /// GitHub Actions runners on Google Cloud nodes (see `gantry runner wake --help`).
     #[command(subcommand)]
     Runner(runner::RunnerCommand),
+    /// Price books for cost ceilings and simulate (see `gantry prices update --help`).
+    #[command(subcommand)]
+    Prices(prices::PricesCommand),
     /// Check stack files: syntax, types, references, cycles. Reports every problem at once.
     Validate {
         /// Stack directory.
@@ -391,6 +395,7 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
         Command::Scaler { arches } => scaler::run(&out, &arches),
         Command::Simulate(args) => simulate::run(&out, args).await,
         Command::Runner(cmd) => runner::run(&out, cmd).await,
+        Command::Prices(cmd) => prices::run(&out, cmd, connect.stats()).await,
     }
 }
 

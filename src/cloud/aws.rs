@@ -61,6 +61,14 @@ impl AwsContext {
         aws_sdk_ecrpublic::Client::from_conf(conf)
     }
 
+    /// A Price List Query API client: its endpoints are in us-east-1 (used
+    /// here), eu-central-1 and ap-south-1 only, whatever the stack's region.
+    pub fn pricing(&self) -> aws_sdk_pricing::Client {
+        let conf =
+            aws_sdk_pricing::config::Builder::from(&self.config).region(aws_sdk_pricing::config::Region::new("us-east-1")).interceptor(self.counter()).build();
+        aws_sdk_pricing::Client::from_conf(conf)
+    }
+
     /// An S3 client (path-style addressing, so custom endpoints work).
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let mut b = aws_sdk_s3::config::Builder::from(&self.config).interceptor(self.counter());

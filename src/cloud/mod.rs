@@ -7,6 +7,7 @@ pub mod gcp;
 pub mod gcp_iam;
 pub mod github;
 pub mod managed_policies;
+pub mod pricing;
 pub mod s3;
 pub mod stats;
 pub mod tagging;

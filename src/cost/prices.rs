@@ -81,6 +81,12 @@ impl PriceBook {
     }
 }
 
+/// A source's name without its details (`gantry's bundled snapshot`),
+/// for one-line mentions.
+pub fn short_source(source: &str) -> &str {
+    source.split([':', ';']).next().unwrap_or(source).trim()
+}
+
 /// A Google Cloud zone's region (`us-central1-a` → `us-central1`).
 pub fn zone_region(zone: &str) -> &str {
     match zone.rsplit_once('-') {

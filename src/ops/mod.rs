@@ -8,6 +8,7 @@ pub mod locking;
 mod managed_lint;
 mod outputs;
 mod planning;
+pub mod prices_update;
 pub mod runner_wake;
 mod saved;
 pub mod simulate;

@@ -144,6 +144,6 @@ fn book_price(attrs: &crate::core::State, stack_region: &str) -> Option<(Price, 
     let region = attrs.get("region").and_then(Value::as_str).unwrap_or(stack_region);
     let first = attrs.get("instance_types")?.as_array()?.first()?.as_str()?;
     let p = book.find("aws", region, first)?;
-    let source = book.source.split(':').next().unwrap_or(&book.source);
+    let source = crate::cost::prices::short_source(&book.source);
     Some((Price { on_demand: p.hourly, spot: None }, format!("{first} at ${}/h in {region} (prices of {}, {source})", p.hourly, book.date)))
 }

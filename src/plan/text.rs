@@ -205,7 +205,7 @@ pub fn cost_line(c: &crate::cost::CostReport) -> String {
     } else {
         format!("{}/h", dollars(diff))
     };
-    let source = c.prices.split(':').next().unwrap_or(&c.prices);
+    let source = crate::cost::prices::short_source(&c.prices);
     format!("Cost ceiling: {}/h → {}/h ({change}; prices of {}, {source})", dollars(c.total_before), dollars(c.total_after), c.prices_date)
 }
 

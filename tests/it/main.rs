@@ -32,6 +32,7 @@ mod ownership_moto;
 mod permissions;
 mod plan_safety;
 mod plan_tampering;
+mod prices_moto;
 mod protect_moto;
 mod queues_moto;
 mod read_scope;

@@ -1,0 +1,126 @@
+//! EC2 on-demand prices from the AWS Price List Query API
+//! (`pricing:GetProducts`), for `gantry prices update`. A product is one
+//! JSON document per string in `PriceList`; gantry reads the Linux,
+//! shared-tenancy, no-preinstalled-software, used-capacity product of an
+//! instance type in a region and its hourly on-demand USD price.
+
+use crate::core::error::{ErrorClass, ProviderError};
+use async_trait::async_trait;
+use aws_sdk_pricing::types::{Filter, FilterType};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One instance type's on-demand price and GPU count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ec2Price {
+    pub hourly: f64,
+    pub gpus: u32,
+}
+
+/// The Price List calls `prices update` makes.
+#[async_trait]
+pub trait PriceListApi: Send + Sync {
+    /// The Linux on-demand price of `instance_type` in `region`, None when
+    /// the list has no such product.
+    async fn ec2_on_demand(&self, region: &str, instance_type: &str) -> Result<Option<Ec2Price>, ProviderError>;
+}
+
+#[derive(Deserialize)]
+struct Product {
+    product: ProductInfo,
+    terms: Terms,
+}
+
+#[derive(Deserialize)]
+struct ProductInfo {
+    attributes: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Terms {
+    #[serde(rename = "OnDemand", default)]
+    on_demand: BTreeMap<String, Term>,
+}
+
+#[derive(Deserialize)]
+struct Term {
+    #[serde(rename = "priceDimensions")]
+    dimensions: BTreeMap<String, Dimension>,
+}
+
+#[derive(Deserialize)]
+struct Dimension {
+    unit: String,
+    #[serde(rename = "pricePerUnit")]
+    price: BTreeMap<String, String>,
+}
+
+/// Reads one `PriceList` document: its hourly USD on-demand price and GPUs.
+pub fn parse_product(doc: &str) -> Result<Option<Ec2Price>, String> {
+    let p: Product = serde_json::from_str(doc).map_err(|e| format!("unexpected price list document: {e}"))?;
+    let gpus = p.product.attributes.get("gpu").and_then(|g| g.parse().ok()).unwrap_or(0);
+    let hourly = p
+        .terms
+        .on_demand
+        .values()
+        .flat_map(|t| t.dimensions.values())
+        .filter(|d| d.unit == "Hrs")
+        .filter_map(|d| d.price.get("USD")?.parse::<f64>().ok())
+        .find(|h| *h > 0.0);
+    Ok(hourly.map(|hourly| Ec2Price { hourly, gpus }))
+}
+
+fn term(field: &str, value: &str) -> Filter {
+    Filter::builder().r#type(FilterType::TermMatch).field(field).value(value).build().expect("field, value and type are set")
+}
+
+#[async_trait]
+impl PriceListApi for aws_sdk_pricing::Client {
+    async fn ec2_on_demand(&self, region: &str, instance_type: &str) -> Result<Option<Ec2Price>, ProviderError> {
+        let filters = [
+            term("instanceType", instance_type),
+            term("regionCode", region),
+            term("operatingSystem", "Linux"),
+            term("tenancy", "Shared"),
+            term("preInstalledSw", "NA"),
+            term("capacitystatus", "Used"),
+        ];
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .get_products()
+                .service_code("AmazonEC2")
+                .format_version("aws_v1")
+                .set_filters(Some(filters.to_vec()))
+                .max_results(100)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| crate::cloud::aws::classify("pricing", "GetProducts", e))?;
+            for doc in out.price_list() {
+                if let Some(p) = parse_product(doc).map_err(|m| ProviderError::new(ErrorClass::Other, "pricing", "GetProducts", m))? {
+                    return Ok(Some(p));
+                }
+            }
+            token = out.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_price_list_document_reads_as_the_reference_shows_it() {
+        let doc = r#"{"product": {"sku": "X", "productFamily": "Compute Instance", "attributes": {"instanceType": "g6.12xlarge", "gpu": "4"}},
+            "serviceCode": "AmazonEC2",
+            "terms": {"OnDemand": {"X.JRTCKXETXF": {"priceDimensions": {"X.JRTCKXETXF.6YS6EN2CT7": {"unit": "Hrs", "pricePerUnit": {"USD": "4.6016000000"}}}}}}}"#;
+        assert_eq!(parse_product(doc).unwrap(), Some(Ec2Price { hourly: 4.6016, gpus: 4 }));
+        assert_eq!(parse_product(r#"{"product": {"attributes": {}}, "terms": {}}"#).unwrap(), None, "no on-demand term (a reserved-only product)");
+        assert!(parse_product("{}").is_err());
+    }
+}
