@@ -13,7 +13,7 @@ pub mod trace;
 
 pub use engine::{run, Conditions, Job, Outcome, QueueModel, Sample};
 
-use crate::core::State;
+use crate::core::{Kind, State};
 use serde_json::Value;
 
 /// The queue of an evaluated `agent_queue` block, as its scaler will see it.
@@ -33,27 +33,42 @@ pub fn model(attrs: &State) -> Result<QueueModel, String> {
 }
 
 /// `--set KEY=VALUE` on an evaluated block: `max_size=32`,
-/// `scaler.instance_buffer=1`, `scale_in_idle="5m"`. The value is HCL-ish:
-/// a number, true/false, or text; the block's own checks then judge it.
+/// `scaler.instance_buffer=1`, `scale_in_idle=5m`. The key must be an
+/// `agent_queue` attribute (or one of its blocks'), and the value is judged
+/// by that attribute's type, allowed values and range, as in a stack file.
 pub fn set(attrs: &mut State, assignment: &str) -> Result<(), String> {
+    use crate::core::schema::check_attr;
     let (key, raw) = assignment.split_once('=').ok_or_else(|| format!("--set {assignment}: expected KEY=VALUE"))?;
     let raw = raw.trim().trim_matches('"');
-    let value = match raw {
+    let given = match raw {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
         _ => raw.parse::<i64>().map(Value::from).or_else(|_| raw.parse::<f64>().map(Value::from)).unwrap_or_else(|_| Value::String(raw.to_string())),
     };
     let key = key.trim();
-    match key.split_once('.') {
-        Some((block, attr)) => {
-            let b = attrs.entry(block.to_string()).or_insert_with(|| Value::Object(Default::default()));
-            match b.as_object_mut() {
-                Some(o) => o.insert(attr.to_string(), value),
-                None => return Err(format!("--set {key}: {block} is not a block")),
-            };
+    let schema = crate::kinds::agent_queue::AgentQueue.schema();
+    let (block, attr) = match key.split_once('.') {
+        Some((b, a)) => (Some(b), a),
+        None => (None, key),
+    };
+    let spec = match block {
+        Some(b) => schema.block(b).and_then(|nb| nb.schema.attr(attr)),
+        None => schema.attr(attr),
+    }
+    .ok_or_else(|| format!("--set {key}: not an agent_queue attribute"))?;
+    // A number given for a text attribute (`scale_in_idle=600`) stays text.
+    let given = if matches!(given, Value::Number(_)) && spec.ty == crate::core::schema::Ty::String { Value::String(raw.to_string()) } else { given };
+    let value = check_attr(spec, &given).map_err(|e| format!("--set {key}: {e}"))?;
+    match block {
+        Some(b) => {
+            let entry = attrs.entry(b.to_string()).or_insert_with(|| Value::Object(Default::default()));
+            if entry.is_null() {
+                *entry = Value::Object(Default::default());
+            }
+            entry.as_object_mut().ok_or_else(|| format!("--set {key}: {b} is not a block"))?.insert(attr.to_string(), value);
         }
         None => {
-            attrs.insert(key.to_string(), value);
+            attrs.insert(attr.to_string(), value);
         }
     }
     Ok(())

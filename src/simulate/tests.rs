@@ -102,12 +102,20 @@ fn traces_parse_from_csv_and_json_and_refuse_nonsense() {
 }
 
 #[test]
-fn set_changes_top_level_and_block_attributes() {
+fn set_changes_top_level_and_block_attributes_as_the_schema_allows() {
     let mut a = State::new();
     set(&mut a, "max_size=32").unwrap();
     set(&mut a, "scaler.instance_buffer=1").unwrap();
     set(&mut a, "scale_in_idle=\"5m\"").unwrap();
-    assert_eq!(serde_json::Value::Object(a), serde_json::json!({"max_size": 32, "scaler": {"instance_buffer": 1}, "scale_in_idle": "5m"}));
+    set(&mut a, "terminate_after_job=true").unwrap();
+    assert_eq!(
+        serde_json::Value::Object(a.clone()),
+        serde_json::json!({"max_size": 32, "scaler": {"instance_buffer": 1}, "scale_in_idle": "5m", "terminate_after_job": true})
+    );
+    assert!(set(&mut a, "max_size=abc").unwrap_err().contains("--set max_size"), "a wrong type is refused, not read as 0");
+    assert!(set(&mut a, "max_size=20000").unwrap_err().contains("out of range"));
+    assert!(set(&mut a, "max_sise=3").unwrap_err().contains("not an agent_queue attribute"));
+    assert!(set(&mut a, "scaler.nope=1").is_err());
 }
 
 #[test]
