@@ -29,7 +29,10 @@ pub fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions) -> Resu
         current.prices.iter().filter(|p| p.cloud == "aws").flat_map(|p| p.regions.iter().map(|r| (r.clone(), p.sku.clone()))).collect();
     for dir in dirs {
         let loaded = load_dir(dir, load, &crate::kinds::all());
-        let Some(stack) = loaded.stack.as_ref() else { return Err(OpsError::config(&loaded)) };
+        let Some(stack) = loaded.stack.as_ref() else {
+            let n = loaded.diags.error_count();
+            return Err(OpsError::Usage(format!("{}: {n} error(s) in the stack files (gantry validate {} shows them)", dir.display(), dir.display())));
+        };
         for r in &stack.resources {
             let Some(kind) = crate::kinds::by_name(r.kind) else { continue };
             let state = kind.desired_state(&r.attrs, &stack.env);

@@ -57,4 +57,9 @@ fn an_updated_price_book_feeds_the_plans_ceiling() {
     let run = &doc["runs"][0];
     assert!((run["cost"].as_f64().unwrap() - run["instance_hours"].as_f64().unwrap() * 1.861).abs() < 1e-9, "{}", r.stdout);
     assert!(doc["price"].as_str().unwrap().contains("g6e.xlarge at $1.861/h in us-west-2"), "{}", r.stdout);
+
+    // A broken stack directory is named, before any call.
+    std::fs::write(dir.path().join("main.gantry.hcl"), "stack \"p\" {\n").unwrap();
+    let r = gantry(&["prices", "update", d, "--out", book.to_str().unwrap()], &env, dir.path());
+    assert!(r.code != 0 && r.stderr.contains("error(s) in the stack files (gantry validate"), "{}", r.all());
 }
