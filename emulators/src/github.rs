@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 /// The hourly request budget GitHub gives an installation (REST reference).
-const RATE_LIMIT: u64 = 5000;
+pub(crate) const RATE_LIMIT: u64 = 5000;
 /// When the fake's rate-limit window resets (a fixed epoch second).
 const RESET_AT: u64 = 1_900_000_000;
 
@@ -61,45 +61,48 @@ pub struct Job {
     pub created_at: u64,
     /// "cancelled" once its run was cancelled.
     pub conclusion: Option<String>,
+    /// When a runner took it and when it ended (unix seconds).
+    pub started_at: Option<u64>,
+    pub completed_at: Option<u64>,
 }
 
 fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-fn rfc3339(secs: u64) -> String {
+pub(crate) fn rfc3339(secs: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).to_string()
 }
 
 #[derive(Default)]
-struct Inner {
-    tokens: Vec<String>,
-    runners: BTreeMap<u64, Runner>,
-    jobs: BTreeMap<u64, Job>,
-    next_id: u64,
-    remaining: u64,
-    faults: VecDeque<u16>,
+pub(crate) struct Inner {
+    pub(crate) tokens: Vec<String>,
+    pub(crate) runners: BTreeMap<u64, Runner>,
+    pub(crate) jobs: BTreeMap<u64, Job>,
+    pub(crate) next_id: u64,
+    pub(crate) remaining: u64,
+    pub(crate) faults: VecDeque<u16>,
     /// Seconds of `retry-after` for the next request (a secondary limit).
-    secondary: Option<u64>,
-    requests: u64,
+    pub(crate) secondary: Option<u64>,
+    pub(crate) requests: u64,
     /// Requests without `X-GitHub-Api-Version`.
-    unversioned: u64,
+    pub(crate) unversioned: u64,
     /// 304 answers to conditional reads.
-    not_modified: u64,
+    pub(crate) not_modified: u64,
     /// (app id, public key PEM): when set, app JWTs are verified.
-    app: Option<(u64, String)>,
+    pub(crate) app: Option<(u64, String)>,
 }
 
 /// Handle to a running fake.
 #[derive(Clone)]
 pub struct FakeGithub {
-    inner: Arc<Mutex<Inner>>,
+    pub(crate) inner: Arc<Mutex<Inner>>,
     pub addr: SocketAddr,
     /// Repositories the listings serve (see `github_repos`).
     pub repos: crate::github_repos::Repos,
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"message": message, "documentation_url": "https://docs.github.com/rest"}))).into_response()
 }
 
@@ -118,10 +121,10 @@ impl FakeGithub {
             .route("/orgs/{org}/actions/runners", get(list_runners_org))
             .route("/repos/{owner}/{repo}/actions/runners/{id}", delete(delete_runner_repo))
             .route("/orgs/{org}/actions/runners/{id}", delete(delete_runner_org))
-            .route("/repos/{owner}/{repo}/actions/runs", get(list_runs))
-            .route("/repos/{owner}/{repo}/actions/runs/{run}/jobs", get(list_jobs))
-            .route("/repos/{owner}/{repo}/actions/jobs/{job}", get(get_job))
-            .route("/repos/{owner}/{repo}/actions/runs/{run}/cancel", post(cancel_run))
+            .route("/repos/{owner}/{repo}/actions/runs", get(crate::github_runs::list_runs))
+            .route("/repos/{owner}/{repo}/actions/runs/{run}/jobs", get(crate::github_runs::list_jobs))
+            .route("/repos/{owner}/{repo}/actions/jobs/{job}", get(crate::github_runs::get_job))
+            .route("/repos/{owner}/{repo}/actions/runs/{run}/cancel", post(crate::github_runs::cancel_run))
             .route("/_fake/jobs", post(fake_queue_job))
             .with_state(fake.clone())
             .merge(crate::github_repos::router(fake.repos.clone(), fake.endpoint()));
@@ -153,6 +156,31 @@ impl FakeGithub {
         self.queue_job_in_run(run, repo, labels)
     }
 
+    /// Accepts `token` as a personal access token (GITHUB_TOKEN).
+    pub fn add_token(&self, token: &str) {
+        self.inner.lock().unwrap().tokens.push(token.to_string());
+    }
+
+    /// A job that ran in the past, in its own run: queued at `created`,
+    /// started and completed at the given unix seconds (job history).
+    pub fn add_finished_job(&self, repo: &str, labels: &[&str], created: u64, started: u64, completed: u64) -> Job {
+        let mut i = self.inner.lock().unwrap();
+        i.next_id += 2;
+        let job = Job {
+            id: i.next_id,
+            run_id: i.next_id - 1,
+            repo: repo.to_string(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            status: "completed".into(),
+            created_at: created,
+            conclusion: Some("success".into()),
+            started_at: Some(started),
+            completed_at: Some(completed),
+        };
+        i.jobs.insert(job.id, job.clone());
+        job
+    }
+
     /// Queues a job inside run `run_id` (e.g. a job that `needs:` a started one).
     pub fn queue_job_in_run(&self, run_id: u64, repo: &str, labels: &[&str]) -> Job {
         let mut i = self.inner.lock().unwrap();
@@ -165,6 +193,8 @@ impl FakeGithub {
             status: "queued".into(),
             created_at: unix_now(),
             conclusion: None,
+            started_at: None,
+            completed_at: None,
         };
         i.jobs.insert(job.id, job.clone());
         job
@@ -194,6 +224,7 @@ impl FakeGithub {
         let mut i = self.inner.lock().unwrap();
         if let Some(j) = i.jobs.get_mut(&job_id) {
             j.status = "in_progress".into();
+            j.started_at = Some(unix_now());
         }
         if let Some(r) = i.runners.get_mut(&runner_id) {
             r.status = "online".into();
@@ -206,6 +237,8 @@ impl FakeGithub {
         let mut i = self.inner.lock().unwrap();
         if let Some(j) = i.jobs.get_mut(&job_id) {
             j.status = "completed".into();
+            j.completed_at = Some(unix_now());
+            j.conclusion.get_or_insert_with(|| "success".into());
         }
         i.runners.remove(&runner_id);
     }
@@ -296,7 +329,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 /// Counts the request, answers an injected fault or an exhausted rate
 /// limit, and checks the installation token. `Ok` carries the headers every
 /// answer gets.
-fn enter(f: &FakeGithub, headers: &HeaderMap) -> Result<HeaderMap, Box<Response>> {
+pub(crate) fn enter(f: &FakeGithub, headers: &HeaderMap) -> Result<HeaderMap, Box<Response>> {
     let mut i = f.inner.lock().unwrap();
     i.requests += 1;
     if !headers.contains_key("x-github-api-version") {
@@ -418,20 +451,29 @@ async fn jit_org(State(f): State<FakeGithub>, Path(org): Path<String>, headers: 
 }
 
 #[derive(Deserialize)]
-struct Page {
-    per_page: Option<usize>,
-    page: Option<usize>,
-    status: Option<String>,
+pub(crate) struct Page {
+    pub(crate) per_page: Option<usize>,
+    pub(crate) page: Option<usize>,
+    pub(crate) status: Option<String>,
+    /// Runs' `created` filter: `>=YYYY-MM-DD` (GitHub's search syntax).
+    pub(crate) created: Option<String>,
 }
 
 /// One page of `items` with GitHub's `Link: <...>; rel="next"` when more follow.
-fn paged(f: &FakeGithub, path: &str, q: &Page, items: Vec<Value>, key: &str, mut headers: HeaderMap) -> Response {
+pub(crate) fn paged(f: &FakeGithub, path: &str, q: &Page, items: Vec<Value>, key: &str, mut headers: HeaderMap) -> Response {
     let per = q.per_page.unwrap_or(30).clamp(1, 100);
     let page = q.page.unwrap_or(1).max(1);
     let total = items.len();
     let slice: Vec<Value> = items.into_iter().skip((page - 1) * per).take(per).collect();
     if page * per < total {
-        let next = format!("<{}{path}?per_page={per}&page={}>; rel=\"next\"", f.endpoint(), page + 1);
+        // The next link keeps the request's filters, as GitHub's does.
+        let mut filters = String::new();
+        for (k, v) in [("status", &q.status), ("created", &q.created)] {
+            if let Some(v) = v {
+                filters.push_str(&format!("&{k}={}", v.replace('>', "%3E").replace('=', "%3D").replace('<', "%3C")));
+            }
+        }
+        let next = format!("<{}{path}?per_page={per}&page={}{filters}>; rel=\"next\"", f.endpoint(), page + 1);
         headers.insert("link", HeaderValue::from_str(&next).expect("ascii"));
     }
     (headers, Json(json!({"total_count": total, key: slice}))).into_response()
@@ -493,99 +535,7 @@ async fn fake_queue_job(State(f): State<FakeGithub>, Json(q): Json<QueueRequest>
     (StatusCode::CREATED, Json(json!({"id": j.id, "run_id": j.run_id}))).into_response()
 }
 
-/// A run's status from its jobs: queued until one starts, completed when all are.
-fn run_status(jobs: &[&Job]) -> &'static str {
-    if jobs.iter().all(|j| j.status == "queued") {
-        "queued"
-    } else if jobs.iter().all(|j| j.status == "completed") {
-        "completed"
-    } else {
-        "in_progress"
-    }
-}
-
-async fn list_runs(State(f): State<FakeGithub>, Path((o, r)): Path<(String, String)>, headers: HeaderMap, Query(q): Query<Page>) -> Response {
-    let out = match enter(&f, &headers) {
-        Ok(h) => h,
-        Err(e) => return *e,
-    };
-    let repo = format!("{o}/{r}");
-    let runs: Vec<Value> = {
-        let i = f.inner.lock().unwrap();
-        let mut by_run: BTreeMap<u64, Vec<&Job>> = BTreeMap::new();
-        for j in i.jobs.values().filter(|j| j.repo == repo) {
-            by_run.entry(j.run_id).or_default().push(j);
-        }
-        by_run
-            .iter()
-            .map(|(id, jobs)| (id, run_status(jobs)))
-            .filter(|(_, st)| q.status.as_ref().is_none_or(|s| s == st))
-            .map(|(id, st)| json!({"id": id, "status": st, "name": "CI", "repository": {"full_name": repo}}))
-            .collect()
-    };
-    paged(&f, &format!("/repos/{repo}/actions/runs"), &q, runs, "workflow_runs", out)
-}
-
-async fn cancel_run(State(f): State<FakeGithub>, Path((o, r, run)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
-    let out = match enter(&f, &headers) {
-        Ok(h) => h,
-        Err(e) => return *e,
-    };
-    let repo = format!("{o}/{r}");
-    let mut i = f.inner.lock().unwrap();
-    let jobs: Vec<&mut Job> = i.jobs.values_mut().filter(|j| j.repo == repo && j.run_id == run).collect();
-    if jobs.is_empty() {
-        return error(StatusCode::NOT_FOUND, "Not Found");
-    }
-    if jobs.iter().all(|j| j.status == "completed") {
-        return error(StatusCode::CONFLICT, "Cannot cancel a workflow run that is completed.");
-    }
-    for j in jobs.into_iter().filter(|j| j.status != "completed") {
-        j.status = "completed".into();
-        j.conclusion = Some("cancelled".into());
-    }
-    (StatusCode::ACCEPTED, out, Json(json!({}))).into_response()
-}
-
-async fn list_jobs(State(f): State<FakeGithub>, Path((o, r, run)): Path<(String, String, u64)>, headers: HeaderMap, Query(q): Query<Page>) -> Response {
-    let out = match enter(&f, &headers) {
-        Ok(h) => h,
-        Err(e) => return *e,
-    };
-    let repo = format!("{o}/{r}");
-    let jobs: Vec<Value> = f.inner.lock().unwrap().jobs.values().filter(|j| j.repo == repo && j.run_id == run).map(job_json).collect();
-    paged(&f, &format!("/repos/{repo}/actions/runs/{run}/jobs"), &q, jobs, "jobs", out)
-}
-
-fn job_json(j: &Job) -> Value {
-    json!({"id": j.id, "run_id": j.run_id, "status": j.status, "conclusion": j.conclusion, "labels": j.labels, "name": "build", "created_at": rfc3339(j.created_at)})
-}
-
-/// `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` with an ETag; a
-/// matching `If-None-Match` answers 304 and gives the request back to the
-/// primary limit, as GitHub does.
-async fn get_job(State(f): State<FakeGithub>, Path((o, r, id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
-    let mut out = match enter(&f, &headers) {
-        Ok(h) => h,
-        Err(e) => return *e,
-    };
-    let repo = format!("{o}/{r}");
-    let Some(job) = f.inner.lock().unwrap().jobs.get(&id).filter(|j| j.repo == repo).cloned() else {
-        return error(StatusCode::NOT_FOUND, "Not Found");
-    };
-    let body = job_json(&job);
-    let etag = format!("W/\"{:016x}\"", fnv(body.to_string().as_bytes()));
-    out.insert("etag", HeaderValue::from_str(&etag).expect("ascii"));
-    if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        let mut i = f.inner.lock().unwrap();
-        i.remaining = (i.remaining + 1).min(RATE_LIMIT);
-        i.not_modified += 1;
-        return (StatusCode::NOT_MODIFIED, out).into_response();
-    }
-    (StatusCode::OK, out, Json(body)).into_response()
-}
-
 /// FNV-1a: a stable content hash for ETags.
-fn fnv(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }

@@ -19,6 +19,7 @@ pub mod gcp_shapes;
 mod gcp_store;
 pub mod github;
 pub mod github_repos;
+mod github_runs;
 pub mod lambda_runtime;
 pub mod moto;
 mod tagging;

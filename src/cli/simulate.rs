@@ -17,12 +17,15 @@ pub struct SimulateArgs {
     #[arg(long, short = 'd', default_value = ".")]
     pub dir: PathBuf,
     /// Jobs to replay: CSV with arrival,duration columns (seconds from the start), or a JSON array of {arrival, duration}.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "buildkite"], required_unless_present_any = ["profile", "buildkite"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "buildkite", "github"], required_unless_present_any = ["profile", "buildkite", "github"])]
     pub trace: Option<PathBuf>,
     /// Replay the queue's jobs of recent Buildkite builds (BUILDKITE_API_TOKEN, scope read_builds).
     #[arg(long, value_name = "ORG[/PIPELINE]", conflicts_with = "profile")]
     pub buildkite: Option<String>,
-    /// With --buildkite: builds created this long ago or later.
+    /// Replay a runner queue's jobs of its repositories' recent workflow runs (GITHUB_TOKEN).
+    #[arg(long, conflicts_with_all = ["profile", "buildkite"])]
+    pub github: bool,
+    /// With --buildkite or --github: builds or runs created this long ago or later.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = humantime::parse_duration)]
     pub since: std::time::Duration,
     /// Synthetic demand: burst:jobs=N,duration=D or poisson:rate=R,duration=D,hours=H,seed=S (R jobs an hour).
@@ -65,7 +68,8 @@ pub async fn run(out: &Output, a: SimulateArgs) -> i32 {
         (Some(t), _, _) => Demand::Trace(t.clone()),
         (None, Some(p), _) => Demand::Profile(p.clone()),
         (None, None, Some(b)) => Demand::Buildkite { source: b.clone(), since: a.since },
-        (None, None, None) => unreachable!("clap requires --trace, --profile or --buildkite"),
+        (None, None, None) if a.github => Demand::Github { since: a.since },
+        (None, None, None) => unreachable!("clap requires --trace, --profile, --buildkite or --github"),
     };
     let req = SimulateRequest {
         dir: a.dir.clone(),

@@ -43,9 +43,10 @@ impl RestRepositories {
         Ok(RestRepositories { http, api: api.trim_end_matches('/').to_string(), token })
     }
 
-    /// Every page from `url`; `None` when the first page is a 404.
-    async fn pages(&self, url: String) -> Result<Option<Vec<Minimal>>, ProviderError> {
-        let err = |class, msg: String| ProviderError::new(class, "github", "ListRepositories", msg);
+    /// Every page from `url` (the items of each page at `key`, or the page
+    /// itself when it is a list); `None` when the first page is a 404.
+    async fn pages<T: serde::de::DeserializeOwned>(&self, url: String, op: &'static str, key: &str) -> Result<Option<Vec<T>>, ProviderError> {
+        let err = |class, msg: String| ProviderError::new(class, "github", op, msg);
         let mut next = Some(url);
         let mut out = Vec::new();
         while let Some(url) = next.take() {
@@ -67,7 +68,9 @@ impl RestRepositories {
                 401 | 403 => return Err(err(ErrorClass::AccessDenied, format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()))),
                 s => return Err(err(if s >= 500 { ErrorClass::Network } else { ErrorClass::Other }, format!("HTTP {s} from {url}"))),
             }
-            let page: Vec<Minimal> = serde_json::from_str(&body).map_err(|e| err(ErrorClass::Other, format!("unexpected answer from {url}: {e}")))?;
+            let mut doc: serde_json::Value = serde_json::from_str(&body).map_err(|e| err(ErrorClass::Other, format!("unexpected answer from {url}: {e}")))?;
+            let items = if key.is_empty() { doc } else { doc[key].take() };
+            let page: Vec<T> = serde_json::from_value(items).map_err(|e| err(ErrorClass::Other, format!("unexpected answer from {url}: {e}")))?;
             out.extend(page);
             // The token goes only to the API it was given for, whatever a Link header names.
             next = link.as_deref().and_then(next_link).filter(|n| n.starts_with(&format!("{}/", self.api)));
@@ -79,13 +82,47 @@ impl RestRepositories {
 #[async_trait]
 impl GithubLookupApi for RestRepositories {
     async fn repositories(&self, owner: &str) -> Result<Option<Vec<RepositoryListing>>, ProviderError> {
-        let org = self.pages(format!("{}/orgs/{owner}/repos?per_page=100&type=all", self.api)).await?;
+        let org: Option<Vec<Minimal>> = self.pages(format!("{}/orgs/{owner}/repos?per_page=100&type=all", self.api), "ListRepositories", "").await?;
         let found = match org {
             Some(r) => Some(r),
-            None => self.pages(format!("{}/users/{owner}/repos?per_page=100&type=owner", self.api)).await?,
+            None => self.pages(format!("{}/users/{owner}/repos?per_page=100&type=owner", self.api), "ListRepositories", "").await?,
         };
         Ok(found.map(|repos| {
             repos.into_iter().map(|r| RepositoryListing { full_name: r.full_name, fork: r.fork, archived: r.archived, topics: r.topics }).collect()
         }))
+    }
+}
+
+/// A workflow job that ran: its labels and when it was queued, started and
+/// completed (RFC 3339, as the API writes them).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FinishedJob {
+    #[serde(default)]
+    pub labels: Vec<String>,
+    pub created_at: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RunId {
+    id: u64,
+}
+
+impl RestRepositories {
+    /// The jobs of `repo`'s completed workflow runs created on `since_date`
+    /// (YYYY-MM-DD) or later: the runs, every page, then each run's jobs.
+    pub async fn finished_jobs(&self, repo: &str, since_date: &str) -> Result<Vec<FinishedJob>, ProviderError> {
+        let runs_url = format!("{}/repos/{repo}/actions/runs?status=completed&created=%3E%3D{since_date}&per_page=100", self.api);
+        let runs: Vec<RunId> = self
+            .pages(runs_url, "ListWorkflowRuns", "workflow_runs")
+            .await?
+            .ok_or_else(|| ProviderError::new(ErrorClass::NotFound, "github", "ListWorkflowRuns", format!("no repository {repo} (or no access to it)")))?;
+        let mut out = Vec::new();
+        for run in runs {
+            let url = format!("{}/repos/{repo}/actions/runs/{}/jobs?per_page=100", self.api, run.id);
+            out.extend(self.pages::<FinishedJob>(url, "ListJobsForWorkflowRun", "jobs").await?.unwrap_or_default());
+        }
+        Ok(out)
     }
 }

@@ -17,6 +17,8 @@ pub enum Demand {
     Profile(String),
     /// The queue's jobs in Buildkite builds (`ORG` or `ORG/PIPELINE`) created this long ago or later.
     Buildkite { source: String, since: std::time::Duration },
+    /// A runner queue's jobs in its repositories' completed workflow runs created this long ago or later.
+    Github { since: std::time::Duration },
 }
 
 /// What to simulate.
@@ -50,8 +52,38 @@ pub struct SimulateReport {
     pub runs: Vec<SimRun>,
 }
 
+/// A runner queue's finished jobs of its repositories (those whose
+/// `runs-on` labels its runners match, as the scaler matches them).
+async fn github_jobs(attrs: &crate::core::State, stack: &str, queue: &str, since: std::time::Duration) -> Result<Vec<Job>, OpsError> {
+    use crate::kinds::agent_queue::{github, spec};
+    let g = github::spec(attrs, stack, queue, spec::arm64(attrs))
+        .ok_or_else(|| OpsError::Usage(format!("{queue} runs no GitHub Actions runners (use --buildkite)")))?;
+    let api = crate::cloud::github::RestRepositories::from_env()?;
+    let since_date = humantime::format_rfc3339_seconds(std::time::SystemTime::now() - since).to_string()[..10].to_string();
+    let parse = |t: &Option<String>| t.as_deref().and_then(|s| humantime::parse_rfc3339_weak(s.trim_end_matches('Z')).ok());
+    let mut times = Vec::new();
+    let repos = g.scope.polled(&g.repositories);
+    for repo in &repos {
+        for j in api.finished_jobs(repo, &since_date).await? {
+            let (Some(created), Some(start), Some(end)) = (parse(&j.created_at), parse(&j.started_at), parse(&j.completed_at)) else { continue };
+            if gantry_scaler::github::labels_match(&j.labels, &g.labels) {
+                times.push((created, end.duration_since(start).unwrap_or_default().as_secs_f64()));
+            }
+        }
+    }
+    if times.is_empty() {
+        return Err(OpsError::Usage(format!(
+            "no finished job for the runners' labels [{}] in {}'s workflow runs since {since_date}",
+            g.labels.join(", "),
+            repos.join(", ")
+        )));
+    }
+    Ok(simulate::trace::from_times(&times))
+}
+
 async fn demand(d: &Demand, dir: &std::path::Path, queue: &str) -> Result<Vec<Job>, OpsError> {
     match d {
+        Demand::Github { .. } => unreachable!("read by github_jobs, which needs the block"),
         Demand::Buildkite { source, since } => {
             let from = std::time::SystemTime::now() - *since;
             let ran = crate::cloud::buildkite::ran_jobs(source, from).await?;
@@ -102,7 +134,11 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
         let e = OpsError::Usage(format!("{} runs GitHub Actions runners: its jobs are not in Buildkite (use --trace or --profile)", queue.address));
         return (loaded, Err(e));
     }
-    let jobs = match demand(&req.demand, &req.dir, &queue_name).await {
+    let jobs = match &req.demand {
+        Demand::Github { since } => github_jobs(&queue.attrs, &stack.name, &queue_name, *since).await,
+        other => demand(other, &req.dir, &queue_name).await,
+    };
+    let jobs = match jobs {
         Ok(j) => j,
         Err(e) => return (loaded, Err(e)),
     };

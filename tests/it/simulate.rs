@@ -131,3 +131,36 @@ fn a_queue_replays_its_recent_buildkite_jobs() {
     assert!(r.code != 0 && r.stderr.contains("runs GitHub Actions runners"), "{}", r.all());
     assert_eq!(bk.rest_requests(), requests, "refused before any request");
 }
+
+/// A runner queue's demand from its repository's workflow history (the
+/// fake GitHub): completed runs since the date, every page, the jobs whose
+/// labels its runners match.
+#[test]
+fn a_runner_queue_replays_its_repositorys_recent_jobs() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let gh = rt.block_on(gantry_emulators::github::FakeGithub::start(0)).unwrap();
+    gh.add_token("ghp_test");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    // 300 runs over the last five hours (three pages of runs): a GPU job of
+    // 20 minutes each, plus a job for GitHub's hosted runners; one from last week.
+    for i in 0..150u64 {
+        let t = now - 5 * 3600 + i * 120;
+        gh.add_finished_job("o/r", &["self-hosted", "gpu"], t, t + 60, t + 60 + 1200);
+        gh.add_finished_job("o/r", &["ubuntu-latest"], t, t + 5, t + 65);
+    }
+    gh.add_finished_job("o/r", &["self-hosted", "gpu"], now - 8 * 86400, now - 8 * 86400 + 10, now - 8 * 86400 + 70);
+    let runners = STACK.replace(
+        "agent_token_parameter = \"/bk/token\"",
+        "github {\n    repository  = \"o/r\"\n    labels      = [\"gpu\"]\n    credentials = \"/ci/github-app\"\n  }",
+    );
+    let dir = stack_dir(&[("main.gantry.hcl", &runners)]);
+    let d = dir.path().to_str().unwrap();
+    let env = vec![("GANTRY_GITHUB_API", gh.endpoint()), ("GITHUB_TOKEN", "ghp_test".to_string())];
+    let r = gantry(&["simulate", "gpu", "-d", d, "--github", "--since", "2d", "--json"], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["jobs"], 150, "the GPU jobs of the last two days, not the hosted ones: {}", r.stdout);
+    assert!(doc["runs"][0]["peak_instances"].as_u64().unwrap() >= 10, "a 20-minute job every 2 minutes: {}", r.stdout);
+    let r = gantry(&["simulate", "gpu", "-d", d, "--github"], &[env[0].clone(), ("GITHUB_TOKEN", "wrong".into())], dir.path());
+    assert!(r.code != 0 && r.stderr.contains("401"), "{}", r.all());
+}

@@ -147,7 +147,7 @@ pub fn runner_prefix(stack: &str, queue: &str) -> String {
 }
 
 /// Whether the queue's types are Graviton (arm64).
-fn arm64(attrs: &State) -> bool {
+pub fn arm64(attrs: &State) -> bool {
     strings(attrs, "instance_types").first().is_some_and(|t| super::graviton(t))
 }
 
