@@ -26,12 +26,10 @@ impl ServiceAccountDriver {
     /// Reads the policy (for its etag and conditional bindings) and writes
     /// the blocks' bindings over it; nothing to write for none on a new account.
     async fn write_policy(&self, email: &str, desired: &State) -> Result<(), ProviderError> {
-        let want = desired.get("iam").cloned().unwrap_or(json!({}));
-        let current = self.api.policy(email).await?;
-        if iam_binding::live(&current) == want {
-            return Ok(());
+        match iam_binding::to_write(&self.api.policy(email).await?, desired) {
+            Some(p) => self.api.set_policy(email, &p).await,
+            None => Ok(()),
         }
-        self.api.set_policy(email, &iam_binding::merged(&current, &want)).await
     }
 
     fn live(sa: &ServiceAccount) -> LiveResource {

@@ -77,12 +77,10 @@ impl GpuDriver {
     /// Writes the blocks' bindings over the live policy (its etag and
     /// conditional bindings kept); nothing when they already match.
     async fn write_policy(&self, zone: &str, name: &str, desired: &State) -> Result<(), ProviderError> {
-        let want = desired.get("iam").cloned().unwrap_or(json!({}));
-        let current = self.api.get_policy(zone, name).await?;
-        if iam_binding::live(&current) == want {
-            return Ok(());
+        match iam_binding::to_write(&self.api.get_policy(zone, name).await?, desired) {
+            Some(p) => self.api.set_policy(zone, name, &p).await,
+            None => Ok(()),
         }
-        self.api.set_policy(zone, name, &iam_binding::merged(&current, &want)).await
     }
 
     fn metadata_items(desired: &State, owner: &Owner) -> Vec<Items> {

@@ -125,6 +125,13 @@ pub fn merged(live: &Policy, desired: &Value) -> Policy {
     Policy { version, bindings, etag: live.etag.clone() }
 }
 
+/// The policy to write for a desired state's `iam`, or None when the
+/// live policy already holds exactly those unconditional bindings.
+pub fn to_write(current: &Policy, desired: &State) -> Option<Policy> {
+    let want = desired.get("iam").cloned().unwrap_or(json!({}));
+    (live(current) != want).then(|| merged(current, &want))
+}
+
 /// "ROLE granted to MEMBER" for every member a change adds, for the
 /// broadening review.
 pub fn broadening(before: Option<&State>, after: &State) -> Vec<String> {
