@@ -42,10 +42,6 @@ fn queue_of(rules: &[String]) -> String {
     rules.iter().find_map(|r| r.strip_prefix("queue=")).unwrap_or("default").to_string()
 }
 
-fn time(s: &Option<String>) -> Option<SystemTime> {
-    humantime::parse_rfc3339_weak(s.as_deref()?.trim_end_matches('Z')).ok()
-}
-
 /// The jobs of builds created since `since`: the organisation's, or one
 /// pipeline's (`ORG/PIPELINE`).
 pub async fn ran_jobs(source: &str, since: SystemTime) -> Result<Vec<RanJob>, ProviderError> {
@@ -82,6 +78,7 @@ pub async fn ran_jobs(source: &str, since: SystemTime) -> Result<Vec<RanJob>, Pr
         }
         let builds: Vec<Build> = serde_json::from_str(&body).map_err(|e| err(ErrorClass::Other, format!("unexpected answer from {url}: {e}")))?;
         for j in builds.into_iter().flat_map(|b| b.jobs).filter(|j| j.kind == "script") {
+            let time = |t: &Option<String>| super::api_time(t.as_deref());
             let (Some(ready), Some(start), Some(end)) = (time(&j.runnable_at).or(time(&j.scheduled_at)), time(&j.started_at), time(&j.finished_at)) else {
                 continue;
             };
@@ -101,7 +98,8 @@ mod tests {
     fn queues_and_times_read_as_buildkite_writes_them() {
         assert_eq!(queue_of(&["os=linux".into(), "queue=gpu".into()]), "gpu");
         assert_eq!(queue_of(&[]), "default");
-        let t = time(&Some("2026-12-04T10:00:05.250Z".into())).unwrap();
-        assert_eq!(t.duration_since(time(&Some("2026-12-04T10:00:00.000Z".into())).unwrap()).unwrap(), Duration::from_millis(5250));
+        let t = crate::cloud::api_time(Some("2026-12-04T10:00:05.250Z")).unwrap();
+        assert_eq!(t.duration_since(crate::cloud::api_time(Some("2026-12-04T10:00:00.000Z")).unwrap()).unwrap(), Duration::from_millis(5250));
+        assert!(crate::cloud::api_time(Some("yesterday")).is_none() && crate::cloud::api_time(None).is_none());
     }
 }

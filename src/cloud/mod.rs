@@ -11,3 +11,9 @@ pub mod pricing;
 pub mod s3;
 pub mod stats;
 pub mod tagging;
+
+/// A timestamp as the REST APIs write it (`2026-12-04T10:00:05.250Z`;
+/// Buildkite's and GitHub's), None when absent or not one.
+pub fn api_time(text: Option<&str>) -> Option<std::time::SystemTime> {
+    humantime::parse_rfc3339_weak(text?.trim_end_matches('Z')).ok()
+}

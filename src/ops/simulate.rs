@@ -60,7 +60,7 @@ async fn github_jobs(attrs: &crate::core::State, stack: &str, queue: &str, since
         .ok_or_else(|| OpsError::Usage(format!("{queue} runs no GitHub Actions runners (use --buildkite)")))?;
     let api = crate::cloud::github::RestRepositories::from_env()?;
     let since_date = humantime::format_rfc3339_seconds(std::time::SystemTime::now() - since).to_string()[..10].to_string();
-    let parse = |t: &Option<String>| t.as_deref().and_then(|s| humantime::parse_rfc3339_weak(s.trim_end_matches('Z')).ok());
+    let parse = |t: &Option<String>| crate::cloud::api_time(t.as_deref());
     let mut times = Vec::new();
     let repos = g.scope.polled(&g.repositories);
     for repo in &repos {
@@ -81,9 +81,10 @@ async fn github_jobs(attrs: &crate::core::State, stack: &str, queue: &str, since
     Ok(simulate::trace::from_times(&times))
 }
 
-async fn demand(d: &Demand, dir: &std::path::Path, queue: &str) -> Result<Vec<Job>, OpsError> {
+/// The jobs to replay for `queue` (its evaluated block, and its name in the CI).
+async fn demand(d: &Demand, dir: &std::path::Path, stack: &str, attrs: &crate::core::State, queue: &str) -> Result<Vec<Job>, OpsError> {
     match d {
-        Demand::Github { .. } => unreachable!("read by github_jobs, which needs the block"),
+        Demand::Github { since } => github_jobs(attrs, stack, queue, *since).await,
         Demand::Buildkite { source, since } => {
             let from = std::time::SystemTime::now() - *since;
             let ran = crate::cloud::buildkite::ran_jobs(source, from).await?;
@@ -134,11 +135,7 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
         let e = OpsError::Usage(format!("{} runs GitHub Actions runners: its jobs are not in Buildkite (use --trace or --profile)", queue.address));
         return (loaded, Err(e));
     }
-    let jobs = match &req.demand {
-        Demand::Github { since } => github_jobs(&queue.attrs, &stack.name, &queue_name, *since).await,
-        other => demand(other, &req.dir, &queue_name).await,
-    };
-    let jobs = match jobs {
+    let jobs = match demand(&req.demand, &req.dir, &stack.name, &queue.attrs, &queue_name).await {
         Ok(j) => j,
         Err(e) => return (loaded, Err(e)),
     };
@@ -153,12 +150,13 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
         }
         let mut runs = Vec::new();
         let mut price_source = req.price.map(|_| "--hourly-price".to_string());
+        let book = if req.price.is_none() { crate::cost::prices::PriceBook::current().ok() } else { None };
         for (label, attrs) in variants {
             let model = simulate::model(&attrs).map_err(|e| OpsError::Usage(format!("{label}: {e}")))?;
             let out = simulate::run(&model, &req.conditions, &jobs);
             let price = match req.price {
                 Some(p) => Some(p),
-                None => book_price(&attrs, &stack.env.region).map(|(p, source)| {
+                None => book.as_ref().and_then(|b| book_price(b, &attrs, &stack.env.region)).map(|(p, source)| {
                     price_source = Some(source);
                     p
                 }),
@@ -174,9 +172,8 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
 
 /// The price book's on-demand price of the queue's first (primary)
 /// instance type in its region, and where it came from.
-fn book_price(attrs: &crate::core::State, stack_region: &str) -> Option<(Price, String)> {
+fn book_price(book: &crate::cost::prices::PriceBook, attrs: &crate::core::State, stack_region: &str) -> Option<(Price, String)> {
     use serde_json::Value;
-    let book = crate::cost::prices::PriceBook::current().ok()?;
     let region = attrs.get("region").and_then(Value::as_str).unwrap_or(stack_region);
     let first = attrs.get("instance_types")?.as_array()?.first()?.as_str()?;
     let p = book.find("aws", region, first)?;

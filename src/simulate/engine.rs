@@ -32,8 +32,9 @@ use gantry_scaler::decide::{decide, Group, Observation, Settings};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-/// One job: when it is queued and how long it runs (seconds).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One job: when it is queued and how long it runs (seconds); a trace's
+/// rows read into it directly.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 pub struct Job {
     pub arrival: f64,
     pub duration: f64,

@@ -2,21 +2,12 @@
 //! duration in seconds) or a synthetic profile.
 
 use super::Job;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Row {
-    arrival: f64,
-    duration: f64,
-}
-
-fn check(rows: Vec<Row>) -> Result<Vec<Job>, String> {
-    let mut jobs = Vec::with_capacity(rows.len());
-    for (n, r) in rows.into_iter().enumerate() {
+fn check(jobs: Vec<Job>) -> Result<Vec<Job>, String> {
+    for (n, r) in jobs.iter().enumerate() {
         if !(r.arrival.is_finite() && r.duration.is_finite() && r.arrival >= 0.0 && r.duration >= 0.0) {
             return Err(format!("job {}: arrival and duration must be seconds ≥ 0 (got {}, {})", n + 1, r.arrival, r.duration));
         }
-        jobs.push(Job { arrival: r.arrival, duration: r.duration });
     }
     if jobs.is_empty() {
         return Err("the trace has no jobs".into());
@@ -29,11 +20,11 @@ fn check(rows: Vec<Row>) -> Result<Vec<Job>, String> {
 /// `{"arrival": s, "duration": s}`.
 pub fn parse(text: &str) -> Result<Vec<Job>, String> {
     if text.trim_start().starts_with('[') {
-        let rows: Vec<Row> = serde_json::from_str(text).map_err(|e| format!("JSON trace: {e}"))?;
+        let rows: Vec<Job> = serde_json::from_str(text).map_err(|e| format!("JSON trace: {e}"))?;
         return check(rows);
     }
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let rows: Result<Vec<Row>, _> = reader.deserialize().collect();
+    let rows: Result<Vec<Job>, _> = reader.deserialize().collect();
     check(rows.map_err(|e| format!("CSV trace: {e} (columns: arrival,duration in seconds)"))?)
 }
 
@@ -77,7 +68,7 @@ pub fn synthetic(spec: &str) -> Result<Vec<Job>, String> {
         }
         other => return Err(format!("unknown profile {other}: burst:jobs=N,duration=D or poisson:rate=R,duration=D,hours=H,seed=S")),
     };
-    check(jobs.into_iter().map(|j| Row { arrival: j.arrival, duration: j.duration }).collect())
+    check(jobs)
 }
 
 /// Jobs from recorded (ready time, seconds run) pairs, the earliest at 0.
