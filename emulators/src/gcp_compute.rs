@@ -16,14 +16,9 @@ fn compute_list(f: &FakeGcp, which: &'static str, route: &str, p: &str, z: &str,
     };
     let map = if which == "instances" { &i.instances } else { &i.disks };
     let (items, token) = page(map, &format!("projects/{p}/zones/{z}/{which}/"), q, i.faults.empty_pages);
-    let mut out = json!({"kind": format!("compute#{}List", if which == "instances" { "instance" } else { "disk" })});
     // Compute omits `items` when a page has none.
-    if !items.is_empty() {
-        out["items"] = json!(items);
-    }
-    if let Some(t) = token {
-        out["nextPageToken"] = json!(t);
-    }
+    let mut out = crate::gcp_paging::list_answer("items", items, token);
+    out["kind"] = json!(format!("compute#{}List", if which == "instances" { "instance" } else { "disk" }));
     Json(out).into_response()
 }
 

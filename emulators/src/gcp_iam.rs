@@ -92,14 +92,7 @@ pub(crate) async fn sa_list(State(f): State<FakeGcp>, Path(p): Path<String>, Que
     };
     q.page_size = Some(q.page_size.unwrap_or(20).min(100));
     let (accounts, next) = page(&i.service_accounts, &format!("projects/{p}/serviceAccounts/"), &q, i.faults.empty_pages);
-    let mut out = json!({});
-    if !accounts.is_empty() {
-        out["accounts"] = json!(accounts);
-    }
-    if let Some(t) = next {
-        out["nextPageToken"] = json!(t);
-    }
-    Json(out).into_response()
+    Json(crate::gcp_paging::list_answer("accounts", accounts, next)).into_response()
 }
 
 pub(crate) async fn sa_get(State(f): State<FakeGcp>, Path((p, email)): Path<(String, String)>) -> Response {

@@ -167,14 +167,7 @@ fn list(i: &Inner, prefix: String, q: &PoolQuery, field: &str) -> Response {
         .collect();
     let pq = PageQuery { page_size: Some(q.page_size.unwrap_or(50).min(100)), page_token: q.page_token.clone(), node_id: None };
     let (items, next) = page(&shown, &prefix, &pq, i.faults.empty_pages);
-    let mut out = json!({});
-    if !items.is_empty() {
-        out[field] = json!(items);
-    }
-    if let Some(t) = next {
-        out["nextPageToken"] = json!(t);
-    }
-    Json(out).into_response()
+    Json(crate::gcp_paging::list_answer(field, items, next)).into_response()
 }
 
 pub(crate) async fn pool_list(State(f): State<FakeGcp>, Path(p): Path<String>, Query(q): Query<PoolQuery>) -> Response {

@@ -38,3 +38,17 @@ pub fn page(map: &BTreeMap<String, Value>, prefix: &str, q: &PageQuery, empty_pa
     let token = if more { items.last().map(|(k, _)| k.to_string()) } else { None };
     (items.into_iter().map(|(_, v)| v.clone()).collect(), token)
 }
+
+/// A list answer as the JSON APIs write it: the page's items under `key`
+/// and `nextPageToken`, each left out when empty (proto3 JSON omits
+/// defaults: an empty list has neither).
+pub fn list_answer(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
+    let mut out = serde_json::json!({});
+    if !items.is_empty() {
+        out[key] = Value::Array(items);
+    }
+    if let Some(t) = next {
+        out["nextPageToken"] = Value::String(t);
+    }
+    out
+}

@@ -141,14 +141,7 @@ pub(crate) async fn role_list(State(f): State<FakeGcp>, Path(p): Path<String>, Q
         .collect();
     let pq = PageQuery { page_size: Some(q.page_size.unwrap_or(300).min(1000)), page_token: q.page_token, node_id: None };
     let (roles, next) = page(&shown, &format!("projects/{p}/roles/"), &pq, i.faults.empty_pages);
-    let mut out = json!({});
-    if !roles.is_empty() {
-        out["roles"] = json!(roles);
-    }
-    if let Some(t) = next {
-        out["nextPageToken"] = json!(t);
-    }
-    Json(out).into_response()
+    Json(crate::gcp_paging::list_answer("roles", roles, next)).into_response()
 }
 
 pub(crate) async fn role_get(State(f): State<FakeGcp>, Path((p, id)): Path<(String, String)>) -> Response {
