@@ -18,9 +18,7 @@ pub(super) fn add_ceilings(
     live: &BTreeMap<String, Vec<LiveResource>>,
     destroy: bool,
 ) -> Result<(), OpsError> {
-    let book = PriceBook::current().map_err(OpsError::Usage)?;
     let owner = stack.env.owner();
-    let mut report = CostReport::new(&book);
     // address → (kind, before, after)
     let mut states: BTreeMap<String, (&str, Option<&crate::core::State>, Option<&crate::core::State>)> = BTreeMap::new();
     for (kind, ls) in live {
@@ -36,13 +34,22 @@ pub(super) fn add_ceilings(
             }
         }
     }
-    for (address, (kind, before, after)) in &states {
-        let Some(k) = crate::kinds::by_name(kind) else { continue };
-        let (b, a) = (before.and_then(|s| k.capacity(s)), after.and_then(|s| k.capacity(s)));
-        report.add(address, b.as_ref(), a.as_ref(), &book);
-    }
-    if report.lines.is_empty() && report.unpriced.is_empty() {
+    let capacities: Vec<_> = states
+        .iter()
+        .filter_map(|(address, (kind, before, after))| {
+            let k = crate::kinds::by_name(kind)?;
+            let (b, a) = (before.and_then(|s| k.capacity(s)), after.and_then(|s| k.capacity(s)));
+            (b.is_some() || a.is_some()).then_some((address, b, a))
+        })
+        .collect();
+    // A stack without machines needs no price book (nor a readable GANTRY_PRICE_FILE).
+    if capacities.is_empty() {
         return Ok(());
+    }
+    let book = PriceBook::current().map_err(OpsError::Usage)?;
+    let mut report = CostReport::new(&book);
+    for (address, b, a) in &capacities {
+        report.add(address, b.as_ref(), a.as_ref(), &book);
     }
     for c in &mut plan.changes {
         let Some(line) = report.line(&c.address) else { continue };

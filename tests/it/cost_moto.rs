@@ -77,3 +77,24 @@ fn plans_carry_cost_ceilings_and_a_budget_refuses_more() {
     let r = gantry(&["plan", d], &env2, dir.path());
     assert!(r.code == 1 && r.stderr.contains("max_hourly_cost cannot be checked: agent_queue.gpu4: no price for g5.12xlarge in us-east-1"), "{}", r.all());
 }
+
+/// A stack without machines has no ceiling to price: its plan reads no
+/// price book, so a bad GANTRY_PRICE_FILE cannot stop it; a stack with
+/// machines names the file's problem.
+#[test]
+fn only_stacks_with_machines_read_the_price_book() {
+    let moto = Moto::start();
+    let mut env = moto.env();
+    env.push(("GANTRY_PRICE_FILE", "/nonexistent/prices.json".to_string()));
+    let repos = "stack \"r\" {\n  aws { region = \"us-east-1\" }\n}\n\necr_repository \"cache\" {}\n";
+    let dir = stack_dir(&[("main.gantry.hcl", repos)]);
+    let r = gantry(&["plan", dir.path().to_str().unwrap()], &env, dir.path());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.stdout.contains("Cost ceiling"), "{}", r.stdout);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(put_token(&moto, "us-east-1", "/bk/token"));
+    let zip = fixture_zip();
+    let dir = stack_dir(&[("main.gantry.hcl", &stack(&zip, 2, ""))]);
+    let r = gantry(&["plan", dir.path().to_str().unwrap()], &env, dir.path());
+    assert!(r.code != 0 && r.stderr.contains("GANTRY_PRICE_FILE /nonexistent/prices.json"), "{}", r.all());
+}
