@@ -121,6 +121,7 @@ struct Seen {
     pub fired: HashMap<&'static str, u64>,
     ecr_public: crate::ecr_public::Registry,
     pricing: crate::aws_pricing::Catalogue,
+    spot: crate::aws_spot::SpotHistory,
 }
 
 /// A running proxy.
@@ -176,6 +177,10 @@ impl AwsProxy {
     /// Adds an EC2 price to the Price List API the proxy serves.
     pub fn set_price(&self, p: crate::aws_pricing::Ec2Price) {
         self.seen.lock().unwrap().pricing.add(p);
+    }
+
+    pub fn set_spot_price(&self, p: crate::aws_spot::SpotPrice) {
+        self.seen.lock().unwrap().spot.add(p);
     }
 
     pub fn fired(&self) -> HashMap<&'static str, u64> {
@@ -322,6 +327,11 @@ async fn handle(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: Heade
         let (status, answer) = ctx.seen.lock().unwrap().pricing.handle(target.rsplit('.').next().unwrap_or_default(), &req);
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
         return (status, [("content-type", "application/x-amz-json-1.1")], answer.to_string()).into_response();
+    }
+
+    if service == "ec2" && action == "DescribeSpotPriceHistory" {
+        let (status, xml) = ctx.seen.lock().unwrap().spot.answer(&region_of(&headers), &|k| form_value(&text, k));
+        return (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), [("content-type", "text/xml")], xml).into_response();
     }
 
     let form = |k: &str| form_value(&text, k);

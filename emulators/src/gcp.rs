@@ -1,7 +1,8 @@
 //! Fake Google Cloud APIs: Cloud TPU v2 nodes, Compute Engine v1
 //! instances and disks, IAM v1 service accounts (`gcp_iam`), custom roles
 //! (`gcp_roles`), workload identity pools (`gcp_identity`) and IAM policies
-//! (`gcp_iam_policy`), with long-running operations, served in the REST
+//! (`gcp_iam_policy`), the Cloud Billing Catalog and machine types
+//! (`gcp_billing`), with long-running operations, served in the REST
 //! shapes the google-cloud-rust clients use (camelCase JSON, int64 as
 //! strings, `{"error": {"code", "message", "status"}}` errors).
 //!
@@ -36,7 +37,8 @@ impl FakeGcp {
     pub async fn start(port: u16) -> std::io::Result<FakeGcp> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let fake = FakeGcp { inner: Arc::default(), addr };
+        let inner = crate::gcp_store::Inner { skus: crate::gcp_billing::seed(), ..Default::default() };
+        let fake = FakeGcp { inner: Arc::new(std::sync::Mutex::new(inner)), addr };
         let app = Router::new()
             .route("/v2/projects/{p}/locations/{z}/nodes", get(tpu_list).post(tpu_create))
             .route("/v2/projects/{p}/locations/{z}/nodes/{n}", get(tpu_get).delete(tpu_delete).patch(tpu_patch))
@@ -74,6 +76,9 @@ impl FakeGcp {
             .route("/v1/projects/{p}/locations/global/workloadIdentityPools/{pool}/providers/{prov}/operations/{op}", pool_item())
             .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/getIamPolicy", get(crate::gcp_compute::inst_get_policy))
             .route("/compute/v1/projects/{p}/zones/{z}/instances/{n}/setIamPolicy", post(crate::gcp_compute::inst_set_policy))
+            .route("/v1/services/{svc}/skus", get(crate::gcp_billing::skus_list))
+            .route("/compute/v1/projects/{p}/regions/{r}", get(crate::gcp_billing::region_get))
+            .route("/compute/v1/projects/{p}/zones/{z}/machineTypes/{n}", get(crate::gcp_billing::machine_type_get))
             .route("/_fake/faults", put(set_faults))
             .route("/_fake/guest-shutdown", post(guest_shutdown))
             .with_state(fake.clone());

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) roles: BTreeMap<String, Value>,
     /// Workload identity pools and providers by their `projects/P/...` name.
     pub(crate) pools: BTreeMap<String, Value>,
+    /// The Billing Catalog's Compute Engine SKUs, in list order.
+    pub(crate) skus: Vec<Value>,
     pub(crate) ops: HashMap<String, Op>,
     pub(crate) faults: Faults,
     pub(crate) http_errors: VecDeque<u16>,

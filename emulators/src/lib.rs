@@ -4,11 +4,13 @@
 
 pub mod aws_pricing;
 pub mod aws_proxy;
+pub mod aws_spot;
 pub mod buildkite;
 mod cfn_tokens;
 pub mod ecr_public;
 pub mod faults;
 pub mod gcp;
+pub mod gcp_billing;
 mod gcp_compute;
 mod gcp_iam;
 mod gcp_iam_policy;

@@ -89,6 +89,13 @@ impl Moto {
         }
     }
 
+    /// Adds a current spot price to the EC2 spot price history the proxy serves.
+    pub fn set_spot_price(&self, p: crate::aws_spot::SpotPrice) {
+        if let Some((proxy, _)) = &self.proxy {
+            proxy.set_spot_price(p);
+        }
+    }
+
     /// Starts moto behind the realism proxy with a seeded fault schedule
     /// (5xx, throttling, resets, delays, lost responses).
     pub fn start_with_faults(faults: crate::faults::Faults) -> Moto {

@@ -1,12 +1,14 @@
-//! `gantry apply` and `gantry destroy`: plan (or load a saved plan), confirm,
-//! apply with progress, and report exactly what was and was not done.
+//! `gantry apply` and `gantry destroy` at a terminal: the workflow is
+//! `ops::apply`; this shows what it reports, asks what it asks, and says
+//! exactly what was and was not done.
 
 use super::output::Output;
 use super::progress::{Bars, Plain};
 use super::validate::load_options;
-use super::{VarArgs, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
-use crate::engine::apply::{ApplyReport, Cancel, Outcome, Progress};
-use crate::ops::{apply_plan, locking, make_plan, ApplyGiven, Backend, Connect, OpsError, PlanRequest, SavedPlan};
+use super::{PlanScope, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
+use crate::config::Loaded;
+use crate::engine::apply::{ApplyReport, Outcome, Progress};
+use crate::ops::{apply, Applied, ApplyRequest, Connect, OpsError, Prompt};
 use crate::plan::{text, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -17,204 +19,112 @@ pub struct ApplyArgs {
     pub target: PathBuf,
     pub auto_approve: bool,
     pub parallelism: usize,
-    pub targets: Vec<String>,
     pub adopt: bool,
     pub allow_broadening: bool,
-    pub stats: bool,
-    pub vars: VarArgs,
     pub destroy: bool,
-    pub all_kinds: bool,
-    pub allow_delete: Vec<String>,
+    pub scope: PlanScope,
 }
 
 pub async fn run(out: &Output, a: ApplyArgs, connect: &dyn Connect) -> i32 {
     let started = Instant::now();
-    let code = run_inner(out, &a, connect).await;
-    out.stats(&connect.stats(), started.elapsed(), a.stats);
-    code
-}
-
-async fn run_inner(out: &Output, a: &ApplyArgs, connect: &dyn Connect) -> i32 {
-    let saved = if a.target.is_file() {
-        // The plan's targets are applied as they were reviewed.
-        if !a.targets.is_empty() {
-            return out.error(&OpsError::Usage("a saved plan is applied with the targets it was made with: --target belongs to `gantry plan`".into()));
-        }
-        match SavedPlan::open(&a.target) {
-            Ok(s) => Some(s),
-            Err(e) => return out.error(&e),
-        }
-    } else {
-        None
+    let req = ApplyRequest {
+        target: a.target,
+        auto_approve: a.auto_approve,
+        parallelism: a.parallelism,
+        targets: a.scope.targets,
+        adopt: a.adopt,
+        allow_broadening: a.allow_broadening,
+        destroy: a.destroy,
+        all_kinds: a.scope.all_kinds,
+        allow_delete: a.scope.allow_delete.into_iter().collect(),
+        load: load_options(&a.scope.vars),
     };
-    // Hold the lock from planning through applying so nothing changes in between.
-    // The lock says what is being applied: a saved plan is named by its hash.
-    let (lock_dir, lock_backend, lock_region, operation) = match &saved {
-        Some(s) => (s.plan.dir.clone(), s.plan.backend.clone(), s.plan.region.clone(), format!("apply of plan {}", s.hash)),
-        None => {
-            let (b, r) = locking::stack_backend(&a.target);
-            (a.target.clone(), b, r, if a.destroy { "destroy".to_string() } else { "apply".to_string() })
+    let code = match apply(&req, connect, &Terminal { out }).await {
+        Ok(Applied::NoChanges(plan)) => {
+            print_outputs(out, &plan);
+            EXIT_OK
         }
-    };
-    let held = match locking::acquire(&lock_dir, lock_backend.as_ref(), &lock_region, &operation, connect.stats()).await {
-        Ok(g) => g,
-        Err(e) => {
-            let code = out.error(&e.into());
-            crate::errln!("  if no other gantry is running, remove the lock with: gantry force-unlock <LOCK_ID> {}", lock_dir.display());
-            return code;
+        Ok(Applied::Ran { plan, report }) => report_outcome(out, &plan, &report),
+        Ok(Applied::Declined) => {
+            crate::outln!("\nApply cancelled; nothing was changed.");
+            EXIT_ERROR
         }
-    };
-    // From here on SIGINT and SIGTERM are handled: before the first change
-    // starts (planning, the prompt) they release the lock and stop; while
-    // changes run, the first one lets in-flight changes finish and starts no
-    // more, a second one stops waiting. The lock is released either way.
-    let held = Arc::new(tokio::sync::Mutex::new(Some(held)));
-    let cancel = Cancel::new();
-    let applying = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher = tokio::spawn(watch_signals(held.clone(), cancel.clone(), applying.clone()));
-    let code = locked(out, a, connect, saved, cancel, applying).await;
-    watcher.abort();
-    if let Some(h) = held.lock().await.take() {
-        h.release().await;
-    }
-    code
-}
-
-async fn watch_signals(held: Arc<tokio::sync::Mutex<Option<locking::HeldLock>>>, cancel: Cancel, applying: Arc<std::sync::atomic::AtomicBool>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
-    let mut seen = 0;
-    loop {
-        let name = tokio::select! {
-            _ = int.recv() => "interrupt",
-            _ = term.recv() => "termination signal",
-        };
-        seen += 1;
-        let started = applying.load(std::sync::atomic::Ordering::SeqCst);
-        if started && seen == 1 {
-            crate::errln!("\n{name} received: no new changes will start; waiting for in-flight ones to finish (again to stop waiting)...");
-            cancel.cancel();
-            continue;
+        Ok(Applied::BroadeningDeclined) => {
+            crate::outln!("\nBroadening not confirmed; nothing was changed.");
+            out.error(&OpsError::Broadening)
         }
-        if started {
-            crate::errln!("\n{name} received again: stopped waiting. Changes already sent may still be running in the cloud; the lock is released, so run `gantry plan` to see where things stand.");
-        } else {
-            crate::errln!("\n{name} received before any change started: nothing was changed; the lock is released.");
-        }
-        if let Some(h) = held.lock().await.take() {
-            h.release().await;
-        }
-        std::process::exit(EXIT_INTERRUPTED);
-    }
-}
-
-async fn locked(
-    out: &Output,
-    a: &ApplyArgs,
-    connect: &dyn Connect,
-    saved: Option<SavedPlan>,
-    cancel: Cancel,
-    applying: Arc<std::sync::atomic::AtomicBool>,
-) -> i32 {
-    let from_file = saved.is_some();
-    let (plan, backend): (Plan, Arc<dyn Backend>) = if let Some(saved) = saved {
-        let given = ApplyGiven { destroy: a.destroy, adopt: a.adopt, allow_delete: a.allow_delete.iter().cloned().collect(), load: load_options(&a.vars) };
-        let (loaded, result) = saved.remake(&given, connect).await;
-        if let Some(loaded) = &loaded {
-            out.diagnostics(loaded);
-        }
-        match result {
-            Ok((plan, backend)) => {
-                crate::out!("{}", text::render(&plan, out.style));
-                (plan, backend)
+        // The notice was given as the signal came.
+        Err(OpsError::Interrupted { .. }) => EXIT_INTERRUPTED,
+        Err(e @ OpsError::Locked { .. }) => {
+            let code = out.error(&e);
+            if let OpsError::Locked { dir, .. } = &e {
+                crate::errln!("  if no other gantry is running, remove the lock with: gantry force-unlock <LOCK_ID> {}", dir.display());
             }
-            Err(e) => return out.error(&e),
+            code
         }
-    } else {
-        let req = PlanRequest {
-            dir: a.target.clone(),
-            load: load_options(&a.vars),
-            targets: a.targets.clone(),
-            destroy: a.destroy,
-            adopt_all: a.adopt,
-            change_sets: false,
-            all_kinds: a.all_kinds,
-            allow_delete: a.allow_delete.iter().cloned().collect(),
-        };
-        let (loaded, result) = make_plan(&req, connect).await;
-        out.diagnostics(&loaded);
-        match result {
-            Ok((plan, backend)) => {
-                crate::out!("{}", text::render(&plan, out.style));
-                (plan, backend)
-            }
-            Err(e) => return out.error(&e),
-        }
-    };
-    if plan.is_empty() {
-        print_outputs(out, &plan);
-        return EXIT_OK;
-    }
-    if !plan.broadening.is_empty() && !a.allow_broadening {
-        match confirm_broadening(out) {
-            Ok(true) => {}
-            Ok(false) => {
-                crate::outln!("\nBroadening not confirmed; nothing was changed.");
-                return out.error(&OpsError::Broadening);
-            }
-            Err(()) => return out.error(&OpsError::Broadening),
-        }
-    }
-    // A saved plan was reviewed when it was made; a directory apply asks now.
-    if !from_file && !a.auto_approve {
-        match confirm(out, &plan) {
-            Ok(true) => {}
-            Ok(false) => {
-                crate::outln!("\nApply cancelled; nothing was changed.");
-                return EXIT_ERROR;
-            }
-            Err(msg) => return out.error(&OpsError::Usage(msg)),
-        }
-    }
-    crate::outln!();
-    applying.store(true, std::sync::atomic::Ordering::SeqCst);
-    let fancy = std::io::stdout().is_terminal() && std::env::var_os("CI").is_none();
-    let progress: Arc<dyn Progress> = if fancy { Arc::new(Bars::new(out.style)) } else { Arc::new(Plain { style: out.style }) };
-    let report = apply_plan(&plan, &backend, a.parallelism, progress, cancel).await;
-    match report {
-        Ok(r) => report_outcome(out, &plan, &r),
         Err(e) => out.error(&e),
+    };
+    out.stats(&connect.stats(), started.elapsed(), a.scope.stats);
+    code
+}
+
+/// The terminal's answers: the plan printed, "yes" read from stdin.
+struct Terminal<'a> {
+    out: &'a Output,
+}
+
+impl Prompt for Terminal<'_> {
+    fn loaded(&self, loaded: &Loaded) {
+        self.out.diagnostics(loaded);
+    }
+
+    fn planned(&self, plan: &Plan) {
+        crate::out!("{}", text::render(plan, self.out.style));
+    }
+
+    /// On a terminal, asks separately for the broadening; elsewhere refuses.
+    fn allow_broadening(&self) -> Result<bool, String> {
+        if !self.out.interactive {
+            return Err("cannot ask".into());
+        }
+        let question = self.out.style.bold(&self.out.style.yellow("This plan widens access (see Broadening above). Allow it?"));
+        crate::out!("\n{question}\n  Only 'yes' will be accepted.\n\n  Enter a value: ");
+        read_yes()
+    }
+
+    /// Asks for "yes" on a terminal; refuses when it may not ask.
+    fn approve(&self, plan: &Plan) -> Result<bool, String> {
+        if !self.out.interactive {
+            return Err(
+                "gantry cannot ask for confirmation (stdin is not a terminal, or -input=false); review the plan and re-run with --auto-approve (or apply a saved plan file)"
+                    .into(),
+            );
+        }
+        let what = if plan.destroy { "destroy these resources" } else { "perform these actions" };
+        crate::out!("\n{}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", self.out.style.bold(&format!("Do you want to {what}?")));
+        read_yes()
+    }
+
+    fn notice(&self, line: &str) {
+        crate::errln!("{line}");
+    }
+
+    /// Called as the changes start: a blank line after the plan (or the answer).
+    fn progress(&self) -> Arc<dyn Progress> {
+        crate::outln!();
+        let fancy = std::io::stdout().is_terminal() && std::env::var_os("CI").is_none();
+        if fancy {
+            Arc::new(Bars::new(self.out.style))
+        } else {
+            Arc::new(Plain { style: self.out.style })
+        }
     }
 }
 
-/// Asks for "yes" on a terminal; refuses when it may not ask.
-fn confirm(out: &Output, plan: &Plan) -> Result<bool, String> {
-    if !out.interactive {
-        return Err(
-            "gantry cannot ask for confirmation (stdin is not a terminal, or -input=false); review the plan and re-run with --auto-approve (or apply a saved plan file)"
-                .into(),
-        );
-    }
-    let what = if plan.destroy { "destroy these resources" } else { "perform these actions" };
-    crate::out!("\n{}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", out.style.bold(&format!("Do you want to {what}?")));
+fn read_yes() -> Result<bool, String> {
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
-    Ok(line.trim() == "yes")
-}
-
-/// On a terminal, asks separately for the broadening; elsewhere refuses.
-fn confirm_broadening(out: &Output) -> Result<bool, ()> {
-    if !out.interactive {
-        return Err(());
-    }
-    crate::out!(
-        "\n{}\n  Only 'yes' will be accepted.\n\n  Enter a value: ",
-        out.style.bold(&out.style.yellow("This plan widens access (see Broadening above). Allow it?"))
-    );
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|_| ())?;
     Ok(line.trim() == "yes")
 }
 

@@ -71,6 +71,39 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What a plan covers: the flags `plan`, `apply` and `destroy` share.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlanScope {
+    /// Limit to these addresses (KIND.NAME or KIND.NAME[KEY]) and what they depend on
+    /// (with destroy: and what depends on them).
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Read every kind fully, even those the files do not use (a plan already finds what
+    /// the stack owns of those by tag, and reads them then; needs read permission for every kind).
+    #[arg(long)]
+    pub all_kinds: bool,
+    /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
+    /// resource, so a removed block or destroy never deletes it otherwise). Repeatable.
+    #[arg(long = "allow-delete", value_name = "ADDR")]
+    pub allow_delete: Vec<String>,
+    /// Print API calls per service and wall time.
+    #[arg(long)]
+    pub stats: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+/// How changes are made: the flags `apply` and `destroy` share.
+#[derive(Args, Debug, Clone)]
+pub struct ApplyControl {
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// How many changes run at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+}
+
 /// Variable inputs shared by commands that evaluate a stack.
 #[derive(Args, Debug, Clone, Default)]
 pub struct VarArgs {
@@ -154,9 +187,6 @@ pub enum Command {
         /// Exit 2 when there are changes.
         #[arg(long)]
         detailed_exitcode: bool,
-        /// Limit to these addresses (KIND.NAME or KIND.NAME[KEY]) and what they depend on.
-        #[arg(long = "target", value_name = "ADDR")]
-        targets: Vec<String>,
         /// Plan the deletion of everything the stack owns.
         #[arg(long)]
         destroy: bool,
@@ -167,19 +197,8 @@ pub enum Command {
         /// resources CloudFormation would modify or replace, then delete it.
         #[arg(long)]
         change_sets: bool,
-        /// Read every kind fully, even those the files do not use (a plan already finds what
-        /// the stack owns of those by tag, and reads them then; needs read permission for every kind).
-        #[arg(long)]
-        all_kinds: bool,
-        /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
-        /// resource, so a removed block or destroy never deletes it otherwise). Repeatable.
-        #[arg(long = "allow-delete", value_name = "ADDR")]
-        allow_delete: Vec<String>,
-        /// Print API calls per service and wall time.
-        #[arg(long)]
-        stats: bool,
         #[command(flatten)]
-        vars: VarArgs,
+        scope: PlanScope,
     },
     /// Apply a stack directory (plan, confirm, apply) or a saved plan file.
     Apply {
@@ -188,62 +207,26 @@ pub enum Command {
         /// it was made with must be given again.
         #[arg(default_value = ".")]
         target: PathBuf,
-        /// Do not ask for confirmation (required when stdin is not a terminal).
-        #[arg(long)]
-        auto_approve: bool,
-        /// How many changes run at once.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
-        parallelism: u16,
-        /// Limit to these addresses (KIND.NAME or KIND.NAME[KEY]) and what they depend on.
-        #[arg(long = "target", value_name = "ADDR")]
-        targets: Vec<String>,
+        #[command(flatten)]
+        control: ApplyControl,
         /// Take ownership of existing unmanaged resources whose names clash.
         #[arg(long)]
         adopt: bool,
         /// Accept changes that widen who may assume a role or what it may do (for CI, after review).
         #[arg(long)]
         allow_broadening: bool,
-        /// Read every kind fully, even those the files do not use (a plan already finds what
-        /// the stack owns of those by tag, and reads them then; needs read permission for every kind).
-        #[arg(long)]
-        all_kinds: bool,
-        /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
-        /// resource, so a removed block or destroy never deletes it otherwise). Repeatable.
-        #[arg(long = "allow-delete", value_name = "ADDR")]
-        allow_delete: Vec<String>,
-        /// Print API calls per service and wall time.
-        #[arg(long)]
-        stats: bool,
         #[command(flatten)]
-        vars: VarArgs,
+        scope: PlanScope,
     },
     /// Delete everything the stack owns (resources of other stacks and unmanaged ones are never touched).
     Destroy {
         /// Stack directory, or a destroy plan saved with `gantry plan -destroy -out FILE`.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Do not ask for confirmation (required when stdin is not a terminal).
-        #[arg(long)]
-        auto_approve: bool,
-        /// Destroy only these addresses (KIND.NAME or KIND.NAME[KEY]).
-        #[arg(long = "target", value_name = "ADDR")]
-        targets: Vec<String>,
-        /// How many deletions run at once.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
-        parallelism: u16,
-        /// Read every kind fully, even those the files do not use (a plan already finds what
-        /// the stack owns of those by tag, and reads them then; needs read permission for every kind).
-        #[arg(long)]
-        all_kinds: bool,
-        /// Let the plan delete this protected resource (KIND.NAME; protection is recorded on the
-        /// resource, so a removed block or destroy never deletes it otherwise). Repeatable.
-        #[arg(long = "allow-delete", value_name = "ADDR")]
-        allow_delete: Vec<String>,
-        /// Print API calls per service and wall time.
-        #[arg(long)]
-        stats: bool,
         #[command(flatten)]
-        vars: VarArgs,
+        control: ApplyControl,
+        #[command(flatten)]
+        scope: PlanScope,
     },
     /// Print a saved plan.
     Show {
@@ -358,30 +341,31 @@ async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Co
     match command {
         Command::Validate { dir, json, vars } => validate::run(&out, &dir, json, &vars),
         Command::Fmt { dir, check, recursive } => fmt::run(&out, &dir, check, recursive),
-        Command::Plan { dir, out: out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, allow_delete, stats, vars } => {
-            let args = plan::PlanArgs { dir, out_file, json, detailed_exitcode, targets, destroy, adopt, change_sets, all_kinds, allow_delete, stats, vars };
+        Command::Plan { dir, out: out_file, json, detailed_exitcode, destroy, adopt, change_sets, scope } => {
+            let args = plan::PlanArgs { dir, out_file, json, detailed_exitcode, destroy, adopt, change_sets, scope };
             plan::run(&out, args, connect).await
         }
-        Command::Apply { target, auto_approve, parallelism, targets, adopt, allow_broadening, all_kinds, allow_delete, stats, vars } => {
-            let parallelism = parallelism as usize;
-            let args =
-                apply::ApplyArgs { target, auto_approve, parallelism, targets, adopt, allow_broadening, stats, vars, destroy: false, all_kinds, allow_delete };
+        Command::Apply { target, control, adopt, allow_broadening, scope } => {
+            let args = apply::ApplyArgs {
+                target,
+                auto_approve: control.auto_approve,
+                parallelism: control.parallelism as usize,
+                adopt,
+                allow_broadening,
+                destroy: false,
+                scope,
+            };
             apply::run(&out, args, connect).await
         }
-        Command::Destroy { dir, auto_approve, targets, parallelism, all_kinds, allow_delete, stats, vars } => {
-            let parallelism = parallelism as usize;
+        Command::Destroy { dir, control, scope } => {
             let args = apply::ApplyArgs {
                 target: dir,
-                auto_approve,
-                parallelism,
-                targets,
+                auto_approve: control.auto_approve,
+                parallelism: control.parallelism as usize,
                 adopt: false,
                 allow_broadening: false,
-                stats,
-                vars,
                 destroy: true,
-                all_kinds,
-                allow_delete,
+                scope,
             };
             apply::run(&out, args, connect).await
         }

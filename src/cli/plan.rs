@@ -3,7 +3,7 @@
 
 use super::output::Output;
 use super::validate::load_options;
-use super::{VarArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use super::{PlanScope, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
 use crate::ops::{make_plan, Connect, PlanRequest};
 use crate::plan::{file, json, text};
 use std::path::{Path, PathBuf};
@@ -14,27 +14,23 @@ pub struct PlanArgs {
     pub out_file: Option<PathBuf>,
     pub json: bool,
     pub detailed_exitcode: bool,
-    pub targets: Vec<String>,
     pub destroy: bool,
     pub adopt: bool,
     pub change_sets: bool,
-    pub all_kinds: bool,
-    pub allow_delete: Vec<String>,
-    pub stats: bool,
-    pub vars: VarArgs,
+    pub scope: PlanScope,
 }
 
 pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
     let started = Instant::now();
     let req = PlanRequest {
         dir: a.dir,
-        load: load_options(&a.vars),
-        targets: a.targets,
+        load: load_options(&a.scope.vars),
+        targets: a.scope.targets,
         destroy: a.destroy,
         adopt_all: a.adopt,
         change_sets: a.change_sets,
-        all_kinds: a.all_kinds,
-        allow_delete: a.allow_delete.into_iter().collect(),
+        all_kinds: a.scope.all_kinds,
+        allow_delete: a.scope.allow_delete.into_iter().collect(),
     };
     let (loaded, result) = make_plan(&req, connect).await;
     out.diagnostics(&loaded);
@@ -64,7 +60,7 @@ pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
             }
         }
     };
-    out.stats(&connect.stats(), started.elapsed(), a.stats);
+    out.stats(&connect.stats(), started.elapsed(), a.scope.stats);
     code
 }
 

@@ -11,22 +11,27 @@ use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
 pub enum PricesCommand {
-    /// Read today's EC2 on-demand prices from the AWS Price List Query API (pricing:GetProducts)
-    /// for every AWS machine type of the current price book and of the given stacks' queues,
-    /// and write a price book (use it with GANTRY_PRICE_FILE=FILE).
+    /// Read today's prices for every machine type of the current price book and of the given
+    /// stacks: EC2 on-demand from the AWS Price List Query API (pricing:GetProducts), Compute
+    /// Engine machines and GPUs (on-demand and spot) from the Cloud Billing Catalog API; write a
+    /// price book (use it with GANTRY_PRICE_FILE=FILE). Cloud TPU prices are carried over.
     Update {
         /// Stack directories whose queues' instance types to price too.
         dirs: Vec<PathBuf>,
         /// Where to write the price book.
         #[arg(long, short = 'o', value_name = "FILE", default_value = "gantry-prices.json")]
         out: PathBuf,
+        /// The Google Cloud project whose Compute API answers machine shapes (default: the first
+        /// given stack's project).
+        #[arg(long, value_name = "PROJECT")]
+        gcp_project: Option<String>,
         #[command(flatten)]
         vars: VarArgs,
     },
 }
 
 pub async fn run(out: &Output, cmd: PricesCommand, stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> i32 {
-    let PricesCommand::Update { dirs, out: path, vars } = cmd;
+    let PricesCommand::Update { dirs, out: path, gcp_project, vars } = cmd;
     let current = match PriceBook::current() {
         Ok(b) => b,
         Err(e) => {
@@ -34,21 +39,27 @@ pub async fn run(out: &Output, cmd: PricesCommand, stats: std::sync::Arc<crate::
             return EXIT_ERROR;
         }
     };
-    let want = match wanted(&current, &dirs, &load_options(&vars)) {
+    let want = match wanted(&current, &dirs, &load_options(&vars), gcp_project) {
         Ok(w) => w,
         Err(e) => return out.error(&e),
     };
-    crate::errln!("pricing {} EC2 machine type(s) and region(s)…", want.len());
+    crate::errln!("pricing {} EC2 and {} Compute Engine machine type(s) and region(s)…", want.aws.len(), want.gcp.machines.len() + want.gcp.gpus.len());
+    let gcp = google_prices(stats.clone());
     let aws = crate::cloud::aws::AwsContext::load("us-east-1", stats).await;
-    let api = aws.pricing();
+    let api = crate::cloud::pricing::AwsPrices { ctx: aws };
     let today = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string();
     let say = |line: String| crate::errln!("{line}");
-    let updated = match update(&current, &want, &api, &today, &say).await {
+    let gcp_api = gcp.as_ref().ok().map(|g| g as &dyn crate::cloud::gcp_catalog::GcpPriceApi);
+    let updated = match update(&current, &want, &api, gcp_api, &today, &say).await {
         Ok(u) => u,
         Err(e) => return out.error(&e),
     };
     for m in &updated.missing {
-        crate::errln!("{} the price list has no Linux on-demand product for {m}", out.err_style.yellow("Warning:"));
+        crate::errln!("{} {m}", out.err_style.yellow("Warning:"));
+    }
+    if let Some(why) = &updated.carried_over {
+        let why = gcp.as_ref().err().map_or(why.clone(), |e| e.to_string());
+        crate::errln!("{} Google Cloud prices carried over from the current book: {why}", out.err_style.yellow("Warning:"));
     }
     let text = serde_json::to_string_pretty(&updated.book).unwrap_or_default();
     if let Err(e) = std::fs::write(&path, text + "\n") {
@@ -63,4 +74,14 @@ pub async fn run(out: &Output, cmd: PricesCommand, stats: std::sync::Arc<crate::
         path.display()
     );
     EXIT_OK
+}
+
+/// The catalog client: against `GANTRY_GCP_ENDPOINT` when set, else with
+/// Application Default Credentials (an error when there are none).
+fn google_prices(stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<crate::cloud::gcp_catalog::GcpPriceRest, crate::core::error::ProviderError> {
+    let endpoint = std::env::var("GANTRY_GCP_ENDPOINT").ok().filter(|e| !e.is_empty());
+    if endpoint.is_none() {
+        crate::cloud::gcp::AdcFacts::of_this_machine().check()?;
+    }
+    crate::cloud::gcp_catalog::GcpPriceRest::new(endpoint.as_deref(), stats)
 }

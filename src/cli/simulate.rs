@@ -106,7 +106,8 @@ pub async fn run(out: &Output, a: SimulateArgs) -> i32 {
         );
         crate::out!("{}", table(&summaries));
         if let Some(source) = &report.price_source {
-            crate::outln!("\ncost: {source}; spot hours at the on-demand price unless --spot-price");
+            let spot = if report.spot_priced { "" } else { "; spot hours at the on-demand price unless --spot-price" };
+            crate::outln!("\ncost: {source}{spot}");
         }
     }
     if let Some(path) = &a.svg {

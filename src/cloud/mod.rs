@@ -4,7 +4,9 @@
 pub mod aws;
 pub mod buildkite;
 pub mod gcp;
+pub mod gcp_catalog;
 pub mod gcp_iam;
+pub mod gcp_rest;
 pub mod github;
 pub mod managed_policies;
 pub mod pricing;

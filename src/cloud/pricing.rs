@@ -1,8 +1,9 @@
-//! EC2 on-demand prices from the AWS Price List Query API
-//! (`pricing:GetProducts`), for `gantry prices update`. A product is one
-//! JSON document per string in `PriceList`; gantry reads the Linux,
-//! shared-tenancy, no-preinstalled-software, used-capacity product of an
-//! instance type in a region and its hourly on-demand USD price.
+//! EC2 prices for `gantry prices update`: on-demand from the AWS Price List
+//! Query API (`pricing:GetProducts`), spot from EC2's spot price history
+//! (`ec2:DescribeSpotPriceHistory`; the price list has no spot prices). A
+//! product is one JSON document per string in `PriceList`; gantry reads the
+//! Linux, shared-tenancy, no-preinstalled-software, used-capacity product
+//! of an instance type in a region and its hourly on-demand USD price.
 
 use crate::core::error::{ErrorClass, ProviderError};
 use async_trait::async_trait;
@@ -23,6 +24,14 @@ pub trait PriceListApi: Send + Sync {
     /// The Linux on-demand price of `instance_type` in `region`, None when
     /// the list has no such product.
     async fn ec2_on_demand(&self, region: &str, instance_type: &str) -> Result<Option<Ec2Price>, ProviderError>;
+    /// The Linux/UNIX spot price in effect now in the region's dearest
+    /// Availability Zone (a group may launch in any), None when EC2 has none.
+    async fn ec2_spot(&self, region: &str, instance_type: &str) -> Result<Option<f64>, ProviderError>;
+}
+
+/// The Price List client and EC2 clients per region.
+pub struct AwsPrices {
+    pub ctx: crate::cloud::aws::AwsContext,
 }
 
 #[derive(Deserialize)]
@@ -75,8 +84,28 @@ fn term(field: &str, value: &str) -> Filter {
 }
 
 #[async_trait]
-impl PriceListApi for aws_sdk_pricing::Client {
+impl PriceListApi for AwsPrices {
+    async fn ec2_spot(&self, region: &str, instance_type: &str) -> Result<Option<f64>, ProviderError> {
+        let ec2 = self.ctx.ec2_in(region);
+        // A start time of now answers the price in effect now, per zone.
+        let items: Vec<_> = ec2
+            .describe_spot_price_history()
+            .instance_types(aws_sdk_ec2::types::InstanceType::from(instance_type))
+            .product_descriptions("Linux/UNIX")
+            .start_time(aws_smithy_types::DateTime::from(std::time::SystemTime::now()))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| crate::cloud::aws::classify("ec2", "DescribeSpotPriceHistory", e))?;
+        let prices =
+            items.iter().filter(|i| i.product_description().is_some_and(|d| d.as_str() == "Linux/UNIX")).filter_map(|i| i.spot_price()?.parse::<f64>().ok());
+        Ok(prices.fold(None, |max: Option<f64>, p| Some(max.map_or(p, |m| m.max(p)))))
+    }
+
     async fn ec2_on_demand(&self, region: &str, instance_type: &str) -> Result<Option<Ec2Price>, ProviderError> {
+        let pricing = self.ctx.pricing();
         let filters = [
             term("instanceType", instance_type),
             term("regionCode", region),
@@ -87,7 +116,7 @@ impl PriceListApi for aws_sdk_pricing::Client {
         ];
         let mut token: Option<String> = None;
         loop {
-            let out = self
+            let out = pricing
                 .get_products()
                 .service_code("AmazonEC2")
                 .format_version("aws_v1")

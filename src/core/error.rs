@@ -38,7 +38,7 @@ impl ProviderError {
 
     /// What the user can do about it, when there is something to say.
     pub fn hint(&self) -> Option<&'static str> {
-        let google = matches!(self.service, "gcp" | "tpu" | "compute" | "gcp-iam");
+        let google = matches!(self.service, "gcp" | "tpu" | "compute" | "gcp-iam" | "gcp-billing");
         match self.class {
             // A Google credentials error says what to do in its message.
             ErrorClass::Credentials if google => None,

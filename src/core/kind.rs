@@ -63,6 +63,9 @@ pub struct Capacity {
     pub parts: Vec<(String, u32)>,
     pub min: u32,
     pub max: u32,
+    /// The share of machines bought on demand (the rest spot): 100 unless
+    /// the resource asks for spot capacity.
+    pub on_demand_percent: u32,
 }
 
 /// A problem a kind finds in an evaluated block: which attribute, what.

@@ -1,7 +1,9 @@
 //! Cost ceilings: what a stack's machines can cost at most per hour, before
 //! and after a plan, from a dated price book. A ceiling, not an estimate:
 //! every queue at `max_size` of its dearest instance type, every node
-//! running, spot priced as on-demand (spot can cost that much).
+//! running, spot priced as on-demand (spot can cost that much). Where a
+//! resource buys spot and the book has a spot price, a spot estimate is
+//! given beside the ceiling.
 
 pub mod prices;
 
@@ -20,6 +22,17 @@ pub struct Ceiling {
     pub floor_hourly: f64,
     /// How it was reached, e.g. `32 × g6.12xlarge at $4.6016/h`.
     pub basis: String,
+    /// At max size with the spot share at the book's spot prices: only
+    /// when the resource buys spot and every price has a spot estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot_estimate_hourly: Option<f64>,
+    /// The share bought on demand, percent.
+    #[serde(default = "all_on_demand")]
+    pub on_demand_percent: u32,
+}
+
+fn all_on_demand() -> u32 {
+    100
 }
 
 /// Prices a capacity; the error names the first SKU the book has no price for.
@@ -27,35 +40,47 @@ pub fn ceiling(cap: &Capacity, book: &PriceBook) -> Result<Ceiling, String> {
     let region = if cap.cloud == "gcp" { zone_region(&cap.location) } else { &cap.location };
     let find = |sku: &str| book.find(&cap.cloud, region, sku).ok_or_else(|| format!("no price for {sku} in {region}"));
     // Per machine: the dearest type it may launch, plus its parts.
-    let mut dearest: Option<(&str, f64, u32)> = None;
+    let mut dearest: Option<(&str, f64, u32, Option<f64>)> = None;
     let mut cheapest = f64::INFINITY;
     for t in &cap.types {
         let p = find(t)?;
         cheapest = cheapest.min(p.hourly);
-        if dearest.is_none_or(|(_, h, _)| p.hourly > h) {
-            dearest = Some((t, p.hourly, p.accelerators));
+        if dearest.is_none_or(|(_, h, _, _)| p.hourly > h) {
+            dearest = Some((t, p.hourly, p.accelerators, p.spot_hourly));
         }
     }
-    let (mut machine, mut accel) = dearest.map_or((0.0, 0), |(_, h, a)| (h, a));
+    let (mut machine, mut accel) = dearest.map_or((0.0, 0), |(_, h, a, _)| (h, a));
+    // The same machine at spot prices, while every price has one.
+    let mut spot_machine = dearest.map_or(Some(0.0), |d| d.3);
     let mut parts_text = Vec::new();
     for (sku, n) in &cap.parts {
         let p = find(sku)?;
+        spot_machine = spot_machine.zip(p.spot_hourly).map(|(m, s)| m + s * *n as f64);
         machine += p.hourly * *n as f64;
         accel += p.accelerators * n;
         let unit = if p.unit == Unit::Chip { "chip" } else { "unit" };
-        parts_text.push(format!("{n} × {sku} at ${}/{unit}-h", p.hourly));
+        parts_text.push(format!("{n} × {sku} at ${}/{unit}-h", prices::rate(p.hourly)));
     }
     // The idle floor prices the cheapest type, with the same parts.
     let parts_hourly = machine - dearest.map_or(0.0, |d| d.1);
     let cheapest = (if cheapest.is_finite() { cheapest } else { 0.0 }) + parts_hourly;
     let mut basis = match dearest {
-        Some((t, h, _)) => format!("{} × {t} at ${h}/h", cap.max),
+        Some((t, h, _, _)) => format!("{} × {t} at ${}/h", cap.max, prices::rate(h)),
         None => format!("{} × node", cap.max),
     };
     if !parts_text.is_empty() {
         basis.push_str(&format!(" + {}", parts_text.join(" + ")));
     }
-    Ok(Ceiling { hourly: machine * cap.max as f64, accelerators: accel * cap.max, floor_hourly: cheapest * cap.min as f64, basis })
+    let share = cap.on_demand_percent.min(100) as f64 / 100.0;
+    let spot_estimate_hourly = spot_machine.filter(|_| cap.on_demand_percent < 100).map(|spot| (share * machine + (1.0 - share) * spot) * cap.max as f64);
+    Ok(Ceiling {
+        hourly: machine * cap.max as f64,
+        accelerators: accel * cap.max,
+        floor_hourly: cheapest * cap.min as f64,
+        basis,
+        spot_estimate_hourly,
+        on_demand_percent: cap.on_demand_percent,
+    })
 }
 
 /// A resource's ceiling before and after the plan.
@@ -141,6 +166,7 @@ mod tests {
             parts: parts.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
             min,
             max,
+            on_demand_percent: 100,
         }
     }
 
@@ -171,6 +197,27 @@ mod tests {
         assert_eq!(r.unpriced, vec!["agent_queue.eu: no price for g6.12xlarge in eu-west-1"]);
         assert!((r.total_after - r.total_before - 10.0 * 1.3232).abs() < 1e-9);
         assert_eq!(dollars(1234.567), "$1,234.57");
+        assert!(r.lines.iter().all(|l| l.after.as_ref().is_none_or(|c| c.spot_estimate_hourly.is_none())), "all on demand: no spot estimate");
         assert_eq!(dollars(-5.0), "-$5.00");
+    }
+
+    #[test]
+    fn a_spot_share_gets_an_estimate_beside_the_ceiling() {
+        let mut book = PriceBook::bundled();
+        let mut c = cap("aws", "us-east-1", &["g6.12xlarge"], &[], 0, 10);
+        c.on_demand_percent = 25;
+        let no_spot = ceiling(&c, &book).unwrap();
+        assert_eq!((no_spot.spot_estimate_hourly, no_spot.on_demand_percent), (None, 25), "no spot price in the book: no estimate");
+        book.prices.iter_mut().filter(|p| p.sku == "g6.12xlarge").for_each(|p| p.spot_hourly = Some(2.0));
+        let est = ceiling(&c, &book).unwrap();
+        assert!((est.hourly - 46.016).abs() < 1e-9, "the ceiling stays on demand");
+        assert!((est.spot_estimate_hourly.unwrap() - 10.0 * (0.25 * 4.6016 + 0.75 * 2.0)).abs() < 1e-9, "{est:?}");
+        c.on_demand_percent = 100;
+        assert_eq!(ceiling(&c, &book).unwrap().spot_estimate_hourly, None);
+        // A spot TPU node: every chip at the spot price.
+        book.prices.iter_mut().filter(|p| p.sku == "tpu-v6e").for_each(|p| p.spot_hourly = Some(1.0));
+        let mut t = cap("gcp", "us-east5-b", &[], &[("tpu-v6e", 8)], 1, 1);
+        t.on_demand_percent = 0;
+        assert_eq!(ceiling(&t, &book).unwrap().spot_estimate_hourly, Some(8.0));
     }
 }

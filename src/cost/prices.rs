@@ -30,6 +30,10 @@ pub struct PriceEntry {
     pub unit: Unit,
     /// On-demand price per unit-hour.
     pub hourly: f64,
+    /// A spot price per unit-hour when the source gave one (an estimate:
+    /// spot prices move).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot_hourly: Option<f64>,
     /// GPUs (or TPU chips) per unit.
     #[serde(default)]
     pub accelerators: u32,
@@ -69,7 +73,8 @@ impl PriceBook {
         if book.date.trim().is_empty() || book.source.trim().is_empty() {
             return Err("a price book says where its prices come from (source) and when (date)".into());
         }
-        if let Some(p) = book.prices.iter().find(|p| !(p.hourly.is_finite() && p.hourly >= 0.0)) {
+        let amount = |x: f64| x.is_finite() && x >= 0.0;
+        if let Some(p) = book.prices.iter().find(|p| !amount(p.hourly) || p.spot_hourly.is_some_and(|s| !amount(s))) {
             return Err(format!("{} {}: the hourly price {} is not an amount", p.cloud, p.sku, p.hourly));
         }
         Ok(book)
@@ -81,10 +86,22 @@ impl PriceBook {
     }
 }
 
-/// A source's name without its details (`gantry's bundled snapshot`),
-/// for one-line mentions.
-pub fn short_source(source: &str) -> &str {
-    source.split([':', ';']).next().unwrap_or(source).trim()
+/// A source's names without their details (`gantry's bundled snapshot`;
+/// `AWS Price List Query API, Cloud Billing Catalog API, Cloud TPU prices
+/// carried over from …` for a book read from several), for one-line mentions.
+pub fn short_source(source: &str) -> String {
+    let name = |part: &str| {
+        let part = part.split(':').next().unwrap_or(part);
+        let end = [" (", " read "].iter().filter_map(|m| part.find(m)).min().unwrap_or(part.len());
+        part[..end].trim().to_string()
+    };
+    source.split(';').map(name).filter(|n| !n.is_empty()).collect::<Vec<_>>().join(", ")
+}
+
+/// A price as written in a plan: at most six decimals (`$0.853608/h`,
+/// not the float's `0.8536079999999999`).
+pub fn rate(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 /// A Google Cloud zone's region (`us-central1-a` → `us-central1`).
@@ -115,6 +132,13 @@ mod tests {
         }
         assert!(b.find("aws", "eu-west-1", "g6.12xlarge").is_none(), "no price is guessed for another region");
         assert_eq!(zone_region("us-central1-a"), "us-central1");
+        assert_eq!(short_source(&b.source), "gantry's bundled snapshot");
+        let read = "AWS Price List Query API (GetProducts, Linux) read 2026-12-05; Cloud Billing Catalog API (Compute Engine SKUs) read 2026-12-05; Cloud TPU prices carried over from gantry's bundled snapshot of 2026-12-04";
+        assert_eq!(
+            short_source(read),
+            "AWS Price List Query API, Cloud Billing Catalog API, Cloud TPU prices carried over from gantry's bundled snapshot of 2026-12-04"
+        );
+        assert_eq!(rate(8.0 * 0.024988 + 32.0 * 0.002927 + 0.56004), 0.853608);
     }
 
     #[test]

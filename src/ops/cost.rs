@@ -58,7 +58,14 @@ pub(super) fn add_ceilings(
             let basis = line.after.as_ref().or(line.before.as_ref()).map(|c| c.basis.clone()).unwrap_or_default();
             let gpus = line.after.as_ref().map_or(0, |c| c.accelerators);
             let gpus = if gpus > 0 { format!("; {gpus} GPUs/chips at most") } else { String::new() };
-            c.notes.push(format!("cost ceiling: {}/h → {}/h ({basis}{gpus})", show(&line.before), show(&line.after)));
+            let spot = match line.after.as_ref() {
+                Some(a) if a.on_demand_percent < 100 => match a.spot_estimate_hourly {
+                    Some(s) => format!("; spot estimate {}/h at {}% on demand", dollars(s), a.on_demand_percent),
+                    None => "; spot priced as on demand (no spot price in the book)".to_string(),
+                },
+                _ => String::new(),
+            };
+            c.notes.push(format!("cost ceiling: {}/h → {}/h ({basis}{gpus}{spot})", show(&line.before), show(&line.after)));
         }
     }
     if let Some(max) = stack.max_hourly_cost.filter(|_| !destroy) {

@@ -2,17 +2,20 @@
 //! parsing and terminal output. Cloud access goes through [`Connect`] so the
 //! engine can be exercised with in-memory fakes.
 
+mod apply;
 mod backend;
 mod cost;
 pub mod locking;
 mod managed_lint;
 mod outputs;
 mod planning;
+pub mod prices_gcp;
 pub mod prices_update;
 pub mod runner_wake;
 mod saved;
 pub mod simulate;
 
+pub use apply::{apply, Applied, ApplyRequest, Prompt};
 pub use backend::{AwsConnect, Backend, Connect, Target};
 pub use outputs::{output_states, OutputState};
 pub use planning::{apply_plan, make_plan, PlanRequest};
@@ -47,6 +50,13 @@ pub enum OpsError {
     Mismatch(Vec<String>),
     #[error("{0}")]
     Lock(#[from] LockError),
+    /// The stack's lock could not be taken (held by another run, or the
+    /// lock store failed).
+    #[error("{error}")]
+    Locked { error: LockError, dir: std::path::PathBuf },
+    /// SIGINT or SIGTERM stopped an apply; whether changes had started.
+    #[error("stopped by a signal")]
+    Interrupted { started: bool },
     #[error("{0}")]
     PlanFile(#[from] PlanFileError),
     #[error("{0}")]

@@ -1,10 +1,12 @@
-//! `gantry prices update`: a price book with today's EC2 prices from the
-//! AWS Price List Query API, for every AWS machine type of the current book
-//! and of the given stacks' queues in their regions. Google Cloud prices
-//! are carried over from the current book (the Cloud Billing Catalog is not
-//! read yet), and the new book says so.
+//! `gantry prices update`: a price book with today's prices for every
+//! machine type of the current book and of the given stacks: EC2 from the
+//! AWS Price List Query API, Compute Engine machines and GPUs from the
+//! Cloud Billing Catalog (`prices_gcp`). What could not be read is left out
+//! or carried over, and the new book's source says which.
 
+use super::prices_gcp::GcpWanted;
 use super::OpsError;
+use crate::cloud::gcp_catalog::GcpPriceApi;
 use crate::cloud::pricing::PriceListApi;
 use crate::config::{load_dir, LoadOptions};
 use crate::cost::prices::{PriceBook, PriceEntry, Unit};
@@ -18,15 +20,32 @@ const CALLS: usize = 4;
 /// What the update found.
 pub struct Updated {
     pub book: PriceBook,
-    /// `type in region` the price list has no product for.
+    /// What could not be priced, a sentence each.
     pub missing: Vec<String>,
+    /// Why Google Cloud prices were carried over, when they were.
+    pub carried_over: Option<String>,
 }
 
-/// The (region, instance type) pairs to price: the current book's AWS
-/// entries and the stacks' queues.
-pub fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions) -> Result<BTreeSet<(String, String)>, OpsError> {
-    let mut out: BTreeSet<(String, String)> =
-        current.prices.iter().filter(|p| p.cloud == "aws").flat_map(|p| p.regions.iter().map(|r| (r.clone(), p.sku.clone()))).collect();
+/// What to price.
+#[derive(Debug, Default)]
+pub struct Wanted {
+    /// (region, instance type) on AWS.
+    pub aws: BTreeSet<(String, String)>,
+    pub gcp: GcpWanted,
+}
+
+/// The current book's entries and the stacks' machines. `gcp_project`
+/// reads machine shapes; else the first stack's Google Cloud project.
+pub fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions, gcp_project: Option<String>) -> Result<Wanted, OpsError> {
+    let mut out = Wanted { gcp: GcpWanted { project: gcp_project, ..GcpWanted::default() }, ..Wanted::default() };
+    for p in &current.prices {
+        for r in &p.regions {
+            match p.cloud.as_str() {
+                "aws" => _ = out.aws.insert((r.clone(), p.sku.clone())),
+                _ => out.gcp.add(r, &p.sku, None),
+            }
+        }
+    }
     for dir in dirs {
         let loaded = load_dir(dir, load, &crate::kinds::all());
         let Some(stack) = loaded.stack.as_ref() else {
@@ -36,27 +55,48 @@ pub fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions) -> Resu
         for r in &stack.resources {
             let Some(kind) = crate::kinds::by_name(r.kind) else { continue };
             let state = kind.desired_state(&r.attrs, &stack.env);
-            if let Some(cap) = kind.capacity(&state).filter(|c| c.cloud == "aws") {
-                out.extend(cap.types.iter().map(|t| (cap.location.clone(), t.clone())));
+            let Some(cap) = kind.capacity(&state) else { continue };
+            if cap.cloud == "aws" {
+                out.aws.extend(cap.types.iter().map(|t| (cap.location.clone(), t.clone())));
+                continue;
+            }
+            let region = crate::cost::prices::zone_region(&cap.location);
+            for sku in cap.types.iter().chain(cap.parts.iter().map(|(s, _)| s)) {
+                out.gcp.add(region, sku, Some(&cap.location));
+            }
+            if out.gcp.project.is_none() && !stack.env.gcp_project.is_empty() {
+                out.gcp.project = Some(stack.env.gcp_project.clone());
             }
         }
     }
     Ok(out)
 }
 
-/// Reads every wanted price; `today` dates the new book.
+/// Reads every wanted price; `today` dates the new book. Without `gcp`
+/// (no Google credentials) Google Cloud prices are carried over.
 pub async fn update(
     current: &PriceBook,
-    wanted: &BTreeSet<(String, String)>,
+    wanted: &Wanted,
     api: &dyn PriceListApi,
+    gcp: Option<&dyn GcpPriceApi>,
     today: &str,
     progress: &dyn Fn(String),
 ) -> Result<Updated, OpsError> {
-    let reads = wanted.iter().map(|(region, t)| async move { api.ec2_on_demand(region, t).await.map(|p| (region, t, p)) });
+    // A spot price is an extra: an identity without ec2:DescribeSpotPriceHistory still gets on-demand prices.
+    let reads = wanted.aws.iter().map(|(region, t)| async move {
+        let on_demand = api.ec2_on_demand(region, t).await?;
+        let spot = if on_demand.is_some() { api.ec2_spot(region, t).await } else { Ok(None) };
+        Ok::<_, crate::core::error::ProviderError>((region, t, on_demand, spot))
+    });
     let found: Vec<_> = futures::stream::iter(reads).buffer_unordered(CALLS).try_collect().await?;
     let mut prices = Vec::new();
     let mut missing = Vec::new();
-    for (region, t, p) in found {
+    let mut spot_failed = None;
+    for (region, t, p, spot) in found {
+        let spot = spot.unwrap_or_else(|e| {
+            spot_failed.get_or_insert(e.to_string());
+            None
+        });
         match p {
             Some(p) => prices.push(PriceEntry {
                 cloud: "aws".into(),
@@ -64,19 +104,43 @@ pub async fn update(
                 sku: t.clone(),
                 unit: Unit::Instance,
                 hourly: p.hourly,
+                spot_hourly: spot,
                 accelerators: p.gpus,
             }),
-            None => missing.push(format!("{t} in {region}")),
+            None => missing.push(format!("the price list has no Linux on-demand product for {t} in {region}")),
         }
     }
-    progress(format!("read {} EC2 price(s) from the Price List API", prices.len()));
+    progress(format!(
+        "read {} EC2 price(s) from the Price List API, {} spot price(s) from the spot price history",
+        prices.len(),
+        prices.iter().filter(|p| p.spot_hourly.is_some()).count()
+    ));
+    if let Some(e) = spot_failed {
+        missing.push(format!("spot prices left out where EC2 refused them: {e}"));
+    }
     prices.sort_by(|a, b| (&a.sku, &a.regions).cmp(&(&b.sku, &b.regions)));
     missing.sort();
-    prices.extend(current.prices.iter().filter(|p| p.cloud != "aws").cloned());
-    let source = format!(
-        "AWS Price List Query API (GetProducts, Linux on-demand, shared tenancy) read {today}; Google Cloud prices carried over from {} of {}",
-        crate::cost::prices::short_source(&current.source),
-        current.date
-    );
-    Ok(Updated { book: PriceBook { source, date: today.to_string(), currency: "USD".into(), prices }, missing })
+    let from = format!("{} of {}", crate::cost::prices::short_source(&current.source), current.date);
+    let aws = format!("AWS Price List Query API (GetProducts, Linux on-demand, shared tenancy) and EC2 spot price history (the dearest zone's) read {today}");
+    let gcp_read = match gcp {
+        None => Err("no Google credentials".to_string()),
+        Some(_) if wanted.gcp.is_empty() => Err("nothing to price on Google Cloud".to_string()),
+        Some(api) => super::prices_gcp::update(&wanted.gcp, api, progress).await.map_err(|e| e.to_string()),
+    };
+    let (source, carried_over) = match gcp_read {
+        Ok(g) => {
+            prices.extend(g.prices);
+            missing.extend(g.missing);
+            prices.extend(current.prices.iter().filter(|p| p.cloud == "gcp" && p.unit == Unit::Chip).cloned());
+            (
+                format!("{aws}; Cloud Billing Catalog API (Compute Engine SKUs, on-demand and spot) read {today}; Cloud TPU prices carried over from {from}"),
+                None,
+            )
+        }
+        Err(why) => {
+            prices.extend(current.prices.iter().filter(|p| p.cloud != "aws").cloned());
+            (format!("{aws}; Google Cloud prices carried over from {from}"), Some(why))
+        }
+    };
+    Ok(Updated { book: PriceBook { source, date: today.to_string(), currency: "USD".into(), prices }, missing, carried_over })
 }

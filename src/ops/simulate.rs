@@ -47,6 +47,8 @@ pub struct SimulateReport {
     pub queue: String,
     /// Where the cost came from (`--hourly-price`, or the price book and its date).
     pub price_source: Option<String>,
+    /// Spot hours have a spot price (`--spot-price`, or the book's).
+    pub spot_priced: bool,
     pub jobs: usize,
     pub span_secs: f64,
     pub runs: Vec<SimRun>,
@@ -150,6 +152,7 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
         }
         let mut runs = Vec::new();
         let mut price_source = req.price.map(|_| "--hourly-price".to_string());
+        let mut spot_priced = false;
         let book = if req.price.is_none() { crate::cost::prices::PriceBook::current().ok() } else { None };
         for (label, attrs) in variants {
             let model = simulate::model(&attrs).map_err(|e| OpsError::Usage(format!("{label}: {e}")))?;
@@ -161,22 +164,25 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
                     p
                 }),
             };
+            spot_priced = price.is_some_and(|p| p.spot.is_some());
             runs.push(SimRun { summary: summarize(&label, &out, price), samples: out.samples });
         }
         let first = jobs.iter().map(|j| j.arrival).fold(f64::INFINITY, f64::min);
         let last = jobs.iter().map(|j| j.arrival).fold(0.0, f64::max);
-        Ok(SimulateReport { queue: queue.address.clone(), price_source, jobs: jobs.len(), span_secs: last - first, runs })
+        Ok(SimulateReport { queue: queue.address.clone(), price_source, spot_priced, jobs: jobs.len(), span_secs: last - first, runs })
     })();
     (loaded, result)
 }
 
-/// The price book's on-demand price of the queue's first (primary)
-/// instance type in its region, and where it came from.
+/// The price book's on-demand (and spot, when it has one) price of the
+/// queue's first (primary) instance type in its region, and where it came from.
 fn book_price(book: &crate::cost::prices::PriceBook, attrs: &crate::core::State, stack_region: &str) -> Option<(Price, String)> {
     use serde_json::Value;
     let region = attrs.get("region").and_then(Value::as_str).unwrap_or(stack_region);
     let first = attrs.get("instance_types")?.as_array()?.first()?.as_str()?;
     let p = book.find("aws", region, first)?;
     let source = crate::cost::prices::short_source(&book.source);
-    Some((Price { on_demand: p.hourly, spot: None }, format!("{first} at ${}/h in {region} (prices of {}, {source})", p.hourly, book.date)))
+    let spot = p.spot_hourly.map_or(String::new(), |s| format!(", spot ${}/h", crate::cost::prices::rate(s)));
+    let shown = format!("{first} at ${}/h{spot} in {region} (prices of {}, {source})", crate::cost::prices::rate(p.hourly), book.date);
+    Some((Price { on_demand: p.hourly, spot: p.spot_hourly }, shown))
 }

@@ -239,3 +239,85 @@ async fn second_apply_is_locked_out() {
     let err = gantry::engine::lock::acquire(dir.path(), "apply").unwrap_err();
     assert!(err.to_string().contains("the stack is locked by"), "{err}");
 }
+
+/// A front end that answers from a script and records what it was shown.
+struct Scripted {
+    approve: Result<bool, String>,
+    broadening: Result<bool, String>,
+    seen: Mutex<Vec<String>>,
+}
+
+impl gantry::ops::Prompt for Scripted {
+    fn loaded(&self, _: &gantry::config::Loaded) {
+        self.seen.lock().unwrap().push("loaded".into());
+    }
+    fn planned(&self, plan: &gantry::plan::Plan) {
+        self.seen.lock().unwrap().push(format!("planned {}", plan.summary().add));
+    }
+    fn allow_broadening(&self) -> Result<bool, String> {
+        self.broadening.clone()
+    }
+    fn approve(&self, _: &gantry::plan::Plan) -> Result<bool, String> {
+        self.seen.lock().unwrap().push("asked".into());
+        self.approve.clone()
+    }
+    fn notice(&self, line: &str) {
+        self.seen.lock().unwrap().push(line.to_string());
+    }
+    fn progress(&self) -> Arc<dyn Progress> {
+        self.seen.lock().unwrap().push("applying".into());
+        Arc::new(Quiet)
+    }
+}
+
+/// The workflow a front end drives: the lock is held while it asks and
+/// released after; a "no" or a front end that cannot ask changes nothing;
+/// --auto-approve skips the question and nothing else.
+#[tokio::test]
+async fn the_apply_workflow_holds_the_lock_and_the_gates_for_any_front_end() {
+    use gantry::ops::{apply, Applied, ApplyRequest, OpsError};
+    let dir = tempfile::tempdir().unwrap();
+    write_stack(dir.path(), "ecr_repository \"r\" {\n  name = \"repo\"\n}\n");
+    let driver = Arc::new(FakeDriver::default());
+    let connect = FakeConnect(driver.clone());
+    let req = |auto_approve| ApplyRequest {
+        target: dir.path().to_path_buf(),
+        auto_approve,
+        parallelism: 4,
+        targets: Vec::new(),
+        adopt: false,
+        allow_broadening: false,
+        destroy: false,
+        all_kinds: false,
+        allow_delete: BTreeSet::new(),
+        load: LoadOptions::default(),
+    };
+    let lock = dir.path().join(".gantry").join("lock");
+    let script = |approve: Result<bool, String>| Scripted { approve, broadening: Err("cannot ask".into()), seen: Mutex::new(Vec::new()) };
+
+    let no = script(Ok(false));
+    assert!(matches!(apply(&req(false), &connect, &no).await, Ok(Applied::Declined)));
+    assert_eq!(*no.seen.lock().unwrap(), vec!["loaded", "planned 1", "asked"]);
+    assert!(driver.events.lock().unwrap().is_empty() && !lock.exists(), "nothing changed, the lock released");
+
+    let mute = script(Err("stdin is not a terminal".into()));
+    let r = apply(&req(false), &connect, &mute).await;
+    assert!(matches!(&r, Err(OpsError::Usage(m)) if m.contains("not a terminal")), "{r:?}");
+    assert!(driver.events.lock().unwrap().is_empty() && !lock.exists());
+
+    // Another run holds the lock: the workflow waits for nobody and asks nothing.
+    let held = gantry::engine::lock::acquire(dir.path(), "apply").unwrap();
+    let yes = script(Ok(true));
+    assert!(matches!(apply(&req(true), &connect, &yes).await, Err(OpsError::Locked { .. })));
+    assert!(yes.seen.lock().unwrap().is_empty());
+    drop(held);
+
+    let auto = script(Ok(false));
+    match apply(&req(true), &connect, &auto).await {
+        Ok(Applied::Ran { report, .. }) => assert!(report.succeeded()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(*auto.seen.lock().unwrap(), vec!["loaded", "planned 1", "applying"], "auto-approve asks nothing");
+    assert!(!lock.exists());
+    assert!(matches!(apply(&req(true), &connect, &auto).await, Ok(Applied::NoChanges(_))));
+}

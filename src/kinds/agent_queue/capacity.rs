@@ -42,6 +42,14 @@ struct GroupProps {
 #[serde(rename_all = "PascalCase")]
 struct Mixed {
     launch_template: LaunchTemplate,
+    instances_distribution: Option<Distribution>,
+}
+
+/// Numbers in a template may come back from CloudFormation as strings.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Distribution {
+    on_demand_percentage_above_base_capacity: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +69,12 @@ struct Override {
 pub fn capacity(state: &State) -> Option<Capacity> {
     let q: QueueState = serde_json::from_value(serde_json::Value::Object(state.clone())).ok()?;
     let p = q.template.resources.asg.props;
+    let percent = p.mixed_instances_policy.instances_distribution.as_ref().and_then(|d| d.on_demand_percentage_above_base_capacity.as_ref());
+    let on_demand_percent = match percent {
+        None => 100,
+        Some(serde_json::Value::String(s)) => s.parse().ok()?,
+        Some(v) => u32::try_from(v.as_u64()?).ok()?,
+    };
     Some(Capacity {
         cloud: "aws".into(),
         location: q.region,
@@ -68,5 +82,6 @@ pub fn capacity(state: &State) -> Option<Capacity> {
         parts: Vec::new(),
         min: p.min_size.parse().ok()?,
         max: p.max_size.parse().ok()?,
+        on_demand_percent,
     })
 }

@@ -255,12 +255,22 @@ impl Kind for GpuNode {
     fn capacity(&self, st: &State) -> Option<crate::core::Capacity> {
         let last = |v: &str| v.rsplit('/').next().unwrap_or(v).to_string();
         let machine = last(st.get("machine_type")?.as_str()?);
+        let spot = st.get("scheduling").and_then(|s| s.get("spot")).and_then(Value::as_bool).unwrap_or(false);
+        let on_demand_percent = if spot { 0 } else { 100 };
         let bundled = ["a2-", "a3-", "a4-", "g2-", "g4-"].iter().any(|p| machine.starts_with(p));
         let acc = st.get("accelerator").filter(|a| !a.is_null());
         let parts = match acc {
             Some(a) if !bundled => vec![(last(a.get("type")?.as_str()?), a.get("count").and_then(Value::as_u64).unwrap_or(1) as u32)],
             _ => Vec::new(),
         };
-        Some(crate::core::Capacity { cloud: "gcp".into(), location: text(st, "zone").to_string(), types: vec![machine], parts, min: 1, max: 1 })
+        Some(crate::core::Capacity {
+            cloud: "gcp".into(),
+            location: text(st, "zone").to_string(),
+            types: vec![machine],
+            parts,
+            min: 1,
+            max: 1,
+            on_demand_percent,
+        })
     }
 }
