@@ -300,3 +300,20 @@ fn user_data_is_kept_under_ec2s_limit_and_checked() {
     // The user's own text keeps its comment lines.
     assert!(super::template::user_data(&super::spec::spec(&big, &env())).contains("# set-up\n"));
 }
+
+#[test]
+fn capacity_reads_sizes_types_and_the_spot_share_from_the_template() {
+    let q = queue("gpu", json!({"instance_types": ["g6.12xlarge", "g5.12xlarge"], "min_size": 1, "max_size": 16, "on_demand_percentage": 25}));
+    let c = AgentQueue.capacity(&q).unwrap();
+    assert_eq!((c.cloud.as_str(), c.location.as_str()), ("aws", "us-west-2"));
+    assert_eq!(c.types, vec!["g6.12xlarge", "g5.12xlarge"]);
+    assert_eq!((c.min, c.max, c.on_demand_percent), (1, 16, 25));
+    // CloudFormation may hand the template back with numbers as strings.
+    let mut live = q.clone();
+    live["template"]["Resources"]["AutoScalingGroup"]["Properties"]["MixedInstancesPolicy"]["InstancesDistribution"]["OnDemandPercentageAboveBaseCapacity"] =
+        json!("40");
+    assert_eq!(AgentQueue.capacity(&live).unwrap().on_demand_percent, 40);
+    let all_on_demand = queue("cpu", json!({}));
+    assert_eq!(AgentQueue.capacity(&all_on_demand).unwrap().on_demand_percent, 100);
+    assert!(AgentQueue.capacity(&attrs(json!({}))).is_none(), "no template: the ceiling is unknown, not zero");
+}

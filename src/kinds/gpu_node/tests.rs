@@ -177,3 +177,19 @@ async fn iam_bindings_are_the_instances_policy_and_change_in_place() {
     d.update(&bare, &live[0], &["iam".into()], &owner("l4")).await.unwrap();
     assert_eq!(d.read(&scope(&[])).await.unwrap()[0].state["iam"], json!({}));
 }
+
+#[test]
+fn capacity_prices_attached_gpus_apart_unless_the_machine_includes_them() {
+    let cap = |machine: &str, accel: Value, spot: bool| {
+        let mut a = attrs("g", json!({}));
+        a.insert("machine_type".into(), json!(machine));
+        a.insert("accelerator".into(), accel);
+        a.insert("spot".into(), json!(spot));
+        GpuNode.capacity(&GpuNode.desired_state(&a, &env())).unwrap()
+    };
+    let g2 = cap("g2-standard-24", json!({"type": "nvidia-l4", "count": 2}), false);
+    assert_eq!((g2.types.clone(), g2.parts.len(), g2.on_demand_percent), (vec!["g2-standard-24".to_string()], 0, 100), "G2 includes its L4s");
+    let n1 = cap("n1-standard-8", json!({"type": "nvidia-tesla-t4", "count": 2}), true);
+    assert_eq!(n1.parts, vec![("nvidia-tesla-t4".to_string(), 2)]);
+    assert_eq!((n1.on_demand_percent, n1.min, n1.max, n1.location.as_str()), (0, 1, 1, ZONE));
+}

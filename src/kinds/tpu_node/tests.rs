@@ -159,3 +159,18 @@ async fn a_failed_node_create_deletes_the_disk_it_created() {
     assert!(d.create(&refused, &owner("m")).await.is_err());
     assert!(fake.disk(ZONE, "m-data").is_some(), "a reused disk stays: {:?}", fake.calls());
 }
+
+#[test]
+fn capacity_counts_chips_per_generation_and_spot() {
+    let cap = |t: &str, extra: Value| {
+        let mut a = attrs("n", extra);
+        a.insert("accelerator_type".into(), json!(t));
+        TpuNode.capacity(&TpuNode.desired_state(&a, &env())).unwrap()
+    };
+    let v6e = cap("v6e-8", json!({}));
+    assert_eq!((v6e.parts.clone(), v6e.on_demand_percent, v6e.location.as_str()), (vec![("tpu-v6e".to_string(), 8)], 100, ZONE));
+    assert_eq!(cap("v5litepod-4", json!({})).parts, vec![("tpu-v5e".to_string(), 4)]);
+    assert_eq!(cap("v4-8", json!({})).parts, vec![("tpu-v4".to_string(), 4)], "v4-8 names TensorCores: two per chip");
+    assert_eq!(cap("v6e-8", json!({"spot": true})).on_demand_percent, 0);
+    assert_eq!(cap("v6e-8", json!({"preemptible": true})).on_demand_percent, 0);
+}
