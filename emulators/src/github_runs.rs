@@ -4,7 +4,7 @@
 //! runs by date (`>=YYYY-MM-DD`, GitHub's search syntax), jobs with
 //! `created_at`, `started_at` and `completed_at` once they have them.
 
-use crate::github::{enter, error, fnv, paged, rfc3339, FakeGithub, Job, Page, RATE_LIMIT};
+use crate::github_store::{enter, error, fnv, paged, rfc3339, FakeGithub, Job, Page, RATE_LIMIT};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -22,6 +22,7 @@ mod gcp_store;
 pub mod github;
 pub mod github_repos;
 mod github_runs;
+mod github_store;
 pub mod lambda_runtime;
 pub mod moto;
 mod tagging;

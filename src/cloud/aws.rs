@@ -18,7 +18,7 @@ pub struct AwsContext {
     pub config: SdkConfig,
     pub stats: Arc<ApiStats>,
     /// Tagging API answers of this command, shared by the kinds' drivers.
-    pub tagged: Arc<crate::cloud::tagging::TaggedCache>,
+    pub tagged: Arc<crate::cloud::tagged_cache::TaggedCache>,
 }
 
 impl AwsContext {

@@ -12,6 +12,7 @@ pub mod managed_policies;
 pub mod pricing;
 pub mod s3;
 pub mod stats;
+pub mod tagged_cache;
 pub mod tagging;
 
 /// A timestamp as the REST APIs write it (`2026-12-04T10:00:05.250Z`;

@@ -5,14 +5,10 @@
 //! served by it: IAM kinds find theirs by path or by their own listing.)
 
 use crate::cloud::aws::{classify, AwsContext};
+pub use crate::cloud::tagged_cache::{Tagged, TaggedCache};
 use crate::core::error::ProviderError;
 use crate::core::TAG_STACK;
 use async_trait::async_trait;
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// Tagged resources of one type: (ARN, tags).
-pub type Tagged = Vec<(String, BTreeMap<String, String>)>;
 
 /// The narrow API discovery needs.
 #[async_trait]
@@ -27,13 +23,6 @@ pub trait TaggedApi: Send + Sync {
 /// GetResources asks for all of them (the API takes up to 100 type
 /// filters), so a plan pays one call per region, not one per kind.
 pub const DISCOVERED_TYPES: &[&str] = &["ecr:repository", "s3:bucket", "cloudformation:stack"];
-
-/// One (region, stack)'s answer, fetched once by whoever asks first.
-type Answer = Arc<tokio::sync::OnceCell<Tagged>>;
-
-/// Answers already fetched in this command, by (region, stack).
-#[derive(Debug, Default)]
-pub struct TaggedCache(tokio::sync::Mutex<BTreeMap<(String, String), Answer>>);
 
 /// Whether an ARN is of `resource_type` (`service:type`). S3 bucket ARNs
 /// carry no type (`arn:aws:s3:::name`).
@@ -98,6 +87,7 @@ pub async fn owned_in(api: &dyn TaggedApi, regions: &[String], resource_type: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
     use std::sync::Mutex;
 
     /// Answers what a region holds; records the calls.

@@ -29,7 +29,15 @@ pub fn with_base_dir<T>(dir: &Path, root: &ReadRoot, f: impl FnOnce() -> T) -> T
     out
 }
 
-pub(crate) fn declare(ctx: &mut Context) {
+/// What a template sees: every function of the language, handed over by
+/// whoever declares `templatefile` (this file does not name that module,
+/// which names this one).
+static TEMPLATE_FUNCTIONS: std::sync::OnceLock<fn(&mut Context)> = std::sync::OnceLock::new();
+
+/// Declares `file` and `templatefile`; `all` declares every function into
+/// a template's scope.
+pub(crate) fn declare(ctx: &mut Context, all: fn(&mut Context)) {
+    let _ = TEMPLATE_FUNCTIONS.set(all);
     ctx.declare_func("file", FuncDef::new(file, [ParamType::String]));
     ctx.declare_func("templatefile", FuncDef::new(templatefile, [ParamType::String, ParamType::object_of(ParamType::Any)]));
 }
@@ -67,7 +75,9 @@ fn render_template(rel: &str, a: &FuncArgs) -> Result<Value, String> {
     let text = read("templatefile", rel)?;
     let template: hcl::Template = text.parse().map_err(|e| format!("{rel}: {e}"))?;
     let mut ctx = Context::new();
-    crate::config::functions::declare_all(&mut ctx);
+    if let Some(all) = TEMPLATE_FUNCTIONS.get() {
+        all(&mut ctx);
+    }
     for (k, v) in a[1].as_object().into_iter().flatten() {
         ctx.declare_var(k.as_str(), v.clone());
     }

@@ -37,7 +37,7 @@ pub fn declare_all(ctx: &mut Context) {
     ctx.declare_func("anytrue", FuncDef::new(anytrue, [ParamType::array_of(ParamType::Bool)]));
     // Calls are resolved argument by argument first (see try_call); this is what is left.
     ctx.declare_func("try", FuncDef::builder().variadic_param(ParamType::Any).build(|a: FuncArgs| Ok(a.first().cloned().unwrap_or(Value::Null))));
-    super::file_functions::declare(ctx);
+    super::file_functions::declare(ctx, declare_all);
 }
 
 /// Every built-in function, with an example and its result (README and

@@ -27,7 +27,6 @@
 //! }
 //! ```
 
-use super::spec::QueueSpec;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{AttrProblem, State};
 use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
@@ -203,13 +202,16 @@ pub fn check(a: &State) -> Vec<AttrProblem> {
     out
 }
 
-fn arn(q: &QueueSpec, path: &str) -> String {
-    format!("arn:aws:ssm:{}:{}:parameter/{}", q.region, q.account_id, path.trim_start_matches('/'))
+/// Where a queue's parameters live: (region, account id).
+pub type Place<'a> = (&'a str, &'a str);
+
+fn arn((region, account_id): Place, path: &str) -> String {
+    format!("arn:aws:ssm:{region}:{account_id}:parameter/{}", path.trim_start_matches('/'))
 }
 
 /// The scaler's GitHub statements: its App credentials, the configurations
 /// it writes, replacing an instance whose runner never started.
-pub fn scaler_statements(q: &QueueSpec, g: &GithubSpec, asg_arn: &str) -> Vec<Value> {
+pub fn scaler_statements(q: Place, g: &GithubSpec, asg_arn: &str) -> Vec<Value> {
     vec![
         json!({"Sid": "ReadGithubAppCredentials", "Effect": "Allow", "Action": "ssm:GetParametersByPath", "Resource": arn(q, &g.credentials)}),
         // Tagging on create needs AddTagsToResource too (SSM "Tagging parameters").
@@ -233,7 +235,7 @@ pub fn instance_arn_prefix(region: &str, account_id: &str) -> String {
 /// ARN of the instance whose role credentials sign the request (IAM policy
 /// variables; AWS's own DRS agent policy scopes by it the same way), so a
 /// job on one instance cannot read another instance's registration.
-pub fn agent_statement(q: &QueueSpec, g: &GithubSpec) -> Value {
+pub fn agent_statement(q: Place, g: &GithubSpec) -> Value {
     json!({"Sid": "ReadOwnRunnerConfiguration", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": format!("{}/*", arn(q, &g.jit_path)),
            "Condition": {"StringEquals": {format!("ssm:resourceTag/{INSTANCE_TAG}"): "${ec2:SourceInstanceARN}"}}})
 }

@@ -5,7 +5,6 @@
 //! names; the instance role may read exactly these secrets; the agent
 //! redacts their values from job logs.
 
-use super::spec::QueueSpec;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -65,21 +64,24 @@ pub fn check(secrets: &BTreeMap<String, String>, agent_env: &BTreeMap<String, St
 /// The ARN IAM needs for one secret. A name matches any version suffix
 /// (Secrets Manager appends six random characters to a secret's ARN; the
 /// IAM user guide's pattern for a secret by name is `NAME-??????`).
-fn arn(q: &QueueSpec, s: &SecretSource) -> String {
+fn arn(region: &str, account_id: &str, s: &SecretSource) -> String {
     match s {
-        SecretSource::Ssm(name) => format!("arn:aws:ssm:{}:{}:parameter/{}", q.region, q.account_id, name.trim_start_matches('/')),
+        SecretSource::Ssm(name) => format!("arn:aws:ssm:{region}:{account_id}:parameter/{}", name.trim_start_matches('/')),
         SecretSource::SecretsManager(id) if id.starts_with("arn:") => id.clone(),
-        SecretSource::SecretsManager(name) => format!("arn:aws:secretsmanager:{}:{}:secret:{name}-??????", q.region, q.account_id),
+        SecretSource::SecretsManager(name) => format!("arn:aws:secretsmanager:{region}:{account_id}:secret:{name}-??????"),
     }
 }
 
-/// Policy statements that let the instance read exactly its secrets.
-pub fn statements(q: &QueueSpec) -> Vec<Value> {
+/// A queue's build secrets by name.
+pub type Secrets = std::collections::BTreeMap<String, SecretSource>;
+
+/// Policy statements that let the instance (in `region` of `account_id`) read exactly its secrets.
+pub fn statements(secrets: &Secrets, region: &str, account_id: &str) -> Vec<Value> {
     let (mut ssm, mut sm) = (Vec::new(), Vec::new());
-    for s in q.agent_secrets.values() {
+    for s in secrets.values() {
         match s {
-            SecretSource::Ssm(_) => ssm.push(arn(q, s)),
-            SecretSource::SecretsManager(_) => sm.push(arn(q, s)),
+            SecretSource::Ssm(_) => ssm.push(arn(region, account_id, s)),
+            SecretSource::SecretsManager(_) => sm.push(arn(region, account_id, s)),
         }
     }
     let mut out = Vec::new();
@@ -95,8 +97,8 @@ pub fn statements(q: &QueueSpec) -> Vec<Value> {
 /// The bootstrap lines that fetch the secrets and export them to jobs
 /// (empty without secrets). Names and sources were validated, so single
 /// quotes hold them as they are.
-pub fn bootstrap(q: &QueueSpec) -> String {
-    if q.agent_secrets.is_empty() {
+pub fn bootstrap(secrets: &Secrets) -> String {
+    if secrets.is_empty() {
         return String::new();
     }
     let mut s = String::from(
@@ -105,7 +107,7 @@ pub fn bootstrap(q: &QueueSpec) -> String {
          # hook. Their values never appear in this script or its log.\n\
          install -d -m 700 -o buildkite-agent /var/lib/gantry/secrets\n",
     );
-    for (name, source) in &q.agent_secrets {
+    for (name, source) in secrets {
         let file = format!("{SECRETS_DIR}/{name}");
         let fetch = match source {
             SecretSource::Ssm(p) => format!("aws ssm get-parameter --region \"$REGION\" --name '{p}' --with-decryption --query Parameter.Value --output text"),
@@ -118,7 +120,7 @@ pub fn bootstrap(q: &QueueSpec) -> String {
     s.push_str(
         "chown buildkite-agent: /var/lib/gantry/secrets/*\nchmod 400 /var/lib/gantry/secrets/*\ncat >> /etc/buildkite-agent/hooks/environment <<'HOOK'\n",
     );
-    s.push_str(&hook_exports(q.agent_secrets.keys()));
+    s.push_str(&hook_exports(secrets.keys()));
     s.push_str("HOOK\n");
     s
 }
@@ -133,8 +135,8 @@ pub fn hook_exports<'a>(names: impl Iterator<Item = &'a String>) -> String {
 
 /// The agent's `redacted-vars` setting: its defaults plus every secret's
 /// name, so a value echoed by a job is masked in the job log.
-pub fn redacted_vars(q: &QueueSpec) -> String {
-    redacted_vars_line(&q.agent_secrets.keys().cloned().collect::<Vec<_>>())
+pub fn redacted_vars(secrets: &Secrets) -> String {
+    redacted_vars_line(&secrets.keys().cloned().collect::<Vec<_>>())
 }
 
 /// The `redacted-vars` configuration line for these secret names ("" for none).

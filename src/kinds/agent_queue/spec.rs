@@ -91,7 +91,7 @@ pub struct QueueSpec {
     pub agent_tags: BTreeMap<String, String>,
     pub agent_env: BTreeMap<String, String>,
     /// Build secrets by environment variable name (values stay in the cloud).
-    pub agent_secrets: BTreeMap<String, super::secrets::SecretSource>,
+    pub agent_secrets: super::secrets::Secrets,
     pub scaler: Scaler,
     pub tags: BTreeMap<String, String>,
     /// A GitHub Actions runner queue (`github { }`); `None`: Buildkite agents.

@@ -57,8 +57,8 @@ pub fn user_data(q: &QueueSpec) -> String {
         .replace("{{TOKEN_PARAMETER}}", &q.token_parameter)
         .replace("{{AGENTS_PER_INSTANCE}}", &q.agents_per_instance.to_string())
         .replace("{{AGENT_TAGS}}", &tags)
-        .replace("{{AGENT_CFG_EXTRA}}", &format!("{cfg_extra}{}", super::secrets::redacted_vars(q)))
-        .replace("{{SECRETS}}", &without_comment_lines(&super::secrets::bootstrap(q)))
+        .replace("{{AGENT_CFG_EXTRA}}", &format!("{cfg_extra}{}", super::secrets::redacted_vars(&q.agent_secrets)))
+        .replace("{{SECRETS}}", &without_comment_lines(&super::secrets::bootstrap(&q.agent_secrets)))
         .replace("{{AGENT_UNIT}}", unit)
         .replace("{{REGISTERED_PATTERN}}", registered)
         .replace("{{RUNNER_VERSION}}", runner_version)
@@ -126,7 +126,7 @@ pub fn scaler_policy(q: &QueueSpec) -> Value {
          "Resource": asg_arn(q)}),
     ];
     match &q.github {
-        Some(g) => statements.extend(super::github::scaler_statements(q, g, &asg_arn(q))),
+        Some(g) => statements.extend(super::github::scaler_statements((&q.region, &q.account_id), g, &asg_arn(q))),
         None => statements
             .push(json!({"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)})),
     }
@@ -139,13 +139,13 @@ pub fn scaler_policy(q: &QueueSpec) -> Value {
 pub fn agent_policy(q: &QueueSpec) -> Value {
     let mut statements = vec![
         match &q.github {
-            Some(g) => super::github::agent_statement(q, g),
+            Some(g) => super::github::agent_statement((&q.region, &q.account_id), g),
             None => json!({"Sid": "ReadAgentToken", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": ssm_parameter_arn(q, &q.token_parameter)}),
         },
         json!({"Sid": "HoldScaleInProtectionWhileBusy", "Effect": "Allow", "Action": "autoscaling:SetInstanceProtection", "Resource": asg_arn(q)}),
         json!({"Sid": "ReportFailedBootstrap", "Effect": "Allow", "Action": "autoscaling:SetInstanceHealth", "Resource": asg_arn(q)}),
     ];
-    statements.extend(super::secrets::statements(q));
+    statements.extend(super::secrets::statements(&q.agent_secrets, &q.region, &q.account_id));
     // Leave the group (after one job, or on a spot notice) and let a drained termination go on.
     statements.push(json!({"Sid": "LeaveTheGroup", "Effect": "Allow",
         "Action": ["autoscaling:TerminateInstanceInAutoScalingGroup", "autoscaling:CompleteLifecycleAction"], "Resource": asg_arn(q)}));
