@@ -12,6 +12,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The one region the ECR Public API answers in (api.ecr-public.us-east-1.amazonaws.com).
+pub const ECR_PUBLIC_REGION: &str = "us-east-1";
+
 /// Shared AWS configuration for one region, plus the call counter.
 #[derive(Clone, Debug)]
 pub struct AwsContext {
@@ -55,7 +58,7 @@ impl AwsContext {
     /// the stack's region.
     pub fn ecr_public(&self) -> aws_sdk_ecrpublic::Client {
         let conf = aws_sdk_ecrpublic::config::Builder::from(&self.config)
-            .region(aws_sdk_ecrpublic::config::Region::new(crate::kinds::ecr_public::API_REGION))
+            .region(aws_sdk_ecrpublic::config::Region::new(ECR_PUBLIC_REGION))
             .interceptor(self.counter())
             .build();
         aws_sdk_ecrpublic::Client::from_conf(conf)

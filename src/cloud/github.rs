@@ -5,11 +5,27 @@
 //! GitHub Enterprise Server (`https://HOST/api/v3`) or a test fake.
 
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::lookups::{GithubLookupApi, RepositoryListing};
 use async_trait::async_trait;
 use gantry_scaler::github::rest::{next_link, API_VERSION};
 use serde::Deserialize;
 use std::time::Duration;
+
+/// One repository of an owner's listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepositoryListing {
+    /// OWNER/NAME.
+    pub full_name: String,
+    pub fork: bool,
+    pub archived: bool,
+    pub topics: Vec<String>,
+}
+
+/// The GitHub REST calls data sources make.
+#[async_trait]
+pub trait GithubLookupApi: Send + Sync {
+    /// Every repository of an organisation or user; `None` when no such owner.
+    async fn repositories(&self, owner: &str) -> Result<Option<Vec<RepositoryListing>>, ProviderError>;
+}
 
 #[derive(Deserialize)]
 struct Minimal {

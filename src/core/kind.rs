@@ -7,6 +7,9 @@ use super::{Action, AttrChange, Field, LiveResource, Schema, State};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+/// Placeholder account id used when evaluating offline (`validate`).
+pub const OFFLINE_ACCOUNT_ID: &str = "000000000000";
+
 /// Facts about where a stack is deployed, available to evaluation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Env {

@@ -6,6 +6,7 @@
 
 pub mod bounded;
 pub mod compare;
+pub mod cost;
 mod driver;
 pub mod error;
 mod kind;
@@ -16,7 +17,7 @@ mod state;
 pub use compare::Compare;
 pub use driver::{Discovery, Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
-pub use kind::{default_attr, AttrProblem, BackendConfig, Capacity, Env, Kind};
+pub use kind::{default_attr, AttrProblem, BackendConfig, Capacity, Env, Kind, OFFLINE_ACCOUNT_ID};
 pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, PlanInputs, Summary, FORMAT_VERSION};
 pub use schema::Schema;
 pub use state::{

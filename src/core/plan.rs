@@ -138,7 +138,7 @@ pub struct Plan {
     /// What the stack's machines can cost at most per hour, before and
     /// after (absent when it runs none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<crate::cost::CostReport>,
+    pub cost: Option<crate::core::cost::CostReport>,
 }
 
 /// The choices `gantry plan` was given. Applying a saved plan makes it

@@ -7,33 +7,9 @@
 
 pub mod prices;
 
+pub use crate::core::cost::{Ceiling, CostLine, CostReport};
 use crate::core::Capacity;
 use prices::{zone_region, PriceBook, Unit};
-use serde::{Deserialize, Serialize};
-
-/// One resource's ceiling.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Ceiling {
-    /// At most, per hour.
-    pub hourly: f64,
-    /// GPUs or TPU chips at most.
-    pub accelerators: u32,
-    /// What runs with no work (`min_size`), per hour.
-    pub floor_hourly: f64,
-    /// How it was reached, e.g. `32 × g6.12xlarge at $4.6016/h`.
-    pub basis: String,
-    /// At max size with the spot share at the book's spot prices: only
-    /// when the resource buys spot and every price has a spot estimate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spot_estimate_hourly: Option<f64>,
-    /// The share bought on demand, percent.
-    #[serde(default = "all_on_demand")]
-    pub on_demand_percent: u32,
-}
-
-fn all_on_demand() -> u32 {
-    100
-}
 
 /// Prices a capacity; the error names the first SKU the book has no price for.
 pub fn ceiling(cap: &Capacity, book: &PriceBook) -> Result<Ceiling, String> {
@@ -83,29 +59,7 @@ pub fn ceiling(cap: &Capacity, book: &PriceBook) -> Result<Ceiling, String> {
     })
 }
 
-/// A resource's ceiling before and after the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CostLine {
-    pub address: String,
-    pub before: Option<Ceiling>,
-    pub after: Option<Ceiling>,
-}
-
-/// The plan's cost ceilings (plan JSON: `cost`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CostReport {
-    /// The price book's source and date.
-    pub prices: String,
-    pub prices_date: String,
-    pub currency: String,
-    /// Every resource with machines, changed or not.
-    pub lines: Vec<CostLine>,
-    pub total_before: f64,
-    pub total_after: f64,
-    /// Resources whose ceiling is unknown, with why (no price).
-    pub unpriced: Vec<String>,
-}
-
+/// Pricing a report needs the price book; its data is the plan's (`core::cost`).
 impl CostReport {
     pub fn new(book: &PriceBook) -> CostReport {
         CostReport { prices: book.source.clone(), prices_date: book.date.clone(), currency: book.currency.clone(), ..CostReport::default() }
@@ -132,10 +86,6 @@ impl CostReport {
         self.total_before += b.as_ref().map_or(0.0, |c| c.hourly);
         self.total_after += a.as_ref().map_or(0.0, |c| c.hourly);
         self.lines.push(CostLine { address: address.to_string(), before: b, after: a });
-    }
-
-    pub fn line(&self, address: &str) -> Option<&CostLine> {
-        self.lines.iter().find(|l| l.address == address)
     }
 }
 

@@ -95,19 +95,5 @@ pub trait GcpLookupApi: Send + Sync {
     async fn network(&self, project: &str, name: &str) -> Result<Option<Network>, ProviderError>;
 }
 
-/// One repository of an owner's listing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RepositoryListing {
-    /// OWNER/NAME.
-    pub full_name: String,
-    pub fork: bool,
-    pub archived: bool,
-    pub topics: Vec<String>,
-}
-
-/// The GitHub REST calls data sources make.
-#[async_trait]
-pub trait GithubLookupApi: Send + Sync {
-    /// Every repository of an organisation or user; `None` when no such owner.
-    async fn repositories(&self, owner: &str) -> Result<Option<Vec<RepositoryListing>>, ProviderError>;
-}
+/// The GitHub REST calls data sources make (defined with the client).
+pub use crate::cloud::github::{GithubLookupApi, RepositoryListing};

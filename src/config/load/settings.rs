@@ -12,8 +12,7 @@ use hcl_edit::Span;
 use serde_json::Value;
 use std::path::Path;
 
-/// Placeholder account id used when evaluating offline (`validate`).
-pub const OFFLINE_ACCOUNT_ID: &str = "000000000000";
+pub use crate::core::OFFLINE_ACCOUNT_ID;
 /// The Google Cloud project number offline (`validate`), as the AWS account's.
 pub const OFFLINE_PROJECT_NUMBER: &str = "000000000000";
 

@@ -392,7 +392,7 @@ impl Kind for AgentQueue {
                 out.push(AttrProblem::new("subnets", format!("\"{s}\" is not a subnet id")));
             }
         }
-        match spec::scaler_env(a, "asg", "stack", &github::instance_arn_prefix("us-east-1", crate::config::OFFLINE_ACCOUNT_ID)) {
+        match spec::scaler_env(a, "asg", "stack", &github::instance_arn_prefix("us-east-1", crate::core::OFFLINE_ACCOUNT_ID)) {
             // A missing token was reported above, by name.
             Err(e) if e.0.starts_with("AGENT_TOKEN_PARAMETER") => {}
             Err(e) => {

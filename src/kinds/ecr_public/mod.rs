@@ -29,7 +29,7 @@ use catalog::Catalog;
 use serde_json::{json, Value};
 
 /// The one region the ECR Public API answers in.
-pub const API_REGION: &str = "us-east-1";
+pub use crate::cloud::aws::ECR_PUBLIC_REGION as API_REGION;
 
 /// The `ecr_public_repository` kind.
 pub struct EcrPublicRepository;

@@ -1,0 +1,58 @@
+//! A plan's cost ceilings as data (plan JSON: `cost`): what each resource's
+//! machines can cost at most per hour before and after. `crate::cost`
+//! prices them from a price book.
+
+use serde::{Deserialize, Serialize};
+
+/// One resource's ceiling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ceiling {
+    /// At most, per hour.
+    pub hourly: f64,
+    /// GPUs or TPU chips at most.
+    pub accelerators: u32,
+    /// What runs with no work (`min_size`), per hour.
+    pub floor_hourly: f64,
+    /// How it was reached, e.g. `32 × g6.12xlarge at $4.6016/h`.
+    pub basis: String,
+    /// At max size with the spot share at the book's spot prices: only
+    /// when the resource buys spot and every price has a spot estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot_estimate_hourly: Option<f64>,
+    /// The share bought on demand, percent.
+    #[serde(default = "all_on_demand")]
+    pub on_demand_percent: u32,
+}
+
+fn all_on_demand() -> u32 {
+    100
+}
+
+/// A resource's ceiling before and after the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    pub address: String,
+    pub before: Option<Ceiling>,
+    pub after: Option<Ceiling>,
+}
+
+/// The plan's cost ceilings (plan JSON: `cost`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CostReport {
+    /// The price book's source and date.
+    pub prices: String,
+    pub prices_date: String,
+    pub currency: String,
+    /// Every resource with machines, changed or not.
+    pub lines: Vec<CostLine>,
+    pub total_before: f64,
+    pub total_after: f64,
+    /// Resources whose ceiling is unknown, with why (no price).
+    pub unpriced: Vec<String>,
+}
+
+impl CostReport {
+    pub fn line(&self, address: &str) -> Option<&CostLine> {
+        self.lines.iter().find(|l| l.address == address)
+    }
+}
