@@ -109,7 +109,7 @@ impl AwsContext {
     /// The account id of the caller (one STS call).
     pub async fn account_id(&self) -> Result<String, ProviderError> {
         let out = self.sts().get_caller_identity().send().await.map_err(|e| classify("sts", "GetCallerIdentity", e))?;
-        out.account.ok_or_else(|| ProviderError::new(ErrorClass::Other, "sts", "GetCallerIdentity", "no account in response"))
+        out.account.ok_or_else(|| ProviderError::aws(ErrorClass::Other, "sts", "GetCallerIdentity", "no account in response"))
     }
 }
 
@@ -144,7 +144,7 @@ where
             (class, summary(service, operation, &text))
         }
     };
-    ProviderError::new(class, service, operation, message)
+    ProviderError::aws(class, service, operation, message)
 }
 
 /// One line of an SDK error chain: the chain's readable part, without the

@@ -45,7 +45,7 @@ fn queue_of(rules: &[String]) -> String {
 /// The jobs of builds created since `since`: the organisation's, or one
 /// pipeline's (`ORG/PIPELINE`).
 pub async fn ran_jobs(source: &str, since: SystemTime) -> Result<Vec<RanJob>, ProviderError> {
-    let err = |class, msg: String| ProviderError::new(class, "buildkite", "ListBuilds", msg);
+    let err = |class, msg: String| ProviderError::buildkite(class, "ListBuilds", msg);
     let token = std::env::var("BUILDKITE_API_TOKEN")
         .ok()
         .filter(|t| !t.is_empty())

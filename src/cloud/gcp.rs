@@ -55,7 +55,7 @@ pub fn classify(service: &'static str, operation: &'static str, e: google_cloud_
         Some(s) => format!("{:?}: {}", s.code, s.message),
         None => e.to_string(),
     };
-    ProviderError::new(class, service, operation, message)
+    ProviderError::google(class, service, operation, message)
 }
 
 /// Whether an error is worth retrying (throttled or temporarily unavailable).
@@ -124,7 +124,7 @@ pub fn operation_outcome(operation: &'static str, op: &Operation) -> Result<(), 
         (403, _) => ErrorClass::AccessDenied,
         _ => ErrorClass::Other,
     };
-    Err(ProviderError::new(class, "compute", operation, format!("operation failed: {code}: {message}")))
+    Err(ProviderError::google(class, "compute", operation, format!("operation failed: {code}: {message}")))
 }
 
 /// What Application Default Credentials would find on this machine,
@@ -158,7 +158,7 @@ impl AdcFacts {
     /// A clear error now, instead of the metadata-server retries (about 48 s)
     /// the client libraries go through when there are no credentials.
     pub fn check(&self) -> Result<(), ProviderError> {
-        let fail = |m: String| Err(ProviderError::new(ErrorClass::Credentials, "gcp", "Credentials", m));
+        let fail = |m: String| Err(ProviderError::google(ErrorClass::Credentials, "gcp", "Credentials", m));
         match &self.env_file {
             Some((f, false)) => fail(format!("GOOGLE_APPLICATION_CREDENTIALS is {f}, which is not a file")),
             Some((_, true)) => Ok(()),
@@ -186,7 +186,7 @@ fn operation_timeout() -> Duration {
 /// that its policy was exhausted).
 fn gave_up(service: &'static str, operation: &'static str, detail: &str) -> ProviderError {
     let limit = humantime::format_duration(operation_timeout());
-    ProviderError::new(
+    ProviderError::google(
         ErrorClass::Other,
         service,
         operation,
@@ -203,7 +203,7 @@ impl GcpContext {
         }
         let fail = |e: google_cloud_gax::client_builder::Error| {
             let class = if e.to_string().to_lowercase().contains("credential") { ErrorClass::Credentials } else { ErrorClass::Other };
-            ProviderError::new(class, "gcp", "Connect", e.to_string())
+            ProviderError::google(class, "gcp", "Connect", e.to_string())
         };
         macro_rules! build {
             ($builder:expr) => {{

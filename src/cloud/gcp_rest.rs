@@ -34,13 +34,13 @@ impl GoogleRest {
             None => Some(
                 google_cloud_auth::credentials::Builder::default()
                     .build()
-                    .map_err(|e| ProviderError::new(ErrorClass::Credentials, service, "Connect", e.to_string()))?,
+                    .map_err(|e| ProviderError::google(ErrorClass::Credentials, service, "Connect", e.to_string()))?,
             ),
         };
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| ProviderError::new(ErrorClass::Other, service, "Connect", e.to_string()))?;
+            .map_err(|e| ProviderError::google(ErrorClass::Other, service, "Connect", e.to_string()))?;
         Ok(GoogleRest { http, creds, service, stats })
     }
 
@@ -57,7 +57,7 @@ impl GoogleRest {
             match c.headers(http::Extensions::new()).await {
                 Ok(google_cloud_auth::credentials::CacheableResource::New { data, .. }) => req = req.headers(data),
                 Ok(google_cloud_auth::credentials::CacheableResource::NotModified) => {}
-                Err(e) => return Err(fail(ProviderError::new(ErrorClass::Credentials, self.service, op, e.to_string()))),
+                Err(e) => return Err(fail(ProviderError::google(ErrorClass::Credentials, self.service, op, e.to_string()))),
             }
         }
         if let Some(b) = body {
@@ -68,7 +68,8 @@ impl GoogleRest {
             Err(e) => (0, e.to_string()),
         };
         if (200..300).contains(&status) {
-            return serde_json::from_str(&text).map_err(|e| fail(ProviderError::new(ErrorClass::Other, self.service, op, format!("unexpected answer: {e}"))));
+            return serde_json::from_str(&text)
+                .map_err(|e| fail(ProviderError::google(ErrorClass::Other, self.service, op, format!("unexpected answer: {e}"))));
         }
         Err(Failure { error: api_error(self.service, op, status, &text), retry: status == 0 || status == 429 || status >= 500 })
     }
@@ -120,7 +121,7 @@ pub fn api_error(service: &'static str, op: &'static str, status: u16, text: &st
         _ => ErrorClass::Other,
     };
     let shown = if code.is_empty() { message } else { format!("{code}: {message}") };
-    ProviderError::new(class, service, op, shown)
+    ProviderError::google(class, service, op, shown)
 }
 
 #[cfg(test)]

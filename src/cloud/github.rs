@@ -53,7 +53,7 @@ impl RestRepositories {
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ProviderError::new(ErrorClass::Other, "github", "client", e.to_string()))?;
+            .map_err(|e| ProviderError::github(ErrorClass::Other, "client", e.to_string()))?;
         let api = std::env::var("GANTRY_GITHUB_API").unwrap_or_else(|_| gantry_scaler_env::github::defaults::GITHUB_API.to_string());
         let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
         Ok(RestRepositories { http, api: api.trim_end_matches('/').to_string(), token })
@@ -62,7 +62,7 @@ impl RestRepositories {
     /// Every page from `url` (the items of each page at `key`, or the page
     /// itself when it is a list); `None` when the first page is a 404.
     async fn pages<T: serde::de::DeserializeOwned>(&self, url: String, op: &'static str, key: &str) -> Result<Option<Vec<T>>, ProviderError> {
-        let err = |class, msg: String| ProviderError::new(class, "github", op, msg);
+        let err = |class, msg: String| ProviderError::github(class, op, msg);
         let mut next = Some(url);
         let mut out = Vec::new();
         while let Some(url) = next.take() {
@@ -133,7 +133,7 @@ impl RestRepositories {
         let runs: Vec<RunId> = self
             .pages(runs_url, "ListWorkflowRuns", "workflow_runs")
             .await?
-            .ok_or_else(|| ProviderError::new(ErrorClass::NotFound, "github", "ListWorkflowRuns", format!("no repository {repo} (or no access to it)")))?;
+            .ok_or_else(|| ProviderError::github(ErrorClass::NotFound, "ListWorkflowRuns", format!("no repository {repo} (or no access to it)")))?;
         let mut out = Vec::new();
         for run in runs {
             let url = format!("{}/repos/{repo}/actions/runs/{}/jobs?per_page=100", self.api, run.id);

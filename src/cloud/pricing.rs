@@ -127,7 +127,7 @@ impl PriceListApi for AwsPrices {
                 .await
                 .map_err(|e| crate::cloud::aws::classify("pricing", "GetProducts", e))?;
             for doc in out.price_list() {
-                if let Some(p) = parse_product(doc).map_err(|m| ProviderError::new(ErrorClass::Other, "pricing", "GetProducts", m))? {
+                if let Some(p) = parse_product(doc).map_err(|m| ProviderError::aws(ErrorClass::Other, "pricing", "GetProducts", m))? {
                     return Ok(Some(p));
                 }
             }

@@ -25,7 +25,7 @@ impl LockStore for S3Object {
     async fn get(&self) -> Result<Option<Vec<u8>>, ProviderError> {
         match self.client.get_object().bucket(&self.cfg.bucket).key(&self.cfg.key).send().await {
             Ok(out) => {
-                let body = out.body.collect().await.map_err(|e| ProviderError::new(crate::core::ErrorClass::Network, "s3", "GetObject", e.to_string()))?;
+                let body = out.body.collect().await.map_err(|e| ProviderError::aws(crate::core::ErrorClass::Network, "s3", "GetObject", e.to_string()))?;
                 Ok(Some(body.into_bytes().to_vec()))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),

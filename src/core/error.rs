@@ -21,10 +21,20 @@ pub enum ErrorClass {
     Other,
 }
 
+/// Whose API failed: what to do about it differs (credentials, roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Provider {
+    Aws,
+    Google,
+    GitHub,
+    Buildkite,
+}
+
 /// A failed cloud call, with enough context for a one-line explanation.
 #[derive(Debug, Clone, Error)]
 #[error("{service} {operation}: {message}")]
 pub struct ProviderError {
+    pub provider: Provider,
     pub class: ErrorClass,
     pub service: &'static str,
     pub operation: &'static str,
@@ -32,13 +42,31 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
-    pub fn new(class: ErrorClass, service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
-        ProviderError { class, service, operation, message: message.into() }
+    pub fn new(provider: Provider, class: ErrorClass, service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
+        ProviderError { provider, class, service, operation, message: message.into() }
+    }
+
+    /// An AWS API's error (`service` as the SDK names it: `ecr`, `iam`).
+    pub fn aws(class: ErrorClass, service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Provider::Aws, class, service, operation, message)
+    }
+
+    /// A Google Cloud API's error (`tpu`, `compute`, `gcp-iam`).
+    pub fn google(class: ErrorClass, service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Provider::Google, class, service, operation, message)
+    }
+
+    pub fn github(class: ErrorClass, operation: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Provider::GitHub, class, "github", operation, message)
+    }
+
+    pub fn buildkite(class: ErrorClass, operation: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Provider::Buildkite, class, "buildkite", operation, message)
     }
 
     /// What the user can do about it, when there is something to say.
     pub fn hint(&self) -> Option<&'static str> {
-        let google = matches!(self.service, "gcp" | "tpu" | "compute" | "gcp-iam" | "gcp-billing");
+        let google = self.provider == Provider::Google;
         match self.class {
             // A Google credentials error says what to do in its message.
             ErrorClass::Credentials if google => None,
@@ -50,5 +78,21 @@ impl ProviderError {
             ErrorClass::Throttled => Some("the API kept throttling after retries; lower --parallelism or retry later"),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_follows_the_provider_not_the_service_name() {
+        let google = ProviderError::google(ErrorClass::AccessDenied, "cloudbilling", "ListSkus", "PERMISSION_DENIED");
+        assert!(google.hint().unwrap().contains("docs/quickstart.md"), "any Google service, named or not");
+        let aws = ProviderError::aws(ErrorClass::AccessDenied, "pricing", "GetProducts", "AccessDeniedException");
+        assert!(aws.hint().unwrap().contains("policies/"));
+        assert_eq!(ProviderError::google(ErrorClass::Credentials, "compute", "Get", "no ADC").hint(), None, "Google says what to do in its message");
+        assert!(ProviderError::aws(ErrorClass::Credentials, "sts", "GetCallerIdentity", "x").hint().unwrap().contains("AWS credentials"));
+        assert_eq!(ProviderError::github(ErrorClass::NotFound, "ListWorkflowRuns", "x").to_string(), "github ListWorkflowRuns: x");
     }
 }

@@ -52,8 +52,9 @@ pub struct Allowances<'a> {
     pub adopt_all: bool,
     /// `--allow-delete ADDR`: protected resources that may be deleted.
     pub allow_delete: &'a BTreeSet<String>,
-    /// Why an unowned clash cannot be adopted either (the kind's
-    /// `live_problem`), said instead of the generic clash error.
+    /// The kind's `live_problem`: why a live resource cannot be planned
+    /// from. For an unowned clash it is said instead of the generic clash
+    /// error; for one the stack owns it is an error of its own.
     pub problem: Option<&'a LiveProblem>,
 }
 
@@ -234,6 +235,13 @@ pub fn plan_kind(kind: &str, fields: &[Field], stack: &str, desired: &[DesiredIn
             notes: Vec::new(),
             protect: false,
         });
+    }
+    // A resource the stack owns (any address) in a state no plan can proceed from.
+    for l in live.iter().filter(|l| l.owner_stack.as_deref() == Some(stack)) {
+        if let Some(message) = allow.problem.and_then(|p| p(l)) {
+            let address = l.owner_address.clone().unwrap_or_else(|| l.identity.clone());
+            out.errors.push(PlanError { address, message, hint: None });
+        }
     }
     out
 }

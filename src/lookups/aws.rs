@@ -101,7 +101,7 @@ impl AwsLookupApi for AwsLookups {
                     (Some(404), _) => Ok(None),
                     // A bucket in another region answers 301 with its region.
                     (Some(301), Some(region)) => Ok(Some(Bucket { region })),
-                    (Some(403), _) => Err(ProviderError::new(
+                    (Some(403), _) => Err(ProviderError::aws(
                         ErrorClass::AccessDenied,
                         "s3",
                         "HeadBucket",

@@ -8,6 +8,7 @@ mod cost;
 pub mod locking;
 mod managed_lint;
 mod outputs;
+mod plan_stages;
 mod planning;
 pub mod prices_gcp;
 pub mod prices_update;

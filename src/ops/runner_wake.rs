@@ -68,7 +68,7 @@ fn now() -> u64 {
 }
 
 fn fail(op: &'static str, message: String) -> ProviderError {
-    ProviderError::new(ErrorClass::Other, "github", op, message)
+    ProviderError::github(ErrorClass::Other, op, message)
 }
 
 fn gh(e: gantry_scaler::github::GithubError) -> ProviderError {
@@ -77,7 +77,7 @@ fn gh(e: gantry_scaler::github::GithubError) -> ProviderError {
         gantry_scaler::github::GithubError::RateLimited { .. } => ErrorClass::Throttled,
         _ => ErrorClass::Other,
     };
-    ProviderError::new(class, "github", "GitHub", e.to_string())
+    ProviderError::github(class, "GitHub", e.to_string())
 }
 
 /// One GitHub call, waiting out a rate limit (primary or secondary) as
@@ -147,7 +147,7 @@ async fn put_metadata(gcp: &dyn GpuApi, zone: &str, node: &str, key: &str, value
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    Err(ProviderError::new(ErrorClass::Other, "compute", "SetMetadata", format!("{key} was not in {zone}/{node}'s metadata a minute after it was set")))
+    Err(ProviderError::google(ErrorClass::Other, "compute", "SetMetadata", format!("{key} was not in {zone}/{node}'s metadata a minute after it was set")))
 }
 
 /// When a runner of the node was registered, from its `NODE-UNIXTIME` name.
@@ -209,7 +209,7 @@ async fn ensure_started(gcp: &dyn GpuApi, zone: &str, node: &str, status: &str, 
     let deadline = std::time::Instant::now() + Duration::from_secs(180);
     while matches!(status.as_str(), "STOPPING" | "SUSPENDING") {
         if std::time::Instant::now() > deadline {
-            return Err(ProviderError::new(ErrorClass::Conflict, "compute", "StartInstance", format!("{zone}/{node} is still {status} after 3 minutes")));
+            return Err(ProviderError::google(ErrorClass::Conflict, "compute", "StartInstance", format!("{zone}/{node} is still {status} after 3 minutes")));
         }
         say(format!("{node} is {status}; waiting to start it"));
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -54,7 +54,7 @@ impl Driver for FakeDriver {
         let name = desired["name"].as_str().unwrap().to_string();
         if self.fail_create.lock().unwrap().contains(&name) {
             // Fails at once, while other work is still in flight.
-            return Err(ProviderError::new(ErrorClass::Other, "ecr", "CreateRepository", "injected failure"));
+            return Err(ProviderError::aws(ErrorClass::Other, "ecr", "CreateRepository", "injected failure"));
         }
         self.work(format!("create {name}")).await;
         self.live.lock().unwrap().insert(

@@ -96,7 +96,7 @@ impl IamRest {
         let p: Project = self.send_url("GetProject", reqwest::Method::GET, url, None).await?;
         match p.name.strip_prefix("projects/") {
             Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => Ok(n.to_string()),
-            _ => Err(ProviderError::new(ErrorClass::Other, SERVICE, "GetProject", format!("unexpected project name {:?}", p.name))),
+            _ => Err(ProviderError::google(ErrorClass::Other, SERVICE, "GetProject", format!("unexpected project name {:?}", p.name))),
         }
     }
 }

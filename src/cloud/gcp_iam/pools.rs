@@ -143,14 +143,14 @@ impl IamRest {
                     Some(e) => {
                         let message = e["message"].as_str().unwrap_or("operation failed").to_string();
                         let class = if e["code"] == json!(6) { ErrorClass::Conflict } else { ErrorClass::Other };
-                        Err(ProviderError::new(class, SERVICE, op, message))
+                        Err(ProviderError::google(class, SERVICE, op, message))
                     }
                 };
             }
             tokio::time::sleep(Duration::from_millis(if cfg!(test) { 1 } else { 1000 })).await;
             o = self.send(op, reqwest::Method::GET, &o.name, None).await?;
         }
-        Err(ProviderError::new(ErrorClass::Other, SERVICE, op, format!("operation {} not done after two minutes", o.name)))
+        Err(ProviderError::google(ErrorClass::Other, SERVICE, op, format!("operation {} not done after two minutes", o.name)))
     }
 }
 

@@ -303,7 +303,7 @@ impl FunctionApi for AwsQueueApi {
         use aws_sdk_lambda::client::Waiters;
         let lambda = self.at(region).lambda;
         let failed = |e: String| {
-            ProviderError::new(ErrorClass::Other, "lambda", "Wait", format!("function {name} did not become ready within {}s: {e}", FUNCTION_TIMEOUT.as_secs()))
+            ProviderError::aws(ErrorClass::Other, "lambda", "Wait", format!("function {name} did not become ready within {}s: {e}", FUNCTION_TIMEOUT.as_secs()))
         };
         if created {
             lambda.wait_until_function_active_v2().function_name(name).wait(FUNCTION_TIMEOUT).await.map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
@@ -422,7 +422,7 @@ impl LookupApi for AwsQueueApi {
             .option("Equals")
             .set_values(Some(names.to_vec()))
             .build()
-            .map_err(|e| ProviderError::new(ErrorClass::Other, "ssm", "DescribeParameters", e.to_string()))?;
+            .map_err(|e| ProviderError::aws(ErrorClass::Other, "ssm", "DescribeParameters", e.to_string()))?;
         // Every page, even after an empty one that carries a NextToken.
         let pages: Vec<_> = self
             .at(region)

@@ -21,7 +21,7 @@ const STACK_TIMEOUT: Duration = Duration::from_secs(45 * 60);
 const REVIEW_GRACE: Duration = Duration::from_secs(60);
 
 fn other(op: &'static str, msg: impl Into<String>) -> ProviderError {
-    ProviderError::new(ErrorClass::Other, "cloudformation", op, msg)
+    ProviderError::aws(ErrorClass::Other, "cloudformation", op, msg)
 }
 
 /// Polls with a growing interval until `step` answers or the timeout passes.

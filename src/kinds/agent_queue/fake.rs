@@ -67,7 +67,7 @@ pub struct FakeAws {
 }
 
 fn err(service: &'static str, op: &'static str, code: &str, msg: impl Into<String>) -> ProviderError {
-    ProviderError::new(class_of_code(code), service, op, format!("{code}: {}", msg.into()))
+    ProviderError::aws(class_of_code(code), service, op, format!("{code}: {}", msg.into()))
 }
 
 fn key(region: &str, name: &str) -> (String, String) {

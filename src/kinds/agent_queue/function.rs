@@ -60,10 +60,10 @@ fn zip(desired: &Desired) -> Result<Vec<u8>, ProviderError> {
     use sha2::Digest;
     let path = desired.zip_path.as_deref().unwrap_or_default();
     let bytes = crate::core::bounded::read_limited(std::path::Path::new(path), crate::core::bounded::ARTIFACT_LIMIT)
-        .map_err(|e| ProviderError::new(ErrorClass::Other, "lambda", "ReadZip", format!("cannot read scaler zip {path}: {e}")))?;
+        .map_err(|e| ProviderError::aws(ErrorClass::Other, "lambda", "ReadZip", format!("cannot read scaler zip {path}: {e}")))?;
     let got = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
     if Some(got) != desired.function.code_sha256 {
-        return Err(ProviderError::new(ErrorClass::Conflict, "lambda", "ReadZip", format!("scaler zip {path} changed since the plan was made; plan again")));
+        return Err(ProviderError::aws(ErrorClass::Conflict, "lambda", "ReadZip", format!("scaler zip {path} changed since the plan was made; plan again")));
     }
     Ok(bytes)
 }

@@ -68,7 +68,7 @@ impl Desired {
     /// Parses a desired state (as made by the kind, or read from a saved plan).
     pub fn parse(state: &State) -> Result<Desired, ProviderError> {
         serde_json::from_value(Value::Object(state.clone()))
-            .map_err(|e| ProviderError::new(ErrorClass::Other, "gantry", "ReadPlan", format!("the agent_queue state is not one gantry made ({e}); plan again")))
+            .map_err(|e| ProviderError::aws(ErrorClass::Other, "gantry", "ReadPlan", format!("the agent_queue state is not one gantry made ({e}); plan again")))
     }
 
     pub fn to_state(&self) -> State {

@@ -29,7 +29,7 @@ pub struct FakeIam {
 }
 
 fn err(op: &'static str, code: &str, msg: String) -> ProviderError {
-    ProviderError::new(class_of_code(code), "iam", op, format!("{code}: {msg}"))
+    ProviderError::aws(class_of_code(code), "iam", op, format!("{code}: {msg}"))
 }
 
 fn encode(doc: &str) -> String {

@@ -41,10 +41,10 @@ mod tests {
     #[test]
     fn only_our_tagged_resource_is_carried_on() {
         let owner = Owner { stack: "s".into(), address: "ci_role.a".into(), protect: false, notes: None };
-        let e = ProviderError::new(ErrorClass::Conflict, "iam", "CreateRole", "EntityAlreadyExists: Role with name a already exists.");
+        let e = ProviderError::aws(ErrorClass::Conflict, "iam", "CreateRole", "EntityAlreadyExists: Role with name a already exists.");
         assert!(already_exists(&e));
-        assert!(already_exists(&ProviderError::new(ErrorClass::Other, "lambda", "CreateFunction", "ResourceConflictException: Function already exist: f")));
-        assert!(!already_exists(&ProviderError::new(ErrorClass::Conflict, "ecr", "DeleteRepository", "RepositoryNotEmptyException: x")));
+        assert!(already_exists(&ProviderError::aws(ErrorClass::Other, "lambda", "CreateFunction", "ResourceConflictException: Function already exist: f")));
+        assert!(!already_exists(&ProviderError::aws(ErrorClass::Conflict, "ecr", "DeleteRepository", "RepositoryNotEmptyException: x")));
         let ours = owner.with_ownership(BTreeMap::new());
         assert!(carry_on_if_ours(e.clone(), Some(ours), "role a", &owner).is_ok());
         let theirs = BTreeMap::from([(crate::core::TAG_STACK.to_string(), "other".to_string())]);

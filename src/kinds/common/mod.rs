@@ -20,7 +20,7 @@ pub async fn gated<T>(
     service: &'static str,
     call: impl std::future::Future<Output = Result<T, crate::core::error::ProviderError>>,
 ) -> Result<T, crate::core::error::ProviderError> {
-    let _permit = gate.acquire().await.map_err(|e| crate::core::error::ProviderError::new(crate::core::ErrorClass::Other, service, "Read", e.to_string()))?;
+    let _permit = gate.acquire().await.map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, service, "Read", e.to_string()))?;
     call.await
 }
 
@@ -42,5 +42,5 @@ where
 /// wrote it); a shape that does not parse is a bug, reported as one.
 pub fn desired<T: serde::de::DeserializeOwned>(desired: &crate::core::State, key: &str, service: &'static str) -> Result<T, crate::core::error::ProviderError> {
     serde_json::from_value(desired.get(key).cloned().unwrap_or(serde_json::Value::Null))
-        .map_err(|e| crate::core::error::ProviderError::new(crate::core::ErrorClass::Other, service, "Apply", format!("desired {key} is not well formed: {e}")))
+        .map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, service, "Apply", format!("desired {key} is not well formed: {e}")))
 }

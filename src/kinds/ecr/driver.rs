@@ -130,7 +130,7 @@ impl Driver for EcrDriver {
         if let Some(k) = desired.get("kms_key").and_then(Value::as_str) {
             enc = enc.kms_key(k);
         }
-        let enc = enc.build().map_err(|e| ProviderError::new(ErrorClass::Other, "ecr", "CreateRepository", e.to_string()))?;
+        let enc = enc.build().map_err(|e| ProviderError::aws(ErrorClass::Other, "ecr", "CreateRepository", e.to_string()))?;
         let created = self
             .api
             .create_repository(NewRepository {
@@ -174,7 +174,7 @@ impl Driver for EcrDriver {
                 // Tags, force_delete and ownership are all tags: handled together below.
                 "tags" | "force_delete" | "owner" => {}
                 other => {
-                    return Err(ProviderError::new(ErrorClass::Other, "ecr", "Update", format!("field {other} cannot be changed in place")));
+                    return Err(ProviderError::aws(ErrorClass::Other, "ecr", "Update", format!("field {other} cannot be changed in place")));
                 }
             }
         }
@@ -197,7 +197,7 @@ impl Driver for EcrDriver {
             Ok(()) => Ok(()),
             Err(e) => match e.class {
                 ErrorClass::NotFound => Ok(()),
-                ErrorClass::Conflict if e.message.contains("RepositoryNotEmpty") => Err(ProviderError::new(
+                ErrorClass::Conflict if e.message.contains("RepositoryNotEmpty") => Err(ProviderError::aws(
                     ErrorClass::Conflict,
                     "ecr",
                     "DeleteRepository",

@@ -31,7 +31,7 @@ pub struct FakeEcr {
 }
 
 fn err(op: &'static str, code: &str, msg: &str) -> ProviderError {
-    ProviderError::new(class_of_code(code), "ecr", op, format!("{code}: {msg}"))
+    ProviderError::aws(class_of_code(code), "ecr", op, format!("{code}: {msg}"))
 }
 
 fn missing(op: &'static str, name: &str) -> ProviderError {

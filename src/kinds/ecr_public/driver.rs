@@ -108,7 +108,7 @@ impl Driver for EcrPublicDriver {
                 "catalog" => self.api.put_catalog(name, &Self::catalog(desired)?).await?,
                 "repository_policy" => self.put_policy(name, desired.get("repository_policy")).await?,
                 "tags" | "force_delete" | "owner" => {}
-                other => return Err(ProviderError::new(ErrorClass::Other, "ecr-public", "Update", format!("field {other} cannot be changed in place"))),
+                other => return Err(ProviderError::aws(ErrorClass::Other, "ecr-public", "Update", format!("field {other} cannot be changed in place"))),
             }
         }
         if changed.iter().any(|f| matches!(f.as_str(), "tags" | "force_delete" | "owner")) {
@@ -126,7 +126,7 @@ impl Driver for EcrPublicDriver {
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
         let force = live.state.get("force_delete") == Some(&Value::Bool(true));
         match self.api.delete_repository(&live.identity, force).await {
-            Err(e) if e.message.contains("RepositoryNotEmpty") => Err(ProviderError::new(
+            Err(e) if e.message.contains("RepositoryNotEmpty") => Err(ProviderError::aws(
                 ErrorClass::Conflict,
                 "ecr-public",
                 "DeleteRepository",

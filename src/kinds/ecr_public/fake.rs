@@ -31,7 +31,7 @@ impl FakeEcrPublic {
             return Ok(out);
         }
         let code = out["__type"].as_str().unwrap_or("Unknown");
-        Err(ProviderError::new(class_of_code(code), "ecr-public", op, format!("{code}: {}", out["message"].as_str().unwrap_or_default())))
+        Err(ProviderError::aws(class_of_code(code), "ecr-public", op, format!("{code}: {}", out["message"].as_str().unwrap_or_default())))
     }
 }
 

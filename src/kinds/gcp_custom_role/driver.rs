@@ -86,7 +86,7 @@ impl Driver for RoleDriver {
             let etag = self.api.undelete(id, &r.etag).await?.etag;
             return self.api.patch(id, &Self::role(desired, owner, &etag)).await.map(|_| ());
         }
-        Err(ProviderError::new(
+        Err(ProviderError::google(
             e.class,
             e.service,
             e.operation,

@@ -21,7 +21,7 @@ impl Fake {
 }
 
 fn gone() -> ProviderError {
-    ProviderError::new(ErrorClass::NotFound, "gcp-iam", "X", "gone")
+    ProviderError::google(ErrorClass::NotFound, "gcp-iam", "X", "gone")
 }
 
 #[async_trait]
@@ -40,7 +40,7 @@ impl RoleApi for Fake {
         let mut all = self.roles.lock().unwrap();
         let name = format!("projects/p/roles/{id}");
         if all.iter().any(|r| r.name == name) {
-            return Err(ProviderError::new(ErrorClass::Conflict, "gcp-iam", "CreateRole", "ALREADY_EXISTS: deleted state"));
+            return Err(ProviderError::google(ErrorClass::Conflict, "gcp-iam", "CreateRole", "ALREADY_EXISTS: deleted state"));
         }
         let r = Role { name, etag, ..role.clone() };
         all.push(r.clone());
@@ -51,7 +51,7 @@ impl RoleApi for Fake {
         let mut all = self.roles.lock().unwrap();
         let r = all.iter_mut().find(|r| r.name.ends_with(&format!("/{id}"))).ok_or_else(gone)?;
         if r.deleted || r.etag != role.etag {
-            return Err(ProviderError::new(ErrorClass::Conflict, "gcp-iam", "UpdateRole", "deleted or stale etag"));
+            return Err(ProviderError::google(ErrorClass::Conflict, "gcp-iam", "UpdateRole", "deleted or stale etag"));
         }
         *r = Role { name: r.name.clone(), etag, deleted: false, ..role.clone() };
         Ok(r.clone())

@@ -65,7 +65,7 @@ impl Driver for ServiceAccountDriver {
         let description = written_description(text(desired, "description"), owner);
         match self.api.create(id, text(desired, "display_name"), &description).await {
             Ok(sa) => self.write_policy(&sa.email, desired).await,
-            Err(e) if e.class == ErrorClass::Conflict => Err(ProviderError::new(
+            Err(e) if e.class == ErrorClass::Conflict => Err(ProviderError::google(
                 e.class,
                 e.service,
                 e.operation,

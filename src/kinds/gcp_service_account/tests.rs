@@ -30,7 +30,7 @@ impl ServiceAccountApi for Fake {
         let email = email(id, "p");
         let mut all = self.accounts.lock().unwrap();
         if all.iter().any(|a| a.email == email) {
-            return Err(ProviderError::new(ErrorClass::Conflict, "gcp-iam", "CreateServiceAccount", "ALREADY_EXISTS: exists"));
+            return Err(ProviderError::google(ErrorClass::Conflict, "gcp-iam", "CreateServiceAccount", "ALREADY_EXISTS: exists"));
         }
         let sa = ServiceAccount { email, display_name: display_name.into(), description: description.into(), ..ServiceAccount::default() };
         all.push(sa.clone());
@@ -38,7 +38,7 @@ impl ServiceAccountApi for Fake {
     }
     async fn patch(&self, email: &str, display_name: &str, description: &str) -> Result<ServiceAccount, ProviderError> {
         let mut all = self.accounts.lock().unwrap();
-        let sa = all.iter_mut().find(|a| a.email == email).ok_or_else(|| ProviderError::new(ErrorClass::NotFound, "gcp-iam", "Patch", "gone"))?;
+        let sa = all.iter_mut().find(|a| a.email == email).ok_or_else(|| ProviderError::google(ErrorClass::NotFound, "gcp-iam", "Patch", "gone"))?;
         sa.display_name = display_name.into();
         sa.description = description.into();
         Ok(sa.clone())
@@ -48,7 +48,7 @@ impl ServiceAccountApi for Fake {
         let before = all.len();
         all.retain(|a| a.email != email);
         if all.len() == before {
-            return Err(ProviderError::new(ErrorClass::NotFound, "gcp-iam", "Delete", "gone"));
+            return Err(ProviderError::google(ErrorClass::NotFound, "gcp-iam", "Delete", "gone"));
         }
         self.policies.lock().unwrap().remove(email);
         Ok(())
@@ -60,7 +60,7 @@ impl ServiceAccountApi for Fake {
         let mut all = self.policies.lock().unwrap();
         let current = all.get(email).map(|p| p.etag.clone()).unwrap_or("ACAB".into());
         if p.etag != current {
-            return Err(ProviderError::new(ErrorClass::Conflict, "gcp-iam", "SetIamPolicy", "ABORTED: concurrent policy changes"));
+            return Err(ProviderError::google(ErrorClass::Conflict, "gcp-iam", "SetIamPolicy", "ABORTED: concurrent policy changes"));
         }
         *self.sets.lock().unwrap() += 1;
         all.insert(email.into(), Policy { etag: format!("{current}x"), ..p.clone() });

@@ -143,7 +143,7 @@ impl Driver for PoolDriver {
             e.message,
             self.api.project()
         );
-        Err(ProviderError::new(e.class, e.service, e.operation, message))
+        Err(ProviderError::google(e.class, e.service, e.operation, message))
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {

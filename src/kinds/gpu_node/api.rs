@@ -46,7 +46,7 @@ pub trait GpuApi: DiskApi {
 fn convert<A: serde::Serialize, B: serde::de::DeserializeOwned>(op: &'static str, a: &A) -> Result<B, ProviderError> {
     serde_json::to_value(a)
         .and_then(serde_json::from_value)
-        .map_err(|e| ProviderError::new(crate::core::error::ErrorClass::Other, "compute", op, format!("unexpected IAM policy: {e}")))
+        .map_err(|e| ProviderError::google(crate::core::error::ErrorClass::Other, "compute", op, format!("unexpected IAM policy: {e}")))
 }
 
 #[async_trait]

@@ -176,8 +176,8 @@ impl Driver for GpuDriver {
         let email = desired.get("service_account").and_then(Value::as_str).unwrap_or("default");
         let scopes = desired.get("scopes").filter(|v| !v.is_null()).cloned().unwrap_or(json!([gcp::DEFAULT_SCOPE]));
         body["serviceAccounts"] = json!([{"email": email, "scopes": scopes}]);
-        let inst: Instance =
-            serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertInstance", format!("bad instance body: {e}")))?;
+        let inst: Instance = serde_json::from_value(body)
+            .map_err(|e| ProviderError::google(ErrorClass::Other, "compute", "InsertInstance", format!("bad instance body: {e}")))?;
         let inst = inst.set_metadata(Metadata::new().set_items(Self::metadata_items(desired, owner)));
         owner.note("creating instance (long-running operation)".into());
         self.api.insert_instance(zone, inst).await?;

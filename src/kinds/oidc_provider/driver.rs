@@ -100,7 +100,7 @@ impl Driver for OidcDriver {
         if changed.iter().any(|c| c == "thumbprints") {
             let want = strs(desired, "thumbprints");
             if want.is_empty() {
-                return Err(ProviderError::new(
+                return Err(ProviderError::aws(
                     ErrorClass::Conflict,
                     "iam",
                     "UpdateOpenIDConnectProviderThumbprint",

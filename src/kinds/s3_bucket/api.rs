@@ -59,7 +59,7 @@ pub struct S3Client {
 }
 
 fn build_err(op: &'static str, e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::new(ErrorClass::Other, "s3", op, e.to_string())
+    ProviderError::aws(ErrorClass::Other, "s3", op, e.to_string())
 }
 
 /// `Err` unless the error is the service's "nothing configured" code.
@@ -108,7 +108,7 @@ impl S3Api for S3Client {
                     404 => Ok(NameStatus::Free),
                     403 => Ok(NameStatus::Taken),
                     301 => Ok(NameStatus::Elsewhere(region.unwrap_or_else(|| "another region".into()))),
-                    status => Err(ProviderError::new(ErrorClass::Other, "s3", "HeadBucket", format!("HTTP {status} for bucket {name}"))),
+                    status => Err(ProviderError::aws(ErrorClass::Other, "s3", "HeadBucket", format!("HTTP {status} for bucket {name}"))),
                 }
             }
             Err(e) => Err(classify("s3", "HeadBucket", e)),
@@ -278,7 +278,7 @@ impl S3Api for S3Client {
                 let out = self.client.delete_objects().bucket(name).delete(delete).send().await.map_err(|e| classify("s3", "DeleteObjects", e))?;
                 if let Some(e) = out.errors().first() {
                     let what = format!("{}: {} ({} of {n} objects not deleted)", e.code().unwrap_or("Error"), e.message().unwrap_or(""), out.errors().len());
-                    return Err(ProviderError::new(ErrorClass::Other, "s3", "DeleteObjects", what));
+                    return Err(ProviderError::aws(ErrorClass::Other, "s3", "DeleteObjects", what));
                 }
                 deleted += n;
             }

@@ -177,7 +177,7 @@ impl Driver for S3Driver {
                 "encryption" => self.api.put_encryption(name, &setting::<Encryption>(desired, "encryption")?).await?,
                 "lifecycle_rules" => self.put_lifecycle(name, desired).await?,
                 "public_access_block" | "policy" | "tags" | "force_delete" | "owner" => {}
-                other => return Err(ProviderError::new(ErrorClass::Other, "s3", "Update", format!("field {other} cannot be changed in place"))),
+                other => return Err(ProviderError::aws(ErrorClass::Other, "s3", "Update", format!("field {other} cannot be changed in place"))),
             }
         }
         if has("public_access_block") || has("policy") {
@@ -196,7 +196,7 @@ impl Driver for S3Driver {
             self.api.empty(name).await?;
         }
         match self.api.delete_bucket(name).await {
-            Err(e) if e.message.starts_with("BucketNotEmpty") => Err(ProviderError::new(
+            Err(e) if e.message.starts_with("BucketNotEmpty") => Err(ProviderError::aws(
                 ErrorClass::Conflict,
                 "s3",
                 "DeleteBucket",

@@ -42,7 +42,7 @@ pub struct FakeS3 {
 }
 
 fn err(op: &'static str, code: &str, msg: &str) -> ProviderError {
-    ProviderError::new(class_of_code(code), "s3", op, format!("{code}: {msg}"))
+    ProviderError::aws(class_of_code(code), "s3", op, format!("{code}: {msg}"))
 }
 
 impl FakeS3 {

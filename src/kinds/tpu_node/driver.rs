@@ -95,7 +95,7 @@ impl TpuDriver {
             body["dataDisks"] =
                 json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.api.project(), Self::disk_name(name)), "mode": "READ_WRITE"}]);
         }
-        serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "tpu", "CreateNode", format!("bad node body: {e}")))
+        serde_json::from_value(body).map_err(|e| ProviderError::google(ErrorClass::Other, "tpu", "CreateNode", format!("bad node body: {e}")))
     }
 
     /// Creates the node's data disk; `true` when this call created it.
@@ -108,7 +108,7 @@ impl TpuDriver {
             "type": format!("projects/{}/zones/{zone}/diskTypes/{}", self.api.project(), disk["type"].as_str().unwrap_or("pd-balanced")),
             "labels": owned_labels(None, owner),
         });
-        let disk: Disk = serde_json::from_value(body).map_err(|e| ProviderError::new(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
+        let disk: Disk = serde_json::from_value(body).map_err(|e| ProviderError::google(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
         match self.api.insert_disk(zone, disk).await {
             Ok(_) => Ok(true),
             // Left from an earlier attempt (e.g. an apply stopped between the
@@ -199,7 +199,7 @@ impl Driver for TpuDriver {
         if created_disk && refused {
             owner.note("the node was not created: deleting the data disk this apply created".into());
             if let Err(d) = self.delete_disk(zone, name).await {
-                return Err(ProviderError::new(
+                return Err(ProviderError::google(
                     e.class,
                     "tpu",
                     "CreateNode",

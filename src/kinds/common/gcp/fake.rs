@@ -42,7 +42,7 @@ fn typed<T: DeserializeOwned>(v: &Value) -> T {
 }
 
 fn not_found(op: &'static str, what: &str) -> ProviderError {
-    ProviderError::new(ErrorClass::NotFound, "compute", op, format!("The resource '{what}' was not found"))
+    ProviderError::google(ErrorClass::NotFound, "compute", op, format!("The resource '{what}' was not found"))
 }
 
 /// Pages of two with an empty page before the last token.
@@ -111,7 +111,7 @@ impl DiskApi for FakeGcp {
         let name = disk.name.clone().unwrap_or_default();
         let mut i = self.record(format!("InsertDisk {zone}/{name}"));
         if i.disks.contains_key(&(zone.to_string(), name.clone())) {
-            return Err(ProviderError::new(ErrorClass::Conflict, "compute", "InsertDisk", format!("operation failed: RESOURCE_ALREADY_EXISTS: {name}")));
+            return Err(ProviderError::google(ErrorClass::Conflict, "compute", "InsertDisk", format!("operation failed: RESOURCE_ALREADY_EXISTS: {name}")));
         }
         i.number += 1;
         let stored = gcp_shapes::disk(PROJECT, zone, serde_json::to_value(&disk).unwrap_or_default(), i.number);
@@ -138,7 +138,7 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         let key = (zone.to_string(), name.to_string());
         let current = i.policies.get(&key).map(|p| p.etag.clone()).unwrap_or("ACAB".into());
         if policy.etag != current {
-            return Err(ProviderError::new(ErrorClass::Conflict, "compute", "SetInstanceIamPolicy", "409: concurrent policy changes"));
+            return Err(ProviderError::google(ErrorClass::Conflict, "compute", "SetInstanceIamPolicy", "409: concurrent policy changes"));
         }
         i.number += 1;
         let etag = format!("p{}", i.number);
@@ -166,7 +166,7 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         let name = body.name.clone().unwrap_or_default();
         drop(self.record(format!("InsertInstance {zone}/{name}")));
         if self.instance(zone, &name).is_some() {
-            return Err(ProviderError::new(ErrorClass::Conflict, "compute", "InsertInstance", format!("operation failed: RESOURCE_ALREADY_EXISTS: {name}")));
+            return Err(ProviderError::google(ErrorClass::Conflict, "compute", "InsertInstance", format!("operation failed: RESOURCE_ALREADY_EXISTS: {name}")));
         }
         let mut stored = serde_json::to_value(&body).unwrap_or_default();
         // A running instance reports RUNNING once the operation is done.
@@ -182,7 +182,7 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         let inst = i.instances.get_mut(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("SetLabels", name))?;
         let sent = serde_json::to_value(&req).unwrap_or_default();
         if !gcp_shapes::same_fingerprint(sent.get("labelFingerprint"), inst.get("labelFingerprint")) {
-            return Err(ProviderError::new(
+            return Err(ProviderError::google(
                 ErrorClass::Conflict,
                 "compute",
                 "SetLabels",
@@ -201,7 +201,7 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
         let inst = i.instances.get_mut(&(zone.to_string(), name.to_string())).ok_or_else(|| not_found("SetMetadata", name))?;
         let mut sent = serde_json::to_value(&md).unwrap_or_default();
         if !gcp_shapes::same_fingerprint(sent.get("fingerprint"), inst.pointer("/metadata/fingerprint")) {
-            return Err(ProviderError::new(
+            return Err(ProviderError::google(
                 ErrorClass::Conflict,
                 "compute",
                 "SetMetadata",
@@ -248,18 +248,18 @@ impl crate::kinds::tpu_node::TpuApi for FakeGcp {
         let mut i = self.record(format!("CreateNode {zone}/{id}"));
         let name = format!("projects/{PROJECT}/locations/{zone}/nodes/{id}");
         if i.nodes.contains_key(&name) {
-            return Err(ProviderError::new(ErrorClass::Conflict, "tpu", "CreateNode", format!("AlreadyExists: {name}")));
+            return Err(ProviderError::google(ErrorClass::Conflict, "tpu", "CreateNode", format!("AlreadyExists: {name}")));
         }
         for d in &node.data_disks {
             let disk = d.source_disk.rsplit('/').next().unwrap_or_default().to_string();
             let Some(stored) = i.disks.get(&(zone.to_string(), disk.clone())) else {
-                return Err(ProviderError::new(ErrorClass::NotFound, "tpu", "CreateNode", format!("NotFound: disk {disk}")));
+                return Err(ProviderError::google(ErrorClass::NotFound, "tpu", "CreateNode", format!("NotFound: disk {disk}")));
             };
             // The TPU API refuses a disk type the generation does not take
             // ("Attach durable block storage to a TPU VM"), after the disk exists.
             let kind = stored.get("type").and_then(Value::as_str).and_then(|t| t.rsplit('/').next()).unwrap_or_default().to_string();
             if crate::kinds::tpu_node::data_disk_types(&node.accelerator_type).is_some_and(|ok| !ok.contains(&kind.as_str())) {
-                return Err(ProviderError::new(
+                return Err(ProviderError::google(
                     ErrorClass::Other,
                     "tpu",
                     "CreateNode",
@@ -282,7 +282,9 @@ impl crate::kinds::tpu_node::TpuApi for FakeGcp {
         for path in &mask.paths {
             match path.as_str() {
                 "labels" | "metadata" => stored[path.as_str()] = sent.get(path.as_str()).cloned().unwrap_or(json!({})),
-                other => return Err(ProviderError::new(ErrorClass::Other, "tpu", "UpdateNode", format!("InvalidArgument: field {other} cannot be updated"))),
+                other => {
+                    return Err(ProviderError::google(ErrorClass::Other, "tpu", "UpdateNode", format!("InvalidArgument: field {other} cannot be updated")))
+                }
             }
         }
         Ok(())
