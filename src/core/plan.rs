@@ -80,6 +80,45 @@ pub struct Change {
     pub protect: bool,
 }
 
+/// What applying a change does, carrying the state each action needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    Nothing,
+    Create {
+        desired: State,
+    },
+    /// `changed`: the attributes that differ.
+    Update {
+        desired: State,
+        live: LiveResource,
+        changed: Vec<String>,
+    },
+    Replace {
+        desired: State,
+        live: LiveResource,
+    },
+    Delete {
+        live: LiveResource,
+    },
+}
+
+impl Change {
+    /// The work this change asks for. An error when its action lacks the
+    /// state it needs (only a plan file edited by hand can be so).
+    pub fn work(&self) -> Result<Work, String> {
+        let missing = |what: &str| format!("{} {} but the plan holds no {what} state for it (was the plan file edited?)", self.address, self.action.describe());
+        let desired = || self.desired.clone().ok_or_else(|| missing("desired"));
+        let live = || self.live.clone().ok_or_else(|| missing("live"));
+        Ok(match self.action {
+            Action::NoOp => Work::Nothing,
+            Action::Create => Work::Create { desired: desired()? },
+            Action::Update => Work::Update { desired: desired()?, live: live()?, changed: self.attrs.iter().map(|a| a.name.clone()).collect() },
+            Action::Replace => Work::Replace { desired: desired()?, live: live()? },
+            Action::Delete => Work::Delete { live: live()? },
+        })
+    }
+}
+
 /// A whole plan.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {

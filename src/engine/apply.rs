@@ -4,7 +4,7 @@
 //! exactly what was and was not done.
 
 use crate::core::error::ProviderError;
-use crate::core::{Action, Change, Plan};
+use crate::core::{Action, Change, Plan, Work};
 use crate::core::{Driver, Owner};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,20 +83,17 @@ impl Cancel {
     }
 }
 
-/// Runs one change against its driver.
-async fn run_change(driver: Arc<dyn Driver>, change: Change, owner: Owner) -> Result<(), ProviderError> {
-    match change.action {
-        Action::NoOp => Ok(()),
-        Action::Create => driver.create(change.desired.as_ref().expect("create has desired"), &owner).await,
-        Action::Update => {
-            let changed: Vec<String> = change.attrs.iter().map(|a| a.name.clone()).collect();
-            driver.update(change.desired.as_ref().expect("update has desired"), change.live.as_ref().expect("update has live"), &changed, &owner).await
+/// Runs one change's work against its driver.
+async fn run_change(driver: Arc<dyn Driver>, work: Work, owner: Owner) -> Result<(), ProviderError> {
+    match work {
+        Work::Nothing => Ok(()),
+        Work::Create { desired } => driver.create(&desired, &owner).await,
+        Work::Update { desired, live, changed } => driver.update(&desired, &live, &changed, &owner).await,
+        Work::Replace { desired, live } => {
+            driver.delete(&live).await?;
+            driver.create(&desired, &owner).await
         }
-        Action::Replace => {
-            driver.delete(change.live.as_ref().expect("replace has live")).await?;
-            driver.create(change.desired.as_ref().expect("replace has desired"), &owner).await
-        }
-        Action::Delete => driver.delete(change.live.as_ref().expect("delete has live")).await,
+        Work::Delete { live } => driver.delete(&live).await,
     }
 }
 
@@ -178,6 +175,14 @@ pub async fn apply(plan: &Plan, drivers: &BTreeMap<String, Arc<dyn Driver>>, par
                     stopping = true;
                     break;
                 };
+                let work = match change.work() {
+                    Ok(w) => w,
+                    Err(why) => {
+                        outcome[i] = Some(Outcome::Failed(why));
+                        stopping = true;
+                        break;
+                    }
+                };
                 running[i] = true;
                 progress.started(&change);
                 let notes = {
@@ -187,7 +192,7 @@ pub async fn apply(plan: &Plan, drivers: &BTreeMap<String, Arc<dyn Driver>>, par
                 let owner = Owner { stack: plan.owner.clone(), address: change.address.clone(), protect: change.protect, notes: Some(notes) };
                 set.spawn(async move {
                     let t = Instant::now();
-                    let r = run_change(driver, change, owner).await;
+                    let r = run_change(driver, work, owner).await;
                     (i, r, t.elapsed())
                 });
             }

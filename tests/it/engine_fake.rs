@@ -321,3 +321,21 @@ async fn the_apply_workflow_holds_the_lock_and_the_gates_for_any_front_end() {
     assert!(!lock.exists());
     assert!(matches!(apply(&req(true), &connect, &auto).await, Ok(Applied::NoChanges(_))));
 }
+
+/// A change whose action lacks the state it needs (a hand-edited plan) fails
+/// that change with a sentence, starts nothing after it, and panics nowhere.
+#[tokio::test]
+async fn a_change_without_its_state_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    write_stack(dir.path(), "ecr_repository \"aa\" {}\necr_repository \"bb\" {\n  tags = { after = ecr_repository.aa.name }\n}\n");
+    let driver = Arc::new(FakeDriver::default());
+    let (mut p, backend) = plan(dir.path(), &driver).await;
+    let a = p.changes.iter_mut().find(|c| c.address == "ecr_repository.aa").unwrap();
+    a.desired = None;
+    assert!(a.work().unwrap_err().contains("ecr_repository.aa will be created but the plan holds no desired state"));
+    let report = apply_plan(&p, &backend, 4, Arc::new(Quiet), Cancel::new()).await.unwrap();
+    let outcome = |addr: &str| report.results.iter().find(|r| r.address == addr).unwrap().outcome.clone();
+    assert!(matches!(outcome("ecr_repository.aa"), Outcome::Failed(m) if m.contains("was the plan file edited?")));
+    assert_eq!(outcome("ecr_repository.bb"), Outcome::NotStarted, "its dependent does not start");
+    assert!(driver.events.lock().unwrap().is_empty());
+}
