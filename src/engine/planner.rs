@@ -146,8 +146,7 @@ pub fn plan_kind(kind: &str, fields: &[Field], stack: &str, desired: &[DesiredIn
         out.fingerprints.insert(d.address.clone(), fingerprint(live_res));
         let (mut action, mut attrs) = choose_action(fields, Some(&d.state), live_res.map(|l| &l.state));
         let mut reason = None;
-        if let Some((_, retag)) = matched {
-            let l = live_res.expect("matched");
+        if let (Some((_, retag)), Some(l)) = (matched, live_res) {
             // A moved block, an adopted resource, or protection turned on or
             // off: the ownership tags change in place.
             if action != Action::Replace && (retag || l.protected != d.protect) {
