@@ -45,7 +45,8 @@ mod tests;
 pub use api::{FunctionApi, LookupApi, QueueApi, StackApi};
 pub use aws::AwsQueueApi;
 pub use driver::QueueDriver;
-use gantry_scaler_env::defaults as scaler_defaults;
+// The scaler's own defaults and ranges (one definition for both sides).
+use gantry_scaler_env::{defaults as scaler_defaults, ranges as scaler_ranges};
 pub use state::{Desired, Facts, FunctionState};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
@@ -74,8 +75,12 @@ static SCALER: Schema = Schema {
         Attr::new("timeout_s", Ty::Int, "Lambda timeout; the scaler polls until shortly before it.").default(DefaultValue::Int(60)).range(10, 900),
         Attr::new("poll_interval", Ty::String, "Time between polls within one invocation.").default(DefaultValue::Str(scaler_defaults::POLL_INTERVAL)),
         Attr::new("scale_out_factor", Ty::Number, "Fraction of missing capacity added per decision (0.01-1).").default(DefaultValue::Int(1)),
-        Attr::new("instance_buffer", Ty::Int, "Spare instances while there is work.").default(DefaultValue::Int(0)).range(0, 1000),
-        Attr::new("scale_in_step", Ty::Int, "Most instances removed per step.").default(DefaultValue::Int(1)).range(1, 1000),
+        Attr::new("instance_buffer", Ty::Int, "Spare instances while there is work.")
+            .default(DefaultValue::Int(scaler_defaults::INSTANCE_BUFFER as i64))
+            .range(scaler_ranges::INSTANCE_BUFFER.0 as i64, scaler_ranges::INSTANCE_BUFFER.1 as i64),
+        Attr::new("scale_in_step", Ty::Int, "Most instances removed per step.")
+            .default(DefaultValue::Int(scaler_defaults::SCALE_IN_STEP as i64))
+            .range(scaler_ranges::SCALE_IN_STEP.0 as i64, scaler_ranges::SCALE_IN_STEP.1 as i64),
         Attr::new("disable_scale_in", Ty::Bool, "Never lower desired capacity.").default(DefaultValue::Bool(false)),
         Attr::new("include_waiting", Ty::Bool, "Count waiting jobs as needing agents.").default(DefaultValue::Bool(false)),
         Attr::new("metrics_endpoint", Ty::String, "Agent metrics API.").default(DefaultValue::Str(scaler_defaults::METRICS_ENDPOINT)),
@@ -97,7 +102,9 @@ static SCHEMA: Schema = Schema {
         ]),
         Attr::new("min_size", Ty::Int, "Fewest instances.").default(DefaultValue::Int(0)).range(0, 10000),
         Attr::new("max_size", Ty::Int, "Most instances.").required().range(0, 10000),
-        Attr::new("agents_per_instance", Ty::Int, "Agents per instance.").default(DefaultValue::Int(1)).range(1, 64),
+        Attr::new("agents_per_instance", Ty::Int, "Agents per instance.")
+            .default(DefaultValue::Int(scaler_defaults::AGENTS_PER_INSTANCE as i64))
+            .range(scaler_ranges::AGENTS_PER_INSTANCE.0 as i64, scaler_ranges::AGENTS_PER_INSTANCE.1 as i64),
         Attr::new(
             "terminate_after_job",
             Ty::Bool,
