@@ -76,14 +76,14 @@ pub trait Driver: Send + Sync {
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError>;
     /// Plan-time lookups that complete the desired state before it is
     /// compared (e.g. the default VPC's subnets for a queue given none).
-    /// Returns (address, problem) pairs for what cannot be resolved.
-    async fn resolve(&self, _desired: &mut [(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+    /// Returns a problem per address that cannot be resolved.
+    async fn resolve(&self, _desired: &mut [(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
         Ok(Vec::new())
     }
     /// Plan-time checks against the cloud that the files alone cannot make
-    /// (e.g. that a referenced SSM parameter exists). Returns
-    /// (address, problem) pairs; nothing is changed.
-    async fn preflight(&self, _desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+    /// (e.g. that a referenced SSM parameter exists). Returns a problem per
+    /// address and finding; nothing is changed.
+    async fn preflight(&self, _desired: &[(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
         Ok(Vec::new())
     }
     /// Optional deeper preview of an in-place update (e.g. a CloudFormation

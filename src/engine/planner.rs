@@ -26,13 +26,7 @@ pub struct DesiredInstance {
     pub depends_on: Vec<String>,
 }
 
-/// A reason the plan cannot be made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanError {
-    pub address: String,
-    pub message: String,
-    pub hint: Option<String>,
-}
+pub use crate::core::PlanError;
 
 /// The planned outcome for one kind.
 #[derive(Debug, Default)]

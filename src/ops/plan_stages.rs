@@ -24,10 +24,6 @@ struct Problems {
 }
 
 impl Problems {
-    fn error(&mut self, (address, message): (String, String)) {
-        self.errors.push(PlanError { address, message, hint: None });
-    }
-
     fn refusal(mut self) -> Option<OpsError> {
         if !self.errors.is_empty() {
             self.errors.append(&mut self.security);
@@ -168,9 +164,7 @@ async fn resolve(drivers: &Drivers, desired: &mut ByKind<Vec<DesiredInstance>>, 
     for (kind, d) in desired.iter_mut().filter(|(_, d)| !d.is_empty()) {
         let Some(driver) = drivers.get(kind) else { continue };
         let mut resolved = items(d);
-        for problem in driver.resolve(&mut resolved).await? {
-            problems.error(problem);
-        }
+        problems.errors.extend(driver.resolve(&mut resolved).await?);
         for (inst, (_, state)) in d.iter_mut().zip(resolved) {
             inst.state = state;
         }
@@ -186,9 +180,7 @@ async fn preflight(drivers: &Drivers, desired: &ByKind<Vec<DesiredInstance>>, pr
         let items = items(d);
         Some(async move { driver.preflight(&items).await })
     });
-    for problem in futures::future::try_join_all(checks).await?.into_iter().flatten() {
-        problems.error(problem);
-    }
+    problems.errors.extend(futures::future::try_join_all(checks).await?.into_iter().flatten());
     Ok(())
 }
 

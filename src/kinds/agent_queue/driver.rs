@@ -207,7 +207,7 @@ impl Driver for QueueDriver {
         Ok(())
     }
 
-    async fn resolve(&self, desired: &mut [(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+    async fn resolve(&self, desired: &mut [(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
         let mut queues = Self::parse_all(desired)?;
         let problems = preflight::resolve(self.api.as_ref(), &mut queues).await?;
         for ((_, state), (_, d)) in desired.iter_mut().zip(queues) {
@@ -216,7 +216,7 @@ impl Driver for QueueDriver {
         Ok(problems)
     }
 
-    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
         preflight::check(self.api.as_ref(), &Self::parse_all(desired)?).await
     }
 

@@ -7,10 +7,11 @@
 use super::api::LookupApi;
 use super::state::Desired;
 use crate::core::error::ProviderError;
+use crate::core::PlanError;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// (address, problem) pairs, as the planner reports them.
-pub type Problems = Vec<(String, String)>;
+/// Problems by address, as the planner reports them.
+pub type Problems = Vec<PlanError>;
 
 /// Fills in the default VPC's subnets for queues that name none.
 pub async fn resolve(api: &dyn LookupApi, queues: &mut [(String, Desired)]) -> Result<Problems, ProviderError> {
@@ -33,7 +34,8 @@ pub async fn resolve(api: &dyn LookupApi, queues: &mut [(String, Desired)]) -> R
                 d.facts.subnets = subnets;
                 d.facts.vpc_id = Some(vpc);
             }
-            _ => problems.push((address.clone(), format!("{} has no default VPC with default subnets; set subnets and vpc_id on the queue", d.region))),
+            _ => problems
+                .push(PlanError::new(address.clone(), format!("{} has no default VPC with default subnets; set subnets and vpc_id on the queue", d.region))),
         }
     }
     Ok(problems)
@@ -54,8 +56,10 @@ async fn check_subnets(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Res
             let vpc = d.facts.vpc_id.as_deref().unwrap_or_default();
             for sn in &d.facts.subnets {
                 match vpc_of.get(sn) {
-                    None => out.push((address.clone(), format!("subnet {sn} does not exist in {region} (a subnet of another region or account?)"))),
-                    Some(v) if !vpc.is_empty() && v != vpc => out.push((address.clone(), format!("subnet {sn} is in {v}, not in vpc_id {vpc}"))),
+                    None => {
+                        out.push(PlanError::new(address.clone(), format!("subnet {sn} does not exist in {region} (a subnet of another region or account?)")))
+                    }
+                    Some(v) if !vpc.is_empty() && v != vpc => out.push(PlanError::new(address.clone(), format!("subnet {sn} is in {v}, not in vpc_id {vpc}"))),
                     _ => {}
                 }
             }
@@ -96,18 +100,18 @@ pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<
         }
         for (address, d) in items {
             if let Some(i) = d.facts.image_parameter.as_ref().filter(|i| missing_images.contains(i)) {
-                out.push((address.clone(), format!("image parameter {i} does not exist in {region}")));
+                out.push(PlanError::new(address.clone(), format!("image parameter {i} does not exist in {region}")));
             }
             let token = &d.facts.token_parameter;
             if !token.is_empty() && !found_tokens.contains(token) {
-                out.push((
+                out.push(PlanError::new(
                     address.clone(),
                     format!("agent token parameter {token} does not exist in {region}; create it (aws ssm put-parameter --type SecureString) before the queue"),
                 ));
             }
             let missing: Vec<&str> = d.facts.github_credentials.iter().filter(|p| !found_tokens.contains(*p)).map(String::as_str).collect();
             if !missing.is_empty() {
-                out.push((
+                out.push(PlanError::new(
                     address.clone(),
                     format!(
                         "GitHub App parameter(s) {} do not exist in {region}; create them (aws ssm put-parameter --type SecureString): the scaler reads app_id, installation_id, private_key and webhook_secret",
@@ -116,7 +120,7 @@ pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<
                 ));
             }
             for p in d.facts.secret_parameters.iter().filter(|p| !found_tokens.contains(*p)) {
-                out.push((
+                out.push(PlanError::new(
                     address.clone(),
                     format!("agent_secrets parameter {p} does not exist in {region}; create it (aws ssm put-parameter --type SecureString)"),
                 ));

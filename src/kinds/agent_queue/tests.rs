@@ -145,10 +145,11 @@ async fn preflight_batches_lookups_and_names_every_problem() {
     let calls = fake.calls();
     assert_eq!(calls.iter().filter(|c| c.starts_with("GetParameters")).collect::<Vec<_>>(), ["GetParameters 10", "GetParameters 2"]);
     assert_eq!(calls.iter().filter(|c| c.starts_with("DescribeParameters")).count(), 1);
-    assert!(problems.contains(&("agent_queue.q3".into(), "image parameter /ami/3 does not exist in us-west-2".into())), "{problems:?}");
-    assert!(problems.iter().any(|(a, p)| a == "agent_queue.lost" && p.starts_with("agent token parameter /no/token does not exist")));
-    assert!(problems.iter().any(|(a, p)| a == "agent_queue.lost" && p.starts_with("subnet subnet-x does not exist")));
-    assert!(problems.iter().any(|(a, p)| a == "agent_queue.q0" && p == "subnet subnet-a is in vpc-2, not in vpc_id vpc-1"));
+    assert!(problems.contains(&crate::core::PlanError::new("agent_queue.q3", "image parameter /ami/3 does not exist in us-west-2")), "{problems:?}");
+    let has = |a: &str, p: &dyn Fn(&str) -> bool| problems.iter().any(|e| e.address == a && p(&e.message));
+    assert!(has("agent_queue.lost", &|p| p.starts_with("agent token parameter /no/token does not exist")));
+    assert!(has("agent_queue.lost", &|p| p.starts_with("subnet subnet-x does not exist")));
+    assert!(has("agent_queue.q0", &|p| p == "subnet subnet-a is in vpc-2, not in vpc_id vpc-1"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -163,7 +164,7 @@ async fn queues_without_subnets_get_the_default_vpcs_in_template_and_facts() {
     let (_, d2) = driver();
     let mut items = vec![("agent_queue.a".to_string(), queue("a", json!({"subnets": [], "vpc_id": null})))];
     let problems = d2.resolve(&mut items).await.unwrap();
-    assert!(problems[0].1.contains("no default VPC"), "{problems:?}");
+    assert!(problems[0].message.contains("no default VPC"), "{problems:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -80,7 +80,7 @@ impl S3Driver {
 
     /// Bucket names are global: a name another account holds, or one this
     /// account uses in another region, cannot be created here.
-    async fn name_problem(&self, address: &str, name: &str) -> Result<Option<(String, String)>, ProviderError> {
+    async fn name_problem(&self, address: &str, name: &str) -> Result<Option<crate::core::PlanError>, ProviderError> {
         let problem = match self.api.head_bucket(name).await? {
             NameStatus::Free | NameStatus::Here => None,
             NameStatus::Taken => Some(format!("the bucket name \"{name}\" belongs to another AWS account (S3 names are global): choose another name")),
@@ -88,7 +88,7 @@ impl S3Driver {
                 Some(format!("bucket \"{name}\" exists in {r}, not in {}: manage it from a stack in {r}, or choose another name", self.region))
             }
         };
-        Ok(problem.map(|p| (address.to_string(), p)))
+        Ok(problem.map(|p| crate::core::PlanError::new(address, p)))
     }
 
     async fn put_lifecycle(&self, name: &str, desired: &State) -> Result<(), ProviderError> {
@@ -136,10 +136,10 @@ impl Driver for S3Driver {
 
     /// Bucket names are global: a name another account holds, or one this
     /// account uses in another region, cannot be created here.
-    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<(String, String)>, ProviderError> {
+    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
         // Collected first: a lazy map of borrowing closures is not Send in an async_trait.
         let checks: Vec<_> = desired.iter().map(|(address, d)| self.name_problem(address, text(d, "name"))).collect();
-        let found: Vec<Option<(String, String)>> = futures::stream::iter(checks).buffer_unordered(READ_CALLS).try_collect().await?;
+        let found: Vec<Option<crate::core::PlanError>> = futures::stream::iter(checks).buffer_unordered(READ_CALLS).try_collect().await?;
         Ok(found.into_iter().flatten().collect())
     }
 
