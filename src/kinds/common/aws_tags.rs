@@ -36,6 +36,11 @@ pub fn user_tags(tags: &BTreeMap<String, String>) -> Value {
 pub const MAX_USER_TAGS: usize = 45;
 
 /// Problems with the evaluated `tags` attribute, if any.
+/// [`check`] for tags already read into a map.
+pub fn check_map(tags: &std::collections::BTreeMap<String, String>) -> Vec<AttrProblem> {
+    check(Some(&serde_json::json!(tags)))
+}
+
 pub fn check(tags: Option<&Value>) -> Vec<AttrProblem> {
     let mut out = Vec::new();
     let Some(tags) = tags.and_then(Value::as_object) else { return out };

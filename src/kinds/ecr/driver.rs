@@ -3,9 +3,10 @@
 
 use super::api::{EcrApi, NewRepository};
 use super::lifecycle;
+use super::spec::Desired;
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owner_of, stale_tag_keys, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::core::{owner_of, stale_tag_keys, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::{aws_tags, gated, lost_create, read_many};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageTagMutability, Repository};
@@ -125,9 +126,10 @@ impl Driver for EcrDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let name = text(desired, "name");
-        let mut enc = EncryptionConfiguration::builder().encryption_type(EncryptionType::from(text(desired, "encryption")));
-        if let Some(k) = desired.get("kms_key").and_then(Value::as_str) {
+        let d = Desired::parse(desired, "CreateRepository")?;
+        let name = d.name.as_str();
+        let mut enc = EncryptionConfiguration::builder().encryption_type(EncryptionType::from(d.encryption.as_str()));
+        if let Some(k) = &d.kms_key {
             enc = enc.kms_key(k);
         }
         let enc = enc.build().map_err(|e| ProviderError::aws(ErrorClass::Other, "ecr", "CreateRepository", e.to_string()))?;
@@ -135,8 +137,8 @@ impl Driver for EcrDriver {
             .api
             .create_repository(NewRepository {
                 name: name.to_string(),
-                image_tag_mutability: ImageTagMutability::from(text(desired, "image_tag_mutability")),
-                scan_on_push: desired.get("scan_on_push") == Some(&Value::Bool(true)),
+                image_tag_mutability: ImageTagMutability::from(d.image_tag_mutability.as_str()),
+                scan_on_push: d.scan_on_push,
                 encryption: enc,
                 tags: aws_tags::written(desired, owner),
             })
@@ -152,25 +154,25 @@ impl Driver for EcrDriver {
             }
             other => other?,
         }
-        for (field, doc) in [("lifecycle_policy", desired.get("lifecycle_policy")), ("repository_policy", desired.get("repository_policy"))] {
-            match doc {
-                Some(d) if !d.is_null() && field == "lifecycle_policy" => self.put_lifecycle(name, d).await?,
-                Some(d) if !d.is_null() => self.put_policy(name, d).await?,
-                _ => {}
-            }
+        if let Some(doc) = &d.lifecycle_policy {
+            self.put_lifecycle(name, doc).await?;
+        }
+        if let Some(doc) = &d.repository_policy {
+            self.put_policy(name, doc).await?;
         }
         Ok(())
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let name = text(desired, "name");
+        let d = Desired::parse(desired, "Update")?;
+        let name = d.name.as_str();
         let null = Value::Null;
         for field in changed {
             match field.as_str() {
-                "image_tag_mutability" => self.api.put_image_tag_mutability(name, ImageTagMutability::from(text(desired, "image_tag_mutability"))).await?,
-                "scan_on_push" => self.api.put_scan_on_push(name, desired.get("scan_on_push") == Some(&Value::Bool(true))).await?,
-                "lifecycle_policy" => self.put_lifecycle(name, desired.get("lifecycle_policy").unwrap_or(&null)).await?,
-                "repository_policy" => self.put_policy(name, desired.get("repository_policy").unwrap_or(&null)).await?,
+                "image_tag_mutability" => self.api.put_image_tag_mutability(name, ImageTagMutability::from(d.image_tag_mutability.as_str())).await?,
+                "scan_on_push" => self.api.put_scan_on_push(name, d.scan_on_push).await?,
+                "lifecycle_policy" => self.put_lifecycle(name, d.lifecycle_policy.as_ref().unwrap_or(&null)).await?,
+                "repository_policy" => self.put_policy(name, d.repository_policy.as_ref().unwrap_or(&null)).await?,
                 // Tags, force_delete and ownership are all tags: handled together below.
                 "tags" | "force_delete" | "owner" => {}
                 other => {

@@ -5,10 +5,10 @@ use serde_json::{json, Value};
 
 /// Builds the ECR lifecycle policy document for the block's rules, or None
 /// when no rule is set.
-pub fn render(block: &Value) -> Option<Value> {
+pub fn render(block: &super::spec::Lifecycle) -> Option<Value> {
     let mut rules = Vec::new();
     let mut priority = 1;
-    if let Some(days) = block.get("expire_untagged_after_days").and_then(Value::as_i64) {
+    if let Some(days) = block.expire_untagged_after_days {
         rules.push(json!({
             "rulePriority": priority,
             "description": format!("expire untagged images after {days} days"),
@@ -17,9 +17,8 @@ pub fn render(block: &Value) -> Option<Value> {
         }));
         priority += 1;
     }
-    if let Some(keep) = block.get("keep_last_tagged").and_then(Value::as_i64) {
-        let prefixes: Vec<String> =
-            block.get("tag_prefixes").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default();
+    if let Some(keep) = block.keep_last_tagged {
+        let prefixes = block.tag_prefixes.clone().unwrap_or_default();
         let selection = if prefixes.is_empty() {
             json!({"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan", "countNumber": keep})
         } else {
@@ -62,9 +61,14 @@ pub fn normalize(doc: &Value) -> Value {
 mod tests {
     use super::*;
 
+    /// A block as the loader hands it over.
+    fn block(v: Value) -> super::super::spec::Lifecycle {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn renders_both_rules_in_priority_order() {
-        let doc = render(&json!({"expire_untagged_after_days": 14, "keep_last_tagged": 100})).unwrap();
+        let doc = render(&block(json!({"expire_untagged_after_days": 14, "keep_last_tagged": 100}))).unwrap();
         let rules = doc["rules"].as_array().unwrap();
         assert_eq!(rules.len(), 2);
         assert_eq!(rules[0]["selection"]["tagStatus"], "untagged");
@@ -75,12 +79,12 @@ mod tests {
 
     #[test]
     fn empty_block_renders_nothing() {
-        assert!(render(&json!({})).is_none());
+        assert!(render(&block(json!({}))).is_none());
     }
 
     #[test]
     fn normalize_ignores_rule_order() {
-        let doc = render(&json!({"expire_untagged_after_days": 3, "keep_last_tagged": 5, "tag_prefixes": ["v", "release"]})).unwrap();
+        let doc = render(&block(json!({"expire_untagged_after_days": 3, "keep_last_tagged": 5, "tag_prefixes": ["v", "release"]}))).unwrap();
         let mut swapped = doc.clone();
         swapped["rules"].as_array_mut().unwrap().reverse();
         swapped["rules"][0]["selection"]["tagPrefixList"].as_array_mut().unwrap().reverse();

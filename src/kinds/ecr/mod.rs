@@ -19,15 +19,17 @@ mod driver;
 #[cfg(test)]
 mod fake;
 pub mod lifecycle;
+mod spec;
 #[cfg(test)]
 mod tests;
 
 pub use api::{EcrApi, NewRepository};
 pub use driver::EcrDriver;
+use spec::Spec;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The `ecr_repository` kind.
 pub struct EcrRepository;
@@ -100,36 +102,37 @@ impl Kind for EcrRepository {
         default_attr(attrs, "name", label);
     }
     fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+        let spec = match Spec::parse(attrs) {
+            Ok(s) => s,
+            Err(why) => return vec![AttrProblem::new("name", why)],
+        };
         let mut out = Vec::new();
-        let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");
-        if !valid_name(name) {
+        if !valid_name(&spec.name) {
             out.push(AttrProblem::new(
                 "name",
-                format!("\"{name}\" is not a valid ECR repository name (2-256 lowercase letters, digits, and . _ - / between them)"),
+                format!("\"{}\" is not a valid ECR repository name (2-256 lowercase letters, digits, and . _ - / between them)", spec.name),
             ));
         }
-        if attrs.get("kms_key").is_some() && attrs.get("encryption").and_then(Value::as_str) != Some("KMS") {
+        if spec.kms_key.is_some() && spec.encryption != "KMS" {
             out.push(AttrProblem::new("kms_key", "kms_key needs encryption = \"KMS\""));
         }
-        if let Some(lp) = attrs.get("lifecycle_policy") {
+        if let Some(lp) = &spec.lifecycle_policy {
             if lifecycle::render(lp).is_none() {
                 out.push(AttrProblem::new("lifecycle_policy", "lifecycle_policy needs expire_untagged_after_days or keep_last_tagged"));
             }
-            if lp.get("tag_prefixes").is_some() && lp.get("keep_last_tagged").is_none() {
+            if lp.tag_prefixes.is_some() && lp.keep_last_tagged.is_none() {
                 out.push(AttrProblem::new("lifecycle_policy", "tag_prefixes only applies with keep_last_tagged"));
             }
         }
-        out.extend(crate::kinds::common::aws_tags::check(attrs.get("tags")));
-        if let Some(p) = attrs.get("repository_policy_file") {
-            if !p.is_object() {
-                out.push(AttrProblem::new("repository_policy_file", "the policy document must be a JSON object"));
-            }
+        out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
+        if spec.repository_policy_file.as_ref().is_some_and(|p| !p.is_object()) {
+            out.push(AttrProblem::new("repository_policy_file", "the policy document must be a JSON object"));
         }
         out
     }
 
     fn identity(&self, attrs: &State) -> String {
-        attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+        Spec::parse(attrs).map(|s| s.name).unwrap_or_default()
     }
 
     fn outputs(&self, attrs: &State, env: &Env) -> State {
@@ -143,16 +146,7 @@ impl Kind for EcrRepository {
     }
 
     fn desired_state(&self, attrs: &State, _env: &Env) -> State {
-        let mut s = State::new();
-        for key in ["name", "image_tag_mutability", "scan_on_push", "encryption", "force_delete", "tags"] {
-            s.insert(key.into(), attrs.get(key).cloned().unwrap_or(Value::Null));
-        }
-        s.insert("kms_key".into(), attrs.get("kms_key").cloned().unwrap_or(Value::Null));
-        let lifecycle = attrs.get("lifecycle_policy").and_then(lifecycle::render).map(|d| lifecycle::normalize(&d));
-        s.insert("lifecycle_policy".into(), lifecycle.unwrap_or(Value::Null));
-        let policy = attrs.get("repository_policy_file").map(crate::policy::normalize);
-        s.insert("repository_policy".into(), policy.unwrap_or(Value::Null));
-        s
+        Spec::parse(attrs).map(|s| s.desired().to_state()).unwrap_or_default()
     }
 
     /// Who the repository policy newly lets in, and to do what.
@@ -168,6 +162,7 @@ impl Kind for EcrRepository {
     }
 
     fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
-        attrs.get("repository_policy_file").map(|doc| crate::lint::lint_repository_policy(doc, "repository_policy_file")).unwrap_or_default()
+        let doc = Spec::parse(attrs).ok().and_then(|s| s.repository_policy_file);
+        doc.map(|doc| crate::lint::lint_repository_policy(&doc, "repository_policy_file")).unwrap_or_default()
     }
 }

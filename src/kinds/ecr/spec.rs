@@ -1,0 +1,91 @@
+//! The `ecr_repository` block and its desired state as types. The loader
+//! has checked the attributes' types and filled the defaults, so the block
+//! reads straight into [`Spec`]; the rules and the desired state read its
+//! fields, not JSON by key.
+
+use super::lifecycle;
+use crate::core::State;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The evaluated block. An attribute the loader refused (a type error,
+/// reported already) is absent: it reads as its default, so the rules
+/// below still judge the rest of the block.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    pub name: String,
+    pub image_tag_mutability: String,
+    pub scan_on_push: bool,
+    pub encryption: String,
+    pub kms_key: Option<String>,
+    /// The policy document the file holds (any JSON; `check` wants an object).
+    pub repository_policy_file: Option<Value>,
+    pub force_delete: bool,
+    pub tags: BTreeMap<String, String>,
+    pub lifecycle_policy: Option<Lifecycle>,
+}
+
+/// The `lifecycle_policy` block's rules.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Lifecycle {
+    pub expire_untagged_after_days: Option<u32>,
+    pub keep_last_tagged: Option<u32>,
+    pub tag_prefixes: Option<Vec<String>>,
+}
+
+/// The comparable desired state (the kind's fields; `None` is `null`), as
+/// the plan carries it and the driver reads it back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Desired {
+    pub name: String,
+    pub image_tag_mutability: String,
+    pub scan_on_push: bool,
+    pub encryption: String,
+    pub kms_key: Option<String>,
+    pub lifecycle_policy: Option<Value>,
+    pub repository_policy: Option<Value>,
+    pub force_delete: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Spec {
+    /// The block, or why it does not read (only a bug can make it so: the
+    /// loader checked every type first).
+    pub fn parse(attrs: &State) -> Result<Spec, String> {
+        serde_json::from_value(Value::Object(attrs.clone())).map_err(|e| format!("the block does not read as an ecr_repository: {e}"))
+    }
+
+    pub fn desired(&self) -> Desired {
+        Desired {
+            name: self.name.clone(),
+            image_tag_mutability: self.image_tag_mutability.clone(),
+            scan_on_push: self.scan_on_push,
+            encryption: self.encryption.clone(),
+            kms_key: self.kms_key.clone(),
+            lifecycle_policy: self.lifecycle_policy.as_ref().and_then(lifecycle::render).map(|d| lifecycle::normalize(&d)),
+            repository_policy: self.repository_policy_file.as_ref().map(crate::policy::normalize),
+            force_delete: self.force_delete,
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+impl Desired {
+    /// A desired state as the plan holds it; an error names the service
+    /// call it was for (a plan that does not read is a bug, or an edit).
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+        serde_json::from_value(Value::Object(state.clone())).map_err(|e| {
+            crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "ecr", operation, format!("the desired repository does not read: {e}"))
+        })
+    }
+
+    pub fn to_state(&self) -> State {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => State::new(),
+        }
+    }
+}
