@@ -38,6 +38,14 @@ where
     Ok(out)
 }
 
+/// A kind's block read into its typed spec. The loader has checked every
+/// attribute's type and filled the defaults; an attribute it refused (a
+/// type error, reported already) is absent and reads as the spec's
+/// default (`#[serde(default)]`), so a kind's rules still judge the rest.
+pub fn read_block<T: serde::de::DeserializeOwned>(attrs: &crate::core::State, kind: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::Object(attrs.clone())).map_err(|e| format!("the block does not read as {kind}: {e}"))
+}
+
 /// A typed setting out of a desired state (as the kind's `desired_state`
 /// wrote it); a shape that does not parse is a bug, reported as one.
 pub fn desired<T: serde::de::DeserializeOwned>(desired: &crate::core::State, key: &str, service: &'static str) -> Result<T, crate::core::error::ProviderError> {

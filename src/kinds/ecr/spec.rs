@@ -55,7 +55,7 @@ impl Spec {
     /// The block, or why it does not read (only a bug can make it so: the
     /// loader checked every type first).
     pub fn parse(attrs: &State) -> Result<Spec, String> {
-        serde_json::from_value(Value::Object(attrs.clone())).map_err(|e| format!("the block does not read as an ecr_repository: {e}"))
+        crate::kinds::common::read_block(attrs, "an ecr_repository")
     }
 
     pub fn desired(&self) -> Desired {

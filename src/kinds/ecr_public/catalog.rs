@@ -3,7 +3,6 @@
 //! RepositoryCatalogDataInput).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// Architectures the gallery shows as badges and filters on.
 pub const ARCHITECTURES: &[&str] = &["ARM", "ARM 64", "x86", "x86-64"];
@@ -31,15 +30,20 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 impl Catalog {
-    /// From the evaluated block's attributes.
-    pub fn from_block(attrs: &serde_json::Map<String, Value>) -> Catalog {
-        let list = |k: &str| sorted(attrs.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect());
+    /// From the block's values: empty texts are unset, lists sorted.
+    pub fn new(
+        description: Option<&str>,
+        about_text: Option<&str>,
+        usage_text: Option<&str>,
+        architectures: Vec<String>,
+        operating_systems: Vec<String>,
+    ) -> Catalog {
         Catalog {
-            description: text(attrs.get("description").and_then(Value::as_str)),
-            about_text: text(attrs.get("about_text").and_then(Value::as_str)),
-            usage_text: text(attrs.get("usage_text").and_then(Value::as_str)),
-            architectures: list("architectures"),
-            operating_systems: list("operating_systems"),
+            description: text(description),
+            about_text: text(about_text),
+            usage_text: text(usage_text),
+            architectures: sorted(architectures),
+            operating_systems: sorted(operating_systems),
         }
     }
 

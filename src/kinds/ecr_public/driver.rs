@@ -3,7 +3,7 @@
 //! tags in one call, in-place updates and delete.
 
 use super::api::{EcrPublicApi, PublicRepository};
-use super::catalog::Catalog;
+use super::spec::Desired;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::{aws_tags, gated, lost_create, read_many};
@@ -58,10 +58,6 @@ impl EcrPublicDriver {
         }))
     }
 
-    fn catalog(desired: &State) -> Result<Catalog, ProviderError> {
-        crate::kinds::common::desired(desired, "catalog", "ecr-public")
-    }
-
     async fn put_policy(&self, name: &str, doc: Option<&Value>) -> Result<(), ProviderError> {
         match doc.filter(|d| !d.is_null()) {
             Some(d) => self.api.set_policy(name, &d.to_string()).await,
@@ -81,9 +77,9 @@ impl Driver for EcrPublicDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let name = text(desired, "name");
-        let catalog = Self::catalog(desired)?;
-        match self.api.create_repository(name, &catalog, &aws_tags::written(desired, owner)).await {
+        let d = Desired::parse(desired, "CreateRepository")?;
+        let (name, catalog) = (d.name.as_str(), &d.catalog);
+        match self.api.create_repository(name, catalog, &aws_tags::written(desired, owner)).await {
             Err(e) if lost_create::already_exists(&e) => {
                 let arn = self.api.list_repositories().await?.into_iter().find(|r| r.name == name).map(|r| r.arn);
                 let found = match arn {
@@ -91,22 +87,23 @@ impl Driver for EcrPublicDriver {
                     None => None,
                 };
                 lost_create::carry_on_if_ours(e, found, &format!("public repository {name}"), owner)?;
-                self.api.put_catalog(name, &catalog).await?;
+                self.api.put_catalog(name, catalog).await?;
             }
             other => other?,
         }
-        if desired.get("repository_policy").is_some_and(|d| !d.is_null()) {
-            self.put_policy(name, desired.get("repository_policy")).await?;
+        if d.repository_policy.is_some() {
+            self.put_policy(name, d.repository_policy.as_ref()).await?;
         }
         Ok(())
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let name = text(desired, "name");
+        let d = Desired::parse(desired, "Update")?;
+        let name = d.name.as_str();
         for field in changed {
             match field.as_str() {
-                "catalog" => self.api.put_catalog(name, &Self::catalog(desired)?).await?,
-                "repository_policy" => self.put_policy(name, desired.get("repository_policy")).await?,
+                "catalog" => self.api.put_catalog(name, &d.catalog).await?,
+                "repository_policy" => self.put_policy(name, d.repository_policy.as_ref()).await?,
                 "tags" | "force_delete" | "owner" => {}
                 other => return Err(ProviderError::aws(ErrorClass::Other, "ecr-public", "Update", format!("field {other} cannot be changed in place"))),
             }

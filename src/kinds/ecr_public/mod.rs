@@ -17,6 +17,7 @@ pub mod catalog;
 mod driver;
 #[cfg(test)]
 mod fake;
+mod spec;
 #[cfg(test)]
 mod tests;
 
@@ -25,8 +26,8 @@ pub use driver::EcrPublicDriver;
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
-use catalog::Catalog;
-use serde_json::{json, Value};
+use serde_json::json;
+use spec::Spec;
 
 /// The one region the ECR Public API answers in.
 pub use crate::cloud::aws::ECR_PUBLIC_REGION as API_REGION;
@@ -73,26 +74,29 @@ impl Kind for EcrPublicRepository {
     }
 
     fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+        let spec = match Spec::parse(attrs) {
+            Ok(s) => s,
+            Err(why) => return vec![AttrProblem::new("name", why)],
+        };
         let mut out = Vec::new();
-        let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");
-        if name.len() > 205 || !crate::kinds::ecr::valid_name(name) {
+        if spec.name.len() > 205 || !crate::kinds::ecr::valid_name(&spec.name) {
             out.push(AttrProblem::new(
                 "name",
-                format!("\"{name}\" is not a valid ECR Public repository name (2-205 lowercase letters, digits, and . _ - / between them)"),
+                format!("\"{}\" is not a valid ECR Public repository name (2-205 lowercase letters, digits, and . _ - / between them)", spec.name),
             ));
         }
-        for (attr, problem) in Catalog::from_block(attrs).problems() {
+        for (attr, problem) in spec.catalog().problems() {
             out.push(AttrProblem::new(attr, problem));
         }
-        out.extend(crate::kinds::common::aws_tags::check(attrs.get("tags")));
-        if attrs.get("repository_policy_file").is_some_and(|p| !p.is_object()) {
+        out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
+        if spec.repository_policy_file.as_ref().is_some_and(|p| !p.is_object()) {
             out.push(AttrProblem::new("repository_policy_file", "the policy document must be a JSON object"));
         }
         out
     }
 
     fn identity(&self, attrs: &State) -> String {
-        attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+        Spec::parse(attrs).map(|s| s.name).unwrap_or_default()
     }
 
     fn outputs(&self, attrs: &State, env: &Env) -> State {
@@ -104,13 +108,7 @@ impl Kind for EcrPublicRepository {
     }
 
     fn desired_state(&self, attrs: &State, _env: &Env) -> State {
-        let mut s = State::new();
-        s.insert("name".into(), json!(self.identity(attrs)));
-        s.insert("catalog".into(), json!(Catalog::from_block(attrs)));
-        s.insert("repository_policy".into(), attrs.get("repository_policy_file").map(crate::policy::normalize).unwrap_or(Value::Null));
-        s.insert("force_delete".into(), json!(attrs.get("force_delete") == Some(&Value::Bool(true))));
-        s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or_else(|| json!({})));
-        s
+        Spec::parse(attrs).map(|s| s.desired().to_state()).unwrap_or_default()
     }
 
     /// Who the repository policy newly lets in, and to do what.
@@ -126,6 +124,7 @@ impl Kind for EcrPublicRepository {
     }
 
     fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
-        attrs.get("repository_policy_file").map(|doc| crate::lint::lint_repository_policy(doc, "repository_policy_file")).unwrap_or_default()
+        let doc = Spec::parse(attrs).ok().and_then(|s| s.repository_policy_file);
+        doc.map(|doc| crate::lint::lint_repository_policy(&doc, "repository_policy_file")).unwrap_or_default()
     }
 }

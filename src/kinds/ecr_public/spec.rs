@@ -1,0 +1,80 @@
+//! The `ecr_public_repository` block and its desired state as types (see
+//! `kinds::common::read_block`): the rules read fields, not JSON by key.
+
+use super::catalog::Catalog;
+use crate::core::State;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The evaluated block (an attribute refused by the loader reads as its default).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    pub name: String,
+    pub description: Option<String>,
+    pub about_text: Option<String>,
+    pub usage_text: Option<String>,
+    pub architectures: Vec<String>,
+    pub operating_systems: Vec<String>,
+    pub repository_policy_file: Option<Value>,
+    pub force_delete: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The comparable desired state, as the plan carries it and the driver reads it back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Desired {
+    pub name: String,
+    pub catalog: Catalog,
+    pub repository_policy: Option<Value>,
+    pub force_delete: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Spec {
+    pub fn parse(attrs: &State) -> Result<Spec, String> {
+        crate::kinds::common::read_block(attrs, "an ecr_public_repository")
+    }
+
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(
+            self.description.as_deref(),
+            self.about_text.as_deref(),
+            self.usage_text.as_deref(),
+            self.architectures.clone(),
+            self.operating_systems.clone(),
+        )
+    }
+
+    pub fn desired(&self) -> Desired {
+        Desired {
+            name: self.name.clone(),
+            catalog: self.catalog(),
+            repository_policy: self.repository_policy_file.as_ref().map(crate::policy::normalize),
+            force_delete: self.force_delete,
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+impl Desired {
+    /// A desired state as the plan holds it; the error names the call it was for.
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+        serde_json::from_value(Value::Object(state.clone())).map_err(|e| {
+            crate::core::error::ProviderError::aws(
+                crate::core::ErrorClass::Other,
+                "ecr-public",
+                operation,
+                format!("the desired public repository does not read: {e}"),
+            )
+        })
+    }
+
+    pub fn to_state(&self) -> State {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => State::new(),
+        }
+    }
+}
