@@ -1,6 +1,7 @@
 //! The I/O half of `github_oidc_provider`: reads and writes through [`OidcApi`].
 
 use super::api::{NewProvider, OidcApi};
+use super::spec::Desired;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owned_tags, owner_of, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::aws_tags::user_tags;
@@ -44,10 +45,6 @@ impl OidcDriver {
     }
 }
 
-fn strs(s: &State, key: &str) -> Vec<String> {
-    s.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default()
-}
-
 fn arn_of(live: &LiveResource) -> String {
     live.state.get("arn").and_then(Value::as_str).unwrap_or_default().to_string()
 }
@@ -61,13 +58,14 @@ impl Driver for OidcDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let host = desired.get("host").and_then(Value::as_str).unwrap_or_default();
+        let d = Desired::parse(desired, "CreateOpenIDConnectProvider")?;
+        let host = d.host.as_str();
         let created = self
             .api
             .create_provider(NewProvider {
                 url: format!("https://{host}"),
-                client_ids: strs(desired, "client_ids"),
-                thumbprints: Some(strs(desired, "thumbprints")).filter(|t| !t.is_empty()),
+                client_ids: d.client_ids.clone(),
+                thumbprints: d.thumbprints.clone(),
                 tags: owned_tags(desired, owner),
             })
             .await;
@@ -87,9 +85,9 @@ impl Driver for OidcDriver {
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
         let arn = arn_of(live);
+        let d = Desired::parse(desired, "UpdateOpenIDConnectProvider")?;
         if changed.iter().any(|c| c == "client_ids") {
-            let want = strs(desired, "client_ids");
-            let have = strs(&live.state, "client_ids");
+            let (want, have) = (&d.client_ids, Desired::parse(&live.state, "UpdateOpenIDConnectProvider")?.client_ids);
             for id in want.iter().filter(|i| !have.contains(i)) {
                 self.api.add_client_id(&arn, id).await?;
             }
@@ -98,7 +96,7 @@ impl Driver for OidcDriver {
             }
         }
         if changed.iter().any(|c| c == "thumbprints") {
-            let want = strs(desired, "thumbprints");
+            let want = d.thumbprints.clone().unwrap_or_default();
             if want.is_empty() {
                 return Err(ProviderError::aws(
                     ErrorClass::Conflict,

@@ -9,17 +9,18 @@
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{AttrProblem, Compare, Env, Field, Kind, State};
-use crate::kinds::common::iam::sorted_strings;
-use serde_json::{json, Value};
+use serde_json::json;
 
 mod api;
 mod driver;
 #[cfg(test)]
 mod fake;
+mod spec;
 #[cfg(test)]
 mod tests;
 pub use api::{NewProvider, OidcApi, Provider};
 pub use driver::OidcDriver;
+use spec::Spec;
 
 /// The `github_oidc_provider` kind.
 pub struct GithubOidcProvider;
@@ -52,15 +53,6 @@ pub fn host_of(url: &str) -> String {
     url.trim_start_matches("https://").trim_end_matches('/').to_string()
 }
 
-fn client_ids(attrs: &State) -> Value {
-    let v = sorted_strings(attrs.get("client_ids"));
-    if v.as_array().is_some_and(|a| a.is_empty()) {
-        json!(["sts.amazonaws.com"])
-    } else {
-        v
-    }
-}
-
 impl Kind for GithubOidcProvider {
     fn name(&self) -> &'static str {
         "github_oidc_provider"
@@ -75,13 +67,16 @@ impl Kind for GithubOidcProvider {
         FIELDS
     }
     fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+        let spec = match Spec::parse(attrs) {
+            Ok(s) => s,
+            Err(why) => return vec![AttrProblem::new("url", why)],
+        };
         let mut out = Vec::new();
-        let url = attrs.get("url").and_then(Value::as_str).unwrap_or("");
+        let url = &spec.url;
         if !url.starts_with("https://") || host_of(url).is_empty() || host_of(url).contains(' ') {
             out.push(AttrProblem::new("url", format!("\"{url}\" must be an https:// URL")));
         }
-        for t in attrs.get("thumbprints").and_then(Value::as_array).into_iter().flatten() {
-            let s = t.as_str().unwrap_or("");
+        for s in spec.thumbprints.iter().flatten() {
             if s.len() != 40 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
                 out.push(AttrProblem::new("thumbprints", format!("\"{s}\" is not a 40-character hex SHA-1 thumbprint")));
             }
@@ -89,7 +84,7 @@ impl Kind for GithubOidcProvider {
         out
     }
     fn identity(&self, attrs: &State) -> String {
-        host_of(attrs.get("url").and_then(Value::as_str).unwrap_or_default())
+        Spec::parse(attrs).map(|s| host_of(&s.url)).unwrap_or_default()
     }
     fn outputs(&self, attrs: &State, env: &Env) -> State {
         let host = self.identity(attrs);
@@ -99,15 +94,6 @@ impl Kind for GithubOidcProvider {
         out
     }
     fn desired_state(&self, attrs: &State, _env: &Env) -> State {
-        let mut s = State::new();
-        s.insert("host".into(), json!(self.identity(attrs)));
-        s.insert("client_ids".into(), client_ids(attrs));
-        let mut thumbs: Vec<String> =
-            attrs.get("thumbprints").and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(str::to_lowercase)).collect();
-        thumbs.sort();
-        // Unset (or empty: IAM cannot store an empty list) means "IAM's choice".
-        s.insert("thumbprints".into(), if thumbs.is_empty() { Value::Null } else { json!(thumbs) });
-        s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or(json!({})));
-        s
+        Spec::parse(attrs).map(|s| s.desired().to_state()).unwrap_or_default()
     }
 }

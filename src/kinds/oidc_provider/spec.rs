@@ -1,0 +1,64 @@
+//! The `github_oidc_provider` block and its desired state as types (see
+//! `kinds::common::read_block`).
+
+use crate::core::State;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The evaluated block (an attribute refused by the loader reads as its default).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    pub url: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Option<Vec<String>>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The comparable desired state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Desired {
+    /// The issuer's host: IAM's identity for the provider.
+    pub host: String,
+    /// Sorted; `sts.amazonaws.com` when the block names none.
+    pub client_ids: Vec<String>,
+    /// Lowercase and sorted; `None` (unset, or empty: IAM cannot store an
+    /// empty list) accepts the thumbprint IAM computed itself.
+    pub thumbprints: Option<Vec<String>>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Spec {
+    pub fn parse(attrs: &State) -> Result<Spec, String> {
+        crate::kinds::common::read_block(attrs, "a github_oidc_provider")
+    }
+
+    pub fn desired(&self) -> Desired {
+        let mut client_ids = self.client_ids.clone();
+        client_ids.sort();
+        client_ids.dedup();
+        if client_ids.is_empty() {
+            client_ids.push("sts.amazonaws.com".into());
+        }
+        let mut thumbs: Vec<String> = self.thumbprints.iter().flatten().map(|t| t.to_lowercase()).collect();
+        thumbs.sort();
+        Desired { host: super::host_of(&self.url), client_ids, thumbprints: Some(thumbs).filter(|t| !t.is_empty()), tags: self.tags.clone() }
+    }
+}
+
+impl Desired {
+    /// A desired state as the plan holds it; the error names the call it was for.
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+        serde_json::from_value(Value::Object(state.clone())).map_err(|e| {
+            crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "iam", operation, format!("the desired OIDC provider does not read: {e}"))
+        })
+    }
+
+    pub fn to_state(&self) -> State {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => State::new(),
+        }
+    }
+}
