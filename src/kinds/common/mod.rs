@@ -46,9 +46,17 @@ pub fn read_block<T: serde::de::DeserializeOwned>(attrs: &crate::core::State, ki
     serde_json::from_value(serde_json::Value::Object(attrs.clone())).map_err(|e| format!("the block does not read as {kind}: {e}"))
 }
 
-/// A typed setting out of a desired state (as the kind's `desired_state`
-/// wrote it); a shape that does not parse is a bug, reported as one.
-pub fn desired<T: serde::de::DeserializeOwned>(desired: &crate::core::State, key: &str, service: &'static str) -> Result<T, crate::core::error::ProviderError> {
-    serde_json::from_value(desired.get(key).cloned().unwrap_or(serde_json::Value::Null))
-        .map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, service, "Apply", format!("desired {key} is not well formed: {e}")))
+/// A kind's typed desired state read back from a plan, as its
+/// `desired_state` wrote it (a shape that does not read is a bug, or an
+/// edited plan: the driver reports it as the call that could not be made).
+pub fn read_desired<T: serde::de::DeserializeOwned>(state: &crate::core::State) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::Object(state.clone())).map_err(|e| format!("the desired state does not read: {e}"))
+}
+
+/// A typed desired state as the plan's comparable state (field by field).
+pub fn to_state<T: serde::Serialize>(desired: &T) -> crate::core::State {
+    match serde_json::to_value(desired) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => crate::core::State::new(),
+    }
 }

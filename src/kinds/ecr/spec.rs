@@ -77,15 +77,10 @@ impl Desired {
     /// A desired state as the plan holds it; an error names the service
     /// call it was for (a plan that does not read is a bug, or an edit).
     pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
-        serde_json::from_value(Value::Object(state.clone())).map_err(|e| {
-            crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "ecr", operation, format!("the desired repository does not read: {e}"))
-        })
+        crate::kinds::common::read_desired(state).map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "ecr", operation, e))
     }
 
     pub fn to_state(&self) -> State {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => State::new(),
-        }
+        crate::kinds::common::to_state(self)
     }
 }

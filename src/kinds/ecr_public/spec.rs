@@ -61,20 +61,11 @@ impl Spec {
 impl Desired {
     /// A desired state as the plan holds it; the error names the call it was for.
     pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
-        serde_json::from_value(Value::Object(state.clone())).map_err(|e| {
-            crate::core::error::ProviderError::aws(
-                crate::core::ErrorClass::Other,
-                "ecr-public",
-                operation,
-                format!("the desired public repository does not read: {e}"),
-            )
-        })
+        crate::kinds::common::read_desired(state)
+            .map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "ecr-public", operation, e))
     }
 
     pub fn to_state(&self) -> State {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => State::new(),
-        }
+        crate::kinds::common::to_state(self)
     }
 }

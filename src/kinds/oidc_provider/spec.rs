@@ -3,7 +3,6 @@
 
 use crate::core::State;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The evaluated block (an attribute refused by the loader reads as its default).
@@ -50,15 +49,10 @@ impl Spec {
 impl Desired {
     /// A desired state as the plan holds it; the error names the call it was for.
     pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
-        serde_json::from_value(Value::Object(state.clone())).map_err(|e| {
-            crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "iam", operation, format!("the desired OIDC provider does not read: {e}"))
-        })
+        crate::kinds::common::read_desired(state).map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "iam", operation, e))
     }
 
     pub fn to_state(&self) -> State {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => State::new(),
-        }
+        crate::kinds::common::to_state(self)
     }
 }

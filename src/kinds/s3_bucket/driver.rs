@@ -4,7 +4,7 @@
 //! the bucket itself records that it may.
 
 use super::api::{NameStatus, S3Api};
-use super::settings::{Encryption, LifecycleRule, PublicAccess};
+use super::spec::Desired;
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{owner_of, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
@@ -19,11 +19,6 @@ use tokio::sync::Semaphore;
 /// Read calls in flight at once (S3 allows thousands per second per
 /// prefix; the bound is for the machine and the emulator, as for ECR).
 const READ_CALLS: usize = 10;
-
-/// A typed setting out of a desired state.
-fn setting<T: serde::de::DeserializeOwned>(desired: &State, key: &str) -> Result<T, ProviderError> {
-    crate::kinds::common::desired(desired, key, "s3")
-}
 
 /// S3 driver over [`S3Api`], for one region.
 pub struct S3Driver {
@@ -91,10 +86,9 @@ impl S3Driver {
         Ok(problem.map(|p| crate::core::PlanError::new(address, p)))
     }
 
-    async fn put_lifecycle(&self, name: &str, desired: &State) -> Result<(), ProviderError> {
-        let rules: Option<Vec<LifecycleRule>> = setting(desired, "lifecycle_rules")?;
-        match rules {
-            Some(r) if !r.is_empty() => self.api.put_lifecycle(name, &r).await,
+    async fn put_lifecycle(&self, name: &str, desired: &Desired) -> Result<(), ProviderError> {
+        match &desired.lifecycle_rules {
+            Some(r) if !r.is_empty() => self.api.put_lifecycle(name, r).await,
             _ => self.api.delete_lifecycle(name).await,
         }
     }
@@ -102,13 +96,13 @@ impl S3Driver {
     /// Block Public Access and the policy, in the order S3 accepts: a
     /// policy is removed before switches go on, and a public one is put
     /// after they go off (with BlockPublicPolicy on, S3 refuses it).
-    async fn put_access(&self, name: &str, desired: &State, pab_changed: bool, policy_changed: bool) -> Result<(), ProviderError> {
-        let policy = desired.get("policy").filter(|p| !p.is_null());
+    async fn put_access(&self, name: &str, desired: &Desired, pab_changed: bool, policy_changed: bool) -> Result<(), ProviderError> {
+        let policy = desired.policy.as_ref();
         if policy_changed && policy.is_none() {
             self.api.delete_policy(name).await?;
         }
         if pab_changed {
-            self.api.put_public_access(name, &setting::<PublicAccess>(desired, "public_access_block")?).await?;
+            self.api.put_public_access(name, &desired.public_access_block).await?;
         }
         if let Some(doc) = policy.filter(|_| policy_changed) {
             self.api.put_policy(name, &doc.to_string()).await?;
@@ -144,7 +138,8 @@ impl Driver for S3Driver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let name = text(desired, "name");
+        let d = Desired::parse(desired, "CreateBucket")?;
+        let name = d.name.as_str();
         match self.api.create_bucket(name).await {
             // BucketAlreadyOwnedByYou: the answer to our own create was lost, or the bucket is another block's.
             Err(e) if lost_create::already_exists(&e) || e.message.starts_with("BucketAlreadyOwnedByYou") => {
@@ -155,33 +150,33 @@ impl Driver for S3Driver {
         }
         // Tags first: a bucket that fails half-way is still recognisably the block's.
         self.api.put_tags(name, &aws_tags::written(desired, owner)).await?;
-        self.api.put_encryption(name, &setting::<Encryption>(desired, "encryption")?).await?;
-        if desired.get("versioning") == Some(&Value::Bool(true)) {
+        self.api.put_encryption(name, &d.encryption).await?;
+        if d.versioning {
             self.api.put_versioning(name, true).await?;
         }
         // A new bucket has no policy to remove: only a policy to put counts as a change.
-        let has_policy = desired.get("policy").is_some_and(|p| !p.is_null());
-        self.put_access(name, desired, true, has_policy).await?;
-        if desired.get("lifecycle_rules").is_some_and(|r| !r.is_null()) {
-            self.put_lifecycle(name, desired).await?;
+        self.put_access(name, &d, true, d.policy.is_some()).await?;
+        if d.lifecycle_rules.is_some() {
+            self.put_lifecycle(name, &d).await?;
         }
         Ok(())
     }
 
     async fn update(&self, desired: &State, _live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let name = text(desired, "name");
+        let d = Desired::parse(desired, "Update")?;
+        let name = d.name.as_str();
         let has = |f: &str| changed.iter().any(|c| c == f);
         for field in changed {
             match field.as_str() {
-                "versioning" => self.api.put_versioning(name, desired.get("versioning") == Some(&Value::Bool(true))).await?,
-                "encryption" => self.api.put_encryption(name, &setting::<Encryption>(desired, "encryption")?).await?,
-                "lifecycle_rules" => self.put_lifecycle(name, desired).await?,
+                "versioning" => self.api.put_versioning(name, d.versioning).await?,
+                "encryption" => self.api.put_encryption(name, &d.encryption).await?,
+                "lifecycle_rules" => self.put_lifecycle(name, &d).await?,
                 "public_access_block" | "policy" | "tags" | "force_delete" | "owner" => {}
                 other => return Err(ProviderError::aws(ErrorClass::Other, "s3", "Update", format!("field {other} cannot be changed in place"))),
             }
         }
         if has("public_access_block") || has("policy") {
-            self.put_access(name, desired, has("public_access_block"), has("policy")).await?;
+            self.put_access(name, &d, has("public_access_block"), has("policy")).await?;
         }
         // PutBucketTagging replaces the whole set: stale keys go with it.
         if has("tags") || has("force_delete") || has("owner") {

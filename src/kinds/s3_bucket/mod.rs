@@ -24,6 +24,7 @@ mod driver;
 #[cfg(test)]
 mod fake;
 pub mod settings;
+mod spec;
 #[cfg(test)]
 mod tests;
 
@@ -33,7 +34,8 @@ pub use driver::S3Driver;
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::{default_attr, Action, AttrChange, AttrProblem, Env, Field, Kind, State};
 use serde_json::{json, Value};
-use settings::{Encryption, LifecycleRule, PublicAccess};
+use settings::PublicAccess;
+use spec::Spec;
 
 /// The `s3_bucket` kind.
 pub struct S3Bucket;
@@ -118,14 +120,6 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
-fn public_prefixes(attrs: &State) -> Vec<String> {
-    attrs.get("public_read_prefixes").and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
-}
-
-fn lifecycle_rules(attrs: &State) -> Vec<LifecycleRule> {
-    settings::sorted(attrs.get("lifecycle_rule").and_then(Value::as_array).into_iter().flatten().map(LifecycleRule::from_block).collect())
-}
-
 impl Kind for S3Bucket {
     fn name(&self) -> &'static str {
         "s3_bucket"
@@ -148,28 +142,32 @@ impl Kind for S3Bucket {
     }
 
     fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+        let spec = match Spec::parse(attrs) {
+            Ok(s) => s,
+            Err(why) => return vec![AttrProblem::new("name", why)],
+        };
         let mut out = Vec::new();
-        let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = &spec.name;
         if let Some(why) = name_problem(name) {
             out.push(AttrProblem::new("name", format!("\"{name}\" is not a valid S3 bucket name ({why})")));
         }
-        if attrs.get("kms_key").is_some() && attrs.get("encryption").and_then(Value::as_str) != Some("aws:kms") {
+        if spec.kms_key.is_some() && spec.encryption.as_deref() != Some("aws:kms") {
             out.push(AttrProblem::new("kms_key", "kms_key needs encryption = \"aws:kms\""));
         }
-        let prefixes = public_prefixes(attrs);
-        for p in &prefixes {
+        let prefixes = &spec.public_read_prefixes;
+        for p in prefixes {
             if p.trim_end_matches('*').is_empty() || p.starts_with('/') {
                 out.push(AttrProblem::new("public_read_prefixes", format!("\"{p}\" would make the whole bucket public: name a prefix such as \"models/\"")));
             }
         }
-        let pab = PublicAccess::from_block(attrs.get("public_access_block"));
+        let pab = spec.public_access();
         if !prefixes.is_empty() && (pab.block_public_policy || pab.restrict_public_buckets) {
             out.push(AttrProblem::new(
                 "public_read_prefixes",
                 "a public prefix needs public_access_block { block_public_policy = false, restrict_public_buckets = false } written in the block (S3 refuses or ignores a public policy otherwise)",
             ));
         }
-        let rules = lifecycle_rules(attrs);
+        let rules = spec.lifecycle_rules();
         for (i, r) in rules.iter().enumerate() {
             if r.expire_after_days.is_none() && r.noncurrent_expire_after_days.is_none() && r.abort_incomplete_multipart_after_days.is_none() {
                 out.push(AttrProblem::new(
@@ -184,17 +182,15 @@ impl Kind for S3Bucket {
         if rules.len() > 1000 {
             out.push(AttrProblem::new("lifecycle_rule", "S3 allows at most 1,000 lifecycle rules per bucket"));
         }
-        out.extend(crate::kinds::common::aws_tags::check(attrs.get("tags")));
-        if let Some(p) = attrs.get("policy_file") {
-            if !p.is_object() {
-                out.push(AttrProblem::new("policy_file", "the policy document must be a JSON object"));
-            }
+        out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
+        if spec.policy_file.as_ref().is_some_and(|p| !p.is_object()) {
+            out.push(AttrProblem::new("policy_file", "the policy document must be a JSON object"));
         }
         out
     }
 
     fn identity(&self, attrs: &State) -> String {
-        attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+        Spec::parse(attrs).map(|s| s.name).unwrap_or_default()
     }
 
     fn outputs(&self, attrs: &State, env: &Env) -> State {
@@ -208,22 +204,7 @@ impl Kind for S3Bucket {
     }
 
     fn desired_state(&self, attrs: &State, _env: &Env) -> State {
-        let name = self.identity(attrs);
-        let encryption = Encryption {
-            algorithm: attrs.get("encryption").and_then(Value::as_str).unwrap_or("AES256").to_string(),
-            kms_key: attrs.get("kms_key").and_then(Value::as_str).map(String::from),
-        };
-        let rules = lifecycle_rules(attrs);
-        let mut s = State::new();
-        s.insert("name".into(), json!(name));
-        s.insert("versioning".into(), json!(attrs.get("versioning") == Some(&Value::Bool(true))));
-        s.insert("encryption".into(), json!(encryption));
-        s.insert("public_access_block".into(), json!(PublicAccess::from_block(attrs.get("public_access_block"))));
-        s.insert("policy".into(), settings::bucket_policy(&name, attrs.get("policy_file"), &public_prefixes(attrs)).unwrap_or(Value::Null));
-        s.insert("lifecycle_rules".into(), if rules.is_empty() { Value::Null } else { json!(rules) });
-        s.insert("force_delete".into(), json!(attrs.get("force_delete") == Some(&Value::Bool(true))));
-        s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or_else(|| json!({})));
-        s
+        Spec::parse(attrs).map(|s| s.desired().to_state()).unwrap_or_default()
     }
 
     /// Who the bucket policy newly lets in (anyone, for a public prefix), and
@@ -265,6 +246,7 @@ impl Kind for S3Bucket {
     }
 
     fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
-        attrs.get("policy_file").map(|doc| crate::lint::lint_bucket_policy(doc, "policy_file")).unwrap_or_default()
+        let doc = Spec::parse(attrs).ok().and_then(|s| s.policy_file);
+        doc.map(|doc| crate::lint::lint_bucket_policy(&doc, "policy_file")).unwrap_or_default()
     }
 }

@@ -41,17 +41,6 @@ impl PublicAccess {
     pub fn blocked() -> Self {
         PublicAccess { block_public_acls: true, ignore_public_acls: true, block_public_policy: true, restrict_public_buckets: true }
     }
-
-    /// From the evaluated `public_access_block` block (every field defaults to true).
-    pub fn from_block(block: Option<&Value>) -> Self {
-        let flag = |k: &str| block.and_then(|b| b.get(k)).and_then(Value::as_bool).unwrap_or(true);
-        PublicAccess {
-            block_public_acls: flag("block_public_acls"),
-            ignore_public_acls: flag("ignore_public_acls"),
-            block_public_policy: flag("block_public_policy"),
-            restrict_public_buckets: flag("restrict_public_buckets"),
-        }
-    }
 }
 
 /// One lifecycle rule, scoped by key prefix.
@@ -65,18 +54,6 @@ pub struct LifecycleRule {
 }
 
 impl LifecycleRule {
-    /// From one evaluated `lifecycle_rule` block.
-    pub fn from_block(b: &Value) -> Self {
-        let days = |k: &str| b.get(k).and_then(Value::as_i64).map(|d| d as i32);
-        LifecycleRule {
-            id: b.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
-            prefix: b.get("prefix").and_then(Value::as_str).unwrap_or_default().to_string(),
-            expire_after_days: days("expire_after_days"),
-            noncurrent_expire_after_days: days("noncurrent_expire_after_days"),
-            abort_incomplete_multipart_after_days: days("abort_incomplete_multipart_after_days"),
-        }
-    }
-
     /// S3's rule as read. A rule filtered on tags or sizes has no place in
     /// this shape; its prefix (if any) is kept and the difference shows as
     /// an update that rewrites the rule.
