@@ -74,8 +74,8 @@ pub struct Cli {
 /// What a plan covers: the flags `plan`, `apply` and `destroy` share.
 #[derive(Args, Debug, Clone, Default)]
 pub struct PlanScope {
-    /// Limit to these addresses (KIND.NAME or KIND.NAME[KEY]) and what they depend on
-    /// (with destroy: and what depends on them).
+    /// Limit to these addresses (KIND.NAME or KIND.NAME[KEY]); a create or update brings what
+    /// it depends on along.
     #[arg(long = "target", value_name = "ADDR")]
     pub targets: Vec<String>,
     /// Read every kind fully, even those the files do not use (a plan already finds what

@@ -122,13 +122,14 @@ pub async fn update(
     missing.sort();
     let from = format!("{} of {}", crate::cost::prices::short_source(&current.source), current.date);
     let aws = format!("AWS Price List Query API (GetProducts, Linux on-demand, shared tenancy) and EC2 spot price history (the dearest zone's) read {today}");
+    // Nothing to read on Google Cloud (TPU chips only, or no Google entries): carried over, no warning.
     let gcp_read = match gcp {
-        None => Err("no Google credentials".to_string()),
-        Some(_) if wanted.gcp.is_empty() => Err("nothing to price on Google Cloud".to_string()),
-        Some(api) => super::prices_gcp::update(&wanted.gcp, api, progress).await.map_err(|e| e.to_string()),
+        _ if wanted.gcp.is_empty() => None,
+        None => Some(Err("no Google credentials".to_string())),
+        Some(api) => Some(super::prices_gcp::update(&wanted.gcp, api, progress).await.map_err(|e| e.to_string())),
     };
     let (source, carried_over) = match gcp_read {
-        Ok(g) => {
+        Some(Ok(g)) => {
             prices.extend(g.prices);
             missing.extend(g.missing);
             prices.extend(current.prices.iter().filter(|p| p.cloud == "gcp" && p.unit == Unit::Chip).cloned());
@@ -137,10 +138,56 @@ pub async fn update(
                 None,
             )
         }
-        Err(why) => {
+        other => {
             prices.extend(current.prices.iter().filter(|p| p.cloud != "aws").cloned());
-            (format!("{aws}; Google Cloud prices carried over from {from}"), Some(why))
+            (format!("{aws}; Google Cloud prices carried over from {from}"), other.and_then(Result::err))
         }
     };
     Ok(Updated { book: PriceBook { source, date: today.to_string(), currency: "USD".into(), prices }, missing, carried_over })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::pricing::Ec2Price;
+    use crate::core::error::ProviderError;
+
+    /// A price list that has g6.xlarge in us-east-1 only, without spot history.
+    struct OneType;
+
+    #[async_trait::async_trait]
+    impl PriceListApi for OneType {
+        async fn ec2_on_demand(&self, region: &str, t: &str) -> Result<Option<Ec2Price>, ProviderError> {
+            Ok((region == "us-east-1" && t == "g6.xlarge").then_some(Ec2Price { hourly: 0.8, gpus: 1 }))
+        }
+        async fn ec2_spot(&self, _: &str, _: &str) -> Result<Option<f64>, ProviderError> {
+            Ok(None)
+        }
+    }
+
+    fn book(entries: serde_json::Value) -> PriceBook {
+        PriceBook::parse(&serde_json::json!({"source": "s: test", "date": "2026-12-01", "currency": "USD", "prices": entries}).to_string()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn google_prices_are_carried_over_and_a_warning_only_when_something_was_not_read() {
+        let aws = serde_json::json!({"cloud": "aws", "regions": ["us-east-1"], "sku": "g6.xlarge", "hourly": 1.0});
+        let tpu = serde_json::json!({"cloud": "gcp", "regions": ["us-east5"], "sku": "tpu-v6e", "unit": "chip", "hourly": 2.7, "accelerators": 1});
+        let g2 = serde_json::json!({"cloud": "gcp", "regions": ["us-central1"], "sku": "g2-standard-8", "hourly": 0.85, "accelerators": 1});
+
+        // TPU chips only: nothing to read on Google Cloud, nothing to warn about.
+        let current = book(serde_json::json!([aws, tpu]));
+        let want = wanted(&current, &[], &LoadOptions::default(), None).unwrap();
+        let u = update(&current, &want, &OneType, None, "2026-12-05", &|_| {}).await.unwrap();
+        assert_eq!(u.carried_over, None);
+        assert!(u.book.prices.iter().any(|p| p.sku == "tpu-v6e") && u.book.prices.iter().any(|p| p.sku == "g6.xlarge" && p.hourly == 0.8));
+        assert!(u.book.source.contains("Google Cloud prices carried over from s of 2026-12-01"), "{}", u.book.source);
+
+        // A machine type to price and no Google client: carried over, and said why.
+        let current = book(serde_json::json!([aws, tpu, g2]));
+        let want = wanted(&current, &[], &LoadOptions::default(), None).unwrap();
+        let u = update(&current, &want, &OneType, None, "2026-12-05", &|_| {}).await.unwrap();
+        assert_eq!(u.carried_over.as_deref(), Some("no Google credentials"));
+        assert!(u.book.prices.iter().any(|p| p.sku == "g2-standard-8" && p.hourly == 0.85));
+    }
 }
