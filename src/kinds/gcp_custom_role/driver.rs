@@ -4,13 +4,14 @@
 //! its ID held by one this stack deleted undeletes and updates it.
 
 use super::api::RoleApi;
+use super::spec::Spec;
 use crate::cloud::gcp_iam::Role;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::all_pages;
 use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 /// IAM driver for custom roles.
@@ -39,19 +40,12 @@ impl RoleDriver {
         LiveResource { identity: id, owner_stack, owner_address, protected, state: st }
     }
 
-    fn role(desired: &State, owner: &Owner, etag: &str) -> Role {
+    fn role(desired: &Spec, owner: &Owner, etag: &str) -> Role {
         Role {
-            title: text(desired, "title").to_string(),
-            description: written_description(text(desired, "description"), owner),
-            included_permissions: desired
-                .get("permissions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect(),
-            stage: text(desired, "stage").to_string(),
+            title: desired.title.clone(),
+            description: written_description(&desired.description, owner),
+            included_permissions: desired.permissions.iter().cloned().collect(),
+            stage: desired.stage.clone(),
             etag: etag.to_string(),
             ..Role::default()
         }
@@ -72,8 +66,9 @@ impl Driver for RoleDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let id = text(desired, "role_id");
-        let e = match self.api.create(id, &Self::role(desired, owner, "")).await {
+        let desired = Spec::from_state(desired, "CreateRole")?;
+        let id = desired.role_id.as_str();
+        let e = match self.api.create(id, &Self::role(&desired, owner, "")).await {
             Err(e) if e.class == ErrorClass::Conflict => e,
             other => return other.map(|_| ()),
         };
@@ -84,7 +79,7 @@ impl Driver for RoleDriver {
         {
             owner.note(format!("undeleting role {id}, which this stack deleted"));
             let etag = self.api.undelete(id, &r.etag).await?.etag;
-            return self.api.patch(id, &Self::role(desired, owner, &etag)).await.map(|_| ());
+            return self.api.patch(id, &Self::role(&desired, owner, &etag)).await.map(|_| ());
         }
         Err(ProviderError::google(
             e.class,
@@ -100,7 +95,8 @@ impl Driver for RoleDriver {
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, _changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        self.api.patch(text(desired, "role_id"), &Self::role(desired, owner, text(&live.state, "etag"))).await.map(|_| ())
+        let desired = Spec::from_state(desired, "UpdateRole")?;
+        self.api.patch(&desired.role_id, &Self::role(&desired, owner, text(&live.state, "etag"))).await.map(|_| ())
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {

@@ -16,17 +16,19 @@
 //! the end of the description, as on service accounts.
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{text, AttrProblem, Env, Field, Kind, State};
+use crate::core::{AttrProblem, Env, Field, Kind, State};
 use crate::kinds::common::gcp::description_marker;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 mod api;
 mod driver;
+mod spec;
 #[cfg(test)]
 mod tests;
 pub use api::RoleApi;
 pub use driver::RoleDriver;
+use spec::Spec;
 
 /// The `gcp_custom_role` kind.
 pub struct GcpCustomRole;
@@ -49,8 +51,9 @@ pub fn valid_role_id(id: &str) -> bool {
     (3..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
+/// The permissions of a desired or live state (empty when it does not read).
 fn permissions(a: &State) -> BTreeSet<String> {
-    a.get("permissions").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
+    Spec::parse(a).map(|s| s.permissions).unwrap_or_default()
 }
 
 impl Kind for GcpCustomRole {
@@ -67,23 +70,27 @@ impl Kind for GcpCustomRole {
         FIELDS
     }
     fn check(&self, a: &State) -> Vec<AttrProblem> {
+        let spec = match Spec::parse(a) {
+            Ok(s) => s,
+            Err(why) => return vec![AttrProblem::new("role_id", why)],
+        };
         let mut out = Vec::new();
-        let id = text(a, "role_id");
+        let id = &spec.role_id;
         if !valid_role_id(id) {
             out.push(AttrProblem::new("role_id", format!("\"{id}\" must be 3-64 letters, digits, _ and .")));
         }
-        if text(a, "title").chars().count() > 100 {
+        if spec.title.chars().count() > 100 {
             out.push(AttrProblem::new("title", "at most 100 characters (IAM's limit)"));
         }
-        out.extend(description_marker::check_description(text(a, "description")));
-        let perms = permissions(a);
+        out.extend(description_marker::check_description(&spec.description));
+        let perms = &spec.permissions;
         if perms.is_empty() {
             out.push(AttrProblem::new("permissions", "a custom role needs at least one permission"));
         }
         if perms.len() > 3000 {
             out.push(AttrProblem::new("permissions", "IAM allows at most 3,000 permissions in a custom role"));
         }
-        for p in &perms {
+        for p in perms {
             let parts: Vec<&str> = p.split('.').collect();
             if parts.len() < 3 || parts.iter().any(|s| s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric())) {
                 out.push(AttrProblem::new("permissions", format!("\"{p}\" is not a permission (service.resource.verb)")));
@@ -97,24 +104,21 @@ impl Kind for GcpCustomRole {
         description_marker::check_project(env, "role_id", "gcp_custom_role")
     }
     fn identity(&self, a: &State) -> String {
-        text(a, "role_id").to_string()
+        Spec::parse(a).map(|s| s.role_id).unwrap_or_default()
     }
     fn outputs(&self, a: &State, env: &Env) -> State {
+        let id = self.identity(a);
         let mut out = State::new();
-        out.insert("role_id".into(), json!(text(a, "role_id")));
-        out.insert("name".into(), json!(format!("projects/{}/roles/{}", env.gcp_project, text(a, "role_id"))));
+        out.insert("name".into(), json!(format!("projects/{}/roles/{id}", env.gcp_project)));
+        out.insert("role_id".into(), json!(id));
         out
     }
     fn desired_state(&self, a: &State, _env: &Env) -> State {
-        let mut st = State::new();
-        for k in ["role_id", "title", "description", "stage"] {
-            st.insert(k.into(), json!(text(a, k)));
-        }
-        st.insert("permissions".into(), json!(permissions(a)));
-        st
+        Spec::parse(a).map(|s| s.to_state()).unwrap_or_default()
     }
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         let old = before.map(permissions).unwrap_or_default();
-        permissions(after).difference(&old).map(|p| format!("grants {p} to whoever holds {}", text(after, "role_id"))).collect()
+        let id = self.identity(after);
+        permissions(after).difference(&old).map(|p| format!("grants {p} to whoever holds {id}")).collect()
     }
 }
