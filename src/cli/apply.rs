@@ -73,6 +73,7 @@ struct Terminal<'a> {
     out: &'a Output,
 }
 
+#[async_trait::async_trait]
 impl Prompt for Terminal<'_> {
     fn loaded(&self, loaded: &Loaded) {
         self.out.diagnostics(loaded);
@@ -83,17 +84,17 @@ impl Prompt for Terminal<'_> {
     }
 
     /// On a terminal, asks separately for the broadening; elsewhere refuses.
-    fn allow_broadening(&self) -> Result<bool, String> {
+    async fn allow_broadening(&self) -> Result<bool, String> {
         if !self.out.interactive {
             return Err("cannot ask".into());
         }
         let question = self.out.style.bold(&self.out.style.yellow("This plan widens access (see Broadening above). Allow it?"));
         crate::out!("\n{question}\n  Only 'yes' will be accepted.\n\n  Enter a value: ");
-        read_yes()
+        read_yes().await
     }
 
     /// Asks for "yes" on a terminal; refuses when it may not ask.
-    fn approve(&self, plan: &Plan) -> Result<bool, String> {
+    async fn approve(&self, plan: &Plan) -> Result<bool, String> {
         if !self.out.interactive {
             return Err(
                 "gantry cannot ask for confirmation (stdin is not a terminal, or -input=false); review the plan and re-run with --auto-approve (or apply a saved plan file)"
@@ -102,7 +103,7 @@ impl Prompt for Terminal<'_> {
         }
         let what = if plan.destroy { "destroy these resources" } else { "perform these actions" };
         crate::out!("\n{}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", self.out.style.bold(&format!("Do you want to {what}?")));
-        read_yes()
+        read_yes().await
     }
 
     fn notice(&self, line: &str) {
@@ -121,10 +122,16 @@ impl Prompt for Terminal<'_> {
     }
 }
 
-fn read_yes() -> Result<bool, String> {
+/// Reads the answer on a blocking thread, so the apply's signal handling
+/// keeps running while the terminal waits (Ctrl-C at the prompt stops the
+/// apply and releases the lock; it does not wait for Enter).
+async fn read_yes() -> Result<bool, String> {
     let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+    let read = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    });
+    let line = read.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
     Ok(line.trim() == "yes")
 }
 

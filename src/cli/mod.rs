@@ -334,7 +334,11 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
     };
     // The real clouds; the commands receive their connection.
     let connect = crate::ops::AwsConnect::default();
-    runtime.block_on(run(cli.command, out, &connect))
+    let code = runtime.block_on(run(cli.command, out, &connect));
+    // Not waiting for blocking work left behind: a prompt's read of stdin
+    // after Ctrl-C stopped the apply would otherwise hold the exit until Enter.
+    runtime.shutdown_background();
+    code
 }
 
 async fn run(command: Command, out: output::Output, connect: &dyn crate::ops::Connect) -> i32 {

@@ -28,16 +28,19 @@ pub struct ApplyRequest {
     pub load: LoadOptions,
 }
 
-/// What the workflow shows and asks.
+/// What the workflow shows and asks. The questions are async: while one
+/// waits for an answer, a signal still stops the apply (and releases the
+/// lock) instead of waiting for the answer first.
+#[async_trait::async_trait]
 pub trait Prompt: Send + Sync {
     /// The stack's diagnostics, once its files are loaded.
     fn loaded(&self, loaded: &Loaded);
     /// The plan, before any question about it.
     fn planned(&self, plan: &Plan);
     /// May this plan widen access? Err when no one can be asked.
-    fn allow_broadening(&self) -> Result<bool, String>;
+    async fn allow_broadening(&self) -> Result<bool, String>;
     /// Apply this plan? Err (why) when no one can be asked.
-    fn approve(&self, plan: &Plan) -> Result<bool, String>;
+    async fn approve(&self, plan: &Plan) -> Result<bool, String>;
     /// A line about a signal received.
     fn notice(&self, line: &str);
     /// Where the changes report their progress (asked once, as they start).
@@ -160,14 +163,14 @@ async fn locked(
         return Ok(Applied::NoChanges(plan));
     }
     if !plan.broadening.is_empty() && !req.allow_broadening {
-        match prompt.allow_broadening() {
+        match prompt.allow_broadening().await {
             Ok(true) => {}
             Ok(false) => return Ok(Applied::BroadeningDeclined),
             Err(_) => return Err(OpsError::Broadening),
         }
     }
     // A saved plan was reviewed when it was made; a directory apply asks now.
-    if !from_file && !req.auto_approve && !prompt.approve(&plan).map_err(OpsError::Usage)? {
+    if !from_file && !req.auto_approve && !prompt.approve(&plan).await.map_err(OpsError::Usage)? {
         return Ok(Applied::Declined);
     }
     applying.store(true, Ordering::SeqCst);

@@ -247,6 +247,7 @@ struct Scripted {
     seen: Mutex<Vec<String>>,
 }
 
+#[async_trait]
 impl gantry::ops::Prompt for Scripted {
     fn loaded(&self, _: &gantry::config::Loaded) {
         self.seen.lock().unwrap().push("loaded".into());
@@ -254,10 +255,10 @@ impl gantry::ops::Prompt for Scripted {
     fn planned(&self, plan: &gantry::plan::Plan) {
         self.seen.lock().unwrap().push(format!("planned {}", plan.summary().add));
     }
-    fn allow_broadening(&self) -> Result<bool, String> {
+    async fn allow_broadening(&self) -> Result<bool, String> {
         self.broadening.clone()
     }
-    fn approve(&self, _: &gantry::plan::Plan) -> Result<bool, String> {
+    async fn approve(&self, _: &gantry::plan::Plan) -> Result<bool, String> {
         self.seen.lock().unwrap().push("asked".into());
         self.approve.clone()
     }

@@ -55,3 +55,25 @@ fn a_signal_while_planning_releases_the_lock_and_says_so() {
     assert!(stderr.contains("termination signal received before any change started: nothing was changed; the lock is released"), "{stderr}");
     assert!(!lock.exists(), "the lock is released");
 }
+
+/// Ctrl-C at the approval prompt (on a real pseudo-terminal) stops the
+/// apply at once: nothing changed, the lock released, exit 130 — without
+/// waiting for the person to press Enter.
+#[test]
+fn ctrl_c_at_the_prompt_stops_without_waiting_for_an_answer() {
+    let moto = crate::support::Moto::start();
+    let dir = crate::support::stack_dir(&[("main.gantry.hcl", "stack \"prompt\" {\n  aws { region = \"us-east-1\" }\n}\n\necr_repository \"asked\" {}\n")]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pty/interrupt_at_prompt.py");
+    let mut cmd = Command::new("python3");
+    cmd.args([script, env!("CARGO_BIN_EXE_gantry"), "apply", dir.path().to_str().unwrap()]);
+    for (k, v) in moto.env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.env("NO_COLOR", "1").env_remove("CI").output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.starts_with("EXIT 130"), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("interrupt received before any change started: nothing was changed; the lock is released"), "{report}");
+    assert!(!dir.path().join(".gantry").join("lock").exists(), "the lock is released");
+    let r = crate::support::gantry(&["plan", dir.path().to_str().unwrap(), "--detailed-exitcode"], &moto.env(), dir.path());
+    assert_eq!(r.code, 2, "nothing was created: {}", r.all());
+}
