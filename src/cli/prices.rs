@@ -44,7 +44,7 @@ pub async fn run(out: &Output, cmd: PricesCommand, stats: std::sync::Arc<crate::
         Err(e) => return out.error(&e),
     };
     crate::errln!("pricing {} EC2 and {} Compute Engine machine type(s) and region(s)…", want.aws.len(), want.gcp.machines.len() + want.gcp.gpus.len());
-    let gcp = google_prices(stats.clone());
+    let gcp = crate::cloud::gcp_catalog::GcpPriceRest::connect(stats.clone());
     let aws = crate::cloud::aws::AwsContext::load("us-east-1", stats).await;
     let api = crate::cloud::pricing::AwsPrices { ctx: aws };
     let today = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string();
@@ -74,14 +74,4 @@ pub async fn run(out: &Output, cmd: PricesCommand, stats: std::sync::Arc<crate::
         path.display()
     );
     EXIT_OK
-}
-
-/// The catalog client: against `GANTRY_GCP_ENDPOINT` when set, else with
-/// Application Default Credentials (an error when there are none).
-fn google_prices(stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<crate::cloud::gcp_catalog::GcpPriceRest, crate::core::error::ProviderError> {
-    let endpoint = std::env::var("GANTRY_GCP_ENDPOINT").ok().filter(|e| !e.is_empty());
-    if endpoint.is_none() {
-        crate::cloud::gcp::AdcFacts::of_this_machine().check()?;
-    }
-    crate::cloud::gcp_catalog::GcpPriceRest::new(endpoint.as_deref(), stats)
 }

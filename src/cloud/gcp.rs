@@ -194,13 +194,21 @@ fn gave_up(service: &'static str, operation: &'static str, detail: &str) -> Prov
     )
 }
 
+/// Where Google clients connect: `GANTRY_GCP_ENDPOINT` when set (another
+/// endpoint such as the in-repo fake, called anonymously), else Google's
+/// own with Application Default Credentials, which must be there.
+pub fn endpoint() -> Result<Option<String>, ProviderError> {
+    let endpoint = std::env::var("GANTRY_GCP_ENDPOINT").ok().filter(|e| !e.is_empty());
+    if endpoint.is_none() {
+        AdcFacts::of_this_machine().check()?;
+    }
+    Ok(endpoint)
+}
+
 impl GcpContext {
     /// Builds the clients for `project`.
     pub async fn connect(project: &str, stats: Arc<ApiStats>) -> Result<GcpContext, ProviderError> {
-        let endpoint = std::env::var("GANTRY_GCP_ENDPOINT").ok().filter(|e| !e.is_empty());
-        if endpoint.is_none() {
-            AdcFacts::of_this_machine().check()?;
-        }
+        let endpoint = endpoint()?;
         let fail = |e: google_cloud_gax::client_builder::Error| {
             let class = if e.to_string().to_lowercase().contains("credential") { ErrorClass::Credentials } else { ErrorClass::Other };
             ProviderError::google(class, "gcp", "Connect", e.to_string())

@@ -243,7 +243,12 @@ pub struct GcpPriceRest {
 }
 
 impl GcpPriceRest {
-    pub fn new(endpoint: Option<&str>, stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
+    /// Against the endpoint the other Google clients use (`gcp::endpoint`).
+    pub fn connect(stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
+        GcpPriceRest::new(crate::cloud::gcp::endpoint()?.as_deref(), stats)
+    }
+
+    fn new(endpoint: Option<&str>, stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
         let (billing, compute) = match endpoint.map(|e| e.trim_end_matches('/')) {
             Some(ep) => (format!("{ep}/v1/"), format!("{ep}/compute/v1/")),
             None => ("https://cloudbilling.googleapis.com/v1/".into(), "https://compute.googleapis.com/compute/v1/".into()),
