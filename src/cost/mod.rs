@@ -16,18 +16,18 @@ pub fn ceiling(cap: &Capacity, book: &PriceBook) -> Result<Ceiling, String> {
     let region = if cap.cloud == "gcp" { zone_region(&cap.location) } else { &cap.location };
     let find = |sku: &str| book.find(&cap.cloud, region, sku).ok_or_else(|| format!("no price for {sku} in {region}"));
     // Per machine: the dearest type it may launch, plus its parts.
-    let mut dearest: Option<(&str, f64, u32, Option<f64>)> = None;
+    let mut dearest: Option<(&str, &prices::PriceEntry)> = None;
     let mut cheapest = f64::INFINITY;
     for t in &cap.types {
         let p = find(t)?;
         cheapest = cheapest.min(p.hourly);
-        if dearest.is_none_or(|(_, h, _, _)| p.hourly > h) {
-            dearest = Some((t, p.hourly, p.accelerators, p.spot_hourly));
+        if dearest.is_none_or(|(_, d)| p.hourly > d.hourly) {
+            dearest = Some((t, p));
         }
     }
-    let (mut machine, mut accel) = dearest.map_or((0.0, 0), |(_, h, a, _)| (h, a));
+    let (mut machine, mut accel) = dearest.map_or((0.0, 0), |(_, d)| (d.hourly, d.accelerators));
     // The same machine at spot prices, while every price has one.
-    let mut spot_machine = dearest.map_or(Some(0.0), |d| d.3);
+    let mut spot_machine = dearest.map_or(Some(0.0), |(_, d)| d.spot_hourly);
     let mut parts_text = Vec::new();
     for (sku, n) in &cap.parts {
         let p = find(sku)?;
@@ -38,10 +38,10 @@ pub fn ceiling(cap: &Capacity, book: &PriceBook) -> Result<Ceiling, String> {
         parts_text.push(format!("{n} × {sku} at ${}/{unit}-h", prices::rate(p.hourly)));
     }
     // The idle floor prices the cheapest type, with the same parts.
-    let parts_hourly = machine - dearest.map_or(0.0, |d| d.1);
+    let parts_hourly = machine - dearest.map_or(0.0, |(_, d)| d.hourly);
     let cheapest = (if cheapest.is_finite() { cheapest } else { 0.0 }) + parts_hourly;
     let mut basis = match dearest {
-        Some((t, h, _, _)) => format!("{} × {t} at ${}/h", cap.max, prices::rate(h)),
+        Some((t, d)) => format!("{} × {t} at ${}/h", cap.max, prices::rate(d.hourly)),
         None => format!("{} × node", cap.max),
     };
     if !parts_text.is_empty() {

@@ -39,6 +39,13 @@ pub struct PriceEntry {
     pub accelerators: u32,
 }
 
+impl PriceEntry {
+    /// One machine's (or attached GPU's) price in one region, as a price update reads it.
+    pub fn per_instance(cloud: &str, region: &str, sku: &str, hourly: f64, spot_hourly: Option<f64>, accelerators: u32) -> PriceEntry {
+        PriceEntry { cloud: cloud.into(), regions: vec![region.into()], sku: sku.into(), unit: Unit::Instance, hourly, spot_hourly, accelerators }
+    }
+}
+
 /// A dated set of prices and where they came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriceBook {

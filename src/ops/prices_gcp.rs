@@ -8,7 +8,7 @@
 
 use crate::cloud::gcp_catalog::{CatalogPrices, GcpPriceApi, MachineShape, Part};
 use crate::core::error::ProviderError;
-use crate::cost::prices::{rate, PriceEntry, Unit};
+use crate::cost::prices::{rate, PriceEntry};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -116,9 +116,9 @@ async fn shape(api: &dyn GcpPriceApi, project: &str, machine_type: &str, zones: 
     Ok(None)
 }
 
+/// A price summed from catalog parts, at six decimals (no float noise in the book).
 fn entry(region: &str, sku: &str, hourly: f64, spot_hourly: Option<f64>, accelerators: u32) -> PriceEntry {
-    let (hourly, spot_hourly) = (rate(hourly), spot_hourly.map(rate));
-    PriceEntry { cloud: "gcp".into(), regions: vec![region.to_string()], sku: sku.to_string(), unit: Unit::Instance, hourly, spot_hourly, accelerators }
+    PriceEntry::per_instance("gcp", region, sku, rate(hourly), spot_hourly.map(rate), accelerators)
 }
 
 #[cfg(test)]

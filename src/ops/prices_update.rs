@@ -98,15 +98,7 @@ pub async fn update(
             None
         });
         match p {
-            Some(p) => prices.push(PriceEntry {
-                cloud: "aws".into(),
-                regions: vec![region.clone()],
-                sku: t.clone(),
-                unit: Unit::Instance,
-                hourly: p.hourly,
-                spot_hourly: spot,
-                accelerators: p.gpus,
-            }),
+            Some(p) => prices.push(PriceEntry::per_instance("aws", region, t, p.hourly, spot, p.gpus)),
             None => missing.push(format!("the price list has no Linux on-demand product for {t} in {region}")),
         }
     }
