@@ -255,8 +255,7 @@ impl Kind for GpuNode {
     fn capacity(&self, st: &State) -> Option<crate::core::Capacity> {
         let last = |v: &str| v.rsplit('/').next().unwrap_or(v).to_string();
         let machine = last(st.get("machine_type")?.as_str()?);
-        let spot = st.get("scheduling").and_then(|s| s.get("spot")).and_then(Value::as_bool).unwrap_or(false);
-        let on_demand_percent = if spot { 0 } else { 100 };
+        let on_demand_percent = gcp::on_demand_percent(st);
         let bundled = ["a2-", "a3-", "a4-", "g2-", "g4-"].iter().any(|p| machine.starts_with(p));
         let acc = st.get("accelerator").filter(|a| !a.is_null());
         let parts = match acc {

@@ -202,7 +202,7 @@ impl Kind for TpuNode {
                     parts: vec![(format!("tpu-{other}"), n)],
                     min: 1,
                     max: 1,
-                    on_demand_percent: on_demand_percent(st),
+                    on_demand_percent: gcp::on_demand_percent(st),
                 })
             }
         };
@@ -213,7 +213,7 @@ impl Kind for TpuNode {
             parts: vec![(sku.into(), chips)],
             min: 1,
             max: 1,
-            on_demand_percent: on_demand_percent(st),
+            on_demand_percent: gcp::on_demand_percent(st),
         })
     }
     fn outputs(&self, a: &State, env: &Env) -> State {
@@ -237,16 +237,5 @@ impl Kind for TpuNode {
         st.insert("metadata".into(), json!(gcp::metadata(a, name, device)));
         st.insert("project".into(), json!(env.gcp_project));
         st
-    }
-}
-
-/// Spot and preemptible nodes are not bought on demand.
-fn on_demand_percent(st: &State) -> u32 {
-    let sched = st.get("scheduling");
-    let flag = |k: &str| sched.and_then(|s| s.get(k)).and_then(Value::as_bool).unwrap_or(false);
-    if flag("spot") || flag("preemptible") {
-        0
-    } else {
-        100
     }
 }

@@ -114,6 +114,18 @@ pub fn check_node(a: &State) -> Vec<AttrProblem> {
 }
 
 /// Node identity: `zone/name` (names are unique per zone).
+/// The share of a node bought on demand, from its desired or live state's
+/// `scheduling`: a spot (or preemptible) node is not, every other one is.
+pub fn on_demand_percent(st: &State) -> u32 {
+    let sched = st.get("scheduling");
+    let flag = |k: &str| sched.and_then(|s| s.get(k)).and_then(Value::as_bool).unwrap_or(false);
+    if flag("spot") || flag("preemptible") {
+        0
+    } else {
+        100
+    }
+}
+
 pub fn node_identity(a: &State) -> String {
     format!("{}/{}", text(a, "zone"), text(a, "name"))
 }
