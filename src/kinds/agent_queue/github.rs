@@ -29,7 +29,9 @@
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{AttrProblem, State};
+use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
 use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The actions/runner release installed at boot when none is named.
@@ -95,15 +97,24 @@ pub struct GithubSpec {
     pub jit_path: String,
 }
 
-fn block(a: &State) -> Option<&serde_json::Map<String, Value>> {
-    a.get("github").and_then(Value::as_object)
+/// The evaluated `github { }` block (the schema's defaults filled).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct GithubBlock {
+    #[serde(flatten)]
+    pub scope: RunnerScope,
+    pub repositories: Vec<String>,
+    pub credentials: String,
+    pub runner_group_id: Option<u64>,
+    pub runner_version: Option<String>,
+    pub queued_job_timeout: Option<String>,
+    pub queued_job_timeout_action: Option<String>,
+    pub webhook: Option<bool>,
 }
 
-fn text<'a>(b: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a str> {
-    b.get(k).and_then(Value::as_str)
+fn block(a: &State) -> Option<GithubBlock> {
+    a.get("github").and_then(|b| serde_json::from_value(b.clone()).ok())
 }
-
-use crate::kinds::common::github_runner::strings;
 
 /// The JIT configuration path of a queue: per stack and queue, so two
 /// queues' instances never read each other's.
@@ -114,23 +125,23 @@ pub fn jit_path(stack: &str, queue: &str) -> String {
 /// Parses the block (after `check` accepted it); `None` for Buildkite queues.
 pub fn spec(a: &State, stack: &str, queue: &str, arm64: bool) -> Option<GithubSpec> {
     let b = block(a)?;
-    let scope = match (text(b, "repository"), text(b, "organization")) {
+    let scope = match (&b.scope.repository, &b.scope.organization) {
         (Some(r), _) => Scope::parse(r).ok()?,
         (None, Some(o)) => Scope::parse(o).ok()?,
         (None, None) => return None,
     };
-    let labels = crate::kinds::common::github_runner::all_labels(b, arm64);
+    let labels = all_labels(&b.scope, arm64);
     Some(GithubSpec {
         scope,
-        repositories: strings(b, "repositories"),
         labels,
-        credentials: text(b, "credentials").unwrap_or_default().trim_end_matches('/').to_string(),
-        runner_group_id: b.get("runner_group_id").and_then(Value::as_u64).unwrap_or(1),
-        runner_version: text(b, "runner_version").unwrap_or(DEFAULT_RUNNER_VERSION).to_string(),
-        queued_job_timeout: text(b, "queued_job_timeout").and_then(|t| humantime::parse_duration(t).ok()).unwrap_or_default(),
-        timeout_action: if text(b, "queued_job_timeout_action") == Some("report") { TimeoutAction::Report } else { TimeoutAction::Cancel },
-        webhook: b.get("webhook").and_then(Value::as_bool).unwrap_or(true),
+        credentials: b.credentials.trim_end_matches('/').to_string(),
+        runner_group_id: b.runner_group_id.unwrap_or(1),
+        runner_version: b.runner_version.unwrap_or_else(|| DEFAULT_RUNNER_VERSION.to_string()),
+        queued_job_timeout: b.queued_job_timeout.as_deref().and_then(|t| humantime::parse_duration(t).ok()).unwrap_or_default(),
+        timeout_action: if b.queued_job_timeout_action.as_deref() == Some("report") { TimeoutAction::Report } else { TimeoutAction::Cancel },
+        webhook: b.webhook.unwrap_or(true),
         jit_path: jit_path(stack, queue),
+        repositories: b.repositories,
     })
 }
 
@@ -159,20 +170,20 @@ pub fn check(a: &State) -> Vec<AttrProblem> {
             Some(_) => Vec::new(),
         };
     };
-    let mut out = crate::kinds::common::github_runner::check_scope_and_labels(b, "github", "queue");
+    let mut out = check_scope_and_labels(&b.scope, "github", "queue");
     let p = |attr: &str, m: String| AttrProblem::new(&format!("github.{attr}"), m);
-    if text(b, "repository").is_none() && text(b, "organization").is_some() && strings(b, "repositories").is_empty() {
+    if b.scope.repository.is_none() && b.scope.organization.is_some() && b.repositories.is_empty() {
         out.push(p("repositories", "organisation runners need the repositories whose queued jobs the scaler polls (webhooks alone can be lost)".into()));
     }
-    let creds = text(b, "credentials").unwrap_or("");
+    let creds = b.credentials.as_str();
     if !creds.starts_with('/') || creds.len() < 2 || !creds.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
         out.push(p("credentials", format!("\"{creds}\" is not an SSM path (e.g. /gantry/github-app)")));
     }
-    let version = text(b, "runner_version").unwrap_or(DEFAULT_RUNNER_VERSION);
+    let version = b.runner_version.as_deref().unwrap_or(DEFAULT_RUNNER_VERSION);
     if version.split('.').count() != 3 || !version.split('.').all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
         out.push(p("runner_version", format!("\"{version}\" is not an actions/runner release (e.g. {DEFAULT_RUNNER_VERSION})")));
     }
-    if let Some(t) = text(b, "queued_job_timeout") {
+    if let Some(t) = b.queued_job_timeout.as_deref() {
         if humantime::parse_duration(t).is_err() {
             out.push(p("queued_job_timeout", format!("\"{t}\" is not a duration (e.g. 30m)")));
         }

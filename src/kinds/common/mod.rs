@@ -38,14 +38,6 @@ where
     Ok(out)
 }
 
-/// A kind's block read into its typed spec. The loader has checked every
-/// attribute's type and filled the defaults; an attribute it refused (a
-/// type error, reported already) is absent and reads as the spec's
-/// default (`#[serde(default)]`), so a kind's rules still judge the rest.
-pub fn read_block<T: serde::de::DeserializeOwned>(attrs: &crate::core::State, kind: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::Object(attrs.clone())).map_err(|e| format!("the block does not read as {kind}: {e}"))
-}
-
 /// A kind's typed desired state read back from a plan, as its
 /// `desired_state` wrote it (a shape that does not read is a bug, or an
 /// edited plan: the driver reports it as the call that could not be made).
@@ -59,4 +51,15 @@ pub fn to_state<T: serde::Serialize>(desired: &T) -> crate::core::State {
         Ok(serde_json::Value::Object(m)) => m,
         _ => crate::core::State::new(),
     }
+}
+
+/// Reads `null` as the type's default: a live state records what the API
+/// left unset as `null` where the desired state always has a value.
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
 }

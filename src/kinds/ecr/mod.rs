@@ -28,7 +28,7 @@ pub use driver::EcrDriver;
 use spec::Spec;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Env, Field, State};
 use serde_json::json;
 
 /// The `ecr_repository` kind.
@@ -80,7 +80,9 @@ pub fn valid_name(name: &str) -> bool {
     })
 }
 
-impl Kind for EcrRepository {
+impl crate::core::TypedKind for EcrRepository {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "ecr_repository"
     }
@@ -101,11 +103,7 @@ impl Kind for EcrRepository {
     fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
         default_attr(attrs, "name", label);
     }
-    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
-        let spec = match Spec::parse(attrs) {
-            Ok(s) => s,
-            Err(why) => return vec![AttrProblem::new("name", why)],
-        };
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
         let mut out = Vec::new();
         if !valid_name(&spec.name) {
             out.push(AttrProblem::new(
@@ -131,12 +129,14 @@ impl Kind for EcrRepository {
         out
     }
 
-    fn identity(&self, attrs: &State) -> String {
-        Spec::parse(attrs).map(|s| s.name).unwrap_or_default()
+    fn identity(&self, spec: &Spec) -> String {
+        spec.name.clone()
     }
 
-    fn outputs(&self, attrs: &State, env: &Env) -> State {
-        let name = self.identity(attrs);
+    /// The block as written (without the policy document) and the
+    /// repository's ARN, URL and registry.
+    fn outputs(&self, spec: &Spec, attrs: &State, env: &Env) -> State {
+        let name = &spec.name;
         let mut out = attrs.clone();
         out.remove("repository_policy_file");
         out.insert("arn".into(), json!(format!("arn:aws:ecr:{}:{}:repository/{}", env.region, env.account_id, name)));
@@ -145,8 +145,8 @@ impl Kind for EcrRepository {
         out
     }
 
-    fn desired_state(&self, attrs: &State, _env: &Env) -> State {
-        Spec::parse(attrs).map(|s| s.desired().to_state()).unwrap_or_default()
+    fn desired_state(&self, spec: &Spec, _env: &Env) -> State {
+        spec.desired().to_state()
     }
 
     /// Who the repository policy newly lets in, and to do what.
@@ -161,8 +161,7 @@ impl Kind for EcrRepository {
         crate::policy::access::widening(&access(before), &access(Some(after)))
     }
 
-    fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
-        let doc = Spec::parse(attrs).ok().and_then(|s| s.repository_policy_file);
-        doc.map(|doc| crate::lint::lint_repository_policy(&doc, "repository_policy_file")).unwrap_or_default()
+    fn lint(&self, spec: &Spec, _env: &Env) -> Vec<crate::lint::Finding> {
+        spec.repository_policy_file.as_ref().map(|doc| crate::lint::lint_repository_policy(doc, "repository_policy_file")).unwrap_or_default()
     }
 }

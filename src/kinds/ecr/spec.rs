@@ -52,12 +52,6 @@ pub struct Desired {
 }
 
 impl Spec {
-    /// The block, or why it does not read (only a bug can make it so: the
-    /// loader checked every type first).
-    pub fn parse(attrs: &State) -> Result<Spec, String> {
-        crate::kinds::common::read_block(attrs, "an ecr_repository")
-    }
-
     pub fn desired(&self) -> Desired {
         Desired {
             name: self.name.clone(),

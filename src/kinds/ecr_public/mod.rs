@@ -25,7 +25,7 @@ pub use api::{EcrPublicApi, PublicRepository};
 pub use driver::EcrPublicDriver;
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Env, Field, State};
 use serde_json::json;
 use spec::Spec;
 
@@ -52,7 +52,9 @@ static SCHEMA: Schema = Schema {
 
 static FIELDS: &[Field] = &[Field::replace("name"), Field::new("catalog"), Field::new("repository_policy"), Field::new("force_delete"), Field::new("tags")];
 
-impl Kind for EcrPublicRepository {
+impl crate::core::TypedKind for EcrPublicRepository {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "ecr_public_repository"
     }
@@ -73,11 +75,7 @@ impl Kind for EcrPublicRepository {
         default_attr(attrs, "name", label);
     }
 
-    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
-        let spec = match Spec::parse(attrs) {
-            Ok(s) => s,
-            Err(why) => return vec![AttrProblem::new("name", why)],
-        };
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
         let mut out = Vec::new();
         if spec.name.len() > 205 || !crate::kinds::ecr::valid_name(&spec.name) {
             out.push(AttrProblem::new(
@@ -95,20 +93,20 @@ impl Kind for EcrPublicRepository {
         out
     }
 
-    fn identity(&self, attrs: &State) -> String {
-        Spec::parse(attrs).map(|s| s.name).unwrap_or_default()
+    fn identity(&self, spec: &Spec) -> String {
+        spec.name.clone()
     }
 
-    fn outputs(&self, attrs: &State, env: &Env) -> State {
-        let name = self.identity(attrs);
+    fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
+        let name = &spec.name;
         let mut out = State::new();
         out.insert("name".into(), json!(name));
         out.insert("arn".into(), json!(format!("arn:aws:ecr-public::{}:repository/{name}", env.account_id)));
         out
     }
 
-    fn desired_state(&self, attrs: &State, _env: &Env) -> State {
-        Spec::parse(attrs).map(|s| s.desired().to_state()).unwrap_or_default()
+    fn desired_state(&self, spec: &Spec, _env: &Env) -> State {
+        spec.desired().to_state()
     }
 
     /// Who the repository policy newly lets in, and to do what.
@@ -123,8 +121,7 @@ impl Kind for EcrPublicRepository {
         crate::policy::access::widening(&access(before), &access(Some(after)))
     }
 
-    fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
-        let doc = Spec::parse(attrs).ok().and_then(|s| s.repository_policy_file);
-        doc.map(|doc| crate::lint::lint_repository_policy(&doc, "repository_policy_file")).unwrap_or_default()
+    fn lint(&self, spec: &Spec, _env: &Env) -> Vec<crate::lint::Finding> {
+        spec.repository_policy_file.as_ref().map(|doc| crate::lint::lint_repository_policy(doc, "repository_policy_file")).unwrap_or_default()
     }
 }

@@ -1,5 +1,5 @@
 //! The `ecr_public_repository` block and its desired state as types (see
-//! `kinds::common::read_block`): the rules read fields, not JSON by key.
+//! `core::TypedKind`): the rules read fields, not JSON by key.
 
 use super::catalog::Catalog;
 use crate::core::State;
@@ -33,10 +33,6 @@ pub struct Desired {
 }
 
 impl Spec {
-    pub fn parse(attrs: &State) -> Result<Spec, String> {
-        crate::kinds::common::read_block(attrs, "an ecr_public_repository")
-    }
-
     pub fn catalog(&self) -> Catalog {
         Catalog::new(
             self.description.as_deref(),

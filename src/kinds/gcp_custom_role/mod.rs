@@ -16,10 +16,9 @@
 //! the end of the description, as on service accounts.
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, Env, Field, Kind, State};
+use crate::core::{AttrProblem, Env, Field, State};
 use crate::kinds::common::gcp::description_marker;
 use serde_json::json;
-use std::collections::BTreeSet;
 
 mod api;
 mod driver;
@@ -51,12 +50,15 @@ pub fn valid_role_id(id: &str) -> bool {
     (3..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
-/// The permissions of a desired or live state (empty when it does not read).
-fn permissions(a: &State) -> BTreeSet<String> {
-    Spec::parse(a).map(|s| s.permissions).unwrap_or_default()
+/// A desired or live state as the role it describes (the defaults when it
+/// does not read: a plan judged for broadening shows every permission new).
+fn role(state: &State) -> Spec {
+    crate::kinds::common::read_desired(state).unwrap_or_default()
 }
 
-impl Kind for GcpCustomRole {
+impl crate::core::TypedKind for GcpCustomRole {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "gcp_custom_role"
     }
@@ -69,11 +71,7 @@ impl Kind for GcpCustomRole {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
-    fn check(&self, a: &State) -> Vec<AttrProblem> {
-        let spec = match Spec::parse(a) {
-            Ok(s) => s,
-            Err(why) => return vec![AttrProblem::new("role_id", why)],
-        };
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
         let mut out = Vec::new();
         let id = &spec.role_id;
         if !valid_role_id(id) {
@@ -100,25 +98,26 @@ impl Kind for GcpCustomRole {
         }
         out
     }
-    fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<AttrProblem> {
         description_marker::check_project(env, "role_id", "gcp_custom_role")
     }
-    fn identity(&self, a: &State) -> String {
-        Spec::parse(a).map(|s| s.role_id).unwrap_or_default()
+    fn identity(&self, spec: &Spec) -> String {
+        spec.role_id.clone()
     }
-    fn outputs(&self, a: &State, env: &Env) -> State {
-        let id = self.identity(a);
+    fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
+        let id = &spec.role_id;
         let mut out = State::new();
         out.insert("name".into(), json!(format!("projects/{}/roles/{id}", env.gcp_project)));
         out.insert("role_id".into(), json!(id));
         out
     }
-    fn desired_state(&self, a: &State, _env: &Env) -> State {
-        Spec::parse(a).map(|s| s.to_state()).unwrap_or_default()
+    fn desired_state(&self, spec: &Spec, _env: &Env) -> State {
+        spec.to_state()
     }
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
-        let old = before.map(permissions).unwrap_or_default();
-        let id = self.identity(after);
-        permissions(after).difference(&old).map(|p| format!("grants {p} to whoever holds {id}")).collect()
+        let old = before.map(|b| role(b).permissions).unwrap_or_default();
+        let after = role(after);
+        let id = after.role_id;
+        after.permissions.difference(&old).map(|p| format!("grants {p} to whoever holds {id}")).collect()
     }
 }

@@ -1,5 +1,5 @@
 //! The `gcp_custom_role` block and its desired state as types (see
-//! `kinds::common::read_block`). The desired state is the block itself:
+//! `core::TypedKind`). The desired state is the block itself:
 //! every field compares as written, permissions as a set.
 
 use crate::core::State;
@@ -19,10 +19,6 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn parse(attrs: &State) -> Result<Spec, String> {
-        crate::kinds::common::read_block(attrs, "a gcp_custom_role")
-    }
-
     /// A desired (or live) state read back; the error names the call it was for.
     pub fn from_state(state: &State, operation: &'static str) -> Result<Spec, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state)

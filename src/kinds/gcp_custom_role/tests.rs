@@ -1,7 +1,7 @@
 use super::*;
 use crate::cloud::gcp_iam::Role;
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{Driver, Owner, ReadScope};
+use crate::core::{Driver, Kind, Owner, ReadScope};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 

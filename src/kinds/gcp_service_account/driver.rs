@@ -5,7 +5,8 @@
 use super::api::ServiceAccountApi;
 use crate::cloud::gcp_iam::ServiceAccount;
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
+use super::spec::Desired;
+use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
 use crate::kinds::common::gcp::{all_pages, iam_binding};
 use async_trait::async_trait;
@@ -25,8 +26,8 @@ impl ServiceAccountDriver {
 
     /// Reads the policy (for its etag and conditional bindings) and writes
     /// the blocks' bindings over it; nothing to write for none on a new account.
-    async fn write_policy(&self, email: &str, desired: &State) -> Result<(), ProviderError> {
-        match iam_binding::to_write(&self.api.policy(email).await?, desired) {
+    async fn write_policy(&self, email: &str, desired: &Desired) -> Result<(), ProviderError> {
+        match iam_binding::to_write(&self.api.policy(email).await?, &desired.iam) {
             Some(p) => self.api.set_policy(email, &p).await,
             None => Ok(()),
         }
@@ -53,18 +54,19 @@ impl Driver for ServiceAccountDriver {
         let all = all_pages(|token| async move { self.api.list(&token).await }).await?;
         let found = all.iter().map(Self::live).filter(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str()) || scope.identities.contains(&l.identity));
         let with_policy = found.map(|mut l| async move {
-            let policy = self.api.policy(text(&l.state, "email")).await?;
-            l.state.insert("iam".into(), iam_binding::live(&policy));
+            let policy = self.api.policy(&Desired::parse(&l.state, "GetIamPolicy")?.email).await?;
+            l.state.insert("iam".into(), serde_json::json!(iam_binding::live(&policy)));
             Ok::<_, ProviderError>(l)
         });
         futures::stream::iter(with_policy).buffer_unordered(8).try_collect().await
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let id = text(desired, "account_id");
-        let description = written_description(text(desired, "description"), owner);
-        match self.api.create(id, text(desired, "display_name"), &description).await {
-            Ok(sa) => self.write_policy(&sa.email, desired).await,
+        let desired = Desired::parse(desired, "CreateServiceAccount")?;
+        let id = desired.account_id.as_str();
+        let description = written_description(&desired.description, owner);
+        match self.api.create(id, &desired.display_name, &description).await {
+            Ok(sa) => self.write_policy(&sa.email, &desired).await,
             Err(e) if e.class == ErrorClass::Conflict => Err(ProviderError::google(
                 e.class,
                 e.service,
@@ -81,18 +83,19 @@ impl Driver for ServiceAccountDriver {
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let email = text(&live.state, "email");
+        let desired = Desired::parse(desired, "PatchServiceAccount")?;
+        let email = Desired::parse(&live.state, "PatchServiceAccount")?.email;
         if changed.iter().any(|c| c != "iam") {
-            self.api.patch(email, text(desired, "display_name"), &written_description(text(desired, "description"), owner)).await?;
+            self.api.patch(&email, &desired.display_name, &written_description(&desired.description, owner)).await?;
         }
         if changed.iter().any(|c| c == "iam") {
-            self.write_policy(email, desired).await?;
+            self.write_policy(&email, &desired).await?;
         }
         Ok(())
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        match self.api.delete(text(&live.state, "email")).await {
+        match self.api.delete(&Desired::parse(&live.state, "DeleteServiceAccount")?.email).await {
             Err(e) if e.class == ErrorClass::NotFound => Ok(()),
             other => other,
         }

@@ -24,16 +24,18 @@
 //! right after apply may not see it yet.
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{text, AttrProblem, Env, Field, Kind, State};
+use crate::core::{AttrProblem, Env, Field, State};
 use crate::kinds::common::gcp::{description_marker, iam_binding};
 use serde_json::json;
 
 mod api;
 mod driver;
+mod spec;
 #[cfg(test)]
 mod tests;
 pub use api::ServiceAccountApi;
 pub use driver::ServiceAccountDriver;
+use spec::Spec;
 
 /// The `gcp_service_account` kind.
 pub struct GcpServiceAccount;
@@ -64,7 +66,9 @@ pub fn email(account_id: &str, project: &str) -> String {
     format!("{account_id}@{project}.iam.gserviceaccount.com")
 }
 
-impl Kind for GcpServiceAccount {
+impl crate::core::TypedKind for GcpServiceAccount {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "gcp_service_account"
     }
@@ -77,43 +81,38 @@ impl Kind for GcpServiceAccount {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
-    fn check(&self, a: &State) -> Vec<AttrProblem> {
-        let mut out = iam_binding::check(a);
-        let id = text(a, "account_id");
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+        let mut out = iam_binding::check(&spec.iam_binding);
+        let id = &spec.account_id;
         if !valid_account_id(id) {
             out.push(AttrProblem::new(
                 "account_id",
                 format!("\"{id}\" must be 6-30 lowercase letters, digits and -, starting with a letter and not ending with -"),
             ));
         }
-        if text(a, "display_name").chars().count() > 100 {
+        if spec.display_name.chars().count() > 100 {
             out.push(AttrProblem::new("display_name", "at most 100 characters (IAM's limit)"));
         }
-        out.extend(description_marker::check_description(text(a, "description")));
+        out.extend(description_marker::check_description(&spec.description));
         out
     }
-    fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<AttrProblem> {
         description_marker::check_project(env, "account_id", "gcp_service_account")
     }
-    fn identity(&self, a: &State) -> String {
-        text(a, "account_id").to_string()
+    fn identity(&self, spec: &Spec) -> String {
+        spec.account_id.clone()
     }
-    fn outputs(&self, a: &State, env: &Env) -> State {
-        let email = email(text(a, "account_id"), &env.gcp_project);
+    fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
+        let email = email(&spec.account_id, &env.gcp_project);
         let mut out = State::new();
-        out.insert("account_id".into(), json!(text(a, "account_id")));
+        out.insert("account_id".into(), json!(spec.account_id));
         out.insert("name".into(), json!(format!("projects/{}/serviceAccounts/{email}", env.gcp_project)));
         out.insert("member".into(), json!(format!("serviceAccount:{email}")));
         out.insert("email".into(), json!(email));
         out
     }
-    fn desired_state(&self, a: &State, _env: &Env) -> State {
-        let mut st = State::new();
-        for k in ["account_id", "display_name", "description"] {
-            st.insert(k.into(), json!(text(a, k)));
-        }
-        st.insert("iam".into(), iam_binding::desired(a));
-        st
+    fn desired_state(&self, spec: &Spec, _env: &Env) -> State {
+        spec.desired().to_state()
     }
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         iam_binding::broadening(before, after)

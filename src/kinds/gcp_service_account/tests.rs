@@ -1,7 +1,7 @@
 use super::*;
 use crate::cloud::gcp_iam::{Binding, Policy, ServiceAccount};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{Driver, Owner, ReadScope};
+use crate::core::{Driver, Kind, Owner, ReadScope};
 use crate::kinds::common::gcp::description_marker::{marker, read_marker, written_description};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
@@ -152,7 +152,7 @@ async fn the_iam_bindings_are_the_accounts_policy_written_with_its_etag() {
     let live = d.read(&scope(&[])).await.unwrap();
     assert_eq!(live[0].state["iam"], want["iam"], "read back as written");
     // A binding made by hand, and one under a condition.
-    let email = text(&live[0].state, "email").to_string();
+    let email = live[0].state["email"].as_str().unwrap().to_string();
     {
         let mut all = fake.policies.lock().unwrap();
         let p = all.get_mut(&email).unwrap();

@@ -6,11 +6,13 @@
 use super::api::PoolApi;
 use crate::cloud::gcp_iam::{GithubOidc, Pool, PoolProvider};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
+use super::spec::{Desired, ProviderState};
+use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::all_pages;
 use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
 use async_trait::async_trait;
-use serde_json::{json, Map, Value};
+use serde_json::json;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// IAM driver for workload identity pools.
@@ -22,23 +24,23 @@ fn last(name: &str) -> String {
     name.rsplit('/').next().unwrap_or_default().to_string()
 }
 
-fn provider_state(p: &PoolProvider) -> Value {
-    json!({"issuer_uri": p.oidc.as_ref().map(|o| o.issuer_uri.clone()).unwrap_or_default(),
-           "attribute_mapping": p.attribute_mapping, "attribute_condition": p.attribute_condition, "disabled": p.disabled})
-}
-
-fn provider_body(v: &Value) -> PoolProvider {
-    PoolProvider {
-        attribute_mapping: serde_json::from_value(v["attribute_mapping"].clone()).unwrap_or_default(),
-        attribute_condition: text_of(v, "attribute_condition"),
-        oidc: Some(GithubOidc { issuer_uri: text_of(v, "issuer_uri"), allowed_audiences: Vec::new() }),
-        disabled: v["disabled"] == json!(true),
-        ..PoolProvider::default()
+fn provider_state(p: &PoolProvider) -> ProviderState {
+    ProviderState {
+        issuer_uri: p.oidc.as_ref().map(|o| o.issuer_uri.clone()).unwrap_or_default(),
+        attribute_mapping: p.attribute_mapping.clone(),
+        attribute_condition: p.attribute_condition.clone(),
+        disabled: p.disabled,
     }
 }
 
-fn text_of(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+fn provider_body(v: &ProviderState) -> PoolProvider {
+    PoolProvider {
+        attribute_mapping: v.attribute_mapping.clone(),
+        attribute_condition: v.attribute_condition.clone(),
+        oidc: Some(GithubOidc { issuer_uri: v.issuer_uri.clone(), allowed_audiences: Vec::new() }),
+        disabled: v.disabled,
+        ..PoolProvider::default()
+    }
 }
 
 impl PoolDriver {
@@ -55,22 +57,23 @@ impl PoolDriver {
         })
         .await?;
         // A deleted provider is absent; declaring it again undeletes it.
-        let providers: Map<String, Value> = providers.iter().filter(|x| x.state != "DELETED").map(|x| (last(&x.name), provider_state(x))).collect();
+        let providers: BTreeMap<String, ProviderState> =
+            providers.iter().filter(|x| x.state != "DELETED").map(|x| (last(&x.name), provider_state(x))).collect();
         let mut st = State::new();
         st.insert("pool_id".into(), json!(id));
         st.insert("display_name".into(), json!(p.display_name));
         st.insert("description".into(), json!(description));
         st.insert("disabled".into(), json!(p.disabled));
-        st.insert("providers".into(), Value::Object(providers));
+        st.insert("providers".into(), json!(providers));
         st.insert("name".into(), json!(p.name));
         Ok(LiveResource { identity: id, owner_stack, owner_address, protected, state: st })
     }
 
-    fn pool(desired: &State, owner: &Owner) -> Pool {
+    fn pool(desired: &Desired, owner: &Owner) -> Pool {
         Pool {
-            display_name: text(desired, "display_name").to_string(),
-            description: written_description(text(desired, "description"), owner),
-            disabled: desired.get("disabled") == Some(&json!(true)),
+            display_name: desired.display_name.clone(),
+            description: written_description(&desired.description, owner),
+            disabled: desired.disabled,
             ..Pool::default()
         }
     }
@@ -88,17 +91,17 @@ impl PoolDriver {
         }
     }
 
-    async fn set_providers(&self, pool_id: &str, desired: &State, live: Option<&Map<String, Value>>, owner: &Owner) -> Result<(), ProviderError> {
-        let empty = Map::new();
-        let live = live.unwrap_or(&empty);
-        for (id, want) in desired.get("providers").and_then(Value::as_object).into_iter().flatten() {
+    /// Makes the pool's providers the desired ones (`live`: those it has).
+    async fn set_providers(&self, desired: &Desired, live: &BTreeMap<String, ProviderState>, owner: &Owner) -> Result<(), ProviderError> {
+        let pool_id = desired.pool_id.as_str();
+        for (id, want) in &desired.providers {
             match live.get(id) {
                 Some(have) if have == want => {}
                 Some(_) => self.api.patch_provider(pool_id, id, &provider_body(want)).await?,
                 None => self.put_provider(pool_id, id, &provider_body(want), owner).await?,
             }
         }
-        for id in live.keys().filter(|id| desired.get("providers").and_then(|p| p.get(id.as_str())).is_none()) {
+        for id in live.keys().filter(|id| !desired.providers.contains_key(*id)) {
             self.api.delete_provider(pool_id, id).await?;
         }
         Ok(())
@@ -121,9 +124,10 @@ impl Driver for PoolDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let id = text(desired, "pool_id");
-        let e = match self.api.create_pool(id, &Self::pool(desired, owner)).await {
-            Ok(()) => return self.set_providers(id, desired, None, owner).await,
+        let desired = Desired::parse(desired, "CreateWorkloadIdentityPool")?;
+        let id = desired.pool_id.as_str();
+        let e = match self.api.create_pool(id, &Self::pool(&desired, owner)).await {
+            Ok(()) => return self.set_providers(&desired, &BTreeMap::new(), owner).await,
             Err(e) if e.class == ErrorClass::Conflict => e,
             Err(e) => return Err(e),
         };
@@ -133,9 +137,9 @@ impl Driver for PoolDriver {
         if let Some(p) = all.iter().find(ours) {
             owner.note(format!("undeleting pool {id}, which this stack deleted"));
             self.api.undelete_pool(id).await?;
-            self.api.patch_pool(id, &Self::pool(desired, owner)).await?;
+            self.api.patch_pool(id, &Self::pool(&desired, owner)).await?;
             let live = self.live(&Pool { state: "ACTIVE".into(), ..p.clone() }).await?;
-            return self.set_providers(id, desired, live.state.get("providers").and_then(Value::as_object), owner).await;
+            return self.set_providers(&desired, &Desired::parse(&live.state, "ListWorkloadIdentityPoolProviders")?.providers, owner).await;
         }
         let message = format!(
             "{}: the pool ID {id} is taken in project {}: by someone else's pool (`gantry import` it or choose another pool_id), \
@@ -147,15 +151,15 @@ impl Driver for PoolDriver {
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let id = text(desired, "pool_id");
+        let desired = Desired::parse(desired, "UpdateWorkloadIdentityPool")?;
         if changed.iter().any(|c| ["display_name", "description", "disabled", "owner"].contains(&c.as_str())) {
-            self.api.patch_pool(id, &Self::pool(desired, owner)).await?;
+            self.api.patch_pool(&desired.pool_id, &Self::pool(&desired, owner)).await?;
         }
-        self.set_providers(id, desired, live.state.get("providers").and_then(Value::as_object), owner).await
+        self.set_providers(&desired, &Desired::parse(&live.state, "UpdateWorkloadIdentityPool")?.providers, owner).await
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        match self.api.delete_pool(text(&live.state, "pool_id")).await {
+        match self.api.delete_pool(&Desired::parse(&live.state, "DeleteWorkloadIdentityPool")?.pool_id).await {
             Err(e) if e.class == ErrorClass::NotFound => Ok(()),
             other => other,
         }

@@ -34,17 +34,19 @@
 //! description, as on service accounts.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{text, AttrProblem, Env, Field, Kind, State};
+use crate::core::{AttrProblem, Env, Field, State};
 use crate::kinds::common::gcp::description_marker;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod api;
 mod driver;
+mod spec;
 #[cfg(test)]
 mod tests;
 pub use api::PoolApi;
 pub use driver::PoolDriver;
+use spec::{Desired, Spec};
 
 /// The `gcp_workload_identity_pool` kind.
 pub struct GcpWorkloadIdentityPool;
@@ -77,10 +79,6 @@ pub fn valid_id(id: &str) -> bool {
     (4..=32).contains(&id.len()) && !id.starts_with("gcp-") && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn repositories(a: &State) -> BTreeSet<String> {
-    a.get("github").and_then(|g| g.get("repositories")).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
-}
-
 /// The attribute condition admitting exactly `repos` (CEL).
 pub fn condition(repos: &BTreeSet<String>) -> String {
     let quoted: Vec<String> = repos.iter().map(|r| format!("'{r}'")).collect();
@@ -106,15 +104,13 @@ fn valid_repository(r: &str) -> bool {
     matches!(r.split_once('/'), Some((o, n)) if ok(o) && ok(n) && !n.contains('/'))
 }
 
-fn pool_name(a: &State, env: &Env) -> String {
-    format!("projects/{}/locations/global/workloadIdentityPools/{}", env.gcp_project_number, text(a, "pool_id"))
+fn pool_name(spec: &Spec, env: &Env) -> String {
+    format!("projects/{}/locations/global/workloadIdentityPools/{}", env.gcp_project_number, spec.pool_id)
 }
 
-fn provider_id(a: &State) -> String {
-    a.get("github").and_then(|g| g.get("provider_id")).and_then(Value::as_str).unwrap_or("github").to_string()
-}
+impl crate::core::TypedKind for GcpWorkloadIdentityPool {
+    type Spec = Spec;
 
-impl Kind for GcpWorkloadIdentityPool {
     fn name(&self) -> &'static str {
         "gcp_workload_identity_pool"
     }
@@ -130,64 +126,54 @@ impl Kind for GcpWorkloadIdentityPool {
     fn needs_gcp_project_number(&self) -> bool {
         true
     }
-    fn check(&self, a: &State) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
         let mut out = Vec::new();
-        for (attr, id) in [("pool_id", text(a, "pool_id").to_string()), ("github", provider_id(a))] {
+        for (attr, id) in [("pool_id", spec.pool_id.clone()), ("github", spec.provider_id())] {
             if !valid_id(&id) {
                 out.push(AttrProblem::new(attr, format!("\"{id}\" must be 4-32 lowercase letters, digits and -, not starting with gcp-")));
             }
         }
-        if text(a, "display_name").chars().count() > 32 {
+        if spec.display_name.chars().count() > 32 {
             out.push(AttrProblem::new("display_name", "at most 32 characters (IAM's limit)"));
         }
-        out.extend(description_marker::check_description(text(a, "description")));
-        if a.get("github").is_none_or(Value::is_null) {
+        out.extend(description_marker::check_description(&spec.description));
+        let repositories = spec.repositories();
+        if spec.github.is_none() {
             out.push(AttrProblem::new("pool_id", "a pool needs a github { repositories = [...] } block (its provider)"));
-        } else if repositories(a).is_empty() {
+        } else if repositories.is_empty() {
             out.push(AttrProblem::new("github", "name at least one repository: a GitHub provider without a condition would admit every repository on GitHub"));
         }
-        for r in repositories(a).iter().filter(|r| !valid_repository(r)) {
+        for r in repositories.iter().filter(|r| !valid_repository(r)) {
             out.push(AttrProblem::new("github", format!("\"{r}\" is not OWNER/REPO (wildcards are refused: name each repository)")));
         }
         out
     }
-    fn check_env(&self, _a: &State, env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<AttrProblem> {
         description_marker::check_project(env, "pool_id", "gcp_workload_identity_pool")
     }
-    fn identity(&self, a: &State) -> String {
-        text(a, "pool_id").to_string()
+    fn identity(&self, spec: &Spec) -> String {
+        spec.pool_id.clone()
     }
-    fn outputs(&self, a: &State, env: &Env) -> State {
-        let name = pool_name(a, env);
-        let members: Vec<String> = repositories(a).iter().map(|r| format!("principalSet://iam.googleapis.com/{name}/attribute.repository/{r}")).collect();
+    fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
+        let name = pool_name(spec, env);
+        let members: Vec<String> =
+            spec.repositories().iter().map(|r| format!("principalSet://iam.googleapis.com/{name}/attribute.repository/{r}")).collect();
         let mut out = State::new();
-        out.insert("pool_id".into(), json!(text(a, "pool_id")));
-        out.insert("provider_name".into(), json!(format!("{name}/providers/{}", provider_id(a))));
+        out.insert("pool_id".into(), json!(spec.pool_id));
+        out.insert("provider_name".into(), json!(format!("{name}/providers/{}", spec.provider_id())));
         out.insert("name".into(), json!(name));
         out.insert("members".into(), json!(members));
         out
     }
-    fn desired_state(&self, a: &State, _env: &Env) -> State {
-        let mut st = State::new();
-        for k in ["pool_id", "display_name", "description"] {
-            st.insert(k.into(), json!(text(a, k)));
-        }
-        st.insert("disabled".into(), json!(false));
-        let provider =
-            json!({"issuer_uri": GITHUB_ISSUER, "attribute_mapping": mapping(), "attribute_condition": condition(&repositories(a)), "disabled": false});
-        st.insert("providers".into(), json!({ provider_id(a): provider }));
-        st
+    fn desired_state(&self, spec: &Spec, _env: &Env) -> State {
+        spec.desired().to_state()
     }
     /// Repositories the provider newly admits; any other condition change
     /// (one gantry did not write) is broadening as a whole.
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         let conditions = |s: Option<&State>| -> BTreeMap<String, String> {
-            s.and_then(|s| s.get("providers"))
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), text_of(v, "attribute_condition")))
-                .collect()
+            let pool = s.and_then(|s| Desired::parse(s, "broadening").ok()).unwrap_or_default();
+            pool.providers.into_iter().map(|(k, v)| (k, v.attribute_condition)).collect()
         };
         let (old, new) = (conditions(before), conditions(Some(after)));
         let mut out = Vec::new();
@@ -203,8 +189,4 @@ impl Kind for GcpWorkloadIdentityPool {
         }
         out
     }
-}
-
-fn text_of(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
 }

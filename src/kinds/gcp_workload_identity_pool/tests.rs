@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::Kind;
 
 fn attrs(repos: &[&str]) -> State {
     serde_json::from_value(json!({"pool_id": "github", "display_name": "", "description": "", "github": {"provider_id": "github", "repositories": repos}}))

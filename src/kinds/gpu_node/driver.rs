@@ -4,7 +4,9 @@ use super::api::GpuApi;
 use super::{network_ref, META_BOOT_IMAGE};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::Discovery;
-use crate::core::{pointer, text, Driver, LiveResource, Owner, ReadScope, State};
+use super::spec::Desired;
+use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
+use crate::kinds::common::gcp::node::Placement;
 use crate::kinds::common::gcp::{self, iam_binding, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::metadata::Items;
@@ -76,22 +78,18 @@ impl GpuDriver {
 
     /// Writes the blocks' bindings over the live policy (its etag and
     /// conditional bindings kept); nothing when they already match.
-    async fn write_policy(&self, zone: &str, name: &str, desired: &State) -> Result<(), ProviderError> {
-        match iam_binding::to_write(&self.api.get_policy(zone, name).await?, desired) {
+    async fn write_policy(&self, zone: &str, name: &str, desired: &Desired) -> Result<(), ProviderError> {
+        match iam_binding::to_write(&self.api.get_policy(zone, name).await?, &desired.iam) {
             Some(p) => self.api.set_policy(zone, name, &p).await,
             None => Ok(()),
         }
     }
 
-    fn metadata_items(desired: &State, owner: &Owner) -> Vec<Items> {
-        let mut m: BTreeMap<String, String> = desired
-            .get("metadata")
-            .and_then(Value::as_object)
-            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-            .unwrap_or_default();
+    fn metadata_items(desired: &Desired, owner: &Owner) -> Vec<Items> {
+        let mut m = desired.metadata.clone();
         m.extend(gcp::owned_metadata(owner).map(|(k, v)| (k.to_string(), v)));
-        if let Some(image) = desired.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str) {
-            m.insert(META_BOOT_IMAGE.into(), image.to_string());
+        if let Some(image) = desired.boot_disk.as_ref().and_then(|b| b.image.as_ref()) {
+            m.insert(META_BOOT_IMAGE.into(), image.clone());
         }
         m.into_iter().map(|(k, v)| Items::new().set_key(k).set_value(v)).collect()
     }
@@ -137,8 +135,8 @@ impl Driver for GpuDriver {
                 let disks = if found.is_empty() { BTreeMap::new() } else { gcp::list_disks(self.api.as_ref(), z).await? };
                 let mut live: Vec<LiveResource> = found.iter().map(|i| self.live(z, i, &disks, &scope.owner)).collect();
                 for l in &mut live {
-                    let policy = self.api.get_policy(z, text(&l.state, "name")).await?;
-                    l.state.insert("iam".into(), iam_binding::live(&policy));
+                    let policy = self.api.get_policy(z, &Placement::of(&l.state).name).await?;
+                    l.state.insert("iam".into(), serde_json::json!(iam_binding::live(&policy)));
                 }
                 Ok::<_, ProviderError>(live)
             }
@@ -148,71 +146,74 @@ impl Driver for GpuDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let zone = text(desired, "zone");
-        let acc = desired.get("accelerator").cloned().unwrap_or(Value::Null);
-        let boot = desired.get("boot_disk").cloned().unwrap_or(Value::Null);
-        let spot = pointer(desired, "/scheduling/spot") == Some(&Value::Bool(true));
+        let desired = Desired::parse(desired, "InsertInstance")?;
+        let zone = desired.zone.as_str();
+        let acc = desired.accelerator.clone().unwrap_or_default();
+        let boot = desired.boot_disk.clone().unwrap_or_default();
+        let spot = desired.scheduling.spot;
+        let net = &desired.net;
         let mut body = json!({
-            "name": text(desired, "name"),
-            "machineType": format!("zones/{zone}/machineTypes/{}", text(desired, "machine_type")),
-            "guestAccelerators": [{"acceleratorType": format!("zones/{zone}/acceleratorTypes/{}", acc["type"].as_str().unwrap_or_default()), "acceleratorCount": acc["count"].as_i64().unwrap_or(1)}],
+            "name": desired.name,
+            "machineType": format!("zones/{zone}/machineTypes/{}", desired.machine_type),
+            "guestAccelerators": [{"acceleratorType": format!("zones/{zone}/acceleratorTypes/{}", acc.gpu_type), "acceleratorCount": acc.count}],
             "disks": [{"boot": true, "autoDelete": true, "initializeParams": {
-                "sourceImage": boot["image"], "diskSizeGb": boot["size_gb"].as_i64().unwrap_or(200).to_string(),
-                "diskType": format!("zones/{zone}/diskTypes/{}", boot["type"].as_str().unwrap_or("pd-balanced"))}}],
+                "sourceImage": boot.image, "diskSizeGb": boot.size_gb.to_string(),
+                "diskType": format!("zones/{zone}/diskTypes/{}", boot.disk_type)}}],
             // GPUs cannot live-migrate.
             "scheduling": {"onHostMaintenance": "TERMINATE", "automaticRestart": !spot, "provisioningModel": if spot { "SPOT" } else { "STANDARD" }},
-            "networkInterfaces": [{"network": network_ref(desired.get("network").and_then(Value::as_str).unwrap_or("default"))}],
-            "labels": owned_labels(desired.get("labels"), owner),
+            "networkInterfaces": [{"network": network_ref(net.network.as_deref().unwrap_or("default"))}],
+            "labels": owned_labels(&desired.labels, owner),
         });
-        if let Some(sub) = desired.get("subnetwork").and_then(Value::as_str) {
+        if let Some(sub) = &net.subnetwork {
             body["networkInterfaces"][0]["subnetwork"] = json!(sub);
         }
         // An ephemeral external IP: the bootstrap downloads Docker, the agent
         // or the runner (REST reference, `AccessConfig`; gcloud's default).
-        if desired.get("external_ip").and_then(Value::as_bool).unwrap_or(true) {
+        if desired.external_ip {
             body["networkInterfaces"][0]["accessConfigs"] = json!([{"type": "ONE_TO_ONE_NAT", "name": "External NAT"}]);
         }
         // "default" asks Compute for the project's default service account.
-        let email = desired.get("service_account").and_then(Value::as_str).unwrap_or("default");
-        let scopes = desired.get("scopes").filter(|v| !v.is_null()).cloned().unwrap_or(json!([gcp::DEFAULT_SCOPE]));
+        let email = net.service_account.as_deref().unwrap_or("default");
+        let scopes = net.scopes.clone().unwrap_or_else(|| vec![gcp::DEFAULT_SCOPE.to_string()]);
         body["serviceAccounts"] = json!([{"email": email, "scopes": scopes}]);
         let inst: Instance = serde_json::from_value(body)
             .map_err(|e| ProviderError::google(ErrorClass::Other, "compute", "InsertInstance", format!("bad instance body: {e}")))?;
-        let inst = inst.set_metadata(Metadata::new().set_items(Self::metadata_items(desired, owner)));
+        let inst = inst.set_metadata(Metadata::new().set_items(Self::metadata_items(&desired, owner)));
         owner.note("creating instance (long-running operation)".into());
         self.api.insert_instance(zone, inst).await?;
-        self.write_policy(zone, text(desired, "name"), desired).await
+        self.write_policy(zone, &desired.name, &desired).await
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let zone = text(desired, "zone");
-        let name = text(&live.state, "name");
+        let desired = Desired::parse(desired, "SetMetadata")?;
+        let zone = desired.zone.as_str();
+        let live_name = Placement::of(&live.state).name;
+        let name = live_name.as_str();
         // Both setters need the fingerprint read last (optimistic locking).
         let current = self.api.get_instance(zone, name).await?;
         if changed.iter().any(|c| c == "labels" || c == "owner") {
             let req = InstancesSetLabelsRequest::new()
-                .set_labels(owned_labels(desired.get("labels"), owner))
+                .set_labels(owned_labels(&desired.labels, owner))
                 .set_or_clear_label_fingerprint(current.label_fingerprint.clone());
             self.api.set_labels(zone, name, req).await?;
         }
         if changed.iter().any(|c| c == "metadata" || c == "owner") {
             // A runner configuration `gantry runner wake` left is the node's, not the stack's: kept.
-            let mut items = Self::metadata_items(desired, owner);
+            let mut items = Self::metadata_items(&desired, owner);
             let jit = current.metadata.as_ref().and_then(|m| m.items.iter().find(|i| i.key.as_deref() == Some(gcp::runner::META_JITCONFIG)));
             items.extend(jit.cloned());
             let md = Metadata::new().set_items(items).set_or_clear_fingerprint(current.metadata.as_ref().and_then(|m| m.fingerprint.clone()));
             self.api.set_metadata(zone, name, md).await?;
         }
         if changed.iter().any(|c| c == "iam") {
-            self.write_policy(zone, name, desired).await?;
+            self.write_policy(zone, name, &desired).await?;
         }
         Ok(())
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        let zone = text(&live.state, "zone");
-        let name = text(&live.state, "name");
-        match self.api.delete_instance(zone, name).await {
+        let at = Placement::of(&live.state);
+        match self.api.delete_instance(&at.zone, &at.name).await {
             Ok(_) => Ok(()),
             Err(e) if e.class == ErrorClass::NotFound => Ok(()),
             Err(e) => Err(e),

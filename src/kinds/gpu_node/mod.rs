@@ -54,16 +54,17 @@
 //! with the real address.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, text, AttrProblem, Compare, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Compare, Env, Field, State};
 use crate::kinds::common::gcp::{self, iam_binding, AGENT};
-use serde_json::{json, Value};
 
 mod api;
 mod driver;
+mod spec;
 #[cfg(test)]
 mod tests;
 pub use api::GpuApi;
 pub use driver::GpuDriver;
+use spec::{Desired, Spec};
 
 /// The `gpu_node` kind.
 pub struct GpuNode;
@@ -156,9 +157,10 @@ fn image_project(image: &str) -> Option<&str> {
     rest.split('/').next()
 }
 
-/// The boot image a block asks for (the default when it names none).
-fn boot_image(a: &State) -> &str {
-    a.get("boot_disk").and_then(|b| b.get("image")).and_then(Value::as_str).unwrap_or(DEFAULT_IMAGE)
+/// Whether an image is a Deep Learning VM image (whose older families
+/// install the driver at first boot when asked to in metadata).
+fn boot_image_is_dlvm(image: &str) -> bool {
+    image_project(image) == Some("deeplearning-platform-release")
 }
 
 /// Whether a boot image is known to give jobs a working NVIDIA driver.
@@ -179,7 +181,9 @@ pub(super) fn network_ref(n: &str) -> String {
     }
 }
 
-impl Kind for GpuNode {
+impl crate::core::TypedKind for GpuNode {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "gpu_node"
     }
@@ -196,17 +200,14 @@ impl Kind for GpuNode {
     fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
         default_attr(attrs, "name", label);
     }
-    fn check(&self, a: &State) -> Vec<AttrProblem> {
-        let mut out = gcp::check_node(a);
-        out.extend(iam_binding::check(a));
-        if let Some(r) = a.get("runner") {
-            out.extend(gcp::runner::check(r, true));
-        }
-        if !a.contains_key("accelerator") {
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+        let mut out = spec.node.check(true);
+        out.extend(iam_binding::check(&spec.iam_binding));
+        if spec.accelerator.is_none() {
             out.push(AttrProblem::new("accelerator", "add accelerator { type = \"nvidia-l4\" count = 1 }"));
         }
-        let image = boot_image(a);
-        if a.get("gpu_image_check").and_then(Value::as_bool).unwrap_or(true) && !gpu_ready_image(image) {
+        let image = spec.boot_image();
+        if spec.gpu_image_check.unwrap_or(true) && !gpu_ready_image(image) {
             out.push(AttrProblem::new(
                 "boot_disk.image",
                 format!("{image} has no NVIDIA driver, so jobs cannot see the GPU; use a Deep Learning VM image (the default, {DEFAULT_IMAGE}) or an ubuntu-os-accelerator-images image, or set gpu_image_check = false if your image has the driver"),
@@ -214,38 +215,21 @@ impl Kind for GpuNode {
         }
         out
     }
-    fn identity(&self, a: &State) -> String {
-        gcp::node_identity(a)
+    fn identity(&self, spec: &Spec) -> String {
+        spec.node.identity()
     }
-    fn zone(&self, a: &State) -> Option<String> {
-        a.get("zone").and_then(Value::as_str).map(String::from)
+    fn zone(&self, spec: &Spec) -> Option<String> {
+        Some(spec.node.zone.clone())
     }
     fn change_notes(&self, action: crate::core::Action, changes: &[crate::core::AttrChange], _desired: &State) -> Vec<String> {
         gcp::startup_script_note(action, changes)
     }
-    fn outputs(&self, a: &State, env: &Env) -> State {
-        gcp::node_outputs(a, format!("projects/{}/zones/{}/instances/{}", env.gcp_project, text(a, "zone"), text(a, "name")))
+    fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
+        let n = &spec.node;
+        n.outputs(format!("projects/{}/zones/{}/instances/{}", env.gcp_project, n.zone, n.name))
     }
-    fn desired_state(&self, a: &State, _env: &Env) -> State {
-        let name = text(a, "name");
-        let mut st = State::new();
-        st.insert("zone".into(), json!(text(a, "zone")));
-        st.insert("name".into(), json!(name));
-        st.insert("machine_type".into(), json!(text(a, "machine_type")));
-        st.insert("accelerator".into(), a.get("accelerator").cloned().unwrap_or(Value::Null));
-        st.insert("boot_disk".into(), a.get("boot_disk").cloned().unwrap_or(Value::Null));
-        gcp::insert_network(&mut st, a);
-        st.insert("external_ip".into(), json!(a.get("external_ip").and_then(Value::as_bool).unwrap_or(true)));
-        st.insert("scheduling".into(), json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "on_host_maintenance": "TERMINATE"}));
-        st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
-        let mut metadata = gcp::metadata(a, name, "");
-        let image = boot_image(a);
-        if image_project(image) == Some("deeplearning-platform-release") {
-            metadata.entry(META_INSTALL_DRIVER.into()).or_insert_with(|| "True".into());
-        }
-        st.insert("metadata".into(), json!(metadata));
-        st.insert("iam".into(), iam_binding::desired(a));
-        st
+    fn desired_state(&self, spec: &Spec, _env: &Env) -> State {
+        spec.desired().to_state()
     }
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         iam_binding::broadening(before, after)
@@ -253,23 +237,25 @@ impl Kind for GpuNode {
     /// One machine; a GPU bills apart unless the machine type includes it
     /// (the accelerator-optimized families: a2, a3, a4, g2, g4).
     fn capacity(&self, st: &State) -> Option<crate::core::Capacity> {
+        let d = Desired::parse(st, "capacity").ok()?;
         let last = |v: &str| v.rsplit('/').next().unwrap_or(v).to_string();
-        let machine = last(st.get("machine_type")?.as_str()?);
-        let on_demand_percent = gcp::on_demand_percent(st);
+        let machine = last(&d.machine_type);
+        if machine.is_empty() {
+            return None;
+        }
         let bundled = ["a2-", "a3-", "a4-", "g2-", "g4-"].iter().any(|p| machine.starts_with(p));
-        let acc = st.get("accelerator").filter(|a| !a.is_null());
-        let parts = match acc {
-            Some(a) if !bundled => vec![(last(a.get("type")?.as_str()?), a.get("count").and_then(Value::as_u64).unwrap_or(1) as u32)],
+        let parts = match &d.accelerator {
+            Some(a) if !bundled => vec![(last(&a.gpu_type), a.count.max(1) as u32)],
             _ => Vec::new(),
         };
         Some(crate::core::Capacity {
             cloud: "gcp".into(),
-            location: text(st, "zone").to_string(),
+            location: d.zone,
             types: vec![machine],
             parts,
             min: 1,
             max: 1,
-            on_demand_percent,
+            on_demand_percent: if d.scheduling.spot { 0 } else { 100 },
         })
     }
 }

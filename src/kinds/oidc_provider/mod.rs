@@ -8,7 +8,7 @@
 //! in place.
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, Compare, Env, Field, Kind, State};
+use crate::core::{AttrProblem, Compare, Env, Field, State};
 use serde_json::json;
 
 mod api;
@@ -53,7 +53,9 @@ pub fn host_of(url: &str) -> String {
     url.trim_start_matches("https://").trim_end_matches('/').to_string()
 }
 
-impl Kind for GithubOidcProvider {
+impl crate::core::TypedKind for GithubOidcProvider {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "github_oidc_provider"
     }
@@ -66,11 +68,7 @@ impl Kind for GithubOidcProvider {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
-    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
-        let spec = match Spec::parse(attrs) {
-            Ok(s) => s,
-            Err(why) => return vec![AttrProblem::new("url", why)],
-        };
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
         let mut out = Vec::new();
         let url = &spec.url;
         if !url.starts_with("https://") || host_of(url).is_empty() || host_of(url).contains(' ') {
@@ -83,17 +81,17 @@ impl Kind for GithubOidcProvider {
         }
         out
     }
-    fn identity(&self, attrs: &State) -> String {
-        Spec::parse(attrs).map(|s| host_of(&s.url)).unwrap_or_default()
+    fn identity(&self, spec: &Spec) -> String {
+        host_of(&spec.url)
     }
-    fn outputs(&self, attrs: &State, env: &Env) -> State {
-        let host = self.identity(attrs);
+    fn outputs(&self, spec: &Spec, attrs: &State, env: &Env) -> State {
+        let host = host_of(&spec.url);
         let mut out = attrs.clone();
         out.insert("host".into(), json!(host));
         out.insert("arn".into(), json!(format!("arn:aws:iam::{}:oidc-provider/{host}", env.account_id)));
         out
     }
-    fn desired_state(&self, attrs: &State, _env: &Env) -> State {
-        Spec::parse(attrs).map(|s| s.desired().to_state()).unwrap_or_default()
+    fn desired_state(&self, spec: &Spec, _env: &Env) -> State {
+        spec.desired().to_state()
     }
 }

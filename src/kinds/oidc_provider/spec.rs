@@ -1,5 +1,5 @@
 //! The `github_oidc_provider` block and its desired state as types (see
-//! `kinds::common::read_block`).
+//! `core::TypedKind`).
 
 use crate::core::State;
 use serde::{Deserialize, Serialize};
@@ -29,10 +29,6 @@ pub struct Desired {
 }
 
 impl Spec {
-    pub fn parse(attrs: &State) -> Result<Spec, String> {
-        crate::kinds::common::read_block(attrs, "a github_oidc_provider")
-    }
-
     pub fn desired(&self) -> Desired {
         let mut client_ids = self.client_ids.clone();
         client_ids.sort();

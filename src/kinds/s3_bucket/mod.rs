@@ -32,7 +32,7 @@ pub use api::{NameStatus, S3Api, S3Client};
 pub use driver::S3Driver;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, Action, AttrChange, AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, Action, AttrChange, AttrProblem, Env, Field, State};
 use serde_json::{json, Value};
 use settings::PublicAccess;
 use spec::Spec;
@@ -120,7 +120,9 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
-impl Kind for S3Bucket {
+impl crate::core::TypedKind for S3Bucket {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "s3_bucket"
     }
@@ -141,11 +143,7 @@ impl Kind for S3Bucket {
         default_attr(attrs, "name", label);
     }
 
-    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
-        let spec = match Spec::parse(attrs) {
-            Ok(s) => s,
-            Err(why) => return vec![AttrProblem::new("name", why)],
-        };
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
         let mut out = Vec::new();
         let name = &spec.name;
         if let Some(why) = name_problem(name) {
@@ -189,12 +187,12 @@ impl Kind for S3Bucket {
         out
     }
 
-    fn identity(&self, attrs: &State) -> String {
-        Spec::parse(attrs).map(|s| s.name).unwrap_or_default()
+    fn identity(&self, spec: &Spec) -> String {
+        spec.name.clone()
     }
 
-    fn outputs(&self, attrs: &State, env: &Env) -> State {
-        let name = self.identity(attrs);
+    fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
+        let name = &spec.name;
         let mut out = State::new();
         out.insert("name".into(), json!(name));
         out.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
@@ -203,8 +201,8 @@ impl Kind for S3Bucket {
         out
     }
 
-    fn desired_state(&self, attrs: &State, _env: &Env) -> State {
-        Spec::parse(attrs).map(|s| s.desired().to_state()).unwrap_or_default()
+    fn desired_state(&self, spec: &Spec, _env: &Env) -> State {
+        spec.desired().to_state()
     }
 
     /// Who the bucket policy newly lets in (anyone, for a public prefix), and
@@ -245,8 +243,7 @@ impl Kind for S3Bucket {
         out
     }
 
-    fn lint(&self, attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
-        let doc = Spec::parse(attrs).ok().and_then(|s| s.policy_file);
-        doc.map(|doc| crate::lint::lint_bucket_policy(&doc, "policy_file")).unwrap_or_default()
+    fn lint(&self, spec: &Spec, _env: &Env) -> Vec<crate::lint::Finding> {
+        spec.policy_file.as_ref().map(|doc| crate::lint::lint_bucket_policy(doc, "policy_file")).unwrap_or_default()
     }
 }

@@ -1,5 +1,5 @@
 //! The `s3_bucket` block and its desired state as types (see
-//! `kinds::common::read_block`): the rules read fields, not JSON by key.
+//! `core::TypedKind`): the rules read fields, not JSON by key.
 
 use super::settings::{self, Encryption, LifecycleRule, PublicAccess};
 use crate::core::State;
@@ -65,10 +65,6 @@ pub struct Desired {
 }
 
 impl Spec {
-    pub fn parse(attrs: &State) -> Result<Spec, String> {
-        crate::kinds::common::read_block(attrs, "an s3_bucket")
-    }
-
     /// Block Public Access as written (no block: every switch on).
     pub fn public_access(&self) -> PublicAccess {
         match self.public_access_block {

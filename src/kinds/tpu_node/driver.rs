@@ -3,7 +3,8 @@
 use super::api::TpuApi;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::Discovery;
-use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
+use super::spec::{DataDisk, Desired};
+use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::Disk;
@@ -67,31 +68,30 @@ impl TpuDriver {
         LiveResource { identity: format!("{zone}/{name}"), owner_stack, owner_address, protected: labels.contains_key(gcp::LABEL_PROTECT), state: st }
     }
 
-    fn node_body(&self, desired: &State, owner: &Owner) -> Result<Node, ProviderError> {
-        let zone = text(desired, "zone");
-        let name = text(desired, "name");
-        let mut metadata = desired.get("metadata").cloned().unwrap_or(json!({}));
+    fn node_body(&self, desired: &Desired, owner: &Owner) -> Result<Node, ProviderError> {
+        let (zone, name) = (&desired.zone, &desired.name);
+        let mut metadata = desired.metadata.clone();
         for (key, value) in gcp::owned_metadata(owner) {
-            metadata[key] = json!(value);
+            metadata.insert(key.to_string(), value);
         }
+        let net = &desired.net;
         let mut body = json!({
-            "acceleratorType": text(desired, "accelerator_type"),
-            "runtimeVersion": text(desired, "runtime_version"),
-            "networkConfig": {"network": desired.get("network").cloned().unwrap_or(json!("default")), "enableExternalIps": true},
-            "schedulingConfig": desired.get("scheduling").cloned().unwrap_or(json!({})),
-            "labels": owned_labels(desired.get("labels"), owner),
+            "acceleratorType": desired.accelerator_type,
+            "runtimeVersion": desired.runtime_version,
+            "networkConfig": {"network": net.network.as_deref().unwrap_or("default"), "enableExternalIps": true},
+            "schedulingConfig": desired.scheduling,
+            "labels": owned_labels(&desired.labels, owner),
             "metadata": metadata,
         });
-        if let Some(sub) = desired.get("subnetwork").and_then(Value::as_str) {
+        if let Some(sub) = &net.subnetwork {
             body["networkConfig"]["subnetwork"] = json!(sub);
         }
         // Unset service account or scopes: the server chooses (see FIELDS).
-        let email = desired.get("service_account").and_then(Value::as_str);
-        let scopes = desired.get("scopes").filter(|v| !v.is_null());
-        if email.is_some() || scopes.is_some() {
-            body["serviceAccount"] = json!({"email": email.unwrap_or_default(), "scope": scopes.cloned().unwrap_or(json!([gcp::DEFAULT_SCOPE]))});
+        if net.service_account.is_some() || net.scopes.is_some() {
+            let scopes = net.scopes.clone().unwrap_or_else(|| vec![gcp::DEFAULT_SCOPE.to_string()]);
+            body["serviceAccount"] = json!({"email": net.service_account.as_deref().unwrap_or_default(), "scope": scopes});
         }
-        if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
+        if desired.data_disk.is_some() {
             body["dataDisks"] =
                 json!([{"sourceDisk": format!("projects/{}/zones/{zone}/disks/{}", self.api.project(), Self::disk_name(name)), "mode": "READ_WRITE"}]);
         }
@@ -99,14 +99,13 @@ impl TpuDriver {
     }
 
     /// Creates the node's data disk; `true` when this call created it.
-    async fn create_disk(&self, desired: &State, owner: &Owner) -> Result<bool, ProviderError> {
-        let zone = text(desired, "zone");
-        let disk = desired.get("data_disk").cloned().unwrap_or(Value::Null);
+    async fn create_disk(&self, desired: &Desired, disk: &DataDisk, owner: &Owner) -> Result<bool, ProviderError> {
+        let zone = desired.zone.as_str();
         let body = json!({
-            "name": Self::disk_name(text(desired, "name")),
-            "sizeGb": disk["size_gb"].as_i64().unwrap_or(100).to_string(),
-            "type": format!("projects/{}/zones/{zone}/diskTypes/{}", self.api.project(), disk["type"].as_str().unwrap_or("pd-balanced")),
-            "labels": owned_labels(None, owner),
+            "name": Self::disk_name(&desired.name),
+            "sizeGb": disk.size_gb.to_string(),
+            "type": format!("projects/{}/zones/{zone}/diskTypes/{}", self.api.project(), disk.disk_type),
+            "labels": owned_labels(&BTreeMap::new(), owner),
         });
         let disk: Disk = serde_json::from_value(body).map_err(|e| ProviderError::google(ErrorClass::Other, "compute", "InsertDisk", e.to_string()))?;
         match self.api.insert_disk(zone, disk).await {
@@ -182,12 +181,13 @@ impl Driver for TpuDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let node = self.node_body(desired, owner)?;
-        let (zone, name) = (text(desired, "zone"), text(desired, "name"));
+        let desired = Desired::parse(desired, "CreateNode")?;
+        let node = self.node_body(&desired, owner)?;
+        let (zone, name) = (desired.zone.as_str(), desired.name.as_str());
         let mut created_disk = false;
-        if desired.get("data_disk").is_some_and(|d| !d.is_null()) {
+        if let Some(disk) = &desired.data_disk {
             owner.note("creating data disk".into());
-            created_disk = self.create_disk(desired, owner).await?;
+            created_disk = self.create_disk(&desired, disk, owner).await?;
         }
         owner.note("creating node (long-running operation)".into());
         let Err(e) = self.api.create_node(zone, name, node).await else { return Ok(()) };
@@ -221,22 +221,23 @@ impl Driver for TpuDriver {
         if mask.is_empty() {
             return Ok(());
         }
-        let mut node = self.node_body(desired, owner)?;
-        node.name = format!("{}/nodes/{}", self.parent(text(desired, "zone")), text(&live.state, "name"));
+        let desired = Desired::parse(desired, "UpdateNode")?;
+        let mut node = self.node_body(&desired, owner)?;
+        node.name = format!("{}/nodes/{}", self.parent(&desired.zone), live.identity.rsplit('/').next().unwrap_or_default());
         let update_mask = google_cloud_wkt::FieldMask::default().set_paths(mask);
         self.api.update_node(node, update_mask).await
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        let zone = text(&live.state, "zone").to_string();
-        let name = text(&live.state, "name").to_string();
+        let node = Desired::parse(&live.state, "DeleteNode")?;
+        let (zone, name) = (node.zone, node.name);
         let full = format!("{}/nodes/{name}", self.parent(&zone));
         match self.api.delete_node(&full).await {
             Ok(_) => {}
             Err(e) if e.class == ErrorClass::NotFound => {}
             Err(e) => return Err(e),
         }
-        if live.state.get("data_disk").is_some_and(|d| !d.is_null()) {
+        if node.data_disk.is_some() {
             self.delete_disk(&zone, &name).await?;
         }
         Ok(())

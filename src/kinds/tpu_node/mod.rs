@@ -23,16 +23,17 @@
 //! the startup script) are updated in place.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, text, AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Env, Field, State};
 use crate::kinds::common::gcp::{self, AGENT};
-use serde_json::{json, Value};
 
 mod api;
 mod driver;
+mod spec;
 #[cfg(test)]
 mod tests;
 pub use api::TpuApi;
 pub use driver::TpuDriver;
+use spec::{Desired, Spec};
 
 /// The `tpu_node` kind.
 pub struct TpuNode;
@@ -133,7 +134,9 @@ pub fn data_disk_types(accelerator: &str) -> Option<&'static [&'static str]> {
 /// Compute docs); `/dev/sdb` is wrong on v6e, whose hyperdisks are NVMe.
 pub const DATA_DEVICE: &str = "/dev/disk/by-id/google-persistent-disk-1";
 
-impl Kind for TpuNode {
+impl crate::core::TypedKind for TpuNode {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "tpu_node"
     }
@@ -150,34 +153,32 @@ impl Kind for TpuNode {
     fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
         default_attr(attrs, "name", label);
     }
-    fn check(&self, a: &State) -> Vec<AttrProblem> {
-        let mut out = gcp::check_node(a);
-        if let Some(r) = a.get("runner") {
-            out.extend(gcp::runner::check(r, false));
-        }
-        let (acc, rt) = (text(a, "accelerator_type"), text(a, "runtime_version"));
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+        // A TPU VM cannot stop itself: a runner's idle_stop must be 0s.
+        let mut out = spec.node.check(false);
+        let (acc, rt) = (spec.accelerator_type.as_str(), spec.runtime_version.as_str());
         if !acc.contains('-') || acc.split('-').nth(1).is_none_or(|n| n.parse::<u32>().is_err()) {
             out.push(AttrProblem::new("accelerator_type", format!("\"{acc}\" is not an accelerator type (GENERATION-CHIPS, e.g. v6e-8)")));
         } else if !runtime_matches(acc, rt) {
             out.push(AttrProblem::new("runtime_version", format!("runtime \"{rt}\" does not match accelerator {acc} (e.g. v6e needs v2-alpha-tpuv6e)")));
         }
-        let disk_type = a.get("data_disk").and_then(|d| d.get("type")).and_then(Value::as_str).unwrap_or("");
+        let disk_type = spec.data_disk.as_ref().map(|d| d.disk_type.as_str()).unwrap_or("");
         if let Some(allowed) = data_disk_types(acc).filter(|t| !disk_type.is_empty() && !t.contains(&disk_type)) {
             out.push(AttrProblem::new(
                 "data_disk.type",
                 format!("{acc} takes only {} data disks, not {disk_type} (Cloud TPU, \"Attach durable block storage to a TPU VM\")", allowed.join(" or ")),
             ));
         }
-        if a.get("spot") == Some(&Value::Bool(true)) && a.get("preemptible") == Some(&Value::Bool(true)) {
+        if spec.spot && spec.preemptible {
             out.push(AttrProblem::new("spot", "spot and preemptible cannot both be set"));
         }
         out
     }
-    fn identity(&self, a: &State) -> String {
-        gcp::node_identity(a)
+    fn identity(&self, spec: &Spec) -> String {
+        spec.node.identity()
     }
-    fn zone(&self, a: &State) -> Option<String> {
-        a.get("zone").and_then(Value::as_str).map(String::from)
+    fn zone(&self, spec: &Spec) -> Option<String> {
+        Some(spec.node.zone.clone())
     }
     fn change_notes(&self, action: crate::core::Action, changes: &[crate::core::AttrChange], _desired: &State) -> Vec<String> {
         gcp::startup_script_note(action, changes)
@@ -185,57 +186,33 @@ impl Kind for TpuNode {
     /// Cloud TPU bills per chip-hour: `v6e-8` is 8 chips, `v5litepod-4` 4
     /// (v5e); `v4-8` and `v5p-8` count TensorCores, two per chip.
     fn capacity(&self, st: &State) -> Option<crate::core::Capacity> {
-        let t = st.get("accelerator_type")?.as_str()?;
-        let t = t.rsplit('/').next().unwrap_or(t);
+        let d = Desired::parse(st, "capacity").ok()?;
+        let t = d.accelerator_type.rsplit('/').next().unwrap_or(&d.accelerator_type);
         let (family, n) = t.rsplit_once('-')?;
         let n: u32 = n.parse().ok()?;
-        let (sku, chips) = match family {
-            "v5litepod" | "v5e" => ("tpu-v5e", n),
-            "v6e" => ("tpu-v6e", n),
-            "v5p" => ("tpu-v5p", n.div_ceil(2)),
-            "v4" => ("tpu-v4", n.div_ceil(2)),
-            other => {
-                return Some(crate::core::Capacity {
-                    cloud: "gcp".into(),
-                    location: text(st, "zone").to_string(),
-                    types: vec![],
-                    parts: vec![(format!("tpu-{other}"), n)],
-                    min: 1,
-                    max: 1,
-                    on_demand_percent: gcp::on_demand_percent(st),
-                })
-            }
+        let part = match family {
+            "v5litepod" | "v5e" => ("tpu-v5e".to_string(), n),
+            "v6e" => ("tpu-v6e".to_string(), n),
+            "v5p" => ("tpu-v5p".to_string(), n.div_ceil(2)),
+            "v4" => ("tpu-v4".to_string(), n.div_ceil(2)),
+            other => (format!("tpu-{other}"), n),
         };
+        let bought_on_demand = !(d.scheduling.spot || d.scheduling.preemptible);
         Some(crate::core::Capacity {
             cloud: "gcp".into(),
-            location: text(st, "zone").to_string(),
+            location: d.zone,
             types: vec![],
-            parts: vec![(sku.into(), chips)],
+            parts: vec![part],
             min: 1,
             max: 1,
-            on_demand_percent: gcp::on_demand_percent(st),
+            on_demand_percent: if bought_on_demand { 100 } else { 0 },
         })
     }
-    fn outputs(&self, a: &State, env: &Env) -> State {
-        gcp::node_outputs(a, format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, text(a, "zone"), text(a, "name")))
+    fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
+        let n = &spec.node;
+        n.outputs(format!("projects/{}/locations/{}/nodes/{}", env.gcp_project, n.zone, n.name))
     }
-    fn desired_state(&self, a: &State, env: &Env) -> State {
-        let name = text(a, "name");
-        let mut st = State::new();
-        st.insert("zone".into(), json!(text(a, "zone")));
-        st.insert("name".into(), json!(name));
-        st.insert("accelerator_type".into(), json!(text(a, "accelerator_type")));
-        st.insert("runtime_version".into(), json!(text(a, "runtime_version")));
-        gcp::insert_network(&mut st, a);
-        st.insert(
-            "scheduling".into(),
-            json!({"spot": a.get("spot") == Some(&Value::Bool(true)), "preemptible": a.get("preemptible") == Some(&Value::Bool(true)), "reserved": a.get("reserved") == Some(&Value::Bool(true))}),
-        );
-        st.insert("data_disk".into(), a.get("data_disk").cloned().unwrap_or(Value::Null));
-        st.insert("labels".into(), a.get("labels").cloned().unwrap_or(json!({})));
-        let device = if a.contains_key("data_disk") { DATA_DEVICE } else { "" };
-        st.insert("metadata".into(), json!(gcp::metadata(a, name, device)));
-        st.insert("project".into(), json!(env.gcp_project));
-        st
+    fn desired_state(&self, spec: &Spec, env: &Env) -> State {
+        spec.desired(env).to_state()
     }
 }

@@ -34,8 +34,18 @@
 use crate::core::schema::{Attr, DefaultValue, Ty};
 use crate::core::AttrProblem;
 use crate::kinds::agent_queue::SECRETS_DIR;
-use serde_json::Value;
+use serde::Deserialize;
 use std::collections::BTreeMap;
+
+/// What both blocks add besides the agent or runner ([`ATTRS`]).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Extras {
+    /// Environment variable name to Secret Manager secret.
+    pub secrets: BTreeMap<String, String>,
+    pub docker_registries: Vec<String>,
+    pub setup: Option<String>,
+}
 
 /// The attributes both blocks take.
 pub const ATTRS: [Attr; 3] = [
@@ -73,15 +83,6 @@ impl Runs {
     }
 }
 
-/// A block's secrets by environment variable name.
-pub fn secrets(block: &Value) -> BTreeMap<String, String> {
-    block.get("secrets").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
-}
-
-fn registries(block: &Value) -> Vec<String> {
-    block.get("docker_registries").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
-}
-
 /// A Secret Manager secret ID (letters, digits, - and _, at most 255),
 /// alone or as `projects/PROJECT/secrets/ID` (another project's).
 pub fn valid_secret(s: &str) -> bool {
@@ -104,22 +105,22 @@ pub fn valid_registry(h: &str) -> bool {
 }
 
 /// Problems with a block's secrets, registries and setup (`prefix`: the block's name).
-pub fn check(block: &Value, prefix: &str) -> Vec<AttrProblem> {
+pub fn check(block: &Extras, prefix: &str) -> Vec<AttrProblem> {
     let p = |a: &str, m: String| AttrProblem::new(&format!("{prefix}.{a}"), m);
     let mut out = Vec::new();
-    for (name, secret) in secrets(block) {
-        if !crate::kinds::agent_queue::env_name_ok(&name) {
+    for (name, secret) in &block.secrets {
+        if !crate::kinds::agent_queue::env_name_ok(name) {
             out.push(p("secrets", format!("\"{name}\" is not an environment variable name (A-Z, 0-9, _)")));
         }
-        if !valid_secret(&secret) {
+        if !valid_secret(secret) {
             out.push(p(
                 "secrets",
                 format!("{name}: \"{secret}\" is not a Secret Manager secret (an ID of letters, digits, - and _, or projects/PROJECT/secrets/ID)"),
             ));
         }
     }
-    for host in registries(block) {
-        if !valid_registry(&host) {
+    for host in &block.docker_registries {
+        if !valid_registry(host) {
             out.push(p(
                 "docker_registries",
                 format!("\"{host}\" is not an Artifact Registry Docker host (LOCATION-docker.pkg.dev, or gcr.io and its regional hosts)"),
@@ -138,9 +139,9 @@ fn delimiter(setup: &str) -> String {
 }
 
 /// The startup-script lines for the block (empty when it asks for nothing).
-pub fn render(block: &Value, runs: Runs) -> String {
+pub fn render(block: &Extras, runs: Runs) -> String {
     let user = runs.user();
-    let secrets = secrets(block);
+    let secrets = &block.secrets;
     let mut s = String::new();
     s.push_str(&format!(
         "\n# Build secrets: read at every boot into files only root and {user} can\n\
@@ -149,20 +150,20 @@ pub fn render(block: &Value, runs: Runs) -> String {
     ));
     if !secrets.is_empty() {
         s.push_str(&format!("install -d -m 700 -o {user} -g \"$(id -gn {user})\" {SECRETS_DIR}\n"));
-        for (name, secret) in &secrets {
+        for (name, secret) in secrets {
             s.push_str(&format!("(umask 077 && gcloud secrets versions access latest --secret='{secret}' > {SECRETS_DIR}/{name})\n"));
         }
         s.push_str(&format!("chown {user}: {SECRETS_DIR}/*\nchmod 400 {SECRETS_DIR}/*\n"));
     }
     s.push_str(&match runs {
-        Runs::Buildkite => buildkite_hook(&secrets),
-        Runs::Actions => actions_hook(&secrets),
+        Runs::Buildkite => buildkite_hook(secrets),
+        Runs::Actions => actions_hook(secrets),
     });
-    let hosts = registries(block);
+    let hosts = &block.docker_registries;
     if !hosts.is_empty() {
         s.push_str(&include_str!("docker_login.sh").replace("{{USER}}", user).replace("{{HELPER}}", HELPER).replace("{{HOSTS}}", &hosts.join(" ")));
     }
-    if let Some(setup) = block.get("setup").and_then(Value::as_str).filter(|t| !t.trim().is_empty()) {
+    if let Some(setup) = block.setup.as_deref().filter(|t| !t.trim().is_empty()) {
         let end = delimiter(setup);
         s.push_str(&format!(
             "\n# The block's setup, as root, before {user} starts.\ninstall -d -m 755 /var/lib/gantry\n(umask 077 && cat > /var/lib/gantry/setup.sh) <<'{end}'\n{}\n{end}\n\
@@ -208,15 +209,16 @@ fn actions_hook(secrets: &BTreeMap<String, String>) -> String {
 }
 
 /// The agent's `redacted-vars` line for its configuration ("" without secrets).
-pub fn redacted_vars(block: &Value) -> String {
-    let names: Vec<String> = secrets(block).into_keys().collect();
+pub fn redacted_vars(block: &Extras) -> String {
+    let names: Vec<String> = block.secrets.keys().cloned().collect();
     crate::kinds::agent_queue::redacted_vars_line(&names)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::common::gcp::{runner_startup_script, startup_script, Machine};
+    use crate::kinds::common::gcp::node::{runner_startup_script, startup_script, typed};
+    use crate::kinds::common::gcp::Machine;
     use serde_json::json;
 
     fn attrs(p: &[AttrProblem]) -> Vec<&str> {
@@ -227,8 +229,10 @@ mod tests {
     fn secrets_registries_and_setup_are_checked() {
         let ok =
             json!({"secrets": {"HF_TOKEN": "hf-token", "X_KEY": "projects/other-proj/secrets/x_key"}, "docker_registries": ["us-docker.pkg.dev", "gcr.io"]});
+        let ok: Extras = typed(ok);
         assert!(check(&ok, "agent").is_empty(), "{:?}", check(&ok, "agent"));
         let bad = json!({"secrets": {"hf-token": "hf-token", "A": "projects/p/secrets/a b", "B": "ssm:/x"}, "docker_registries": ["docker.io", "us-docker.pkg.dev/proj/repo"]});
+        let bad: Extras = typed(bad);
         assert_eq!(
             attrs(&check(&bad, "runner")),
             ["runner.secrets", "runner.secrets", "runner.secrets", "runner.docker_registries", "runner.docker_registries"]
@@ -240,15 +244,16 @@ mod tests {
     fn only_names_reach_the_script_and_the_setup_cannot_end_its_heredoc() {
         let setup = "echo one\nGANTRY_SETUP_x\necho 'two'";
         let block = json!({"secrets": {"HF_TOKEN": "hf-token"}, "docker_registries": ["us-east5-docker.pkg.dev"], "setup": setup});
+        let block: Extras = typed(block);
         let s = render(&block, Runs::Buildkite);
         assert!(s.contains("--secret='hf-token' > /var/lib/gantry/secrets/HF_TOKEN"));
         let end = delimiter(setup);
         assert_eq!(s.matches(&format!("\n{end}\n")).count(), 1, "the text's own lines do not end the heredoc");
         assert_ne!(delimiter("a"), delimiter("b"));
         assert!(redacted_vars(&block).contains(",HF_TOKEN\""));
-        assert_eq!(redacted_vars(&json!({})), "");
+        assert_eq!(redacted_vars(&Extras::default()), "");
         // Without secrets, what an earlier boot left is removed.
-        let none = render(&json!({}), Runs::Actions);
+        let none = render(&Extras::default(), Runs::Actions);
         assert!(
             none.contains("rm -rf /var/lib/gantry/secrets") && none.contains("rm -f /usr/local/bin/gantry-secrets-job-started.sh /opt/actions-runner/.env")
         );
@@ -259,7 +264,7 @@ mod tests {
         let agent = json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {},
             "secrets": {"HF_TOKEN": "hf-token", "WANDB_API_KEY": "projects/ml-shared/secrets/wandb"},
             "docker_registries": ["us-docker.pkg.dev"], "setup": "echo \"setting up $DATA_DIR\"\ntouch /var/lib/gantry/setup-ran"});
-        let s = startup_script("tpu-v6e-ci-0", &agent, Machine { data_device: "", gpu: false });
+        let s = startup_script("tpu-v6e-ci-0", &typed(agent), Machine { data_device: "", gpu: false });
         assert!(!s.contains("{{"), "every placeholder is filled");
         insta::assert_snapshot!("extras_tpu_agent_startup", s);
     }
@@ -268,7 +273,7 @@ mod tests {
     fn extras_gpu_runner_startup() {
         let runner = json!({"repository": "acme/models", "labels": ["gpu-l4"], "runner_version": "2.329.0", "idle_stop": "15m",
             "secrets": {"HF_TOKEN": "hf-token"}, "docker_registries": ["us-central1-docker.pkg.dev"], "setup": "nvidia-smi"});
-        let s = runner_startup_script("gpu-ci-runner", &runner, Machine { data_device: "", gpu: true }, false);
+        let s = runner_startup_script("gpu-ci-runner", &typed(runner), Machine { data_device: "", gpu: true }, false);
         assert!(!s.contains("{{"), "every placeholder is filled");
         insta::assert_snapshot!("extras_gpu_runner_startup", s);
     }

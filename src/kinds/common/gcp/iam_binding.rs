@@ -12,7 +12,7 @@
 use crate::cloud::gcp_iam::{Binding, Policy};
 use crate::core::schema::{Attr, NestedBlock, Schema, Ty};
 use crate::core::{AttrProblem, State};
-use serde_json::{json, Value};
+use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 static IAM_BINDING: Schema = Schema {
@@ -36,22 +36,31 @@ pub const BLOCK: NestedBlock = NestedBlock {
 /// Role → members, sorted: how desired and live policies compare.
 pub type Grants = BTreeMap<String, BTreeSet<String>>;
 
-fn blocks(attrs: &State) -> impl Iterator<Item = &Value> {
-    attrs.get("iam_binding").and_then(Value::as_array).into_iter().flatten()
-}
-
-fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {
-    v.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+/// One evaluated `iam_binding { }` block.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct BindingBlock {
+    pub role: String,
+    pub members: Vec<String>,
 }
 
 /// The blocks as the `iam` field's value.
-pub fn desired(attrs: &State) -> Value {
+pub fn desired(blocks: &[BindingBlock]) -> Grants {
     let mut g = Grants::new();
-    for b in blocks(attrs) {
-        let role = b.get("role").and_then(Value::as_str).unwrap_or_default();
-        g.entry(role.to_string()).or_default().extend(strings(b.get("members")).map(String::from));
+    for b in blocks {
+        g.entry(b.role.clone()).or_default().extend(b.members.iter().cloned());
     }
-    json!(g)
+    g
+}
+
+/// The `iam` field of a desired or live state (none when it has none).
+fn grants_of(state: &State) -> Grants {
+    #[derive(Deserialize)]
+    struct WithIam {
+        #[serde(default)]
+        iam: Grants,
+    }
+    crate::kinds::common::read_desired::<WithIam>(state).map(|s| s.iam).unwrap_or_default()
 }
 
 fn valid_role(r: &str) -> bool {
@@ -84,59 +93,53 @@ fn valid_member(m: &str) -> Result<(), String> {
 }
 
 /// Role and member syntax; one block per role.
-pub fn check(attrs: &State) -> Vec<AttrProblem> {
+pub fn check(blocks: &[BindingBlock]) -> Vec<AttrProblem> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    for b in blocks(attrs) {
-        let role = b.get("role").and_then(Value::as_str).unwrap_or_default();
+    for b in blocks {
+        let role = b.role.as_str();
         if !valid_role(role) {
             out.push(AttrProblem::new("iam_binding", format!("\"{role}\" is not a role name: roles/NAME, projects/P/roles/ID or organizations/O/roles/ID")));
         } else if !seen.insert(role) {
             out.push(AttrProblem::new("iam_binding", format!("two iam_binding blocks grant {role}: list every member in one")));
         }
-        if strings(b.get("members")).next().is_none() {
+        if b.members.is_empty() {
             out.push(AttrProblem::new("iam_binding", format!("the binding of {role} has no members (leave the block out to grant the role to nobody)")));
         }
-        out.extend(strings(b.get("members")).filter_map(|m| valid_member(m).err()).map(|e| AttrProblem::new("iam_binding", e)));
+        out.extend(b.members.iter().filter_map(|m| valid_member(m).err()).map(|e| AttrProblem::new("iam_binding", e)));
     }
     out
 }
 
 /// A live policy's unconditional bindings as the `iam` field's value.
-pub fn live(p: &Policy) -> Value {
+pub fn live(p: &Policy) -> Grants {
     let mut g = Grants::new();
     for b in p.bindings.iter().filter(|b| b.condition.is_none()) {
         g.entry(b.role.clone()).or_default().extend(b.members.iter().cloned());
     }
-    json!(g)
+    g
 }
 
 /// The policy to write: the desired bindings, the live conditional ones
 /// kept (at version 3, which conditions need), the live etag.
-pub fn merged(live: &Policy, desired: &Value) -> Policy {
-    let mut bindings: Vec<Binding> = desired
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(role, members)| Binding { role: role.clone(), members: strings(Some(members)).map(String::from).collect(), condition: None })
-        .collect();
+pub fn merged(live: &Policy, desired: &Grants) -> Policy {
+    let mut bindings: Vec<Binding> =
+        desired.iter().map(|(role, members)| Binding { role: role.clone(), members: members.iter().cloned().collect(), condition: None }).collect();
     bindings.extend(live.bindings.iter().filter(|b| b.condition.is_some()).cloned());
     let version = if bindings.iter().any(|b| b.condition.is_some()) { 3 } else { 1 };
     Policy { version, bindings, etag: live.etag.clone() }
 }
 
-/// The policy to write for a desired state's `iam`, or None when the
-/// live policy already holds exactly those unconditional bindings.
-pub fn to_write(current: &Policy, desired: &State) -> Option<Policy> {
-    let want = desired.get("iam").cloned().unwrap_or(json!({}));
-    (live(current) != want).then(|| merged(current, &want))
+/// The policy to write for the desired grants, or None when the live
+/// policy already holds exactly those unconditional bindings.
+pub fn to_write(current: &Policy, want: &Grants) -> Option<Policy> {
+    (live(current) != *want).then(|| merged(current, want))
 }
 
 /// "ROLE granted to MEMBER" for every member a change adds, for the
 /// broadening review.
 pub fn broadening(before: Option<&State>, after: &State) -> Vec<String> {
-    let grants = |s: Option<&State>| -> Grants { s.and_then(|s| s.get("iam")).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default() };
-    let (old, new) = (grants(before), grants(Some(after)));
+    let (old, new) = (before.map(grants_of).unwrap_or_default(), grants_of(after));
     let mut out = Vec::new();
     for (role, members) in &new {
         for m in members.difference(old.get(role).unwrap_or(&BTreeSet::new())) {
@@ -149,15 +152,20 @@ pub fn broadening(before: Option<&State>, after: &State) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
-    fn attrs(v: Value) -> State {
-        serde_json::from_value(json!({ "iam_binding": v })).unwrap()
+    fn attrs(v: Value) -> Vec<BindingBlock> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn grants(v: Value) -> Grants {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
     fn blocks_become_sorted_grants_and_bad_ones_are_named() {
         let a = attrs(json!([{"role": "roles/iam.workloadIdentityUser", "members": ["principalSet://iam.googleapis.com/p/x", "user:a@b.c", "user:a@b.c"]}]));
-        assert_eq!(desired(&a), json!({"roles/iam.workloadIdentityUser": ["principalSet://iam.googleapis.com/p/x", "user:a@b.c"]}));
+        assert_eq!(json!(desired(&a)), json!({"roles/iam.workloadIdentityUser": ["principalSet://iam.googleapis.com/p/x", "user:a@b.c"]}));
         assert!(check(&a).is_empty());
         let bad = attrs(json!([
             {"role": "owner", "members": ["allUsers"]},
@@ -175,11 +183,11 @@ mod tests {
         let cond = Binding { role: "roles/a".into(), members: vec!["user:c@d.e".into()], condition: Some(json!({"title": "t", "expression": "true"})) };
         let old = Binding { role: "roles/old".into(), members: vec!["user:x@y.z".into()], condition: None };
         let livep = Policy { version: 3, bindings: vec![old, cond.clone()], etag: "BwX=".into() };
-        assert_eq!(live(&livep), json!({"roles/old": ["user:x@y.z"]}));
-        let out = merged(&livep, &json!({"roles/new": ["user:n@m.o"]}));
+        assert_eq!(json!(live(&livep)), json!({"roles/old": ["user:x@y.z"]}));
+        let out = merged(&livep, &grants(json!({"roles/new": ["user:n@m.o"]})));
         assert_eq!((out.version, out.etag.as_str(), out.bindings.len()), (3, "BwX=", 2));
         assert_eq!(out.bindings[1], cond);
-        assert_eq!(merged(&Policy::default(), &json!({"roles/new": ["user:n@m.o"]})).version, 1);
+        assert_eq!(merged(&Policy::default(), &grants(json!({"roles/new": ["user:n@m.o"]}))).version, 1);
     }
 
     #[test]

@@ -8,12 +8,14 @@ pub mod extras;
 #[cfg(test)]
 pub mod fake;
 pub mod iam_binding;
+pub mod node;
 pub mod runner;
 pub use disks::DiskApi;
+pub use node::{NodeNetwork, NodeSpec};
 
 use crate::core::error::ProviderError;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{text, AttrProblem, Compare, Field, State};
+use crate::core::{AttrProblem, Compare, Field, State};
 use google_cloud_compute_v1::model::Disk;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -50,11 +52,10 @@ pub fn label_safe(s: &str) -> String {
 }
 
 /// Checks user labels against GCP's rules.
-pub fn check_labels(attr: &str, labels: Option<&Value>) -> Vec<AttrProblem> {
+pub fn check_labels(attr: &str, labels: &BTreeMap<String, String>) -> Vec<AttrProblem> {
     let mut out = Vec::new();
     let ok = |s: &str, max: usize| s.len() <= max && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    for (k, v) in labels.and_then(Value::as_object).into_iter().flatten() {
-        let v = v.as_str().unwrap_or("");
+    for (k, v) in labels {
         if k.is_empty() || !k.starts_with(|c: char| c.is_ascii_lowercase()) || !ok(k, 63) {
             out.push(AttrProblem::new(
                 attr,
@@ -93,52 +94,6 @@ pub fn valid_name(n: &str) -> bool {
         && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// Checks every node kind shares: name, zone, agent vs startup script, labels.
-pub fn check_node(a: &State) -> Vec<AttrProblem> {
-    let mut out = Vec::new();
-    if !valid_name(text(a, "name")) {
-        out.push(AttrProblem::new("name", format!("\"{}\" must be 1-63 lowercase letters, digits and -, starting with a letter", text(a, "name"))));
-    }
-    if !valid_zone(text(a, "zone")) {
-        out.push(AttrProblem::new("zone", format!("\"{}\" is not a zone (e.g. us-east5-b)", text(a, "zone"))));
-    }
-    let ways = ["agent", "runner", "startup_script"].iter().filter(|k| a.contains_key(**k)).count();
-    if ways > 1 {
-        out.push(AttrProblem::new("startup_script", "use one of an agent block, a runner block or startup_script"));
-    }
-    out.extend(check_labels("labels", a.get("labels")));
-    if let Some(agent) = a.get("agent") {
-        out.extend(extras::check(agent, "agent"));
-    }
-    out
-}
-
-/// Node identity: `zone/name` (names are unique per zone).
-/// The share of a node bought on demand, from its desired or live state's
-/// `scheduling`: a spot (or preemptible) node is not, every other one is.
-pub fn on_demand_percent(st: &State) -> u32 {
-    let sched = st.get("scheduling");
-    let flag = |k: &str| sched.and_then(|s| s.get(k)).and_then(Value::as_bool).unwrap_or(false);
-    if flag("spot") || flag("preemptible") {
-        0
-    } else {
-        100
-    }
-}
-
-pub fn node_identity(a: &State) -> String {
-    format!("{}/{}", text(a, "zone"), text(a, "name"))
-}
-
-/// Referenceable attributes of a node: name, zone and its resource id.
-pub fn node_outputs(a: &State, id: String) -> State {
-    let mut out = State::new();
-    out.insert("name".into(), Value::String(text(a, "name").to_string()));
-    out.insert("zone".into(), Value::String(text(a, "zone").to_string()));
-    out.insert("id".into(), Value::String(id));
-    out
-}
-
 /// A node's network: compared as a resource reference (the APIs answer
 /// `projects/P/global/networks/N` or a full URL for `N`).
 pub const NETWORK: Field = Field::replace("network").compare(Compare::GcpRef);
@@ -148,14 +103,6 @@ pub const NETWORK: Field = Field::replace("network").compare(Compare::GcpRef);
 pub const DEFAULT_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 /// Filled by the server when unset: the network's subnet in the region.
 pub const SUBNETWORK: Field = Field::replace("subnetwork").compare(Compare::GcpRef).server_filled();
-
-/// Desired network and service-account fields (null where the user left them unset).
-pub fn insert_network(st: &mut State, a: &State) {
-    st.insert("network".into(), Value::String(text(a, "network").to_string()));
-    st.insert("subnetwork".into(), a.get("subnetwork").cloned().unwrap_or(Value::Null));
-    st.insert("service_account".into(), a.get("service_account").cloned().unwrap_or(Value::Null));
-    st.insert("scopes".into(), a.get("scopes").map(|v| crate::kinds::common::iam::sorted_strings(Some(v))).unwrap_or(Value::Null));
-}
 
 /// Live network and service-account fields as the API reports them.
 pub fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Option<&str>, email: Option<&str>, scopes: &[String]) {
@@ -246,49 +193,6 @@ fn prelude(what: &str, node: &str, m: Machine) -> String {
         .replace("{{GPU_SETUP}}", if m.gpu { GPU_SETUP } else { "" })
 }
 
-/// Renders the startup script for a runner block.
-pub fn runner_startup_script(node: &str, runner: &Value, m: Machine, arm64: bool) -> String {
-    format!("{}{}", prelude("GitHub Actions runner", node, m), runner::startup(runner, arm64))
-}
-
-/// Renders the startup script for an agent block.
-pub fn startup_script(node: &str, agent: &Value, m: Machine) -> String {
-    let tags: String =
-        agent.get("tags").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| format!(",{k}={}", v.as_str().unwrap_or_default())).collect();
-    let queue = agent.get("queue").and_then(Value::as_str).unwrap_or_default();
-    format!("{}{}", prelude(&format!("CI agent for queue {queue}"), node, m), STARTUP)
-        .replace("{{QUEUE}}", queue)
-        .replace("{{TOKEN_SECRET}}", agent.get("token_secret").and_then(Value::as_str).unwrap_or_default())
-        .replace("{{AGENTS}}", &agent.get("agents").and_then(Value::as_i64).unwrap_or(1).to_string())
-        .replace("{{AGENT_TAGS}}", &tags)
-        .replace("{{AGENT_CFG_EXTRA}}", &extras::redacted_vars(agent))
-        .replace("{{EXTRAS}}", extras::render(agent, extras::Runs::Buildkite).trim_start_matches('\n'))
-        .replace("{{NODE}}", node)
-}
-
-/// The metadata a node should carry: the user's, the startup script, and the exact address.
-pub fn metadata(attrs: &State, node: &str, data_device: &str) -> BTreeMap<String, String> {
-    // gpu_node has an accelerator block; tpu_node an accelerator_type.
-    let setup = Machine { data_device, gpu: attrs.contains_key("accelerator") };
-    let mut m: BTreeMap<String, String> = attrs
-        .get("metadata")
-        .and_then(Value::as_object)
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-        .unwrap_or_default();
-    if let Some(agent) = attrs.get("agent") {
-        m.insert("startup-script".into(), startup_script(node, agent, setup));
-    } else if let Some(r) = attrs.get("runner") {
-        // Arm machine families (t2a, c4a) run arm64 runners.
-        let machine = attrs.get("machine_type").or_else(|| attrs.get("accelerator_type")).and_then(Value::as_str).unwrap_or_default();
-        let arm64 = machine.starts_with("t2a-") || machine.starts_with("c4a-");
-        m.insert("startup-script".into(), runner_startup_script(node, r, setup, arm64));
-        runner::metadata(r, arm64, &mut m);
-    } else if let Some(s) = attrs.get("startup_script").and_then(Value::as_str) {
-        m.insert("startup-script".into(), s.to_string());
-    }
-    m
-}
-
 /// Metadata is updated in place, but a VM runs its startup script only when
 /// it boots: a running node keeps its old agent set-up until then. gantry
 /// does not reboot CI machines (a job may be running); the plan says so.
@@ -302,10 +206,9 @@ pub fn startup_script_note(action: crate::core::Action, changes: &[crate::core::
 }
 
 /// Labels a resource should carry: the user's plus ownership.
-pub fn owned_labels(user: Option<&Value>, owner: &crate::core::Owner) -> BTreeMap<String, String> {
+pub fn owned_labels(user: &BTreeMap<String, String>, owner: &crate::core::Owner) -> BTreeMap<String, String> {
     let (stack, address) = (owner.stack.as_str(), owner.address.as_str());
-    let mut l: BTreeMap<String, String> =
-        user.and_then(Value::as_object).map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
+    let mut l = user.clone();
     l.insert(LABEL_STACK.into(), label_safe(stack));
     l.insert(LABEL_ADDRESS.into(), label_safe(address));
     if owner.protect {
@@ -348,17 +251,17 @@ mod tests {
     fn the_owner_is_read_exactly_from_metadata_and_labels_only_filter() {
         let owner = |stack: &str| crate::core::Owner { stack: stack.into(), address: "tpu_node.n".into(), protect: false, notes: None };
         let (upper, lower) = (owner("GC"), owner("gc"));
-        assert_eq!(owned_labels(None, &upper)[LABEL_STACK], owned_labels(None, &lower)[LABEL_STACK], "one label: lowercase");
+        assert_eq!(owned_labels(&BTreeMap::new(), &upper)[LABEL_STACK], owned_labels(&BTreeMap::new(), &lower)[LABEL_STACK], "one label: lowercase");
         let meta = |o: &crate::core::Owner| owned_metadata(o).map(|(k, v)| (k.to_string(), v)).into_iter().collect::<BTreeMap<_, _>>();
-        let labels = owned_labels(None, &upper);
+        let labels = owned_labels(&BTreeMap::new(), &upper);
         assert_eq!(ownership(&labels, &meta(&upper), "gc").1.as_deref(), Some("GC"), "seen from gc, GC's node is GC's");
         assert_eq!(ownership(&labels, &meta(&lower), "GC").1.as_deref(), Some("gc"));
         // Written before the owner was in metadata: the label, as the scope's when it matches.
         assert_eq!(ownership(&labels, &BTreeMap::new(), "GC").1.as_deref(), Some("GC"));
         // A workspace owner keeps its `@` in metadata; its label is the derived name's.
         let ws = owner("ow@dev");
-        assert_eq!(owned_labels(None, &ws)[LABEL_STACK], "ow-dev");
-        assert_eq!(ownership(&owned_labels(None, &ws), &meta(&ws), "ow-dev").1.as_deref(), Some("ow@dev"));
+        assert_eq!(owned_labels(&BTreeMap::new(), &ws)[LABEL_STACK], "ow-dev");
+        assert_eq!(ownership(&owned_labels(&BTreeMap::new(), &ws), &meta(&ws), "ow-dev").1.as_deref(), Some("ow@dev"));
     }
 
     #[test]
@@ -366,15 +269,15 @@ mod tests {
         assert!(valid_zone("us-east5-b") && valid_zone("europe-west4-a"));
         assert!(!valid_zone("us-east5") && !valid_zone("US-east5-b") && !valid_zone("us-east-b"));
         assert!(valid_name("tpu-v6e-ci-3") && !valid_name("Tpu") && !valid_name("1abc") && !valid_name("a-"));
-        assert!(check_labels("labels", Some(&json!({"team": "ci"}))).is_empty());
-        assert_eq!(check_labels("labels", Some(&json!({"Team": "CI", "gantry-x": "y"}))).len(), 3);
+        assert!(check_labels("labels", &node::typed(json!({"team": "ci"}))).is_empty());
+        assert_eq!(check_labels("labels", &node::typed(json!({"Team": "CI", "gantry-x": "y"}))).len(), 3);
     }
 
     #[test]
     fn startup_script_snapshot() {
-        let s = startup_script(
+        let s = node::startup_script(
             "tpu-v6e-ci-0",
-            &json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {"accelerator": "v6e"}}),
+            &node::typed(json!({"queue": "tpu_v6e_queue", "token_secret": "bk-agent-token", "agents": 1, "tags": {"accelerator": "v6e"}})),
             Machine { data_device: crate::kinds::tpu_node::DATA_DEVICE, gpu: false },
         );
         assert!(!s.contains("{{"), "every placeholder is filled");

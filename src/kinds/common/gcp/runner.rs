@@ -23,8 +23,10 @@
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::AttrProblem;
+use super::extras::Extras;
 use crate::kinds::agent_queue::github::DEFAULT_RUNNER_VERSION;
-use serde_json::Value;
+use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Metadata keys.
@@ -52,25 +54,27 @@ pub static RUNNER: Schema = Schema {
     blocks: &[],
 };
 
-fn text<'a>(r: &'a Value, k: &str) -> Option<&'a str> {
-    r.get(k).and_then(Value::as_str)
+/// The evaluated `runner { }` block.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct RunnerBlock {
+    #[serde(flatten)]
+    pub scope: RunnerScope,
+    pub repositories: Vec<String>,
+    pub runner_version: Option<String>,
+    pub idle_stop: Option<String>,
+    #[serde(flatten)]
+    pub extras: Extras,
 }
 
-fn strings(r: &Value, k: &str) -> Vec<String> {
-    r.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
-}
-
-/// `idle_stop` in seconds.
-pub fn idle_stop_secs(r: &Value) -> Result<u64, String> {
-    let t = text(r, "idle_stop").unwrap_or("15m");
+pub fn idle_stop_secs(r: &RunnerBlock) -> Result<u64, String> {
+    let t = r.idle_stop.as_deref().unwrap_or("15m");
     humantime::parse_duration(t).map(|d| d.as_secs()).map_err(|e| format!("\"{t}\" is not a duration (e.g. 15m): {e}"))
 }
 
-/// Problems with a runner block. `can_stop`: the kind stops by guest shutdown.
-pub fn check(r: &Value, can_stop: bool) -> Vec<AttrProblem> {
-    let empty = serde_json::Map::new();
-    let mut out = crate::kinds::common::github_runner::check_scope_and_labels(r.as_object().unwrap_or(&empty), "runner", "machine");
-    out.extend(super::extras::check(r, "runner"));
+pub fn check(r: &RunnerBlock, can_stop: bool) -> Vec<AttrProblem> {
+    let mut out = check_scope_and_labels(&r.scope, "runner", "machine");
+    out.extend(super::extras::check(&r.extras, "runner"));
     let p = |a: &str, m: String| AttrProblem::new(&format!("runner.{a}"), m);
     match idle_stop_secs(r) {
         Err(e) => out.push(p("idle_stop", e)),
@@ -83,52 +87,42 @@ pub fn check(r: &Value, can_stop: bool) -> Vec<AttrProblem> {
     out
 }
 
-/// The labels the runner carries: self-hosted, linux, the architecture, then the user's.
-pub fn all_labels(r: &Value, arm64: bool) -> Vec<String> {
-    let empty = serde_json::Map::new();
-    crate::kinds::common::github_runner::all_labels(r.as_object().unwrap_or(&empty), arm64)
-}
-
-fn scope(r: &Value) -> String {
-    text(r, "repository").or_else(|| text(r, "organization")).unwrap_or_default().to_string()
-}
-
 const STARTUP: &str = include_str!("runner_startup.sh");
 
 /// The runner part of the startup script.
-pub fn startup(r: &Value, arm64: bool) -> String {
+pub fn startup(r: &RunnerBlock, arm64: bool) -> String {
     STARTUP
         .replace("{{RUNNER_INSTALL}}", crate::kinds::common::RUNNER_INSTALL.trim_end())
-        .replace("{{SCOPE}}", &scope(r))
-        .replace("{{LABELS}}", &all_labels(r, arm64).join(","))
-        .replace("{{RUNNER_VERSION}}", text(r, "runner_version").unwrap_or(DEFAULT_RUNNER_VERSION))
+        .replace("{{SCOPE}}", r.scope.scope())
+        .replace("{{LABELS}}", &all_labels(&r.scope, arm64).join(","))
+        .replace("{{RUNNER_VERSION}}", r.runner_version.as_deref().unwrap_or(DEFAULT_RUNNER_VERSION))
         .replace("{{IDLE_STOP}}", &idle_stop_secs(r).unwrap_or(900).to_string())
-        .replace("{{EXTRAS}}", super::extras::render(r, super::extras::Runs::Actions).trim_start_matches('\n'))
+        .replace("{{EXTRAS}}", super::extras::render(&r.extras, super::extras::Runs::Actions).trim_start_matches('\n'))
 }
 
 /// The metadata `gantry runner wake` reads.
-pub fn metadata(r: &Value, arm64: bool, m: &mut BTreeMap<String, String>) {
-    m.insert(META_SCOPE.into(), scope(r));
-    m.insert(META_LABELS.into(), all_labels(r, arm64).join(","));
-    let repos = strings(r, "repositories");
-    if !repos.is_empty() {
-        m.insert(META_REPOSITORIES.into(), repos.join(","));
+pub fn metadata(r: &RunnerBlock, arm64: bool, m: &mut BTreeMap<String, String>) {
+    m.insert(META_SCOPE.into(), r.scope.scope().to_string());
+    m.insert(META_LABELS.into(), all_labels(&r.scope, arm64).join(","));
+    if !r.repositories.is_empty() {
+        m.insert(META_REPOSITORIES.into(), r.repositories.join(","));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::common::gcp::node::typed;
     use crate::kinds::common::script_bench::{installed, Bench};
     use serde_json::json;
 
-    fn block() -> Value {
-        json!({"repository": "carducaldeira/GPU-CICD-Pipeline-Template", "labels": ["gpu-l4"], "runner_version": "2.329.0", "idle_stop": "15m"})
+    fn block() -> RunnerBlock {
+        typed(json!({"repository": "carducaldeira/GPU-CICD-Pipeline-Template", "labels": ["gpu-l4"], "runner_version": "2.329.0", "idle_stop": "15m"}))
     }
 
     #[test]
     fn gpu_runner_startup_script() {
-        let s = super::super::runner_startup_script("gpu-ci-runner", &block(), super::super::Machine { data_device: "", gpu: true }, false);
+        let s = super::super::node::runner_startup_script("gpu-ci-runner", &block(), super::super::Machine { data_device: "", gpu: true }, false);
         assert!(!s.contains("{{"), "every placeholder is filled");
         assert!(s.contains("IDLE_STOP=\"__IDLE_STOP__\"") && s.contains("s/__IDLE_STOP__/900/"));
         insta::assert_snapshot!("gpu_runner_startup", s);
@@ -139,7 +133,7 @@ mod tests {
         assert!(check(&block(), true).is_empty());
         let msgs: Vec<String> = check(&block(), false).into_iter().map(|p| p.attr).collect();
         assert_eq!(msgs, ["runner.idle_stop"], "a TPU VM cannot stop itself");
-        let bad = json!({"labels": [], "idle_stop": "soon"});
+        let bad: RunnerBlock = typed(json!({"labels": [], "idle_stop": "soon"}));
         assert_eq!(check(&bad, true).len(), 3);
     }
 
@@ -147,7 +141,7 @@ mod tests {
     /// twice) and stops the machine after idle_stop without one.
     #[test]
     fn the_runner_loop_runs_each_configuration_once_and_stops_when_idle() {
-        let script = super::super::runner_startup_script("n", &block(), super::super::Machine::default(), false);
+        let script = super::super::node::runner_startup_script("n", &block(), super::super::Machine::default(), false);
         let body = installed(&script, "gantry-runner-loop");
         let b = Bench::new();
         let cfg = b.path().join("jit");

@@ -1,0 +1,53 @@
+//! The `gcp_service_account` block and its comparable state as types.
+
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::State;
+use crate::kinds::common::gcp::iam_binding::{self, BindingBlock, Grants};
+use serde::{Deserialize, Serialize};
+
+/// The evaluated block (the loader checked the types and filled the defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    pub account_id: String,
+    pub display_name: String,
+    pub description: String,
+    pub iam_binding: Vec<BindingBlock>,
+}
+
+/// The comparable state, as the plan carries it and the driver reads it
+/// back. A live account also has its `email` (and `unique_id`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Desired {
+    pub account_id: String,
+    pub display_name: String,
+    pub description: String,
+    pub iam: Grants,
+    /// Live only: the address IAM calls the account by.
+    #[serde(skip_serializing)]
+    pub email: String,
+}
+
+impl Spec {
+    pub fn desired(&self) -> Desired {
+        Desired {
+            account_id: self.account_id.clone(),
+            display_name: self.display_name.clone(),
+            description: self.description.clone(),
+            iam: iam_binding::desired(&self.iam_binding),
+            email: String::new(),
+        }
+    }
+}
+
+impl Desired {
+    /// A state as the plan holds it (or a live one); the error names the call it was for.
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+        crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "iam", operation, e))
+    }
+
+    pub fn to_state(&self) -> State {
+        crate::kinds::common::to_state(self)
+    }
+}

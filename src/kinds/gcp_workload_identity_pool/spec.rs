@@ -1,0 +1,83 @@
+//! The `gcp_workload_identity_pool` block and its comparable state as types.
+
+use super::{condition, mapping, GITHUB_ISSUER};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::State;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The evaluated block (the loader checked the types and filled the defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    pub pool_id: String,
+    pub display_name: String,
+    pub description: String,
+    pub github: Option<GithubBlock>,
+}
+
+/// The `github { }` block: the pool's one provider.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GithubBlock {
+    pub provider_id: Option<String>,
+    pub repositories: BTreeSet<String>,
+}
+
+/// A provider as the plan compares it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProviderState {
+    pub issuer_uri: String,
+    pub attribute_mapping: BTreeMap<String, String>,
+    pub attribute_condition: String,
+    pub disabled: bool,
+}
+
+/// The comparable state, as the plan carries it and the driver reads it
+/// back; a live pool reads into it too.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Desired {
+    pub pool_id: String,
+    pub display_name: String,
+    pub description: String,
+    pub disabled: bool,
+    /// By provider ID.
+    pub providers: BTreeMap<String, ProviderState>,
+}
+
+impl Spec {
+    /// The provider's ID (`github` unless the block names another).
+    pub fn provider_id(&self) -> String {
+        self.github.as_ref().and_then(|g| g.provider_id.clone()).unwrap_or_else(|| "github".to_string())
+    }
+
+    /// The repositories the provider admits.
+    pub fn repositories(&self) -> BTreeSet<String> {
+        self.github.as_ref().map(|g| g.repositories.clone()).unwrap_or_default()
+    }
+
+    pub fn desired(&self) -> Desired {
+        let provider =
+            ProviderState { issuer_uri: GITHUB_ISSUER.into(), attribute_mapping: mapping(), attribute_condition: condition(&self.repositories()), disabled: false };
+        Desired {
+            pool_id: self.pool_id.clone(),
+            display_name: self.display_name.clone(),
+            description: self.description.clone(),
+            disabled: false,
+            providers: BTreeMap::from([(self.provider_id(), provider)]),
+        }
+    }
+}
+
+impl Desired {
+    /// A state as the plan holds it (or a live one); the error names the call it was for.
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+        crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "iam", operation, e))
+    }
+
+    pub fn to_state(&self) -> State {
+        crate::kinds::common::to_state(self)
+    }
+}

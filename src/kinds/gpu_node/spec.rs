@@ -1,0 +1,114 @@
+//! The `gpu_node` block and its comparable state as types: the rules, the
+//! desired state and the driver read fields, not JSON by key.
+
+use super::{boot_image_is_dlvm, DEFAULT_IMAGE, META_INSTALL_DRIVER};
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::State;
+use crate::kinds::common::gcp::iam_binding::{self, BindingBlock, Grants};
+use crate::kinds::common::gcp::{Machine, NodeNetwork, NodeSpec};
+use crate::kinds::common::null_as_default;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The evaluated block (the loader checked the types and filled the defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    #[serde(flatten)]
+    pub node: NodeSpec,
+    pub machine_type: String,
+    pub accelerator: Option<Accelerator>,
+    pub boot_disk: Option<BootDisk>,
+    pub spot: bool,
+    pub external_ip: Option<bool>,
+    pub gpu_image_check: Option<bool>,
+    pub iam_binding: Vec<BindingBlock>,
+}
+
+/// The `accelerator { }` block, and the GPUs as read back (a type URL).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Accelerator {
+    #[serde(rename = "type", deserialize_with = "null_as_default")]
+    pub gpu_type: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub count: i64,
+}
+
+/// The `boot_disk { }` block, and the disk as read back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BootDisk {
+    pub image: Option<String>,
+    pub size_gb: i64,
+    #[serde(rename = "type")]
+    pub disk_type: String,
+}
+
+/// How the instance is bought and what happens at host maintenance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scheduling {
+    pub spot: bool,
+    pub on_host_maintenance: Option<String>,
+}
+
+/// The comparable state (the kind's fields), as the plan carries it and
+/// the driver reads it back; a live instance reads into it too.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Desired {
+    pub zone: String,
+    pub name: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub machine_type: String,
+    pub accelerator: Option<Accelerator>,
+    pub boot_disk: Option<BootDisk>,
+    #[serde(flatten)]
+    pub net: NodeNetwork,
+    pub external_ip: bool,
+    pub scheduling: Scheduling,
+    pub labels: BTreeMap<String, String>,
+    pub metadata: BTreeMap<String, String>,
+    pub iam: Grants,
+}
+
+impl Spec {
+    /// The boot image the block asks for (the default when it names none).
+    pub fn boot_image(&self) -> &str {
+        self.boot_disk.as_ref().and_then(|b| b.image.as_deref()).unwrap_or(DEFAULT_IMAGE)
+    }
+
+    pub fn desired(&self) -> Desired {
+        let n = &self.node;
+        let mut metadata = n.metadata(Machine { data_device: "", gpu: self.accelerator.is_some() }, &self.machine_type);
+        if boot_image_is_dlvm(self.boot_image()) {
+            metadata.entry(META_INSTALL_DRIVER.into()).or_insert_with(|| "True".into());
+        }
+        Desired {
+            zone: n.zone.clone(),
+            name: n.name.clone(),
+            machine_type: self.machine_type.clone(),
+            accelerator: self.accelerator.clone(),
+            boot_disk: self.boot_disk.clone(),
+            net: n.network(),
+            external_ip: self.external_ip.unwrap_or(true),
+            // GPUs cannot live-migrate.
+            scheduling: Scheduling { spot: self.spot, on_host_maintenance: Some("TERMINATE".into()) },
+            labels: n.labels.clone(),
+            metadata,
+            iam: iam_binding::desired(&self.iam_binding),
+        }
+    }
+}
+
+impl Desired {
+    /// A state as the plan holds it (or a live one); the error names the call it was for.
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+        crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "compute", operation, e))
+    }
+
+    pub fn to_state(&self) -> State {
+        crate::kinds::common::to_state(self)
+    }
+}

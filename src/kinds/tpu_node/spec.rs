@@ -1,0 +1,88 @@
+//! The `tpu_node` block and its comparable state as types: the rules, the
+//! desired state and the driver read fields, not JSON by key.
+
+use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::{Env, State};
+use crate::kinds::common::gcp::{Machine, NodeNetwork, NodeSpec};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The evaluated block (the loader checked the types and filled the defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Spec {
+    #[serde(flatten)]
+    pub node: NodeSpec,
+    pub accelerator_type: String,
+    pub runtime_version: String,
+    pub data_disk: Option<DataDisk>,
+    pub spot: bool,
+    pub preemptible: bool,
+    pub reserved: bool,
+}
+
+/// The `data_disk { }` block, and the disk as read back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DataDisk {
+    pub size_gb: i64,
+    #[serde(rename = "type")]
+    pub disk_type: String,
+}
+
+/// How the node is bought (the TPU API's `schedulingConfig`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scheduling {
+    pub spot: bool,
+    pub preemptible: bool,
+    pub reserved: bool,
+}
+
+/// The comparable state (the kind's fields), as the plan carries it and
+/// the driver reads it back; a live node reads into it too.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Desired {
+    pub zone: String,
+    pub name: String,
+    pub accelerator_type: String,
+    pub runtime_version: String,
+    #[serde(flatten)]
+    pub net: NodeNetwork,
+    pub scheduling: Scheduling,
+    pub data_disk: Option<DataDisk>,
+    pub labels: BTreeMap<String, String>,
+    pub metadata: BTreeMap<String, String>,
+    pub project: String,
+}
+
+impl Spec {
+    pub fn desired(&self, env: &Env) -> Desired {
+        let device = if self.data_disk.is_some() { super::DATA_DEVICE } else { "" };
+        let n = &self.node;
+        Desired {
+            zone: n.zone.clone(),
+            name: n.name.clone(),
+            accelerator_type: self.accelerator_type.clone(),
+            runtime_version: self.runtime_version.clone(),
+            net: n.network(),
+            scheduling: Scheduling { spot: self.spot, preemptible: self.preemptible, reserved: self.reserved },
+            data_disk: self.data_disk.clone(),
+            labels: n.labels.clone(),
+            metadata: n.metadata(Machine { data_device: device, gpu: false }, &self.accelerator_type),
+            project: env.gcp_project.clone(),
+        }
+    }
+}
+
+impl Desired {
+    /// A state as the plan holds it (or a live one); the error names the call it was for.
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+        crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "tpu", operation, e))
+    }
+
+    pub fn to_state(&self) -> State {
+        crate::kinds::common::to_state(self)
+    }
+}
