@@ -5,16 +5,17 @@
 //! time.
 
 use super::api::{NewRole, RoleApi};
-use super::{role_path, DOC_INLINE, DOC_TRUST};
+use super::role_path;
+use super::spec::Desired;
 use crate::core::error::ProviderError;
-use crate::core::{owned_tags, owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::core::{owner_of, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::aws_tags::user_tags;
 use crate::kinds::common::lost_create;
 use crate::policy::{normalize, parse_document};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Roles read at once.
@@ -23,15 +24,6 @@ const READ_CONCURRENCY: usize = 8;
 /// IAM driver for CI roles.
 pub struct RoleDriver {
     api: Arc<dyn RoleApi>,
-}
-
-/// The document to send: as written (before normalisation) when kept.
-fn doc_text(v: Option<&Value>) -> String {
-    v.map(|d| d.to_string()).unwrap_or_else(|| "{}".into())
-}
-
-fn max_session(desired: &State) -> i32 {
-    desired.get("max_session_duration").and_then(Value::as_i64).unwrap_or(3600) as i32
 }
 
 impl RoleDriver {
@@ -79,14 +71,14 @@ impl RoleDriver {
         }))
     }
 
-    async fn put_inline(&self, name: &str, desired: &State, live: Option<&State>) -> Result<(), ProviderError> {
-        let empty = Map::new();
-        let want = desired.get("inline_policies").and_then(Value::as_object).unwrap_or(&empty);
-        let written = desired.get(DOC_INLINE).and_then(Value::as_object).unwrap_or(want);
-        let have = live.and_then(|l| l.get("inline_policies")).and_then(Value::as_object).unwrap_or(&empty);
+    /// Makes the role's inline policies the desired ones (`live`: what it has).
+    async fn put_inline(&self, name: &str, desired: &Desired, live: Option<&Desired>) -> Result<(), ProviderError> {
+        let want = &desired.inline_policies;
+        let none = BTreeMap::new();
+        let have = live.map(|l| &l.inline_policies).unwrap_or(&none);
         for (p, normal) in want {
             if have.get(p) != Some(normal) {
-                self.api.put_inline(name, p, &written.get(p).unwrap_or(normal).to_string()).await?;
+                self.api.put_inline(name, p, &desired.inline_text(p).unwrap_or_default()).await?;
             }
         }
         for p in have.keys().filter(|p| !want.contains_key(*p)) {
@@ -95,11 +87,9 @@ impl RoleDriver {
         Ok(())
     }
 
-    async fn put_managed(&self, name: &str, desired: &State, live: Option<&State>) -> Result<(), ProviderError> {
-        let list = |s: Option<&State>| -> BTreeSet<String> {
-            s.and_then(|s| s.get("managed_policy_arns")).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
-        };
-        let (want, have) = (list(Some(desired)), list(live));
+    /// Attaches and detaches so the role has the `want` managed policies (`have`: what it has).
+    async fn put_managed(&self, name: &str, want: &[String], have: &[String]) -> Result<(), ProviderError> {
+        let (want, have): (BTreeSet<&String>, BTreeSet<&String>) = (want.iter().collect(), have.iter().collect());
         for arn in want.difference(&have) {
             self.api.attach(name, arn).await?;
         }
@@ -121,17 +111,18 @@ impl Driver for RoleDriver {
     }
 
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
-        let name = text(desired, "name");
+        let desired = Desired::parse(desired, "CreateRole")?;
+        let name = desired.name.as_str();
         let created = self
             .api
             .create_role(NewRole {
                 name: name.to_string(),
-                path: text(desired, "path").to_string(),
-                trust_document: doc_text(desired.get(DOC_TRUST).or(desired.get("trust_policy"))),
-                description: text(desired, "description").to_string(),
-                max_session_duration: max_session(desired),
-                permissions_boundary: desired.get("permissions_boundary").and_then(Value::as_str).map(String::from),
-                tags: owned_tags(desired, owner),
+                path: desired.path.clone(),
+                trust_document: desired.trust_text(),
+                description: desired.description.clone(),
+                max_session_duration: desired.max_session_duration as i32,
+                permissions_boundary: desired.permissions_boundary.clone(),
+                tags: owner.with_ownership(desired.tags.clone()),
             })
             .await;
         match created {
@@ -141,34 +132,36 @@ impl Driver for RoleDriver {
             }
             other => other?,
         }
-        self.put_inline(name, desired, None).await?;
-        self.put_managed(name, desired, None).await
+        self.put_inline(name, &desired, None).await?;
+        self.put_managed(name, &desired.managed_policy_arns, &[]).await
     }
 
     async fn update(&self, desired: &State, live: &LiveResource, changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
-        let name = text(desired, "name");
+        let desired = Desired::parse(desired, "UpdateRole")?;
+        let live_role = Desired::parse(&live.state, "UpdateRole")?;
+        let name = desired.name.as_str();
         let has = |f: &str| changed.iter().any(|c| c == f);
         if has("trust_policy") {
-            self.api.update_trust(name, &doc_text(desired.get(DOC_TRUST).or(desired.get("trust_policy")))).await?;
+            self.api.update_trust(name, &desired.trust_text()).await?;
         }
         if has("description") || has("max_session_duration") {
-            self.api.update_role(name, text(desired, "description"), max_session(desired)).await?;
+            self.api.update_role(name, &desired.description, desired.max_session_duration as i32).await?;
         }
         if has("permissions_boundary") {
-            match desired.get("permissions_boundary").and_then(Value::as_str) {
+            match desired.permissions_boundary.as_deref() {
                 Some(b) => self.api.put_boundary(name, b).await?,
                 None => self.api.delete_boundary(name).await?,
             }
         }
         if has("inline_policies") {
-            self.put_inline(name, desired, Some(&live.state)).await?;
+            self.put_inline(name, &desired, Some(&live_role)).await?;
         }
         if has("managed_policy_arns") {
-            self.put_managed(name, desired, Some(&live.state)).await?;
+            self.put_managed(name, &desired.managed_policy_arns, &live_role.managed_policy_arns).await?;
         }
         if has("tags") || has("owner") {
             let current = self.api.get_role(name).await?.map(|r| r.tags).unwrap_or_default();
-            let want = owned_tags(desired, owner);
+            let want = owner.with_ownership(desired.tags.clone());
             let stale = stale_tag_keys(&current, &want);
             if !stale.is_empty() {
                 self.api.untag(name, stale).await?;
@@ -184,10 +177,8 @@ impl Driver for RoleDriver {
             return Ok(());
         }
         // A role can only go once it has no policies and no instance profiles.
-        self.put_inline(name, &State::new(), Some(&live.state)).await?;
-        let mut have = State::new();
-        have.insert("managed_policy_arns".into(), json!(self.managed(name).await?));
-        self.put_managed(name, &State::new(), Some(&have)).await?;
+        self.put_inline(name, &Desired::default(), Some(&Desired::parse(&live.state, "DeleteRole")?)).await?;
+        self.put_managed(name, &[], &self.managed(name).await?).await?;
         for p in self.api.list_instance_profiles(name).await? {
             self.api.remove_from_instance_profile(&p, name).await?;
         }

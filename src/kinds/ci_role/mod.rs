@@ -21,15 +21,17 @@ mod api;
 mod driver;
 #[cfg(test)]
 mod fake;
+mod spec;
 #[cfg(test)]
 mod tests;
 pub mod trust;
 
 pub use api::{NewRole, RoleApi, RoleInfo};
 pub use driver::RoleDriver;
+use spec::{Desired, Spec};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Env, Field, Kind, State};
+use crate::core::{default_attr, AttrProblem, Env, Field, State};
 use crate::lint::{self, Finding};
 use serde_json::{json, Value};
 
@@ -87,8 +89,6 @@ static FIELDS: &[Field] = &[
 ];
 
 /// Desired-state keys holding documents as written (not compared; sent to IAM).
-pub const DOC_TRUST: &str = "trust_policy_document";
-pub const DOC_INLINE: &str = "inline_policy_documents";
 
 /// IAM path for a stack's roles.
 pub fn role_path(stack: &str) -> String {
@@ -100,8 +100,8 @@ fn valid_repo(repo: &str) -> bool {
     matches!(repo.split_once('/'), Some((o, n)) if ok(o) && ok(n))
 }
 
-fn session_seconds(attrs: &State) -> Result<i64, String> {
-    let text = attrs.get("max_session_duration").and_then(Value::as_str).unwrap_or("1h");
+fn session_seconds(spec: &Spec) -> Result<i64, String> {
+    let text = spec.max_session_duration.as_deref().unwrap_or("1h");
     let d = humantime::parse_duration(text).map_err(|e| format!("\"{text}\": {e} (write e.g. \"1h\" or \"90m\")"))?;
     let secs = d.as_secs() as i64;
     if !(3600..=43200).contains(&secs) {
@@ -110,25 +110,14 @@ fn session_seconds(attrs: &State) -> Result<i64, String> {
     Ok(secs)
 }
 
-fn trust_policy(attrs: &State) -> Value {
-    if let Some(doc) = attrs.get("trust_policy_file") {
+fn trust_policy(spec: &Spec) -> Value {
+    if let Some(doc) = &spec.trust_policy_file {
         return doc.clone();
     }
-    let provider = attrs.get("provider").cloned().unwrap_or(Value::Null);
-    let arn = provider.get("arn").and_then(Value::as_str).unwrap_or_default();
-    let host = provider.get("host").and_then(Value::as_str).unwrap_or(lint::GITHUB_HOST);
-    let rules: Vec<Value> = attrs.get("allow").and_then(Value::as_array).cloned().unwrap_or_default();
-    trust::build(arn, host, &rules)
-}
-
-fn inline_docs(attrs: &State) -> Vec<(String, String, Value)> {
-    attrs
-        .get("policy_files")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| Some((p.get("name")?.as_str()?.to_string(), p.get("file")?.as_str()?.to_string(), p.get("document")?.clone())))
-        .collect()
+    let provider = spec.provider.clone().unwrap_or_default();
+    let arn = provider.arn.unwrap_or_default();
+    let host = provider.host.unwrap_or_else(|| lint::GITHUB_HOST.to_string());
+    trust::build(&arn, &host, &spec.allow)
 }
 
 /// `OWNER/REPO/.github/workflows/FILE@REF`, as GitHub writes
@@ -144,7 +133,9 @@ fn valid_workflow_ref(w: &str) -> bool {
         && parts[2].strip_prefix(".github/workflows/").is_some_and(|f| !f.is_empty() && !f.contains('/'))
 }
 
-impl Kind for CiRole {
+impl crate::core::TypedKind for CiRole {
+    type Spec = Spec;
+
     fn name(&self) -> &'static str {
         "ci_role"
     }
@@ -161,15 +152,15 @@ impl Kind for CiRole {
     fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
         default_attr(attrs, "name", label);
     }
-    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
         let mut out = Vec::new();
-        let name = attrs.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = spec.name.as_str();
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
             out.push(AttrProblem::new("name", format!("\"{name}\" is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)")));
         }
-        let rules = attrs.get("allow").and_then(Value::as_array).cloned().unwrap_or_default();
-        let raw = attrs.contains_key("trust_policy_file");
-        match (attrs.contains_key("provider"), raw) {
+        let rules = &spec.allow;
+        let raw = spec.trust_policy_file.is_some();
+        match (spec.provider.is_some(), raw) {
             (true, true) => out.push(AttrProblem::new("trust_policy_file", "use either provider + allow rules or trust_policy_file, not both")),
             (false, false) => out.push(AttrProblem::new("provider", "set provider = github_oidc_provider.NAME (with allow rules), or trust_policy_file")),
             (true, false) if rules.is_empty() => out.push(AttrProblem::new("allow", "add at least one allow { repo = \"OWNER/NAME\" ... } rule")),
@@ -178,14 +169,14 @@ impl Kind for CiRole {
         if raw && !rules.is_empty() {
             out.push(AttrProblem::new("allow", "allow rules have no effect with trust_policy_file"));
         }
-        if let Some(p) = attrs.get("provider") {
-            if p.get("arn").and_then(Value::as_str).is_none_or(|a| !a.contains(":oidc-provider/")) {
+        if let Some(p) = &spec.provider {
+            if p.arn.as_deref().is_none_or(|a| !a.contains(":oidc-provider/")) {
                 out.push(AttrProblem::new("provider", "provider must reference a github_oidc_provider block"));
             }
         }
-        for r in &rules {
+        for r in rules {
             let repos = trust::repos(r);
-            match (r.get("repo").is_some(), r.get("repos").is_some()) {
+            match (r.repo.is_some(), r.repos.is_some()) {
                 (true, true) => out.push(AttrProblem::new("allow", "give repo or repos, not both")),
                 (false, false) => out.push(AttrProblem::new("allow", "each allow rule names repo = \"OWNER/NAME\" or repos = [...]")),
                 (false, true) if repos.is_empty() => {
@@ -196,7 +187,7 @@ impl Kind for CiRole {
             for repo in repos.iter().filter(|r| !valid_repo(r)) {
                 out.push(AttrProblem::new("allow", format!("repo \"{repo}\" must look like OWNER/NAME (no wildcards)")));
             }
-            for w in r.get("workflow_refs").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            for w in &r.workflow_refs {
                 if !valid_workflow_ref(w) {
                     out.push(AttrProblem::new(
                         "allow.workflow_refs",
@@ -206,8 +197,8 @@ impl Kind for CiRole {
             }
         }
         // IAM counts a trust policy's characters without white space.
-        let quota = attrs.get("trust_policy_quota").and_then(Value::as_i64).unwrap_or(2048) as usize;
-        let size = serde_json::to_string(&trust_policy(attrs)).map(|t| t.len()).unwrap_or(0);
+        let quota = spec.trust_policy_quota.unwrap_or(2048) as usize;
+        let size = serde_json::to_string(&trust_policy(spec)).map(|t| t.len()).unwrap_or(0);
         if size > quota {
             out.push(AttrProblem::new(
                 "allow",
@@ -216,107 +207,112 @@ impl Kind for CiRole {
                 ),
             ));
         }
-        if let Err(e) = session_seconds(attrs) {
+        if let Err(e) = session_seconds(spec) {
             out.push(AttrProblem::new("max_session_duration", e));
         }
-        let docs = inline_docs(attrs);
-        for (_, file, doc) in &docs {
-            for p in crate::policy::problems(doc) {
-                out.push(AttrProblem::new("policy_files", format!("{file}: {p}")));
+        let docs = &spec.policy_files;
+        for f in docs {
+            for p in crate::policy::problems(&f.document) {
+                out.push(AttrProblem::new("policy_files", format!("{}: {p}", f.file)));
             }
         }
-        if let Some(doc) = attrs.get("trust_policy_file") {
+        if let Some(doc) = &spec.trust_policy_file {
             for p in crate::policy::problems(doc) {
                 out.push(AttrProblem::new("trust_policy_file", p));
             }
         }
-        for (i, (name, file, _)) in docs.iter().enumerate() {
-            if docs[..i].iter().any(|(n, _, _)| n == name) {
-                out.push(AttrProblem::new("policy_files", format!("two policy files are named \"{name}\" ({file}); inline policies are named by file name")));
+        for (i, f) in docs.iter().enumerate() {
+            if docs[..i].iter().any(|g| g.name == f.name) {
+                out.push(AttrProblem::new(
+                    "policy_files",
+                    format!("two policy files are named \"{}\" ({}); inline policies are named by file name", f.name, f.file),
+                ));
             }
         }
-        if let Some(t) = attrs.get("tags").and_then(Value::as_object) {
-            for k in t.keys().filter(|k| k.starts_with("gantry:") || k.starts_with("aws:")) {
-                out.push(AttrProblem::new("tags", format!("tag key \"{k}\" is reserved")));
-            }
+        for k in spec.tags.keys().filter(|k| k.starts_with("gantry:") || k.starts_with("aws:")) {
+            out.push(AttrProblem::new("tags", format!("tag key \"{k}\" is reserved")));
         }
         out
     }
-    fn identity(&self, attrs: &State) -> String {
-        attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+    fn identity(&self, spec: &Spec) -> String {
+        spec.name.clone()
     }
-    fn outputs(&self, attrs: &State, env: &Env) -> State {
-        let name = self.identity(attrs);
+    fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
+        let name = &spec.name;
         let mut out = State::new();
         out.insert("name".into(), json!(name));
         out.insert("path".into(), json!(role_path(&env.stack)));
         out.insert("arn".into(), json!(format!("arn:aws:iam::{}:role{}{name}", env.account_id, role_path(&env.stack))));
         out
     }
-    fn desired_state(&self, attrs: &State, env: &Env) -> State {
-        let mut s = State::new();
-        s.insert("name".into(), json!(self.identity(attrs)));
-        s.insert("path".into(), json!(role_path(&env.stack)));
-        s.insert("description".into(), attrs.get("description").cloned().unwrap_or(json!("")));
-        s.insert("max_session_duration".into(), json!(session_seconds(attrs).unwrap_or(3600)));
-        s.insert("permissions_boundary".into(), attrs.get("permissions_boundary").cloned().unwrap_or(Value::Null));
-        // Compared in normal form; sent to IAM as written (IAM checks some names case-sensitively).
-        let trust = trust_policy(attrs);
-        s.insert("trust_policy".into(), crate::policy::normalize(&trust));
-        s.insert(DOC_TRUST.into(), trust);
-        let docs = inline_docs(attrs);
-        let inline: serde_json::Map<String, Value> = docs.iter().map(|(n, _, d)| (n.clone(), crate::policy::normalize(d))).collect();
-        s.insert("inline_policies".into(), Value::Object(inline));
-        s.insert(DOC_INLINE.into(), Value::Object(docs.into_iter().map(|(n, _, d)| (n, d)).collect()));
-        s.insert("managed_policy_arns".into(), super::common::iam::sorted_strings(attrs.get("managed_policy_arns")));
-        s.insert("tags".into(), attrs.get("tags").cloned().unwrap_or(json!({})));
-        s
-    }
-    fn lint(&self, attrs: &State, _env: &Env) -> Vec<Finding> {
-        let mut out = if attrs.contains_key("trust_policy_file") {
-            lint::lint_trust(&trust_policy(attrs), "trust_policy_file", None)
-        } else {
-            lint::lint_trust(&trust_policy(attrs), "allow", None)
-        };
-        for (_, file, doc) in inline_docs(attrs) {
-            out.extend(lint::lint_permissions(&doc, "policy_files", Some(&file)));
+    fn desired_state(&self, spec: &Spec, env: &Env) -> State {
+        let trust = trust_policy(spec);
+        let mut managed = spec.managed_policy_arns.clone();
+        managed.sort();
+        managed.dedup();
+        Desired {
+            name: spec.name.clone(),
+            path: role_path(&env.stack),
+            description: spec.description.clone(),
+            max_session_duration: session_seconds(spec).unwrap_or(3600),
+            permissions_boundary: spec.permissions_boundary.clone(),
+            trust_policy: crate::policy::normalize(&trust),
+            trust_policy_document: Some(trust),
+            inline_policies: spec.policy_files.iter().map(|f| (f.name.clone(), crate::policy::normalize(&f.document))).collect(),
+            inline_policy_documents: Some(spec.policy_files.iter().map(|f| (f.name.clone(), f.document.clone())).collect()),
+            managed_policy_arns: managed,
+            tags: spec.tags.clone(),
         }
-        let managed: Vec<&str> =
-            attrs.get("managed_policy_arns").and_then(Value::as_array).map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        .to_state()
+    }
+    fn managed_policy_arns(&self, spec: &Spec) -> Vec<String> {
+        spec.managed_policy_arns.clone()
+    }
+    fn lint(&self, spec: &Spec, _env: &Env) -> Vec<Finding> {
+        let attr = if spec.trust_policy_file.is_some() { "trust_policy_file" } else { "allow" };
+        let mut out = lint::lint_trust(&trust_policy(spec), attr, None);
+        for f in &spec.policy_files {
+            out.extend(lint::lint_permissions(&f.document, "policy_files", Some(&f.file)));
+        }
+        let managed: Vec<&str> = spec.managed_policy_arns.iter().map(String::as_str).collect();
         out.extend(lint::lint_managed(&managed, "managed_policy_arns"));
         out
     }
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
-        let empty = json!({});
-        let old_trust = before.and_then(|b| b.get("trust_policy")).unwrap_or(&empty);
-        let new_trust = after.get("trust_policy").unwrap_or(&empty);
+        let (before, after) = (before.map(role), role(after));
+        let old_trust = before.as_ref().map(|b| b.trust_policy.clone()).unwrap_or(json!({}));
         // Grouped so a reviewer reads one line per principal and per resource.
         let mut by_principal: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for (p, sub) in trust::assumers(new_trust).difference(&trust::assumers(old_trust)) {
+        for (p, sub) in trust::assumers(&after.trust_policy).difference(&trust::assumers(&old_trust)) {
             by_principal.entry(p.clone()).or_default().push(sub.clone());
         }
         let mut out: Vec<String> = by_principal.into_iter().map(|(p, subs)| format!("may now be assumed by {} (via {p})", subs.join(", "))).collect();
-        out.extend(crate::policy::access::widening(&access(before), &access(Some(after))));
+        out.extend(crate::policy::access::widening(&access(before.as_ref()), &access(Some(&after))));
         out
     }
 }
 
+/// A desired or live state as the role it describes (empty when it does not read).
+fn role(state: &State) -> Desired {
+    Desired::parse(state, "broadening").unwrap_or_default()
+}
+
 /// What a role's policies and settings allow, for the broadening review
 /// (its trust is read by `trust::assumers`, in terms of who may assume).
-fn access(s: Option<&State>) -> crate::policy::access::Access {
+fn access(s: Option<&Desired>) -> crate::policy::access::Access {
     let mut a = crate::policy::access::Access::default();
     let Some(s) = s else { return a };
-    for doc in s.get("inline_policies").and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
+    for doc in s.inline_policies.values() {
         a.add_policy(doc, "");
     }
-    for arn in s.get("managed_policy_arns").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+    for arn in &s.managed_policy_arns {
         a.managed_policy(arn, None);
     }
-    if let Some(seconds) = s.get("max_session_duration").and_then(Value::as_u64) {
+    if let Ok(seconds) = u64::try_from(s.max_session_duration) {
         a.limit("max session duration", seconds, humantime::format_duration(std::time::Duration::from_secs(seconds)).to_string());
     }
-    if let Some(b) = s.get("permissions_boundary").and_then(Value::as_str) {
-        a.guards.insert("permissions boundary".into(), b.to_string());
+    if let Some(b) = &s.permissions_boundary {
+        a.guards.insert("permissions boundary".into(), b.clone());
     }
     a
 }

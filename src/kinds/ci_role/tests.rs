@@ -3,7 +3,7 @@
 
 use super::fake::FakeIam;
 use super::*;
-use crate::core::{Driver, Owner, ReadScope};
+use crate::core::{Driver, Kind, Owner, ReadScope};
 use crate::engine::diff::diff_fields;
 use std::sync::Arc;
 
@@ -199,7 +199,7 @@ fn many_repositories_are_each_named_and_the_trust_policy_fits_iam() {
     let mut a = base();
     a.insert("allow".into(), rule(names(3)));
     assert!(CiRole.check(&a).is_empty(), "{:?}", CiRole.check(&a));
-    let doc = trust_policy(&a);
+    let doc = trust_policy(&crate::core::read_spec(&CiRole, &a).unwrap());
     let subs = &doc["Statement"][0]["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"];
     assert_eq!(
         subs,

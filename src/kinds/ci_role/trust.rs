@@ -1,6 +1,7 @@
 //! Trust policies built from `allow` rules, and the "what does this change
 //! newly allow" analysis behind the plan's broadening review.
 
+use super::spec::AllowRule;
 use crate::lint::{is_allow, statements};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -9,23 +10,21 @@ use std::collections::BTreeSet;
 pub const AUDIENCE: &str = "sts.amazonaws.com";
 
 /// The repositories of one allow rule: `repo`, or each of `repos`.
-pub fn repos(rule: &Value) -> Vec<String> {
-    let many = rule.get("repos").and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from));
-    rule.get("repo").and_then(Value::as_str).map(String::from).into_iter().chain(many).collect()
+pub fn repos(rule: &AllowRule) -> Vec<String> {
+    rule.repo.iter().chain(rule.repos.iter().flatten()).cloned().collect()
 }
 
 /// `sub` patterns for one allow rule (every repository named).
-pub fn subs(rule: &Value) -> Vec<String> {
+pub fn subs(rule: &AllowRule) -> Vec<String> {
     repos(rule).iter().flat_map(|repo| subs_of(rule, repo)).collect()
 }
 
-fn subs_of(rule: &Value, repo: &str) -> Vec<String> {
-    let list = |k: &str| -> Vec<String> { rule.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect() };
+fn subs_of(rule: &AllowRule, repo: &str) -> Vec<String> {
     let mut out = Vec::new();
-    out.extend(list("branches").iter().map(|b| format!("repo:{repo}:ref:refs/heads/{b}")));
-    out.extend(list("tags").iter().map(|t| format!("repo:{repo}:ref:refs/tags/{t}")));
-    out.extend(list("environments").iter().map(|e| format!("repo:{repo}:environment:{e}")));
-    if rule.get("pull_request") == Some(&Value::Bool(true)) {
+    out.extend(rule.branches.iter().map(|b| format!("repo:{repo}:ref:refs/heads/{b}")));
+    out.extend(rule.tags.iter().map(|t| format!("repo:{repo}:ref:refs/tags/{t}")));
+    out.extend(rule.environments.iter().map(|e| format!("repo:{repo}:environment:{e}")));
+    if rule.pull_request {
         out.push(format!("repo:{repo}:pull_request"));
     }
     if out.is_empty() {
@@ -40,7 +39,7 @@ fn subs_of(rule: &Value, repo: &str) -> Vec<String> {
     // subject claim to include_claim_keys = ["repo", "context",
     // "job_workflow_ref"] ("Customizing the subject claims"): then `sub` is
     // `repo:OWNER/REPO:CONTEXT:job_workflow_ref:OWNER/REPO/.github/workflows/F@REF`.
-    let workflows = list("workflow_refs");
+    let workflows = &rule.workflow_refs;
     if !workflows.is_empty() {
         out = out.iter().flat_map(|s| workflows.iter().map(move |w| format!("{s}:job_workflow_ref:{w}"))).collect();
     }
@@ -49,7 +48,7 @@ fn subs_of(rule: &Value, repo: &str) -> Vec<String> {
 
 /// Builds the trust policy: one statement per allow rule, each requiring
 /// the `aud` and one of the rule's `sub` patterns (workflow refs included).
-pub fn build(provider_arn: &str, host: &str, rules: &[Value]) -> Value {
+pub fn build(provider_arn: &str, host: &str, rules: &[AllowRule]) -> Value {
     let statements: Vec<Value> = rules
         .iter()
         .map(|rule| {
@@ -99,9 +98,13 @@ pub fn assumers(trust: &Value) -> BTreeSet<(String, String)> {
 mod tests {
     use super::*;
 
+    fn rule(v: Value) -> AllowRule {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn rule_shapes_become_sub_patterns() {
-        let r = json!({"repo": "acme/mlops", "branches": ["main", "develop"], "tags": ["v*"], "environments": ["prod"], "pull_request": true});
+        let r = rule(json!({"repo": "acme/mlops", "branches": ["main", "develop"], "tags": ["v*"], "environments": ["prod"], "pull_request": true}));
         assert_eq!(
             subs(&r),
             vec![
@@ -112,7 +115,7 @@ mod tests {
                 "repo:acme/mlops:pull_request"
             ]
         );
-        assert_eq!(subs(&json!({"repo": "acme/x"})), vec!["repo:acme/x:*"]);
+        assert_eq!(subs(&rule(json!({"repo": "acme/x"}))), vec!["repo:acme/x:*"]);
     }
 
     #[test]
@@ -120,7 +123,7 @@ mod tests {
         let t = build(
             "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com",
             "token.actions.githubusercontent.com",
-            &[json!({"repo": "acme/mlops", "branches": ["main"], "workflow_refs": ["acme/mlops/.github/workflows/push.yml@refs/heads/main"]})],
+            &[rule(json!({"repo": "acme/mlops", "branches": ["main"], "workflow_refs": ["acme/mlops/.github/workflows/push.yml@refs/heads/main"]}))],
         );
         let c = &t["Statement"][0]["Condition"];
         assert_eq!(c["StringEquals"]["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
@@ -134,8 +137,9 @@ mod tests {
         assert_eq!(c["StringLike"].as_object().unwrap().len(), 1);
         assert!(crate::lint::lint_trust(&t, "allow", None).is_empty());
         // Two workflows and the any-ref form: every pair, scoped to the repository.
-        let any =
-            subs(&json!({"repo": "o/r", "workflow_refs": ["o/r/.github/workflows/a.yml@refs/heads/main", "o/r/.github/workflows/b.yml@refs/heads/main"]}));
+        let any = subs(&rule(
+            json!({"repo": "o/r", "workflow_refs": ["o/r/.github/workflows/a.yml@refs/heads/main", "o/r/.github/workflows/b.yml@refs/heads/main"]}),
+        ));
         assert_eq!(
             any,
             [
@@ -147,8 +151,8 @@ mod tests {
 
     #[test]
     fn assumers_diff() {
-        let a = build("p", "h", &[json!({"repo": "o/r", "branches": ["main"]})]);
-        let b = build("p", "h", &[json!({"repo": "o/r", "branches": ["main", "dev"]})]);
+        let a = build("p", "h", &[rule(json!({"repo": "o/r", "branches": ["main"]}))]);
+        let b = build("p", "h", &[rule(json!({"repo": "o/r", "branches": ["main", "dev"]}))]);
         let new: Vec<_> = assumers(&b).difference(&assumers(&a)).cloned().collect();
         assert_eq!(new, vec![("p".to_string(), "repo:o/r:ref:refs/heads/dev".to_string())]);
     }

@@ -3,9 +3,9 @@
 //! concurrency); ownership read from the description's marker.
 
 use super::api::ServiceAccountApi;
+use super::spec::Desired;
 use crate::cloud::gcp_iam::ServiceAccount;
 use crate::core::error::{ErrorClass, ProviderError};
-use super::spec::Desired;
 use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
 use crate::kinds::common::gcp::{all_pages, iam_binding};

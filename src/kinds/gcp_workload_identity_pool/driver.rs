@@ -4,9 +4,9 @@
 //! the ID held by a pool this stack deleted undeletes and updates it.
 
 use super::api::PoolApi;
+use super::spec::{Desired, ProviderState};
 use crate::cloud::gcp_iam::{GithubOidc, Pool, PoolProvider};
 use crate::core::error::{ErrorClass, ProviderError};
-use super::spec::{Desired, ProviderState};
 use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::all_pages;
 use crate::kinds::common::gcp::description_marker::{read_marker, written_description};

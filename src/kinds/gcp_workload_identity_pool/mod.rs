@@ -156,8 +156,7 @@ impl crate::core::TypedKind for GcpWorkloadIdentityPool {
     }
     fn outputs(&self, spec: &Spec, _attrs: &State, env: &Env) -> State {
         let name = pool_name(spec, env);
-        let members: Vec<String> =
-            spec.repositories().iter().map(|r| format!("principalSet://iam.googleapis.com/{name}/attribute.repository/{r}")).collect();
+        let members: Vec<String> = spec.repositories().iter().map(|r| format!("principalSet://iam.googleapis.com/{name}/attribute.repository/{r}")).collect();
         let mut out = State::new();
         out.insert("pool_id".into(), json!(spec.pool_id));
         out.insert("provider_name".into(), json!(format!("{name}/providers/{}", spec.provider_id())));

@@ -59,8 +59,12 @@ impl Spec {
     }
 
     pub fn desired(&self) -> Desired {
-        let provider =
-            ProviderState { issuer_uri: GITHUB_ISSUER.into(), attribute_mapping: mapping(), attribute_condition: condition(&self.repositories()), disabled: false };
+        let provider = ProviderState {
+            issuer_uri: GITHUB_ISSUER.into(),
+            attribute_mapping: mapping(),
+            attribute_condition: condition(&self.repositories()),
+            disabled: false,
+        };
         Desired {
             pool_id: self.pool_id.clone(),
             display_name: self.display_name.clone(),

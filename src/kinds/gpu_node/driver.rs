@@ -1,10 +1,10 @@
 //! The I/O half of `gpu_node`: reads and writes instances through [`GpuApi`].
 
 use super::api::GpuApi;
+use super::spec::Desired;
 use super::{network_ref, META_BOOT_IMAGE};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::Discovery;
-use super::spec::Desired;
 use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::node::Placement;
 use crate::kinds::common::gcp::{self, iam_binding, label_safe, owned_labels, ownership, LABEL_STACK};

@@ -1,9 +1,9 @@
 //! The I/O half of `tpu_node`: reads and writes through the cloud API.
 
 use super::api::TpuApi;
+use super::spec::{DataDisk, Desired};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::Discovery;
-use super::spec::{DataDisk, Desired};
 use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::{self, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;

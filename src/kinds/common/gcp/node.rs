@@ -168,8 +168,7 @@ mod tests {
     fn one_way_to_start_and_the_runner_rules_apply() {
         let both: NodeSpec = typed(json!({"name": "n", "zone": "us-east5-b", "startup_script": "echo", "agent": {"queue": "q", "token_secret": "t"}}));
         assert_eq!(both.check(true).iter().map(|p| p.attr.as_str()).collect::<Vec<_>>(), ["startup_script"]);
-        let runner: NodeSpec =
-            typed(json!({"name": "n", "zone": "us-east5-b", "runner": {"repository": "a/b", "labels": ["x"], "idle_stop": "15m"}}));
+        let runner: NodeSpec = typed(json!({"name": "n", "zone": "us-east5-b", "runner": {"repository": "a/b", "labels": ["x"], "idle_stop": "15m"}}));
         assert!(runner.check(true).is_empty());
         assert_eq!(runner.check(false).iter().map(|p| p.attr.as_str()).collect::<Vec<_>>(), ["runner.idle_stop"], "a TPU VM cannot stop itself");
     }

@@ -21,9 +21,9 @@
 //! The scope and labels are also written to the machine's metadata
 //! (`github-runner-*`), so `gantry runner wake` needs only the machine.
 
+use super::extras::Extras;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::AttrProblem;
-use super::extras::Extras;
 use crate::kinds::agent_queue::github::DEFAULT_RUNNER_VERSION;
 use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
 use serde::Deserialize;
