@@ -140,8 +140,8 @@ pub trait Kind: Send + Sync {
     fn desired_state(&self, attrs: &State, env: &Env) -> State;
     /// Managed policy ARNs the block attaches: their documents are read and
     /// linted at plan time (they are not in the files).
-    fn managed_policy_arns(&self, attrs: &State) -> Vec<String> {
-        attrs.get("managed_policy_arns").and_then(serde_json::Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+    fn managed_policy_arns(&self, _attrs: &State) -> Vec<String> {
+        Vec::new()
     }
     /// Security findings for an evaluated block (see `lint`).
     fn lint(&self, _attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {

@@ -22,7 +22,6 @@ pub use kind::{default_attr, AttrProblem, BackendConfig, Capacity, Env, Kind, OF
 pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, PlanError, PlanInputs, Summary, Work, FORMAT_VERSION};
 pub use schema::Schema;
 pub use state::{
-    owned_tags, owner_key, owner_of, pointer, sha256_base64, stale_tag_keys, text, Field, Notes, Owner, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK,
-    TAG_WORKSPACE,
+    owner_key, owner_of, pointer, sha256_base64, stale_tag_keys, text, Field, Notes, Owner, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK, TAG_WORKSPACE,
 };
 pub use typed_kind::{read_spec, TypedKind};

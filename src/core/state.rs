@@ -35,17 +35,6 @@ pub fn owner_of(tags: &BTreeMap<String, String>) -> Option<String> {
     Some(owner_key(stack, tags.get(TAG_WORKSPACE).map(String::as_str).unwrap_or_default()))
 }
 
-/// The tags a resource should carry: the user's `tags` from its desired
-/// state plus the ownership tags. Kinds add their own extras.
-pub fn owned_tags(desired: &State, owner: &Owner) -> BTreeMap<String, String> {
-    let user: BTreeMap<String, String> = desired
-        .get("tags")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-        .unwrap_or_default();
-    owner.with_ownership(user)
-}
-
 /// Keys tagged now that the wanted tags no longer have (to untag before tagging).
 pub fn stale_tag_keys(current: &BTreeMap<String, String>, want: &BTreeMap<String, String>) -> Vec<String> {
     current.keys().filter(|k| !want.contains_key(*k)).cloned().collect()

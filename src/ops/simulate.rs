@@ -57,9 +57,9 @@ pub struct SimulateReport {
 /// A runner queue's finished jobs of its repositories (those whose
 /// `runs-on` labels its runners match, as the scaler matches them).
 async fn github_jobs(attrs: &crate::core::State, stack: &str, queue: &str, since: std::time::Duration) -> Result<Vec<Job>, OpsError> {
-    use crate::kinds::agent_queue::{github, spec};
-    let g = github::spec(attrs, stack, queue, spec::arm64(attrs))
-        .ok_or_else(|| OpsError::Usage(format!("{queue} runs no GitHub Actions runners (use --buildkite)")))?;
+    use crate::kinds::agent_queue::{github, AgentQueue};
+    let block = crate::core::read_spec(&AgentQueue, attrs).map_err(OpsError::Usage)?;
+    let g = github::spec(&block, stack, queue).ok_or_else(|| OpsError::Usage(format!("{queue} runs no GitHub Actions runners (use --buildkite)")))?;
     let api = crate::cloud::github::RestRepositories::from_env()?;
     let since_date = humantime::format_rfc3339_seconds(std::time::SystemTime::now() - since).to_string()[..10].to_string();
     let parse = |t: &Option<String>| crate::cloud::api_time(t.as_deref());

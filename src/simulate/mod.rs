@@ -19,16 +19,17 @@ use serde_json::Value;
 /// The queue of an evaluated `agent_queue` block, as its scaler will see it.
 pub fn model(attrs: &State) -> Result<QueueModel, String> {
     let prefix = crate::kinds::agent_queue::github::instance_arn_prefix("us-east-1", crate::config::OFFLINE_ACCOUNT_ID);
-    let env = crate::kinds::agent_queue::spec::scaler_env(attrs, "asg", "stack", &prefix).map_err(|e| e.0)?;
+    let block = crate::core::read_spec(&crate::kinds::agent_queue::AgentQueue, attrs)?;
+    let env = crate::kinds::agent_queue::spec::scaler_env(&block, "asg", "stack", &prefix).map_err(|e| e.0)?;
     let cfg = gantry_scaler::config::Config::from(env);
-    let int = |k: &str, d: u64| attrs.get(k).and_then(Value::as_u64).unwrap_or(d);
+    let count = |n: i64| u32::try_from(n).unwrap_or(0);
     Ok(QueueModel {
         settings: cfg.settings,
         poll_secs: cfg.poll_interval.as_secs_f64().max(1.0),
-        min: int("min_size", 0) as u32,
-        max: int("max_size", 0) as u32,
-        terminate_after_job: attrs.get("terminate_after_job") == Some(&Value::Bool(true)),
-        on_demand_percentage: int("on_demand_percentage", 100).min(100) as u32,
+        min: count(block.min_size),
+        max: count(block.max_size),
+        terminate_after_job: block.terminate_after_job,
+        on_demand_percentage: count(block.on_demand_percentage.unwrap_or(100)).min(100),
     })
 }
 

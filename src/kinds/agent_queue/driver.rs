@@ -7,7 +7,7 @@ use super::change_set::{self, ChangeSet};
 use super::function;
 use super::preflight;
 use super::spec::names;
-use super::state::{live_function, Desired};
+use super::state::{live_function, Desired, Marks};
 use super::REPLACE_STATES;
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::ProviderError;
@@ -77,19 +77,18 @@ impl QueueDriver {
         let mut taken = Vec::new();
         for (cfn, id) in wanted.iter().filter(|(_, id)| !have.contains(id)) {
             let n = names(&scope.stack, queue_of(id));
-            let mut state = State::new();
+            let mut marks = Marks::default();
             if let Some(f) = functions.get(&n.function) {
                 let tags = self.api.function_tags(region, &f.arn).await?;
                 if owner_of(&tags).as_ref() != Some(&scope.owner) {
                     let whose = owner_of(&tags).map(|s| format!("stack {s}'s")).unwrap_or_else(|| "not gantry's".into());
-                    state.insert("foreign_function".into(), json!(format!("{} ({whose})", n.function)));
+                    marks.foreign_function = Some(format!("{} ({whose})", n.function));
                 }
             }
-            let roles = self.api.existing_roles(&[n.instance_role.clone(), n.scaler_role.clone()]).await?;
-            if !roles.is_empty() {
-                state.insert("foreign_roles".into(), json!(roles));
-            }
-            if !state.is_empty() {
+            marks.foreign_roles = self.api.existing_roles(&[n.instance_role.clone(), n.scaler_role.clone()]).await?;
+            if marks != Marks::default() {
+                let mut state = State::new();
+                marks.write(&mut state);
                 state.insert("region".into(), json!(region));
                 state.insert("stack_name".into(), json!(cfn));
                 taken.push(LiveResource { identity: id.clone(), owner_stack: None, owner_address: None, protected: false, state });
@@ -142,13 +141,10 @@ impl QueueDriver {
         state.insert("region".into(), json!(region));
         state.insert("stack_name".into(), json!(st.name));
         state.insert("stack_status".into(), json!(usable));
-        state.insert("raw_status".into(), json!(st.status));
         state.insert("template".into(), template);
         state.insert("tags".into(), json!(user_tags));
         state.insert("function".into(), function);
-        if let Some(f) = foreign {
-            state.insert("foreign_function".into(), json!(f));
-        }
+        Marks { raw_status: Some(st.status.clone()), foreign_function: foreign, ..Marks::default() }.write(&mut state);
         Ok(LiveResource {
             identity,
             owner_stack: stack_owner,
@@ -226,11 +222,10 @@ impl Driver for QueueDriver {
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        let region = live.state.get("region").and_then(Value::as_str).unwrap_or_default().to_string();
+        let at = Marks::read(&live.state);
         if let Some(f) = live_function(&live.state) {
-            self.api.delete_function(&region, &f.name).await?;
+            self.api.delete_function(&at.region, &f.name).await?;
         }
-        let stack = live.state.get("stack_name").and_then(Value::as_str).unwrap_or_default();
-        change_set::delete_stack(self.api.as_ref(), &region, stack).await
+        change_set::delete_stack(self.api.as_ref(), &at.region, &at.stack_name).await
     }
 }

@@ -27,8 +27,9 @@
 //! }
 //! ```
 
+use super::block::Spec;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, State};
+use crate::core::AttrProblem;
 use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
 use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
 use serde::Deserialize;
@@ -112,10 +113,6 @@ pub struct GithubBlock {
     pub webhook: Option<bool>,
 }
 
-fn block(a: &State) -> Option<GithubBlock> {
-    a.get("github").and_then(|b| serde_json::from_value(b.clone()).ok())
-}
-
 /// The JIT configuration path of a queue: per stack and queue, so two
 /// queues' instances never read each other's.
 pub fn jit_path(stack: &str, queue: &str) -> String {
@@ -123,14 +120,14 @@ pub fn jit_path(stack: &str, queue: &str) -> String {
 }
 
 /// Parses the block (after `check` accepted it); `None` for Buildkite queues.
-pub fn spec(a: &State, stack: &str, queue: &str, arm64: bool) -> Option<GithubSpec> {
-    let b = block(a)?;
+pub fn spec(queue_block: &Spec, stack: &str, queue: &str) -> Option<GithubSpec> {
+    let b = queue_block.github.clone()?;
     let scope = match (&b.scope.repository, &b.scope.organization) {
         (Some(r), _) => Scope::parse(r).ok()?,
         (None, Some(o)) => Scope::parse(o).ok()?,
         (None, None) => return None,
     };
-    let labels = all_labels(&b.scope, arm64);
+    let labels = all_labels(&b.scope, queue_block.arm64());
     Some(GithubSpec {
         scope,
         labels,
@@ -157,9 +154,9 @@ pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64, in
 }
 
 /// What a runner queue may not say or must say.
-pub fn check(a: &State) -> Vec<AttrProblem> {
-    let Some(b) = block(a) else {
-        return match a.get("agent_token_parameter").and_then(Value::as_str) {
+pub fn check(a: &Spec) -> Vec<AttrProblem> {
+    let Some(b) = &a.github else {
+        return match a.agent_token_parameter.as_deref() {
             None => vec![AttrProblem::new(
                 "agent_token_parameter",
                 "missing required attribute \"agent_token_parameter\": a Buildkite queue reads its agent token from this SSM parameter (a github { } block makes the agents GitHub Actions runners instead)",
@@ -189,22 +186,24 @@ pub fn check(a: &State) -> Vec<AttrProblem> {
         }
     }
     // What only Buildkite agents have.
-    let set = |k: &str| match a.get(k) {
-        Some(Value::Object(m)) => !m.is_empty(),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Null) | None => false,
-        Some(_) => true,
-    };
-    for (k, why) in [
-        ("agent_token_parameter", "runners are registered by the scaler with the GitHub App; there is no agent token"),
-        ("agent_tags", "a runner's labels are github { labels }"),
-        ("agent_secrets", "GitHub Actions jobs read secrets from the repository or organisation (secrets.NAME), masked by the runner"),
+    for (k, set, why) in [
+        (
+            "agent_token_parameter",
+            a.agent_token_parameter.as_ref().is_some_and(|t| !t.is_empty()),
+            "runners are registered by the scaler with the GitHub App; there is no agent token",
+        ),
+        ("agent_tags", !a.agent_tags.is_empty(), "a runner's labels are github { labels }"),
+        (
+            "agent_secrets",
+            !a.agent_secrets.is_empty(),
+            "GitHub Actions jobs read secrets from the repository or organisation (secrets.NAME), masked by the runner",
+        ),
     ] {
-        if set(k) {
+        if set {
             out.push(AttrProblem::new(k, format!("not for GitHub Actions runners: {why}")));
         }
     }
-    if a.get("agents_per_instance").and_then(Value::as_i64).unwrap_or(1) != 1 {
+    if a.agents_per_instance.unwrap_or(1) != 1 {
         out.push(AttrProblem::new(
             "agents_per_instance",
             "GitHub Actions runner queues run one runner per instance (each takes one job, then the instance goes)",
@@ -256,27 +255,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn attrs(github: Value) -> State {
-        let mut s = State::new();
-        s.insert("github".into(), github);
-        s
+    fn attrs(github: Value) -> Spec {
+        serde_json::from_value(json!({ "github": github })).unwrap()
     }
 
     #[test]
     fn a_runner_queue_names_one_scope_labels_and_credentials() {
         let ok = attrs(json!({"repository": "bentoml/OpenLLM", "labels": ["ec2-gpu"], "credentials": "/gantry/gh"}));
         assert!(check(&ok).is_empty(), "{:?}", check(&ok));
-        let g = spec(&ok, "openllm", "builders", false).unwrap();
+        let g = spec(&ok, "openllm", "builders").unwrap();
         assert_eq!(g.labels, ["self-hosted", "linux", "x64", "ec2-gpu"]);
         assert_eq!(g.jit_path, "/gantry/jit/openllm/builders");
         let bad = attrs(json!({"organization": "bentoml", "labels": ["a b"], "credentials": "gh", "runner_version": "latest"}));
         let msgs: Vec<String> = check(&bad).into_iter().map(|p| format!("{}: {}", p.attr, p.message)).collect();
         assert_eq!(msgs.len(), 4, "{msgs:#?}");
         let mut both = ok.clone();
-        both.insert("agent_token_parameter".into(), json!("/bk/token"));
-        both.insert("agents_per_instance".into(), json!(2));
+        both.agent_token_parameter = Some("/bk/token".into());
+        both.agents_per_instance = Some(2);
         let msgs: Vec<String> = check(&both).into_iter().map(|p| p.attr).collect();
         assert_eq!(msgs, ["agent_token_parameter", "agents_per_instance"]);
-        assert_eq!(check(&State::new())[0].attr, "agent_token_parameter", "a Buildkite queue still needs its token");
+        assert_eq!(check(&Spec::default())[0].attr, "agent_token_parameter", "a Buildkite queue still needs its token");
     }
 }

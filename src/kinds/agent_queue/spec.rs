@@ -1,7 +1,8 @@
 //! A queue's evaluated attributes as a typed spec, and the names of the
 //! cloud resources derived from it (deterministic, within AWS length limits).
 
-use crate::core::{text, Env, State};
+use super::block::{ScalerZip, Spec};
+use crate::core::Env;
 use gantry_scaler_env::{EnvError, ScalerEnv};
 use serde_json::Value;
 use sha2::Digest;
@@ -45,8 +46,8 @@ pub struct Scaler {
     pub timeout_s: i64,
     /// The scaler's environment contract.
     pub env: ScalerEnv,
-    /// `{"path", "sha256", "size"}` of the zip, when given.
-    pub zip: Option<Value>,
+    /// The zip to deploy (given, or bundled), when known.
+    pub zip: Option<ScalerZip>,
 }
 
 /// Everything the template and the deployment need.
@@ -128,66 +129,40 @@ pub fn names(stack: &str, queue: &str) -> Names {
     }
 }
 
-fn s(a: &State, k: &str) -> String {
-    text(a, k).to_string()
-}
-fn i(a: &State, k: &str) -> i64 {
-    a.get(k).and_then(Value::as_i64).unwrap_or_default()
-}
-fn strings(a: &State, k: &str) -> Vec<String> {
-    a.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
-}
-fn map(a: &State, k: &str) -> BTreeMap<String, String> {
-    a.get(k).and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default()
-}
-
 /// Runners are named `PREFIX-INSTANCE_ID`; GitHub takes names up to 64 characters.
 pub fn runner_prefix(stack: &str, queue: &str) -> String {
     limit(&dashed(&format!("gantry-{stack}-{queue}")), 40)
 }
 
-/// Whether the queue's types are Graviton (arm64).
-pub fn arm64(attrs: &State) -> bool {
-    strings(attrs, "instance_types").first().is_some_and(|t| super::graviton(t))
-}
-
 /// The scaler's environment from a queue's attributes, validated by the
 /// contract the scaler itself reads it with.
-pub fn scaler_env(attrs: &State, asg_name: &str, stack: &str, instance_arn_prefix: &str) -> Result<ScalerEnv, EnvError> {
-    let scaler = attrs.get("scaler").and_then(Value::as_object).cloned().unwrap_or_default();
+pub fn scaler_env(block: &Spec, asg_name: &str, stack: &str, instance_arn_prefix: &str) -> Result<ScalerEnv, EnvError> {
+    let scaler = block.scaler();
     let mut given: BTreeMap<String, String> = BTreeMap::new();
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    let mut give = |var: &str, value: Option<String>| {
+        if let Some(v) = value {
+            given.insert(var.to_string(), v);
+        }
     };
-    for (var, key) in [
-        ("METRICS_ENDPOINT", "metrics_endpoint"),
-        ("POLL_INTERVAL", "poll_interval"),
-        ("SCALE_OUT_FACTOR", "scale_out_factor"),
-        ("INSTANCE_BUFFER", "instance_buffer"),
-        ("SCALE_IN_STEP", "scale_in_step"),
-        ("DISABLE_SCALE_IN", "disable_scale_in"),
-        ("INCLUDE_WAITING", "include_waiting"),
-    ] {
-        if let Some(v) = scaler.get(key).filter(|v| !v.is_null()) {
-            given.insert(var.to_string(), text(v));
-        }
-    }
-    for (var, key) in [("AGENTS_PER_INSTANCE", "agents_per_instance"), ("SCALE_IN_IDLE", "scale_in_idle")] {
-        if let Some(v) = attrs.get(key).filter(|v| !v.is_null()) {
-            given.insert(var.to_string(), text(v));
-        }
-    }
-    let queue = s(attrs, "name");
+    give("METRICS_ENDPOINT", scaler.metrics_endpoint.clone());
+    give("POLL_INTERVAL", scaler.poll_interval.clone());
+    give("SCALE_OUT_FACTOR", scaler.scale_out_factor.map(|f| f.to_string()));
+    give("INSTANCE_BUFFER", scaler.instance_buffer.map(|n| n.to_string()));
+    give("SCALE_IN_STEP", scaler.scale_in_step.map(|n| n.to_string()));
+    give("DISABLE_SCALE_IN", scaler.disable_scale_in.map(|b| b.to_string()));
+    give("INCLUDE_WAITING", scaler.include_waiting.map(|b| b.to_string()));
+    give("AGENTS_PER_INSTANCE", block.agents_per_instance.map(|n| n.to_string()));
+    give("SCALE_IN_IDLE", block.scale_in_idle.clone());
+    let queue = block.name.clone();
     given.insert("ASG_NAME".into(), asg_name.to_string());
     given.insert("QUEUE".into(), queue.clone());
-    match super::github::spec(attrs, stack, &queue, arm64(attrs)) {
+    match super::github::spec(block, stack, &queue) {
         Some(g) => {
-            let grace = registration_grace(attrs).unwrap_or(DEFAULT_REGISTRATION_GRACE) as u64;
+            let grace = registration_grace(block).unwrap_or(DEFAULT_REGISTRATION_GRACE) as u64;
             super::github::scaler_env(&g, &runner_prefix(stack, &queue), grace, instance_arn_prefix).write_vars(&mut given);
         }
         None => {
-            given.insert("AGENT_TOKEN_PARAMETER".into(), s(attrs, "agent_token_parameter"));
+            given.insert("AGENT_TOKEN_PARAMETER".into(), block.agent_token_parameter.clone().unwrap_or_default());
         }
     }
     ScalerEnv::from_lookup(|k| given.get(k).cloned())
@@ -200,8 +175,8 @@ pub const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
 pub const DEFAULT_REGISTRATION_GRACE: i64 = 900;
 
 /// A duration attribute in seconds, `default` when unset, within `[lo, hi]` seconds.
-fn bounded_seconds(attrs: &State, key: &str, default: i64, (lo, hi): (i64, i64), example: &str, outside: &str) -> Result<i64, String> {
-    let Some(text) = attrs.get(key).and_then(Value::as_str) else { return Ok(default) };
+fn bounded_seconds(given: Option<&str>, default: i64, (lo, hi): (i64, i64), example: &str, outside: &str) -> Result<i64, String> {
+    let Some(text) = given else { return Ok(default) };
     let d = humantime::parse_duration(text).map_err(|e| format!("\"{text}\" is not a duration (e.g. {example}): {e}"))?;
     let secs = d.as_secs() as i64;
     if (lo..=hi).contains(&secs) {
@@ -212,8 +187,8 @@ fn bounded_seconds(attrs: &State, key: &str, default: i64, (lo, hi): (i64, i64),
 }
 
 /// `registration_grace` in seconds (5m-1h: a boot installs Docker and the agent).
-pub fn registration_grace(attrs: &State) -> Result<i64, String> {
-    bounded_seconds(attrs, "registration_grace", DEFAULT_REGISTRATION_GRACE, (300, 3600), "15m", "5m..1h")
+pub fn registration_grace(block: &Spec) -> Result<i64, String> {
+    bounded_seconds(block.registration_grace.as_deref(), DEFAULT_REGISTRATION_GRACE, (300, 3600), "15m", "5m..1h")
 }
 
 /// The drain bound when none is given.
@@ -221,57 +196,48 @@ pub const DEFAULT_DRAIN_SECONDS: i64 = 1800;
 
 /// `drain_timeout` in seconds: 1 minute to 118 minutes (a lifecycle hook's
 /// heartbeat may last 7200 s, and the hook gets two more minutes).
-pub fn drain_seconds(attrs: &State) -> Result<i64, String> {
-    bounded_seconds(attrs, "drain_timeout", DEFAULT_DRAIN_SECONDS, (60, 7080), "30m", "1m..1h58m (a lifecycle hook waits at most 2h)")
+pub fn drain_seconds(block: &Spec) -> Result<i64, String> {
+    bounded_seconds(block.drain_timeout.as_deref(), DEFAULT_DRAIN_SECONDS, (60, 7080), "30m", "1m..1h58m (a lifecycle hook waits at most 2h)")
 }
 
-/// Builds the spec from evaluated attributes. `queue` is the queue name.
-pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
-    let queue = s(attrs, "name");
-    let region = attrs.get("region").and_then(Value::as_str).map(String::from).unwrap_or_else(|| env.region.clone());
-    let scaler_block = attrs.get("scaler").and_then(Value::as_object).cloned().unwrap_or_default();
+/// The queue's evaluated attributes read into its block (test fixtures
+/// write blocks as JSON, as the loader hands them over).
+#[cfg(test)]
+pub fn spec(attrs: &crate::core::State, env: &Env) -> QueueSpec {
+    build(&crate::core::read_spec(&super::AgentQueue, attrs).expect("the test block reads"), env)
+}
+
+/// Everything the template and the deployment need, from the block.
+pub fn build(block: &Spec, env: &Env) -> QueueSpec {
+    let queue = block.name.clone();
+    let region = block.region.clone().unwrap_or_else(|| env.region.clone());
+    let scaler_block = block.scaler();
     let names = names(&env.stack, &queue);
-    let types = strings(attrs, "instance_types");
-    let image = match (attrs.get("image_id").and_then(Value::as_str), attrs.get("image_ssm_parameter").and_then(Value::as_str)) {
-        (Some(id), _) => Image::Id(id.to_string()),
-        (None, Some(p)) => Image::Parameter(p.to_string()),
+    let types = block.instance_types.clone();
+    let image = match (&block.image_id, &block.image_ssm_parameter) {
+        (Some(id), _) => Image::Id(id.clone()),
+        (None, Some(p)) => Image::Parameter(p.clone()),
         (None, None) => {
-            let arm64 = arm64(attrs);
             let nvidia = types.iter().any(|t| super::images::accelerator(t) == super::images::Accelerator::Nvidia);
-            Image::Parameter(super::images::default_parameter(arm64, nvidia).to_string())
+            Image::Parameter(super::images::default_parameter(block.arm64(), nvidia).to_string())
         }
     };
-    let ingress = attrs
-        .get("ingress")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
+    let ingress = block
+        .ingress
+        .iter()
         .map(|r| Ingress {
-            protocol: r.get("protocol").and_then(Value::as_str).unwrap_or("tcp").to_string(),
-            from_port: r.get("port").and_then(Value::as_i64).unwrap_or(0),
-            to_port: r.get("to_port").and_then(Value::as_i64).or_else(|| r.get("port").and_then(Value::as_i64)).unwrap_or(0),
-            cidr: r.get("cidr").and_then(Value::as_str).unwrap_or_default().to_string(),
+            protocol: r.protocol.clone().unwrap_or_else(|| "tcp".into()),
+            from_port: r.port,
+            to_port: r.to_port.unwrap_or(r.port),
+            cidr: r.cidr.clone(),
         })
         .collect();
-    let instance_policies = attrs
-        .get("instance_policies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| Some((p.get("name")?.as_str()?.to_string(), p.get("document")?.clone())))
-        .collect();
-    let sc = |k: &str| scaler_block.get(k).cloned().unwrap_or(Value::Null);
-    let text = |v: Value| match v {
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
+    let instance_policies = block.instance_policies.iter().map(|p| (p.name.clone(), p.document.clone())).collect();
+    let token = block.agent_token_parameter.clone().unwrap_or_default();
     // check() has reported any value the contract refuses; what is left is valid.
     let arn_prefix = super::github::instance_arn_prefix(&region, &env.account_id);
-    let env_vars =
-        scaler_env(attrs, &names.asg, &env.stack, &arn_prefix).unwrap_or_else(|_| ScalerEnv::new(&names.asg, &queue, &s(attrs, "agent_token_parameter")));
-    let github = super::github::spec(attrs, &env.stack, &queue, arm64(attrs));
+    let env_vars = scaler_env(block, &names.asg, &env.stack, &arn_prefix).unwrap_or_else(|_| ScalerEnv::new(&names.asg, &queue, &token));
+    let github = super::github::spec(block, &env.stack, &queue);
     QueueSpec {
         queue,
         stack: env.stack.clone(),
@@ -279,42 +245,42 @@ pub fn spec(attrs: &State, env: &Env) -> QueueSpec {
         account_id: env.account_id.clone(),
         names,
         instance_types: types,
-        on_demand_percentage: i(attrs, "on_demand_percentage"),
-        spot_allocation_strategy: s(attrs, "spot_allocation_strategy"),
-        min_size: i(attrs, "min_size"),
-        max_size: i(attrs, "max_size"),
-        agents_per_instance: i(attrs, "agents_per_instance"),
+        on_demand_percentage: block.on_demand_percentage.unwrap_or(100),
+        spot_allocation_strategy: block.spot_allocation_strategy.clone(),
+        min_size: block.min_size,
+        max_size: block.max_size,
+        agents_per_instance: block.agents_per_instance.unwrap_or_default(),
         // A just-in-time runner takes one job: its instance always goes after it.
-        terminate_after_job: github.is_some() || attrs.get("terminate_after_job").and_then(Value::as_bool).unwrap_or(false),
-        drain_seconds: drain_seconds(attrs).unwrap_or(DEFAULT_DRAIN_SECONDS),
-        registration_grace_seconds: registration_grace(attrs).unwrap_or(DEFAULT_REGISTRATION_GRACE),
-        capacity_rebalance: attrs.get("capacity_rebalance").and_then(Value::as_bool).unwrap_or(false),
-        root_volume_gb: i(attrs, "root_volume_gb"),
-        root_volume_type: s(attrs, "root_volume_type"),
-        root_volume_iops: attrs.get("root_volume_iops").and_then(Value::as_i64),
-        root_volume_throughput: attrs.get("root_volume_throughput").and_then(Value::as_i64),
-        use_instance_storage: attrs.get("use_instance_storage").and_then(Value::as_bool).unwrap_or(true),
-        disk_min_free_gb: attrs.get("disk_min_free_gb").and_then(Value::as_i64).unwrap_or(DEFAULT_DISK_MIN_FREE_GB),
+        terminate_after_job: github.is_some() || block.terminate_after_job,
+        drain_seconds: drain_seconds(block).unwrap_or(DEFAULT_DRAIN_SECONDS),
+        registration_grace_seconds: registration_grace(block).unwrap_or(DEFAULT_REGISTRATION_GRACE),
+        capacity_rebalance: block.capacity_rebalance,
+        root_volume_gb: block.root_volume_gb,
+        root_volume_type: block.root_volume_type.clone().unwrap_or_default(),
+        root_volume_iops: block.root_volume_iops,
+        root_volume_throughput: block.root_volume_throughput,
+        use_instance_storage: block.use_instance_storage.unwrap_or(true),
+        disk_min_free_gb: block.disk_min_free_gb.unwrap_or(DEFAULT_DISK_MIN_FREE_GB),
         image,
-        token_parameter: s(attrs, "agent_token_parameter"),
-        subnets: strings(attrs, "subnets"),
-        vpc_id: attrs.get("vpc_id").and_then(Value::as_str).map(String::from),
+        token_parameter: token,
+        subnets: block.subnets.clone(),
+        vpc_id: block.vpc_id.clone(),
         ingress,
         instance_policies,
-        managed_policy_arns: strings(attrs, "managed_policy_arns"),
-        extra_user_data: s(attrs, "extra_user_data"),
-        agent_tags: map(attrs, "agent_tags"),
-        agent_env: map(attrs, "agent_env"),
+        managed_policy_arns: block.managed_policy_arns.clone(),
+        extra_user_data: block.extra_user_data.clone(),
+        agent_tags: block.agent_tags.clone(),
+        agent_env: block.agent_env.clone(),
         // check() refused sources that do not parse.
-        agent_secrets: map(attrs, "agent_secrets").into_iter().filter_map(|(k, v)| super::secrets::parse(&v).ok().map(|s| (k, s))).collect(),
+        agent_secrets: block.agent_secrets.iter().filter_map(|(k, v)| super::secrets::parse(v).ok().map(|s| (k.clone(), s))).collect(),
         scaler: Scaler {
-            architecture: text(sc("architecture")),
-            memory_mb: sc("memory_mb").as_i64().unwrap_or(128),
-            timeout_s: sc("timeout_s").as_i64().unwrap_or(60),
+            architecture: scaler_block.architecture.clone().unwrap_or_default(),
+            memory_mb: scaler_block.memory_mb.unwrap_or(128),
+            timeout_s: scaler_block.timeout_s.unwrap_or(60),
             env: env_vars,
-            zip: scaler_block.get("zip").cloned(),
+            zip: scaler_block.zip.clone(),
         },
-        tags: map(attrs, "tags"),
+        tags: block.tags.clone(),
         github,
     }
 }

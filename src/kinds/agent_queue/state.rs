@@ -79,7 +79,55 @@ impl Desired {
     }
 }
 
+/// What the driver records beside a live queue's compared fields: its
+/// stack's raw status, and the names this queue needs that others hold
+/// (the kind's `live_problem` refuses the plan with the way out).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Marks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_status: Option<String>,
+    /// `NAME (whose)` of a function with the scaler's name that is not this queue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foreign_function: Option<String>,
+    /// Roles with the names this queue's stack would create.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign_roles: Vec<String>,
+    /// Read only: where the queue's stack is (compared fields).
+    #[serde(skip_serializing)]
+    pub region: String,
+    #[serde(skip_serializing)]
+    pub stack_name: String,
+}
+
+impl Marks {
+    /// The marks of a live state (none when it has none).
+    pub fn read(state: &State) -> Marks {
+        crate::kinds::common::read_desired(state).unwrap_or_default()
+    }
+
+    /// Records the marks in a live state.
+    pub fn write(&self, state: &mut State) {
+        state.extend(crate::kinds::common::to_state(self));
+    }
+}
+
+/// The template of a desired or live state (none when it has none).
+pub fn template_of(state: &State) -> Option<Value> {
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct WithTemplate {
+        template: Option<Value>,
+    }
+    crate::kinds::common::read_desired::<WithTemplate>(state).ok().and_then(|t| t.template).filter(|t| !t.is_null())
+}
+
 /// The live function as the driver compares it, when there is one.
 pub fn live_function(state: &State) -> Option<FunctionState> {
-    state.get("function").filter(|f| !f.is_null()).and_then(|f| serde_json::from_value(f.clone()).ok())
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct WithFunction {
+        function: Option<FunctionState>,
+    }
+    crate::kinds::common::read_desired::<WithFunction>(state).ok().and_then(|s| s.function)
 }

@@ -3,7 +3,7 @@
 
 use super::fake::FakeAws;
 use super::*;
-use crate::core::{Driver, Owner, ReadScope};
+use crate::core::{Driver, Kind, Owner, ReadScope};
 use crate::engine::diff::diff_fields;
 use serde_json::json;
 use std::sync::Arc;

@@ -88,8 +88,6 @@ static FIELDS: &[Field] = &[
     Field::new("tags"),
 ];
 
-/// Desired-state keys holding documents as written (not compared; sent to IAM).
-
 /// IAM path for a stack's roles.
 pub fn role_path(stack: &str) -> String {
     format!("/gantry/{stack}/")

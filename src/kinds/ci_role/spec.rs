@@ -4,6 +4,7 @@
 
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::State;
+use crate::kinds::common::PolicyFile;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -32,17 +33,6 @@ pub struct Spec {
 pub struct ProviderRef {
     pub arn: Option<String>,
     pub host: Option<String>,
-}
-
-/// One file of `policy_files`, as the loader read it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct PolicyFile {
-    /// The inline policy's name (the file's name).
-    pub name: String,
-    /// The path as written, for messages.
-    pub file: String,
-    pub document: Value,
 }
 
 /// One `allow { }` rule.

@@ -3,7 +3,7 @@
 //! 1-128 characters, values of at most 256), what gantry writes beside
 //! them, and the user's part of what it reads back.
 
-use crate::core::{owned_tags, AttrProblem, Owner, State};
+use crate::core::{AttrProblem, Owner, State};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -13,12 +13,28 @@ pub const TAG_FORCE_DELETE: &str = "gantry:force-delete";
 
 /// Every tag gantry writes: the user's, ownership, and force-delete when
 /// the desired state allows it.
-pub fn written(desired: &State, owner: &Owner) -> BTreeMap<String, String> {
-    let mut tags = owned_tags(desired, owner);
-    if desired.get("force_delete") == Some(&Value::Bool(true)) {
+pub fn written(user: &BTreeMap<String, String>, force_delete: bool, owner: &Owner) -> BTreeMap<String, String> {
+    let mut tags = owner.with_ownership(user.clone());
+    if force_delete {
         tags.insert(TAG_FORCE_DELETE.into(), "true".into());
     }
     tags
+}
+
+/// What an AWS driver reads back of a live state it wrote beside the
+/// compared fields: the resource's ARN, and whether it may be deleted with
+/// its contents.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct LiveAws {
+    pub arn: String,
+    pub force_delete: bool,
+}
+
+impl LiveAws {
+    pub fn of(state: &State) -> LiveAws {
+        crate::kinds::common::read_desired(state).unwrap_or_default()
+    }
 }
 
 /// Whether live tags record `force_delete = true`.

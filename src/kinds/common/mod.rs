@@ -63,3 +63,15 @@ where
     use serde::Deserialize;
     Option::<T>::deserialize(d).map(Option::unwrap_or_default)
 }
+
+/// One file of a `policy_files`/`instance_policies` attribute, as the
+/// loader read it (`Ty::PolicyFiles`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PolicyFile {
+    /// The inline policy's name (the file's name).
+    pub name: String,
+    /// The path as written, for messages.
+    pub file: String,
+    pub document: serde_json::Value,
+}

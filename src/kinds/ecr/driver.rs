@@ -85,7 +85,7 @@ impl EcrDriver {
     }
 
     fn arn(live: &LiveResource) -> String {
-        live.state.get("arn").and_then(Value::as_str).unwrap_or_default().to_string()
+        aws_tags::LiveAws::of(&live.state).arn
     }
 
     /// Sets a policy document, or removes it when the document is null.
@@ -140,7 +140,7 @@ impl Driver for EcrDriver {
                 image_tag_mutability: ImageTagMutability::from(d.image_tag_mutability.as_str()),
                 scan_on_push: d.scan_on_push,
                 encryption: enc,
-                tags: aws_tags::written(desired, owner),
+                tags: aws_tags::written(&d.tags, d.force_delete, owner),
             })
             .await;
         match created {
@@ -182,7 +182,7 @@ impl Driver for EcrDriver {
         }
         if changed.iter().any(|f| matches!(f.as_str(), "tags" | "force_delete" | "owner")) {
             let arn = Self::arn(live);
-            let want = aws_tags::written(desired, owner);
+            let want = aws_tags::written(&d.tags, d.force_delete, owner);
             let current = self.api.list_tags(&arn).await?;
             let stale = stale_tag_keys(&current, &want);
             if !stale.is_empty() {
@@ -194,7 +194,7 @@ impl Driver for EcrDriver {
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        let force = live.state.get("force_delete") == Some(&Value::Bool(true));
+        let force = aws_tags::LiveAws::of(&live.state).force_delete;
         match self.api.delete_repository(&live.identity, force).await {
             Ok(()) => Ok(()),
             Err(e) => match e.class {

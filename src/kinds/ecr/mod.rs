@@ -25,7 +25,7 @@ mod tests;
 
 pub use api::{EcrApi, NewRepository};
 pub use driver::EcrDriver;
-use spec::Spec;
+use spec::{Desired, Spec};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::{default_attr, AttrProblem, Env, Field, State};
@@ -153,8 +153,8 @@ impl crate::core::TypedKind for EcrRepository {
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         let access = |s: Option<&State>| {
             let mut a = crate::policy::access::Access::default();
-            if let Some(doc) = s.and_then(|s| s.get("repository_policy")).filter(|d| !d.is_null()) {
-                a.add_policy(doc, "the repository");
+            if let Some(doc) = s.and_then(|s| crate::kinds::common::read_desired::<Desired>(s).ok()).and_then(|d| d.repository_policy) {
+                a.add_policy(&doc, "the repository");
             }
             a
         };

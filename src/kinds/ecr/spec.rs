@@ -38,7 +38,8 @@ pub struct Lifecycle {
 
 /// The comparable desired state (the kind's fields; `None` is `null`), as
 /// the plan carries it and the driver reads it back.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Desired {
     pub name: String,
     pub image_tag_mutability: String,

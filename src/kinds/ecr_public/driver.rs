@@ -5,7 +5,7 @@
 use super::api::{EcrPublicApi, PublicRepository};
 use super::spec::Desired;
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owner_of, stale_tag_keys, text, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::core::{owner_of, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::{aws_tags, gated, lost_create, read_many};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -79,7 +79,7 @@ impl Driver for EcrPublicDriver {
     async fn create(&self, desired: &State, owner: &Owner) -> Result<(), ProviderError> {
         let d = Desired::parse(desired, "CreateRepository")?;
         let (name, catalog) = (d.name.as_str(), &d.catalog);
-        match self.api.create_repository(name, catalog, &aws_tags::written(desired, owner)).await {
+        match self.api.create_repository(name, catalog, &aws_tags::written(&d.tags, d.force_delete, owner)).await {
             Err(e) if lost_create::already_exists(&e) => {
                 let arn = self.api.list_repositories().await?.into_iter().find(|r| r.name == name).map(|r| r.arn);
                 let found = match arn {
@@ -109,8 +109,9 @@ impl Driver for EcrPublicDriver {
             }
         }
         if changed.iter().any(|f| matches!(f.as_str(), "tags" | "force_delete" | "owner")) {
-            let arn = text(&live.state, "arn");
-            let want = aws_tags::written(desired, owner);
+            let live_ids = aws_tags::LiveAws::of(&live.state);
+            let arn = live_ids.arn.as_str();
+            let want = aws_tags::written(&d.tags, d.force_delete, owner);
             let stale = stale_tag_keys(&self.api.list_tags(arn).await?, &want);
             if !stale.is_empty() {
                 self.api.untag(arn, stale).await?;
@@ -121,7 +122,7 @@ impl Driver for EcrPublicDriver {
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        let force = live.state.get("force_delete") == Some(&Value::Bool(true));
+        let force = aws_tags::LiveAws::of(&live.state).force_delete;
         match self.api.delete_repository(&live.identity, force).await {
             Err(e) if e.message.contains("RepositoryNotEmpty") => Err(ProviderError::aws(
                 ErrorClass::Conflict,

@@ -27,7 +27,7 @@ pub use driver::EcrPublicDriver;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{default_attr, AttrProblem, Env, Field, State};
 use serde_json::json;
-use spec::Spec;
+use spec::{Desired, Spec};
 
 /// The one region the ECR Public API answers in.
 pub use crate::cloud::aws::ECR_PUBLIC_REGION as API_REGION;
@@ -113,8 +113,8 @@ impl crate::core::TypedKind for EcrPublicRepository {
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         let access = |s: Option<&State>| {
             let mut a = crate::policy::access::Access::default();
-            if let Some(doc) = s.and_then(|s| s.get("repository_policy")).filter(|d| !d.is_null()) {
-                a.add_policy(doc, "the public repository");
+            if let Some(doc) = s.and_then(|s| crate::kinds::common::read_desired::<Desired>(s).ok()).and_then(|d| d.repository_policy) {
+                a.add_policy(&doc, "the public repository");
             }
             a
         };

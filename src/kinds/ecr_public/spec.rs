@@ -23,7 +23,8 @@ pub struct Spec {
 }
 
 /// The comparable desired state, as the plan carries it and the driver reads it back.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Desired {
     pub name: String,
     pub catalog: Catalog,

@@ -7,7 +7,7 @@ use super::api::RoleApi;
 use super::spec::Spec;
 use crate::cloud::gcp_iam::Role;
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{text, Driver, LiveResource, Owner, ReadScope, State};
+use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::all_pages;
 use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
 use async_trait::async_trait;
@@ -96,11 +96,12 @@ impl Driver for RoleDriver {
 
     async fn update(&self, desired: &State, live: &LiveResource, _changed: &[String], owner: &Owner) -> Result<(), ProviderError> {
         let desired = Spec::from_state(desired, "UpdateRole")?;
-        self.api.patch(&desired.role_id, &Self::role(&desired, owner, text(&live.state, "etag"))).await.map(|_| ())
+        let etag = Spec::from_state(&live.state, "UpdateRole")?.etag;
+        self.api.patch(&desired.role_id, &Self::role(&desired, owner, &etag)).await.map(|_| ())
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
-        match self.api.delete(text(&live.state, "role_id")).await {
+        match self.api.delete(&Spec::from_state(&live.state, "DeleteRole")?.role_id).await {
             Err(e) if e.class == ErrorClass::NotFound => Ok(()),
             other => other,
         }

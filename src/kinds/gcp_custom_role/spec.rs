@@ -16,6 +16,9 @@ pub struct Spec {
     pub description: String,
     pub permissions: BTreeSet<String>,
     pub stage: String,
+    /// Live only: the etag read last, which a write must carry.
+    #[serde(skip_serializing)]
+    pub etag: String,
 }
 
 impl Spec {

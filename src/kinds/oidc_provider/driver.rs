@@ -3,12 +3,12 @@
 use super::api::{NewProvider, OidcApi};
 use super::spec::Desired;
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owned_tags, owner_of, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::core::{owner_of, stale_tag_keys, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::aws_tags::user_tags;
 use crate::kinds::common::lost_create;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 /// IAM driver for OIDC providers.
@@ -46,7 +46,7 @@ impl OidcDriver {
 }
 
 fn arn_of(live: &LiveResource) -> String {
-    live.state.get("arn").and_then(Value::as_str).unwrap_or_default().to_string()
+    crate::kinds::common::aws_tags::LiveAws::of(&live.state).arn
 }
 
 #[async_trait]
@@ -66,7 +66,7 @@ impl Driver for OidcDriver {
                 url: format!("https://{host}"),
                 client_ids: d.client_ids.clone(),
                 thumbprints: d.thumbprints.clone(),
-                tags: owned_tags(desired, owner),
+                tags: owner.with_ownership(d.tags.clone()),
             })
             .await;
         match created {
@@ -108,7 +108,7 @@ impl Driver for OidcDriver {
             self.api.update_thumbprints(&arn, want).await?;
         }
         if changed.iter().any(|c| c == "tags" || c == "owner") {
-            let want = owned_tags(desired, owner);
+            let want = owner.with_ownership(d.tags.clone());
             let current = self.api.get_provider(&arn).await?.tags;
             let stale = stale_tag_keys(&current, &want);
             if !stale.is_empty() {

@@ -7,7 +7,7 @@ use super::api::{NameStatus, S3Api};
 use super::spec::Desired;
 use crate::cloud::tagging::{owned_in, TaggedApi};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{owner_of, text, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
+use crate::core::{owner_of, Discovery, Driver, LiveResource, Owner, ReadScope, State, TAG_ADDRESS, TAG_PROTECT};
 use crate::kinds::common::{aws_tags, gated, lost_create, read_many};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
@@ -132,7 +132,9 @@ impl Driver for S3Driver {
     /// account uses in another region, cannot be created here.
     async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
         // Collected first: a lazy map of borrowing closures is not Send in an async_trait.
-        let checks: Vec<_> = desired.iter().map(|(address, d)| self.name_problem(address, text(d, "name"))).collect();
+        let names: Vec<(&String, String)> =
+            desired.iter().map(|(address, d)| Ok((address, Desired::parse(d, "HeadBucket")?.name))).collect::<Result<_, ProviderError>>()?;
+        let checks: Vec<_> = names.iter().map(|(address, name)| self.name_problem(address, name)).collect();
         let found: Vec<Option<crate::core::PlanError>> = futures::stream::iter(checks).buffer_unordered(READ_CALLS).try_collect().await?;
         Ok(found.into_iter().flatten().collect())
     }
@@ -149,7 +151,7 @@ impl Driver for S3Driver {
             other => other?,
         }
         // Tags first: a bucket that fails half-way is still recognisably the block's.
-        self.api.put_tags(name, &aws_tags::written(desired, owner)).await?;
+        self.api.put_tags(name, &aws_tags::written(&d.tags, d.force_delete, owner)).await?;
         self.api.put_encryption(name, &d.encryption).await?;
         if d.versioning {
             self.api.put_versioning(name, true).await?;
@@ -180,14 +182,14 @@ impl Driver for S3Driver {
         }
         // PutBucketTagging replaces the whole set: stale keys go with it.
         if has("tags") || has("force_delete") || has("owner") {
-            self.api.put_tags(name, &aws_tags::written(desired, owner)).await?;
+            self.api.put_tags(name, &aws_tags::written(&d.tags, d.force_delete, owner)).await?;
         }
         Ok(())
     }
 
     async fn delete(&self, live: &LiveResource) -> Result<(), ProviderError> {
         let name = &live.identity;
-        if live.state.get("force_delete") == Some(&Value::Bool(true)) {
+        if aws_tags::LiveAws::of(&live.state).force_delete {
             self.api.empty(name).await?;
         }
         match self.api.delete_bucket(name).await {

@@ -37,6 +37,20 @@ use serde_json::{json, Value};
 use settings::PublicAccess;
 use spec::Spec;
 
+/// What the broadening review and the notes read of a desired or live
+/// bucket (absent fields: none; a state that does not read: `None`).
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct BucketAccess {
+    policy: Option<Value>,
+    public_access_block: Option<PublicAccess>,
+    versioning: bool,
+}
+
+fn bucket(state: &State) -> Option<BucketAccess> {
+    crate::kinds::common::read_desired(state).ok()
+}
+
 /// The `s3_bucket` kind.
 pub struct S3Bucket;
 
@@ -210,13 +224,13 @@ impl crate::core::TypedKind for S3Bucket {
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
         let access = |s: Option<&State>| {
             let mut a = crate::policy::access::Access::default();
-            if let Some(doc) = s.and_then(|s| s.get("policy")).filter(|d| !d.is_null()) {
-                a.add_policy(doc, "the bucket");
+            if let Some(doc) = s.and_then(bucket).and_then(|d| d.policy) {
+                a.add_policy(&doc, "the bucket");
             }
             a
         };
         let mut out = crate::policy::access::widening(&access(before), &access(Some(after)));
-        let pab = |s: &State| s.get("public_access_block").and_then(|v| serde_json::from_value::<PublicAccess>(v.clone()).ok());
+        let pab = |s: &State| bucket(s).and_then(|d| d.public_access_block);
         // A new bucket starts with every switch on (S3's default since April 2023).
         let was = before.map(|b| pab(b).unwrap_or_else(PublicAccess::open)).unwrap_or_else(PublicAccess::blocked);
         if let Some(now) = pab(after) {
@@ -235,7 +249,7 @@ impl crate::core::TypedKind for S3Bucket {
     }
 
     fn change_notes(&self, action: Action, changes: &[AttrChange], desired: &State) -> Vec<String> {
-        let suspends = action == Action::Update && changes.iter().any(|c| c.name == "versioning") && desired.get("versioning") == Some(&Value::Bool(false));
+        let suspends = action == Action::Update && changes.iter().any(|c| c.name == "versioning") && bucket(desired).is_some_and(|d| !d.versioning);
         let mut out = Vec::new();
         if suspends {
             out.push("versioning is suspended, not removed: versions already stored stay (and are billed) until a lifecycle rule expires them".into());

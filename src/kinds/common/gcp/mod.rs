@@ -197,7 +197,7 @@ fn prelude(what: &str, node: &str, m: Machine) -> String {
 /// it boots: a running node keeps its old agent set-up until then. gantry
 /// does not reboot CI machines (a job may be running); the plan says so.
 pub fn startup_script_note(action: crate::core::Action, changes: &[crate::core::AttrChange]) -> Vec<String> {
-    let script = |v: &Value| v.get("startup-script").cloned();
+    let script = |v: &Value| serde_json::from_value::<BTreeMap<String, String>>(v.clone()).ok().and_then(|mut m| m.remove("startup-script"));
     changes
         .iter()
         .filter(|c| action == crate::core::Action::Update && c.name == "metadata" && script(&c.before) != script(&c.after))
