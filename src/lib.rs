@@ -46,18 +46,16 @@ macro_rules! out {
     }};
 }
 
+// The cloud-free layers live in their own crate (no SDK in its tree); their
+// paths stay `crate::core`, `crate::engine`, ... here.
+pub use gantry_core::{core, cost, engine, lint, plan, policy};
+
 pub mod cli;
 pub mod cloud;
 pub mod config;
-pub mod core;
-pub mod cost;
-pub mod engine;
 pub mod kinds;
-pub mod lint;
 pub mod lookups;
 pub mod ops;
-pub mod plan;
-pub mod policy;
 pub mod simulate;
 
 /// This gantry's version (recorded in saved plans).

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-const BUNDLED: &str = include_str!("../../prices/snapshot.json");
+const BUNDLED: &str = include_str!("../../../prices/snapshot.json");
 
 /// What a price is for: one machine, or one accelerator chip (Cloud TPU
 /// bills per chip-hour).

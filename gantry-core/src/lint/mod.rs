@@ -213,7 +213,7 @@ pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-pub(crate) fn statements(doc: &Value) -> Vec<&Value> {
+pub fn statements(doc: &Value) -> Vec<&Value> {
     match doc.get("Statement") {
         Some(Value::Array(a)) => a.iter().collect(),
         Some(s @ Value::Object(_)) => vec![s],
@@ -223,7 +223,7 @@ pub(crate) fn statements(doc: &Value) -> Vec<&Value> {
 
 /// Whether a statement allows (IAM knows `Allow` and `Deny`; anything
 /// that is not a Deny is read as an Allow, the safe side for a lint).
-pub(crate) fn is_allow(stmt: &Value) -> bool {
+pub fn is_allow(stmt: &Value) -> bool {
     !stmt.get("Effect").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case("Deny"))
 }
 

@@ -1,0 +1,14 @@
+//! gantry's core: what every layer shares and no cloud touches. The types
+//! of a kind's contract and its state (`core`), the planner, the apply
+//! walker and the locks (`engine`), the plan's renderers and saved files
+//! (`plan`), the security lint and policy analysis (`lint`, `policy`) and
+//! the cost ceilings (`cost`). No AWS or Google SDK is in this crate's
+//! dependency tree (`cargo tree -p gantry-core`): the SDKs live in the
+//! `gantry` crate's `cloud`, `kinds` (drivers) and `lookups`.
+
+pub mod core;
+pub mod cost;
+pub mod engine;
+pub mod lint;
+pub mod plan;
+pub mod policy;
