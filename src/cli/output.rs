@@ -62,7 +62,7 @@ impl Output {
             OpsError::Refused(errors) | OpsError::Security(errors) => {
                 for pe in errors {
                     crate::errln!("{label} {}: {}", pe.address, pe.message);
-                    if let Some(h) = &pe.hint {
+                    for h in &pe.notes {
                         crate::errln!("  {h}");
                     }
                 }

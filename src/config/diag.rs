@@ -4,22 +4,13 @@
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor::Buffer, Config};
-use serde::Serialize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// Index of a source file inside [`Sources`].
-pub type FileId = usize;
+pub use crate::core::diagnostic::{Diagnostic, FileId, Severity, SrcSpan};
 
 /// The most diagnostics printed for a human (all of them go to `--json`).
 pub const RENDER_LIMIT: usize = 50;
-
-/// A location in a source file: file plus byte range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SrcSpan {
-    pub file: FileId,
-    pub range: Range<usize>,
-}
 
 /// All source texts read for one stack, so diagnostics can show snippets.
 #[derive(Default)]
@@ -97,66 +88,6 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
-}
-
-/// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One problem found in the stack files.
-#[derive(Debug, Clone)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    /// Rule id for lint findings (e.g. `GANTRY-OIDC-001`); None for plain errors.
-    pub code: Option<String>,
-    pub message: String,
-    pub span: Option<SrcSpan>,
-    /// Short text shown under the highlighted source.
-    pub label: String,
-    /// Extra lines: hints, "did you mean", how to fix.
-    pub notes: Vec<String>,
-    /// Secondary locations (e.g. the first declaration of a duplicate).
-    pub related: Vec<(SrcSpan, String)>,
-}
-
-impl Diagnostic {
-    /// An error with a message and optional location.
-    pub fn error(message: impl Into<String>, span: Option<SrcSpan>) -> Self {
-        Diagnostic { severity: Severity::Error, code: None, message: message.into(), span, label: String::new(), notes: Vec::new(), related: Vec::new() }
-    }
-
-    /// A warning with a message and optional location.
-    pub fn warning(message: impl Into<String>, span: Option<SrcSpan>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message, span) }
-    }
-
-    /// Sets the label under the source snippet.
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = label.into();
-        self
-    }
-
-    /// Adds a note (hint) line.
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
-        self.notes.push(note.into());
-        self
-    }
-
-    /// Adds a secondary location.
-    pub fn with_related(mut self, span: SrcSpan, label: impl Into<String>) -> Self {
-        self.related.push((span, label.into()));
-        self
-    }
-
-    /// Adds a rule id.
-    pub fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
-        self
-    }
 }
 
 /// A collection of diagnostics, in the order found.

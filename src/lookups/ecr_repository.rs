@@ -3,7 +3,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, Schema, Ty};
-use crate::core::{AttrProblem, State};
+use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::json;
 
@@ -38,10 +38,10 @@ impl DataSource for EcrRepository {
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
-    fn check(&self, args: &State) -> Vec<AttrProblem> {
+    fn check(&self, args: &State) -> Vec<Diagnostic> {
         match arg(args, "registry_id") {
             Some(id) if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) => {
-                vec![AttrProblem::new("registry_id", format!("\"{id}\" is not a 12-digit AWS account id"))]
+                vec![Diagnostic::attr("registry_id", format!("\"{id}\" is not a 12-digit AWS account id"))]
             }
             _ => Vec::new(),
         }

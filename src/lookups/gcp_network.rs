@@ -3,7 +3,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, Schema, Ty};
-use crate::core::{AttrProblem, State};
+use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::json;
 
@@ -39,7 +39,7 @@ impl DataSource for GcpNetwork {
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
-    fn check(&self, args: &State) -> Vec<AttrProblem> {
+    fn check(&self, args: &State) -> Vec<Diagnostic> {
         let name = arg(args, "name").unwrap_or_default();
         // Compute resource names: RFC 1035, 1-63 characters.
         let ok = (1..=63).contains(&name.len())
@@ -49,7 +49,7 @@ impl DataSource for GcpNetwork {
         if ok {
             Vec::new()
         } else {
-            vec![AttrProblem::new("name", format!("\"{name}\" is not a Compute network name (lowercase letters, digits and -, up to 63)"))]
+            vec![Diagnostic::attr("name", format!("\"{name}\" is not a Compute network name (lowercase letters, digits and -, up to 63)"))]
         }
     }
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {

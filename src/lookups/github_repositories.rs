@@ -7,7 +7,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, State};
+use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
@@ -45,17 +45,17 @@ impl DataSource for GithubRepositories {
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
-    fn check(&self, args: &State) -> Vec<AttrProblem> {
+    fn check(&self, args: &State) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if arg(args, "topic").is_none() && arg(args, "name_prefix").is_none() {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "owner",
                 "choose the repositories with topic and/or name_prefix: every repository of an owner is rarely what a role should trust",
             ));
         }
         let owner = arg(args, "owner").unwrap_or_default();
         if owner.is_empty() || !owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            out.push(AttrProblem::new("owner", format!("\"{owner}\" is not a GitHub owner name (letters, digits and hyphens)")));
+            out.push(Diagnostic::attr("owner", format!("\"{owner}\" is not a GitHub owner name (letters, digits and hyphens)")));
         }
         out
     }

@@ -31,7 +31,7 @@ pub use api::{
 pub use aws::AwsLookups;
 
 use crate::core::schema::{Attr, Schema, Ty};
-use crate::core::{AttrProblem, ProviderError, State};
+use crate::core::{Diagnostic, ProviderError, State};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::sync::Arc;
@@ -87,7 +87,7 @@ pub trait DataSource: Send + Sync {
     /// Attributes the read gives, for references and docs.
     fn attributes(&self) -> &'static [Attr];
     /// Checks of the arguments beyond types.
-    fn check(&self, _args: &State) -> Vec<AttrProblem> {
+    fn check(&self, _args: &State) -> Vec<Diagnostic> {
         Vec::new()
     }
     /// Reads the resource the arguments describe.

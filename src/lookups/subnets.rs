@@ -3,7 +3,7 @@
 
 use super::{tags_arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, State};
+use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
@@ -43,9 +43,9 @@ impl DataSource for Subnets {
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
-    fn check(&self, args: &State) -> Vec<AttrProblem> {
+    fn check(&self, args: &State) -> Vec<Diagnostic> {
         if !args.contains_key("vpc_id") && tags_arg(args, "tags").is_empty() {
-            return vec![AttrProblem::new("vpc_id", "say which subnets: set vpc_id, tags, or both (every subnet in the region is rarely meant)")];
+            return vec![Diagnostic::attr("vpc_id", "say which subnets: set vpc_id, tags, or both (every subnet in the region is rarely meant)")];
         }
         Vec::new()
     }

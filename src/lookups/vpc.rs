@@ -3,7 +3,7 @@
 
 use super::{arg, tags_arg, DataSource, LookupApis, LookupError, VpcQuery};
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, State};
+use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
@@ -60,14 +60,14 @@ impl DataSource for VpcSource {
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
-    fn check(&self, args: &State) -> Vec<AttrProblem> {
+    fn check(&self, args: &State) -> Vec<Diagnostic> {
         let q = query(args);
         let mut out = Vec::new();
         if q.id.is_none() && q.tags.is_empty() && !q.default {
-            out.push(AttrProblem::new("id", "say which VPC: set id, tags, or default = true"));
+            out.push(Diagnostic::attr("id", "say which VPC: set id, tags, or default = true"));
         }
         if q.id.as_deref().is_some_and(|id| !id.starts_with("vpc-")) {
-            out.push(AttrProblem::new("id", format!("\"{}\" is not a VPC id (vpc-...)", q.id.unwrap_or_default())));
+            out.push(Diagnostic::attr("id", format!("\"{}\" is not a VPC id (vpc-...)", q.id.unwrap_or_default())));
         }
         out
     }

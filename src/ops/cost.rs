@@ -4,10 +4,11 @@
 
 use super::OpsError;
 use crate::config::Stack;
+use crate::core::Diagnostic;
 use crate::core::LiveResource;
 use crate::cost::prices::PriceBook;
 use crate::cost::{dollars, CostReport};
-use crate::engine::planner::{DesiredInstance, PlanError};
+use crate::engine::planner::DesiredInstance;
 use crate::plan::Plan;
 use std::collections::BTreeMap;
 
@@ -71,22 +72,23 @@ pub(super) fn add_ceilings(
     if let Some(max) = stack.max_hourly_cost.filter(|_| !destroy) {
         let mut problems = Vec::new();
         if report.total_after > max {
-            problems.push(PlanError {
-                address: format!("stack \"{}\"", stack.name),
-                message: format!(
-                    "after this plan the stack's machines could cost up to {}/h, above max_hourly_cost = {}/h",
-                    dollars(report.total_after),
-                    dollars(max)
-                ),
-                hint: Some("lower max_size or the instance types, or raise max_hourly_cost in a reviewed change".into()),
-            });
+            problems.push(
+                Diagnostic::at(
+                    format!("stack \"{}\"", stack.name),
+                    format!(
+                        "after this plan the stack's machines could cost up to {}/h, above max_hourly_cost = {}/h",
+                        dollars(report.total_after),
+                        dollars(max)
+                    ),
+                )
+                .with_note("lower max_size or the instance types, or raise max_hourly_cost in a reviewed change"),
+            );
         }
         for u in &report.unpriced {
-            problems.push(PlanError {
-                address: format!("stack \"{}\"", stack.name),
-                message: format!("max_hourly_cost cannot be checked: {u} (prices of {})", book.date),
-                hint: Some("give a price book with it: GANTRY_PRICE_FILE=prices.json (the shape of gantry's prices/snapshot.json)".into()),
-            });
+            problems.push(
+                Diagnostic::at(format!("stack \"{}\"", stack.name), format!("max_hourly_cost cannot be checked: {u} (prices of {})", book.date))
+                    .with_note("give a price book with it: GANTRY_PRICE_FILE=prices.json (the shape of gantry's prices/snapshot.json)"),
+            );
         }
         if !problems.is_empty() {
             return Err(OpsError::Refused(problems));

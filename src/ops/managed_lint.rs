@@ -5,7 +5,7 @@
 
 use crate::cloud::managed_policies::ManagedPolicyApi;
 use crate::config::Stack;
-use crate::engine::planner::PlanError;
+use crate::core::Diagnostic;
 use crate::lint::POLICY_ADMIN_MANAGED;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
@@ -18,9 +18,9 @@ const READS: usize = 8;
 #[derive(Debug, Default)]
 pub struct Judged {
     /// ARNs no policy has (an error: apply would fail on them).
-    pub missing: Vec<PlanError>,
+    pub missing: Vec<Diagnostic>,
     /// Documents the lint refuses, unwaived (security findings).
-    pub findings: Vec<PlanError>,
+    pub findings: Vec<Diagnostic>,
 }
 
 /// Judges every managed policy the stack attaches by its document.
@@ -39,18 +39,16 @@ pub async fn lint(stack: &Stack, api: &dyn ManagedPolicyApi) -> Result<Judged, c
     let mut out = Judged::default();
     for (address, arn, waive) in uses {
         match docs.get(&arn) {
-            Some(None) => out.missing.push(PlanError {
-                address,
-                message: format!("managed_policy_arns: no managed policy {arn} exists in this account"),
-                hint: Some("check the ARN (AWS managed policies are arn:aws:iam::aws:policy/NAME, some under a path such as service-role/)".into()),
-            }),
+            Some(None) => out.missing.push(
+                Diagnostic::at(address, format!("managed_policy_arns: no managed policy {arn} exists in this account"))
+                    .with_note("check the ARN (AWS managed policies are arn:aws:iam::aws:policy/NAME, some under a path such as service-role/)"),
+            ),
             Some(Some(doc)) if !waive => {
                 if let Some(f) = crate::lint::lint_managed_document(&arn, doc, "managed_policy_arns") {
-                    out.findings.push(PlanError {
-                        address,
-                        message: f.message,
-                        hint: Some(format!("fix: {}; or waive it in the block: waive \"{}\" {{ reason = \"...\" }}", f.fix, f.rule)),
-                    });
+                    out.findings.push(
+                        Diagnostic::at(address, f.message)
+                            .with_note(format!("fix: {}; or waive it in the block: waive \"{}\" {{ reason = \"...\" }}", f.fix, f.rule)),
+                    );
                 }
             }
             _ => {}

@@ -24,8 +24,8 @@ pub use saved::{ApplyGiven, SavedPlan};
 
 use crate::config::Loaded;
 use crate::core::error::ProviderError;
+use crate::core::Diagnostic;
 use crate::engine::lock::LockError;
-use crate::engine::planner::PlanError;
 use crate::plan::file::PlanFileError;
 use thiserror::Error;
 
@@ -40,11 +40,11 @@ pub enum OpsError {
     #[error("{0}")]
     Provider(#[from] ProviderError),
     #[error("the plan cannot be made: {} problem(s)", .0.len())]
-    Refused(Vec<PlanError>),
+    Refused(Vec<Diagnostic>),
     /// Security findings only the cloud could tell (a managed policy's
     /// document): exit code 3, as the lint's findings at validate.
     #[error("the plan is refused by {} security finding(s)", .0.len())]
-    Security(Vec<PlanError>),
+    Security(Vec<Diagnostic>),
     #[error("the saved plan is stale: live state changed since it was made ({})", .0.join(", "))]
     Stale(Vec<String>),
     #[error("the saved plan does not match the plan the stack's files and live state give now: {}; nothing was changed: review a new plan", .0.join(", "))]

@@ -5,8 +5,9 @@
 
 use super::{Backend, OpsError};
 use crate::config::Stack;
+use crate::core::Diagnostic;
 use crate::core::{Driver, Kind, LiveResource, OutputValue, ReadScope, State};
-use crate::engine::planner::{plan_kind, Allowances, DesiredInstance, PlanError};
+use crate::engine::planner::{plan_kind, Allowances, DesiredInstance};
 use crate::plan::{Action, IndexEntry, Plan, FORMAT_VERSION};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -18,9 +19,9 @@ type ByKind<T> = BTreeMap<String, T>;
 /// Problems found on the way; any of them refuses the plan.
 #[derive(Default)]
 struct Problems {
-    errors: Vec<PlanError>,
+    errors: Vec<Diagnostic>,
     /// Security findings only the cloud could tell (exit code 3 alone).
-    security: Vec<PlanError>,
+    security: Vec<Diagnostic>,
 }
 
 impl Problems {
@@ -223,7 +224,7 @@ fn match_kinds(
     desired: &ByKind<Vec<DesiredInstance>>,
     live: &ByKind<Vec<LiveResource>>,
     plan: &mut Plan,
-    errors: &mut Vec<PlanError>,
+    errors: &mut Vec<Diagnostic>,
 ) {
     let owner = stack.env.owner();
     let deps_by_address: BTreeMap<&str, &Vec<String>> = desired.values().flatten().map(|d| (d.address.as_str(), &d.depends_on)).collect();
@@ -313,16 +314,15 @@ fn redact(o: &OutputValue) -> OutputValue {
 
 /// Stage target: keeps only targeted changes (and, for non-deletes, what
 /// they depend on).
-fn apply_targets(plan: &mut Plan, targets: &[String], errors: &mut Vec<PlanError>) {
+fn apply_targets(plan: &mut Plan, targets: &[String], errors: &mut Vec<Diagnostic>) {
     let matches = |t: &str, addr: &str| addr == t || addr.split('[').next() == Some(t);
     for t in targets {
         let known = plan.changes.iter().any(|c| matches(t, &c.address)) || plan.unchanged.iter().any(|u| matches(t, u));
         if !known {
-            errors.push(PlanError {
-                address: t.clone(),
-                message: format!("--target {t} matches no resource in the stack or the cloud"),
-                hint: Some("addresses look like KIND.NAME or KIND.NAME[INDEX]".into()),
-            });
+            errors.push(
+                Diagnostic::at(t.clone(), format!("--target {t} matches no resource in the stack or the cloud"))
+                    .with_note("addresses look like KIND.NAME or KIND.NAME[INDEX]"),
+            );
         }
     }
     let mut keep: BTreeSet<String> = plan.changes.iter().filter(|c| targets.iter().any(|t| matches(t, &c.address))).map(|c| c.address.clone()).collect();

@@ -132,8 +132,12 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
         ));
         return (loaded, Err(e));
     };
-    let queue_name = queue.attrs.get("name").and_then(serde_json::Value::as_str).unwrap_or(want).to_string();
-    if matches!(req.demand, Demand::Buildkite { .. }) && queue.attrs.get("github").is_some_and(|g| !g.is_null()) {
+    let block = match crate::core::read_spec(&crate::kinds::agent_queue::AgentQueue, &queue.attrs) {
+        Ok(b) => b,
+        Err(e) => return (loaded, Err(OpsError::Usage(e))),
+    };
+    let queue_name = if block.name.is_empty() { want.to_string() } else { block.name.clone() };
+    if matches!(req.demand, Demand::Buildkite { .. }) && block.github.is_some() {
         let e = OpsError::Usage(format!("{} runs GitHub Actions runners: its jobs are not in Buildkite (use --trace or --profile)", queue.address));
         return (loaded, Err(e));
     }
@@ -159,7 +163,11 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
             let out = simulate::run(&model, &req.conditions, &jobs);
             let price = match req.price {
                 Some(p) => Some(p),
-                None => book.as_ref().and_then(|b| book_price(b, &attrs, &stack.env.region)).map(|(p, source)| {
+                None => {
+                    let block = crate::core::read_spec(&crate::kinds::agent_queue::AgentQueue, &attrs).ok();
+                    book.as_ref().zip(block).and_then(|(b, block)| book_price(b, &block, &stack.env.region))
+                }
+                .map(|(p, source)| {
                     price_source = Some(source);
                     p
                 }),
@@ -176,10 +184,9 @@ pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, 
 
 /// The price book's on-demand (and spot, when it has one) price of the
 /// queue's first (primary) instance type in its region, and where it came from.
-fn book_price(book: &crate::cost::prices::PriceBook, attrs: &crate::core::State, stack_region: &str) -> Option<(Price, String)> {
-    use serde_json::Value;
-    let region = attrs.get("region").and_then(Value::as_str).unwrap_or(stack_region);
-    let first = attrs.get("instance_types")?.as_array()?.first()?.as_str()?;
+fn book_price(book: &crate::cost::prices::PriceBook, block: &crate::kinds::agent_queue::block::Spec, stack_region: &str) -> Option<(Price, String)> {
+    let region = block.region.as_deref().unwrap_or(stack_region);
+    let first = block.instance_types.first()?;
     let p = book.find("aws", region, first)?;
     let source = crate::cost::prices::short_source(&book.source);
     let spot = p.spot_hourly.map_or(String::new(), |s| format!(", spot ${}/h", crate::cost::prices::rate(s)));

@@ -77,13 +77,13 @@ pub trait Driver: Send + Sync {
     /// Plan-time lookups that complete the desired state before it is
     /// compared (e.g. the default VPC's subnets for a queue given none).
     /// Returns a problem per address that cannot be resolved.
-    async fn resolve(&self, _desired: &mut [(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
+    async fn resolve(&self, _desired: &mut [(String, State)]) -> Result<Vec<crate::core::Diagnostic>, ProviderError> {
         Ok(Vec::new())
     }
     /// Plan-time checks against the cloud that the files alone cannot make
     /// (e.g. that a referenced SSM parameter exists). Returns a problem per
     /// address and finding; nothing is changed.
-    async fn preflight(&self, _desired: &[(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
+    async fn preflight(&self, _desired: &[(String, State)]) -> Result<Vec<crate::core::Diagnostic>, ProviderError> {
         Ok(Vec::new())
     }
     /// Optional deeper preview of an in-place update (e.g. a CloudFormation

@@ -3,7 +3,7 @@
 //! unit tests, while the I/O half ([`super::Driver`]) sits behind a narrow
 //! trait that tests can fake.
 
-use super::{Action, AttrChange, Field, LiveResource, Schema, State};
+use super::{Action, AttrChange, Diagnostic, Field, LiveResource, Schema, State};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -71,19 +71,6 @@ pub struct Capacity {
     pub on_demand_percent: u32,
 }
 
-/// A problem a kind finds in an evaluated block: which attribute, what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttrProblem {
-    pub attr: String,
-    pub message: String,
-}
-
-impl AttrProblem {
-    pub fn new(attr: &str, message: impl Into<String>) -> Self {
-        AttrProblem { attr: attr.to_string(), message: message.into() }
-    }
-}
-
 /// The pure half of a resource kind.
 pub trait Kind: Send + Sync {
     /// Block name in stack files, e.g. `ecr_repository`.
@@ -98,17 +85,17 @@ pub trait Kind: Send + Sync {
     /// a repository's `name` from `ecr_repository "cache" {}`), before checks.
     fn fill_defaults(&self, _label: &str, _env: &Env, _attrs: &mut State) {}
     /// Checks beyond types (name formats, cross-attribute rules).
-    fn check(&self, _attrs: &State) -> Vec<AttrProblem> {
+    fn check(&self, _attrs: &State) -> Vec<Diagnostic> {
         Vec::new()
     }
     /// Checks that need the stack's environment (regions, account).
-    fn check_env(&self, _attrs: &State, _env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, _attrs: &State, _env: &Env) -> Vec<Diagnostic> {
         Vec::new()
     }
     /// Fills inputs that come from this machine rather than from the files
     /// (an artifact bundled with gantry), for plan and apply only:
     /// `validate` needs nothing built or installed.
-    fn local_inputs(&self, _attrs: &mut State) -> Vec<AttrProblem> {
+    fn local_inputs(&self, _attrs: &mut State) -> Vec<Diagnostic> {
         Vec::new()
     }
     /// The resource's unique name in the cloud (e.g. repository name).

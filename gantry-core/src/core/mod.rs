@@ -7,6 +7,7 @@
 pub mod bounded;
 pub mod compare;
 pub mod cost;
+pub mod diagnostic;
 mod driver;
 pub mod error;
 mod kind;
@@ -16,10 +17,11 @@ mod state;
 mod typed_kind;
 
 pub use compare::Compare;
+pub use diagnostic::Diagnostic;
 pub use driver::{Discovery, Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
-pub use kind::{default_attr, AttrProblem, BackendConfig, Capacity, Env, Kind, OFFLINE_ACCOUNT_ID};
-pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, PlanError, PlanInputs, Summary, Work, FORMAT_VERSION};
+pub use kind::{default_attr, BackendConfig, Capacity, Env, Kind, OFFLINE_ACCOUNT_ID};
+pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, PlanInputs, Summary, Work, FORMAT_VERSION};
 pub use schema::Schema;
 pub use state::{
     owner_key, owner_of, pointer, sha256_base64, stale_tag_keys, text, Field, Notes, Owner, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK, TAG_WORKSPACE,

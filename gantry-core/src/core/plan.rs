@@ -80,21 +80,6 @@ pub struct Change {
     pub protect: bool,
 }
 
-/// A reason the plan cannot be made, found at any stage (the planner, a
-/// driver's lookups and checks, the lint of managed policies, a budget).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanError {
-    pub address: String,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl PlanError {
-    pub fn new(address: impl Into<String>, message: impl Into<String>) -> Self {
-        PlanError { address: address.into(), message: message.into(), hint: None }
-    }
-}
-
 /// What applying a change does, carrying the state each action needs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Work {

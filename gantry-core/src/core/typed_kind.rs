@@ -5,7 +5,7 @@
 //! The engine and the loader still see one object-safe [`Kind`]: the
 //! adapter below reads the block into `Spec` at that boundary.
 
-use super::{Action, AttrChange, AttrProblem, Capacity, Env, Field, Kind, LiveResource, Schema, State};
+use super::{Action, AttrChange, Capacity, Diagnostic, Env, Field, Kind, LiveResource, Schema, State};
 use serde::de::DeserializeOwned;
 
 /// The pure half of a resource kind, over its typed block.
@@ -26,15 +26,15 @@ pub trait TypedKind: Send + Sync {
     /// See [`Kind::fill_defaults`] (before the block is typed: it fills it).
     fn fill_defaults(&self, _label: &str, _env: &Env, _attrs: &mut State) {}
     /// Checks beyond types (name formats, cross-attribute rules).
-    fn check(&self, _spec: &Self::Spec) -> Vec<AttrProblem> {
+    fn check(&self, _spec: &Self::Spec) -> Vec<Diagnostic> {
         Vec::new()
     }
     /// Checks that need the stack's environment (regions, account).
-    fn check_env(&self, _spec: &Self::Spec, _env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, _spec: &Self::Spec, _env: &Env) -> Vec<Diagnostic> {
         Vec::new()
     }
     /// See [`Kind::local_inputs`] (it writes attributes, so it sees the block).
-    fn local_inputs(&self, _attrs: &mut State) -> Vec<AttrProblem> {
+    fn local_inputs(&self, _attrs: &mut State) -> Vec<Diagnostic> {
         Vec::new()
     }
     /// The resource's unique name in the cloud.
@@ -113,16 +113,16 @@ impl<K: TypedKind> Kind for K {
     fn fill_defaults(&self, label: &str, env: &Env, attrs: &mut State) {
         TypedKind::fill_defaults(self, label, env, attrs)
     }
-    fn check(&self, attrs: &State) -> Vec<AttrProblem> {
+    fn check(&self, attrs: &State) -> Vec<Diagnostic> {
         match read_spec(self, attrs) {
             Ok(spec) => TypedKind::check(self, &spec),
-            Err(why) => vec![AttrProblem::new("", why)],
+            Err(why) => vec![Diagnostic::attr("", why)],
         }
     }
-    fn check_env(&self, attrs: &State, env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, attrs: &State, env: &Env) -> Vec<Diagnostic> {
         read_spec(self, attrs).map(|spec| TypedKind::check_env(self, &spec, env)).unwrap_or_default()
     }
-    fn local_inputs(&self, attrs: &mut State) -> Vec<AttrProblem> {
+    fn local_inputs(&self, attrs: &mut State) -> Vec<Diagnostic> {
         TypedKind::local_inputs(self, attrs)
     }
     fn identity(&self, attrs: &State) -> String {
@@ -196,8 +196,8 @@ mod tests {
         fn fields(&self) -> &'static [Field] {
             &[]
         }
-        fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
-            (spec.size > 3).then(|| AttrProblem::new("size", "too big")).into_iter().collect()
+        fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
+            (spec.size > 3).then(|| Diagnostic::attr("size", "too big")).into_iter().collect()
         }
         fn identity(&self, spec: &Spec) -> String {
             spec.name.clone()
@@ -219,7 +219,7 @@ mod tests {
         let kind: &dyn Kind = &Toy;
         let a = block(json!({"name": "t", "size": 5, "count": 2}));
         assert_eq!(kind.identity(&a), "t", "meta-arguments are not the kind's");
-        assert_eq!(kind.check(&a), vec![AttrProblem::new("size", "too big")]);
+        assert_eq!(kind.check(&a), vec![Diagnostic::attr("size", "too big")]);
         assert_eq!(kind.desired_state(&a, &Env::default())["size"], json!(5));
     }
 

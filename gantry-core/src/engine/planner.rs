@@ -26,7 +26,7 @@ pub struct DesiredInstance {
     pub depends_on: Vec<String>,
 }
 
-pub use crate::core::PlanError;
+pub use crate::core::Diagnostic;
 
 /// The planned outcome for one kind.
 #[derive(Debug, Default)]
@@ -34,7 +34,7 @@ pub struct KindPlan {
     pub changes: Vec<Change>,
     pub unchanged: Vec<String>,
     pub fingerprints: BTreeMap<String, String>,
-    pub errors: Vec<PlanError>,
+    pub errors: Vec<Diagnostic>,
 }
 
 /// What the user allowed beyond the default rules.
@@ -55,188 +55,224 @@ pub struct Allowances<'a> {
 /// A kind's reason a live resource cannot be planned (see `Kind::live_problem`).
 pub type LiveProblem = dyn Fn(&LiveResource) -> Option<String>;
 
-/// Plans one kind.
+/// Plans one kind, in stages: each desired instance is matched to what
+/// lives (by the address it owns, else by its identity, refusing a clash
+/// with what is not its to take), its action chosen, ownership changes
+/// added, protection judged; then what the stack owns and no block
+/// declares is deleted, and live states no plan can proceed from are said.
 pub fn plan_kind(kind: &str, fields: &[Field], stack: &str, desired: &[DesiredInstance], live: &[LiveResource], allow: Allowances) -> KindPlan {
-    let (adopt, adopt_all) = (allow.adopt, allow.adopt_all);
+    let matcher = Matcher::new(kind, stack, desired, live);
     let mut out = KindPlan::default();
     let mut used: BTreeSet<usize> = BTreeSet::new();
-    // Ours: tagged with this stack *and* an address of this kind (resources a
-    // CloudFormation stack of ours creates inherit its tags, but belong to it).
-    let prefix = format!("{kind}.");
-    let ours = |l: &LiveResource| l.owner_stack.as_deref() == Some(stack) && l.owner_address.as_deref().is_some_and(|a| a.starts_with(&prefix));
-    let by_address: HashMap<&str, usize> =
-        live.iter().enumerate().filter(|(_, l)| ours(l)).filter_map(|(i, l)| l.owner_address.as_deref().map(|a| (a, i))).collect();
-    let by_identity: HashMap<&str, usize> = live.iter().enumerate().map(|(i, l)| (l.identity.as_str(), i)).collect();
-    let desired_addresses: BTreeSet<&str> = desired.iter().map(|d| d.address.as_str()).collect();
-
     for d in desired {
-        let matched = if let Some(&i) = by_address.get(d.address.as_str()) {
-            Some((i, false))
-        } else if let Some(&i) = by_identity.get(d.identity.as_str()) {
-            let l = &live[i];
-            match (&l.owner_stack, &l.owner_address) {
-                (Some(s), Some(a)) if s == stack && a.starts_with(&prefix) && !desired_addresses.contains(a.as_str()) => Some((i, true)),
-                (Some(s), Some(a)) if s == stack => {
-                    out.errors.push(PlanError {
-                        address: d.address.clone(),
-                        message: format!("{kind} \"{}\" already belongs to {a} in this stack", d.identity),
-                        hint: Some("two blocks cannot manage the same resource; change one name".into()),
-                    });
-                    continue;
-                }
-                (Some(s), a) => {
-                    out.errors.push(PlanError {
-                        address: d.address.clone(),
-                        message: format!("{kind} \"{}\" is managed by stack \"{s}\"{}", d.identity, a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()),
-                        hint: Some("gantry never touches another stack's resources; choose another name or remove it from that stack".into()),
-                    });
-                    continue;
-                }
-                (None, _) if let Some(why) = allow.problem.and_then(|p| p(l)) => {
-                    out.errors.push(PlanError { address: d.address.clone(), message: why, hint: None });
-                    continue;
-                }
-                (None, _) if adopt_all || adopt.contains(&d.address) => Some((i, true)),
-                (None, _) => {
-                    out.errors.push(PlanError {
-                        address: d.address.clone(),
-                        message: format!("{kind} \"{}\" already exists and is not managed by gantry", d.identity),
-                        hint: Some(format!(
-                            "to manage it, adopt it: add `import {{ to = {} }}` to the stack (or run with --adopt); otherwise choose another name",
-                            d.address
-                        )),
-                    });
-                    continue;
-                }
+        let matched = match matcher.find(d, allow) {
+            Ok(m) => m,
+            Err(e) => {
+                out.errors.push(*e);
+                continue;
             }
-        } else {
-            None
         };
-
-        // A rename (a replace) must not land on a name someone else holds:
-        // the create would fail after the old resource was deleted.
-        if let Some((i, false)) = matched {
-            let other = by_identity.get(d.identity.as_str()).filter(|&&j| j != i && live[i].identity != d.identity);
-            if let Some(&j) = other {
-                let l = &live[j];
-                let holder = match (&l.owner_stack, &l.owner_address) {
-                    (Some(s), Some(a)) if s == stack => format!("{a} in this stack"),
-                    (Some(s), a) => format!("stack \"{s}\"{}", a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()),
-                    (None, _) => "a resource gantry does not manage".into(),
-                };
-                out.errors.push(PlanError {
-                    address: d.address.clone(),
-                    message: format!("{kind} \"{}\" (the new name) already belongs to {holder}", d.identity),
-                    hint: Some("the replacement would fail after deleting the current one; choose another name".into()),
-                });
-                used.insert(i);
+        if let Some((i, retag)) = matched {
+            used.insert(i);
+            if let Some(e) = matcher.rename_clash(d, i).filter(|_| !retag) {
+                out.errors.push(e);
                 continue;
             }
         }
         let live_res = matched.map(|(i, _)| &live[i]);
-        if let Some((i, _)) = matched {
-            used.insert(i);
-        }
         out.fingerprints.insert(d.address.clone(), fingerprint(live_res));
-        let (mut action, mut attrs) = choose_action(fields, Some(&d.state), live_res.map(|l| &l.state));
-        let mut reason = None;
-        if let (Some((_, retag)), Some(l)) = (matched, live_res) {
-            // A moved block, an adopted resource, or protection turned on or
-            // off: the ownership tags change in place.
-            if action != Action::Replace && (retag || l.protected != d.protect) {
-                attrs.push(AttrChange {
-                    name: "owner".into(),
-                    before: owner_value(l),
-                    after: json!(owner_text(stack, &d.address, d.protect)),
-                    forces_replacement: false,
-                    sensitive: false,
-                    known_after_apply: false,
-                });
-                if action == Action::NoOp {
-                    action = Action::Update;
-                }
-                reason = Some(if !retag {
-                    if d.protect {
-                        "protect = true: recorded on the resource".into()
-                    } else {
-                        "protect removed from the resource".into()
-                    }
-                } else if l.owner_stack.is_none() {
-                    "adopted: gantry takes ownership".into()
-                } else {
-                    "moved: block address changed".into()
-                });
-            }
+        match plan_instance(kind, fields, stack, d, matched.map(|(i, retag)| (&live[i], retag)), allow) {
+            Ok(Some(change)) => out.changes.push(change),
+            Ok(None) => out.unchanged.push(d.address.clone()),
+            Err(e) => out.errors.push(*e),
         }
-        if action == Action::Replace {
-            let forced: Vec<&str> = attrs.iter().filter(|a| a.forces_replacement).map(|a| a.name.as_str()).collect();
-            reason = Some(format!("{} cannot be changed in place", forced.join(", ")));
-            let recorded = live_res.is_some_and(|l| l.protected) && !allow.allow_delete.contains(&d.address);
-            if d.protect || recorded {
-                out.errors.push(PlanError {
-                    address: d.address.clone(),
-                    message: format!("{} is protected but the change to {} requires replacing it", d.address, forced.join(", ")),
-                    hint: Some(format!("revert that change, or remove protect = true and apply first (or name it: --allow-delete {})", d.address)),
-                });
-                continue;
-            }
-        }
-        if action == Action::NoOp {
-            out.unchanged.push(d.address.clone());
-            continue;
-        }
-        out.changes.push(Change {
-            address: d.address.clone(),
-            kind: kind.to_string(),
-            identity: d.identity.clone(),
-            action,
-            reason,
-            attrs,
-            desired: Some(d.state.clone()),
-            live: live_res.cloned(),
-            depends_on: d.depends_on.clone(),
-            notes: Vec::new(),
-            protect: d.protect,
-        });
     }
-
-    for (i, l) in live.iter().enumerate() {
-        if used.contains(&i) || !ours(l) {
-            continue;
-        }
+    for (i, l) in live.iter().enumerate().filter(|(i, l)| !used.contains(i) && matcher.ours(l)) {
         let address = l.owner_address.clone().unwrap_or_else(|| format!("{kind}.{}", l.identity));
-        out.fingerprints.insert(address.clone(), fingerprint(Some(l)));
-        if l.protected && !allow.allow_delete.contains(&address) {
-            // Recorded on the resource, so a removed block (or destroy) cannot delete it by accident.
-            out.errors.push(PlanError {
-                address: address.clone(),
-                message: format!("{address} ({}) is protected; it is not deleted", l.identity),
-                hint: Some(format!("to delete it, name it: --allow-delete {address} (or set protect = false on its block and apply first)")),
-            });
-            continue;
+        out.fingerprints.insert(address.clone(), fingerprint(Some(&live[i])));
+        match plan_delete(kind, address, l, allow) {
+            Ok(change) => out.changes.push(change),
+            Err(e) => out.errors.push(*e),
         }
-        out.changes.push(Change {
-            address,
-            kind: kind.to_string(),
-            identity: l.identity.clone(),
-            action: Action::Delete,
-            reason: Some("no longer in the stack files".into()),
-            attrs: Vec::new(),
-            desired: None,
-            live: Some(l.clone()),
-            depends_on: Vec::new(),
-            notes: Vec::new(),
-            protect: false,
-        });
     }
     // A resource the stack owns (any address) in a state no plan can proceed from.
     for l in live.iter().filter(|l| l.owner_stack.as_deref() == Some(stack)) {
         if let Some(message) = allow.problem.and_then(|p| p(l)) {
             let address = l.owner_address.clone().unwrap_or_else(|| l.identity.clone());
-            out.errors.push(PlanError { address, message, hint: None });
+            out.errors.push(Diagnostic::at(address, message));
         }
     }
     out
+}
+
+/// What lives, indexed for matching desired instances to it.
+struct Matcher<'a> {
+    kind: &'a str,
+    stack: &'a str,
+    /// `KIND.`: ours means tagged with this stack *and* an address of this
+    /// kind (resources a CloudFormation stack of ours creates inherit its
+    /// tags, but belong to it).
+    prefix: String,
+    live: &'a [LiveResource],
+    by_address: HashMap<&'a str, usize>,
+    by_identity: HashMap<&'a str, usize>,
+    desired_addresses: BTreeSet<&'a str>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(kind: &'a str, stack: &'a str, desired: &'a [DesiredInstance], live: &'a [LiveResource]) -> Self {
+        let prefix = format!("{kind}.");
+        let ours = |l: &LiveResource| l.owner_stack.as_deref() == Some(stack) && l.owner_address.as_deref().is_some_and(|a| a.starts_with(&prefix));
+        let by_address = live.iter().enumerate().filter(|(_, l)| ours(l)).filter_map(|(i, l)| l.owner_address.as_deref().map(|a| (a, i))).collect();
+        let by_identity = live.iter().enumerate().map(|(i, l)| (l.identity.as_str(), i)).collect();
+        let desired_addresses = desired.iter().map(|d| d.address.as_str()).collect();
+        Matcher { kind, stack, prefix, live, by_address, by_identity, desired_addresses }
+    }
+
+    fn ours(&self, l: &LiveResource) -> bool {
+        l.owner_stack.as_deref() == Some(self.stack) && l.owner_address.as_deref().is_some_and(|a| a.starts_with(&self.prefix))
+    }
+
+    /// The live resource a desired instance is (index, and whether its
+    /// ownership must be rewritten: a moved block or an adoption), none
+    /// for one to create, or why it may not be taken.
+    fn find(&self, d: &DesiredInstance, allow: Allowances) -> Result<Option<(usize, bool)>, Box<Diagnostic>> {
+        let kind = self.kind;
+        if let Some(&i) = self.by_address.get(d.address.as_str()) {
+            return Ok(Some((i, false)));
+        }
+        let Some(&i) = self.by_identity.get(d.identity.as_str()) else { return Ok(None) };
+        let l = &self.live[i];
+        let found: Result<_, Diagnostic> = match (&l.owner_stack, &l.owner_address) {
+            (Some(s), Some(a)) if s == self.stack && a.starts_with(&self.prefix) && !self.desired_addresses.contains(a.as_str()) => Ok(Some((i, true))),
+            (Some(s), Some(a)) if s == self.stack => {
+                Err(Diagnostic::at(d.address.clone(), format!("{kind} \"{}\" already belongs to {a} in this stack", d.identity))
+                    .with_note("two blocks cannot manage the same resource; change one name"))
+            }
+            (Some(s), a) => Err(Diagnostic::at(
+                d.address.clone(),
+                format!("{kind} \"{}\" is managed by stack \"{s}\"{}", d.identity, a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()),
+            )
+            .with_note("gantry never touches another stack's resources; choose another name or remove it from that stack")),
+            (None, _) if let Some(why) = allow.problem.and_then(|p| p(l)) => Err(Diagnostic::at(d.address.clone(), why)),
+            (None, _) if allow.adopt_all || allow.adopt.contains(&d.address) => Ok(Some((i, true))),
+            (None, _) => Err(Diagnostic::at(d.address.clone(), format!("{kind} \"{}\" already exists and is not managed by gantry", d.identity)).with_note(
+                format!("to manage it, adopt it: add `import {{ to = {} }}` to the stack (or run with --adopt); otherwise choose another name", d.address),
+            )),
+        };
+        found.map_err(Box::new)
+    }
+
+    /// A rename (a replace) must not land on a name someone else holds:
+    /// the create would fail after the old resource was deleted.
+    fn rename_clash(&self, d: &DesiredInstance, i: usize) -> Option<Diagnostic> {
+        let &j = self.by_identity.get(d.identity.as_str()).filter(|&&j| j != i && self.live[i].identity != d.identity)?;
+        let l = &self.live[j];
+        let holder = match (&l.owner_stack, &l.owner_address) {
+            (Some(s), Some(a)) if s == self.stack => format!("{a} in this stack"),
+            (Some(s), a) => format!("stack \"{s}\"{}", a.as_ref().map(|a| format!(" ({a})")).unwrap_or_default()),
+            (None, _) => "a resource gantry does not manage".into(),
+        };
+        Some(
+            Diagnostic::at(d.address.clone(), format!("{} \"{}\" (the new name) already belongs to {holder}", self.kind, d.identity))
+                .with_note("the replacement would fail after deleting the current one; choose another name"),
+        )
+    }
+}
+
+/// One desired instance's change (None: nothing to do), given what it
+/// matched (and whether its ownership is rewritten), or why it is refused.
+fn plan_instance(
+    kind: &str,
+    fields: &[Field],
+    stack: &str,
+    d: &DesiredInstance,
+    matched: Option<(&LiveResource, bool)>,
+    allow: Allowances,
+) -> Result<Option<Change>, Box<Diagnostic>> {
+    let live_res = matched.map(|(l, _)| l);
+    let (mut action, mut attrs) = choose_action(fields, Some(&d.state), live_res.map(|l| &l.state));
+    let mut reason = None;
+    if let Some((l, retag)) = matched {
+        // A moved block, an adopted resource, or protection turned on or
+        // off: the ownership tags change in place.
+        if action != Action::Replace && (retag || l.protected != d.protect) {
+            attrs.push(AttrChange {
+                name: "owner".into(),
+                before: owner_value(l),
+                after: json!(owner_text(stack, &d.address, d.protect)),
+                forces_replacement: false,
+                sensitive: false,
+                known_after_apply: false,
+            });
+            if action == Action::NoOp {
+                action = Action::Update;
+            }
+            reason = Some(ownership_reason(l, retag, d.protect).to_string());
+        }
+    }
+    if action == Action::Replace {
+        let forced: Vec<&str> = attrs.iter().filter(|a| a.forces_replacement).map(|a| a.name.as_str()).collect();
+        reason = Some(format!("{} cannot be changed in place", forced.join(", ")));
+        let recorded = live_res.is_some_and(|l| l.protected) && !allow.allow_delete.contains(&d.address);
+        if d.protect || recorded {
+            return Err(Box::new(
+                Diagnostic::at(d.address.clone(), format!("{} is protected but the change to {} requires replacing it", d.address, forced.join(", ")))
+                    .with_note(format!("revert that change, or remove protect = true and apply first (or name it: --allow-delete {})", d.address)),
+            ));
+        }
+    }
+    if action == Action::NoOp {
+        return Ok(None);
+    }
+    Ok(Some(Change {
+        address: d.address.clone(),
+        kind: kind.to_string(),
+        identity: d.identity.clone(),
+        action,
+        reason,
+        attrs,
+        desired: Some(d.state.clone()),
+        live: live_res.cloned(),
+        depends_on: d.depends_on.clone(),
+        notes: Vec::new(),
+        protect: d.protect,
+    }))
+}
+
+/// Why a matched resource's ownership record changes.
+fn ownership_reason(l: &LiveResource, retag: bool, protect: bool) -> &'static str {
+    match (retag, protect) {
+        (false, true) => "protect = true: recorded on the resource",
+        (false, false) => "protect removed from the resource",
+        (true, _) if l.owner_stack.is_none() => "adopted: gantry takes ownership",
+        (true, _) => "moved: block address changed",
+    }
+}
+
+/// The delete of a resource the stack owns that no block declares, unless
+/// it is protected.
+fn plan_delete(kind: &str, address: String, l: &LiveResource, allow: Allowances) -> Result<Change, Box<Diagnostic>> {
+    if l.protected && !allow.allow_delete.contains(&address) {
+        // Recorded on the resource, so a removed block (or destroy) cannot delete it by accident.
+        return Err(Box::new(
+            Diagnostic::at(address.clone(), format!("{address} ({}) is protected; it is not deleted", l.identity))
+                .with_note(format!("to delete it, name it: --allow-delete {address} (or set protect = false on its block and apply first)")),
+        ));
+    }
+    Ok(Change {
+        address,
+        kind: kind.to_string(),
+        identity: l.identity.clone(),
+        action: Action::Delete,
+        reason: Some("no longer in the stack files".into()),
+        attrs: Vec::new(),
+        desired: None,
+        live: Some(l.clone()),
+        depends_on: Vec::new(),
+        notes: Vec::new(),
+        protect: false,
+    })
 }
 
 fn owner_text(stack: &str, address: &str, protected: bool) -> String {
@@ -330,7 +366,7 @@ mod tests {
         let l = [live("a", 1, None)];
         let p = plan_kind("k", FIELDS, "s", &d, &l, allow(&BTreeSet::new(), false));
         assert_eq!(p.errors.len(), 1);
-        assert!(p.errors[0].hint.as_ref().unwrap().contains("import"));
+        assert!(p.errors[0].notes[0].contains("import"));
         let adopt: BTreeSet<String> = ["k.a".to_string()].into();
         let p = plan_kind("k", FIELDS, "s", &d, &l, allow(&adopt, false));
         assert!(p.errors.is_empty());
@@ -378,11 +414,7 @@ mod tests {
         // Its block removed (or destroy): refused, the way out named.
         let p = plan_kind("k", FIELDS, "s", &[], std::slice::from_ref(&l), allow(&NONE, false));
         assert!(p.changes.is_empty());
-        assert!(
-            p.errors[0].message.contains("k.keep (keep) is protected") && p.errors[0].hint.as_deref().unwrap().contains("--allow-delete k.keep"),
-            "{:?}",
-            p.errors
-        );
+        assert!(p.errors[0].message.contains("k.keep (keep) is protected") && p.errors[0].notes[0].contains("--allow-delete k.keep"), "{:?}", p.errors);
         // Named: deleted.
         let named: BTreeSet<String> = ["k.keep".to_string()].into();
         let p = plan_kind("k", FIELDS, "s", &[], std::slice::from_ref(&l), Allowances { adopt: &NONE, adopt_all: false, allow_delete: &named, problem: None });

@@ -182,7 +182,7 @@ impl Loader<'_> {
         if !unknown {
             for p in x.source.check(&args) {
                 let at = x.block.body.get_attribute(&p.attr).and_then(|a| span_of(x.file, a.value.span())).or_else(|| span.clone());
-                self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), at));
+                self.diags.push(placed(p, x.address(), at));
             }
             if self.diags.error_count() > before {
                 return false;
@@ -265,7 +265,7 @@ impl Loader<'_> {
                     continue;
                 }
                 let span = attribute_at(&r.block.body, &p.attr).and_then(|a| span_of(r.file, a.value.span())).or_else(|| block_span.clone());
-                self.diags.push(Diagnostic::error(format!("{}: {}", p.attr, p.message), span));
+                self.diags.push(placed(p, format!("{}{suffix}", r.block_address()), span));
             }
             if self.diags.error_count() > before {
                 ok = false;
@@ -349,4 +349,12 @@ fn ref_target(d: &Decls, r: &Reference) -> Option<Node> {
         "data" => d.data.iter().position(|x| x.source.name() == attr && Some(x.name.as_str()) == r.attr2.as_deref()).map(Node::Data),
         root => d.resources.iter().position(|x| x.kind.name() == root && x.name == attr).map(Node::Resource),
     }
+}
+
+/// A kind's (or data source's) problem with an attribute, placed: in the
+/// file at the attribute's value, and at the block's address; the message
+/// names the attribute.
+fn placed(p: Diagnostic, address: String, span: Option<crate::config::diag::SrcSpan>) -> Diagnostic {
+    let message = if p.attr.is_empty() { p.message.clone() } else { format!("{}: {}", p.attr, p.message) };
+    Diagnostic { message, address, span, ..p }
 }

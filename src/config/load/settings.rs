@@ -107,42 +107,22 @@ impl Loader<'_> {
         let mut ctx = base_context();
         ctx.declare_var("var", hcl::Value::Object(vars.iter().map(|(k, v)| (k.clone(), to_hcl(v))).collect()));
         let attrs = self.eval_body(file, &b.body, &STACK_SCHEMA, &ctx, &[], span.clone());
-        let region = attrs.get("aws").and_then(|a| a.get("region")).and_then(Value::as_str).map(String::from);
-        let extra: Vec<String> = attrs
-            .get("aws")
-            .and_then(|a| a.get("extra_regions"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(String::from))
-            .filter(|r| Some(r) != region.as_ref())
-            .collect();
-        let backend = attrs.get("backend").map(|b| BackendConfig {
-            bucket: b.get("bucket").and_then(Value::as_str).unwrap_or_default().to_string(),
-            key: b.get("key").and_then(Value::as_str).map(String::from).unwrap_or_else(|| format!("gantry/{name}/lock")),
-            region: b.get("region").and_then(Value::as_str).map(String::from).or_else(|| region.clone()),
+        // The schema checked every type: the block reads into its shape.
+        let block: StackBlock = serde_json::from_value(Value::Object(attrs)).unwrap_or_default();
+        let aws = block.aws.unwrap_or_default();
+        let region = aws.region;
+        let extra: Vec<String> = aws.extra_regions.into_iter().filter(|r| Some(r) != region.as_ref()).collect();
+        let backend = block.backend.map(|b| BackendConfig {
+            bucket: b.bucket,
+            key: b.key.unwrap_or_else(|| format!("gantry/{name}/lock")),
+            region: b.region.or_else(|| region.clone()),
         });
-        let project = attrs.get("gcp").and_then(|a| a.get("project")).and_then(Value::as_str).map(String::from);
-        let zones: Vec<String> = attrs
-            .get("gcp")
-            .and_then(|a| a.get("zones"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect();
-        let allowed_account_ids: Vec<String> = attrs
-            .get("aws")
-            .and_then(|a| a.get("allowed_account_ids"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect();
+        let gcp = block.gcp.unwrap_or_default();
+        let (project, zones, allowed_account_ids) = (gcp.project, gcp.zones, aws.allowed_account_ids);
         for id in allowed_account_ids.iter().filter(|id| id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit())) {
             self.diags.push(Diagnostic::error(format!("allowed_account_ids: \"{id}\" is not a 12-digit AWS account id"), span.clone()));
         }
-        let max_hourly_cost = attrs.get("max_hourly_cost").and_then(Value::as_f64);
+        let max_hourly_cost = block.max_hourly_cost;
         if max_hourly_cost.is_some_and(|m| !(m.is_finite() && m > 0.0)) {
             self.diags.push(Diagnostic::error("max_hourly_cost is an amount per hour above 0", span.clone()));
         }
@@ -203,3 +183,36 @@ static GCP_SCHEMA: Schema = Schema {
     ],
     blocks: &[],
 };
+
+/// The evaluated `stack { }` block ([`STACK_SCHEMA`]).
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct StackBlock {
+    aws: Option<AwsBlock>,
+    gcp: Option<GcpBlock>,
+    backend: Option<BackendBlock>,
+    max_hourly_cost: Option<f64>,
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct AwsBlock {
+    region: Option<String>,
+    extra_regions: Vec<String>,
+    allowed_account_ids: Vec<String>,
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct GcpBlock {
+    project: Option<String>,
+    zones: Vec<String>,
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct BackendBlock {
+    bucket: String,
+    key: Option<String>,
+    region: Option<String>,
+}

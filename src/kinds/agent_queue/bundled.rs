@@ -166,7 +166,7 @@ pub fn bundled_zip(arch: &str) -> Result<Value, String> {
 
 /// The queue's `scaler.zip`: the bundled zip when the block names none;
 /// either way it records where the zip came from.
-pub fn fill_scaler_zip(attrs: &mut crate::core::State) -> Vec<crate::core::AttrProblem> {
+pub fn fill_scaler_zip(attrs: &mut crate::core::State) -> Vec<crate::core::Diagnostic> {
     let Some(Value::Object(scaler)) = attrs.get_mut("scaler") else { return Vec::new() };
     if let Some(Value::Object(zip)) = scaler.get_mut("zip") {
         let path = zip.get("path").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -179,7 +179,7 @@ pub fn fill_scaler_zip(attrs: &mut crate::core::State) -> Vec<crate::core::AttrP
             scaler.insert("zip".into(), zip);
             Vec::new()
         }
-        Err(e) => vec![crate::core::AttrProblem::new("scaler", e)],
+        Err(e) => vec![crate::core::Diagnostic::attr("scaler", e)],
     }
 }
 

@@ -203,7 +203,7 @@ impl Driver for QueueDriver {
         Ok(())
     }
 
-    async fn resolve(&self, desired: &mut [(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
+    async fn resolve(&self, desired: &mut [(String, State)]) -> Result<Vec<crate::core::Diagnostic>, ProviderError> {
         let mut queues = Self::parse_all(desired)?;
         let problems = preflight::resolve(self.api.as_ref(), &mut queues).await?;
         for ((_, state), (_, d)) in desired.iter_mut().zip(queues) {
@@ -212,7 +212,7 @@ impl Driver for QueueDriver {
         Ok(problems)
     }
 
-    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
+    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<crate::core::Diagnostic>, ProviderError> {
         preflight::check(self.api.as_ref(), &Self::parse_all(desired)?).await
     }
 

@@ -29,7 +29,7 @@
 
 use super::block::Spec;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::AttrProblem;
+use crate::core::Diagnostic;
 use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
 use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
 use serde::Deserialize;
@@ -154,21 +154,21 @@ pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64, in
 }
 
 /// What a runner queue may not say or must say.
-pub fn check(a: &Spec) -> Vec<AttrProblem> {
+pub fn check(a: &Spec) -> Vec<Diagnostic> {
     let Some(b) = &a.github else {
         return match a.agent_token_parameter.as_deref() {
-            None => vec![AttrProblem::new(
+            None => vec![Diagnostic::attr(
                 "agent_token_parameter",
                 "missing required attribute \"agent_token_parameter\": a Buildkite queue reads its agent token from this SSM parameter (a github { } block makes the agents GitHub Actions runners instead)",
             )],
             Some(token) if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) => {
-                vec![AttrProblem::new("agent_token_parameter", format!("\"{token}\" is not an SSM parameter name"))]
+                vec![Diagnostic::attr("agent_token_parameter", format!("\"{token}\" is not an SSM parameter name"))]
             }
             Some(_) => Vec::new(),
         };
     };
     let mut out = check_scope_and_labels(&b.scope, "github", "queue");
-    let p = |attr: &str, m: String| AttrProblem::new(&format!("github.{attr}"), m);
+    let p = |attr: &str, m: String| Diagnostic::attr(&format!("github.{attr}"), m);
     if b.scope.repository.is_none() && b.scope.organization.is_some() && b.repositories.is_empty() {
         out.push(p("repositories", "organisation runners need the repositories whose queued jobs the scaler polls (webhooks alone can be lost)".into()));
     }
@@ -200,11 +200,11 @@ pub fn check(a: &Spec) -> Vec<AttrProblem> {
         ),
     ] {
         if set {
-            out.push(AttrProblem::new(k, format!("not for GitHub Actions runners: {why}")));
+            out.push(Diagnostic::attr(k, format!("not for GitHub Actions runners: {why}")));
         }
     }
     if a.agents_per_instance.unwrap_or(1) != 1 {
-        out.push(AttrProblem::new(
+        out.push(Diagnostic::attr(
             "agents_per_instance",
             "GitHub Actions runner queues run one runner per instance (each takes one job, then the instance goes)",
         ));

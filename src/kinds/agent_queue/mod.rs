@@ -53,7 +53,7 @@ pub use state::{Desired, Facts, FunctionState};
 
 use crate::core::schema::Schema;
 use crate::core::AttrChange;
-use crate::core::{default_attr, AttrProblem, Env, Field, LiveResource, State};
+use crate::core::{default_attr, Diagnostic, Env, Field, LiveResource, State};
 use schema::{FIELDS, SCHEMA};
 use serde_json::{json, Value};
 
@@ -83,7 +83,7 @@ fn valid_instance_type(t: &str) -> bool {
 /// IOPS and throughput only where the volume type takes them (EC2
 /// CreateVolume: gp3 3000-16000 IOPS and 125-1000 MiB/s; io1 up to 64000,
 /// io2 up to 256000 IOPS, both required; gp2 takes neither).
-fn root_volume_problems(a: &Spec) -> Vec<AttrProblem> {
+fn root_volume_problems(a: &Spec) -> Vec<Diagnostic> {
     let ty = a.root_volume_type.as_deref().unwrap_or("gp3");
     let (iops, throughput) = (a.root_volume_iops, a.root_volume_throughput);
     let mut out = Vec::new();
@@ -94,13 +94,13 @@ fn root_volume_problems(a: &Spec) -> Vec<AttrProblem> {
         _ => None,
     };
     match (iops, iops_range) {
-        (Some(_), None) => out.push(AttrProblem::new("root_volume_iops", format!("{ty} volumes take no IOPS setting (use gp3, io1 or io2)"))),
-        (Some(i), Some((lo, hi))) if i < lo || i > hi => out.push(AttrProblem::new("root_volume_iops", format!("{ty} takes {lo}-{hi} IOPS, not {i}"))),
-        (None, _) if ty == "io1" || ty == "io2" => out.push(AttrProblem::new("root_volume_iops", format!("{ty} volumes need root_volume_iops"))),
+        (Some(_), None) => out.push(Diagnostic::attr("root_volume_iops", format!("{ty} volumes take no IOPS setting (use gp3, io1 or io2)"))),
+        (Some(i), Some((lo, hi))) if i < lo || i > hi => out.push(Diagnostic::attr("root_volume_iops", format!("{ty} takes {lo}-{hi} IOPS, not {i}"))),
+        (None, _) if ty == "io1" || ty == "io2" => out.push(Diagnostic::attr("root_volume_iops", format!("{ty} volumes need root_volume_iops"))),
         _ => {}
     }
     if throughput.is_some() && ty != "gp3" {
-        out.push(AttrProblem::new("root_volume_throughput", format!("only gp3 volumes take a throughput setting, not {ty}")));
+        out.push(Diagnostic::attr("root_volume_throughput", format!("only gp3 volumes take a throughput setting, not {ty}")));
     }
     out
 }
@@ -144,13 +144,13 @@ fn user_data_len(template: &Value) -> Option<usize> {
 
 /// User data over EC2's 16 KB makes the stack roll back at launch: refused
 /// at validate, saying what made it large.
-fn user_data_size_problem(q: &spec::QueueSpec) -> Option<AttrProblem> {
+fn user_data_size_problem(q: &spec::QueueSpec) -> Option<Diagnostic> {
     let n = template::user_data(q).len();
     if n <= template::USER_DATA_LIMIT {
         return None;
     }
     let env: usize = q.agent_env.iter().map(|(k, v)| k.len() + v.len() + 16).sum();
-    Some(AttrProblem::new(
+    Some(Diagnostic::attr(
         if q.extra_user_data.is_empty() { "agent_env" } else { "extra_user_data" },
         format!(
             "the instances' user data would be {n} bytes, over EC2's limit of {} (extra_user_data {} bytes, agent_env about {env}); move long set-up into a script the instances fetch (e.g. from S3) or into the image",
@@ -180,68 +180,68 @@ impl crate::core::TypedKind for AgentQueue {
         default_attr(attrs, "name", label);
         default_attr(attrs, "region", &env.region);
     }
-    fn check(&self, a: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, a: &Spec) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let name = a.name.as_str();
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            out.push(AttrProblem::new("name", format!("queue name \"{name}\" must be 1-64 letters, digits, _ and -")));
+            out.push(Diagnostic::attr("name", format!("queue name \"{name}\" must be 1-64 letters, digits, _ and -")));
         }
         let (min, max) = (a.min_size, a.max_size);
         if max < min {
-            out.push(AttrProblem::new("max_size", format!("max_size {max} is below min_size {min}")));
+            out.push(Diagnostic::attr("max_size", format!("max_size {max} is below min_size {min}")));
         }
         if a.terminate_after_job && a.agents_per_instance.unwrap_or(1) > 1 {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "terminate_after_job",
                 "one job per instance needs agents_per_instance = 1 (two agents would run two jobs side by side)",
             ));
         }
         out.extend(root_volume_problems(a));
         if let Err(e) = spec::registration_grace(a) {
-            out.push(AttrProblem::new("registration_grace", e));
+            out.push(Diagnostic::attr("registration_grace", e));
         }
         if let Err(e) = spec::drain_seconds(a) {
-            out.push(AttrProblem::new("drain_timeout", e));
+            out.push(Diagnostic::attr("drain_timeout", e));
         }
         let types: Vec<&str> = a.instance_types.iter().map(String::as_str).collect();
         if types.is_empty() {
-            out.push(AttrProblem::new("instance_types", "list at least one instance type"));
+            out.push(Diagnostic::attr("instance_types", "list at least one instance type"));
         }
         for t in &types {
             if !valid_instance_type(t) {
-                out.push(AttrProblem::new("instance_types", format!("\"{t}\" is not an instance type (FAMILY.SIZE, e.g. c7i.2xlarge)")));
+                out.push(Diagnostic::attr("instance_types", format!("\"{t}\" is not an instance type (FAMILY.SIZE, e.g. c7i.2xlarge)")));
             }
         }
         if types.iter().any(|t| graviton(t)) && types.iter().any(|t| !graviton(t)) {
-            out.push(AttrProblem::new("instance_types", "mixes arm64 (Graviton) and x86_64 types; one image serves one architecture"));
+            out.push(Diagnostic::attr("instance_types", "mixes arm64 (Graviton) and x86_64 types; one image serves one architecture"));
         }
         let nvidia = types.iter().filter(|t| images::accelerator(t) == images::Accelerator::Nvidia).count();
         if nvidia > 0 && nvidia < types.len() {
-            out.push(AttrProblem::new("instance_types", "mixes NVIDIA GPU and other types; a GPU job must land on a GPU (use one queue for each)"));
+            out.push(Diagnostic::attr("instance_types", "mixes NVIDIA GPU and other types; a GPU job must land on a GPU (use one queue for each)"));
         }
         let plain = a.image_ssm_parameter.as_deref().filter(|p| images::is_plain_amazon_linux(p));
         if let (Some(p), true, true) = (plain, nvidia > 0, a.gpu_image_check.unwrap_or(true)) {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "image_ssm_parameter",
                 format!("{p} has no NVIDIA driver, so jobs on {} cannot see the GPU; omit image_ssm_parameter for the Deep Learning Base GPU AMI, or set gpu_image_check = false if extra_user_data installs the driver", types[0]),
             ));
         }
         match (&a.image_id, &a.image_ssm_parameter) {
-            (Some(_), Some(_)) => out.push(AttrProblem::new("image_id", "set at most one of image_id and image_ssm_parameter")),
+            (Some(_), Some(_)) => out.push(Diagnostic::attr("image_id", "set at most one of image_id and image_ssm_parameter")),
             (Some(id), None) if !(id.starts_with("ami-") && id.len() >= 12 && id[4..].chars().all(|c| c.is_ascii_hexdigit())) => {
-                out.push(AttrProblem::new("image_id", format!("\"{id}\" is not an AMI id (ami-xxxxxxxx)")))
+                out.push(Diagnostic::attr("image_id", format!("\"{id}\" is not an AMI id (ami-xxxxxxxx)")))
             }
             _ => {}
         }
         out.extend(github::check(a));
         for p in secrets::check(&a.agent_secrets, &a.agent_env) {
-            out.push(AttrProblem::new("agent_secrets", p));
+            out.push(Diagnostic::attr("agent_secrets", p));
         }
         if a.subnets.is_empty() == a.vpc_id.is_some() {
-            out.push(AttrProblem::new("subnets", "subnets and vpc_id go together (omit both for the default VPC)"));
+            out.push(Diagnostic::attr("subnets", "subnets and vpc_id go together (omit both for the default VPC)"));
         }
         for s in a.subnets.iter().filter(|s| !s.starts_with("subnet-")) {
-            out.push(AttrProblem::new("subnets", format!("\"{s}\" is not a subnet id")));
+            out.push(Diagnostic::attr("subnets", format!("\"{s}\" is not a subnet id")));
         }
         match spec::scaler_env(a, "asg", "stack", &github::instance_arn_prefix("us-east-1", crate::core::OFFLINE_ACCOUNT_ID)) {
             // A missing token was reported above, by name.
@@ -249,13 +249,13 @@ impl crate::core::TypedKind for AgentQueue {
             Err(e) => {
                 // The same contract the scaler reads its environment with.
                 let attr = if e.0.starts_with("SCALE_IN_IDLE") { "scale_in_idle" } else { "scaler" };
-                out.push(AttrProblem::new(attr, e.0));
+                out.push(Diagnostic::attr(attr, e.0));
             }
             Ok(_) => {}
         }
         out
     }
-    fn local_inputs(&self, a: &mut State) -> Vec<AttrProblem> {
+    fn local_inputs(&self, a: &mut State) -> Vec<Diagnostic> {
         bundled::fill_scaler_zip(a)
     }
     /// New grants of its roles, managed policies, boundaries and ingress,
@@ -281,9 +281,9 @@ impl crate::core::TypedKind for AgentQueue {
         }
         notes
     }
-    fn check_env(&self, a: &Spec, env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, a: &Spec, env: &Env) -> Vec<Diagnostic> {
         let mut out = match &a.region {
-            Some(r) if !env.regions.iter().any(|x| x == r) => vec![AttrProblem::new(
+            Some(r) if !env.regions.iter().any(|x| x == r) => vec![Diagnostic::attr(
                 "region",
                 format!("region {r} is not one of the stack's regions ({}); add it to aws {{ extra_regions = [...] }}", env.regions.join(", ")),
             )],

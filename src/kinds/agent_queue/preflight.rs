@@ -7,11 +7,11 @@
 use super::api::LookupApi;
 use super::state::Desired;
 use crate::core::error::ProviderError;
-use crate::core::PlanError;
+use crate::core::Diagnostic;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Problems by address, as the planner reports them.
-pub type Problems = Vec<PlanError>;
+pub type Problems = Vec<Diagnostic>;
 
 /// Fills in the default VPC's subnets for queues that name none.
 pub async fn resolve(api: &dyn LookupApi, queues: &mut [(String, Desired)]) -> Result<Problems, ProviderError> {
@@ -35,7 +35,7 @@ pub async fn resolve(api: &dyn LookupApi, queues: &mut [(String, Desired)]) -> R
                 d.facts.vpc_id = Some(vpc);
             }
             _ => problems
-                .push(PlanError::new(address.clone(), format!("{} has no default VPC with default subnets; set subnets and vpc_id on the queue", d.region))),
+                .push(Diagnostic::at(address.clone(), format!("{} has no default VPC with default subnets; set subnets and vpc_id on the queue", d.region))),
         }
     }
     Ok(problems)
@@ -57,9 +57,9 @@ async fn check_subnets(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Res
             for sn in &d.facts.subnets {
                 match vpc_of.get(sn) {
                     None => {
-                        out.push(PlanError::new(address.clone(), format!("subnet {sn} does not exist in {region} (a subnet of another region or account?)")))
+                        out.push(Diagnostic::at(address.clone(), format!("subnet {sn} does not exist in {region} (a subnet of another region or account?)")))
                     }
-                    Some(v) if !vpc.is_empty() && v != vpc => out.push(PlanError::new(address.clone(), format!("subnet {sn} is in {v}, not in vpc_id {vpc}"))),
+                    Some(v) if !vpc.is_empty() && v != vpc => out.push(Diagnostic::at(address.clone(), format!("subnet {sn} is in {v}, not in vpc_id {vpc}"))),
                     _ => {}
                 }
             }
@@ -100,18 +100,18 @@ pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<
         }
         for (address, d) in items {
             if let Some(i) = d.facts.image_parameter.as_ref().filter(|i| missing_images.contains(i)) {
-                out.push(PlanError::new(address.clone(), format!("image parameter {i} does not exist in {region}")));
+                out.push(Diagnostic::at(address.clone(), format!("image parameter {i} does not exist in {region}")));
             }
             let token = &d.facts.token_parameter;
             if !token.is_empty() && !found_tokens.contains(token) {
-                out.push(PlanError::new(
+                out.push(Diagnostic::at(
                     address.clone(),
                     format!("agent token parameter {token} does not exist in {region}; create it (aws ssm put-parameter --type SecureString) before the queue"),
                 ));
             }
             let missing: Vec<&str> = d.facts.github_credentials.iter().filter(|p| !found_tokens.contains(*p)).map(String::as_str).collect();
             if !missing.is_empty() {
-                out.push(PlanError::new(
+                out.push(Diagnostic::at(
                     address.clone(),
                     format!(
                         "GitHub App parameter(s) {} do not exist in {region}; create them (aws ssm put-parameter --type SecureString): the scaler reads app_id, installation_id, private_key and webhook_secret",
@@ -120,7 +120,7 @@ pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<
                 ));
             }
             for p in d.facts.secret_parameters.iter().filter(|p| !found_tokens.contains(*p)) {
-                out.push(PlanError::new(
+                out.push(Diagnostic::at(
                     address.clone(),
                     format!("agent_secrets parameter {p} does not exist in {region}; create it (aws ssm put-parameter --type SecureString)"),
                 ));

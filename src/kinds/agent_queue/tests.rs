@@ -145,7 +145,7 @@ async fn preflight_batches_lookups_and_names_every_problem() {
     let calls = fake.calls();
     assert_eq!(calls.iter().filter(|c| c.starts_with("GetParameters")).collect::<Vec<_>>(), ["GetParameters 10", "GetParameters 2"]);
     assert_eq!(calls.iter().filter(|c| c.starts_with("DescribeParameters")).count(), 1);
-    assert!(problems.contains(&crate::core::PlanError::new("agent_queue.q3", "image parameter /ami/3 does not exist in us-west-2")), "{problems:?}");
+    assert!(problems.contains(&crate::core::Diagnostic::at("agent_queue.q3", "image parameter /ami/3 does not exist in us-west-2")), "{problems:?}");
     let has = |a: &str, p: &dyn Fn(&str) -> bool| problems.iter().any(|e| e.address == a && p(&e.message));
     assert!(has("agent_queue.lost", &|p| p.starts_with("agent token parameter /no/token does not exist")));
     assert!(has("agent_queue.lost", &|p| p.starts_with("subnet subnet-x does not exist")));

@@ -31,7 +31,7 @@ pub use driver::RoleDriver;
 use spec::{Desired, Spec};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Env, Field, State};
+use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use crate::lint::{self, Finding};
 use serde_json::{json, Value};
 
@@ -150,44 +150,44 @@ impl crate::core::TypedKind for CiRole {
     fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
         default_attr(attrs, "name", label);
     }
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let name = spec.name.as_str();
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
-            out.push(AttrProblem::new("name", format!("\"{name}\" is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)")));
+            out.push(Diagnostic::attr("name", format!("\"{name}\" is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)")));
         }
         let rules = &spec.allow;
         let raw = spec.trust_policy_file.is_some();
         match (spec.provider.is_some(), raw) {
-            (true, true) => out.push(AttrProblem::new("trust_policy_file", "use either provider + allow rules or trust_policy_file, not both")),
-            (false, false) => out.push(AttrProblem::new("provider", "set provider = github_oidc_provider.NAME (with allow rules), or trust_policy_file")),
-            (true, false) if rules.is_empty() => out.push(AttrProblem::new("allow", "add at least one allow { repo = \"OWNER/NAME\" ... } rule")),
+            (true, true) => out.push(Diagnostic::attr("trust_policy_file", "use either provider + allow rules or trust_policy_file, not both")),
+            (false, false) => out.push(Diagnostic::attr("provider", "set provider = github_oidc_provider.NAME (with allow rules), or trust_policy_file")),
+            (true, false) if rules.is_empty() => out.push(Diagnostic::attr("allow", "add at least one allow { repo = \"OWNER/NAME\" ... } rule")),
             _ => {}
         }
         if raw && !rules.is_empty() {
-            out.push(AttrProblem::new("allow", "allow rules have no effect with trust_policy_file"));
+            out.push(Diagnostic::attr("allow", "allow rules have no effect with trust_policy_file"));
         }
         if let Some(p) = &spec.provider {
             if p.arn.as_deref().is_none_or(|a| !a.contains(":oidc-provider/")) {
-                out.push(AttrProblem::new("provider", "provider must reference a github_oidc_provider block"));
+                out.push(Diagnostic::attr("provider", "provider must reference a github_oidc_provider block"));
             }
         }
         for r in rules {
             let repos = trust::repos(r);
             match (r.repo.is_some(), r.repos.is_some()) {
-                (true, true) => out.push(AttrProblem::new("allow", "give repo or repos, not both")),
-                (false, false) => out.push(AttrProblem::new("allow", "each allow rule names repo = \"OWNER/NAME\" or repos = [...]")),
+                (true, true) => out.push(Diagnostic::attr("allow", "give repo or repos, not both")),
+                (false, false) => out.push(Diagnostic::attr("allow", "each allow rule names repo = \"OWNER/NAME\" or repos = [...]")),
                 (false, true) if repos.is_empty() => {
-                    out.push(AttrProblem::new("allow", "repos is empty: this rule would let no one in (did the data source choose nothing?)"))
+                    out.push(Diagnostic::attr("allow", "repos is empty: this rule would let no one in (did the data source choose nothing?)"))
                 }
                 _ => {}
             }
             for repo in repos.iter().filter(|r| !valid_repo(r)) {
-                out.push(AttrProblem::new("allow", format!("repo \"{repo}\" must look like OWNER/NAME (no wildcards)")));
+                out.push(Diagnostic::attr("allow", format!("repo \"{repo}\" must look like OWNER/NAME (no wildcards)")));
             }
             for w in &r.workflow_refs {
                 if !valid_workflow_ref(w) {
-                    out.push(AttrProblem::new(
+                    out.push(Diagnostic::attr(
                         "allow.workflow_refs",
                         format!("\"{w}\" must look like OWNER/REPO/.github/workflows/FILE@REF (no wildcards; e.g. acme/ci/.github/workflows/push.yml@refs/heads/main)"),
                     ));
@@ -198,7 +198,7 @@ impl crate::core::TypedKind for CiRole {
         let quota = spec.trust_policy_quota.unwrap_or(2048) as usize;
         let size = serde_json::to_string(&trust_policy(spec)).map(|t| t.len()).unwrap_or(0);
         if size > quota {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "allow",
                 format!(
                     "the trust policy would be {size} characters and IAM takes {quota} (the account's quota; 4096 at most once raised, then set trust_policy_quota): split the repositories over several roles, or require one reusable workflow (workflow_refs) they all call"
@@ -206,29 +206,29 @@ impl crate::core::TypedKind for CiRole {
             ));
         }
         if let Err(e) = session_seconds(spec) {
-            out.push(AttrProblem::new("max_session_duration", e));
+            out.push(Diagnostic::attr("max_session_duration", e));
         }
         let docs = &spec.policy_files;
         for f in docs {
             for p in crate::policy::problems(&f.document) {
-                out.push(AttrProblem::new("policy_files", format!("{}: {p}", f.file)));
+                out.push(Diagnostic::attr("policy_files", format!("{}: {p}", f.file)));
             }
         }
         if let Some(doc) = &spec.trust_policy_file {
             for p in crate::policy::problems(doc) {
-                out.push(AttrProblem::new("trust_policy_file", p));
+                out.push(Diagnostic::attr("trust_policy_file", p));
             }
         }
         for (i, f) in docs.iter().enumerate() {
             if docs[..i].iter().any(|g| g.name == f.name) {
-                out.push(AttrProblem::new(
+                out.push(Diagnostic::attr(
                     "policy_files",
                     format!("two policy files are named \"{}\" ({}); inline policies are named by file name", f.name, f.file),
                 ));
             }
         }
         for k in spec.tags.keys().filter(|k| k.starts_with("gantry:") || k.starts_with("aws:")) {
-            out.push(AttrProblem::new("tags", format!("tag key \"{k}\" is reserved")));
+            out.push(Diagnostic::attr("tags", format!("tag key \"{k}\" is reserved")));
         }
         out
     }

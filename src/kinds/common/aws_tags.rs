@@ -3,7 +3,7 @@
 //! 1-128 characters, values of at most 256), what gantry writes beside
 //! them, and the user's part of what it reads back.
 
-use crate::core::{AttrProblem, Owner, State};
+use crate::core::{Diagnostic, Owner, State};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -53,23 +53,23 @@ pub const MAX_USER_TAGS: usize = 45;
 
 /// Problems with the evaluated `tags` attribute, if any.
 /// [`check`] for tags already read into a map.
-pub fn check_map(tags: &std::collections::BTreeMap<String, String>) -> Vec<AttrProblem> {
+pub fn check_map(tags: &std::collections::BTreeMap<String, String>) -> Vec<Diagnostic> {
     check(Some(&serde_json::json!(tags)))
 }
 
-pub fn check(tags: Option<&Value>) -> Vec<AttrProblem> {
+pub fn check(tags: Option<&Value>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(tags) = tags.and_then(Value::as_object) else { return out };
     for (k, v) in tags {
         if k.starts_with("gantry:") || k.starts_with("aws:") {
-            out.push(AttrProblem::new("tags", format!("tag key \"{k}\" is reserved")));
+            out.push(Diagnostic::attr("tags", format!("tag key \"{k}\" is reserved")));
         }
         if k.is_empty() || k.len() > 128 || v.as_str().map(str::len).unwrap_or(0) > 256 {
-            out.push(AttrProblem::new("tags", format!("tag \"{k}\": keys are 1-128 characters, values at most 256")));
+            out.push(Diagnostic::attr("tags", format!("tag \"{k}\": keys are 1-128 characters, values at most 256")));
         }
     }
     if tags.len() > MAX_USER_TAGS {
-        out.push(AttrProblem::new("tags", format!("at most {MAX_USER_TAGS} tags (AWS allows 50; gantry uses up to 5)")));
+        out.push(Diagnostic::attr("tags", format!("at most {MAX_USER_TAGS} tags (AWS allows 50; gantry uses up to 5)")));
     }
     out
 }

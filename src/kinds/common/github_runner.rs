@@ -2,7 +2,7 @@
 //! (`agent_queue { github { } }`) and Google Cloud nodes (`runner { }`):
 //! one scope (a repository or an organisation) and labels.
 
-use crate::core::AttrProblem;
+use crate::core::Diagnostic;
 use gantry_scaler_env::github::Scope;
 use serde::Deserialize;
 
@@ -24,8 +24,8 @@ impl RunnerScope {
 
 /// Problems with the scope and the labels; `block` prefixes the attribute
 /// names (`github`, `runner`), `what` names where jobs land.
-pub fn check_scope_and_labels(b: &RunnerScope, block: &str, what: &str) -> Vec<AttrProblem> {
-    let p = |attr: &str, m: String| AttrProblem::new(&format!("{block}.{attr}"), m);
+pub fn check_scope_and_labels(b: &RunnerScope, block: &str, what: &str) -> Vec<Diagnostic> {
+    let p = |attr: &str, m: String| Diagnostic::attr(&format!("{block}.{attr}"), m);
     let mut out = Vec::new();
     match (b.repository.as_deref(), b.organization.as_deref()) {
         (Some(_), Some(_)) | (None, None) => out.push(p("repository", "set exactly one of repository (owner/repo) and organization".into())),

@@ -28,7 +28,7 @@ pub use driver::EcrDriver;
 use spec::{Desired, Spec};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Env, Field, State};
+use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use serde_json::json;
 
 /// The `ecr_repository` kind.
@@ -103,28 +103,28 @@ impl crate::core::TypedKind for EcrRepository {
     fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
         default_attr(attrs, "name", label);
     }
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if !valid_name(&spec.name) {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "name",
                 format!("\"{}\" is not a valid ECR repository name (2-256 lowercase letters, digits, and . _ - / between them)", spec.name),
             ));
         }
         if spec.kms_key.is_some() && spec.encryption != "KMS" {
-            out.push(AttrProblem::new("kms_key", "kms_key needs encryption = \"KMS\""));
+            out.push(Diagnostic::attr("kms_key", "kms_key needs encryption = \"KMS\""));
         }
         if let Some(lp) = &spec.lifecycle_policy {
             if lifecycle::render(lp).is_none() {
-                out.push(AttrProblem::new("lifecycle_policy", "lifecycle_policy needs expire_untagged_after_days or keep_last_tagged"));
+                out.push(Diagnostic::attr("lifecycle_policy", "lifecycle_policy needs expire_untagged_after_days or keep_last_tagged"));
             }
             if lp.tag_prefixes.is_some() && lp.keep_last_tagged.is_none() {
-                out.push(AttrProblem::new("lifecycle_policy", "tag_prefixes only applies with keep_last_tagged"));
+                out.push(Diagnostic::attr("lifecycle_policy", "tag_prefixes only applies with keep_last_tagged"));
             }
         }
         out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
         if spec.repository_policy_file.as_ref().is_some_and(|p| !p.is_object()) {
-            out.push(AttrProblem::new("repository_policy_file", "the policy document must be a JSON object"));
+            out.push(Diagnostic::attr("repository_policy_file", "the policy document must be a JSON object"));
         }
         out
     }

@@ -25,7 +25,7 @@ pub use api::{EcrPublicApi, PublicRepository};
 pub use driver::EcrPublicDriver;
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Env, Field, State};
+use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use serde_json::json;
 use spec::{Desired, Spec};
 
@@ -75,20 +75,20 @@ impl crate::core::TypedKind for EcrPublicRepository {
         default_attr(attrs, "name", label);
     }
 
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if spec.name.len() > 205 || !crate::kinds::ecr::valid_name(&spec.name) {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "name",
                 format!("\"{}\" is not a valid ECR Public repository name (2-205 lowercase letters, digits, and . _ - / between them)", spec.name),
             ));
         }
         for (attr, problem) in spec.catalog().problems() {
-            out.push(AttrProblem::new(attr, problem));
+            out.push(Diagnostic::attr(attr, problem));
         }
         out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
         if spec.repository_policy_file.as_ref().is_some_and(|p| !p.is_object()) {
-            out.push(AttrProblem::new("repository_policy_file", "the policy document must be a JSON object"));
+            out.push(Diagnostic::attr("repository_policy_file", "the policy document must be a JSON object"));
         }
         out
     }

@@ -16,7 +16,7 @@
 //! the end of the description, as on service accounts.
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, Env, Field, State};
+use crate::core::{Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::description_marker;
 use serde_json::json;
 
@@ -71,34 +71,34 @@ impl crate::core::TypedKind for GcpCustomRole {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let id = &spec.role_id;
         if !valid_role_id(id) {
-            out.push(AttrProblem::new("role_id", format!("\"{id}\" must be 3-64 letters, digits, _ and .")));
+            out.push(Diagnostic::attr("role_id", format!("\"{id}\" must be 3-64 letters, digits, _ and .")));
         }
         if spec.title.chars().count() > 100 {
-            out.push(AttrProblem::new("title", "at most 100 characters (IAM's limit)"));
+            out.push(Diagnostic::attr("title", "at most 100 characters (IAM's limit)"));
         }
         out.extend(description_marker::check_description(&spec.description));
         let perms = &spec.permissions;
         if perms.is_empty() {
-            out.push(AttrProblem::new("permissions", "a custom role needs at least one permission"));
+            out.push(Diagnostic::attr("permissions", "a custom role needs at least one permission"));
         }
         if perms.len() > 3000 {
-            out.push(AttrProblem::new("permissions", "IAM allows at most 3,000 permissions in a custom role"));
+            out.push(Diagnostic::attr("permissions", "IAM allows at most 3,000 permissions in a custom role"));
         }
         for p in perms {
             let parts: Vec<&str> = p.split('.').collect();
             if parts.len() < 3 || parts.iter().any(|s| s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric())) {
-                out.push(AttrProblem::new("permissions", format!("\"{p}\" is not a permission (service.resource.verb)")));
+                out.push(Diagnostic::attr("permissions", format!("\"{p}\" is not a permission (service.resource.verb)")));
             } else if p.contains('*') {
-                out.push(AttrProblem::new("permissions", format!("\"{p}\": custom roles take no wildcards")));
+                out.push(Diagnostic::attr("permissions", format!("\"{p}\": custom roles take no wildcards")));
             }
         }
         out
     }
-    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<Diagnostic> {
         description_marker::check_project(env, "role_id", "gcp_custom_role")
     }
     fn identity(&self, spec: &Spec) -> String {

@@ -24,7 +24,7 @@
 //! right after apply may not see it yet.
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, Env, Field, State};
+use crate::core::{Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::{description_marker, iam_binding};
 use serde_json::json;
 
@@ -81,22 +81,22 @@ impl crate::core::TypedKind for GcpServiceAccount {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = iam_binding::check(&spec.iam_binding);
         let id = &spec.account_id;
         if !valid_account_id(id) {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "account_id",
                 format!("\"{id}\" must be 6-30 lowercase letters, digits and -, starting with a letter and not ending with -"),
             ));
         }
         if spec.display_name.chars().count() > 100 {
-            out.push(AttrProblem::new("display_name", "at most 100 characters (IAM's limit)"));
+            out.push(Diagnostic::attr("display_name", "at most 100 characters (IAM's limit)"));
         }
         out.extend(description_marker::check_description(&spec.description));
         out
     }
-    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<Diagnostic> {
         description_marker::check_project(env, "account_id", "gcp_service_account")
     }
     fn identity(&self, spec: &Spec) -> String {

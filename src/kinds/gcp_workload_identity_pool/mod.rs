@@ -34,7 +34,7 @@
 //! description, as on service accounts.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{AttrProblem, Env, Field, State};
+use crate::core::{Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::description_marker;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,29 +126,29 @@ impl crate::core::TypedKind for GcpWorkloadIdentityPool {
     fn needs_gcp_project_number(&self) -> bool {
         true
     }
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for (attr, id) in [("pool_id", spec.pool_id.clone()), ("github", spec.provider_id())] {
             if !valid_id(&id) {
-                out.push(AttrProblem::new(attr, format!("\"{id}\" must be 4-32 lowercase letters, digits and -, not starting with gcp-")));
+                out.push(Diagnostic::attr(attr, format!("\"{id}\" must be 4-32 lowercase letters, digits and -, not starting with gcp-")));
             }
         }
         if spec.display_name.chars().count() > 32 {
-            out.push(AttrProblem::new("display_name", "at most 32 characters (IAM's limit)"));
+            out.push(Diagnostic::attr("display_name", "at most 32 characters (IAM's limit)"));
         }
         out.extend(description_marker::check_description(&spec.description));
         let repositories = spec.repositories();
         if spec.github.is_none() {
-            out.push(AttrProblem::new("pool_id", "a pool needs a github { repositories = [...] } block (its provider)"));
+            out.push(Diagnostic::attr("pool_id", "a pool needs a github { repositories = [...] } block (its provider)"));
         } else if repositories.is_empty() {
-            out.push(AttrProblem::new("github", "name at least one repository: a GitHub provider without a condition would admit every repository on GitHub"));
+            out.push(Diagnostic::attr("github", "name at least one repository: a GitHub provider without a condition would admit every repository on GitHub"));
         }
         for r in repositories.iter().filter(|r| !valid_repository(r)) {
-            out.push(AttrProblem::new("github", format!("\"{r}\" is not OWNER/REPO (wildcards are refused: name each repository)")));
+            out.push(Diagnostic::attr("github", format!("\"{r}\" is not OWNER/REPO (wildcards are refused: name each repository)")));
         }
         out
     }
-    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<AttrProblem> {
+    fn check_env(&self, _spec: &Spec, env: &Env) -> Vec<Diagnostic> {
         description_marker::check_project(env, "pool_id", "gcp_workload_identity_pool")
     }
     fn identity(&self, spec: &Spec) -> String {

@@ -54,7 +54,7 @@
 //! with the real address.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Compare, Env, Field, State};
+use crate::core::{default_attr, Compare, Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::{self, iam_binding, AGENT};
 
 mod api;
@@ -200,15 +200,15 @@ impl crate::core::TypedKind for GpuNode {
     fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
         default_attr(attrs, "name", label);
     }
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = spec.node.check(true);
         out.extend(iam_binding::check(&spec.iam_binding));
         if spec.accelerator.is_none() {
-            out.push(AttrProblem::new("accelerator", "add accelerator { type = \"nvidia-l4\" count = 1 }"));
+            out.push(Diagnostic::attr("accelerator", "add accelerator { type = \"nvidia-l4\" count = 1 }"));
         }
         let image = spec.boot_image();
         if spec.gpu_image_check.unwrap_or(true) && !gpu_ready_image(image) {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "boot_disk.image",
                 format!("{image} has no NVIDIA driver, so jobs cannot see the GPU; use a Deep Learning VM image (the default, {DEFAULT_IMAGE}) or an ubuntu-os-accelerator-images image, or set gpu_image_check = false if your image has the driver"),
             ));

@@ -8,7 +8,7 @@
 //! in place.
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, Compare, Env, Field, State};
+use crate::core::{Compare, Diagnostic, Env, Field, State};
 use serde_json::json;
 
 mod api;
@@ -68,15 +68,15 @@ impl crate::core::TypedKind for GithubOidcProvider {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let url = &spec.url;
         if !url.starts_with("https://") || host_of(url).is_empty() || host_of(url).contains(' ') {
-            out.push(AttrProblem::new("url", format!("\"{url}\" must be an https:// URL")));
+            out.push(Diagnostic::attr("url", format!("\"{url}\" must be an https:// URL")));
         }
         for s in spec.thumbprints.iter().flatten() {
             if s.len() != 40 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
-                out.push(AttrProblem::new("thumbprints", format!("\"{s}\" is not a 40-character hex SHA-1 thumbprint")));
+                out.push(Diagnostic::attr("thumbprints", format!("\"{s}\" is not a 40-character hex SHA-1 thumbprint")));
             }
         }
         out

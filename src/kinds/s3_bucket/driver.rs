@@ -75,7 +75,7 @@ impl S3Driver {
 
     /// Bucket names are global: a name another account holds, or one this
     /// account uses in another region, cannot be created here.
-    async fn name_problem(&self, address: &str, name: &str) -> Result<Option<crate::core::PlanError>, ProviderError> {
+    async fn name_problem(&self, address: &str, name: &str) -> Result<Option<crate::core::Diagnostic>, ProviderError> {
         let problem = match self.api.head_bucket(name).await? {
             NameStatus::Free | NameStatus::Here => None,
             NameStatus::Taken => Some(format!("the bucket name \"{name}\" belongs to another AWS account (S3 names are global): choose another name")),
@@ -83,7 +83,7 @@ impl S3Driver {
                 Some(format!("bucket \"{name}\" exists in {r}, not in {}: manage it from a stack in {r}, or choose another name", self.region))
             }
         };
-        Ok(problem.map(|p| crate::core::PlanError::new(address, p)))
+        Ok(problem.map(|p| crate::core::Diagnostic::at(address, p)))
     }
 
     async fn put_lifecycle(&self, name: &str, desired: &Desired) -> Result<(), ProviderError> {
@@ -130,12 +130,12 @@ impl Driver for S3Driver {
 
     /// Bucket names are global: a name another account holds, or one this
     /// account uses in another region, cannot be created here.
-    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<crate::core::PlanError>, ProviderError> {
+    async fn preflight(&self, desired: &[(String, State)]) -> Result<Vec<crate::core::Diagnostic>, ProviderError> {
         // Collected first: a lazy map of borrowing closures is not Send in an async_trait.
         let names: Vec<(&String, String)> =
             desired.iter().map(|(address, d)| Ok((address, Desired::parse(d, "HeadBucket")?.name))).collect::<Result<_, ProviderError>>()?;
         let checks: Vec<_> = names.iter().map(|(address, name)| self.name_problem(address, name)).collect();
-        let found: Vec<Option<crate::core::PlanError>> = futures::stream::iter(checks).buffer_unordered(READ_CALLS).try_collect().await?;
+        let found: Vec<Option<crate::core::Diagnostic>> = futures::stream::iter(checks).buffer_unordered(READ_CALLS).try_collect().await?;
         Ok(found.into_iter().flatten().collect())
     }
 

@@ -32,7 +32,7 @@ pub use api::{NameStatus, S3Api, S3Client};
 pub use driver::S3Driver;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, Action, AttrChange, AttrProblem, Env, Field, State};
+use crate::core::{default_attr, Action, AttrChange, Diagnostic, Env, Field, State};
 use serde_json::{json, Value};
 use settings::PublicAccess;
 use spec::Spec;
@@ -157,24 +157,24 @@ impl crate::core::TypedKind for S3Bucket {
         default_attr(attrs, "name", label);
     }
 
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let name = &spec.name;
         if let Some(why) = name_problem(name) {
-            out.push(AttrProblem::new("name", format!("\"{name}\" is not a valid S3 bucket name ({why})")));
+            out.push(Diagnostic::attr("name", format!("\"{name}\" is not a valid S3 bucket name ({why})")));
         }
         if spec.kms_key.is_some() && spec.encryption.as_deref() != Some("aws:kms") {
-            out.push(AttrProblem::new("kms_key", "kms_key needs encryption = \"aws:kms\""));
+            out.push(Diagnostic::attr("kms_key", "kms_key needs encryption = \"aws:kms\""));
         }
         let prefixes = &spec.public_read_prefixes;
         for p in prefixes {
             if p.trim_end_matches('*').is_empty() || p.starts_with('/') {
-                out.push(AttrProblem::new("public_read_prefixes", format!("\"{p}\" would make the whole bucket public: name a prefix such as \"models/\"")));
+                out.push(Diagnostic::attr("public_read_prefixes", format!("\"{p}\" would make the whole bucket public: name a prefix such as \"models/\"")));
             }
         }
         let pab = spec.public_access();
         if !prefixes.is_empty() && (pab.block_public_policy || pab.restrict_public_buckets) {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "public_read_prefixes",
                 "a public prefix needs public_access_block { block_public_policy = false, restrict_public_buckets = false } written in the block (S3 refuses or ignores a public policy otherwise)",
             ));
@@ -182,21 +182,21 @@ impl crate::core::TypedKind for S3Bucket {
         let rules = spec.lifecycle_rules();
         for (i, r) in rules.iter().enumerate() {
             if r.expire_after_days.is_none() && r.noncurrent_expire_after_days.is_none() && r.abort_incomplete_multipart_after_days.is_none() {
-                out.push(AttrProblem::new(
+                out.push(Diagnostic::attr(
                     "lifecycle_rule",
                     format!("rule \"{}\" needs an expiry (expire_after_days, noncurrent_expire_after_days or abort_incomplete_multipart_after_days)", r.id),
                 ));
             }
             if rules[..i].iter().any(|o| o.id == r.id) {
-                out.push(AttrProblem::new("lifecycle_rule", format!("two rules have the id \"{}\"", r.id)));
+                out.push(Diagnostic::attr("lifecycle_rule", format!("two rules have the id \"{}\"", r.id)));
             }
         }
         if rules.len() > 1000 {
-            out.push(AttrProblem::new("lifecycle_rule", "S3 allows at most 1,000 lifecycle rules per bucket"));
+            out.push(Diagnostic::attr("lifecycle_rule", "S3 allows at most 1,000 lifecycle rules per bucket"));
         }
         out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
         if spec.policy_file.as_ref().is_some_and(|p| !p.is_object()) {
-            out.push(AttrProblem::new("policy_file", "the policy document must be a JSON object"));
+            out.push(Diagnostic::attr("policy_file", "the policy document must be a JSON object"));
         }
         out
     }

@@ -23,7 +23,7 @@
 //! the startup script) are updated in place.
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
-use crate::core::{default_attr, AttrProblem, Env, Field, State};
+use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::{self, AGENT};
 
 mod api;
@@ -153,24 +153,24 @@ impl crate::core::TypedKind for TpuNode {
     fn fill_defaults(&self, label: &str, _env: &Env, attrs: &mut State) {
         default_attr(attrs, "name", label);
     }
-    fn check(&self, spec: &Spec) -> Vec<AttrProblem> {
+    fn check(&self, spec: &Spec) -> Vec<Diagnostic> {
         // A TPU VM cannot stop itself: a runner's idle_stop must be 0s.
         let mut out = spec.node.check(false);
         let (acc, rt) = (spec.accelerator_type.as_str(), spec.runtime_version.as_str());
         if !acc.contains('-') || acc.split('-').nth(1).is_none_or(|n| n.parse::<u32>().is_err()) {
-            out.push(AttrProblem::new("accelerator_type", format!("\"{acc}\" is not an accelerator type (GENERATION-CHIPS, e.g. v6e-8)")));
+            out.push(Diagnostic::attr("accelerator_type", format!("\"{acc}\" is not an accelerator type (GENERATION-CHIPS, e.g. v6e-8)")));
         } else if !runtime_matches(acc, rt) {
-            out.push(AttrProblem::new("runtime_version", format!("runtime \"{rt}\" does not match accelerator {acc} (e.g. v6e needs v2-alpha-tpuv6e)")));
+            out.push(Diagnostic::attr("runtime_version", format!("runtime \"{rt}\" does not match accelerator {acc} (e.g. v6e needs v2-alpha-tpuv6e)")));
         }
         let disk_type = spec.data_disk.as_ref().map(|d| d.disk_type.as_str()).unwrap_or("");
         if let Some(allowed) = data_disk_types(acc).filter(|t| !disk_type.is_empty() && !t.contains(&disk_type)) {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 "data_disk.type",
                 format!("{acc} takes only {} data disks, not {disk_type} (Cloud TPU, \"Attach durable block storage to a TPU VM\")", allowed.join(" or ")),
             ));
         }
         if spec.spot && spec.preemptible {
-            out.push(AttrProblem::new("spot", "spot and preemptible cannot both be set"));
+            out.push(Diagnostic::attr("spot", "spot and preemptible cannot both be set"));
         }
         out
     }

@@ -5,23 +5,23 @@
 //! hidden from the plan. Their descriptions hold 256 characters; a block's
 //! own is kept to [`DESCRIPTION_MAX`] to leave room.
 
-use crate::core::{AttrProblem, Owner};
+use crate::core::{Diagnostic, Owner};
 
 /// The longest description a block may give.
 pub const DESCRIPTION_MAX: usize = 180;
 
 /// These kinds live in the stack's project: its `gcp { project }` is required.
-pub fn check_project(env: &crate::core::Env, attr: &str, kind: &str) -> Vec<AttrProblem> {
+pub fn check_project(env: &crate::core::Env, attr: &str, kind: &str) -> Vec<Diagnostic> {
     if env.gcp_project.is_empty() {
-        return vec![AttrProblem::new(attr, format!("a {kind} needs the stack's gcp {{ project = ... }}"))];
+        return vec![Diagnostic::attr(attr, format!("a {kind} needs the stack's gcp {{ project = ... }}"))];
     }
     Vec::new()
 }
 
 /// The description rule shared by the kinds that carry the marker.
-pub fn check_description(description: &str) -> Option<AttrProblem> {
+pub fn check_description(description: &str) -> Option<Diagnostic> {
     (description.chars().count() > DESCRIPTION_MAX || description.contains("[gantry:")).then(|| {
-        AttrProblem::new(
+        Diagnostic::attr(
             "description",
             format!("at most {DESCRIPTION_MAX} characters, without \"[gantry:\" (gantry records ownership there; Google allows 256)"),
         )

@@ -32,7 +32,7 @@
 //!   which the machine's jobs can read: never put a secret in it.
 
 use crate::core::schema::{Attr, DefaultValue, Ty};
-use crate::core::AttrProblem;
+use crate::core::Diagnostic;
 use crate::kinds::agent_queue::SECRETS_DIR;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -105,8 +105,8 @@ pub fn valid_registry(h: &str) -> bool {
 }
 
 /// Problems with a block's secrets, registries and setup (`prefix`: the block's name).
-pub fn check(block: &Extras, prefix: &str) -> Vec<AttrProblem> {
-    let p = |a: &str, m: String| AttrProblem::new(&format!("{prefix}.{a}"), m);
+pub fn check(block: &Extras, prefix: &str) -> Vec<Diagnostic> {
+    let p = |a: &str, m: String| Diagnostic::attr(&format!("{prefix}.{a}"), m);
     let mut out = Vec::new();
     for (name, secret) in &block.secrets {
         if !crate::kinds::agent_queue::env_name_ok(name) {
@@ -221,7 +221,7 @@ mod tests {
     use crate::kinds::common::gcp::Machine;
     use serde_json::json;
 
-    fn attrs(p: &[AttrProblem]) -> Vec<&str> {
+    fn attrs(p: &[Diagnostic]) -> Vec<&str> {
         p.iter().map(|p| p.attr.as_str()).collect()
     }
 

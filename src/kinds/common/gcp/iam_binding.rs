@@ -11,7 +11,7 @@
 
 use crate::cloud::gcp_iam::{Binding, Policy};
 use crate::core::schema::{Attr, NestedBlock, Schema, Ty};
-use crate::core::{AttrProblem, State};
+use crate::core::{Diagnostic, State};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,20 +93,20 @@ fn valid_member(m: &str) -> Result<(), String> {
 }
 
 /// Role and member syntax; one block per role.
-pub fn check(blocks: &[BindingBlock]) -> Vec<AttrProblem> {
+pub fn check(blocks: &[BindingBlock]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for b in blocks {
         let role = b.role.as_str();
         if !valid_role(role) {
-            out.push(AttrProblem::new("iam_binding", format!("\"{role}\" is not a role name: roles/NAME, projects/P/roles/ID or organizations/O/roles/ID")));
+            out.push(Diagnostic::attr("iam_binding", format!("\"{role}\" is not a role name: roles/NAME, projects/P/roles/ID or organizations/O/roles/ID")));
         } else if !seen.insert(role) {
-            out.push(AttrProblem::new("iam_binding", format!("two iam_binding blocks grant {role}: list every member in one")));
+            out.push(Diagnostic::attr("iam_binding", format!("two iam_binding blocks grant {role}: list every member in one")));
         }
         if b.members.is_empty() {
-            out.push(AttrProblem::new("iam_binding", format!("the binding of {role} has no members (leave the block out to grant the role to nobody)")));
+            out.push(Diagnostic::attr("iam_binding", format!("the binding of {role} has no members (leave the block out to grant the role to nobody)")));
         }
-        out.extend(b.members.iter().filter_map(|m| valid_member(m).err()).map(|e| AttrProblem::new("iam_binding", e)));
+        out.extend(b.members.iter().filter_map(|m| valid_member(m).err()).map(|e| Diagnostic::attr("iam_binding", e)));
     }
     out
 }

@@ -15,7 +15,7 @@ pub use node::{NodeNetwork, NodeSpec};
 
 use crate::core::error::ProviderError;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::{AttrProblem, Compare, Field, State};
+use crate::core::{Compare, Diagnostic, Field, State};
 use google_cloud_compute_v1::model::Disk;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -52,21 +52,21 @@ pub fn label_safe(s: &str) -> String {
 }
 
 /// Checks user labels against GCP's rules.
-pub fn check_labels(attr: &str, labels: &BTreeMap<String, String>) -> Vec<AttrProblem> {
+pub fn check_labels(attr: &str, labels: &BTreeMap<String, String>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let ok = |s: &str, max: usize| s.len() <= max && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     for (k, v) in labels {
         if k.is_empty() || !k.starts_with(|c: char| c.is_ascii_lowercase()) || !ok(k, 63) {
-            out.push(AttrProblem::new(
+            out.push(Diagnostic::attr(
                 attr,
                 format!("label key \"{k}\" must start with a lowercase letter and use only lowercase letters, digits, _ and - (max 63)"),
             ));
         }
         if !ok(v, 63) {
-            out.push(AttrProblem::new(attr, format!("label value \"{v}\" may use only lowercase letters, digits, _ and - (max 63)")));
+            out.push(Diagnostic::attr(attr, format!("label value \"{v}\" may use only lowercase letters, digits, _ and - (max 63)")));
         }
         if k.starts_with("gantry-") {
-            out.push(AttrProblem::new(attr, format!("label key \"{k}\" is reserved")));
+            out.push(Diagnostic::attr(attr, format!("label key \"{k}\" is reserved")));
         }
     }
     out

@@ -6,7 +6,7 @@
 use super::extras::{self, Extras};
 use super::runner::{self, RunnerBlock};
 use super::{check_labels, prelude, valid_name, valid_zone, Machine, STARTUP};
-use crate::core::{AttrProblem, State};
+use crate::core::{Diagnostic, State};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -76,17 +76,17 @@ impl NodeSpec {
     /// Checks every node kind shares: name, zone, agent vs startup script,
     /// labels, and the runner block (`can_stop`: whether the machine can
     /// stop itself when idle).
-    pub fn check(&self, can_stop: bool) -> Vec<AttrProblem> {
+    pub fn check(&self, can_stop: bool) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if !valid_name(&self.name) {
-            out.push(AttrProblem::new("name", format!("\"{}\" must be 1-63 lowercase letters, digits and -, starting with a letter", self.name)));
+            out.push(Diagnostic::attr("name", format!("\"{}\" must be 1-63 lowercase letters, digits and -, starting with a letter", self.name)));
         }
         if !valid_zone(&self.zone) {
-            out.push(AttrProblem::new("zone", format!("\"{}\" is not a zone (e.g. us-east5-b)", self.zone)));
+            out.push(Diagnostic::attr("zone", format!("\"{}\" is not a zone (e.g. us-east5-b)", self.zone)));
         }
         let ways = [self.agent.is_some(), self.runner.is_some(), self.startup_script.is_some()].iter().filter(|w| **w).count();
         if ways > 1 {
-            out.push(AttrProblem::new("startup_script", "use one of an agent block, a runner block or startup_script"));
+            out.push(Diagnostic::attr("startup_script", "use one of an agent block, a runner block or startup_script"));
         }
         out.extend(check_labels("labels", &self.labels));
         if let Some(agent) = &self.agent {

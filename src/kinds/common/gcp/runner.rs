@@ -23,7 +23,7 @@
 
 use super::extras::Extras;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
-use crate::core::AttrProblem;
+use crate::core::Diagnostic;
 use crate::kinds::agent_queue::github::DEFAULT_RUNNER_VERSION;
 use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
 use serde::Deserialize;
@@ -72,10 +72,10 @@ pub fn idle_stop_secs(r: &RunnerBlock) -> Result<u64, String> {
     humantime::parse_duration(t).map(|d| d.as_secs()).map_err(|e| format!("\"{t}\" is not a duration (e.g. 15m): {e}"))
 }
 
-pub fn check(r: &RunnerBlock, can_stop: bool) -> Vec<AttrProblem> {
+pub fn check(r: &RunnerBlock, can_stop: bool) -> Vec<Diagnostic> {
     let mut out = check_scope_and_labels(&r.scope, "runner", "machine");
     out.extend(super::extras::check(&r.extras, "runner"));
-    let p = |a: &str, m: String| AttrProblem::new(&format!("runner.{a}"), m);
+    let p = |a: &str, m: String| Diagnostic::attr(&format!("runner.{a}"), m);
     match idle_stop_secs(r) {
         Err(e) => out.push(p("idle_stop", e)),
         Ok(s) if s > 0 && !can_stop => {
