@@ -5,7 +5,7 @@
 //! and filled the schema's defaults ([`super::schema`]), so an unset
 //! optional attribute is `None` and everything else has its value.
 
-use super::github::GithubBlock;
+use crate::kinds::common::github_runner::RunnerScope;
 use crate::kinds::common::PolicyFile;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -99,4 +99,19 @@ impl Spec {
     pub fn arm64(&self) -> bool {
         self.instance_types.first().is_some_and(|t| super::graviton(t))
     }
+}
+
+/// The evaluated `github { }` block (the schema's defaults filled).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct GithubBlock {
+    #[serde(flatten)]
+    pub scope: RunnerScope,
+    pub repositories: Vec<String>,
+    pub credentials: String,
+    pub runner_group_id: Option<u64>,
+    pub runner_version: Option<String>,
+    pub queued_job_timeout: Option<String>,
+    pub queued_job_timeout_action: Option<String>,
+    pub webhook: Option<bool>,
 }

@@ -30,9 +30,8 @@
 use super::block::Spec;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::Diagnostic;
-use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
+use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels};
 use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The actions/runner release installed at boot when none is named.
@@ -96,21 +95,6 @@ pub struct GithubSpec {
     pub webhook: bool,
     /// Where the scaler leaves each instance's configuration.
     pub jit_path: String,
-}
-
-/// The evaluated `github { }` block (the schema's defaults filled).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct GithubBlock {
-    #[serde(flatten)]
-    pub scope: RunnerScope,
-    pub repositories: Vec<String>,
-    pub credentials: String,
-    pub runner_group_id: Option<u64>,
-    pub runner_version: Option<String>,
-    pub queued_job_timeout: Option<String>,
-    pub queued_job_timeout_action: Option<String>,
-    pub webhook: Option<bool>,
 }
 
 /// The JIT configuration path of a queue: per stack and queue, so two

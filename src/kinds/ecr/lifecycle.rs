@@ -1,11 +1,21 @@
 //! ECR lifecycle policy: generated from the `lifecycle_policy` block's rules
 //! and normalised so a policy read back from ECR compares equal.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
+
+/// The `lifecycle_policy` block's rules.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Lifecycle {
+    pub expire_untagged_after_days: Option<u32>,
+    pub keep_last_tagged: Option<u32>,
+    pub tag_prefixes: Option<Vec<String>>,
+}
 
 /// Builds the ECR lifecycle policy document for the block's rules, or None
 /// when no rule is set.
-pub fn render(block: &super::spec::Lifecycle) -> Option<Value> {
+pub fn render(block: &Lifecycle) -> Option<Value> {
     let mut rules = Vec::new();
     let mut priority = 1;
     if let Some(days) = block.expire_untagged_after_days {
@@ -62,7 +72,7 @@ mod tests {
     use super::*;
 
     /// A block as the loader hands it over.
-    fn block(v: Value) -> super::super::spec::Lifecycle {
+    fn block(v: Value) -> Lifecycle {
         serde_json::from_value(v).unwrap()
     }
 

@@ -3,7 +3,7 @@
 //! reads straight into [`Spec`]; the rules and the desired state read its
 //! fields, not JSON by key.
 
-use super::lifecycle;
+use super::lifecycle::{self, Lifecycle};
 use crate::core::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,15 +25,6 @@ pub struct Spec {
     pub force_delete: bool,
     pub tags: BTreeMap<String, String>,
     pub lifecycle_policy: Option<Lifecycle>,
-}
-
-/// The `lifecycle_policy` block's rules.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Lifecycle {
-    pub expire_untagged_after_days: Option<u32>,
-    pub keep_last_tagged: Option<u32>,
-    pub tag_prefixes: Option<Vec<String>>,
 }
 
 /// The comparable desired state (the kind's fields; `None` is `null`), as
