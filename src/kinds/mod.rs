@@ -14,6 +14,8 @@ pub mod gcp_workload_identity_pool;
 pub mod gpu_node;
 pub mod oidc_provider;
 pub mod s3_bucket;
+#[cfg(test)]
+mod spec_agreement;
 pub mod tpu_node;
 
 use crate::cloud::aws::AwsContext;
