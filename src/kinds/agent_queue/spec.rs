@@ -1,5 +1,7 @@
-//! A queue's evaluated attributes as a typed spec, and the names of the
-//! cloud resources derived from it (deterministic, within AWS length limits).
+//! Everything a queue's template and deployment need ([`QueueSpec`]),
+//! built from its typed block ([`super::block::Spec`]) and the stack's
+//! environment, and the names of the cloud resources derived from it
+//! (deterministic, within AWS length limits).
 
 use super::block::{ScalerZip, Spec};
 use crate::core::Env;
