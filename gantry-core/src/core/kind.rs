@@ -71,7 +71,9 @@ pub struct Capacity {
     pub on_demand_percent: u32,
 }
 
-/// The pure half of a resource kind.
+/// The pure half of a resource kind, as the loader and the engine hold it
+/// (object-safe, over the evaluated block as JSON). Kinds implement
+/// [`super::TypedKind`]; its adapter is the one implementation of this.
 pub trait Kind: Send + Sync {
     /// Block name in stack files, e.g. `ecr_repository`.
     fn name(&self) -> &'static str;
@@ -83,77 +85,51 @@ pub trait Kind: Send + Sync {
     fn fields(&self) -> &'static [Field];
     /// Fills what the block left unset from its label and the stack (e.g.
     /// a repository's `name` from `ecr_repository "cache" {}`), before checks.
-    fn fill_defaults(&self, _label: &str, _env: &Env, _attrs: &mut State) {}
+    fn fill_defaults(&self, label: &str, env: &Env, attrs: &mut State);
     /// Checks beyond types (name formats, cross-attribute rules).
-    fn check(&self, _attrs: &State) -> Vec<Diagnostic> {
-        Vec::new()
-    }
+    fn check(&self, attrs: &State) -> Vec<Diagnostic>;
     /// Checks that need the stack's environment (regions, account).
-    fn check_env(&self, _attrs: &State, _env: &Env) -> Vec<Diagnostic> {
-        Vec::new()
-    }
+    fn check_env(&self, attrs: &State, env: &Env) -> Vec<Diagnostic>;
     /// Fills inputs that come from this machine rather than from the files
     /// (an artifact bundled with gantry), for plan and apply only:
     /// `validate` needs nothing built or installed.
-    fn local_inputs(&self, _attrs: &mut State) -> Vec<Diagnostic> {
-        Vec::new()
-    }
+    fn local_inputs(&self, attrs: &mut State) -> Vec<Diagnostic>;
     /// The resource's unique name in the cloud (e.g. repository name).
     fn identity(&self, attrs: &State) -> String;
     /// Every cloud name the resource creates besides its identity, as
     /// normalised for the cloud (e.g. a queue's stack and function), so two
     /// blocks that would collide there are caught before anything runs.
-    fn cloud_names(&self, _attrs: &State, _env: &Env) -> Vec<String> {
-        Vec::new()
-    }
+    fn cloud_names(&self, attrs: &State, env: &Env) -> Vec<String>;
     /// The Google Cloud zone the resource lives in, when reading it means
     /// listing that zone.
-    fn zone(&self, _attrs: &State) -> Option<String> {
-        None
-    }
+    fn zone(&self, attrs: &State) -> Option<String>;
     /// Attributes other blocks may reference (`arn`, `repository_url`, ...).
     fn outputs(&self, attrs: &State, env: &Env) -> State;
     /// What a desired or live state can run at most (machines that bill
     /// by the hour); None for kinds that run none.
-    fn capacity(&self, _state: &State) -> Option<Capacity> {
-        None
-    }
+    fn capacity(&self, state: &State) -> Option<Capacity>;
     /// Whether its names need the Google Cloud project's number
     /// ([`Env::gcp_project_number`]): plan then reads it once.
-    fn needs_gcp_project_number(&self) -> bool {
-        false
-    }
+    fn needs_gcp_project_number(&self) -> bool;
     /// Desired comparable state built from evaluated attributes.
     fn desired_state(&self, attrs: &State, env: &Env) -> State;
     /// Managed policy ARNs the block attaches: their documents are read and
     /// linted at plan time (they are not in the files).
-    fn managed_policy_arns(&self, _attrs: &State) -> Vec<String> {
-        Vec::new()
-    }
+    fn managed_policy_arns(&self, attrs: &State) -> Vec<String>;
     /// Security findings for an evaluated block (see `lint`).
-    fn lint(&self, _attrs: &State, _env: &Env) -> Vec<crate::lint::Finding> {
-        Vec::new()
-    }
+    fn lint(&self, attrs: &State, env: &Env) -> Vec<crate::lint::Finding>;
     /// Rewrites attribute changes for display (e.g. one change per template
     /// property instead of one for the whole template). Display only.
-    fn explain(&self, changes: Vec<AttrChange>) -> Vec<AttrChange> {
-        changes
-    }
+    fn explain(&self, changes: Vec<AttrChange>) -> Vec<AttrChange>;
     /// Review lines for a create, update or replace: what the attribute
     /// diff alone does not tell (e.g. that a new startup script only runs
     /// at the next boot, or where a deployed artifact came from).
-    fn change_notes(&self, _action: Action, _changes: &[AttrChange], _desired: &State) -> Vec<String> {
-        Vec::new()
-    }
+    fn change_notes(&self, action: Action, changes: &[AttrChange], desired: &State) -> Vec<String>;
     /// A live state that no plan can proceed from, with the way out.
-    fn live_problem(&self, _live: &LiveResource) -> Option<String> {
-        None
-    }
+    fn live_problem(&self, live: &LiveResource) -> Option<String>;
     /// What a change would newly allow (who may assume, what may be done),
     /// for the plan's broadening review. `before` is the live state, if any.
-    fn broadening(&self, _before: Option<&State>, _after: &State) -> Vec<String> {
-        Vec::new()
-    }
+    fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String>;
 }
 
 /// Sets `key` to `value` unless the block set it (a [`Kind::fill_defaults`] helper).

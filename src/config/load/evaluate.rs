@@ -355,6 +355,6 @@ fn ref_target(d: &Decls, r: &Reference) -> Option<Node> {
 /// file at the attribute's value, and at the block's address; the message
 /// names the attribute.
 fn placed(p: Diagnostic, address: String, span: Option<crate::config::diag::SrcSpan>) -> Diagnostic {
-    let message = if p.attr.is_empty() { p.message.clone() } else { format!("{}: {}", p.attr, p.message) };
+    let message = if p.attr.is_empty() { p.message } else { format!("{}: {}", p.attr, p.message) };
     Diagnostic { message, address, span, ..p }
 }

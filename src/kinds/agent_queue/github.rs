@@ -106,11 +106,8 @@ pub fn jit_path(stack: &str, queue: &str) -> String {
 /// Parses the block (after `check` accepted it); `None` for Buildkite queues.
 pub fn spec(queue_block: &Spec, stack: &str, queue: &str) -> Option<GithubSpec> {
     let b = queue_block.github.clone()?;
-    let scope = match (&b.scope.repository, &b.scope.organization) {
-        (Some(r), _) => Scope::parse(r).ok()?,
-        (None, Some(o)) => Scope::parse(o).ok()?,
-        (None, None) => return None,
-    };
+    // Neither repository nor organisation is "", which does not parse.
+    let scope = Scope::parse(b.scope.scope()).ok()?;
     let labels = all_labels(&b.scope, queue_block.arm64());
     Some(GithubSpec {
         scope,

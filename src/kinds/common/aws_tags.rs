@@ -52,19 +52,13 @@ pub fn user_tags(tags: &BTreeMap<String, String>) -> Value {
 pub const MAX_USER_TAGS: usize = 45;
 
 /// Problems with the evaluated `tags` attribute, if any.
-/// [`check`] for tags already read into a map.
-pub fn check_map(tags: &std::collections::BTreeMap<String, String>) -> Vec<Diagnostic> {
-    check(Some(&serde_json::json!(tags)))
-}
-
-pub fn check(tags: Option<&Value>) -> Vec<Diagnostic> {
+pub fn check(tags: &BTreeMap<String, String>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let Some(tags) = tags.and_then(Value::as_object) else { return out };
     for (k, v) in tags {
         if k.starts_with("gantry:") || k.starts_with("aws:") {
             out.push(Diagnostic::attr("tags", format!("tag key \"{k}\" is reserved")));
         }
-        if k.is_empty() || k.len() > 128 || v.as_str().map(str::len).unwrap_or(0) > 256 {
+        if k.is_empty() || k.len() > 128 || v.len() > 256 {
             out.push(Diagnostic::attr("tags", format!("tag \"{k}\": keys are 1-128 characters, values at most 256")));
         }
     }

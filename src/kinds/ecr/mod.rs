@@ -122,7 +122,7 @@ impl crate::core::TypedKind for EcrRepository {
                 out.push(Diagnostic::attr("lifecycle_policy", "tag_prefixes only applies with keep_last_tagged"));
             }
         }
-        out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
+        out.extend(crate::kinds::common::aws_tags::check(&spec.tags));
         if spec.repository_policy_file.as_ref().is_some_and(|p| !p.is_object()) {
             out.push(Diagnostic::attr("repository_policy_file", "the policy document must be a JSON object"));
         }

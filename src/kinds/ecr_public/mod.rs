@@ -86,7 +86,7 @@ impl crate::core::TypedKind for EcrPublicRepository {
         for (attr, problem) in spec.catalog().problems() {
             out.push(Diagnostic::attr(attr, problem));
         }
-        out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
+        out.extend(crate::kinds::common::aws_tags::check(&spec.tags));
         if spec.repository_policy_file.as_ref().is_some_and(|p| !p.is_object()) {
             out.push(Diagnostic::attr("repository_policy_file", "the policy document must be a JSON object"));
         }

@@ -194,7 +194,7 @@ impl crate::core::TypedKind for S3Bucket {
         if rules.len() > 1000 {
             out.push(Diagnostic::attr("lifecycle_rule", "S3 allows at most 1,000 lifecycle rules per bucket"));
         }
-        out.extend(crate::kinds::common::aws_tags::check_map(&spec.tags));
+        out.extend(crate::kinds::common::aws_tags::check(&spec.tags));
         if spec.policy_file.as_ref().is_some_and(|p| !p.is_object()) {
             out.push(Diagnostic::attr("policy_file", "the policy document must be a JSON object"));
         }
