@@ -20,7 +20,7 @@ fn verb(a: Action) -> (&'static str, &'static str) {
 }
 
 fn finished_line(c: &Change, o: &Outcome, took: Duration, style: Style) -> String {
-    let (_, noun) = verb(c.action);
+    let (_, noun) = verb(c.action());
     match o {
         Outcome::Done => format!("{}: {noun} complete after {:.1}s", c.address, took.as_secs_f64()),
         Outcome::Failed(e) => style.red(&format!("{}: {noun} FAILED after {:.1}s: {e}", c.address, took.as_secs_f64())),
@@ -36,7 +36,7 @@ pub struct Plain {
 
 impl Progress for Plain {
     fn started(&self, c: &Change) {
-        crate::outln!("{}: {}... ({} \"{}\")", c.address, verb(c.action).0, c.kind, c.identity);
+        crate::outln!("{}: {}... ({} \"{}\")", c.address, verb(c.action()).0, c.kind, c.identity);
     }
     fn finished(&self, c: &Change, o: &Outcome, took: Duration) {
         crate::outln!("{}", finished_line(c, o, took, self.style));
@@ -63,7 +63,7 @@ impl Progress for Bars {
     fn started(&self, c: &Change) {
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-        bar.set_message(format!("{}: {}...", c.address, verb(c.action).0));
+        bar.set_message(format!("{}: {}...", c.address, verb(c.action()).0));
         bar.enable_steady_tick(Duration::from_millis(120));
         self.bars.lock().unwrap_or_else(|e| e.into_inner()).insert(c.address.clone(), bar);
     }

@@ -27,9 +27,8 @@ pub struct Judged {
 pub async fn lint(stack: &Stack, api: &dyn ManagedPolicyApi) -> Result<Judged, crate::core::error::ProviderError> {
     let mut uses: Vec<(String, String, bool)> = Vec::new();
     for r in &stack.resources {
-        let Some(kind) = crate::kinds::by_name(r.kind) else { continue };
         let waive = crate::lint::waivers(&r.attrs).iter().any(|(rule, _)| rule == POLICY_ADMIN_MANAGED);
-        uses.extend(kind.managed_policy_arns(&r.attrs).into_iter().map(|arn| (r.address.clone(), arn, waive)));
+        uses.extend(r.block.managed_policy_arns().into_iter().map(|arn| (r.address.clone(), arn, waive)));
     }
     let arns: BTreeSet<String> = uses.iter().map(|(_, a, _)| a.clone()).collect();
     let docs: BTreeMap<String, Option<Value>> = futures::stream::iter(arns.into_iter().map(|arn| async move { api.document(&arn).await.map(|d| (arn, d)) }))

@@ -30,7 +30,7 @@ pub fn output_states(outputs: &[OutputValue], plan: &Plan) -> Vec<OutputState> {
             let changes = plan.changes.iter().filter(|c| o.depends_on.contains(&block_of(&c.address)));
             let (mut waiting_for, mut pending) = (Vec::new(), Vec::new());
             for c in changes {
-                match c.action {
+                match c.action() {
                     Action::Create | Action::Replace => waiting_for.push(c.address.clone()),
                     Action::Update => pending.push(c.address.clone()),
                     Action::Delete | Action::NoOp => {}
@@ -44,19 +44,23 @@ pub fn output_states(outputs: &[OutputValue], plan: &Plan) -> Vec<OutputState> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::Change;
+    use crate::core::{Change, Op, State};
     use serde_json::json;
 
     fn change(address: &str, action: Action) -> Change {
+        let live = crate::core::LiveResource { identity: "x".into(), owner_stack: None, owner_address: None, state: State::new(), protected: false };
+        let op = match action {
+            Action::Create => Op::Create { desired: State::new() },
+            Action::Update => Op::Update { desired: State::new(), live },
+            _ => unreachable!("the test plans creates and updates"),
+        };
         Change {
             address: address.into(),
             kind: "ecr_repository".into(),
             identity: "x".into(),
-            action,
+            op,
             reason: None,
             attrs: vec![],
-            desired: None,
-            live: None,
             depends_on: vec![],
             notes: vec![],
             protect: false,

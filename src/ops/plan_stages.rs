@@ -8,7 +8,7 @@ use crate::config::Stack;
 use crate::core::Diagnostic;
 use crate::core::{Driver, Kind, LiveResource, OutputValue, ReadScope, State};
 use crate::engine::planner::{plan_kind, Allowances, DesiredInstance};
-use crate::plan::{Action, IndexEntry, Plan, FORMAT_VERSION};
+use crate::plan::{Action, IndexEntry, Op, Plan, FORMAT_VERSION};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -103,8 +103,8 @@ fn desired(stack: &Stack, kinds: &[&'static dyn Kind]) -> ByKind<Vec<DesiredInst
             .filter(|r| r.kind == kind.name())
             .map(|r| DesiredInstance {
                 address: r.address.clone(),
-                identity: kind.identity(&r.attrs),
-                state: kind.desired_state(&r.attrs, &stack.env),
+                identity: r.block.identity(),
+                state: r.block.desired_state(&stack.env),
                 protect: r.protect,
                 depends_on: r.depends_on.iter().cloned().collect(),
             })
@@ -116,7 +116,7 @@ fn desired(stack: &Stack, kinds: &[&'static dyn Kind]) -> ByKind<Vec<DesiredInst
 fn reach<'a>(stack: &'a Stack, desired: &ByKind<Vec<DesiredInstance>>) -> Reach<'a> {
     let identities = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
     let mut zones: Vec<String> = stack.gcp_zones.clone();
-    zones.extend(stack.resources.iter().filter_map(|r| crate::kinds::by_name(r.kind)?.zone(&r.attrs)));
+    zones.extend(stack.resources.iter().filter_map(|r| r.block.zone()));
     zones.sort();
     zones.dedup();
     Reach { stack, owner: stack.env.owner(), identities, zones }
@@ -238,12 +238,12 @@ fn match_kinds(
         plan.unchanged.extend(kp.unchanged);
         plan.fingerprints.extend(kp.fingerprints);
         for mut c in kp.changes {
-            if c.action == Action::Delete && c.depends_on.is_empty() {
+            if c.action() == Action::Delete && c.depends_on.is_empty() {
                 // For destroy, the files still say what depends on what.
                 c.depends_on = deps_by_address.get(c.address.as_str()).map(|d| d.to_vec()).unwrap_or_default();
             }
-            if let Some(desired) = c.desired.as_ref().filter(|_| c.action != Action::Delete) {
-                c.notes.extend(k.change_notes(c.action, &c.attrs, desired));
+            if let Some(desired) = c.op.desired() {
+                c.notes.extend(k.change_notes(c.action(), &c.attrs, desired));
             }
             c.attrs = k.explain(std::mem::take(&mut c.attrs));
             plan.changes.push(c);
@@ -268,9 +268,9 @@ fn index(plan: &mut Plan, stack: &Stack, desired: &ByKind<Vec<DesiredInstance>>)
 /// Stage preview (`--change-sets`): a deeper look at each update from the
 /// provider (a CloudFormation change set), as notes.
 async fn preview(drivers: &Drivers, plan: &mut Plan) -> Result<(), OpsError> {
-    let previews = plan.changes.iter().enumerate().filter(|(_, c)| c.action == Action::Update).filter_map(|(i, c)| {
+    let previews = plan.changes.iter().enumerate().filter_map(|(i, c)| {
+        let Op::Update { desired, live } = &c.op else { return None };
         let driver = drivers.get(&c.kind)?;
-        let (desired, live) = (c.desired.as_ref()?, c.live.as_ref()?);
         Some(async move { driver.preview(desired, live).await.map(|n| (i, n)) })
     });
     for (i, notes) in futures::future::try_join_all(previews).await? {
@@ -282,8 +282,8 @@ async fn preview(drivers: &Drivers, plan: &mut Plan) -> Result<(), OpsError> {
 /// Stage broadening: what each change newly allows, for review.
 fn broadening(plan: &mut Plan) {
     for c in &plan.changes {
-        let (Some(kind), Some(desired)) = (crate::kinds::by_name(&c.kind), c.desired.as_ref()) else { continue };
-        let items = kind.broadening(c.live.as_ref().map(|l| &l.state), desired);
+        let (Some(kind), Some(desired)) = (crate::kinds::by_name(&c.kind), c.op.desired()) else { continue };
+        let items = kind.broadening(c.op.live().map(|l| &l.state), desired);
         if !items.is_empty() {
             plan.broadening.push(crate::plan::Broadening { address: c.address.clone(), items });
         }
@@ -330,9 +330,9 @@ fn apply_targets(plan: &mut Plan, targets: &[String], errors: &mut Vec<Diagnosti
         let extra: Vec<String> = plan
             .changes
             .iter()
-            .filter(|c| keep.contains(&c.address) && c.action != Action::Delete)
+            .filter(|c| keep.contains(&c.address) && c.action() != Action::Delete)
             .flat_map(|c| c.depends_on.iter())
-            .flat_map(|dep| plan.changes.iter().filter(move |d| matches(dep, &d.address) && d.action != Action::Delete))
+            .flat_map(|dep| plan.changes.iter().filter(move |d| matches(dep, &d.address) && d.action() != Action::Delete))
             .map(|d| d.address.clone())
             .filter(|a| !keep.contains(a))
             .collect();

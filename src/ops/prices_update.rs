@@ -54,7 +54,7 @@ pub fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions, gcp_pro
         };
         for r in &stack.resources {
             let Some(kind) = crate::kinds::by_name(r.kind) else { continue };
-            let state = kind.desired_state(&r.attrs, &stack.env);
+            let state = r.block.desired_state(&stack.env);
             let Some(cap) = kind.capacity(&state) else { continue };
             if cap.cloud == "aws" {
                 out.aws.extend(cap.types.iter().map(|t| (cap.location.clone(), t.clone())));

@@ -150,7 +150,7 @@ locals {
     let (p, backend) = plan(dir.path(), &driver).await;
     assert_eq!(p.summary().add, 3);
     let child = p.changes.iter().find(|c| c.address == "ecr_repository.child").unwrap();
-    assert_eq!(child.desired.as_ref().unwrap()["tags"]["from"], "arn:aws:ecr:us-east-1:111122223333:repository/base");
+    assert_eq!(child.op.desired().unwrap()["tags"]["from"], "arn:aws:ecr:us-east-1:111122223333:repository/base");
     let report = apply_plan(&p, &backend, 10, Arc::new(Quiet), Cancel::new()).await.unwrap();
     assert!(report.succeeded());
     assert!(driver.position("end create base") < driver.position("start create child"));
@@ -208,7 +208,7 @@ ecr_repository "delta" {}
 
     driver.fail_create.lock().unwrap().clear();
     let (p, _) = plan(dir.path(), &driver).await;
-    let remaining: Vec<(&str, Action)> = p.changes.iter().map(|c| (c.address.as_str(), c.action)).collect();
+    let remaining: Vec<(&str, Action)> = p.changes.iter().map(|c| (c.address.as_str(), c.action())).collect();
     assert_eq!(remaining, vec![("ecr_repository.beta", Action::Create), ("ecr_repository.delta", Action::Create), ("ecr_repository.gamma", Action::Create)]);
 }
 
@@ -323,20 +323,25 @@ async fn the_apply_workflow_holds_the_lock_and_the_gates_for_any_front_end() {
     assert!(matches!(apply(&req(true), &connect, &auto).await, Ok(Applied::NoChanges(_))));
 }
 
-/// A change whose action lacks the state it needs (a hand-edited plan) fails
-/// that change with a sentence, starts nothing after it, and panics nowhere.
+/// A change whose action lacks the state it needs (a hand-edited plan) is
+/// not a plan: the file is refused when read, with the field it lacks,
+/// before anything is applied.
 #[tokio::test]
-async fn a_change_without_its_state_fails_cleanly() {
+async fn a_change_without_its_state_is_refused_when_read() {
     let dir = tempfile::tempdir().unwrap();
-    write_stack(dir.path(), "ecr_repository \"aa\" {}\necr_repository \"bb\" {\n  tags = { after = ecr_repository.aa.name }\n}\n");
+    write_stack(dir.path(), "ecr_repository \"aa\" {}\n");
     let driver = Arc::new(FakeDriver::default());
-    let (mut p, backend) = plan(dir.path(), &driver).await;
-    let a = p.changes.iter_mut().find(|c| c.address == "ecr_repository.aa").unwrap();
-    a.desired = None;
-    assert!(a.work().unwrap_err().contains("ecr_repository.aa will be created but the plan holds no desired state"));
-    let report = apply_plan(&p, &backend, 4, Arc::new(Quiet), Cancel::new()).await.unwrap();
-    let outcome = |addr: &str| report.results.iter().find(|r| r.address == addr).unwrap().outcome.clone();
-    assert!(matches!(outcome("ecr_repository.aa"), Outcome::Failed(m) if m.contains("was the plan file edited?")));
-    assert_eq!(outcome("ecr_repository.bb"), Outcome::NotStarted, "its dependent does not start");
+    let (p, _backend) = plan(dir.path(), &driver).await;
+    let path = dir.path().join("plan.json");
+    gantry::plan::file::save(&p, &path, None).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(gantry::plan::file::load(&path, None).is_ok(), "the plan as saved reads");
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let change = &mut doc["plan"]["changes"][0];
+    assert_eq!(change["action"], "create");
+    change.as_object_mut().unwrap().remove("desired");
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    let err = gantry::plan::file::load(&path, None).unwrap_err().to_string();
+    assert!(err.contains("does not read as a plan") && err.contains("missing field `desired`"), "{err}");
     assert!(driver.events.lock().unwrap().is_empty());
 }

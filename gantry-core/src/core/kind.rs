@@ -3,7 +3,7 @@
 //! unit tests, while the I/O half ([`super::Driver`]) sits behind a narrow
 //! trait that tests can fake.
 
-use super::{Action, AttrChange, Diagnostic, Field, LiveResource, Schema, State};
+use super::{Action, AttrChange, Diagnostic, Field, LiveResource, ParsedBlock, Schema, State};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -86,38 +86,26 @@ pub trait Kind: Send + Sync {
     /// Fills what the block left unset from its label and the stack (e.g.
     /// a repository's `name` from `ecr_repository "cache" {}`), before checks.
     fn fill_defaults(&self, label: &str, env: &Env, attrs: &mut State);
-    /// Checks beyond types (name formats, cross-attribute rules).
-    fn check(&self, attrs: &State) -> Vec<Diagnostic>;
-    /// Checks that need the stack's environment (regions, account).
-    fn check_env(&self, attrs: &State, env: &Env) -> Vec<Diagnostic>;
+    /// Reads an evaluated block into the kind's typed block, once: the
+    /// rules, names, outputs, desired state and lint of that block read it
+    /// ([`ParsedBlock`]). A block that does not read is one diagnostic and
+    /// reads as the defaults, so the rules still judge the rest of it.
+    fn read(&'static self, attrs: &State) -> (ParsedBlock, Option<Diagnostic>);
+    /// The typed block of `attrs`, for callers that reported its reading
+    /// already (the loader does, once per block).
+    fn block(&'static self, attrs: &State) -> ParsedBlock {
+        self.read(attrs).0
+    }
     /// Fills inputs that come from this machine rather than from the files
     /// (an artifact bundled with gantry), for plan and apply only:
     /// `validate` needs nothing built or installed.
     fn local_inputs(&self, attrs: &mut State) -> Vec<Diagnostic>;
-    /// The resource's unique name in the cloud (e.g. repository name).
-    fn identity(&self, attrs: &State) -> String;
-    /// Every cloud name the resource creates besides its identity, as
-    /// normalised for the cloud (e.g. a queue's stack and function), so two
-    /// blocks that would collide there are caught before anything runs.
-    fn cloud_names(&self, attrs: &State, env: &Env) -> Vec<String>;
-    /// The Google Cloud zone the resource lives in, when reading it means
-    /// listing that zone.
-    fn zone(&self, attrs: &State) -> Option<String>;
-    /// Attributes other blocks may reference (`arn`, `repository_url`, ...).
-    fn outputs(&self, attrs: &State, env: &Env) -> State;
     /// What a desired or live state can run at most (machines that bill
     /// by the hour); None for kinds that run none.
     fn capacity(&self, state: &State) -> Option<Capacity>;
     /// Whether its names need the Google Cloud project's number
     /// ([`Env::gcp_project_number`]): plan then reads it once.
     fn needs_gcp_project_number(&self) -> bool;
-    /// Desired comparable state built from evaluated attributes.
-    fn desired_state(&self, attrs: &State, env: &Env) -> State;
-    /// Managed policy ARNs the block attaches: their documents are read and
-    /// linted at plan time (they are not in the files).
-    fn managed_policy_arns(&self, attrs: &State) -> Vec<String>;
-    /// Security findings for an evaluated block (see `lint`).
-    fn lint(&self, attrs: &State, env: &Env) -> Vec<crate::lint::Finding>;
     /// Rewrites attribute changes for display (e.g. one change per template
     /// property instead of one for the whole template). Display only.
     fn explain(&self, changes: Vec<AttrChange>) -> Vec<AttrChange>;

@@ -4,6 +4,7 @@
 //! Nothing here imports another gantry module except the lint findings a
 //! kind reports.
 
+mod block;
 pub mod bounded;
 pub mod compare;
 pub mod cost;
@@ -16,12 +17,13 @@ pub mod schema;
 mod state;
 mod typed_kind;
 
+pub use block::{Block, ParsedBlock};
 pub use compare::Compare;
 pub use diagnostic::Diagnostic;
 pub use driver::{Discovery, Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
 pub use kind::{default_attr, BackendConfig, Capacity, Env, Kind, OFFLINE_ACCOUNT_ID};
-pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, OutputValue, Plan, PlanInputs, Summary, Work, FORMAT_VERSION};
+pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, Op, OutputValue, Plan, PlanInputs, Summary, FORMAT_VERSION};
 pub use schema::Schema;
 pub use state::{
     owner_key, owner_of, pointer, sha256_base64, stale_tag_keys, text, Field, Notes, Owner, State, TAG_ADDRESS, TAG_PROTECT, TAG_STACK, TAG_WORKSPACE,

@@ -62,14 +62,14 @@ pub struct Change {
     pub kind: String,
     /// Cloud name of the resource.
     pub identity: String,
-    pub action: Action,
+    /// What applying it does, with the state that takes. Written in the
+    /// plan file as `"action"` beside `"desired"`/`"live"`, so a file whose
+    /// action lacks its state does not read at all.
+    #[serde(flatten)]
+    pub op: Op,
     /// Why, in words (display only; the action is chosen from data).
     pub reason: Option<String>,
     pub attrs: Vec<AttrChange>,
-    /// Desired state (create/update/replace).
-    pub desired: Option<State>,
-    /// Live state read at plan time (update/replace/delete).
-    pub live: Option<LiveResource>,
     /// Addresses this change must wait for.
     pub depends_on: Vec<String>,
     /// Extra review lines (e.g. what a CloudFormation change set would do).
@@ -80,42 +80,50 @@ pub struct Change {
     pub protect: bool,
 }
 
-/// What applying a change does, carrying the state each action needs.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Work {
-    Nothing,
-    Create {
-        desired: State,
-    },
-    /// `changed`: the attributes that differ.
-    Update {
-        desired: State,
-        live: LiveResource,
-        changed: Vec<String>,
-    },
-    Replace {
-        desired: State,
-        live: LiveResource,
-    },
-    Delete {
-        live: LiveResource,
-    },
+/// What applying a change does, carrying the state each action needs:
+/// the desired state to write, the live resource read at plan time, or
+/// both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Op {
+    Create { desired: State },
+    Update { desired: State, live: LiveResource },
+    Replace { desired: State, live: LiveResource },
+    Delete { live: LiveResource },
+}
+
+impl Op {
+    /// The action's name, for display and counting.
+    pub fn action(&self) -> Action {
+        match self {
+            Op::Create { .. } => Action::Create,
+            Op::Update { .. } => Action::Update,
+            Op::Replace { .. } => Action::Replace,
+            Op::Delete { .. } => Action::Delete,
+        }
+    }
+
+    /// The state the change writes (none for a delete).
+    pub fn desired(&self) -> Option<&State> {
+        match self {
+            Op::Create { desired } | Op::Update { desired, .. } | Op::Replace { desired, .. } => Some(desired),
+            Op::Delete { .. } => None,
+        }
+    }
+
+    /// The live resource it changes (none for a create).
+    pub fn live(&self) -> Option<&LiveResource> {
+        match self {
+            Op::Create { .. } => None,
+            Op::Update { live, .. } | Op::Replace { live, .. } | Op::Delete { live } => Some(live),
+        }
+    }
 }
 
 impl Change {
-    /// The work this change asks for. An error when its action lacks the
-    /// state it needs (only a plan file edited by hand can be so).
-    pub fn work(&self) -> Result<Work, String> {
-        let missing = |what: &str| format!("{} {} but the plan holds no {what} state for it (was the plan file edited?)", self.address, self.action.describe());
-        let desired = || self.desired.clone().ok_or_else(|| missing("desired"));
-        let live = || self.live.clone().ok_or_else(|| missing("live"));
-        Ok(match self.action {
-            Action::NoOp => Work::Nothing,
-            Action::Create => Work::Create { desired: desired()? },
-            Action::Update => Work::Update { desired: desired()?, live: live()?, changed: self.attrs.iter().map(|a| a.name.clone()).collect() },
-            Action::Replace => Work::Replace { desired: desired()?, live: live()? },
-            Action::Delete => Work::Delete { live: live()? },
-        })
+    /// The action's name, for display and counting.
+    pub fn action(&self) -> Action {
+        self.op.action()
     }
 }
 
@@ -252,7 +260,7 @@ impl Plan {
     pub fn summary(&self) -> Summary {
         let mut s = Summary { unchanged: self.unchanged.len(), ..Summary::default() };
         for c in &self.changes {
-            match c.action {
+            match c.action() {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
                 Action::Delete => s.destroy += 1,

@@ -3,9 +3,10 @@
 //! and filled the schema's defaults first), and the rules, the desired
 //! state, the outputs and the lint read fields instead of JSON by key.
 //! The engine and the loader still see one object-safe [`Kind`]: the
-//! adapter below reads the block into `Spec` at that boundary.
+//! adapter below reads the block into `Spec` once ([`Kind::read`]), and
+//! the block-level rules run on that reading ([`Block`]).
 
-use super::{Action, AttrChange, Capacity, Diagnostic, Env, Field, Kind, LiveResource, Schema, State};
+use super::{Action, AttrChange, Block, Capacity, Diagnostic, Env, Field, Kind, LiveResource, ParsedBlock, Schema, State};
 use serde::de::DeserializeOwned;
 
 /// The pure half of a resource kind, over its typed block.
@@ -13,7 +14,7 @@ pub trait TypedKind: Send + Sync {
     /// The evaluated block. An attribute the loader refused (reported
     /// already) is absent, so every field needs a default: the rules still
     /// judge the rest of the block.
-    type Spec: DeserializeOwned + Default;
+    type Spec: DeserializeOwned + Default + Send + Sync;
 
     /// Block name in stack files, e.g. `ecr_repository`.
     fn name(&self) -> &'static str;
@@ -39,11 +40,11 @@ pub trait TypedKind: Send + Sync {
     }
     /// The resource's unique name in the cloud.
     fn identity(&self, spec: &Self::Spec) -> String;
-    /// See [`Kind::cloud_names`].
+    /// See [`Block::cloud_names`].
     fn cloud_names(&self, _spec: &Self::Spec, _env: &Env) -> Vec<String> {
         Vec::new()
     }
-    /// See [`Kind::zone`].
+    /// See [`Block::zone`].
     fn zone(&self, _spec: &Self::Spec) -> Option<String> {
         None
     }
@@ -60,7 +61,7 @@ pub trait TypedKind: Send + Sync {
     }
     /// The comparable desired state.
     fn desired_state(&self, spec: &Self::Spec, env: &Env) -> State;
-    /// See [`Kind::managed_policy_arns`].
+    /// See [`Block::managed_policy_arns`].
     fn managed_policy_arns(&self, _spec: &Self::Spec) -> Vec<String> {
         Vec::new()
     }
@@ -91,13 +92,46 @@ pub fn read_spec<K: TypedKind + ?Sized>(kind: &K, attrs: &State) -> Result<K::Sp
     serde_json::from_value(serde_json::Value::Object(attrs.clone())).map_err(|e| format!("the block does not read as {}: {e}", kind.name()))
 }
 
-/// The block as `K::Spec`; one that does not read (only a bug can make it
-/// so, and `check` reports it) reads as the defaults.
-fn spec_or_default<K: TypedKind + ?Sized>(kind: &K, attrs: &State) -> K::Spec {
-    read_spec(kind, attrs).unwrap_or_default()
+/// A block read into its kind's `Spec`.
+struct Typed<K: TypedKind + 'static> {
+    kind: &'static K,
+    spec: K::Spec,
 }
 
-impl<K: TypedKind> Kind for K {
+impl<K: TypedKind + 'static> Block for Typed<K> {
+    fn kind(&self) -> &'static str {
+        TypedKind::name(self.kind)
+    }
+    fn check(&self) -> Vec<Diagnostic> {
+        self.kind.check(&self.spec)
+    }
+    fn check_env(&self, env: &Env) -> Vec<Diagnostic> {
+        self.kind.check_env(&self.spec, env)
+    }
+    fn identity(&self) -> String {
+        self.kind.identity(&self.spec)
+    }
+    fn cloud_names(&self, env: &Env) -> Vec<String> {
+        self.kind.cloud_names(&self.spec, env)
+    }
+    fn zone(&self) -> Option<String> {
+        self.kind.zone(&self.spec)
+    }
+    fn outputs(&self, attrs: &State, env: &Env) -> State {
+        self.kind.outputs(&self.spec, attrs, env)
+    }
+    fn desired_state(&self, env: &Env) -> State {
+        self.kind.desired_state(&self.spec, env)
+    }
+    fn managed_policy_arns(&self) -> Vec<String> {
+        self.kind.managed_policy_arns(&self.spec)
+    }
+    fn lint(&self, env: &Env) -> Vec<crate::lint::Finding> {
+        self.kind.lint(&self.spec, env)
+    }
+}
+
+impl<K: TypedKind + 'static> Kind for K {
     fn name(&self) -> &'static str {
         TypedKind::name(self)
     }
@@ -113,44 +147,21 @@ impl<K: TypedKind> Kind for K {
     fn fill_defaults(&self, label: &str, env: &Env, attrs: &mut State) {
         TypedKind::fill_defaults(self, label, env, attrs)
     }
-    fn check(&self, attrs: &State) -> Vec<Diagnostic> {
-        match read_spec(self, attrs) {
-            Ok(spec) => TypedKind::check(self, &spec),
-            Err(why) => vec![Diagnostic::attr("", why)],
-        }
-    }
-    fn check_env(&self, attrs: &State, env: &Env) -> Vec<Diagnostic> {
-        read_spec(self, attrs).map(|spec| TypedKind::check_env(self, &spec, env)).unwrap_or_default()
+    fn read(&'static self, attrs: &State) -> (ParsedBlock, Option<Diagnostic>) {
+        let (spec, problem) = match read_spec(self, attrs) {
+            Ok(spec) => (spec, None),
+            Err(why) => (K::Spec::default(), Some(Diagnostic::attr("", why))),
+        };
+        (ParsedBlock::new(Typed { kind: self, spec }), problem)
     }
     fn local_inputs(&self, attrs: &mut State) -> Vec<Diagnostic> {
         TypedKind::local_inputs(self, attrs)
-    }
-    fn identity(&self, attrs: &State) -> String {
-        TypedKind::identity(self, &spec_or_default(self, attrs))
-    }
-    fn cloud_names(&self, attrs: &State, env: &Env) -> Vec<String> {
-        TypedKind::cloud_names(self, &spec_or_default(self, attrs), env)
-    }
-    fn zone(&self, attrs: &State) -> Option<String> {
-        TypedKind::zone(self, &spec_or_default(self, attrs))
-    }
-    fn outputs(&self, attrs: &State, env: &Env) -> State {
-        TypedKind::outputs(self, &spec_or_default(self, attrs), attrs, env)
     }
     fn capacity(&self, state: &State) -> Option<Capacity> {
         TypedKind::capacity(self, state)
     }
     fn needs_gcp_project_number(&self) -> bool {
         TypedKind::needs_gcp_project_number(self)
-    }
-    fn desired_state(&self, attrs: &State, env: &Env) -> State {
-        TypedKind::desired_state(self, &spec_or_default(self, attrs), env)
-    }
-    fn managed_policy_arns(&self, attrs: &State) -> Vec<String> {
-        TypedKind::managed_policy_arns(self, &spec_or_default(self, attrs))
-    }
-    fn lint(&self, attrs: &State, env: &Env) -> Vec<crate::lint::Finding> {
-        TypedKind::lint(self, &spec_or_default(self, attrs), env)
     }
     fn explain(&self, changes: Vec<AttrChange>) -> Vec<AttrChange> {
         TypedKind::explain(self, changes)
@@ -216,20 +227,22 @@ mod tests {
 
     #[test]
     fn the_engine_sees_the_typed_kind_through_its_block() {
-        let kind: &dyn Kind = &Toy;
-        let a = block(json!({"name": "t", "size": 5, "count": 2}));
-        assert_eq!(kind.identity(&a), "t", "meta-arguments are not the kind's");
-        assert_eq!(kind.check(&a), vec![Diagnostic::attr("size", "too big")]);
-        assert_eq!(kind.desired_state(&a, &Env::default())["size"], json!(5));
+        let kind: &'static dyn Kind = &Toy;
+        let (b, unread) = kind.read(&block(json!({"name": "t", "size": 5, "count": 2})));
+        assert!(unread.is_none());
+        assert_eq!(b.kind(), "toy");
+        assert_eq!(b.identity(), "t", "meta-arguments are not the kind's");
+        assert_eq!(b.check(), vec![Diagnostic::attr("size", "too big")]);
+        assert_eq!(b.desired_state(&Env::default())["size"], json!(5));
     }
 
     #[test]
     fn a_block_that_does_not_read_is_one_problem_and_defaults_elsewhere() {
-        let kind: &dyn Kind = &Toy;
-        let a = block(json!({"name": "t", "size": "five"}));
-        let problems = kind.check(&a);
-        assert_eq!(problems.len(), 1);
-        assert!(problems[0].message.contains("does not read as toy"), "{problems:?}");
-        assert_eq!(kind.identity(&a), "", "read as the defaults");
+        let kind: &'static dyn Kind = &Toy;
+        let (b, unread) = kind.read(&block(json!({"name": "t", "size": "five"})));
+        let unread = unread.expect("one problem");
+        assert!(unread.message.contains("does not read as toy"), "{unread:?}");
+        assert_eq!(b.identity(), "", "read as the defaults");
+        assert!(b.check().is_empty(), "the defaults pass the rules");
     }
 }

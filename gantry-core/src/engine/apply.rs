@@ -4,7 +4,7 @@
 //! exactly what was and was not done.
 
 use crate::core::error::ProviderError;
-use crate::core::{Action, Change, Plan, Work};
+use crate::core::{Action, Change, Op, Plan};
 use crate::core::{Driver, Owner};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,17 +83,19 @@ impl Cancel {
     }
 }
 
-/// Runs one change's work against its driver.
-async fn run_change(driver: Arc<dyn Driver>, work: Work, owner: Owner) -> Result<(), ProviderError> {
-    match work {
-        Work::Nothing => Ok(()),
-        Work::Create { desired } => driver.create(&desired, &owner).await,
-        Work::Update { desired, live, changed } => driver.update(&desired, &live, &changed, &owner).await,
-        Work::Replace { desired, live } => {
+/// Runs one change against its driver.
+async fn run_change(driver: Arc<dyn Driver>, change: Change, owner: Owner) -> Result<(), ProviderError> {
+    match change.op {
+        Op::Create { desired } => driver.create(&desired, &owner).await,
+        Op::Update { desired, live } => {
+            let changed: Vec<String> = change.attrs.into_iter().map(|a| a.name).collect();
+            driver.update(&desired, &live, &changed, &owner).await
+        }
+        Op::Replace { desired, live } => {
             driver.delete(&live).await?;
             driver.create(&desired, &owner).await
         }
-        Work::Delete { live } => driver.delete(&live).await,
+        Op::Delete { live } => driver.delete(&live).await,
     }
 }
 
@@ -118,10 +120,11 @@ pub fn prerequisites(changes: &[Change]) -> Vec<Vec<usize>> {
                 if j == i {
                     continue;
                 }
-                if c.action == Action::Delete && changes[j].action == Action::Delete {
+                let (goes, dep_goes) = (c.action() == Action::Delete, changes[j].action() == Action::Delete);
+                if goes && dep_goes {
                     // i depends on j and both go: delete i first.
                     pre[j].push(i);
-                } else if c.action != Action::Delete && changes[j].action != Action::Delete {
+                } else if !goes && !dep_goes {
                     pre[i].push(j);
                 }
             }
@@ -175,14 +178,6 @@ pub async fn apply(plan: &Plan, drivers: &BTreeMap<String, Arc<dyn Driver>>, par
                     stopping = true;
                     break;
                 };
-                let work = match change.work() {
-                    Ok(w) => w,
-                    Err(why) => {
-                        outcome[i] = Some(Outcome::Failed(why));
-                        stopping = true;
-                        break;
-                    }
-                };
                 running[i] = true;
                 progress.started(&change);
                 let notes = {
@@ -192,7 +187,7 @@ pub async fn apply(plan: &Plan, drivers: &BTreeMap<String, Arc<dyn Driver>>, par
                 let owner = Owner { stack: plan.owner.clone(), address: change.address.clone(), protect: change.protect, notes: Some(notes) };
                 set.spawn(async move {
                     let t = Instant::now();
-                    let r = run_change(driver, work, owner).await;
+                    let r = run_change(driver, change, owner).await;
                     (i, r, t.elapsed())
                 });
             }
@@ -234,7 +229,7 @@ pub async fn apply(plan: &Plan, drivers: &BTreeMap<String, Arc<dyn Driver>>, par
         .enumerate()
         .map(|(i, c)| ChangeResult {
             address: c.address.clone(),
-            action: c.action,
+            action: c.action(),
             outcome: if running[i] { Outcome::Failed("task did not report back".into()) } else { outcome[i].clone().unwrap_or(Outcome::NotStarted) },
             elapsed: elapsed[i],
         })

@@ -10,7 +10,7 @@
 //!   stack's (always an error);
 //! - live resources owned by this stack that match nothing are deleted.
 
-use crate::core::{Action, AttrChange, Change};
+use crate::core::{Action, AttrChange, Change, Op};
 use crate::core::{Field, LiveResource, State};
 use crate::engine::diff::{choose_action, fingerprint};
 use serde_json::{json, Value};
@@ -222,18 +222,21 @@ fn plan_instance(
             ));
         }
     }
-    if action == Action::NoOp {
-        return Ok(None);
-    }
+    let desired = d.state.clone();
+    let op = match (action, live_res.cloned()) {
+        (Action::NoOp, _) => return Ok(None),
+        (Action::Create, _) | (_, None) => Op::Create { desired },
+        (Action::Update, Some(live)) => Op::Update { desired, live },
+        (Action::Replace, Some(live)) => Op::Replace { desired, live },
+        (Action::Delete, Some(live)) => Op::Delete { live },
+    };
     Ok(Some(Change {
         address: d.address.clone(),
         kind: kind.to_string(),
         identity: d.identity.clone(),
-        action,
+        op,
         reason,
         attrs,
-        desired: Some(d.state.clone()),
-        live: live_res.cloned(),
         depends_on: d.depends_on.clone(),
         notes: Vec::new(),
         protect: d.protect,
@@ -264,11 +267,9 @@ fn plan_delete(kind: &str, address: String, l: &LiveResource, allow: Allowances)
         address,
         kind: kind.to_string(),
         identity: l.identity.clone(),
-        action: Action::Delete,
+        op: Op::Delete { live: l.clone() },
         reason: Some("no longer in the stack files".into()),
         attrs: Vec::new(),
-        desired: None,
-        live: Some(l.clone()),
         depends_on: Vec::new(),
         notes: Vec::new(),
         protect: false,
@@ -328,7 +329,7 @@ mod tests {
     }
 
     fn actions(p: &KindPlan) -> Vec<(String, Action)> {
-        p.changes.iter().map(|c| (c.address.clone(), c.action)).collect()
+        p.changes.iter().map(|c| (c.address.clone(), c.action())).collect()
     }
 
     #[test]

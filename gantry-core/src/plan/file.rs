@@ -83,6 +83,8 @@ pub enum PlanFileError {
     Write(PathBuf, std::io::Error),
     #[error("{0} is not a gantry plan file")]
     NotAPlan(PathBuf),
+    #[error("{0} does not read as a plan ({1}): was it edited? nothing was changed")]
+    Malformed(PathBuf, String),
     #[error("{0} was written by a different gantry (plan format {1}, this gantry reads {FORMAT_VERSION}); run plan again")]
     Version(PathBuf, u32),
     #[error("{KEY_VAR} is {0} bytes long; use a random key of at least {MIN_KEY_LEN} bytes (e.g. `openssl rand -hex 32`)")]
@@ -145,7 +147,8 @@ pub fn parse(bytes: &[u8], path: &Path, key: Option<&PlanKey>) -> Result<Plan, P
     if header.format_version != FORMAT_VERSION {
         return Err(PlanFileError::Version(path.to_path_buf(), header.format_version));
     }
-    serde_json::from_str(raw.plan.get()).map_err(|_| not_a_plan())
+    // A change whose action lacks the state it needs does not read (`Op`).
+    serde_json::from_str(raw.plan.get()).map_err(|e| PlanFileError::Malformed(path.to_path_buf(), e.to_string()))
 }
 
 #[cfg(test)]

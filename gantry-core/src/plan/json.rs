@@ -54,7 +54,7 @@ pub fn render(plan: &Plan) -> Value {
                 "address": c.address,
                 "kind": c.kind,
                 "name": c.identity,
-                "action": c.action,
+                "action": c.action(),
                 "reason": c.reason,
                 "attributes": attrs,
                 "notes": c.notes,

@@ -63,9 +63,9 @@ fn is_structured(v: &Value) -> bool {
 fn attr_lines(out: &mut String, c: &Change, a: &AttrChange, width: usize, style: Style) {
     let pad = width.saturating_sub(a.name.len());
     let name = format!("{}{}", a.name, " ".repeat(pad));
-    let forces = if a.forces_replacement && c.action == Action::Replace { style.red(" # forces replacement") } else { String::new() };
+    let forces = if a.forces_replacement && c.action() == Action::Replace { style.red(" # forces replacement") } else { String::new() };
     let flat = |v: &Value| super::hcl::is_flat(v) && !v.is_null();
-    match c.action {
+    match c.action() {
         Action::Create if !a.sensitive && !a.known_after_apply && flat(&a.after) => {
             let _ = writeln!(out, "      {} {name} = {}", style.green("+"), super::hcl::value(&a.after, 8));
         }
@@ -133,18 +133,18 @@ fn pretty(v: &Value) -> String {
 
 /// Renders one change block.
 pub fn render_change(out: &mut String, c: &Change, style: Style) {
-    let heading = format!("  # {} {}", c.address, c.action.describe());
+    let heading = format!("  # {} {}", c.address, c.action().describe());
     let _ = writeln!(out, "{}", style.bold(&heading));
     if let Some(r) = &c.reason {
         let _ = writeln!(out, "  # ({r})");
     }
-    let sym = style.action(c.action, &format!("{:>3}", c.action.symbol()));
+    let sym = style.action(c.action(), &format!("{:>3}", c.action().symbol()));
     let _ = writeln!(out, "{sym} {} \"{}\" {{", c.kind, c.identity);
     let width = c.attrs.iter().map(|a| a.name.len()).max().unwrap_or(0);
     for a in &c.attrs {
         attr_lines(out, c, a, width, style);
     }
-    if c.action == Action::Delete {
+    if c.action() == Action::Delete {
         let _ = writeln!(out, "      {} name = {}", style.red("-"), value_text(&Value::String(c.identity.clone()), false));
     }
     for n in &c.notes {

@@ -4,7 +4,7 @@
 use super::collect::ResourceDecl;
 use super::{span_of, Loader, ResourceConfig};
 use crate::config::diag::{Diagnostic, FileId, SrcSpan};
-use crate::core::{Env, State};
+use crate::core::{Env, ParsedBlock, State};
 use hcl_edit::structure::Block;
 use hcl_edit::Span;
 use std::collections::{BTreeSet, HashMap};
@@ -18,8 +18,7 @@ impl Loader<'_> {
         // One error per pair of blocks, naming the first name they share.
         let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
         for r in out {
-            let kind = self.kind(r.kind).expect("registered kind");
-            for name in kind.cloud_names(&r.attrs, env) {
+            for name in r.block.cloud_names(env) {
                 match derived.get(&name) {
                     Some(prev) if prev.address != r.address && reported.insert((prev.address.clone(), r.address.clone())) => {
                         let mut d = Diagnostic::error(format!("{} and {} would both create {name}", prev.address, r.address), r.span.clone());
@@ -37,8 +36,7 @@ impl Loader<'_> {
         }
         let mut seen: HashMap<(String, String), &ResourceConfig> = HashMap::new();
         for r in out {
-            let kind = self.kind(r.kind).expect("registered kind");
-            let id = (r.kind.to_string(), kind.identity(&r.attrs));
+            let id = (r.kind.to_string(), r.block.identity());
             if let Some(prev) = seen.get(&id) {
                 let mut d =
                     Diagnostic::error(format!("{} and {} would both manage the {} named \"{}\"", prev.address, r.address, r.kind, id.1), r.span.clone());
@@ -53,8 +51,8 @@ impl Loader<'_> {
     }
 
     /// Runs the kind's security lint; waived findings become warnings.
-    pub(super) fn lint(&mut self, r: &ResourceDecl, address: &str, attrs: &State, env: &Env) {
-        let findings = r.kind.lint(attrs, env);
+    pub(super) fn lint(&mut self, r: &ResourceDecl, address: &str, block: &ParsedBlock, attrs: &State, env: &Env) {
+        let findings = block.lint(env);
         let waivers = crate::lint::waivers(attrs);
         for f in &findings {
             let span = self.finding_span(r, f);
@@ -72,7 +70,7 @@ impl Loader<'_> {
         }
         // Managed policies are judged by their documents at plan time too:
         // a waiver for that finding may match nothing here.
-        let at_plan = |rule: &str| rule == crate::lint::POLICY_ADMIN_MANAGED && !r.kind.managed_policy_arns(attrs).is_empty();
+        let at_plan = |rule: &str| rule == crate::lint::POLICY_ADMIN_MANAGED && !block.managed_policy_arns().is_empty();
         for (rule, _) in &waivers {
             if !findings.iter().any(|f| f.rule == rule) && !at_plan(rule) {
                 self.diags.push(Diagnostic::warning(format!("{address}: waiver for {rule} matches no finding; remove it"), Some(r.span.clone())));

@@ -254,9 +254,12 @@ impl Loader<'_> {
             self.render_templates(index, &ctx, &mut attrs);
             // Values that stand in for unread data blocks are not checked: the plan checks the real ones.
             let unknown = scope.unknown.contains(&Node::Resource(index));
-            let mut problems: Vec<_> = if unknown { Vec::new() } else { r.kind.check(&attrs).into_iter().chain(r.kind.check_env(&attrs, env)).collect() };
+            let (mut block, unread) = r.kind.read(&attrs);
+            let mut problems: Vec<_> = if unknown { Vec::new() } else { unread.into_iter().chain(block.check()).chain(block.check_env(env)).collect() };
             if self.opts.local_inputs && problems.is_empty() && !body_failed && !unknown {
                 problems = r.kind.local_inputs(&mut attrs);
+                // The block changed (a bundled artifact was filled in): read it again.
+                block = r.kind.block(&attrs);
             }
             for p in problems {
                 // After evaluation errors, only problems with values that did evaluate are real.
@@ -272,9 +275,9 @@ impl Loader<'_> {
                 continue;
             }
             if !unknown {
-                self.lint(r, &format!("{}{}", r.block_address(), suffix), &attrs, env);
+                self.lint(r, &format!("{}{}", r.block_address(), suffix), &block, &attrs, env);
             }
-            let outputs = to_hcl(&Value::Object(r.kind.outputs(&attrs, env)));
+            let outputs = to_hcl(&Value::Object(block.outputs(&attrs, env)));
             match inst {
                 Inst::Single => single_value = outputs,
                 Inst::Count(_) => list_value.push(outputs),
@@ -287,6 +290,7 @@ impl Loader<'_> {
                 block_address: r.block_address(),
                 kind: r.kind.name(),
                 attrs,
+                block,
                 depends_on: depends_on.clone(),
                 protect,
                 span: block_span.clone(),

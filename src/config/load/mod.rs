@@ -99,6 +99,9 @@ pub struct ResourceConfig {
     pub kind: &'static str,
     /// Evaluated, schema-checked attributes with defaults applied.
     pub attrs: State,
+    /// The same block read once into its kind's typed block: its identity,
+    /// desired state, names and lint come from this.
+    pub block: crate::core::ParsedBlock,
     /// Block addresses this resource depends on (directly or through locals).
     pub depends_on: BTreeSet<String>,
     /// Plan refuses to delete or replace it.

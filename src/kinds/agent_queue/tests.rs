@@ -52,7 +52,7 @@ fn queue(name: &str, extra: Value) -> State {
     for (k, val) in extra.as_object().unwrap() {
         a.insert(k.clone(), val.clone());
     }
-    AgentQueue.desired_state(&a, &env())
+    AgentQueue.block(&a).desired_state(&env())
 }
 
 fn owner(name: &str) -> Owner {
@@ -86,7 +86,7 @@ async fn a_created_queue_reads_back_with_nothing_to_change_after_riding_out_iam(
     assert_eq!(fake.calls().iter().filter(|c| c.starts_with("CreateFunction")).count(), 3, "two refusals while the role propagates, then created");
     let live = d.read(&scope(&[])).await.unwrap();
     assert_eq!(live.len(), 1);
-    assert_eq!(live[0].identity, AgentQueue.identity(&attrs(json!({"name": "cpu"}))), "the kind and the driver name a queue alike");
+    assert_eq!(live[0].identity, AgentQueue.block(&attrs(json!({"name": "cpu"}))).identity(), "the kind and the driver name a queue alike");
     let changes = diff_fields(AgentQueue.fields(), &desired, &live[0].state);
     assert!(changes.is_empty(), "{changes:?}");
 }
@@ -230,7 +230,7 @@ fn leaf_diff_names_paths() {
 
 #[test]
 fn gpu_types_get_a_gpu_image_and_a_plain_one_is_refused() {
-    let check = |v: Value| AgentQueue.check(&attrs(v)).into_iter().map(|p| p.message).collect::<Vec<_>>();
+    let check = |v: Value| AgentQueue.block(&attrs(v)).check().into_iter().map(|p| p.message).collect::<Vec<_>>();
     let plain = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
     let refused = check(json!({"name": "gpu", "instance_types": ["g6.4xlarge"], "max_size": 2, "image_ssm_parameter": plain}));
     assert!(refused.iter().any(|m| m.contains("has no NVIDIA driver, so jobs on g6.4xlarge cannot see the GPU")), "{refused:?}");
@@ -251,14 +251,14 @@ fn gpu_types_get_a_gpu_image_and_a_plain_one_is_refused() {
 #[test]
 fn one_job_per_instance_means_one_agent() {
     let a = attrs(json!({"name": "pr", "instance_types": ["c7i.4xlarge"], "max_size": 8, "terminate_after_job": true, "agents_per_instance": 2}));
-    let problems = AgentQueue.check(&a);
+    let problems = AgentQueue.block(&a).check();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].attr, "terminate_after_job");
 }
 
 #[test]
 fn root_volume_iops_and_throughput_only_where_the_type_takes_them() {
-    let check = |v: Value| AgentQueue.check(&attrs(v)).into_iter().map(|p| p.message).collect::<Vec<_>>();
+    let check = |v: Value| AgentQueue.block(&attrs(v)).check().into_iter().map(|p| p.message).collect::<Vec<_>>();
     let base = |extra: Value| {
         let mut v = json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2});
         for (k, x) in extra.as_object().unwrap() {
@@ -290,11 +290,11 @@ fn user_data_is_kept_under_ec2s_limit_and_checked() {
         let script = super::template::user_data(&super::spec::spec(a, &env()));
         assert!(script.len() < 10 * 1024, "gantry's bootstrap alone is {} bytes: keep it well under 16 KB", script.len());
         assert!(script.lines().filter(|l| l.trim_start().starts_with('#') && !l.trim_start().starts_with("#!")).count() == 0);
-        assert!(AgentQueue.check_env(a, &env()).is_empty());
+        assert!(AgentQueue.block(a).check_env(&env()).is_empty());
     }
     let mut big = runner.clone();
     big.insert("extra_user_data".into(), json!(format!("# set-up\n{}", "echo 'a line of set-up that is not short'\n".repeat(200))));
-    let problems = AgentQueue.check_env(&big, &env());
+    let problems = AgentQueue.block(&big).check_env(&env());
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].attr, "extra_user_data");
     assert!(problems[0].message.contains("over EC2's limit of 16384"), "{}", problems[0].message);

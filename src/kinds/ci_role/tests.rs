@@ -34,15 +34,15 @@ fn base() -> State {
 
 #[test]
 fn checks() {
-    assert!(CiRole.check(&base()).is_empty());
+    assert!(CiRole.block(&base()).check().is_empty());
     let mut a = base();
     a.insert("allow".into(), json!([{"repo": "acme"}]));
     a.insert("max_session_duration".into(), json!("13h"));
-    let p: Vec<_> = CiRole.check(&a).into_iter().map(|p| p.attr).collect();
+    let p: Vec<_> = CiRole.block(&a).check().into_iter().map(|p| p.attr).collect();
     assert_eq!(p, vec!["allow", "max_session_duration"]);
     let mut a = base();
     a.remove("provider");
-    assert_eq!(CiRole.check(&a)[0].attr, "provider");
+    assert_eq!(CiRole.block(&a).check()[0].attr, "provider");
 }
 
 #[test]
@@ -53,37 +53,37 @@ fn workflow_refs_name_one_workflow_and_removing_them_is_broadening() {
         a
     };
     let good = with(json!(["acme/ci/.github/workflows/push.yml@refs/heads/main"]));
-    assert!(CiRole.check(&good).is_empty());
+    assert!(CiRole.block(&good).check().is_empty());
     for bad in ["acme/ci/.github/workflows/*@refs/heads/main", "push.yml@refs/heads/main", "acme/ci/.github/workflows/push.yml", "acme/ci/workflows/push.yml@x"]
     {
-        let p: Vec<_> = CiRole.check(&with(json!([bad]))).into_iter().map(|p| p.attr).collect();
+        let p: Vec<_> = CiRole.block(&with(json!([bad]))).check().into_iter().map(|p| p.attr).collect();
         assert_eq!(p, ["allow.workflow_refs"], "{bad}");
     }
     // Dropping the workflow lets every workflow of the branch assume: the review must see it.
-    let narrow = CiRole.desired_state(&good, &env());
-    let wide = CiRole.desired_state(&base(), &env());
+    let narrow = CiRole.block(&good).desired_state(&env());
+    let wide = CiRole.block(&base()).desired_state(&env());
     assert!(!CiRole.broadening(Some(&narrow), &wide).is_empty(), "removing workflow_refs widens who may assume");
 }
 
 #[test]
 fn desired_state_and_outputs() {
-    let s = CiRole.desired_state(&base(), &env());
+    let s = CiRole.block(&base()).desired_state(&env());
     assert_eq!(s["path"], "/gantry/ci/");
     assert_eq!(s["max_session_duration"], 3600);
-    assert_eq!(CiRole.outputs(&base(), &env())["arn"], "arn:aws:iam::123456789012:role/gantry/ci/ecr-push");
-    assert!(CiRole.lint(&base(), &env()).is_empty());
+    assert_eq!(CiRole.block(&base()).outputs(&base(), &env())["arn"], "arn:aws:iam::123456789012:role/gantry/ci/ecr-push");
+    assert!(CiRole.block(&base()).lint(&env()).is_empty());
 }
 
 #[test]
 fn broadening_lists_new_assumers_and_grants() {
-    let before = CiRole.desired_state(&base(), &env());
+    let before = CiRole.block(&base()).desired_state(&env());
     let mut wider = base();
     wider["allow"][0]["branches"] = json!(["main", "*", "dev"]);
     wider.insert(
         "policy_files".into(),
         json!([{"name": "p", "file": "p.json", "document": {"Statement": [{"Effect": "Allow", "Action": "ecr:PutImage", "Resource": "arn:r"}]}}]),
     );
-    let after = CiRole.desired_state(&wider, &env());
+    let after = CiRole.block(&wider).desired_state(&env());
     let b = CiRole.broadening(Some(&before), &after);
     assert_eq!(
         b,
@@ -122,7 +122,7 @@ async fn a_created_role_reads_back_url_encoded_with_nothing_to_change() {
     let (fake, d) = driver();
     let mut a = with_policy(base(), "ecr:PutImage");
     a.insert("managed_policy_arns".into(), json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]));
-    let desired = CiRole.desired_state(&a, &env());
+    let desired = CiRole.block(&a).desired_state(&env());
     d.create(&desired, &owner()).await.unwrap();
     assert!(fake.role("ecr-push").unwrap().info.trust_document.unwrap().starts_with("%7B"), "IAM answers documents URL-encoded");
     let live = d.read(&scope(&[])).await.unwrap();
@@ -136,7 +136,7 @@ async fn a_created_role_reads_back_url_encoded_with_nothing_to_change() {
 #[tokio::test]
 async fn a_create_whose_answer_was_lost_carries_on_only_for_our_own_role() {
     let (fake, d) = driver();
-    let desired = CiRole.desired_state(&with_policy(base(), "ecr:PutImage"), &env());
+    let desired = CiRole.block(&with_policy(base(), "ecr:PutImage")).desired_state(&env());
     d.create(&desired, &owner()).await.unwrap();
     // The SDK's retry meets the role the first request made: ours by its tags, so the create carries on.
     d.create(&desired, &owner()).await.unwrap();
@@ -150,13 +150,13 @@ async fn a_create_whose_answer_was_lost_carries_on_only_for_our_own_role() {
 #[tokio::test]
 async fn policies_trust_and_settings_change_in_place() {
     let (_, d) = driver();
-    d.create(&CiRole.desired_state(&with_policy(base(), "ecr:PutImage"), &env()), &owner()).await.unwrap();
+    d.create(&CiRole.block(&with_policy(base(), "ecr:PutImage")).desired_state(&env()), &owner()).await.unwrap();
     let mut a = with_policy(base(), "ecr:BatchGetImage");
     a["allow"][0]["branches"] = json!(["main", "release"]);
     a.insert("description".into(), json!("pushes images"));
     a.insert("permissions_boundary".into(), json!("arn:aws:iam::123456789012:policy/boundary"));
     a.insert("tags".into(), json!({"team": "ml"}));
-    let after = CiRole.desired_state(&a, &env());
+    let after = CiRole.block(&a).desired_state(&env());
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     let changed: Vec<String> = diff_fields(CiRole.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
     assert_eq!(changed.len(), 5, "{changed:?}");
@@ -170,7 +170,7 @@ async fn deleting_empties_the_role_first_and_an_absent_role_is_done() {
     let (fake, d) = driver();
     let mut a = with_policy(base(), "ecr:PutImage");
     a.insert("managed_policy_arns".into(), json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]));
-    d.create(&CiRole.desired_state(&a, &env()), &owner()).await.unwrap();
+    d.create(&CiRole.block(&a).desired_state(&env()), &owner()).await.unwrap();
     fake.add_to_profile("ecr-push", "runner-profile");
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     d.delete(&live).await.unwrap();
@@ -181,7 +181,7 @@ async fn deleting_empties_the_role_first_and_an_absent_role_is_done() {
 #[tokio::test]
 async fn a_named_role_of_another_owner_is_read_for_the_clash_check() {
     let (fake, d) = driver();
-    let mut other = CiRole.desired_state(&base(), &env());
+    let mut other = CiRole.block(&base()).desired_state(&env());
     other.insert("path".into(), json!("/"));
     d.create(&other, &Owner { stack: "someone-else".into(), address: "x".into(), protect: false, notes: None }).await.unwrap();
     assert!(d.read(&scope(&[])).await.unwrap().is_empty(), "outside our path and not named");
@@ -198,7 +198,7 @@ fn many_repositories_are_each_named_and_the_trust_policy_fits_iam() {
     let names = |n: usize| (0..n).map(|i| format!("ersilia-os/eos{i:04}")).collect::<Vec<_>>();
     let mut a = base();
     a.insert("allow".into(), rule(names(3)));
-    assert!(CiRole.check(&a).is_empty(), "{:?}", CiRole.check(&a));
+    assert!(CiRole.block(&a).check().is_empty(), "{:?}", CiRole.block(&a).check());
     let doc = trust_policy(&crate::core::read_spec(&CiRole, &a).unwrap());
     let subs = &doc["Statement"][0]["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"];
     assert_eq!(
@@ -206,21 +206,21 @@ fn many_repositories_are_each_named_and_the_trust_policy_fits_iam() {
         &json!(["repo:ersilia-os/eos0000:ref:refs/heads/main", "repo:ersilia-os/eos0001:ref:refs/heads/main", "repo:ersilia-os/eos0002:ref:refs/heads/main"])
     );
     // One repository more: the plan names it as broadening.
-    let before = CiRole.desired_state(&a, &env());
+    let before = CiRole.block(&a).desired_state(&env());
     let mut grown = a.clone();
     grown.insert("allow".into(), rule(names(4)));
-    let lines = CiRole.broadening(Some(&before), &CiRole.desired_state(&grown, &env()));
+    let lines = CiRole.broadening(Some(&before), &CiRole.block(&grown).desired_state(&env()));
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("repo:ersilia-os/eos0003:ref:refs/heads/main"), "{lines:?}");
     // 60 repositories do not fit IAM's default 2048 characters; with the quota raised they do.
     grown.insert("allow".into(), rule(names(60)));
-    let problems: Vec<String> = CiRole.check(&grown).into_iter().map(|p| p.message).collect();
+    let problems: Vec<String> = CiRole.block(&grown).check().into_iter().map(|p| p.message).collect();
     assert!(problems.iter().any(|p| p.contains("IAM takes 2048")), "{problems:?}");
     grown.insert("trust_policy_quota".into(), json!(4096));
-    assert!(CiRole.check(&grown).is_empty(), "{:?}", CiRole.check(&grown));
+    assert!(CiRole.block(&grown).check().is_empty(), "{:?}", CiRole.block(&grown).check());
     // A rule naming both, or an empty list, says so.
     a.insert("allow".into(), json!([{"repo": "acme/x", "repos": ["acme/y"]}]));
-    assert!(CiRole.check(&a).iter().any(|p| p.message.contains("not both")));
+    assert!(CiRole.block(&a).check().iter().any(|p| p.message.contains("not both")));
     a.insert("allow".into(), json!([{"repos": []}]));
-    assert!(CiRole.check(&a).iter().any(|p| p.message.contains("repos is empty")));
+    assert!(CiRole.block(&a).check().iter().any(|p| p.message.contains("repos is empty")));
 }

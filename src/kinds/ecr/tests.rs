@@ -52,7 +52,7 @@ fn policy() -> Value {
 #[tokio::test]
 async fn a_created_repository_reads_back_with_nothing_to_change() {
     let (_, d) = driver();
-    let desired = EcrRepository.desired_state(&attrs("cache", json!({"repository_policy_file": policy()})), &env());
+    let desired = EcrRepository.block(&attrs("cache", json!({"repository_policy_file": policy()}))).desired_state(&env());
     d.create(&desired, &owner("cache")).await.unwrap();
     let live = d.read(&scope(&[])).await.unwrap();
     assert_eq!(live.len(), 1);
@@ -77,8 +77,8 @@ async fn repositories_of_others_cost_one_tag_read_unless_named() {
 #[tokio::test]
 async fn tag_updates_remove_stale_keys_and_keep_ownership() {
     let (fake, d) = driver();
-    d.create(&EcrRepository.desired_state(&attrs("cache", json!({"force_delete": true})), &env()), &owner("cache")).await.unwrap();
-    let after = EcrRepository.desired_state(&attrs("cache", json!({"tags": {"owner": "infra"}})), &env());
+    d.create(&EcrRepository.block(&attrs("cache", json!({"force_delete": true}))).desired_state(&env()), &owner("cache")).await.unwrap();
+    let after = EcrRepository.block(&attrs("cache", json!({"tags": {"owner": "infra"}}))).desired_state(&env());
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     let changed: Vec<String> = diff_fields(EcrRepository.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
     assert_eq!(changed, ["force_delete", "tags"]);
@@ -92,7 +92,7 @@ async fn tag_updates_remove_stale_keys_and_keep_ownership() {
 #[tokio::test]
 async fn policies_set_and_removed_in_place() {
     let (_, d) = driver();
-    let before = EcrRepository.desired_state(&attrs("cache", json!({})), &env());
+    let before = EcrRepository.block(&attrs("cache", json!({}))).desired_state(&env());
     d.create(&before, &owner("cache")).await.unwrap();
     for want in [json!({"repository_policy_file": policy(), "lifecycle_policy": null}), json!({})] {
         let mut a = attrs("cache", json!({}));
@@ -103,7 +103,7 @@ async fn policies_set_and_removed_in_place() {
                 a.insert(k.clone(), v.clone());
             }
         }
-        let after = EcrRepository.desired_state(&a, &env());
+        let after = EcrRepository.block(&a).desired_state(&env());
         let live = d.read(&scope(&[])).await.unwrap().remove(0);
         let changed: Vec<String> = diff_fields(EcrRepository.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
         assert!(!changed.is_empty());
@@ -116,7 +116,7 @@ async fn policies_set_and_removed_in_place() {
 #[tokio::test]
 async fn a_repository_with_images_is_kept_unless_force_delete_was_recorded() {
     let (fake, d) = driver();
-    d.create(&EcrRepository.desired_state(&attrs("cache", json!({})), &env()), &owner("cache")).await.unwrap();
+    d.create(&EcrRepository.block(&attrs("cache", json!({}))).desired_state(&env()), &owner("cache")).await.unwrap();
     fake.push_images("cache", 3);
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     let e = d.delete(&live).await.unwrap_err();
@@ -149,10 +149,10 @@ fn desired_state_renders_lifecycle_and_defaults() {
     attrs.insert("tags".into(), json!({}));
     attrs.insert("lifecycle_policy".into(), json!({"expire_untagged_after_days": 7}));
     let env = Env { stack: "s".into(), ..env() };
-    let s = EcrRepository.desired_state(&attrs, &env);
+    let s = EcrRepository.block(&attrs).desired_state(&env);
     assert_eq!(s["lifecycle_policy"]["rules"][0]["selection"]["countNumber"], 7);
     assert_eq!(s["kms_key"], Value::Null);
-    let o = EcrRepository.outputs(&attrs, &env);
+    let o = EcrRepository.block(&attrs).outputs(&attrs, &env);
     assert_eq!(o["arn"], "arn:aws:ecr:us-west-2:123456789012:repository/cache");
 }
 
@@ -163,7 +163,7 @@ fn checks_catch_bad_combinations() {
     attrs.insert("encryption".into(), json!("AES256"));
     attrs.insert("kms_key".into(), json!("arn:aws:kms:..."));
     attrs.insert("tags".into(), json!({"gantry:stack": "x"}));
-    let p = EcrRepository.check(&attrs);
+    let p = EcrRepository.block(&attrs).check();
     let names: Vec<_> = p.iter().map(|p| p.attr.as_str()).collect();
     assert_eq!(names, vec!["name", "kms_key", "tags"]);
 }

@@ -36,7 +36,7 @@ fn driver() -> (Arc<FakeEcrPublic>, EcrPublicDriver) {
 
 #[test]
 fn catalog_data_is_checked_against_what_the_gallery_shows() {
-    let problems = |a: &State| EcrPublicRepository.check(a).into_iter().map(|p| format!("{}: {}", p.attr, p.message)).collect::<Vec<_>>();
+    let problems = |a: &State| EcrPublicRepository.block(a).check().into_iter().map(|p| format!("{}: {}", p.attr, p.message)).collect::<Vec<_>>();
     assert!(problems(&attrs(json!({}))).is_empty());
     assert!(problems(&attrs(json!({"architectures": ["amd64"]}))).iter().any(|p| p.starts_with("architectures: \"amd64\"")));
     assert!(problems(&attrs(json!({"description": "x".repeat(1025)}))).iter().any(|p| p.starts_with("description: at most 1024")));
@@ -47,24 +47,24 @@ fn catalog_data_is_checked_against_what_the_gallery_shows() {
 fn a_policy_letting_anyone_push_is_refused_and_widening() {
     let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["ecr-public:PutImage"]}]});
     let a = attrs(json!({"repository_policy_file": doc}));
-    let rules: Vec<&str> = EcrPublicRepository.lint(&a, &env()).iter().map(|f| f.rule).collect();
+    let rules: Vec<&str> = EcrPublicRepository.block(&a).lint(&env()).iter().map(|f| f.rule).collect();
     assert_eq!(rules, ["GANTRY-REPO-001", "GANTRY-REPO-002"]);
-    let before = EcrPublicRepository.desired_state(&attrs(json!({})), &env());
-    let after = EcrPublicRepository.desired_state(&a, &env());
+    let before = EcrPublicRepository.block(&attrs(json!({}))).desired_state(&env());
+    let after = EcrPublicRepository.block(&a).desired_state(&env());
     assert!(!EcrPublicRepository.broadening(Some(&before), &after).is_empty());
 }
 
 #[tokio::test]
 async fn a_created_repository_reads_back_with_nothing_to_change() {
     let (_, d) = driver();
-    let desired = EcrPublicRepository.desired_state(&attrs(json!({"about_text": "## OpenLLM"})), &env());
+    let desired = EcrPublicRepository.block(&attrs(json!({"about_text": "## OpenLLM"}))).desired_state(&env());
     d.create(&desired, &owner()).await.unwrap();
     let live = d.read(&scope(&[])).await.unwrap();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].state["arn"], "arn:aws:ecr-public::123456789012:repository/bentoml/openllm");
     assert!(diff_fields(EcrPublicRepository.fields(), &desired, &live[0].state).is_empty());
     // A field taken out of the block is cleared, not left behind.
-    let trimmed = EcrPublicRepository.desired_state(&attrs(json!({})), &env());
+    let trimmed = EcrPublicRepository.block(&attrs(json!({}))).desired_state(&env());
     let changed: Vec<String> = diff_fields(EcrPublicRepository.fields(), &trimmed, &live[0].state).into_iter().map(|c| c.name).collect();
     assert_eq!(changed, ["catalog"]);
     d.update(&trimmed, &live[0], &changed, &owner()).await.unwrap();
@@ -75,13 +75,13 @@ async fn a_created_repository_reads_back_with_nothing_to_change() {
 #[tokio::test]
 async fn a_repository_with_images_needs_force_delete_recorded_on_it() {
     let (fake, d) = driver();
-    let desired = EcrPublicRepository.desired_state(&attrs(json!({})), &env());
+    let desired = EcrPublicRepository.block(&attrs(json!({}))).desired_state(&env());
     d.create(&desired, &owner()).await.unwrap();
     fake.registry.lock().unwrap().push_images("bentoml/openllm", 2);
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     let e = d.delete(&live).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Conflict);
-    let forced = EcrPublicRepository.desired_state(&attrs(json!({"force_delete": true})), &env());
+    let forced = EcrPublicRepository.block(&attrs(json!({"force_delete": true}))).desired_state(&env());
     d.update(&forced, &live, &["force_delete".into()], &owner()).await.unwrap();
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     d.delete(&live).await.unwrap();
@@ -92,7 +92,7 @@ async fn a_repository_with_images_needs_force_delete_recorded_on_it() {
 async fn another_stacks_repository_is_not_read_unless_named() {
     let (fake, d) = driver();
     let other = Owner { stack: "someone-else".into(), ..owner() };
-    d.create(&EcrPublicRepository.desired_state(&attrs(json!({})), &env()), &other).await.unwrap();
+    d.create(&EcrPublicRepository.block(&attrs(json!({}))).desired_state(&env()), &other).await.unwrap();
     assert!(d.read(&scope(&[])).await.unwrap().is_empty());
     let named = d.read(&scope(&["bentoml/openllm"])).await.unwrap();
     assert_eq!(named[0].owner_stack.as_deref(), Some("someone-else"));

@@ -89,15 +89,18 @@ fn attrs(perms: &[&str]) -> State {
 
 #[test]
 fn ids_and_permissions_are_checked_and_gains_are_broadening() {
-    assert!(GcpCustomRole.check(&attrs(&["compute.instances.start"])).is_empty());
+    assert!(GcpCustomRole.block(&attrs(&["compute.instances.start"])).check().is_empty());
     let bad: State = serde_json::from_value(json!({"role_id": "x", "title": "t", "permissions": ["compute.*", "start"]})).unwrap();
-    let msgs: Vec<String> = GcpCustomRole.check(&bad).into_iter().map(|p| p.message).collect();
+    let msgs: Vec<String> = GcpCustomRole.block(&bad).check().into_iter().map(|p| p.message).collect();
     assert_eq!(msgs.len(), 3, "{msgs:?}");
     let env = Env::default();
-    let before = GcpCustomRole.desired_state(&attrs(&["compute.instances.get"]), &env);
-    let after = GcpCustomRole.desired_state(&attrs(&["compute.instances.get", "compute.instances.start"]), &env);
+    let before = GcpCustomRole.block(&attrs(&["compute.instances.get"])).desired_state(&env);
+    let after = GcpCustomRole.block(&attrs(&["compute.instances.get", "compute.instances.start"])).desired_state(&env);
     assert_eq!(GcpCustomRole.broadening(Some(&before), &after), vec!["grants compute.instances.start to whoever holds gantryRunnerWaker"]);
-    assert_eq!(GcpCustomRole.outputs(&attrs(&[]), &Env { gcp_project: "proj".into(), ..env })["name"], json!("projects/proj/roles/gantryRunnerWaker"));
+    assert_eq!(
+        GcpCustomRole.block(&attrs(&[])).outputs(&attrs(&[]), &Env { gcp_project: "proj".into(), ..env })["name"],
+        json!("projects/proj/roles/gantryRunnerWaker")
+    );
 }
 
 #[tokio::test]
@@ -105,7 +108,7 @@ async fn a_role_deleted_by_the_stack_is_undeleted_when_created_again() {
     let fake = Arc::new(Fake::default());
     fake.create("someoneElses", &Role { title: "x".into(), ..Role::default() }).await.unwrap();
     let d = RoleDriver::new(fake.clone());
-    let want = GcpCustomRole.desired_state(&attrs(&["compute.instances.start", "compute.instances.get"]), &Env::default());
+    let want = GcpCustomRole.block(&attrs(&["compute.instances.start", "compute.instances.get"])).desired_state(&Env::default());
     d.create(&want, &owner()).await.unwrap();
     let live = d.read(&scope(&[])).await.unwrap();
     assert_eq!(live.len(), 1, "only the stack's role, found across pages");
@@ -114,7 +117,7 @@ async fn a_role_deleted_by_the_stack_is_undeleted_when_created_again() {
     // Deleted: gone for the plan, even when the files name it.
     assert!(d.read(&scope(&["gantryRunnerWaker"])).await.unwrap().is_empty());
     // Created again: the API refuses the ID; the driver undeletes the stack's role.
-    let again = GcpCustomRole.desired_state(&attrs(&["compute.instances.start"]), &Env::default());
+    let again = GcpCustomRole.block(&attrs(&["compute.instances.start"])).desired_state(&Env::default());
     d.create(&again, &owner()).await.unwrap();
     let live = d.read(&scope(&[])).await.unwrap();
     assert_eq!((live.len(), &live[0].state["permissions"]), (1, &json!(["compute.instances.start"])), "undeleted, then set as declared");
@@ -122,6 +125,6 @@ async fn a_role_deleted_by_the_stack_is_undeleted_when_created_again() {
     fake.delete("someoneElses").await.unwrap();
     let theirs: State =
         serde_json::from_value(json!({"role_id": "someoneElses", "title": "t", "description": "", "stage": "GA", "permissions": ["a.b.c"]})).unwrap();
-    let e = d.create(&GcpCustomRole.desired_state(&theirs, &Env::default()), &owner()).await.unwrap_err();
+    let e = d.create(&GcpCustomRole.block(&theirs).desired_state(&Env::default()), &owner()).await.unwrap_err();
     assert!(e.message.contains("37 days"), "{e}");
 }

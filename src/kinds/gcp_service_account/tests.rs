@@ -77,10 +77,11 @@ fn scope(ids: &[&str]) -> ReadScope {
 }
 
 fn desired(id: &str, description: &str) -> State {
-    GcpServiceAccount.desired_state(
-        &[("account_id".to_string(), json!(id)), ("display_name".into(), json!("Waker")), ("description".into(), json!(description))].into_iter().collect(),
-        &Env::default(),
-    )
+    GcpServiceAccount
+        .block(
+            &[("account_id".to_string(), json!(id)), ("display_name".into(), json!("Waker")), ("description".into(), json!(description))].into_iter().collect(),
+        )
+        .desired_state(&Env::default())
 }
 
 #[test]
@@ -98,16 +99,17 @@ fn the_ownership_marker_round_trips_and_hides_from_the_plan() {
 
 #[test]
 fn account_ids_and_lengths_are_checked_as_iam_does() {
-    let check =
-        |id: &str, d: &str| GcpServiceAccount.check(&[("account_id".to_string(), json!(id)), ("description".into(), json!(d))].into_iter().collect()).len();
+    let check = |id: &str, d: &str| {
+        GcpServiceAccount.block(&[("account_id".to_string(), json!(id)), ("description".into(), json!(d))].into_iter().collect()).check().len()
+    };
     assert_eq!(check("gpu-ci-waker", ""), 0);
     assert_eq!(check("short", ""), 1, "at least 6");
     assert_eq!(check("Gpu-ci-waker", ""), 1);
     assert_eq!(check("gpu-ci-waker-", ""), 1);
     assert_eq!(check("gpu-ci-waker", &"d".repeat(181)), 1);
     assert_eq!(check("gpu-ci-waker", "x [gantry:other a]"), 1, "a forged marker");
-    let out = GcpServiceAccount
-        .outputs(&[("account_id".to_string(), json!("gpu-ci-waker"))].into_iter().collect(), &Env { gcp_project: "proj".into(), ..Env::default() });
+    let a: State = [("account_id".to_string(), json!("gpu-ci-waker"))].into_iter().collect();
+    let out = GcpServiceAccount.block(&a).outputs(&a, &Env { gcp_project: "proj".into(), ..Env::default() });
     assert_eq!(out["member"], json!("serviceAccount:gpu-ci-waker@proj.iam.gserviceaccount.com"));
 }
 
@@ -139,7 +141,7 @@ async fn accounts_are_created_read_updated_and_deleted_with_their_owner() {
 
 fn with_iam(id: &str, iam: serde_json::Value) -> State {
     let attrs: State = [("account_id".to_string(), json!(id)), ("iam_binding".into(), iam)].into_iter().collect();
-    GcpServiceAccount.desired_state(&attrs, &Env::default())
+    GcpServiceAccount.block(&attrs).desired_state(&Env::default())
 }
 
 #[tokio::test]

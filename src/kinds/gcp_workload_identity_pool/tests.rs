@@ -18,7 +18,7 @@ fn the_condition_names_each_repository_and_reads_back() {
 #[test]
 fn outputs_use_the_project_number() {
     let env = Env { gcp_project: "proj".into(), gcp_project_number: "123456789012".into(), ..Env::default() };
-    let out = GcpWorkloadIdentityPool.outputs(&attrs(&["o/r"]), &env);
+    let out = GcpWorkloadIdentityPool.block(&attrs(&["o/r"])).outputs(&attrs(&["o/r"]), &env);
     assert_eq!(out["provider_name"], json!("projects/123456789012/locations/global/workloadIdentityPools/github/providers/github"));
     assert_eq!(
         out["members"],
@@ -29,19 +29,19 @@ fn outputs_use_the_project_number() {
 
 #[test]
 fn repositories_are_named_and_wildcards_refused() {
-    assert!(GcpWorkloadIdentityPool.check(&attrs(&["o/r"])).is_empty());
-    let msgs: Vec<String> = GcpWorkloadIdentityPool.check(&attrs(&["o/*", "justname"])).into_iter().map(|p| p.message).collect();
+    assert!(GcpWorkloadIdentityPool.block(&attrs(&["o/r"])).check().is_empty());
+    let msgs: Vec<String> = GcpWorkloadIdentityPool.block(&attrs(&["o/*", "justname"])).check().into_iter().map(|p| p.message).collect();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(GcpWorkloadIdentityPool.check(&attrs(&[]))[0].message.contains("every repository on GitHub"));
+    assert!(GcpWorkloadIdentityPool.block(&attrs(&[])).check()[0].message.contains("every repository on GitHub"));
     let no_provider: State = serde_json::from_value(json!({"pool_id": "gcp-pool"})).unwrap();
-    assert_eq!(GcpWorkloadIdentityPool.check(&no_provider).len(), 2, "reserved prefix and the missing block");
+    assert_eq!(GcpWorkloadIdentityPool.block(&no_provider).check().len(), 2, "reserved prefix and the missing block");
 }
 
 #[test]
 fn newly_admitted_repositories_are_broadening() {
     let env = Env::default();
-    let before = GcpWorkloadIdentityPool.desired_state(&attrs(&["o/a"]), &env);
-    let after = GcpWorkloadIdentityPool.desired_state(&attrs(&["o/a", "o/b"]), &env);
+    let before = GcpWorkloadIdentityPool.block(&attrs(&["o/a"])).desired_state(&env);
+    let after = GcpWorkloadIdentityPool.block(&attrs(&["o/a", "o/b"])).desired_state(&env);
     assert_eq!(GcpWorkloadIdentityPool.broadening(Some(&before), &after), vec!["GitHub Actions workflows of o/b may now federate through provider github"]);
     assert!(GcpWorkloadIdentityPool.broadening(Some(&after), &before).is_empty());
     let mut hand = before.clone();

@@ -46,7 +46,7 @@ fn driver() -> (Arc<FakeGcp>, GpuDriver) {
 #[tokio::test]
 async fn a_created_instance_reads_back_with_nothing_to_change() {
     let (fake, d) = driver();
-    let desired = GpuNode.desired_state(&attrs("l4", json!({"team": "ml"})), &env());
+    let desired = GpuNode.block(&attrs("l4", json!({"team": "ml"}))).desired_state(&env());
     d.create(&desired, &owner("l4")).await.unwrap();
     // The API answers full URLs, a resolved image and a real service account.
     let stored = fake.instance(ZONE, "l4").unwrap();
@@ -63,7 +63,7 @@ async fn a_created_instance_reads_back_with_nothing_to_change() {
 async fn reading_follows_tokens_past_empty_pages_and_skips_other_stacks() {
     let (fake, d) = driver();
     for n in 0..5 {
-        let desired = GpuNode.desired_state(&attrs(&format!("n{n}"), json!({})), &env());
+        let desired = GpuNode.block(&attrs(&format!("n{n}"), json!({}))).desired_state(&env());
         d.create(&desired, &owner(&format!("n{n}"))).await.unwrap();
     }
     fake.seed_instance(ZONE, json!({"name": "theirs", "labels": {"gantry-stack": "other"}, "networkInterfaces": [{"network": "default"}]}));
@@ -79,12 +79,12 @@ async fn reading_follows_tokens_past_empty_pages_and_skips_other_stacks() {
 #[tokio::test]
 async fn labels_and_metadata_are_updated_with_the_fingerprints_read_last() {
     let (fake, d) = driver();
-    let before = GpuNode.desired_state(&attrs("l4", json!({"team": "ml"})), &env());
+    let before = GpuNode.block(&attrs("l4", json!({"team": "ml"}))).desired_state(&env());
     d.create(&before, &owner("l4")).await.unwrap();
     for round in 1..=2 {
         let mut a = attrs("l4", json!({"team": format!("ml-{round}")}));
         a.insert("metadata".into(), json!({"team": format!("ml-{round}")}));
-        let after = GpuNode.desired_state(&a, &env());
+        let after = GpuNode.block(&a).desired_state(&env());
         let live = d.read(&scope(&[])).await.unwrap().remove(0);
         let changed: Vec<String> = diff_fields(GpuNode.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
         assert_eq!(changed, ["labels", "metadata"]);
@@ -99,7 +99,7 @@ async fn labels_and_metadata_are_updated_with_the_fingerprints_read_last() {
 #[tokio::test]
 async fn deleting_removes_the_instance_and_an_absent_one_is_already_done() {
     let (fake, d) = driver();
-    d.create(&GpuNode.desired_state(&attrs("l4", json!({})), &env()), &owner("l4")).await.unwrap();
+    d.create(&GpuNode.block(&attrs("l4", json!({}))).desired_state(&env()), &owner("l4")).await.unwrap();
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     d.delete(&live).await.unwrap();
     assert!(fake.instance(ZONE, "l4").is_none());
@@ -111,12 +111,12 @@ async fn deleting_removes_the_instance_and_an_absent_one_is_already_done() {
 #[tokio::test]
 async fn an_instance_gets_an_external_ip_unless_asked_not_to() {
     let (fake, d) = driver();
-    d.create(&GpuNode.desired_state(&attrs("l4", json!({})), &env()), &owner("l4")).await.unwrap();
+    d.create(&GpuNode.block(&attrs("l4", json!({}))).desired_state(&env()), &owner("l4")).await.unwrap();
     let stored = fake.instance(ZONE, "l4").unwrap();
     assert_eq!(stored["networkInterfaces"][0]["accessConfigs"][0]["type"], "ONE_TO_ONE_NAT", "{stored}");
     let mut a = attrs("private", json!({}));
     a.insert("external_ip".into(), json!(false));
-    let desired = GpuNode.desired_state(&a, &env());
+    let desired = GpuNode.block(&a).desired_state(&env());
     d.create(&desired, &owner("private")).await.unwrap();
     assert!(fake.instance(ZONE, "private").unwrap()["networkInterfaces"][0].get("accessConfigs").is_none());
     let live = d.read(&scope(&[])).await.unwrap();
@@ -124,7 +124,7 @@ async fn an_instance_gets_an_external_ip_unless_asked_not_to() {
     assert_eq!(private.state["external_ip"], json!(false));
     assert!(diff_fields(GpuNode.fields(), &desired, &private.state).is_empty());
     // Turning it on later replaces the machine (the field forces replacement).
-    let public = GpuNode.desired_state(&attrs("private", json!({})), &env());
+    let public = GpuNode.block(&attrs("private", json!({}))).desired_state(&env());
     let changes = diff_fields(GpuNode.fields(), &public, &private.state);
     assert_eq!(changes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["external_ip"]);
 }
@@ -135,7 +135,7 @@ fn driverless_images_are_refused_unless_the_check_is_off() {
         let mut a = attrs("l4", json!({}));
         a.insert("boot_disk".into(), json!({"image": image, "size_gb": 200, "type": "pd-balanced"}));
         a.insert("gpu_image_check".into(), json!(check));
-        GpuNode.check(&a).into_iter().map(|p| p.attr).collect::<Vec<_>>()
+        GpuNode.block(&a).check().into_iter().map(|p| p.attr).collect::<Vec<_>>()
     };
     assert_eq!(problems("projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts", true), ["boot_disk.image"]);
     assert_eq!(problems("projects/debian-cloud/global/images/family/debian-12", true), ["boot_disk.image"]);
@@ -149,12 +149,12 @@ fn driverless_images_are_refused_unless_the_check_is_off() {
 fn deep_learning_vm_images_are_asked_to_install_the_driver_and_the_script_waits_for_it() {
     let mut a = attrs("l4", json!({}));
     a.insert("agent".into(), json!({"queue": "gpu", "token_secret": "t", "agents": 1, "tags": {}}));
-    let st = GpuNode.desired_state(&a, &env());
+    let st = GpuNode.block(&a).desired_state(&env());
     assert_eq!(st["metadata"]["install-nvidia-driver"], "True");
     let script = st["metadata"]["startup-script"].as_str().unwrap();
     assert!(script.contains("nvidia-smi") && script.contains("nvidia-ctk runtime configure --runtime=docker"), "{script}");
     a.insert("boot_disk".into(), json!({"image": "projects/ubuntu-os-accelerator-images/global/images/family/x", "size_gb": 200, "type": "pd-balanced"}));
-    assert!(GpuNode.desired_state(&a, &env())["metadata"].get("install-nvidia-driver").is_none());
+    assert!(GpuNode.block(&a).desired_state(&env())["metadata"].get("install-nvidia-driver").is_none());
 }
 
 #[tokio::test]
@@ -163,13 +163,13 @@ async fn iam_bindings_are_the_instances_policy_and_change_in_place() {
     let waker = "serviceAccount:gpu-ci-waker@test-project.iam.gserviceaccount.com";
     let mut a = attrs("l4", json!({}));
     a.insert("iam_binding".into(), json!([{"role": "projects/test-project/roles/gantryRunnerWaker", "members": [waker]}]));
-    let desired = GpuNode.desired_state(&a, &env());
+    let desired = GpuNode.block(&a).desired_state(&env());
     d.create(&desired, &owner("l4")).await.unwrap();
     assert!(fake.calls().iter().any(|c| c == "SetIamPolicy us-central1-a/l4"), "the policy is written after the insert: {:?}", fake.calls());
     let live = d.read(&scope(&[])).await.unwrap();
     assert!(diff_fields(GpuNode.fields(), &desired, &live[0].state).is_empty(), "reads back as written");
     // Dropping the block removes the grant in place; nothing else is touched.
-    let bare = GpuNode.desired_state(&attrs("l4", json!({})), &env());
+    let bare = GpuNode.block(&attrs("l4", json!({}))).desired_state(&env());
     let changes = diff_fields(GpuNode.fields(), &bare, &live[0].state);
     assert_eq!(changes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["iam"]);
     assert!(!changes[0].forces_replacement);
@@ -185,7 +185,7 @@ fn capacity_prices_attached_gpus_apart_unless_the_machine_includes_them() {
         a.insert("machine_type".into(), json!(machine));
         a.insert("accelerator".into(), accel);
         a.insert("spot".into(), json!(spot));
-        GpuNode.capacity(&GpuNode.desired_state(&a, &env())).unwrap()
+        GpuNode.capacity(&GpuNode.block(&a).desired_state(&env())).unwrap()
     };
     let g2 = cap("g2-standard-24", json!({"type": "nvidia-l4", "count": 2}), false);
     assert_eq!((g2.types.clone(), g2.parts.len(), g2.on_demand_percent), (vec!["g2-standard-24".to_string()], 0, 100), "G2 includes its L4s");

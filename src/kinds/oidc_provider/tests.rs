@@ -46,7 +46,7 @@ fn driver() -> (Arc<FakeIam>, OidcDriver) {
 #[tokio::test]
 async fn a_provider_without_thumbprints_accepts_the_one_iam_computes() {
     let (fake, d) = driver();
-    let desired = GithubOidcProvider.desired_state(&attrs(json!({})), &env());
+    let desired = GithubOidcProvider.block(&attrs(json!({}))).desired_state(&env());
     d.create(&desired, &owner()).await.unwrap();
     assert_eq!(fake.provider(ARN).unwrap().thumbprints, [COMPUTED]);
     let live = d.read(&scope()).await.unwrap();
@@ -59,11 +59,12 @@ async fn a_provider_without_thumbprints_accepts_the_one_iam_computes() {
 #[tokio::test]
 async fn client_ids_thumbprints_and_tags_update_in_place() {
     let (fake, d) = driver();
-    d.create(&GithubOidcProvider.desired_state(&attrs(json!({})), &env()), &owner()).await.unwrap();
-    let after = GithubOidcProvider.desired_state(
-        &attrs(json!({"client_ids": ["sts.amazonaws.com", "https://github.com/org"], "thumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"], "tags": {}})),
-        &env(),
-    );
+    d.create(&GithubOidcProvider.block(&attrs(json!({}))).desired_state(&env()), &owner()).await.unwrap();
+    let after = GithubOidcProvider
+        .block(&attrs(
+            json!({"client_ids": ["sts.amazonaws.com", "https://github.com/org"], "thumbprints": ["ABCDEF0123456789ABCDEF0123456789ABCDEF01"], "tags": {}}),
+        ))
+        .desired_state(&env());
     let live = d.read(&scope()).await.unwrap().remove(0);
     let changed: Vec<String> = diff_fields(GithubOidcProvider.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
     assert_eq!(changed, ["client_ids", "thumbprints", "tags"]);
@@ -77,9 +78,9 @@ async fn client_ids_thumbprints_and_tags_update_in_place() {
 #[tokio::test]
 async fn clearing_thumbprints_is_refused_with_the_way_out_and_delete_is_idempotent() {
     let (fake, d) = driver();
-    d.create(&GithubOidcProvider.desired_state(&attrs(json!({"thumbprints": [COMPUTED]})), &env()), &owner()).await.unwrap();
+    d.create(&GithubOidcProvider.block(&attrs(json!({"thumbprints": [COMPUTED]}))).desired_state(&env()), &owner()).await.unwrap();
     let live = d.read(&scope()).await.unwrap().remove(0);
-    let mut cleared = GithubOidcProvider.desired_state(&attrs(json!({})), &env());
+    let mut cleared = GithubOidcProvider.block(&attrs(json!({}))).desired_state(&env());
     cleared.insert("thumbprints".into(), json!([]));
     let e = d.update(&cleared, &live, &["thumbprints".into()], &owner()).await.unwrap_err();
     assert!(e.message.contains("cannot clear"), "{e}");

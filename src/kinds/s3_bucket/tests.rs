@@ -46,7 +46,7 @@ fn driver() -> (Arc<FakeS3>, S3Driver) {
 }
 
 fn problems(a: &State) -> Vec<String> {
-    S3Bucket.check(a).into_iter().map(|p| p.message).collect()
+    S3Bucket.block(a).check().into_iter().map(|p| p.message).collect()
 }
 
 #[test]
@@ -76,8 +76,8 @@ fn a_public_prefix_is_an_explicit_choice() {
 
 #[test]
 fn opening_a_bucket_is_broadening_and_closing_it_is_not() {
-    let closed = S3Bucket.desired_state(&attrs("b-1", json!({})), &env());
-    let open = S3Bucket.desired_state(&public("b-1"), &env());
+    let closed = S3Bucket.block(&attrs("b-1", json!({}))).desired_state(&env());
+    let open = S3Bucket.block(&public("b-1")).desired_state(&env());
     let lines = S3Bucket.broadening(Some(&closed), &open);
     assert!(lines.iter().any(|l| l.starts_with("anyone may now s3:getobject on arn:aws:s3:::b-1/models/*")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("block_public_policy turned off")), "{lines:?}");
@@ -88,7 +88,7 @@ fn opening_a_bucket_is_broadening_and_closing_it_is_not() {
 
 #[test]
 fn suspending_versioning_says_what_it_keeps() {
-    let desired = S3Bucket.desired_state(&attrs("b-1", json!({})), &env());
+    let desired = S3Bucket.block(&attrs("b-1", json!({}))).desired_state(&env());
     let change = AttrChange {
         name: "versioning".into(),
         before: json!(true),
@@ -108,7 +108,7 @@ async fn a_created_bucket_reads_back_with_nothing_to_change() {
     let mut a = a;
     a.insert("versioning".into(), json!(true));
     a.insert("lifecycle_rule".into(), json!([{"id": "old", "prefix": "", "noncurrent_expire_after_days": 30}]));
-    let desired = S3Bucket.desired_state(&a, &env());
+    let desired = S3Bucket.block(&a).desired_state(&env());
     // The public policy is put after Block Public Access is relaxed (S3 refuses it before).
     d.create(&desired, &owner("models-1")).await.unwrap();
     let calls = fake.calls();
@@ -119,7 +119,7 @@ async fn a_created_bucket_reads_back_with_nothing_to_change() {
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].owner_address.as_deref(), Some("s3_bucket.models-1"));
     // A private bucket is created without a policy call at all.
-    let private = S3Bucket.desired_state(&attrs("private-1", json!({})), &env());
+    let private = S3Bucket.block(&attrs("private-1", json!({}))).desired_state(&env());
     d.create(&private, &owner("private-1")).await.unwrap();
     assert!(!fake.calls().iter().any(|c| c.ends_with("BucketPolicy private-1")), "{:?}", fake.calls());
     let changes = diff_fields(S3Bucket.fields(), &desired, &live[0].state);
@@ -132,10 +132,10 @@ async fn a_created_bucket_reads_back_with_nothing_to_change() {
 #[tokio::test]
 async fn closing_a_public_bucket_removes_the_policy_before_blocking() {
     let (fake, d) = driver();
-    let open = S3Bucket.desired_state(&public("m-2"), &env());
+    let open = S3Bucket.block(&public("m-2")).desired_state(&env());
     d.create(&open, &owner("m-2")).await.unwrap();
     let live = d.read(&scope(&["m-2"])).await.unwrap().remove(0);
-    let closed = S3Bucket.desired_state(&attrs("m-2", json!({})), &env());
+    let closed = S3Bucket.block(&attrs("m-2", json!({}))).desired_state(&env());
     let changed: Vec<String> = diff_fields(S3Bucket.fields(), &closed, &live.state).into_iter().map(|c| c.name).collect();
     assert_eq!(changed, ["public_access_block", "policy"]);
     d.update(&closed, &live, &changed, &owner("m-2")).await.unwrap();
@@ -152,7 +152,7 @@ async fn global_names_are_checked_before_anything_is_created() {
     let (fake, d) = driver();
     fake.seed("taken-name", REGION, false);
     fake.seed("in-east", "us-east-1", true);
-    let desired = |n: &str| (format!("s3_bucket.{n}"), S3Bucket.desired_state(&attrs(n, json!({})), &env()));
+    let desired = |n: &str| (format!("s3_bucket.{n}"), S3Bucket.block(&attrs(n, json!({}))).desired_state(&env()));
     let problems = d.preflight(&[desired("taken-name"), desired("in-east"), desired("free-name")]).await.unwrap();
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems.iter().any(|p| p.message.contains("another AWS account")), "{problems:?}");
@@ -164,14 +164,14 @@ async fn global_names_are_checked_before_anything_is_created() {
 #[tokio::test]
 async fn only_a_bucket_that_records_force_delete_is_emptied() {
     let (fake, d) = driver();
-    let desired = S3Bucket.desired_state(&attrs("full-1", json!({})), &env());
+    let desired = S3Bucket.block(&attrs("full-1", json!({}))).desired_state(&env());
     d.create(&desired, &owner("full-1")).await.unwrap();
     fake.put_objects("full-1", 3);
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     let e = d.delete(&live).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Conflict);
     assert!(e.message.contains("force_delete = true"), "{e}");
-    let forced = S3Bucket.desired_state(&attrs("full-1", json!({"force_delete": true})), &env());
+    let forced = S3Bucket.block(&attrs("full-1", json!({"force_delete": true}))).desired_state(&env());
     d.update(&forced, &live, &["force_delete".into()], &owner("full-1")).await.unwrap();
     let live = d.read(&scope(&[])).await.unwrap().remove(0);
     assert_eq!(live.state["force_delete"], true);
@@ -183,7 +183,7 @@ async fn only_a_bucket_that_records_force_delete_is_emptied() {
 async fn an_unowned_bucket_of_the_same_name_is_not_carried_on() {
     let (fake, d) = driver();
     fake.seed("mine-untagged", REGION, true);
-    let desired = S3Bucket.desired_state(&attrs("mine-untagged", json!({})), &env());
+    let desired = S3Bucket.block(&attrs("mine-untagged", json!({}))).desired_state(&env());
     let e = d.create(&desired, &owner("mine-untagged")).await.unwrap_err();
     assert!(e.message.contains("not tagged as this block's"), "{e}");
 }

@@ -24,7 +24,7 @@ fn checks_catch_bad_input() {
     .as_object()
     .unwrap()
     .clone();
-    let attrs: Vec<String> = TpuNode.check(&a).into_iter().map(|p| p.attr).collect();
+    let attrs: Vec<String> = TpuNode.block(&a).check().into_iter().map(|p| p.attr).collect();
     assert_eq!(attrs, vec!["name", "zone", "labels", "runtime_version"]);
 }
 
@@ -63,7 +63,7 @@ fn driver() -> (Arc<FakeGcp>, TpuDriver) {
 #[tokio::test]
 async fn a_node_with_a_data_disk_reads_back_with_nothing_to_change() {
     let (fake, d) = driver();
-    let desired = TpuNode.desired_state(&attrs("v6e-0", json!({"data_disk": {"size_gb": 512, "type": "hyperdisk-balanced"}})), &env());
+    let desired = TpuNode.block(&attrs("v6e-0", json!({"data_disk": {"size_gb": 512, "type": "hyperdisk-balanced"}}))).desired_state(&env());
     d.create(&desired, &owner("v6e-0")).await.unwrap();
     assert_eq!(fake.calls(), ["InsertDisk us-east5-b/v6e-0-data", "CreateNode us-east5-b/v6e-0"], "the disk exists before the node that attaches it");
     let disk = fake.disk(ZONE, "v6e-0-data").unwrap();
@@ -80,7 +80,7 @@ async fn a_node_with_a_data_disk_reads_back_with_nothing_to_change() {
 async fn reading_follows_tokens_past_empty_pages() {
     let (fake, d) = driver();
     for n in 0..3 {
-        d.create(&TpuNode.desired_state(&attrs(&format!("n{n}"), json!({})), &env()), &owner(&format!("n{n}"))).await.unwrap();
+        d.create(&TpuNode.block(&attrs(&format!("n{n}"), json!({}))).desired_state(&env()), &owner(&format!("n{n}"))).await.unwrap();
     }
     assert_eq!(d.read(&scope()).await.unwrap().len(), 3);
     assert_eq!(fake.calls().iter().filter(|c| c.starts_with("ListNodes")).count(), 3, "{:?}", fake.calls());
@@ -90,8 +90,8 @@ async fn reading_follows_tokens_past_empty_pages() {
 #[tokio::test]
 async fn labels_and_metadata_update_in_place_and_keep_ownership() {
     let (fake, d) = driver();
-    d.create(&TpuNode.desired_state(&attrs("n", json!({})), &env()), &owner("n")).await.unwrap();
-    let after = TpuNode.desired_state(&attrs("n", json!({"labels": {"team": "tpu"}, "metadata": {"k": "v"}})), &env());
+    d.create(&TpuNode.block(&attrs("n", json!({}))).desired_state(&env()), &owner("n")).await.unwrap();
+    let after = TpuNode.block(&attrs("n", json!({"labels": {"team": "tpu"}, "metadata": {"k": "v"}}))).desired_state(&env());
     let live = d.read(&scope()).await.unwrap().remove(0);
     let changed: Vec<String> = diff_fields(TpuNode.fields(), &after, &live.state).into_iter().map(|c| c.name).collect();
     assert_eq!(changed, ["labels", "metadata"]);
@@ -105,7 +105,9 @@ async fn labels_and_metadata_update_in_place_and_keep_ownership() {
 #[tokio::test]
 async fn deleting_removes_node_and_data_disk_and_is_idempotent() {
     let (fake, d) = driver();
-    d.create(&TpuNode.desired_state(&attrs("n", json!({"data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}})), &env()), &owner("n")).await.unwrap();
+    d.create(&TpuNode.block(&attrs("n", json!({"data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}}))).desired_state(&env()), &owner("n"))
+        .await
+        .unwrap();
     let live = d.read(&scope()).await.unwrap().remove(0);
     d.delete(&live).await.unwrap();
     assert!(fake.node(ZONE, "n").is_none() && fake.disk(ZONE, "n-data").is_none());
@@ -117,7 +119,7 @@ async fn deleting_removes_node_and_data_disk_and_is_idempotent() {
 fn data_disk_types_are_checked_per_generation() {
     let problems = |acc: &str, rt: &str, disk: &str| {
         let a = attrs("n", json!({"accelerator_type": acc, "runtime_version": rt, "data_disk": {"size_gb": 100, "type": disk}}));
-        TpuNode.check(&a).into_iter().map(|p| p.attr).collect::<Vec<_>>()
+        TpuNode.block(&a).check().into_iter().map(|p| p.attr).collect::<Vec<_>>()
     };
     for bad in ["pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-throughput", "hyperdisk-extreme"] {
         assert_eq!(problems("v6e-1", "v2-alpha-tpuv6e", bad), ["data_disk.type"], "{bad} on v6e");
@@ -139,23 +141,22 @@ fn data_disk_types_are_checked_per_generation() {
 async fn a_failed_node_create_deletes_the_disk_it_created() {
     let (fake, d) = driver();
     // Past validate (a driver-level call): the API refuses pd-ssd on v6e.
-    let desired = TpuNode.desired_state(&attrs("n", json!({"data_disk": {"size_gb": 100, "type": "pd-ssd"}})), &env());
+    let desired = TpuNode.block(&attrs("n", json!({"data_disk": {"size_gb": 100, "type": "pd-ssd"}}))).desired_state(&env());
     let err = d.create(&desired, &owner("n")).await.unwrap_err();
     assert!(err.message.contains("InvalidArgument"), "{err:?}");
     assert!(fake.disk(ZONE, "n-data").is_none(), "the disk this create made is gone: {:?}", fake.calls());
     assert_eq!(fake.calls().last().unwrap(), "DeleteDisk us-east5-b/n-data");
     // A disk that was already there (an earlier apply stopped between the
     // two creates) is reused, and not this create's to delete.
-    let ok = TpuNode.desired_state(&attrs("m", json!({"data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}})), &env());
+    let ok = TpuNode.block(&attrs("m", json!({"data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}}))).desired_state(&env());
     d.create(&ok, &owner("m")).await.unwrap();
     crate::kinds::tpu_node::TpuApi::delete_node(&*fake, "projects/test-project/locations/us-east5-b/nodes/m").await.unwrap();
-    let refused = TpuNode.desired_state(
-        &attrs(
+    let refused = TpuNode
+        .block(&attrs(
             "m",
             json!({"accelerator_type": "v5litepod-4", "runtime_version": "v2-alpha-tpuv5-lite", "data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}}),
-        ),
-        &env(),
-    );
+        ))
+        .desired_state(&env());
     assert!(d.create(&refused, &owner("m")).await.is_err());
     assert!(fake.disk(ZONE, "m-data").is_some(), "a reused disk stays: {:?}", fake.calls());
 }
@@ -165,7 +166,7 @@ fn capacity_counts_chips_per_generation_and_spot() {
     let cap = |t: &str, extra: Value| {
         let mut a = attrs("n", extra);
         a.insert("accelerator_type".into(), json!(t));
-        TpuNode.capacity(&TpuNode.desired_state(&a, &env())).unwrap()
+        TpuNode.capacity(&TpuNode.block(&a).desired_state(&env())).unwrap()
     };
     let v6e = cap("v6e-8", json!({}));
     assert_eq!((v6e.parts.clone(), v6e.on_demand_percent, v6e.location.as_str()), (vec![("tpu-v6e".to_string(), 8)], 100, ZONE));
