@@ -54,9 +54,9 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod kinds;
-pub mod lookups;
+pub(crate) mod lookups;
 pub mod ops;
-pub mod simulate;
+pub(crate) mod simulate;
 
 /// This gantry's version (recorded in saved plans).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 
 /// What the proxy remembers of CloudFormation requests.
 #[derive(Default)]
-pub struct CfnTokens {
+pub(crate) struct CfnTokens {
     /// (stack, change set name) → (ClientToken, the first answer).
     change_sets: HashMap<(String, String), (Option<String>, Vec<u8>)>,
     /// Change set (as named in ExecuteChangeSet) → ClientRequestToken.
@@ -42,7 +42,7 @@ fn ok(body: Vec<u8>) -> Response {
 }
 
 /// The request's form parameters used here.
-pub struct CfnRequest<'a> {
+pub(crate) struct CfnRequest<'a> {
     pub action: &'a str,
     pub param: &'a (dyn Fn(&str) -> Option<String> + Sync),
 }
@@ -50,7 +50,7 @@ pub struct CfnRequest<'a> {
 impl CfnTokens {
     /// An answer in CloudFormation's place, when the request must not
     /// reach moto; `rule` names what fired.
-    pub fn before(&self, req: &CfnRequest) -> Option<(&'static str, Response)> {
+    pub(crate) fn before(&self, req: &CfnRequest) -> Option<(&'static str, Response)> {
         let p = req.param;
         let stack = p("StackName").unwrap_or_default();
         match req.action {
@@ -83,7 +83,7 @@ impl CfnTokens {
     }
 
     /// Remembers a request that succeeded.
-    pub fn after(&mut self, req: &CfnRequest, body: &[u8]) {
+    pub(crate) fn after(&mut self, req: &CfnRequest, body: &[u8]) {
         let p = req.param;
         let stack = p("StackName").unwrap_or_default();
         match req.action {

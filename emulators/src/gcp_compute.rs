@@ -206,7 +206,7 @@ pub(crate) async fn network_get(State(f): State<FakeGcp>, Path((p, n)): Path<(St
 /// (zones with none are left out here; the real API lists them with a
 /// warning), filtered by `labels.KEY = "VALUE"` — the one filter form
 /// gantry sends (Compute's list filter syntax: `labels.env = "prod"`).
-pub async fn inst_aggregated(State(f): State<FakeGcp>, Path(p): Path<String>, Query(q): Query<AggregatedQuery>) -> Response {
+pub(crate) async fn inst_aggregated(State(f): State<FakeGcp>, Path(p): Path<String>, Query(q): Query<AggregatedQuery>) -> Response {
     let i = match f.enter("instances.aggregatedList") {
         Ok(i) => i,
         Err(e) => return *e,
@@ -233,7 +233,7 @@ pub async fn inst_aggregated(State(f): State<FakeGcp>, Path(p): Path<String>, Qu
 }
 
 #[derive(serde::Deserialize)]
-pub struct AggregatedQuery {
+pub(crate) struct AggregatedQuery {
     filter: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
-pub struct PageQuery {
+pub(crate) struct PageQuery {
     #[serde(rename = "pageSize", alias = "maxResults")]
     pub page_size: Option<usize>,
     #[serde(rename = "pageToken")]
@@ -22,7 +22,7 @@ pub struct PageQuery {
 const EMPTY: &str = "empty~";
 
 /// Pages through the values under `prefix`; the token is the last key.
-pub fn page(map: &BTreeMap<String, Value>, prefix: &str, q: &PageQuery, empty_pages: bool) -> (Vec<Value>, Option<String>) {
+pub(crate) fn page(map: &BTreeMap<String, Value>, prefix: &str, q: &PageQuery, empty_pages: bool) -> (Vec<Value>, Option<String>) {
     let token = q.page_token.clone().filter(|t| !t.is_empty());
     if empty_pages && !token.as_deref().is_some_and(|t| t.starts_with(EMPTY)) {
         return (Vec::new(), Some(format!("{EMPTY}{}", token.unwrap_or_default())));
@@ -42,7 +42,7 @@ pub fn page(map: &BTreeMap<String, Value>, prefix: &str, q: &PageQuery, empty_pa
 /// A list answer as the JSON APIs write it: the page's items under `key`
 /// and `nextPageToken`, each left out when empty (proto3 JSON omits
 /// defaults: an empty list has neither).
-pub fn list_answer(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
+pub(crate) fn list_answer(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
     let mut out = serde_json::json!({});
     if !items.is_empty() {
         out[key] = Value::Array(items);

@@ -32,7 +32,7 @@ fn passes(tags: &[Value], filters: &[Value]) -> bool {
 
 /// `answer` (moto's GetResources body) with the ECR repositories the
 /// request selects added; `ecr` calls moto's ECR JSON API (target, body).
-pub async fn with_ecr<F, Fut>(request: &Value, answer: &[u8], ecr: F) -> Vec<u8>
+pub(crate) async fn with_ecr<F, Fut>(request: &Value, answer: &[u8], ecr: F) -> Vec<u8>
 where
     F: Fn(&'static str, Value) -> Fut,
     Fut: Future<Output = Option<Value>>,

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub struct ApplyArgs {
+pub(super) struct ApplyArgs {
     pub target: PathBuf,
     pub auto_approve: bool,
     pub parallelism: usize,
@@ -25,7 +25,7 @@ pub struct ApplyArgs {
     pub scope: PlanScope,
 }
 
-pub async fn run(out: &Output, a: ApplyArgs, connect: &dyn Connect) -> i32 {
+pub(super) async fn run(out: &Output, a: ApplyArgs, connect: &dyn Connect) -> i32 {
     let started = Instant::now();
     let req = ApplyRequest {
         target: a.target,

@@ -23,7 +23,7 @@ fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Resu
     Ok(())
 }
 
-pub fn run(out: &Output, target: &Path, check: bool, recursive: bool) -> i32 {
+pub(super) fn run(out: &Output, target: &Path, check: bool, recursive: bool) -> i32 {
     let mut files: Vec<PathBuf> = Vec::new();
     if target.is_file() {
         files.push(target.to_path_buf());

@@ -5,7 +5,7 @@ use super::{Cli, EXIT_ERROR, EXIT_OK};
 use crate::kinds::agent_queue::bundled;
 use clap::CommandFactory;
 
-pub fn version(json: bool) -> i32 {
+pub(super) fn version(json: bool) -> i32 {
     let platform = format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH);
     if json {
         let zips = ["arm64", "x86_64"].map(bundled::zip_name);
@@ -22,12 +22,12 @@ pub fn version(json: bool) -> i32 {
     EXIT_OK
 }
 
-pub fn completions(shell: clap_complete::Shell) -> i32 {
+pub(super) fn completions(shell: clap_complete::Shell) -> i32 {
     clap_complete::generate(shell, &mut Cli::command(), "gantry", &mut std::io::stdout());
     EXIT_OK
 }
 
-pub fn man() -> i32 {
+pub(super) fn man() -> i32 {
     match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
         Ok(()) => EXIT_OK,
         Err(e) => {

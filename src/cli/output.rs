@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// Output settings for one run.
 #[derive(Debug, Clone, Copy)]
-pub struct Output {
+pub(super) struct Output {
     pub style: Style,
     pub err_style: Style,
     pub verbose: u8,
@@ -21,7 +21,7 @@ pub struct Output {
 
 impl Output {
     /// Colour only on a TTY, never with NO_COLOR or --no-color.
-    pub fn new(no_color: bool, verbose: u8, input: bool) -> Self {
+    pub(super) fn new(no_color: bool, verbose: u8, input: bool) -> Self {
         let allowed = !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Output {
             style: Style { color: allowed && std::io::stdout().is_terminal() },
@@ -32,14 +32,14 @@ impl Output {
     }
 
     /// Prints all diagnostics of a load to stderr.
-    pub fn diagnostics(&self, loaded: &Loaded) {
+    pub(super) fn diagnostics(&self, loaded: &Loaded) {
         if !loaded.diags.is_empty() {
             crate::err!("{}", loaded.diags.render(&loaded.sources, self.err_style.color));
         }
     }
 
     /// Prints an operation error with what to do, returning the exit code.
-    pub fn error(&self, e: &OpsError) -> i32 {
+    pub(super) fn error(&self, e: &OpsError) -> i32 {
         let label = self.err_style.red("Error:");
         match e {
             OpsError::Config { errors, security_only } => {
@@ -93,7 +93,7 @@ impl Output {
     }
 
     /// Prints API call counts and wall time (`--stats` or `-v`).
-    pub fn stats(&self, stats: &ApiStats, wall: Duration, shown: bool) {
+    pub(super) fn stats(&self, stats: &ApiStats, wall: Duration, shown: bool) {
         if !shown && self.verbose == 0 {
             return;
         }

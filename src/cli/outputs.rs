@@ -11,7 +11,7 @@ use crate::plan::hcl;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-pub struct OutputArgs {
+pub(super) struct OutputArgs {
     pub dir: PathBuf,
     pub name: Option<String>,
     pub json: bool,
@@ -32,7 +32,7 @@ fn type_of(v: &Value) -> Value {
 }
 
 /// `name = value` lines, sensitive values hidden.
-pub fn render(outputs: &[OutputValue]) -> String {
+pub(super) fn render(outputs: &[OutputValue]) -> String {
     let width = outputs.iter().map(|o| o.name.len()).max().unwrap_or(0);
     outputs
         .iter()
@@ -43,7 +43,7 @@ pub fn render(outputs: &[OutputValue]) -> String {
         .collect()
 }
 
-pub async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
+pub(super) async fn run(out: &Output, a: OutputArgs, connect: &dyn Connect) -> i32 {
     let req = PlanRequest { dir: a.dir, load: load_options(&a.vars), ..PlanRequest::default() };
     let (loaded, result) = make_plan(&req, connect).await;
     out.diagnostics(&loaded);

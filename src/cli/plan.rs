@@ -9,7 +9,7 @@ use crate::plan::{file, json, text};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-pub struct PlanArgs {
+pub(super) struct PlanArgs {
     pub dir: PathBuf,
     pub out_file: Option<PathBuf>,
     pub json: bool,
@@ -20,7 +20,7 @@ pub struct PlanArgs {
     pub scope: PlanScope,
 }
 
-pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
+pub(super) async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
     let started = Instant::now();
     let req = PlanRequest {
         dir: a.dir,
@@ -65,7 +65,7 @@ pub async fn run(out: &Output, a: PlanArgs, connect: &dyn Connect) -> i32 {
 }
 
 /// `gantry show PLANFILE`.
-pub fn show(out: &Output, path: &Path, as_json: bool) -> i32 {
+pub(super) fn show(out: &Output, path: &Path, as_json: bool) -> i32 {
     match file::PlanKey::from_env().and_then(|key| file::load(path, key.as_ref())) {
         Ok(plan) => {
             if as_json {

@@ -30,7 +30,7 @@ pub enum PricesCommand {
     },
 }
 
-pub async fn run(out: &Output, cmd: PricesCommand, stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> i32 {
+pub(super) async fn run(out: &Output, cmd: PricesCommand, stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> i32 {
     let PricesCommand::Update { dirs, out: path, gcp_project, vars } = cmd;
     let current = match PriceBook::current() {
         Ok(b) => b,

@@ -30,7 +30,7 @@ fn finished_line(c: &Change, o: &Outcome, took: Duration, style: Style) -> Strin
 }
 
 /// Plain lines, one per event.
-pub struct Plain {
+pub(super) struct Plain {
     pub style: Style,
 }
 
@@ -47,14 +47,14 @@ impl Progress for Plain {
 }
 
 /// One spinner per in-flight resource.
-pub struct Bars {
+pub(super) struct Bars {
     multi: MultiProgress,
     bars: Mutex<HashMap<String, ProgressBar>>,
     style: Style,
 }
 
 impl Bars {
-    pub fn new(style: Style) -> Self {
+    pub(super) fn new(style: Style) -> Self {
         Bars { multi: MultiProgress::new(), bars: Mutex::new(HashMap::new()), style }
     }
 }

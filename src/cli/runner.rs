@@ -49,7 +49,7 @@ pub enum RunnerCommand {
     },
 }
 
-pub async fn run(out: &Output, cmd: RunnerCommand) -> i32 {
+pub(super) async fn run(out: &Output, cmd: RunnerCommand) -> i32 {
     let RunnerCommand::Wake { node, project, zone, queued_timeout, poll, app_id, installation_id, app_key, github_api } = cmd;
     let error = |m: String| {
         crate::errln!("{} {m}", out.err_style.red("Error:"));

@@ -6,7 +6,7 @@ use super::{EXIT_ERROR, EXIT_OK};
 use crate::kinds::agent_queue::bundled;
 use serde_json::Value;
 
-pub fn run(out: &Output, arches: &[String]) -> i32 {
+pub(super) fn run(out: &Output, arches: &[String]) -> i32 {
     let mut code = EXIT_OK;
     for arch in arches {
         match bundled::bundled_zip(arch) {

@@ -59,7 +59,7 @@ pub struct SimulateArgs {
     pub vars: VarArgs,
 }
 
-pub async fn run(out: &Output, a: SimulateArgs) -> i32 {
+pub(super) async fn run(out: &Output, a: SimulateArgs) -> i32 {
     if a.spot_interruptions < 0.0 || !a.spot_interruptions.is_finite() {
         crate::errln!("{} --spot-interruptions is a rate ≥ 0", out.err_style.red("Error:"));
         return EXIT_ERROR;

@@ -5,7 +5,7 @@ use super::{EXIT_ERROR, EXIT_OK};
 use crate::ops::locking;
 use std::path::Path;
 
-pub async fn run(out: &Output, dir: &Path, id: &str) -> i32 {
+pub(super) async fn run(out: &Output, dir: &Path, id: &str) -> i32 {
     let (backend, region) = locking::stack_backend(dir);
     match locking::force_unlock(dir, backend.as_ref(), &region, id).await {
         Ok(info) => {

@@ -5,7 +5,7 @@ use super::{VarArgs, EXIT_ERROR, EXIT_OK};
 use crate::config::{load_dir, LoadOptions};
 use std::path::Path;
 
-pub fn load_options(vars: &VarArgs) -> LoadOptions {
+pub(super) fn load_options(vars: &VarArgs) -> LoadOptions {
     LoadOptions {
         vars: vars.vars.clone(),
         var_files: vars.var_files.clone(),
@@ -16,7 +16,7 @@ pub fn load_options(vars: &VarArgs) -> LoadOptions {
     .with_process_env()
 }
 
-pub fn run(out: &Output, dir: &Path, json: bool, vars: &VarArgs) -> i32 {
+pub(super) fn run(out: &Output, dir: &Path, json: bool, vars: &VarArgs) -> i32 {
     let loaded = load_dir(dir, &load_options(vars), &crate::kinds::all());
     if json {
         let doc = serde_json::json!({

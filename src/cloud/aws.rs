@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The one region the ECR Public API answers in (api.ecr-public.us-east-1.amazonaws.com).
-pub const ECR_PUBLIC_REGION: &str = "us-east-1";
+pub(crate) const ECR_PUBLIC_REGION: &str = "us-east-1";
 
 /// Shared AWS configuration for one region, plus the call counter.
 #[derive(Clone, Debug)]
@@ -114,7 +114,7 @@ impl AwsContext {
 }
 
 /// Turns an SDK error into a classified [`ProviderError`].
-pub fn classify<E>(service: &'static str, operation: &'static str, err: SdkError<E, HttpResponse>) -> ProviderError
+pub(crate) fn classify<E>(service: &'static str, operation: &'static str, err: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + aws_sdk_sts::operation::RequestId + std::error::Error + Send + Sync + 'static,
 {
@@ -172,7 +172,7 @@ fn summary(service: &str, operation: &str, full: &str) -> String {
 /// A delete (or detach, remove) that met nothing to delete succeeded: the
 /// thing is gone either way — also when the SDK retried a request whose
 /// answer was lost and the first one had done it.
-pub fn gone_is_done(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
+pub(crate) fn gone_is_done(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
     match r {
         Err(e) if e.class == ErrorClass::NotFound => Ok(()),
         other => other,
@@ -180,7 +180,7 @@ pub fn gone_is_done(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
 }
 
 /// Classifies an AWS error code.
-pub fn class_of_code(code: &str) -> ErrorClass {
+pub(crate) fn class_of_code(code: &str) -> ErrorClass {
     match code {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" => ErrorClass::AccessDenied,
         "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" => ErrorClass::Throttled,

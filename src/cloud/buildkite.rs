@@ -31,7 +31,7 @@ struct ApiJob {
 
 /// A job that ran on an agent: which queue, when it could start, how long it ran.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RanJob {
+pub(crate) struct RanJob {
     pub queue: String,
     pub runnable_at: SystemTime,
     pub ran_for: Duration,
@@ -44,7 +44,7 @@ fn queue_of(rules: &[String]) -> String {
 
 /// The jobs of builds created since `since`: the organisation's, or one
 /// pipeline's (`ORG/PIPELINE`).
-pub async fn ran_jobs(source: &str, since: SystemTime) -> Result<Vec<RanJob>, ProviderError> {
+pub(crate) async fn ran_jobs(source: &str, since: SystemTime) -> Result<Vec<RanJob>, ProviderError> {
     let err = |class, msg: String| ProviderError::buildkite(class, "ListBuilds", msg);
     let token = std::env::var("BUILDKITE_API_TOKEN")
         .ok()

@@ -35,7 +35,7 @@ impl std::fmt::Debug for GcpContext {
 }
 
 /// Turns a client error into a classified [`ProviderError`].
-pub fn classify(service: &'static str, operation: &'static str, e: google_cloud_gax::error::Error) -> ProviderError {
+pub(crate) fn classify(service: &'static str, operation: &'static str, e: google_cloud_gax::error::Error) -> ProviderError {
     let class = match e.status().map(|s| s.code) {
         Some(Code::NotFound) => ErrorClass::NotFound,
         Some(Code::PermissionDenied) => ErrorClass::AccessDenied,
@@ -65,7 +65,7 @@ fn retryable(e: &ProviderError) -> bool {
 
 /// Runs one API call with the call counter and jittered exponential
 /// backoff on throttling/unavailability (up to 6 attempts).
-pub async fn call<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
+pub(crate) async fn call<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, google_cloud_gax::error::Error>>,
@@ -92,7 +92,7 @@ where
 /// `PollingResult::Completed(Ok(op))` with `op.error` set, see
 /// `maybe_record_completed_error`), so the outcome is read from the
 /// operation itself: its `error.errors` and `httpErrorStatusCode`.
-pub async fn compute_op<F, Fut>(stats: &ApiStats, operation: &'static str, f: F) -> Result<(), ProviderError>
+pub(crate) async fn compute_op<F, Fut>(stats: &ApiStats, operation: &'static str, f: F) -> Result<(), ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Operation, google_cloud_gax::error::Error>>,
@@ -109,7 +109,7 @@ where
 }
 
 /// The error a finished Compute operation reports, if any.
-pub fn operation_outcome(operation: &'static str, op: &Operation) -> Result<(), ProviderError> {
+pub(crate) fn operation_outcome(operation: &'static str, op: &Operation) -> Result<(), ProviderError> {
     let first = op.error.as_ref().and_then(|e| e.errors.first());
     let http = op.http_error_status_code.unwrap_or(0);
     if first.is_none() && http < 400 {
@@ -130,7 +130,7 @@ pub fn operation_outcome(operation: &'static str, op: &Operation) -> Result<(), 
 /// What Application Default Credentials would find on this machine,
 /// checked without any network call.
 #[derive(Debug, Clone, Default)]
-pub struct AdcFacts {
+pub(crate) struct AdcFacts {
     /// `GOOGLE_APPLICATION_CREDENTIALS`, and whether that file exists.
     pub env_file: Option<(String, bool)>,
     /// gcloud's well-known file exists (`application-default login`).
@@ -141,7 +141,7 @@ pub struct AdcFacts {
 }
 
 impl AdcFacts {
-    pub fn of_this_machine() -> AdcFacts {
+    pub(crate) fn of_this_machine() -> AdcFacts {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let gcloud_dir = var("CLOUDSDK_CONFIG").map(std::path::PathBuf::from).or_else(|| var("HOME").map(|h| std::path::Path::new(&h).join(".config/gcloud")));
         AdcFacts {
@@ -157,7 +157,7 @@ impl AdcFacts {
 
     /// A clear error now, instead of the metadata-server retries (about 48 s)
     /// the client libraries go through when there are no credentials.
-    pub fn check(&self) -> Result<(), ProviderError> {
+    pub(crate) fn check(&self) -> Result<(), ProviderError> {
         let fail = |m: String| Err(ProviderError::google(ErrorClass::Credentials, "gcp", "Credentials", m));
         match &self.env_file {
             Some((f, false)) => fail(format!("GOOGLE_APPLICATION_CREDENTIALS is {f}, which is not a file")),
@@ -176,7 +176,7 @@ impl AdcFacts {
 /// How long gantry waits for one Google Cloud operation (a TPU or VM
 /// create can take many minutes; one that never finishes must not hold the
 /// lock forever). `GANTRY_GCP_OPERATION_TIMEOUT` (e.g. "90m") changes it.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+pub(crate) const OPERATION_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 fn operation_timeout() -> Duration {
     std::env::var("GANTRY_GCP_OPERATION_TIMEOUT").ok().and_then(|v| humantime::parse_duration(&v).ok()).unwrap_or(OPERATION_TIMEOUT)
@@ -197,7 +197,7 @@ fn gave_up(service: &'static str, operation: &'static str, detail: &str) -> Prov
 /// Where Google clients connect: `GANTRY_GCP_ENDPOINT` when set (another
 /// endpoint such as the in-repo fake, called anonymously), else Google's
 /// own with Application Default Credentials, which must be there.
-pub fn endpoint() -> Result<Option<String>, ProviderError> {
+pub(crate) fn endpoint() -> Result<Option<String>, ProviderError> {
     let endpoint = std::env::var("GANTRY_GCP_ENDPOINT").ok().filter(|e| !e.is_empty());
     if endpoint.is_none() {
         AdcFacts::of_this_machine().check()?;

@@ -16,12 +16,12 @@ use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
 /// Compute Engine's service ID in the catalog.
-pub const COMPUTE_SERVICE: &str = "6F81-5844-456A";
+pub(crate) const COMPUTE_SERVICE: &str = "6F81-5844-456A";
 
 /// One SKU as `services.skus.list` answers it (the fields gantry reads).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Sku {
+pub(crate) struct Sku {
     pub description: String,
     pub category: Category,
     #[serde(default)]
@@ -32,7 +32,7 @@ pub struct Sku {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Category {
+pub(crate) struct Category {
     #[serde(default)]
     pub resource_family: String,
     #[serde(default)]
@@ -41,13 +41,13 @@ pub struct Category {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PricingInfo {
+pub(crate) struct PricingInfo {
     pub pricing_expression: PricingExpression,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PricingExpression {
+pub(crate) struct PricingExpression {
     pub usage_unit: String,
     #[serde(default)]
     pub tiered_rates: Vec<TierRate>,
@@ -55,7 +55,7 @@ pub struct PricingExpression {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TierRate {
+pub(crate) struct TierRate {
     #[serde(default)]
     pub start_usage_amount: f64,
     pub unit_price: Money,
@@ -64,7 +64,7 @@ pub struct TierRate {
 /// `google.type.Money`: `units` is an int64, which JSON carries as a string.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Money {
+pub(crate) struct Money {
     #[serde(default)]
     pub currency_code: String,
     #[serde(default, deserialize_with = "int64")]
@@ -89,7 +89,7 @@ fn int64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 /// A machine type's shape (`machineTypes.get`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MachineShape {
+pub(crate) struct MachineShape {
     pub guest_cpus: u32,
     pub memory_mb: u64,
     #[serde(default)]
@@ -98,14 +98,14 @@ pub struct MachineShape {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MachineAccelerator {
+pub(crate) struct MachineAccelerator {
     pub guest_accelerator_type: String,
     pub guest_accelerator_count: u32,
 }
 
 /// The Google reads `prices update` makes.
 #[async_trait]
-pub trait GcpPriceApi: Send + Sync {
+pub(crate) trait GcpPriceApi: Send + Sync {
     /// Every public Compute Engine SKU, in USD (all pages).
     async fn compute_skus(&self) -> Result<Vec<Sku>, ProviderError>;
     /// The zones of a region.
@@ -116,7 +116,7 @@ pub trait GcpPriceApi: Send + Sync {
 
 /// What a price is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Part {
+pub(crate) enum Part {
     /// A family's vCPU-hour (`g2`).
     Core(String),
     /// A family's GiB-hour of memory.
@@ -141,12 +141,12 @@ const NOT_PLAIN: [&str; 8] = ["Sole Tenancy", "Reserved", "Premium", "Custom", "
 
 /// Part prices per region, on-demand and spot.
 #[derive(Debug, Default)]
-pub struct CatalogPrices {
+pub(crate) struct CatalogPrices {
     prices: BTreeMap<(Part, String, bool), f64>,
 }
 
 impl CatalogPrices {
-    pub fn read(skus: &[Sku]) -> CatalogPrices {
+    pub(crate) fn read(skus: &[Sku]) -> CatalogPrices {
         let mut prices = BTreeMap::new();
         for sku in skus {
             let Some((part, spot, unit)) = classify(sku) else { continue };
@@ -158,13 +158,13 @@ impl CatalogPrices {
         CatalogPrices { prices }
     }
 
-    pub fn part(&self, part: &Part, region: &str, spot: bool) -> Option<f64> {
+    pub(crate) fn part(&self, part: &Part, region: &str, spot: bool) -> Option<f64> {
         self.prices.get(&(part.clone(), region.to_string(), spot)).copied()
     }
 
     /// A machine type's hourly price in a region: its parts summed. The
     /// error names the first part the catalog has no price for.
-    pub fn machine(&self, region: &str, machine_type: &str, shape: &MachineShape, spot: bool) -> Result<f64, String> {
+    pub(crate) fn machine(&self, region: &str, machine_type: &str, shape: &MachineShape, spot: bool) -> Result<f64, String> {
         let family = machine_type.split('-').next().unwrap_or(machine_type).to_string();
         let find = |p: Part| self.part(&p, region, spot).ok_or_else(|| format!("the catalog has no {}{p} price in {region}", if spot { "spot " } else { "" }));
         let mut total = shape.guest_cpus as f64 * find(Part::Core(family.clone()))?;
@@ -236,7 +236,7 @@ fn hourly(sku: &Sku, unit: &str) -> Option<f64> {
 }
 
 /// The catalog and Compute over REST.
-pub struct GcpPriceRest {
+pub(crate) struct GcpPriceRest {
     rest: GoogleRest,
     billing: String,
     compute: String,
@@ -244,7 +244,7 @@ pub struct GcpPriceRest {
 
 impl GcpPriceRest {
     /// Against the endpoint the other Google clients use (`gcp::endpoint`).
-    pub fn connect(stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
+    pub(crate) fn connect(stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
         GcpPriceRest::new(crate::cloud::gcp::endpoint()?.as_deref(), stats)
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// An HTTP client with credentials, for one service's calls.
 #[derive(Clone)]
-pub struct GoogleRest {
+pub(crate) struct GoogleRest {
     http: reqwest::Client,
     /// None against the fake (anonymous, as the other clients there).
     creds: Option<google_cloud_auth::credentials::Credentials>,
@@ -22,13 +22,13 @@ pub struct GoogleRest {
 }
 
 /// A value for a query string (page tokens, filters).
-pub fn query_value(t: &str) -> percent_encoding::PercentEncode<'_> {
+pub(crate) fn query_value(t: &str) -> percent_encoding::PercentEncode<'_> {
     percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC)
 }
 
 impl GoogleRest {
     /// `service` names the calls in errors and the call counter.
-    pub fn new(service: &'static str, endpoint: Option<&str>, stats: Arc<ApiStats>) -> Result<GoogleRest, ProviderError> {
+    pub(crate) fn new(service: &'static str, endpoint: Option<&str>, stats: Arc<ApiStats>) -> Result<GoogleRest, ProviderError> {
         let creds = match endpoint {
             Some(_) => None,
             None => Some(
@@ -46,7 +46,13 @@ impl GoogleRest {
 
     /// One call with the call counter and the Google clients' backoff on
     /// 429, 5xx and unreachable endpoints (Google documents retrying them).
-    pub async fn send<T: DeserializeOwned>(&self, op: &'static str, method: reqwest::Method, url: String, body: Option<&Value>) -> Result<T, ProviderError> {
+    pub(crate) async fn send<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        method: reqwest::Method,
+        url: String,
+        body: Option<&Value>,
+    ) -> Result<T, ProviderError> {
         backoff(&self.stats, self.service, op, || self.attempt(op, method.clone(), &url, body)).await
     }
 
@@ -76,7 +82,7 @@ impl GoogleRest {
 }
 
 /// A failed attempt, and whether another is worth making.
-pub struct Failure {
+pub(crate) struct Failure {
     pub error: ProviderError,
     pub retry: bool,
 }
@@ -85,7 +91,7 @@ pub struct Failure {
 /// clients' calls through `gcp::call`, the REST calls here): counts each
 /// attempt, and after a retryable failure waits 200 ms doubling to 10 s,
 /// with jitter, for up to 6 attempts.
-pub async fn backoff<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
+pub(crate) async fn backoff<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, Failure>>,
@@ -107,7 +113,7 @@ where
 }
 
 /// Google's error document (`{"error": {"code", "message", "status"}}`) as a classified error.
-pub fn api_error(service: &'static str, op: &'static str, status: u16, text: &str) -> ProviderError {
+pub(crate) fn api_error(service: &'static str, op: &'static str, status: u16, text: &str) -> ProviderError {
     let doc: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     let code = doc["error"]["status"].as_str().unwrap_or_default();
     let message = doc["error"]["message"].as_str().map(String::from).unwrap_or_else(|| text.chars().take(300).collect());

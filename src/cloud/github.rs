@@ -39,7 +39,7 @@ struct Minimal {
 }
 
 /// The real API.
-pub struct RestRepositories {
+pub(crate) struct RestRepositories {
     http: reqwest::Client,
     api: String,
     token: Option<String>,
@@ -47,7 +47,7 @@ pub struct RestRepositories {
 
 impl RestRepositories {
     /// From the environment: `GANTRY_GITHUB_API` (default api.github.com), `GITHUB_TOKEN`.
-    pub fn from_env() -> Result<Self, ProviderError> {
+    pub(crate) fn from_env() -> Result<Self, ProviderError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(5))
@@ -112,7 +112,7 @@ impl GithubLookupApi for RestRepositories {
 /// A workflow job that ran: its labels and when it was queued, started and
 /// completed (RFC 3339, as the API writes them).
 #[derive(Debug, Clone, Deserialize)]
-pub struct FinishedJob {
+pub(crate) struct FinishedJob {
     #[serde(default)]
     pub labels: Vec<String>,
     pub created_at: Option<String>,
@@ -128,7 +128,7 @@ struct RunId {
 impl RestRepositories {
     /// The jobs of `repo`'s completed workflow runs created on `since_date`
     /// (YYYY-MM-DD) or later: the runs, every page, then each run's jobs.
-    pub async fn finished_jobs(&self, repo: &str, since_date: &str) -> Result<Vec<FinishedJob>, ProviderError> {
+    pub(crate) async fn finished_jobs(&self, repo: &str, since_date: &str) -> Result<Vec<FinishedJob>, ProviderError> {
         let runs_url = format!("{}/repos/{repo}/actions/runs?status=completed&created=%3E%3D{since_date}&per_page=100", self.api);
         let runs: Vec<RunId> = self
             .pages(runs_url, "ListWorkflowRuns", "workflow_runs")

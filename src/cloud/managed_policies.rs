@@ -18,13 +18,13 @@ pub trait ManagedPolicyApi: Send + Sync {
 }
 
 /// IAM, with the on-disk cache.
-pub struct AwsManagedPolicies {
+pub(crate) struct AwsManagedPolicies {
     iam: aws_sdk_iam::Client,
     cache: Option<PathBuf>,
 }
 
 impl AwsManagedPolicies {
-    pub fn new(ctx: &AwsContext) -> Self {
+    pub(crate) fn new(ctx: &AwsContext) -> Self {
         AwsManagedPolicies { iam: ctx.iam(), cache: cache_dir() }
     }
 }

@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 
 /// One instance type's on-demand price and GPU count.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ec2Price {
+pub(crate) struct Ec2Price {
     pub hourly: f64,
     pub gpus: u32,
 }
 
 /// The Price List calls `prices update` makes.
 #[async_trait]
-pub trait PriceListApi: Send + Sync {
+pub(crate) trait PriceListApi: Send + Sync {
     /// The Linux on-demand price of `instance_type` in `region`, None when
     /// the list has no such product.
     async fn ec2_on_demand(&self, region: &str, instance_type: &str) -> Result<Option<Ec2Price>, ProviderError>;
@@ -30,7 +30,7 @@ pub trait PriceListApi: Send + Sync {
 }
 
 /// The Price List client and EC2 clients per region.
-pub struct AwsPrices {
+pub(crate) struct AwsPrices {
     pub ctx: crate::cloud::aws::AwsContext,
 }
 
@@ -65,7 +65,7 @@ struct Dimension {
 }
 
 /// Reads one `PriceList` document: its hourly USD on-demand price and GPUs.
-pub fn parse_product(doc: &str) -> Result<Option<Ec2Price>, String> {
+pub(crate) fn parse_product(doc: &str) -> Result<Option<Ec2Price>, String> {
     let p: Product = serde_json::from_str(doc).map_err(|e| format!("unexpected price list document: {e}"))?;
     let gpus = p.product.attributes.get("gpu").and_then(|g| g.parse().ok()).unwrap_or(0);
     let hourly = p

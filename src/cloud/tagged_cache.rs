@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Tagged resources of one type: (ARN, tags).
-pub type Tagged = Vec<(String, BTreeMap<String, String>)>;
+pub(crate) type Tagged = Vec<(String, BTreeMap<String, String>)>;
 
 /// One (region, stack)'s answer, fetched once by whoever asks first.
-pub type Answer = Arc<tokio::sync::OnceCell<Tagged>>;
+pub(crate) type Answer = Arc<tokio::sync::OnceCell<Tagged>>;
 
 /// Answers already fetched in this command, by (region, stack).
 #[derive(Debug, Default)]

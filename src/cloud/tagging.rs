@@ -5,7 +5,7 @@
 //! served by it: IAM kinds find theirs by path or by their own listing.)
 
 use crate::cloud::aws::{classify, AwsContext};
-pub use crate::cloud::tagged_cache::{Tagged, TaggedCache};
+pub(crate) use crate::cloud::tagged_cache::Tagged;
 use crate::core::error::ProviderError;
 use crate::core::TAG_STACK;
 use async_trait::async_trait;
@@ -22,11 +22,11 @@ pub trait TaggedApi: Send + Sync {
 /// Every resource type gantry's AWS kinds discover through this API: one
 /// GetResources asks for all of them (the API takes up to 100 type
 /// filters), so a plan pays one call per region, not one per kind.
-pub const DISCOVERED_TYPES: &[&str] = &["ecr:repository", "s3:bucket", "cloudformation:stack"];
+pub(crate) const DISCOVERED_TYPES: &[&str] = &["ecr:repository", "s3:bucket", "cloudformation:stack"];
 
 /// Whether an ARN is of `resource_type` (`service:type`). S3 bucket ARNs
 /// carry no type (`arn:aws:s3:::name`).
-pub fn arn_is(arn: &str, resource_type: &str) -> bool {
+pub(crate) fn arn_is(arn: &str, resource_type: &str) -> bool {
     let (service, ty) = resource_type.split_once(':').unwrap_or((resource_type, ""));
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let [_, _, arn_service, _, _, resource] = parts[..] else { return false };
@@ -34,12 +34,12 @@ pub fn arn_is(arn: &str, resource_type: &str) -> bool {
 }
 
 /// The real API, sharing its answers through the context's cache.
-pub struct AwsTagged {
+pub(crate) struct AwsTagged {
     ctx: AwsContext,
 }
 
 impl AwsTagged {
-    pub fn new(ctx: AwsContext) -> Self {
+    pub(crate) fn new(ctx: AwsContext) -> Self {
         AwsTagged { ctx }
     }
 
@@ -77,7 +77,7 @@ impl TaggedApi for AwsTagged {
 
 /// Whether `owner` (an owner key) owns a `resource_type` resource in any
 /// of `regions`: one GetResources per region, concurrently.
-pub async fn owned_in(api: &dyn TaggedApi, regions: &[String], resource_type: &str, owner: &str) -> Result<bool, ProviderError> {
+pub(crate) async fn owned_in(api: &dyn TaggedApi, regions: &[String], resource_type: &str, owner: &str) -> Result<bool, ProviderError> {
     let stack = owner.split_once('@').map_or(owner, |(s, _)| s);
     let calls = regions.iter().map(|r| api.tagged(r, resource_type, stack));
     let found = futures::future::try_join_all(calls).await?;

@@ -17,14 +17,14 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 /// Elements every `for` of one stack may iterate, together.
-pub const ITERATIONS: u64 = 1_000_000;
+pub(crate) const ITERATIONS: u64 = 1_000_000;
 /// Bytes every `for` of one stack may produce, together.
-pub const PRODUCED_BYTES: u64 = 256 << 20;
+pub(crate) const PRODUCED_BYTES: u64 = 256 << 20;
 /// Largest value one expression may evaluate to (a policy document or a
 /// startup script is far below; EC2 user data is 16 KB).
-pub const VALUE_BYTES: u64 = 16 << 20;
+pub(crate) const VALUE_BYTES: u64 = 16 << 20;
 /// Wall time the `for`s of one stack may take.
-pub const TIME: Duration = Duration::from_secs(30);
+pub(crate) const TIME: Duration = Duration::from_secs(30);
 
 const EACH: &str = "__gantry_each";
 const COST: &str = "__gantry_cost";
@@ -36,14 +36,14 @@ thread_local! {
 }
 
 /// Starts the budgets of one evaluation of a stack (this thread's).
-pub fn reset() {
+pub(crate) fn reset() {
     ITERATED.with(|c| c.set(0));
     PRODUCED.with(|c| c.set(0));
     STARTED.with(|c| c.set(Some(Instant::now())));
 }
 
 /// Declares the counting functions the rewritten `for`s call.
-pub fn declare(ctx: &mut Context) {
+pub(crate) fn declare(ctx: &mut Context) {
     ctx.declare_func(EACH, FuncDef::new(each, [ParamType::Any]));
     ctx.declare_func(COST, FuncDef::new(cost, [ParamType::Any]));
 }
@@ -87,7 +87,7 @@ fn cost(args: FuncArgs) -> Result<Value, String> {
 }
 
 /// About how many bytes a value holds.
-pub fn size(v: &Value) -> u64 {
+pub(crate) fn size(v: &Value) -> u64 {
     match v {
         Value::String(s) => s.len() as u64 + 8,
         Value::Array(a) => 8 + a.iter().map(size).sum::<u64>(),
@@ -97,7 +97,7 @@ pub fn size(v: &Value) -> u64 {
 }
 
 /// The error for a value over [`VALUE_BYTES`], if it is.
-pub fn check_value(v: &Value) -> Result<(), String> {
+pub(crate) fn check_value(v: &Value) -> Result<(), String> {
     let n = size(v);
     if n > VALUE_BYTES {
         return Err(format!("evaluation budget: this value holds about {} MB; one value may hold at most {} MB", n >> 20, VALUE_BYTES >> 20));
@@ -147,7 +147,7 @@ fn has_for(e: &Expression) -> bool {
 }
 
 /// `e` with every `for` counted (unchanged when it has none).
-pub fn instrument(e: &Expression) -> Option<Expression> {
+pub(crate) fn instrument(e: &Expression) -> Option<Expression> {
     if !has_for(e) {
         return None;
     }
@@ -157,7 +157,7 @@ pub fn instrument(e: &Expression) -> Option<Expression> {
 }
 
 /// A template (a policy file) with every `%{ for }` counted.
-pub fn instrument_template(t: &Template) -> Template {
+pub(crate) fn instrument_template(t: &Template) -> Template {
     let mut out = t.clone();
     Instrument.visit_template_mut(&mut out);
     out

@@ -18,11 +18,11 @@ thread_local! {
 }
 
 /// How deep templatefile() calls may nest.
-pub const TEMPLATE_DEPTH_LIMIT: u32 = 8;
+pub(super) const TEMPLATE_DEPTH_LIMIT: u32 = 8;
 
 /// Runs `f` with `dir` as the directory `file()` and `templatefile()` read
 /// from, and `root` as where they may read.
-pub fn with_base_dir<T>(dir: &Path, root: &ReadRoot, f: impl FnOnce() -> T) -> T {
+pub(super) fn with_base_dir<T>(dir: &Path, root: &ReadRoot, f: impl FnOnce() -> T) -> T {
     let before = BASE_DIR.with(|b| b.replace(Some((dir.to_path_buf(), root.clone()))));
     let out = f();
     BASE_DIR.with(|b| *b.borrow_mut() = before);

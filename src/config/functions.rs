@@ -5,7 +5,7 @@ use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::{Map, Value};
 
 /// Declares every built-in function on `ctx`.
-pub fn declare_all(ctx: &mut Context) {
+pub(crate) fn declare_all(ctx: &mut Context) {
     crate::config::budget::declare(ctx);
     ctx.declare_func("lower", FuncDef::new(lower, [ParamType::String]));
     ctx.declare_func("upper", FuncDef::new(upper, [ParamType::String]));
@@ -42,7 +42,7 @@ pub fn declare_all(ctx: &mut Context) {
 
 /// Every built-in function, with an example and its result (README and
 /// `gantry docs` list these; a test evaluates every example).
-pub const EXAMPLES: &[(&str, &str, &str)] = &[
+pub(crate) const EXAMPLES: &[(&str, &str, &str)] = &[
     ("lower", r#"lower("CI")"#, r#""ci""#),
     ("upper", r#"upper("ci")"#, r#""CI""#),
     ("join", r#"join("-", ["a", "b"])"#, r#""a-b""#),
@@ -77,7 +77,7 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
 ];
 
 /// The names of every built-in function (for did-you-mean).
-pub fn names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
     EXAMPLES.iter().map(|(name, _, _)| *name)
 }
 
@@ -229,7 +229,7 @@ fn keys(a: FuncArgs) -> Result<Value, String> {
     Ok(Value::Array(k.into_iter().map(Value::String).collect()))
 }
 /// The most elements `range()` makes.
-pub const RANGE_LIMIT: u64 = 1024;
+pub(crate) const RANGE_LIMIT: u64 = 1024;
 
 fn range(a: FuncArgs) -> Result<Value, String> {
     let n = a[0].as_u64().ok_or("range: argument must be a non-negative whole number")?;

@@ -5,14 +5,14 @@
 //! checks every block against its kind's schema, and returns the typed
 //! [`Stack`] together with all diagnostics found (never just the first).
 
-pub mod budget;
+pub(crate) mod budget;
 pub mod diag;
 mod file_functions;
-pub mod fmt;
-pub mod functions;
+pub(crate) mod fmt;
+pub(crate) mod functions;
 mod load;
 mod no_panic;
-pub mod refs;
+pub(crate) mod refs;
 mod try_call;
 mod types;
 mod variables;

@@ -25,7 +25,7 @@ fn install_quiet_hook() {
 }
 
 /// Runs `f`; a panic inside becomes `Err` with its message.
-pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+pub(super) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     install_quiet_hook();
     GUARDED.with(|g| g.set(g.get() + 1));
     let r = catch_unwind(AssertUnwindSafe(f));

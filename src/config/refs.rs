@@ -9,7 +9,7 @@ use std::ops::Range;
 
 /// One reference found in an expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
+pub(crate) struct Reference {
     /// The root name (`var`, `local`, `count`, a kind name, ...).
     pub root: String,
     /// The first attribute after the root, if any (`x` in `var.x`).
@@ -21,14 +21,14 @@ pub struct Reference {
 }
 
 /// Collects every reference in `expr` (ignoring names bound by `for` expressions).
-pub fn collect(expr: &Expression) -> Vec<Reference> {
+pub(crate) fn collect(expr: &Expression) -> Vec<Reference> {
     let mut c = Collector::default();
     c.visit_expr(expr);
     c.refs
 }
 
 /// Collects every reference in a template (e.g. a policy file).
-pub fn collect_template(t: &hcl_edit::template::Template) -> Vec<Reference> {
+pub(crate) fn collect_template(t: &hcl_edit::template::Template) -> Vec<Reference> {
     let mut c = Collector::default();
     c.visit_template(t);
     c.refs

@@ -12,7 +12,7 @@ use hcl_edit::visit::{visit_expr, Visit};
 use hcl_edit::visit_mut::{visit_expr_mut, VisitMut};
 
 /// Whether an expression calls `try` anywhere.
-pub fn mentions_try(e: &Expression) -> bool {
+pub(super) fn mentions_try(e: &Expression) -> bool {
     struct Find(bool);
     impl Visit for Find {
         fn visit_expr(&mut self, e: &Expression) {
@@ -28,7 +28,7 @@ pub fn mentions_try(e: &Expression) -> bool {
 }
 
 /// `e` with each `try(...)` call whose value can be found replaced by it.
-pub fn resolve(e: &Expression, ctx: &Context) -> Expression {
+pub(super) fn resolve(e: &Expression, ctx: &Context) -> Expression {
     struct Resolve<'c, 'a>(&'c Context<'a>);
     impl VisitMut for Resolve<'_, '_> {
         fn visit_expr_mut(&mut self, e: &mut Expression) {

@@ -12,7 +12,7 @@ use serde_json::{Map, Number, Value};
 
 /// A type constraint.
 #[derive(Debug, Clone, PartialEq)]
-pub enum VarType {
+pub(super) enum VarType {
     Any,
     String,
     Number,
@@ -26,7 +26,7 @@ pub enum VarType {
 
 /// One attribute of an `object({...})` type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ObjectAttr {
+pub(super) struct ObjectAttr {
     pub name: String,
     pub ty: VarType,
     /// `optional(T)` (default null) or `optional(T, DEFAULT)`.
@@ -36,7 +36,7 @@ pub struct ObjectAttr {
 
 impl VarType {
     /// Parses a `type = ...` expression; the error says what is accepted.
-    pub fn parse(e: &Expression) -> Result<VarType, String> {
+    pub(super) fn parse(e: &Expression) -> Result<VarType, String> {
         match e {
             Expression::Variable(v) => match v.as_str() {
                 "any" => Ok(VarType::Any),
@@ -86,7 +86,7 @@ impl VarType {
     }
 
     /// The type as written.
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match self {
             VarType::Any => "any".into(),
             VarType::String => "string".into(),
@@ -101,13 +101,13 @@ impl VarType {
     }
 
     /// Whether a value given on the command line is taken as a raw string.
-    pub fn takes_raw_string(&self) -> bool {
+    pub(super) fn takes_raw_string(&self) -> bool {
         matches!(self, VarType::String)
     }
 
     /// Checks and converts a value; the error names the element or
     /// attribute at fault (`element 2: expected number, got string "x"`).
-    pub fn check(&self, v: &Value) -> Result<Value, String> {
+    pub(super) fn check(&self, v: &Value) -> Result<Value, String> {
         let got = || format!("expected {}, got {}", self.name(), describe(v));
         match (self, v) {
             (VarType::Any, _) => Ok(v.clone()),

@@ -4,11 +4,11 @@
 use crate::config::diag::{Diagnostic, Diagnostics, SrcSpan};
 use serde_json::Value;
 
-pub use crate::config::types::VarType;
+pub(super) use crate::config::types::VarType;
 
 /// A `validation { condition, error_message }` block of a variable.
 #[derive(Debug, Clone)]
-pub struct Validation {
+pub(super) struct Validation {
     pub condition: hcl_edit::expr::Expression,
     pub message: String,
     /// The condition, where a failed check is reported.
@@ -17,7 +17,7 @@ pub struct Validation {
 
 /// One declared variable.
 #[derive(Debug, Clone)]
-pub struct VarDecl {
+pub(super) struct VarDecl {
     pub name: String,
     pub ty: VarType,
     pub default: Option<Value>,
@@ -28,7 +28,7 @@ pub struct VarDecl {
 
 /// Where a value came from, for messages.
 #[derive(Debug, Clone)]
-pub enum ValueSource {
+pub(super) enum ValueSource {
     Env(String),
     CommandLine,
     File(SrcSpan),
@@ -36,7 +36,7 @@ pub enum ValueSource {
 
 /// A type mismatch in words that never show a sensitive value (the
 /// checker's message quotes what it got, e.g. `got string "hunter2"`).
-pub fn mismatch(ty: &VarType, sensitive: bool, message: String) -> String {
+pub(super) fn mismatch(ty: &VarType, sensitive: bool, message: String) -> String {
     if sensitive {
         format!("expected {}; the value given does not match (not shown: the variable is sensitive)", ty.name())
     } else {
@@ -45,12 +45,12 @@ pub fn mismatch(ty: &VarType, sensitive: bool, message: String) -> String {
 }
 
 /// Parses a command-line/env value of a declared variable (see [`parse_cli_value`]).
-pub fn parse_given(d: &VarDecl, raw: &str) -> Result<Value, String> {
+pub(super) fn parse_given(d: &VarDecl, raw: &str) -> Result<Value, String> {
     parse_cli_value(&d.ty, raw).map_err(|e| mismatch(&d.ty, d.sensitive, e))
 }
 
 /// Parses a command-line/env value: raw for strings, HCL expression otherwise.
-pub fn parse_cli_value(ty: &VarType, raw: &str) -> Result<Value, String> {
+pub(super) fn parse_cli_value(ty: &VarType, raw: &str) -> Result<Value, String> {
     if ty.takes_raw_string() {
         return Ok(Value::String(raw.to_string()));
     }
@@ -73,7 +73,7 @@ pub fn parse_cli_value(ty: &VarType, raw: &str) -> Result<Value, String> {
 
 /// Resolves the final value of each declared variable. Reports missing
 /// required values and bad conversions.
-pub fn resolve(decls: &[VarDecl], given: &[(String, Value, ValueSource)], diags: &mut Diagnostics) -> serde_json::Map<String, Value> {
+pub(super) fn resolve(decls: &[VarDecl], given: &[(String, Value, ValueSource)], diags: &mut Diagnostics) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
     for d in decls {
         // Later entries in `given` win (env < file < command line).

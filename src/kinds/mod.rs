@@ -4,19 +4,19 @@
 //! [`REGISTRY`] has one entry per kind; nothing else lists kinds.
 
 pub mod agent_queue;
-pub mod ci_role;
+pub(crate) mod ci_role;
 pub(crate) mod common;
-pub mod ecr;
-pub mod ecr_public;
-pub mod gcp_custom_role;
-pub mod gcp_service_account;
-pub mod gcp_workload_identity_pool;
+pub(crate) mod ecr;
+pub(crate) mod ecr_public;
+pub(crate) mod gcp_custom_role;
+pub(crate) mod gcp_service_account;
+pub(crate) mod gcp_workload_identity_pool;
 pub mod gpu_node;
-pub mod oidc_provider;
-pub mod s3_bucket;
+pub(crate) mod oidc_provider;
+pub(crate) mod s3_bucket;
 #[cfg(test)]
 mod spec_agreement;
-pub mod tpu_node;
+pub(crate) mod tpu_node;
 
 use crate::cloud::aws::AwsContext;
 use crate::cloud::gcp::GcpContext;

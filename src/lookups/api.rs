@@ -96,4 +96,6 @@ pub trait GcpLookupApi: Send + Sync {
 }
 
 /// The GitHub REST calls data sources make (defined with the client).
-pub use crate::cloud::github::{GithubLookupApi, RepositoryListing};
+pub(crate) use crate::cloud::github::GithubLookupApi;
+#[cfg(test)]
+pub(crate) use crate::cloud::github::RepositoryListing;

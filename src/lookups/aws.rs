@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{Filter, Tag};
 use std::collections::BTreeMap;
 
 /// The clients data sources read through.
-pub struct AwsLookups {
+pub(crate) struct AwsLookups {
     ec2: aws_sdk_ec2::Client,
     s3: aws_sdk_s3::Client,
     iam: aws_sdk_iam::Client,
@@ -18,7 +18,7 @@ pub struct AwsLookups {
 }
 
 impl AwsLookups {
-    pub fn new(ctx: &AwsContext) -> Self {
+    pub(crate) fn new(ctx: &AwsContext) -> Self {
         let region = ctx.config.region().map(|r| r.to_string()).unwrap_or_default();
         AwsLookups { ec2: ctx.ec2(), s3: ctx.s3(), iam: ctx.iam(), ecr: ctx.ecr(), region }
     }

@@ -7,7 +7,7 @@ use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::json;
 
-pub struct EcrRepository;
+pub(super) struct EcrRepository;
 
 static SCHEMA: Schema = Schema {
     attrs: &[

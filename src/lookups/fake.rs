@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 #[derive(Default)]
-pub struct FakeLookups {
+pub(super) struct FakeLookups {
     pub vpcs: Vec<Vpc>,
     pub subnets: Vec<Subnet>,
     pub buckets: BTreeMap<String, Bucket>,

@@ -7,7 +7,7 @@ use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::json;
 
-pub struct GcpNetwork;
+pub(super) struct GcpNetwork;
 
 static SCHEMA: Schema = Schema {
     attrs: &[

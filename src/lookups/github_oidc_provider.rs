@@ -9,7 +9,7 @@ use crate::kinds::oidc_provider::host_of;
 use async_trait::async_trait;
 use serde_json::json;
 
-pub struct GithubOidcProvider;
+pub(super) struct GithubOidcProvider;
 
 static SCHEMA: Schema = Schema {
     attrs: &[Attr::new("url", Ty::String, "Issuer URL of the provider to find.").default(DefaultValue::Str("https://token.actions.githubusercontent.com"))],

@@ -11,7 +11,7 @@ use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-pub struct GithubRepositories;
+pub(super) struct GithubRepositories;
 
 static SCHEMA: Schema = Schema {
     attrs: &[

@@ -7,7 +7,7 @@ use crate::core::State;
 use async_trait::async_trait;
 use serde_json::json;
 
-pub struct IamRole;
+pub(super) struct IamRole;
 
 static SCHEMA: Schema = Schema { attrs: &[Attr::new("name", Ty::String, "The role's name (without its path).").required()], blocks: &[] };
 

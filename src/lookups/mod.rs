@@ -25,10 +25,8 @@ mod fake;
 #[cfg(test)]
 mod tests;
 
-pub use api::{
-    AwsLookupApi, Bucket, GcpLookupApi, GithubLookupApi, Network, OidcProviderFacts, RepositoryFacts, RepositoryListing, RoleFacts, Subnet, Vpc, VpcQuery,
-};
-pub use aws::AwsLookups;
+pub(crate) use api::{AwsLookupApi, GcpLookupApi, GithubLookupApi, VpcQuery};
+pub(crate) use aws::AwsLookups;
 
 use crate::core::schema::{Attr, Schema, Ty};
 use crate::core::{Diagnostic, ProviderError, State};
@@ -65,7 +63,7 @@ impl LookupApis {
 
 /// Why a read gave no value.
 #[derive(Debug, thiserror::Error)]
-pub enum LookupError {
+pub(crate) enum LookupError {
     /// Nothing (or more than one thing) matches: the user's to fix, shown
     /// at the data block.
     #[error("{0}")]
@@ -77,7 +75,7 @@ pub enum LookupError {
 
 /// One data source.
 #[async_trait]
-pub trait DataSource: Send + Sync {
+pub(crate) trait DataSource: Send + Sync {
     /// Block type after `data`, e.g. `vpc`.
     fn name(&self) -> &'static str;
     /// One-paragraph description for docs.
@@ -95,7 +93,7 @@ pub trait DataSource: Send + Sync {
 }
 
 /// Every data source, in documentation order.
-pub static REGISTRY: &[&dyn DataSource] = &[
+pub(crate) static REGISTRY: &[&dyn DataSource] = &[
     &github_oidc_provider::GithubOidcProvider,
     &github_repositories::GithubRepositories,
     &iam_role::IamRole,
@@ -107,14 +105,14 @@ pub static REGISTRY: &[&dyn DataSource] = &[
 ];
 
 /// Looks a data source up by its block type.
-pub fn by_name(name: &str) -> Option<&'static dyn DataSource> {
+pub(crate) fn by_name(name: &str) -> Option<&'static dyn DataSource> {
     REGISTRY.iter().copied().find(|s| s.name() == name)
 }
 
 /// The value a data block has before it is read (`validate`, or the first
 /// evaluation of a plan): every attribute present with a stand-in of its
 /// type, so references type-check; checks of blocks using it are skipped.
-pub fn placeholder(source: &dyn DataSource, address: &str) -> Value {
+pub(crate) fn placeholder(source: &dyn DataSource, address: &str) -> Value {
     let text = Value::String(format!("(known after {address} is read)"));
     let attrs = source.attributes().iter().map(|a| {
         let v = match a.ty {

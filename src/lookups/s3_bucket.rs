@@ -7,7 +7,7 @@ use crate::core::State;
 use async_trait::async_trait;
 use serde_json::json;
 
-pub struct S3Bucket;
+pub(super) struct S3Bucket;
 
 static SCHEMA: Schema = Schema { attrs: &[Attr::new("bucket", Ty::String, "The bucket's name.").required()], blocks: &[] };
 

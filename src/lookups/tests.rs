@@ -1,3 +1,4 @@
+use super::api::{Bucket, Network, OidcProviderFacts, RepositoryFacts, RepositoryListing, RoleFacts, Subnet, Vpc};
 use super::fake::FakeLookups;
 use super::*;
 use serde_json::json;

@@ -7,7 +7,7 @@ use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-pub struct VpcSource;
+pub(super) struct VpcSource;
 
 static SCHEMA: Schema = Schema {
     attrs: &[

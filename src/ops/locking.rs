@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// A held lock; call [`HeldLock::release`] when done (the local lock also
 /// releases on drop).
-pub enum HeldLock {
+pub(crate) enum HeldLock {
     Local(LockGuard),
     S3 { lock: S3Lock, id: String },
 }
@@ -25,7 +25,7 @@ async fn s3(backend: &BackendConfig, fallback_region: &str, stats: Arc<ApiStats>
 
 /// Takes the lock for `operation`; S3 calls count in `stats` (the run's
 /// `--stats` includes them, and the permission test sees them).
-pub async fn acquire(dir: &Path, backend: Option<&BackendConfig>, region: &str, operation: &str, stats: Arc<ApiStats>) -> Result<HeldLock, LockError> {
+pub(crate) async fn acquire(dir: &Path, backend: Option<&BackendConfig>, region: &str, operation: &str, stats: Arc<ApiStats>) -> Result<HeldLock, LockError> {
     match backend {
         None => lock::acquire(dir, operation).map(HeldLock::Local),
         Some(b) => {
@@ -38,7 +38,7 @@ pub async fn acquire(dir: &Path, backend: Option<&BackendConfig>, region: &str, 
 
 impl HeldLock {
     /// Releases the lock.
-    pub async fn release(self) {
+    pub(crate) async fn release(self) {
         match self {
             HeldLock::Local(g) => drop(g),
             HeldLock::S3 { lock, id } => {
@@ -51,7 +51,7 @@ impl HeldLock {
 }
 
 /// Removes a stuck lock by id.
-pub async fn force_unlock(dir: &Path, backend: Option<&BackendConfig>, region: &str, id: &str) -> Result<LockInfo, LockError> {
+pub(crate) async fn force_unlock(dir: &Path, backend: Option<&BackendConfig>, region: &str, id: &str) -> Result<LockInfo, LockError> {
     match backend {
         None => lock::force_unlock(dir, id),
         Some(b) => s3(b, region, ApiStats::new()).await.force_unlock(id).await,
@@ -59,7 +59,7 @@ pub async fn force_unlock(dir: &Path, backend: Option<&BackendConfig>, region: &
 }
 
 /// The backend and region declared by the stack in `dir` (files read offline).
-pub fn stack_backend(dir: &Path) -> (Option<BackendConfig>, String) {
+pub(crate) fn stack_backend(dir: &Path) -> (Option<BackendConfig>, String) {
     let (_, settings) = crate::config::read_settings(dir, &crate::config::LoadOptions::default().with_process_env(), &crate::kinds::all());
     match settings {
         Some((s, _)) => (s.backend, s.aws_region.unwrap_or_default()),

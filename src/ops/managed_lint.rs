@@ -16,7 +16,7 @@ const READS: usize = 8;
 
 /// What the stack's managed policies hold.
 #[derive(Debug, Default)]
-pub struct Judged {
+pub(super) struct Judged {
     /// ARNs no policy has (an error: apply would fail on them).
     pub missing: Vec<Diagnostic>,
     /// Documents the lint refuses, unwaived (security findings).
@@ -24,7 +24,7 @@ pub struct Judged {
 }
 
 /// Judges every managed policy the stack attaches by its document.
-pub async fn lint(stack: &Stack, api: &dyn ManagedPolicyApi) -> Result<Judged, crate::core::error::ProviderError> {
+pub(super) async fn lint(stack: &Stack, api: &dyn ManagedPolicyApi) -> Result<Judged, crate::core::error::ProviderError> {
     let mut uses: Vec<(String, String, bool)> = Vec::new();
     for r in &stack.resources {
         let waive = crate::lint::waivers(&r.attrs).iter().any(|(rule, _)| rule == POLICY_ADMIN_MANAGED);

@@ -5,16 +5,16 @@
 mod apply;
 mod backend;
 mod cost;
-pub mod locking;
+pub(crate) mod locking;
 mod managed_lint;
 mod outputs;
 mod plan_stages;
 mod planning;
-pub mod prices_gcp;
-pub mod prices_update;
-pub mod runner_wake;
+pub(crate) mod prices_gcp;
+pub(crate) mod prices_update;
+pub(crate) mod runner_wake;
 mod saved;
-pub mod simulate;
+pub(crate) mod simulate;
 
 pub use apply::{apply, Applied, ApplyRequest, Prompt};
 pub use backend::{AwsConnect, Backend, Connect, Target};

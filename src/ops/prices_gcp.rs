@@ -17,7 +17,7 @@ const CALLS: usize = 4;
 
 /// What to price on Google Cloud.
 #[derive(Debug, Default)]
-pub struct GcpWanted {
+pub(crate) struct GcpWanted {
     /// The project whose Compute API answers machine shapes.
     pub project: Option<String>,
     /// (region, machine type) → a zone known to run it (a stack's node).
@@ -27,13 +27,13 @@ pub struct GcpWanted {
 }
 
 impl GcpWanted {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.machines.is_empty() && self.gpus.is_empty()
     }
 
     /// A SKU of a book or a capacity: a GPU model, a TPU generation (not
     /// read: carried over), or a machine type.
-    pub fn add(&mut self, region: &str, sku: &str, zone: Option<&str>) {
+    pub(crate) fn add(&mut self, region: &str, sku: &str, zone: Option<&str>) {
         if sku.starts_with("tpu-") {
             return;
         }
@@ -49,13 +49,13 @@ impl GcpWanted {
 }
 
 /// Prices read, and `sku in region: why` for what could not be priced.
-pub struct GcpUpdated {
+pub(crate) struct GcpUpdated {
     pub prices: Vec<PriceEntry>,
     pub missing: Vec<String>,
 }
 
 /// Reads the catalog once and every machine's shape.
-pub async fn update(wanted: &GcpWanted, api: &dyn GcpPriceApi, progress: &dyn Fn(String)) -> Result<GcpUpdated, ProviderError> {
+pub(crate) async fn update(wanted: &GcpWanted, api: &dyn GcpPriceApi, progress: &dyn Fn(String)) -> Result<GcpUpdated, ProviderError> {
     let skus = api.compute_skus().await?;
     progress(format!("read {} Compute Engine SKU(s) from the Cloud Billing Catalog", skus.len()));
     let catalog = CatalogPrices::read(&skus);

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 const CALLS: usize = 4;
 
 /// What the update found.
-pub struct Updated {
+pub(crate) struct Updated {
     pub book: PriceBook,
     /// What could not be priced, a sentence each.
     pub missing: Vec<String>,
@@ -28,7 +28,7 @@ pub struct Updated {
 
 /// What to price.
 #[derive(Debug, Default)]
-pub struct Wanted {
+pub(crate) struct Wanted {
     /// (region, instance type) on AWS.
     pub aws: BTreeSet<(String, String)>,
     pub gcp: GcpWanted,
@@ -36,7 +36,7 @@ pub struct Wanted {
 
 /// The current book's entries and the stacks' machines. `gcp_project`
 /// reads machine shapes; else the first stack's Google Cloud project.
-pub fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions, gcp_project: Option<String>) -> Result<Wanted, OpsError> {
+pub(crate) fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions, gcp_project: Option<String>) -> Result<Wanted, OpsError> {
     let mut out = Wanted { gcp: GcpWanted { project: gcp_project, ..GcpWanted::default() }, ..Wanted::default() };
     for p in &current.prices {
         for r in &p.regions {
@@ -74,7 +74,7 @@ pub fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions, gcp_pro
 
 /// Reads every wanted price; `today` dates the new book. Without `gcp`
 /// (no Google credentials) Google Cloud prices are carried over.
-pub async fn update(
+pub(crate) async fn update(
     current: &PriceBook,
     wanted: &Wanted,
     api: &dyn PriceListApi,

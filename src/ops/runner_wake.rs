@@ -35,7 +35,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What the node says about its runner (from its metadata).
 #[derive(Debug, Clone, PartialEq)]
-pub struct NodeRunner {
+pub(crate) struct NodeRunner {
     pub status: String,
     pub scope: Scope,
     pub labels: Vec<String>,
@@ -44,7 +44,7 @@ pub struct NodeRunner {
 
 /// What one wake did.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct WakeReport {
+pub(crate) struct WakeReport {
     pub queued: usize,
     /// The runner registered for the node, if one was.
     pub registered: Option<String>,
@@ -56,10 +56,10 @@ pub struct WakeReport {
 /// How long a registration may wait for its booting node before a wake
 /// replaces it: a GPU VM boots, may install its driver on a first boot,
 /// then installs the runner — minutes, not hours.
-pub const BOOT_GRACE: Duration = Duration::from_secs(15 * 60);
+pub(crate) const BOOT_GRACE: Duration = Duration::from_secs(15 * 60);
 /// The share of the installation's remaining hourly budget a waiting wake
 /// may spend (the scaler of a queue takes at most half).
-pub const BUDGET_SHARE_PERCENT: u64 = 10;
+pub(crate) const BUDGET_SHARE_PERCENT: u64 = 10;
 /// GitHub's primary limit is per hour: its reset is never further away.
 const RATE_WINDOW: u64 = 3600;
 
@@ -108,7 +108,7 @@ fn metadata_map(inst: &google_cloud_compute_v1::model::Instance) -> BTreeMap<Str
 }
 
 /// Reads the node and what gantry wrote about its runner.
-pub async fn read_node(gcp: &dyn GpuApi, zone: &str, node: &str) -> Result<NodeRunner, ProviderError> {
+pub(crate) async fn read_node(gcp: &dyn GpuApi, zone: &str, node: &str) -> Result<NodeRunner, ProviderError> {
     let inst = gcp.get_instance(zone, node).await?;
     let meta = metadata_map(&inst);
     let missing =
@@ -121,7 +121,7 @@ pub async fn read_node(gcp: &dyn GpuApi, zone: &str, node: &str) -> Result<NodeR
 }
 
 /// The jobs queued for the node's labels.
-pub async fn queued_for(api: &dyn GithubApi, n: &NodeRunner, say: &dyn Fn(String)) -> Result<Vec<QueuedJob>, ProviderError> {
+pub(crate) async fn queued_for(api: &dyn GithubApi, n: &NodeRunner, say: &dyn Fn(String)) -> Result<Vec<QueuedJob>, ProviderError> {
     let mut out = Vec::new();
     for repo in n.scope.polled(&n.repositories) {
         out.extend(patiently(say, || api.queued_jobs(&repo)).await?.into_iter().filter(|j| labels_match(&j.labels, &n.labels)));
@@ -232,7 +232,7 @@ async fn read_status(gcp: &dyn GpuApi, zone: &str, node: &str) -> Result<String,
 /// that a look costing `spent` requests of the primary limit uses at most
 /// [`BUDGET_SHARE_PERCENT`] of the `remaining` requests before the reset
 /// (pure; unchanged jobs read conditionally cost nothing).
-pub fn next_look(poll: Duration, spent: u64, remaining: u64, reset: u64, now: u64) -> Duration {
+pub(crate) fn next_look(poll: Duration, spent: u64, remaining: u64, reset: u64, now: u64) -> Duration {
     if spent == 0 {
         return poll;
     }
@@ -298,7 +298,7 @@ async fn enforce_timeout(api: &dyn GithubApi, jobs: &[QueuedJob], limit: Duratio
 }
 
 /// One wake of `node` in `zone`.
-pub async fn wake(
+pub(crate) async fn wake(
     api: &dyn GithubApi,
     gcp: &dyn GpuApi,
     zone: &str,

@@ -118,7 +118,7 @@ impl SavedPlan {
 /// Whether a plan made now agrees with the saved one: the same account,
 /// the same live state (fingerprints), and the same plan in every field but
 /// display-only notes. Pure, so each disagreement is unit-tested.
-pub fn agree(saved: &Plan, fresh: &Plan) -> Result<(), OpsError> {
+pub(super) fn agree(saved: &Plan, fresh: &Plan) -> Result<(), OpsError> {
     if saved.account_id != fresh.account_id {
         return Err(OpsError::WrongAccount { planned: saved.account_id.clone(), current: fresh.account_id.clone() });
     }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 /// Where demand comes from.
 #[derive(Debug, Clone)]
-pub enum Demand {
+pub(crate) enum Demand {
     /// A CSV or JSON file of arrival,duration (seconds).
     Trace(PathBuf),
     /// A synthetic profile (`burst:...`, `poisson:...`).
@@ -23,7 +23,7 @@ pub enum Demand {
 
 /// What to simulate.
 #[derive(Debug, Clone)]
-pub struct SimulateRequest {
+pub(crate) struct SimulateRequest {
     pub dir: PathBuf,
     pub load: LoadOptions,
     /// `gpu_l4`, `agent_queue.gpu_l4` or an instance address.
@@ -38,12 +38,12 @@ pub struct SimulateRequest {
 }
 
 /// One run: its figures and its samples for the picture.
-pub struct SimRun {
+pub(crate) struct SimRun {
     pub summary: Summary,
     pub samples: Vec<Sample>,
 }
 
-pub struct SimulateReport {
+pub(crate) struct SimulateReport {
     pub queue: String,
     /// Where the cost came from (`--hourly-price`, or the price book and its date).
     pub price_source: Option<String>,
@@ -114,7 +114,7 @@ async fn demand(d: &Demand, dir: &std::path::Path, stack: &str, attrs: &crate::c
 }
 
 /// Loads the stack, finds the queue, runs it as written and per alternative.
-pub async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, OpsError>) {
+pub(crate) async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, OpsError>) {
     let loaded = load_dir(&req.dir, &req.load, &crate::kinds::all());
     let Some(stack) = loaded.stack.as_ref() else {
         let e = OpsError::config(&loaded);

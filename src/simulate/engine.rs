@@ -35,14 +35,14 @@ use std::collections::{BinaryHeap, VecDeque};
 /// One job: when it is queued and how long it runs (seconds); a trace's
 /// rows read into it directly.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
-pub struct Job {
+pub(crate) struct Job {
     pub arrival: f64,
     pub duration: f64,
 }
 
 /// The queue as the stack describes it (through the scaler's settings).
 #[derive(Debug, Clone, PartialEq)]
-pub struct QueueModel {
+pub(crate) struct QueueModel {
     pub settings: Settings,
     pub poll_secs: f64,
     pub min: u32,
@@ -53,7 +53,7 @@ pub struct QueueModel {
 
 /// What the stack does not say: how the machines and the market behave.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Conditions {
+pub(crate) struct Conditions {
     /// From launch to the agent taking jobs.
     pub boot_secs: f64,
     /// Interruption notices per spot instance-hour.
@@ -63,7 +63,7 @@ pub struct Conditions {
 
 /// One sample for the picture, taken at each poll.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub t: f64,
     pub queued: u32,
     pub running: u32,
@@ -72,7 +72,7 @@ pub struct Sample {
 
 /// What a run measured.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Each job's wait from arrival to its (last) start, in the order
     /// given; NaN for a job not finished when the run stopped.
     pub waits: Vec<f64>,
@@ -93,7 +93,7 @@ pub struct Outcome {
 
 const SPOT_NOTICE_SECS: f64 = 120.0;
 /// Retries of a run lost with its agent (Buildkite `retry.automatic`'s default limit).
-pub const RETRIES: u32 = 2;
+pub(super) const RETRIES: u32 = 2;
 /// A run stops this long after the last arrival whatever is left (a queue
 /// that cannot run its jobs, e.g. max_size 0, would otherwise never end).
 const HORIZON_SECS: f64 = 7.0 * 86400.0;
@@ -333,7 +333,7 @@ impl Sim<'_> {
 
 /// Runs `jobs` (any order) through the queue; waits come back in the
 /// order given.
-pub fn run(q: &QueueModel, c: &Conditions, jobs: &[Job]) -> Outcome {
+pub(crate) fn run(q: &QueueModel, c: &Conditions, jobs: &[Job]) -> Outcome {
     let mut sim = Sim {
         q,
         c,

@@ -5,19 +5,19 @@
 //! `decide`: what is simulated is the code that runs, not a copy.
 
 mod engine;
-pub mod report;
-pub mod svg;
+pub(crate) mod report;
+pub(crate) mod svg;
 #[cfg(test)]
 mod tests;
-pub mod trace;
+pub(crate) mod trace;
 
-pub use engine::{run, Conditions, Job, Outcome, QueueModel, Sample};
+pub(crate) use engine::{run, Conditions, Job, Outcome, QueueModel, Sample};
 
 use crate::core::{Kind, State};
 use serde_json::Value;
 
 /// The queue of an evaluated `agent_queue` block, as its scaler will see it.
-pub fn model(attrs: &State) -> Result<QueueModel, String> {
+pub(crate) fn model(attrs: &State) -> Result<QueueModel, String> {
     let prefix = crate::kinds::agent_queue::github::instance_arn_prefix("us-east-1", crate::config::OFFLINE_ACCOUNT_ID);
     let block = crate::core::read_spec(&crate::kinds::agent_queue::AgentQueue, attrs)?;
     let env = crate::kinds::agent_queue::spec::scaler_env(&block, "asg", "stack", &prefix).map_err(|e| e.0)?;
@@ -37,7 +37,7 @@ pub fn model(attrs: &State) -> Result<QueueModel, String> {
 /// `scaler.instance_buffer=1`, `scale_in_idle=5m`. The key must be an
 /// `agent_queue` attribute (or one of its blocks'), and the value is judged
 /// by that attribute's type, allowed values and range, as in a stack file.
-pub fn set(attrs: &mut State, assignment: &str) -> Result<(), String> {
+pub(crate) fn set(attrs: &mut State, assignment: &str) -> Result<(), String> {
     use crate::core::schema::check_attr;
     let (key, raw) = assignment.split_once('=').ok_or_else(|| format!("--set {assignment}: expected KEY=VALUE"))?;
     let raw = raw.trim().trim_matches('"');

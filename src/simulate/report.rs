@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 /// The figures of one run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub label: String,
     pub jobs: usize,
     pub wait_p50_secs: f64,
@@ -26,7 +26,7 @@ pub struct Summary {
 }
 
 /// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -36,12 +36,12 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Prices per instance-hour: on demand, and spot when it differs.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Price {
+pub(crate) struct Price {
     pub on_demand: f64,
     pub spot: Option<f64>,
 }
 
-pub fn summarize(label: &str, o: &Outcome, price: Option<Price>) -> Summary {
+pub(crate) fn summarize(label: &str, o: &Outcome, price: Option<Price>) -> Summary {
     let mut waits: Vec<f64> = o.waits.iter().copied().filter(|w| !w.is_nan()).collect();
     waits.sort_by(f64::total_cmp);
     let hours = |s: f64| s / 3600.0;
@@ -64,7 +64,7 @@ pub fn summarize(label: &str, o: &Outcome, price: Option<Price>) -> Summary {
 }
 
 /// `1h02m`, `3m10s`, `45s`.
-pub fn duration(secs: f64) -> String {
+pub(crate) fn duration(secs: f64) -> String {
     let s = secs.round() as u64;
     match s {
         0..=59 => format!("{s}s"),
@@ -77,7 +77,7 @@ pub fn duration(secs: f64) -> String {
 type Cell = fn(&Summary) -> String;
 
 /// The runs as columns, one row per figure.
-pub fn table(runs: &[Summary]) -> String {
+pub(crate) fn table(runs: &[Summary]) -> String {
     let rows: [(&str, Cell); 12] = [
         ("jobs", |s: &Summary| s.jobs.to_string()),
         ("wait p50", |s: &Summary| duration(s.wait_p50_secs)),

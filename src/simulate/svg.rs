@@ -25,7 +25,7 @@ fn esc(s: &str) -> String {
 }
 
 /// One SVG for runs of (label, samples).
-pub fn render(title: &str, runs: &[(String, Vec<Sample>)]) -> String {
+pub(crate) fn render(title: &str, runs: &[(String, Vec<Sample>)]) -> String {
     let end = runs.iter().flat_map(|(_, s)| s.last()).map(|s| s.t).fold(1.0, f64::max);
     let panels: [(&str, Pick); 2] = [("queued jobs", |s| s.queued), ("instances", |s| s.instances)];
     let h = TOP + panels.len() as f64 * (PANEL + 40.0) + 30.0;

@@ -18,7 +18,7 @@ fn check(jobs: Vec<Job>) -> Result<Vec<Job>, String> {
 /// A CSV with a header naming `arrival` and `duration` (seconds from the
 /// trace's start; other columns are ignored), or a JSON array of
 /// `{"arrival": s, "duration": s}`.
-pub fn parse(text: &str) -> Result<Vec<Job>, String> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Job>, String> {
     if text.trim_start().starts_with('[') {
         let rows: Vec<Job> = serde_json::from_str(text).map_err(|e| format!("JSON trace: {e}"))?;
         return check(rows);
@@ -39,7 +39,7 @@ fn secs(v: &str) -> Result<f64, String> {
 /// - `burst:jobs=N,duration=D` — N jobs at once, each running D;
 /// - `poisson:rate=R,duration=D,hours=H,seed=S` — Poisson arrivals at R
 ///   jobs an hour for H hours, durations exponential around D.
-pub fn synthetic(spec: &str) -> Result<Vec<Job>, String> {
+pub(crate) fn synthetic(spec: &str) -> Result<Vec<Job>, String> {
     let (kind, args) = spec.split_once(':').unwrap_or((spec, ""));
     let mut get = std::collections::BTreeMap::new();
     for kv in args.split(',').filter(|s| !s.is_empty()) {
@@ -72,7 +72,7 @@ pub fn synthetic(spec: &str) -> Result<Vec<Job>, String> {
 }
 
 /// Jobs from recorded (ready time, seconds run) pairs, the earliest at 0.
-pub fn from_times(times: &[(std::time::SystemTime, f64)]) -> Vec<Job> {
+pub(crate) fn from_times(times: &[(std::time::SystemTime, f64)]) -> Vec<Job> {
     let Some(first) = times.iter().map(|(t, _)| *t).min() else { return Vec::new() };
     times.iter().map(|(t, d)| Job { arrival: t.duration_since(first).unwrap_or_default().as_secs_f64(), duration: d.max(0.0) }).collect()
 }

@@ -10,7 +10,7 @@ use super::{POLICY_ESCALATION, POLICY_NOT_ACTION, POLICY_NOT_RESOURCE, POLICY_PA
 /// whatever resource they name (the well-known IAM privilege-escalation
 /// paths: Rhino Security Labs' list, and AWS's "Security best practices in
 /// IAM"): a role that may put a policy on itself may do anything.
-pub const ESCALATION_ACTIONS: &[&str] = &[
+pub(super) const ESCALATION_ACTIONS: &[&str] = &[
     "iam:CreatePolicyVersion",
     "iam:SetDefaultPolicyVersion",
     "iam:AttachRolePolicy",

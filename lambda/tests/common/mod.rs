@@ -6,7 +6,7 @@ use gantry_emulators::moto::Moto;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 
-pub fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
+pub(crate) fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-west-2"))
@@ -18,7 +18,7 @@ pub fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
 }
 
 /// Creates group `name` in moto with `desired` instances within [min, max].
-pub async fn create_group(asg: &aws_sdk_autoscaling::Client, name: &str, min: i32, max: i32, desired: i32) {
+pub(crate) async fn create_group(asg: &aws_sdk_autoscaling::Client, name: &str, min: i32, max: i32, desired: i32) {
     asg.create_launch_configuration().launch_configuration_name("lc").image_id("ami-12c6146b").instance_type("g6.4xlarge").send().await.unwrap();
     asg.create_auto_scaling_group()
         .auto_scaling_group_name(name)
@@ -34,7 +34,7 @@ pub async fn create_group(asg: &aws_sdk_autoscaling::Client, name: &str, min: i3
 
 /// Starts `bootstrap` with only the Lambda variables, moto's and `env`;
 /// its stdout and stderr go to `log`.
-pub fn spawn_bootstrap(rt: &FakeRuntime, moto: &Moto, log: &tempfile::NamedTempFile, env: &[(&str, &str)]) -> Child {
+pub(crate) fn spawn_bootstrap(rt: &FakeRuntime, moto: &Moto, log: &tempfile::NamedTempFile, env: &[(&str, &str)]) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -57,11 +57,11 @@ pub fn spawn_bootstrap(rt: &FakeRuntime, moto: &Moto, log: &tempfile::NamedTempF
 }
 
 /// The JSON lines of a log file.
-pub fn json_lines(log: &tempfile::NamedTempFile) -> Vec<Value> {
+pub(crate) fn json_lines(log: &tempfile::NamedTempFile) -> Vec<Value> {
     std::fs::read_to_string(log.path()).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
-pub fn ok(o: &Outcome) -> &Value {
+pub(crate) fn ok(o: &Outcome) -> &Value {
     match o {
         Outcome::Response(v) => v,
         other => panic!("expected a response, got {other:?}"),
@@ -69,7 +69,7 @@ pub fn ok(o: &Outcome) -> &Value {
 }
 
 #[allow(dead_code)]
-pub fn err_text(o: &Outcome) -> String {
+pub(crate) fn err_text(o: &Outcome) -> String {
     match o {
         Outcome::Error(v) => v.to_string(),
         other => panic!("expected an error, got {other:?}"),

@@ -18,9 +18,9 @@ use std::sync::Arc;
 mod accounts;
 mod pools;
 mod roles;
-pub use accounts::ServiceAccount;
-pub use pools::{GithubOidc, Pool, PoolProvider};
-pub use roles::Role;
+pub(crate) use accounts::ServiceAccount;
+pub(crate) use pools::{GithubOidc, Pool, PoolProvider};
+pub(crate) use roles::Role;
 
 const SERVICE: &str = "gcp-iam";
 

@@ -30,10 +30,10 @@ pub(super) struct ResourceDecl<'a> {
 }
 
 impl ResourceDecl<'_> {
-    pub fn block_address(&self) -> String {
+    pub(super) fn block_address(&self) -> String {
         format!("{}.{}", self.kind.name(), self.name)
     }
-    pub fn meta(&self, name: &str) -> Option<&Expression> {
+    pub(super) fn meta(&self, name: &str) -> Option<&Expression> {
         self.block.body.get_attribute(name).map(|a| &a.value)
     }
 }
@@ -48,7 +48,7 @@ pub(super) struct DataDecl<'a> {
 }
 
 impl DataDecl<'_> {
-    pub fn address(&self) -> String {
+    pub(super) fn address(&self) -> String {
         format!("data.{}.{}", self.source.name(), self.name)
     }
 }

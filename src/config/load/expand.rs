@@ -18,7 +18,7 @@ pub(super) enum Inst {
 
 impl Inst {
     /// The address suffix: `""`, `[3]` or `["key"]`.
-    pub fn suffix(&self) -> String {
+    pub(super) fn suffix(&self) -> String {
         match self {
             Inst::Single => String::new(),
             Inst::Count(i) => format!("[{i}]"),
@@ -27,7 +27,7 @@ impl Inst {
     }
 
     /// `count` / `each` declared for this instance.
-    pub fn declare(&self, ctx: &mut Context) {
+    pub(super) fn declare(&self, ctx: &mut Context) {
         match self {
             Inst::Single => {}
             Inst::Count(i) => {

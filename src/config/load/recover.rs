@@ -21,7 +21,7 @@ pub(super) struct BrokenBlock {
 
 impl BrokenBlock {
     /// Whether a lost block may have declared `root.attr` (`attr2` for `data.SOURCE.NAME`).
-    pub fn may_declare(&self, root: &str, attr: Option<&str>, attr2: Option<&str>) -> bool {
+    pub(super) fn may_declare(&self, root: &str, attr: Option<&str>, attr2: Option<&str>) -> bool {
         let label = |i: usize| self.labels.get(i).map(String::as_str);
         match (self.ident.as_str(), root) {
             ("variable", "var") => attr.is_none() || label(0) == attr,

@@ -14,7 +14,7 @@ use std::path::Path;
 
 pub use crate::core::OFFLINE_ACCOUNT_ID;
 /// The Google Cloud project number offline (`validate`), as the AWS account's.
-pub const OFFLINE_PROJECT_NUMBER: &str = "000000000000";
+pub(super) const OFFLINE_PROJECT_NUMBER: &str = "000000000000";
 
 /// What the `stack` block says.
 #[derive(Debug, Clone, PartialEq)]

@@ -22,17 +22,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The scaler sources this gantry was built from (see `build.rs`).
-pub const SOURCE_HASH: &str = env!("GANTRY_SCALER_SOURCE");
+pub(crate) const SOURCE_HASH: &str = env!("GANTRY_SCALER_SOURCE");
 
 /// File name of a released scaler zip.
-pub fn zip_name(arch: &str) -> String {
+pub(crate) fn zip_name(arch: &str) -> String {
     format!("gantry-scaler-{}-{arch}.zip", crate::VERSION)
 }
 
 /// Where to look, from the process environment (a struct so tests can
 /// point every place at a temporary directory).
 #[derive(Debug, Clone, Default)]
-pub struct Places {
+pub(crate) struct Places {
     pub override_dir: Option<PathBuf>,
     pub exe_dir: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
@@ -41,7 +41,7 @@ pub struct Places {
 }
 
 impl Places {
-    pub fn from_process() -> Places {
+    pub(crate) fn from_process() -> Places {
         let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         let cache_root = var("GANTRY_CACHE_DIR")
             .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("gantry")))
@@ -58,14 +58,14 @@ impl Places {
 
 /// A zip found, and how to say where it came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Located {
+pub(crate) struct Located {
     pub path: PathBuf,
     pub origin: String,
 }
 
 /// Finds the scaler zip for `arch`, building it from the workspace when
 /// that is the only way (`build` runs the build and returns the zip).
-pub fn locate(places: &Places, arch: &str, build: &dyn Fn(&Path, &str) -> Result<PathBuf, String>) -> Result<Located, String> {
+pub(crate) fn locate(places: &Places, arch: &str, build: &dyn Fn(&Path, &str) -> Result<PathBuf, String>) -> Result<Located, String> {
     let name = zip_name(arch);
     if let Some(dir) = &places.override_dir {
         let path = dir.join(&name);
@@ -126,7 +126,7 @@ fn build_into_cache(workspace: &Path, arch: &str, dest: &Path, build: &dyn Fn(&P
 
 /// Runs `scripts/build-scaler.sh` (pinned cargo-lambda, zig for the cross
 /// link) and returns the zip it reports.
-pub fn build_with_script(workspace: &Path, arch: &str) -> Result<PathBuf, String> {
+pub(crate) fn build_with_script(workspace: &Path, arch: &str) -> Result<PathBuf, String> {
     crate::errln!("gantry: building the bundled scaler ({arch}) from {} with cargo-lambda; once per gantry build, a few minutes", workspace.display());
     let out = std::process::Command::new(workspace.join("scripts").join("build-scaler.sh"))
         .arg(arch)
@@ -145,7 +145,7 @@ static RESOLVED: Mutex<BTreeMap<String, Result<Value, String>>> = Mutex::new(BTr
 
 /// `{"path", "sha256", "size", "source"}` of the bundled scaler for `arch`,
 /// the same shape the loader makes for a named zip.
-pub fn bundled_zip(arch: &str) -> Result<Value, String> {
+pub(crate) fn bundled_zip(arch: &str) -> Result<Value, String> {
     let mut resolved = RESOLVED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(r) = resolved.get(arch) {
         return r.clone();
@@ -166,7 +166,7 @@ pub fn bundled_zip(arch: &str) -> Result<Value, String> {
 
 /// The queue's `scaler.zip`: the bundled zip when the block names none;
 /// either way it records where the zip came from.
-pub fn fill_scaler_zip(attrs: &mut crate::core::State) -> Vec<crate::core::Diagnostic> {
+pub(crate) fn fill_scaler_zip(attrs: &mut crate::core::State) -> Vec<crate::core::Diagnostic> {
     let Some(Value::Object(scaler)) = attrs.get_mut("scaler") else { return Vec::new() };
     if let Some(Value::Object(zip)) = scaler.get_mut("zip") {
         let path = zip.get("path").and_then(Value::as_str).unwrap_or_default().to_string();

@@ -54,7 +54,7 @@ fn unique(prefix: &str) -> String {
 
 /// The stack's template applied through a change set that is created,
 /// waited for, and then executed (`execute`) or deleted (a preview).
-pub struct ChangeSet<'a> {
+pub(super) struct ChangeSet<'a> {
     pub api: &'a dyn StackApi,
     pub region: &'a str,
     pub stack: &'a str,
@@ -75,7 +75,7 @@ impl ChangeSet<'_> {
     }
 
     /// Applies the template; false when there was nothing to change.
-    pub async fn execute(&self, kind: ChangeSetKind, tags: BTreeMap<String, String>, owner: &Owner) -> Result<bool, ProviderError> {
+    pub(super) async fn execute(&self, kind: ChangeSetKind, tags: BTreeMap<String, String>, owner: &Owner) -> Result<bool, ProviderError> {
         let (id, cs) = self.create(kind, Some(tags), "gantry").await?;
         if cs.status == "FAILED" {
             let _ = self.api.delete_change_set(self.region, self.stack, &id).await;
@@ -120,7 +120,7 @@ impl ChangeSet<'_> {
 
     /// What an update would do to each resource (and whether it replaces
     /// it); the change set is deleted afterwards.
-    pub async fn preview(&self) -> Result<Vec<String>, ProviderError> {
+    pub(super) async fn preview(&self) -> Result<Vec<String>, ProviderError> {
         let (id, cs) = self.create(ChangeSetKind::Update, None, "gantry-preview").await?;
         let _ = self.api.delete_change_set(self.region, self.stack, &id).await;
         if cs.status == "FAILED" {
@@ -178,7 +178,7 @@ async fn failure(api: &dyn StackApi, region: &str, stack: &str, status: &str) ->
 }
 
 /// Deletes the stack and waits until it is gone.
-pub async fn delete_stack(api: &dyn StackApi, region: &str, stack: &str) -> Result<(), ProviderError> {
+pub(super) async fn delete_stack(api: &dyn StackApi, region: &str, stack: &str) -> Result<(), ProviderError> {
     api.delete_stack(region, stack).await?;
     let status = wait_for(&format!("deletion of {stack}"), || async {
         let st = api.stack_status(region, stack).await?.unwrap_or_else(|| "DELETE_COMPLETE".into());

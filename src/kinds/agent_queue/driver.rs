@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Tag naming the queue on its CloudFormation stack.
-pub const TAG_QUEUE: &str = "gantry:queue";
+pub(super) const TAG_QUEUE: &str = "gantry:queue";
 
 /// Driver for agent queues in every region of the stack.
 pub struct QueueDriver {

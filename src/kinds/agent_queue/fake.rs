@@ -62,7 +62,7 @@ struct Inner {
 }
 
 #[derive(Default)]
-pub struct FakeAws {
+pub(super) struct FakeAws {
     inner: Mutex<Inner>,
 }
 
@@ -81,48 +81,48 @@ impl FakeAws {
         i
     }
 
-    pub fn calls(&self) -> Vec<String> {
+    pub(super) fn calls(&self) -> Vec<String> {
         self.inner.lock().unwrap().calls.clone()
     }
 
-    pub fn put_parameter(&self, region: &str, name: &str) {
+    pub(super) fn put_parameter(&self, region: &str, name: &str) {
         self.inner.lock().unwrap().parameters.insert(key(region, name));
     }
 
-    pub fn add_subnet(&self, region: &str, subnet: &str, vpc: &str) {
+    pub(super) fn add_subnet(&self, region: &str, subnet: &str, vpc: &str) {
         self.inner.lock().unwrap().subnets.insert(key(region, subnet), vpc.to_string());
     }
 
-    pub fn set_default_vpc(&self, region: &str, vpc: &str, subnets: &[&str]) {
+    pub(super) fn set_default_vpc(&self, region: &str, vpc: &str, subnets: &[&str]) {
         self.inner.lock().unwrap().default_vpcs.insert(region.into(), (vpc.into(), subnets.iter().map(|s| s.to_string()).collect()));
     }
 
     /// IAM has not yet propagated a new role for `n` CreateFunction calls.
-    pub fn refuse_role(&self, n: u32) {
+    pub(super) fn refuse_role(&self, n: u32) {
         self.inner.lock().unwrap().role_refusals = n;
     }
 
     /// Creating `logical_id` fails with `reason`.
     /// An IAM role made outside gantry.
-    pub fn add_role(&self, name: &str) {
+    pub(super) fn add_role(&self, name: &str) {
         self.inner.lock().unwrap().roles.insert(name.to_string());
     }
 
     /// ExecuteChangeSet from now on answers OK but never starts: a new
     /// stack stays REVIEW_IN_PROGRESS.
-    pub fn ignore_executes(&self) {
+    pub(super) fn ignore_executes(&self) {
         self.inner.lock().unwrap().executes_ignored = true;
     }
 
-    pub fn fail_resource(&self, logical_id: &str, reason: &str) {
+    pub(super) fn fail_resource(&self, logical_id: &str, reason: &str) {
         self.inner.lock().unwrap().failing_resource = Some((logical_id.into(), reason.into()));
     }
 
-    pub fn stack(&self, region: &str, name: &str) -> Option<(String, BTreeMap<String, String>)> {
+    pub(super) fn stack(&self, region: &str, name: &str) -> Option<(String, BTreeMap<String, String>)> {
         self.inner.lock().unwrap().stacks.get(&key(region, name)).map(|s| (s.status.clone(), s.tags.clone()))
     }
 
-    pub fn function(&self, region: &str, name: &str) -> Option<FunctionInfo> {
+    pub(super) fn function(&self, region: &str, name: &str) -> Option<FunctionInfo> {
         self.inner.lock().unwrap().functions.get(&key(region, name)).map(|f| f.info.clone())
     }
 }

@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Statement id of the schedule's invoke permission.
-pub const PERMISSION_ID: &str = "gantry-schedule";
+pub(super) const PERMISSION_ID: &str = "gantry-schedule";
 /// Statement ids of a webhook URL's two permissions.
-pub const WEBHOOK_URL_SID: &str = "gantry-webhook-url";
-pub const WEBHOOK_INVOKE_SID: &str = "gantry-webhook-invoke";
+pub(super) const WEBHOOK_URL_SID: &str = "gantry-webhook-url";
+pub(super) const WEBHOOK_INVOKE_SID: &str = "gantry-webhook-invoke";
 
 fn has_statement(policy: &str, sid: &str) -> bool {
     serde_json::from_str::<Value>(policy)
@@ -35,7 +35,7 @@ fn invoked_by(policy: &str) -> Option<String> {
 }
 
 /// The comparable function state (ListFunctions data + its invoke permission).
-pub async fn read(api: &dyn FunctionApi, region: &str, f: &FunctionInfo) -> Result<FunctionState, ProviderError> {
+pub(super) async fn read(api: &dyn FunctionApi, region: &str, f: &FunctionInfo) -> Result<FunctionState, ProviderError> {
     let policy = api.get_policy(region, &f.name).await?;
     // The URL is looked up only when its permissions say there is one.
     let permitted = policy.as_deref().is_some_and(|p| has_statement(p, WEBHOOK_URL_SID) && has_statement(p, WEBHOOK_INVOKE_SID));
@@ -101,7 +101,7 @@ async fn create(api: &dyn FunctionApi, region: &str, config: &FunctionConfig, zi
 }
 
 /// Creates or updates the scaler so it matches `desired`.
-pub async fn deploy(api: &dyn FunctionApi, desired: &Desired, live: Option<&FunctionState>, owner: &Owner) -> Result<(), ProviderError> {
+pub(super) async fn deploy(api: &dyn FunctionApi, desired: &Desired, live: Option<&FunctionState>, owner: &Owner) -> Result<(), ProviderError> {
     let region = desired.region.as_str();
     let want = &desired.function;
     let config = FunctionConfig {

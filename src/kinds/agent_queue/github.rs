@@ -35,9 +35,9 @@ use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
 use serde_json::{json, Value};
 
 /// The actions/runner release installed at boot when none is named.
-pub const DEFAULT_RUNNER_VERSION: &str = "2.329.0";
+pub(crate) const DEFAULT_RUNNER_VERSION: &str = "2.329.0";
 
-pub static GITHUB: Schema = Schema {
+pub(crate) static GITHUB: Schema = Schema {
     attrs: &[
         Attr::new("repository", Ty::String, "owner/repo whose jobs the runners take (or organization)."),
         Attr::new("organization", Ty::String, "Organisation runners instead: available to the organisation's repositories (see runner_group_id)."),
@@ -99,12 +99,12 @@ pub struct GithubSpec {
 
 /// The JIT configuration path of a queue: per stack and queue, so two
 /// queues' instances never read each other's.
-pub fn jit_path(stack: &str, queue: &str) -> String {
+pub(crate) fn jit_path(stack: &str, queue: &str) -> String {
     format!("/gantry/jit/{stack}/{queue}")
 }
 
 /// Parses the block (after `check` accepted it); `None` for Buildkite queues.
-pub fn spec(queue_block: &Spec, stack: &str, queue: &str) -> Option<GithubSpec> {
+pub(crate) fn spec(queue_block: &Spec, stack: &str, queue: &str) -> Option<GithubSpec> {
     let b = queue_block.github.clone()?;
     // Neither repository nor organisation is "", which does not parse.
     let scope = Scope::parse(b.scope.scope()).ok()?;
@@ -124,7 +124,7 @@ pub fn spec(queue_block: &Spec, stack: &str, queue: &str) -> Option<GithubSpec> 
 }
 
 /// The scaler's GitHub settings.
-pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64, instance_arn_prefix: &str) -> GithubEnv {
+pub(crate) fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64, instance_arn_prefix: &str) -> GithubEnv {
     let mut e = GithubEnv::new(g.scope.clone(), g.labels.clone(), prefix, &g.credentials, &g.jit_path, instance_arn_prefix);
     e.repositories = g.repositories.clone();
     e.runner_group_id = g.runner_group_id;
@@ -135,7 +135,7 @@ pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64, in
 }
 
 /// What a runner queue may not say or must say.
-pub fn check(a: &Spec) -> Vec<Diagnostic> {
+pub(crate) fn check(a: &Spec) -> Vec<Diagnostic> {
     let Some(b) = &a.github else {
         return match a.agent_token_parameter.as_deref() {
             None => vec![Diagnostic::attr(
@@ -194,7 +194,7 @@ pub fn check(a: &Spec) -> Vec<Diagnostic> {
 }
 
 /// Where a queue's parameters live: (region, account id).
-pub type Place<'a> = (&'a str, &'a str);
+pub(crate) type Place<'a> = (&'a str, &'a str);
 
 fn arn((region, account_id): Place, path: &str) -> String {
     format!("arn:aws:ssm:{region}:{account_id}:parameter/{}", path.trim_start_matches('/'))
@@ -202,7 +202,7 @@ fn arn((region, account_id): Place, path: &str) -> String {
 
 /// The scaler's GitHub statements: its App credentials, the configurations
 /// it writes, replacing an instance whose runner never started.
-pub fn scaler_statements(q: Place, g: &GithubSpec, asg_arn: &str) -> Vec<Value> {
+pub(crate) fn scaler_statements(q: Place, g: &GithubSpec, asg_arn: &str) -> Vec<Value> {
     vec![
         json!({"Sid": "ReadGithubAppCredentials", "Effect": "Allow", "Action": "ssm:GetParametersByPath", "Resource": arn(q, &g.credentials)}),
         // Tagging on create needs AddTagsToResource too (SSM "Tagging parameters").
@@ -217,7 +217,7 @@ pub fn scaler_statements(q: Place, g: &GithubSpec, asg_arn: &str) -> Vec<Value> 
 use gantry_scaler_env::github::INSTANCE_TAG;
 
 /// The ARN prefix of a queue's instances (the scaler appends the id).
-pub fn instance_arn_prefix(region: &str, account_id: &str) -> String {
+pub(crate) fn instance_arn_prefix(region: &str, account_id: &str) -> String {
     format!("arn:aws:ec2:{region}:{account_id}:instance/")
 }
 
@@ -226,7 +226,7 @@ pub fn instance_arn_prefix(region: &str, account_id: &str) -> String {
 /// ARN of the instance whose role credentials sign the request (IAM policy
 /// variables; AWS's own DRS agent policy scopes by it the same way), so a
 /// job on one instance cannot read another instance's registration.
-pub fn agent_statement(q: Place, g: &GithubSpec) -> Value {
+pub(crate) fn agent_statement(q: Place, g: &GithubSpec) -> Value {
     json!({"Sid": "ReadOwnRunnerConfiguration", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": format!("{}/*", arn(q, &g.jit_path)),
            "Condition": {"StringEquals": {format!("ssm:resourceTag/{INSTANCE_TAG}"): "${ec2:SourceInstanceARN}"}}})
 }

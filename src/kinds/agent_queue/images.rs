@@ -8,7 +8,7 @@
 
 /// The accelerator an instance type carries, judged by its family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accelerator {
+pub(crate) enum Accelerator {
     None,
     /// NVIDIA GPUs: P (p3, p4d, p5, p6-b200, ...) and G families (g4dn, g5, g5g, g6, g6e, gr6, ...).
     Nvidia,
@@ -18,7 +18,7 @@ pub enum Accelerator {
 }
 
 /// The accelerator of an instance type (`g6.4xlarge` → NVIDIA).
-pub fn accelerator(instance_type: &str) -> Accelerator {
+pub(crate) fn accelerator(instance_type: &str) -> Accelerator {
     let family = instance_type.split('.').next().unwrap_or("");
     let letters: String = family.chars().take_while(|c| c.is_ascii_lowercase()).collect();
     let rest = &family[letters.len()..];
@@ -31,10 +31,10 @@ pub fn accelerator(instance_type: &str) -> Accelerator {
 }
 
 /// Where the plain Amazon Linux images' parameters live.
-pub const AMAZON_LINUX_PREFIX: &str = "/aws/service/ami-amazon-linux-latest/";
+pub(crate) const AMAZON_LINUX_PREFIX: &str = "/aws/service/ami-amazon-linux-latest/";
 
 /// The default image parameter for instance types of one architecture.
-pub fn default_parameter(arm64: bool, nvidia: bool) -> &'static str {
+pub(crate) fn default_parameter(arm64: bool, nvidia: bool) -> &'static str {
     match (arm64, nvidia) {
         (false, false) => "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
         (true, false) => "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
@@ -44,7 +44,7 @@ pub fn default_parameter(arm64: bool, nvidia: bool) -> &'static str {
 }
 
 /// Whether an image parameter is a plain Amazon Linux image (no GPU driver).
-pub fn is_plain_amazon_linux(parameter: &str) -> bool {
+pub(crate) fn is_plain_amazon_linux(parameter: &str) -> bool {
     parameter.starts_with(AMAZON_LINUX_PREFIX)
 }
 

@@ -22,23 +22,23 @@
 mod access;
 mod api;
 mod aws;
-pub mod block;
-pub mod bundled;
+pub(crate) mod block;
+pub(crate) mod bundled;
 mod capacity;
 mod change_set;
 mod driver;
 #[cfg(test)]
 mod fake;
 mod function;
-pub mod github;
-pub mod images;
+pub(crate) mod github;
+pub(crate) mod images;
 mod preflight;
 mod schema;
 #[cfg(test)]
 mod script_tests;
 mod secrets;
 pub use secrets::{hook_exports, redacted_vars_line, valid_name as env_name_ok, SECRETS_DIR};
-pub mod spec;
+pub(crate) mod spec;
 mod state;
 pub mod template;
 #[cfg(test)]

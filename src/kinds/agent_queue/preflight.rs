@@ -11,10 +11,10 @@ use crate::core::Diagnostic;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Problems by address, as the planner reports them.
-pub type Problems = Vec<Diagnostic>;
+pub(super) type Problems = Vec<Diagnostic>;
 
 /// Fills in the default VPC's subnets for queues that name none.
-pub async fn resolve(api: &dyn LookupApi, queues: &mut [(String, Desired)]) -> Result<Problems, ProviderError> {
+pub(super) async fn resolve(api: &dyn LookupApi, queues: &mut [(String, Desired)]) -> Result<Problems, ProviderError> {
     let mut problems = Vec::new();
     let mut by_region: BTreeMap<String, Option<(String, Vec<String>)>> = BTreeMap::new();
     for (address, d) in queues.iter_mut().filter(|(_, d)| d.facts.subnets.is_empty()) {
@@ -70,7 +70,7 @@ async fn check_subnets(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Res
 
 /// Checks subnets and parameters, batched per region: GetParameters in
 /// tens, DescribeParameters in fifties.
-pub async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<Problems, ProviderError> {
+pub(super) async fn check(api: &dyn LookupApi, queues: &[(String, Desired)]) -> Result<Problems, ProviderError> {
     let mut out = check_subnets(api, queues).await?;
     let mut by_region: BTreeMap<&str, Vec<&(String, Desired)>> = BTreeMap::new();
     for q in queues {

@@ -7,11 +7,11 @@
 
 /// Files and folders (relative to the workspace root) the scaler zip is
 /// built from. The root manifest is in: its profiles shape the build.
-pub const SCALER_SOURCES: &[&str] = &["lambda/Cargo.toml", "lambda/src", "scaler-env/Cargo.toml", "scaler-env/src", "Cargo.lock", "Cargo.toml"];
+pub(crate) const SCALER_SOURCES: &[&str] = &["lambda/Cargo.toml", "lambda/src", "scaler-env/Cargo.toml", "scaler-env/src", "Cargo.lock", "Cargo.toml"];
 
 /// First 12 hex digits of a SHA-256 over the sources' paths and contents,
 /// in sorted order.
-pub fn scaler_source_hash(root: &std::path::Path) -> std::io::Result<String> {
+pub(crate) fn scaler_source_hash(root: &std::path::Path) -> std::io::Result<String> {
     use sha2::Digest;
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
         if dir.is_file() {

@@ -25,7 +25,7 @@ pub fn valid_name(n: &str) -> bool {
 /// Parses `ssm:/path` or `secretsmanager:NAME|ARN`; the characters allowed
 /// are those the services allow in names, so the generated script can quote
 /// them safely.
-pub fn parse(source: &str) -> Result<SecretSource, String> {
+pub(super) fn parse(source: &str) -> Result<SecretSource, String> {
     let safe = |s: &str, extra: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c));
     if let Some(name) = source.strip_prefix("ssm:") {
         return if safe(name, "_.-/") {
@@ -45,7 +45,7 @@ pub fn parse(source: &str) -> Result<SecretSource, String> {
 }
 
 /// Problems with the `agent_secrets` map (names, sources, clashes with `agent_env`).
-pub fn check(secrets: &BTreeMap<String, String>, agent_env: &BTreeMap<String, String>) -> Vec<String> {
+pub(super) fn check(secrets: &BTreeMap<String, String>, agent_env: &BTreeMap<String, String>) -> Vec<String> {
     let mut out = Vec::new();
     for (name, source) in secrets {
         if !valid_name(name) {
@@ -73,10 +73,10 @@ fn arn(region: &str, account_id: &str, s: &SecretSource) -> String {
 }
 
 /// A queue's build secrets by name.
-pub type Secrets = std::collections::BTreeMap<String, SecretSource>;
+pub(super) type Secrets = std::collections::BTreeMap<String, SecretSource>;
 
 /// Policy statements that let the instance (in `region` of `account_id`) read exactly its secrets.
-pub fn statements(secrets: &Secrets, region: &str, account_id: &str) -> Vec<Value> {
+pub(super) fn statements(secrets: &Secrets, region: &str, account_id: &str) -> Vec<Value> {
     let (mut ssm, mut sm) = (Vec::new(), Vec::new());
     for s in secrets.values() {
         match s {
@@ -97,7 +97,7 @@ pub fn statements(secrets: &Secrets, region: &str, account_id: &str) -> Vec<Valu
 /// The bootstrap lines that fetch the secrets and export them to jobs
 /// (empty without secrets). Names and sources were validated, so single
 /// quotes hold them as they are.
-pub fn bootstrap(secrets: &Secrets) -> String {
+pub(super) fn bootstrap(secrets: &Secrets) -> String {
     if secrets.is_empty() {
         return String::new();
     }
@@ -135,7 +135,7 @@ pub fn hook_exports<'a>(names: impl Iterator<Item = &'a String>) -> String {
 
 /// The agent's `redacted-vars` setting: its defaults plus every secret's
 /// name, so a value echoed by a job is masked in the job log.
-pub fn redacted_vars(secrets: &Secrets) -> String {
+pub(super) fn redacted_vars(secrets: &Secrets) -> String {
     redacted_vars_line(&secrets.keys().cloned().collect::<Vec<_>>())
 }
 

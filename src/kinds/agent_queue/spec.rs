@@ -103,7 +103,7 @@ pub struct QueueSpec {
 
 /// `s` cut to `max` characters, with a short hash of the whole when cut so
 /// distinct long names stay distinct.
-pub fn limit(s: &str, max: usize) -> String {
+pub(crate) fn limit(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
@@ -117,7 +117,7 @@ fn dashed(s: &str) -> String {
 }
 
 /// Derives every resource name of a queue.
-pub fn names(stack: &str, queue: &str) -> Names {
+pub(crate) fn names(stack: &str, queue: &str) -> Names {
     let base = dashed(&format!("gantry-{stack}-{queue}"));
     Names {
         cfn_stack: limit(&base, 128),
@@ -132,13 +132,13 @@ pub fn names(stack: &str, queue: &str) -> Names {
 }
 
 /// Runners are named `PREFIX-INSTANCE_ID`; GitHub takes names up to 64 characters.
-pub fn runner_prefix(stack: &str, queue: &str) -> String {
+pub(crate) fn runner_prefix(stack: &str, queue: &str) -> String {
     limit(&dashed(&format!("gantry-{stack}-{queue}")), 40)
 }
 
 /// The scaler's environment from a queue's attributes, validated by the
 /// contract the scaler itself reads it with.
-pub fn scaler_env(block: &Spec, asg_name: &str, stack: &str, instance_arn_prefix: &str) -> Result<ScalerEnv, EnvError> {
+pub(crate) fn scaler_env(block: &Spec, asg_name: &str, stack: &str, instance_arn_prefix: &str) -> Result<ScalerEnv, EnvError> {
     let scaler = block.scaler();
     let mut given: BTreeMap<String, String> = BTreeMap::new();
     let mut give = |var: &str, value: Option<String>| {
@@ -171,10 +171,10 @@ pub fn scaler_env(block: &Spec, asg_name: &str, stack: &str, instance_arn_prefix
 }
 
 /// The disk guard's threshold when none is given.
-pub const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
+pub(crate) const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
 
 /// How long after boot an agent may take to register when nothing is said.
-pub const DEFAULT_REGISTRATION_GRACE: i64 = 900;
+pub(crate) const DEFAULT_REGISTRATION_GRACE: i64 = 900;
 
 /// A duration attribute in seconds, `default` when unset, within `[lo, hi]` seconds.
 fn bounded_seconds(given: Option<&str>, default: i64, (lo, hi): (i64, i64), example: &str, outside: &str) -> Result<i64, String> {
@@ -189,28 +189,28 @@ fn bounded_seconds(given: Option<&str>, default: i64, (lo, hi): (i64, i64), exam
 }
 
 /// `registration_grace` in seconds (5m-1h: a boot installs Docker and the agent).
-pub fn registration_grace(block: &Spec) -> Result<i64, String> {
+pub(crate) fn registration_grace(block: &Spec) -> Result<i64, String> {
     bounded_seconds(block.registration_grace.as_deref(), DEFAULT_REGISTRATION_GRACE, (300, 3600), "15m", "5m..1h")
 }
 
 /// The drain bound when none is given.
-pub const DEFAULT_DRAIN_SECONDS: i64 = 1800;
+pub(crate) const DEFAULT_DRAIN_SECONDS: i64 = 1800;
 
 /// `drain_timeout` in seconds: 1 minute to 118 minutes (a lifecycle hook's
 /// heartbeat may last 7200 s, and the hook gets two more minutes).
-pub fn drain_seconds(block: &Spec) -> Result<i64, String> {
+pub(crate) fn drain_seconds(block: &Spec) -> Result<i64, String> {
     bounded_seconds(block.drain_timeout.as_deref(), DEFAULT_DRAIN_SECONDS, (60, 7080), "30m", "1m..1h58m (a lifecycle hook waits at most 2h)")
 }
 
 /// The queue's evaluated attributes read into its block (test fixtures
 /// write blocks as JSON, as the loader hands them over).
 #[cfg(test)]
-pub fn spec(attrs: &crate::core::State, env: &Env) -> QueueSpec {
+pub(crate) fn spec(attrs: &crate::core::State, env: &Env) -> QueueSpec {
     build(&crate::core::read_spec(&super::AgentQueue, attrs).expect("the test block reads"), env)
 }
 
 /// Everything the template and the deployment need, from the block.
-pub fn build(block: &Spec, env: &Env) -> QueueSpec {
+pub(crate) fn build(block: &Spec, env: &Env) -> QueueSpec {
     let queue = block.name.clone();
     let region = block.region.clone().unwrap_or_else(|| env.region.clone());
     let scaler_block = block.scaler();

@@ -84,7 +84,7 @@ impl Desired {
 /// (the kind's `live_problem` refuses the plan with the way out).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Marks {
+pub(super) struct Marks {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_status: Option<String>,
     /// `NAME (whose)` of a function with the scaler's name that is not this queue's.
@@ -102,18 +102,18 @@ pub struct Marks {
 
 impl Marks {
     /// The marks of a live state (none when it has none).
-    pub fn read(state: &State) -> Marks {
+    pub(super) fn read(state: &State) -> Marks {
         crate::kinds::common::read_desired(state).unwrap_or_default()
     }
 
     /// Records the marks in a live state.
-    pub fn write(&self, state: &mut State) {
+    pub(super) fn write(&self, state: &mut State) {
         state.extend(crate::kinds::common::to_state(self));
     }
 }
 
 /// The template of a desired or live state (none when it has none).
-pub fn template_of(state: &State) -> Option<Value> {
+pub(super) fn template_of(state: &State) -> Option<Value> {
     #[derive(Deserialize, Default)]
     #[serde(default)]
     struct WithTemplate {
@@ -123,7 +123,7 @@ pub fn template_of(state: &State) -> Option<Value> {
 }
 
 /// The live function as the driver compares it, when there is one.
-pub fn live_function(state: &State) -> Option<FunctionState> {
+pub(super) fn live_function(state: &State) -> Option<FunctionState> {
     #[derive(Deserialize, Default)]
     #[serde(default)]
     struct WithFunction {

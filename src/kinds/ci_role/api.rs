@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// A role as `GetRole` reports it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoleInfo {
+pub(crate) struct RoleInfo {
     pub name: String,
     pub arn: String,
     pub path: String,
@@ -24,7 +24,7 @@ pub struct RoleInfo {
 
 /// What a new role is created with.
 #[derive(Debug, Clone)]
-pub struct NewRole {
+pub(crate) struct NewRole {
     pub name: String,
     pub path: String,
     pub trust_document: String,
@@ -36,7 +36,7 @@ pub struct NewRole {
 
 /// Roles of one account.
 #[async_trait]
-pub trait RoleApi: Send + Sync {
+pub(crate) trait RoleApi: Send + Sync {
     /// Names of the roles under a path (all pages; the list carries no tags).
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<String>, ProviderError>;
     async fn get_role(&self, name: &str) -> Result<Option<RoleInfo>, ProviderError>;

@@ -22,12 +22,12 @@ use std::sync::Arc;
 const READ_CONCURRENCY: usize = 8;
 
 /// IAM driver for CI roles.
-pub struct RoleDriver {
+pub(crate) struct RoleDriver {
     api: Arc<dyn RoleApi>,
 }
 
 impl RoleDriver {
-    pub fn new(api: Arc<dyn RoleApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn RoleApi>) -> Self {
         RoleDriver { api }
     }
 

@@ -13,10 +13,10 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-pub const ACCOUNT: &str = "123456789012";
+pub(super) const ACCOUNT: &str = "123456789012";
 
 #[derive(Default, Clone)]
-pub struct StoredRole {
+pub(super) struct StoredRole {
     pub info: RoleInfo,
     pub inline: BTreeMap<String, String>,
     pub attached: BTreeSet<String>,
@@ -24,7 +24,7 @@ pub struct StoredRole {
 }
 
 #[derive(Default)]
-pub struct FakeIam {
+pub(super) struct FakeIam {
     roles: Mutex<BTreeMap<String, StoredRole>>,
 }
 
@@ -37,12 +37,12 @@ fn encode(doc: &str) -> String {
 }
 
 impl FakeIam {
-    pub fn role(&self, name: &str) -> Option<StoredRole> {
+    pub(super) fn role(&self, name: &str) -> Option<StoredRole> {
         self.roles.lock().unwrap().get(name).cloned()
     }
 
     /// Puts the role in an instance profile, as another tool might.
-    pub fn add_to_profile(&self, name: &str, profile: &str) {
+    pub(super) fn add_to_profile(&self, name: &str, profile: &str) {
         self.roles.lock().unwrap().get_mut(name).expect("role exists").profiles.insert(profile.into());
     }
 

@@ -24,10 +24,9 @@ mod fake;
 mod spec;
 #[cfg(test)]
 mod tests;
-pub mod trust;
+pub(crate) mod trust;
 
-pub use api::{NewRole, RoleApi, RoleInfo};
-pub use driver::RoleDriver;
+pub(crate) use driver::RoleDriver;
 use spec::{Desired, Spec};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
@@ -36,7 +35,7 @@ use crate::lint::{self, Finding};
 use serde_json::{json, Value};
 
 /// The `ci_role` kind.
-pub struct CiRole;
+pub(crate) struct CiRole;
 
 static ALLOW: Schema = Schema {
     attrs: &[
@@ -89,7 +88,7 @@ static FIELDS: &[Field] = &[
 ];
 
 /// IAM path for a stack's roles.
-pub fn role_path(stack: &str) -> String {
+pub(crate) fn role_path(stack: &str) -> String {
     format!("/gantry/{stack}/")
 }
 

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (the loader checked the types and filled the defaults).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: String,
     pub description: String,
     /// The referenced `github_oidc_provider` block's attributes.
@@ -30,7 +30,7 @@ pub struct Spec {
 /// What a role reads of the provider it trusts.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct ProviderRef {
+pub(crate) struct ProviderRef {
     pub arn: Option<String>,
     pub host: Option<String>,
 }
@@ -38,7 +38,7 @@ pub struct ProviderRef {
 /// One `allow { }` rule.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct AllowRule {
+pub(crate) struct AllowRule {
     pub repo: Option<String>,
     pub repos: Option<Vec<String>>,
     pub branches: Vec<String>,
@@ -53,7 +53,7 @@ pub struct AllowRule {
 /// into it too (without the documents as written).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Desired {
+pub(super) struct Desired {
     pub name: String,
     pub path: String,
     pub description: String,
@@ -76,21 +76,21 @@ pub struct Desired {
 
 impl Desired {
     /// A state as the plan holds it (or a live one); the error names the call it was for.
-    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+    pub(super) fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::aws(ErrorClass::Other, "iam", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(super) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 
     /// The trust policy to send: as written when the plan kept it.
-    pub fn trust_text(&self) -> String {
+    pub(super) fn trust_text(&self) -> String {
         self.trust_policy_document.as_ref().unwrap_or(&self.trust_policy).to_string()
     }
 
     /// An inline policy to send: as written when the plan kept it.
-    pub fn inline_text(&self, name: &str) -> Option<String> {
+    pub(super) fn inline_text(&self, name: &str) -> Option<String> {
         let written = self.inline_policy_documents.as_ref().and_then(|d| d.get(name));
         written.or(self.inline_policies.get(name)).map(Value::to_string)
     }

@@ -24,7 +24,7 @@ impl RunnerScope {
 
 /// Problems with the scope and the labels; `block` prefixes the attribute
 /// names (`github`, `runner`), `what` names where jobs land.
-pub fn check_scope_and_labels(b: &RunnerScope, block: &str, what: &str) -> Vec<Diagnostic> {
+pub(crate) fn check_scope_and_labels(b: &RunnerScope, block: &str, what: &str) -> Vec<Diagnostic> {
     let p = |attr: &str, m: String| Diagnostic::attr(&format!("{block}.{attr}"), m);
     let mut out = Vec::new();
     match (b.repository.as_deref(), b.organization.as_deref()) {
@@ -45,7 +45,7 @@ pub fn check_scope_and_labels(b: &RunnerScope, block: &str, what: &str) -> Vec<D
 }
 
 /// The labels a runner carries: self-hosted, linux, the architecture, then the block's.
-pub fn all_labels(b: &RunnerScope, arm64: bool) -> Vec<String> {
+pub(crate) fn all_labels(b: &RunnerScope, arm64: bool) -> Vec<String> {
     let mut labels = vec!["self-hosted".to_string(), "linux".to_string(), if arm64 { "arm64" } else { "x64" }.to_string()];
     for l in &b.labels {
         if !labels.iter().any(|x| x.eq_ignore_ascii_case(l)) {

@@ -12,19 +12,19 @@ use crate::core::{owner_of, TAG_ADDRESS};
 use std::collections::BTreeMap;
 
 /// Whether a create failed because the thing already exists.
-pub fn already_exists(e: &ProviderError) -> bool {
+pub(crate) fn already_exists(e: &ProviderError) -> bool {
     let m = e.message.to_ascii_lowercase();
     (e.class == ErrorClass::Conflict && m.contains("alreadyexists")) || m.contains("already exist")
 }
 
 /// Whether tags say the resource is this block's.
-pub fn is_ours(tags: &BTreeMap<String, String>, owner: &Owner) -> bool {
+pub(crate) fn is_ours(tags: &BTreeMap<String, String>, owner: &Owner) -> bool {
     owner_of(tags).as_ref() == Some(&owner.stack) && tags.get(TAG_ADDRESS) == Some(&owner.address)
 }
 
 /// After "already exists": carry on when the resource found (its tags, if
 /// it could be read) is this block's own, else fail with the original error.
-pub fn carry_on_if_ours(e: ProviderError, found: Option<BTreeMap<String, String>>, what: &str, owner: &Owner) -> Result<(), ProviderError> {
+pub(crate) fn carry_on_if_ours(e: ProviderError, found: Option<BTreeMap<String, String>>, what: &str, owner: &Owner) -> Result<(), ProviderError> {
     match found {
         Some(tags) if is_ours(&tags, owner) => {
             owner.note(format!("{what} was created by a request whose answer was lost (it carries this block's tags): carrying on"));

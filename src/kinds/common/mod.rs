@@ -1,21 +1,21 @@
 //! Helpers shared by several kinds: Google Cloud nodes (labels, zones, the
 //! agent startup script) and IAM (tags, sorted lists).
 
-pub mod aws_tags;
-pub mod gcp;
-pub mod github_runner;
-pub mod iam;
-pub mod lost_create;
+pub(crate) mod aws_tags;
+pub(crate) mod gcp;
+pub(crate) mod github_runner;
+pub(crate) mod iam;
+pub(crate) mod lost_create;
 
 /// Installs the GitHub Actions runner (`{{RUNNER_VERSION}}` to fill): the
 /// same steps on EC2 instances and Compute Engine machines.
-pub const RUNNER_INSTALL: &str = include_str!("runner_install.sh");
+pub(crate) const RUNNER_INSTALL: &str = include_str!("runner_install.sh");
 #[cfg(test)]
-pub mod script_bench;
+pub(crate) mod script_bench;
 
 /// Runs `call` once a permit of `gate` is free: bounded concurrent reads
 /// for kinds that read many resources of a region (ECR, S3).
-pub async fn gated<T>(
+pub(crate) async fn gated<T>(
     gate: &tokio::sync::Semaphore,
     service: &'static str,
     call: impl std::future::Future<Output = Result<T, crate::core::error::ProviderError>>,
@@ -27,7 +27,7 @@ pub async fn gated<T>(
 /// Runs the per-resource reads of a listing, `calls` at a time (a few more
 /// started than allowed, so a permit never waits on a read that has not
 /// begun), and returns what they found sorted by identity.
-pub async fn read_many<F>(reads: Vec<F>, calls: usize) -> Result<Vec<crate::core::LiveResource>, crate::core::error::ProviderError>
+pub(crate) async fn read_many<F>(reads: Vec<F>, calls: usize) -> Result<Vec<crate::core::LiveResource>, crate::core::error::ProviderError>
 where
     F: std::future::Future<Output = Result<Option<crate::core::LiveResource>, crate::core::error::ProviderError>>,
 {
@@ -41,12 +41,12 @@ where
 /// A kind's typed desired state read back from a plan, as its
 /// `desired_state` wrote it (a shape that does not read is a bug, or an
 /// edited plan: the driver reports it as the call that could not be made).
-pub fn read_desired<T: serde::de::DeserializeOwned>(state: &crate::core::State) -> Result<T, String> {
+pub(crate) fn read_desired<T: serde::de::DeserializeOwned>(state: &crate::core::State) -> Result<T, String> {
     serde_json::from_value(serde_json::Value::Object(state.clone())).map_err(|e| format!("the desired state does not read: {e}"))
 }
 
 /// A typed desired state as the plan's comparable state (field by field).
-pub fn to_state<T: serde::Serialize>(desired: &T) -> crate::core::State {
+pub(crate) fn to_state<T: serde::Serialize>(desired: &T) -> crate::core::State {
     match serde_json::to_value(desired) {
         Ok(serde_json::Value::Object(m)) => m,
         _ => crate::core::State::new(),
@@ -55,7 +55,7 @@ pub fn to_state<T: serde::Serialize>(desired: &T) -> crate::core::State {
 
 /// Reads `null` as the type's default: a live state records what the API
 /// left unset as `null` where the desired state always has a value.
-pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Default + serde::Deserialize<'de>,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 /// What a new repository is created with.
 #[derive(Debug, Clone)]
-pub struct NewRepository {
+pub(crate) struct NewRepository {
     pub name: String,
     pub image_tag_mutability: ImageTagMutability,
     pub scan_on_push: bool,
@@ -21,7 +21,7 @@ pub struct NewRepository {
 
 /// Repositories of one account and region.
 #[async_trait]
-pub trait EcrApi: Send + Sync {
+pub(crate) trait EcrApi: Send + Sync {
     /// Every repository (all pages).
     async fn list_repositories(&self) -> Result<Vec<Repository>, ProviderError>;
     async fn list_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ProviderError>;

@@ -22,20 +22,20 @@ use tokio::sync::Semaphore;
 const READ_CALLS: usize = 10;
 
 /// ECR driver over [`EcrApi`].
-pub struct EcrDriver {
+pub(crate) struct EcrDriver {
     api: Arc<dyn EcrApi>,
     /// Finds the stack's repositories by tag (and the region it asks in).
     tagged: Option<(Arc<dyn TaggedApi>, String)>,
 }
 
 impl EcrDriver {
-    pub fn new(api: Arc<dyn EcrApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn EcrApi>) -> Self {
         EcrDriver { api, tagged: None }
     }
 
     /// Discovery through the tagging API in `region` instead of a read
     /// (which reads every repository's tags).
-    pub fn with_discovery(mut self, tagged: Arc<dyn TaggedApi>, region: String) -> Self {
+    pub(crate) fn with_discovery(mut self, tagged: Arc<dyn TaggedApi>, region: String) -> Self {
         self.tagged = Some((tagged, region));
         self
     }

@@ -25,7 +25,7 @@ struct Repo {
 }
 
 #[derive(Default)]
-pub struct FakeEcr {
+pub(super) struct FakeEcr {
     repos: Mutex<BTreeMap<String, Repo>>,
     calls: Mutex<Vec<String>>,
 }
@@ -39,7 +39,7 @@ fn missing(op: &'static str, name: &str) -> ProviderError {
 }
 
 impl FakeEcr {
-    pub fn calls(&self) -> Vec<String> {
+    pub(super) fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
 
@@ -48,19 +48,19 @@ impl FakeEcr {
     }
 
     /// Pushes `n` images into a repository.
-    pub fn push_images(&self, name: &str, n: usize) {
+    pub(super) fn push_images(&self, name: &str, n: usize) {
         self.repos.lock().unwrap().get_mut(name).expect("repository exists").images += n;
     }
 
     /// A repository made by someone else, untagged.
-    pub fn seed(&self, name: &str) {
+    pub(super) fn seed(&self, name: &str) {
         let enc = EncryptionConfiguration::builder().encryption_type(EncryptionType::Aes256).build().unwrap();
         let repo =
             NewRepository { name: name.into(), image_tag_mutability: ImageTagMutability::Mutable, scan_on_push: false, encryption: enc, tags: BTreeMap::new() };
         self.insert(repo);
     }
 
-    pub fn tags_of(&self, name: &str) -> BTreeMap<String, String> {
+    pub(super) fn tags_of(&self, name: &str) -> BTreeMap<String, String> {
         self.repos.lock().unwrap()[name].tags.clone()
     }
 

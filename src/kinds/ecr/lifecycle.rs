@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 /// The `lifecycle_policy` block's rules.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Lifecycle {
+pub(crate) struct Lifecycle {
     pub expire_untagged_after_days: Option<u32>,
     pub keep_last_tagged: Option<u32>,
     pub tag_prefixes: Option<Vec<String>>,
@@ -15,7 +15,7 @@ pub struct Lifecycle {
 
 /// Builds the ECR lifecycle policy document for the block's rules, or None
 /// when no rule is set.
-pub fn render(block: &Lifecycle) -> Option<Value> {
+pub(crate) fn render(block: &Lifecycle) -> Option<Value> {
     let mut rules = Vec::new();
     let mut priority = 1;
     if let Some(days) = block.expire_untagged_after_days {
@@ -50,7 +50,7 @@ pub fn render(block: &Lifecycle) -> Option<Value> {
 
 /// Canonical form of a lifecycle policy: rules ordered by priority, tag lists
 /// sorted. Keys are already sorted by `serde_json::Map`.
-pub fn normalize(doc: &Value) -> Value {
+pub(crate) fn normalize(doc: &Value) -> Value {
     let mut doc = doc.clone();
     if let Some(rules) = doc.get_mut("rules").and_then(Value::as_array_mut) {
         for r in rules.iter_mut() {

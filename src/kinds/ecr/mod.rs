@@ -18,13 +18,12 @@ mod api;
 mod driver;
 #[cfg(test)]
 mod fake;
-pub mod lifecycle;
+pub(crate) mod lifecycle;
 mod spec;
 #[cfg(test)]
 mod tests;
 
-pub use api::{EcrApi, NewRepository};
-pub use driver::EcrDriver;
+pub(crate) use driver::EcrDriver;
 use spec::{Desired, Spec};
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
@@ -32,7 +31,7 @@ use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use serde_json::json;
 
 /// The `ecr_repository` kind.
-pub struct EcrRepository;
+pub(crate) struct EcrRepository;
 
 static LIFECYCLE: Schema = Schema {
     attrs: &[
@@ -71,7 +70,7 @@ static FIELDS: &[Field] = &[
 
 /// ECR repository names: lowercase segments separated by `/`, each made of
 /// `[a-z0-9]` runs joined by `.`, `_` or `-`.
-pub fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     if name.len() < 2 || name.len() > 256 {
         return false;
     }

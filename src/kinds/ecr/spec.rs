@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 /// below still judge the rest of the block.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: String,
     pub image_tag_mutability: String,
     pub scan_on_push: bool,
@@ -31,7 +31,7 @@ pub struct Spec {
 /// the plan carries it and the driver reads it back.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Desired {
+pub(crate) struct Desired {
     pub name: String,
     pub image_tag_mutability: String,
     pub scan_on_push: bool,
@@ -44,7 +44,7 @@ pub struct Desired {
 }
 
 impl Spec {
-    pub fn desired(&self) -> Desired {
+    pub(crate) fn desired(&self) -> Desired {
         Desired {
             name: self.name.clone(),
             image_tag_mutability: self.image_tag_mutability.clone(),
@@ -62,11 +62,11 @@ impl Spec {
 impl Desired {
     /// A desired state as the plan holds it; an error names the service
     /// call it was for (a plan that does not read is a bug, or an edit).
-    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "ecr", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(crate) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

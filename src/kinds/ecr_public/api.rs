@@ -12,14 +12,14 @@ use std::collections::BTreeMap;
 
 /// A repository as listed: its name and ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicRepository {
+pub(crate) struct PublicRepository {
     pub name: String,
     pub arn: String,
 }
 
 /// Repositories of the account's public registry.
 #[async_trait]
-pub trait EcrPublicApi: Send + Sync {
+pub(crate) trait EcrPublicApi: Send + Sync {
     /// Every repository (all pages).
     async fn list_repositories(&self) -> Result<Vec<PublicRepository>, ProviderError>;
     async fn list_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, ProviderError>;

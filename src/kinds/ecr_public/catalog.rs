@@ -5,12 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 /// Architectures the gallery shows as badges and filters on.
-pub const ARCHITECTURES: &[&str] = &["ARM", "ARM 64", "x86", "x86-64"];
+pub(crate) const ARCHITECTURES: &[&str] = &["ARM", "ARM 64", "x86", "x86-64"];
 /// Operating systems the gallery shows.
-pub const OPERATING_SYSTEMS: &[&str] = &["Linux", "Windows"];
+pub(crate) const OPERATING_SYSTEMS: &[&str] = &["Linux", "Windows"];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     pub description: Option<String>,
     pub about_text: Option<String>,
     pub usage_text: Option<String>,
@@ -31,7 +31,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 impl Catalog {
     /// From the block's values: empty texts are unset, lists sorted.
-    pub fn new(
+    pub(crate) fn new(
         description: Option<&str>,
         about_text: Option<&str>,
         usage_text: Option<&str>,
@@ -48,7 +48,7 @@ impl Catalog {
     }
 
     /// As read: empty texts and lists are unset.
-    pub fn from_sdk(c: &aws_sdk_ecrpublic::types::RepositoryCatalogData) -> Catalog {
+    pub(crate) fn from_sdk(c: &aws_sdk_ecrpublic::types::RepositoryCatalogData) -> Catalog {
         Catalog {
             description: text(c.description()),
             about_text: text(c.about_text()),
@@ -59,7 +59,7 @@ impl Catalog {
     }
 
     /// What the gallery would refuse or not show, by attribute.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         for (attr, value, max) in [("description", &self.description, 1024), ("about_text", &self.about_text, 25600), ("usage_text", &self.usage_text, 25600)] {
             if value.as_ref().is_some_and(|v| v.chars().count() > max) {

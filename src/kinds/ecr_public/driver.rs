@@ -17,12 +17,12 @@ use tokio::sync::Semaphore;
 const READ_CALLS: usize = 10;
 
 /// ECR Public driver over [`EcrPublicApi`].
-pub struct EcrPublicDriver {
+pub(crate) struct EcrPublicDriver {
     api: Arc<dyn EcrPublicApi>,
 }
 
 impl EcrPublicDriver {
-    pub fn new(api: Arc<dyn EcrPublicApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn EcrPublicApi>) -> Self {
         EcrPublicDriver { api }
     }
 

@@ -14,13 +14,13 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub struct FakeEcrPublic {
+pub(super) struct FakeEcrPublic {
     pub registry: Mutex<Registry>,
     calls: Mutex<Vec<String>>,
 }
 
 impl FakeEcrPublic {
-    pub fn calls(&self) -> Vec<String> {
+    pub(super) fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
 

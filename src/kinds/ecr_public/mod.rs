@@ -13,7 +13,7 @@
 //! ```
 
 mod api;
-pub mod catalog;
+pub(crate) mod catalog;
 mod driver;
 #[cfg(test)]
 mod fake;
@@ -21,19 +21,15 @@ mod spec;
 #[cfg(test)]
 mod tests;
 
-pub use api::{EcrPublicApi, PublicRepository};
-pub use driver::EcrPublicDriver;
+pub(crate) use driver::EcrPublicDriver;
 
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use serde_json::json;
 use spec::{Desired, Spec};
 
-/// The one region the ECR Public API answers in.
-pub use crate::cloud::aws::ECR_PUBLIC_REGION as API_REGION;
-
 /// The `ecr_public_repository` kind.
-pub struct EcrPublicRepository;
+pub(crate) struct EcrPublicRepository;
 
 static SCHEMA: Schema = Schema {
     attrs: &[

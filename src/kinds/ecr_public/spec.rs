@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (an attribute refused by the loader reads as its default).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: String,
     pub description: Option<String>,
     pub about_text: Option<String>,
@@ -25,7 +25,7 @@ pub struct Spec {
 /// The comparable desired state, as the plan carries it and the driver reads it back.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Desired {
+pub(crate) struct Desired {
     pub name: String,
     pub catalog: Catalog,
     pub repository_policy: Option<Value>,
@@ -34,7 +34,7 @@ pub struct Desired {
 }
 
 impl Spec {
-    pub fn catalog(&self) -> Catalog {
+    pub(crate) fn catalog(&self) -> Catalog {
         Catalog::new(
             self.description.as_deref(),
             self.about_text.as_deref(),
@@ -44,7 +44,7 @@ impl Spec {
         )
     }
 
-    pub fn desired(&self) -> Desired {
+    pub(crate) fn desired(&self) -> Desired {
         Desired {
             name: self.name.clone(),
             catalog: self.catalog(),
@@ -57,12 +57,12 @@ impl Spec {
 
 impl Desired {
     /// A desired state as the plan holds it; the error names the call it was for.
-    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state)
             .map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "ecr-public", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(crate) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 /// Custom roles of one project.
 #[async_trait]
-pub trait RoleApi: Send + Sync {
+pub(crate) trait RoleApi: Send + Sync {
     fn project(&self) -> &str;
     /// One page of the project's roles, deleted ones included, with permissions.
     async fn list(&self, page_token: &str) -> Result<(Vec<Role>, String), ProviderError>;

@@ -15,12 +15,12 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// IAM driver for custom roles.
-pub struct RoleDriver {
+pub(crate) struct RoleDriver {
     api: Arc<dyn RoleApi>,
 }
 
 impl RoleDriver {
-    pub fn new(api: Arc<dyn RoleApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn RoleApi>) -> Self {
         RoleDriver { api }
     }
 

@@ -25,12 +25,11 @@ mod driver;
 mod spec;
 #[cfg(test)]
 mod tests;
-pub use api::RoleApi;
-pub use driver::RoleDriver;
+pub(crate) use driver::RoleDriver;
 use spec::Spec;
 
 /// The `gcp_custom_role` kind.
-pub struct GcpCustomRole;
+pub(crate) struct GcpCustomRole;
 
 static SCHEMA: Schema = Schema {
     attrs: &[
@@ -46,7 +45,7 @@ static SCHEMA: Schema = Schema {
 static FIELDS: &[Field] = &[Field::replace("role_id"), Field::new("title"), Field::new("description"), Field::new("permissions"), Field::new("stage")];
 
 /// IAM's rule for custom role IDs (`[a-zA-Z0-9_.]{3,64}`).
-pub fn valid_role_id(id: &str) -> bool {
+pub(crate) fn valid_role_id(id: &str) -> bool {
     (3..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 /// loader reads as its default).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub role_id: String,
     pub title: String,
     pub description: String,
@@ -23,12 +23,12 @@ pub struct Spec {
 
 impl Spec {
     /// A desired (or live) state read back; the error names the call it was for.
-    pub fn from_state(state: &State, operation: &'static str) -> Result<Spec, crate::core::error::ProviderError> {
+    pub(crate) fn from_state(state: &State, operation: &'static str) -> Result<Spec, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state)
             .map_err(|e| crate::core::error::ProviderError::google(crate::core::ErrorClass::Other, "gcp-iam", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(crate) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

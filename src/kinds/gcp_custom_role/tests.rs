@@ -1,3 +1,4 @@
+use super::api::RoleApi;
 use super::*;
 use crate::cloud::gcp_iam::Role;
 use crate::core::error::{ErrorClass, ProviderError};

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 /// Service accounts of one project.
 #[async_trait]
-pub trait ServiceAccountApi: Send + Sync {
+pub(crate) trait ServiceAccountApi: Send + Sync {
     fn project(&self) -> &str;
     /// One page of the project's accounts and the next page token ("" at the end).
     async fn list(&self, page_token: &str) -> Result<(Vec<ServiceAccount>, String), ProviderError>;

@@ -15,12 +15,12 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// IAM driver for service accounts.
-pub struct ServiceAccountDriver {
+pub(crate) struct ServiceAccountDriver {
     api: Arc<dyn ServiceAccountApi>,
 }
 
 impl ServiceAccountDriver {
-    pub fn new(api: Arc<dyn ServiceAccountApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn ServiceAccountApi>) -> Self {
         ServiceAccountDriver { api }
     }
 

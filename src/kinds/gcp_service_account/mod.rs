@@ -33,12 +33,11 @@ mod driver;
 mod spec;
 #[cfg(test)]
 mod tests;
-pub use api::ServiceAccountApi;
-pub use driver::ServiceAccountDriver;
+pub(crate) use driver::ServiceAccountDriver;
 use spec::Spec;
 
 /// The `gcp_service_account` kind.
-pub struct GcpServiceAccount;
+pub(crate) struct GcpServiceAccount;
 
 static SCHEMA: Schema = Schema {
     attrs: &[
@@ -54,7 +53,7 @@ static SCHEMA: Schema = Schema {
 static FIELDS: &[Field] = &[Field::replace("account_id"), Field::new("display_name"), Field::new("description"), Field::new("iam")];
 
 /// IAM's rule for account IDs (`serviceAccounts.create`: `[a-z]([-a-z0-9]*[a-z0-9])`, 6-30).
-pub fn valid_account_id(id: &str) -> bool {
+pub(crate) fn valid_account_id(id: &str) -> bool {
     (6..=30).contains(&id.len())
         && id.starts_with(|c: char| c.is_ascii_lowercase())
         && id.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -62,7 +61,7 @@ pub fn valid_account_id(id: &str) -> bool {
 }
 
 /// The account's email in a project.
-pub fn email(account_id: &str, project: &str) -> String {
+pub(crate) fn email(account_id: &str, project: &str) -> String {
     format!("{account_id}@{project}.iam.gserviceaccount.com")
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The evaluated block (the loader checked the types and filled the defaults).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub account_id: String,
     pub display_name: String,
     pub description: String,
@@ -19,7 +19,7 @@ pub struct Spec {
 /// back. A live account also has its `email` (and `unique_id`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Desired {
+pub(crate) struct Desired {
     pub account_id: String,
     pub display_name: String,
     pub description: String,
@@ -30,7 +30,7 @@ pub struct Desired {
 }
 
 impl Spec {
-    pub fn desired(&self) -> Desired {
+    pub(crate) fn desired(&self) -> Desired {
         Desired {
             account_id: self.account_id.clone(),
             display_name: self.display_name.clone(),
@@ -43,11 +43,11 @@ impl Spec {
 
 impl Desired {
     /// A state as the plan holds it (or a live one); the error names the call it was for.
-    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "iam", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(crate) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

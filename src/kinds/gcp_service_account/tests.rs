@@ -1,3 +1,4 @@
+use super::api::ServiceAccountApi;
 use super::*;
 use crate::cloud::gcp_iam::{Binding, Policy, ServiceAccount};
 use crate::core::error::{ErrorClass, ProviderError};

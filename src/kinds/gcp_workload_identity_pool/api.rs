@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 /// Workload identity pools of one project and their providers.
 #[async_trait]
-pub trait PoolApi: Send + Sync {
+pub(crate) trait PoolApi: Send + Sync {
     fn project(&self) -> &str;
     /// One page of the project's pools, deleted ones included.
     async fn list_pools(&self, page_token: &str) -> Result<(Vec<Pool>, String), ProviderError>;

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// IAM driver for workload identity pools.
-pub struct PoolDriver {
+pub(crate) struct PoolDriver {
     api: Arc<dyn PoolApi>,
 }
 
@@ -44,7 +44,7 @@ fn provider_body(v: &ProviderState) -> PoolProvider {
 }
 
 impl PoolDriver {
-    pub fn new(api: Arc<dyn PoolApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn PoolApi>) -> Self {
         PoolDriver { api }
     }
 

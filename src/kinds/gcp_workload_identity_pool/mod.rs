@@ -44,15 +44,14 @@ mod driver;
 mod spec;
 #[cfg(test)]
 mod tests;
-pub use api::PoolApi;
-pub use driver::PoolDriver;
+pub(crate) use driver::PoolDriver;
 use spec::{Desired, Spec};
 
 /// The `gcp_workload_identity_pool` kind.
-pub struct GcpWorkloadIdentityPool;
+pub(crate) struct GcpWorkloadIdentityPool;
 
 /// GitHub Actions' OIDC issuer.
-pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+pub(crate) const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 static GITHUB: Schema = Schema {
     attrs: &[
@@ -75,24 +74,24 @@ static FIELDS: &[Field] =
     &[Field::replace("pool_id"), Field::new("display_name"), Field::new("description"), Field::new("disabled"), Field::new("state"), Field::new("providers")];
 
 /// IAM's rule for pool and provider IDs.
-pub fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     (4..=32).contains(&id.len()) && !id.starts_with("gcp-") && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The attribute condition admitting exactly `repos` (CEL).
-pub fn condition(repos: &BTreeSet<String>) -> String {
+pub(crate) fn condition(repos: &BTreeSet<String>) -> String {
     let quoted: Vec<String> = repos.iter().map(|r| format!("'{r}'")).collect();
     format!("assertion.repository in [{}]", quoted.join(", "))
 }
 
 /// The repositories a condition gantry wrote admits (None for any other condition).
-pub fn condition_repositories(c: &str) -> Option<BTreeSet<String>> {
+pub(crate) fn condition_repositories(c: &str) -> Option<BTreeSet<String>> {
     let inner = c.strip_prefix("assertion.repository in [")?.strip_suffix(']')?;
     inner.split(", ").filter(|s| !s.is_empty()).map(|q| q.strip_prefix('\'')?.strip_suffix('\'').map(String::from)).collect()
 }
 
 /// The attribute mapping every GitHub provider gets.
-pub fn mapping() -> BTreeMap<String, String> {
+pub(crate) fn mapping() -> BTreeMap<String, String> {
     [("google.subject", "assertion.sub"), ("attribute.repository", "assertion.repository"), ("attribute.repository_owner", "assertion.repository_owner")]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

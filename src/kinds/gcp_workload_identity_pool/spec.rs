@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The evaluated block (the loader checked the types and filled the defaults).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub pool_id: String,
     pub display_name: String,
     pub description: String,
@@ -19,7 +19,7 @@ pub struct Spec {
 /// The `github { }` block: the pool's one provider.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct GithubBlock {
+pub(crate) struct GithubBlock {
     pub provider_id: Option<String>,
     pub repositories: BTreeSet<String>,
 }
@@ -27,7 +27,7 @@ pub struct GithubBlock {
 /// A provider as the plan compares it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct ProviderState {
+pub(crate) struct ProviderState {
     pub issuer_uri: String,
     pub attribute_mapping: BTreeMap<String, String>,
     pub attribute_condition: String,
@@ -38,7 +38,7 @@ pub struct ProviderState {
 /// back; a live pool reads into it too.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Desired {
+pub(crate) struct Desired {
     pub pool_id: String,
     pub display_name: String,
     pub description: String,
@@ -49,16 +49,16 @@ pub struct Desired {
 
 impl Spec {
     /// The provider's ID (`github` unless the block names another).
-    pub fn provider_id(&self) -> String {
+    pub(crate) fn provider_id(&self) -> String {
         self.github.as_ref().and_then(|g| g.provider_id.clone()).unwrap_or_else(|| "github".to_string())
     }
 
     /// The repositories the provider admits.
-    pub fn repositories(&self) -> BTreeSet<String> {
+    pub(crate) fn repositories(&self) -> BTreeSet<String> {
         self.github.as_ref().map(|g| g.repositories.clone()).unwrap_or_default()
     }
 
-    pub fn desired(&self) -> Desired {
+    pub(crate) fn desired(&self) -> Desired {
         let provider = ProviderState {
             issuer_uri: GITHUB_ISSUER.into(),
             attribute_mapping: mapping(),
@@ -77,11 +77,11 @@ impl Spec {
 
 impl Desired {
     /// A state as the plan holds it (or a live one); the error names the call it was for.
-    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "iam", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(crate) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// A provider as IAM reports it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Provider {
+pub(crate) struct Provider {
     pub client_ids: Vec<String>,
     pub thumbprints: Vec<String>,
     pub tags: BTreeMap<String, String>,
@@ -18,7 +18,7 @@ pub struct Provider {
 /// What a new provider is created with (`thumbprints: None` lets IAM
 /// compute them from the issuer's certificate chain).
 #[derive(Debug, Clone)]
-pub struct NewProvider {
+pub(crate) struct NewProvider {
     pub url: String,
     pub client_ids: Vec<String>,
     pub thumbprints: Option<Vec<String>>,
@@ -27,7 +27,7 @@ pub struct NewProvider {
 
 /// OIDC providers of one account.
 #[async_trait]
-pub trait OidcApi: Send + Sync {
+pub(crate) trait OidcApi: Send + Sync {
     /// ARNs of every provider in the account (the API does not page; the quota is 100).
     async fn list_providers(&self) -> Result<Vec<String>, ProviderError>;
     async fn get_provider(&self, arn: &str) -> Result<Provider, ProviderError>;

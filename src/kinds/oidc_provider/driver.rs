@@ -12,12 +12,12 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// IAM driver for OIDC providers.
-pub struct OidcDriver {
+pub(crate) struct OidcDriver {
     api: Arc<dyn OidcApi>,
 }
 
 impl OidcDriver {
-    pub fn new(api: Arc<dyn OidcApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn OidcApi>) -> Self {
         OidcDriver { api }
     }
 

@@ -12,12 +12,12 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-pub const ACCOUNT: &str = "123456789012";
+pub(super) const ACCOUNT: &str = "123456789012";
 /// The thumbprint the fake "computes" (any fixed certificate would do).
-pub const COMPUTED: &str = "1b511abead59c6ce207077c0bf0e0043b1382612";
+pub(super) const COMPUTED: &str = "1b511abead59c6ce207077c0bf0e0043b1382612";
 
 #[derive(Default)]
-pub struct FakeIam {
+pub(super) struct FakeIam {
     providers: Mutex<BTreeMap<String, Provider>>,
 }
 
@@ -26,7 +26,7 @@ fn err(op: &'static str, code: &str, msg: String) -> ProviderError {
 }
 
 impl FakeIam {
-    pub fn provider(&self, arn: &str) -> Option<Provider> {
+    pub(super) fn provider(&self, arn: &str) -> Option<Provider> {
         self.providers.lock().unwrap().get(arn).cloned()
     }
 

@@ -18,12 +18,11 @@ mod fake;
 mod spec;
 #[cfg(test)]
 mod tests;
-pub use api::{NewProvider, OidcApi, Provider};
-pub use driver::OidcDriver;
+pub(crate) use driver::OidcDriver;
 use spec::Spec;
 
 /// The `github_oidc_provider` kind.
-pub struct GithubOidcProvider;
+pub(crate) struct GithubOidcProvider;
 
 static SCHEMA: Schema = Schema {
     attrs: &[
@@ -49,7 +48,7 @@ static FIELDS: &[Field] =
     &[Field::replace("host"), Field::new("client_ids"), Field::new("thumbprints").server_filled().compare(Compare::CaseInsensitive), Field::new("tags")];
 
 /// The host part of an issuer URL, which IAM uses as the provider's identity.
-pub fn host_of(url: &str) -> String {
+pub(crate) fn host_of(url: &str) -> String {
     url.trim_start_matches("https://").trim_end_matches('/').to_string()
 }
 

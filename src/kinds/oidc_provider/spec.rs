@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (an attribute refused by the loader reads as its default).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub url: String,
     pub client_ids: Vec<String>,
     pub thumbprints: Option<Vec<String>>,
@@ -17,7 +17,7 @@ pub struct Spec {
 
 /// The comparable desired state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Desired {
+pub(crate) struct Desired {
     /// The issuer's host: IAM's identity for the provider.
     pub host: String,
     /// Sorted; `sts.amazonaws.com` when the block names none.
@@ -29,7 +29,7 @@ pub struct Desired {
 }
 
 impl Spec {
-    pub fn desired(&self) -> Desired {
+    pub(crate) fn desired(&self) -> Desired {
         let mut client_ids = self.client_ids.clone();
         client_ids.sort();
         client_ids.dedup();
@@ -44,11 +44,11 @@ impl Spec {
 
 impl Desired {
     /// A desired state as the plan holds it; the error names the call it was for.
-    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "iam", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(crate) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

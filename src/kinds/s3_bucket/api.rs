@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 /// Where a bucket name stands, as HeadBucket tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NameStatus {
+pub(crate) enum NameStatus {
     /// No bucket has the name: it can be created.
     Free,
     /// A bucket of this account, in this region.
@@ -27,7 +27,7 @@ pub enum NameStatus {
 
 /// Buckets of one account, called through one region's endpoint.
 #[async_trait]
-pub trait S3Api: Send + Sync {
+pub(crate) trait S3Api: Send + Sync {
     /// Names of the account's buckets in the region (all pages).
     async fn list_buckets(&self) -> Result<Vec<String>, ProviderError>;
     async fn head_bucket(&self, name: &str) -> Result<NameStatus, ProviderError>;
@@ -53,7 +53,7 @@ pub trait S3Api: Send + Sync {
 }
 
 /// An SDK client and the region it calls.
-pub struct S3Client {
+pub(crate) struct S3Client {
     pub client: aws_sdk_s3::Client,
     pub region: String,
 }

@@ -21,19 +21,19 @@ use tokio::sync::Semaphore;
 const READ_CALLS: usize = 10;
 
 /// S3 driver over [`S3Api`], for one region.
-pub struct S3Driver {
+pub(crate) struct S3Driver {
     api: Arc<dyn S3Api>,
     region: String,
     tagged: Option<Arc<dyn TaggedApi>>,
 }
 
 impl S3Driver {
-    pub fn new(api: Arc<dyn S3Api>, region: String) -> Self {
+    pub(crate) fn new(api: Arc<dyn S3Api>, region: String) -> Self {
         S3Driver { api, region, tagged: None }
     }
 
     /// Discovery through the tagging API instead of a read of every bucket's tags.
-    pub fn with_discovery(mut self, tagged: Arc<dyn TaggedApi>) -> Self {
+    pub(crate) fn with_discovery(mut self, tagged: Arc<dyn TaggedApi>) -> Self {
         self.tagged = Some(tagged);
         self
     }

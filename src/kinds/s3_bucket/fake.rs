@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-pub const REGION: &str = "us-west-2";
+pub(super) const REGION: &str = "us-west-2";
 
 struct Bucket {
     region: String,
@@ -36,7 +36,7 @@ struct Bucket {
 }
 
 #[derive(Default)]
-pub struct FakeS3 {
+pub(super) struct FakeS3 {
     buckets: Mutex<BTreeMap<String, Bucket>>,
     calls: Mutex<Vec<String>>,
 }
@@ -46,21 +46,21 @@ fn err(op: &'static str, code: &str, msg: &str) -> ProviderError {
 }
 
 impl FakeS3 {
-    pub fn calls(&self) -> Vec<String> {
+    pub(super) fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
 
     /// A bucket of another account (`ours = false`) or an untagged one of
     /// ours, in `region`.
-    pub fn seed(&self, name: &str, region: &str, ours: bool) {
+    pub(super) fn seed(&self, name: &str, region: &str, ours: bool) {
         self.insert(name, region, ours);
     }
 
-    pub fn put_objects(&self, name: &str, n: usize) {
+    pub(super) fn put_objects(&self, name: &str, n: usize) {
         self.buckets.lock().unwrap().get_mut(name).expect("bucket exists").objects += n;
     }
 
-    pub fn objects(&self, name: &str) -> Option<usize> {
+    pub(super) fn objects(&self, name: &str) -> Option<usize> {
         self.buckets.lock().unwrap().get(name).map(|b| b.objects)
     }
 

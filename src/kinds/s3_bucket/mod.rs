@@ -23,13 +23,13 @@ mod api;
 mod driver;
 #[cfg(test)]
 mod fake;
-pub mod settings;
+pub(crate) mod settings;
 mod spec;
 #[cfg(test)]
 mod tests;
 
-pub use api::{NameStatus, S3Api, S3Client};
-pub use driver::S3Driver;
+pub(crate) use api::S3Client;
+pub(crate) use driver::S3Driver;
 
 use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::{default_attr, Action, AttrChange, Diagnostic, Env, Field, State};
@@ -52,7 +52,7 @@ fn bucket(state: &State) -> Option<BucketAccess> {
 }
 
 /// The `s3_bucket` kind.
-pub struct S3Bucket;
+pub(crate) struct S3Bucket;
 
 static PUBLIC_ACCESS: Schema = Schema {
     attrs: &[
@@ -118,7 +118,7 @@ static FIELDS: &[Field] = &[
 ];
 
 /// S3's bucket naming rules for general purpose buckets.
-pub fn name_problem(name: &str) -> Option<&'static str> {
+pub(crate) fn name_problem(name: &str) -> Option<&'static str> {
     let chars_ok = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
     let ends_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let ip_like = name.split('.').count() == 4 && name.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 /// Default encryption of new objects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Encryption {
+pub(crate) struct Encryption {
     /// `AES256` (SSE-S3) or `aws:kms` (SSE-KMS).
     pub algorithm: String,
     pub kms_key: Option<String>,
@@ -24,7 +24,7 @@ impl Default for Encryption {
 
 /// The bucket's Block Public Access settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublicAccess {
+pub(crate) struct PublicAccess {
     pub block_public_acls: bool,
     pub ignore_public_acls: bool,
     pub block_public_policy: bool,
@@ -33,19 +33,19 @@ pub struct PublicAccess {
 
 impl PublicAccess {
     /// A bucket without a Block Public Access configuration.
-    pub fn open() -> Self {
+    pub(crate) fn open() -> Self {
         PublicAccess { block_public_acls: false, ignore_public_acls: false, block_public_policy: false, restrict_public_buckets: false }
     }
 
     /// Every switch on: what S3 gives a new bucket.
-    pub fn blocked() -> Self {
+    pub(crate) fn blocked() -> Self {
         PublicAccess { block_public_acls: true, ignore_public_acls: true, block_public_policy: true, restrict_public_buckets: true }
     }
 }
 
 /// One lifecycle rule, scoped by key prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LifecycleRule {
+pub(crate) struct LifecycleRule {
     pub id: String,
     pub prefix: String,
     pub expire_after_days: Option<i32>,
@@ -57,7 +57,7 @@ impl LifecycleRule {
     /// S3's rule as read. A rule filtered on tags or sizes has no place in
     /// this shape; its prefix (if any) is kept and the difference shows as
     /// an update that rewrites the rule.
-    pub fn from_sdk(r: &s3::LifecycleRule) -> Self {
+    pub(crate) fn from_sdk(r: &s3::LifecycleRule) -> Self {
         #[allow(deprecated)] // the top-level Prefix is the legacy way of scoping a rule; S3 still returns it for old rules
         let prefix = r.filter().and_then(|f| f.prefix()).or(r.prefix()).unwrap_or_default().to_string();
         LifecycleRule {
@@ -69,7 +69,7 @@ impl LifecycleRule {
         }
     }
 
-    pub fn to_sdk(&self) -> Result<s3::LifecycleRule, aws_smithy_types::error::operation::BuildError> {
+    pub(crate) fn to_sdk(&self) -> Result<s3::LifecycleRule, aws_smithy_types::error::operation::BuildError> {
         let mut b = s3::LifecycleRule::builder()
             .id(&self.id)
             .status(s3::ExpirationStatus::Enabled)
@@ -89,23 +89,23 @@ impl LifecycleRule {
 
 /// Lifecycle rules in a stable order (S3 keeps them as written; the order
 /// carries no meaning).
-pub fn sorted(mut rules: Vec<LifecycleRule>) -> Vec<LifecycleRule> {
+pub(crate) fn sorted(mut rules: Vec<LifecycleRule>) -> Vec<LifecycleRule> {
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     rules
 }
 
 /// The statement id of the public read gantry writes for `public_read_prefixes`.
-pub const PUBLIC_READ_SID: &str = "GantryPublicRead";
+pub(crate) const PUBLIC_READ_SID: &str = "GantryPublicRead";
 
 /// A prefix as a key pattern: `models/` and `models/*` both mean every key
 /// under models/.
-pub fn prefix_pattern(prefix: &str) -> String {
+pub(crate) fn prefix_pattern(prefix: &str) -> String {
     format!("{}*", prefix.trim_end_matches('*'))
 }
 
 /// The bucket policy: the file's statements plus, for public prefixes, one
 /// statement letting anyone get their objects (and nothing else).
-pub fn bucket_policy(name: &str, file: Option<&Value>, public_prefixes: &[String]) -> Option<Value> {
+pub(crate) fn bucket_policy(name: &str, file: Option<&Value>, public_prefixes: &[String]) -> Option<Value> {
     let mut statements: Vec<Value> = match file.and_then(|f| f.get("Statement")) {
         Some(Value::Array(s)) => s.clone(),
         Some(one) => vec![one.clone()],

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (an attribute refused by the loader reads as its default).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: String,
     pub versioning: bool,
     pub encryption: Option<String>,
@@ -29,7 +29,7 @@ fn on() -> bool {
 
 /// The `public_access_block` block: every switch on unless written off.
 #[derive(Debug, Clone, Copy, Deserialize)]
-pub struct PublicAccessBlock {
+pub(crate) struct PublicAccessBlock {
     #[serde(default = "on")]
     pub block_public_acls: bool,
     #[serde(default = "on")]
@@ -43,7 +43,7 @@ pub struct PublicAccessBlock {
 /// One `lifecycle_rule` block.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct RuleBlock {
+pub(crate) struct RuleBlock {
     pub id: String,
     pub prefix: String,
     pub expire_after_days: Option<i32>,
@@ -53,7 +53,7 @@ pub struct RuleBlock {
 
 /// The comparable desired state, as the plan carries it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Desired {
+pub(crate) struct Desired {
     pub name: String,
     pub versioning: bool,
     pub encryption: Encryption,
@@ -66,7 +66,7 @@ pub struct Desired {
 
 impl Spec {
     /// Block Public Access as written (no block: every switch on).
-    pub fn public_access(&self) -> PublicAccess {
+    pub(crate) fn public_access(&self) -> PublicAccess {
         match self.public_access_block {
             None => PublicAccess::blocked(),
             Some(b) => PublicAccess {
@@ -79,7 +79,7 @@ impl Spec {
     }
 
     /// The rules in a stable order.
-    pub fn lifecycle_rules(&self) -> Vec<LifecycleRule> {
+    pub(crate) fn lifecycle_rules(&self) -> Vec<LifecycleRule> {
         settings::sorted(
             self.lifecycle_rule
                 .iter()
@@ -94,7 +94,7 @@ impl Spec {
         )
     }
 
-    pub fn desired(&self) -> Desired {
+    pub(crate) fn desired(&self) -> Desired {
         let rules = self.lifecycle_rules();
         Desired {
             name: self.name.clone(),
@@ -111,11 +111,11 @@ impl Spec {
 
 impl Desired {
     /// A desired state as the plan holds it; the error names the call it was for.
-    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "s3", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(crate) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

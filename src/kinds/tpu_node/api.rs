@@ -11,7 +11,7 @@ use google_cloud_wkt::FieldMask;
 
 /// TPU nodes of one project.
 #[async_trait]
-pub trait TpuApi: DiskApi {
+pub(crate) trait TpuApi: DiskApi {
     /// One page of a zone's nodes and the next page token ("" at the end).
     async fn list_nodes(&self, zone: &str, page_token: &str) -> Result<(Vec<Node>, String), ProviderError>;
     async fn create_node(&self, zone: &str, id: &str, node: Node) -> Result<(), ProviderError>;

@@ -15,12 +15,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// TPU driver (TPU v2 API; data disks through Compute Engine disks).
-pub struct TpuDriver {
+pub(crate) struct TpuDriver {
     api: Arc<dyn TpuApi>,
 }
 
 impl TpuDriver {
-    pub fn new(api: Arc<dyn TpuApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn TpuApi>) -> Self {
         TpuDriver { api }
     }
 

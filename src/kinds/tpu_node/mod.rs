@@ -26,17 +26,16 @@ use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
 use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::{self, AGENT};
 
-mod api;
+pub(crate) mod api;
 mod driver;
 mod spec;
 #[cfg(test)]
 mod tests;
-pub use api::TpuApi;
-pub use driver::TpuDriver;
+pub(crate) use driver::TpuDriver;
 use spec::{Desired, Spec};
 
 /// The `tpu_node` kind.
-pub struct TpuNode;
+pub(crate) struct TpuNode;
 
 static DATA_DISK: Schema = Schema {
     attrs: &[
@@ -103,7 +102,7 @@ static FIELDS: &[Field] = &[
 ];
 
 /// Whether a runtime version belongs to the accelerator's generation.
-pub fn runtime_matches(accelerator: &str, runtime: &str) -> bool {
+pub(crate) fn runtime_matches(accelerator: &str, runtime: &str) -> bool {
     let gen = accelerator.split('-').next().unwrap_or("");
     match gen {
         "v6e" => runtime.contains("tpuv6e"),
@@ -120,7 +119,7 @@ pub fn runtime_matches(accelerator: &str, runtime: &str) -> bool {
 /// only). The TPU API refuses others only after gantry has created the
 /// disk, so they are refused at validate. `None`: a generation the table
 /// does not know (no check).
-pub fn data_disk_types(accelerator: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn data_disk_types(accelerator: &str) -> Option<&'static [&'static str]> {
     match accelerator.split('-').next().unwrap_or("") {
         "v6e" => Some(&["hyperdisk-balanced", "hyperdisk-ml"]),
         "v2" | "v3" | "v4" | "v5litepod" | "v5e" | "v5p" => Some(&["pd-balanced"]),
@@ -132,7 +131,7 @@ pub fn data_disk_types(accelerator: &str) -> Option<&'static [&'static str]> {
 /// device name, so Compute assigns `persistent-disk-1` (the boot disk is
 /// `-0`) and udev links it as `google-persistent-disk-1` ("Disk symlinks",
 /// Compute docs); `/dev/sdb` is wrong on v6e, whose hyperdisks are NVMe.
-pub const DATA_DEVICE: &str = "/dev/disk/by-id/google-persistent-disk-1";
+pub(crate) const DATA_DEVICE: &str = "/dev/disk/by-id/google-persistent-disk-1";
 
 impl crate::core::TypedKind for TpuNode {
     type Spec = Spec;

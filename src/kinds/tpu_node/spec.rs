@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (the loader checked the types and filled the defaults).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Spec {
+pub(crate) struct Spec {
     #[serde(flatten)]
     pub node: NodeSpec,
     pub accelerator_type: String,
@@ -24,7 +24,7 @@ pub struct Spec {
 /// The `data_disk { }` block, and the disk as read back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct DataDisk {
+pub(crate) struct DataDisk {
     pub size_gb: i64,
     #[serde(rename = "type")]
     pub disk_type: String,
@@ -33,7 +33,7 @@ pub struct DataDisk {
 /// How the node is bought (the TPU API's `schedulingConfig`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Scheduling {
+pub(crate) struct Scheduling {
     pub spot: bool,
     pub preemptible: bool,
     pub reserved: bool,
@@ -43,7 +43,7 @@ pub struct Scheduling {
 /// the driver reads it back; a live node reads into it too.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Desired {
+pub(crate) struct Desired {
     pub zone: String,
     pub name: String,
     pub accelerator_type: String,
@@ -58,7 +58,7 @@ pub struct Desired {
 }
 
 impl Spec {
-    pub fn desired(&self, env: &Env) -> Desired {
+    pub(crate) fn desired(&self, env: &Env) -> Desired {
         let device = if self.data_disk.is_some() { super::DATA_DEVICE } else { "" };
         let n = &self.node;
         Desired {
@@ -78,11 +78,11 @@ impl Spec {
 
 impl Desired {
     /// A state as the plan holds it (or a live one); the error names the call it was for.
-    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "tpu", operation, e))
     }
 
-    pub fn to_state(&self) -> State {
+    pub(crate) fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

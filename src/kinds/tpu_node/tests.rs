@@ -150,7 +150,7 @@ async fn a_failed_node_create_deletes_the_disk_it_created() {
     // two creates) is reused, and not this create's to delete.
     let ok = TpuNode.block(&attrs("m", json!({"data_disk": {"size_gb": 100, "type": "hyperdisk-balanced"}}))).desired_state(&env());
     d.create(&ok, &owner("m")).await.unwrap();
-    crate::kinds::tpu_node::TpuApi::delete_node(&*fake, "projects/test-project/locations/us-east5-b/nodes/m").await.unwrap();
+    super::api::TpuApi::delete_node(&*fake, "projects/test-project/locations/us-east5-b/nodes/m").await.unwrap();
     let refused = TpuNode
         .block(&attrs(
             "m",

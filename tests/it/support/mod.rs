@@ -3,15 +3,15 @@
 
 #![allow(dead_code, unused_imports)]
 
-pub mod boot;
+pub(crate) mod boot;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-pub use gantry_emulators::moto::{free_port, Moto};
+pub(crate) use gantry_emulators::moto::{free_port, Moto};
 
 /// Result of one gantry run.
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -22,13 +22,13 @@ impl Run {
         Run { code: o.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&o.stdout).into(), stderr: String::from_utf8_lossy(&o.stderr).into() }
     }
     /// Both streams, for assertion messages.
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
 }
 
 /// Runs the gantry binary with `env` (and a clean AWS/colour environment).
-pub fn gantry(args: &[&str], env: &[(&str, String)], cwd: &Path) -> Run {
+pub(crate) fn gantry(args: &[&str], env: &[(&str, String)], cwd: &Path) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
     cmd.args(args).current_dir(cwd).stdin(Stdio::null());
     for (k, _) in std::env::vars() {
@@ -45,7 +45,7 @@ pub fn gantry(args: &[&str], env: &[(&str, String)], cwd: &Path) -> Run {
 
 /// AWS settings pointing at a closed port of 127.0.0.1, with test
 /// credentials: every call fails to connect.
-pub fn unreachable_aws_env() -> Vec<(&'static str, String)> {
+pub(crate) fn unreachable_aws_env() -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", free_port())),
         ("AWS_ACCESS_KEY_ID", "testing".to_string()),
@@ -55,7 +55,7 @@ pub fn unreachable_aws_env() -> Vec<(&'static str, String)> {
 }
 
 /// Copies a directory tree (a stack, or stacks/ and policies/).
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
         let (src, dst) = (e.path(), to.join(e.file_name()));
@@ -71,7 +71,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// (name → content), and the
 /// scaler fixture zip beside them: files a stack names must be inside its
 /// repository ([`fixture_zip`]).
-pub fn stack_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn stack_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     std::fs::copy(fixture_zip_path(), dir.path().join(fixture_zip())).unwrap();
@@ -86,7 +86,7 @@ pub fn stack_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 /// An ECR client pointed at `moto` (for setting up and checking state).
-pub async fn ecr_client(moto: &Moto) -> aws_sdk_ecr::Client {
+pub(crate) async fn ecr_client(moto: &Moto) -> aws_sdk_ecr::Client {
     let conf = aws_sdk_ecr::Config::builder()
         .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
         .region(aws_sdk_ecr::config::Region::new("us-west-2"))
@@ -97,7 +97,7 @@ pub async fn ecr_client(moto: &Moto) -> aws_sdk_ecr::Client {
 }
 
 /// An IAM client pointed at `moto`.
-pub async fn iam_client(moto: &Moto) -> aws_sdk_iam::Client {
+pub(crate) async fn iam_client(moto: &Moto) -> aws_sdk_iam::Client {
     let conf = aws_sdk_iam::Config::builder()
         .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
         .region(aws_sdk_iam::config::Region::new("us-east-1"))
@@ -108,7 +108,7 @@ pub async fn iam_client(moto: &Moto) -> aws_sdk_iam::Client {
 }
 
 /// An SSM client pointed at `moto` in `region`.
-pub async fn ssm_client(moto: &Moto, region: &str) -> aws_sdk_ssm::Client {
+pub(crate) async fn ssm_client(moto: &Moto, region: &str) -> aws_sdk_ssm::Client {
     let conf = aws_sdk_ssm::Config::builder()
         .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
         .region(aws_sdk_ssm::config::Region::new(region.to_string()))
@@ -119,7 +119,7 @@ pub async fn ssm_client(moto: &Moto, region: &str) -> aws_sdk_ssm::Client {
 }
 
 /// A Lambda client pointed at `moto` in `region`.
-pub async fn lambda_client(moto: &Moto, region: &str) -> aws_sdk_lambda::Client {
+pub(crate) async fn lambda_client(moto: &Moto, region: &str) -> aws_sdk_lambda::Client {
     let conf = aws_sdk_lambda::Config::builder()
         .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
         .region(aws_sdk_lambda::config::Region::new(region.to_string()))
@@ -133,7 +133,7 @@ pub async fn lambda_client(moto: &Moto, region: &str) -> aws_sdk_lambda::Client 
 /// A folder laid out as a release installs the bundled scaler, holding the
 /// test stand-in for both architectures: every test run of gantry looks
 /// only there (GANTRY_SCALER_DIR), so none builds the real scaler.
-pub fn bundled_scaler_dir() -> std::path::PathBuf {
+pub(crate) fn bundled_scaler_dir() -> std::path::PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bundled-scaler");
     std::fs::create_dir_all(&dir).unwrap();
     for arch in ["arm64", "x86_64"] {
@@ -152,17 +152,17 @@ pub fn bundled_scaler_dir() -> std::path::PathBuf {
 
 /// The scaler fixture zip as a stack names it: beside the stack files
 /// ([`stack_dir`] puts it there).
-pub fn fixture_zip() -> String {
+pub(crate) fn fixture_zip() -> String {
     "scaler-fixture.zip".into()
 }
 
 /// Where the fixture zip lives in the repository.
-pub fn fixture_zip_path() -> std::path::PathBuf {
+pub(crate) fn fixture_zip_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scaler-fixture.zip")
 }
 
 /// Puts the agent token parameter the queues reference.
-pub async fn put_token(moto: &Moto, region: &str, name: &str) {
+pub(crate) async fn put_token(moto: &Moto, region: &str, name: &str) {
     ssm_client(moto, region)
         .await
         .put_parameter()
@@ -175,12 +175,12 @@ pub async fn put_token(moto: &Moto, region: &str, name: &str) {
 }
 
 /// An S3 client pointed at `moto` (path-style).
-pub async fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
+pub(crate) async fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
     s3_client_in(moto, "us-west-2").await
 }
 
 /// An S3 client calling `region`'s endpoint (a bucket is created where its client calls).
-pub async fn s3_client_in(moto: &Moto, region: &str) -> aws_sdk_s3::Client {
+pub(crate) async fn s3_client_in(moto: &Moto, region: &str) -> aws_sdk_s3::Client {
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new(region.to_string()))
@@ -192,7 +192,7 @@ pub async fn s3_client_in(moto: &Moto, region: &str) -> aws_sdk_s3::Client {
 }
 
 /// An EC2 client pointed at `moto` in `region`.
-pub async fn ec2_client(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
+pub(crate) async fn ec2_client(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
     let conf = aws_sdk_ec2::Config::builder()
         .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
         .region(aws_sdk_ec2::config::Region::new(region.to_string()))
@@ -204,20 +204,20 @@ pub async fn ec2_client(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
 
 /// The calls per service of the `--stats` line ("API calls: N total
 /// (CloudFormation=2, Resource Groups Tagging API=1, …)"), in its order.
-pub fn per_service(stderr: &str) -> Vec<(String, u64)> {
+pub(crate) fn per_service(stderr: &str) -> Vec<(String, u64)> {
     let line = stderr.lines().find(|l| l.starts_with("API calls:")).unwrap_or_default();
     let inner = line.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(i, _)| i).unwrap_or_default();
     inner.split(", ").filter_map(|p| p.rsplit_once('=')).map(|(s, n)| (s.to_string(), n.parse().unwrap_or(0))).collect()
 }
 
 /// The number of API calls `--stats` reported for `service` (e.g. "IAM").
-pub fn calls(stderr: &str, service: &str) -> u64 {
+pub(crate) fn calls(stderr: &str, service: &str) -> u64 {
     per_service(stderr).into_iter().find(|(s, _)| s == service).map(|(_, n)| n).unwrap_or(0)
 }
 
 /// Asserts a call count, allowing one retry per request the realism proxy
 /// throttled (the SDK retries those, and the counter counts every attempt).
-pub fn assert_calls(moto: &Moto, stderr: &str, service: &str, want: u64) {
+pub(crate) fn assert_calls(moto: &Moto, stderr: &str, service: &str, want: u64) {
     let got = calls(stderr, service);
     let throttled = moto.fired().get("throttle").copied().unwrap_or(0);
     assert!(got >= want && got <= want + throttled, "{service}: {got} calls, want {want} (+ up to {throttled} throttled retries): {stderr}");
@@ -225,7 +225,7 @@ pub fn assert_calls(moto: &Moto, stderr: &str, service: &str, want: u64) {
 
 /// A pinned tool from the project's `.venv` (installed by
 /// scripts/setup-emulators.sh), else the one on PATH.
-pub fn venv_tool(name: &str) -> std::path::PathBuf {
+pub(crate) fn venv_tool(name: &str) -> std::path::PathBuf {
     let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin").join(name);
     if venv.exists() {
         venv
@@ -236,7 +236,7 @@ pub fn venv_tool(name: &str) -> std::path::PathBuf {
 
 /// Runs the pinned cfn-lint over `files` and fails on any error (exit-code
 /// bit 2; warnings allowed).
-pub fn cfn_lint(files: &[std::path::PathBuf]) {
+pub(crate) fn cfn_lint(files: &[std::path::PathBuf]) {
     let bin = venv_tool("cfn-lint");
     let out =
         std::process::Command::new(&bin).args(files).output().unwrap_or_else(|e| panic!("cannot run {} ({e}); run scripts/setup-emulators.sh", bin.display()));
@@ -250,7 +250,7 @@ pub fn cfn_lint(files: &[std::path::PathBuf]) {
 }
 
 /// A CloudFormation client pointed at `moto` in `region`.
-pub async fn cfn_client(moto: &Moto, region: &str) -> aws_sdk_cloudformation::Client {
+pub(crate) async fn cfn_client(moto: &Moto, region: &str) -> aws_sdk_cloudformation::Client {
     let conf = aws_sdk_cloudformation::Config::builder()
         .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
         .region(aws_sdk_cloudformation::config::Region::new(region.to_string()))

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-pub const PROJECT: &str = "test-project";
+pub(crate) const PROJECT: &str = "test-project";
 
 #[derive(Default)]
 struct Inner {
@@ -33,7 +33,7 @@ struct Inner {
 
 /// The fake project.
 #[derive(Default)]
-pub struct FakeGcp {
+pub(crate) struct FakeGcp {
     inner: Mutex<Inner>,
 }
 
@@ -59,7 +59,7 @@ fn page<T: DeserializeOwned>(all: Vec<&Value>, token: &str) -> (Vec<T>, String) 
 
 impl FakeGcp {
     /// Every call so far, as `Operation zone/name`.
-    pub fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         self.inner.lock().unwrap().calls.clone()
     }
 
@@ -70,7 +70,7 @@ impl FakeGcp {
     }
 
     /// Puts an instance in the project as another tool would have made it.
-    pub fn seed_instance(&self, zone: &str, body: Value) {
+    pub(crate) fn seed_instance(&self, zone: &str, body: Value) {
         let mut i = self.inner.lock().unwrap();
         i.number += 10;
         let (inst, disks) = gcp_shapes::instance(PROJECT, zone, body, i.number);
@@ -81,17 +81,17 @@ impl FakeGcp {
     }
 
     /// The stored TPU node, as the API would answer it.
-    pub fn node(&self, zone: &str, id: &str) -> Option<Value> {
+    pub(crate) fn node(&self, zone: &str, id: &str) -> Option<Value> {
         self.inner.lock().unwrap().nodes.get(&format!("projects/{PROJECT}/locations/{zone}/nodes/{id}")).cloned()
     }
 
     /// The stored disk, as the API would answer it.
-    pub fn disk(&self, zone: &str, name: &str) -> Option<Value> {
+    pub(crate) fn disk(&self, zone: &str, name: &str) -> Option<Value> {
         self.inner.lock().unwrap().disks.get(&(zone.to_string(), name.to_string())).cloned()
     }
 
     /// The stored instance, as the API would answer it.
-    pub fn instance(&self, zone: &str, name: &str) -> Option<Value> {
+    pub(crate) fn instance(&self, zone: &str, name: &str) -> Option<Value> {
         self.inner.lock().unwrap().instances.get(&(zone.to_string(), name.to_string())).cloned()
     }
 }
@@ -236,7 +236,7 @@ impl crate::kinds::gpu_node::GpuApi for FakeGcp {
 }
 
 #[async_trait]
-impl crate::kinds::tpu_node::TpuApi for FakeGcp {
+impl crate::kinds::tpu_node::api::TpuApi for FakeGcp {
     async fn list_nodes(&self, zone: &str, page_token: &str) -> Result<(Vec<Node>, String), ProviderError> {
         let i = self.record(format!("ListNodes {zone}"));
         // `-`: every location's nodes (AIP-159).

@@ -25,7 +25,7 @@ static IAM_BINDING: Schema = Schema {
 };
 
 /// The nested block, shared by the kinds that take it.
-pub const BLOCK: NestedBlock = NestedBlock {
+pub(crate) const BLOCK: NestedBlock = NestedBlock {
     name: "iam_binding",
     schema: &IAM_BINDING,
     repeated: true,
@@ -34,7 +34,7 @@ pub const BLOCK: NestedBlock = NestedBlock {
 };
 
 /// Role → members, sorted: how desired and live policies compare.
-pub type Grants = BTreeMap<String, BTreeSet<String>>;
+pub(crate) type Grants = BTreeMap<String, BTreeSet<String>>;
 
 /// One evaluated `iam_binding { }` block.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -45,7 +45,7 @@ pub struct BindingBlock {
 }
 
 /// The blocks as the `iam` field's value.
-pub fn desired(blocks: &[BindingBlock]) -> Grants {
+pub(crate) fn desired(blocks: &[BindingBlock]) -> Grants {
     let mut g = Grants::new();
     for b in blocks {
         g.entry(b.role.clone()).or_default().extend(b.members.iter().cloned());
@@ -93,7 +93,7 @@ fn valid_member(m: &str) -> Result<(), String> {
 }
 
 /// Role and member syntax; one block per role.
-pub fn check(blocks: &[BindingBlock]) -> Vec<Diagnostic> {
+pub(crate) fn check(blocks: &[BindingBlock]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for b in blocks {
@@ -112,7 +112,7 @@ pub fn check(blocks: &[BindingBlock]) -> Vec<Diagnostic> {
 }
 
 /// A live policy's unconditional bindings as the `iam` field's value.
-pub fn live(p: &Policy) -> Grants {
+pub(crate) fn live(p: &Policy) -> Grants {
     let mut g = Grants::new();
     for b in p.bindings.iter().filter(|b| b.condition.is_none()) {
         g.entry(b.role.clone()).or_default().extend(b.members.iter().cloned());
@@ -122,7 +122,7 @@ pub fn live(p: &Policy) -> Grants {
 
 /// The policy to write: the desired bindings, the live conditional ones
 /// kept (at version 3, which conditions need), the live etag.
-pub fn merged(live: &Policy, desired: &Grants) -> Policy {
+pub(crate) fn merged(live: &Policy, desired: &Grants) -> Policy {
     let mut bindings: Vec<Binding> =
         desired.iter().map(|(role, members)| Binding { role: role.clone(), members: members.iter().cloned().collect(), condition: None }).collect();
     bindings.extend(live.bindings.iter().filter(|b| b.condition.is_some()).cloned());
@@ -132,13 +132,13 @@ pub fn merged(live: &Policy, desired: &Grants) -> Policy {
 
 /// The policy to write for the desired grants, or None when the live
 /// policy already holds exactly those unconditional bindings.
-pub fn to_write(current: &Policy, want: &Grants) -> Option<Policy> {
+pub(crate) fn to_write(current: &Policy, want: &Grants) -> Option<Policy> {
     (live(current) != *want).then(|| merged(current, want))
 }
 
 /// "ROLE granted to MEMBER" for every member a change adds, for the
 /// broadening review.
-pub fn broadening(before: Option<&State>, after: &State) -> Vec<String> {
+pub(crate) fn broadening(before: Option<&State>, after: &State) -> Vec<String> {
     let (old, new) = (before.map(grants_of).unwrap_or_default(), grants_of(after));
     let mut out = Vec::new();
     for (role, members) in &new {

@@ -2,16 +2,16 @@
 //! label validation, the agent startup script, and the Compute Engine disk
 //! calls both node kinds make ([`DiskApi`]).
 
-pub mod description_marker;
+pub(crate) mod description_marker;
 mod disks;
-pub mod extras;
+pub(crate) mod extras;
 #[cfg(test)]
-pub mod fake;
-pub mod iam_binding;
-pub mod node;
-pub mod runner;
-pub use disks::DiskApi;
-pub use node::{NodeNetwork, NodeSpec};
+pub(crate) mod fake;
+pub(crate) mod iam_binding;
+pub(crate) mod node;
+pub(crate) mod runner;
+pub(crate) use disks::DiskApi;
+pub(crate) use node::{NodeNetwork, NodeSpec};
 
 use crate::core::error::ProviderError;
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
@@ -21,20 +21,20 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Ownership labels (label-safe forms of stack and address).
-pub const LABEL_STACK: &str = "gantry-stack";
-pub const LABEL_ADDRESS: &str = "gantry-address";
+pub(crate) const LABEL_STACK: &str = "gantry-stack";
+pub(crate) const LABEL_ADDRESS: &str = "gantry-address";
 /// Label recording `protect = true` on the node itself.
-pub const LABEL_PROTECT: &str = "gantry-protect";
+pub(crate) const LABEL_PROTECT: &str = "gantry-protect";
 /// Metadata key holding the exact address (labels are lossy).
-pub const META_ADDRESS: &str = "gantry-address";
+pub(crate) const META_ADDRESS: &str = "gantry-address";
 /// Metadata key holding the exact owner key ([`crate::core::owner_key`]):
 /// label values are lowercase, so stacks `GC` and `gc` share a label, and
 /// `@` is not allowed in them. The label stays for server-side filtering.
-pub const META_STACK: &str = "gantry-stack";
+pub(crate) const META_STACK: &str = "gantry-stack";
 
 /// A GCP label value: lowercase letters, digits, `_` and `-`, at most 63
 /// characters; anything else becomes `-`. Long values keep a hash suffix.
-pub fn label_safe(s: &str) -> String {
+pub(crate) fn label_safe(s: &str) -> String {
     let mapped: String = s
         .chars()
         .map(|c| {
@@ -52,7 +52,7 @@ pub fn label_safe(s: &str) -> String {
 }
 
 /// Checks user labels against GCP's rules.
-pub fn check_labels(attr: &str, labels: &BTreeMap<String, String>) -> Vec<Diagnostic> {
+pub(crate) fn check_labels(attr: &str, labels: &BTreeMap<String, String>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let ok = |s: &str, max: usize| s.len() <= max && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     for (k, v) in labels {
@@ -73,7 +73,7 @@ pub fn check_labels(attr: &str, labels: &BTreeMap<String, String>) -> Vec<Diagno
 }
 
 /// `us-central1-a`: region (`letters-lettersDIGITS`) plus a zone letter.
-pub fn valid_zone(z: &str) -> bool {
+pub(crate) fn valid_zone(z: &str) -> bool {
     let parts: Vec<&str> = z.split('-').collect();
     parts.len() == 3
         && parts[0].chars().all(|c| c.is_ascii_lowercase())
@@ -86,7 +86,7 @@ pub fn valid_zone(z: &str) -> bool {
 }
 
 /// Names of GCE/TPU resources: lowercase, digits and `-`, starting with a letter, at most 63.
-pub fn valid_name(n: &str) -> bool {
+pub(crate) fn valid_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 63
         && n.starts_with(|c: char| c.is_ascii_lowercase())
@@ -96,16 +96,16 @@ pub fn valid_name(n: &str) -> bool {
 
 /// A node's network: compared as a resource reference (the APIs answer
 /// `projects/P/global/networks/N` or a full URL for `N`).
-pub const NETWORK: Field = Field::replace("network").compare(Compare::GcpRef);
+pub(crate) const NETWORK: Field = Field::replace("network").compare(Compare::GcpRef);
 /// The scope gantry asks for when a service account is given without
 /// scopes: without one the VM cannot call Google APIs; access is then
 /// governed by the account's IAM roles (Google's recommended practice).
-pub const DEFAULT_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+pub(crate) const DEFAULT_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 /// Filled by the server when unset: the network's subnet in the region.
-pub const SUBNETWORK: Field = Field::replace("subnetwork").compare(Compare::GcpRef).server_filled();
+pub(crate) const SUBNETWORK: Field = Field::replace("subnetwork").compare(Compare::GcpRef).server_filled();
 
 /// Live network and service-account fields as the API reports them.
-pub fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Option<&str>, email: Option<&str>, scopes: &[String]) {
+pub(crate) fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Option<&str>, email: Option<&str>, scopes: &[String]) {
     let opt = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(|s| Value::String(s.to_string())).unwrap_or(Value::Null);
     st.insert("network".into(), opt(network));
     st.insert("subnetwork".into(), opt(subnetwork));
@@ -118,7 +118,7 @@ pub fn insert_live_network(st: &mut State, network: Option<&str>, subnetwork: Op
 /// Every item of a paged list: `page(token)` answers one page and the next
 /// token ("" at the end). Tokens are followed even after an empty page
 /// (AIP-158 allows a page with no items and a next token).
-pub async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, ProviderError>
+pub(crate) async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, ProviderError>
 where
     F: FnMut(String) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, String), ProviderError>>,
@@ -136,19 +136,19 @@ where
 }
 
 /// Every disk of a zone by name.
-pub async fn list_disks<A: DiskApi + ?Sized>(api: &A, zone: &str) -> Result<BTreeMap<String, Disk>, ProviderError> {
+pub(crate) async fn list_disks<A: DiskApi + ?Sized>(api: &A, zone: &str) -> Result<BTreeMap<String, Disk>, ProviderError> {
     let disks = all_pages(|token| async move { api.list_disks(zone, &token).await }).await?;
     Ok(disks.into_iter().filter_map(|d| d.name.clone().map(|n| (n, d))).collect())
 }
 
 /// A disk's comparable state: size and type (the API answers the type as a full URL).
-pub fn disk_state(d: &Disk) -> Value {
+pub(crate) fn disk_state(d: &Disk) -> Value {
     let kind = d.r#type.as_deref().map(|t| t.rsplit('/').next().unwrap_or(t)).unwrap_or_default();
     serde_json::json!({"size_gb": d.size_gb.unwrap_or(0), "type": kind})
 }
 
 /// Zones a driver lists: those of the stack plus those of the files' nodes.
-pub fn zones_to_read(scope: &crate::core::ReadScope) -> Vec<String> {
+pub(crate) fn zones_to_read(scope: &crate::core::ReadScope) -> Vec<String> {
     let mut zones: Vec<String> = scope.zones.clone();
     zones.extend(scope.identities.iter().filter_map(|i| i.split_once('/').map(|(z, _)| z.to_string())));
     zones.sort();
@@ -157,7 +157,7 @@ pub fn zones_to_read(scope: &crate::core::ReadScope) -> Vec<String> {
 }
 
 /// The `agent { }` block shared by the node kinds.
-pub static AGENT: Schema = Schema {
+pub(crate) static AGENT: Schema = Schema {
     attrs: &[
         Attr::new("queue", Ty::String, "Queue the agent serves (tag queue=NAME).").required(),
         Attr::new("token_secret", Ty::String, "Secret Manager secret holding the agent token (never put in metadata).").required(),
@@ -196,7 +196,7 @@ fn prelude(what: &str, node: &str, m: Machine) -> String {
 /// Metadata is updated in place, but a VM runs its startup script only when
 /// it boots: a running node keeps its old agent set-up until then. gantry
 /// does not reboot CI machines (a job may be running); the plan says so.
-pub fn startup_script_note(action: crate::core::Action, changes: &[crate::core::AttrChange]) -> Vec<String> {
+pub(crate) fn startup_script_note(action: crate::core::Action, changes: &[crate::core::AttrChange]) -> Vec<String> {
     let script = |v: &Value| serde_json::from_value::<BTreeMap<String, String>>(v.clone()).ok().and_then(|mut m| m.remove("startup-script"));
     changes
         .iter()
@@ -206,7 +206,7 @@ pub fn startup_script_note(action: crate::core::Action, changes: &[crate::core::
 }
 
 /// Labels a resource should carry: the user's plus ownership.
-pub fn owned_labels(user: &BTreeMap<String, String>, owner: &crate::core::Owner) -> BTreeMap<String, String> {
+pub(crate) fn owned_labels(user: &BTreeMap<String, String>, owner: &crate::core::Owner) -> BTreeMap<String, String> {
     let (stack, address) = (owner.stack.as_str(), owner.address.as_str());
     let mut l = user.clone();
     l.insert(LABEL_STACK.into(), label_safe(stack));
@@ -218,7 +218,7 @@ pub fn owned_labels(user: &BTreeMap<String, String>, owner: &crate::core::Owner)
 }
 
 /// Metadata gantry writes for ownership (exact stack owner and address).
-pub fn owned_metadata(owner: &crate::core::Owner) -> [(&'static str, String); 2] {
+pub(crate) fn owned_metadata(owner: &crate::core::Owner) -> [(&'static str, String); 2] {
     [(META_STACK, owner.stack.clone()), (META_ADDRESS, owner.address.clone())]
 }
 
@@ -226,7 +226,7 @@ pub fn owned_metadata(owner: &crate::core::Owner) -> [(&'static str, String); 2]
 /// The owner comes from metadata (exact); a node written before gantry
 /// recorded it there has only the lowercased label, read as the scope's
 /// owner when it matches (ambiguous between stacks differing in case).
-pub fn ownership(labels: &BTreeMap<String, String>, metadata: &BTreeMap<String, String>, scope_owner: &str) -> (Value, Option<String>, Option<String>) {
+pub(crate) fn ownership(labels: &BTreeMap<String, String>, metadata: &BTreeMap<String, String>, scope_owner: &str) -> (Value, Option<String>, Option<String>) {
     // `goog-` labels are added by Google services themselves, never by the user.
     let user: serde_json::Map<String, Value> =
         labels.iter().filter(|(k, _)| !k.starts_with("gantry-") && !k.starts_with("goog-")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();

@@ -43,14 +43,14 @@ pub struct NodeNetwork {
 /// Where a node lives, read from its desired or live state.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub struct Placement {
+pub(crate) struct Placement {
     pub zone: String,
     pub name: String,
 }
 
 impl Placement {
     /// The state's zone and name ("" where it has none: only an edited plan).
-    pub fn of(state: &State) -> Placement {
+    pub(crate) fn of(state: &State) -> Placement {
         crate::kinds::common::read_desired(state).unwrap_or_default()
     }
 }
@@ -136,12 +136,12 @@ impl NodeSpec {
 }
 
 /// Renders the startup script for a runner block.
-pub fn runner_startup_script(node: &str, runner: &RunnerBlock, m: Machine, arm64: bool) -> String {
+pub(crate) fn runner_startup_script(node: &str, runner: &RunnerBlock, m: Machine, arm64: bool) -> String {
     format!("{}{}", prelude("GitHub Actions runner", node, m), runner::startup(runner, arm64))
 }
 
 /// Renders the startup script for an agent block.
-pub fn startup_script(node: &str, agent: &AgentBlock, m: Machine) -> String {
+pub(crate) fn startup_script(node: &str, agent: &AgentBlock, m: Machine) -> String {
     let tags: String = agent.tags.iter().map(|(k, v)| format!(",{k}={v}")).collect();
     let queue = agent.queue.as_str();
     format!("{}{}", prelude(&format!("CI agent for queue {queue}"), node, m), STARTUP)
@@ -156,7 +156,7 @@ pub fn startup_script(node: &str, agent: &AgentBlock, m: Machine) -> String {
 
 /// A JSON value as a typed block, for tests that write blocks inline.
 #[cfg(test)]
-pub fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
     serde_json::from_value(v).expect("the test's block reads")
 }
 

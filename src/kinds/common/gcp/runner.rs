@@ -30,13 +30,13 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Metadata keys.
-pub const META_SCOPE: &str = "github-runner-scope";
-pub const META_LABELS: &str = "github-runner-labels";
-pub const META_REPOSITORIES: &str = "github-runner-repositories";
+pub(crate) const META_SCOPE: &str = "github-runner-scope";
+pub(crate) const META_LABELS: &str = "github-runner-labels";
+pub(crate) const META_REPOSITORIES: &str = "github-runner-repositories";
 /// Left by `gantry runner wake`; never compared (gantry- keys are gantry's own).
-pub const META_JITCONFIG: &str = "gantry-runner-jitconfig";
+pub(crate) const META_JITCONFIG: &str = "gantry-runner-jitconfig";
 
-pub static RUNNER: Schema = Schema {
+pub(crate) static RUNNER: Schema = Schema {
     attrs: &[
         Attr::new("repository", Ty::String, "owner/repo whose jobs the runner takes (or organization)."),
         Attr::new("organization", Ty::String, "Organisation runner instead."),
@@ -67,12 +67,12 @@ pub struct RunnerBlock {
     pub extras: Extras,
 }
 
-pub fn idle_stop_secs(r: &RunnerBlock) -> Result<u64, String> {
+pub(crate) fn idle_stop_secs(r: &RunnerBlock) -> Result<u64, String> {
     let t = r.idle_stop.as_deref().unwrap_or("15m");
     humantime::parse_duration(t).map(|d| d.as_secs()).map_err(|e| format!("\"{t}\" is not a duration (e.g. 15m): {e}"))
 }
 
-pub fn check(r: &RunnerBlock, can_stop: bool) -> Vec<Diagnostic> {
+pub(crate) fn check(r: &RunnerBlock, can_stop: bool) -> Vec<Diagnostic> {
     let mut out = check_scope_and_labels(&r.scope, "runner", "machine");
     out.extend(super::extras::check(&r.extras, "runner"));
     let p = |a: &str, m: String| Diagnostic::attr(&format!("runner.{a}"), m);
@@ -90,7 +90,7 @@ pub fn check(r: &RunnerBlock, can_stop: bool) -> Vec<Diagnostic> {
 const STARTUP: &str = include_str!("runner_startup.sh");
 
 /// The runner part of the startup script.
-pub fn startup(r: &RunnerBlock, arm64: bool) -> String {
+pub(crate) fn startup(r: &RunnerBlock, arm64: bool) -> String {
     STARTUP
         .replace("{{RUNNER_INSTALL}}", crate::kinds::common::RUNNER_INSTALL.trim_end())
         .replace("{{SCOPE}}", r.scope.scope())
@@ -101,7 +101,7 @@ pub fn startup(r: &RunnerBlock, arm64: bool) -> String {
 }
 
 /// The metadata `gantry runner wake` reads.
-pub fn metadata(r: &RunnerBlock, arm64: bool, m: &mut BTreeMap<String, String>) {
+pub(crate) fn metadata(r: &RunnerBlock, arm64: bool, m: &mut BTreeMap<String, String>) {
     m.insert(META_SCOPE.into(), r.scope.scope().to_string());
     m.insert(META_LABELS.into(), all_labels(&r.scope, arm64).join(","));
     if !r.repositories.is_empty() {

@@ -5,7 +5,7 @@ use super::profiles::{self, Profile};
 use super::{write, Machine, World};
 
 /// Graviton families carry a `g` right after their generation (c7g, m7gd, g5g).
-pub fn arm64(instance_type: &str) -> bool {
+pub(crate) fn arm64(instance_type: &str) -> bool {
     let family = instance_type.split('.').next().unwrap_or_default();
     family.chars().skip_while(|c| !c.is_ascii_digit()).find(|c| !c.is_ascii_digit()) == Some('g')
 }
@@ -14,7 +14,7 @@ pub fn arm64(instance_type: &str) -> bool {
 /// volume limits" lists them: the GPU families and the `d` variants have
 /// some, the large sizes several; enough to take each path (none, one, a
 /// RAID of several).
-pub fn instance_store_disks(instance_type: &str) -> usize {
+pub(crate) fn instance_store_disks(instance_type: &str) -> usize {
     let (family, size) = instance_type.split_once('.').unwrap_or((instance_type, ""));
     let has = ["g4dn", "g5", "g6", "g6e", "p4d", "p5", "i3", "i4i"].contains(&family) || (family.len() > 2 && family.ends_with('d'));
     let big = ["12xlarge", "16xlarge", "24xlarge", "48xlarge", "metal"].contains(&size);
@@ -26,7 +26,7 @@ pub fn instance_store_disks(instance_type: &str) -> usize {
 }
 
 /// One bootstrap gantry renders, with the image it boots and its world.
-pub struct Case {
+pub(crate) struct Case {
     pub name: String,
     pub script: String,
     pub profile: &'static Profile,
@@ -34,7 +34,7 @@ pub struct Case {
 }
 
 /// Runs a case to its first job; the error names the failing line or step.
-pub fn boot_and_run_one_job(c: &Case) -> Result<Machine, String> {
+pub(crate) fn boot_and_run_one_job(c: &Case) -> Result<Machine, String> {
     let m = Machine::new(c.profile, &c.world, &c.script);
     let b = m.boot();
     if !b.ok {
@@ -58,7 +58,7 @@ pub fn boot_and_run_one_job(c: &Case) -> Result<Machine, String> {
 
 /// Checks what every finished case must show in its calls: a one-job
 /// machine leaves its group, a busy one holds scale-in protection.
-pub fn check_lifecycle(c: &Case, m: &Machine) -> Result<(), String> {
+pub(crate) fn check_lifecycle(c: &Case, m: &Machine) -> Result<(), String> {
     let calls = m.calls();
     let one_job = c.script.contains("disconnect-after-job") || c.script.contains("gantry-runner.service");
     if one_job && !calls.contains("autoscaling terminate-instance-in-auto-scaling-group") {
@@ -74,7 +74,7 @@ pub fn check_lifecycle(c: &Case, m: &Machine) -> Result<(), String> {
 /// template's user data, on the image the template boots (a literal AMI or
 /// its ImageId parameter's SSM path), with its instance type's
 /// architecture and instance-store disks.
-pub fn queue_case(name: String, template: &serde_json::Value) -> Option<Case> {
+pub(crate) fn queue_case(name: String, template: &serde_json::Value) -> Option<Case> {
     let data = template["Resources"].as_object()?.values().find_map(|r| r.pointer("/Properties/LaunchTemplateData").cloned())?;
     let script = data["UserData"]["Fn::Base64"].as_str()?.to_string();
     let image = match data["ImageId"].get("Ref").and_then(|r| r.as_str()) {
@@ -91,7 +91,7 @@ pub fn queue_case(name: String, template: &serde_json::Value) -> Option<Case> {
 
 /// A Google Cloud node's machine: its startup script, with the data disk it
 /// names attached, and a route out or not.
-pub fn node_case(name: String, script: String, profile: &'static Profile, egress: bool) -> Case {
+pub(crate) fn node_case(name: String, script: String, profile: &'static Profile, egress: bool) -> Case {
     let mut world = World::for_script(&script);
     world.egress = egress;
     world.data_disk = script.split("DATA_DEV=\"").nth(1).and_then(|s| s.split('"').next()).filter(|d| !d.is_empty()).map(String::from);
@@ -100,7 +100,7 @@ pub fn node_case(name: String, script: String, profile: &'static Profile, egress
 
 /// The bootstraps a plan (`plan --json`) would put on machines: each queue's
 /// user data on the image its template boots, each node's startup script.
-pub fn cases_from_plan(stack: &str, plan: &serde_json::Value) -> Vec<Case> {
+pub(crate) fn cases_from_plan(stack: &str, plan: &serde_json::Value) -> Vec<Case> {
     let mut out = Vec::new();
     for c in plan["changes"].as_array().into_iter().flatten() {
         let after = |name: &str| c["attributes"].as_array().into_iter().flatten().find(|a| a["name"] == name).map(|a| a["after"].clone()).unwrap_or_default();

@@ -33,7 +33,7 @@ impl Machine {
 
     /// Starts the agent or runner the bootstrap enabled and runs one job
     /// through it: what the job and its hooks did, or why it failed.
-    pub fn run_first_job(&self) -> Result<String, String> {
+    pub(crate) fn run_first_job(&self) -> Result<String, String> {
         let started = self.started();
         if started.iter().any(|u| u == "buildkite-agent") {
             self.buildkite_job()

@@ -15,9 +15,9 @@
 
 mod cases;
 mod jobs;
-pub mod profiles;
+pub(crate) mod profiles;
 
-pub use cases::{arm64, boot_and_run_one_job, cases_from_plan, check_lifecycle, instance_store_disks, node_case, queue_case, Case};
+pub(crate) use cases::{arm64, boot_and_run_one_job, cases_from_plan, check_lifecycle, instance_store_disks, node_case, queue_case, Case};
 
 use profiles::Profile;
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -80,11 +80,11 @@ const HOST_TOOLS: &[&str] = &[
 ];
 const INSTANCE_ID: &str = "i-0harness";
 /// The access token the stand-in metadata server hands out.
-pub const GCE_TOKEN: &str = "ya29.harness-token";
+pub(crate) const GCE_TOKEN: &str = "ya29.harness-token";
 
 /// What the machine's world holds: parameters, secrets, metadata, network.
 #[derive(Default, Clone)]
-pub struct World {
+pub(crate) struct World {
     pub ssm: Vec<(String, String)>,
     pub secrets_manager: Vec<(String, String)>,
     pub gcp_secrets: Vec<(String, String)>,
@@ -104,7 +104,7 @@ impl World {
     /// Secret Manager secret it names exists (gantry checks them at plan
     /// time), and the runner configuration the scaler or `gantry runner
     /// wake` leaves for this instance is there.
-    pub fn for_script(script: &str) -> World {
+    pub(crate) fn for_script(script: &str) -> World {
         let mut w = World { egress: true, ..World::default() };
         let quoted = |after: &str| -> Vec<String> {
             script
@@ -146,13 +146,13 @@ impl World {
 }
 
 /// One booted (or booting) machine.
-pub struct Machine {
+pub(crate) struct Machine {
     root: tempfile::TempDir,
     script: String,
 }
 
 /// How a bootstrap ended.
-pub struct Boot {
+pub(crate) struct Boot {
     pub ok: bool,
     pub output: String,
     /// The line that failed, as `LINE: text`.
@@ -241,7 +241,7 @@ fn runner_release(dir: &Path) -> PathBuf {
 
 impl Machine {
     /// A fresh machine of `profile` in `world`, with `script` as its bootstrap.
-    pub fn new(profile: &Profile, world: &World, script: &str) -> Machine {
+    pub(crate) fn new(profile: &Profile, world: &World, script: &str) -> Machine {
         assert!(unsafe_euid_is_root(), "the boot harness needs root (a mount namespace and real users); run the tests as root, as CI does");
         let mut root = tempfile::Builder::new().prefix("gantry-boot-").tempdir().unwrap();
         // GANTRY_BOOT_KEEP=1 keeps the sandboxes to look into.
@@ -385,7 +385,7 @@ impl Machine {
     }
 
     /// Runs `command` (bash) as root inside the machine: (succeeded, output).
-    pub fn sh(&self, command: &str) -> (bool, String) {
+    pub(crate) fn sh(&self, command: &str) -> (bool, String) {
         const ENTER: &str = r#"set -e
 R=$1; CMD=$2
 for d in /usr/lib /usr/lib64; do
@@ -407,19 +407,19 @@ exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
     }
 
     /// A file of the machine.
-    pub fn read(&self, path: &str) -> String {
+    pub(crate) fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.root.path().join(path.trim_start_matches('/'))).unwrap_or_default()
     }
 
     /// Every command the image's stand-ins saw, one per line.
-    pub fn calls(&self) -> String {
+    pub(crate) fn calls(&self) -> String {
         self.read("/harness/calls")
     }
 
     /// Boots the machine again: Compute Engine runs a startup script at every
     /// boot (a stopped runner node is started many times), on the disk the
     /// last boot left; dpkg's lock is held again by the boot's apt jobs.
-    pub fn reboot(&self, profile: &Profile) -> Boot {
+    pub(crate) fn reboot(&self, profile: &Profile) -> Boot {
         if profile.dpkg_locked_at_boot {
             write(self.root.path(), "/harness/state/dpkg-locked", "", 0o644);
         }
@@ -428,7 +428,7 @@ exec chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
     }
 
     /// Runs the bootstrap as cloud-init / the guest agent would: as root, to the end.
-    pub fn boot(&self) -> Boot {
+    pub(crate) fn boot(&self) -> Boot {
         // bash takes PS4 from the environment only when not root: the trace
         // settings replace the shebang line, so line numbers stay the script's.
         let first = self.script.lines().next().unwrap_or_default();

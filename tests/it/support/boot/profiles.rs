@@ -5,7 +5,7 @@
 //! ("Boot harness").
 
 /// One image.
-pub struct Profile {
+pub(crate) struct Profile {
     pub name: &'static str,
     /// `uname -m`.
     pub arch: &'static str,
@@ -62,7 +62,7 @@ const AL2023_REPO: &[(&str, &str)] = &[
 const BUILDKITE_REPO: &[(&str, &str)] = &[("buildkite-agent", BUILDKITE)];
 
 /// Amazon Linux 2023, the default image of CPU queues.
-pub const AL2023: Profile = Profile {
+pub(crate) const AL2023: Profile = Profile {
     name: "Amazon Linux 2023",
     arch: "x86_64",
     files: AL2023_FILES,
@@ -85,7 +85,7 @@ pub const AL2023: Profile = Profile {
 
 /// AWS Deep Learning Base OSS NVIDIA Driver GPU AMI (Amazon Linux 2023), the
 /// default image of NVIDIA queues.
-pub const DLAMI_AL2023: Profile = Profile {
+pub(crate) const DLAMI_AL2023: Profile = Profile {
     name: "Deep Learning Base OSS NVIDIA Driver GPU AMI (Amazon Linux 2023)",
     arch: "x86_64",
     files: AL2023_FILES,
@@ -159,7 +159,7 @@ const UBUNTU_REPO: &[(&str, &str)] = &[
 ];
 
 /// Ubuntu 22.04 LTS on Compute Engine (`ubuntu-os-cloud/ubuntu-2204-lts`).
-pub const UBUNTU_2204_GCE: Profile = Profile {
+pub(crate) const UBUNTU_2204_GCE: Profile = Profile {
     name: "Ubuntu 22.04 LTS (Compute Engine)",
     arch: "x86_64",
     files: UBUNTU_FILES,
@@ -181,7 +181,7 @@ pub const UBUNTU_2204_GCE: Profile = Profile {
 };
 
 /// Deep Learning VM (`deeplearning-platform-release`, `common-cu128-ubuntu-2204-nvidia-570`): Ubuntu with the driver.
-pub const DLVM_UBUNTU_2204: Profile = Profile {
+pub(crate) const DLVM_UBUNTU_2204: Profile = Profile {
     name: "Deep Learning VM, CUDA 12.8, NVIDIA 570 (Ubuntu 22.04)",
     arch: "x86_64",
     files: UBUNTU_FILES,
@@ -221,7 +221,7 @@ pub const DLVM_UBUNTU_2204: Profile = Profile {
 };
 
 /// TPU VM software versions the stacks use (`v2-alpha-tpuv6e`, `tpu-ubuntu2204-base`): Ubuntu 22.04.
-pub const TPU_VM_UBUNTU_2204: Profile = Profile {
+pub(crate) const TPU_VM_UBUNTU_2204: Profile = Profile {
     name: "TPU VM (v2-alpha-tpuv6e, v2-alpha-tpuv5-lite: Ubuntu 22.04)",
     arch: "x86_64",
     files: UBUNTU_FILES,
