@@ -6,6 +6,9 @@
 //! dependency tree (`cargo tree -p gantry-core`): the SDKs live in the
 //! `gantry` crate's `cloud`, `kinds` (drivers) and `lookups`.
 
+// Every public item says what it is (CI's -D warnings makes this an error).
+#![warn(missing_docs)]
+
 pub mod core;
 pub mod cost;
 pub mod engine;

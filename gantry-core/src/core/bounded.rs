@@ -56,6 +56,7 @@ impl ReadRoot {
         ReadRoot(Some(root))
     }
 
+    /// The directory reads are confined to (None: anywhere).
     pub fn root(&self) -> Option<&Path> {
         self.0.as_deref()
     }

@@ -31,8 +31,11 @@ fn all_on_demand() -> u32 {
 /// A resource's ceiling before and after the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostLine {
+    /// The resource's address.
     pub address: String,
+    /// Its ceiling as it runs now (None: it does not exist yet).
     pub before: Option<Ceiling>,
+    /// Its ceiling after the plan (None: it is deleted).
     pub after: Option<Ceiling>,
 }
 
@@ -41,17 +44,22 @@ pub struct CostLine {
 pub struct CostReport {
     /// The price book's source and date.
     pub prices: String,
+    /// The day the prices were read (`YYYY-MM-DD`).
     pub prices_date: String,
+    /// ISO 4217 currency of every figure (`USD`).
     pub currency: String,
     /// Every resource with machines, changed or not.
     pub lines: Vec<CostLine>,
+    /// Sum of every line's ceiling before the plan, per hour.
     pub total_before: f64,
+    /// Sum of every line's ceiling after the plan, per hour.
     pub total_after: f64,
     /// Resources whose ceiling is unknown, with why (no price).
     pub unpriced: Vec<String>,
 }
 
 impl CostReport {
+    /// The line of one resource, if it runs machines.
     pub fn line(&self, address: &str) -> Option<&CostLine> {
         self.lines.iter().find(|l| l.address == address)
     }

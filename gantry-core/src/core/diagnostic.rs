@@ -17,7 +17,9 @@ pub type FileId = usize;
 /// A location in a source file: file plus byte range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrcSpan {
+    /// Which loaded source file.
     pub file: FileId,
+    /// Byte range in that file.
     pub range: Range<usize>,
 }
 
@@ -25,13 +27,16 @@ pub struct SrcSpan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Refuses the command (exit code 1).
     Error,
+    /// Reported; the command goes on.
     Warning,
 }
 
 /// One problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
     /// Rule id for lint findings (e.g. `GANTRY-OIDC-001`); None for plain errors.
     pub code: Option<String>,
@@ -40,7 +45,9 @@ pub struct Diagnostic {
     /// The attribute of the block it is about (`lifecycle_policy`,
     /// `data_disk.type`); empty when none.
     pub attr: String,
+    /// One sentence: what is wrong.
     pub message: String,
+    /// Where in the files (None: not about a place in them).
     pub span: Option<SrcSpan>,
     /// Short text shown under the highlighted source.
     pub label: String,

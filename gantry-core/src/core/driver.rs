@@ -32,6 +32,7 @@ pub struct ReadScope {
     /// Who owns what the stack wrote ([`crate::core::owner_key`]): compared
     /// with what ownership tags record.
     pub owner: String,
+    /// Cloud names the files want: read even when nobody or someone else owns them.
     pub identities: Vec<String>,
     /// Regions the stack manages (regional kinds read each).
     pub regions: Vec<String>,

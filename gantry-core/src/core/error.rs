@@ -24,9 +24,13 @@ pub enum ErrorClass {
 /// Whose API failed: what to do about it differs (credentials, roles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Provider {
+    /// Amazon Web Services.
     Aws,
+    /// Google Cloud.
     Google,
+    /// GitHub's REST API.
     GitHub,
+    /// Buildkite's REST API.
     Buildkite,
 }
 
@@ -34,14 +38,20 @@ pub enum Provider {
 #[derive(Debug, Clone, Error)]
 #[error("{service} {operation}: {message}")]
 pub struct ProviderError {
+    /// Whose API answered.
     pub provider: Provider,
+    /// What kind of failure, for hints and retries.
     pub class: ErrorClass,
+    /// The service as its SDK names it (`ecr`, `tpu`).
     pub service: &'static str,
+    /// The API operation (`CreateRepository`).
     pub operation: &'static str,
+    /// The provider's message.
     pub message: String,
 }
 
 impl ProviderError {
+    /// An error from `provider`'s `service`.
     pub fn new(provider: Provider, class: ErrorClass, service: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
         ProviderError { provider, class, service, operation, message: message.into() }
     }
@@ -56,10 +66,12 @@ impl ProviderError {
         Self::new(Provider::Google, class, service, operation, message)
     }
 
+    /// A GitHub REST API error.
     pub fn github(class: ErrorClass, operation: &'static str, message: impl Into<String>) -> Self {
         Self::new(Provider::GitHub, class, "github", operation, message)
     }
 
+    /// A Buildkite REST API error.
     pub fn buildkite(class: ErrorClass, operation: &'static str, message: impl Into<String>) -> Self {
         Self::new(Provider::Buildkite, class, "buildkite", operation, message)
     }

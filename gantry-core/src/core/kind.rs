@@ -13,9 +13,13 @@ pub const OFFLINE_ACCOUNT_ID: &str = "000000000000";
 /// Facts about where a stack is deployed, available to evaluation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Env {
+    /// The stack's name (`NAME-WORKSPACE` in a workspace).
     pub stack: String,
+    /// The stack's AWS region (empty without an aws block).
     pub region: String,
+    /// The AWS account id ([`OFFLINE_ACCOUNT_ID`] offline).
     pub account_id: String,
+    /// The stack's directory (policy and template files are relative to it).
     pub dir: PathBuf,
     /// Every AWS region the stack manages (its region first).
     #[serde(default)]
@@ -47,8 +51,11 @@ impl Env {
 /// `backend "s3" { bucket, key, region }`: the shared lock for CI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackendConfig {
+    /// The S3 bucket holding the lock object.
     pub bucket: String,
+    /// The lock object's key.
     pub key: String,
+    /// The bucket's region (None: the stack's).
     pub region: Option<String>,
 }
 
@@ -62,9 +69,13 @@ pub struct Capacity {
     pub cloud: String,
     /// A region (AWS) or zone (Google Cloud).
     pub location: String,
+    /// Instance or machine types it may launch.
     pub types: Vec<String>,
+    /// Parts priced per unit, with how many per machine (attached GPUs, TPU chips).
     pub parts: Vec<(String, u32)>,
+    /// Machines it keeps running at least.
     pub min: u32,
+    /// Machines it may run at most.
     pub max: u32,
     /// The share of machines bought on demand (the rest spot): 100 unless
     /// the resource asks for spot capacity.

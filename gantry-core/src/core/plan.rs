@@ -11,10 +11,15 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
+    /// Nothing to do.
     NoOp,
+    /// Create the resource.
     Create,
+    /// Change it in place.
     Update,
+    /// Delete it and create it again.
     Replace,
+    /// Delete it.
     Delete,
 }
 
@@ -45,10 +50,15 @@ impl Action {
 /// One attribute that differs between desired and live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrChange {
+    /// The attribute's name.
     pub name: String,
+    /// Its live value (null when absent).
     pub before: Value,
+    /// Its desired value (null when absent).
     pub after: Value,
+    /// Changing it cannot be done in place.
     pub forces_replacement: bool,
+    /// Never shown: rendered as `(sensitive)`.
     pub sensitive: bool,
     /// The server chooses the value on create (shown as "(known after apply)").
     #[serde(default)]
@@ -58,7 +68,9 @@ pub struct AttrChange {
 /// A planned change to one resource.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
+    /// The block's address (`ecr_repository.cache["a"]`).
     pub address: String,
+    /// The kind's name.
     pub kind: String,
     /// Cloud name of the resource.
     pub identity: String,
@@ -69,6 +81,7 @@ pub struct Change {
     pub op: Op,
     /// Why, in words (display only; the action is chosen from data).
     pub reason: Option<String>,
+    /// The attributes that differ.
     pub attrs: Vec<AttrChange>,
     /// Addresses this change must wait for.
     pub depends_on: Vec<String>,
@@ -86,10 +99,30 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Op {
-    Create { desired: State },
-    Update { desired: State, live: LiveResource },
-    Replace { desired: State, live: LiveResource },
-    Delete { live: LiveResource },
+    /// Create the resource.
+    Create {
+        /// The state to write.
+        desired: State,
+    },
+    /// Change it in place.
+    Update {
+        /// The state to write.
+        desired: State,
+        /// The resource as read at plan time.
+        live: LiveResource,
+    },
+    /// Delete it and create it again.
+    Replace {
+        /// The state to write.
+        desired: State,
+        /// The resource as read at plan time.
+        live: LiveResource,
+    },
+    /// Delete it.
+    Delete {
+        /// The resource as read at plan time.
+        live: LiveResource,
+    },
 }
 
 impl Op {
@@ -138,7 +171,9 @@ pub struct Plan {
     /// ([`crate::core::owner_key`]).
     #[serde(default)]
     pub owner: String,
+    /// The stack's directory.
     pub dir: PathBuf,
+    /// The stack's AWS region.
     pub region: String,
     /// Every region the plan read.
     #[serde(default)]
@@ -146,8 +181,10 @@ pub struct Plan {
     /// Google Cloud project and zones the plan read.
     #[serde(default)]
     pub gcp_project: Option<String>,
+    /// Google Cloud zones the plan read.
     #[serde(default)]
     pub zones: Vec<String>,
+    /// The AWS account the plan read.
     pub account_id: String,
     /// The gantry that made the plan (a saved plan is applied by the same one).
     #[serde(default)]
@@ -196,10 +233,13 @@ pub struct Plan {
 /// recorded so apply can ask for them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct PlanInputs {
+    /// `--target` addresses.
     #[serde(default)]
     pub targets: Vec<String>,
+    /// `--all-kinds`: every kind was read.
     #[serde(default)]
     pub all_kinds: bool,
+    /// `--workspace`, when not the default.
     #[serde(default)]
     pub workspace: Option<String>,
     /// `--var-file`s, absolute.
@@ -208,8 +248,10 @@ pub struct PlanInputs {
     /// Names given with `--var NAME=VALUE`.
     #[serde(default)]
     pub var_names: Vec<String>,
+    /// `--adopt` was given (apply must be given it again).
     #[serde(default)]
     pub adopt_all: bool,
+    /// `--allow-delete` addresses (apply must be given them again).
     #[serde(default)]
     pub allow_delete: Vec<String>,
 }
@@ -217,11 +259,14 @@ pub struct PlanInputs {
 /// An `output` block's value.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OutputValue {
+    /// The output's name.
     pub name: String,
     /// In a plan, null when sensitive: a plan is printed and saved, so it
     /// never carries a secret.
     pub value: Value,
+    /// Declared `sensitive = true`: never printed.
     pub sensitive: bool,
+    /// The block's `description`.
     #[serde(default)]
     pub description: String,
     /// Block addresses the value comes from (e.g. `ecr_repository.cache`).
@@ -232,14 +277,18 @@ pub struct OutputValue {
 /// What one change newly allows.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Broadening {
+    /// The changing resource.
     pub address: String,
+    /// What it newly allows, one sentence each.
     pub items: Vec<String>,
 }
 
 /// Where a fingerprinted address lives.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IndexEntry {
+    /// The kind's name.
     pub kind: String,
+    /// The resource's cloud name.
     pub identity: String,
 }
 
@@ -249,14 +298,20 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Counts in the Terraform sense: a replace is one add and one destroy.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Resources created (replacements included).
     pub add: usize,
+    /// Resources changed in place.
     pub change: usize,
+    /// Resources deleted (replacements included).
     pub destroy: usize,
+    /// Resources replaced.
     pub replace: usize,
+    /// Resources left as they are.
     pub unchanged: usize,
 }
 
 impl Plan {
+    /// The plan's counts.
     pub fn summary(&self) -> Summary {
         let mut s = Summary { unchanged: self.unchanged.len(), ..Summary::default() };
         for c in &self.changes {

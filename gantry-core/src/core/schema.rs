@@ -7,11 +7,15 @@ use serde_json::{Map, Value};
 /// The type of an attribute value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
+    /// Text.
     String,
     /// A whole number.
     Int,
+    /// True or false.
     Bool,
+    /// A list of strings.
     ListOfString,
+    /// A map of strings to strings.
     MapOfString,
     /// A path (relative to the stack directory) to a JSON document; after
     /// loading, the attribute holds the parsed document.
@@ -100,14 +104,20 @@ pub fn json_type_name(v: &Value) -> &'static str {
 /// A default value, as `const` data.
 #[derive(Debug, Clone, Copy)]
 pub enum DefaultValue {
+    /// A string.
     Str(&'static str),
+    /// A whole number.
     Int(i64),
+    /// A bool.
     Bool(bool),
+    /// `{}`.
     EmptyMap,
+    /// `[]`.
     EmptyList,
 }
 
 impl DefaultValue {
+    /// The default as a JSON value.
     pub fn to_value(self) -> Value {
         match self {
             DefaultValue::Str(s) => Value::String(s.into()),
@@ -122,9 +132,13 @@ impl DefaultValue {
 /// One attribute of a block.
 #[derive(Debug, Clone, Copy)]
 pub struct Attr {
+    /// The attribute's name in the file.
     pub name: &'static str,
+    /// The type its value must have.
     pub ty: Ty,
+    /// The block must set it.
     pub required: bool,
+    /// Its value when the block leaves it out.
     pub default: Option<DefaultValue>,
     /// Allowed values for strings (empty: any).
     pub one_of: &'static [&'static str],
@@ -132,6 +146,7 @@ pub struct Attr {
     pub range: Option<(i64, i64)>,
     /// Changing it replaces the resource (documentation; the kind's diff decides).
     pub forces_replacement: bool,
+    /// One line for `gantry docs`.
     pub doc: &'static str,
 }
 
@@ -140,22 +155,27 @@ impl Attr {
     pub const fn new(name: &'static str, ty: Ty, doc: &'static str) -> Attr {
         Attr { name, ty, required: false, default: None, one_of: &[], range: None, forces_replacement: false, doc }
     }
+    /// The block must set it.
     pub const fn required(mut self) -> Attr {
         self.required = true;
         self
     }
+    /// Its value when the block leaves it out.
     pub const fn default(mut self, d: DefaultValue) -> Attr {
         self.default = Some(d);
         self
     }
+    /// The values a string may take.
     pub const fn one_of(mut self, values: &'static [&'static str]) -> Attr {
         self.one_of = values;
         self
     }
+    /// The inclusive range a number may take.
     pub const fn range(mut self, min: i64, max: i64) -> Attr {
         self.range = Some((min, max));
         self
     }
+    /// Changing it replaces the resource (shown in docs).
     pub const fn forces_replacement(mut self) -> Attr {
         self.forces_replacement = true;
         self
@@ -166,26 +186,34 @@ impl Attr {
 /// unless `repeated`.
 #[derive(Debug, Clone, Copy)]
 pub struct NestedBlock {
+    /// The block's name in the file.
     pub name: &'static str,
+    /// What its body may hold.
     pub schema: &'static Schema,
+    /// It may appear more than once (its value is then a list).
     pub repeated: bool,
     /// Present with its defaults when the file leaves it out (a block of
     /// tuning knobs, every one optional).
     pub implied: bool,
+    /// One line for `gantry docs`.
     pub doc: &'static str,
 }
 
 /// The full shape of a block body.
 #[derive(Debug)]
 pub struct Schema {
+    /// Its attributes.
     pub attrs: &'static [Attr],
+    /// Its nested blocks.
     pub blocks: &'static [NestedBlock],
 }
 
 impl Schema {
+    /// The attribute named `name`.
     pub fn attr(&self, name: &str) -> Option<&Attr> {
         self.attrs.iter().find(|a| a.name == name)
     }
+    /// The nested block named `name`.
     pub fn block(&self, name: &str) -> Option<&NestedBlock> {
         self.blocks.iter().find(|b| b.name == name)
     }

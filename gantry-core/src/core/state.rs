@@ -10,6 +10,7 @@ pub type State = Map<String, Value>;
 
 /// Tag keys gantry puts on every AWS resource it owns.
 pub const TAG_STACK: &str = "gantry:stack";
+/// Tag key recording the block's address.
 pub const TAG_ADDRESS: &str = "gantry:address";
 /// Tag recording `protect = true` on the resource itself.
 pub const TAG_PROTECT: &str = "gantry:protect";
@@ -48,6 +49,7 @@ pub fn sha256_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
 }
 
+/// The string at `key` of a state (empty when absent or not a string).
 pub fn text<'a>(state: &'a State, key: &str) -> &'a str {
     state.get(key).and_then(Value::as_str).unwrap_or_default()
 }
@@ -79,9 +81,11 @@ impl std::fmt::Debug for Notes {
 pub struct Owner {
     /// The owner key ([`owner_key`]).
     pub stack: String,
+    /// The block's address.
     pub address: String,
     /// `protect = true`: recorded on the resource (tag `gantry:protect`).
     pub protect: bool,
+    /// Where a long operation reports progress lines (None: nowhere).
     pub notes: Option<Notes>,
 }
 
@@ -112,6 +116,7 @@ impl Owner {
 /// a difference in it is planned.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
+    /// The field's key in the state.
     pub name: &'static str,
     /// A change of this field cannot be made in place.
     pub forces_replacement: bool,
@@ -127,9 +132,11 @@ pub struct Field {
 }
 
 impl Field {
+    /// A field updated in place, compared exactly.
     pub const fn new(name: &'static str) -> Field {
         Field { name, forces_replacement: false, sensitive: false, server_filled: false, compare: Compare::Exact }
     }
+    /// A field whose change replaces the resource.
     pub const fn replace(name: &'static str) -> Field {
         Field { forces_replacement: true, ..Field::new(name) }
     }

@@ -61,6 +61,7 @@ pub fn ceiling(cap: &Capacity, book: &PriceBook) -> Result<Ceiling, String> {
 
 /// Pricing a report needs the price book; its data is the plan's (`core::cost`).
 impl CostReport {
+    /// An empty report priced from `book`.
     pub fn new(book: &PriceBook) -> CostReport {
         CostReport { prices: book.source.clone(), prices_date: book.date.clone(), currency: book.currency.clone(), ..CostReport::default() }
     }

@@ -11,8 +11,10 @@ const BUNDLED: &str = include_str!("../../../prices/snapshot.json");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
+    /// Per machine (or attached GPU) and hour.
     #[default]
     Instance,
+    /// Per TPU chip and hour.
     Chip,
 }
 
@@ -21,11 +23,13 @@ pub enum Unit {
 pub struct PriceEntry {
     /// `aws` or `gcp`.
     pub cloud: String,
+    /// Regions the price holds in.
     pub regions: Vec<String>,
     /// An instance or machine type (`g6.12xlarge`, `g2-standard-8`), a
     /// GPU model attached to a machine (`nvidia-tesla-t4`), or a TPU
     /// generation (`tpu-v6e`).
     pub sku: String,
+    /// What one price is for.
     #[serde(default)]
     pub unit: Unit,
     /// On-demand price per unit-hour.
@@ -49,9 +53,13 @@ impl PriceEntry {
 /// A dated set of prices and where they came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriceBook {
+    /// Where the prices came from (a snapshot's pages, or an API).
     pub source: String,
+    /// When they were read (`YYYY-MM-DD`).
     pub date: String,
+    /// ISO 4217 currency (`USD`).
     pub currency: String,
+    /// Every price.
     pub prices: Vec<PriceEntry>,
 }
 

@@ -16,7 +16,9 @@ use tokio::task::JoinSet;
 /// What happened to one change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
+    /// Applied.
     Done,
+    /// Failed, with the provider's words and a hint.
     Failed(String),
     /// Not started because something it depends on failed.
     Skipped(String),
@@ -27,23 +29,31 @@ pub enum Outcome {
 /// Per-change result.
 #[derive(Debug, Clone)]
 pub struct ChangeResult {
+    /// The change's address.
     pub address: String,
+    /// What it did.
     pub action: Action,
+    /// How it ended.
     pub outcome: Outcome,
+    /// How long it ran.
     pub elapsed: Duration,
 }
 
 /// The whole apply's result.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyReport {
+    /// One per change, in plan order.
     pub results: Vec<ChangeResult>,
+    /// Stopped by a signal.
     pub interrupted: bool,
 }
 
 impl ApplyReport {
+    /// Every change was applied and nothing interrupted.
     pub fn succeeded(&self) -> bool {
         !self.interrupted && self.results.iter().all(|r| r.outcome == Outcome::Done)
     }
+    /// How many changes ended as `f` says.
     pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
         self.results.iter().filter(|r| f(&r.outcome)).count()
     }
@@ -51,7 +61,9 @@ impl ApplyReport {
 
 /// Observer for progress display.
 pub trait Progress: Send + Sync {
+    /// A change began.
     fn started(&self, change: &Change);
+    /// A change ended.
     fn finished(&self, change: &Change, outcome: &Outcome, elapsed: Duration);
     /// A progress line from inside a long operation (e.g. a stack event).
     fn note(&self, _change: &Change, _line: &str) {}
@@ -65,13 +77,16 @@ pub struct Cancel {
 }
 
 impl Cancel {
+    /// A signal not yet given.
     pub fn new() -> Self {
         Cancel::default()
     }
+    /// Gives the signal: apply starts no further change.
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
     }
+    /// Whether the signal was given.
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }

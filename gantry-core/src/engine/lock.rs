@@ -9,11 +9,17 @@ use thiserror::Error;
 /// What a lock file records.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LockInfo {
+    /// Random id (`force-unlock ID`).
     pub id: String,
+    /// The command that holds it (`apply`).
     pub operation: String,
+    /// The holder's process id.
     pub pid: u32,
+    /// The holder's host name.
     pub host: String,
+    /// The holder's user name.
     pub user: String,
+    /// When it was taken (RFC 3339).
     pub created: String,
 }
 
@@ -42,10 +48,18 @@ pub enum LockError {
     #[error("the stack is locked by {} (pid {} on {}, {} since {}), lock id {}{}", .0.user, .0.pid, .0.host, .0.operation, .0.created, .0.id, if *.1 { "; it looks stale (that process is gone or the lock is hours old)" } else { "" })]
     /// The holder (boxed: errors stay small on the happy path) and whether it looks stale.
     Held(Box<LockInfo>, bool),
+    /// Unlocking found no lock.
     #[error("no lock is held")]
     NotLocked,
+    /// `force-unlock` was given another id than the lock's.
     #[error("lock id {given} does not match the held lock {held}")]
-    WrongId { given: String, held: String },
+    WrongId {
+        /// The id given.
+        given: String,
+        /// The held lock's id.
+        held: String,
+    },
+    /// The lock file could not be read or written.
     #[error("lock file {0}: {1}")]
     Io(PathBuf, std::io::Error),
 }
@@ -54,6 +68,7 @@ pub enum LockError {
 #[derive(Debug)]
 pub struct LockGuard {
     path: PathBuf,
+    /// What the lock records.
     pub info: LockInfo,
 }
 

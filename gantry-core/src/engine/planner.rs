@@ -19,10 +19,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// A desired resource instance ready for planning.
 #[derive(Debug, Clone)]
 pub struct DesiredInstance {
+    /// The block's address.
     pub address: String,
+    /// Its cloud name.
     pub identity: String,
+    /// Its comparable desired state.
     pub state: State,
+    /// The block says `protect = true`.
     pub protect: bool,
+    /// Addresses it waits for.
     pub depends_on: Vec<String>,
 }
 
@@ -31,9 +36,13 @@ pub use crate::core::Diagnostic;
 /// The planned outcome for one kind.
 #[derive(Debug, Default)]
 pub struct KindPlan {
+    /// What must change.
     pub changes: Vec<Change>,
+    /// Addresses that need nothing.
     pub unchanged: Vec<String>,
+    /// Hash of the live state read per address (a saved plan checks it).
     pub fingerprints: BTreeMap<String, String>,
+    /// Why the kind cannot be planned (refuses the plan).
     pub errors: Vec<Diagnostic>,
 }
 

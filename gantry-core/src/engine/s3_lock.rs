@@ -13,7 +13,9 @@ use std::sync::Arc;
 /// Where the lock object lives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct S3LockConfig {
+    /// The bucket holding the lock object.
     pub bucket: String,
+    /// The lock object's key.
     pub key: String,
 }
 
@@ -24,6 +26,7 @@ pub trait LockStore: Send + Sync {
     async fn get(&self) -> Result<Option<Vec<u8>>, ProviderError>;
     /// Creates the object unless one exists; false when one does.
     async fn create_if_absent(&self, body: Vec<u8>) -> Result<bool, ProviderError>;
+    /// Deletes the object (absent is fine).
     async fn delete(&self) -> Result<(), ProviderError>;
 }
 
@@ -38,6 +41,7 @@ fn provider(e: ProviderError) -> LockError {
 }
 
 impl S3Lock {
+    /// A lock over `store`.
     pub fn new(store: Arc<dyn LockStore>) -> Self {
         S3Lock { store }
     }

@@ -46,7 +46,10 @@ const OPERATORS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Only the listed values pass; `like` when `*`/`?` are wildcards.
-    Narrows { like: bool },
+    Narrows {
+        /// `*` and `?` are wildcards (the `Like` operators).
+        like: bool,
+    },
     /// Passes values the author did not list; the reason says why.
     Admits(&'static str),
     /// Not an IAM operator: nothing can be said about it.
@@ -89,8 +92,11 @@ pub fn effect(op: &str) -> Effect {
 /// One operator's test of one key in a statement.
 #[derive(Debug, Clone)]
 pub struct KeyTest {
+    /// The IAM condition operator (`StringLike`).
     pub operator: String,
+    /// What it lets through.
     pub effect: Effect,
+    /// The values it tests against.
     pub values: Vec<String>,
 }
 

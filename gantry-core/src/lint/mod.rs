@@ -18,33 +18,59 @@ pub use trust::{grants_assume, lint_trust, principal_is_anyone, principals, sub_
 
 /// A lint rule's description (for docs and waiver validation).
 pub struct Rule {
+    /// The rule's id (`GANTRY-TRUST-001`): findings and waivers name it.
     pub id: &'static str,
+    /// What the rule refuses, one sentence.
     pub summary: &'static str,
+    /// How to fix it.
     pub fix: &'static str,
 }
 
+/// Rule: web-identity trust without an `aud` condition: any audience's token is accepted.
 pub const TRUST_NO_AUD: &str = "GANTRY-TRUST-001";
+/// Rule: web-identity trust without a `sub` condition: every repository on GitHub may assume the role.
 pub const TRUST_NO_SUB: &str = "GANTRY-TRUST-002";
+/// Rule: `sub` is a wildcard (`*`, `repo:*`, or a whole organisation).
 pub const TRUST_WILDCARD_SUB: &str = "GANTRY-TRUST-003";
+/// Rule: sts:AssumeRoleWithWebIdentity trusted for a provider that is not GitHub Actions.
 pub const TRUST_FOREIGN_PROVIDER: &str = "GANTRY-TRUST-004";
+/// Rule: anyone may assume the role (`Principal: "*"`, `{"AWS": "*"}`, a wildcard account, or `NotPrincipal`).
 pub const TRUST_ANY_PRINCIPAL: &str = "GANTRY-TRUST-005";
+/// Rule: a trust statement with `NotAction` grants every action it does not name, including sts:AssumeRole.
 pub const TRUST_NOT_ACTION: &str = "GANTRY-TRUST-006";
+/// Rule: the only condition on the token's `aud` or `sub` does not narrow (a negation, `Null`, `...IfExists`, `ForAllValues:` or a policy variable admits tokens it does not name).
 pub const TRUST_NON_NARROWING: &str = "GANTRY-TRUST-007";
+/// Rule: `aud` is matched with a wildcard: tokens minted for any audience are accepted.
 pub const TRUST_WILDCARD_AUD: &str = "GANTRY-TRUST-008";
+/// Rule: a condition operator that IAM does not define (gantry cannot tell what it lets in; IAM rejects the policy).
 pub const TRUST_UNKNOWN_OPERATOR: &str = "GANTRY-TRUST-009";
+/// Rule: `Action: "*"` grants every action on every service.
 pub const POLICY_STAR_ACTION: &str = "GANTRY-POLICY-001";
+/// Rule: write actions on every resource (`*`, or an ARN that names every resource of its type such as `arn:aws:s3:::*` or `role/*`).
 pub const POLICY_STAR_RESOURCE_WRITE: &str = "GANTRY-POLICY-002";
+/// Rule: iam:PassRole on every role lets the holder hand any role to a service.
 pub const POLICY_PASSROLE_STAR: &str = "GANTRY-POLICY-003";
+/// Rule: an Allow with `NotAction` grants every action it does not name, including ones AWS adds later.
 pub const POLICY_NOT_ACTION: &str = "GANTRY-POLICY-004";
+/// Rule: an Allow with `NotResource` grants the actions on every resource it does not name.
 pub const POLICY_NOT_RESOURCE: &str = "GANTRY-POLICY-005";
+/// Rule: a managed policy that grants administrator or full-service access (by AWS's name for it, or by its document, read at plan time).
 pub const POLICY_ADMIN_MANAGED: &str = "GANTRY-POLICY-006";
+/// Rule: an action that lets the holder raise its own privileges, whatever resource it names (a new policy version, a policy attached or put on a role, user or group, a rewritten trust policy, a boundary removed, new credentials, a federation token).
 pub const POLICY_ESCALATION: &str = "GANTRY-POLICY-007";
+/// Rule: a repository policy lets anyone (`Principal: "*"` or any account) use the repository.
 pub const REPO_ANYONE: &str = "GANTRY-REPO-001";
+/// Rule: a repository policy lets another principal push, delete or change the repository (a write action, `ecr:*` or `NotAction`).
 pub const REPO_OTHERS_WRITE: &str = "GANTRY-REPO-002";
+/// Rule: a bucket policy file lets anyone (`Principal: "*"` or any account) use the bucket.
 pub const BUCKET_ANYONE: &str = "GANTRY-BUCKET-001";
+/// Rule: a bucket policy lets another principal write, delete or reconfigure (a write action, `s3:*` or `NotAction`).
 pub const BUCKET_OTHERS_WRITE: &str = "GANTRY-BUCKET-002";
+/// Rule: a queue running untrusted code may write (push images, change objects): a pull request could poison what later builds trust.
 pub const QUEUE_UNTRUSTED_WRITE: &str = "GANTRY-QUEUE-001";
+/// Rule: a queue running untrusted code receives build secrets, or may read secrets by wildcard (SSM parameters, Secrets Manager, KMS decrypt on every resource): a pull request can print or send them.
 pub const QUEUE_UNTRUSTED_SECRETS: &str = "GANTRY-QUEUE-002";
+/// Rule: a queue running untrusted code reuses machines: a job can leave something behind for the next one.
 pub const QUEUE_UNTRUSTED_SHARED: &str = "GANTRY-QUEUE-003";
 
 /// Every rule.
@@ -169,8 +195,11 @@ fn rule(id: &str) -> &'static Rule {
 /// One finding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
+    /// The rule's id.
     pub rule: &'static str,
+    /// What is wrong here.
     pub message: String,
+    /// How to fix it.
     pub fix: &'static str,
     /// Attribute or block the finding is about (for its location).
     pub attr: String,
@@ -213,6 +242,7 @@ pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// A policy document's statements (one statement or a list).
 pub fn statements(doc: &Value) -> Vec<&Value> {
     match doc.get("Statement") {
         Some(Value::Array(a)) => a.iter().collect(),

@@ -16,7 +16,9 @@ pub struct UntrustedQueue<'a> {
     pub policies: Vec<(&'a str, &'a Value)>,
     /// Names in `agent_secrets`.
     pub secrets: Vec<&'a str>,
+    /// Each instance runs one job (`terminate_after_job`).
     pub terminate_after_job: bool,
+    /// Managed policies on the instance role.
     pub managed_policy_arns: Vec<&'a str>,
 }
 

@@ -77,20 +77,28 @@ struct RawEnvelope<'a> {
 /// Errors reading or writing plan files.
 #[derive(Debug, Error)]
 pub enum PlanFileError {
+    /// The file could not be read.
     #[error("cannot read plan file {0}: {1}")]
     Read(PathBuf, std::io::Error),
+    /// The file could not be written.
     #[error("cannot write plan file {0}: {1}")]
     Write(PathBuf, std::io::Error),
+    /// Not a gantry plan file.
     #[error("{0} is not a gantry plan file")]
     NotAPlan(PathBuf),
+    /// A plan file whose plan does not read (edited, or cut short).
     #[error("{0} does not read as a plan ({1}): was it edited? nothing was changed")]
     Malformed(PathBuf, String),
+    /// A plan of another format version.
     #[error("{0} was written by a different gantry (plan format {1}, this gantry reads {FORMAT_VERSION}); run plan again")]
     Version(PathBuf, u32),
+    /// The signing key is too short.
     #[error("{KEY_VAR} is {0} bytes long; use a random key of at least {MIN_KEY_LEN} bytes (e.g. `openssl rand -hex 32`)")]
     ShortKey(usize),
+    /// A key is set but the plan carries no signature.
     #[error("{0} is not signed, and {KEY_VAR} is set: only plans made with the key are applied; nothing was changed")]
     Unsigned(PathBuf),
+    /// The signature does not match the plan's bytes.
     #[error("{0} does not carry a valid signature for {KEY_VAR}: it was changed after it was made, or made with another key; nothing was changed")]
     BadSignature(PathBuf),
 }

@@ -58,7 +58,9 @@ pub fn value(v: &Value, indent: usize) -> String {
 /// One line of a flat change: marker (`+`, `-`, `~` or blank), key or
 /// element, and the text after it.
 pub struct Line {
+    /// `+`, `-`, `~` or a blank.
     pub marker: char,
+    /// The line after the marker.
     pub text: String,
 }
 

@@ -8,6 +8,7 @@ use std::fmt::Write;
 /// ANSI styling, on only when the output is a TTY and NO_COLOR is unset.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
+    /// Paint with ANSI colours.
     pub color: bool,
 }
 
@@ -19,15 +20,19 @@ impl Style {
             s.to_string()
         }
     }
+    /// `s` in green (created).
     pub fn green(&self, s: &str) -> String {
         self.paint("32", s)
     }
+    /// `s` in yellow (changed).
     pub fn yellow(&self, s: &str) -> String {
         self.paint("33", s)
     }
+    /// `s` in red (destroyed).
     pub fn red(&self, s: &str) -> String {
         self.paint("31", s)
     }
+    /// `s` in bold.
     pub fn bold(&self, s: &str) -> String {
         self.paint("1", s)
     }

@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Grant {
     /// Who (a resource policy's principal, or the role the policy is on).
     pub principal: String,
+    /// The action (`s3:GetObject`).
     pub action: String,
+    /// The resource ARN or pattern.
     pub resource: String,
     /// The statement's Condition, as canonical JSON ("" without one).
     pub condition: String,
@@ -27,7 +29,9 @@ pub struct Grant {
 /// What a resource's policies and settings let happen.
 #[derive(Debug, Clone, Default)]
 pub struct Access {
+    /// What is allowed.
     pub allows: BTreeSet<Grant>,
+    /// What is explicitly denied.
     pub denies: BTreeSet<Grant>,
     /// Limits whose growth widens (e.g. the session duration, in seconds), with how to show them.
     pub limits: BTreeMap<String, (u64, String)>,
