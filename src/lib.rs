@@ -8,6 +8,9 @@
 //! files) beside them. `core` holds the types all of them share and
 //! imports none of them.
 
+// Every public item says what it is (CI's -D warnings makes this an error).
+#![warn(missing_docs)]
+
 /// `println!` that ignores a closed stdout (`gantry plan | head -1`):
 /// output is best-effort, the work (an apply, the lock's release) goes on.
 #[macro_export]

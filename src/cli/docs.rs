@@ -89,7 +89,7 @@ fn functions(out: &mut String) {
     }
 }
 
-pub fn run() -> i32 {
+pub(crate) fn run() -> i32 {
     crate::out!("{}", render(&crate::kinds::all()));
     super::EXIT_OK
 }

@@ -56,7 +56,7 @@ instance roles); AWS_ENDPOINT_URL points every service at an emulator.";
 
 #[derive(Parser, Debug)]
 #[command(name = "gantry", version, about = ABOUT, after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES}"))]
-pub struct Cli {
+pub(crate) struct Cli {
     /// More logging (repeat for more); also prints API call statistics.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -73,7 +73,7 @@ pub struct Cli {
 
 /// What a plan covers: the flags `plan`, `apply` and `destroy` share.
 #[derive(Args, Debug, Clone, Default)]
-pub struct PlanScope {
+pub(crate) struct PlanScope {
     /// Limit to these addresses (KIND.NAME or KIND.NAME[KEY]); a create or update brings what
     /// it depends on along.
     #[arg(long = "target", value_name = "ADDR")]
@@ -95,7 +95,7 @@ pub struct PlanScope {
 
 /// How changes are made: the flags `apply` and `destroy` share.
 #[derive(Args, Debug, Clone)]
-pub struct ApplyControl {
+pub(crate) struct ApplyControl {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
@@ -106,7 +106,7 @@ pub struct ApplyControl {
 
 /// Variable inputs shared by commands that evaluate a stack.
 #[derive(Args, Debug, Clone, Default)]
-pub struct VarArgs {
+pub(crate) struct VarArgs {
     /// Set a variable: NAME=VALUE (repeatable; also -var NAME=VALUE).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
@@ -125,7 +125,7 @@ pub struct VarArgs {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// GitHub Actions runners on Google Cloud nodes (see `gantry runner wake --help`).
     #[command(subcommand)]
     Runner(runner::RunnerCommand),

@@ -10,7 +10,7 @@ use clap::Subcommand;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
-pub enum PricesCommand {
+pub(crate) enum PricesCommand {
     /// Read today's prices for every machine type of the current price book and of the given
     /// stacks: EC2 on-demand from the AWS Price List Query API (pricing:GetProducts), Compute
     /// Engine machines and GPUs (on-demand and spot) from the Cloud Billing Catalog API; write a

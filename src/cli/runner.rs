@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 #[derive(Debug, Subcommand)]
-pub enum RunnerCommand {
+pub(crate) enum RunnerCommand {
     /// Start a stopped runner node when a job for its labels is queued: register a
     /// just-in-time runner, leave its one-job configuration in the node's metadata,
     /// start the node; with --queued-timeout, cancel runs whose job stays queued.

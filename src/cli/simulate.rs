@@ -10,7 +10,7 @@ use crate::simulate::{svg, Conditions};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
-pub struct SimulateArgs {
+pub(crate) struct SimulateArgs {
     /// The agent_queue to simulate (its label, or agent_queue.LABEL).
     pub queue: String,
     /// Stack directory.

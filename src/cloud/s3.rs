@@ -15,6 +15,7 @@ pub struct S3Object {
 }
 
 impl S3Object {
+    /// The lock object `cfg` names, through `client`.
     pub fn new(client: aws_sdk_s3::Client, cfg: S3LockConfig) -> Self {
         S3Object { client, cfg }
     }

@@ -17,6 +17,7 @@ pub struct ApiStats {
 }
 
 impl ApiStats {
+    /// An empty count.
     pub fn new() -> Arc<Self> {
         Arc::new(ApiStats::default())
     }
@@ -51,6 +52,7 @@ impl ApiStats {
 /// SDK interceptor that feeds [`ApiStats`].
 #[derive(Debug, Clone)]
 pub struct CallCounter {
+    /// Where the calls are counted.
     pub stats: Arc<ApiStats>,
 }
 

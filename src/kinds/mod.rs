@@ -28,13 +28,17 @@ use std::sync::Arc;
 /// cloud's connection.
 #[derive(Clone, Copy)]
 pub enum Cloud {
+    /// An AWS kind, and how its driver is built.
     Aws(fn(&AwsContext) -> Arc<dyn Driver>),
+    /// A Google Cloud kind, and how its driver is built.
     Gcp(fn(&GcpContext) -> Arc<dyn Driver>),
 }
 
 /// One kind gantry knows: its pure half and where its driver comes from.
 pub struct Entry {
+    /// Its pure half.
     pub kind: &'static dyn Kind,
+    /// Its cloud and driver.
     pub cloud: Cloud,
 }
 

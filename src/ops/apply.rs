@@ -17,14 +17,23 @@ use std::sync::Arc;
 pub struct ApplyRequest {
     /// A stack directory, or a saved plan file.
     pub target: PathBuf,
+    /// Apply without asking (`--auto-approve`).
     pub auto_approve: bool,
+    /// Changes applied at once (`--parallelism`).
     pub parallelism: usize,
+    /// `--target` addresses.
     pub targets: Vec<String>,
+    /// `--adopt`.
     pub adopt: bool,
+    /// `--allow-broadening`: apply a plan that widens access without asking.
     pub allow_broadening: bool,
+    /// Destroy everything the stack owns.
     pub destroy: bool,
+    /// `--all-kinds`.
     pub all_kinds: bool,
+    /// `--allow-delete` addresses.
     pub allow_delete: BTreeSet<String>,
+    /// Variables, workspace and file access.
     pub load: LoadOptions,
 }
 
@@ -53,7 +62,12 @@ pub enum Applied {
     /// Nothing to change.
     NoChanges(Plan),
     /// The changes ran; the report says which were done.
-    Ran { plan: Plan, report: ApplyReport },
+    Ran {
+        /// The plan applied.
+        plan: Plan,
+        /// How each change ended.
+        report: ApplyReport,
+    },
     /// The person asked said no; nothing was changed.
     Declined,
     /// The person asked did not allow the broadening; nothing was changed.

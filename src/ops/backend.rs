@@ -14,7 +14,9 @@ use std::sync::Arc;
 /// Where a stack lives.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
+    /// The AWS region (None: the stack uses no AWS).
     pub aws_region: Option<String>,
+    /// The Google Cloud project (None: no Google Cloud).
     pub gcp_project: Option<String>,
 }
 
@@ -45,6 +47,7 @@ pub trait Backend: Send + Sync {
 /// Makes a [`Backend`] for a stack.
 #[async_trait]
 pub trait Connect: Send + Sync {
+    /// Connects to the stack's clouds (credentials are checked when first used).
     async fn connect(&self, target: &Target) -> Result<Arc<dyn Backend>, ProviderError>;
     /// The API calls made so far (for `--stats`).
     fn stats(&self) -> Arc<ApiStats>;
@@ -53,6 +56,7 @@ pub trait Connect: Send + Sync {
 /// The real clouds.
 #[derive(Clone, Default)]
 pub struct AwsConnect {
+    /// The API calls made (for `--stats`).
     pub stats: Arc<ApiStats>,
 }
 

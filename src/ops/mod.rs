@@ -33,41 +33,81 @@ use thiserror::Error;
 /// and exit codes.
 #[derive(Debug, Error)]
 pub enum OpsError {
+    /// The stack files have errors.
     #[error("the stack files have {errors} error(s)")]
-    Config { errors: usize, security_only: bool },
+    Config {
+        /// How many errors.
+        errors: usize,
+        /// Every error is a security finding (exit code 3).
+        security_only: bool,
+    },
+    /// A plan widens access and no one allowed it.
     #[error("the plan widens access and --allow-broadening was not given")]
     Broadening,
+    /// A cloud call failed.
     #[error("{0}")]
     Provider(#[from] ProviderError),
+    /// The plan cannot be made (the problems say why).
     #[error("the plan cannot be made: {} problem(s)", .0.len())]
     Refused(Vec<Diagnostic>),
     /// Security findings only the cloud could tell (a managed policy's
     /// document): exit code 3, as the lint's findings at validate.
     #[error("the plan is refused by {} security finding(s)", .0.len())]
     Security(Vec<Diagnostic>),
+    /// The live state changed since the saved plan was made.
     #[error("the saved plan is stale: live state changed since it was made ({})", .0.join(", "))]
     Stale(Vec<String>),
+    /// The saved plan differs from the plan made again now.
     #[error("the saved plan does not match the plan the stack's files and live state give now: {}; nothing was changed: review a new plan", .0.join(", "))]
     Mismatch(Vec<String>),
+    /// The lock could not be released or read.
     #[error("{0}")]
     Lock(#[from] LockError),
     /// The stack's lock could not be taken (held by another run, or the
     /// lock store failed).
     #[error("{error}")]
-    Locked { error: LockError, dir: std::path::PathBuf },
+    Locked {
+        /// Why.
+        error: LockError,
+        /// The stack directory (for the `force-unlock` hint).
+        dir: std::path::PathBuf,
+    },
     /// SIGINT or SIGTERM stopped an apply; whether changes had started.
     #[error("stopped by a signal")]
-    Interrupted { started: bool },
+    Interrupted {
+        /// Some changes had started.
+        started: bool,
+    },
+    /// A plan file could not be read or written.
     #[error("{0}")]
     PlanFile(#[from] PlanFileError),
+    /// The command was given something it cannot do.
     #[error("{0}")]
     Usage(String),
+    /// The credentials are for an account the stack does not allow.
     #[error("the credentials in use are for AWS account {account}, which the stack does not allow (aws {{ allowed_account_ids = {allowed:?} }}); nothing was read or changed")]
-    AccountNotAllowed { account: String, allowed: Vec<String> },
+    AccountNotAllowed {
+        /// The credentials' account.
+        account: String,
+        /// `aws { allowed_account_ids }`.
+        allowed: Vec<String>,
+    },
+    /// A saved plan of another account.
     #[error("the saved plan was made for AWS account {planned}, but the credentials in use are for {current}; nothing was changed: use the plan's account, or plan again")]
-    WrongAccount { planned: String, current: String },
+    WrongAccount {
+        /// The account the plan read.
+        planned: String,
+        /// The credentials' account.
+        current: String,
+    },
+    /// A saved plan made by another gantry.
     #[error("the saved plan was made by gantry {planned}, this is gantry {current}; nothing was changed: apply it with gantry {planned}, or plan again")]
-    WrongVersion { planned: String, current: String },
+    WrongVersion {
+        /// The gantry that made the plan.
+        planned: String,
+        /// This gantry.
+        current: String,
+    },
 }
 
 impl OpsError {

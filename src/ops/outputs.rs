@@ -7,6 +7,7 @@ use crate::core::{Action, OutputValue, Plan};
 /// One output as `gantry output` reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputState {
+    /// The output block's value.
     pub output: OutputValue,
     /// Resources it comes from that do not exist yet (created or replaced by the next apply).
     pub waiting_for: Vec<String>,

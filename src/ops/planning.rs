@@ -14,7 +14,9 @@ use std::sync::Arc;
 /// What to plan.
 #[derive(Debug, Clone, Default)]
 pub struct PlanRequest {
+    /// The stack directory.
     pub dir: PathBuf,
+    /// Variables, workspace and file access.
     pub load: LoadOptions,
     /// Limit the plan to these addresses (and what they depend on).
     pub targets: Vec<String>,

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 /// A plan file as read from disk.
 pub struct SavedPlan {
+    /// The plan it holds.
     pub plan: Plan,
     /// The first bytes of the file's SHA-256, in hex.
     pub hash: String,
@@ -24,8 +25,11 @@ pub struct SavedPlan {
 /// What `gantry apply PLANFILE` (or `destroy PLANFILE`) was given itself.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyGiven {
+    /// `destroy PLANFILE`.
     pub destroy: bool,
+    /// `--adopt`.
     pub adopt: bool,
+    /// `--allow-delete` addresses.
     pub allow_delete: BTreeSet<String>,
     /// Variables, var files, workspace and file access as given to apply.
     pub load: LoadOptions,

@@ -73,6 +73,7 @@ pub struct LoadOptions {
 pub struct DataRequest {
     /// `data.SOURCE.NAME`.
     pub address: String,
+    /// The data source's name (`vpc`).
     pub source: &'static str,
     /// Its evaluated, schema-checked arguments.
     pub args: State,
@@ -96,6 +97,7 @@ pub struct ResourceConfig {
     pub address: String,
     /// Block address without instance key, e.g. `ecr_repository.cache`.
     pub block_address: String,
+    /// The kind's name.
     pub kind: &'static str,
     /// Evaluated, schema-checked attributes with defaults applied.
     pub attrs: State,
@@ -106,21 +108,28 @@ pub struct ResourceConfig {
     pub depends_on: BTreeSet<String>,
     /// Plan refuses to delete or replace it.
     pub protect: bool,
+    /// The block in the files.
     pub span: Option<SrcSpan>,
 }
 
 /// A loaded stack.
 #[derive(Debug, Clone)]
 pub struct Stack {
+    /// The stack's name (`NAME-WORKSPACE` in a workspace).
     pub name: String,
+    /// The stack's directory.
     pub dir: PathBuf,
+    /// What evaluation knew of where the stack is deployed.
     pub env: Env,
+    /// `aws { region }` (None: the stack uses no AWS).
     pub aws_region: Option<String>,
+    /// `gcp { project }` (None: the stack uses no Google Cloud).
     pub gcp_project: Option<String>,
     /// Zones from `gcp { zones }`.
     pub gcp_zones: Vec<String>,
     /// `max_hourly_cost` of the stack block.
     pub max_hourly_cost: Option<f64>,
+    /// Every resource instance, evaluated.
     pub resources: Vec<ResourceConfig>,
     /// Addresses the files explicitly adopt (`import { to = ... }`).
     pub adopt: BTreeSet<String>,
@@ -137,8 +146,11 @@ pub struct Stack {
 /// The result of loading: sources (for rendering), diagnostics, and the
 /// stack when there were no errors.
 pub struct Loaded {
+    /// The files read, for rendering diagnostics.
     pub sources: Sources,
+    /// Every problem found, warnings included.
     pub diags: Diagnostics,
+    /// The stack, when there were no errors.
     pub stack: Option<Stack>,
     /// Data blocks whose values were not given in [`LoadOptions::data`].
     pub data_requests: Vec<DataRequest>,

@@ -23,12 +23,15 @@ pub struct StackSettings {
     pub name: String,
     /// `default`, or the `--workspace` given.
     pub workspace: String,
+    /// `aws { region }`.
     pub aws_region: Option<String>,
     /// Other regions the stack manages.
     pub extra_regions: Vec<String>,
+    /// `gcp { project }`.
     pub gcp_project: Option<String>,
     /// Zones from `gcp { zones }`.
     pub gcp_zones: Vec<String>,
+    /// `backend "s3" { }`: the shared lock.
     pub backend: Option<BackendConfig>,
     /// `aws { allowed_account_ids }`: plan and apply refuse other accounts.
     pub allowed_account_ids: Vec<String>,

@@ -71,9 +71,13 @@ pub trait StackApi: Send + Sync {
     async fn get_template(&self, region: &str, stack: &str) -> Result<String, ProviderError>;
     /// Creates a change set; returns its id.
     async fn create_change_set(&self, region: &str, cs: NewChangeSet) -> Result<String, ProviderError>;
+    /// A change set's status and the changes it would make.
     async fn describe_change_set(&self, region: &str, stack: &str, id: &str) -> Result<ChangeSetState, ProviderError>;
+    /// Executes a change set (with a request token, so a retry is not a second run).
     async fn execute_change_set(&self, region: &str, stack: &str, id: &str) -> Result<(), ProviderError>;
+    /// Deletes a change set (after a preview).
     async fn delete_change_set(&self, region: &str, stack: &str, id: &str) -> Result<(), ProviderError>;
+    /// Deletes the stack.
     async fn delete_stack(&self, region: &str, stack: &str) -> Result<(), ProviderError>;
     /// The stack's events, newest first (as the API orders them).
     async fn stack_events(&self, region: &str, stack: &str) -> Result<Vec<StackEvent>, ProviderError>;
@@ -113,12 +117,16 @@ pub trait FunctionApi: Send + Sync {
     async fn function_tags(&self, region: &str, arn: &str) -> Result<BTreeMap<String, String>, ProviderError>;
     /// The function's resource policy; `None` when it has none.
     async fn get_policy(&self, region: &str, name: &str) -> Result<Option<String>, ProviderError>;
+    /// Creates the scaler function from its zip.
     async fn create_function(&self, region: &str, config: &FunctionConfig, zip: Vec<u8>, tags: BTreeMap<String, String>) -> Result<(), ProviderError>;
+    /// Uploads new code.
     async fn update_code(&self, region: &str, name: &str, architecture: &str, zip: Vec<u8>) -> Result<(), ProviderError>;
+    /// Changes its settings (memory, timeout, environment, role).
     async fn update_configuration(&self, region: &str, config: &FunctionConfig) -> Result<(), ProviderError>;
     /// Waits until the function is Active (after a create) and its last
     /// update Successful; Lambda refuses changes in between.
     async fn wait_ready(&self, region: &str, name: &str, created: bool) -> Result<(), ProviderError>;
+    /// Lets the schedule rule `source_arn` invoke the function.
     async fn add_permission(&self, region: &str, name: &str, statement_id: &str, source_arn: &str) -> Result<(), ProviderError>;
     /// Succeeds when there is no such statement.
     async fn remove_permission(&self, region: &str, name: &str, statement_id: &str) -> Result<(), ProviderError>;

@@ -39,6 +39,7 @@ macro_rules! client {
 }
 
 impl AwsQueueApi {
+    /// The queue API over `ctx`'s clients (one set per region, built when first used).
     pub fn new(ctx: AwsContext) -> Self {
         AwsQueueApi { ctx, clients: Mutex::new(HashMap::new()) }
     }

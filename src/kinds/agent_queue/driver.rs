@@ -34,6 +34,7 @@ fn queue_of(identity: &str) -> &str {
 }
 
 impl QueueDriver {
+    /// A driver over `api`.
     pub fn new(api: Arc<dyn QueueApi>) -> Self {
         QueueDriver { api, tagged: None }
     }

@@ -13,15 +13,21 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct FunctionState {
+    /// The function's name.
     pub name: String,
+    /// Its Lambda runtime (`provided.al2023`).
     pub runtime: String,
+    /// `arm64` or `x86_64`.
     pub architecture: String,
+    /// Memory in MB.
     pub memory_mb: i64,
+    /// Timeout in seconds.
     pub timeout_s: i64,
     /// The scaler's environment (`gantry_scaler_env::ScalerEnv::to_vars`).
     pub environment: BTreeMap<String, String>,
     /// Base64 SHA-256 of the zip, as Lambda reports `CodeSha256`.
     pub code_sha256: Option<String>,
+    /// Its execution role's ARN.
     pub role: String,
     /// The schedule rule allowed to invoke it.
     pub invoked_by: Option<String>,
@@ -32,9 +38,11 @@ pub struct FunctionState {
 /// What plan-time checks look up, from the queue's spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Facts {
+    /// The queue's name.
     pub queue: String,
     /// The SSM parameter holding the AMI id, when the image comes from one.
     pub image_parameter: Option<String>,
+    /// The SSM parameter holding the agent token.
     pub token_parameter: String,
     /// SSM parameters named in `agent_secrets` (checked to exist at plan time).
     #[serde(default)]
@@ -42,25 +50,33 @@ pub struct Facts {
     /// A runner queue's GitHub App parameters (checked to exist at plan time).
     #[serde(default)]
     pub github_credentials: Vec<String>,
+    /// Subnets the instances launch in.
     pub subnets: Vec<String>,
+    /// Their VPC (None: not known yet).
     pub vpc_id: Option<String>,
 }
 
 /// The desired state of a queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Desired {
+    /// The region the queue's stack lives in.
     pub region: String,
+    /// The CloudFormation stack's name.
     pub stack_name: String,
+    /// Its status (`CREATE_COMPLETE` when desired).
     pub stack_status: String,
     /// The CloudFormation template, sent as it is.
     pub template: Value,
+    /// The stack's tags (ownership included).
     pub tags: BTreeMap<String, String>,
+    /// The scaler function.
     pub function: FunctionState,
     /// Where the driver finds the zip to upload.
     pub zip_path: Option<String>,
     /// Where that zip came from, for the reviewer (bundled, or named).
     #[serde(default)]
     pub zip_source: Option<String>,
+    /// What plan-time checks look up.
     pub facts: Facts,
 }
 
@@ -71,6 +87,7 @@ impl Desired {
             .map_err(|e| ProviderError::aws(ErrorClass::Other, "gantry", "ReadPlan", format!("the agent_queue state is not one gantry made ({e}); plan again")))
     }
 
+    /// The desired state as the planner compares it.
     pub fn to_state(&self) -> State {
         match serde_json::to_value(self) {
             Ok(Value::Object(m)) => m,

@@ -15,15 +15,18 @@ use google_cloud_lro::Poller;
 pub trait GpuApi: DiskApi {
     /// One page of a zone's instances and the next page token ("" at the end).
     async fn list_instances(&self, zone: &str, page_token: &str) -> Result<(Vec<Instance>, String), ProviderError>;
+    /// One instance.
     async fn get_instance(&self, zone: &str, name: &str) -> Result<Instance, ProviderError>;
     /// One page of every zone's instances labelled `gantry-stack = label`,
     /// as (zone, instance): `aggregatedList` filtered by the server.
     async fn list_labelled(&self, label: &str, page_token: &str) -> Result<(Vec<(String, Instance)>, String), ProviderError>;
+    /// Creates an instance (waits for the operation).
     async fn insert_instance(&self, zone: &str, body: Instance) -> Result<(), ProviderError>;
     /// Replaces the labels; the request carries the fingerprint read last.
     async fn set_labels(&self, zone: &str, name: &str, req: InstancesSetLabelsRequest) -> Result<(), ProviderError>;
     /// Replaces the metadata; `md.fingerprint` is the one read last.
     async fn set_metadata(&self, zone: &str, name: &str, md: Metadata) -> Result<(), ProviderError>;
+    /// Deletes an instance (waits for the operation; absent is fine).
     async fn delete_instance(&self, zone: &str, name: &str) -> Result<(), ProviderError>;
     /// Asks a stopped instance to start (a running one: nothing happens)
     /// without waiting for the operation: `gantry runner wake` holds a role

@@ -22,6 +22,7 @@ pub struct GpuDriver {
 }
 
 impl GpuDriver {
+    /// A driver over `api`.
     pub fn new(api: Arc<dyn GpuApi>) -> Self {
         GpuDriver { api }
     }
