@@ -18,9 +18,13 @@ use serde_json::{json, Value};
 /// One EC2 instance type's Linux on-demand price in a region.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ec2Price {
+    /// The region it holds in.
     pub region: String,
+    /// The instance type.
     pub instance_type: String,
+    /// On-demand USD per hour.
     pub hourly: f64,
+    /// GPUs per instance.
     pub gpus: u32,
 }
 
@@ -34,6 +38,7 @@ pub struct Catalogue {
 pub const API_REGIONS: [&str; 3] = ["us-east-1", "eu-central-1", "ap-south-1"];
 
 impl Catalogue {
+    /// Adds a price to the list the API answers from.
     pub fn add(&mut self, p: Ec2Price) {
         self.prices.retain(|q| !(q.region == p.region && q.instance_type == p.instance_type));
         self.prices.push(p);

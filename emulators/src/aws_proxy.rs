@@ -127,6 +127,7 @@ struct Seen {
 /// A running proxy.
 #[derive(Clone)]
 pub struct AwsProxy {
+    /// Where it listens.
     pub addr: SocketAddr,
     seen: Arc<Mutex<Seen>>,
 }
@@ -179,10 +180,12 @@ impl AwsProxy {
         self.seen.lock().unwrap().pricing.add(p);
     }
 
+    /// Sets a spot price: DescribeSpotPriceHistory answers it from now on.
     pub fn set_spot_price(&self, p: crate::aws_spot::SpotPrice) {
         self.seen.lock().unwrap().spot.add(p);
     }
 
+    /// How often each fault fired, by name.
     pub fn fired(&self) -> HashMap<&'static str, u64> {
         self.seen.lock().unwrap().fired.clone()
     }

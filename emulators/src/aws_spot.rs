@@ -20,8 +20,11 @@ use std::time::{Duration, SystemTime};
 /// One type's spot price in one Availability Zone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpotPrice {
+    /// The availability zone.
     pub zone: String,
+    /// The instance type.
     pub instance_type: String,
+    /// USD per hour.
     pub price: f64,
 }
 
@@ -34,12 +37,14 @@ struct Change {
     at: SystemTime,
 }
 
+/// Spot prices as they changed over time, newest last.
 #[derive(Default)]
 pub struct SpotHistory {
     changes: Vec<Change>,
 }
 
 impl SpotHistory {
+    /// Records a price change now.
     pub fn add(&mut self, p: SpotPrice) {
         let now = SystemTime::now();
         let record = |product, price, ago: u64| Change {

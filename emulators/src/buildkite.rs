@@ -25,14 +25,19 @@ use std::sync::{Arc, Mutex};
 /// Counts for one queue.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 pub struct Counts {
+    /// Jobs scheduled.
     #[serde(default)]
     pub scheduled: u32,
+    /// Jobs running.
     #[serde(default)]
     pub running: u32,
+    /// Jobs waiting on others.
     #[serde(default)]
     pub waiting: u32,
+    /// Idle agents.
     #[serde(default)]
     pub idle: u32,
+    /// Busy agents.
     #[serde(default)]
     pub busy: u32,
 }
@@ -65,6 +70,7 @@ struct Inner {
 pub struct FakeBuildkite {
     inner: Arc<Mutex<Inner>>,
     token: String,
+    /// Where it listens.
     pub addr: SocketAddr,
 }
 
@@ -92,10 +98,12 @@ impl FakeBuildkite {
         format!("http://{}", self.addr)
     }
 
+    /// Sets what the metrics API reports for `queue`.
     pub fn set_counts(&self, queue: &str, c: Counts) {
         self.inner.lock().unwrap().queues.insert(queue.to_string(), c);
     }
 
+    /// Makes the API fail this way until changed.
     pub fn set_fault(&self, f: Fault) {
         self.inner.lock().unwrap().fault = f;
     }

@@ -16,6 +16,7 @@
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
+/// The account every repository belongs to.
 pub const ACCOUNT: &str = "123456789012";
 
 #[derive(Default, Debug)]

@@ -17,9 +17,13 @@ use std::time::Duration;
 /// What happens to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Fault {
+    /// Answer with this 5xx status.
     ServerError(u16),
+    /// Answer with the service's throttling error.
     Throttle,
+    /// Close the connection without answering.
     Reset,
+    /// Answer this much later.
     Delay(Duration),
     /// `true`: the connection closes; `false`: a gateway error status.
     LostResponse(bool),
@@ -41,6 +45,7 @@ impl Fault {
 /// A seeded schedule.
 #[derive(Debug, Clone, Copy)]
 pub struct Faults {
+    /// The schedule's seed: the same seed gives the same faults.
     pub seed: u64,
     /// Share of requests that get a fault, in per mille.
     pub per_mille: u64,

@@ -244,6 +244,7 @@ impl Inner {
 #[derive(Clone)]
 pub struct FakeGcp {
     pub(crate) inner: Arc<Mutex<Inner>>,
+    /// Where it listens.
     pub addr: SocketAddr,
 }
 

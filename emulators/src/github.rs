@@ -132,6 +132,7 @@ impl FakeGithub {
         }
     }
 
+    /// A job by id.
     pub fn job(&self, job_id: u64) -> Option<Job> {
         self.inner.lock().unwrap().jobs.get(&job_id).cloned()
     }
@@ -168,6 +169,7 @@ impl FakeGithub {
         i.runners.remove(&runner_id);
     }
 
+    /// Every registered runner.
     pub fn runners(&self) -> Vec<Runner> {
         self.inner.lock().unwrap().runners.values().cloned().collect()
     }

@@ -17,9 +17,13 @@ use std::sync::{Arc, Mutex};
 /// One repository the fake lists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Repo {
+    /// `owner/name`.
     pub full_name: String,
+    /// Its topics.
     pub topics: Vec<String>,
+    /// Archived.
     pub archived: bool,
+    /// A fork.
     pub fork: bool,
     /// Listed under /orgs (true) or /users (false).
     pub org: bool,
@@ -30,10 +34,12 @@ pub struct Repo {
 pub struct Repos(Arc<Mutex<Vec<Repo>>>);
 
 impl Repos {
+    /// Lists `repo` from now on.
     pub fn add(&self, repo: Repo) {
         self.0.lock().unwrap().push(repo);
     }
 
+    /// Stops listing the repository.
     pub fn remove(&self, full_name: &str) {
         self.0.lock().unwrap().retain(|r| r.full_name != full_name);
     }

@@ -20,22 +20,30 @@ const RESET_AT: u64 = 1_900_000_000;
 /// One self-hosted runner.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Runner {
+    /// The runner's id.
     pub id: u64,
+    /// Its name.
     pub name: String,
     /// `owner/repo` or the organisation it was registered for.
     pub scope: String,
+    /// Its labels.
     pub labels: Vec<String>,
     /// "online" once the runner process connected, "offline" before.
     pub status: String,
+    /// Running a job.
     pub busy: bool,
 }
 
 /// One workflow job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
+    /// The job's id.
     pub id: u64,
+    /// Its workflow run's id.
     pub run_id: u64,
+    /// `owner/repo`.
     pub repo: String,
+    /// The labels it asks for.
     pub labels: Vec<String>,
     /// "queued", "in_progress" or "completed".
     pub status: String,
@@ -45,6 +53,7 @@ pub struct Job {
     pub conclusion: Option<String>,
     /// When a runner took it and when it ended (unix seconds).
     pub started_at: Option<u64>,
+    /// When it ended (unix seconds).
     pub completed_at: Option<u64>,
 }
 
@@ -79,6 +88,7 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct FakeGithub {
     pub(crate) inner: Arc<Mutex<Inner>>,
+    /// Where it listens.
     pub addr: SocketAddr,
     /// Repositories the listings serve (see `github_repos`).
     pub repos: crate::github_repos::Repos,

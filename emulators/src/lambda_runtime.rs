@@ -26,7 +26,9 @@ use tokio::sync::Notify;
 /// How an invocation ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
+    /// The function's response.
     Response(Value),
+    /// The error the function reported.
     Error(Value),
     /// The function never answered within the wait.
     TimedOut,
@@ -52,6 +54,7 @@ struct Inner {
 #[derive(Clone)]
 pub struct FakeRuntime {
     inner: Arc<Inner>,
+    /// Where it listens.
     pub addr: SocketAddr,
 }
 

@@ -2,6 +2,9 @@
 //! shapes on 127.0.0.1, can be driven in-process or through a small control
 //! API, and can inject faults.
 
+// Every public item says what it is (CI's -D warnings makes this an error).
+#![warn(missing_docs)]
+
 pub mod aws_pricing;
 pub mod aws_proxy;
 pub mod aws_spot;

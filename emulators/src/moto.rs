@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 /// that adds the real-API behaviours moto lacks.
 pub struct Moto {
     child: Child,
+    /// The port moto listens on (127.0.0.1).
     pub port: u16,
     /// Where clients go: the proxy in front of moto.
     pub endpoint: String,

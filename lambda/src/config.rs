@@ -16,13 +16,21 @@ pub struct ConfigError(pub String);
 /// Everything the scaler needs besides clients.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// The Auto Scaling group it sizes (`ASG_NAME`).
     pub asg_name: String,
+    /// The Buildkite queue it reads (`QUEUE`).
     pub queue: String,
+    /// The SSM parameter holding the agent token.
     pub token_parameter: String,
+    /// The Buildkite agent metrics API.
     pub endpoint: String,
+    /// How it decides.
     pub settings: Settings,
+    /// Time between polls within one invocation.
     pub poll_interval: Duration,
+    /// CloudWatch namespace of its metrics.
     pub namespace: String,
+    /// Write metrics (EMF lines) at all.
     pub publish_metrics: bool,
     /// A GitHub Actions runner queue (`CI=github`).
     pub github: Option<gantry_scaler_env::github::GithubEnv>,

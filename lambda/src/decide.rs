@@ -41,18 +41,26 @@ impl Default for Settings {
 /// One reading of the queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Observation {
+    /// Jobs scheduled and waiting for an agent.
     pub scheduled: u32,
+    /// Jobs running.
     pub running: u32,
+    /// Jobs waiting on others (counted only with `include_waiting`).
     pub waiting: u32,
+    /// Agents connected and idle.
     pub idle_agents: u32,
+    /// Agents running a job.
     pub busy_agents: u32,
 }
 
 /// The Auto Scaling group as read just before deciding.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Group {
+    /// Desired capacity.
     pub desired: u32,
+    /// Minimum size.
     pub min: u32,
+    /// Maximum size.
     pub max: u32,
     /// Instances protected from scale-in (agents running a job hold protection).
     pub protected: u32,
@@ -68,16 +76,22 @@ pub struct Group {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
+    /// Raise the desired capacity.
     ScaleOut,
+    /// Lower it.
     ScaleIn,
+    /// Leave it.
     Hold,
 }
 
 /// The decision and the surplus clock to persist.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
+    /// The desired capacity to set.
     pub desired: u32,
+    /// Which way it moves.
     pub action: Action,
+    /// Why, for the log.
     pub reason: String,
     /// When surplus capacity was first seen (unix seconds), to persist for the next decision.
     pub surplus_since: Option<u64>,

@@ -14,18 +14,27 @@ pub const SURPLUS_TAG: &str = "gantry:scaler:surplus-since";
 /// Auto Scaling failures (all fail the invocation).
 #[derive(Debug, Error)]
 pub enum GroupError {
+    /// No group of that name.
     #[error("Auto Scaling group {0} does not exist")]
     NotFound(String),
+    /// An Auto Scaling call failed.
     #[error("Auto Scaling {op}: {message}")]
-    Api { op: &'static str, message: String },
+    Api {
+        /// The operation.
+        op: &'static str,
+        /// What the API said.
+        message: String,
+    },
 }
 
 /// One instance of the group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
+    /// The instance id.
     pub id: String,
     /// `Pending`, `Pending:Wait`, `InService`, `Terminating:Wait`, …
     pub lifecycle: String,
+    /// Auto Scaling holds it healthy.
     pub healthy: bool,
 }
 
@@ -39,9 +48,11 @@ impl Member {
 /// What one describe returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupState {
+    /// Its sizes and settings.
     pub group: Group,
     /// The persisted surplus clock.
     pub surplus_since: Option<u64>,
+    /// Its instances.
     pub members: Vec<Member>,
 }
 
@@ -67,6 +78,7 @@ pub struct AwsGroup {
 }
 
 impl AwsGroup {
+    /// The group `name`.
     pub fn new(client: aws_sdk_autoscaling::Client, name: String) -> Self {
         AwsGroup { client, name }
     }

@@ -15,10 +15,13 @@ use tokio::time::Instant;
 /// Why an invocation failed (it then changed nothing after the failure).
 #[derive(Debug, Error)]
 pub enum ScalerError {
+    /// The queue could not be read.
     #[error("queue metrics: {0}")]
     Source(#[from] SourceError),
+    /// The group could not be read or changed.
     #[error("{0}")]
     Group(#[from] GroupError),
+    /// The scaler could not start (configuration, clients).
     #[error("start-up: {0}")]
     Init(String),
 }
@@ -26,8 +29,11 @@ pub enum ScalerError {
 /// What one poll saw and did.
 #[derive(Debug, Clone, Serialize)]
 pub struct PollRecord {
+    /// What the queue showed.
     pub observation: Observation,
+    /// The desired capacity before.
     pub desired_before: u32,
+    /// What was decided.
     pub decision: Decision,
     /// Runner queues: what the reconciliation after sizing did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,6 +43,7 @@ pub struct PollRecord {
 /// The invocation's result (the Lambda response).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Every poll of the invocation.
     pub polls: Vec<PollRecord>,
 }
 
@@ -49,11 +56,17 @@ fn unix_now() -> u64 {
 
 /// The scaler, built once per cold start.
 pub struct Scaler<S, G, M> {
+    /// Where the queue's counts come from.
     pub source: S,
+    /// The Auto Scaling group.
     pub group: G,
+    /// Where metrics go (None: none are written).
     pub metrics: Option<M>,
+    /// The queue's name.
     pub queue: String,
+    /// How it decides.
     pub settings: Settings,
+    /// Time between polls.
     pub poll_interval: Duration,
 }
 

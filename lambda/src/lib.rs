@@ -10,6 +10,9 @@
 //! idle instances; the scaler also never asks for fewer instances than are
 //! protected, than busy agents occupy, or than running jobs need.
 
+// Every public item says what it is (CI's -D warnings makes this an error).
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod decide;
 pub mod github;

@@ -47,6 +47,7 @@ pub fn emf_document(namespace: &str, queue: &str, obs: &Observation, desired: u3
 
 /// Writes EMF lines to stdout (CloudWatch Logs in Lambda).
 pub struct EmfSink {
+    /// The CloudWatch namespace.
     pub namespace: String,
 }
 

@@ -28,9 +28,13 @@ pub const INSTANCE_TAG: &str = "gantry:instance";
 /// The parameters under `GITHUB_CREDENTIALS_PATH`.
 pub const CREDENTIAL_PARAMETERS: [&str; 4] = ["app_id", "installation_id", "private_key", "webhook_secret"];
 
+/// Defaults of the GitHub settings.
 pub mod defaults {
+    /// `GITHUB_API`: github.com's REST API.
     pub const GITHUB_API: &str = "https://api.github.com";
+    /// `RUNNER_GROUP_ID`: the default runner group.
     pub const RUNNER_GROUP_ID: u64 = 1;
+    /// How long a booting instance may take to register its runner.
     pub const REGISTRATION_GRACE: &str = "15m";
 }
 
@@ -44,6 +48,7 @@ pub enum TimeoutAction {
 }
 
 impl TimeoutAction {
+    /// The value as the environment carries it.
     pub fn as_str(self) -> &'static str {
         match self {
             TimeoutAction::Cancel => "cancel",
@@ -55,11 +60,19 @@ impl TimeoutAction {
 /// Repository (`owner/repo`) or organisation runners.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    Repository { owner: String, repo: String },
+    /// One repository's runners.
+    Repository {
+        /// The repository's owner.
+        owner: String,
+        /// The repository's name.
+        repo: String,
+    },
+    /// An organisation's runners.
     Organization(String),
 }
 
 impl Scope {
+    /// `owner/repo` or an organisation's name (`GITHUB_SCOPE`).
     pub fn parse(text: &str) -> Result<Scope, EnvError> {
         let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         match text.split_once('/') {
@@ -69,6 +82,7 @@ impl Scope {
         }
     }
 
+    /// The scope as `GITHUB_SCOPE` carries it.
     pub fn as_string(&self) -> String {
         match self {
             Scope::Repository { owner, repo } => format!("{owner}/{repo}"),
@@ -88,18 +102,29 @@ impl Scope {
 /// Settings of a GitHub Actions runner queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GithubEnv {
+    /// The REST API's base URL (`GITHUB_API`).
     pub api: String,
+    /// Whose runners (`GITHUB_SCOPE`).
     pub scope: Scope,
+    /// An organisation's repositories whose jobs are polled (`GITHUB_REPOSITORIES`).
     pub repositories: Vec<String>,
+    /// Labels the runners carry and jobs ask for (`RUNNER_LABELS`).
     pub labels: Vec<String>,
+    /// The runner group (`RUNNER_GROUP_ID`).
     pub runner_group_id: u64,
+    /// Runner names start with this (`RUNNER_NAME_PREFIX`).
     pub name_prefix: String,
+    /// SSM path of the app's credentials (`GITHUB_CREDENTIALS_PATH`).
     pub credentials_path: String,
+    /// SSM path the runners' configurations are written under (`JIT_CONFIG_PATH`).
     pub jit_config_path: String,
     /// Prefix of the instances' ARNs (the id is appended).
     pub instance_arn_prefix: String,
+    /// How long a booting instance may take to register its runner.
     pub registration_grace: Duration,
+    /// How long a job may wait queued before `timeout_action` (None: forever).
     pub queued_job_timeout: Option<Duration>,
+    /// What happens to a job queued too long.
     pub timeout_action: TimeoutAction,
 }
 
@@ -122,6 +147,7 @@ fn arn_prefix(p: &str) -> Result<String, EnvError> {
 }
 
 impl GithubEnv {
+    /// Settings for `scope` with the defaults for the rest.
     pub fn new(scope: Scope, labels: Vec<String>, name_prefix: &str, credentials_path: &str, jit_config_path: &str, instance_arn_prefix: &str) -> GithubEnv {
         GithubEnv {
             api: defaults::GITHUB_API.into(),
@@ -139,6 +165,7 @@ impl GithubEnv {
         }
     }
 
+    /// Writes the settings as environment variables.
     pub fn write_vars(&self, out: &mut BTreeMap<String, String>) {
         let pairs = [
             ("CI", "github".to_string()),
@@ -158,6 +185,7 @@ impl GithubEnv {
         out.extend(pairs.into_iter().map(|(k, v)| (k.to_string(), v)));
     }
 
+    /// Reads the settings from environment variables (`get`), naming any bad one.
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<GithubEnv, EnvError> {
         let required = |k: &str| get(k).filter(|v| !v.trim().is_empty()).ok_or_else(|| EnvError(format!("{k} is required when CI=github")));
         let list = |k: &str| -> Vec<String> { get(k).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect() };

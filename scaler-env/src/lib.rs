@@ -21,6 +21,9 @@
 //! | `PUBLISH_METRICS` | true | publish CloudWatch metrics |
 //! | `CI` | `buildkite` | `buildkite` or `github` (GitHub Actions runners: see [`github`]; `AGENT_TOKEN_PARAMETER` and `METRICS_ENDPOINT` are then unused) |
 
+// Every public item says what it is (CI's -D warnings makes this an error).
+#![warn(missing_docs)]
+
 pub mod github;
 
 use std::collections::BTreeMap;
@@ -29,21 +32,33 @@ use thiserror::Error;
 
 /// Defaults, as the stack files' schema also shows them.
 pub mod defaults {
+    /// Buildkite's agent metrics API.
     pub const METRICS_ENDPOINT: &str = "https://agent.buildkite.com/v3";
+    /// Agents per instance.
     pub const AGENTS_PER_INSTANCE: u32 = 1;
+    /// Idle instances kept beyond what jobs need.
     pub const INSTANCE_BUFFER: u32 = 0;
+    /// Share of the missing capacity added per poll.
     pub const SCALE_OUT_FACTOR: f64 = 1.0;
+    /// How long capacity must stay surplus before scaling in.
     pub const SCALE_IN_IDLE: &str = "10m";
+    /// Instances removed per scale-in.
     pub const SCALE_IN_STEP: u32 = 1;
+    /// Time between polls.
     pub const POLL_INTERVAL: &str = "10s";
+    /// CloudWatch namespace of the scaler's metrics.
     pub const CLOUDWATCH_NAMESPACE: &str = "Buildkite";
 }
 
 /// Ranges the scaler accepts (inclusive).
 pub mod ranges {
+    /// Agents per instance.
     pub const AGENTS_PER_INSTANCE: (u32, u32) = (1, 64);
+    /// Idle instances kept beyond what jobs need.
     pub const INSTANCE_BUFFER: (u32, u32) = (0, 1000);
+    /// Share of the missing capacity added per poll.
     pub const SCALE_OUT_FACTOR: (f64, f64) = (0.01, 1.0);
+    /// Instances removed per scale-in.
     pub const SCALE_IN_STEP: (u32, u32) = (1, 1000);
 }
 
@@ -55,19 +70,33 @@ pub struct EnvError(pub String);
 /// The scaler's settings, as carried in its environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScalerEnv {
+    /// The Auto Scaling group (`ASG_NAME`).
     pub asg_name: String,
+    /// The Buildkite queue (`QUEUE`).
     pub queue: String,
+    /// SSM parameter of the agent token (`AGENT_TOKEN_PARAMETER`).
     pub token_parameter: String,
+    /// The metrics API (`METRICS_ENDPOINT`).
     pub metrics_endpoint: String,
+    /// `AGENTS_PER_INSTANCE`.
     pub agents_per_instance: u32,
+    /// `INSTANCE_BUFFER`.
     pub instance_buffer: u32,
+    /// `SCALE_OUT_FACTOR`.
     pub scale_out_factor: f64,
+    /// Count jobs waiting on others too (`INCLUDE_WAITING`).
     pub include_waiting: bool,
+    /// `SCALE_IN_IDLE`.
     pub scale_in_idle: Duration,
+    /// `SCALE_IN_STEP`.
     pub scale_in_step: u32,
+    /// Never scale in (`DISABLE_SCALE_IN`).
     pub disable_scale_in: bool,
+    /// `POLL_INTERVAL`.
     pub poll_interval: Duration,
+    /// `CLOUDWATCH_NAMESPACE`.
     pub cloudwatch_namespace: String,
+    /// Write metrics (`PUBLISH_METRICS`).
     pub publish_metrics: bool,
     /// `Some` for a GitHub Actions runner queue (`CI=github`).
     pub github: Option<github::GithubEnv>,

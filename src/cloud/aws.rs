@@ -87,19 +87,6 @@ impl AwsContext {
         aws_sdk_iam::Client::from_conf(conf)
     }
 
-    /// An EC2 client with the call counter attached (the context's region).
-    pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&self.config).interceptor(self.counter()).build();
-        aws_sdk_ec2::Client::from_conf(conf)
-    }
-
-    /// An EC2 client for another region (spot prices are regional).
-    pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf =
-            aws_sdk_ec2::config::Builder::from(&self.config).region(aws_sdk_ec2::config::Region::new(region.to_string())).interceptor(self.counter()).build();
-        aws_sdk_ec2::Client::from_conf(conf)
-    }
-
     /// An STS client with the call counter attached.
     pub fn sts(&self) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::config::Builder::from(&self.config).interceptor(self.counter()).build();

@@ -6,7 +6,7 @@
 //! points every client at another endpoint (the in-repo fake) with
 //! anonymous credentials.
 
-use crate::cloud::gcp_rest::{backoff, Failure};
+use crate::cloud::retry::{backoff, Failure};
 use crate::cloud::stats::ApiStats;
 use crate::core::error::{ErrorClass, ProviderError};
 use google_cloud_compute_v1::model::Operation;

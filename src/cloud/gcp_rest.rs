@@ -4,6 +4,7 @@
 //! `GANTRY_GCP_ENDPOINT` override and the same backoff as the other Google
 //! clients, and Google's error document read into a classified error.
 
+use crate::cloud::retry::{backoff, Failure};
 use crate::cloud::stats::ApiStats;
 use crate::core::error::{ErrorClass, ProviderError};
 use serde::de::DeserializeOwned;
@@ -79,37 +80,6 @@ impl GoogleRest {
         }
         Err(Failure { error: api_error(self.service, op, status, &text), retry: status == 0 || status == 429 || status >= 500 })
     }
-}
-
-/// A failed attempt, and whether another is worth making.
-pub(crate) struct Failure {
-    pub error: ProviderError,
-    pub retry: bool,
-}
-
-/// The retry loop of the Google clients gantry drives itself (the gax
-/// clients' calls through `gcp::call`, the REST calls here): counts each
-/// attempt, and after a retryable failure waits 200 ms doubling to 10 s,
-/// with jitter, for up to 6 attempts.
-pub(crate) async fn backoff<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, Failure>>,
-{
-    let mut delay = Duration::from_millis(200);
-    for attempt in 1.. {
-        stats.record(service, operation);
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(Failure { error, retry }) if !retry || attempt >= 6 => return Err(error),
-            Err(_) => {
-                let jitter = Duration::from_millis(fastrand::u64(0..=delay.as_millis() as u64 / 2));
-                tokio::time::sleep(delay + jitter).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-        }
-    }
-    unreachable!("the loop returns")
 }
 
 /// Google's error document (`{"error": {"code", "message", "status"}}`) as a classified error.

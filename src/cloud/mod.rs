@@ -3,6 +3,8 @@
 
 pub(crate) mod aws;
 pub(crate) mod buildkite;
+pub(crate) mod ec2;
+pub(crate) mod ec2_xml;
 pub(crate) mod gcp;
 pub(crate) mod gcp_catalog;
 pub(crate) mod gcp_iam;
@@ -10,6 +12,7 @@ pub(crate) mod gcp_rest;
 pub(crate) mod github;
 pub(crate) mod managed_policies;
 pub(crate) mod pricing;
+pub(crate) mod retry;
 pub mod s3;
 pub mod stats;
 pub(crate) mod tagged_cache;

@@ -86,21 +86,9 @@ fn term(field: &str, value: &str) -> Filter {
 #[async_trait]
 impl PriceListApi for AwsPrices {
     async fn ec2_spot(&self, region: &str, instance_type: &str) -> Result<Option<f64>, ProviderError> {
-        let ec2 = self.ctx.ec2_in(region);
         // A start time of now answers the price in effect now, per zone.
-        let items: Vec<_> = ec2
-            .describe_spot_price_history()
-            .instance_types(aws_sdk_ec2::types::InstanceType::from(instance_type))
-            .product_descriptions("Linux/UNIX")
-            .start_time(aws_smithy_types::DateTime::from(std::time::SystemTime::now()))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|e| crate::cloud::aws::classify("ec2", "DescribeSpotPriceHistory", e))?;
-        let prices =
-            items.iter().filter(|i| i.product_description().is_some_and(|d| d.as_str() == "Linux/UNIX")).filter_map(|i| i.spot_price()?.parse::<f64>().ok());
+        let items = crate::cloud::ec2::Ec2::new(&self.ctx, region).spot_prices(instance_type, "Linux/UNIX", std::time::SystemTime::now()).await?;
+        let prices = items.iter().filter(|i| i.product_description == "Linux/UNIX").filter_map(|i| i.spot_price.parse::<f64>().ok());
         Ok(prices.fold(None, |max: Option<f64>, p| Some(max.map_or(p, |m| m.max(p)))))
     }
 

@@ -1,6 +1,7 @@
 //! The narrow cloud APIs data sources read through: only describe/get
 //! calls, each returning the few facts a data source gives.
 
+pub(crate) use crate::cloud::ec2_xml::{Subnet, Vpc};
 use crate::core::ProviderError;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -12,24 +13,6 @@ pub struct VpcQuery {
     pub tags: BTreeMap<String, String>,
     /// Only the region's default VPC.
     pub default: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Vpc {
-    pub id: String,
-    pub cidr_block: String,
-    pub is_default: bool,
-    pub owner_id: String,
-    pub tags: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Subnet {
-    pub id: String,
-    pub vpc_id: String,
-    pub availability_zone: String,
-    pub cidr_block: String,
-    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,14 +3,14 @@
 
 use super::api::*;
 use crate::cloud::aws::{classify, AwsContext};
+use crate::cloud::ec2::{tag_filters, Ec2, Filter};
 use crate::core::{ErrorClass, ProviderError};
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, Tag};
 use std::collections::BTreeMap;
 
 /// The clients data sources read through.
 pub(crate) struct AwsLookups {
-    ec2: aws_sdk_ec2::Client,
+    ec2: Ec2,
     s3: aws_sdk_s3::Client,
     iam: aws_sdk_iam::Client,
     ecr: aws_sdk_ecr::Client,
@@ -20,16 +20,8 @@ pub(crate) struct AwsLookups {
 impl AwsLookups {
     pub(crate) fn new(ctx: &AwsContext) -> Self {
         let region = ctx.config.region().map(|r| r.to_string()).unwrap_or_default();
-        AwsLookups { ec2: ctx.ec2(), s3: ctx.s3(), iam: ctx.iam(), ecr: ctx.ecr(), region }
+        AwsLookups { ec2: Ec2::new(ctx, &region), s3: ctx.s3(), iam: ctx.iam(), ecr: ctx.ecr(), region }
     }
-}
-
-fn tag_filters(tags: &BTreeMap<String, String>) -> impl Iterator<Item = Filter> + '_ {
-    tags.iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build())
-}
-
-fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
 }
 
 /// A not-found error as "no such thing"; anything else stays an error.
@@ -44,48 +36,25 @@ fn absent<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
 #[async_trait]
 impl AwsLookupApi for AwsLookups {
     async fn vpcs(&self, q: &VpcQuery) -> Result<Vec<Vpc>, ProviderError> {
-        let mut req = self.ec2.describe_vpcs().set_filters(Some(tag_filters(&q.tags).collect()));
+        let mut filters: Vec<Filter> = tag_filters(&q.tags).collect();
         if let Some(id) = &q.id {
-            req = req.filters(Filter::builder().name("vpc-id").values(id).build());
+            filters.push(Filter::new("vpc-id", [id.as_str()]));
         }
         if q.default {
-            req = req.filters(Filter::builder().name("is-default").values("true").build());
+            filters.push(Filter::new("is-default", ["true"]));
         }
-        // Pages may be empty with a next token (EC2 filters after paging): follow them all.
-        let pages: Vec<_> = req.into_paginator().send().try_collect().await.map_err(|e| classify("ec2", "DescribeVpcs", e))?;
-        Ok(pages
-            .iter()
-            .flat_map(|p| p.vpcs())
-            .map(|v| Vpc {
-                id: v.vpc_id().unwrap_or_default().to_string(),
-                cidr_block: v.cidr_block().unwrap_or_default().to_string(),
-                is_default: v.is_default().unwrap_or(false),
-                owner_id: v.owner_id().unwrap_or_default().to_string(),
-                tags: tag_map(v.tags()),
-            })
-            .collect())
+        self.ec2.vpcs(&filters).await
     }
 
     async fn subnets(&self, vpc_id: Option<&str>, tags: &BTreeMap<String, String>, zones: &[String]) -> Result<Vec<Subnet>, ProviderError> {
-        let mut req = self.ec2.describe_subnets().set_filters(Some(tag_filters(tags).collect()));
+        let mut filters: Vec<Filter> = tag_filters(tags).collect();
         if let Some(v) = vpc_id {
-            req = req.filters(Filter::builder().name("vpc-id").values(v).build());
+            filters.push(Filter::new("vpc-id", [v]));
         }
         if !zones.is_empty() {
-            req = req.filters(Filter::builder().name("availability-zone").set_values(Some(zones.to_vec())).build());
+            filters.push(Filter::new("availability-zone", zones));
         }
-        let pages: Vec<_> = req.into_paginator().send().try_collect().await.map_err(|e| classify("ec2", "DescribeSubnets", e))?;
-        Ok(pages
-            .iter()
-            .flat_map(|p| p.subnets())
-            .map(|s| Subnet {
-                id: s.subnet_id().unwrap_or_default().to_string(),
-                vpc_id: s.vpc_id().unwrap_or_default().to_string(),
-                availability_zone: s.availability_zone().unwrap_or_default().to_string(),
-                cidr_block: s.cidr_block().unwrap_or_default().to_string(),
-                tags: tag_map(s.tags()),
-            })
-            .collect())
+        self.ec2.subnets(&filters).await
     }
 
     async fn bucket(&self, name: &str) -> Result<Option<Bucket>, ProviderError> {

@@ -1,7 +1,7 @@
 //! `data` blocks on moto: lookups of what a stack does not own, read at
 //! plan time and never changed.
 
-use crate::support::{ec2_client, ecr_client, gantry, iam_client, put_token, s3_client, stack_dir, Moto};
+use crate::support::{ec2_call, ecr_client, gantry, iam_client, put_token, s3_client, stack_dir, xml_text, Moto};
 
 const SHARED: &str = r#"stack "account-github-oidc" {
   aws { region = "us-west-2" }
@@ -137,29 +137,17 @@ fn network_storage_and_identity_lookups_feed_the_plan() {
     let moto = Moto::start();
     let env = moto.env();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let ec2 = rt.block_on(ec2_client(&moto, "us-west-2"));
-    let tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
-    let tags = |t: aws_sdk_ec2::types::ResourceType, pairs: &[(&str, &str)]| {
-        aws_sdk_ec2::types::TagSpecification::builder().resource_type(t).set_tags(Some(pairs.iter().map(|(k, v)| tag(k, v)).collect())).build()
+    let ec2 = |action: &str, params: &[(&str, &str)]| rt.block_on(ec2_call(&moto, "us-west-2", action, params));
+    let tagged = |kind: &'static str, key: &'static str, value: &'static str| {
+        [("TagSpecification.1.ResourceType", kind), ("TagSpecification.1.Tag.1.Key", key), ("TagSpecification.1.Tag.1.Value", value)]
     };
-    let vpc = rt
-        .block_on(ec2.create_vpc().cidr_block("10.40.0.0/16").tag_specifications(tags(aws_sdk_ec2::types::ResourceType::Vpc, &[("Name", "ci-vpc")])).send())
-        .unwrap();
-    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let vpc_id = xml_text(&ec2("CreateVpc", &[&[("CidrBlock", "10.40.0.0/16")][..], &tagged("vpc", "Name", "ci-vpc")].concat()), "vpcId");
     let mut private = Vec::new();
     for (cidr, zone, tier) in [("10.40.2.0/24", "us-west-2b", "private"), ("10.40.1.0/24", "us-west-2a", "private"), ("10.40.3.0/24", "us-west-2a", "public")] {
-        let s = rt
-            .block_on(
-                ec2.create_subnet()
-                    .vpc_id(&vpc_id)
-                    .cidr_block(cidr)
-                    .availability_zone(zone)
-                    .tag_specifications(tags(aws_sdk_ec2::types::ResourceType::Subnet, &[("tier", tier)]))
-                    .send(),
-            )
-            .unwrap();
+        let params = [&[("VpcId", vpc_id.as_str()), ("CidrBlock", cidr), ("AvailabilityZone", zone)][..], &tagged("subnet", "tier", tier)].concat();
+        let id = xml_text(&ec2("CreateSubnet", &params), "subnetId");
         if tier == "private" {
-            private.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
+            private.push(id);
         }
     }
     private.sort();

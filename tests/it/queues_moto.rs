@@ -2,7 +2,7 @@
 //! the scaler deployed through the Lambda API, exact plans for changes,
 //! plan-time checks that keep half-created stacks from happening.
 
-use crate::support::{fixture_zip, gantry, lambda_client, put_token, stack_dir, Moto};
+use crate::support::{ec2_call, fixture_zip, gantry, lambda_client, put_token, stack_dir, xml_text, Moto};
 
 fn stack(zip: &str) -> String {
     format!(
@@ -212,9 +212,8 @@ fn subnets_must_exist_in_the_region_and_the_vpc() {
     let make = |region: &'static str, cidr: &'static str| {
         let moto = &moto;
         async move {
-            let ec2 = crate::support::ec2_client(moto, region).await;
-            let vpc = ec2.create_vpc().cidr_block(cidr).send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
-            let subnet = ec2.create_subnet().vpc_id(&vpc).cidr_block(cidr).send().await.unwrap().subnet.unwrap().subnet_id.unwrap();
+            let vpc = xml_text(&ec2_call(moto, region, "CreateVpc", &[("CidrBlock", cidr)]).await, "vpcId");
+            let subnet = xml_text(&ec2_call(moto, region, "CreateSubnet", &[("VpcId", &vpc), ("CidrBlock", cidr)]).await, "subnetId");
             (vpc, subnet)
         }
     };

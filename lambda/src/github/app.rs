@@ -17,9 +17,12 @@ pub use gantry_scaler_env::github::CREDENTIAL_PARAMETERS as PARAMETERS;
 /// The app's credentials. Never printed: `Debug` shows the ids only.
 #[derive(Clone)]
 pub struct AppCredentials {
+    /// The GitHub App's id.
     pub app_id: u64,
+    /// Its installation on the account or organisation.
     pub installation_id: u64,
     key: EncodingKey,
+    /// The secret webhook deliveries are signed with.
     pub webhook_secret: String,
 }
 

@@ -21,7 +21,9 @@ const STANDARD_MAX: usize = 4096;
 pub trait JitStore: Send + Sync {
     /// Instance id → when its configuration was written (unix seconds).
     async fn list(&self) -> Result<BTreeMap<String, u64>, GithubError>;
+    /// Writes an instance's runner configuration.
     async fn put(&self, instance_id: &str, config: &str) -> Result<(), GithubError>;
+    /// Removes an instance's configuration (absent is fine).
     async fn delete(&self, instance_id: &str) -> Result<(), GithubError>;
 }
 
@@ -40,6 +42,7 @@ pub struct SsmJitStore {
 }
 
 impl SsmJitStore {
+    /// A store of parameters under `path`; instance ARNs start with `instance_arn_prefix`.
     pub fn new(client: aws_sdk_ssm::Client, path: &str, instance_arn_prefix: &str) -> Self {
         SsmJitStore { client, path: path.to_string(), instance_arn_prefix: instance_arn_prefix.to_string() }
     }

@@ -23,14 +23,18 @@ use thiserror::Error;
 /// A self-hosted runner as the runners API lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Runner {
+    /// The runner's id.
     pub id: u64,
+    /// Its name (the scaler's prefix and the instance id).
     pub name: String,
     /// `online` or `offline`.
     pub status: String,
+    /// Running a job.
     pub busy: bool,
 }
 
 impl Runner {
+    /// Whether it is connected.
     pub fn online(&self) -> bool {
         self.status == "online"
     }
@@ -39,10 +43,13 @@ impl Runner {
 /// A job waiting for a runner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedJob {
+    /// The job's id.
     pub id: u64,
+    /// Its workflow run's id.
     pub run_id: u64,
     /// `owner/repo`.
     pub repo: String,
+    /// The labels it asks a runner for.
     pub labels: Vec<String>,
     /// When the job was queued (unix seconds).
     pub created_at: u64,
@@ -59,20 +66,29 @@ pub fn labels_match(job: &[String], runner: &[String]) -> bool {
 pub enum GithubError {
     /// Primary limit exhausted or a secondary limit hit: no call before `until` (unix seconds).
     #[error("GitHub rate limit: waiting until {until} (unix seconds)")]
-    RateLimited { until: u64 },
+    RateLimited {
+        /// Unix seconds.
+        until: u64,
+    },
+    /// The app's credentials were refused.
     #[error("GitHub refused the app's credentials (HTTP {0}): {1}")]
     Unauthorized(u16, String),
+    /// Another HTTP error.
     #[error("GitHub answered HTTP {0}: {1}")]
     Http(u16, String),
+    /// An answer that does not read.
     #[error("GitHub answered malformed JSON: {0}")]
     Malformed(String),
+    /// No answer (connection, timeout).
     #[error("cannot reach GitHub: {0}")]
     Network(String),
+    /// The app's credentials could not be read or used.
     #[error("GitHub App credentials: {0}")]
     Credentials(String),
 }
 
 impl GithubError {
+    /// Worth another try (network trouble or a 5xx).
     pub fn retryable(&self) -> bool {
         matches!(self, GithubError::Network(_)) || matches!(self, GithubError::Http(code, _) if *code >= 500)
     }
@@ -81,7 +97,9 @@ impl GithubError {
 /// A just-in-time configuration GitHub generated for one runner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JitConfig {
+    /// The runner GitHub registered.
     pub runner_id: u64,
+    /// The configuration the runner starts with (`--jitconfig`).
     pub encoded: String,
 }
 

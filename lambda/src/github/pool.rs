@@ -32,6 +32,7 @@ pub fn instance_of<'a>(prefix: &str, runner_name: &'a str) -> Option<&'a str> {
     (!hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
 }
 
+/// The runner name of an instance: `prefix` and the instance id.
 pub fn runner_name(prefix: &str, instance_id: &str) -> String {
     format!("{prefix}-{instance_id}")
 }

@@ -103,6 +103,7 @@ fn header_u64(h: &reqwest::header::HeaderMap, name: &str) -> Option<u64> {
 }
 
 impl RestGithub {
+    /// A client for `env`'s API, authenticating as the app.
     pub fn new(env: &GithubEnv, creds: AppCredentials) -> Result<RestGithub, GithubError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))

@@ -44,7 +44,9 @@ struct LastPoll {
 
 /// The GitHub side of one runner queue.
 pub struct GithubSource<G, J> {
+    /// GitHub's REST API.
     pub api: G,
+    /// Where runner configurations are kept for the instances.
     pub store: J,
     labels: Vec<String>,
     prefix: String,
@@ -58,6 +60,7 @@ pub struct GithubSource<G, J> {
 }
 
 impl<G: GithubApi, J: JitStore> GithubSource<G, J> {
+    /// The queue `env` describes.
     pub fn new(api: G, store: J, env: &GithubEnv) -> Self {
         GithubSource {
             api,

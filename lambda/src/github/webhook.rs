@@ -18,10 +18,13 @@ use std::sync::Mutex;
 /// The function URL event (payload format 2.0), the parts read.
 #[derive(Debug, Deserialize)]
 pub struct UrlEvent {
+    /// Request headers (lower-case names).
     #[serde(default)]
     pub headers: std::collections::HashMap<String, String>,
+    /// The body, as sent or base64.
     #[serde(default)]
     pub body: Option<String>,
+    /// The body is base64.
     #[serde(default, rename = "isBase64Encoded")]
     pub is_base64_encoded: bool,
 }
@@ -49,7 +52,10 @@ pub enum Verdict {
     /// Valid, but nothing for us (another event, action or labels, or a repeat): 200.
     Ignored(String),
     /// A job for our labels was queued: reconcile now (202).
-    Reconcile { job_id: u64 },
+    Reconcile {
+        /// The queued job.
+        job_id: u64,
+    },
 }
 
 /// `sha256=HEX` of HMAC-SHA256(secret, body), checked in constant time.

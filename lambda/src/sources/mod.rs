@@ -13,22 +13,31 @@ use thiserror::Error;
 /// Failure to read the queue. Every variant fails the invocation (no scaling).
 #[derive(Debug, Clone, Error)]
 pub enum SourceError {
+    /// The agent token was refused.
     #[error("the metrics API rejected the agent token (HTTP {0}); check the SSM parameter")]
     Unauthorized(u16),
+    /// The API is throttling.
     #[error("the metrics API is throttling (HTTP 429)")]
     Throttled,
+    /// Another HTTP error.
     #[error("the metrics API answered HTTP {0}: {1}")]
     Http(u16, String),
+    /// An answer that does not read.
     #[error("the metrics API answered malformed JSON: {0}")]
     Malformed(String),
+    /// No answer (connection, timeout).
     #[error("cannot reach the metrics API: {0}")]
     Network(String),
+    /// GitHub's API failed (runner queues).
     #[error("{0}")]
     Github(GithubError),
     /// The API asked not to be called before `until` (unix seconds): the
     /// poll holds (no change, no failure).
     #[error("rate limited until {until} (unix seconds)")]
-    RateLimited { until: u64 },
+    RateLimited {
+        /// Unix seconds.
+        until: u64,
+    },
 }
 
 impl SourceError {

@@ -3,6 +3,7 @@
 
 use super::api::*;
 use crate::cloud::aws::{classify, AwsContext};
+use crate::cloud::ec2::Ec2;
 use crate::core::error::{ErrorClass, ProviderError};
 use async_trait::async_trait;
 use aws_config::Region;
@@ -12,7 +13,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a function may take to become Active or finish an update.
@@ -23,7 +24,7 @@ struct Clients {
     cfn: aws_sdk_cloudformation::Client,
     lambda: aws_sdk_lambda::Client,
     ssm: aws_sdk_ssm::Client,
-    ec2: aws_sdk_ec2::Client,
+    ec2: Arc<Ec2>,
 }
 
 /// The real clouds, for every region of a stack.
@@ -51,7 +52,7 @@ impl AwsQueueApi {
                 cfn: client!(aws_sdk_cloudformation, self.ctx, region),
                 lambda: client!(aws_sdk_lambda, self.ctx, region),
                 ssm: client!(aws_sdk_ssm, self.ctx, region),
-                ec2: client!(aws_sdk_ec2, self.ctx, region),
+                ec2: Arc::new(Ec2::new(&self.ctx, region)),
             })
             .clone()
     }
@@ -439,12 +440,8 @@ impl LookupApi for AwsQueueApi {
         Ok(pages.iter().flat_map(|p| p.parameters()).filter_map(|p| p.name().map(String::from)).collect())
     }
 
-    /// Filters do not fail on unknown ids (a subnet-id list would), so every
-    /// missing subnet can be named.
     async fn subnet_vpcs(&self, region: &str, subnets: &[String]) -> Result<BTreeMap<String, String>, ProviderError> {
-        let filter = aws_sdk_ec2::types::Filter::builder().name("subnet-id").set_values(Some(subnets.to_vec())).build();
-        let found = self.at(region).ec2.describe_subnets().filters(filter).send().await.map_err(|e| classify("ec2", "DescribeSubnets", e))?;
-        Ok(found.subnets().iter().filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id().unwrap_or_default().to_string()))).collect())
+        self.at(region).ec2.subnet_vpcs(subnets).await
     }
 
     async fn existing_roles(&self, names: &[String]) -> Result<Vec<String>, ProviderError> {
@@ -461,27 +458,7 @@ impl LookupApi for AwsQueueApi {
     }
 
     async fn default_subnets(&self, region: &str) -> Result<Option<(String, Vec<String>)>, ProviderError> {
-        use aws_sdk_ec2::types::Filter;
-        let ec2 = self.at(region).ec2;
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(Filter::builder().name("is-default").values("true").build())
-            .send()
-            .await
-            .map_err(|e| classify("ec2", "DescribeVpcs", e))?;
-        let Some(vpc) = vpcs.vpcs().first().and_then(|v| v.vpc_id()).map(String::from) else { return Ok(None) };
-        let pages: Vec<_> = ec2
-            .describe_subnets()
-            .filters(Filter::builder().name("vpc-id").values(&vpc).build())
-            .filters(Filter::builder().name("default-for-az").values("true").build())
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ec2", "DescribeSubnets", e))?;
-        let mut subnets: Vec<String> = pages.iter().flat_map(|p| p.subnets()).filter_map(|s| s.subnet_id().map(String::from)).collect();
-        subnets.sort();
-        Ok(Some((vpc, subnets)))
+        self.at(region).ec2.default_subnets().await
     }
 }
 

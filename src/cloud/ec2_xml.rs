@@ -1,0 +1,249 @@
+//! EC2 Query API answers, read with the SDK's XML decoder: a describe
+//! call's items (`<vpcSet><item>…`) and next token, and the error document
+//! (`<Response><Errors><Error><Code>…`). Element names as the EC2 API
+//! Reference (2016-11-15) gives them in each action's "Response Elements"
+//! and in "Error codes".
+
+use aws_smithy_xml::decode::{try_data, Document, ScopedDecoder, XmlDecodeError};
+use std::collections::BTreeMap;
+
+/// A VPC (`DescribeVpcs`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Vpc {
+    /// `vpcId`.
+    pub id: String,
+    /// `cidrBlock`: the primary IPv4 range.
+    pub cidr_block: String,
+    /// `isDefault`.
+    pub is_default: bool,
+    /// `ownerId`: the owning account.
+    pub owner_id: String,
+    /// `tagSet`.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A subnet (`DescribeSubnets`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Subnet {
+    /// `subnetId`.
+    pub id: String,
+    /// `vpcId`.
+    pub vpc_id: String,
+    /// `availabilityZone`.
+    pub availability_zone: String,
+    /// `cidrBlock`.
+    pub cidr_block: String,
+    /// `tagSet`.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One spot price (`DescribeSpotPriceHistory`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct SpotPrice {
+    /// `availabilityZone`.
+    pub(crate) availability_zone: String,
+    /// `instanceType`.
+    pub(crate) instance_type: String,
+    /// `productDescription` (`Linux/UNIX`).
+    pub(crate) product_description: String,
+    /// `spotPrice`: USD per hour, as text.
+    pub(crate) spot_price: String,
+}
+
+/// An item of a describe call's set, read from its child elements.
+pub(crate) trait Item: Sized {
+    /// Reads one `<item>`.
+    fn read(item: &mut ScopedDecoder) -> Result<Self, XmlDecodeError>;
+}
+
+/// Element name (or tag key) → text.
+type Texts = BTreeMap<String, String>;
+
+/// The text of each child element named in `wanted`, and the `tagSet`.
+/// Other children (nested sets) are skipped whole.
+fn children(item: &mut ScopedDecoder, wanted: &[&str]) -> Result<(Texts, Texts), XmlDecodeError> {
+    let (mut fields, mut tags) = (BTreeMap::new(), BTreeMap::new());
+    while let Some(mut child) = item.next_tag() {
+        let name = child.start_el().local().to_string();
+        if name == "tagSet" {
+            while let Some(mut tag) = child.next_tag() {
+                let (kv, _) = children(&mut tag, &["key", "value"])?;
+                if let Some(k) = kv.get("key") {
+                    tags.insert(k.clone(), kv.get("value").cloned().unwrap_or_default());
+                }
+            }
+        } else if wanted.contains(&name.as_str()) {
+            fields.insert(name, try_data(&mut child)?.into_owned());
+        }
+    }
+    Ok((fields, tags))
+}
+
+impl Item for Vpc {
+    fn read(item: &mut ScopedDecoder) -> Result<Self, XmlDecodeError> {
+        let (mut f, tags) = children(item, &["vpcId", "cidrBlock", "isDefault", "ownerId"])?;
+        let mut take = |k: &str| f.remove(k).unwrap_or_default();
+        Ok(Vpc { id: take("vpcId"), cidr_block: take("cidrBlock"), is_default: take("isDefault") == "true", owner_id: take("ownerId"), tags })
+    }
+}
+
+impl Item for Subnet {
+    fn read(item: &mut ScopedDecoder) -> Result<Self, XmlDecodeError> {
+        let (mut f, tags) = children(item, &["subnetId", "vpcId", "availabilityZone", "cidrBlock"])?;
+        let mut take = |k: &str| f.remove(k).unwrap_or_default();
+        Ok(Subnet { id: take("subnetId"), vpc_id: take("vpcId"), availability_zone: take("availabilityZone"), cidr_block: take("cidrBlock"), tags })
+    }
+}
+
+impl Item for SpotPrice {
+    fn read(item: &mut ScopedDecoder) -> Result<Self, XmlDecodeError> {
+        let (mut f, _) = children(item, &["availabilityZone", "instanceType", "productDescription", "spotPrice"])?;
+        let mut take = |k: &str| f.remove(k).unwrap_or_default();
+        Ok(SpotPrice {
+            availability_zone: take("availabilityZone"),
+            instance_type: take("instanceType"),
+            product_description: take("productDescription"),
+            spot_price: take("spotPrice"),
+        })
+    }
+}
+
+/// The items of `set` in one page, and the next page's token (None on the
+/// last page: absent or empty).
+pub(crate) fn read_page<T: Item>(xml: &str, set: &str) -> Result<(Vec<T>, Option<String>), XmlDecodeError> {
+    let mut doc = Document::new(xml);
+    let mut root = doc.root_element()?;
+    let (mut items, mut next) = (Vec::new(), None);
+    while let Some(mut el) = root.next_tag() {
+        let name = el.start_el().local().to_string();
+        if name == set {
+            while let Some(mut item) = el.next_tag() {
+                if item.start_el().local() == "item" {
+                    items.push(T::read(&mut item)?);
+                }
+            }
+        } else if name == "nextToken" {
+            next = Some(try_data(&mut el)?.into_owned()).filter(|t| !t.is_empty());
+        }
+    }
+    Ok((items, next))
+}
+
+/// EC2's error document.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ApiError {
+    /// `Code` (e.g. `UnauthorizedOperation`, `RequestLimitExceeded`).
+    pub(crate) code: String,
+    /// `Message`.
+    pub(crate) message: String,
+    /// `RequestID`: what AWS support asks for.
+    pub(crate) request_id: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if !self.request_id.is_empty() {
+            write!(f, " (request id {})", self.request_id)?;
+        }
+        Ok(())
+    }
+}
+
+/// The first error of an error document; None when the text is not one
+/// (a proxy's or load balancer's answer).
+pub(crate) fn read_error(xml: &str) -> Option<ApiError> {
+    let mut doc = Document::new(xml);
+    let mut root = doc.root_element().ok()?;
+    let (mut first, mut request_id) = (None, String::new());
+    while let Some(mut el) = root.next_tag() {
+        let name = el.start_el().local().to_string();
+        if name == "Errors" {
+            while let Some(mut e) = el.next_tag() {
+                let (f, _) = children(&mut e, &["Code", "Message"]).ok()?;
+                first.get_or_insert((f.get("Code").cloned().unwrap_or_default(), f.get("Message").cloned().unwrap_or_default()));
+            }
+        } else if name == "RequestID" || name == "RequestId" {
+            request_id = try_data(&mut el).ok()?.into_owned();
+        }
+    }
+    let (code, message) = first.filter(|(c, _)| !c.is_empty())?;
+    Some(ApiError { code, message, request_id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // As the EC2 API Reference's DescribeSubnets example answers (trimmed),
+    // with a nested set that must be skipped and a next token.
+    const SUBNETS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<DescribeSubnetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</requestId>
+  <subnetSet>
+    <item>
+      <subnetId>subnet-9d4a7b6c</subnetId>
+      <subnetArn>arn:aws:ec2:us-east-1:111122223333:subnet/subnet-9d4a7b6c</subnetArn>
+      <state>available</state>
+      <vpcId>vpc-1a2b3c4d</vpcId>
+      <cidrBlock>10.0.1.0/24</cidrBlock>
+      <ipv6CidrBlockAssociationSet>
+        <item><ipv6CidrBlock>2001:db8:1234:1a00::/64</ipv6CidrBlock></item>
+      </ipv6CidrBlockAssociationSet>
+      <availableIpAddressCount>251</availableIpAddressCount>
+      <availabilityZone>us-east-1a</availabilityZone>
+      <defaultForAz>false</defaultForAz>
+      <tagSet>
+        <item><key>Name</key><value>ci &amp; runners</value></item>
+        <item><key>tier</key><value/></item>
+      </tagSet>
+    </item>
+  </subnetSet>
+  <nextToken>eyJ2IjoiMiJ9</nextToken>
+</DescribeSubnetsResponse>"#;
+
+    #[test]
+    fn a_page_of_subnets_reads_with_its_tags_and_next_token() {
+        let (items, next) = read_page::<Subnet>(SUBNETS, "subnetSet").unwrap();
+        assert_eq!(next.as_deref(), Some("eyJ2IjoiMiJ9"));
+        assert_eq!(items.len(), 1, "the nested ipv6 item is not a subnet");
+        let s = &items[0];
+        assert_eq!(
+            (s.id.as_str(), s.vpc_id.as_str(), s.availability_zone.as_str(), s.cidr_block.as_str()),
+            ("subnet-9d4a7b6c", "vpc-1a2b3c4d", "us-east-1a", "10.0.1.0/24")
+        );
+        assert_eq!(s.tags.get("Name").map(String::as_str), Some("ci & runners"), "entities are unescaped");
+        assert_eq!(s.tags.get("tier").map(String::as_str), Some(""));
+    }
+
+    #[test]
+    fn vpcs_and_spot_prices_read_and_an_empty_next_token_ends_paging() {
+        let vpcs = r#"<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>
+            <vpcSet><item><vpcId>vpc-1</vpcId><ownerId>111122223333</ownerId><state>available</state><cidrBlock>172.31.0.0/16</cidrBlock>
+            <cidrBlockAssociationSet><item><cidrBlock>172.31.0.0/16</cidrBlock></item></cidrBlockAssociationSet><isDefault>true</isDefault></item></vpcSet>
+            <nextToken/></DescribeVpcsResponse>"#;
+        let (v, next) = read_page::<Vpc>(vpcs, "vpcSet").unwrap();
+        assert_eq!(next, None);
+        assert_eq!(
+            v,
+            vec![Vpc { id: "vpc-1".into(), cidr_block: "172.31.0.0/16".into(), is_default: true, owner_id: "111122223333".into(), tags: BTreeMap::new() }]
+        );
+        let spot = r#"<DescribeSpotPriceHistoryResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>
+            <spotPriceHistorySet><item><instanceType>g6e.xlarge</instanceType><productDescription>Linux/UNIX</productDescription>
+            <spotPrice>0.740000</spotPrice><timestamp>2026-12-05T10:00:00.000Z</timestamp><availabilityZone>us-west-2a</availabilityZone></item></spotPriceHistorySet>
+            <nextToken></nextToken></DescribeSpotPriceHistoryResponse>"#;
+        let (p, next) = read_page::<SpotPrice>(spot, "spotPriceHistorySet").unwrap();
+        assert_eq!(next, None);
+        assert_eq!((p[0].availability_zone.as_str(), p[0].spot_price.as_str(), p[0].product_description.as_str()), ("us-west-2a", "0.740000", "Linux/UNIX"));
+    }
+
+    #[test]
+    fn the_error_document_gives_code_message_and_request_id() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>ea966190-f9aa-478e-9ede-example</RequestID></Response>"#;
+        let e = read_error(xml).unwrap();
+        assert_eq!(e.to_string(), "UnauthorizedOperation: You are not authorized to perform this operation. (request id ea966190-f9aa-478e-9ede-example)");
+        assert_eq!(read_error("<html><body>502 Bad Gateway</body></html>"), None, "a proxy's page is no error document");
+        assert_eq!(read_error("not xml"), None);
+    }
+}
