@@ -1,8 +1,8 @@
 //! Compiles the identity of the scaler's sources into gantry
 //! (`GANTRY_SCALER_SOURCE`), so the bundled scaler it deploys is the one
-//! built from the same sources (see src/kinds/agent_queue/bundled.rs).
+//! built from the same sources (see src/ops/bundled_scaler.rs).
 
-include!("src/kinds/agent_queue/scaler_source.rs");
+include!("src/ops/scaler_source.rs");
 
 fn main() {
     let root = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

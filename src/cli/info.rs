@@ -2,7 +2,7 @@
 //! the tool itself, generated from the same clap definition as the parser.
 
 use super::{Cli, EXIT_ERROR, EXIT_OK};
-use crate::kinds::agent_queue::bundled;
+use crate::ops::bundled_scaler as bundled;
 use clap::CommandFactory;
 
 pub(super) fn version(json: bool) -> i32 {

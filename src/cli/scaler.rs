@@ -3,7 +3,7 @@
 
 use super::output::Output;
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::kinds::agent_queue::bundled;
+use crate::ops::bundled_scaler as bundled;
 use serde_json::Value;
 
 pub(super) fn run(out: &Output, arches: &[String]) -> i32 {

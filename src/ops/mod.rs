@@ -4,6 +4,7 @@
 
 mod apply;
 mod backend;
+pub(crate) mod bundled_scaler;
 mod cost;
 pub(crate) mod locking;
 mod managed_lint;

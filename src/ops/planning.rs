@@ -81,7 +81,8 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
         }
     }
     load.account_id = (!account.is_empty()).then(|| account.clone());
-    load.local_inputs = !req.destroy;
+    // A destroy deploys nothing: no scaler is looked for (or built).
+    load.bundled = (!req.destroy).then(|| Arc::new(super::bundled_scaler::BundledScaler) as Arc<dyn crate::core::Bundled>);
     let loaded = match load_with_data(&req.dir, load, kinds, backend.as_ref(), &account).await {
         Ok(l) => l,
         Err(e) => return (first, Err(e)),

@@ -108,9 +108,9 @@ pub trait Kind: Send + Sync {
         self.read(attrs).0
     }
     /// Fills inputs that come from this machine rather than from the files
-    /// (an artifact bundled with gantry), for plan and apply only:
-    /// `validate` needs nothing built or installed.
-    fn local_inputs(&self, attrs: &mut State) -> Vec<Diagnostic>;
+    /// (an artifact bundled with gantry, handed in as `bundled`), for plan
+    /// and apply only: `validate` needs nothing built or installed.
+    fn local_inputs(&self, attrs: &mut State, bundled: &dyn Bundled) -> Vec<Diagnostic>;
     /// What a desired or live state can run at most (machines that bill
     /// by the hour); None for kinds that run none.
     fn capacity(&self, state: &State) -> Option<Capacity>;
@@ -129,6 +129,15 @@ pub trait Kind: Send + Sync {
     /// What a change would newly allow (who may assume, what may be done),
     /// for the plan's broadening review. `before` is the live state, if any.
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String>;
+}
+
+/// What this gantry bundles for the machines it provisions, found on this
+/// machine by the caller (plan and apply; `gantry_core` reads no disk): a
+/// kind that deploys one asks for it in [`Kind::local_inputs`].
+pub trait Bundled: Send + Sync + std::fmt::Debug {
+    /// The scaler Lambda's zip for `arch` (`arm64`, `x86_64`) as
+    /// `{"path", "sha256", "size", "source"}`, or why there is none.
+    fn scaler_zip(&self, arch: &str) -> Result<serde_json::Value, String>;
 }
 
 /// Sets `key` to `value` unless the block set it (a [`Kind::fill_defaults`] helper).

@@ -22,7 +22,7 @@ pub use compare::Compare;
 pub use diagnostic::Diagnostic;
 pub use driver::{Discovery, Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
-pub use kind::{default_attr, BackendConfig, Capacity, Env, Kind, OFFLINE_ACCOUNT_ID};
+pub use kind::{default_attr, BackendConfig, Bundled, Capacity, Env, Kind, OFFLINE_ACCOUNT_ID};
 pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, Op, OutputValue, Plan, PlanInputs, Summary, FORMAT_VERSION};
 pub use schema::Schema;
 pub use state::{

@@ -6,7 +6,7 @@
 //! adapter below reads the block into `Spec` once ([`Kind::read`]), and
 //! the block-level rules run on that reading ([`Block`]).
 
-use super::{Action, AttrChange, Block, Capacity, Diagnostic, Env, Field, Kind, LiveResource, ParsedBlock, Schema, State};
+use super::{Action, AttrChange, Block, Bundled, Capacity, Diagnostic, Env, Field, Kind, LiveResource, ParsedBlock, Schema, State};
 use serde::de::DeserializeOwned;
 
 /// The pure half of a resource kind, over its typed block.
@@ -35,7 +35,7 @@ pub trait TypedKind: Send + Sync {
         Vec::new()
     }
     /// See [`Kind::local_inputs`] (it writes attributes, so it sees the block).
-    fn local_inputs(&self, _attrs: &mut State) -> Vec<Diagnostic> {
+    fn local_inputs(&self, _attrs: &mut State, _bundled: &dyn Bundled) -> Vec<Diagnostic> {
         Vec::new()
     }
     /// The resource's unique name in the cloud.
@@ -154,8 +154,8 @@ impl<K: TypedKind + 'static> Kind for K {
         };
         (ParsedBlock::new(Typed { kind: self, spec }), problem)
     }
-    fn local_inputs(&self, attrs: &mut State) -> Vec<Diagnostic> {
-        TypedKind::local_inputs(self, attrs)
+    fn local_inputs(&self, attrs: &mut State, bundled: &dyn Bundled) -> Vec<Diagnostic> {
+        TypedKind::local_inputs(self, attrs, bundled)
     }
     fn capacity(&self, state: &State) -> Option<Capacity> {
         TypedKind::capacity(self, state)

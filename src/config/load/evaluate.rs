@@ -256,8 +256,8 @@ impl Loader<'_> {
             let unknown = scope.unknown.contains(&Node::Resource(index));
             let (mut block, unread) = r.kind.read(&attrs);
             let mut problems: Vec<_> = if unknown { Vec::new() } else { unread.into_iter().chain(block.check()).chain(block.check_env(env)).collect() };
-            if self.opts.local_inputs && problems.is_empty() && !body_failed && !unknown {
-                problems = r.kind.local_inputs(&mut attrs);
+            if let Some(bundled) = self.opts.bundled.as_ref().filter(|_| problems.is_empty() && !body_failed && !unknown) {
+                problems = r.kind.local_inputs(&mut attrs, bundled.as_ref());
                 // The block changed (a bundled artifact was filled in): read it again.
                 block = r.kind.block(&attrs);
             }

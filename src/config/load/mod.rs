@@ -54,8 +54,10 @@ pub struct LoadOptions {
     pub account_id: Option<String>,
     /// Google Cloud project number, when plan read it; a placeholder otherwise.
     pub gcp_project_number: Option<String>,
-    /// Fill inputs from this machine (the bundled scaler): plan and apply.
-    pub local_inputs: bool,
+    /// What this gantry bundles (the scaler zips), found on this machine:
+    /// plan and apply hand it in (`ops::bundled_scaler`); `None`
+    /// (validate) fills nothing.
+    pub bundled: Option<std::sync::Arc<dyn crate::core::Bundled>>,
     /// `--workspace` / GANTRY_WORKSPACE: the same files as another
     /// environment, owned as stack `<label>-<workspace>`.
     pub workspace: Option<String>,

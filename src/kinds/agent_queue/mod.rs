@@ -23,7 +23,6 @@ mod access;
 mod api;
 mod aws;
 pub(crate) mod block;
-pub(crate) mod bundled;
 mod capacity;
 mod change_set;
 mod driver;
@@ -33,6 +32,7 @@ mod function;
 pub(crate) mod github;
 pub(crate) mod images;
 mod preflight;
+mod scaler_zip;
 mod schema;
 #[cfg(test)]
 mod script_tests;
@@ -255,8 +255,8 @@ impl crate::core::TypedKind for AgentQueue {
         }
         out
     }
-    fn local_inputs(&self, a: &mut State) -> Vec<Diagnostic> {
-        bundled::fill_scaler_zip(a)
+    fn local_inputs(&self, a: &mut State, bundled: &dyn crate::core::Bundled) -> Vec<Diagnostic> {
+        scaler_zip::fill(a, bundled)
     }
     /// New grants of its roles, managed policies, boundaries and ingress,
     /// read from the template before and after.

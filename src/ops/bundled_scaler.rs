@@ -164,22 +164,14 @@ pub(crate) fn bundled_zip(arch: &str) -> Result<Value, String> {
     result
 }
 
-/// The queue's `scaler.zip`: the bundled zip when the block names none;
-/// either way it records where the zip came from.
-pub(crate) fn fill_scaler_zip(attrs: &mut crate::core::State) -> Vec<crate::core::Diagnostic> {
-    let Some(Value::Object(scaler)) = attrs.get_mut("scaler") else { return Vec::new() };
-    if let Some(Value::Object(zip)) = scaler.get_mut("zip") {
-        let path = zip.get("path").and_then(Value::as_str).unwrap_or_default().to_string();
-        zip.insert("source".into(), json!(format!("the zip named in scaler {{ zip }} ({path})")));
-        return Vec::new();
-    }
-    let arch = scaler.get("architecture").and_then(Value::as_str).unwrap_or("arm64").to_string();
-    match bundled_zip(&arch) {
-        Ok(zip) => {
-            scaler.insert("zip".into(), zip);
-            Vec::new()
-        }
-        Err(e) => vec![crate::core::Diagnostic::attr("scaler", e)],
+/// The scaler zips bundled with this gantry, found (or built) as this
+/// module says; what plan and apply hand the loader.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BundledScaler;
+
+impl crate::core::Bundled for BundledScaler {
+    fn scaler_zip(&self, arch: &str) -> Result<Value, String> {
+        bundled_zip(arch)
     }
 }
 
@@ -268,13 +260,5 @@ mod tests {
     #[test]
     fn the_source_hash_is_the_one_compiled_in() {
         assert_eq!(scaler_source_hash(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap(), SOURCE_HASH);
-    }
-
-    #[test]
-    fn a_named_zip_keeps_its_path_and_says_so() {
-        let mut attrs = crate::core::State::new();
-        attrs.insert("scaler".into(), json!({"architecture": "arm64", "zip": {"path": "/x/s.zip", "sha256": "abc", "size": 3}}));
-        assert!(fill_scaler_zip(&mut attrs).is_empty());
-        assert_eq!(attrs["scaler"]["zip"]["source"], json!("the zip named in scaler { zip } (/x/s.zip)"));
     }
 }
