@@ -6,3 +6,4 @@ pub mod diff;
 pub mod lock;
 pub mod planner;
 pub mod s3_lock;
+pub mod stages;
