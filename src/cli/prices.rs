@@ -46,7 +46,7 @@ pub(super) async fn run(out: &Output, cmd: PricesCommand, stats: std::sync::Arc<
     crate::errln!("pricing {} EC2 and {} Compute Engine machine type(s) and region(s)…", want.aws.len(), want.gcp.machines.len() + want.gcp.gpus.len());
     let gcp = crate::cloud::gcp_catalog::GcpPriceRest::connect(stats.clone());
     let aws = crate::cloud::aws::AwsContext::load("us-east-1", stats).await;
-    let api = crate::cloud::pricing::AwsPrices { ctx: aws };
+    let api = crate::cloud::pricing::AwsPrices::new(aws);
     let today = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string();
     let say = |line: String| crate::errln!("{line}");
     let gcp_api = gcp.as_ref().ok().map(|g| g as &dyn crate::cloud::gcp_catalog::GcpPriceApi);

@@ -293,6 +293,7 @@ mod tests {
         let seen = server.await.unwrap();
         let head = seen[0].to_lowercase();
         assert!(head.contains("authorization: aws4-hmac-sha256 credential=akidexample/") && head.contains("/us-west-2/ec2/aws4_request"), "{head}");
+        assert!(head.contains("signedheaders=content-type;host;x-amz-date;x-amz-security-token,"), "the host and the body's type are signed: {head}");
         assert!(head.contains("x-amz-security-token: token") && head.contains("x-amz-date: "), "{head}");
         assert!(seen[1].ends_with("Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=is-default&Filter.1.Value.1=true"), "{}", seen[1]);
         assert!(seen[2].ends_with("&NextToken=t2"), "the next page asks with the token: {}", seen[2]);

@@ -31,7 +31,21 @@ pub(crate) trait PriceListApi: Send + Sync {
 
 /// The Price List client and EC2 clients per region.
 pub(crate) struct AwsPrices {
-    pub ctx: crate::cloud::aws::AwsContext,
+    ctx: crate::cloud::aws::AwsContext,
+    /// One EC2 client per region asked (its credentials resolved once).
+    ec2: std::sync::Mutex<BTreeMap<String, std::sync::Arc<crate::cloud::ec2::Ec2>>>,
+}
+
+impl AwsPrices {
+    /// Prices read through `ctx`'s clients.
+    pub(crate) fn new(ctx: crate::cloud::aws::AwsContext) -> AwsPrices {
+        AwsPrices { ctx, ec2: Default::default() }
+    }
+
+    fn ec2_in(&self, region: &str) -> std::sync::Arc<crate::cloud::ec2::Ec2> {
+        let mut all = self.ec2.lock().unwrap_or_else(|e| e.into_inner());
+        all.entry(region.to_string()).or_insert_with(|| std::sync::Arc::new(crate::cloud::ec2::Ec2::new(&self.ctx, region))).clone()
+    }
 }
 
 #[derive(Deserialize)]
@@ -87,7 +101,7 @@ fn term(field: &str, value: &str) -> Filter {
 impl PriceListApi for AwsPrices {
     async fn ec2_spot(&self, region: &str, instance_type: &str) -> Result<Option<f64>, ProviderError> {
         // A start time of now answers the price in effect now, per zone.
-        let items = crate::cloud::ec2::Ec2::new(&self.ctx, region).spot_prices(instance_type, "Linux/UNIX", std::time::SystemTime::now()).await?;
+        let items = self.ec2_in(region).spot_prices(instance_type, "Linux/UNIX", std::time::SystemTime::now()).await?;
         let prices = items.iter().filter(|i| i.product_description == "Linux/UNIX").filter_map(|i| i.spot_price.parse::<f64>().ok());
         Ok(prices.fold(None, |max: Option<f64>, p| Some(max.map_or(p, |m| m.max(p)))))
     }
