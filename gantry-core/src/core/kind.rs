@@ -99,8 +99,9 @@ pub trait Kind: Send + Sync {
     fn fill_defaults(&self, label: &str, env: &Env, attrs: &mut State);
     /// Reads an evaluated block into the kind's typed block, once: the
     /// rules, names, outputs, desired state and lint of that block read it
-    /// ([`ParsedBlock`]). A block that does not read is one diagnostic and
-    /// reads as the defaults, so the rules still judge the rest of it.
+    /// ([`ParsedBlock`]). A block that does not read (only a bug can make
+    /// it so: the loader checks types first) is that one diagnostic, and
+    /// reads as the defaults so what follows still has a block.
     fn read(&'static self, attrs: &State) -> (ParsedBlock, Option<Diagnostic>);
     /// The typed block of `attrs`, for callers that reported its reading
     /// already (the loader does, once per block).

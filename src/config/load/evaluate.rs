@@ -255,7 +255,12 @@ impl Loader<'_> {
             // Values that stand in for unread data blocks are not checked: the plan checks the real ones.
             let unknown = scope.unknown.contains(&Node::Resource(index));
             let (mut block, unread) = r.kind.read(&attrs);
-            let mut problems: Vec<_> = if unknown { Vec::new() } else { unread.into_iter().chain(block.check()).chain(block.check_env(env)).collect() };
+            // A block that does not read is that one problem (the rules would judge defaults).
+            let mut problems: Vec<_> = match unread {
+                _ if unknown => Vec::new(),
+                Some(u) => vec![u],
+                None => block.check().into_iter().chain(block.check_env(env)).collect(),
+            };
             if let Some(bundled) = self.opts.bundled.as_ref().filter(|_| problems.is_empty() && !body_failed && !unknown) {
                 problems = r.kind.local_inputs(&mut attrs, bundled.as_ref());
                 // The block changed (a bundled artifact was filled in): read it again.
