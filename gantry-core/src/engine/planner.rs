@@ -231,13 +231,14 @@ fn plan_instance(
             ));
         }
     }
+    // Something is desired here, so the action is a create (nothing
+    // matched), an update or a replace; deletes are plan_delete's.
     let desired = d.state.clone();
     let op = match (action, live_res.cloned()) {
         (Action::NoOp, _) => return Ok(None),
-        (Action::Create, _) | (_, None) => Op::Create { desired },
-        (Action::Update, Some(live)) => Op::Update { desired, live },
+        (_, None) => Op::Create { desired },
         (Action::Replace, Some(live)) => Op::Replace { desired, live },
-        (Action::Delete, Some(live)) => Op::Delete { live },
+        (_, Some(live)) => Op::Update { desired, live },
     };
     Ok(Some(Change {
         address: d.address.clone(),
