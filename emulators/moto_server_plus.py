@@ -9,10 +9,17 @@ those names the way it answers the Amazon Linux ones moto already ships.
 moto has no DLAMI image; the values point at the region's Amazon Linux 2023
 image of the same architecture, an image moto knows.
 
+It also exits when the process that started it does: the test support keeps
+idle servers for the next test (reset between them, see emulators/src/moto.rs),
+so a server may outlive the test that started it, never the test process.
+
 Usage: python moto_server_plus.py [moto_server arguments]
 """
 
+import os
 import sys
+import threading
+import time
 
 from moto.server import main
 from moto.ssm import models
@@ -52,5 +59,18 @@ def _check_loading_status(self, key):
 
 models.ParameterDict._check_loading_status = _check_loading_status
 
+
+
+def _exit_with_parent():
+    # Once the parent is gone the process is adopted and its parent id changes.
+    # The launcher names itself: by the time this runs (after moto's imports)
+    # the parent may already be gone.
+    parent = int(os.environ.get("GANTRY_MOTO_PARENT") or os.getppid())
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 if __name__ == "__main__":
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     sys.exit(main(sys.argv[1:]))

@@ -1,16 +1,30 @@
 //! Starts moto (the AWS emulator) on a free port and stops it on drop, even
 //! when the test using it fails.
+//!
+//! A stopped server is reset (moto's `POST /moto-api/reset`, which drops
+//! every backend's state) and kept for the next [`Moto`] of the same
+//! process: starting Python and importing moto's services is about half
+//! the CPU the integration tests spend. A kept server exits with the
+//! process that started it (moto_server_plus.py watches its parent).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Reset servers waiting for the next test: (process, port).
+static IDLE: Mutex<Vec<(Child, u16)>> = Mutex::new(Vec::new());
+
+/// At most this many idle servers are kept (the tests run four at a time).
+const MAX_IDLE: usize = 6;
 
 /// A running moto server, by default behind the [`AwsProxy`](crate::aws_proxy::AwsProxy)
 /// that adds the real-API behaviours moto lacks.
 pub struct Moto {
-    child: Child,
+    /// None once stopped or handed back.
+    child: Option<Child>,
     /// The port moto listens on (127.0.0.1).
     pub port: u16,
     /// Where clients go: the proxy in front of moto.
@@ -50,16 +64,51 @@ pub fn free_port() -> u16 {
 
 /// True when `GET path` on the port answers 200.
 pub fn http_ok(port: u16, path: &str) -> bool {
+    answers_200(port, "GET", path, Duration::from_secs(2))
+}
+
+/// True when `method path` (no body) on the port answers 200 within `wait`.
+fn answers_200(port: u16, method: &str, path: &str, wait: Duration) -> bool {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
         return false;
     };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).is_err() {
+    let _ = s.set_read_timeout(Some(wait));
+    let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
+    if s.write_all(request.as_bytes()).is_err() {
         return false;
     }
     let mut buf = [0u8; 32];
     matches!(s.read(&mut buf), Ok(n) if n > 12 && buf[9..12] == *b"200")
+}
+
+/// An idle server that still answers, if any (a dead one is reaped).
+fn take_idle() -> Option<(Child, u16)> {
+    let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+    while let Some((mut child, port)) = idle.pop() {
+        if matches!(child.try_wait(), Ok(None)) && http_ok(port, "/moto-api/") {
+            return Some((child, port));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    None
+}
+
+/// Keeps a server for the next test once its state is reset; else stops it.
+/// Only our own launcher watches its parent, so a `GANTRY_MOTO_SERVER`
+/// binary is always stopped.
+fn keep_or_stop(mut child: Child, port: u16) {
+    let reset = || answers_200(port, "POST", "/moto-api/reset", Duration::from_secs(30));
+    if std::env::var_os("GANTRY_MOTO_SERVER").is_none() && matches!(child.try_wait(), Ok(None)) && reset() {
+        let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push((child, port));
+            return;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 impl Moto {
@@ -133,8 +182,12 @@ impl Moto {
         moto
     }
 
-    /// Starts moto and waits until it answers.
+    /// Takes a reset idle server, else starts moto and waits until it answers.
     fn launch() -> Moto {
+        if let Some((child, port)) = take_idle() {
+            let endpoint = format!("http://127.0.0.1:{port}");
+            return Moto { child: Some(child), port, endpoint: endpoint.clone(), moto_endpoint: endpoint, proxy: None };
+        }
         for _attempt in 0..3 {
             let port = free_port();
             let child = moto_command()
@@ -142,24 +195,28 @@ impl Moto {
                 // Every real account has the AWS managed policies; gantry reads
                 // their documents at plan time (moto leaves them out by default).
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .env("GANTRY_MOTO_PARENT", std::process::id().to_string())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start moto ({}): {e}", moto_binary().display()));
             let endpoint = format!("http://127.0.0.1:{port}");
-            let mut moto = Moto { child, port, endpoint: endpoint.clone(), moto_endpoint: endpoint, proxy: None };
+            let mut moto = Moto { child: Some(child), port, endpoint: endpoint.clone(), moto_endpoint: endpoint, proxy: None };
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
                 if http_ok(port, "/moto-api/") {
                     return moto;
                 }
-                if let Ok(Some(_)) = moto.child.try_wait() {
+                if let Some(Ok(Some(_))) = moto.child.as_mut().map(Child::try_wait) {
                     break; // lost a port race: try another port
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
-            let _ = moto.child.kill();
+            if let Some(mut child) = moto.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
         }
         panic!("moto did not start");
     }
@@ -181,7 +238,54 @@ impl Drop for Moto {
         if let Some((_, rt)) = self.proxy.take() {
             rt.shutdown_background();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.take() {
+            keep_or_stop(child, self.port);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// moto serves S3 path-style without checking signatures.
+    fn bucket_exists(port: u16, bucket: &str) -> bool {
+        http_ok(port, &format!("/{bucket}"))
+    }
+
+    #[test]
+    fn a_kept_server_comes_back_reset() {
+        let first = Moto::start_plain();
+        assert!(answers_200(first.port, "PUT", "/left-behind", Duration::from_secs(10)), "create a bucket");
+        assert!(bucket_exists(first.port, "left-behind"));
+        let port = first.port;
+        drop(first);
+        let second = Moto::start_plain();
+        assert_eq!(second.port, port, "the idle server is reused (this is the only test here that starts moto)");
+        assert!(!bucket_exists(second.port, "left-behind"), "a reused server holds nothing of the test before");
+    }
+
+    #[test]
+    fn the_launcher_exits_with_the_process_that_started_it() {
+        if std::env::var_os("GANTRY_MOTO_SERVER").is_some() {
+            return; // only our launcher watches its parent
+        }
+        let port = free_port();
+        // A shell starts moto and exits at once, as a test process would.
+        let script = format!(
+            "GANTRY_MOTO_PARENT=$$ {} {} -p {port} >/dev/null 2>&1 & echo $!",
+            moto_binary().with_file_name("python").display(),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_server_plus.py").display()
+        );
+        let out = Command::new("sh").args(["-c", &script]).output().expect("sh");
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        // Gone, or a zombie its adoptive parent has not reaped yet.
+        let running =
+            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.rsplit(')').next().unwrap_or_default().trim_start().starts_with('Z'));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        assert!(!running(), "moto ({pid}) outlived the shell that started it");
     }
 }
