@@ -253,16 +253,35 @@ mod tests {
         http_ok(port, &format!("/{bucket}"))
     }
 
+    /// An IAM Query call; moto picks the service from the credential scope
+    /// and does not check the signature. Returns the HTTP status.
+    fn iam(port: u16, query: &str) -> u16 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let auth = "AWS4-HMAC-SHA256 Credential=testing/20261205/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00";
+        let body = format!("{query}&Version=2010-05-08");
+        let req = format!("POST / HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
+    }
+
     #[test]
     fn a_kept_server_comes_back_reset() {
         let first = Moto::start_plain();
         assert!(answers_200(first.port, "PUT", "/left-behind", Duration::from_secs(10)), "create a bucket");
         assert!(bucket_exists(first.port, "left-behind"));
+        let trust = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(iam(first.port, &format!("Action=CreateRole&RoleName=left-behind&AssumeRolePolicyDocument={trust}")), 200, "create a role");
+        assert_eq!(iam(first.port, "Action=GetRole&RoleName=left-behind"), 200);
         let port = first.port;
         drop(first);
         let second = Moto::start_plain();
         assert_eq!(second.port, port, "the idle server is reused (this is the only test here that starts moto)");
         assert!(!bucket_exists(second.port, "left-behind"), "a reused server holds nothing of the test before");
+        assert_eq!(iam(second.port, "Action=GetRole&RoleName=left-behind"), 404, "IAM too (its reset only drops the backend)");
+        // The managed policies every account has are there again.
+        assert_eq!(iam(second.port, "Action=GetPolicy&PolicyArn=arn:aws:iam::aws:policy/ReadOnlyAccess"), 200);
     }
 
     #[test]
