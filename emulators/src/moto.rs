@@ -3,9 +3,10 @@
 //!
 //! A stopped server is reset (moto's `POST /moto-api/reset`, which drops
 //! every backend's state) and kept for the next [`Moto`] of the same
-//! process: starting Python and importing moto's services is about half
-//! the CPU the integration tests spend. A kept server exits with the
-//! process that started it (moto_server_plus.py watches its parent).
+//! process, which then skips starting Python and importing moto's services.
+//! moto is about half the CPU the integration tests spend (perf, 2 cores).
+//! A kept server exits with the process that started it
+//! (moto_server_plus.py watches its parent).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
