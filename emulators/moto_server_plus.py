@@ -75,7 +75,6 @@ def _drop_without_rebuilding(self):
 iam_models.IAMBackend.reset = _drop_without_rebuilding
 
 
-
 def _exit_with_parent():
     # Once the parent is gone the process is adopted and its parent id changes.
     # The launcher names itself: by the time this runs (after moto's imports)

@@ -45,11 +45,18 @@ pub fn moto_binary() -> PathBuf {
     local
 }
 
+/// True when `GANTRY_MOTO_SERVER` names a moto of the caller's: it is run
+/// as is, without moto_server_plus.py (so it is never kept between tests:
+/// only that launcher exits with its parent).
+fn custom_server() -> bool {
+    std::env::var_os("GANTRY_MOTO_SERVER").is_some()
+}
+
 /// The command that starts moto: `GANTRY_MOTO_SERVER` as is, else the
 /// project's moto through moto_server_plus.py (moto plus the public SSM
 /// parameters real AWS has and moto lacks; see that file).
 fn moto_command() -> Command {
-    if std::env::var_os("GANTRY_MOTO_SERVER").is_some() {
+    if custom_server() {
         return Command::new(moto_binary());
     }
     let python = moto_binary().with_file_name("python");
@@ -97,11 +104,9 @@ fn take_idle() -> Option<(Child, u16)> {
 }
 
 /// Keeps a server for the next test once its state is reset; else stops it.
-/// Only our own launcher watches its parent, so a `GANTRY_MOTO_SERVER`
-/// binary is always stopped.
 fn keep_or_stop(mut child: Child, port: u16) {
     let reset = || answers_200(port, "POST", "/moto-api/reset", Duration::from_secs(30));
-    if std::env::var_os("GANTRY_MOTO_SERVER").is_none() && matches!(child.try_wait(), Ok(None)) && reset() {
+    if !custom_server() && matches!(child.try_wait(), Ok(None)) && reset() {
         let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push((child, port));
@@ -287,16 +292,15 @@ mod tests {
 
     #[test]
     fn the_launcher_exits_with_the_process_that_started_it() {
-        if std::env::var_os("GANTRY_MOTO_SERVER").is_some() {
+        if custom_server() {
             return; // only our launcher watches its parent
         }
         let port = free_port();
-        // A shell starts moto and exits at once, as a test process would.
-        let script = format!(
-            "GANTRY_MOTO_PARENT=$$ {} {} -p {port} >/dev/null 2>&1 & echo $!",
-            moto_binary().with_file_name("python").display(),
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_server_plus.py").display()
-        );
+        // A shell starts moto (the command launch() runs) and exits at once,
+        // as a test process would.
+        let cmd = moto_command();
+        let words: Vec<String> = std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|w| format!("'{}'", w.to_string_lossy())).collect();
+        let script = format!("GANTRY_MOTO_PARENT=$$ {} -p {port} >/dev/null 2>&1 & echo $!", words.join(" "));
         let out = Command::new("sh").args(["-c", &script]).output().expect("sh");
         let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
         // Gone, or a zombie its adoptive parent has not reaped yet.
