@@ -51,11 +51,10 @@ macro_rules! out {
 
 // The cloud-free layers live in their own crate (no SDK in its tree); their
 // paths stay `crate::core`, `crate::engine`, ... here.
-pub use gantry_core::{core, cost, engine, lint, plan, policy};
+pub use gantry_core::{config, core, cost, engine, lint, plan, policy};
 
 pub mod cli;
 pub mod cloud;
-pub mod config;
 pub mod kinds;
 pub(crate) mod lookups;
 pub mod ops;

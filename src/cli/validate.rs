@@ -17,7 +17,7 @@ pub(super) fn load_options(vars: &VarArgs) -> LoadOptions {
 }
 
 pub(super) fn run(out: &Output, dir: &Path, json: bool, vars: &VarArgs) -> i32 {
-    let loaded = load_dir(dir, &load_options(vars), &crate::kinds::all());
+    let loaded = load_dir(dir, &load_options(vars), &crate::ops::language());
     if json {
         let doc = serde_json::json!({
             "valid": !loaded.diags.has_errors(),

@@ -3,6 +3,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::json;
@@ -24,8 +25,7 @@ static ATTRIBUTES: &[Attr] = &[
     Attr::new("registry_id", Ty::String, "Account id of the registry."),
 ];
 
-#[async_trait]
-impl DataSource for EcrRepository {
+impl DataSchema for EcrRepository {
     fn name(&self) -> &'static str {
         "ecr_repository"
     }
@@ -46,6 +46,10 @@ impl DataSource for EcrRepository {
             _ => Vec::new(),
         }
     }
+}
+
+#[async_trait]
+impl DataSource for EcrRepository {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let name = arg(args, "name").unwrap_or_default();
         let registry = arg(args, "registry_id");

@@ -3,6 +3,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::json;
@@ -25,8 +26,7 @@ static ATTRIBUTES: &[Attr] = &[
     Attr::new("subnetworks", Ty::ListOfString, "Its subnetworks' full URLs, sorted."),
 ];
 
-#[async_trait]
-impl DataSource for GcpNetwork {
+impl DataSchema for GcpNetwork {
     fn name(&self) -> &'static str {
         "gcp_network"
     }
@@ -52,6 +52,10 @@ impl DataSource for GcpNetwork {
             vec![Diagnostic::attr("name", format!("\"{name}\" is not a Compute network name (lowercase letters, digits and -, up to 63)"))]
         }
     }
+}
+
+#[async_trait]
+impl DataSource for GcpNetwork {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let name = arg(args, "name").unwrap_or_default();
         let project = arg(args, "project").unwrap_or(&apis.project);

@@ -4,6 +4,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::DataSchema;
 use crate::core::State;
 use crate::kinds::oidc_provider::host_of;
 use async_trait::async_trait;
@@ -24,8 +25,7 @@ static ATTRIBUTES: &[Attr] = &[
     Attr::new("thumbprints", Ty::ListOfString, "Certificate thumbprints IAM stores (filled by IAM when none were given)."),
 ];
 
-#[async_trait]
-impl DataSource for GithubOidcProvider {
+impl DataSchema for GithubOidcProvider {
     fn name(&self) -> &'static str {
         "github_oidc_provider"
     }
@@ -38,6 +38,10 @@ impl DataSource for GithubOidcProvider {
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
+}
+
+#[async_trait]
+impl DataSource for GithubOidcProvider {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let url = arg(args, "url").unwrap_or("https://token.actions.githubusercontent.com");
         let host = host_of(url);

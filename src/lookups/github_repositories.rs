@@ -7,6 +7,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -31,8 +32,7 @@ static ATTRIBUTES: &[Attr] = &[
     Attr::new("names", Ty::ListOfString, "NAME of every repository chosen, sorted."),
 ];
 
-#[async_trait]
-impl DataSource for GithubRepositories {
+impl DataSchema for GithubRepositories {
     fn name(&self) -> &'static str {
         "github_repositories"
     }
@@ -59,6 +59,10 @@ impl DataSource for GithubRepositories {
         }
         out
     }
+}
+
+#[async_trait]
+impl DataSource for GithubRepositories {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let owner = arg(args, "owner").unwrap_or_default();
         let topic = arg(args, "topic");

@@ -3,6 +3,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::DataSchema;
 use crate::core::State;
 use async_trait::async_trait;
 use serde_json::json;
@@ -19,8 +20,7 @@ static ATTRIBUTES: &[Attr] = &[
     Attr::new("max_session_duration", Ty::Int, "Longest session, in seconds."),
 ];
 
-#[async_trait]
-impl DataSource for IamRole {
+impl DataSchema for IamRole {
     fn name(&self) -> &'static str {
         "iam_role"
     }
@@ -33,6 +33,10 @@ impl DataSource for IamRole {
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
+}
+
+#[async_trait]
+impl DataSource for IamRole {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let name = arg(args, "name").unwrap_or_default();
         let Some(r) = apis.aws(self.name())?.role(name).await? else {

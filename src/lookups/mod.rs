@@ -28,8 +28,7 @@ mod tests;
 pub(crate) use api::{AwsLookupApi, GcpLookupApi, GithubLookupApi, VpcQuery};
 pub(crate) use aws::AwsLookups;
 
-use crate::core::schema::{Attr, Schema, Ty};
-use crate::core::{Diagnostic, ProviderError, State};
+use crate::core::{DataSchema, ProviderError, State};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::sync::Arc;
@@ -73,21 +72,10 @@ pub(crate) enum LookupError {
     Provider(#[from] ProviderError),
 }
 
-/// One data source.
+/// One data source: its pure half (what the language checks, in
+/// gantry-core) and its read.
 #[async_trait]
-pub(crate) trait DataSource: Send + Sync {
-    /// Block type after `data`, e.g. `vpc`.
-    fn name(&self) -> &'static str;
-    /// One-paragraph description for docs.
-    fn doc(&self) -> &'static str;
-    /// Arguments accepted in the block.
-    fn schema(&self) -> &'static Schema;
-    /// Attributes the read gives, for references and docs.
-    fn attributes(&self) -> &'static [Attr];
-    /// Checks of the arguments beyond types.
-    fn check(&self, _args: &State) -> Vec<Diagnostic> {
-        Vec::new()
-    }
+pub(crate) trait DataSource: DataSchema {
     /// Reads the resource the arguments describe.
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError>;
 }
@@ -104,27 +92,14 @@ pub(crate) static REGISTRY: &[&dyn DataSource] = &[
     &gcp_network::GcpNetwork,
 ];
 
+/// Every data source's pure half, for the language ([`crate::ops::language`]).
+pub(crate) fn schemas() -> Vec<&'static dyn DataSchema> {
+    REGISTRY.iter().map(|&s| s as &'static dyn DataSchema).collect()
+}
+
 /// Looks a data source up by its block type.
 pub(crate) fn by_name(name: &str) -> Option<&'static dyn DataSource> {
     REGISTRY.iter().copied().find(|s| s.name() == name)
-}
-
-/// The value a data block has before it is read (`validate`, or the first
-/// evaluation of a plan): every attribute present with a stand-in of its
-/// type, so references type-check; checks of blocks using it are skipped.
-pub(crate) fn placeholder(source: &dyn DataSource, address: &str) -> Value {
-    let text = Value::String(format!("(known after {address} is read)"));
-    let attrs = source.attributes().iter().map(|a| {
-        let v = match a.ty {
-            Ty::ListOfString | Ty::PolicyFiles => Value::Array(vec![text.clone()]),
-            Ty::MapOfString | Ty::Object => Value::Object(Default::default()),
-            Ty::Bool => Value::Bool(false),
-            Ty::Int | Ty::Number => Value::from(0),
-            Ty::String | Ty::JsonFile | Ty::BinaryFile => text.clone(),
-        };
-        (a.name.to_string(), v)
-    });
-    Value::Object(attrs.collect())
 }
 
 /// A string argument (schema-checked before a read).

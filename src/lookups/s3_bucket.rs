@@ -3,6 +3,7 @@
 
 use super::{arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, Schema, Ty};
+use crate::core::DataSchema;
 use crate::core::State;
 use async_trait::async_trait;
 use serde_json::json;
@@ -18,8 +19,7 @@ static ATTRIBUTES: &[Attr] = &[
     Attr::new("bucket_regional_domain_name", Ty::String, "NAME.s3.REGION.amazonaws.com."),
 ];
 
-#[async_trait]
-impl DataSource for S3Bucket {
+impl DataSchema for S3Bucket {
     fn name(&self) -> &'static str {
         "s3_bucket"
     }
@@ -32,6 +32,10 @@ impl DataSource for S3Bucket {
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
+}
+
+#[async_trait]
+impl DataSource for S3Bucket {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let name = arg(args, "bucket").unwrap_or_default();
         let Some(b) = apis.aws(self.name())?.bucket(name).await? else {

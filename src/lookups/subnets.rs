@@ -3,6 +3,7 @@
 
 use super::{tags_arg, DataSource, LookupApis, LookupError};
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -29,8 +30,7 @@ fn strings(args: &State, name: &str) -> Vec<String> {
     args.get(name).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
 }
 
-#[async_trait]
-impl DataSource for Subnets {
+impl DataSchema for Subnets {
     fn name(&self) -> &'static str {
         "subnets"
     }
@@ -49,6 +49,10 @@ impl DataSource for Subnets {
         }
         Vec::new()
     }
+}
+
+#[async_trait]
+impl DataSource for Subnets {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let vpc = args.get("vpc_id").and_then(Value::as_str);
         let tags = tags_arg(args, "tags");

@@ -1,6 +1,7 @@
 use super::api::{Bucket, Network, OidcProviderFacts, RepositoryFacts, RepositoryListing, RoleFacts, Subnet, Vpc};
 use super::fake::FakeLookups;
 use super::*;
+use crate::core::placeholder;
 use serde_json::json;
 
 fn apis(f: FakeLookups) -> LookupApis {

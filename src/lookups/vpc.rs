@@ -3,6 +3,7 @@
 
 use super::{arg, tags_arg, DataSource, LookupApis, LookupError, VpcQuery};
 use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -46,8 +47,7 @@ fn describe(q: &VpcQuery) -> String {
     parts.join(" and ")
 }
 
-#[async_trait]
-impl DataSource for VpcSource {
+impl DataSchema for VpcSource {
     fn name(&self) -> &'static str {
         "vpc"
     }
@@ -71,6 +71,10 @@ impl DataSource for VpcSource {
         }
         out
     }
+}
+
+#[async_trait]
+impl DataSource for VpcSource {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let q = query(args);
         let found = apis.aws(self.name())?.vpcs(&q).await?;

@@ -60,7 +60,7 @@ pub(crate) async fn force_unlock(dir: &Path, backend: Option<&BackendConfig>, re
 
 /// The backend and region declared by the stack in `dir` (files read offline).
 pub(crate) fn stack_backend(dir: &Path) -> (Option<BackendConfig>, String) {
-    let (_, settings) = crate::config::read_settings(dir, &crate::config::LoadOptions::default().with_process_env(), &crate::kinds::all());
+    let (_, settings) = crate::config::read_settings(dir, &crate::config::LoadOptions::default().with_process_env(), &super::language());
     match settings {
         Some((s, _)) => (s.backend, s.aws_region.unwrap_or_default()),
         None => (None, String::new()),

@@ -94,7 +94,7 @@ mod tests {
                 r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}"#,
             )
             .unwrap();
-            let l = crate::config::load_dir(dir.path(), &crate::config::LoadOptions::default(), &crate::kinds::all());
+            let l = crate::config::load_dir(dir.path(), &crate::config::LoadOptions::default(), &crate::ops::language());
             l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)))
         };
         let found = lint(&stack(&format!("[\"{escalates}\", \"{reads}\"]"), ""), &api).await.unwrap().findings;

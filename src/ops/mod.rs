@@ -23,12 +23,18 @@ pub use outputs::{output_states, OutputState};
 pub use planning::{apply_plan, make_plan, PlanRequest};
 pub use saved::{ApplyGiven, SavedPlan};
 
-use crate::config::Loaded;
+use crate::config::{Language, Loaded};
 use crate::core::error::ProviderError;
 use crate::core::Diagnostic;
 use crate::engine::lock::LockError;
 use crate::plan::file::PlanFileError;
 use thiserror::Error;
+
+/// What this gantry's stack files can say: every kind and data source
+/// (`kinds::REGISTRY`, `lookups::REGISTRY`), for the language in gantry-core.
+pub fn language() -> Language {
+    Language { kinds: crate::kinds::all(), sources: crate::lookups::schemas() }
+}
 
 /// Everything an operation can fail with. The CLI maps these to messages
 /// and exit codes.

@@ -3,8 +3,7 @@
 //! stages of `plan_stages`; and applying one.
 
 use super::{Backend, Connect, OpsError, Target};
-use crate::config::{load_dir, read_settings, LoadOptions, Loaded};
-use crate::core::Kind;
+use crate::config::{load_dir, read_settings, Language, LoadOptions, Loaded};
 use crate::engine::apply::{apply, ApplyReport, Cancel, Progress};
 use crate::plan::Plan;
 use std::collections::BTreeMap;
@@ -36,10 +35,10 @@ pub struct PlanRequest {
 /// Loads the stack, reads live state and plans. Returns the loaded files
 /// too, so callers can render diagnostics (warnings included).
 pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Result<(Plan, Arc<dyn Backend>), OpsError>) {
-    let kinds = &crate::kinds::all();
+    let lang = &super::language();
     // Only the stack block first (no network yet): where to connect. The
     // stack is then evaluated once, with the account id its ARNs need.
-    let (first, settings) = read_settings(&req.dir, &req.load, kinds);
+    let (first, settings) = read_settings(&req.dir, &req.load, lang);
     let Some((settings, used)) = settings else {
         let e = OpsError::config(&first);
         return (first, Err(e));
@@ -60,7 +59,7 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
         Ok(c) => c,
         // Bad files matter more than an unreachable cloud: say so first.
         Err(e) => {
-            return match offline_errors(req, kinds) {
+            return match offline_errors(req, lang) {
                 Some(loaded) => {
                     let config = OpsError::config(&loaded);
                     (loaded, Err(config))
@@ -83,7 +82,7 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
     load.account_id = (!account.is_empty()).then(|| account.clone());
     // A destroy deploys nothing: no scaler is looked for (or built).
     load.bundled = (!req.destroy).then(|| Arc::new(super::bundled_scaler::BundledScaler) as Arc<dyn crate::core::Bundled>);
-    let loaded = match load_with_data(&req.dir, load, kinds, backend.as_ref(), &account).await {
+    let loaded = match load_with_data(&req.dir, load, lang, backend.as_ref(), &account).await {
         Ok(l) => l,
         Err(e) => return (first, Err(e)),
     };
@@ -99,19 +98,13 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
 /// names the data blocks it could not yet give values to; those are read
 /// (concurrently) and the stack evaluated again, until none is left (a
 /// data block may use another's value, so this can take a few rounds).
-async fn load_with_data(
-    dir: &std::path::Path,
-    mut load: LoadOptions,
-    kinds: &[&'static dyn Kind],
-    backend: &dyn Backend,
-    account: &str,
-) -> Result<Loaded, OpsError> {
+async fn load_with_data(dir: &std::path::Path, mut load: LoadOptions, lang: &Language, backend: &dyn Backend, account: &str) -> Result<Loaded, OpsError> {
     // Lookup clients only for a stack that has data blocks to read.
     let mut apis: Option<crate::lookups::LookupApis> = None;
     let mut values = BTreeMap::new();
     loop {
         load.data = Some(values.clone());
-        let loaded = load_dir(dir, &load, kinds);
+        let loaded = load_dir(dir, &load, lang);
         if loaded.data_requests.is_empty() || loaded.diags.has_errors() {
             return Ok(loaded);
         }
@@ -134,8 +127,8 @@ async fn load_with_data(
 
 /// The stack evaluated offline, when that finds errors (only on the way
 /// out after a failed connect, so a good stack is evaluated once).
-fn offline_errors(req: &PlanRequest, kinds: &[&'static dyn Kind]) -> Option<Loaded> {
-    let loaded = load_dir(&req.dir, &req.load, kinds);
+fn offline_errors(req: &PlanRequest, lang: &Language) -> Option<Loaded> {
+    let loaded = load_dir(&req.dir, &req.load, lang);
     loaded.diags.has_errors().then_some(loaded)
 }
 

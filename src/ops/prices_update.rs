@@ -47,7 +47,7 @@ pub(crate) fn wanted(current: &PriceBook, dirs: &[PathBuf], load: &LoadOptions, 
         }
     }
     for dir in dirs {
-        let loaded = load_dir(dir, load, &crate::kinds::all());
+        let loaded = load_dir(dir, load, &super::language());
         let Some(stack) = loaded.stack.as_ref() else {
             let n = loaded.diags.error_count();
             return Err(OpsError::Usage(format!("{}: {n} error(s) in the stack files (gantry validate {} shows them)", dir.display(), dir.display())));

@@ -115,7 +115,7 @@ async fn demand(d: &Demand, dir: &std::path::Path, stack: &str, attrs: &crate::c
 
 /// Loads the stack, finds the queue, runs it as written and per alternative.
 pub(crate) async fn simulate(req: &SimulateRequest) -> (Loaded, Result<SimulateReport, OpsError>) {
-    let loaded = load_dir(&req.dir, &req.load, &crate::kinds::all());
+    let loaded = load_dir(&req.dir, &req.load, &super::language());
     let Some(stack) = loaded.stack.as_ref() else {
         let e = OpsError::config(&loaded);
         return (loaded, Err(e));

@@ -9,7 +9,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 fn load(dir: &Path, opts: LoadOptions) -> gantry::config::Loaded {
-    load_dir(dir, &opts, &gantry::kinds::all())
+    load_dir(dir, &opts, &gantry::ops::language())
 }
 
 const HEADER: &str = "stack \"t\" {\n  aws { region = \"eu-central-1\" }\n}\n";

@@ -47,7 +47,7 @@ fn every_planted_problem_gets_exactly_one_diagnostic() {
     for case in &cases {
         let want = expectations(case);
         assert!(!want.is_empty(), "{} plants no problem", case.display());
-        let l = load_dir(case, &LoadOptions::default(), &gantry::kinds::all());
+        let l = load_dir(case, &LoadOptions::default(), &gantry::ops::language());
         let got: Vec<Expect> = l
             .diags
             .to_json(&l.sources)

@@ -93,7 +93,7 @@ fn mangled_stacks_never_panic_and_every_error_is_located() {
     stacks.sort();
     let budget = Duration::from_secs(std::env::var("GANTRY_MUTATION_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(8));
     let mut rng = fastrand::Rng::with_seed(std::env::var("GANTRY_MUTATION_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(2026));
-    let kinds = gantry::kinds::all();
+    let lang = gantry::ops::language();
     let started = Instant::now();
     let (mut runs, mut panics, mut unlocated) = (0u32, Vec::new(), Vec::new());
     while started.elapsed() < budget {
@@ -105,7 +105,7 @@ fn mangled_stacks_never_panic_and_every_error_is_located() {
         let text = std::fs::read_to_string(victim).unwrap();
         let mangled = mutate(&mut rng, &text);
         std::fs::write(victim, &mangled).unwrap();
-        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_dir(&dir, &LoadOptions::default(), &kinds)));
+        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_dir(&dir, &LoadOptions::default(), &lang)));
         match loaded {
             Err(_) => panics.push((src.clone(), mangled)),
             Ok(l) => {

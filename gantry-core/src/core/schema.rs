@@ -117,6 +117,14 @@ pub enum DefaultValue {
 }
 
 impl DefaultValue {
+    /// `{}` for maps and objects, `[]` for lists.
+    pub const fn empty(ty: Ty) -> DefaultValue {
+        match ty {
+            Ty::MapOfString | Ty::Object => DefaultValue::EmptyMap,
+            _ => DefaultValue::EmptyList,
+        }
+    }
+
     /// The default as a JSON value.
     pub fn to_value(self) -> Value {
         match self {
@@ -199,6 +207,11 @@ pub struct NestedBlock {
     pub doc: &'static str,
 }
 
+impl NestedBlock {
+    /// A filler for [`concat`] (never shown: every slot is overwritten).
+    pub const EMPTY: NestedBlock = NestedBlock { name: "", schema: &Schema { attrs: &[], blocks: &[] }, repeated: false, implied: false, doc: "" };
+}
+
 /// The full shape of a block body.
 #[derive(Debug)]
 pub struct Schema {
@@ -221,6 +234,67 @@ impl Schema {
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.attrs.iter().map(|a| a.name).chain(self.blocks.iter().map(|b| b.name))
     }
+}
+
+/// A typed block whose schema is derived from its fields
+/// (`#[derive(Schema)]`, gantry-schema-derive): the names, types, defaults,
+/// limits and docs are written once, on the struct the block reads into.
+pub trait HasSchema {
+    /// What the block may hold.
+    const SCHEMA: Schema;
+}
+
+/// The schema type of a Rust field type (a derived attribute's `ty`, unless
+/// it says otherwise: `ty = JsonFile`).
+pub trait SchemaType {
+    /// The attribute's type.
+    const TY: Ty;
+}
+
+macro_rules! schema_types {
+    ($($t:ty => $ty:ident),* $(,)?) => {$(impl SchemaType for $t { const TY: Ty = Ty::$ty; })*};
+}
+
+schema_types! {
+    String => String,
+    i64 => Int,
+    bool => Bool,
+    f64 => Number,
+    Vec<String> => ListOfString,
+    std::collections::BTreeMap<String, String> => MapOfString,
+}
+
+impl<T: SchemaType> SchemaType for Option<T> {
+    const TY: Ty = T::TY;
+}
+
+/// The summed lengths of `parts` (the size of [`concat`]'s array).
+pub const fn total_len<T>(parts: &[&[T]]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < parts.len() {
+        n += parts[i].len();
+        i += 1;
+    }
+    n
+}
+
+/// `parts` one after another, at compile time (a derived schema splices a
+/// `#[serde(flatten)]` field's attributes in place). `N` is
+/// [`total_len`]`(parts)`; `filler` only initialises the array.
+pub const fn concat<T: Copy, const N: usize>(parts: &[&[T]], filler: T) -> [T; N] {
+    let mut out = [filler; N];
+    let (mut i, mut k) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[k] = parts[i][j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(k == N, "concat: N is not the parts' total length");
+    out
 }
 
 /// Checks one evaluated attribute value against its spec: type, allowed

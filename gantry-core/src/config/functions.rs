@@ -42,7 +42,7 @@ pub(crate) fn declare_all(ctx: &mut Context) {
 
 /// Every built-in function, with an example and its result (README and
 /// `gantry docs` list these; a test evaluates every example).
-pub(crate) const EXAMPLES: &[(&str, &str, &str)] = &[
+pub const EXAMPLES: &[(&str, &str, &str)] = &[
     ("lower", r#"lower("CI")"#, r#""ci""#),
     ("upper", r#"upper("ci")"#, r#""CI""#),
     ("join", r#"join("-", ["a", "b"])"#, r#""a-b""#),

@@ -5,8 +5,7 @@ use super::expr::base_context;
 use super::{span_of, Loader, TOP_BLOCKS};
 use crate::config::diag::{did_you_mean, Diagnostic, FileId, SrcSpan};
 use crate::config::variables::{Validation, VarDecl, VarType};
-use crate::core::Kind;
-use crate::lookups::DataSource;
+use crate::core::{DataSchema, Kind};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body, Structure};
 use hcl_edit::Span;
@@ -40,7 +39,7 @@ impl ResourceDecl<'_> {
 
 /// A `data "SOURCE" "NAME" { ... }` block: something read, never changed.
 pub(super) struct DataDecl<'a> {
-    pub source: &'static dyn DataSource,
+    pub source: &'static dyn DataSchema,
     pub name: String,
     pub block: &'a Block,
     pub file: FileId,
@@ -172,7 +171,7 @@ impl Loader<'_> {
                                     }
                                 }
                                 None => {
-                                    let names: Vec<&str> = TOP_BLOCKS.iter().copied().chain(self.kinds.iter().map(|k| k.name())).collect();
+                                    let names: Vec<&str> = TOP_BLOCKS.iter().copied().chain(self.lang.kind_names()).collect();
                                     let mut d = Diagnostic::error(format!("unknown block type \"{ident}\""), ident_span).with_label("not a known block");
                                     d = match did_you_mean(ident, names.iter().copied()) {
                                         Some(s) => d.with_note(format!("did you mean \"{s}\"?")),
@@ -324,7 +323,7 @@ impl Loader<'_> {
 
     pub(super) fn data_decl<'b>(&mut self, file: FileId, b: &'b Block) -> Option<DataDecl<'b>> {
         let span = span_of(file, b.ident.span()).unwrap_or(SrcSpan { file, range: 0..0 });
-        let names: Vec<&str> = crate::lookups::REGISTRY.iter().map(|s| s.name()).collect();
+        let names: Vec<&str> = self.lang.source_names().collect();
         if b.labels.len() != 2 {
             self.diags.push(
                 Diagnostic::error("a data block takes two labels: data \"SOURCE\" \"NAME\" { ... }", Some(span))
@@ -333,7 +332,7 @@ impl Loader<'_> {
             return None;
         }
         let source_name = b.labels[0].as_str();
-        let Some(source) = crate::lookups::by_name(source_name) else {
+        let Some(source) = self.lang.source(source_name) else {
             let mut d = Diagnostic::error(format!("unknown data source \"{source_name}\""), span_of(file, b.labels[0].span())).with_label("not a data source");
             d = match did_you_mean(source_name, names.iter().copied()) {
                 Some(s) => d.with_note(format!("did you mean \"{s}\"?")),

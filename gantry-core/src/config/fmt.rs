@@ -4,7 +4,7 @@
 //! Only syntactically valid files are formatted.
 
 /// Formats HCL source text. The caller checks syntax first.
-pub(crate) fn format(src: &str) -> String {
+pub fn format(src: &str) -> String {
     let mut lines: Vec<Line> = Vec::new();
     let mut depth: i32 = 0;
     let mut heredoc: Option<String> = None;

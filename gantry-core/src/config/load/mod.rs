@@ -32,7 +32,7 @@ pub use files::list_stack_files;
 pub use settings::{StackSettings, OFFLINE_ACCOUNT_ID};
 
 use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
-use crate::config::{file_functions, variables};
+use crate::config::{file_functions, variables, Language};
 use crate::core::bounded::ReadRoot;
 use crate::core::{BackendConfig, Env, Kind, OutputValue, State};
 use hcl_edit::structure::Body;
@@ -168,13 +168,13 @@ fn read_files(dir: &Path, root: &ReadRoot) -> (Sources, Diagnostics, Vec<recover
 }
 
 /// Loads and evaluates the stack in `dir`.
-pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> Loaded {
+pub fn load_dir(dir: &Path, opts: &LoadOptions, lang: &Language) -> Loaded {
     let root = ReadRoot::for_stack(dir, opts.allow_outside_files);
     let (mut sources, diags, broken, bodies) = read_files(dir, &root);
     if bodies.is_empty() && diags.has_errors() {
         return Loaded { sources, diags, stack: None, data_requests: Vec::new() };
     }
-    let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts, broken);
+    let mut loader = Loader::new(lang, dir, diags, &mut sources, opts, broken);
     // file()/templatefile() read relative to the stack directory while it is evaluated.
     let stack = file_functions::with_base_dir(dir, &root, || loader.run(dir, &bodies));
     let data_requests = std::mem::take(&mut loader.data_requests);
@@ -186,10 +186,10 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> 
 /// Reads only what the `stack` block says (variables evaluated, no
 /// resource): where a command connects before it evaluates the stack once.
 /// Also names the kinds the files use.
-pub fn read_settings(dir: &Path, opts: &LoadOptions, kinds: &[&'static dyn Kind]) -> (Loaded, Option<(StackSettings, BTreeSet<&'static str>)>) {
+pub fn read_settings(dir: &Path, opts: &LoadOptions, lang: &Language) -> (Loaded, Option<(StackSettings, BTreeSet<&'static str>)>) {
     let root = ReadRoot::for_stack(dir, opts.allow_outside_files);
     let (mut sources, diags, broken, bodies) = read_files(dir, &root);
-    let mut loader = Loader::new(kinds, dir, diags, &mut sources, opts, broken);
+    let mut loader = Loader::new(lang, dir, diags, &mut sources, opts, broken);
     let found = if bodies.is_empty() {
         None
     } else {
@@ -230,7 +230,7 @@ const STACK_REFS: &[&str] = &["name", "region", "account_id", "gcp_project", "wo
 type VarSpan = (String, Range<usize>);
 
 struct Loader<'s> {
-    kinds: &'s [&'static dyn Kind],
+    lang: &'s Language,
     /// References already reported as unknown; evaluation errors they cause are not repeated.
     bad_refs: Vec<SrcSpan>,
     /// Policy templates per resource index.
@@ -259,7 +259,7 @@ struct Loader<'s> {
 
 impl<'s> Loader<'s> {
     fn new(
-        kinds: &'s [&'static dyn Kind],
+        lang: &'s Language,
         dir: &Path,
         diags: Diagnostics,
         sources: &'s mut Sources,
@@ -267,7 +267,7 @@ impl<'s> Loader<'s> {
         broken: Vec<recover::BrokenBlock>,
     ) -> Loader<'s> {
         Loader {
-            kinds,
+            lang,
             bad_refs: Vec::new(),
             templates: HashMap::new(),
             waivers: Vec::new(),
@@ -285,7 +285,7 @@ impl<'s> Loader<'s> {
     }
 
     fn kind(&self, name: &str) -> Option<&'static dyn Kind> {
-        self.kinds.iter().copied().find(|k| k.name() == name)
+        self.lang.kind(name)
     }
 
     /// The diagnostics, sorted, each said once (count/for_each instances of

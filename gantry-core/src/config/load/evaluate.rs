@@ -205,7 +205,7 @@ impl Loader<'_> {
                     self.data_requests.push(DataRequest { address: address.clone(), source: x.source.name(), args });
                 }
                 scope.unknown.insert(Node::Data(index));
-                scope.data.insert(key, to_hcl(&crate::lookups::placeholder(x.source, &address)));
+                scope.data.insert(key, to_hcl(&crate::core::placeholder(x.source, &address)));
                 true
             }
         }

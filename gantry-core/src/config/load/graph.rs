@@ -163,7 +163,7 @@ impl Loader<'_> {
                     None => Some(Diagnostic::error(format!("`{root}` must be followed by a resource name, e.g. {root}.NAME.ATTR"), span.clone())),
                 },
                 root => {
-                    let names: Vec<&str> = ["var", "local", "stack", "count", "each", "data"].into_iter().chain(self.kinds.iter().map(|k| k.name())).collect();
+                    let names: Vec<&str> = ["var", "local", "stack", "count", "each", "data"].into_iter().chain(self.lang.kind_names()).collect();
                     Some(unknown("name", root, root, names.iter().copied(), span.clone()))
                 }
             };
