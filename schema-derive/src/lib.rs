@@ -20,7 +20,9 @@
 //! Each field is an attribute named as serde names it (`#[serde(rename)]`),
 //! documented by its doc comment, typed by its Rust type (`SchemaType`) or
 //! `ty = JsonFile`; `#[serde(flatten)]` splices another derived block's
-//! attributes and blocks in place; `#[schema(skip)]` leaves a field out.
+//! attributes and blocks in place; `#[schema(block = PATH)]` names a
+//! `NestedBlock` declared once for several kinds; `#[schema(skip)]` leaves
+//! a field out.
 //! The generated code names `crate::core::schema`, which is where both
 //! gantry-core and the gantry crate (by re-export) keep it.
 
@@ -103,6 +105,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
 struct Options {
     skip: bool,
     block: bool,
+    /// A nested block declared once elsewhere (shared by kinds): `block = PATH`.
+    shared_block: Option<Expr>,
     implied: bool,
     required: bool,
     forces_replacement: bool,
@@ -122,6 +126,7 @@ fn options(f: &Field) -> syn::Result<Options> {
                 let key = m.path.get_ident().map(Ident::to_string).unwrap_or_default();
                 match key.as_str() {
                     "skip" => o.skip = true,
+                    "block" if m.input.peek(Token![=]) => o.shared_block = Some(m.value()?.parse()?),
                     "block" => o.block = true,
                     "implied" => o.implied = true,
                     "required" => o.required = true,
@@ -188,6 +193,9 @@ fn part(f: &Field) -> syn::Result<Option<Part>> {
     }
     if o.flatten {
         return Ok(Some(Part::Flatten(f.ty.clone())));
+    }
+    if let Some(shared) = &o.shared_block {
+        return Ok(Some(Part::Block(shared.to_token_stream())));
     }
     let s = quote!(crate::core::schema);
     let name = o.rename.clone().unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_string());

@@ -258,6 +258,9 @@ macro_rules! schema_types {
 schema_types! {
     String => String,
     i64 => Int,
+    i32 => Int,
+    u32 => Int,
+    u64 => Int,
     bool => Bool,
     f64 => Number,
     Vec<String> => ListOfString,

@@ -29,51 +29,13 @@ pub(crate) mod trust;
 pub(crate) use driver::RoleDriver;
 use spec::{Desired, Spec};
 
-use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use crate::lint::{self, Finding};
 use serde_json::{json, Value};
 
 /// The `ci_role` kind.
 pub(crate) struct CiRole;
-
-static ALLOW: Schema = Schema {
-    attrs: &[
-        Attr::new("repo", Ty::String, "GitHub repository, OWNER/NAME (or repos)."),
-        Attr::new("repos", Ty::ListOfString, "Several repositories, each OWNER/NAME, e.g. data.github_repositories.models.full_names (each named in the trust policy)."),
-        Attr::new("branches", Ty::ListOfString, "Branches (globs allowed) whose workflows may assume the role.").default(DefaultValue::EmptyList),
-        Attr::new("tags", Ty::ListOfString, "Git tags (globs allowed), e.g. v*.").default(DefaultValue::EmptyList),
-        Attr::new("environments", Ty::ListOfString, "GitHub deployment environments.").default(DefaultValue::EmptyList),
-        Attr::new("pull_request", Ty::Bool, "Allow pull_request workflows.").default(DefaultValue::Bool(false)),
-        Attr::new(
-            "workflow_refs",
-            Ty::ListOfString,
-            "Also require one of these reusable workflows (OWNER/REPO/.github/workflows/F@REF), matched in `sub`: the repository must customise its OIDC subject claim to include_claim_keys = [\"repo\", \"context\", \"job_workflow_ref\"] (AWS evaluates no job_workflow_ref condition).",
-        )
-            .default(DefaultValue::EmptyList),
-    ],
-    blocks: &[],
-};
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("name", Ty::String, "Role name (default: the block label).").forces_replacement(),
-        Attr::new("description", Ty::String, "Role description.").default(DefaultValue::Str("")),
-        Attr::new("provider", Ty::Object, "The github_oidc_provider to trust, e.g. github_oidc_provider.github."),
-        Attr::new("trust_policy_file", Ty::JsonFile, "A hand-written trust policy instead of allow rules (still linted)."),
-        Attr::new("policy_files", Ty::PolicyFiles, "Inline policies: JSON files with ${...} interpolation; each named by its file name.")
-            .default(DefaultValue::EmptyList),
-        Attr::new("policy_vars", Ty::Object, "Values the policy files can use as ${policy.NAME} (use jsonencode for lists)."),
-        Attr::new("managed_policy_arns", Ty::ListOfString, "Managed policies to attach.").default(DefaultValue::EmptyList),
-        Attr::new("max_session_duration", Ty::String, "Longest session, 1h to 12h.").default(DefaultValue::Str("1h")),
-        Attr::new("permissions_boundary", Ty::String, "ARN of a permissions boundary policy."),
-        Attr::new("tags", Ty::MapOfString, "Tags.").default(DefaultValue::EmptyMap),
-        Attr::new("trust_policy_quota", Ty::Int, "The account's IAM quota for a role trust policy, in characters (2048 unless raised, at most 4096).")
-            .default(DefaultValue::Int(2048))
-            .range(2048, 4096),
-    ],
-    blocks: &[NestedBlock { name: "allow", schema: &ALLOW, repeated: true, implied: false, doc: "Who may assume the role (one block per repository rule)." }],
-};
 
 static FIELDS: &[Field] = &[
     Field::replace("name"),
@@ -140,7 +102,7 @@ impl crate::core::TypedKind for CiRole {
         "An IAM role for CI jobs, trusted through GitHub OIDC by repository/branch/tag/environment rules."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS

@@ -5,25 +5,51 @@
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::State;
 use crate::kinds::common::PolicyFile;
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The evaluated block (the loader checked the types and filled the defaults).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Spec {
+    /// Role name (default: the block label).
+    #[schema(forces_replacement)]
     pub name: String,
+    /// Role description.
+    #[schema(default = "")]
     pub description: String,
-    /// The referenced `github_oidc_provider` block's attributes.
+    /// The github_oidc_provider to trust, e.g. github_oidc_provider.github.
+    // The referenced `github_oidc_provider` block's attributes.
+    #[schema(ty = Object)]
     pub provider: Option<ProviderRef>,
+    /// A hand-written trust policy instead of allow rules (still linted).
+    #[schema(ty = JsonFile)]
     pub trust_policy_file: Option<Value>,
+    /// Inline policies: JSON files with ${...} interpolation; each named by its file name.
+    #[schema(ty = PolicyFiles, default = empty)]
     pub policy_files: Vec<PolicyFile>,
+    /// Values the policy files can use as ${policy.NAME} (use jsonencode for lists).
+    // The loader interpolates them into policy_files; the kind reads the result.
+    #[schema(ty = Object)]
+    pub policy_vars: Option<Value>,
+    /// Managed policies to attach.
+    #[schema(default = empty)]
     pub managed_policy_arns: Vec<String>,
+    /// Longest session, 1h to 12h.
+    #[schema(default = "1h")]
     pub max_session_duration: Option<String>,
+    /// ARN of a permissions boundary policy.
     pub permissions_boundary: Option<String>,
+    /// Tags.
+    #[schema(default = empty)]
     pub tags: BTreeMap<String, String>,
+    /// The account's IAM quota for a role trust policy, in characters (2048 unless raised, at most 4096).
+    #[schema(default = 2048, range(2048, 4096))]
     pub trust_policy_quota: Option<i64>,
+    /// Who may assume the role (one block per repository rule).
+    #[schema(block)]
     pub allow: Vec<AllowRule>,
 }
 
@@ -36,15 +62,27 @@ pub(crate) struct ProviderRef {
 }
 
 /// One `allow { }` rule.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct AllowRule {
+    /// GitHub repository, OWNER/NAME (or repos).
     pub repo: Option<String>,
+    /// Several repositories, each OWNER/NAME, e.g. data.github_repositories.models.full_names (each named in the trust policy).
     pub repos: Option<Vec<String>>,
+    /// Branches (globs allowed) whose workflows may assume the role.
+    #[schema(default = empty)]
     pub branches: Vec<String>,
+    /// Git tags (globs allowed), e.g. v*.
+    #[schema(default = empty)]
     pub tags: Vec<String>,
+    /// GitHub deployment environments.
+    #[schema(default = empty)]
     pub environments: Vec<String>,
+    /// Allow pull_request workflows.
+    #[schema(default = false)]
     pub pull_request: bool,
+    /// Also require one of these reusable workflows (OWNER/REPO/.github/workflows/F@REF), matched in `sub`: the repository must customise its OIDC subject claim to include_claim_keys = ["repo", "context", "job_workflow_ref"] (AWS evaluates no job_workflow_ref condition).
+    #[schema(default = empty)]
     pub workflow_refs: Vec<String>,
 }
 

@@ -1,15 +1,21 @@
 //! ECR lifecycle policy: generated from the `lifecycle_policy` block's rules
 //! and normalised so a policy read back from ECR compares equal.
 
+use gantry_schema_derive::Schema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The `lifecycle_policy` block's rules.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Lifecycle {
+    /// Expire untagged images this many days after push.
+    #[schema(range(1, 3650))]
     pub expire_untagged_after_days: Option<u32>,
+    /// Keep only this many most recent tagged images.
+    #[schema(range(1, 10000))]
     pub keep_last_tagged: Option<u32>,
+    /// Limit keep_last_tagged to tags with these prefixes (default: all tags).
     pub tag_prefixes: Option<Vec<String>>,
 }
 

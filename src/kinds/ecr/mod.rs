@@ -26,35 +26,12 @@ mod tests;
 pub(crate) use driver::EcrDriver;
 use spec::{Desired, Spec};
 
-use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use serde_json::json;
 
 /// The `ecr_repository` kind.
 pub(crate) struct EcrRepository;
-
-static LIFECYCLE: Schema = Schema {
-    attrs: &[
-        Attr::new("expire_untagged_after_days", Ty::Int, "Expire untagged images this many days after push.").range(1, 3650),
-        Attr::new("keep_last_tagged", Ty::Int, "Keep only this many most recent tagged images.").range(1, 10000),
-        Attr::new("tag_prefixes", Ty::ListOfString, "Limit keep_last_tagged to tags with these prefixes (default: all tags)."),
-    ],
-    blocks: &[],
-};
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("name", Ty::String, "Repository name (default: the block label).").forces_replacement(),
-        Attr::new("image_tag_mutability", Ty::String, "IMMUTABLE or MUTABLE.").default(DefaultValue::Str("IMMUTABLE")).one_of(&["IMMUTABLE", "MUTABLE"]),
-        Attr::new("scan_on_push", Ty::Bool, "Scan images for vulnerabilities on push.").default(DefaultValue::Bool(true)),
-        Attr::new("encryption", Ty::String, "AES256 or KMS.").default(DefaultValue::Str("AES256")).one_of(&["AES256", "KMS"]).forces_replacement(),
-        Attr::new("kms_key", Ty::String, "KMS key ARN (only with encryption = \"KMS\"; default: the AWS managed key).").forces_replacement(),
-        Attr::new("repository_policy_file", Ty::JsonFile, "Path to a repository policy JSON document."),
-        Attr::new("force_delete", Ty::Bool, "Allow deleting the repository while it still holds images.").default(DefaultValue::Bool(false)),
-        Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(DefaultValue::EmptyMap),
-    ],
-    blocks: &[NestedBlock { name: "lifecycle_policy", schema: &LIFECYCLE, repeated: false, implied: false, doc: "Image expiry rules." }],
-};
 
 static FIELDS: &[Field] = &[
     Field::replace("name"),
@@ -91,7 +68,7 @@ impl crate::core::TypedKind for EcrRepository {
     }
 
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
 
     fn fields(&self) -> &'static [Field] {

@@ -5,25 +5,45 @@
 
 use super::lifecycle::{self, Lifecycle};
 use crate::core::State;
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The evaluated block. An attribute the loader refused (a type error,
-/// reported already) is absent: it reads as its default, so the rules
-/// below still judge the rest of the block.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The evaluated block, and (derived) the block's schema: each field's doc
+/// comment is its line in `gantry docs`. An attribute the loader refused
+/// (a type error, reported already) is absent: it reads as its default, so
+/// the rules below still judge the rest of the block.
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Spec {
+    /// Repository name (default: the block label).
+    #[schema(forces_replacement)]
     pub name: String,
+    /// IMMUTABLE or MUTABLE.
+    #[schema(default = "IMMUTABLE", one_of("IMMUTABLE", "MUTABLE"))]
     pub image_tag_mutability: String,
+    /// Scan images for vulnerabilities on push.
+    #[schema(default = true)]
     pub scan_on_push: bool,
+    /// AES256 or KMS.
+    #[schema(default = "AES256", one_of("AES256", "KMS"), forces_replacement)]
     pub encryption: String,
+    /// KMS key ARN (only with encryption = "KMS"; default: the AWS managed key).
+    #[schema(forces_replacement)]
     pub kms_key: Option<String>,
-    /// The policy document the file holds (any JSON; `check` wants an object).
+    /// Path to a repository policy JSON document.
+    // Holds the document the file holds (any JSON; `check` wants an object).
+    #[schema(ty = JsonFile)]
     pub repository_policy_file: Option<Value>,
+    /// Allow deleting the repository while it still holds images.
+    #[schema(default = false)]
     pub force_delete: bool,
+    /// Tags (keys starting with gantry: are reserved).
+    #[schema(default = empty)]
     pub tags: BTreeMap<String, String>,
+    /// Image expiry rules.
+    #[schema(block)]
     pub lifecycle_policy: Option<Lifecycle>,
 }
 

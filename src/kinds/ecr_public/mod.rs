@@ -23,28 +23,13 @@ mod tests;
 
 pub(crate) use driver::EcrPublicDriver;
 
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{default_attr, Diagnostic, Env, Field, State};
 use serde_json::json;
 use spec::{Desired, Spec};
 
 /// The `ecr_public_repository` kind.
 pub(crate) struct EcrPublicRepository;
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("name", Ty::String, "Repository name, e.g. bentoml/openllm (default: the block label).").forces_replacement(),
-        Attr::new("description", Ty::String, "Short description shown in the gallery (at most 1,024 characters)."),
-        Attr::new("about_text", Ty::String, "Markdown about the images, shown on the repository's gallery page."),
-        Attr::new("usage_text", Ty::String, "Markdown on how to use the images (docker pull, run flags)."),
-        Attr::new("architectures", Ty::ListOfString, "Gallery badges: ARM, ARM 64, x86, x86-64.").default(DefaultValue::EmptyList),
-        Attr::new("operating_systems", Ty::ListOfString, "Gallery badges: Linux, Windows.").default(DefaultValue::EmptyList),
-        Attr::new("repository_policy_file", Ty::JsonFile, "Path to a repository policy JSON document (who else may push)."),
-        Attr::new("force_delete", Ty::Bool, "Allow deleting the repository while it still holds images.").default(DefaultValue::Bool(false)),
-        Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(DefaultValue::EmptyMap),
-    ],
-    blocks: &[],
-};
 
 static FIELDS: &[Field] = &[Field::replace("name"), Field::new("catalog"), Field::new("repository_policy"), Field::new("force_delete"), Field::new("tags")];
 
@@ -60,7 +45,7 @@ impl crate::core::TypedKind for EcrPublicRepository {
     }
 
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
 
     fn fields(&self) -> &'static [Field] {

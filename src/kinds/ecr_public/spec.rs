@@ -3,22 +3,38 @@
 
 use super::catalog::Catalog;
 use crate::core::State;
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The evaluated block (an attribute refused by the loader reads as its default).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Spec {
+    /// Repository name, e.g. bentoml/openllm (default: the block label).
+    #[schema(forces_replacement)]
     pub name: String,
+    /// Short description shown in the gallery (at most 1,024 characters).
     pub description: Option<String>,
+    /// Markdown about the images, shown on the repository's gallery page.
     pub about_text: Option<String>,
+    /// Markdown on how to use the images (docker pull, run flags).
     pub usage_text: Option<String>,
+    /// Gallery badges: ARM, ARM 64, x86, x86-64.
+    #[schema(default = empty)]
     pub architectures: Vec<String>,
+    /// Gallery badges: Linux, Windows.
+    #[schema(default = empty)]
     pub operating_systems: Vec<String>,
+    /// Path to a repository policy JSON document (who else may push).
+    #[schema(ty = JsonFile)]
     pub repository_policy_file: Option<Value>,
+    /// Allow deleting the repository while it still holds images.
+    #[schema(default = false)]
     pub force_delete: bool,
+    /// Tags (keys starting with gantry: are reserved).
+    #[schema(default = empty)]
     pub tags: BTreeMap<String, String>,
 }
 

@@ -15,7 +15,7 @@
 //! undeletes and updates it instead of failing. Ownership is recorded at
 //! the end of the description, as on service accounts.
 
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::description_marker;
 use serde_json::json;
@@ -30,17 +30,6 @@ use spec::Spec;
 
 /// The `gcp_custom_role` kind.
 pub(crate) struct GcpCustomRole;
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("role_id", Ty::String, "The role ID: projects/PROJECT/roles/ROLE_ID (3-64 letters, digits, _ and .).").required().forces_replacement(),
-        Attr::new("title", Ty::String, "Title (at most 100 characters).").required(),
-        Attr::new("description", Ty::String, "Description (at most 180 characters; gantry records ownership after it).").default(DefaultValue::Str("")),
-        Attr::new("permissions", Ty::ListOfString, "The permissions it grants, e.g. compute.instances.start.").required(),
-        Attr::new("stage", Ty::String, "Launch stage.").default(DefaultValue::Str("GA")).one_of(&["ALPHA", "BETA", "GA", "DEPRECATED", "DISABLED", "EAP"]),
-    ],
-    blocks: &[],
-};
 
 static FIELDS: &[Field] = &[Field::replace("role_id"), Field::new("title"), Field::new("description"), Field::new("permissions"), Field::new("stage")];
 
@@ -65,7 +54,7 @@ impl crate::core::TypedKind for GcpCustomRole {
         "A project IAM custom role (soft-deleted roles are undeleted, not re-created)."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS

@@ -23,7 +23,7 @@
 //! listed (IAM is eventually consistent; "Create service accounts"): a plan
 //! right after apply may not see it yet.
 
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::{description_marker, iam_binding};
 use serde_json::json;
@@ -38,17 +38,6 @@ use spec::Spec;
 
 /// The `gcp_service_account` kind.
 pub(crate) struct GcpServiceAccount;
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("account_id", Ty::String, "The account ID: ACCOUNT_ID@PROJECT.iam.gserviceaccount.com (6-30 lowercase letters, digits and -).")
-            .required()
-            .forces_replacement(),
-        Attr::new("display_name", Ty::String, "Display name (at most 100 characters).").default(DefaultValue::Str("")),
-        Attr::new("description", Ty::String, "Description (at most 180 characters; gantry records ownership after it).").default(DefaultValue::Str("")),
-    ],
-    blocks: &[iam_binding::BLOCK],
-};
 
 static FIELDS: &[Field] = &[Field::replace("account_id"), Field::new("display_name"), Field::new("description"), Field::new("iam")];
 
@@ -75,7 +64,7 @@ impl crate::core::TypedKind for GcpServiceAccount {
         "A Google Cloud IAM service account (ownership recorded in its description)."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS

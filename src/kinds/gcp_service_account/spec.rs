@@ -3,15 +3,23 @@
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::State;
 use crate::kinds::common::gcp::iam_binding::{self, BindingBlock, Grants};
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 
 /// The evaluated block (the loader checked the types and filled the defaults).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Spec {
+    /// The account ID: ACCOUNT_ID@PROJECT.iam.gserviceaccount.com (6-30 lowercase letters, digits and -).
+    #[schema(required, forces_replacement)]
     pub account_id: String,
+    /// Display name (at most 100 characters).
+    #[schema(default = "")]
     pub display_name: String,
+    /// Description (at most 180 characters; gantry records ownership after it).
+    #[schema(default = "")]
     pub description: String,
+    #[schema(block = iam_binding::BLOCK)]
     pub iam_binding: Vec<BindingBlock>,
 }
 

@@ -33,7 +33,7 @@
 //! and updates it. Ownership is recorded at the end of the pool's
 //! description, as on service accounts.
 
-use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{Diagnostic, Env, Field, State};
 use crate::kinds::common::gcp::description_marker;
 use serde_json::json;
@@ -52,23 +52,6 @@ pub(crate) struct GcpWorkloadIdentityPool;
 
 /// GitHub Actions' OIDC issuer.
 pub(crate) const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
-
-static GITHUB: Schema = Schema {
-    attrs: &[
-        Attr::new("provider_id", Ty::String, "The provider's ID in the pool.").default(DefaultValue::Str("github")),
-        Attr::new("repositories", Ty::ListOfString, "OWNER/REPO of every repository whose workflows may federate (no wildcards).").required(),
-    ],
-    blocks: &[],
-};
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("pool_id", Ty::String, "The pool ID (4-32 lowercase letters, digits and -; not gcp-...).").required().forces_replacement(),
-        Attr::new("display_name", Ty::String, "Display name (at most 32 characters).").default(DefaultValue::Str("")),
-        Attr::new("description", Ty::String, "Description (at most 180 characters; gantry records ownership after it).").default(DefaultValue::Str("")),
-    ],
-    blocks: &[NestedBlock { name: "github", schema: &GITHUB, repeated: false, implied: false, doc: "The GitHub Actions OIDC provider (required)." }],
-};
 
 static FIELDS: &[Field] =
     &[Field::replace("pool_id"), Field::new("display_name"), Field::new("description"), Field::new("disabled"), Field::new("state"), Field::new("providers")];
@@ -117,7 +100,7 @@ impl crate::core::TypedKind for GcpWorkloadIdentityPool {
         "A workload identity pool whose GitHub provider admits the named repositories (keyless Google access from Actions)."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS

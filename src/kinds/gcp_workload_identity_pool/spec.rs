@@ -3,24 +3,37 @@
 use super::{condition, mapping, GITHUB_ISSUER};
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::State;
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The evaluated block (the loader checked the types and filled the defaults).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Spec {
+    /// The pool ID (4-32 lowercase letters, digits and -; not gcp-...).
+    #[schema(required, forces_replacement)]
     pub pool_id: String,
+    /// Display name (at most 32 characters).
+    #[schema(default = "")]
     pub display_name: String,
+    /// Description (at most 180 characters; gantry records ownership after it).
+    #[schema(default = "")]
     pub description: String,
+    /// The GitHub Actions OIDC provider (required).
+    #[schema(block)]
     pub github: Option<GithubBlock>,
 }
 
 /// The `github { }` block: the pool's one provider.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct GithubBlock {
+    /// The provider's ID in the pool.
+    #[schema(default = "github")]
     pub provider_id: Option<String>,
+    /// OWNER/REPO of every repository whose workflows may federate (no wildcards).
+    #[schema(ty = ListOfString, required)]
     pub repositories: BTreeSet<String>,
 }
 

@@ -7,7 +7,7 @@
 //! The URL forces replacement; client ids, thumbprints and tags are updated
 //! in place.
 
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{Compare, Diagnostic, Env, Field, State};
 use serde_json::json;
 
@@ -23,22 +23,6 @@ use spec::Spec;
 
 /// The `github_oidc_provider` kind.
 pub(crate) struct GithubOidcProvider;
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("url", Ty::String, "Issuer URL (GitHub Enterprise Server hosts allowed).")
-            .default(DefaultValue::Str("https://token.actions.githubusercontent.com"))
-            .forces_replacement(),
-        Attr::new("client_ids", Ty::ListOfString, "Audiences accepted (default sts.amazonaws.com).").default(DefaultValue::EmptyList),
-        Attr::new(
-            "thumbprints",
-            Ty::ListOfString,
-            "Server certificate thumbprints (optional: when unset IAM computes and stores one, and AWS validates GitHub's certificate itself).",
-        ),
-        Attr::new("tags", Ty::MapOfString, "Tags.").default(DefaultValue::EmptyMap),
-    ],
-    blocks: &[],
-};
 
 // IAM computes a thumbprint from the issuer's certificate chain when none is
 // given (IAM API reference, CreateOpenIDConnectProvider: "If you don't
@@ -62,7 +46,7 @@ impl crate::core::TypedKind for GithubOidcProvider {
         "The IAM OIDC identity provider for GitHub Actions. One per account and URL; ci_role blocks reference it."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS

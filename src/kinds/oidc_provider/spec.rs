@@ -2,16 +2,24 @@
 //! `core::TypedKind`).
 
 use crate::core::State;
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The evaluated block (an attribute refused by the loader reads as its default).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Spec {
+    /// Issuer URL (GitHub Enterprise Server hosts allowed).
+    #[schema(default = "https://token.actions.githubusercontent.com", forces_replacement)]
     pub url: String,
+    /// Audiences accepted (default sts.amazonaws.com).
+    #[schema(default = empty)]
     pub client_ids: Vec<String>,
+    /// Server certificate thumbprints (optional: when unset IAM computes and stores one, and AWS validates GitHub's certificate itself).
     pub thumbprints: Option<Vec<String>>,
+    /// Tags.
+    #[schema(default = empty)]
     pub tags: BTreeMap<String, String>,
 }
 

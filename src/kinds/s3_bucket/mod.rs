@@ -31,7 +31,7 @@ mod tests;
 pub(crate) use api::S3Client;
 pub(crate) use driver::S3Driver;
 
-use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{default_attr, Action, AttrChange, Diagnostic, Env, Field, State};
 use serde_json::{json, Value};
 use settings::PublicAccess;
@@ -53,58 +53,6 @@ fn bucket(state: &State) -> Option<BucketAccess> {
 
 /// The `s3_bucket` kind.
 pub(crate) struct S3Bucket;
-
-static PUBLIC_ACCESS: Schema = Schema {
-    attrs: &[
-        Attr::new("block_public_acls", Ty::Bool, "Refuse requests that add public ACLs.").default(DefaultValue::Bool(true)),
-        Attr::new("ignore_public_acls", Ty::Bool, "Ignore public ACLs already on the bucket and its objects.").default(DefaultValue::Bool(true)),
-        Attr::new("block_public_policy", Ty::Bool, "Refuse bucket policies that grant public access.").default(DefaultValue::Bool(true)),
-        Attr::new("restrict_public_buckets", Ty::Bool, "Only AWS services and this account may use a bucket with a public policy.")
-            .default(DefaultValue::Bool(true)),
-    ],
-    blocks: &[],
-};
-
-static LIFECYCLE_RULE: Schema = Schema {
-    attrs: &[
-        Attr::new("id", Ty::String, "Rule name, unique in the bucket.").required(),
-        Attr::new("prefix", Ty::String, "Apply to keys starting with this (default: every key).").default(DefaultValue::Str("")),
-        Attr::new("expire_after_days", Ty::Int, "Expire current objects this many days after creation.").range(1, 36500),
-        Attr::new("noncurrent_expire_after_days", Ty::Int, "Delete versions this many days after they stop being current.").range(1, 36500),
-        Attr::new("abort_incomplete_multipart_after_days", Ty::Int, "Abort multipart uploads not finished after this many days.").range(1, 36500),
-    ],
-    blocks: &[],
-};
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("name", Ty::String, "Bucket name, global across AWS (default: the block label).").forces_replacement(),
-        Attr::new("versioning", Ty::Bool, "Keep every version of every object (turning it off later suspends it).").default(DefaultValue::Bool(false)),
-        Attr::new("encryption", Ty::String, "Default encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS).")
-            .default(DefaultValue::Str("AES256"))
-            .one_of(&["AES256", "aws:kms"]),
-        Attr::new("kms_key", Ty::String, "KMS key ARN or alias (only with encryption = \"aws:kms\"; default: the AWS managed key)."),
-        Attr::new("policy_file", Ty::JsonFile, "Path to a bucket policy JSON document (linted: no anyone, no writes by others)."),
-        Attr::new(
-            "public_read_prefixes",
-            Ty::ListOfString,
-            "Key prefixes anyone may download (s3:GetObject only); needs the two public-policy switches of public_access_block off.",
-        )
-        .default(DefaultValue::EmptyList),
-        Attr::new("force_delete", Ty::Bool, "Allow deleting the bucket with its objects (every version is deleted first).").default(DefaultValue::Bool(false)),
-        Attr::new("tags", Ty::MapOfString, "Tags (keys starting with gantry: are reserved).").default(DefaultValue::EmptyMap),
-    ],
-    blocks: &[
-        NestedBlock {
-            name: "public_access_block",
-            schema: &PUBLIC_ACCESS,
-            repeated: false,
-            implied: true,
-            doc: "Block Public Access: every switch on unless turned off here.",
-        },
-        NestedBlock { name: "lifecycle_rule", schema: &LIFECYCLE_RULE, repeated: true, implied: false, doc: "Expiry rules, each scoped by key prefix." },
-    ],
-};
 
 static FIELDS: &[Field] = &[
     Field::replace("name"),
@@ -146,7 +94,7 @@ impl crate::core::TypedKind for S3Bucket {
     }
 
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
 
     fn fields(&self) -> &'static [Field] {

@@ -3,23 +3,43 @@
 
 use super::settings::{self, Encryption, LifecycleRule, PublicAccess};
 use crate::core::State;
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The evaluated block (an attribute refused by the loader reads as its default).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Spec {
+    /// Bucket name, global across AWS (default: the block label).
+    #[schema(forces_replacement)]
     pub name: String,
+    /// Keep every version of every object (turning it off later suspends it).
+    #[schema(default = false)]
     pub versioning: bool,
+    /// Default encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS).
+    #[schema(default = "AES256", one_of("AES256", "aws:kms"))]
     pub encryption: Option<String>,
+    /// KMS key ARN or alias (only with encryption = "aws:kms"; default: the AWS managed key).
     pub kms_key: Option<String>,
+    /// Block Public Access: every switch on unless turned off here.
+    #[schema(block, implied)]
     pub public_access_block: Option<PublicAccessBlock>,
-    pub public_read_prefixes: Vec<String>,
-    pub lifecycle_rule: Vec<RuleBlock>,
+    /// Path to a bucket policy JSON document (linted: no anyone, no writes by others).
+    #[schema(ty = JsonFile)]
     pub policy_file: Option<Value>,
+    /// Key prefixes anyone may download (s3:GetObject only); needs the two public-policy switches of public_access_block off.
+    #[schema(default = empty)]
+    pub public_read_prefixes: Vec<String>,
+    /// Expiry rules, each scoped by key prefix.
+    #[schema(block)]
+    pub lifecycle_rule: Vec<RuleBlock>,
+    /// Allow deleting the bucket with its objects (every version is deleted first).
+    #[schema(default = false)]
     pub force_delete: bool,
+    /// Tags (keys starting with gantry: are reserved).
+    #[schema(default = empty)]
     pub tags: BTreeMap<String, String>,
 }
 
@@ -28,26 +48,44 @@ fn on() -> bool {
 }
 
 /// The `public_access_block` block: every switch on unless written off.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Schema)]
 pub(crate) struct PublicAccessBlock {
+    /// Refuse requests that add public ACLs.
     #[serde(default = "on")]
+    #[schema(default = true)]
     pub block_public_acls: bool,
+    /// Ignore public ACLs already on the bucket and its objects.
     #[serde(default = "on")]
+    #[schema(default = true)]
     pub ignore_public_acls: bool,
+    /// Refuse bucket policies that grant public access.
     #[serde(default = "on")]
+    #[schema(default = true)]
     pub block_public_policy: bool,
+    /// Only AWS services and this account may use a bucket with a public policy.
     #[serde(default = "on")]
+    #[schema(default = true)]
     pub restrict_public_buckets: bool,
 }
 
 /// One `lifecycle_rule` block.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct RuleBlock {
+    /// Rule name, unique in the bucket.
+    #[schema(required)]
     pub id: String,
+    /// Apply to keys starting with this (default: every key).
+    #[schema(default = "")]
     pub prefix: String,
+    /// Expire current objects this many days after creation.
+    #[schema(range(1, 36500))]
     pub expire_after_days: Option<i32>,
+    /// Delete versions this many days after they stop being current.
+    #[schema(range(1, 36500))]
     pub noncurrent_expire_after_days: Option<i32>,
+    /// Abort multipart uploads not finished after this many days.
+    #[schema(range(1, 36500))]
     pub abort_incomplete_multipart_after_days: Option<i32>,
 }
 
