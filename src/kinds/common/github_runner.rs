@@ -4,14 +4,20 @@
 
 use crate::core::Diagnostic;
 use gantry_scaler_env::github::Scope;
+use gantry_schema_derive::Schema;
 use serde::Deserialize;
 
-/// The scope and labels of a runner block.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// The scope and labels of a runner block (a queue's `github { }`, a
+/// node's `runner { }`: each flattens it, so both document them alike).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
 pub struct RunnerScope {
+    /// owner/repo whose jobs the runners take (or organization).
     pub repository: Option<String>,
+    /// Organisation runners instead: available to the organisation's repositories.
     pub organization: Option<String>,
+    /// Labels besides self-hosted, linux and the architecture (x64 or arm64): a job runs here when each of its runs-on labels is one of the runner's.
+    #[schema(required)]
     pub labels: Vec<String>,
 }
 

@@ -53,9 +53,9 @@
 //! gcloud does) so the agent can read its token, and the server answers
 //! with the real address.
 
-use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{default_attr, Compare, Diagnostic, Env, Field, State};
-use crate::kinds::common::gcp::{self, iam_binding, AGENT};
+use crate::kinds::common::gcp::{self, iam_binding};
 
 mod api;
 mod driver;
@@ -68,63 +68,6 @@ use spec::{Desired, Spec};
 
 /// The `gpu_node` kind.
 pub struct GpuNode;
-
-static ACCELERATOR: Schema = Schema {
-    attrs: &[
-        Attr::new("type", Ty::String, "GPU type, e.g. nvidia-l4, nvidia-tesla-a100.").required(),
-        Attr::new("count", Ty::Int, "GPUs per machine.").default(DefaultValue::Int(1)).range(1, 16),
-    ],
-    blocks: &[],
-};
-
-static BOOT_DISK: Schema = Schema {
-    attrs: &[
-        Attr::new("image", Ty::String, "Source image or image family URL (default: a Deep Learning VM image with the NVIDIA driver).")
-            .default(DefaultValue::Str(DEFAULT_IMAGE)),
-        Attr::new("size_gb", Ty::Int, "Boot disk size.").default(DefaultValue::Int(200)).range(10, 65536),
-        Attr::new("type", Ty::String, "Disk type.").default(DefaultValue::Str("pd-balanced")).one_of(&[
-            "pd-balanced",
-            "pd-ssd",
-            "pd-standard",
-            "hyperdisk-balanced",
-        ]),
-    ],
-    blocks: &[],
-};
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("name", Ty::String, "Instance name (default: the block label).").forces_replacement(),
-        Attr::new("zone", Ty::String, "Zone, e.g. us-central1-a.").required().forces_replacement(),
-        Attr::new("machine_type", Ty::String, "Machine type, e.g. g2-standard-24.").required().forces_replacement(),
-        Attr::new("network", Ty::String, "VPC network.").default(DefaultValue::Str("default")).forces_replacement(),
-        Attr::new("subnetwork", Ty::String, "Subnetwork.").forces_replacement(),
-        Attr::new("service_account", Ty::String, "Service account email (default: the project's default compute service account).").forces_replacement(),
-        Attr::new("scopes", Ty::ListOfString, "OAuth scopes (default: cloud-platform; access is then governed by IAM).").forces_replacement(),
-        Attr::new("spot", Ty::Bool, "Spot provisioning.").default(DefaultValue::Bool(false)).forces_replacement(),
-        Attr::new("labels", Ty::MapOfString, "Labels (updated in place).").default(DefaultValue::EmptyMap),
-        Attr::new("metadata", Ty::MapOfString, "Metadata (updated in place).").default(DefaultValue::EmptyMap),
-        Attr::new("startup_script", Ty::String, "Startup script (or use an agent block)."),
-        Attr::new("external_ip", Ty::Bool, "An ephemeral external IP (false: the subnetwork needs Cloud NAT for the bootstrap's downloads).")
-            .default(DefaultValue::Bool(true))
-            .forces_replacement(),
-        Attr::new("gpu_image_check", Ty::Bool, "Refuse boot images that are not known to carry the NVIDIA driver (false: your image has it).")
-            .default(DefaultValue::Bool(true)),
-    ],
-    blocks: &[
-        NestedBlock { name: "accelerator", schema: &ACCELERATOR, repeated: false, implied: false, doc: "The GPUs (required)." },
-        NestedBlock { name: "boot_disk", schema: &BOOT_DISK, repeated: false, implied: true, doc: "The boot disk (image, size, type)." },
-        NestedBlock { name: "agent", schema: &AGENT, repeated: false, implied: false, doc: "Run a CI agent for a queue (renders the startup script)." },
-        NestedBlock {
-            name: "runner",
-            schema: &gcp::runner::RUNNER,
-            repeated: false,
-            implied: false,
-            doc: "Run a GitHub Actions runner instead (one job per configuration from `gantry runner wake`; renders the startup script).",
-        },
-        iam_binding::BLOCK,
-    ],
-};
 
 static FIELDS: &[Field] = &[
     Field::replace("zone"),
@@ -191,7 +134,7 @@ impl crate::core::TypedKind for GpuNode {
         "A Compute Engine instance with GPUs running a CI agent."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS

@@ -7,41 +7,65 @@ use crate::core::State;
 use crate::kinds::common::gcp::iam_binding::{self, BindingBlock, Grants};
 use crate::kinds::common::gcp::{Machine, NodeNetwork, NodeSpec};
 use crate::kinds::common::null_as_default;
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The evaluated block (the loader checked the types and filled the defaults).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub struct Spec {
     #[serde(flatten)]
     pub node: NodeSpec,
+    /// Machine type, e.g. g2-standard-24.
+    #[schema(required, forces_replacement)]
     pub machine_type: String,
+    /// The GPUs (required).
+    #[schema(block)]
     pub accelerator: Option<Accelerator>,
+    /// The boot disk (image, size, type).
+    #[schema(block, implied)]
     pub boot_disk: Option<BootDisk>,
+    /// Spot provisioning.
+    #[schema(default = false, forces_replacement)]
     pub spot: bool,
+    /// An ephemeral external IP (false: the subnetwork needs Cloud NAT for the bootstrap's downloads).
+    #[schema(default = true, forces_replacement)]
     pub external_ip: Option<bool>,
+    /// Refuse boot images that are not known to carry the NVIDIA driver (false: your image has it).
+    #[schema(default = true)]
     pub gpu_image_check: Option<bool>,
+    #[schema(block = iam_binding::BLOCK)]
     pub iam_binding: Vec<BindingBlock>,
 }
 
 /// The `accelerator { }` block, and the GPUs as read back (a type URL).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Schema)]
 #[serde(default)]
 pub struct Accelerator {
+    /// GPU type, e.g. nvidia-l4, nvidia-tesla-a100.
     #[serde(rename = "type", deserialize_with = "null_as_default")]
+    #[schema(required)]
     pub gpu_type: String,
+    /// GPUs per machine.
     #[serde(deserialize_with = "null_as_default")]
+    #[schema(default = 1, range(1, 16))]
     pub count: i64,
 }
 
 /// The `boot_disk { }` block, and the disk as read back.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Schema)]
 #[serde(default)]
 pub struct BootDisk {
+    /// Source image or image family URL (default: a Deep Learning VM image with the NVIDIA driver).
+    #[schema(default = DEFAULT_IMAGE)]
     pub image: Option<String>,
+    /// Boot disk size.
+    #[schema(default = 200, range(10, 65536))]
     pub size_gb: i64,
+    /// Disk type.
     #[serde(rename = "type")]
+    #[schema(default = "pd-balanced", one_of("pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-balanced"))]
     pub disk_type: String,
 }
 

@@ -22,9 +22,9 @@
 //! account and data disk force replacement; labels and metadata (including
 //! the startup script) are updated in place.
 
-use crate::core::schema::{Attr, DefaultValue, NestedBlock, Schema, Ty};
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::{default_attr, Diagnostic, Env, Field, State};
-use crate::kinds::common::gcp::{self, AGENT};
+use crate::kinds::common::gcp;
 
 pub(crate) mod api;
 mod driver;
@@ -36,52 +36,6 @@ use spec::{Desired, Spec};
 
 /// The `tpu_node` kind.
 pub(crate) struct TpuNode;
-
-static DATA_DISK: Schema = Schema {
-    attrs: &[
-        Attr::new("size_gb", Ty::Int, "Disk size.").required().range(1, 65536),
-        Attr::new("type", Ty::String, "Disk type.").default(DefaultValue::Str("pd-balanced")).one_of(&[
-            "pd-balanced",
-            "pd-ssd",
-            "pd-standard",
-            "hyperdisk-balanced",
-            "hyperdisk-ml",
-            "hyperdisk-throughput",
-            "hyperdisk-extreme",
-        ]),
-    ],
-    blocks: &[],
-};
-
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("name", Ty::String, "Node name (default: the block label).").forces_replacement(),
-        Attr::new("zone", Ty::String, "Zone, e.g. us-east5-b.").required().forces_replacement(),
-        Attr::new("accelerator_type", Ty::String, "e.g. v5litepod-1, v6e-1, v6e-8.").required().forces_replacement(),
-        Attr::new("runtime_version", Ty::String, "TPU software version, e.g. v2-alpha-tpuv6e.").required().forces_replacement(),
-        Attr::new("network", Ty::String, "VPC network.").default(DefaultValue::Str("default")).forces_replacement(),
-        Attr::new("subnetwork", Ty::String, "Subnetwork.").forces_replacement(),
-        Attr::new("service_account", Ty::String, "Service account email (default: the project's default).").forces_replacement(),
-        Attr::new("scopes", Ty::ListOfString, "OAuth scopes (default: the server's, cloud-platform).").forces_replacement(),
-        Attr::new("spot", Ty::Bool, "Spot capacity.").default(DefaultValue::Bool(false)).forces_replacement(),
-        Attr::new("preemptible", Ty::Bool, "Preemptible capacity.").default(DefaultValue::Bool(false)).forces_replacement(),
-        Attr::new("reserved", Ty::Bool, "Use a reservation.").default(DefaultValue::Bool(false)).forces_replacement(),
-        Attr::new("labels", Ty::MapOfString, "Labels (updated in place).").default(DefaultValue::EmptyMap),
-        Attr::new("metadata", Ty::MapOfString, "Metadata (updated in place).").default(DefaultValue::EmptyMap),
-        Attr::new("startup_script", Ty::String, "Startup script (or use an agent block)."),
-    ],
-    blocks: &[
-        NestedBlock { name: "data_disk", schema: &DATA_DISK, repeated: false, implied: false, doc: "A data disk created and attached with the node." },
-        NestedBlock { name: "agent", schema: &AGENT, repeated: false, implied: false, doc: "Run a CI agent for a queue (renders the startup script)." },
-        NestedBlock {
-            name: "runner",
-            schema: &gcp::runner::RUNNER,
-            repeated: false,
-            implied: false,
-            doc: "Run a GitHub Actions runner instead (one job per configuration from `gantry runner wake`; renders the startup script).",
-        },
-    ],
-};
 
 // What the TPU API fills or rewrites (REST reference, `Node`): the network
 // comes back as `projects/P/global/networks/N`, the subnetwork and the
@@ -143,7 +97,7 @@ impl crate::core::TypedKind for TpuNode {
         "A Cloud TPU v2 node (TPU VM) running a CI agent, with an optional data disk."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS

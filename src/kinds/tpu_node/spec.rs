@@ -4,29 +4,49 @@
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{Env, State};
 use crate::kinds::common::gcp::{Machine, NodeNetwork, NodeSpec};
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The evaluated block (the loader checked the types and filled the defaults).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct Spec {
     #[serde(flatten)]
     pub node: NodeSpec,
+    /// e.g. v5litepod-1, v6e-1, v6e-8.
+    #[schema(required, forces_replacement)]
     pub accelerator_type: String,
+    /// TPU software version, e.g. v2-alpha-tpuv6e.
+    #[schema(required, forces_replacement)]
     pub runtime_version: String,
+    /// A data disk created and attached with the node.
+    #[schema(block)]
     pub data_disk: Option<DataDisk>,
+    /// Spot capacity.
+    #[schema(default = false, forces_replacement)]
     pub spot: bool,
+    /// Preemptible capacity.
+    #[schema(default = false, forces_replacement)]
     pub preemptible: bool,
+    /// Use a reservation.
+    #[schema(default = false, forces_replacement)]
     pub reserved: bool,
 }
 
 /// The `data_disk { }` block, and the disk as read back.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Schema)]
 #[serde(default)]
 pub(crate) struct DataDisk {
+    /// Disk size.
+    #[schema(required, range(1, 65536))]
     pub size_gb: i64,
+    /// Disk type.
     #[serde(rename = "type")]
+    #[schema(
+        default = "pd-balanced",
+        one_of("pd-balanced", "pd-ssd", "pd-standard", "hyperdisk-balanced", "hyperdisk-ml", "hyperdisk-throughput", "hyperdisk-extreme")
+    )]
     pub disk_type: String,
 }
 

@@ -31,38 +31,25 @@
 //!   job lands on a half-prepared machine. It is in the node's metadata,
 //!   which the machine's jobs can read: never put a secret in it.
 
-use crate::core::schema::{Attr, DefaultValue, Ty};
 use crate::core::Diagnostic;
 use crate::kinds::agent_queue::SECRETS_DIR;
+use gantry_schema_derive::Schema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// What both blocks add besides the agent or runner ([`ATTRS`]).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// What both blocks add besides the agent or runner (each flattens it).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
 pub struct Extras {
-    /// Environment variable name to Secret Manager secret.
+    /// Build secrets: NAME = Secret Manager secret (ID or projects/P/secrets/ID), read at boot into root-only files, exported to each job and masked in its log; only names reach metadata and the plan.
+    #[schema(default = empty)]
     pub secrets: BTreeMap<String, String>,
+    /// Artifact Registry hosts (e.g. us-docker.pkg.dev) Docker logs in to with the machine's service account.
+    #[schema(default = empty)]
     pub docker_registries: Vec<String>,
+    /// Shell run as root at every boot before the agent starts (in metadata, readable by jobs: no secrets).
     pub setup: Option<String>,
 }
-
-/// The attributes both blocks take.
-pub(crate) const ATTRS: [Attr; 3] = [
-    Attr::new(
-        "secrets",
-        Ty::MapOfString,
-        "Build secrets: NAME = Secret Manager secret (ID or projects/P/secrets/ID), read at boot into root-only files, exported to each job and masked in its log; only names reach metadata and the plan.",
-    )
-    .default(DefaultValue::EmptyMap),
-    Attr::new(
-        "docker_registries",
-        Ty::ListOfString,
-        "Artifact Registry hosts (e.g. us-docker.pkg.dev) Docker logs in to with the machine's service account.",
-    )
-    .default(DefaultValue::EmptyList),
-    Attr::new("setup", Ty::String, "Shell run as root at every boot before the agent starts (in metadata, readable by jobs: no secrets)."),
-];
 
 /// The credential helper's name: Docker runs `docker-credential-NAME`.
 pub(crate) const HELPER: &str = "gantry-gcr";

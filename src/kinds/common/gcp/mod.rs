@@ -14,7 +14,6 @@ pub(crate) use disks::DiskApi;
 pub(crate) use node::{NodeNetwork, NodeSpec};
 
 use crate::core::error::ProviderError;
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::{Compare, Diagnostic, Field, State};
 use google_cloud_compute_v1::model::Disk;
 use serde_json::Value;
@@ -155,20 +154,6 @@ pub(crate) fn zones_to_read(scope: &crate::core::ReadScope) -> Vec<String> {
     zones.dedup();
     zones
 }
-
-/// The `agent { }` block shared by the node kinds.
-pub(crate) static AGENT: Schema = Schema {
-    attrs: &[
-        Attr::new("queue", Ty::String, "Queue the agent serves (tag queue=NAME).").required(),
-        Attr::new("token_secret", Ty::String, "Secret Manager secret holding the agent token (never put in metadata).").required(),
-        Attr::new("agents", Ty::Int, "Agents on the machine.").default(DefaultValue::Int(1)).range(1, 64),
-        Attr::new("tags", Ty::MapOfString, "Extra agent tags.").default(DefaultValue::EmptyMap),
-        extras::ATTRS[0],
-        extras::ATTRS[1],
-        extras::ATTRS[2],
-    ],
-    blocks: &[],
-};
 
 const PRELUDE: &str = include_str!("node_prelude.sh");
 const STARTUP: &str = include_str!("agent_startup.sh");

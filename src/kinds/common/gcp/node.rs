@@ -7,24 +7,47 @@ use super::extras::{self, Extras};
 use super::runner::{self, RunnerBlock};
 use super::{check_labels, prelude, valid_name, valid_zone, Machine, STARTUP};
 use crate::core::{Diagnostic, State};
+use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// The node attributes both kinds take (each kind's `Spec` flattens it).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// The node attributes both kinds take (each kind's `Spec` flattens it,
+/// so both document them alike).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
 pub struct NodeSpec {
+    /// Node name (default: the block label).
+    #[schema(forces_replacement)]
     pub name: String,
+    /// Zone, e.g. us-east5-b or us-central1-a.
+    #[schema(required, forces_replacement)]
     pub zone: String,
+    /// VPC network.
+    #[schema(default = "default", forces_replacement)]
     pub network: String,
+    /// Subnetwork.
+    #[schema(forces_replacement)]
     pub subnetwork: Option<String>,
+    /// Service account email (default: the project's default compute service account).
+    #[schema(forces_replacement)]
     pub service_account: Option<String>,
+    /// OAuth scopes (default: cloud-platform; access is then governed by IAM).
+    #[schema(forces_replacement)]
     pub scopes: Option<Vec<String>>,
+    /// Labels (updated in place).
+    #[schema(default = empty)]
     pub labels: BTreeMap<String, String>,
+    /// Metadata (updated in place).
+    #[schema(default = empty)]
     pub metadata: BTreeMap<String, String>,
+    /// Startup script (or use an agent block).
     pub startup_script: Option<String>,
+    /// Run a CI agent for a queue (renders the startup script).
+    #[schema(block)]
     pub agent: Option<AgentBlock>,
+    /// Run a GitHub Actions runner instead (one job per configuration from `gantry runner wake`; renders the startup script).
+    #[schema(block)]
     pub runner: Option<RunnerBlock>,
 }
 
@@ -55,13 +78,21 @@ impl Placement {
     }
 }
 
-/// The evaluated `agent { }` block ([`super::AGENT`]).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// The evaluated `agent { }` block.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
 pub struct AgentBlock {
+    /// Queue the agent serves (tag queue=NAME).
+    #[schema(required)]
     pub queue: String,
+    /// Secret Manager secret holding the agent token (never put in metadata).
+    #[schema(required)]
     pub token_secret: String,
+    /// Agents on the machine.
+    #[schema(default = 1, range(1, 64))]
     pub agents: Option<i64>,
+    /// Extra agent tags.
+    #[schema(default = empty)]
     pub tags: BTreeMap<String, String>,
     #[serde(flatten)]
     pub extras: Extras,

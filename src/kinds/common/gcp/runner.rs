@@ -22,10 +22,10 @@
 //! (`github-runner-*`), so `gantry runner wake` needs only the machine.
 
 use super::extras::Extras;
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::Diagnostic;
 use crate::kinds::agent_queue::github::DEFAULT_RUNNER_VERSION;
 use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
+use gantry_schema_derive::Schema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -36,32 +36,20 @@ pub(crate) const META_REPOSITORIES: &str = "github-runner-repositories";
 /// Left by `gantry runner wake`; never compared (gantry- keys are gantry's own).
 pub(crate) const META_JITCONFIG: &str = "gantry-runner-jitconfig";
 
-pub(crate) static RUNNER: Schema = Schema {
-    attrs: &[
-        Attr::new("repository", Ty::String, "owner/repo whose jobs the runner takes (or organization)."),
-        Attr::new("organization", Ty::String, "Organisation runner instead."),
-        Attr::new("repositories", Ty::ListOfString, "Organisation runner: repositories whose queued jobs `gantry runner wake` looks at.")
-            .default(DefaultValue::EmptyList),
-        Attr::new("labels", Ty::ListOfString, "Labels besides self-hosted, linux and the architecture; jobs whose runs-on labels are all among them run here.")
-            .required(),
-        Attr::new("runner_version", Ty::String, "actions/runner release installed at boot.").default(DefaultValue::Str(DEFAULT_RUNNER_VERSION)),
-        Attr::new("idle_stop", Ty::String, "Stop the machine after this long without a job (gpu_node; 0s: never). `gantry runner wake` starts it again.")
-            .default(DefaultValue::Str("15m")),
-        super::extras::ATTRS[0],
-        super::extras::ATTRS[1],
-        super::extras::ATTRS[2],
-    ],
-    blocks: &[],
-};
-
 /// The evaluated `runner { }` block.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
 pub struct RunnerBlock {
     #[serde(flatten)]
     pub scope: RunnerScope,
+    /// Organisation runner: repositories whose queued jobs `gantry runner wake` looks at.
+    #[schema(default = empty)]
     pub repositories: Vec<String>,
+    /// actions/runner release installed at boot.
+    #[schema(default = DEFAULT_RUNNER_VERSION)]
     pub runner_version: Option<String>,
+    /// Stop the machine after this long without a job (gpu_node; 0s: never). `gantry runner wake` starts it again.
+    #[schema(default = "15m")]
     pub idle_stop: Option<String>,
     #[serde(flatten)]
     pub extras: Extras,
