@@ -225,7 +225,14 @@ fn part(f: &Field) -> syn::Result<Option<Part>> {
             Expr::Unary(_) => quote!(#s::DefaultValue::Int(#d)),
             Expr::Lit(syn::ExprLit { lit: Lit::Bool(b), .. }) => quote!(#s::DefaultValue::Bool(#b)),
             Expr::Path(p) if p.path.is_ident("empty") => quote!(#s::DefaultValue::empty(#ty)),
-            other => quote!(#s::DefaultValue::Str(#other)),
+            Expr::Lit(syn::ExprLit { lit: Lit::Str(_), .. }) => quote!(#s::DefaultValue::Str(#d)),
+            // A named constant or a cast: its kind follows the field's type.
+            other => match scalar(field_ty).as_deref() {
+                _ if matches!(other, Expr::Cast(_)) => quote!(#s::DefaultValue::Int(#other)),
+                Some("i64" | "i32" | "u32" | "u64" | "f64") => quote!(#s::DefaultValue::Int(#other)),
+                Some("bool") => quote!(#s::DefaultValue::Bool(#other)),
+                _ => quote!(#s::DefaultValue::Str(#other)),
+            },
         };
         attr.extend(quote!(.default(#value)));
     }
@@ -239,6 +246,13 @@ fn part(f: &Field) -> syn::Result<Option<Part>> {
         attr.extend(quote!(.forces_replacement()));
     }
     Ok(Some(Part::Attr(attr)))
+}
+
+/// The name of a field's scalar type, through `Option` (`i64`, `String`, ...).
+fn scalar(ty: &Type) -> Option<String> {
+    let (inner, repeated) = block_inner(ty);
+    let Type::Path(p) = inner else { return None };
+    (!repeated).then(|| p.path.segments.last().map(|s| s.ident.to_string())).flatten()
 }
 
 /// `Option<T>` and `T` hold one block of `T`; `Vec<T>`, a repeated one.

@@ -58,3 +58,31 @@ fn a_field_of_another_type_than_its_attribute_is_caught() {
     block.insert("scan_on_push".into(), json!("yes"));
     assert!(unreadable(kind, &block).is_some_and(|m| m.contains("does not read as ecr_repository")), "a bool field given text does not read");
 }
+
+/// Every name a schema (and its nested blocks') holds twice: a flattened
+/// block and a field of the same name would both be derived.
+fn repeated_names(schema: &Schema, path: &str, out: &mut Vec<String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for name in schema.names() {
+        if !seen.insert(name) {
+            out.push(format!("{path}{name}"));
+        }
+    }
+    for b in schema.blocks {
+        repeated_names(b.schema, &format!("{path}{}.", b.name), out);
+    }
+}
+
+#[test]
+fn no_schema_names_an_attribute_twice() {
+    for kind in super::all() {
+        let mut twice = Vec::new();
+        repeated_names(kind.schema(), "", &mut twice);
+        assert_eq!(twice, Vec::<String>::new(), "{}: derived twice", kind.name());
+    }
+    let mut twice = Vec::new();
+    static TWICE: Schema =
+        Schema { attrs: &[crate::core::schema::Attr::new("a", Ty::String, ""), crate::core::schema::Attr::new("a", Ty::Int, "")], blocks: &[] };
+    repeated_names(&TWICE, "", &mut twice);
+    assert_eq!(twice, ["a"], "a repeated name is found");
+}

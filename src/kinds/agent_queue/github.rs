@@ -28,7 +28,6 @@
 //! ```
 
 use super::block::Spec;
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
 use crate::core::Diagnostic;
 use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels};
 use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
@@ -36,49 +35,6 @@ use serde_json::{json, Value};
 
 /// The actions/runner release installed at boot when none is named.
 pub(crate) const DEFAULT_RUNNER_VERSION: &str = "2.329.0";
-
-pub(crate) static GITHUB: Schema = Schema {
-    attrs: &[
-        Attr::new("repository", Ty::String, "owner/repo whose jobs the runners take (or organization)."),
-        Attr::new("organization", Ty::String, "Organisation runners instead: available to the organisation's repositories (see runner_group_id)."),
-        Attr::new(
-            "repositories",
-            Ty::ListOfString,
-            "Organisation runners: the repositories whose queued jobs the scaler polls (webhooks cover every repository).",
-        )
-        .default(DefaultValue::EmptyList),
-        Attr::new(
-            "labels",
-            Ty::ListOfString,
-            "Labels besides self-hosted, linux and the architecture (x64 or arm64): a job runs here when each of its runs-on labels is one of the runner's.",
-        )
-        .required(),
-        Attr::new(
-            "credentials",
-            Ty::String,
-            "SSM path with the GitHub App's app_id, installation_id, private_key (PEM) and webhook_secret (SecureStrings). Only the scaler reads them; the App needs the Self-hosted runners (organisation) or Administration (repository) write permission, plus Actions write to cancel runs.",
-        )
-        .required(),
-        Attr::new("runner_group_id", Ty::Int, "Organisation runners: the runner group (1: Default).").default(DefaultValue::Int(1)).range(1, i64::MAX),
-        Attr::new("runner_version", Ty::String, "actions/runner release installed at boot.").default(DefaultValue::Str(DEFAULT_RUNNER_VERSION)),
-        Attr::new(
-            "queued_job_timeout",
-            Ty::String,
-            "Jobs for these labels queued longer than this are cancelled or reported (queued_job_timeout_action); 0s: never. GitHub's timeout-minutes does not count queue time.",
-        )
-        .default(DefaultValue::Str("0s")),
-        Attr::new("queued_job_timeout_action", Ty::String, "cancel (the job's workflow run) or report (a warning in the scaler log per job; nothing cancelled).")
-            .default(DefaultValue::Str("cancel"))
-            .one_of(&["cancel", "report"]),
-        Attr::new(
-            "webhook",
-            Ty::Bool,
-            "Give the scaler a public function URL for the App's workflow_job webhook (every delivery's signature is checked); false: the scaler only polls.",
-        )
-        .default(DefaultValue::Bool(true)),
-    ],
-    blocks: &[],
-};
 
 /// A runner queue's GitHub side, typed.
 #[derive(Debug, Clone, PartialEq)]

@@ -51,10 +51,10 @@ pub use driver::QueueDriver;
 use state::Marks;
 pub use state::{Desired, Facts, FunctionState};
 
-use crate::core::schema::Schema;
+use crate::core::schema::{HasSchema, Schema};
 use crate::core::AttrChange;
 use crate::core::{default_attr, Diagnostic, Env, Field, LiveResource, State};
-use schema::{FIELDS, SCHEMA};
+use schema::FIELDS;
 use serde_json::{json, Value};
 
 /// The `agent_queue` kind.
@@ -170,7 +170,7 @@ impl crate::core::TypedKind for AgentQueue {
         "An autoscaling pool of CI agents for one queue: a CloudFormation stack plus its scaler Lambda."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Spec::SCHEMA
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS
