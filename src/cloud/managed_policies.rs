@@ -6,16 +6,10 @@
 
 use crate::cloud::aws::{classify, AwsContext};
 use crate::core::error::ProviderError;
+use crate::engine::managed_lint::ManagedPolicyApi;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::path::PathBuf;
-
-/// The narrow API the plan-time lint needs.
-#[async_trait]
-pub trait ManagedPolicyApi: Send + Sync {
-    /// The default version's document; None when no such policy exists.
-    async fn document(&self, arn: &str) -> Result<Option<Value>, ProviderError>;
-}
 
 /// IAM, with the on-disk cache.
 pub(crate) struct AwsManagedPolicies {

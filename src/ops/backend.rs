@@ -39,7 +39,7 @@ pub trait Backend: Send + Sync {
         LookupApis::default()
     }
     /// Managed policy documents, for the plan-time lint (none: not judged).
-    fn managed_policies(&self) -> Option<Arc<dyn crate::cloud::managed_policies::ManagedPolicyApi>> {
+    fn managed_policies(&self) -> Option<Arc<dyn crate::engine::managed_lint::ManagedPolicyApi>> {
         None
     }
 }
@@ -94,10 +94,10 @@ impl Backend for CloudBackend {
         m
     }
 
-    fn managed_policies(&self) -> Option<Arc<dyn crate::cloud::managed_policies::ManagedPolicyApi>> {
+    fn managed_policies(&self) -> Option<Arc<dyn crate::engine::managed_lint::ManagedPolicyApi>> {
         self.aws
             .as_ref()
-            .map(|a| Arc::new(crate::cloud::managed_policies::AwsManagedPolicies::new(a)) as Arc<dyn crate::cloud::managed_policies::ManagedPolicyApi>)
+            .map(|a| Arc::new(crate::cloud::managed_policies::AwsManagedPolicies::new(a)) as Arc<dyn crate::engine::managed_lint::ManagedPolicyApi>)
     }
 
     fn lookups(&self) -> LookupApis {

@@ -5,9 +5,7 @@
 mod apply;
 mod backend;
 pub(crate) mod bundled_scaler;
-mod cost;
 pub(crate) mod locking;
-mod managed_lint;
 mod outputs;
 mod plan_stages;
 mod planning;

@@ -1,126 +1,35 @@
-//! A loaded stack's plan, stage by stage, each a function of what the last
-//! gave: desired → discover → read → resolve and preflight (+ the managed
-//! policies' lint) → match → index → target → (refuse) → preview →
-//! broadening → cost. The stages themselves are the engine's
-//! (`engine::stages`: drivers and kinds only); what is here reads the
-//! stack (its desired states, its reach, the plan's header) and runs them.
-//! The drivers are built once; problems are collected across stages and
-//! refuse the plan together.
+//! A loaded stack's plan: the engine's pipeline (`engine::pipeline`: the
+//! stages in order, the managed-policy lint, the cost ceilings) over this
+//! gantry's kinds and the backend's drivers, built once.
 
 use super::{Backend, OpsError};
 use crate::config::Stack;
-use crate::core::{Kind, OutputValue};
-use crate::engine::planner::DesiredInstance;
-use crate::engine::stages::{self, ByKind, Matching, Problems, Reach};
-use crate::plan::{Plan, FORMAT_VERSION};
-use std::collections::BTreeMap;
+use crate::engine::pipeline::{self, Pipeline, PlanFailure, PlanOptions};
+use crate::plan::Plan;
 use std::sync::Arc;
-
-/// Any problem refuses the plan; security findings alone exit with 3.
-fn refusal(mut p: Problems) -> Option<OpsError> {
-    if !p.errors.is_empty() {
-        p.errors.append(&mut p.security);
-        return Some(OpsError::Refused(p.errors));
-    }
-    (!p.security.is_empty()).then_some(OpsError::Security(p.security))
-}
 
 pub(super) async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &super::PlanRequest) -> Result<Plan, OpsError> {
     let kinds = crate::kinds::all();
     let drivers = backend.drivers();
-    let mut desired = desired(stack, &kinds);
-    let mut reach = reach(stack, &desired);
+    let managed = backend.managed_policies();
     let zoned = |k: &str| crate::kinds::entry(k).is_some_and(|e| e.is_gcp());
-    let read_kinds = stages::discover(&drivers, &desired, &mut reach, req.all_kinds, &zoned).await?;
-    let live = stages::read(&drivers, &read_kinds, &reach).await?;
-    let mut problems = Problems::default();
-    if !req.destroy {
-        stages::resolve(&drivers, &mut desired, &mut problems).await?;
-        stages::preflight(&drivers, &desired, &mut problems).await?;
-        if let Some(api) = backend.managed_policies() {
-            let judged = super::managed_lint::lint(stack, api.as_ref()).await?;
-            problems.errors.extend(judged.missing);
-            problems.security = judged.findings;
-        }
-    }
-    let mut plan = empty_plan(stack, req, &reach.zones);
-    let owner = stack.env.owner();
-    let matching = Matching { owner: &owner, adopt: &stack.adopt, adopt_all: req.adopt_all, allow_delete: &req.allow_delete, destroy: req.destroy };
-    stages::match_kinds(&kinds, matching, &desired, &live, &mut plan, &mut problems.errors);
-    stages::index(&mut plan, &desired);
-    if !req.targets.is_empty() {
-        stages::apply_targets(&mut plan, &req.targets, &mut problems.errors);
-    }
-    if let Some(refused) = refusal(problems) {
-        return Err(refused);
-    }
-    plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
-    plan.unchanged.sort();
-    if req.change_sets {
-        stages::preview(&drivers, &mut plan).await?;
-    }
-    stages::broadening(&mut plan, &kinds);
-    super::cost::add_ceilings(&mut plan, stack, &desired, &live, req.destroy)?;
-    Ok(plan)
-}
-
-/// Stage desired: every block's desired state, per kind (every kind, empty
-/// when the files have none of it).
-fn desired(stack: &Stack, kinds: &[&'static dyn Kind]) -> ByKind<Vec<DesiredInstance>> {
-    let of_kind = |kind: &dyn Kind| {
-        stack
-            .resources
-            .iter()
-            .filter(|r| r.kind == kind.name())
-            .map(|r| DesiredInstance {
-                address: r.address.clone(),
-                identity: r.block.identity(),
-                state: r.block.desired_state(&stack.env),
-                protect: r.protect,
-                depends_on: r.depends_on.iter().cloned().collect(),
-            })
-            .collect()
-    };
-    kinds.iter().map(|k| (k.name().to_string(), of_kind(*k))).collect()
-}
-
-fn reach(stack: &Stack, desired: &ByKind<Vec<DesiredInstance>>) -> Reach {
-    let identities = desired.iter().map(|(k, d)| (k.clone(), d.iter().map(|i| i.identity.clone()).collect())).collect();
-    let mut zones: Vec<String> = stack.gcp_zones.clone();
-    zones.extend(stack.resources.iter().filter_map(|r| r.block.zone()));
-    zones.sort();
-    zones.dedup();
-    Reach { stack: stack.name.clone(), owner: stack.env.owner(), identities, regions: stack.env.regions.clone(), zones }
-}
-
-fn empty_plan(stack: &Stack, req: &super::PlanRequest, zones: &[String]) -> Plan {
-    Plan {
-        format_version: FORMAT_VERSION,
-        stack: stack.name.clone(),
-        owner: stack.env.owner(),
-        // Absolute and canonical: a saved plan applied from another working
-        // directory takes the lock of the stack it was made for.
-        dir: std::fs::canonicalize(&stack.dir).unwrap_or_else(|_| stack.dir.clone()),
-        region: stack.env.region.clone(),
-        regions: stack.env.regions.clone(),
-        gcp_project: stack.gcp_project.clone(),
-        zones: zones.to_vec(),
-        account_id: stack.env.account_id.clone(),
-        gantry_version: crate::VERSION.to_string(),
+    let with = Pipeline { kinds: &kinds, drivers: &drivers, zoned: &zoned, managed_policies: managed.as_deref() };
+    let opts = PlanOptions {
         destroy: req.destroy,
-        changes: Vec::new(),
-        unchanged: Vec::new(),
-        fingerprints: BTreeMap::new(),
-        index: BTreeMap::new(),
-        warnings: Vec::new(),
-        broadening: Vec::new(),
-        waivers: stack.waivers.clone(),
-        backend: stack.backend.clone(),
-        // After a destroy nothing is left to show.
-        outputs: if req.destroy { Vec::new() } else { stack.outputs.iter().map(redact).collect() },
+        all_kinds: req.all_kinds,
+        adopt_all: req.adopt_all,
+        allow_delete: req.allow_delete.clone(),
+        targets: req.targets.clone(),
+        change_sets: req.change_sets,
         inputs: inputs_of(req),
-        cost: None,
-    }
+        gantry_version: crate::VERSION.to_string(),
+    };
+    pipeline::plan_stack(stack, &with, &opts).await.map_err(|e| match e {
+        PlanFailure::Provider(e) => OpsError::Provider(e),
+        PlanFailure::Refused(problems) => OpsError::Refused(problems),
+        PlanFailure::Security(findings) => OpsError::Security(findings),
+        PlanFailure::PriceBook(why) => OpsError::Usage(why),
+    })
 }
 
 /// The choices a plan was made with, as a saved plan records them.
@@ -136,11 +45,61 @@ fn inputs_of(req: &super::PlanRequest) -> crate::plan::PlanInputs {
     }
 }
 
-/// An output as a plan carries it: a sensitive value is left out.
-fn redact(o: &OutputValue) -> OutputValue {
-    let mut o = o.clone();
-    if o.sensitive {
-        o.value = serde_json::Value::Null;
+#[cfg(test)]
+mod tests {
+    use crate::engine::managed_lint::{lint, ManagedPolicyApi};
+    use async_trait::async_trait;
+    use serde_json::{json, Value};
+    use std::collections::BTreeMap;
+
+    struct Docs(BTreeMap<String, Value>);
+
+    #[async_trait]
+    impl ManagedPolicyApi for Docs {
+        async fn document(&self, arn: &str) -> Result<Option<Value>, crate::core::error::ProviderError> {
+            Ok(self.0.get(arn).cloned())
+        }
     }
-    o
+
+    #[tokio::test]
+    async fn a_managed_policy_is_judged_by_what_its_document_grants() {
+        let escalates = "arn:aws:iam::aws:policy/service-role/SomeServiceRole";
+        let reads = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly";
+        let api = Docs(
+            [
+                (escalates.to_string(), json!({"Statement": [{"Effect": "Allow", "Action": ["ec2:Describe*", "iam:PassRole"], "Resource": "*"}]})),
+                (reads.to_string(), json!({"Statement": [{"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetAuthorizationToken"], "Resource": "*"}]})),
+            ]
+            .into(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        let stack = |arns: &str, waive: &str| {
+            let text = format!(
+                "stack \"m\" {{\n  aws {{ region = \"us-west-2\" }}\n}}\n\nci_role \"r\" {{\n  trust_policy_file = \"t.json\"\n  managed_policy_arns = {arns}\n{waive}}}\n"
+            );
+            std::fs::write(dir.path().join("main.gantry.hcl"), text).unwrap();
+            std::fs::write(
+                dir.path().join("t.json"),
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}"#,
+            )
+            .unwrap();
+            let l = crate::config::load_dir(dir.path(), &crate::config::LoadOptions::default(), &crate::ops::language());
+            l.stack.unwrap_or_else(|| panic!("{}", l.diags.render(&l.sources, false)))
+        };
+        let found = lint(&stack(&format!("[\"{escalates}\", \"{reads}\"]"), ""), &api).await.unwrap().findings;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.contains("GANTRY-POLICY-006") && found[0].message.contains("SomeServiceRole") && found[0].message.contains("PassRole"),
+            "{}",
+            found[0].message
+        );
+        let waived = lint(&stack(&format!("[\"{escalates}\"]"), "  waive \"GANTRY-POLICY-006\" {\n    reason = \"the service needs it\"\n  }\n"), &api)
+            .await
+            .unwrap()
+            .findings;
+        assert!(waived.is_empty(), "{waived:?}");
+        let missing = lint(&stack("[\"arn:aws:iam::aws:policy/NoSuchPolicy\"]", ""), &api).await.unwrap().missing;
+        assert!(missing[0].message.contains("no managed policy arn:aws:iam::aws:policy/NoSuchPolicy exists"), "{missing:?}");
+    }
 }

@@ -1,9 +1,8 @@
 //! The stages of a stack's plan that need neither files nor a cloud SDK:
 //! discover → read → resolve → preflight over the kinds' drivers, then
 //! match (the pure planner, each change decorated by its kind) → index →
-//! target → preview → broadening. `ops` runs them in order for a loaded
-//! stack (and adds what only it knows: the managed-policy lint, the cost
-//! ceilings); each stage is a function of what the last one gave.
+//! target → preview → broadening. [`super::pipeline`] runs them in order
+//! for a loaded stack; each stage is a function of what the last one gave.
 
 use crate::core::{Action, Diagnostic, Driver, IndexEntry, Kind, LiveResource, Op, Plan, ProviderError, ReadScope, State};
 use crate::engine::planner::{plan_kind, Allowances, DesiredInstance};

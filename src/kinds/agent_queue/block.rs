@@ -7,15 +7,16 @@
 //! defaults, so an unset optional attribute is `None` and everything else
 //! has its value.
 
-use super::github::DEFAULT_RUNNER_VERSION;
-use super::spec::DEFAULT_DISK_MIN_FREE_GB;
-use crate::kinds::common::github_runner::RunnerScope;
+use crate::kinds::common::github_runner::{RunnerScope, DEFAULT_RUNNER_VERSION};
 use crate::kinds::common::PolicyFile;
 use gantry_schema_derive::Schema;
 // The scaler's own defaults and ranges (one definition for both sides).
 use gantry_scaler_env::{defaults as scaler_defaults, ranges as scaler_ranges};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+
+/// The disk guard's threshold when none is given.
+pub(crate) const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
 
 /// The evaluated block; each field is an attribute, its doc comment the
 /// attribute's line in `gantry docs`.

@@ -29,12 +29,9 @@
 
 use super::block::Spec;
 use crate::core::Diagnostic;
-use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels};
+use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, DEFAULT_RUNNER_VERSION};
 use gantry_scaler_env::github::{GithubEnv, Scope, TimeoutAction};
 use serde_json::{json, Value};
-
-/// The actions/runner release installed at boot when none is named.
-pub(crate) const DEFAULT_RUNNER_VERSION: &str = "2.329.0";
 
 /// A runner queue's GitHub side, typed.
 #[derive(Debug, Clone, PartialEq)]

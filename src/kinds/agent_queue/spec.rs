@@ -3,7 +3,7 @@
 //! environment, and the names of the cloud resources derived from it
 //! (deterministic, within AWS length limits).
 
-use super::block::{ScalerZip, Spec};
+use super::block::{ScalerZip, Spec, DEFAULT_DISK_MIN_FREE_GB};
 use crate::core::Env;
 use gantry_scaler_env::{EnvError, ScalerEnv};
 use serde_json::Value;
@@ -169,9 +169,6 @@ pub(crate) fn scaler_env(block: &Spec, asg_name: &str, stack: &str, instance_arn
     }
     ScalerEnv::from_lookup(|k| given.get(k).cloned())
 }
-
-/// The disk guard's threshold when none is given.
-pub(crate) const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
 
 /// How long after boot an agent may take to register when nothing is said.
 pub(crate) const DEFAULT_REGISTRATION_GRACE: i64 = 900;

@@ -7,6 +7,9 @@ use gantry_scaler_env::github::Scope;
 use gantry_schema_derive::Schema;
 use serde::Deserialize;
 
+/// The actions/runner release installed at boot when none is named.
+pub(crate) const DEFAULT_RUNNER_VERSION: &str = "2.329.0";
+
 /// The scope and labels of a runner block (a queue's `github { }`, a
 /// node's `runner { }`: each flattens it, so both document them alike).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]

@@ -23,8 +23,7 @@
 
 use super::extras::Extras;
 use crate::core::Diagnostic;
-use crate::kinds::agent_queue::github::DEFAULT_RUNNER_VERSION;
-use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope};
+use crate::kinds::common::github_runner::{all_labels, check_scope_and_labels, RunnerScope, DEFAULT_RUNNER_VERSION};
 use gantry_schema_derive::Schema;
 use serde::Deserialize;
 use std::collections::BTreeMap;

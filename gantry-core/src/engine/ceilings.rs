@@ -2,23 +2,33 @@
 //! (its live state) and after (its desired state), a note on each change
 //! whose ceiling moves, and the stack's `max_hourly_cost` enforced.
 
-use super::OpsError;
 use crate::config::Stack;
-use crate::core::Diagnostic;
-use crate::core::LiveResource;
+use crate::core::{Diagnostic, Kind, LiveResource};
 use crate::cost::prices::PriceBook;
 use crate::cost::{dollars, CostReport};
 use crate::engine::planner::DesiredInstance;
 use crate::plan::Plan;
 use std::collections::BTreeMap;
 
-pub(super) fn add_ceilings(
+/// Why the ceilings refuse the plan.
+#[derive(Debug)]
+pub enum CeilingError {
+    /// No price book to read (GANTRY_PRICE_FILE unreadable).
+    PriceBook(String),
+    /// Above `max_hourly_cost`, or unpriced under it.
+    Refused(Vec<Diagnostic>),
+}
+
+/// Prices every machine-holding resource before and after the plan, notes
+/// each change whose ceiling moves, and enforces `max_hourly_cost`.
+pub fn add_ceilings(
     plan: &mut Plan,
     stack: &Stack,
+    kinds: &[&'static dyn Kind],
     desired: &BTreeMap<String, Vec<DesiredInstance>>,
     live: &BTreeMap<String, Vec<LiveResource>>,
     destroy: bool,
-) -> Result<(), OpsError> {
+) -> Result<(), CeilingError> {
     let owner = stack.env.owner();
     // address → (kind, before, after)
     let mut states: BTreeMap<String, (&str, Option<&crate::core::State>, Option<&crate::core::State>)> = BTreeMap::new();
@@ -38,7 +48,7 @@ pub(super) fn add_ceilings(
     let capacities: Vec<_> = states
         .iter()
         .filter_map(|(address, (kind, before, after))| {
-            let k = crate::kinds::by_name(kind)?;
+            let k = kinds.iter().find(|k| k.name() == *kind)?;
             let (b, a) = (before.and_then(|s| k.capacity(s)), after.and_then(|s| k.capacity(s)));
             (b.is_some() || a.is_some()).then_some((address, b, a))
         })
@@ -47,7 +57,7 @@ pub(super) fn add_ceilings(
     if capacities.is_empty() {
         return Ok(());
     }
-    let book = PriceBook::current().map_err(OpsError::Usage)?;
+    let book = PriceBook::current().map_err(CeilingError::PriceBook)?;
     let mut report = CostReport::new(&book);
     for (address, b, a) in &capacities {
         report.add(address, b.as_ref(), a.as_ref(), &book);
@@ -91,7 +101,7 @@ pub(super) fn add_ceilings(
             );
         }
         if !problems.is_empty() {
-            return Err(OpsError::Refused(problems));
+            return Err(CeilingError::Refused(problems));
         }
     }
     plan.cost = Some(report);
