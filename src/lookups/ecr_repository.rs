@@ -1,22 +1,27 @@
 //! `data "ecr_repository"`: a repository another stack or team owns (e.g.
 //! the base images CI pulls), for its URL and ARN.
 
-use super::{arg, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, Schema, Ty};
+use super::{given, read_args, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema, Ty};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
+use gantry_schema_derive::Schema;
+use serde::Deserialize;
 use serde_json::json;
 
 pub(super) struct EcrRepository;
 
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("name", Ty::String, "Repository name, e.g. team/base.").required(),
-        Attr::new("registry_id", Ty::String, "Account id of the registry (default: the stack's account)."),
-    ],
-    blocks: &[],
-};
+/// The block's arguments (the schema is derived from them).
+#[derive(Debug, Default, Deserialize, Schema)]
+#[serde(default)]
+struct Args {
+    /// Repository name, e.g. team/base.
+    #[schema(required)]
+    name: Option<String>,
+    /// Account id of the registry (default: the stack's account).
+    registry_id: Option<String>,
+}
 
 static ATTRIBUTES: &[Attr] = &[
     Attr::new("arn", Ty::String, "The repository's ARN."),
@@ -33,13 +38,14 @@ impl DataSchema for EcrRepository {
         "An existing ECR repository the stack does not own."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
-        match arg(args, "registry_id") {
+        let a: Args = read_args(args);
+        match given(&a.registry_id) {
             Some(id) if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) => {
                 vec![Diagnostic::attr("registry_id", format!("\"{id}\" is not a 12-digit AWS account id"))]
             }
@@ -51,8 +57,9 @@ impl DataSchema for EcrRepository {
 #[async_trait]
 impl DataSource for EcrRepository {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let name = arg(args, "name").unwrap_or_default();
-        let registry = arg(args, "registry_id");
+        let a: Args = read_args(args);
+        let name = given(&a.name).unwrap_or_default();
+        let registry = given(&a.registry_id);
         let Some(r) = apis.aws(self.name())?.repository(name, registry).await? else {
             let account = registry.unwrap_or(&apis.account_id);
             return Err(LookupError::Missing(format!("no ECR repository named \"{name}\" in registry {account} ({})", apis.region)));

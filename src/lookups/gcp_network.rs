@@ -1,22 +1,27 @@
 //! `data "gcp_network"`: an existing VPC network in the stack's Google
 //! Cloud project (e.g. the shared CI network TPU and GPU nodes join).
 
-use super::{arg, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, Schema, Ty};
+use super::{given, read_args, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema, Ty};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
+use gantry_schema_derive::Schema;
+use serde::Deserialize;
 use serde_json::json;
 
 pub(super) struct GcpNetwork;
 
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("name", Ty::String, "The network's name.").required(),
-        Attr::new("project", Ty::String, "Project that owns it (default: the stack's; a Shared VPC host project otherwise)."),
-    ],
-    blocks: &[],
-};
+/// The block's arguments (the schema is derived from them).
+#[derive(Debug, Default, Deserialize, Schema)]
+#[serde(default)]
+struct Args {
+    /// The network's name.
+    #[schema(required)]
+    name: Option<String>,
+    /// Project that owns it (default: the stack's; a Shared VPC host project otherwise).
+    project: Option<String>,
+}
 
 static ATTRIBUTES: &[Attr] = &[
     Attr::new("name", Ty::String, "The network's name."),
@@ -34,13 +39,14 @@ impl DataSchema for GcpNetwork {
         "An existing Google Cloud VPC network, by name."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
-        let name = arg(args, "name").unwrap_or_default();
+        let a: Args = read_args(args);
+        let name = given(&a.name).unwrap_or_default();
         // Compute resource names: RFC 1035, 1-63 characters.
         let ok = (1..=63).contains(&name.len())
             && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -57,8 +63,9 @@ impl DataSchema for GcpNetwork {
 #[async_trait]
 impl DataSource for GcpNetwork {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let name = arg(args, "name").unwrap_or_default();
-        let project = arg(args, "project").unwrap_or(&apis.project);
+        let a: Args = read_args(args);
+        let name = given(&a.name).unwrap_or_default();
+        let project = given(&a.project).unwrap_or(&apis.project);
         let Some(n) = apis.gcp(self.name())?.network(project, name).await? else {
             return Err(LookupError::Missing(format!("no network named \"{name}\" in project {project}")));
         };

@@ -2,20 +2,26 @@
 //! by another stack (there is one per account and URL), for `ci_role`
 //! blocks to trust: `provider = data.github_oidc_provider.github`.
 
-use super::{arg, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use super::{given, read_args, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema, Ty};
 use crate::core::DataSchema;
 use crate::core::State;
 use crate::kinds::oidc_provider::host_of;
 use async_trait::async_trait;
+use gantry_schema_derive::Schema;
+use serde::Deserialize;
 use serde_json::json;
 
 pub(super) struct GithubOidcProvider;
 
-static SCHEMA: Schema = Schema {
-    attrs: &[Attr::new("url", Ty::String, "Issuer URL of the provider to find.").default(DefaultValue::Str("https://token.actions.githubusercontent.com"))],
-    blocks: &[],
-};
+/// The block's arguments (the schema is derived from them).
+#[derive(Debug, Default, Deserialize, Schema)]
+#[serde(default)]
+struct Args {
+    /// Issuer URL of the provider to find.
+    #[schema(default = "https://token.actions.githubusercontent.com")]
+    url: Option<String>,
+}
 
 static ATTRIBUTES: &[Attr] = &[
     Attr::new("arn", Ty::String, "The provider's ARN."),
@@ -33,7 +39,7 @@ impl DataSchema for GithubOidcProvider {
         "The account's GitHub Actions OIDC provider when another stack owns it (IAM allows one per URL per account)."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
@@ -43,7 +49,8 @@ impl DataSchema for GithubOidcProvider {
 #[async_trait]
 impl DataSource for GithubOidcProvider {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let url = arg(args, "url").unwrap_or("https://token.actions.githubusercontent.com");
+        let a: Args = read_args(args);
+        let url = given(&a.url).unwrap_or("https://token.actions.githubusercontent.com");
         let host = host_of(url);
         let Some(p) = apis.aws(self.name())?.oidc_provider(&host).await? else {
             return Err(LookupError::Missing(format!(

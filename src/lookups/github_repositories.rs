@@ -5,26 +5,38 @@
 //! shows each one gained or lost (a new one as broadening), where a
 //! wildcard in `sub` would let in any repository created later.
 
-use super::{arg, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use super::{given, read_args, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema, Ty};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use gantry_schema_derive::Schema;
+use serde::Deserialize;
+use serde_json::json;
 
 pub(super) struct GithubRepositories;
 
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("owner", Ty::String, "The organisation or user.").required(),
-        Attr::new("topic", Ty::String, "Only repositories carrying this topic."),
-        Attr::new("name_prefix", Ty::String, "Only repositories whose name starts with this."),
-        Attr::new("include_archived", Ty::Bool, "Keep archived repositories (they run no workflows).").default(DefaultValue::Bool(false)),
-        Attr::new("include_forks", Ty::Bool, "Keep forks.").default(DefaultValue::Bool(false)),
-        Attr::new("exclude", Ty::ListOfString, "Names (without the owner) to leave out, e.g. a template repository.").default(DefaultValue::EmptyList),
-    ],
-    blocks: &[],
-};
+/// The block's arguments (the schema is derived from them).
+#[derive(Debug, Default, Deserialize, Schema)]
+#[serde(default)]
+struct Args {
+    /// The organisation or user.
+    #[schema(required)]
+    owner: Option<String>,
+    /// Only repositories carrying this topic.
+    topic: Option<String>,
+    /// Only repositories whose name starts with this.
+    name_prefix: Option<String>,
+    /// Keep archived repositories (they run no workflows).
+    #[schema(default = false)]
+    include_archived: bool,
+    /// Keep forks.
+    #[schema(default = false)]
+    include_forks: bool,
+    /// Names (without the owner) to leave out, e.g. a template repository.
+    #[schema(default = empty)]
+    exclude: Vec<String>,
+}
 
 static ATTRIBUTES: &[Attr] = &[
     Attr::new("owner", Ty::String, "The owner."),
@@ -40,20 +52,21 @@ impl DataSchema for GithubRepositories {
         "An owner's GitHub repositories, chosen by topic and/or name prefix (REST API; GITHUB_TOKEN if set, GANTRY_GITHUB_API for GitHub Enterprise Server)."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
+        let a: Args = read_args(args);
         let mut out = Vec::new();
-        if arg(args, "topic").is_none() && arg(args, "name_prefix").is_none() {
+        if given(&a.topic).is_none() && given(&a.name_prefix).is_none() {
             out.push(Diagnostic::attr(
                 "owner",
                 "choose the repositories with topic and/or name_prefix: every repository of an owner is rarely what a role should trust",
             ));
         }
-        let owner = arg(args, "owner").unwrap_or_default();
+        let owner = given(&a.owner).unwrap_or_default();
         if owner.is_empty() || !owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             out.push(Diagnostic::attr("owner", format!("\"{owner}\" is not a GitHub owner name (letters, digits and hyphens)")));
         }
@@ -64,18 +77,18 @@ impl DataSchema for GithubRepositories {
 #[async_trait]
 impl DataSource for GithubRepositories {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let owner = arg(args, "owner").unwrap_or_default();
-        let topic = arg(args, "topic");
-        let prefix = arg(args, "name_prefix");
-        let flag = |k: &str| args.get(k) == Some(&Value::Bool(true));
-        let excluded: Vec<&str> = args.get("exclude").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        let a: Args = read_args(args);
+        let owner = given(&a.owner).unwrap_or_default();
+        let topic = given(&a.topic);
+        let prefix = given(&a.name_prefix);
+        let excluded: Vec<&str> = a.exclude.iter().map(String::as_str).collect();
         let Some(repos) = apis.github()?.repositories(owner).await? else {
             return Err(LookupError::Missing(format!("no GitHub organisation or user named \"{owner}\"")));
         };
         let mut chosen: Vec<String> = repos
             .into_iter()
-            .filter(|r| flag("include_archived") || !r.archived)
-            .filter(|r| flag("include_forks") || !r.fork)
+            .filter(|r| a.include_archived || !r.archived)
+            .filter(|r| a.include_forks || !r.fork)
             .filter(|r| topic.is_none_or(|t| r.topics.iter().any(|x| x == t)))
             .filter(|r| prefix.is_none_or(|p| r.full_name.split_once('/').is_some_and(|(_, n)| n.starts_with(p))))
             .filter(|r| r.full_name.split_once('/').is_none_or(|(_, n)| !excluded.contains(&n)))

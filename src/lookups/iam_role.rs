@@ -1,16 +1,25 @@
 //! `data "iam_role"`: an existing IAM role by name (e.g. a permissions
 //! boundary owner's role, or a role another team manages), for its ARN.
 
-use super::{arg, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, Schema, Ty};
+use super::{given, read_args, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema, Ty};
 use crate::core::DataSchema;
 use crate::core::State;
 use async_trait::async_trait;
+use gantry_schema_derive::Schema;
+use serde::Deserialize;
 use serde_json::json;
 
 pub(super) struct IamRole;
 
-static SCHEMA: Schema = Schema { attrs: &[Attr::new("name", Ty::String, "The role's name (without its path).").required()], blocks: &[] };
+/// The block's arguments (the schema is derived from them).
+#[derive(Debug, Default, Deserialize, Schema)]
+#[serde(default)]
+struct Args {
+    /// The role's name (without its path).
+    #[schema(required)]
+    name: Option<String>,
+}
 
 static ATTRIBUTES: &[Attr] = &[
     Attr::new("arn", Ty::String, "The role's ARN (with its path)."),
@@ -28,7 +37,7 @@ impl DataSchema for IamRole {
         "An existing IAM role, by name."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
@@ -38,7 +47,8 @@ impl DataSchema for IamRole {
 #[async_trait]
 impl DataSource for IamRole {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let name = arg(args, "name").unwrap_or_default();
+        let a: Args = read_args(args);
+        let name = given(&a.name).unwrap_or_default();
         let Some(r) = apis.aws(self.name())?.role(name).await? else {
             return Err(LookupError::Missing(format!("no IAM role named \"{name}\" in account {}", apis.account_id)));
         };

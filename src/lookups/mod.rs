@@ -102,12 +102,14 @@ pub(crate) fn by_name(name: &str) -> Option<&'static dyn DataSource> {
     REGISTRY.iter().copied().find(|s| s.name() == name)
 }
 
-/// A string argument (schema-checked before a read).
-fn arg<'a>(args: &'a State, name: &str) -> Option<&'a str> {
-    args.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
+/// A block's arguments as its source's typed `Args`: read once, at the
+/// boundary. The loader checked them against the schema derived from the
+/// same struct, so they read (anything else reads as the defaults).
+fn read_args<T: serde::de::DeserializeOwned + Default>(args: &State) -> T {
+    serde_json::from_value(Value::Object(args.clone())).unwrap_or_default()
 }
 
-/// A map(string) argument as sorted pairs.
-fn tags_arg(args: &State, name: &str) -> std::collections::BTreeMap<String, String> {
-    args.get(name).and_then(Value::as_object).into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+/// A string argument as given: unset and "" alike are none.
+fn given(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.is_empty())
 }

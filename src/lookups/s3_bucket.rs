@@ -1,16 +1,25 @@
 //! `data "s3_bucket"`: a bucket another team owns (artifacts, caches), for
 //! its ARN, region and endpoint, so policies name it exactly.
 
-use super::{arg, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, Schema, Ty};
+use super::{given, read_args, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema, Ty};
 use crate::core::DataSchema;
 use crate::core::State;
 use async_trait::async_trait;
+use gantry_schema_derive::Schema;
+use serde::Deserialize;
 use serde_json::json;
 
 pub(super) struct S3Bucket;
 
-static SCHEMA: Schema = Schema { attrs: &[Attr::new("bucket", Ty::String, "The bucket's name.").required()], blocks: &[] };
+/// The block's arguments (the schema is derived from them).
+#[derive(Debug, Default, Deserialize, Schema)]
+#[serde(default)]
+struct Args {
+    /// The bucket's name.
+    #[schema(required)]
+    bucket: Option<String>,
+}
 
 static ATTRIBUTES: &[Attr] = &[
     Attr::new("bucket", Ty::String, "The bucket's name."),
@@ -27,7 +36,7 @@ impl DataSchema for S3Bucket {
         "An existing S3 bucket (it must be visible to the credentials in use)."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
@@ -37,7 +46,8 @@ impl DataSchema for S3Bucket {
 #[async_trait]
 impl DataSource for S3Bucket {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let name = arg(args, "bucket").unwrap_or_default();
+        let a: Args = read_args(args);
+        let name = given(&a.bucket).unwrap_or_default();
         let Some(b) = apis.aws(self.name())?.bucket(name).await? else {
             return Err(LookupError::Missing(format!("no S3 bucket named \"{name}\"")));
         };

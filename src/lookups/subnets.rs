@@ -1,23 +1,31 @@
 //! `data "subnets"`: the subnets of a VPC that match tags (and zones), for
 //! a queue's `subnets` — ids sorted, so the plan is stable across reads.
 
-use super::{tags_arg, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use super::{read_args, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema, Ty};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use gantry_schema_derive::Schema;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeMap;
 
 pub(super) struct Subnets;
 
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("vpc_id", Ty::String, "Only subnets of this VPC (e.g. data.vpc.ci.id)."),
-        Attr::new("tags", Ty::MapOfString, "Tags each subnet must have (all of them).").default(DefaultValue::EmptyMap),
-        Attr::new("availability_zones", Ty::ListOfString, "Only subnets in these zones.").default(DefaultValue::EmptyList),
-    ],
-    blocks: &[],
-};
+/// The block's arguments (the schema is derived from them).
+#[derive(Debug, Default, Deserialize, Schema)]
+#[serde(default)]
+struct Args {
+    /// Only subnets of this VPC (e.g. data.vpc.ci.id).
+    vpc_id: Option<String>,
+    /// Tags each subnet must have (all of them).
+    #[schema(default = empty)]
+    tags: BTreeMap<String, String>,
+    /// Only subnets in these zones.
+    #[schema(default = empty)]
+    availability_zones: Vec<String>,
+}
 
 static ATTRIBUTES: &[Attr] = &[
     Attr::new("ids", Ty::ListOfString, "Subnet ids, sorted."),
@@ -25,10 +33,6 @@ static ATTRIBUTES: &[Attr] = &[
     Attr::new("cidr_blocks", Ty::ListOfString, "CIDR block of each subnet, in the order of ids."),
     Attr::new("vpc_ids", Ty::ListOfString, "The distinct VPCs they belong to."),
 ];
-
-fn strings(args: &State, name: &str) -> Vec<String> {
-    args.get(name).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
-}
 
 impl DataSchema for Subnets {
     fn name(&self) -> &'static str {
@@ -38,13 +42,14 @@ impl DataSchema for Subnets {
         "Existing subnets that match a VPC, tags and zones. At least one must match (an empty list would put a queue in the default VPC)."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
-        if !args.contains_key("vpc_id") && tags_arg(args, "tags").is_empty() {
+        let a: Args = read_args(args);
+        if a.vpc_id.is_none() && a.tags.is_empty() {
             return vec![Diagnostic::attr("vpc_id", "say which subnets: set vpc_id, tags, or both (every subnet in the region is rarely meant)")];
         }
         Vec::new()
@@ -54,10 +59,9 @@ impl DataSchema for Subnets {
 #[async_trait]
 impl DataSource for Subnets {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let vpc = args.get("vpc_id").and_then(Value::as_str);
-        let tags = tags_arg(args, "tags");
-        let zones = strings(args, "availability_zones");
-        let mut found = apis.aws(self.name())?.subnets(vpc, &tags, &zones).await?;
+        let a: Args = read_args(args);
+        let (vpc, tags, zones) = (a.vpc_id.as_deref(), &a.tags, &a.availability_zones);
+        let mut found = apis.aws(self.name())?.subnets(vpc, tags, zones).await?;
         if found.is_empty() {
             let mut what = vec![format!("in {}", apis.region)];
             what.extend(vpc.map(|v| format!("in {v}")));

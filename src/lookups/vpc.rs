@@ -1,23 +1,31 @@
 //! `data "vpc"`: one existing VPC, by id, tags or as the region's default,
 //! e.g. the network team's CI VPC a queue's subnets come from.
 
-use super::{arg, tags_arg, DataSource, LookupApis, LookupError, VpcQuery};
-use crate::core::schema::{Attr, DefaultValue, Schema, Ty};
+use super::{given, read_args, DataSource, LookupApis, LookupError, VpcQuery};
+use crate::core::schema::{Attr, HasSchema, Schema, Ty};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use gantry_schema_derive::Schema;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeMap;
 
 pub(super) struct VpcSource;
 
-static SCHEMA: Schema = Schema {
-    attrs: &[
-        Attr::new("id", Ty::String, "The VPC id (vpc-...)."),
-        Attr::new("tags", Ty::MapOfString, "Tags the VPC must have (all of them).").default(DefaultValue::EmptyMap),
-        Attr::new("default", Ty::Bool, "The region's default VPC.").default(DefaultValue::Bool(false)),
-    ],
-    blocks: &[],
-};
+/// The block's arguments (the schema is derived from them).
+#[derive(Debug, Default, Deserialize, Schema)]
+#[serde(default)]
+struct Args {
+    /// The VPC id (vpc-...).
+    id: Option<String>,
+    /// Tags the VPC must have (all of them).
+    #[schema(default = empty)]
+    tags: BTreeMap<String, String>,
+    /// The region's default VPC.
+    #[schema(default = false)]
+    default: bool,
+}
 
 static ATTRIBUTES: &[Attr] = &[
     Attr::new("id", Ty::String, "The VPC id."),
@@ -29,7 +37,8 @@ static ATTRIBUTES: &[Attr] = &[
 ];
 
 fn query(args: &State) -> VpcQuery {
-    VpcQuery { id: arg(args, "id").map(String::from), tags: tags_arg(args, "tags"), default: args.get("default").and_then(Value::as_bool).unwrap_or(false) }
+    let a: Args = read_args(args);
+    VpcQuery { id: given(&a.id).map(String::from), tags: a.tags, default: a.default }
 }
 
 /// What the query asked for, for messages.
@@ -55,7 +64,7 @@ impl DataSchema for VpcSource {
         "One existing VPC in the stack's region. Exactly one must match."
     }
     fn schema(&self) -> &'static Schema {
-        &SCHEMA
+        &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
         ATTRIBUTES
