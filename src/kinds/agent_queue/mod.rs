@@ -37,7 +37,6 @@ mod schema;
 #[cfg(test)]
 mod script_tests;
 mod secrets;
-pub use secrets::{hook_exports, redacted_vars_line, valid_name as env_name_ok, SECRETS_DIR};
 pub(crate) mod spec;
 mod state;
 pub mod template;

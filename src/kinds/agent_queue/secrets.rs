@@ -5,6 +5,7 @@
 //! names; the instance role may read exactly these secrets; the agent
 //! redacts their values from job logs.
 
+use crate::kinds::common::job_secrets::{hook_exports, redacted_vars_line, valid_name, SECRETS_DIR};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -15,11 +16,6 @@ pub enum SecretSource {
     Ssm(String),
     /// A Secrets Manager secret, by name (in the queue's region and account) or full ARN.
     SecretsManager(String),
-}
-
-/// Environment variable names: what a shell can export.
-pub fn valid_name(n: &str) -> bool {
-    n.starts_with(|c: char| c.is_ascii_uppercase() || c == '_') && n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Parses `ssm:/path` or `secretsmanager:NAME|ARN`; the characters allowed
@@ -125,29 +121,10 @@ pub(super) fn bootstrap(secrets: &Secrets) -> String {
     s
 }
 
-/// Where an instance keeps its build secrets' files (AWS queues and Google Cloud nodes).
-pub const SECRETS_DIR: &str = "/var/lib/gantry/secrets";
-
-/// The Buildkite environment hook's lines exporting each secret from its file.
-pub fn hook_exports<'a>(names: impl Iterator<Item = &'a String>) -> String {
-    names.map(|name| format!("{name}=\"$(cat {SECRETS_DIR}/{name})\"\nexport {name}\n")).collect()
-}
-
 /// The agent's `redacted-vars` setting: its defaults plus every secret's
 /// name, so a value echoed by a job is masked in the job log.
 pub(super) fn redacted_vars(secrets: &Secrets) -> String {
     redacted_vars_line(&secrets.keys().cloned().collect::<Vec<_>>())
-}
-
-/// The `redacted-vars` configuration line for these secret names ("" for none).
-pub fn redacted_vars_line(names: &[String]) -> String {
-    if names.is_empty() {
-        return String::new();
-    }
-    // buildkite-agent's default list (agent configuration reference, redacted-vars).
-    let mut vars = vec!["*_PASSWORD", "*_SECRET", "*_TOKEN", "*_PRIVATE_KEY", "*_ACCESS_KEY", "*_SECRET_KEY", "*_CONNECTION_STRING"];
-    vars.extend(names.iter().map(String::as_str));
-    format!("\nredacted-vars=\"{}\"", vars.join(","))
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 
 use super::block::{ScalerZip, Spec, DEFAULT_DISK_MIN_FREE_GB};
 use crate::core::Env;
+use crate::kinds::common::limit;
 use gantry_scaler_env::{EnvError, ScalerEnv};
 use serde_json::Value;
-use sha2::Digest;
 use std::collections::BTreeMap;
 
 /// Where the AMI comes from.
@@ -99,16 +99,6 @@ pub struct QueueSpec {
     pub tags: BTreeMap<String, String>,
     /// A GitHub Actions runner queue (`github { }`); `None`: Buildkite agents.
     pub github: Option<super::github::GithubSpec>,
-}
-
-/// `s` cut to `max` characters, with a short hash of the whole when cut so
-/// distinct long names stay distinct.
-pub(crate) fn limit(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let hash: String = sha2::Sha256::digest(s.as_bytes()).iter().take(3).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{hash}", &s[..max - 7])
 }
 
 /// Characters CloudFormation stack names allow.

@@ -1,10 +1,12 @@
 //! Helpers shared by several kinds: Google Cloud nodes (labels, zones, the
-//! agent startup script) and IAM (tags, sorted lists).
+//! agent startup script), IAM (tags, sorted lists), build secrets on the
+//! machine, names cut to a length.
 
 pub(crate) mod aws_tags;
 pub(crate) mod gcp;
 pub(crate) mod github_runner;
 pub(crate) mod iam;
+pub(crate) mod job_secrets;
 pub(crate) mod lost_create;
 
 /// Installs the GitHub Actions runner (`{{RUNNER_VERSION}}` to fill): the
@@ -12,6 +14,17 @@ pub(crate) mod lost_create;
 pub(crate) const RUNNER_INSTALL: &str = include_str!("runner_install.sh");
 #[cfg(test)]
 pub(crate) mod script_bench;
+
+/// `s` cut to `max` characters, with a short hash of the whole when cut so
+/// distinct long names stay distinct (a queue's derived AWS names, a node's
+/// label values).
+pub(crate) fn limit(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let hash: String = <sha2::Sha256 as sha2::Digest>::digest(s.as_bytes()).iter().take(3).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hash}", &s[..max - 7])
+}
 
 /// Runs `call` once a permit of `gate` is free: bounded concurrent reads
 /// for kinds that read many resources of a region (ECR, S3).

@@ -32,7 +32,7 @@
 //!   which the machine's jobs can read: never put a secret in it.
 
 use crate::core::Diagnostic;
-use crate::kinds::agent_queue::SECRETS_DIR;
+use crate::kinds::common::job_secrets::{self, SECRETS_DIR};
 use gantry_schema_derive::Schema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -96,7 +96,7 @@ pub(crate) fn check(block: &Extras, prefix: &str) -> Vec<Diagnostic> {
     let p = |a: &str, m: String| Diagnostic::attr(&format!("{prefix}.{a}"), m);
     let mut out = Vec::new();
     for (name, secret) in &block.secrets {
-        if !crate::kinds::agent_queue::env_name_ok(name) {
+        if !job_secrets::valid_name(name) {
             out.push(p("secrets", format!("\"{name}\" is not an environment variable name (A-Z, 0-9, _)")));
         }
         if !valid_secret(secret) {
@@ -169,7 +169,7 @@ fn buildkite_hook(secrets: &BTreeMap<String, String>) -> String {
         return format!("rm -f {hook}\n");
     }
     let mut s = format!("mkdir -p /etc/buildkite-agent/hooks\ncat > {hook} <<'HOOK'\n# gantry: build secrets into the job's environment\n");
-    s.push_str(&crate::kinds::agent_queue::hook_exports(secrets.keys()));
+    s.push_str(&job_secrets::hook_exports(secrets.keys()));
     s.push_str(&format!("HOOK\nchmod 755 {hook}\n"));
     s
 }
@@ -198,7 +198,7 @@ fn actions_hook(secrets: &BTreeMap<String, String>) -> String {
 /// The agent's `redacted-vars` line for its configuration ("" without secrets).
 pub(crate) fn redacted_vars(block: &Extras) -> String {
     let names: Vec<String> = block.secrets.keys().cloned().collect();
-    crate::kinds::agent_queue::redacted_vars_line(&names)
+    job_secrets::redacted_vars_line(&names)
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub(crate) fn label_safe(s: &str) -> String {
         })
         .collect();
     let trimmed = mapped.trim_matches('-').to_string();
-    crate::kinds::agent_queue::spec::limit(&trimmed, 63)
+    crate::kinds::common::limit(&trimmed, 63)
 }
 
 /// Checks user labels against GCP's rules.
