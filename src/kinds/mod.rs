@@ -94,6 +94,11 @@ pub fn entry(name: &str) -> Option<&'static Entry> {
     REGISTRY.iter().find(|e| e.kind.name() == name)
 }
 
+/// True for a Google Cloud kind's block name (its resources live in zones).
+pub fn is_gcp(name: &str) -> bool {
+    entry(name).is_some_and(Entry::is_gcp)
+}
+
 /// Looks a kind's pure half up by its block name.
 pub fn by_name(name: &str) -> Option<&'static dyn Kind> {
     entry(name).map(|e| e.kind)

@@ -4,16 +4,16 @@
 
 use super::{Backend, OpsError};
 use crate::config::Stack;
+use crate::core::Kind;
 use crate::engine::pipeline::{self, Pipeline, PlanFailure, PlanOptions};
 use crate::plan::Plan;
 use std::sync::Arc;
 
-pub(super) async fn plan_stack(stack: &Stack, backend: Arc<dyn Backend>, req: &super::PlanRequest) -> Result<Plan, OpsError> {
-    let kinds = crate::kinds::all();
+/// Plans `stack` with the language's kinds (those it was loaded with).
+pub(super) async fn plan_stack(stack: &Stack, kinds: &[&'static dyn Kind], backend: Arc<dyn Backend>, req: &super::PlanRequest) -> Result<Plan, OpsError> {
     let drivers = backend.drivers();
     let managed = backend.managed_policies();
-    let zoned = |k: &str| crate::kinds::entry(k).is_some_and(|e| e.is_gcp());
-    let with = Pipeline { kinds: &kinds, drivers: &drivers, zoned: &zoned, managed_policies: managed.as_deref() };
+    let with = Pipeline { kinds, drivers: &drivers, zoned: &crate::kinds::is_gcp, managed_policies: managed.as_deref() };
     let opts = PlanOptions {
         destroy: req.destroy,
         all_kinds: req.all_kinds,

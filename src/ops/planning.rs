@@ -43,7 +43,7 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
         let e = OpsError::config(&first);
         return (first, Err(e));
     };
-    let is_gcp = |k: &&str| crate::kinds::entry(k).is_some_and(|e| e.is_gcp());
+    let is_gcp = |k: &&str| crate::kinds::is_gcp(k);
     if used.iter().any(|k| !is_gcp(k)) && settings.aws_region.is_none() {
         return (first, Err(OpsError::Usage("the stack block needs aws { region = \"...\" } to manage AWS resources".into())));
     }
@@ -90,7 +90,7 @@ pub async fn make_plan(req: &PlanRequest, connect: &dyn Connect) -> (Loaded, Res
         let e = OpsError::config(&loaded);
         return (loaded, Err(e));
     };
-    let result = super::plan_stages::plan_stack(&stack, backend.clone(), req).await.map(|p| (p, backend));
+    let result = super::plan_stages::plan_stack(&stack, &lang.kinds, backend.clone(), req).await.map(|p| (p, backend));
     (loaded, result)
 }
 

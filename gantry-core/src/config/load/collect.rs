@@ -155,7 +155,7 @@ impl Loader<'_> {
                                     }
                                 }
                             }
-                            _ => match self.kind(ident) {
+                            _ => match self.lang.kind(ident) {
                                 Some(kind) => {
                                     if let Some(r) = self.resource_decl(kind, file, b) {
                                         if let Some(prev) = resources.iter().find(|p| p.kind.name() == r.kind.name() && p.name == r.name) {

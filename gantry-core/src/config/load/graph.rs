@@ -142,7 +142,7 @@ impl Loader<'_> {
                     Some(w) if w.meta("for_each").is_some() => Some(Diagnostic::error("only each.key and each.value are available", span.clone())),
                     _ => Some(Diagnostic::error("each.key/each.value are only available in a block that sets `for_each`", span.clone())),
                 },
-                root if self.kind(root).is_some() => match attr {
+                root if self.lang.kind(root).is_some() => match attr {
                     Some(a) => match resources.iter().position(|x| x.kind.name() == root && x.name == a) {
                         Some(i) => {
                             if within.is_some_and(|w| w.kind.name() == root && w.name == a) {

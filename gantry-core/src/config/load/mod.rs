@@ -34,7 +34,7 @@ pub use settings::{StackSettings, OFFLINE_ACCOUNT_ID};
 use crate::config::diag::{Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
 use crate::config::{file_functions, variables, Language};
 use crate::core::bounded::ReadRoot;
-use crate::core::{BackendConfig, Env, Kind, OutputValue, State};
+use crate::core::{BackendConfig, Env, OutputValue, State};
 use hcl_edit::structure::Body;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
@@ -282,10 +282,6 @@ impl<'s> Loader<'s> {
             sources,
             opts,
         }
-    }
-
-    fn kind(&self, name: &str) -> Option<&'static dyn Kind> {
-        self.lang.kind(name)
     }
 
     /// The diagnostics, sorted, each said once (count/for_each instances of
