@@ -15,6 +15,7 @@ pub mod config;
 pub mod core;
 pub mod cost;
 pub mod engine;
+pub mod kinds;
 pub mod lint;
 pub mod plan;
 pub mod policy;

@@ -3,8 +3,9 @@
 
 use super::fake::FakeIam;
 use super::*;
-use crate::core::{Driver, Kind, Owner, ReadScope};
+use crate::core::{Driver, Env, Kind, Owner, ReadScope, State};
 use crate::engine::diff::diff_fields;
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 fn attrs(v: Value) -> State {

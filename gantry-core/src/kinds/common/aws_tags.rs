@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 /// Tag recording `force_delete = true` on the resource itself, so one
 /// whose block was removed can still be deleted with its contents.
-pub(crate) const TAG_FORCE_DELETE: &str = "gantry:force-delete";
+pub const TAG_FORCE_DELETE: &str = "gantry:force-delete";
 
 /// Every tag gantry writes: the user's, ownership, and force-delete when
 /// the desired state allows it.
-pub(crate) fn written(user: &BTreeMap<String, String>, force_delete: bool, owner: &Owner) -> BTreeMap<String, String> {
+pub fn written(user: &BTreeMap<String, String>, force_delete: bool, owner: &Owner) -> BTreeMap<String, String> {
     let mut tags = owner.with_ownership(user.clone());
     if force_delete {
         tags.insert(TAG_FORCE_DELETE.into(), "true".into());
@@ -26,33 +26,36 @@ pub(crate) fn written(user: &BTreeMap<String, String>, force_delete: bool, owner
 /// its contents.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
-pub(crate) struct LiveAws {
+pub struct LiveAws {
+    /// The resource's ARN.
     pub arn: String,
+    /// Whether the resource may be deleted with its contents.
     pub force_delete: bool,
 }
 
 impl LiveAws {
-    pub(crate) fn of(state: &State) -> LiveAws {
+    /// Reads it from a live state (absent fields read as their defaults).
+    pub fn of(state: &State) -> LiveAws {
         crate::kinds::common::read_desired(state).unwrap_or_default()
     }
 }
 
 /// Whether live tags record `force_delete = true`.
-pub(crate) fn force_delete(tags: &BTreeMap<String, String>) -> bool {
+pub fn force_delete(tags: &BTreeMap<String, String>) -> bool {
     tags.get(TAG_FORCE_DELETE).is_some_and(|v| v == "true")
 }
 
 /// The user's tags (without gantry's) as a JSON object.
-pub(crate) fn user_tags(tags: &BTreeMap<String, String>) -> Value {
+pub fn user_tags(tags: &BTreeMap<String, String>) -> Value {
     Value::Object(tags.iter().filter(|(k, _)| !k.starts_with("gantry:")).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
 }
 
 /// AWS allows 50 tags per resource; gantry writes up to 5 of its own
 /// (stack, workspace, address, protect, force-delete).
-pub(crate) const MAX_USER_TAGS: usize = 45;
+pub const MAX_USER_TAGS: usize = 45;
 
 /// Problems with the evaluated `tags` attribute, if any.
-pub(crate) fn check(tags: &BTreeMap<String, String>) -> Vec<Diagnostic> {
+pub fn check(tags: &BTreeMap<String, String>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (k, v) in tags {
         if k.starts_with("gantry:") || k.starts_with("aws:") {

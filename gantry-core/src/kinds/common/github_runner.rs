@@ -8,7 +8,7 @@ use gantry_schema_derive::Schema;
 use serde::Deserialize;
 
 /// The actions/runner release installed at boot when none is named.
-pub(crate) const DEFAULT_RUNNER_VERSION: &str = "2.329.0";
+pub const DEFAULT_RUNNER_VERSION: &str = "2.329.0";
 
 /// The scope and labels of a runner block (a queue's `github { }`, a
 /// node's `runner { }`: each flattens it, so both document them alike).
@@ -33,7 +33,7 @@ impl RunnerScope {
 
 /// Problems with the scope and the labels; `block` prefixes the attribute
 /// names (`github`, `runner`), `what` names where jobs land.
-pub(crate) fn check_scope_and_labels(b: &RunnerScope, block: &str, what: &str) -> Vec<Diagnostic> {
+pub fn check_scope_and_labels(b: &RunnerScope, block: &str, what: &str) -> Vec<Diagnostic> {
     let p = |attr: &str, m: String| Diagnostic::attr(&format!("{block}.{attr}"), m);
     let mut out = Vec::new();
     match (b.repository.as_deref(), b.organization.as_deref()) {
@@ -54,7 +54,7 @@ pub(crate) fn check_scope_and_labels(b: &RunnerScope, block: &str, what: &str) -
 }
 
 /// The labels a runner carries: self-hosted, linux, the architecture, then the block's.
-pub(crate) fn all_labels(b: &RunnerScope, arm64: bool) -> Vec<String> {
+pub fn all_labels(b: &RunnerScope, arm64: bool) -> Vec<String> {
     let mut labels = vec!["self-hosted".to_string(), "linux".to_string(), if arm64 { "arm64" } else { "x64" }.to_string()];
     for l in &b.labels {
         if !labels.iter().any(|x| x.eq_ignore_ascii_case(l)) {

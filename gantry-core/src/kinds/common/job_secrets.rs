@@ -4,20 +4,20 @@
 //! `redacted-vars` line that masks them in job logs.
 
 /// Environment variable names: what a shell can export.
-pub(crate) fn valid_name(n: &str) -> bool {
+pub fn valid_name(n: &str) -> bool {
     n.starts_with(|c: char| c.is_ascii_uppercase() || c == '_') && n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Where an instance keeps its build secrets' files (AWS queues and Google Cloud nodes).
-pub(crate) const SECRETS_DIR: &str = "/var/lib/gantry/secrets";
+pub const SECRETS_DIR: &str = "/var/lib/gantry/secrets";
 
 /// The Buildkite environment hook's lines exporting each secret from its file.
-pub(crate) fn hook_exports<'a>(names: impl Iterator<Item = &'a String>) -> String {
+pub fn hook_exports<'a>(names: impl Iterator<Item = &'a String>) -> String {
     names.map(|name| format!("{name}=\"$(cat {SECRETS_DIR}/{name})\"\nexport {name}\n")).collect()
 }
 
 /// The `redacted-vars` configuration line for these secret names ("" for none).
-pub(crate) fn redacted_vars_line(names: &[String]) -> String {
+pub fn redacted_vars_line(names: &[String]) -> String {
     if names.is_empty() {
         return String::new();
     }

@@ -7,15 +7,15 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 /// The audience GitHub's token carries when a job asks for AWS credentials.
-pub(crate) const AUDIENCE: &str = "sts.amazonaws.com";
+pub const AUDIENCE: &str = "sts.amazonaws.com";
 
 /// The repositories of one allow rule: `repo`, or each of `repos`.
-pub(crate) fn repos(rule: &AllowRule) -> Vec<String> {
+pub fn repos(rule: &AllowRule) -> Vec<String> {
     rule.repo.iter().chain(rule.repos.iter().flatten()).cloned().collect()
 }
 
 /// `sub` patterns for one allow rule (every repository named).
-pub(crate) fn subs(rule: &AllowRule) -> Vec<String> {
+pub fn subs(rule: &AllowRule) -> Vec<String> {
     repos(rule).iter().flat_map(|repo| subs_of(rule, repo)).collect()
 }
 
@@ -48,7 +48,7 @@ fn subs_of(rule: &AllowRule, repo: &str) -> Vec<String> {
 
 /// Builds the trust policy: one statement per allow rule, each requiring
 /// the `aud` and one of the rule's `sub` patterns (workflow refs included).
-pub(crate) fn build(provider_arn: &str, host: &str, rules: &[AllowRule]) -> Value {
+pub fn build(provider_arn: &str, host: &str, rules: &[AllowRule]) -> Value {
     let statements: Vec<Value> = rules
         .iter()
         .map(|rule| {
@@ -77,7 +77,7 @@ fn allow_statements(doc: &Value) -> Vec<&Value> {
 /// `sub` conditions let through, in words: the patterns a positive test
 /// names, else "any" or "any except X" (a negation names who is kept out,
 /// not who is let in).
-pub(crate) fn assumers(trust: &Value) -> BTreeSet<(String, String)> {
+pub fn assumers(trust: &Value) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for s in allow_statements(trust).into_iter().filter(|s| crate::lint::grants_assume(s)) {
         let principals: Vec<String> = crate::lint::principals(s)

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 /// the rules below still judge the rest of the block.
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
     /// Repository name (default: the block label).
     #[schema(forces_replacement)]
     pub name: String,
@@ -51,20 +51,30 @@ pub(crate) struct Spec {
 /// the plan carries it and the driver reads it back.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub(crate) struct Desired {
+pub struct Desired {
+    /// Repository name (default: the block label).
     pub name: String,
+    /// IMMUTABLE or MUTABLE.
     pub image_tag_mutability: String,
+    /// Scan images for vulnerabilities on push.
     pub scan_on_push: bool,
+    /// AES256 or KMS.
     pub encryption: String,
+    /// KMS key ARN (only with encryption = "KMS"; default: the AWS managed key).
     pub kms_key: Option<String>,
+    /// The lifecycle policy the rules render to (normalised).
     pub lifecycle_policy: Option<Value>,
+    /// The repository policy document (normalised).
     pub repository_policy: Option<Value>,
+    /// Allow deleting the repository while it still holds images.
     pub force_delete: bool,
+    /// Tags (keys starting with gantry: are reserved).
     pub tags: BTreeMap<String, String>,
 }
 
 impl Spec {
-    pub(crate) fn desired(&self) -> Desired {
+    /// The desired state this block asks for.
+    pub fn desired(&self) -> Desired {
         Desired {
             name: self.name.clone(),
             image_tag_mutability: self.image_tag_mutability.clone(),
@@ -82,11 +92,12 @@ impl Spec {
 impl Desired {
     /// A desired state as the plan holds it; an error names the service
     /// call it was for (a plan that does not read is a bug, or an edit).
-    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "ecr", operation, e))
     }
 
-    pub(crate) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

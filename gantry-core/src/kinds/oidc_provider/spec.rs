@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (an attribute refused by the loader reads as its default).
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
     /// Issuer URL (GitHub Enterprise Server hosts allowed).
     #[schema(default = "https://token.actions.githubusercontent.com", forces_replacement)]
     pub url: String,
@@ -25,7 +25,7 @@ pub(crate) struct Spec {
 
 /// The comparable desired state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Desired {
+pub struct Desired {
     /// The issuer's host: IAM's identity for the provider.
     pub host: String,
     /// Sorted; `sts.amazonaws.com` when the block names none.
@@ -33,11 +33,13 @@ pub(crate) struct Desired {
     /// Lowercase and sorted; `None` (unset, or empty: IAM cannot store an
     /// empty list) accepts the thumbprint IAM computed itself.
     pub thumbprints: Option<Vec<String>>,
+    /// Tags.
     pub tags: BTreeMap<String, String>,
 }
 
 impl Spec {
-    pub(crate) fn desired(&self) -> Desired {
+    /// The desired state this block asks for.
+    pub fn desired(&self) -> Desired {
         let mut client_ids = self.client_ids.clone();
         client_ids.sort();
         client_ids.dedup();
@@ -52,11 +54,12 @@ impl Spec {
 
 impl Desired {
     /// A desired state as the plan holds it; the error names the call it was for.
-    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "iam", operation, e))
     }
 
-    pub(crate) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

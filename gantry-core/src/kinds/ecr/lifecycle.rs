@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 /// The `lifecycle_policy` block's rules.
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Lifecycle {
+pub struct Lifecycle {
     /// Expire untagged images this many days after push.
     #[schema(range(1, 3650))]
     pub expire_untagged_after_days: Option<u32>,
@@ -21,7 +21,7 @@ pub(crate) struct Lifecycle {
 
 /// Builds the ECR lifecycle policy document for the block's rules, or None
 /// when no rule is set.
-pub(crate) fn render(block: &Lifecycle) -> Option<Value> {
+pub fn render(block: &Lifecycle) -> Option<Value> {
     let mut rules = Vec::new();
     let mut priority = 1;
     if let Some(days) = block.expire_untagged_after_days {
@@ -56,7 +56,7 @@ pub(crate) fn render(block: &Lifecycle) -> Option<Value> {
 
 /// Canonical form of a lifecycle policy: rules ordered by priority, tag lists
 /// sorted. Keys are already sorted by `serde_json::Map`.
-pub(crate) fn normalize(doc: &Value) -> Value {
+pub fn normalize(doc: &Value) -> Value {
     let mut doc = doc.clone();
     if let Some(rules) = doc.get_mut("rules").and_then(Value::as_array_mut) {
         for r in rules.iter_mut() {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (the loader checked the types and filled the defaults).
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
     /// Role name (default: the block label).
     #[schema(forces_replacement)]
     pub name: String,
@@ -56,15 +56,17 @@ pub(crate) struct Spec {
 /// What a role reads of the provider it trusts.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct ProviderRef {
+pub struct ProviderRef {
+    /// The provider's ARN (known once it exists).
     pub arn: Option<String>,
+    /// The issuer's host, e.g. token.actions.githubusercontent.com.
     pub host: Option<String>,
 }
 
 /// One `allow { }` rule.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct AllowRule {
+pub struct AllowRule {
     /// GitHub repository, OWNER/NAME (or repos).
     pub repo: Option<String>,
     /// Several repositories, each OWNER/NAME, e.g. data.github_repositories.models.full_names (each named in the trust policy).
@@ -91,11 +93,16 @@ pub(crate) struct AllowRule {
 /// into it too (without the documents as written).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(super) struct Desired {
+pub struct Desired {
+    /// Role name (default: the block label).
     pub name: String,
+    /// The role's IAM path (`/gantry/STACK/`, see [`super::role_path`]).
     pub path: String,
+    /// Role description.
     pub description: String,
+    /// Longest session, 1h to 12h.
     pub max_session_duration: i64,
+    /// ARN of a permissions boundary policy.
     pub permissions_boundary: Option<String>,
     /// Compared in normal form.
     pub trust_policy: Value,
@@ -109,26 +116,28 @@ pub(super) struct Desired {
     pub inline_policy_documents: Option<BTreeMap<String, Value>>,
     /// Sorted, without duplicates.
     pub managed_policy_arns: Vec<String>,
+    /// Tags.
     pub tags: BTreeMap<String, String>,
 }
 
 impl Desired {
     /// A state as the plan holds it (or a live one); the error names the call it was for.
-    pub(super) fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::aws(ErrorClass::Other, "iam", operation, e))
     }
 
-    pub(super) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 
     /// The trust policy to send: as written when the plan kept it.
-    pub(super) fn trust_text(&self) -> String {
+    pub fn trust_text(&self) -> String {
         self.trust_policy_document.as_ref().unwrap_or(&self.trust_policy).to_string()
     }
 
     /// An inline policy to send: as written when the plan kept it.
-    pub(super) fn inline_text(&self, name: &str) -> Option<String> {
+    pub fn inline_text(&self, name: &str) -> Option<String> {
         let written = self.inline_policy_documents.as_ref().and_then(|d| d.get(name));
         written.or(self.inline_policies.get(name)).map(Value::to_string)
     }
