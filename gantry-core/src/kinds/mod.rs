@@ -6,4 +6,6 @@
 pub mod ci_role;
 pub mod common;
 pub mod ecr;
+pub mod ecr_public;
 pub mod oidc_provider;
+pub mod s3_bucket;

@@ -99,7 +99,7 @@ impl EcrPublicApi for aws_sdk_ecrpublic::Client {
 
     async fn get_catalog(&self, name: &str) -> Result<Catalog, ProviderError> {
         let out = self.get_repository_catalog_data().repository_name(name).send().await.map_err(|e| classify("ecr-public", "GetRepositoryCatalogData", e))?;
-        Ok(out.catalog_data().map(Catalog::from_sdk).unwrap_or_default())
+        Ok(out.catalog_data().map(catalog_from_sdk).unwrap_or_default())
     }
 
     async fn put_catalog(&self, name: &str, catalog: &Catalog) -> Result<(), ProviderError> {
@@ -137,4 +137,10 @@ impl EcrPublicApi for aws_sdk_ecrpublic::Client {
             Err(e) => Err(classify("ecr-public", "DeleteRepositoryPolicy", e)),
         }
     }
+}
+
+/// The catalog as read: empty texts and lists are unset, lists sorted (as
+/// [`Catalog::new`] makes the block's).
+fn catalog_from_sdk(c: &aws_sdk_ecrpublic::types::RepositoryCatalogData) -> Catalog {
+    Catalog::new(c.description(), c.about_text(), c.usage_text(), c.architectures().to_vec(), c.operating_systems().to_vec())
 }

@@ -4,6 +4,7 @@
 //! values, and deleting what is absent succeeds, so the driver never
 //! matches SDK error types.
 
+use super::lifecycle_sdk;
 use super::settings::{Encryption, LifecycleRule, PublicAccess};
 use crate::cloud::aws::{classify, gone_is_done};
 use crate::core::error::{ErrorClass, ProviderError};
@@ -235,12 +236,12 @@ impl S3Api for S3Client {
     async fn get_lifecycle(&self, name: &str) -> Result<Vec<LifecycleRule>, ProviderError> {
         let op = "GetBucketLifecycleConfiguration";
         let out = none_if(self.client.get_bucket_lifecycle_configuration().bucket(name).send().await, op, "NoSuchLifecycleConfiguration")?;
-        Ok(out.map(|o| o.rules().iter().map(LifecycleRule::from_sdk).collect()).unwrap_or_default())
+        Ok(out.map(|o| o.rules().iter().map(lifecycle_sdk::from_sdk).collect()).unwrap_or_default())
     }
 
     async fn put_lifecycle(&self, name: &str, rules: &[LifecycleRule]) -> Result<(), ProviderError> {
         let op = "PutBucketLifecycleConfiguration";
-        let rules: Vec<s3::LifecycleRule> = rules.iter().map(LifecycleRule::to_sdk).collect::<Result<_, _>>().map_err(|e| build_err(op, e))?;
+        let rules: Vec<s3::LifecycleRule> = rules.iter().map(lifecycle_sdk::to_sdk).collect::<Result<_, _>>().map_err(|e| build_err(op, e))?;
         let conf = s3::BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build().map_err(|e| build_err(op, e))?;
         self.client.put_bucket_lifecycle_configuration().bucket(name).lifecycle_configuration(conf).send().await.map(drop).map_err(|e| classify("s3", op, e))
     }

@@ -5,17 +5,22 @@
 use serde::{Deserialize, Serialize};
 
 /// Architectures the gallery shows as badges and filters on.
-pub(crate) const ARCHITECTURES: &[&str] = &["ARM", "ARM 64", "x86", "x86-64"];
+pub const ARCHITECTURES: &[&str] = &["ARM", "ARM 64", "x86", "x86-64"];
 /// Operating systems the gallery shows.
-pub(crate) const OPERATING_SYSTEMS: &[&str] = &["Linux", "Windows"];
+pub const OPERATING_SYSTEMS: &[&str] = &["Linux", "Windows"];
 
+/// A public repository's catalog data: what the ECR Public Gallery shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Catalog {
+pub struct Catalog {
+    /// Short description shown in the gallery (at most 1,024 characters).
     pub description: Option<String>,
+    /// Markdown about the images, shown on the repository's gallery page.
     pub about_text: Option<String>,
+    /// Markdown on how to use the images (docker pull, run flags).
     pub usage_text: Option<String>,
     /// Sorted: the gallery keeps no order.
     pub architectures: Vec<String>,
+    /// Gallery badges: Linux, Windows.
     pub operating_systems: Vec<String>,
 }
 
@@ -31,7 +36,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 impl Catalog {
     /// From the block's values: empty texts are unset, lists sorted.
-    pub(crate) fn new(
+    pub fn new(
         description: Option<&str>,
         about_text: Option<&str>,
         usage_text: Option<&str>,
@@ -47,19 +52,8 @@ impl Catalog {
         }
     }
 
-    /// As read: empty texts and lists are unset.
-    pub(crate) fn from_sdk(c: &aws_sdk_ecrpublic::types::RepositoryCatalogData) -> Catalog {
-        Catalog {
-            description: text(c.description()),
-            about_text: text(c.about_text()),
-            usage_text: text(c.usage_text()),
-            architectures: sorted(c.architectures().to_vec()),
-            operating_systems: sorted(c.operating_systems().to_vec()),
-        }
-    }
-
     /// What the gallery would refuse or not show, by attribute.
-    pub(crate) fn problems(&self) -> Vec<(&'static str, String)> {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         for (attr, value, max) in [("description", &self.description, 1024), ("about_text", &self.about_text, 25600), ("usage_text", &self.usage_text, 25600)] {
             if value.as_ref().is_some_and(|v| v.chars().count() > max) {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (an attribute refused by the loader reads as its default).
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
     /// Bucket name, global across AWS (default: the block label).
     #[schema(forces_replacement)]
     pub name: String,
@@ -49,7 +49,7 @@ fn on() -> bool {
 
 /// The `public_access_block` block: every switch on unless written off.
 #[derive(Debug, Clone, Copy, Deserialize, Schema)]
-pub(crate) struct PublicAccessBlock {
+pub struct PublicAccessBlock {
     /// Refuse requests that add public ACLs.
     #[serde(default = "on")]
     #[schema(default = true)]
@@ -71,7 +71,7 @@ pub(crate) struct PublicAccessBlock {
 /// One `lifecycle_rule` block.
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct RuleBlock {
+pub struct RuleBlock {
     /// Rule name, unique in the bucket.
     #[schema(required)]
     pub id: String,
@@ -91,20 +91,28 @@ pub(crate) struct RuleBlock {
 
 /// The comparable desired state, as the plan carries it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Desired {
+pub struct Desired {
+    /// Bucket name, global across AWS (default: the block label).
     pub name: String,
+    /// Keep every version of every object (turning it off later suspends it).
     pub versioning: bool,
+    /// Default encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS).
     pub encryption: Encryption,
+    /// Block Public Access: every switch on unless turned off here.
     pub public_access_block: PublicAccess,
+    /// The bucket policy: the file's statements and the public-read one (normalised).
     pub policy: Option<Value>,
+    /// Lifecycle rules, sorted by ID.
     pub lifecycle_rules: Option<Vec<LifecycleRule>>,
+    /// Allow deleting the bucket with its objects (every version is deleted first).
     pub force_delete: bool,
+    /// Tags (keys starting with gantry: are reserved).
     pub tags: BTreeMap<String, String>,
 }
 
 impl Spec {
     /// Block Public Access as written (no block: every switch on).
-    pub(crate) fn public_access(&self) -> PublicAccess {
+    pub fn public_access(&self) -> PublicAccess {
         match self.public_access_block {
             None => PublicAccess::blocked(),
             Some(b) => PublicAccess {
@@ -117,7 +125,7 @@ impl Spec {
     }
 
     /// The rules in a stable order.
-    pub(crate) fn lifecycle_rules(&self) -> Vec<LifecycleRule> {
+    pub fn lifecycle_rules(&self) -> Vec<LifecycleRule> {
         settings::sorted(
             self.lifecycle_rule
                 .iter()
@@ -132,7 +140,8 @@ impl Spec {
         )
     }
 
-    pub(crate) fn desired(&self) -> Desired {
+    /// The desired state this block asks for.
+    pub fn desired(&self) -> Desired {
         let rules = self.lifecycle_rules();
         Desired {
             name: self.name.clone(),
@@ -149,11 +158,12 @@ impl Spec {
 
 impl Desired {
     /// A desired state as the plan holds it; the error names the call it was for.
-    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "s3", operation, e))
     }
 
-    pub(crate) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

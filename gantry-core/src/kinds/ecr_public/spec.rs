@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// The evaluated block (an attribute refused by the loader reads as its default).
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
     /// Repository name, e.g. bentoml/openllm (default: the block label).
     #[schema(forces_replacement)]
     pub name: String,
@@ -41,16 +41,22 @@ pub(crate) struct Spec {
 /// The comparable desired state, as the plan carries it and the driver reads it back.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub(crate) struct Desired {
+pub struct Desired {
+    /// Repository name, e.g. bentoml/openllm (default: the block label).
     pub name: String,
+    /// The gallery's catalog data.
     pub catalog: Catalog,
+    /// The repository policy document (normalised).
     pub repository_policy: Option<Value>,
+    /// Allow deleting the repository while it still holds images.
     pub force_delete: bool,
+    /// Tags (keys starting with gantry: are reserved).
     pub tags: BTreeMap<String, String>,
 }
 
 impl Spec {
-    pub(crate) fn catalog(&self) -> Catalog {
+    /// The block's catalog data, as the gallery would hold it.
+    pub fn catalog(&self) -> Catalog {
         Catalog::new(
             self.description.as_deref(),
             self.about_text.as_deref(),
@@ -60,7 +66,8 @@ impl Spec {
         )
     }
 
-    pub(crate) fn desired(&self) -> Desired {
+    /// The desired state this block asks for.
+    pub fn desired(&self) -> Desired {
         Desired {
             name: self.name.clone(),
             catalog: self.catalog(),
@@ -73,12 +80,13 @@ impl Spec {
 
 impl Desired {
     /// A desired state as the plan holds it; the error names the call it was for.
-    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state)
             .map_err(|e| crate::core::error::ProviderError::aws(crate::core::ErrorClass::Other, "ecr-public", operation, e))
     }
 
-    pub(crate) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }
