@@ -2,8 +2,9 @@ use super::api::RoleApi;
 use super::*;
 use crate::cloud::gcp_iam::Role;
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{Driver, Kind, Owner, ReadScope};
+use crate::core::{Driver, Env, Kind, Owner, ReadScope, State};
 use async_trait::async_trait;
+use serde_json::json;
 use std::sync::{Arc, Mutex};
 
 /// Roles in memory with IAM's soft delete and etags, one per page.

@@ -8,7 +8,7 @@ use crate::cloud::gcp_iam::ServiceAccount;
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::description_marker::{read_marker, written_description};
-use crate::kinds::common::gcp::{all_pages, iam_binding};
+use crate::kinds::common::gcp::{all_pages, iam_write};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
@@ -27,7 +27,7 @@ impl ServiceAccountDriver {
     /// Reads the policy (for its etag and conditional bindings) and writes
     /// the blocks' bindings over it; nothing to write for none on a new account.
     async fn write_policy(&self, email: &str, desired: &Desired) -> Result<(), ProviderError> {
-        match iam_binding::to_write(&self.api.policy(email).await?, &desired.iam) {
+        match iam_write::to_write(&self.api.policy(email).await?, &desired.iam) {
             Some(p) => self.api.set_policy(email, &p).await,
             None => Ok(()),
         }
@@ -55,7 +55,7 @@ impl Driver for ServiceAccountDriver {
         let found = all.iter().map(Self::live).filter(|l| l.owner_stack.as_deref() == Some(scope.owner.as_str()) || scope.identities.contains(&l.identity));
         let with_policy = found.map(|mut l| async move {
             let policy = self.api.policy(&Desired::parse(&l.state, "GetIamPolicy")?.email).await?;
-            l.state.insert("iam".into(), serde_json::json!(iam_binding::live(&policy)));
+            l.state.insert("iam".into(), serde_json::json!(iam_write::live(&policy)));
             Ok::<_, ProviderError>(l)
         });
         futures::stream::iter(with_policy).buffer_unordered(8).try_collect().await

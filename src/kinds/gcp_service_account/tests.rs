@@ -2,9 +2,10 @@ use super::api::ServiceAccountApi;
 use super::*;
 use crate::cloud::gcp_iam::{Binding, Policy, ServiceAccount};
 use crate::core::error::{ErrorClass, ProviderError};
-use crate::core::{Driver, Kind, Owner, ReadScope};
+use crate::core::{Driver, Env, Kind, Owner, ReadScope, State};
 use crate::kinds::common::gcp::description_marker::{marker, read_marker, written_description};
 use async_trait::async_trait;
+use serde_json::json;
 use std::sync::{Arc, Mutex};
 
 /// Accounts in memory, listed two per page (callers must follow tokens).

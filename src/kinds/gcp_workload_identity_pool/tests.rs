@@ -1,5 +1,7 @@
 use super::*;
-use crate::core::Kind;
+use crate::core::{Env, Kind, State};
+use serde_json::json;
+use std::collections::BTreeSet;
 
 fn attrs(repos: &[&str]) -> State {
     serde_json::from_value(json!({"pool_id": "github", "display_name": "", "description": "", "github": {"provider_id": "github", "repositories": repos}}))

@@ -7,7 +7,7 @@ use crate::core::error::{ErrorClass, ProviderError};
 use crate::core::Discovery;
 use crate::core::{Driver, LiveResource, Owner, ReadScope, State};
 use crate::kinds::common::gcp::node::Placement;
-use crate::kinds::common::gcp::{self, iam_binding, label_safe, owned_labels, ownership, LABEL_STACK};
+use crate::kinds::common::gcp::{self, iam_write, label_safe, owned_labels, ownership, LABEL_STACK};
 use async_trait::async_trait;
 use google_cloud_compute_v1::model::metadata::Items;
 use google_cloud_compute_v1::model::{Disk, Instance, InstancesSetLabelsRequest, Metadata};
@@ -80,7 +80,7 @@ impl GpuDriver {
     /// Writes the blocks' bindings over the live policy (its etag and
     /// conditional bindings kept); nothing when they already match.
     async fn write_policy(&self, zone: &str, name: &str, desired: &Desired) -> Result<(), ProviderError> {
-        match iam_binding::to_write(&self.api.get_policy(zone, name).await?, &desired.iam) {
+        match iam_write::to_write(&self.api.get_policy(zone, name).await?, &desired.iam) {
             Some(p) => self.api.set_policy(zone, name, &p).await,
             None => Ok(()),
         }
@@ -137,7 +137,7 @@ impl Driver for GpuDriver {
                 let mut live: Vec<LiveResource> = found.iter().map(|i| self.live(z, i, &disks, &scope.owner)).collect();
                 for l in &mut live {
                     let policy = self.api.get_policy(z, &Placement::of(&l.state).name).await?;
-                    l.state.insert("iam".into(), serde_json::json!(iam_binding::live(&policy)));
+                    l.state.insert("iam".into(), serde_json::json!(iam_write::live(&policy)));
                 }
                 Ok::<_, ProviderError>(live)
             }

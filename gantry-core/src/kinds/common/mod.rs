@@ -3,8 +3,11 @@
 //! desired states to and from the plan's comparable state.
 
 pub mod aws_tags;
+pub mod gcp;
 pub mod github_runner;
 pub mod job_secrets;
+#[cfg(test)]
+pub(crate) mod script_bench;
 
 /// Installs the GitHub Actions runner (`{{RUNNER_VERSION}}` to fill): the
 /// same steps on EC2 instances and Compute Engine machines.

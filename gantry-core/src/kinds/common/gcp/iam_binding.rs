@@ -9,7 +9,6 @@
 //! concurrent change fails the write instead of being overwritten
 //! (`setIamPolicy`: "concurrency control").
 
-use crate::cloud::gcp_iam::{Binding, Policy};
 use crate::core::schema::{Attr, NestedBlock, Schema, Ty};
 use crate::core::{Diagnostic, State};
 use serde::Deserialize;
@@ -25,7 +24,7 @@ static IAM_BINDING: Schema = Schema {
 };
 
 /// The nested block, shared by the kinds that take it.
-pub(crate) const BLOCK: NestedBlock = NestedBlock {
+pub const BLOCK: NestedBlock = NestedBlock {
     name: "iam_binding",
     schema: &IAM_BINDING,
     repeated: true,
@@ -34,18 +33,20 @@ pub(crate) const BLOCK: NestedBlock = NestedBlock {
 };
 
 /// Role → members, sorted: how desired and live policies compare.
-pub(crate) type Grants = BTreeMap<String, BTreeSet<String>>;
+pub type Grants = BTreeMap<String, BTreeSet<String>>;
 
 /// One evaluated `iam_binding { }` block.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct BindingBlock {
+    /// The role granted, e.g. roles/iam.workloadIdentityUser.
     pub role: String,
+    /// The members it is granted to, e.g. serviceAccount:ci@p.iam.gserviceaccount.com.
     pub members: Vec<String>,
 }
 
 /// The blocks as the `iam` field's value.
-pub(crate) fn desired(blocks: &[BindingBlock]) -> Grants {
+pub fn desired(blocks: &[BindingBlock]) -> Grants {
     let mut g = Grants::new();
     for b in blocks {
         g.entry(b.role.clone()).or_default().extend(b.members.iter().cloned());
@@ -93,7 +94,7 @@ fn valid_member(m: &str) -> Result<(), String> {
 }
 
 /// Role and member syntax; one block per role.
-pub(crate) fn check(blocks: &[BindingBlock]) -> Vec<Diagnostic> {
+pub fn check(blocks: &[BindingBlock]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for b in blocks {
@@ -111,34 +112,9 @@ pub(crate) fn check(blocks: &[BindingBlock]) -> Vec<Diagnostic> {
     out
 }
 
-/// A live policy's unconditional bindings as the `iam` field's value.
-pub(crate) fn live(p: &Policy) -> Grants {
-    let mut g = Grants::new();
-    for b in p.bindings.iter().filter(|b| b.condition.is_none()) {
-        g.entry(b.role.clone()).or_default().extend(b.members.iter().cloned());
-    }
-    g
-}
-
-/// The policy to write: the desired bindings, the live conditional ones
-/// kept (at version 3, which conditions need), the live etag.
-pub(crate) fn merged(live: &Policy, desired: &Grants) -> Policy {
-    let mut bindings: Vec<Binding> =
-        desired.iter().map(|(role, members)| Binding { role: role.clone(), members: members.iter().cloned().collect(), condition: None }).collect();
-    bindings.extend(live.bindings.iter().filter(|b| b.condition.is_some()).cloned());
-    let version = if bindings.iter().any(|b| b.condition.is_some()) { 3 } else { 1 };
-    Policy { version, bindings, etag: live.etag.clone() }
-}
-
-/// The policy to write for the desired grants, or None when the live
-/// policy already holds exactly those unconditional bindings.
-pub(crate) fn to_write(current: &Policy, want: &Grants) -> Option<Policy> {
-    (live(current) != *want).then(|| merged(current, want))
-}
-
 /// "ROLE granted to MEMBER" for every member a change adds, for the
 /// broadening review.
-pub(crate) fn broadening(before: Option<&State>, after: &State) -> Vec<String> {
+pub fn broadening(before: Option<&State>, after: &State) -> Vec<String> {
     let (old, new) = (before.map(grants_of).unwrap_or_default(), grants_of(after));
     let mut out = Vec::new();
     for (role, members) in &new {
@@ -158,10 +134,6 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
-    fn grants(v: Value) -> Grants {
-        serde_json::from_value(v).unwrap()
-    }
-
     #[test]
     fn blocks_become_sorted_grants_and_bad_ones_are_named() {
         let a = attrs(json!([{"role": "roles/iam.workloadIdentityUser", "members": ["principalSet://iam.googleapis.com/p/x", "user:a@b.c", "user:a@b.c"]}]));
@@ -176,18 +148,6 @@ mod tests {
         assert!(msgs[0].contains("not a role name") && msgs[1].contains("anyone on the internet"), "{msgs:?}");
         assert!(msgs.iter().any(|m| m.contains("is not an IAM member")) && msgs.iter().any(|m| m.contains("two iam_binding blocks")));
         assert!(msgs.iter().any(|m| m.contains("no members")));
-    }
-
-    #[test]
-    fn writing_keeps_conditional_bindings_and_the_etag() {
-        let cond = Binding { role: "roles/a".into(), members: vec!["user:c@d.e".into()], condition: Some(json!({"title": "t", "expression": "true"})) };
-        let old = Binding { role: "roles/old".into(), members: vec!["user:x@y.z".into()], condition: None };
-        let livep = Policy { version: 3, bindings: vec![old, cond.clone()], etag: "BwX=".into() };
-        assert_eq!(json!(live(&livep)), json!({"roles/old": ["user:x@y.z"]}));
-        let out = merged(&livep, &grants(json!({"roles/new": ["user:n@m.o"]})));
-        assert_eq!((out.version, out.etag.as_str(), out.bindings.len()), (3, "BwX=", 2));
-        assert_eq!(out.bindings[1], cond);
-        assert_eq!(merged(&Policy::default(), &grants(json!({"roles/new": ["user:n@m.o"]}))).version, 1);
     }
 
     #[test]

@@ -56,8 +56,11 @@ pub struct NodeSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NodeNetwork {
+    /// The VPC network (default: the project's default network).
     pub network: Option<String>,
+    /// The subnetwork (default: the network's in the region).
     pub subnetwork: Option<String>,
+    /// The service account the node runs as (default: the Compute Engine default).
     pub service_account: Option<String>,
     /// Sorted, without duplicates.
     pub scopes: Option<Vec<String>>,
@@ -66,14 +69,16 @@ pub struct NodeNetwork {
 /// Where a node lives, read from its desired or live state.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-pub(crate) struct Placement {
+pub struct Placement {
+    /// The node's zone.
     pub zone: String,
+    /// The node's name.
     pub name: String,
 }
 
 impl Placement {
     /// The state's zone and name ("" where it has none: only an edited plan).
-    pub(crate) fn of(state: &State) -> Placement {
+    pub fn of(state: &State) -> Placement {
         crate::kinds::common::read_desired(state).unwrap_or_default()
     }
 }
@@ -94,6 +99,7 @@ pub struct AgentBlock {
     /// Extra agent tags.
     #[schema(default = empty)]
     pub tags: BTreeMap<String, String>,
+    /// Docker registries, build secrets and packages (shared with `runner { }`).
     #[serde(flatten)]
     pub extras: Extras,
 }
@@ -167,12 +173,12 @@ impl NodeSpec {
 }
 
 /// Renders the startup script for a runner block.
-pub(crate) fn runner_startup_script(node: &str, runner: &RunnerBlock, m: Machine, arm64: bool) -> String {
+pub fn runner_startup_script(node: &str, runner: &RunnerBlock, m: Machine, arm64: bool) -> String {
     format!("{}{}", prelude("GitHub Actions runner", node, m), runner::startup(runner, arm64))
 }
 
 /// Renders the startup script for an agent block.
-pub(crate) fn startup_script(node: &str, agent: &AgentBlock, m: Machine) -> String {
+pub fn startup_script(node: &str, agent: &AgentBlock, m: Machine) -> String {
     let tags: String = agent.tags.iter().map(|(k, v)| format!(",{k}={v}")).collect();
     let queue = agent.queue.as_str();
     format!("{}{}", prelude(&format!("CI agent for queue {queue}"), node, m), STARTUP)
@@ -187,7 +193,7 @@ pub(crate) fn startup_script(node: &str, agent: &AgentBlock, m: Machine) -> Stri
 
 /// A JSON value as a typed block, for tests that write blocks inline.
 #[cfg(test)]
-pub(crate) fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+pub fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
     serde_json::from_value(v).expect("the test's block reads")
 }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The evaluated block (the loader checked the types and filled the defaults).
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
     /// The pool ID (4-32 lowercase letters, digits and -; not gcp-...).
     #[schema(required, forces_replacement)]
     pub pool_id: String,
@@ -28,7 +28,7 @@ pub(crate) struct Spec {
 /// The `github { }` block: the pool's one provider.
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct GithubBlock {
+pub struct GithubBlock {
     /// The provider's ID in the pool.
     #[schema(default = "github")]
     pub provider_id: Option<String>,
@@ -40,10 +40,14 @@ pub(crate) struct GithubBlock {
 /// A provider as the plan compares it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(crate) struct ProviderState {
+pub struct ProviderState {
+    /// The OIDC issuer, e.g. https://token.actions.githubusercontent.com.
     pub issuer_uri: String,
+    /// Google attributes from token claims, e.g. google.subject = assertion.sub.
     pub attribute_mapping: BTreeMap<String, String>,
+    /// A CEL condition every token must meet.
     pub attribute_condition: String,
+    /// Whether the provider is disabled.
     pub disabled: bool,
 }
 
@@ -51,10 +55,14 @@ pub(crate) struct ProviderState {
 /// back; a live pool reads into it too.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(crate) struct Desired {
+pub struct Desired {
+    /// The pool ID (4-32 lowercase letters, digits and -; not gcp-...).
     pub pool_id: String,
+    /// Display name (at most 32 characters).
     pub display_name: String,
+    /// Description (at most 180 characters; gantry records ownership after it).
     pub description: String,
+    /// Whether the pool is disabled.
     pub disabled: bool,
     /// By provider ID.
     pub providers: BTreeMap<String, ProviderState>,
@@ -62,16 +70,17 @@ pub(crate) struct Desired {
 
 impl Spec {
     /// The provider's ID (`github` unless the block names another).
-    pub(crate) fn provider_id(&self) -> String {
+    pub fn provider_id(&self) -> String {
         self.github.as_ref().and_then(|g| g.provider_id.clone()).unwrap_or_else(|| "github".to_string())
     }
 
     /// The repositories the provider admits.
-    pub(crate) fn repositories(&self) -> BTreeSet<String> {
+    pub fn repositories(&self) -> BTreeSet<String> {
         self.github.as_ref().map(|g| g.repositories.clone()).unwrap_or_default()
     }
 
-    pub(crate) fn desired(&self) -> Desired {
+    /// The desired state this block asks for.
+    pub fn desired(&self) -> Desired {
         let provider = ProviderState {
             issuer_uri: GITHUB_ISSUER.into(),
             attribute_mapping: mapping(),
@@ -90,11 +99,12 @@ impl Spec {
 
 impl Desired {
     /// A state as the plan holds it (or a live one); the error names the call it was for.
-    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "iam", operation, e))
     }
 
-    pub(crate) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

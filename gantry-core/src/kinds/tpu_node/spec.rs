@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 /// The evaluated block (the loader checked the types and filled the defaults).
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
+    /// The attributes every Google Cloud node has.
     #[serde(flatten)]
     pub node: NodeSpec,
     /// e.g. v5litepod-1, v6e-1, v6e-8.
@@ -37,7 +38,7 @@ pub(crate) struct Spec {
 /// The `data_disk { }` block, and the disk as read back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct DataDisk {
+pub struct DataDisk {
     /// Disk size.
     #[schema(required, range(1, 65536))]
     pub size_gb: i64,
@@ -53,9 +54,12 @@ pub(crate) struct DataDisk {
 /// How the node is bought (the TPU API's `schedulingConfig`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(crate) struct Scheduling {
+pub struct Scheduling {
+    /// Spot capacity.
     pub spot: bool,
+    /// Preemptible capacity.
     pub preemptible: bool,
+    /// Use a reservation.
     pub reserved: bool,
 }
 
@@ -63,22 +67,33 @@ pub(crate) struct Scheduling {
 /// the driver reads it back; a live node reads into it too.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(crate) struct Desired {
+pub struct Desired {
+    /// The node's zone.
     pub zone: String,
+    /// The node's name.
     pub name: String,
+    /// e.g. v5litepod-1, v6e-1, v6e-8.
     pub accelerator_type: String,
+    /// TPU software version, e.g. v2-alpha-tpuv6e.
     pub runtime_version: String,
+    /// Network, subnetwork, service account and scopes.
     #[serde(flatten)]
     pub net: NodeNetwork,
+    /// Spot, preemptible or reserved capacity.
     pub scheduling: Scheduling,
+    /// A data disk created and attached with the node.
     pub data_disk: Option<DataDisk>,
+    /// The user's labels and gantry's ownership labels.
     pub labels: BTreeMap<String, String>,
+    /// Metadata: the startup script and gantry's ownership keys.
     pub metadata: BTreeMap<String, String>,
+    /// The project the node lives in.
     pub project: String,
 }
 
 impl Spec {
-    pub(crate) fn desired(&self, env: &Env) -> Desired {
+    /// The desired state this block asks for.
+    pub fn desired(&self, env: &Env) -> Desired {
         let device = if self.data_disk.is_some() { super::DATA_DEVICE } else { "" };
         let n = &self.node;
         Desired {
@@ -98,11 +113,12 @@ impl Spec {
 
 impl Desired {
     /// A state as the plan holds it (or a live one); the error names the call it was for.
-    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "tpu", operation, e))
     }
 
-    pub(crate) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

@@ -29,16 +29,20 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Metadata keys.
-pub(crate) const META_SCOPE: &str = "github-runner-scope";
-pub(crate) const META_LABELS: &str = "github-runner-labels";
-pub(crate) const META_REPOSITORIES: &str = "github-runner-repositories";
+pub const META_SCOPE: &str = "github-runner-scope";
+/// Metadata key: the runner's scope (repository or organisation).
+pub const META_LABELS: &str = "github-runner-labels";
+/// Metadata key: the runner's labels.
+pub const META_REPOSITORIES: &str = "github-runner-repositories";
+/// Metadata key: the repositories an organisation runner may serve.
 /// Left by `gantry runner wake`; never compared (gantry- keys are gantry's own).
-pub(crate) const META_JITCONFIG: &str = "gantry-runner-jitconfig";
+pub const META_JITCONFIG: &str = "gantry-runner-jitconfig";
 
 /// The evaluated `runner { }` block.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
 pub struct RunnerBlock {
+    /// Where the runner registers (a repository or an organisation) and its labels.
     #[serde(flatten)]
     pub scope: RunnerScope,
     /// Organisation runner: repositories whose queued jobs `gantry runner wake` looks at.
@@ -50,16 +54,19 @@ pub struct RunnerBlock {
     /// Stop the machine after this long without a job (gpu_node; 0s: never). `gantry runner wake` starts it again.
     #[schema(default = "15m")]
     pub idle_stop: Option<String>,
+    /// Docker registries, build secrets and packages (shared with `agent { }`).
     #[serde(flatten)]
     pub extras: Extras,
 }
 
-pub(crate) fn idle_stop_secs(r: &RunnerBlock) -> Result<u64, String> {
+/// `idle_stop` in seconds (0: never stop).
+pub fn idle_stop_secs(r: &RunnerBlock) -> Result<u64, String> {
     let t = r.idle_stop.as_deref().unwrap_or("15m");
     humantime::parse_duration(t).map(|d| d.as_secs()).map_err(|e| format!("\"{t}\" is not a duration (e.g. 15m): {e}"))
 }
 
-pub(crate) fn check(r: &RunnerBlock, can_stop: bool) -> Vec<Diagnostic> {
+/// The block's problems; `can_stop`: the machine can stop itself (a GPU VM, not a TPU VM).
+pub fn check(r: &RunnerBlock, can_stop: bool) -> Vec<Diagnostic> {
     let mut out = check_scope_and_labels(&r.scope, "runner", "machine");
     out.extend(super::extras::check(&r.extras, "runner"));
     let p = |a: &str, m: String| Diagnostic::attr(&format!("runner.{a}"), m);
@@ -77,7 +84,7 @@ pub(crate) fn check(r: &RunnerBlock, can_stop: bool) -> Vec<Diagnostic> {
 const STARTUP: &str = include_str!("runner_startup.sh");
 
 /// The runner part of the startup script.
-pub(crate) fn startup(r: &RunnerBlock, arm64: bool) -> String {
+pub fn startup(r: &RunnerBlock, arm64: bool) -> String {
     STARTUP
         .replace("{{RUNNER_INSTALL}}", crate::kinds::common::RUNNER_INSTALL.trim_end())
         .replace("{{SCOPE}}", r.scope.scope())
@@ -88,7 +95,7 @@ pub(crate) fn startup(r: &RunnerBlock, arm64: bool) -> String {
 }
 
 /// The metadata `gantry runner wake` reads.
-pub(crate) fn metadata(r: &RunnerBlock, arm64: bool, m: &mut BTreeMap<String, String>) {
+pub fn metadata(r: &RunnerBlock, arm64: bool, m: &mut BTreeMap<String, String>) {
     m.insert(META_SCOPE.into(), r.scope.scope().to_string());
     m.insert(META_LABELS.into(), all_labels(&r.scope, arm64).join(","));
     if !r.repositories.is_empty() {

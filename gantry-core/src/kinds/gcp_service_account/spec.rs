@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// The evaluated block (the loader checked the types and filled the defaults).
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
     /// The account ID: ACCOUNT_ID@PROJECT.iam.gserviceaccount.com (6-30 lowercase letters, digits and -).
     #[schema(required, forces_replacement)]
     pub account_id: String,
@@ -19,6 +19,7 @@ pub(crate) struct Spec {
     /// Description (at most 180 characters; gantry records ownership after it).
     #[schema(default = "")]
     pub description: String,
+    /// IAM bindings on the service account (who may act as or impersonate it).
     #[schema(block = iam_binding::BLOCK)]
     pub iam_binding: Vec<BindingBlock>,
 }
@@ -27,10 +28,14 @@ pub(crate) struct Spec {
 /// back. A live account also has its `email` (and `unique_id`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(crate) struct Desired {
+pub struct Desired {
+    /// The account ID: ACCOUNT_ID@PROJECT.iam.gserviceaccount.com (6-30 lowercase letters, digits and -).
     pub account_id: String,
+    /// Display name (at most 100 characters).
     pub display_name: String,
+    /// Description (at most 180 characters; gantry records ownership after it).
     pub description: String,
+    /// Role to members, from the `iam_binding` blocks.
     pub iam: Grants,
     /// Live only: the address IAM calls the account by.
     #[serde(skip_serializing)]
@@ -38,7 +43,8 @@ pub(crate) struct Desired {
 }
 
 impl Spec {
-    pub(crate) fn desired(&self) -> Desired {
+    /// The desired state this block asks for.
+    pub fn desired(&self) -> Desired {
         Desired {
             account_id: self.account_id.clone(),
             display_name: self.display_name.clone(),
@@ -51,11 +57,12 @@ impl Spec {
 
 impl Desired {
     /// A state as the plan holds it (or a live one); the error names the call it was for.
-    pub(crate) fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
+    pub fn parse(state: &State, operation: &'static str) -> Result<Desired, ProviderError> {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "iam", operation, e))
     }
 
-    pub(crate) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

@@ -8,10 +8,10 @@
 use crate::core::{Diagnostic, Owner};
 
 /// The longest description a block may give.
-pub(crate) const DESCRIPTION_MAX: usize = 180;
+pub const DESCRIPTION_MAX: usize = 180;
 
 /// These kinds live in the stack's project: its `gcp { project }` is required.
-pub(crate) fn check_project(env: &crate::core::Env, attr: &str, kind: &str) -> Vec<Diagnostic> {
+pub fn check_project(env: &crate::core::Env, attr: &str, kind: &str) -> Vec<Diagnostic> {
     if env.gcp_project.is_empty() {
         return vec![Diagnostic::attr(attr, format!("a {kind} needs the stack's gcp {{ project = ... }}"))];
     }
@@ -19,7 +19,7 @@ pub(crate) fn check_project(env: &crate::core::Env, attr: &str, kind: &str) -> V
 }
 
 /// The description rule shared by the kinds that carry the marker.
-pub(crate) fn check_description(description: &str) -> Option<Diagnostic> {
+pub fn check_description(description: &str) -> Option<Diagnostic> {
     (description.chars().count() > DESCRIPTION_MAX || description.contains("[gantry:")).then(|| {
         Diagnostic::attr(
             "description",
@@ -29,12 +29,12 @@ pub(crate) fn check_description(description: &str) -> Option<Diagnostic> {
 }
 
 /// The ownership marker written at the end of the description.
-pub(crate) fn marker(owner: &Owner) -> String {
+pub fn marker(owner: &Owner) -> String {
     format!("[gantry:{} {}{}]", owner.stack, owner.address, if owner.protect { " protected" } else { "" })
 }
 
 /// The description IAM should hold: the block's, then the marker.
-pub(crate) fn written_description(user: &str, owner: &Owner) -> String {
+pub fn written_description(user: &str, owner: &Owner) -> String {
     if user.is_empty() {
         marker(owner)
     } else {
@@ -43,7 +43,7 @@ pub(crate) fn written_description(user: &str, owner: &Owner) -> String {
 }
 
 /// Splits a live description into (the user's part, owner key, address, protected).
-pub(crate) fn read_marker(description: &str) -> (String, Option<String>, Option<String>, bool) {
+pub fn read_marker(description: &str) -> (String, Option<String>, Option<String>, bool) {
     let Some(at) = description.rfind("[gantry:").filter(|_| description.ends_with(']')) else {
         return (description.to_string(), None, None, false);
     };

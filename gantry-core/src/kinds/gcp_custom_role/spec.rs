@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 /// loader reads as its default).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Schema)]
 #[serde(default)]
-pub(crate) struct Spec {
+pub struct Spec {
     /// The role ID: projects/PROJECT/roles/ROLE_ID (3-64 letters, digits, _ and .).
     #[schema(required, forces_replacement)]
     pub role_id: String,
@@ -35,12 +35,13 @@ pub(crate) struct Spec {
 
 impl Spec {
     /// A desired (or live) state read back; the error names the call it was for.
-    pub(crate) fn from_state(state: &State, operation: &'static str) -> Result<Spec, crate::core::error::ProviderError> {
+    pub fn from_state(state: &State, operation: &'static str) -> Result<Spec, crate::core::error::ProviderError> {
         crate::kinds::common::read_desired(state)
             .map_err(|e| crate::core::error::ProviderError::google(crate::core::ErrorClass::Other, "gcp-iam", operation, e))
     }
 
-    pub(crate) fn to_state(&self) -> State {
+    /// As the plan's comparable state.
+    pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
 }

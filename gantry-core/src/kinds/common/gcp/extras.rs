@@ -52,12 +52,14 @@ pub struct Extras {
 }
 
 /// The credential helper's name: Docker runs `docker-credential-NAME`.
-pub(crate) const HELPER: &str = "gantry-gcr";
+pub const HELPER: &str = "gantry-gcr";
 
 /// Who runs the jobs.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Runs {
+pub enum Runs {
+    /// A Buildkite agent.
     Buildkite,
+    /// A GitHub Actions runner.
     Actions,
 }
 
@@ -72,7 +74,7 @@ impl Runs {
 
 /// A Secret Manager secret ID (letters, digits, - and _, at most 255),
 /// alone or as `projects/PROJECT/secrets/ID` (another project's).
-pub(crate) fn valid_secret(s: &str) -> bool {
+pub fn valid_secret(s: &str) -> bool {
     let id_ok = |id: &str| !id.is_empty() && id.len() <= 255 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     match s.split('/').collect::<Vec<_>>().as_slice() {
         [id] => id_ok(id),
@@ -85,14 +87,14 @@ pub(crate) fn valid_secret(s: &str) -> bool {
 
 /// Artifact Registry's Docker hosts (`LOCATION-docker.pkg.dev`) and the
 /// Container Registry hosts it serves (`gcr.io`, `us.gcr.io`, ...).
-pub(crate) fn valid_registry(h: &str) -> bool {
+pub fn valid_registry(h: &str) -> bool {
     let location = h.strip_suffix("-docker.pkg.dev");
     location.is_some_and(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
         || ["gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io"].contains(&h)
 }
 
 /// Problems with a block's secrets, registries and setup (`prefix`: the block's name).
-pub(crate) fn check(block: &Extras, prefix: &str) -> Vec<Diagnostic> {
+pub fn check(block: &Extras, prefix: &str) -> Vec<Diagnostic> {
     let p = |a: &str, m: String| Diagnostic::attr(&format!("{prefix}.{a}"), m);
     let mut out = Vec::new();
     for (name, secret) in &block.secrets {
@@ -126,7 +128,7 @@ fn delimiter(setup: &str) -> String {
 }
 
 /// The startup-script lines for the block (empty when it asks for nothing).
-pub(crate) fn render(block: &Extras, runs: Runs) -> String {
+pub fn render(block: &Extras, runs: Runs) -> String {
     let user = runs.user();
     let secrets = &block.secrets;
     let mut s = String::new();
@@ -196,7 +198,7 @@ fn actions_hook(secrets: &BTreeMap<String, String>) -> String {
 }
 
 /// The agent's `redacted-vars` line for its configuration ("" without secrets).
-pub(crate) fn redacted_vars(block: &Extras) -> String {
+pub fn redacted_vars(block: &Extras) -> String {
     let names: Vec<String> = block.secrets.keys().cloned().collect();
     job_secrets::redacted_vars_line(&names)
 }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, Deserialize, Schema)]
 #[serde(default)]
 pub struct Spec {
+    /// The attributes every Google Cloud node has.
     #[serde(flatten)]
     pub node: NodeSpec,
     /// Machine type, e.g. g2-standard-24.
@@ -35,6 +36,7 @@ pub struct Spec {
     /// Refuse boot images that are not known to carry the NVIDIA driver (false: your image has it).
     #[schema(default = true)]
     pub gpu_image_check: Option<bool>,
+    /// IAM bindings on the instance itself (who may start, stop or SSH).
     #[schema(block = iam_binding::BLOCK)]
     pub iam_binding: Vec<BindingBlock>,
 }
@@ -73,7 +75,9 @@ pub struct BootDisk {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Scheduling {
+    /// Spot provisioning.
     pub spot: bool,
+    /// What the host does at maintenance: TERMINATE, which GPUs require (gantry always sets it).
     pub on_host_maintenance: Option<String>,
 }
 
@@ -82,18 +86,29 @@ pub struct Scheduling {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Desired {
+    /// The node's zone.
     pub zone: String,
+    /// The node's name.
     pub name: String,
+    /// Machine type, e.g. g2-standard-24.
     #[serde(deserialize_with = "null_as_default")]
     pub machine_type: String,
+    /// The GPUs (required).
     pub accelerator: Option<Accelerator>,
+    /// The boot disk (image, size, type).
     pub boot_disk: Option<BootDisk>,
+    /// Network, subnetwork, service account and scopes.
     #[serde(flatten)]
     pub net: NodeNetwork,
+    /// An ephemeral external IP (false: the subnetwork needs Cloud NAT for the bootstrap's downloads).
     pub external_ip: bool,
+    /// Spot, preemptible or reserved capacity.
     pub scheduling: Scheduling,
+    /// The user's labels and gantry's ownership labels.
     pub labels: BTreeMap<String, String>,
+    /// Metadata: the startup script and gantry's ownership keys.
     pub metadata: BTreeMap<String, String>,
+    /// Role to members, from the `iam_binding` blocks.
     pub iam: Grants,
 }
 
@@ -103,6 +118,7 @@ impl Spec {
         self.boot_disk.as_ref().and_then(|b| b.image.as_deref()).unwrap_or(DEFAULT_IMAGE)
     }
 
+    /// The desired state this block asks for.
     pub fn desired(&self) -> Desired {
         let n = &self.node;
         let mut metadata = n.metadata(Machine { data_device: "", gpu: self.accelerator.is_some() }, &self.machine_type);
@@ -132,6 +148,7 @@ impl Desired {
         crate::kinds::common::read_desired(state).map_err(|e| ProviderError::google(ErrorClass::Other, "compute", operation, e))
     }
 
+    /// As the plan's comparable state.
     pub fn to_state(&self) -> State {
         crate::kinds::common::to_state(self)
     }
