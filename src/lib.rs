@@ -1,12 +1,13 @@
 //! gantry: a declarative provisioner for ML CI fleets.
 //!
 //! Layers, outermost first: `cli` (argument parsing, terminal output) →
-//! `ops` (what each command does) → `kinds` (one folder per resource kind,
-//! listed once in `kinds::REGISTRY`) → `cloud` (SDK clients), with
-//! `config` (stack files into typed resources, with diagnostics), `engine`
-//! (pure planning, the apply walker, locks) and `plan` (renderers, saved
-//! files) beside them. `core` holds the types all of them share and
-//! imports none of them.
+//! `ops` (what each command does) → `kinds` (each kind's driver, listed
+//! once in `kinds::REGISTRY`) and `lookups` (data source reads) → `cloud`
+//! (SDK clients). The cloud-free layers are the gantry-core crate,
+//! re-exported under their names: `config` (the stack language), `core`
+//! (the types all of them share), `engine` (planning, the apply walker,
+//! locks), `plan` (renderers, saved files), `lint`, `policy`, `cost`, and
+//! each kind's pure half (`gantry_core::kinds`).
 
 // Every public item says what it is (CI's -D warnings makes this an error).
 #![warn(missing_docs)]

@@ -3,10 +3,12 @@
 //! of a kind's contract and its state (`core`), the planner, the apply
 //! walker and the locks (`engine`), the plan's renderers and saved files
 //! (`plan`), the security lint and policy analysis (`lint`, `policy`) and
-//! the cost ceilings (`cost`). No AWS or Google SDK is in this crate's
-//! dependency tree (`cargo tree -p gantry-core`): the SDKs live in the
-//! `gantry` crate's `cloud`, `kinds` (drivers) and `lookups` (data source
-//! reads), which hand the language its vocabulary ([`config::Language`]).
+//! the cost ceilings (`cost`), and each kind's pure half (`kinds`: typed
+//! block, rules, desired state, outputs, the scripts its machines run). No
+//! AWS or Google SDK is in this crate's dependency tree (`cargo tree -p
+//! gantry-core`): the SDKs live in the `gantry` crate's `cloud`, `kinds`
+//! (drivers) and `lookups` (data source reads), which hand the language its
+//! vocabulary ([`config::Language`]).
 
 // Every public item says what it is (CI's -D warnings makes this an error).
 #![warn(missing_docs)]

@@ -1,7 +1,10 @@
-//! Resource kinds, one folder each with the same shape: `mod.rs` (schema,
-//! fields, pure checks, desired state), `driver.rs` (the I/O half) and the
-//! narrow API trait its driver calls, so drivers get unit tests with fakes.
-//! [`REGISTRY`] has one entry per kind; nothing else lists kinds.
+//! Resource kinds' I/O halves, one folder each with the same shape:
+//! `driver.rs`, the narrow API trait it calls (`api.rs`, with the SDK
+//! behind it), a fake of that API and the driver's tests. Each kind's pure
+//! half (typed block, rules, desired state, outputs) is the folder of the
+//! same name in gantry-core's `kinds`, which the `mod.rs` here re-exports:
+//! the crate boundary keeps every SDK out of it. [`REGISTRY`] has one entry
+//! per kind; nothing else lists kinds.
 
 pub mod agent_queue;
 pub(crate) mod ci_role;

@@ -29,7 +29,7 @@ fn snapshots(dir: &str, suffix: &str) -> Vec<PathBuf> {
 fn queue_templates_pass_cfn_lint() {
     let tmp = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for snap in snapshots("src/kinds/agent_queue/snapshots", "_template.snap") {
+    for snap in snapshots("gantry-core/src/kinds/agent_queue/snapshots", "_template.snap") {
         let body = snapshot_body(&snap);
         serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| panic!("{} is not JSON: {e}", snap.display()));
         let file = tmp.path().join(snap.file_name().unwrap()).with_extension("json");
@@ -41,8 +41,8 @@ fn queue_templates_pass_cfn_lint() {
 
 #[test]
 fn bootstrap_scripts_pass_bash_n_and_shellcheck() {
-    let mut scripts = snapshots("src/kinds/agent_queue/snapshots", "_user_data.snap");
-    scripts.extend(snapshots("src/kinds/common/gcp/snapshots", "_startup.snap"));
+    let mut scripts = snapshots("gantry-core/src/kinds/agent_queue/snapshots", "_user_data.snap");
+    scripts.extend(snapshots("gantry-core/src/kinds/common/gcp/snapshots", "_startup.snap"));
     let tmp = tempfile::tempdir().unwrap();
     for snap in scripts {
         let file = tmp.path().join(snap.file_name().unwrap()).with_extension("sh");
@@ -87,13 +87,13 @@ fn systemd_environment_values_are_not_expanded() {
 /// startup script.
 fn snapshot_cases() -> Vec<boot::Case> {
     let mut out = Vec::new();
-    for snap in snapshots("src/kinds/agent_queue/snapshots", "_template.snap") {
+    for snap in snapshots("gantry-core/src/kinds/agent_queue/snapshots", "_template.snap") {
         let t: serde_json::Value = serde_json::from_str(&snapshot_body(&snap)).unwrap();
         let name = snap.file_name().unwrap().to_string_lossy().to_string();
         out.push(boot::queue_case(name, &t).unwrap_or_else(|| panic!("{}: no launch template with user data", snap.display())));
     }
     for (snap, profile) in [("_tpu_agent_startup.snap", &boot::profiles::TPU_VM_UBUNTU_2204), ("_gpu_runner_startup.snap", &boot::profiles::DLVM_UBUNTU_2204)] {
-        for path in snapshots("src/kinds/common/gcp/snapshots", snap) {
+        for path in snapshots("gantry-core/src/kinds/common/gcp/snapshots", snap) {
             out.push(boot::node_case(path.file_name().unwrap().to_string_lossy().into(), snapshot_body(&path), profile, true));
         }
     }

@@ -3,6 +3,7 @@
 //! (the driver, its narrow API trait and the SDK behind it) lives in the
 //! `gantry` crate, which lists every kind once in its registry.
 
+pub mod agent_queue;
 pub mod ci_role;
 pub mod common;
 pub mod ecr;

@@ -6,8 +6,6 @@
 pub(crate) mod gcp;
 pub(crate) mod iam;
 pub(crate) mod lost_create;
-#[cfg(test)]
-pub(crate) mod script_bench;
 
 pub(crate) use gantry_core::kinds::common::*;
 

@@ -16,9 +16,6 @@ pub(crate) struct Bench {
     dir: tempfile::TempDir,
 }
 
-// Until agent_queue's script tests move here (the next step), some of
-// the bench serves only them.
-#[allow(dead_code)]
 impl Bench {
     pub(crate) fn new() -> Bench {
         let b = Bench { dir: tempfile::tempdir().unwrap() };

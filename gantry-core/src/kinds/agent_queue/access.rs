@@ -10,7 +10,7 @@ use serde_json::Value;
 /// own policies (`gantry-agent`, `gantry-scaler`): a new queue is reviewed
 /// for what its block adds — instance policies, managed policies, ingress —
 /// while a changed one is compared whole (a new agent secret is a new read).
-pub(super) fn of_template(template: Option<&Value>, given_only: bool) -> Access {
+pub fn of_template(template: Option<&Value>, given_only: bool) -> Access {
     let mut a = Access::default();
     let Some(resources) = template.and_then(|t| t.get("Resources")).and_then(Value::as_object) else { return a };
     for (id, r) in resources {

@@ -36,15 +36,23 @@ use serde_json::{json, Value};
 /// A runner queue's GitHub side, typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GithubSpec {
+    /// The repository or organisation the runners serve.
     pub scope: Scope,
+    /// Organisation runners: the repositories whose queued jobs the scaler polls.
     pub repositories: Vec<String>,
     /// Every label the runners get (self-hosted, linux, arch, then the user's).
     pub labels: Vec<String>,
+    /// SSM path of the GitHub App's credentials (only the scaler reads them).
     pub credentials: String,
+    /// The runner group the runners join (1: the default group).
     pub runner_group_id: u64,
+    /// The actions/runner release installed at boot.
     pub runner_version: String,
+    /// How long a job may wait for a runner before `timeout_action`.
     pub queued_job_timeout: std::time::Duration,
+    /// What the scaler does with a job that waited too long.
     pub timeout_action: TimeoutAction,
+    /// Whether the scaler also takes GitHub's workflow_job webhooks.
     pub webhook: bool,
     /// Where the scaler leaves each instance's configuration.
     pub jit_path: String,
@@ -52,12 +60,12 @@ pub struct GithubSpec {
 
 /// The JIT configuration path of a queue: per stack and queue, so two
 /// queues' instances never read each other's.
-pub(crate) fn jit_path(stack: &str, queue: &str) -> String {
+pub fn jit_path(stack: &str, queue: &str) -> String {
     format!("/gantry/jit/{stack}/{queue}")
 }
 
 /// Parses the block (after `check` accepted it); `None` for Buildkite queues.
-pub(crate) fn spec(queue_block: &Spec, stack: &str, queue: &str) -> Option<GithubSpec> {
+pub fn spec(queue_block: &Spec, stack: &str, queue: &str) -> Option<GithubSpec> {
     let b = queue_block.github.clone()?;
     // Neither repository nor organisation is "", which does not parse.
     let scope = Scope::parse(b.scope.scope()).ok()?;
@@ -77,7 +85,7 @@ pub(crate) fn spec(queue_block: &Spec, stack: &str, queue: &str) -> Option<Githu
 }
 
 /// The scaler's GitHub settings.
-pub(crate) fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64, instance_arn_prefix: &str) -> GithubEnv {
+pub fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: u64, instance_arn_prefix: &str) -> GithubEnv {
     let mut e = GithubEnv::new(g.scope.clone(), g.labels.clone(), prefix, &g.credentials, &g.jit_path, instance_arn_prefix);
     e.repositories = g.repositories.clone();
     e.runner_group_id = g.runner_group_id;
@@ -88,7 +96,7 @@ pub(crate) fn scaler_env(g: &GithubSpec, prefix: &str, registration_grace_secs: 
 }
 
 /// What a runner queue may not say or must say.
-pub(crate) fn check(a: &Spec) -> Vec<Diagnostic> {
+pub fn check(a: &Spec) -> Vec<Diagnostic> {
     let Some(b) = &a.github else {
         return match a.agent_token_parameter.as_deref() {
             None => vec![Diagnostic::attr(
@@ -147,7 +155,7 @@ pub(crate) fn check(a: &Spec) -> Vec<Diagnostic> {
 }
 
 /// Where a queue's parameters live: (region, account id).
-pub(crate) type Place<'a> = (&'a str, &'a str);
+pub type Place<'a> = (&'a str, &'a str);
 
 fn arn((region, account_id): Place, path: &str) -> String {
     format!("arn:aws:ssm:{region}:{account_id}:parameter/{}", path.trim_start_matches('/'))
@@ -155,7 +163,7 @@ fn arn((region, account_id): Place, path: &str) -> String {
 
 /// The scaler's GitHub statements: its App credentials, the configurations
 /// it writes, replacing an instance whose runner never started.
-pub(crate) fn scaler_statements(q: Place, g: &GithubSpec, asg_arn: &str) -> Vec<Value> {
+pub fn scaler_statements(q: Place, g: &GithubSpec, asg_arn: &str) -> Vec<Value> {
     vec![
         json!({"Sid": "ReadGithubAppCredentials", "Effect": "Allow", "Action": "ssm:GetParametersByPath", "Resource": arn(q, &g.credentials)}),
         // Tagging on create needs AddTagsToResource too (SSM "Tagging parameters").
@@ -170,7 +178,7 @@ pub(crate) fn scaler_statements(q: Place, g: &GithubSpec, asg_arn: &str) -> Vec<
 use gantry_scaler_env::github::INSTANCE_TAG;
 
 /// The ARN prefix of a queue's instances (the scaler appends the id).
-pub(crate) fn instance_arn_prefix(region: &str, account_id: &str) -> String {
+pub fn instance_arn_prefix(region: &str, account_id: &str) -> String {
     format!("arn:aws:ec2:{region}:{account_id}:instance/")
 }
 
@@ -179,7 +187,7 @@ pub(crate) fn instance_arn_prefix(region: &str, account_id: &str) -> String {
 /// ARN of the instance whose role credentials sign the request (IAM policy
 /// variables; AWS's own DRS agent policy scopes by it the same way), so a
 /// job on one instance cannot read another instance's registration.
-pub(crate) fn agent_statement(q: Place, g: &GithubSpec) -> Value {
+pub fn agent_statement(q: Place, g: &GithubSpec) -> Value {
     json!({"Sid": "ReadOwnRunnerConfiguration", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": format!("{}/*", arn(q, &g.jit_path)),
            "Condition": {"StringEquals": {format!("ssm:resourceTag/{INSTANCE_TAG}"): "${ec2:SourceInstanceARN}"}}})
 }

@@ -8,7 +8,8 @@
 
 /// The accelerator an instance type carries, judged by its family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Accelerator {
+pub enum Accelerator {
+    /// No accelerator.
     None,
     /// NVIDIA GPUs: P (p3, p4d, p5, p6-b200, ...) and G families (g4dn, g5, g5g, g6, g6e, gr6, ...).
     Nvidia,
@@ -18,7 +19,7 @@ pub(crate) enum Accelerator {
 }
 
 /// The accelerator of an instance type (`g6.4xlarge` → NVIDIA).
-pub(crate) fn accelerator(instance_type: &str) -> Accelerator {
+pub fn accelerator(instance_type: &str) -> Accelerator {
     let family = instance_type.split('.').next().unwrap_or("");
     let letters: String = family.chars().take_while(|c| c.is_ascii_lowercase()).collect();
     let rest = &family[letters.len()..];
@@ -31,10 +32,10 @@ pub(crate) fn accelerator(instance_type: &str) -> Accelerator {
 }
 
 /// Where the plain Amazon Linux images' parameters live.
-pub(crate) const AMAZON_LINUX_PREFIX: &str = "/aws/service/ami-amazon-linux-latest/";
+pub const AMAZON_LINUX_PREFIX: &str = "/aws/service/ami-amazon-linux-latest/";
 
 /// The default image parameter for instance types of one architecture.
-pub(crate) fn default_parameter(arm64: bool, nvidia: bool) -> &'static str {
+pub fn default_parameter(arm64: bool, nvidia: bool) -> &'static str {
     match (arm64, nvidia) {
         (false, false) => "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
         (true, false) => "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
@@ -44,7 +45,7 @@ pub(crate) fn default_parameter(arm64: bool, nvidia: bool) -> &'static str {
 }
 
 /// Whether an image parameter is a plain Amazon Linux image (no GPU driver).
-pub(crate) fn is_plain_amazon_linux(parameter: &str) -> bool {
+pub fn is_plain_amazon_linux(parameter: &str) -> bool {
     parameter.starts_with(AMAZON_LINUX_PREFIX)
 }
 

@@ -66,7 +66,7 @@ struct Override {
 
 /// None when the state holds no group gantry can read (a stack someone
 /// else shaped): the plan then says the ceiling is unknown.
-pub(super) fn capacity(state: &State) -> Option<Capacity> {
+pub fn capacity(state: &State) -> Option<Capacity> {
     let q: QueueState = serde_json::from_value(serde_json::Value::Object(state.clone())).ok()?;
     let p = q.template.resources.asg.props;
     let percent = p.mixed_instances_policy.instances_distribution.as_ref().and_then(|d| d.on_demand_percentage_above_base_capacity.as_ref());

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 /// Where the AMI comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Image {
+    /// An AMI ID.
     Id(String),
     /// An SSM parameter resolved by CloudFormation at deploy time.
     Parameter(String),
@@ -21,20 +22,30 @@ pub enum Image {
 /// One security-group ingress rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ingress {
+    /// IP protocol: tcp, udp, icmp or -1 (all).
     pub protocol: String,
+    /// The first port of the range.
     pub from_port: i64,
+    /// The last port of the range.
     pub to_port: i64,
+    /// The source CIDR.
     pub cidr: String,
 }
 
 /// Names of everything one queue creates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Names {
+    /// The CloudFormation stack.
     pub cfn_stack: String,
+    /// The Auto Scaling group.
     pub asg: String,
+    /// The scaler Lambda function.
     pub function: String,
+    /// The scaler's IAM role.
     pub scaler_role: String,
+    /// The instances' IAM role.
     pub instance_role: String,
+    /// The EventBridge rule that runs the scaler on a schedule.
     pub rule: String,
     /// IAM path of the roles.
     pub path: String,
@@ -43,8 +54,11 @@ pub struct Names {
 /// Scaler function settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scaler {
+    /// arm64 or x86_64.
     pub architecture: String,
+    /// Lambda memory, MB.
     pub memory_mb: i64,
+    /// Lambda timeout, seconds.
     pub timeout_s: i64,
     /// The scaler's environment contract.
     pub env: ScalerEnv,
@@ -55,16 +69,27 @@ pub struct Scaler {
 /// Everything the template and the deployment need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueSpec {
+    /// The queue's block label.
     pub queue: String,
+    /// The stack the queue belongs to.
     pub stack: String,
+    /// The AWS region.
     pub region: String,
+    /// The AWS account.
     pub account_id: String,
+    /// Every resource name the queue derives.
     pub names: Names,
+    /// EC2 instance types, in priority order.
     pub instance_types: Vec<String>,
+    /// Share of on-demand instances above the base (0-100).
     pub on_demand_percentage: i64,
+    /// The Spot allocation strategy.
     pub spot_allocation_strategy: String,
+    /// The group's smallest size.
     pub min_size: i64,
+    /// The group's largest size.
     pub max_size: i64,
+    /// Agents (or runners) per instance.
     pub agents_per_instance: i64,
     /// One job per instance, then the instance terminates itself.
     pub terminate_after_job: bool,
@@ -74,8 +99,11 @@ pub struct QueueSpec {
     pub registration_grace_seconds: i64,
     /// Spot: replace instances at elevated interruption risk ahead of time.
     pub capacity_rebalance: bool,
+    /// Root volume size, GiB.
     pub root_volume_gb: i64,
+    /// Root volume type (gp3, gp2, io1, io2).
     pub root_volume_type: String,
+    /// Root volume IOPS (gp3, io1, io2).
     pub root_volume_iops: Option<i64>,
     /// MiB/s (gp3).
     pub root_volume_throughput: Option<i64>,
@@ -83,19 +111,31 @@ pub struct QueueSpec {
     pub use_instance_storage: bool,
     /// Below this much free space, Docker is pruned before a job (0: no guard).
     pub disk_min_free_gb: i64,
+    /// The AMI.
     pub image: Image,
+    /// SSM parameter with the Buildkite agent token.
     pub token_parameter: String,
+    /// Subnets the instances launch in.
     pub subnets: Vec<String>,
+    /// The subnets' VPC (the security group's).
     pub vpc_id: Option<String>,
+    /// Security-group ingress rules.
     pub ingress: Vec<Ingress>,
+    /// Inline policies of the instance role: (name, document).
     pub instance_policies: Vec<(String, Value)>,
+    /// Managed policies attached to the instance role.
     pub managed_policy_arns: Vec<String>,
+    /// Shell appended to the agent bootstrap.
     pub extra_user_data: String,
+    /// Agent tags besides queue=NAME.
     pub agent_tags: BTreeMap<String, String>,
+    /// Environment of the agent service (plain text in the launch template).
     pub agent_env: BTreeMap<String, String>,
     /// Build secrets by environment variable name (values stay in the cloud).
     pub agent_secrets: super::secrets::Secrets,
+    /// The scaler function.
     pub scaler: Scaler,
+    /// Tags on every resource.
     pub tags: BTreeMap<String, String>,
     /// A GitHub Actions runner queue (`github { }`); `None`: Buildkite agents.
     pub github: Option<super::github::GithubSpec>,
@@ -107,7 +147,7 @@ fn dashed(s: &str) -> String {
 }
 
 /// Derives every resource name of a queue.
-pub(crate) fn names(stack: &str, queue: &str) -> Names {
+pub fn names(stack: &str, queue: &str) -> Names {
     let base = dashed(&format!("gantry-{stack}-{queue}"));
     Names {
         cfn_stack: limit(&base, 128),
@@ -122,13 +162,13 @@ pub(crate) fn names(stack: &str, queue: &str) -> Names {
 }
 
 /// Runners are named `PREFIX-INSTANCE_ID`; GitHub takes names up to 64 characters.
-pub(crate) fn runner_prefix(stack: &str, queue: &str) -> String {
+pub fn runner_prefix(stack: &str, queue: &str) -> String {
     limit(&dashed(&format!("gantry-{stack}-{queue}")), 40)
 }
 
 /// The scaler's environment from a queue's attributes, validated by the
 /// contract the scaler itself reads it with.
-pub(crate) fn scaler_env(block: &Spec, asg_name: &str, stack: &str, instance_arn_prefix: &str) -> Result<ScalerEnv, EnvError> {
+pub fn scaler_env(block: &Spec, asg_name: &str, stack: &str, instance_arn_prefix: &str) -> Result<ScalerEnv, EnvError> {
     let scaler = block.scaler();
     let mut given: BTreeMap<String, String> = BTreeMap::new();
     let mut give = |var: &str, value: Option<String>| {
@@ -161,7 +201,7 @@ pub(crate) fn scaler_env(block: &Spec, asg_name: &str, stack: &str, instance_arn
 }
 
 /// How long after boot an agent may take to register when nothing is said.
-pub(crate) const DEFAULT_REGISTRATION_GRACE: i64 = 900;
+pub const DEFAULT_REGISTRATION_GRACE: i64 = 900;
 
 /// A duration attribute in seconds, `default` when unset, within `[lo, hi]` seconds.
 fn bounded_seconds(given: Option<&str>, default: i64, (lo, hi): (i64, i64), example: &str, outside: &str) -> Result<i64, String> {
@@ -176,28 +216,21 @@ fn bounded_seconds(given: Option<&str>, default: i64, (lo, hi): (i64, i64), exam
 }
 
 /// `registration_grace` in seconds (5m-1h: a boot installs Docker and the agent).
-pub(crate) fn registration_grace(block: &Spec) -> Result<i64, String> {
+pub fn registration_grace(block: &Spec) -> Result<i64, String> {
     bounded_seconds(block.registration_grace.as_deref(), DEFAULT_REGISTRATION_GRACE, (300, 3600), "15m", "5m..1h")
 }
 
 /// The drain bound when none is given.
-pub(crate) const DEFAULT_DRAIN_SECONDS: i64 = 1800;
+pub const DEFAULT_DRAIN_SECONDS: i64 = 1800;
 
 /// `drain_timeout` in seconds: 1 minute to 118 minutes (a lifecycle hook's
 /// heartbeat may last 7200 s, and the hook gets two more minutes).
-pub(crate) fn drain_seconds(block: &Spec) -> Result<i64, String> {
+pub fn drain_seconds(block: &Spec) -> Result<i64, String> {
     bounded_seconds(block.drain_timeout.as_deref(), DEFAULT_DRAIN_SECONDS, (60, 7080), "30m", "1m..1h58m (a lifecycle hook waits at most 2h)")
 }
 
-/// The queue's evaluated attributes read into its block (test fixtures
-/// write blocks as JSON, as the loader hands them over).
-#[cfg(test)]
-pub(crate) fn spec(attrs: &crate::core::State, env: &Env) -> QueueSpec {
-    build(&crate::core::read_spec(&super::AgentQueue, attrs).expect("the test block reads"), env)
-}
-
 /// Everything the template and the deployment need, from the block.
-pub(crate) fn build(block: &Spec, env: &Env) -> QueueSpec {
+pub fn build(block: &Spec, env: &Env) -> QueueSpec {
     let queue = block.name.clone();
     let region = block.region.clone().unwrap_or_else(|| env.region.clone());
     let scaler_block = block.scaler();

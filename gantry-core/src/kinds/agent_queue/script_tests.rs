@@ -8,7 +8,7 @@ use crate::kinds::common::script_bench::{installed, Bench};
 
 /// gantry-terminate-self: the decrementing terminate call, the power-off
 /// when the group refuses it, and nothing when the drain watcher stopped the agent.
-pub(super) fn run_terminate_self(user_data: &str) {
+pub(crate) fn run_terminate_self(user_data: &str) {
     let b = Bench::new();
     let script = installed(user_data, "gantry-terminate-self");
     let terminate = "aws autoscaling terminate-instance-in-auto-scaling-group --region us-west-2 --instance-id i-0abc --should-decrement-desired-capacity\n";
@@ -25,8 +25,8 @@ pub(super) fn run_terminate_self(user_data: &str) {
 }
 
 fn drain_script() -> String {
-    let a = super::tests::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2}));
-    let script = installed(&user_data(&super::spec::spec(&a, &super::tests::env())), "gantry-drain-watch");
+    let a = super::fixtures::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2}));
+    let script = installed(&user_data(&super::fixtures::spec(&a, &super::fixtures::env())), "gantry-drain-watch");
     script.replace("__HOOK__", super::template::DRAIN_HOOK).replace("__GRACE__", "900")
 }
 
@@ -106,8 +106,8 @@ fn a_spot_notice_drains_and_leaves_the_group() {
 }
 
 fn guard_script(min_gb: i64) -> String {
-    let a = super::tests::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2, "disk_min_free_gb": min_gb}));
-    let script = installed(&user_data(&super::spec::spec(&a, &super::tests::env())), "gantry-disk-guard");
+    let a = super::fixtures::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2, "disk_min_free_gb": min_gb}));
+    let script = installed(&user_data(&super::fixtures::spec(&a, &super::fixtures::env())), "gantry-disk-guard");
     // As the bootstrap's sed fills them in.
     script.replace("__MIN_GB__", &min_gb.to_string()).replace("__DIR__", "/var/lib/docker")
 }
@@ -131,9 +131,9 @@ fn the_disk_guard_prunes_then_refuses() {
     assert!(log.contains("docker system prune --all --force --filter until=1h"), "{log}");
     let (_, err) = run(&["5", "5", "8", "8"], false);
     assert!(err.contains("still only 8 GB free on /var/lib/docker (at least 20 GB needed); this job cannot run here"), "{err}");
-    assert!(!user_data(&super::spec::spec(
-        &super::tests::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2, "disk_min_free_gb": 0})),
-        &super::tests::env()
+    assert!(!user_data(&super::fixtures::spec(
+        &super::fixtures::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2, "disk_min_free_gb": 0})),
+        &super::fixtures::env()
     ))
     .contains("gantry-disk-guard <<"));
 }
@@ -217,9 +217,9 @@ fn disks_a_deep_learning_ami_already_claimed_are_used_not_formatted() {
 /// unhealthy) when none arrives.
 #[test]
 fn a_runner_waits_for_its_configuration_and_keeps_it_private() {
-    let a = super::tests::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2,
+    let a = super::fixtures::attrs(serde_json::json!({"name": "q", "instance_types": ["c7i.large"], "max_size": 2,
         "github": {"repository": "acme/ml", "labels": ["cpu"], "credentials": "/gh"}}));
-    let script = user_data(&super::spec::spec(&a, &super::tests::env()));
+    let script = user_data(&super::fixtures::spec(&a, &super::fixtures::env()));
     let config = installed(&script, "gantry-runner-config").replace("__JIT_PATH__", "/gantry/jit/s/q").replace("__ROUNDS__", "3");
     let b = Bench::new();
     // The parameter appears on the second look.

@@ -7,7 +7,7 @@ use crate::core::{Bundled, Diagnostic, State};
 use serde_json::{json, Value};
 
 /// Fills `scaler.zip` when the block names none, and its `source` either way.
-pub(crate) fn fill(attrs: &mut State, bundled: &dyn Bundled) -> Vec<Diagnostic> {
+pub fn fill(attrs: &mut State, bundled: &dyn Bundled) -> Vec<Diagnostic> {
     let Some(Value::Object(scaler)) = attrs.get_mut("scaler") else { return Vec::new() };
     if let Some(Value::Object(zip)) = scaler.get_mut("zip") {
         let path = zip.get("path").and_then(Value::as_str).unwrap_or_default().to_string();

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The disk guard's threshold when none is given.
-pub(crate) const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
+pub const DEFAULT_DISK_MIN_FREE_GB: i64 = 20;
 
 /// The evaluated block; each field is an attribute, its doc comment the
 /// attribute's line in `gantry docs`.
@@ -195,8 +195,11 @@ pub struct ScalerBlock {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ScalerZip {
+    /// The zip's path (relative to the stack directory, or the bundled one's).
     pub path: Option<String>,
+    /// The zip's SHA-256, base64 (as Lambda reports CodeSha256).
     pub sha256: Option<String>,
+    /// Where the zip came from, for the plan's review line.
     pub source: Option<String>,
 }
 
@@ -216,6 +219,7 @@ impl Spec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Schema)]
 #[serde(default)]
 pub struct GithubBlock {
+    /// The repository or organisation the runners register with, and their labels.
     #[serde(flatten)]
     pub scope: RunnerScope,
     /// Organisation runners: the repositories whose queued jobs the scaler polls (webhooks cover every repository).

@@ -4,7 +4,8 @@
 
 use crate::core::Field;
 
-pub(super) static FIELDS: &[Field] = &[
+/// The fields of the comparable state, and how each compares.
+pub static FIELDS: &[Field] = &[
     Field::replace("region"),
     Field::replace("stack_name"),
     Field::replace("stack_status"),

@@ -15,7 +15,7 @@ const PROTECTION: &str = include_str!("protection.sh");
 const PREAMBLE: &str = include_str!("instance_preamble.sh");
 const ONE_JOB: &str = include_str!("one_job.sh");
 const DRAIN: &str = include_str!("drain.sh");
-pub(super) const INSTANCE_STORAGE: &str = include_str!("instance_storage.sh");
+pub(crate) const INSTANCE_STORAGE: &str = include_str!("instance_storage.sh");
 const DISK_GUARD: &str = include_str!("disk_guard.sh");
 /// The termination lifecycle hook the drain watcher completes.
 pub const DRAIN_HOOK: &str = "gantry-drain";
@@ -288,7 +288,7 @@ pub fn needs_subnets(template: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::agent_queue::tests::{attrs, env};
+    use crate::kinds::agent_queue::fixtures::{attrs, env};
     use serde_json::json;
 
     #[test]
@@ -296,7 +296,7 @@ mod tests {
         // No image named: an NVIDIA type boots the Deep Learning Base GPU AMI.
         let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 208, "root_volume_gb": 512, "scale_in_idle": "20m",
             "root_volume_iops": 6000, "root_volume_throughput": 500}));
-        let mut t = render(&crate::kinds::agent_queue::spec::spec(&a, &env()));
+        let mut t = render(&crate::kinds::agent_queue::fixtures::spec(&a, &env()));
         assert!(t["Resources"]["AutoScalingGroup"]["Properties"].get("DesiredCapacity").is_none(), "desired capacity belongs to the scaler");
         assert!(needs_subnets(&t), "no subnets given: the plan resolves the default VPC's");
         // As the plan resolves it: the default VPC's default-for-AZ subnets.
@@ -311,7 +311,7 @@ mod tests {
         let a = attrs(json!({"name": "gpu_1_queue", "instance_types": ["g6.4xlarge"], "max_size": 8,
             "agent_secrets": {"HF_TOKEN": "ssm:/ci/hf-token", "GH_APP_KEY": "secretsmanager:ci/github-app-key",
                               "DOCKER_PW": "secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:ci/docker-AbCdEf"}}));
-        let q = crate::kinds::agent_queue::spec::spec(&a, &env());
+        let q = crate::kinds::agent_queue::fixtures::spec(&a, &env());
         let script = user_data(&q);
         insta::assert_snapshot!("secrets_user_data", script);
         assert!(script.contains(
@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn one_job_per_instance() {
         let a = attrs(json!({"name": "cpu_queue_premerge", "instance_types": ["c7i.4xlarge"], "max_size": 64, "terminate_after_job": true}));
-        let q = crate::kinds::agent_queue::spec::spec(&a, &env());
+        let q = crate::kinds::agent_queue::fixtures::spec(&a, &env());
         let script = user_data(&q);
         assert!(script.contains("\ndisconnect-after-job=true\n"), "{script}");
         assert!(script.contains("Restart=no\nExecStopPost=/usr/local/bin/gantry-terminate-self\n"), "{script}");
@@ -342,7 +342,7 @@ mod tests {
         assert!(policy.contains("autoscaling:TerminateInstanceInAutoScalingGroup"), "{policy}");
         super::super::script_tests::run_terminate_self(&script);
         // Off by default: nothing of it in the bootstrap.
-        let off = crate::kinds::agent_queue::spec::spec(&attrs(json!({"name": "q", "instance_types": ["c7i.4xlarge"], "max_size": 4})), &env());
+        let off = crate::kinds::agent_queue::fixtures::spec(&attrs(json!({"name": "q", "instance_types": ["c7i.4xlarge"], "max_size": 4})), &env());
         assert!(!user_data(&off).contains("gantry-terminate-self"));
     }
 
@@ -354,7 +354,7 @@ mod tests {
             "ingress": [{"port": 22, "protocol": "tcp", "cidr": "10.0.0.0/8"}],
             "instance_policies": [{"name": "ci-instance", "file": "p.json", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}]}}],
             "agent_tags": {"arch": "arm64"}, "agent_env": {"DOCKER_BUILDKIT": "1"}, "tags": {"team": "ci"}}));
-        let q = crate::kinds::agent_queue::spec::spec(&a, &env());
+        let q = crate::kinds::agent_queue::fixtures::spec(&a, &env());
         let t = render(&q);
         insta::assert_json_snapshot!("arm64_cpu_queue_template", t);
         insta::assert_snapshot!("arm64_cpu_queue_user_data", user_data(&q));
@@ -367,7 +367,7 @@ mod tests {
         let a = attrs(json!({"name": "gpu_builders", "instance_types": ["g5.2xlarge"], "max_size": 4,
             "github": {"repository": "bentoml/OpenLLM", "labels": ["ec2-gpu"], "credentials": "/gantry/openllm/github-app",
                        "runner_group_id": 1, "runner_version": "2.329.0", "queued_job_timeout": "30m", "queued_job_timeout_action": "cancel", "webhook": true}}));
-        let q = crate::kinds::agent_queue::spec::spec(&a, &env());
+        let q = crate::kinds::agent_queue::fixtures::spec(&a, &env());
         let script = user_data(&q);
         insta::assert_snapshot!("github_runner_queue_user_data", script);
         insta::assert_json_snapshot!("github_runner_queue_template", render(&q));

@@ -21,7 +21,7 @@ pub enum SecretSource {
 /// Parses `ssm:/path` or `secretsmanager:NAME|ARN`; the characters allowed
 /// are those the services allow in names, so the generated script can quote
 /// them safely.
-pub(super) fn parse(source: &str) -> Result<SecretSource, String> {
+pub fn parse(source: &str) -> Result<SecretSource, String> {
     let safe = |s: &str, extra: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c));
     if let Some(name) = source.strip_prefix("ssm:") {
         return if safe(name, "_.-/") {
@@ -41,7 +41,7 @@ pub(super) fn parse(source: &str) -> Result<SecretSource, String> {
 }
 
 /// Problems with the `agent_secrets` map (names, sources, clashes with `agent_env`).
-pub(super) fn check(secrets: &BTreeMap<String, String>, agent_env: &BTreeMap<String, String>) -> Vec<String> {
+pub fn check(secrets: &BTreeMap<String, String>, agent_env: &BTreeMap<String, String>) -> Vec<String> {
     let mut out = Vec::new();
     for (name, source) in secrets {
         if !valid_name(name) {
@@ -69,10 +69,10 @@ fn arn(region: &str, account_id: &str, s: &SecretSource) -> String {
 }
 
 /// A queue's build secrets by name.
-pub(super) type Secrets = std::collections::BTreeMap<String, SecretSource>;
+pub type Secrets = std::collections::BTreeMap<String, SecretSource>;
 
 /// Policy statements that let the instance (in `region` of `account_id`) read exactly its secrets.
-pub(super) fn statements(secrets: &Secrets, region: &str, account_id: &str) -> Vec<Value> {
+pub fn statements(secrets: &Secrets, region: &str, account_id: &str) -> Vec<Value> {
     let (mut ssm, mut sm) = (Vec::new(), Vec::new());
     for s in secrets.values() {
         match s {
@@ -93,7 +93,7 @@ pub(super) fn statements(secrets: &Secrets, region: &str, account_id: &str) -> V
 /// The bootstrap lines that fetch the secrets and export them to jobs
 /// (empty without secrets). Names and sources were validated, so single
 /// quotes hold them as they are.
-pub(super) fn bootstrap(secrets: &Secrets) -> String {
+pub fn bootstrap(secrets: &Secrets) -> String {
     if secrets.is_empty() {
         return String::new();
     }
@@ -123,7 +123,7 @@ pub(super) fn bootstrap(secrets: &Secrets) -> String {
 
 /// The agent's `redacted-vars` setting: its defaults plus every secret's
 /// name, so a value echoed by a job is masked in the job log.
-pub(super) fn redacted_vars(secrets: &Secrets) -> String {
+pub fn redacted_vars(secrets: &Secrets) -> String {
     redacted_vars_line(&secrets.keys().cloned().collect::<Vec<_>>())
 }
 

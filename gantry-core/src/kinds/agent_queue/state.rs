@@ -101,7 +101,8 @@ impl Desired {
 /// (the kind's `live_problem` refuses the plan with the way out).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(super) struct Marks {
+pub struct Marks {
+    /// The CloudFormation stack's status as read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_status: Option<String>,
     /// `NAME (whose)` of a function with the scaler's name that is not this queue's.
@@ -113,24 +114,25 @@ pub(super) struct Marks {
     /// Read only: where the queue's stack is (compared fields).
     #[serde(skip_serializing)]
     pub region: String,
+    /// Read only: the stack's name (compared fields).
     #[serde(skip_serializing)]
     pub stack_name: String,
 }
 
 impl Marks {
     /// The marks of a live state (none when it has none).
-    pub(super) fn read(state: &State) -> Marks {
+    pub fn read(state: &State) -> Marks {
         crate::kinds::common::read_desired(state).unwrap_or_default()
     }
 
     /// Records the marks in a live state.
-    pub(super) fn write(&self, state: &mut State) {
+    pub fn write(&self, state: &mut State) {
         state.extend(crate::kinds::common::to_state(self));
     }
 }
 
 /// The template of a desired or live state (none when it has none).
-pub(super) fn template_of(state: &State) -> Option<Value> {
+pub fn template_of(state: &State) -> Option<Value> {
     #[derive(Deserialize, Default)]
     #[serde(default)]
     struct WithTemplate {
@@ -140,7 +142,7 @@ pub(super) fn template_of(state: &State) -> Option<Value> {
 }
 
 /// The live function as the driver compares it, when there is one.
-pub(super) fn live_function(state: &State) -> Option<FunctionState> {
+pub fn live_function(state: &State) -> Option<FunctionState> {
     #[derive(Deserialize, Default)]
     #[serde(default)]
     struct WithFunction {
