@@ -25,6 +25,10 @@ esac
 if ! rustup target list --installed | grep -qx "$TARGET"; then
   rustup target add "$TARGET" >&2 || { echo "error: the Rust target $TARGET is not installed and could not be added; try: $0 x86_64" >&2; exit 1; }
 fi
+# Its own target directory: the release cross-build shares nothing with the
+# host's debug builds (another target and profile), and its own cargo lock
+# lets it run beside them (the demo builds it while gantry compiles).
+export CARGO_TARGET_DIR="$PWD/target/scaler"
 PATH="$PWD/.venv/bin:$PATH" cargo lambda build $PROFILE "$FLAG" --output-format zip --lambda-dir "$LAMBDA_DIR" -p gantry-scaler --bin bootstrap >&2
 ZIP="$LAMBDA_DIR/bootstrap/bootstrap.zip"
 [ -f "$ZIP" ] || { echo "error: $ZIP was not produced" >&2; exit 1; }

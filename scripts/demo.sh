@@ -12,12 +12,36 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/setup-emulators.sh
+WORK=$(mktemp -d)
+# On a machine that has never built the bundled scaler, its release
+# cross-build (cargo-lambda; its own target directory and cargo lock) runs
+# beside gantry's: on 2 cores the two overlap their single-threaded
+# stretches. A machine with a scaler in its cache skips this; `gantry
+# scaler` below builds one only if the sources changed.
+CACHE="${GANTRY_CACHE_DIR:-${XDG_CACHE_HOME:+$XDG_CACHE_HOME/gantry}}"
+CACHE="${CACHE:-$HOME/.cache/gantry}"
+SCALER_EARLY=false
+if [ -z "${GANTRY_SCALER_DIR:-}" ] && ! compgen -G "$CACHE/scaler/*/gantry-scaler-*-arm64.zip" >/dev/null; then SCALER_EARLY=true; fi
+if $SCALER_EARLY; then
+  echo "==> the emulators' Python packages, then the bundled scaler's first build (in the background: $WORK/background.log)" >&2
+  # Its own process group (set -m), so an early exit stops the whole build.
+  set -m
+  ( ./scripts/setup-emulators.sh && ./scripts/build-scaler.sh arm64 >/dev/null ) > "$WORK/background.log" 2>&1 &
+  BACKGROUND=$!
+  set +m
+  trap 'kill -- "-$BACKGROUND" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+else
+  ./scripts/setup-emulators.sh
+fi
 echo "==> building gantry and the emulators (AWS proxy, fake GCP and GitHub APIs)" >&2
 cargo build --quiet --bin gantry -p gantry
 cargo build --quiet --bin fake-gcp --bin fake-github --bin aws-proxy -p gantry-emulators
+if $SCALER_EARLY; then
+  echo "==> waiting for the emulators' packages and the scaler build" >&2
+  wait "$BACKGROUND" || { cat "$WORK/background.log" >&2; echo "error: the emulators' set-up or the scaler build failed (above)" >&2; exit 1; }
+  trap 'rm -rf "$WORK"' EXIT
+fi
 GANTRY="$PWD/target/debug/gantry"
-WORK=$(mktemp -d)
 echo "==> the bundled scaler (built once per gantry build)" >&2
 "$GANTRY" scaler --arch arm64
 
