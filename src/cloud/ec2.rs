@@ -13,8 +13,8 @@
 
 use crate::cloud::aws::{class_of_code, AwsContext};
 use crate::cloud::ec2_xml::{read_error, read_page, SpotPrice, Subnet, Vpc};
-use crate::cloud::retry::{backoff, Failure};
 use crate::cloud::stats::ApiStats;
+use crate::core::calls::{backoff, Failure};
 use crate::core::error::{ErrorClass, ProviderError};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;

@@ -5,14 +5,11 @@ pub(crate) mod aws;
 pub(crate) mod buildkite;
 pub(crate) mod ec2;
 pub(crate) mod ec2_xml;
-pub(crate) mod gcp;
-pub(crate) mod gcp_catalog;
-pub(crate) mod gcp_iam;
-pub(crate) mod gcp_rest;
+// The Google Cloud clients are gantry-gcp's (same paths here).
+pub use gantry_gcp::cloud::{gcp, gcp_catalog};
 pub(crate) mod github;
 pub(crate) mod managed_policies;
 pub(crate) mod pricing;
-pub(crate) mod retry;
 pub mod s3;
 pub mod stats;
 pub(crate) mod tagged_cache;

@@ -11,15 +11,12 @@ pub(crate) mod ci_role;
 pub(crate) mod common;
 pub(crate) mod ecr;
 pub(crate) mod ecr_public;
-pub(crate) mod gcp_custom_role;
-pub(crate) mod gcp_service_account;
-pub(crate) mod gcp_workload_identity_pool;
-pub mod gpu_node;
 pub(crate) mod oidc_provider;
 pub(crate) mod s3_bucket;
+// The Google Cloud kinds' drivers are gantry-gcp's (same paths here).
+pub use gantry_gcp::kinds::{gcp_custom_role, gcp_service_account, gcp_workload_identity_pool, gpu_node, tpu_node};
 #[cfg(test)]
 mod spec_agreement;
-pub(crate) mod tpu_node;
 
 use crate::cloud::aws::AwsContext;
 use crate::cloud::gcp::GcpContext;
@@ -74,17 +71,11 @@ pub static REGISTRY: &[Entry] = &[
             Arc::new(agent_queue::QueueDriver::new(Arc::new(agent_queue::AwsQueueApi::new(c.clone()))).with_discovery(Arc::new(AwsTagged::new(c.clone()))))
         }),
     },
-    Entry { kind: &tpu_node::TpuNode, cloud: Cloud::Gcp(|c| Arc::new(tpu_node::TpuDriver::new(Arc::new(c.clone())))) },
-    Entry { kind: &gpu_node::GpuNode, cloud: Cloud::Gcp(|c| Arc::new(gpu_node::GpuDriver::new(Arc::new(c.clone())))) },
-    Entry {
-        kind: &gcp_service_account::GcpServiceAccount,
-        cloud: Cloud::Gcp(|c| Arc::new(gcp_service_account::ServiceAccountDriver::new(Arc::new(c.iam.clone())))),
-    },
-    Entry {
-        kind: &gcp_workload_identity_pool::GcpWorkloadIdentityPool,
-        cloud: Cloud::Gcp(|c| Arc::new(gcp_workload_identity_pool::PoolDriver::new(Arc::new(c.iam.clone())))),
-    },
-    Entry { kind: &gcp_custom_role::GcpCustomRole, cloud: Cloud::Gcp(|c| Arc::new(gcp_custom_role::RoleDriver::new(Arc::new(c.iam.clone())))) },
+    Entry { kind: &tpu_node::TpuNode, cloud: Cloud::Gcp(tpu_node::driver) },
+    Entry { kind: &gpu_node::GpuNode, cloud: Cloud::Gcp(gpu_node::driver) },
+    Entry { kind: &gcp_service_account::GcpServiceAccount, cloud: Cloud::Gcp(gcp_service_account::driver) },
+    Entry { kind: &gcp_workload_identity_pool::GcpWorkloadIdentityPool, cloud: Cloud::Gcp(gcp_workload_identity_pool::driver) },
+    Entry { kind: &gcp_custom_role::GcpCustomRole, cloud: Cloud::Gcp(gcp_custom_role::driver) },
 ];
 
 /// Every kind's pure half, in documentation order.

@@ -6,6 +6,7 @@
 
 mod block;
 pub mod bounded;
+pub mod calls;
 pub mod compare;
 pub mod cost;
 mod data_schema;

@@ -3,7 +3,8 @@
 //! The pure helpers (tags, runner blocks, build secrets, names) are
 //! gantry-core's `kinds::common`, re-exported here.
 
-pub(crate) mod gcp;
+// The Google Cloud drivers' shared half is gantry-gcp's.
+pub(crate) use gantry_gcp::kinds::common::gcp;
 pub(crate) mod iam;
 pub(crate) mod lost_create;
 

@@ -21,54 +21,72 @@ pub(crate) const COMPUTE_SERVICE: &str = "6F81-5844-456A";
 /// One SKU as `services.skus.list` answers it (the fields gantry reads).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Sku {
+pub struct Sku {
+    /// e.g. "Nvidia L4 GPU running in Americas".
     pub description: String,
+    /// What the SKU is for (family, usage type).
     pub category: Category,
+    /// Regions the price applies in.
     #[serde(default)]
     pub service_regions: Vec<String>,
+    /// Its pricing, in chronological order (the API gives one, the current).
     #[serde(default)]
     pub pricing_info: Vec<PricingInfo>,
 }
 
+/// A SKU's category.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Category {
+pub struct Category {
+    /// e.g. Compute.
     #[serde(default)]
     pub resource_family: String,
+    /// OnDemand, Preemptible (spot) or Commit1Yr...
     #[serde(default)]
     pub usage_type: String,
 }
 
+/// One price of a SKU.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct PricingInfo {
+pub struct PricingInfo {
+    /// How the price is computed.
     pub pricing_expression: PricingExpression,
 }
 
+/// Price per unit, by usage tier.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct PricingExpression {
+pub struct PricingExpression {
+    /// e.g. h (hour), GiBy.h (GiB-hour).
     pub usage_unit: String,
+    /// The tiers, from the first unit used.
     #[serde(default)]
     pub tiered_rates: Vec<TierRate>,
 }
 
+/// One usage tier's price.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct TierRate {
+pub struct TierRate {
+    /// Where the tier starts, in usage units.
     #[serde(default)]
     pub start_usage_amount: f64,
+    /// The price per unit in the tier.
     pub unit_price: Money,
 }
 
 /// `google.type.Money`: `units` is an int64, which JSON carries as a string.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Money {
+pub struct Money {
+    /// ISO 4217, e.g. USD.
     #[serde(default)]
     pub currency_code: String,
+    /// Whole units of the currency.
     #[serde(default, deserialize_with = "int64")]
     pub units: i64,
+    /// Billionths of a unit.
     #[serde(default)]
     pub nanos: i64,
 }
@@ -89,23 +107,29 @@ fn int64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 /// A machine type's shape (`machineTypes.get`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct MachineShape {
+pub struct MachineShape {
+    /// vCPUs.
     pub guest_cpus: u32,
+    /// Memory, MiB.
     pub memory_mb: u64,
+    /// Attached GPUs (A2, A3, G2 types).
     #[serde(default)]
     pub accelerators: Vec<MachineAccelerator>,
 }
 
+/// A machine type's GPUs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct MachineAccelerator {
+pub struct MachineAccelerator {
+    /// e.g. nvidia-l4.
     pub guest_accelerator_type: String,
+    /// How many.
     pub guest_accelerator_count: u32,
 }
 
 /// The Google reads `prices update` makes.
 #[async_trait]
-pub(crate) trait GcpPriceApi: Send + Sync {
+pub trait GcpPriceApi: Send + Sync {
     /// Every public Compute Engine SKU, in USD (all pages).
     async fn compute_skus(&self) -> Result<Vec<Sku>, ProviderError>;
     /// The zones of a region.
@@ -116,7 +140,7 @@ pub(crate) trait GcpPriceApi: Send + Sync {
 
 /// What a price is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Part {
+pub enum Part {
     /// A family's vCPU-hour (`g2`).
     Core(String),
     /// A family's GiB-hour of memory.
@@ -141,12 +165,13 @@ const NOT_PLAIN: [&str; 8] = ["Sole Tenancy", "Reserved", "Premium", "Custom", "
 
 /// Part prices per region, on-demand and spot.
 #[derive(Debug, Default)]
-pub(crate) struct CatalogPrices {
+pub struct CatalogPrices {
     prices: BTreeMap<(Part, String, bool), f64>,
 }
 
 impl CatalogPrices {
-    pub(crate) fn read(skus: &[Sku]) -> CatalogPrices {
+    /// The on-demand and spot price of each part and region the SKUs give.
+    pub fn read(skus: &[Sku]) -> CatalogPrices {
         let mut prices = BTreeMap::new();
         for sku in skus {
             let Some((part, spot, unit)) = classify(sku) else { continue };
@@ -158,13 +183,14 @@ impl CatalogPrices {
         CatalogPrices { prices }
     }
 
-    pub(crate) fn part(&self, part: &Part, region: &str, spot: bool) -> Option<f64> {
+    /// The hourly price of one part in a region, if the catalog has it.
+    pub fn part(&self, part: &Part, region: &str, spot: bool) -> Option<f64> {
         self.prices.get(&(part.clone(), region.to_string(), spot)).copied()
     }
 
     /// A machine type's hourly price in a region: its parts summed. The
     /// error names the first part the catalog has no price for.
-    pub(crate) fn machine(&self, region: &str, machine_type: &str, shape: &MachineShape, spot: bool) -> Result<f64, String> {
+    pub fn machine(&self, region: &str, machine_type: &str, shape: &MachineShape, spot: bool) -> Result<f64, String> {
         let family = machine_type.split('-').next().unwrap_or(machine_type).to_string();
         let find = |p: Part| self.part(&p, region, spot).ok_or_else(|| format!("the catalog has no {}{p} price in {region}", if spot { "spot " } else { "" }));
         let mut total = shape.guest_cpus as f64 * find(Part::Core(family.clone()))?;
@@ -236,7 +262,7 @@ fn hourly(sku: &Sku, unit: &str) -> Option<f64> {
 }
 
 /// The catalog and Compute over REST.
-pub(crate) struct GcpPriceRest {
+pub struct GcpPriceRest {
     rest: GoogleRest,
     billing: String,
     compute: String,
@@ -244,11 +270,11 @@ pub(crate) struct GcpPriceRest {
 
 impl GcpPriceRest {
     /// Against the endpoint the other Google clients use (`gcp::endpoint`).
-    pub(crate) fn connect(stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
+    pub fn connect(stats: std::sync::Arc<crate::core::calls::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
         GcpPriceRest::new(crate::cloud::gcp::endpoint()?.as_deref(), stats)
     }
 
-    fn new(endpoint: Option<&str>, stats: std::sync::Arc<crate::cloud::stats::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
+    fn new(endpoint: Option<&str>, stats: std::sync::Arc<crate::core::calls::ApiStats>) -> Result<GcpPriceRest, ProviderError> {
         let (billing, compute) = match endpoint.map(|e| e.trim_end_matches('/')) {
             Some(ep) => (format!("{ep}/v1/"), format!("{ep}/compute/v1/")),
             None => ("https://cloudbilling.googleapis.com/v1/".into(), "https://compute.googleapis.com/compute/v1/".into()),

@@ -8,7 +8,7 @@
 //! `GANTRY_GCP_ENDPOINT` override as the other Google clients.
 
 use crate::cloud::gcp_rest::GoogleRest;
-use crate::cloud::stats::ApiStats;
+use crate::core::calls::ApiStats;
 use crate::core::error::{ErrorClass, ProviderError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

@@ -7,9 +7,9 @@ mod disks;
 #[cfg(test)]
 pub(crate) mod fake;
 pub(crate) mod iam_write;
-pub(crate) use disks::DiskApi;
+pub use disks::DiskApi;
 
-pub(crate) use gantry_core::kinds::common::gcp::*;
+pub use gantry_core::kinds::common::gcp::*;
 
 use crate::core::error::ProviderError;
 use google_cloud_compute_v1::model::Disk;

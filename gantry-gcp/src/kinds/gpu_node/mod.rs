@@ -10,3 +10,8 @@ pub use api::GpuApi;
 pub use driver::GpuDriver;
 
 pub use gantry_core::kinds::gpu_node::*;
+
+/// The kind's driver over the project's clients (the registry's entry).
+pub fn driver(c: &crate::cloud::gcp::GcpContext) -> std::sync::Arc<dyn crate::core::Driver> {
+    std::sync::Arc::new(GpuDriver::new(std::sync::Arc::new(c.clone())))
+}

@@ -6,8 +6,8 @@
 //! points every client at another endpoint (the in-repo fake) with
 //! anonymous credentials.
 
-use crate::cloud::retry::{backoff, Failure};
-use crate::cloud::stats::ApiStats;
+use crate::core::calls::ApiStats;
+use crate::core::calls::{backoff, Failure};
 use crate::core::error::{ErrorClass, ProviderError};
 use google_cloud_compute_v1::model::Operation;
 use google_cloud_gax::error::rpc::Code;
@@ -17,14 +17,19 @@ use std::time::Duration;
 /// Clients for one project.
 #[derive(Clone)]
 pub struct GcpContext {
+    /// The project every call addresses.
     pub project: String,
+    /// Cloud TPU v2 (TPU VMs).
     pub tpu: google_cloud_tpu_v2::client::Tpu,
+    /// Compute Engine instances (GPU nodes).
     pub instances: google_cloud_compute_v1::client::Instances,
+    /// Compute Engine disks (a TPU's data disk, a GPU node's boot disk).
     pub disks: google_cloud_compute_v1::client::Disks,
     /// For `data "gcp_network"` reads.
     pub networks: google_cloud_compute_v1::client::Networks,
     /// IAM v1 over REST (service accounts).
     pub iam: crate::cloud::gcp_iam::IamRest,
+    /// Counts every call for `--stats`.
     pub stats: Arc<ApiStats>,
 }
 
@@ -65,7 +70,7 @@ fn retryable(e: &ProviderError) -> bool {
 
 /// Runs one API call with the call counter and jittered exponential
 /// backoff on throttling/unavailability (up to 6 attempts).
-pub(crate) async fn call<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
+pub async fn call<T, F, Fut>(stats: &ApiStats, service: &'static str, operation: &'static str, mut f: F) -> Result<T, ProviderError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, google_cloud_gax::error::Error>>,

@@ -4,8 +4,8 @@
 //! `GANTRY_GCP_ENDPOINT` override and the same backoff as the other Google
 //! clients, and Google's error document read into a classified error.
 
-use crate::cloud::retry::{backoff, Failure};
-use crate::cloud::stats::ApiStats;
+use crate::core::calls::ApiStats;
+use crate::core::calls::{backoff, Failure};
 use crate::core::error::{ErrorClass, ProviderError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -1,0 +1,16 @@
+//! `gcp_workload_identity_pool`: the I/O half (driver, its narrow API and the SDK behind
+//! it). The pure half (block, rules, desired state) is gantry-core's
+//! `kinds::gcp_workload_identity_pool`, re-exported here.
+
+mod api;
+mod driver;
+#[cfg(test)]
+mod tests;
+pub(crate) use driver::PoolDriver;
+
+pub use gantry_core::kinds::gcp_workload_identity_pool::*;
+
+/// The kind's driver over the project's clients (the registry's entry).
+pub fn driver(c: &crate::cloud::gcp::GcpContext) -> std::sync::Arc<dyn crate::core::Driver> {
+    std::sync::Arc::new(PoolDriver::new(std::sync::Arc::new(c.iam.clone())))
+}
