@@ -12,43 +12,9 @@
 // Every public item says what it is (CI's -D warnings makes this an error).
 #![warn(missing_docs)]
 
-/// `println!` that ignores a closed stdout (`gantry plan | head -1`):
-/// output is best-effort, the work (an apply, the lock's release) goes on.
-#[macro_export]
-macro_rules! outln {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
-/// `crate::errln!` that ignores a closed stderr (`gantry plan 2>&-`): a
-/// diagnostic that cannot be shown is no reason to crash (exit 101).
-#[macro_export]
-macro_rules! errln {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($t)*);
-    }};
-}
-
-/// `crate::err!` that ignores a closed stderr (see [`errln!`]).
-#[macro_export]
-macro_rules! err {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stderr(), $($t)*);
-    }};
-}
-
-/// `print!` that ignores a closed stdout (see [`outln!`]).
-#[macro_export]
-macro_rules! out {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($t)*);
-    }};
-}
+// Terminal output that ignores a closed stdout or stderr (gantry-core's,
+// so every crate writes the same way): `crate::outln!` and friends.
+pub use gantry_core::{err, errln, out, outln};
 
 // The cloud-free layers live in their own crate (no SDK in its tree); their
 // paths stay `crate::core`, `crate::engine`, ... here.

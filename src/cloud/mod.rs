@@ -1,19 +1,12 @@
-//! Cloud client construction: AWS config (region, endpoint, retries,
-//! timeouts), error classification and the API-call counter behind `--stats`.
+//! The REST clients of the CI services (Buildkite, GitHub); the clouds'
+//! clients are gantry-aws's and gantry-gcp's, re-exported under the same
+//! paths.
 
-pub(crate) mod aws;
 pub(crate) mod buildkite;
-pub(crate) mod ec2;
-pub(crate) mod ec2_xml;
-// The Google Cloud clients are gantry-gcp's (same paths here).
-pub use gantry_gcp::cloud::{gcp, gcp_catalog};
 pub(crate) mod github;
-pub(crate) mod managed_policies;
-pub(crate) mod pricing;
-pub mod s3;
-pub mod stats;
-pub(crate) mod tagged_cache;
-pub(crate) mod tagging;
+
+pub use gantry_aws::cloud::{aws, ec2, ec2_xml, managed_policies, pricing, s3, stats};
+pub use gantry_gcp::cloud::{gcp, gcp_catalog};
 
 /// A timestamp as the REST APIs write it (`2026-12-04T10:00:05.250Z`;
 /// Buildkite's and GitHub's), None when absent or not one.

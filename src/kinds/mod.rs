@@ -1,26 +1,21 @@
-//! Resource kinds' I/O halves, one folder each with the same shape:
-//! `driver.rs`, the narrow API trait it calls (`api.rs`, with the SDK
-//! behind it), a fake of that API and the driver's tests. Each kind's pure
-//! half (typed block, rules, desired state, outputs) is the folder of the
-//! same name in gantry-core's `kinds`, which the `mod.rs` here re-exports:
-//! the crate boundary keeps every SDK out of it. [`REGISTRY`] has one entry
-//! per kind; nothing else lists kinds.
+//! Every kind gantry knows, listed once ([`REGISTRY`]): each kind's pure
+//! half (typed block, rules, desired state, outputs) is gantry-core's
+//! `kinds`; its I/O half (driver, narrow API trait and the SDK behind it,
+//! fake, driver tests) is its cloud's crate's, gantry-aws or gantry-gcp,
+//! whose `driver(&context)` is the kind's entry here. Each kind's module is
+//! re-exported under its name, so `crate::kinds::agent_queue` is the whole
+//! kind. Nothing else lists kinds.
 
-pub mod agent_queue;
-pub(crate) mod ci_role;
-pub(crate) mod common;
-pub(crate) mod ecr;
-pub(crate) mod ecr_public;
-pub(crate) mod oidc_provider;
-pub(crate) mod s3_bucket;
-// The Google Cloud kinds' drivers are gantry-gcp's (same paths here).
+// Each kind's I/O half is its cloud's crate's (same paths here).
+pub use gantry_aws::kinds::{agent_queue, ci_role, ecr, ecr_public, oidc_provider, s3_bucket};
+/// The kinds' pure helpers (gantry-core's).
+pub use gantry_core::kinds::common;
 pub use gantry_gcp::kinds::{gcp_custom_role, gcp_service_account, gcp_workload_identity_pool, gpu_node, tpu_node};
 #[cfg(test)]
 mod spec_agreement;
 
 use crate::cloud::aws::AwsContext;
 use crate::cloud::gcp::GcpContext;
-use crate::cloud::tagging::AwsTagged;
 use crate::core::{Driver, Kind};
 use std::sync::Arc;
 
@@ -51,26 +46,12 @@ impl Entry {
 
 /// Every kind, in documentation order.
 pub static REGISTRY: &[Entry] = &[
-    Entry {
-        kind: &ecr::EcrRepository,
-        cloud: Cloud::Aws(|c| Arc::new(ecr::EcrDriver::new(Arc::new(c.ecr())).with_discovery(Arc::new(AwsTagged::new(c.clone())), c.region()))),
-    },
-    Entry { kind: &ecr_public::EcrPublicRepository, cloud: Cloud::Aws(|c| Arc::new(ecr_public::EcrPublicDriver::new(Arc::new(c.ecr_public())))) },
-    Entry {
-        kind: &s3_bucket::S3Bucket,
-        cloud: Cloud::Aws(|c| {
-            let api = s3_bucket::S3Client { client: c.s3(), region: c.region() };
-            Arc::new(s3_bucket::S3Driver::new(Arc::new(api), c.region()).with_discovery(Arc::new(AwsTagged::new(c.clone()))))
-        }),
-    },
-    Entry { kind: &oidc_provider::GithubOidcProvider, cloud: Cloud::Aws(|c| Arc::new(oidc_provider::OidcDriver::new(Arc::new(c.iam())))) },
-    Entry { kind: &ci_role::CiRole, cloud: Cloud::Aws(|c| Arc::new(ci_role::RoleDriver::new(Arc::new(c.iam())))) },
-    Entry {
-        kind: &agent_queue::AgentQueue,
-        cloud: Cloud::Aws(|c| {
-            Arc::new(agent_queue::QueueDriver::new(Arc::new(agent_queue::AwsQueueApi::new(c.clone()))).with_discovery(Arc::new(AwsTagged::new(c.clone()))))
-        }),
-    },
+    Entry { kind: &ecr::EcrRepository, cloud: Cloud::Aws(ecr::driver) },
+    Entry { kind: &ecr_public::EcrPublicRepository, cloud: Cloud::Aws(ecr_public::driver) },
+    Entry { kind: &s3_bucket::S3Bucket, cloud: Cloud::Aws(s3_bucket::driver) },
+    Entry { kind: &oidc_provider::GithubOidcProvider, cloud: Cloud::Aws(oidc_provider::driver) },
+    Entry { kind: &ci_role::CiRole, cloud: Cloud::Aws(ci_role::driver) },
+    Entry { kind: &agent_queue::AgentQueue, cloud: Cloud::Aws(agent_queue::driver) },
     Entry { kind: &tpu_node::TpuNode, cloud: Cloud::Gcp(tpu_node::driver) },
     Entry { kind: &gpu_node::GpuNode, cloud: Cloud::Gcp(gpu_node::driver) },
     Entry { kind: &gcp_service_account::GcpServiceAccount, cloud: Cloud::Gcp(gcp_service_account::driver) },

@@ -12,13 +12,14 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 /// IAM, with the on-disk cache.
-pub(crate) struct AwsManagedPolicies {
+pub struct AwsManagedPolicies {
     iam: aws_sdk_iam::Client,
     cache: Option<PathBuf>,
 }
 
 impl AwsManagedPolicies {
-    pub(crate) fn new(ctx: &AwsContext) -> Self {
+    /// Over the account's IAM client, with the per-user document cache.
+    pub fn new(ctx: &AwsContext) -> Self {
         AwsManagedPolicies { iam: ctx.iam(), cache: cache_dir() }
     }
 }

@@ -17,3 +17,13 @@ pub use aws::AwsQueueApi;
 pub use driver::QueueDriver;
 
 pub use gantry_core::kinds::agent_queue::*;
+
+use crate::cloud::aws::AwsContext;
+use crate::cloud::tagging::AwsTagged;
+use crate::core::Driver;
+use std::sync::Arc;
+
+/// The kind's driver over the account's clients (the registry's entry).
+pub fn driver(c: &AwsContext) -> Arc<dyn Driver> {
+    Arc::new(QueueDriver::new(Arc::new(AwsQueueApi::new(c.clone()))).with_discovery(Arc::new(AwsTagged::new(c.clone()))))
+}

@@ -14,7 +14,8 @@ use std::sync::Arc;
 fn queue(name: &str, extra: Value) -> State {
     use base64::Engine;
     use sha2::Digest;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/scaler-fixture.zip");
+    // The workspace's fixture zip, which the integration tests deploy too.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/scaler-fixture.zip");
     let bytes = std::fs::read(path).unwrap();
     let sha = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
     let mut a = attrs(json!({"name": name, "instance_types": ["c7i.large"], "max_size": 4, "image_id": "ami-12c6146b",

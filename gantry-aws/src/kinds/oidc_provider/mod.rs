@@ -10,4 +10,13 @@ mod fake;
 mod tests;
 pub(crate) use driver::OidcDriver;
 
-pub(crate) use gantry_core::kinds::oidc_provider::*;
+pub use gantry_core::kinds::oidc_provider::*;
+
+use crate::cloud::aws::AwsContext;
+use crate::core::Driver;
+use std::sync::Arc;
+
+/// The kind's driver over the account's clients (the registry's entry).
+pub fn driver(c: &AwsContext) -> Arc<dyn Driver> {
+    Arc::new(OidcDriver::new(Arc::new(c.iam())))
+}

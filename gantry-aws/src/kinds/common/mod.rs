@@ -1,14 +1,12 @@
 //! Helpers the kinds' drivers share: bounded concurrent reads, a create
-//! whose answer was lost, IAM tag lists, and the Google Cloud nodes' calls.
+//! whose answer was lost, IAM tag lists.
 //! The pure helpers (tags, runner blocks, build secrets, names) are
 //! gantry-core's `kinds::common`, re-exported here.
 
-// The Google Cloud drivers' shared half is gantry-gcp's.
-pub(crate) use gantry_gcp::kinds::common::gcp;
 pub(crate) mod iam;
 pub(crate) mod lost_create;
 
-pub(crate) use gantry_core::kinds::common::*;
+pub use gantry_core::kinds::common::*;
 
 /// Runs `call` once a permit of `gate` is free: bounded concurrent reads
 /// for kinds that read many resources of a region (ECR, S3).

@@ -32,20 +32,20 @@ const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_')
 
 /// One `Filter.N` of a describe call: a name and the values any of which match.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Filter {
+pub struct Filter {
     name: String,
     values: Vec<String>,
 }
 
 impl Filter {
     /// `name` matching any of `values`.
-    pub(crate) fn new(name: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    pub fn new(name: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
         Filter { name: name.into(), values: values.into_iter().map(Into::into).collect() }
     }
 }
 
 /// One `tag:KEY` filter per tag.
-pub(crate) fn tag_filters(tags: &BTreeMap<String, String>) -> impl Iterator<Item = Filter> + '_ {
+pub fn tag_filters(tags: &BTreeMap<String, String>) -> impl Iterator<Item = Filter> + '_ {
     tags.iter().map(|(k, v)| Filter::new(format!("tag:{k}"), [v.as_str()]))
 }
 
@@ -69,7 +69,7 @@ pub(crate) fn filter_params(filters: &[Filter]) -> Vec<(String, String)> {
 }
 
 /// An EC2 client for one region.
-pub(crate) struct Ec2 {
+pub struct Ec2 {
     http: reqwest::Client,
     provider: Option<SharedCredentialsProvider>,
     /// Credentials resolved once and reused until they near their expiry.
@@ -83,7 +83,7 @@ impl Ec2 {
     /// A client for `region` with `ctx`'s credentials and call counter. The
     /// endpoint is `AWS_ENDPOINT_URL_EC2`, else the configured endpoint
     /// (`AWS_ENDPOINT_URL`), else the region's.
-    pub(crate) fn new(ctx: &AwsContext, region: &str) -> Ec2 {
+    pub fn new(ctx: &AwsContext, region: &str) -> Ec2 {
         let configured = std::env::var("AWS_ENDPOINT_URL_EC2").ok().or_else(|| ctx.config.endpoint_url().map(String::from));
         let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
         let endpoint = configured.unwrap_or_else(|| format!("https://ec2.{region}.{suffix}"));
@@ -100,12 +100,12 @@ impl Ec2 {
     }
 
     /// VPCs matching every filter.
-    pub(crate) async fn vpcs(&self, filters: &[Filter]) -> Result<Vec<Vpc>, ProviderError> {
+    pub async fn vpcs(&self, filters: &[Filter]) -> Result<Vec<Vpc>, ProviderError> {
         self.all_pages("DescribeVpcs", filter_params(filters), "vpcSet").await
     }
 
     /// Subnets matching every filter.
-    pub(crate) async fn subnets(&self, filters: &[Filter]) -> Result<Vec<Subnet>, ProviderError> {
+    pub async fn subnets(&self, filters: &[Filter]) -> Result<Vec<Subnet>, ProviderError> {
         self.all_pages("DescribeSubnets", filter_params(filters), "subnetSet").await
     }
 
@@ -122,14 +122,14 @@ impl Ec2 {
 
     /// The VPC of each of `subnets` that exists. Filters do not fail on
     /// unknown ids (a SubnetId list would), so every missing one can be named.
-    pub(crate) async fn subnet_vpcs(&self, subnets: &[String]) -> Result<BTreeMap<String, String>, ProviderError> {
+    pub async fn subnet_vpcs(&self, subnets: &[String]) -> Result<BTreeMap<String, String>, ProviderError> {
         let found = self.subnets(&[Filter::new("subnet-id", subnets)]).await?;
         Ok(found.into_iter().map(|s| (s.id, s.vpc_id)).collect())
     }
 
     /// The default VPC and its default subnets (one per zone), sorted;
     /// None when the region has no default VPC.
-    pub(crate) async fn default_subnets(&self) -> Result<Option<(String, Vec<String>)>, ProviderError> {
+    pub async fn default_subnets(&self) -> Result<Option<(String, Vec<String>)>, ProviderError> {
         let vpcs = self.vpcs(&[Filter::new("is-default", ["true"])]).await?;
         let Some(vpc) = vpcs.into_iter().next().map(|v| v.id) else { return Ok(None) };
         let subnets = self.subnets(&[Filter::new("vpc-id", [vpc.as_str()]), Filter::new("default-for-az", ["true"])]).await?;

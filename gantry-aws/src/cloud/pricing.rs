@@ -13,14 +13,16 @@ use std::collections::BTreeMap;
 
 /// One instance type's on-demand price and GPU count.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Ec2Price {
+pub struct Ec2Price {
+    /// On-demand USD per hour (Linux, shared tenancy).
     pub hourly: f64,
+    /// How many GPUs the type has.
     pub gpus: u32,
 }
 
 /// The Price List calls `prices update` makes.
 #[async_trait]
-pub(crate) trait PriceListApi: Send + Sync {
+pub trait PriceListApi: Send + Sync {
     /// The Linux on-demand price of `instance_type` in `region`, None when
     /// the list has no such product.
     async fn ec2_on_demand(&self, region: &str, instance_type: &str) -> Result<Option<Ec2Price>, ProviderError>;
@@ -30,7 +32,7 @@ pub(crate) trait PriceListApi: Send + Sync {
 }
 
 /// The Price List client and EC2 clients per region.
-pub(crate) struct AwsPrices {
+pub struct AwsPrices {
     ctx: crate::cloud::aws::AwsContext,
     /// One EC2 client per region asked (its credentials resolved once).
     ec2: std::sync::Mutex<BTreeMap<String, std::sync::Arc<crate::cloud::ec2::Ec2>>>,
@@ -38,7 +40,7 @@ pub(crate) struct AwsPrices {
 
 impl AwsPrices {
     /// Prices read through `ctx`'s clients.
-    pub(crate) fn new(ctx: crate::cloud::aws::AwsContext) -> AwsPrices {
+    pub fn new(ctx: crate::cloud::aws::AwsContext) -> AwsPrices {
         AwsPrices { ctx, ec2: Default::default() }
     }
 

@@ -18,7 +18,9 @@ pub(crate) const ECR_PUBLIC_REGION: &str = "us-east-1";
 /// Shared AWS configuration for one region, plus the call counter.
 #[derive(Clone, Debug)]
 pub struct AwsContext {
+    /// The SDK configuration every client is built from (region, credentials, retries, timeouts).
     pub config: SdkConfig,
+    /// Counts every call for `--stats`.
     pub stats: Arc<ApiStats>,
     /// Tagging API answers of this command, shared by the kinds' drivers.
     pub tagged: Arc<crate::cloud::tagged_cache::TaggedCache>,
@@ -101,7 +103,7 @@ impl AwsContext {
 }
 
 /// Turns an SDK error into a classified [`ProviderError`].
-pub(crate) fn classify<E>(service: &'static str, operation: &'static str, err: SdkError<E, HttpResponse>) -> ProviderError
+pub fn classify<E>(service: &'static str, operation: &'static str, err: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + aws_sdk_sts::operation::RequestId + std::error::Error + Send + Sync + 'static,
 {
