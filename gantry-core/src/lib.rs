@@ -59,5 +59,6 @@ pub mod cost;
 pub mod engine;
 pub mod kinds;
 pub mod lint;
+pub mod lookup_api;
 pub mod plan;
 pub mod policy;

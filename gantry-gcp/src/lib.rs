@@ -10,7 +10,8 @@
 #![warn(missing_docs)]
 
 // The cloud-free layers, under the paths the gantry crate gives them.
-pub use gantry_core::{core, engine};
+pub use gantry_core::{core, engine, lookup_api};
 
 pub mod cloud;
 pub mod kinds;
+pub mod lookups;

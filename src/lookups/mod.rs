@@ -9,9 +9,7 @@
 //! never a resource (that would need the change applied first).
 
 mod api;
-mod aws;
 mod ecr_repository;
-mod gcp;
 mod gcp_network;
 mod github_oidc_provider;
 mod github_repositories;
@@ -26,7 +24,7 @@ mod fake;
 mod tests;
 
 pub(crate) use api::{AwsLookupApi, GcpLookupApi, GithubLookupApi, VpcQuery};
-pub(crate) use aws::AwsLookups;
+pub(crate) use gantry_aws::lookups::AwsLookups;
 
 use crate::core::{DataSchema, ProviderError, State};
 use async_trait::async_trait;

@@ -7,35 +7,8 @@
 use aws_smithy_xml::decode::{try_data, Document, ScopedDecoder, XmlDecodeError};
 use std::collections::BTreeMap;
 
-/// A VPC (`DescribeVpcs`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Vpc {
-    /// `vpcId`.
-    pub id: String,
-    /// `cidrBlock`: the primary IPv4 range.
-    pub cidr_block: String,
-    /// `isDefault`.
-    pub is_default: bool,
-    /// `ownerId`: the owning account.
-    pub owner_id: String,
-    /// `tagSet`.
-    pub tags: BTreeMap<String, String>,
-}
-
-/// A subnet (`DescribeSubnets`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Subnet {
-    /// `subnetId`.
-    pub id: String,
-    /// `vpcId`.
-    pub vpc_id: String,
-    /// `availabilityZone`.
-    pub availability_zone: String,
-    /// `cidrBlock`.
-    pub cidr_block: String,
-    /// `tagSet`.
-    pub tags: BTreeMap<String, String>,
-}
+// The VPC and subnet facts data sources read (gantry-core's types).
+pub use gantry_core::lookup_api::{Subnet, Vpc};
 
 /// One spot price (`DescribeSpotPriceHistory`).
 #[derive(Debug, Clone, PartialEq, Default)]

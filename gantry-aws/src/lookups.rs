@@ -1,15 +1,16 @@
-//! [`AwsLookupApi`] over the AWS SDK: describe/get calls only, clients
-//! built once per plan in the stack's region.
+//! The data sources' AWS reads: [`AwsLookupApi`] over the AWS SDK
+//! (describe/get calls only), clients built once per plan in the stack's
+//! region.
 
-use super::api::*;
 use crate::cloud::aws::{classify, AwsContext};
 use crate::cloud::ec2::{tag_filters, Ec2, Filter};
 use crate::core::{ErrorClass, ProviderError};
+use crate::lookup_api::*;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 /// The clients data sources read through.
-pub(crate) struct AwsLookups {
+pub struct AwsLookups {
     ec2: Ec2,
     s3: aws_sdk_s3::Client,
     iam: aws_sdk_iam::Client,
@@ -18,7 +19,8 @@ pub(crate) struct AwsLookups {
 }
 
 impl AwsLookups {
-    pub(crate) fn new(ctx: &AwsContext) -> Self {
+    /// The clients, in the context's region.
+    pub fn new(ctx: &AwsContext) -> Self {
         let region = ctx.config.region().map(|r| r.to_string()).unwrap_or_default();
         AwsLookups { ec2: Ec2::new(ctx, &region), s3: ctx.s3(), iam: ctx.iam(), ecr: ctx.ecr(), region }
     }

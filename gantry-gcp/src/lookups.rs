@@ -1,8 +1,9 @@
-//! [`GcpLookupApi`] over the Compute v1 client.
+//! The data sources' Google Cloud reads: [`GcpLookupApi`] over the
+//! Compute v1 client.
 
-use super::api::{GcpLookupApi, Network};
 use crate::cloud::gcp::{call, GcpContext};
 use crate::core::{ErrorClass, ProviderError};
+use crate::lookup_api::{GcpLookupApi, Network};
 use async_trait::async_trait;
 
 #[async_trait]
