@@ -1,13 +1,15 @@
 //! gantry: a declarative provisioner for ML CI fleets.
 //!
 //! Layers, outermost first: `cli` (argument parsing, terminal output) →
-//! `ops` (what each command does) → `kinds` (each kind's driver, listed
-//! once in `kinds::REGISTRY`) and `lookups` (data source reads) → `cloud`
-//! (SDK clients). The cloud-free layers are the gantry-core crate,
-//! re-exported under their names: `config` (the stack language), `core`
-//! (the types all of them share), `engine` (planning, the apply walker,
-//! locks), `plan` (renderers, saved files), `lint`, `policy`, `cost`, and
-//! each kind's pure half (`gantry_core::kinds`).
+//! `ops` (what each command does) → `kinds` (every kind, listed once in
+//! `kinds::REGISTRY`) and `lookups` (data sources) → `cloud` (the CI
+//! services' REST clients). Each cloud's clients and kinds' drivers are
+//! its crate's, gantry-aws or gantry-gcp, re-exported under the same paths
+//! (`cloud::aws`, `kinds::tpu_node`, ...). The cloud-free layers are the
+//! gantry-core crate, re-exported under their names: `config` (the stack
+//! language), `core` (the types all of them share), `engine` (planning,
+//! the apply walker, locks), `plan` (renderers, saved files), `lint`,
+//! `policy`, `cost`, and each kind's pure half (`gantry_core::kinds`).
 
 // Every public item says what it is (CI's -D warnings makes this an error).
 #![warn(missing_docs)]

@@ -6,8 +6,9 @@
 //! the cost ceilings (`cost`), and each kind's pure half (`kinds`: typed
 //! block, rules, desired state, outputs, the scripts its machines run). No
 //! AWS or Google SDK is in this crate's dependency tree (`cargo tree -p
-//! gantry-core`): the SDKs live in the `gantry` crate's `cloud`, `kinds`
-//! (drivers) and `lookups` (data source reads), which hand the language its
+//! gantry-core`): the SDKs live in the clouds' crates (gantry-aws,
+//! gantry-gcp: clients, drivers, the data sources' reads over
+//! [`lookup_api`]), and the `gantry` crate hands the language its
 //! vocabulary ([`config::Language`]).
 
 // Every public item says what it is (CI's -D warnings makes this an error).

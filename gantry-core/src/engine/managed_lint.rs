@@ -2,7 +2,7 @@
 //! attaches is judged by its document (validate, offline, knows only AWS's
 //! names for them). A finding refuses the plan unless the block waives
 //! GANTRY-POLICY-006 with a reason, as it would at validate. The documents
-//! come over [`ManagedPolicyApi`] (IAM, in the gantry crate's `cloud`).
+//! come over [`ManagedPolicyApi`] (IAM, in gantry-aws's `cloud::managed_policies`).
 
 use crate::config::Stack;
 use crate::core::Diagnostic;

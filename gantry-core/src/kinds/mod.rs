@@ -1,7 +1,8 @@
 //! The kinds' pure halves: each kind's block as a typed `Spec` (its schema
 //! derived from it), its rules, desired state and outputs. The I/O half
-//! (the driver, its narrow API trait and the SDK behind it) lives in the
-//! `gantry` crate, which lists every kind once in its registry.
+//! (the driver, its narrow API trait and the SDK behind it) lives in its
+//! cloud's crate (gantry-aws, gantry-gcp); the `gantry` crate lists every
+//! kind once in its registry.
 
 pub mod agent_queue;
 pub mod ci_role;
