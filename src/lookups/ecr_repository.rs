@@ -1,14 +1,13 @@
 //! `data "ecr_repository"`: a repository another stack or team owns (e.g.
 //! the base images CI pulls), for its URL and ARN.
 
-use super::{given, read_args, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema, Ty};
+use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 pub(super) struct EcrRepository;
 
@@ -23,12 +22,18 @@ struct Args {
     registry_id: Option<String>,
 }
 
-static ATTRIBUTES: &[Attr] = &[
-    Attr::new("arn", Ty::String, "The repository's ARN."),
-    Attr::new("name", Ty::String, "Repository name."),
-    Attr::new("repository_url", Ty::String, "ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME, for docker pull/push."),
-    Attr::new("registry_id", Ty::String, "Account id of the registry."),
-];
+/// What the read gives (the attributes' schema is derived from it).
+#[derive(Debug, Serialize, Schema)]
+struct Found {
+    /// The repository's ARN.
+    arn: String,
+    /// Repository name.
+    name: String,
+    /// ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME, for docker pull/push.
+    repository_url: String,
+    /// Account id of the registry.
+    registry_id: String,
+}
 
 impl DataSchema for EcrRepository {
     fn name(&self) -> &'static str {
@@ -41,7 +46,7 @@ impl DataSchema for EcrRepository {
         &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
-        ATTRIBUTES
+        Found::SCHEMA.attrs
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
         let a: Args = read_args(args);
@@ -64,11 +69,6 @@ impl DataSource for EcrRepository {
             let account = registry.unwrap_or(&apis.account_id);
             return Err(LookupError::Missing(format!("no ECR repository named \"{name}\" in registry {account} ({})", apis.region)));
         };
-        let mut out = State::new();
-        out.insert("arn".into(), json!(r.arn));
-        out.insert("name".into(), json!(name));
-        out.insert("repository_url".into(), json!(r.uri));
-        out.insert("registry_id".into(), json!(r.registry_id));
-        Ok(out)
+        Ok(to_state(&Found { arn: r.arn, name: name.to_string(), repository_url: r.uri, registry_id: r.registry_id }))
     }
 }

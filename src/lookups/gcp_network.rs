@@ -1,14 +1,13 @@
 //! `data "gcp_network"`: an existing VPC network in the stack's Google
 //! Cloud project (e.g. the shared CI network TPU and GPU nodes join).
 
-use super::{given, read_args, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema, Ty};
+use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 pub(super) struct GcpNetwork;
 
@@ -23,13 +22,20 @@ struct Args {
     project: Option<String>,
 }
 
-static ATTRIBUTES: &[Attr] = &[
-    Attr::new("name", Ty::String, "The network's name."),
-    Attr::new("id", Ty::String, "Numeric id Compute assigned."),
-    Attr::new("self_link", Ty::String, "Full resource URL (https://www.googleapis.com/compute/v1/projects/P/global/networks/N)."),
-    Attr::new("auto_create_subnetworks", Ty::Bool, "Auto mode (one subnetwork per region) or custom mode."),
-    Attr::new("subnetworks", Ty::ListOfString, "Its subnetworks' full URLs, sorted."),
-];
+/// What the read gives (the attributes' schema is derived from it).
+#[derive(Debug, Serialize, Schema)]
+struct Found {
+    /// The network's name.
+    name: String,
+    /// Numeric id Compute assigned.
+    id: String,
+    /// Full resource URL (https://www.googleapis.com/compute/v1/projects/P/global/networks/N).
+    self_link: String,
+    /// Auto mode (one subnetwork per region) or custom mode.
+    auto_create_subnetworks: bool,
+    /// Its subnetworks' full URLs, sorted.
+    subnetworks: Vec<String>,
+}
 
 impl DataSchema for GcpNetwork {
     fn name(&self) -> &'static str {
@@ -42,7 +48,7 @@ impl DataSchema for GcpNetwork {
         &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
-        ATTRIBUTES
+        Found::SCHEMA.attrs
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
         let a: Args = read_args(args);
@@ -71,12 +77,6 @@ impl DataSource for GcpNetwork {
         };
         let mut subnetworks = n.subnetworks;
         subnetworks.sort();
-        let mut out = State::new();
-        out.insert("name".into(), json!(name));
-        out.insert("id".into(), json!(n.id));
-        out.insert("self_link".into(), json!(n.self_link));
-        out.insert("auto_create_subnetworks".into(), json!(n.auto_create_subnetworks));
-        out.insert("subnetworks".into(), json!(subnetworks));
-        Ok(out)
+        Ok(to_state(&Found { name: name.to_string(), id: n.id, self_link: n.self_link, auto_create_subnetworks: n.auto_create_subnetworks, subnetworks }))
     }
 }

@@ -2,15 +2,14 @@
 //! by another stack (there is one per account and URL), for `ci_role`
 //! blocks to trust: `provider = data.github_oidc_provider.github`.
 
-use super::{given, read_args, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema, Ty};
+use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema};
 use crate::core::DataSchema;
 use crate::core::State;
 use crate::kinds::oidc_provider::host_of;
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 pub(super) struct GithubOidcProvider;
 
@@ -23,13 +22,20 @@ struct Args {
     url: Option<String>,
 }
 
-static ATTRIBUTES: &[Attr] = &[
-    Attr::new("arn", Ty::String, "The provider's ARN."),
-    Attr::new("url", Ty::String, "Issuer URL (https://...)."),
-    Attr::new("host", Ty::String, "Issuer host and path, as IAM names the provider."),
-    Attr::new("client_ids", Ty::ListOfString, "Audiences it accepts."),
-    Attr::new("thumbprints", Ty::ListOfString, "Certificate thumbprints IAM stores (filled by IAM when none were given)."),
-];
+/// What the read gives (the attributes' schema is derived from it).
+#[derive(Debug, Serialize, Schema)]
+struct Found {
+    /// The provider's ARN.
+    arn: String,
+    /// Issuer URL (https://...).
+    url: String,
+    /// Issuer host and path, as IAM names the provider.
+    host: String,
+    /// Audiences it accepts.
+    client_ids: Vec<String>,
+    /// Certificate thumbprints IAM stores (filled by IAM when none were given).
+    thumbprints: Vec<String>,
+}
 
 impl DataSchema for GithubOidcProvider {
     fn name(&self) -> &'static str {
@@ -42,7 +48,7 @@ impl DataSchema for GithubOidcProvider {
         &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
-        ATTRIBUTES
+        Found::SCHEMA.attrs
     }
 }
 
@@ -62,12 +68,6 @@ impl DataSource for GithubOidcProvider {
         client_ids.sort();
         let mut thumbprints: Vec<String> = p.thumbprints.iter().map(|t| t.to_lowercase()).collect();
         thumbprints.sort();
-        let mut out = State::new();
-        out.insert("arn".into(), json!(p.arn));
-        out.insert("url".into(), json!(format!("https://{}", p.url.trim_start_matches("https://"))));
-        out.insert("host".into(), json!(host_of(&p.url)));
-        out.insert("client_ids".into(), json!(client_ids));
-        out.insert("thumbprints".into(), json!(thumbprints));
-        Ok(out)
+        Ok(to_state(&Found { arn: p.arn, url: format!("https://{}", p.url.trim_start_matches("https://")), host: host_of(&p.url), client_ids, thumbprints }))
     }
 }

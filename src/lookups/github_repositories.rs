@@ -5,14 +5,13 @@
 //! shows each one gained or lost (a new one as broadening), where a
 //! wildcard in `sub` would let in any repository created later.
 
-use super::{given, read_args, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema, Ty};
+use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 pub(super) struct GithubRepositories;
 
@@ -38,11 +37,16 @@ struct Args {
     exclude: Vec<String>,
 }
 
-static ATTRIBUTES: &[Attr] = &[
-    Attr::new("owner", Ty::String, "The owner."),
-    Attr::new("full_names", Ty::ListOfString, "OWNER/NAME of every repository chosen, sorted."),
-    Attr::new("names", Ty::ListOfString, "NAME of every repository chosen, sorted."),
-];
+/// What the read gives (the attributes' schema is derived from it).
+#[derive(Debug, Serialize, Schema)]
+struct Found {
+    /// The owner.
+    owner: String,
+    /// OWNER/NAME of every repository chosen, sorted.
+    full_names: Vec<String>,
+    /// NAME of every repository chosen, sorted.
+    names: Vec<String>,
+}
 
 impl DataSchema for GithubRepositories {
     fn name(&self) -> &'static str {
@@ -55,7 +59,7 @@ impl DataSchema for GithubRepositories {
         &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
-        ATTRIBUTES
+        Found::SCHEMA.attrs
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
         let a: Args = read_args(args);
@@ -96,10 +100,6 @@ impl DataSource for GithubRepositories {
             .collect();
         chosen.sort();
         let names: Vec<String> = chosen.iter().filter_map(|f| f.split_once('/').map(|(_, n)| n.to_string())).collect();
-        let mut out = State::new();
-        out.insert("owner".into(), json!(owner));
-        out.insert("full_names".into(), json!(chosen));
-        out.insert("names".into(), json!(names));
-        Ok(out)
+        Ok(to_state(&Found { owner: owner.to_string(), full_names: chosen, names }))
     }
 }

@@ -1,14 +1,13 @@
 //! `data "iam_role"`: an existing IAM role by name (e.g. a permissions
 //! boundary owner's role, or a role another team manages), for its ARN.
 
-use super::{given, read_args, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema, Ty};
+use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema};
 use crate::core::DataSchema;
 use crate::core::State;
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 pub(super) struct IamRole;
 
@@ -21,13 +20,20 @@ struct Args {
     name: Option<String>,
 }
 
-static ATTRIBUTES: &[Attr] = &[
-    Attr::new("arn", Ty::String, "The role's ARN (with its path)."),
-    Attr::new("name", Ty::String, "The role's name."),
-    Attr::new("path", Ty::String, "The role's path, e.g. /gantry/."),
-    Attr::new("unique_id", Ty::String, "IAM's stable id for this role (AROA...)."),
-    Attr::new("max_session_duration", Ty::Int, "Longest session, in seconds."),
-];
+/// What the read gives (the attributes' schema is derived from it).
+#[derive(Debug, Serialize, Schema)]
+struct Found {
+    /// The role's ARN (with its path).
+    arn: String,
+    /// The role's name.
+    name: String,
+    /// The role's path, e.g. /gantry/.
+    path: String,
+    /// IAM's stable id for this role (AROA...).
+    unique_id: String,
+    /// Longest session, in seconds.
+    max_session_duration: i64,
+}
 
 impl DataSchema for IamRole {
     fn name(&self) -> &'static str {
@@ -40,7 +46,7 @@ impl DataSchema for IamRole {
         &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
-        ATTRIBUTES
+        Found::SCHEMA.attrs
     }
 }
 
@@ -52,12 +58,6 @@ impl DataSource for IamRole {
         let Some(r) = apis.aws(self.name())?.role(name).await? else {
             return Err(LookupError::Missing(format!("no IAM role named \"{name}\" in account {}", apis.account_id)));
         };
-        let mut out = State::new();
-        out.insert("arn".into(), json!(r.arn));
-        out.insert("name".into(), json!(name));
-        out.insert("path".into(), json!(r.path));
-        out.insert("unique_id".into(), json!(r.unique_id));
-        out.insert("max_session_duration".into(), json!(r.max_session_duration));
-        Ok(out)
+        Ok(to_state(&Found { arn: r.arn, name: name.to_string(), path: r.path, unique_id: r.unique_id, max_session_duration: r.max_session_duration }))
     }
 }

@@ -27,6 +27,8 @@ pub(crate) use api::{AwsLookupApi, GcpLookupApi, GithubLookupApi, VpcQuery};
 pub(crate) use gantry_aws::lookups::AwsLookups;
 
 use crate::core::{DataSchema, ProviderError, State};
+/// A read's typed `Found` as the data block's value.
+use crate::kinds::common::to_state;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::sync::Arc;

@@ -1,14 +1,13 @@
 //! `data "s3_bucket"`: a bucket another team owns (artifacts, caches), for
 //! its ARN, region and endpoint, so policies name it exactly.
 
-use super::{given, read_args, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema, Ty};
+use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema};
 use crate::core::DataSchema;
 use crate::core::State;
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 pub(super) struct S3Bucket;
 
@@ -21,12 +20,18 @@ struct Args {
     bucket: Option<String>,
 }
 
-static ATTRIBUTES: &[Attr] = &[
-    Attr::new("bucket", Ty::String, "The bucket's name."),
-    Attr::new("arn", Ty::String, "arn:aws:s3:::NAME."),
-    Attr::new("region", Ty::String, "The region the bucket lives in."),
-    Attr::new("bucket_regional_domain_name", Ty::String, "NAME.s3.REGION.amazonaws.com."),
-];
+/// What the read gives (the attributes' schema is derived from it).
+#[derive(Debug, Serialize, Schema)]
+struct Found {
+    /// The bucket's name.
+    bucket: String,
+    /// arn:aws:s3:::NAME.
+    arn: String,
+    /// The region the bucket lives in.
+    region: String,
+    /// NAME.s3.REGION.amazonaws.com.
+    bucket_regional_domain_name: String,
+}
 
 impl DataSchema for S3Bucket {
     fn name(&self) -> &'static str {
@@ -39,7 +44,7 @@ impl DataSchema for S3Bucket {
         &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
-        ATTRIBUTES
+        Found::SCHEMA.attrs
     }
 }
 
@@ -51,11 +56,11 @@ impl DataSource for S3Bucket {
         let Some(b) = apis.aws(self.name())?.bucket(name).await? else {
             return Err(LookupError::Missing(format!("no S3 bucket named \"{name}\"")));
         };
-        let mut out = State::new();
-        out.insert("bucket".into(), json!(name));
-        out.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
-        out.insert("bucket_regional_domain_name".into(), json!(format!("{name}.s3.{}.amazonaws.com", b.region)));
-        out.insert("region".into(), json!(b.region));
-        Ok(out)
+        Ok(to_state(&Found {
+            bucket: name.to_string(),
+            arn: format!("arn:aws:s3:::{name}"),
+            region: b.region.clone(),
+            bucket_regional_domain_name: format!("{name}.s3.{}.amazonaws.com", b.region),
+        }))
     }
 }

@@ -1,14 +1,13 @@
 //! `data "subnets"`: the subnets of a VPC that match tags (and zones), for
 //! a queue's `subnets` — ids sorted, so the plan is stable across reads.
 
-use super::{read_args, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema, Ty};
+use super::{read_args, to_state, DataSource, LookupApis, LookupError};
+use crate::core::schema::{Attr, HasSchema, Schema};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub(super) struct Subnets;
@@ -27,12 +26,18 @@ struct Args {
     availability_zones: Vec<String>,
 }
 
-static ATTRIBUTES: &[Attr] = &[
-    Attr::new("ids", Ty::ListOfString, "Subnet ids, sorted."),
-    Attr::new("availability_zones", Ty::ListOfString, "Zone of each subnet, in the order of ids."),
-    Attr::new("cidr_blocks", Ty::ListOfString, "CIDR block of each subnet, in the order of ids."),
-    Attr::new("vpc_ids", Ty::ListOfString, "The distinct VPCs they belong to."),
-];
+/// What the read gives (the attributes' schema is derived from it).
+#[derive(Debug, Serialize, Schema)]
+struct Found {
+    /// Subnet ids, sorted.
+    ids: Vec<String>,
+    /// Zone of each subnet, in the order of ids.
+    availability_zones: Vec<String>,
+    /// CIDR block of each subnet, in the order of ids.
+    cidr_blocks: Vec<String>,
+    /// The distinct VPCs they belong to.
+    vpc_ids: Vec<String>,
+}
 
 impl DataSchema for Subnets {
     fn name(&self) -> &'static str {
@@ -45,7 +50,7 @@ impl DataSchema for Subnets {
         &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
-        ATTRIBUTES
+        Found::SCHEMA.attrs
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
         let a: Args = read_args(args);
@@ -73,11 +78,11 @@ impl DataSource for Subnets {
         let mut vpcs: Vec<&str> = found.iter().map(|s| s.vpc_id.as_str()).collect();
         vpcs.sort();
         vpcs.dedup();
-        let mut out = State::new();
-        out.insert("ids".into(), json!(found.iter().map(|s| &s.id).collect::<Vec<_>>()));
-        out.insert("availability_zones".into(), json!(found.iter().map(|s| &s.availability_zone).collect::<Vec<_>>()));
-        out.insert("cidr_blocks".into(), json!(found.iter().map(|s| &s.cidr_block).collect::<Vec<_>>()));
-        out.insert("vpc_ids".into(), json!(vpcs));
-        Ok(out)
+        Ok(to_state(&Found {
+            ids: found.iter().map(|s| s.id.clone()).collect(),
+            availability_zones: found.iter().map(|s| s.availability_zone.clone()).collect(),
+            cidr_blocks: found.iter().map(|s| s.cidr_block.clone()).collect(),
+            vpc_ids: vpcs.into_iter().map(String::from).collect(),
+        }))
     }
 }

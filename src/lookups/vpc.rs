@@ -1,14 +1,13 @@
 //! `data "vpc"`: one existing VPC, by id, tags or as the region's default,
 //! e.g. the network team's CI VPC a queue's subnets come from.
 
-use super::{given, read_args, DataSource, LookupApis, LookupError, VpcQuery};
-use crate::core::schema::{Attr, HasSchema, Schema, Ty};
+use super::{given, read_args, to_state, DataSource, LookupApis, LookupError, VpcQuery};
+use crate::core::schema::{Attr, HasSchema, Schema};
 use crate::core::DataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub(super) struct VpcSource;
@@ -27,14 +26,22 @@ struct Args {
     default: bool,
 }
 
-static ATTRIBUTES: &[Attr] = &[
-    Attr::new("id", Ty::String, "The VPC id."),
-    Attr::new("arn", Ty::String, "arn:aws:ec2:REGION:OWNER:vpc/ID."),
-    Attr::new("cidr_block", Ty::String, "Primary IPv4 CIDR block."),
-    Attr::new("default", Ty::Bool, "Whether it is the region's default VPC."),
-    Attr::new("owner_id", Ty::String, "Account that owns it (another account's for a shared VPC)."),
-    Attr::new("tags", Ty::MapOfString, "Its tags."),
-];
+/// What the read gives (the attributes' schema is derived from it).
+#[derive(Debug, Serialize, Schema)]
+struct Found {
+    /// The VPC id.
+    id: String,
+    /// arn:aws:ec2:REGION:OWNER:vpc/ID.
+    arn: String,
+    /// Primary IPv4 CIDR block.
+    cidr_block: String,
+    /// Whether it is the region's default VPC.
+    default: bool,
+    /// Account that owns it (another account's for a shared VPC).
+    owner_id: String,
+    /// Its tags.
+    tags: BTreeMap<String, String>,
+}
 
 fn query(args: &State) -> VpcQuery {
     let a: Args = read_args(args);
@@ -67,7 +74,7 @@ impl DataSchema for VpcSource {
         &Args::SCHEMA
     }
     fn attributes(&self) -> &'static [Attr] {
-        ATTRIBUTES
+        Found::SCHEMA.attrs
     }
     fn check(&self, args: &State) -> Vec<Diagnostic> {
         let q = query(args);
@@ -95,13 +102,13 @@ impl DataSource for VpcSource {
                 return Err(LookupError::Missing(format!("{} VPCs match {}: {}; narrow it down (id or more tags)", many.len(), describe(&q), ids.join(", "))));
             }
         };
-        let mut out = State::new();
-        out.insert("id".into(), json!(v.id));
-        out.insert("arn".into(), json!(format!("arn:aws:ec2:{}:{}:vpc/{}", apis.region, v.owner_id, v.id)));
-        out.insert("cidr_block".into(), json!(v.cidr_block));
-        out.insert("default".into(), json!(v.is_default));
-        out.insert("owner_id".into(), json!(v.owner_id));
-        out.insert("tags".into(), json!(v.tags));
-        Ok(out)
+        Ok(to_state(&Found {
+            id: v.id.clone(),
+            arn: format!("arn:aws:ec2:{}:{}:vpc/{}", apis.region, v.owner_id, v.id),
+            cidr_block: v.cidr_block.clone(),
+            default: v.is_default,
+            owner_id: v.owner_id.clone(),
+            tags: v.tags.clone(),
+        }))
     }
 }

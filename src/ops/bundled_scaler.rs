@@ -16,7 +16,7 @@
 
 include!("scaler_source.rs");
 
-use serde_json::{json, Value};
+use crate::core::BundledZip;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -141,11 +141,11 @@ pub(crate) fn build_with_script(workspace: &Path, arch: &str) -> Result<PathBuf,
     Ok(workspace.join(rel))
 }
 
-static RESOLVED: Mutex<BTreeMap<String, Result<Value, String>>> = Mutex::new(BTreeMap::new());
+static RESOLVED: Mutex<BTreeMap<String, Result<BundledZip, String>>> = Mutex::new(BTreeMap::new());
 
-/// `{"path", "sha256", "size", "source"}` of the bundled scaler for `arch`,
-/// the same shape the loader makes for a named zip.
-pub(crate) fn bundled_zip(arch: &str) -> Result<Value, String> {
+/// The bundled scaler for `arch`: where it is, its hash and size, and
+/// where it came from.
+pub(crate) fn bundled_zip(arch: &str) -> Result<BundledZip, String> {
     let mut resolved = RESOLVED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(r) = resolved.get(arch) {
         return r.clone();
@@ -153,12 +153,7 @@ pub(crate) fn bundled_zip(arch: &str) -> Result<Value, String> {
     let result = locate(&Places::from_process(), arch, &build_with_script).and_then(|found| {
         let bytes = crate::core::bounded::read_limited(&found.path, crate::core::bounded::ARTIFACT_LIMIT)
             .map_err(|e| format!("cannot read {}: {e}", found.path.display()))?;
-        Ok(json!({
-            "path": found.path.display().to_string(),
-            "sha256": crate::core::sha256_base64(&bytes),
-            "size": bytes.len(),
-            "source": found.origin,
-        }))
+        Ok(BundledZip { path: found.path.display().to_string(), sha256: crate::core::sha256_base64(&bytes), size: bytes.len() as u64, source: found.origin })
     });
     resolved.insert(arch.to_string(), result.clone());
     result
@@ -170,7 +165,7 @@ pub(crate) fn bundled_zip(arch: &str) -> Result<Value, String> {
 pub(crate) struct BundledScaler;
 
 impl crate::core::Bundled for BundledScaler {
-    fn scaler_zip(&self, arch: &str) -> Result<Value, String> {
+    fn scaler_zip(&self, arch: &str) -> Result<BundledZip, String> {
         bundled_zip(arch)
     }
 }

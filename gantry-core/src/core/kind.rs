@@ -136,9 +136,23 @@ pub trait Kind: Send + Sync {
 /// machine by the caller (plan and apply; `gantry_core` reads no disk): a
 /// kind that deploys one asks for it in [`Kind::local_inputs`].
 pub trait Bundled: Send + Sync + std::fmt::Debug {
-    /// The scaler Lambda's zip for `arch` (`arm64`, `x86_64`) as
-    /// `{"path", "sha256", "size", "source"}`, or why there is none.
-    fn scaler_zip(&self, arch: &str) -> Result<serde_json::Value, String>;
+    /// The scaler Lambda's zip for `arch` (`arm64`, `x86_64`), or why
+    /// there is none.
+    fn scaler_zip(&self, arch: &str) -> Result<BundledZip, String>;
+}
+
+/// A zip bundled with this gantry, as the loader describes a file a block
+/// names (`{"path", "sha256", "size"}`), plus where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BundledZip {
+    /// Where it is on this machine.
+    pub path: String,
+    /// Its SHA-256, base64 (as Lambda reports CodeSha256).
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Where it came from, for the plan's review line.
+    pub source: String,
 }
 
 /// Sets `key` to `value` unless the block set it (a [`Kind::fill_defaults`] helper).

@@ -27,7 +27,7 @@ pub use data_schema::{placeholder, DataSchema};
 pub use diagnostic::Diagnostic;
 pub use driver::{Discovery, Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
-pub use kind::{default_attr, BackendConfig, Bundled, Capacity, Env, Kind, OFFLINE_ACCOUNT_ID};
+pub use kind::{default_attr, BackendConfig, Bundled, BundledZip, Capacity, Env, Kind, OFFLINE_ACCOUNT_ID};
 pub use plan::{Action, AttrChange, Broadening, Change, IndexEntry, Op, OutputValue, Plan, PlanInputs, Summary, FORMAT_VERSION};
 pub use schema::{HasSchema, Schema};
 pub use state::{
