@@ -7,6 +7,7 @@
 //! budget) and, for runner queues, a `workflow_job` webhook through the
 //! function URL (see `gantry_scaler::github::webhook`).
 
+use gantry_aws_json::ssm::Ssm;
 use gantry_scaler::config::Config;
 use gantry_scaler::github::app::AppCredentials;
 use gantry_scaler::github::jit_store::{read_path, SsmJitStore};
@@ -38,15 +39,9 @@ struct Live {
     webhook: Option<Webhook>,
 }
 
-async fn buildkite(cfg: &Config, ssm: &aws_sdk_ssm::Client) -> Result<Box<dyn QueueSource>, ScalerError> {
-    let param = ssm
-        .get_parameter()
-        .name(&cfg.token_parameter)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| ScalerError::Init(format!("reading SSM parameter {}: {}", cfg.token_parameter, aws_sdk_ssm::error::DisplayErrorContext(&e))))?;
-    let token = param.parameter().and_then(|p| p.value()).unwrap_or_default().trim().to_string();
+async fn buildkite(cfg: &Config, ssm: &Ssm) -> Result<Box<dyn QueueSource>, ScalerError> {
+    let param = ssm.get_parameter(&cfg.token_parameter).await.map_err(|e| ScalerError::Init(format!("reading SSM parameter {}: {e}", cfg.token_parameter)))?;
+    let token = param.value.trim().to_string();
     if token.is_empty() {
         return Err(ScalerError::Init(format!("SSM parameter {} is empty", cfg.token_parameter)));
     }
@@ -56,7 +51,8 @@ async fn buildkite(cfg: &Config, ssm: &aws_sdk_ssm::Client) -> Result<Box<dyn Qu
 async fn init() -> Result<Live, ScalerError> {
     let cfg = Config::from_env().map_err(|e| ScalerError::Init(e.to_string()))?;
     let aws = aws_config::load_from_env().await;
-    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let region = aws.region().map(|r| r.to_string()).ok_or_else(|| ScalerError::Init("no AWS region (AWS_REGION is unset)".into()))?;
+    let ssm = Arc::new(Ssm::new(&aws, &region));
     let (source, webhook): (Box<dyn QueueSource>, _) = match &cfg.github {
         None => (buildkite(&cfg, &ssm).await?, None),
         Some(gh) => {

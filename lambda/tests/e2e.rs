@@ -1,6 +1,7 @@
 //! The real `bootstrap` binary, run against a fake Lambda Runtime API, the
 //! fake Buildkite metrics API and moto's Auto Scaling, SSM and CloudWatch.
 
+use gantry_aws_json::ssm::{PutParameter, Ssm};
 use gantry_emulators::buildkite::{Counts, FakeBuildkite, Fault};
 use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
 use gantry_emulators::moto::Moto;
@@ -23,7 +24,7 @@ struct Harness {
     child: Child,
     log: tempfile::NamedTempFile,
     asg: aws_sdk_autoscaling::Client,
-    ssm: aws_sdk_ssm::Client,
+    ssm: Ssm,
 }
 
 impl Drop for Harness {
@@ -38,10 +39,10 @@ async fn harness(min: i32, max: i32, desired: i32, token_param: Option<&str>, en
     let moto = Moto::start_plain();
     let conf = aws_conf(&moto);
     let asg = aws_sdk_autoscaling::Client::new(&conf);
-    let ssm = aws_sdk_ssm::Client::new(&conf);
+    let ssm = Ssm::new(&conf, "us-west-2");
     create_group(&asg, GROUP, min, max, desired).await;
     if let Some(v) = token_param {
-        ssm.put_parameter().name("/bk/token").value(v).r#type(aws_sdk_ssm::types::ParameterType::SecureString).send().await.unwrap();
+        ssm.put_parameter(&PutParameter::secure("/bk/token", v)).await.unwrap();
     }
     let bk = FakeBuildkite::start(0, TOKEN).await.unwrap();
     let rt = FakeRuntime::start().await.unwrap();
@@ -185,7 +186,7 @@ async fn bad_token_or_group_fails_clearly_and_recovers() {
     let h = harness(0, 10, 1, None, &[]).await;
     let e = err_text(&h.invoke().await);
     assert!(e.contains("/bk/token"), "names the missing parameter: {e}");
-    h.ssm.put_parameter().name("/bk/token").value("wrong").r#type(aws_sdk_ssm::types::ParameterType::SecureString).send().await.unwrap();
+    h.ssm.put_parameter(&PutParameter::secure("/bk/token", "wrong")).await.unwrap();
     let e = err_text(&h.invoke().await);
     assert!(e.contains("rejected the agent token"), "{e}");
     assert_eq!(h.desired().await, 1);

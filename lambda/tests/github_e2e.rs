@@ -3,6 +3,7 @@
 //! function URL in front of the fake Lambda runtime, and moto's Auto
 //! Scaling and SSM.
 
+use gantry_aws_json::ssm::{PutParameter, Ssm};
 use gantry_emulators::github::FakeGithub;
 use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
 use gantry_emulators::moto::Moto;
@@ -28,7 +29,7 @@ struct Harness {
     child: Child,
     log: tempfile::NamedTempFile,
     asg: aws_sdk_autoscaling::Client,
-    ssm: aws_sdk_ssm::Client,
+    ssm: Ssm,
 }
 
 impl Drop for Harness {
@@ -42,11 +43,11 @@ async fn harness(min: i32, max: i32, desired: i32, env: &[(&str, &str)]) -> Harn
     let moto = Moto::start_plain();
     let conf = aws_conf(&moto);
     let asg = aws_sdk_autoscaling::Client::new(&conf);
-    let ssm = aws_sdk_ssm::Client::new(&conf);
+    let ssm = Ssm::new(&conf, "us-west-2");
     create_group(&asg, GROUP, min, max, desired).await;
     let key = include_str!("fixtures/github-app-test-key.pem");
     for (k, v) in [("app_id", "123"), ("installation_id", "456"), ("private_key", key), ("webhook_secret", SECRET)] {
-        ssm.put_parameter().name(format!("/gh/{k}")).value(v).r#type(aws_sdk_ssm::types::ParameterType::SecureString).send().await.unwrap();
+        ssm.put_parameter(&PutParameter::secure(format!("/gh/{k}"), v)).await.unwrap();
     }
     let gh = FakeGithub::start(0).await.unwrap();
     gh.require_app(123, include_str!("fixtures/github-app-test-key.pub.pem"));
@@ -91,8 +92,8 @@ impl Harness {
 
     /// Instance ids with a configuration waiting in SSM.
     async fn configs(&self) -> Vec<String> {
-        let out = self.ssm.get_parameters_by_path().path(JIT_PATH).with_decryption(true).send().await.unwrap();
-        let mut v: Vec<String> = out.parameters().iter().map(|p| p.name().unwrap().rsplit('/').next().unwrap().to_string()).collect();
+        let found = self.ssm.parameters_by_path(JIT_PATH).await.unwrap();
+        let mut v: Vec<String> = found.iter().map(|p| p.name.rsplit('/').next().unwrap().to_string()).collect();
         v.sort();
         v
     }
@@ -140,20 +141,13 @@ async fn a_burst_gets_one_just_in_time_runner_per_instance_and_never_more_than_m
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(h.configs().await, sorted, "each instance's configuration waits in SSM");
-    let cfg = h.ssm.get_parameter().name(format!("{JIT_PATH}/{}", ids[0])).with_decryption(true).send().await.unwrap();
-    assert!(!cfg.parameter().unwrap().value().unwrap().is_empty());
+    let cfg = h.ssm.get_parameter(&format!("{JIT_PATH}/{}", ids[0])).await.unwrap();
+    assert!(!cfg.value.is_empty());
     // Tagged with its instance's ARN: the instance role reads only the one
     // whose tag is its own `${ec2:SourceInstanceARN}`.
     for id in &ids {
-        let tags = h
-            .ssm
-            .list_tags_for_resource()
-            .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
-            .resource_id(format!("{JIT_PATH}/{id}"))
-            .send()
-            .await
-            .unwrap();
-        let tag: Vec<(&str, &str)> = tags.tag_list().iter().map(|t| (t.key(), t.value())).collect();
+        let tags = h.ssm.tags(&format!("{JIT_PATH}/{id}")).await.unwrap();
+        let tag: Vec<(&str, &str)> = tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
         assert_eq!(tag, [("gantry:instance", format!("arn:aws:ec2:us-west-2:123456789012:instance/{id}").as_str())], "{id}");
     }
 
@@ -172,7 +166,7 @@ async fn a_burst_gets_one_just_in_time_runner_per_instance_and_never_more_than_m
     // runner's just-in-time configuration.
     let log = std::fs::read_to_string(h.log.path()).unwrap();
     assert!(log.contains("registered a just-in-time runner"), "the log was captured: {log}");
-    let jit = cfg.parameter().unwrap().value().unwrap().to_string();
+    let jit = cfg.value.clone();
     for (what, secret) in
         [("the app's private key", "PRIVATE KEY"), ("the webhook secret", SECRET), ("an installation token", "ghs_"), ("a JIT configuration", &jit)]
     {

@@ -65,11 +65,7 @@ fn queues_lifecycle_on_moto() {
     let r = gantry(&["plan", d], &env, dir.path());
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("agent_queue.gpu: agent_secrets parameter /ci/hf-token does not exist in us-west-2"), "{}", r.all());
-    rt.block_on(async {
-        let ssm = crate::support::ssm_client(&moto, "us-west-2").await;
-        let put = ssm.put_parameter().name("/ci/hf-token").value("hf_s3cr3t-value").r#type(aws_sdk_ssm::types::ParameterType::SecureString);
-        put.send().await.unwrap();
-    });
+    rt.block_on(crate::support::put_secure(&moto, "us-west-2", "/ci/hf-token", "hf_s3cr3t-value"));
 
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());
     assert_eq!(r.code, 2, "{}", r.all());

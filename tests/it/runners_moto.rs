@@ -3,7 +3,7 @@
 //! public webhook URL (both of its permissions), an empty re-plan, the URL
 //! taken away again, and destroy.
 
-use crate::support::{fixture_zip, gantry, lambda_client, ssm_client, stack_dir, Moto};
+use crate::support::{fixture_zip, gantry, lambda_client, put_secure, stack_dir, Moto};
 
 fn stack(zip: &str, webhook: bool) -> String {
     format!(
@@ -42,14 +42,8 @@ fn a_runner_queue_deploys_its_scaler_with_a_webhook_url_and_replans_empty() {
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.stderr.contains("GitHub App parameter(s) /gantry/openllm/github-app/app_id,"), "{}", r.all());
     rt.block_on(async {
-        let ssm = ssm_client(&moto, "us-west-2").await;
         for k in ["app_id", "installation_id", "private_key", "webhook_secret"] {
-            let put = ssm
-                .put_parameter()
-                .name(format!("/gantry/openllm/github-app/{k}"))
-                .value(format!("{k}-S3CRET"))
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString);
-            put.send().await.unwrap();
+            put_secure(&moto, "us-west-2", &format!("/gantry/openllm/github-app/{k}"), &format!("{k}-S3CRET")).await;
         }
     });
     let r = gantry(&["plan", d, "--detailed-exitcode"], &env, dir.path());

@@ -26,6 +26,22 @@ pub struct AwsContext {
     pub tagged: Arc<crate::cloud::tagged_cache::TaggedCache>,
 }
 
+/// The SDK clients' retries: attempts in all, and the first wait's ceiling.
+const MAX_ATTEMPTS: u32 = 6;
+const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+
+/// A failed gantry-aws-json call as a provider error.
+pub(crate) fn from_call(service: &'static str, operation: &'static str, e: gantry_aws_json::CallError) -> ProviderError {
+    use gantry_aws_json::CallError;
+    let class = match &e {
+        CallError::Credentials(_) => ErrorClass::Credentials,
+        CallError::Network(_) => ErrorClass::Network,
+        CallError::Service { code, .. } => class_of_code(code),
+        CallError::Decode(_) => ErrorClass::Other,
+    };
+    ProviderError::aws(class, service, operation, e.to_string())
+}
+
 impl AwsContext {
     /// Loads credentials and settings the standard way (env, profile, SSO,
     /// IMDS), for `region`. `AWS_ENDPOINT_URL` is honoured by the SDK itself.
@@ -33,7 +49,7 @@ impl AwsContext {
     pub async fn load(region: &str, stats: Arc<ApiStats>) -> AwsContext {
         let config = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::standard().with_max_attempts(6).with_initial_backoff(Duration::from_millis(200)))
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(INITIAL_BACKOFF))
             .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(60)).build())
             .load()
             .await;
@@ -87,6 +103,15 @@ impl AwsContext {
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let conf = aws_sdk_iam::config::Builder::from(&self.config).interceptor(self.counter()).build();
         aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    /// Parameter Store in `region` (gantry-aws-json: no SDK crate), retried
+    /// and counted as the SDK clients are.
+    pub fn ssm(&self, region: &str) -> gantry_aws_json::ssm::Ssm {
+        let stats = self.stats.clone();
+        gantry_aws_json::ssm::Ssm::new(&self.config, region)
+            .retrying(gantry_aws_json::Retry { max_attempts: MAX_ATTEMPTS, initial_backoff: INITIAL_BACKOFF })
+            .observed(move |op| stats.record("ssm", op))
     }
 
     /// An STS client with the call counter attached.

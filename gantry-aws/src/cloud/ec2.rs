@@ -3,7 +3,7 @@
 //! the `vpc`/`subnets` data sources and by agent_queue's plan-time checks.
 //!
 //! They go over the EC2 Query API (a form-encoded POST, an XML answer),
-//! signed with the SDK's own SigV4 signer (`aws-sigv4`), read with the SDK's
+//! signed with the SDK's own SigV4 signer (through gantry-aws-json's `Signer`), read with the SDK's
 //! own XML decoder (`aws-smithy-xml`) and retried with the SDK's standard
 //! policy (`cloud::retry`), instead of through the `aws-sdk-ec2` crate: that
 //! crate was a fifth of the test build's compile time (225 of 1,034
@@ -16,12 +16,11 @@ use crate::cloud::ec2_xml::{read_error, read_page, SpotPrice, Subnet, Vpc};
 use crate::cloud::stats::ApiStats;
 use crate::core::calls::{backoff, Failure};
 use crate::core::error::{ErrorClass, ProviderError};
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_credential_types::Credentials;
+use gantry_aws_json::{endpoint, http_client, Signer};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::SystemTime;
 
 /// The API version every request names.
 const VERSION: &str = "2016-11-15";
@@ -71,10 +70,7 @@ pub(crate) fn filter_params(filters: &[Filter]) -> Vec<(String, String)> {
 /// An EC2 client for one region.
 pub struct Ec2 {
     http: reqwest::Client,
-    provider: Option<SharedCredentialsProvider>,
-    /// Credentials resolved once and reused until they near their expiry.
-    cached: Mutex<Option<Credentials>>,
-    region: String,
+    signer: Signer,
     endpoint: String,
     stats: Arc<ApiStats>,
 }
@@ -84,19 +80,7 @@ impl Ec2 {
     /// endpoint is `AWS_ENDPOINT_URL_EC2`, else the configured endpoint
     /// (`AWS_ENDPOINT_URL`), else the region's.
     pub fn new(ctx: &AwsContext, region: &str) -> Ec2 {
-        let configured = std::env::var("AWS_ENDPOINT_URL_EC2").ok().or_else(|| ctx.config.endpoint_url().map(String::from));
-        let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
-        let endpoint = configured.unwrap_or_else(|| format!("https://ec2.{region}.{suffix}"));
-        // The SDK clients' timeouts (AwsContext::load).
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(60)).build().unwrap_or_default();
-        Ec2 {
-            http,
-            provider: ctx.config.credentials_provider(),
-            cached: Mutex::new(None),
-            region: region.to_string(),
-            endpoint: endpoint.trim_end_matches('/').to_string() + "/",
-            stats: ctx.stats.clone(),
-        }
+        Ec2 { http: http_client(), signer: Signer::new(&ctx.config, "ec2", region), endpoint: endpoint(&ctx.config, "ec2", region), stats: ctx.stats.clone() }
     }
 
     /// VPCs matching every filter.
@@ -165,8 +149,8 @@ impl Ec2 {
 
     async fn attempt(&self, action: &'static str, body: &str) -> Result<String, Failure> {
         let fail = |class, message: String| Failure { error: ProviderError::aws(class, "ec2", action, message), retry: false };
-        let creds = self.credentials().await.map_err(|m| fail(ErrorClass::Credentials, m))?;
-        let headers = self.signed_headers(&creds, body).map_err(|m| fail(ErrorClass::Credentials, format!("cannot sign the request: {m}")))?;
+        let form_type = ("content-type", "application/x-www-form-urlencoded; charset=utf-8");
+        let headers = self.signer.sign(&self.endpoint, &[form_type], body.as_bytes()).await.map_err(|e| fail(ErrorClass::Credentials, e.to_string()))?;
         let mut req = self.http.post(&self.endpoint).body(body.to_string());
         for (k, v) in &headers {
             req = req.header(k.as_str(), v.as_str());
@@ -190,53 +174,13 @@ impl Ec2 {
         let retry = status >= 500 || class == ErrorClass::Throttled;
         Err(Failure { error: ProviderError::aws(class, "ec2", action, message), retry })
     }
-
-    /// The headers of a signed request: content type, then what SigV4 adds
-    /// (`x-amz-date`, `authorization`, `x-amz-security-token`).
-    fn signed_headers(&self, creds: &Credentials, body: &str) -> Result<Vec<(String, String)>, String> {
-        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-        let content_type = ("content-type".to_string(), "application/x-www-form-urlencoded; charset=utf-8".to_string());
-        let identity = creds.clone().into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("ec2")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| e.to_string())?
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            self.endpoint.as_str(),
-            std::iter::once((content_type.0.as_str(), content_type.1.as_str())),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .map_err(|e| e.to_string())?;
-        let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
-        let mut out = vec![content_type.clone()];
-        out.extend(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())));
-        Ok(out)
-    }
-
-    /// The credentials, resolved once and again only within five minutes
-    /// of their expiry (the SDK's identity cache does the same).
-    async fn credentials(&self) -> Result<Credentials, String> {
-        let fresh = |c: &Credentials| c.expiry().is_none_or(|t| t > SystemTime::now() + Duration::from_secs(300));
-        if let Some(c) = self.cached.lock().unwrap_or_else(|e| e.into_inner()).clone().filter(fresh) {
-            return Ok(c);
-        }
-        let provider = self.provider.as_ref().ok_or("no AWS credentials are configured")?;
-        let c =
-            provider.provide_credentials().await.map_err(|e| format!("no AWS credentials: {}", aws_smithy_types::error::display::DisplayErrorContext(&e)))?;
-        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some(c.clone());
-        Ok(c)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_credential_types::Credentials;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// A server that answers each connection with the next of `answers`

@@ -8,9 +8,10 @@
 
 use super::GithubError;
 use async_trait::async_trait;
-use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use gantry_aws_json::ssm::{ParameterFilter, PutParameter, Ssm, Tag};
+use gantry_aws_json::CallError;
 use std::collections::BTreeMap;
-use std::time::UNIX_EPOCH;
+use std::sync::Arc;
 
 /// Standard parameters hold 4 KB; a configuration larger than that needs
 /// the Advanced tier (SSM "Parameter tiers").
@@ -27,104 +28,70 @@ pub trait JitStore: Send + Sync {
     async fn delete(&self, instance_id: &str) -> Result<(), GithubError>;
 }
 
-fn ssm_err<E>(op: &str) -> impl Fn(aws_sdk_ssm::error::SdkError<E, aws_sdk_ssm::config::http::HttpResponse>) -> GithubError + '_
-where
-    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    move |e| GithubError::Http(0, format!("SSM {op}: {}", aws_sdk_ssm::error::DisplayErrorContext(&e)))
+fn ssm_err(op: &str) -> impl Fn(CallError) -> GithubError + '_ {
+    move |e| GithubError::Http(0, format!("SSM {op}: {e}"))
 }
 
 /// SSM Parameter Store.
 pub struct SsmJitStore {
-    client: aws_sdk_ssm::Client,
+    client: Arc<Ssm>,
     path: String,
     instance_arn_prefix: String,
 }
 
 impl SsmJitStore {
     /// A store of parameters under `path`; instance ARNs start with `instance_arn_prefix`.
-    pub fn new(client: aws_sdk_ssm::Client, path: &str, instance_arn_prefix: &str) -> Self {
+    pub fn new(client: Arc<Ssm>, path: &str, instance_arn_prefix: &str) -> Self {
         SsmJitStore { client, path: path.to_string(), instance_arn_prefix: instance_arn_prefix.to_string() }
     }
 }
 
 /// Every parameter directly under `path`, decrypted, by last path segment.
-pub async fn read_path(client: &aws_sdk_ssm::Client, path: &str) -> Result<BTreeMap<String, String>, GithubError> {
-    let mut out = BTreeMap::new();
-    let mut pages = client.get_parameters_by_path().path(path).with_decryption(true).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(ssm_err("GetParametersByPath"))?;
-        for p in page.parameters() {
-            if let (Some(name), Some(value)) = (p.name(), p.value()) {
-                out.insert(name.rsplit('/').next().unwrap_or(name).to_string(), value.to_string());
-            }
-        }
-    }
-    Ok(out)
+pub async fn read_path(client: &Ssm, path: &str) -> Result<BTreeMap<String, String>, GithubError> {
+    let found = client.parameters_by_path(path).await.map_err(ssm_err("GetParametersByPath"))?;
+    Ok(found.into_iter().map(|p| (last_segment(&p.name), p.value)).collect())
+}
+
+/// `/a/b/c` → `c`.
+fn last_segment(name: &str) -> String {
+    name.rsplit('/').next().unwrap_or(name).to_string()
 }
 
 #[async_trait]
 impl JitStore for SsmJitStore {
     async fn list(&self) -> Result<BTreeMap<String, u64>, GithubError> {
         // Names and dates only: DescribeParameters never returns values.
-        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
-            .key("Path")
-            .option("OneLevel")
-            .values(&self.path)
-            .build()
-            .map_err(|e| GithubError::Http(0, e.to_string()))?;
-        let mut out = BTreeMap::new();
-        let mut pages = self.client.describe_parameters().parameter_filters(filter).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(ssm_err("DescribeParameters"))?;
-            for p in page.parameters() {
-                let Some(name) = p.name() else { continue };
-                let at = p
-                    .last_modified_date()
-                    .and_then(|d| std::time::SystemTime::try_from(*d).ok())
-                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                out.insert(name.rsplit('/').next().unwrap_or(name).to_string(), at);
-            }
-        }
-        Ok(out)
+        let filter = ParameterFilter { key: "Path".into(), option: "OneLevel".into(), values: vec![self.path.clone()] };
+        let found = self.client.describe(&[filter]).await.map_err(ssm_err("DescribeParameters"))?;
+        Ok(found.into_iter().map(|p| (last_segment(&p.name), p.last_modified_date.map(|t| t.max(0.0) as u64).unwrap_or(0))).collect())
     }
 
     async fn put(&self, instance_id: &str, config: &str) -> Result<(), GithubError> {
-        let tier = if config.len() > STANDARD_MAX { ParameterTier::Advanced } else { ParameterTier::Standard };
-        let tag = aws_sdk_ssm::types::Tag::builder()
-            .key(gantry_scaler_env::github::INSTANCE_TAG)
-            .value(format!("{}{instance_id}", self.instance_arn_prefix))
-            .build()
-            .map_err(|e| GithubError::Http(0, e.to_string()))?;
+        let put = PutParameter {
+            name: format!("{}/{instance_id}", self.path),
+            value: config.to_string(),
+            kind: "SecureString".into(),
+            tier: Some(if config.len() > STANDARD_MAX { "Advanced" } else { "Standard" }.into()),
+            overwrite: false,
+            tags: vec![Tag { key: gantry_scaler_env::github::INSTANCE_TAG.into(), value: format!("{}{instance_id}", self.instance_arn_prefix) }],
+        };
         // Tags are given on create only: PutParameter refuses them with
         // Overwrite. A configuration left from an earlier round is deleted
         // first (it works once; this one replaces it).
-        let put = || {
-            self.client
-                .put_parameter()
-                .name(format!("{}/{instance_id}", self.path))
-                .value(config)
-                .r#type(ParameterType::SecureString)
-                .tier(tier.clone())
-                .tags(tag.clone())
-                .send()
-        };
-        match put().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_parameter_already_exists()) => {
+        match self.client.put_parameter(&put).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.code() == Some("ParameterAlreadyExists") => {
                 self.delete(instance_id).await?;
-                put().await.map(|_| ()).map_err(ssm_err("PutParameter"))
+                self.client.put_parameter(&put).await.map_err(ssm_err("PutParameter"))
             }
             Err(e) => Err(ssm_err("PutParameter")(e)),
         }
     }
 
     async fn delete(&self, instance_id: &str) -> Result<(), GithubError> {
-        match self.client.delete_parameter().name(format!("{}/{instance_id}", self.path)).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_parameter_not_found()) => Ok(()),
+        match self.client.delete_parameter(&format!("{}/{instance_id}", self.path)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.code() == Some("ParameterNotFound") => Ok(()),
             Err(e) => Err(ssm_err("DeleteParameter")(e)),
         }
     }

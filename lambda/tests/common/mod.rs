@@ -11,7 +11,7 @@ pub(crate) fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-west-2"))
         .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(aws_sdk_ssm::config::Credentials::new(
+        .credentials_provider(aws_sdk_autoscaling::config::SharedCredentialsProvider::new(aws_sdk_autoscaling::config::Credentials::new(
             "testing", "testing", None, None, "test",
         )))
         .build()

@@ -107,15 +107,21 @@ pub(crate) async fn iam_client(moto: &Moto) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(conf)
 }
 
-/// An SSM client pointed at `moto` in `region`.
-pub(crate) async fn ssm_client(moto: &Moto, region: &str) -> aws_sdk_ssm::Client {
-    let conf = aws_sdk_ssm::Config::builder()
-        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
-        .region(aws_sdk_ssm::config::Region::new(region.to_string()))
+/// An SSM client pointed at `moto` in `region` (gantry-aws-json's, as
+/// gantry and the scaler call SSM).
+fn ssm_client(moto: &Moto, region: &str) -> gantry_aws_json::ssm::Ssm {
+    let conf = aws_config::SdkConfig::builder()
         .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_sdk_ssm::config::Credentials::new("testing", "testing", None, None, "test"))
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        )))
         .build();
-    aws_sdk_ssm::Client::from_conf(conf)
+    gantry_aws_json::ssm::Ssm::new(&conf, region)
+}
+
+/// Creates a SecureString parameter in `moto`.
+pub(crate) async fn put_secure(moto: &Moto, region: &str, name: &str, value: &str) {
+    ssm_client(moto, region).put_parameter(&gantry_aws_json::ssm::PutParameter::secure(name, value)).await.unwrap();
 }
 
 /// A Lambda client pointed at `moto` in `region`.
@@ -163,15 +169,7 @@ pub(crate) fn fixture_zip_path() -> std::path::PathBuf {
 
 /// Puts the agent token parameter the queues reference.
 pub(crate) async fn put_token(moto: &Moto, region: &str, name: &str) {
-    ssm_client(moto, region)
-        .await
-        .put_parameter()
-        .name(name)
-        .value("secret-agent-token")
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-        .send()
-        .await
-        .unwrap();
+    put_secure(moto, region, name, "secret-agent-token").await;
 }
 
 /// An S3 client pointed at `moto` (path-style).

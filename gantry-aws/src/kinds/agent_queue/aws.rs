@@ -2,7 +2,7 @@
 //! clients built once per region and shared by every call there.
 
 use super::api::*;
-use crate::cloud::aws::{classify, AwsContext};
+use crate::cloud::aws::{classify, from_call, AwsContext};
 use crate::cloud::ec2::Ec2;
 use crate::core::error::{ErrorClass, ProviderError};
 use async_trait::async_trait;
@@ -12,6 +12,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetType, StackStatus, Tag,
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use aws_smithy_types::error::display::DisplayErrorContext;
+use gantry_aws_json::ssm::{ParameterFilter, Ssm};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +24,7 @@ const FUNCTION_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 struct Clients {
     cfn: aws_sdk_cloudformation::Client,
     lambda: aws_sdk_lambda::Client,
-    ssm: aws_sdk_ssm::Client,
+    ssm: Arc<Ssm>,
     ec2: Arc<Ec2>,
 }
 
@@ -51,7 +52,7 @@ impl AwsQueueApi {
             .or_insert_with(|| Clients {
                 cfn: client!(aws_sdk_cloudformation, self.ctx, region),
                 lambda: client!(aws_sdk_lambda, self.ctx, region),
-                ssm: client!(aws_sdk_ssm, self.ctx, region),
+                ssm: Arc::new(self.ctx.ssm(region)),
                 ec2: Arc::new(Ec2::new(&self.ctx, region)),
             })
             .clone()
@@ -414,30 +415,13 @@ impl FunctionApi for AwsQueueApi {
 #[async_trait]
 impl LookupApi for AwsQueueApi {
     async fn missing_parameters(&self, region: &str, names: &[String]) -> Result<Vec<String>, ProviderError> {
-        let out = self.at(region).ssm.get_parameters().set_names(Some(names.to_vec())).send().await.map_err(|e| classify("ssm", "GetParameters", e))?;
-        Ok(out.invalid_parameters().to_vec())
+        self.at(region).ssm.missing(names).await.map_err(|e| from_call("ssm", "GetParameters", e))
     }
 
     async fn existing_parameters(&self, region: &str, names: &[String]) -> Result<BTreeSet<String>, ProviderError> {
-        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
-            .key("Name")
-            .option("Equals")
-            .set_values(Some(names.to_vec()))
-            .build()
-            .map_err(|e| ProviderError::aws(ErrorClass::Other, "ssm", "DescribeParameters", e.to_string()))?;
-        // Every page, even after an empty one that carries a NextToken.
-        let pages: Vec<_> = self
-            .at(region)
-            .ssm
-            .describe_parameters()
-            .parameter_filters(filter)
-            .max_results(50)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("ssm", "DescribeParameters", e))?;
-        Ok(pages.iter().flat_map(|p| p.parameters()).filter_map(|p| p.name().map(String::from)).collect())
+        let filter = ParameterFilter { key: "Name".into(), option: "Equals".into(), values: names.to_vec() };
+        let found = self.at(region).ssm.describe(&[filter]).await.map_err(|e| from_call("ssm", "DescribeParameters", e))?;
+        Ok(found.into_iter().map(|p| p.name).collect())
     }
 
     async fn subnet_vpcs(&self, region: &str, subnets: &[String]) -> Result<BTreeMap<String, String>, ProviderError> {
