@@ -1,7 +1,7 @@
 //! SigV4 signing of one service's requests with the `SdkConfig`'s
 //! credentials, resolved once and again only near their expiry.
 
-use crate::CallError;
+use crate::error::CallError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_types::SdkConfig;

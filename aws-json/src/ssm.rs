@@ -4,7 +4,8 @@
 //! API Reference, each action's "Request Syntax" and "Response Syntax";
 //! timestamps are epoch seconds (JSON 1.1 protocol).
 
-use crate::{CallError, JsonService, Retry};
+use crate::error::CallError;
+use crate::json_service::{JsonService, Retry};
 use aws_types::SdkConfig;
 use serde::{Deserialize, Serialize};
 

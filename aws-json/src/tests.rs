@@ -2,6 +2,7 @@ use super::ssm::{ParameterFilter, PutParameter, Ssm, Tag};
 use super::*;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use aws_types::SdkConfig;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
