@@ -144,39 +144,35 @@ impl Ssm {
 
     /// Every parameter directly under `path`, decrypted.
     pub async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, CallError> {
-        #[derive(Deserialize, Default)]
-        #[serde(rename_all = "PascalCase", default)]
-        struct Out {
-            parameters: Vec<Parameter>,
-            next_token: Option<String>,
-        }
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let input = serde_json::json!({"Path": path, "WithDecryption": true, "MaxResults": PATH_PAGE, "NextToken": token});
-            let page: Out = self.call("GetParametersByPath", &without_nulls(input)).await?;
-            out.extend(page.parameters);
-            match page.next_token.filter(|t| !t.is_empty()) {
-                Some(t) if token.as_ref() != Some(&t) => token = Some(t),
-                _ => return Ok(out),
-            }
-        }
+        let input = serde_json::json!({"Path": path, "WithDecryption": true, "MaxResults": PATH_PAGE});
+        self.all_pages("GetParametersByPath", input).await
     }
 
-    /// Every parameter `filters` match, described. Pages may be empty with
-    /// a next token (SSM filters after paging): all are followed.
+    /// Every parameter `filters` match, described.
     pub async fn describe(&self, filters: &[ParameterFilter]) -> Result<Vec<ParameterMetadata>, CallError> {
-        #[derive(Deserialize, Default)]
-        #[serde(rename_all = "PascalCase", default)]
-        struct Out {
-            parameters: Vec<ParameterMetadata>,
+        let input = serde_json::json!({"ParameterFilters": filters, "MaxResults": DESCRIBE_PAGE});
+        self.all_pages("DescribeParameters", input).await
+    }
+
+    /// The `Parameters` of every page of `operation`, asking with each
+    /// `NextToken` in turn. A page may be empty and still carry one (SSM
+    /// filters after paging): every page is followed.
+    async fn all_pages<T: serde::de::DeserializeOwned>(&self, operation: &str, mut input: serde_json::Value) -> Result<Vec<T>, CallError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Page<T> {
+            #[serde(default = "Vec::new")]
+            parameters: Vec<T>,
+            #[serde(default)]
             next_token: Option<String>,
         }
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let input = serde_json::json!({"ParameterFilters": filters, "MaxResults": DESCRIBE_PAGE, "NextToken": token});
-            let page: Out = self.call("DescribeParameters", &without_nulls(input)).await?;
+            if let (Some(t), serde_json::Value::Object(m)) = (&token, &mut input) {
+                m.insert("NextToken".into(), t.clone().into());
+            }
+            let page: Page<T> = self.call(operation, &input).await?;
             out.extend(page.parameters);
             match page.next_token.filter(|t| !t.is_empty()) {
                 Some(t) if token.as_ref() != Some(&t) => token = Some(t),
@@ -205,12 +201,4 @@ impl Ssm {
     pub async fn delete_parameter(&self, name: &str) -> Result<(), CallError> {
         self.call::<_, serde_json::Value>("DeleteParameter", &serde_json::json!({"Name": name})).await.map(|_| ())
     }
-}
-
-/// The input without its unset members (a `null` NextToken is refused).
-fn without_nulls(mut v: serde_json::Value) -> serde_json::Value {
-    if let serde_json::Value::Object(m) = &mut v {
-        m.retain(|_, x| !x.is_null());
-    }
-    v
 }

@@ -25,12 +25,9 @@
 
 use crate::core::error::{ErrorClass, ProviderError};
 use crate::kinds::common::gcp::runner::{META_JITCONFIG, META_LABELS, META_REPOSITORIES, META_SCOPE};
-use crate::kinds::gpu_node::GpuApi;
+use crate::kinds::gpu_node::NodeControl;
 use gantry_scaler::github::{labels_match, GithubApi, QueuedJob};
 use gantry_scaler_env::github::Scope;
-use google_cloud_compute_v1::model::metadata::Items;
-use google_cloud_compute_v1::model::Metadata;
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What the node says about its runner (from its metadata).
@@ -100,24 +97,16 @@ where
     }
 }
 
-fn metadata_map(inst: &google_cloud_compute_v1::model::Instance) -> BTreeMap<String, String> {
-    inst.metadata
-        .as_ref()
-        .map(|m| m.items.iter().map(|i| (i.key.clone().unwrap_or_default(), i.value.clone().unwrap_or_default())).collect())
-        .unwrap_or_default()
-}
-
 /// Reads the node and what gantry wrote about its runner.
-pub(crate) async fn read_node(gcp: &dyn GpuApi, zone: &str, node: &str) -> Result<NodeRunner, ProviderError> {
-    let inst = gcp.get_instance(zone, node).await?;
-    let meta = metadata_map(&inst);
+pub(crate) async fn read_node(gcp: &dyn NodeControl, zone: &str, node: &str) -> Result<NodeRunner, ProviderError> {
+    let inst = gcp.node(zone, node).await?;
+    let meta = &inst.metadata;
     let missing =
         || fail("ReadNode", format!("{zone}/{node} has no GitHub runner (no {META_LABELS} metadata): give its gpu_node a runner {{ }} block and apply"));
     let labels: Vec<String> = meta.get(META_LABELS).ok_or_else(missing)?.split(',').filter(|l| !l.is_empty()).map(String::from).collect();
     let scope = Scope::parse(meta.get(META_SCOPE).ok_or_else(missing)?).map_err(|e| fail("ReadNode", e.0))?;
     let repositories = meta.get(META_REPOSITORIES).map(|r| r.split(',').filter(|x| !x.is_empty()).map(String::from).collect()).unwrap_or_default();
-    let status = inst.status.as_ref().and_then(|s| s.name()).unwrap_or("UNKNOWN").to_string();
-    Ok(NodeRunner { status, scope, labels, repositories })
+    Ok(NodeRunner { status: inst.status, scope, labels, repositories })
 }
 
 /// The jobs queued for the node's labels.
@@ -130,19 +119,15 @@ pub(crate) async fn queued_for(api: &dyn GithubApi, n: &NodeRunner, say: &dyn Fn
 }
 
 /// Leaves `value` under `key` in the node's metadata, keeping every other item.
-async fn put_metadata(gcp: &dyn GpuApi, zone: &str, node: &str, key: &str, value: &str) -> Result<(), ProviderError> {
-    let inst = gcp.get_instance(zone, node).await?;
-    let mut meta = metadata_map(&inst);
-    meta.insert(key.to_string(), value.to_string());
-    let md = Metadata::new()
-        .set_items(meta.into_iter().map(|(k, v)| Items::new().set_key(k).set_value(v)))
-        .set_or_clear_fingerprint(inst.metadata.as_ref().and_then(|m| m.fingerprint.clone()));
-    gcp.request_metadata(zone, node, md).await?;
-    // The write's operation is not read (see `GpuApi::start_instance`): the
-    // instance is, until the value is there, so the node never boots
-    // before its configuration is in place.
+async fn put_metadata(gcp: &dyn NodeControl, zone: &str, node: &str, key: &str, value: &str) -> Result<(), ProviderError> {
+    let mut inst = gcp.node(zone, node).await?;
+    inst.metadata.insert(key.to_string(), value.to_string());
+    gcp.request_metadata(zone, node, inst.metadata, inst.fingerprint).await?;
+    // The write's operation is not read (see `NodeControl`): the instance
+    // is, until the value is there, so the node never boots before its
+    // configuration is in place.
     for _ in 0..60 {
-        if metadata_map(&gcp.get_instance(zone, node).await?).get(key).map(String::as_str) == Some(value) {
+        if gcp.node(zone, node).await?.metadata.get(key).map(String::as_str) == Some(value) {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -158,7 +143,7 @@ fn registered_at(name: &str, node: &str) -> Option<u64> {
 /// Registers a runner for the node unless one is waiting already.
 async fn ensure_runner(
     api: &dyn GithubApi,
-    gcp: &dyn GpuApi,
+    gcp: &dyn NodeControl,
     zone: &str,
     node: &str,
     status: &str,
@@ -204,7 +189,7 @@ async fn ensure_runner(
 }
 
 /// Starts the node unless it is running or starting (waits out a stop in progress).
-async fn ensure_started(gcp: &dyn GpuApi, zone: &str, node: &str, status: &str, say: &dyn Fn(String)) -> Result<bool, ProviderError> {
+async fn ensure_started(gcp: &dyn NodeControl, zone: &str, node: &str, status: &str, say: &dyn Fn(String)) -> Result<bool, ProviderError> {
     let mut status = status.to_string();
     let deadline = std::time::Instant::now() + Duration::from_secs(180);
     while matches!(status.as_str(), "STOPPING" | "SUSPENDING") {
@@ -217,15 +202,15 @@ async fn ensure_started(gcp: &dyn GpuApi, zone: &str, node: &str, status: &str, 
     }
     if matches!(status.as_str(), "TERMINATED" | "STOPPED" | "SUSPENDED") {
         say(format!("starting {node} (was {status})"));
-        gcp.start_instance(zone, node).await?;
+        gcp.start(zone, node).await?;
         return Ok(true);
     }
     say(format!("{node} is {status}; not starting it"));
     Ok(false)
 }
 
-async fn read_status(gcp: &dyn GpuApi, zone: &str, node: &str) -> Result<String, ProviderError> {
-    Ok(gcp.get_instance(zone, node).await?.status.as_ref().and_then(|s| s.name()).unwrap_or("UNKNOWN").to_string())
+async fn read_status(gcp: &dyn NodeControl, zone: &str, node: &str) -> Result<String, ProviderError> {
+    Ok(gcp.node(zone, node).await?.status)
 }
 
 /// How long to wait before the next look: at least `poll`, and slow enough
@@ -300,7 +285,7 @@ async fn enforce_timeout(api: &dyn GithubApi, jobs: &[QueuedJob], limit: Duratio
 /// One wake of `node` in `zone`.
 pub(crate) async fn wake(
     api: &dyn GithubApi,
-    gcp: &dyn GpuApi,
+    gcp: &dyn NodeControl,
     zone: &str,
     node: &str,
     queued_timeout: Option<Duration>,

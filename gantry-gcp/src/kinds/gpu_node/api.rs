@@ -12,7 +12,7 @@ use google_cloud_lro::Poller;
 
 /// Instances of one project (and, through [`DiskApi`], their boot disks).
 #[async_trait]
-pub trait GpuApi: DiskApi {
+pub(crate) trait GpuApi: DiskApi {
     /// One page of a zone's instances and the next page token ("" at the end).
     async fn list_instances(&self, zone: &str, page_token: &str) -> Result<(Vec<Instance>, String), ProviderError>;
     /// One instance.

@@ -17,13 +17,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Compute Engine driver for GPU instances.
-pub struct GpuDriver {
+pub(crate) struct GpuDriver {
     api: Arc<dyn GpuApi>,
 }
 
 impl GpuDriver {
     /// A driver over `api`.
-    pub fn new(api: Arc<dyn GpuApi>) -> Self {
+    pub(crate) fn new(api: Arc<dyn GpuApi>) -> Self {
         GpuDriver { api }
     }
 

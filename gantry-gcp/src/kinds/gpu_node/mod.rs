@@ -2,12 +2,13 @@
 //! it). The pure half (block, rules, desired state) is gantry-core's
 //! `kinds::gpu_node`, re-exported here.
 
-mod api;
+pub(crate) mod api;
 mod driver;
+mod node_control;
 #[cfg(test)]
 mod tests;
-pub use api::GpuApi;
-pub use driver::GpuDriver;
+pub(crate) use driver::GpuDriver;
+pub use node_control::{NodeControl, NodeState};
 
 pub use gantry_core::kinds::gpu_node::*;
 

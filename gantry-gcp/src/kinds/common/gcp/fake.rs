@@ -126,7 +126,7 @@ impl DiskApi for FakeGcp {
 }
 
 #[async_trait]
-impl crate::kinds::gpu_node::GpuApi for FakeGcp {
+impl crate::kinds::gpu_node::api::GpuApi for FakeGcp {
     async fn get_policy(&self, zone: &str, name: &str) -> Result<crate::cloud::gcp_iam::Policy, ProviderError> {
         let i = self.record(format!("GetIamPolicy {zone}/{name}"));
         let empty = crate::cloud::gcp_iam::Policy { etag: "ACAB".into(), ..Default::default() };
