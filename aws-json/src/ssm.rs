@@ -97,6 +97,8 @@ pub struct Ssm {
 /// GetParametersByPath's.
 const DESCRIBE_PAGE: u32 = 50;
 const PATH_PAGE: u32 = 10;
+/// The most names one GetParameters call takes.
+const GET_MAX: usize = 10;
 
 impl Ssm {
     /// A client for `region` with `config`'s credentials and endpoint.
@@ -130,16 +132,21 @@ impl Ssm {
         Ok(out.parameter)
     }
 
-    /// Of `names` (at most 10), the ones that do not exist (values are not
-    /// decrypted: only existence is asked).
+    /// Of `names`, the ones that do not exist (values are not decrypted:
+    /// only existence is asked). GetParameters takes 10 names at most: more
+    /// are asked 10 at a time.
     pub async fn missing(&self, names: &[String]) -> Result<Vec<String>, CallError> {
         #[derive(Deserialize, Default)]
         #[serde(rename_all = "PascalCase", default)]
         struct Out {
             invalid_parameters: Vec<String>,
         }
-        let out: Out = self.call("GetParameters", &serde_json::json!({"Names": names})).await?;
-        Ok(out.invalid_parameters)
+        let mut missing = Vec::new();
+        for some in names.chunks(GET_MAX) {
+            let out: Out = self.call("GetParameters", &serde_json::json!({"Names": some})).await?;
+            missing.extend(out.invalid_parameters);
+        }
+        Ok(missing)
     }
 
     /// Every parameter directly under `path`, decrypted.

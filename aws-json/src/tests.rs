@@ -97,6 +97,17 @@ async fn the_error_type_header_names_the_code_and_5xx_are_retried_three_times_in
 }
 
 #[tokio::test]
+async fn more_than_ten_names_are_asked_ten_at_a_time() {
+    let (url, server) = serve(vec![(200, "", r#"{"Parameters":[],"InvalidParameters":["/p/3"]}"#), (200, "", r#"{"InvalidParameters":["/p/11"]}"#)]).await;
+    let names: Vec<String> = (1..=12).map(|i| format!("/p/{i}")).collect();
+    let missing = Ssm::new(&config(&url), "us-west-2").missing(&names).await.unwrap();
+    assert_eq!(missing, ["/p/3", "/p/11"]);
+    let seen = server.await.unwrap();
+    assert_eq!(body(&seen[0])["Names"].as_array().map(Vec::len), Some(10));
+    assert_eq!(body(&seen[1])["Names"], serde_json::json!(["/p/11", "/p/12"]));
+}
+
+#[tokio::test]
 async fn describe_follows_every_page_even_an_empty_one() {
     let (url, server) = serve(vec![
         (200, "", r#"{"Parameters":[],"NextToken":"t2"}"#),
