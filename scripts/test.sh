@@ -36,11 +36,14 @@ fi
 # rest of the suite instead of after it (a second cargo would wait on the
 # first's lock), from the scaler's directory as cargo runs them.
 scaler_tests() {
-  cargo test -p gantry-scaler --locked --no-run --message-format=json 2>/dev/null | python3 -c '
+  # From the workspace's build (as built above): `-p gantry-scaler` alone
+  # would unify features differently and build it all again.
+  cargo test --workspace --locked --no-run --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"] \
+            and m["manifest_path"].endswith("/lambda/Cargo.toml"):
         print(m["executable"])'
 }
 run_scaler_tests() {
@@ -61,13 +64,14 @@ run_all() {
   scaler_log=$(mktemp)
   run_scaler_tests "${bins[@]}" >"$scaler_log" 2>&1 &
   scaler_pid=$!
-  cargo test --workspace --exclude gantry-scaler --locked || failed=1
+  cargo test --workspace --exclude gantry-scaler --locked --lib --bins --tests || failed=1
   wait "$scaler_pid" || failed=1
   echo "==> the scaler's tests (run beside the rest):" >&2
   cat "$scaler_log"
   rm -f "$scaler_log"
-  # Its doc tests, if it ever has some.
-  cargo test -p gantry-scaler --locked --doc || failed=1
+  # Every crate's doc tests, the scaler's included (the same selection as
+  # the build, so nothing is built again).
+  cargo test --workspace --locked --doc || failed=1
   return $failed
 }
 phase "test run" run_all
