@@ -16,6 +16,7 @@ so a server may outlive the test that started it, never the test process.
 Usage: python moto_server_plus.py [moto_server arguments]
 """
 
+import json
 import os
 import sys
 import threading
@@ -73,6 +74,58 @@ def _drop_without_rebuilding(self):
 
 
 iam_models.IAMBackend.reset = _drop_without_rebuilding
+
+
+# Every request after a reset builds IAM backends again: moto finds the
+# caller's account by looking up its access key in the IAM backend of every
+# account and each of the six partitions (iam.models.get_account_id_from),
+# and each new backend parsed all 1,582 AWS managed policies (about 100 ms).
+# py-spy over the whole test suite: 56% of moto's CPU, nearly all of it for
+# backends that never serve a policy call. The policies are now built the
+# first time a backend's `aws_managed_policies` or `managed_policies` is
+# read, exactly as __init__ built them, and the parsed JSON they come from
+# (read-only: from_data copies what it keeps) is parsed once per process.
+_POLICIES_LOCK = threading.RLock()
+_PARSED = []
+_NOT_BUILT = object()
+
+
+def _parsed_policy_data():
+    with _POLICIES_LOCK:
+        if not _PARSED:
+            _PARSED.append(json.loads(iam_models.aws_managed_policies_data))
+        return _PARSED[0]
+
+
+def _build_aws_policies(self):
+    if not iam_models.load_iam_aws_managed_policies():
+        return []
+    return [
+        iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, d)
+        for name, d in _parsed_policy_data().items()
+    ]
+
+
+def _lazy(name, build):
+    def get(self):
+        with _POLICIES_LOCK:
+            value = self.__dict__.get(name, _NOT_BUILT)
+            if value is _NOT_BUILT:
+                value = self.__dict__[name] = build(self)
+            return value
+
+    def put(self, value):
+        self.__dict__[name] = value
+
+    return property(get, put)
+
+
+iam_models.IAMBackend._init_aws_policies = lambda self: _NOT_BUILT
+iam_models.IAMBackend._init_managed_policies = lambda self: _NOT_BUILT
+iam_models.IAMBackend.aws_managed_policies = _lazy("aws_managed_policies", _build_aws_policies)
+iam_models.IAMBackend.managed_policies = _lazy(
+    "managed_policies", lambda self: {p.arn: p for p in self.aws_managed_policies}
+)
 
 
 def _exit_with_parent():
