@@ -5,7 +5,8 @@
 
 use crate::decide::Group;
 use async_trait::async_trait;
-use aws_sdk_autoscaling::types::Tag;
+use gantry_aws_wire::autoscaling::{AutoScaling, GroupTag};
+use gantry_aws_wire::CallError;
 use thiserror::Error;
 
 /// Tag holding the unix time surplus capacity was first seen.
@@ -73,111 +74,65 @@ pub trait GroupApi: Send + Sync {
 
 /// The real group, through the Auto Scaling API.
 pub struct AwsGroup {
-    client: aws_sdk_autoscaling::Client,
+    client: AutoScaling,
     name: String,
 }
 
 impl AwsGroup {
     /// The group `name`.
-    pub fn new(client: aws_sdk_autoscaling::Client, name: String) -> Self {
+    pub fn new(client: AutoScaling, name: String) -> Self {
         AwsGroup { client, name }
     }
 }
 
-fn api<E: std::fmt::Display>(op: &'static str) -> impl Fn(E) -> GroupError {
+fn api(op: &'static str) -> impl Fn(CallError) -> GroupError {
     move |e| GroupError::Api { op, message: e.to_string() }
-}
-
-fn err_text<E, R>(e: aws_sdk_autoscaling::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_autoscaling::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match e.as_service_error() {
-        Some(s) => format!("{}: {}", s.code().unwrap_or("Unknown"), s.message().unwrap_or("")),
-        None => aws_sdk_autoscaling::error::DisplayErrorContext(&e).to_string(),
-    }
 }
 
 #[async_trait]
 impl GroupApi for AwsGroup {
     async fn describe(&self) -> Result<GroupState, GroupError> {
-        let out = self
-            .client
-            .describe_auto_scaling_groups()
-            .auto_scaling_group_names(&self.name)
-            .send()
-            .await
-            .map_err(|e| GroupError::Api { op: "DescribeAutoScalingGroups", message: err_text(e) })?;
-        let g = out.auto_scaling_groups().first().ok_or_else(|| GroupError::NotFound(self.name.clone()))?;
-        let protected = g.instances().iter().filter(|i| i.protected_from_scale_in() == Some(true)).count() as u32;
-        let since = g.tags().iter().find(|t| t.key() == Some(SURPLUS_TAG)).and_then(|t| t.value()).and_then(|v| v.parse().ok());
+        let g =
+            self.client.describe_group(&self.name).await.map_err(api("DescribeAutoScalingGroups"))?.ok_or_else(|| GroupError::NotFound(self.name.clone()))?;
+        let since = g.tags.iter().find(|t| t.key == SURPLUS_TAG).and_then(|t| t.value.parse().ok());
         let group = Group {
-            desired: g.desired_capacity().unwrap_or(0).max(0) as u32,
-            min: g.min_size().unwrap_or(0).max(0) as u32,
-            max: g.max_size().unwrap_or(0).max(0) as u32,
-            protected,
-            az_rebalance_suspended: g.suspended_processes().iter().any(|p| p.process_name() == Some("AZRebalance")),
-            unhealthy: g.instances().iter().filter(|i| i.health_status() == Some("Unhealthy")).count() as u32,
+            desired: g.desired_capacity.max(0) as u32,
+            min: g.min_size.max(0) as u32,
+            max: g.max_size.max(0) as u32,
+            protected: g.instances.iter().filter(|i| i.protected_from_scale_in).count() as u32,
+            az_rebalance_suspended: g.suspended_processes.iter().any(|p| p == "AZRebalance"),
+            unhealthy: g.instances.iter().filter(|i| i.health_status == "Unhealthy").count() as u32,
         };
         let members = g
-            .instances()
+            .instances
             .iter()
-            .map(|i| Member {
-                id: i.instance_id().unwrap_or_default().to_string(),
-                lifecycle: i.lifecycle_state().map(|l| l.as_str().to_string()).unwrap_or_default(),
-                healthy: i.health_status() != Some("Unhealthy"),
-            })
+            .map(|i| Member { id: i.instance_id.clone(), lifecycle: i.lifecycle_state.clone(), healthy: i.health_status != "Unhealthy" })
             .collect();
         Ok(GroupState { group, surplus_since: since, members })
     }
 
     async fn set_unhealthy(&self, instance_id: &str) -> Result<(), GroupError> {
-        self.client
-            .set_instance_health()
-            .instance_id(instance_id)
-            .health_status("Unhealthy")
-            .should_respect_grace_period(false)
-            .send()
-            .await
-            .map_err(|e| GroupError::Api { op: "SetInstanceHealth", message: err_text(e) })?;
-        Ok(())
+        self.client.set_instance_health(instance_id, "Unhealthy", false).await.map_err(api("SetInstanceHealth"))
     }
 
     async fn set_desired(&self, desired: u32) -> Result<(), GroupError> {
-        self.client
-            .set_desired_capacity()
-            .auto_scaling_group_name(&self.name)
-            .desired_capacity(desired as i32)
-            .honor_cooldown(false)
-            .send()
-            .await
-            .map_err(|e| GroupError::Api { op: "SetDesiredCapacity", message: err_text(e) })?;
-        Ok(())
+        self.client.set_desired_capacity(&self.name, desired, false).await.map_err(api("SetDesiredCapacity"))
     }
 
     async fn suspend_az_rebalance(&self) -> Result<(), GroupError> {
-        self.client
-            .suspend_processes()
-            .auto_scaling_group_name(&self.name)
-            .scaling_processes("AZRebalance")
-            .send()
-            .await
-            .map_err(|e| GroupError::Api { op: "SuspendProcesses", message: err_text(e) })?;
-        Ok(())
+        self.client.suspend_processes(&self.name, &["AZRebalance"]).await.map_err(api("SuspendProcesses"))
     }
 
     async fn set_surplus_since(&self, since: Option<u64>) -> Result<(), GroupError> {
-        let tag = Tag::builder()
-            .resource_id(&self.name)
-            .resource_type("auto-scaling-group")
-            .key(SURPLUS_TAG)
-            .value(since.map(|s| s.to_string()).unwrap_or_default())
-            .propagate_at_launch(false)
-            .build();
+        let tag = GroupTag {
+            group: self.name.clone(),
+            key: SURPLUS_TAG.to_string(),
+            value: since.map(|s| s.to_string()).unwrap_or_default(),
+            propagate_at_launch: false,
+        };
         match since {
-            Some(_) => self.client.create_or_update_tags().tags(tag).send().await.map(|_| ()).map_err(api("CreateOrUpdateTags")),
-            None => self.client.delete_tags().tags(tag).send().await.map(|_| ()).map_err(api("DeleteTags")),
+            Some(_) => self.client.create_or_update_tags(&[tag]).await.map_err(api("CreateOrUpdateTags")),
+            None => self.client.delete_tags(&[tag]).await.map_err(api("DeleteTags")),
         }
     }
 }

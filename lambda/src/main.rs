@@ -7,7 +7,8 @@
 //! budget) and, for runner queues, a `workflow_job` webhook through the
 //! function URL (see `gantry_scaler::github::webhook`).
 
-use gantry_aws_json::ssm::Ssm;
+use gantry_aws_wire::autoscaling::AutoScaling;
+use gantry_aws_wire::ssm::Ssm;
 use gantry_scaler::config::Config;
 use gantry_scaler::github::app::AppCredentials;
 use gantry_scaler::github::jit_store::{read_path, SsmJitStore};
@@ -65,7 +66,7 @@ async fn init() -> Result<Live, ScalerError> {
             (Box::new(source), Some(webhook))
         }
     };
-    let group = AwsGroup::new(aws_sdk_autoscaling::Client::new(&aws), cfg.asg_name.clone());
+    let group = AwsGroup::new(AutoScaling::new(&aws, &region), cfg.asg_name.clone());
     let metrics = cfg.publish_metrics.then(|| EmfSink { namespace: cfg.namespace.clone() });
     let scaler = Scaler { source, group, metrics, queue: cfg.queue, settings: cfg.settings, poll_interval: cfg.poll_interval };
     Ok(Live { scaler, webhook })

@@ -1,7 +1,8 @@
 //! The real `bootstrap` binary, run against a fake Lambda Runtime API, the
 //! fake Buildkite metrics API and moto's Auto Scaling, SSM and CloudWatch.
 
-use gantry_aws_json::ssm::{PutParameter, Ssm};
+use gantry_aws_wire::autoscaling::{AutoScaling, AutoScalingGroup};
+use gantry_aws_wire::ssm::{PutParameter, Ssm};
 use gantry_emulators::buildkite::{Counts, FakeBuildkite, Fault};
 use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
 use gantry_emulators::moto::Moto;
@@ -9,7 +10,7 @@ use serde_json::Value;
 use std::process::Child;
 
 mod common;
-use common::{aws_conf, create_group, err_text, json_lines, ok, spawn_bootstrap};
+use common::{aws_conf, create_group, err_text, json_lines, ok, protect, spawn_bootstrap};
 use std::time::Duration;
 
 const TOKEN: &str = "agent-token-123";
@@ -23,7 +24,7 @@ struct Harness {
     rt: FakeRuntime,
     child: Child,
     log: tempfile::NamedTempFile,
-    asg: aws_sdk_autoscaling::Client,
+    asg: AutoScaling,
     ssm: Ssm,
 }
 
@@ -38,7 +39,7 @@ impl Drop for Harness {
 async fn harness(min: i32, max: i32, desired: i32, token_param: Option<&str>, env: &[(&str, &str)]) -> Harness {
     let moto = Moto::start_plain();
     let conf = aws_conf(&moto);
-    let asg = aws_sdk_autoscaling::Client::new(&conf);
+    let asg = AutoScaling::new(&conf, "us-west-2");
     let ssm = Ssm::new(&conf, "us-west-2");
     create_group(&asg, GROUP, min, max, desired).await;
     if let Some(v) = token_param {
@@ -67,13 +68,12 @@ impl Harness {
         self.rt.invoke(event, deadline).await
     }
 
-    async fn group(&self) -> aws_sdk_autoscaling::types::AutoScalingGroup {
-        let out = self.asg.describe_auto_scaling_groups().auto_scaling_group_names(GROUP).send().await.unwrap();
-        out.auto_scaling_groups()[0].clone()
+    async fn group(&self) -> AutoScalingGroup {
+        self.asg.describe_group(GROUP).await.unwrap().expect("the group")
     }
 
-    async fn desired(&self) -> i32 {
-        self.group().await.desired_capacity().unwrap()
+    async fn desired(&self) -> i64 {
+        self.group().await.desired_capacity
     }
 
     fn logs(&self) -> Vec<Value> {
@@ -93,8 +93,7 @@ async fn burst_of_50_jobs_scales_out_at_once_and_publishes_metrics() {
     assert_eq!(ok(&o)["polls"][0]["decision"]["desired"], 50);
     assert_eq!(h.desired().await, 50);
     // AZ rebalancing would terminate busy instances: the scaler keeps it suspended.
-    let suspended: Vec<String> = h.group().await.suspended_processes().iter().filter_map(|p| p.process_name().map(String::from)).collect();
-    assert_eq!(suspended, ["AZRebalance"]);
+    assert_eq!(h.group().await.suspended_processes, ["AZRebalance"]);
     let d = h.decisions();
     assert_eq!(d.len(), 1, "one structured line per decision");
     assert_eq!(d[0]["fields"]["desired_after"], 50);
@@ -121,7 +120,7 @@ async fn never_above_max_even_though_the_api_accepts_it() {
     ok(&h.invoke().await);
     assert_eq!(h.desired().await, 20);
     // Someone set it above max by hand (moto, like the API, accepts it): clamped back.
-    h.asg.set_desired_capacity().auto_scaling_group_name(GROUP).desired_capacity(35).send().await.unwrap();
+    h.asg.set_desired_capacity(GROUP, 35, false).await.unwrap();
     ok(&h.invoke().await);
     assert_eq!(h.desired().await, 20);
 }
@@ -144,7 +143,7 @@ async fn idle_capacity_waits_for_scale_in_idle() {
     ok(&h.invoke().await);
     assert_eq!(h.desired().await, 5, "surplus younger than scale_in_idle is kept");
     let g = h.group().await;
-    assert!(g.tags().iter().any(|t| t.key() == Some("gantry:scaler:surplus-since")), "the surplus clock survives invocations");
+    assert!(g.tags.iter().any(|t| t.key == "gantry:scaler:surplus-since"), "the surplus clock survives invocations");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,13 +168,13 @@ async fn busy_agents_survive_scale_in() {
     let h = harness(0, 10, 5, Some(TOKEN), &[("SCALE_IN_IDLE", "0s"), ("SCALE_IN_STEP", "10")]).await;
     // Two agents run jobs: their hooks protected their instances from scale-in.
     let g = h.group().await;
-    let busy: Vec<String> = g.instances().iter().take(2).map(|i| i.instance_id().unwrap().to_string()).collect();
-    h.asg.set_instance_protection().auto_scaling_group_name(GROUP).set_instance_ids(Some(busy.clone())).protected_from_scale_in(true).send().await.unwrap();
+    let busy: Vec<String> = g.instances.iter().take(2).map(|i| i.instance_id.clone()).collect();
+    protect(&h.asg, GROUP, &busy).await;
     h.bk.set_counts(QUEUE, Counts { running: 2, busy: 2, ..Counts::default() });
     ok(&h.invoke().await);
     let g = h.group().await;
-    assert_eq!(g.desired_capacity(), Some(2));
-    let left: Vec<String> = g.instances().iter().map(|i| i.instance_id().unwrap().to_string()).collect();
+    assert_eq!(g.desired_capacity, 2);
+    let left: Vec<String> = g.instances.iter().map(|i| i.instance_id.clone()).collect();
     for b in &busy {
         assert!(left.contains(b), "busy instance {b} was terminated; left {left:?}");
     }
@@ -226,8 +225,8 @@ async fn the_metrics_apis_poll_interval_header_is_honoured() {
 async fn instances_reported_unhealthy_are_counted_in_the_decision_log() {
     let h = harness(0, 10, 2, Some(TOKEN), &[]).await;
     // An instance whose agent never registered reports itself unhealthy (the bootstrap's watchdog).
-    let id = h.group().await.instances()[0].instance_id().unwrap().to_string();
-    h.asg.set_instance_health().instance_id(&id).health_status("Unhealthy").should_respect_grace_period(false).send().await.unwrap();
+    let id = h.group().await.instances[0].instance_id.clone();
+    h.asg.set_instance_health(&id, "Unhealthy", false).await.unwrap();
     h.bk.set_counts(QUEUE, Counts { running: 2, busy: 1, ..Counts::default() });
     let o = h.invoke().await;
     ok(&o);

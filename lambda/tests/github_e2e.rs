@@ -3,7 +3,8 @@
 //! function URL in front of the fake Lambda runtime, and moto's Auto
 //! Scaling and SSM.
 
-use gantry_aws_json::ssm::{PutParameter, Ssm};
+use gantry_aws_wire::autoscaling::AutoScaling;
+use gantry_aws_wire::ssm::{PutParameter, Ssm};
 use gantry_emulators::github::FakeGithub;
 use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
 use gantry_emulators::moto::Moto;
@@ -12,7 +13,7 @@ use std::process::Child;
 use std::time::Duration;
 
 mod common;
-use common::{aws_conf, create_group, json_lines, ok, spawn_bootstrap};
+use common::{aws_conf, create_group, json_lines, ok, protect, spawn_bootstrap};
 
 const GROUP: &str = "gantry-builders-asg";
 const PREFIX: &str = "gantry-builders";
@@ -28,7 +29,7 @@ struct Harness {
     url: String,
     child: Child,
     log: tempfile::NamedTempFile,
-    asg: aws_sdk_autoscaling::Client,
+    asg: AutoScaling,
     ssm: Ssm,
 }
 
@@ -42,7 +43,7 @@ impl Drop for Harness {
 async fn harness(min: i32, max: i32, desired: i32, env: &[(&str, &str)]) -> Harness {
     let moto = Moto::start_plain();
     let conf = aws_conf(&moto);
-    let asg = aws_sdk_autoscaling::Client::new(&conf);
+    let asg = AutoScaling::new(&conf, "us-west-2");
     let ssm = Ssm::new(&conf, "us-west-2");
     create_group(&asg, GROUP, min, max, desired).await;
     let key = include_str!("fixtures/github-app-test-key.pem");
@@ -79,15 +80,16 @@ impl Harness {
         self.rt.invoke(event, Duration::from_secs(4)).await
     }
 
-    async fn instances(&self) -> Vec<String> {
-        let out = self.asg.describe_auto_scaling_groups().auto_scaling_group_names(GROUP).send().await.unwrap();
-        let g = &out.auto_scaling_groups()[0];
-        g.instances().iter().filter(|i| i.health_status() != Some("Unhealthy")).map(|i| i.instance_id().unwrap().to_string()).collect()
+    async fn group(&self) -> gantry_aws_wire::autoscaling::AutoScalingGroup {
+        self.asg.describe_group(GROUP).await.unwrap().expect("the group")
     }
 
-    async fn desired(&self) -> i32 {
-        let out = self.asg.describe_auto_scaling_groups().auto_scaling_group_names(GROUP).send().await.unwrap();
-        out.auto_scaling_groups()[0].desired_capacity().unwrap()
+    async fn instances(&self) -> Vec<String> {
+        self.group().await.instances.into_iter().filter(|i| i.health_status != "Unhealthy").map(|i| i.instance_id).collect()
+    }
+
+    async fn desired(&self) -> i64 {
+        self.group().await.desired_capacity
     }
 
     /// Instance ids with a configuration waiting in SSM.
@@ -219,7 +221,7 @@ async fn busy_runners_survive_scale_in_and_orphans_are_cleaned_up() {
         h.gh.start_job(job.id, rid);
         busy.push(id.clone());
     }
-    h.asg.set_instance_protection().auto_scaling_group_name(GROUP).set_instance_ids(Some(busy.clone())).protected_from_scale_in(true).send().await.unwrap();
+    protect(&h.asg, GROUP, &busy).await;
     // The third job was cancelled before any runner took it.
     h.gh.finish_job(jobs[2].id, 0);
     ok(&h.invoke().await);

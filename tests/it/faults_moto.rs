@@ -53,7 +53,7 @@ struct Direct {
     iam: aws_sdk_iam::Client,
     ecr: aws_sdk_ecr::Client,
     s3: aws_sdk_s3::Client,
-    ssm: gantry_aws_json::ssm::Ssm,
+    ssm: gantry_aws_wire::ssm::Ssm,
 }
 
 impl Direct {
@@ -73,7 +73,7 @@ impl Direct {
             iam: aws_sdk_iam::Client::new(&conf),
             ecr: aws_sdk_ecr::Client::new(&conf),
             s3,
-            ssm: gantry_aws_json::ssm::Ssm::new(&conf, "us-west-2"),
+            ssm: gantry_aws_wire::ssm::Ssm::new(&conf, "us-west-2"),
         }
     }
 
@@ -107,7 +107,7 @@ fn apply(args: &[&str], env: &[(&str, String)], dir: &std::path::Path) -> (usize
 /// What the queue's agents and the lock need, made past the proxy; the stack directory.
 fn prepare(rt: &tokio::runtime::Runtime, direct: &Direct) -> tempfile::TempDir {
     rt.block_on(async {
-        direct.ssm.put_parameter(&gantry_aws_json::ssm::PutParameter::secure("/bk/token", "t0k3n")).await.unwrap();
+        direct.ssm.put_parameter(&gantry_aws_wire::ssm::PutParameter::secure("/bk/token", "t0k3n")).await.unwrap();
         let cfg = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint("us-west-2".into()).build();
         direct.s3.create_bucket().bucket("fault-locks").create_bucket_configuration(cfg).send().await.unwrap();
     });

@@ -30,12 +30,15 @@ pub struct AwsContext {
 const MAX_ATTEMPTS: u32 = 6;
 const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
 
-/// A failed gantry-aws-json call as a provider error.
-pub(crate) fn from_call(service: &'static str, operation: &'static str, e: gantry_aws_json::CallError) -> ProviderError {
-    use gantry_aws_json::CallError;
+/// A failed gantry-aws-wire call as a provider error.
+pub(crate) fn from_call(service: &'static str, operation: &'static str, e: gantry_aws_wire::CallError) -> ProviderError {
+    use gantry_aws_wire::CallError;
     let class = match &e {
         CallError::Credentials(_) => ErrorClass::Credentials,
         CallError::Network(_) => ErrorClass::Network,
+        // A 5xx without an AWS error code came from something in between
+        // (a load balancer, a proxy): the service was not reached.
+        CallError::Service { status, code, .. } if *status >= 500 && code.starts_with("HTTP ") => ErrorClass::Network,
         CallError::Service { code, .. } => class_of_code(code),
         CallError::Decode(_) => ErrorClass::Other,
     };
@@ -105,12 +108,12 @@ impl AwsContext {
         aws_sdk_iam::Client::from_conf(conf)
     }
 
-    /// Parameter Store in `region` (gantry-aws-json: no SDK crate), retried
+    /// Parameter Store in `region` (gantry-aws-wire: no SDK crate), retried
     /// and counted as the SDK clients are.
-    pub fn ssm(&self, region: &str) -> gantry_aws_json::ssm::Ssm {
+    pub fn ssm(&self, region: &str) -> gantry_aws_wire::ssm::Ssm {
         let stats = self.stats.clone();
-        gantry_aws_json::ssm::Ssm::new(&self.config, region)
-            .retrying(gantry_aws_json::Retry { max_attempts: MAX_ATTEMPTS, initial_backoff: INITIAL_BACKOFF })
+        gantry_aws_wire::ssm::Ssm::new(&self.config, region)
+            .retrying(gantry_aws_wire::Retry { max_attempts: MAX_ATTEMPTS, initial_backoff: INITIAL_BACKOFF })
             .observed(move |op| stats.record("ssm", op))
     }
 

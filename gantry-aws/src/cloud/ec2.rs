@@ -2,32 +2,28 @@
 //! DescribeSpotPriceHistory) and the network lookups built on them, used by
 //! the `vpc`/`subnets` data sources and by agent_queue's plan-time checks.
 //!
-//! They go over the EC2 Query API (a form-encoded POST, an XML answer),
-//! signed with the SDK's own SigV4 signer (through gantry-aws-json's `Signer`), read with the SDK's
-//! own XML decoder (`aws-smithy-xml`) and retried with the SDK's standard
-//! policy (`cloud::retry`), instead of through the `aws-sdk-ec2` crate: that
+//! They go over the EC2 Query API (a form-encoded POST, an XML answer)
+//! through gantry-aws-wire's `QueryService` (the SDK's own SigV4 signer,
+//! credentials and XML decoder), read with `ec2_xml` and retried with
+//! gantry's policy (`core::calls::backoff`, which counts each attempt),
+//! instead of through the `aws-sdk-ec2` crate: that
 //! crate was a fifth of the test build's compile time (225 of 1,034
 //! CPU-seconds on a clean build) for these three reads. Shapes: Amazon EC2
 //! API Reference, API version 2016-11-15 ("Query requests", each action's
 //! "Response Elements", "Error codes").
 
-use crate::cloud::aws::{class_of_code, AwsContext};
-use crate::cloud::ec2_xml::{read_error, read_page, SpotPrice, Subnet, Vpc};
+use crate::cloud::aws::{from_call, AwsContext};
+use crate::cloud::ec2_xml::{read_page, SpotPrice, Subnet, Vpc};
 use crate::cloud::stats::ApiStats;
 use crate::core::calls::{backoff, Failure};
 use crate::core::error::{ErrorClass, ProviderError};
-use gantry_aws_json::{endpoint, http_client, Signer};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use gantry_aws_wire::QueryService;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 /// The API version every request names.
 const VERSION: &str = "2016-11-15";
-
-/// Form values are encoded as the SDK's Query serializer does: everything
-/// but the unreserved characters of RFC 3986.
-const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// One `Filter.N` of a describe call: a name and the values any of which match.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,15 +44,6 @@ pub fn tag_filters(tags: &BTreeMap<String, String>) -> impl Iterator<Item = Filt
     tags.iter().map(|(k, v)| Filter::new(format!("tag:{k}"), [v.as_str()]))
 }
 
-/// The parameters of an action: `Action`, `Version`, then `rest`.
-pub(crate) fn form(action: &str, rest: &[(String, String)]) -> String {
-    let mut out = format!("Action={action}&Version={VERSION}");
-    for (k, v) in rest {
-        out.push_str(&format!("&{}={}", utf8_percent_encode(k, FORM), utf8_percent_encode(v, FORM)));
-    }
-    out
-}
-
 /// `Filter.N.Name` and `Filter.N.Value.M` parameters (both 1-based).
 pub(crate) fn filter_params(filters: &[Filter]) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -69,9 +56,7 @@ pub(crate) fn filter_params(filters: &[Filter]) -> Vec<(String, String)> {
 
 /// An EC2 client for one region.
 pub struct Ec2 {
-    http: reqwest::Client,
-    signer: Signer,
-    endpoint: String,
+    query: QueryService,
     stats: Arc<ApiStats>,
 }
 
@@ -80,7 +65,7 @@ impl Ec2 {
     /// endpoint is `AWS_ENDPOINT_URL_EC2`, else the configured endpoint
     /// (`AWS_ENDPOINT_URL`), else the region's.
     pub fn new(ctx: &AwsContext, region: &str) -> Ec2 {
-        Ec2 { http: http_client(), signer: Signer::new(&ctx.config, "ec2", region), endpoint: endpoint(&ctx.config, "ec2", region), stats: ctx.stats.clone() }
+        Ec2 { query: QueryService::new(&ctx.config, "ec2", VERSION, region), stats: ctx.stats.clone() }
     }
 
     /// VPCs matching every filter.
@@ -131,7 +116,7 @@ impl Ec2 {
             if let Some(t) = &token {
                 p.push(("NextToken".into(), t.clone()));
             }
-            let body = self.call(action, &form(action, &p)).await?;
+            let body = self.call(action, &p).await?;
             let (items, next) =
                 read_page::<T>(&body, set).map_err(|e| ProviderError::aws(ErrorClass::Other, "ec2", action, format!("unexpected answer: {e}")))?;
             out.extend(items);
@@ -142,37 +127,13 @@ impl Ec2 {
         }
     }
 
-    /// One action, retried as the SDKs retry (throttling, 5xx, no answer).
-    async fn call(&self, action: &'static str, body: &str) -> Result<String, ProviderError> {
-        backoff(&self.stats, "ec2", action, || self.attempt(action, body)).await
-    }
-
-    async fn attempt(&self, action: &'static str, body: &str) -> Result<String, Failure> {
-        let fail = |class, message: String| Failure { error: ProviderError::aws(class, "ec2", action, message), retry: false };
-        let form_type = ("content-type", "application/x-www-form-urlencoded; charset=utf-8");
-        let headers = self.signer.sign(&self.endpoint, &[form_type], body.as_bytes()).await.map_err(|e| fail(ErrorClass::Credentials, e.to_string()))?;
-        let mut req = self.http.post(&self.endpoint).body(body.to_string());
-        for (k, v) in &headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let (status, text) = match req.send().await {
-            Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
-            Err(e) => {
-                let what = if e.is_timeout() { "timed out".to_string() } else { format!("cannot reach {}: {e}", self.endpoint) };
-                return Err(Failure { error: ProviderError::aws(ErrorClass::Network, "ec2", action, what), retry: true });
-            }
-        };
-        if (200..300).contains(&status) {
-            return Ok(text);
-        }
-        let (class, message) = match read_error(&text) {
-            Some(e) => (class_of_code(&e.code), e.to_string()),
-            None if status >= 500 => (ErrorClass::Network, format!("HTTP {status} without an AWS error code")),
-            None => (ErrorClass::Other, format!("HTTP {status} without an AWS error code")),
-        };
-        // EC2's throttling code is RequestLimitExceeded; 5xx are transient.
-        let retry = status >= 500 || class == ErrorClass::Throttled;
-        Err(Failure { error: ProviderError::aws(class, "ec2", action, message), retry })
+    /// One action, retried as the SDKs retry (throttling, 5xx, no answer);
+    /// every attempt counted.
+    async fn call(&self, action: &'static str, params: &[(String, String)]) -> Result<String, ProviderError> {
+        backoff(&self.stats, "ec2", action, || async {
+            self.query.attempt(action, params).await.map_err(|e| Failure { retry: e.retryable(), error: from_call("ec2", action, e) })
+        })
+        .await
     }
 }
 
@@ -256,6 +217,7 @@ mod tests {
     #[test]
     fn filters_and_values_are_numbered_from_one_and_encoded() {
         let f = [Filter::new("tag:Name", ["ci runners"]), Filter::new("subnet-id", ["subnet-1", "subnet-2"])];
+        let form = |action: &str, params: &[(String, String)]| gantry_aws_wire::form(action, VERSION, params);
         assert_eq!(
             form("DescribeSubnets", &filter_params(&f)),
             "Action=DescribeSubnets&Version=2016-11-15&Filter.1.Name=tag%3AName&Filter.1.Value.1=ci%20runners\

@@ -1,6 +1,6 @@
 //! EC2 Query API answers, read with the SDK's XML decoder: a describe
-//! call's items (`<vpcSet><item>…`) and next token, and the error document
-//! (`<Response><Errors><Error><Code>…`). Element names as the EC2 API
+//! call's items (`<vpcSet><item>…`) and next token (the error document is
+//! read by gantry-aws-wire's Query service). Element names as the EC2 API
 //! Reference (2016-11-15) gives them in each action's "Response Elements"
 //! and in "Error codes".
 
@@ -102,48 +102,6 @@ pub(crate) fn read_page<T: Item>(xml: &str, set: &str) -> Result<(Vec<T>, Option
     Ok((items, next))
 }
 
-/// EC2's error document.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ApiError {
-    /// `Code` (e.g. `UnauthorizedOperation`, `RequestLimitExceeded`).
-    pub(crate) code: String,
-    /// `Message`.
-    pub(crate) message: String,
-    /// `RequestID`: what AWS support asks for.
-    pub(crate) request_id: String,
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)?;
-        if !self.request_id.is_empty() {
-            write!(f, " (request id {})", self.request_id)?;
-        }
-        Ok(())
-    }
-}
-
-/// The first error of an error document; None when the text is not one
-/// (a proxy's or load balancer's answer).
-pub(crate) fn read_error(xml: &str) -> Option<ApiError> {
-    let mut doc = Document::new(xml);
-    let mut root = doc.root_element().ok()?;
-    let (mut first, mut request_id) = (None, String::new());
-    while let Some(mut el) = root.next_tag() {
-        let name = el.start_el().local().to_string();
-        if name == "Errors" {
-            while let Some(mut e) = el.next_tag() {
-                let (f, _) = children(&mut e, &["Code", "Message"]).ok()?;
-                first.get_or_insert((f.get("Code").cloned().unwrap_or_default(), f.get("Message").cloned().unwrap_or_default()));
-            }
-        } else if name == "RequestID" || name == "RequestId" {
-            request_id = try_data(&mut el).ok()?.into_owned();
-        }
-    }
-    let (code, message) = first.filter(|(c, _)| !c.is_empty())?;
-    Some(ApiError { code, message, request_id })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,15 +166,5 @@ mod tests {
         let (p, next) = read_page::<SpotPrice>(spot, "spotPriceHistorySet").unwrap();
         assert_eq!(next, None);
         assert_eq!((p[0].availability_zone.as_str(), p[0].spot_price.as_str(), p[0].product_description.as_str()), ("us-west-2a", "0.740000", "Linux/UNIX"));
-    }
-
-    #[test]
-    fn the_error_document_gives_code_message_and_request_id() {
-        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
-<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>ea966190-f9aa-478e-9ede-example</RequestID></Response>"#;
-        let e = read_error(xml).unwrap();
-        assert_eq!(e.to_string(), "UnauthorizedOperation: You are not authorized to perform this operation. (request id ea966190-f9aa-478e-9ede-example)");
-        assert_eq!(read_error("<html><body>502 Bad Gateway</body></html>"), None, "a proxy's page is no error document");
-        assert_eq!(read_error("not xml"), None);
     }
 }

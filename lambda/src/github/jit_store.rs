@@ -8,8 +8,8 @@
 
 use super::GithubError;
 use async_trait::async_trait;
-use gantry_aws_json::ssm::{ParameterFilter, PutParameter, Ssm, Tag};
-use gantry_aws_json::CallError;
+use gantry_aws_wire::ssm::{ParameterFilter, PutParameter, Ssm, Tag};
+use gantry_aws_wire::CallError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

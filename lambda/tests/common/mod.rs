@@ -1,6 +1,9 @@
 //! What the end-to-end suites share: moto clients, and the real
 //! `bootstrap` binary started against a fake Lambda Runtime API.
 
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use gantry_aws_wire::autoscaling::AutoScaling;
 use gantry_emulators::lambda_runtime::{FakeRuntime, Outcome};
 use gantry_emulators::moto::Moto;
 use serde_json::Value;
@@ -11,25 +14,37 @@ pub(crate) fn aws_conf(moto: &Moto) -> aws_config::SdkConfig {
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-west-2"))
         .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_sdk_autoscaling::config::SharedCredentialsProvider::new(aws_sdk_autoscaling::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        )))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("testing", "testing", None, None, "test")))
         .build()
 }
 
-/// Creates group `name` in moto with `desired` instances within [min, max].
-pub(crate) async fn create_group(asg: &aws_sdk_autoscaling::Client, name: &str, min: i32, max: i32, desired: i32) {
-    asg.create_launch_configuration().launch_configuration_name("lc").image_id("ami-12c6146b").instance_type("g6.4xlarge").send().await.unwrap();
-    asg.create_auto_scaling_group()
-        .auto_scaling_group_name(name)
-        .launch_configuration_name("lc")
-        .min_size(min)
-        .max_size(max)
-        .desired_capacity(desired)
-        .availability_zones("us-west-2a")
-        .send()
-        .await
-        .unwrap();
+/// Form parameters from pairs.
+fn params(p: &[(&str, String)]) -> Vec<(String, String)> {
+    p.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+/// Creates group `name` in moto with `desired` instances within [min, max]
+/// (setup calls the scaler never makes, through the Query service).
+pub(crate) async fn create_group(asg: &AutoScaling, name: &str, min: i32, max: i32, desired: i32) {
+    let lc = [("LaunchConfigurationName", "lc".to_string()), ("ImageId", "ami-12c6146b".into()), ("InstanceType", "g6.4xlarge".into())];
+    asg.query().call("CreateLaunchConfiguration", &params(&lc)).await.unwrap();
+    let group = [
+        ("AutoScalingGroupName", name.to_string()),
+        ("LaunchConfigurationName", "lc".into()),
+        ("MinSize", min.to_string()),
+        ("MaxSize", max.to_string()),
+        ("DesiredCapacity", desired.to_string()),
+        ("AvailabilityZones.member.1", "us-west-2a".into()),
+    ];
+    asg.query().call("CreateAutoScalingGroup", &params(&group)).await.unwrap();
+}
+
+/// Protects `ids` of group `name` from scale-in, as a busy agent's hook does.
+pub(crate) async fn protect(asg: &AutoScaling, name: &str, ids: &[String]) {
+    let mut p = vec![("AutoScalingGroupName", name.to_string()), ("ProtectedFromScaleIn", "true".into())];
+    let members: Vec<String> = (1..=ids.len()).map(|i| format!("InstanceIds.member.{i}")).collect();
+    p.extend(members.iter().map(String::as_str).zip(ids.iter().cloned()));
+    asg.query().call("SetInstanceProtection", &params(&p)).await.unwrap();
 }
 
 /// Starts `bootstrap` with only the Lambda variables, moto's and `env`;

@@ -107,21 +107,21 @@ pub(crate) async fn iam_client(moto: &Moto) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::from_conf(conf)
 }
 
-/// An SSM client pointed at `moto` in `region` (gantry-aws-json's, as
+/// An SSM client pointed at `moto` in `region` (gantry-aws-wire's, as
 /// gantry and the scaler call SSM).
-fn ssm_client(moto: &Moto, region: &str) -> gantry_aws_json::ssm::Ssm {
+fn ssm_client(moto: &Moto, region: &str) -> gantry_aws_wire::ssm::Ssm {
     let conf = aws_config::SdkConfig::builder()
         .endpoint_url(&moto.endpoint)
         .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(aws_sdk_s3::config::Credentials::new(
             "testing", "testing", None, None, "test",
         )))
         .build();
-    gantry_aws_json::ssm::Ssm::new(&conf, region)
+    gantry_aws_wire::ssm::Ssm::new(&conf, region)
 }
 
 /// Creates a SecureString parameter in `moto`.
 pub(crate) async fn put_secure(moto: &Moto, region: &str, name: &str, value: &str) {
-    ssm_client(moto, region).put_parameter(&gantry_aws_json::ssm::PutParameter::secure(name, value)).await.unwrap();
+    ssm_client(moto, region).put_parameter(&gantry_aws_wire::ssm::PutParameter::secure(name, value)).await.unwrap();
 }
 
 /// A Lambda client pointed at `moto` in `region`.

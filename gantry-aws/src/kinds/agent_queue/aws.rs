@@ -12,7 +12,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetType, StackStatus, Tag,
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use aws_smithy_types::error::display::DisplayErrorContext;
-use gantry_aws_json::ssm::{ParameterFilter, Ssm};
+use gantry_aws_wire::ssm::{ParameterFilter, Ssm};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

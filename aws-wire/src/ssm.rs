@@ -5,7 +5,8 @@
 //! timestamps are epoch seconds (JSON 1.1 protocol).
 
 use crate::error::CallError;
-use crate::json_service::{JsonService, Retry};
+use crate::json_service::JsonService;
+use crate::transport::Retry;
 use aws_types::SdkConfig;
 use serde::{Deserialize, Serialize};
 

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server that answers each connection with the next of `answers`
 /// (status, headers, body) and keeps each request whole.
-async fn serve(answers: Vec<(u16, &'static str, &'static str)>) -> (String, tokio::task::JoinHandle<Vec<String>>) {
+pub(crate) async fn serve(answers: Vec<(u16, &'static str, &'static str)>) -> (String, tokio::task::JoinHandle<Vec<String>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
@@ -43,7 +43,7 @@ fn body(request: &str) -> serde_json::Value {
     serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap()
 }
 
-fn config(endpoint: &str) -> SdkConfig {
+pub(crate) fn config(endpoint: &str) -> SdkConfig {
     let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()), None, "test");
     SdkConfig::builder().endpoint_url(endpoint).credentials_provider(SharedCredentialsProvider::new(creds)).build()
 }

@@ -1,0 +1,122 @@
+//! What every protocol shares: where a service's calls go, the HTTP client,
+//! one signed POST, and the SDKs' standard retry loop.
+
+use crate::error::CallError;
+use crate::signer::Signer;
+use aws_types::SdkConfig;
+use std::future::Future;
+use std::time::Duration;
+
+/// Where a service's calls go: `AWS_ENDPOINT_URL_<SERVICE_ID>`, else the
+/// configured endpoint (`AWS_ENDPOINT_URL`, in the `SdkConfig`), else the
+/// region's (as the SDKs resolve it; `.cn` for the China regions).
+pub fn endpoint(config: &SdkConfig, service: &str, region: &str) -> String {
+    let specific = std::env::var(format!("AWS_ENDPOINT_URL_{}", env_id(service))).ok().filter(|s| !s.is_empty());
+    let configured = specific.or_else(|| config.endpoint_url().map(String::from));
+    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+    let url = configured.unwrap_or_else(|| format!("https://{service}.{region}.{suffix}"));
+    url.trim_end_matches('/').to_string() + "/"
+}
+
+/// The service's part of its endpoint variable: its SDK service id
+/// upper-cased, spaces as underscores ("Service-specific endpoints", AWS
+/// SDKs and Tools Reference Guide): Auto Scaling's id is `Auto Scaling`,
+/// the others gantry calls this way are their endpoint prefix.
+pub(crate) fn env_id(service: &str) -> String {
+    match service {
+        "autoscaling" => "AUTO_SCALING".to_string(),
+        other => other.to_uppercase(),
+    }
+}
+
+/// An HTTP client with the SDK clients' timeouts.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(60)).build().unwrap_or_default()
+}
+
+/// How often and how patiently a call is tried, as the SDKs' standard
+/// retry mode (`RetryConfig::standard()`): up to `max_attempts` in all,
+/// waiting a random part of `initial_backoff` doubled after each attempt,
+/// at most 20 s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The first wait's ceiling.
+    pub initial_backoff: Duration,
+}
+
+impl Default for Retry {
+    /// The SDKs' defaults: three attempts, from 1 s.
+    fn default() -> Retry {
+        Retry { max_attempts: 3, initial_backoff: Duration::from_secs(1) }
+    }
+}
+
+impl Retry {
+    /// The wait after the `attempt`-th attempt failed.
+    fn wait(&self, attempt: u32) -> Duration {
+        let ceiling = self.initial_backoff.saturating_mul(1 << (attempt - 1).min(16)).min(Duration::from_secs(20));
+        ceiling.mul_f64(fastrand::f64())
+    }
+
+    /// `attempt` until it succeeds, fails for good ([`CallError::retryable`])
+    /// or has been tried `max_attempts` times; `observer` is told the
+    /// operation before each attempt.
+    pub(crate) async fn run<T, F, Fut>(&self, operation: &str, observer: Option<&Observer>, attempt: F) -> Result<T, CallError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, CallError>>,
+    {
+        let mut n = 1;
+        loop {
+            if let Some(f) = observer {
+                f(operation);
+            }
+            match attempt().await {
+                Err(e) if e.retryable() && n < self.max_attempts => {
+                    tokio::time::sleep(self.wait(n)).await;
+                    n += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Told each attempt's operation.
+pub(crate) type Observer = Box<dyn Fn(&str) + Send + Sync>;
+
+/// One answer: its status, the headers a protocol reads, its body.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) error_type: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// A signed `POST` of `body` with `headers` to `endpoint`.
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    signer: &Signer,
+    endpoint: &str,
+    operation: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<Answer, CallError> {
+    let signed = signer.sign(endpoint, headers, &body).await?;
+    let mut req = http.post(endpoint).body(body);
+    for (k, v) in &signed {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let answer = match req.send().await {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => return Err(CallError::Network(format!("{operation} timed out"))),
+        Err(e) => return Err(CallError::Network(format!("cannot reach {endpoint}: {e}"))),
+    };
+    let status = answer.status().as_u16();
+    let header = |name: &str| answer.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+    let (error_type, request_id) = (header("x-amzn-errortype"), header("x-amzn-requestid"));
+    let body = answer.bytes().await.map_err(|e| CallError::Network(format!("{operation}: the answer broke off: {e}")))?.to_vec();
+    Ok(Answer { status, error_type, request_id, body })
+}
