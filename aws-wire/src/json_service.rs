@@ -1,53 +1,32 @@
 //! One AWS JSON 1.1 service: signed calls, their errors and retries.
 
 use crate::error::CallError;
-use crate::signer::Signer;
-use crate::transport::{endpoint, http_client, post, Observer, Retry};
+use crate::transport::Service;
 use aws_types::SdkConfig;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// One service that speaks AWS JSON 1.1 (SSM: target prefix `AmazonSSM`).
-pub struct JsonService {
-    http: reqwest::Client,
-    signer: Signer,
-    endpoint: String,
+/// AWS JSON 1.1: the prefix of each operation's `X-Amz-Target`.
+pub struct Json {
     target_prefix: &'static str,
-    observer: Option<Observer>,
-    retry: Retry,
 }
 
-impl JsonService {
+/// One service that speaks AWS JSON 1.1 (SSM: target prefix `AmazonSSM`).
+pub type JsonService = Service<Json>;
+
+impl Service<Json> {
     /// A client of `service` (its signing name and endpoint prefix) in `region`.
     pub fn new(config: &SdkConfig, service: &'static str, target_prefix: &'static str, region: &str) -> JsonService {
-        let (signer, endpoint) = (Signer::new(config, service, region), endpoint(config, service, region));
-        JsonService { http: http_client(), signer, endpoint, target_prefix, observer: None, retry: Retry::default() }
-    }
-
-    /// Tries calls as `retry` says.
-    pub fn retrying(mut self, retry: Retry) -> JsonService {
-        self.retry = retry;
-        self
-    }
-
-    /// Calls `f` with the operation's name before every attempt.
-    pub fn observed(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> JsonService {
-        self.observer = Some(Box::new(f));
-        self
-    }
-
-    /// Where its calls go.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        Service::with(config, service, region, Json { target_prefix })
     }
 
     /// One attempt of `operation`: no retry (a caller that counts attempts
     /// retries itself).
     pub async fn attempt<I: Serialize, O: DeserializeOwned>(&self, operation: &str, input: &I) -> Result<O, CallError> {
         let body = serde_json::to_vec(input).map_err(|e| CallError::Decode(e.to_string()))?;
-        let target = format!("{}.{operation}", self.target_prefix);
+        let target = format!("{}.{operation}", self.protocol.target_prefix);
         let headers = [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target.as_str())];
-        let answer = post(&self.http, &self.signer, &self.endpoint, operation, &headers, body).await?;
+        let answer = self.post(operation, &headers, body).await?;
         if (200..300).contains(&answer.status) {
             let bytes: &[u8] = if answer.body.is_empty() { b"{}" } else { &answer.body };
             return serde_json::from_slice(bytes).map_err(|e| CallError::Decode(format!("{operation}: {e}")));
@@ -57,7 +36,7 @@ impl JsonService {
 
     /// `operation`, retried as the SDKs' standard mode retries ([`Retry`]).
     pub async fn call<I: Serialize, O: DeserializeOwned>(&self, operation: &str, input: &I) -> Result<O, CallError> {
-        self.retry.run(operation, self.observer.as_ref(), || self.attempt(operation, input)).await
+        self.retried(operation, || self.attempt(operation, input)).await
     }
 }
 

@@ -30,10 +30,10 @@ mod transport;
 pub mod xml;
 
 pub use error::CallError;
-pub use json_service::JsonService;
-pub use query_service::{form, query_error, QueryService};
+pub use json_service::{Json, JsonService};
+pub use query_service::{form, query_error, Query, QueryService};
 pub use signer::Signer;
-pub use transport::{endpoint, http_client, Retry};
+pub use transport::{endpoint, http_client, Retry, Service};
 
 #[cfg(test)]
 mod query_tests;

@@ -5,8 +5,7 @@
 //! (Smithy `awsQuery` and `ec2Query` protocols).
 
 use crate::error::CallError;
-use crate::signer::Signer;
-use crate::transport::{endpoint, http_client, post, Observer, Retry};
+use crate::transport::Service;
 use crate::xml::Element;
 use aws_types::SdkConfig;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -15,15 +14,13 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 /// but the unreserved characters of RFC 3986.
 const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// One service that speaks the Query protocol.
-pub struct QueryService {
-    http: reqwest::Client,
-    signer: Signer,
-    endpoint: String,
+/// AWS Query: the API version every action names.
+pub struct Query {
     version: &'static str,
-    observer: Option<Observer>,
-    retry: Retry,
 }
+
+/// One service that speaks the Query protocol.
+pub type QueryService = Service<Query>;
 
 /// The body of `action`: `Action`, `Version`, then `params` (already
 /// flattened: `Names.member.1`, `Tags.member.1.Key`, ...).
@@ -35,31 +32,18 @@ pub fn form(action: &str, version: &str, params: &[(String, String)]) -> String 
     out
 }
 
-impl QueryService {
+impl Service<Query> {
     /// A client of `service` (its signing name and endpoint prefix) in
     /// `region`, naming API `version` (`2011-01-01` for Auto Scaling).
     pub fn new(config: &SdkConfig, service: &'static str, version: &'static str, region: &str) -> QueryService {
-        let (signer, endpoint) = (Signer::new(config, service, region), endpoint(config, service, region));
-        QueryService { http: http_client(), signer, endpoint, version, observer: None, retry: Retry::default() }
-    }
-
-    /// Tries calls as `retry` says.
-    pub fn retrying(mut self, retry: Retry) -> QueryService {
-        self.retry = retry;
-        self
-    }
-
-    /// Calls `f` with the action's name before every attempt.
-    pub fn observed(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> QueryService {
-        self.observer = Some(Box::new(f));
-        self
+        Service::with(config, service, region, Query { version })
     }
 
     /// One attempt of `action`: the answer's XML, or its error.
     pub async fn attempt(&self, action: &str, params: &[(String, String)]) -> Result<String, CallError> {
-        let body = form(action, self.version, params).into_bytes();
+        let body = form(action, self.protocol.version, params).into_bytes();
         let headers = [("content-type", "application/x-www-form-urlencoded; charset=utf-8")];
-        let answer = post(&self.http, &self.signer, &self.endpoint, action, &headers, body).await?;
+        let answer = self.post(action, &headers, body).await?;
         let text = String::from_utf8_lossy(&answer.body).into_owned();
         if (200..300).contains(&answer.status) {
             return Ok(text);
@@ -69,7 +53,7 @@ impl QueryService {
 
     /// `action`, retried as the SDKs' standard mode retries ([`Retry`]).
     pub async fn call(&self, action: &str, params: &[(String, String)]) -> Result<String, CallError> {
-        self.retry.run(action, self.observer.as_ref(), || self.attempt(action, params)).await
+        self.retried(action, || self.attempt(action, params)).await
     }
 }
 

@@ -87,36 +87,75 @@ impl Retry {
 /// Told each attempt's operation.
 pub(crate) type Observer = Box<dyn Fn(&str) + Send + Sync>;
 
+/// One service in one region: where its calls go, how they are signed,
+/// sent and retried; `P` is its protocol ([`crate::JsonService`],
+/// [`crate::QueryService`]).
+pub struct Service<P> {
+    http: reqwest::Client,
+    signer: Signer,
+    endpoint: String,
+    observer: Option<Observer>,
+    retry: Retry,
+    pub(crate) protocol: P,
+}
+
+impl<P> Service<P> {
+    /// `service` (its signing name and endpoint prefix) in `region`.
+    pub(crate) fn with(config: &SdkConfig, service: &'static str, region: &str, protocol: P) -> Service<P> {
+        let (signer, endpoint) = (Signer::new(config, service, region), endpoint(config, service, region));
+        Service { http: http_client(), signer, endpoint, observer: None, retry: Retry::default(), protocol }
+    }
+
+    /// Tries calls as `retry` says.
+    pub fn retrying(mut self, retry: Retry) -> Service<P> {
+        self.retry = retry;
+        self
+    }
+
+    /// Calls `f` with the operation's name before every attempt.
+    pub fn observed(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Service<P> {
+        self.observer = Some(Box::new(f));
+        self
+    }
+
+    /// Where its calls go.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// `attempt`, retried as [`Retry::run`] says, the observer told of each.
+    pub(crate) async fn retried<T, F, Fut>(&self, operation: &str, attempt: F) -> Result<T, CallError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, CallError>>,
+    {
+        self.retry.run(operation, self.observer.as_ref(), attempt).await
+    }
+
+    /// A signed `POST` of `body` with `headers`.
+    pub(crate) async fn post(&self, operation: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Answer, CallError> {
+        let signed = self.signer.sign(&self.endpoint, headers, &body).await?;
+        let mut req = self.http.post(&self.endpoint).body(body);
+        for (k, v) in &signed {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let answer = match req.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return Err(CallError::Network(format!("{operation} timed out"))),
+            Err(e) => return Err(CallError::Network(format!("cannot reach {}: {e}", self.endpoint))),
+        };
+        let status = answer.status().as_u16();
+        let header = |name: &str| answer.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+        let (error_type, request_id) = (header("x-amzn-errortype"), header("x-amzn-requestid"));
+        let body = answer.bytes().await.map_err(|e| CallError::Network(format!("{operation}: the answer broke off: {e}")))?.to_vec();
+        Ok(Answer { status, error_type, request_id, body })
+    }
+}
+
 /// One answer: its status, the headers a protocol reads, its body.
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) error_type: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) body: Vec<u8>,
-}
-
-/// A signed `POST` of `body` with `headers` to `endpoint`.
-pub(crate) async fn post(
-    http: &reqwest::Client,
-    signer: &Signer,
-    endpoint: &str,
-    operation: &str,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Result<Answer, CallError> {
-    let signed = signer.sign(endpoint, headers, &body).await?;
-    let mut req = http.post(endpoint).body(body);
-    for (k, v) in &signed {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    let answer = match req.send().await {
-        Ok(r) => r,
-        Err(e) if e.is_timeout() => return Err(CallError::Network(format!("{operation} timed out"))),
-        Err(e) => return Err(CallError::Network(format!("cannot reach {endpoint}: {e}"))),
-    };
-    let status = answer.status().as_u16();
-    let header = |name: &str| answer.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
-    let (error_type, request_id) = (header("x-amzn-errortype"), header("x-amzn-requestid"));
-    let body = answer.bytes().await.map_err(|e| CallError::Network(format!("{operation}: the answer broke off: {e}")))?.to_vec();
-    Ok(Answer { status, error_type, request_id, body })
 }
