@@ -6,6 +6,10 @@ pub enum CallError {
     /// No credentials, or the request could not be signed.
     #[error("{0}")]
     Credentials(String),
+    /// A configuration the SDKs refuse (FIPS with a custom endpoint, no
+    /// region): nothing was sent.
+    #[error("{0}")]
+    Config(String),
     /// No answer: the endpoint is unreachable or the call timed out.
     #[error("{0}")]
     Network(String),
@@ -44,7 +48,7 @@ impl CallError {
             CallError::Service { status, code, .. } => {
                 [500, 502, 503, 504].contains(status) || THROTTLING_ERRORS.contains(&code.as_str()) || TRANSIENT_ERRORS.contains(&code.as_str())
             }
-            CallError::Credentials(_) | CallError::Decode(_) => false,
+            CallError::Credentials(_) | CallError::Config(_) | CallError::Decode(_) => false,
         }
     }
 

@@ -21,6 +21,7 @@
 //! [`Signer`] also signs gantry-aws's EC2 Query reads.
 
 pub mod autoscaling;
+mod endpoint;
 mod error;
 mod json_service;
 mod query_service;
@@ -29,11 +30,12 @@ pub mod ssm;
 mod transport;
 pub mod xml;
 
+pub use endpoint::endpoint;
 pub use error::CallError;
 pub use json_service::{Json, JsonService};
 pub use query_service::{form, query_error, Query, QueryService};
 pub use signer::Signer;
-pub use transport::{endpoint, http_client, Retry, Service};
+pub use transport::{http_client, Retry, Service};
 
 #[cfg(test)]
 mod query_tests;

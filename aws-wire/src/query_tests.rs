@@ -155,9 +155,3 @@ fn an_answer_that_is_not_a_describe_result_is_a_decode_error() {
     assert!(matches!(read_groups("not xml"), Err(CallError::Decode(_))));
     assert!(matches!(read_groups("<Other/>"), Err(CallError::Decode(_))));
 }
-
-#[test]
-fn auto_scaling_reads_its_endpoint_variable_by_its_sdk_service_id() {
-    assert_eq!(crate::transport::env_id("autoscaling"), "AUTO_SCALING");
-    assert_eq!(crate::transport::env_id("ssm"), "SSM");
-}

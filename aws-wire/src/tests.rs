@@ -150,8 +150,17 @@ async fn no_answer_is_a_network_error() {
 
 #[test]
 fn the_endpoint_is_the_configured_one_else_the_regions() {
-    assert_eq!(endpoint(&config("http://127.0.0.1:5000"), "ssm", "us-west-2"), "http://127.0.0.1:5000/");
+    assert_eq!(endpoint(&config("http://127.0.0.1:5000"), "ssm", "us-west-2"), Ok("http://127.0.0.1:5000/".to_string()));
     let none = SdkConfig::builder().build();
-    assert_eq!(endpoint(&none, "ssm", "eu-west-1"), "https://ssm.eu-west-1.amazonaws.com/");
-    assert_eq!(endpoint(&none, "ssm", "cn-north-1"), "https://ssm.cn-north-1.amazonaws.com.cn/");
+    assert_eq!(endpoint(&none, "ssm", "eu-west-1"), Ok("https://ssm.eu-west-1.amazonaws.com/".to_string()));
+    assert_eq!(endpoint(&none, "ssm", "cn-north-1"), Ok("https://ssm.cn-north-1.amazonaws.com.cn/".to_string()));
+}
+
+#[tokio::test]
+async fn a_refused_configuration_sends_nothing_and_is_not_retried() {
+    let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
+    let conf = SdkConfig::builder().endpoint_url("http://127.0.0.1:9").use_fips(true).credentials_provider(SharedCredentialsProvider::new(creds)).build();
+    let e = Ssm::new(&conf, "us-west-2").get_parameter("/x").await.unwrap_err();
+    assert_eq!(e, CallError::Config("Invalid Configuration: FIPS and custom endpoint are not supported".into()));
+    assert!(!e.retryable());
 }

@@ -1,33 +1,12 @@
 //! What every protocol shares: where a service's calls go, the HTTP client,
 //! one signed POST, and the SDKs' standard retry loop.
 
+use crate::endpoint::endpoint;
 use crate::error::CallError;
 use crate::signer::Signer;
 use aws_types::SdkConfig;
 use std::future::Future;
 use std::time::Duration;
-
-/// Where a service's calls go: `AWS_ENDPOINT_URL_<SERVICE_ID>`, else the
-/// configured endpoint (`AWS_ENDPOINT_URL`, in the `SdkConfig`), else the
-/// region's (as the SDKs resolve it; `.cn` for the China regions).
-pub fn endpoint(config: &SdkConfig, service: &str, region: &str) -> String {
-    let specific = std::env::var(format!("AWS_ENDPOINT_URL_{}", env_id(service))).ok().filter(|s| !s.is_empty());
-    let configured = specific.or_else(|| config.endpoint_url().map(String::from));
-    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
-    let url = configured.unwrap_or_else(|| format!("https://{service}.{region}.{suffix}"));
-    url.trim_end_matches('/').to_string() + "/"
-}
-
-/// The service's part of its endpoint variable: its SDK service id
-/// upper-cased, spaces as underscores ("Service-specific endpoints", AWS
-/// SDKs and Tools Reference Guide): Auto Scaling's id is `Auto Scaling`,
-/// the others gantry calls this way are their endpoint prefix.
-pub(crate) fn env_id(service: &str) -> String {
-    match service {
-        "autoscaling" => "AUTO_SCALING".to_string(),
-        other => other.to_uppercase(),
-    }
-}
 
 /// An HTTP client with the SDK clients' timeouts.
 pub fn http_client() -> reqwest::Client {
@@ -93,7 +72,8 @@ pub(crate) type Observer = Box<dyn Fn(&str) + Send + Sync>;
 pub struct Service<P> {
     http: reqwest::Client,
     signer: Signer,
-    endpoint: String,
+    /// The URL, or why there is none (a configuration the SDKs refuse).
+    endpoint: Result<String, CallError>,
     observer: Option<Observer>,
     retry: Retry,
     pub(crate) protocol: P,
@@ -118,11 +98,6 @@ impl<P> Service<P> {
         self
     }
 
-    /// Where its calls go.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
     /// `attempt`, retried as [`Retry::run`] says, the observer told of each.
     pub(crate) async fn retried<T, F, Fut>(&self, operation: &str, attempt: F) -> Result<T, CallError>
     where
@@ -134,15 +109,16 @@ impl<P> Service<P> {
 
     /// A signed `POST` of `body` with `headers`.
     pub(crate) async fn post(&self, operation: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Answer, CallError> {
-        let signed = self.signer.sign(&self.endpoint, headers, &body).await?;
-        let mut req = self.http.post(&self.endpoint).body(body);
+        let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
+        let signed = self.signer.sign(endpoint, headers, &body).await?;
+        let mut req = self.http.post(endpoint).body(body);
         for (k, v) in &signed {
             req = req.header(k.as_str(), v.as_str());
         }
         let answer = match req.send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Err(CallError::Network(format!("{operation} timed out"))),
-            Err(e) => return Err(CallError::Network(format!("cannot reach {}: {e}", self.endpoint))),
+            Err(e) => return Err(CallError::Network(format!("cannot reach {endpoint}: {e}"))),
         };
         let status = answer.status().as_u16();
         let header = |name: &str| answer.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);

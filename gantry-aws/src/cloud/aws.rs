@@ -35,6 +35,7 @@ pub(crate) fn from_call(service: &'static str, operation: &'static str, e: gantr
     use gantry_aws_wire::CallError;
     let class = match &e {
         CallError::Credentials(_) => ErrorClass::Credentials,
+        CallError::Config(_) => ErrorClass::Other,
         CallError::Network(_) => ErrorClass::Network,
         // A 5xx without an AWS error code came from something in between
         // (a load balancer, a proxy): the service was not reached.
