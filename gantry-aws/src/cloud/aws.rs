@@ -26,9 +26,16 @@ pub struct AwsContext {
     pub tagged: Arc<crate::cloud::tagged_cache::TaggedCache>,
 }
 
-/// The SDK clients' retries: attempts in all, and the first wait's ceiling.
+/// The SDK clients' retries: attempts in all (unless `AWS_MAX_ATTEMPTS`
+/// says), and the first wait's ceiling.
 const MAX_ATTEMPTS: u32 = 6;
 const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Attempts in all: `AWS_MAX_ATTEMPTS` when it is a whole number from 1
+/// (as the AWS CLI and SDKs read it), else [`MAX_ATTEMPTS`].
+fn max_attempts(var: Option<&str>) -> u32 {
+    var.and_then(|v| v.trim().parse::<u32>().ok()).filter(|n| *n >= 1).unwrap_or(MAX_ATTEMPTS)
+}
 
 /// A failed gantry-aws-wire call as a provider error.
 pub(crate) fn from_call(service: &'static str, operation: &'static str, e: gantry_aws_wire::CallError) -> ProviderError {
@@ -53,7 +60,11 @@ impl AwsContext {
     pub async fn load(region: &str, stats: Arc<ApiStats>) -> AwsContext {
         let config = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(INITIAL_BACKOFF))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(max_attempts(std::env::var("AWS_MAX_ATTEMPTS").ok().as_deref()))
+                    .with_initial_backoff(INITIAL_BACKOFF),
+            )
             .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(60)).build())
             .load()
             .await;
@@ -109,13 +120,17 @@ impl AwsContext {
         aws_sdk_iam::Client::from_conf(conf)
     }
 
+    /// The SDK clients' retries, for the calls made without an SDK crate.
+    pub(crate) fn wire_retry(&self) -> gantry_aws_wire::Retry {
+        let max_attempts = self.config.retry_config().map_or(MAX_ATTEMPTS, |r| r.max_attempts());
+        gantry_aws_wire::Retry { max_attempts, initial_backoff: INITIAL_BACKOFF }
+    }
+
     /// Parameter Store in `region` (gantry-aws-wire: no SDK crate), retried
     /// and counted as the SDK clients are.
     pub fn ssm(&self, region: &str) -> gantry_aws_wire::ssm::Ssm {
         let stats = self.stats.clone();
-        gantry_aws_wire::ssm::Ssm::new(&self.config, region)
-            .retrying(gantry_aws_wire::Retry { max_attempts: MAX_ATTEMPTS, initial_backoff: INITIAL_BACKOFF })
-            .observed(move |op| stats.record("ssm", op))
+        gantry_aws_wire::ssm::Ssm::new(&self.config, region).retrying(self.wire_retry()).observed(move |op| stats.record("ssm", op))
     }
 
     /// An STS client with the call counter attached.
@@ -217,6 +232,14 @@ pub(crate) fn class_of_code(code: &str) -> ErrorClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_max_attempts_is_a_whole_number_from_one() {
+        assert_eq!(
+            [Some("1"), Some(" 10 "), Some("0"), Some("three"), Some("-2"), None].map(max_attempts),
+            [1, 10, MAX_ATTEMPTS, MAX_ATTEMPTS, MAX_ATTEMPTS, MAX_ATTEMPTS]
+        );
+    }
 
     #[test]
     fn codes_are_classified() {

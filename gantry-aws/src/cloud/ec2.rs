@@ -4,9 +4,8 @@
 //!
 //! They go over the EC2 Query API (a form-encoded POST, an XML answer)
 //! through gantry-aws-wire's `QueryService` (the SDK's own SigV4 signer,
-//! credentials and XML decoder), read with `ec2_xml` and retried with
-//! gantry's policy (`core::calls::backoff`, which counts each attempt),
-//! instead of through the `aws-sdk-ec2` crate: that
+//! credentials and XML decoder), read with `ec2_xml`, retried and counted
+//! as the SDK clients are, instead of through the `aws-sdk-ec2` crate: that
 //! crate was a fifth of the test build's compile time (225 of 1,034
 //! CPU-seconds on a clean build) for these three reads. Shapes: Amazon EC2
 //! API Reference, API version 2016-11-15 ("Query requests", each action's
@@ -14,12 +13,9 @@
 
 use crate::cloud::aws::{from_call, AwsContext};
 use crate::cloud::ec2_xml::{read_page, SpotPrice, Subnet, Vpc};
-use crate::cloud::stats::ApiStats;
-use crate::core::calls::{backoff, Failure};
 use crate::core::error::{ErrorClass, ProviderError};
 use gantry_aws_wire::QueryService;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 /// The API version every request names.
@@ -57,7 +53,6 @@ pub(crate) fn filter_params(filters: &[Filter]) -> Vec<(String, String)> {
 /// An EC2 client for one region.
 pub struct Ec2 {
     query: QueryService,
-    stats: Arc<ApiStats>,
 }
 
 impl Ec2 {
@@ -65,7 +60,8 @@ impl Ec2 {
     /// endpoint is `AWS_ENDPOINT_URL_EC2`, else the configured endpoint
     /// (`AWS_ENDPOINT_URL`), else the region's.
     pub fn new(ctx: &AwsContext, region: &str) -> Ec2 {
-        Ec2 { query: QueryService::new(&ctx.config, "ec2", VERSION, region), stats: ctx.stats.clone() }
+        let stats = ctx.stats.clone();
+        Ec2 { query: QueryService::new(&ctx.config, "ec2", VERSION, region).retrying(ctx.wire_retry()).observed(move |op| stats.record("ec2", op)) }
     }
 
     /// VPCs matching every filter.
@@ -127,13 +123,9 @@ impl Ec2 {
         }
     }
 
-    /// One action, retried as the SDKs retry (throttling, 5xx, no answer);
-    /// every attempt counted.
+    /// One action, retried as the SDKs retry (throttling, 5xx, no answer).
     async fn call(&self, action: &'static str, params: &[(String, String)]) -> Result<String, ProviderError> {
-        backoff(&self.stats, "ec2", action, || async {
-            self.query.attempt(action, params).await.map_err(|e| Failure { retry: e.retryable(), error: from_call("ec2", action, e) })
-        })
-        .await
+        self.query.call(action, params).await.map_err(|e| from_call("ec2", action, e))
     }
 }
 
@@ -179,7 +171,7 @@ mod tests {
             .endpoint_url(endpoint)
             .credentials_provider(SharedCredentialsProvider::new(creds))
             .build();
-        AwsContext { config, stats: ApiStats::new(), tagged: Default::default() }
+        AwsContext { config, stats: crate::cloud::stats::ApiStats::new(), tagged: Default::default() }
     }
 
     const THROTTLED: &str = "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r-1</RequestID></Response>";
@@ -202,6 +194,17 @@ mod tests {
         assert!(head.contains("x-amz-security-token: token") && head.contains("x-amz-date: "), "{head}");
         assert!(seen[1].ends_with("Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=is-default&Filter.1.Value.1=true"), "{}", seen[1]);
         assert!(seen[2].ends_with("&NextToken=t2"), "the next page asks with the token: {}", seen[2]);
+    }
+
+    #[tokio::test]
+    async fn the_configured_attempts_bound_the_retries() {
+        // AWS_MAX_ATTEMPTS=1 reaches the SdkConfig as its retry config.
+        let (url, server) = serve(vec![(503, THROTTLED)]).await;
+        let mut ctx = context(&url);
+        ctx.config = ctx.config.into_builder().retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1)).build();
+        let e = Ec2::new(&ctx, "us-west-2").vpcs(&[]).await.unwrap_err();
+        assert_eq!(e.class, ErrorClass::Throttled);
+        assert_eq!(server.await.unwrap().len(), 1, "one attempt in all");
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! The API calls of a run: their count per service and operation (every
-//! attempt, retries included, for `--stats`), and the one retry loop of
-//! the clients gantry drives itself (the Google clients, the EC2 Query
-//! calls): the SDKs' standard policy, restated.
+//! attempt, retries included, for `--stats`), and the retry loop of the
+//! Google clients gantry drives itself: the SDKs' standard policy,
+//! restated. (The AWS calls made without an SDK crate retry in
+//! gantry-aws-wire, as the AWS SDK clients are configured.)
 
 use crate::core::ProviderError;
 use std::collections::BTreeMap;
