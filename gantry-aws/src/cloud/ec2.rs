@@ -13,7 +13,7 @@
 
 use crate::cloud::aws::{from_call, AwsContext};
 use crate::cloud::ec2_xml::{read_page, SpotPrice, Subnet, Vpc};
-use crate::core::error::{ErrorClass, ProviderError};
+use crate::core::error::ProviderError;
 use gantry_aws_wire::QueryService;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
@@ -113,8 +113,7 @@ impl Ec2 {
                 p.push(("NextToken".into(), t.clone()));
             }
             let body = self.call(action, &p).await?;
-            let (items, next) =
-                read_page::<T>(&body, set).map_err(|e| ProviderError::aws(ErrorClass::Other, "ec2", action, format!("unexpected answer: {e}")))?;
+            let (items, next) = read_page::<T>(&body, set).map_err(|e| from_call("ec2", action, e))?;
             out.extend(items);
             match next {
                 Some(t) if token.as_ref() != Some(&t) => token = Some(t),
@@ -132,6 +131,7 @@ impl Ec2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::error::ErrorClass;
     use aws_credential_types::provider::SharedCredentialsProvider;
     use aws_credential_types::Credentials;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

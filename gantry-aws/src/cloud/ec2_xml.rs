@@ -1,10 +1,11 @@
-//! EC2 Query API answers, read with the SDK's XML decoder: a describe
-//! call's items (`<vpcSet><item>…`) and next token (the error document is
-//! read by gantry-aws-wire's Query service). Element names as the EC2 API
-//! Reference (2016-11-15) gives them in each action's "Response Elements"
-//! and in "Error codes".
+//! EC2 Query API answers: a describe call's items (`<vpcSet><item>…`) and
+//! next token, read into gantry-aws-wire's element tree (the SDK's XML
+//! decoder underneath; the error document is read by its Query service).
+//! Element names as the EC2 API Reference (2016-11-15) gives them in each
+//! action's "Response Elements".
 
-use aws_smithy_xml::decode::{try_data, Document, ScopedDecoder, XmlDecodeError};
+use gantry_aws_wire::xml::Element;
+use gantry_aws_wire::CallError;
 use std::collections::BTreeMap;
 
 // The VPC and subnet facts data sources read (gantry-core's types).
@@ -26,80 +27,59 @@ pub(crate) struct SpotPrice {
 /// An item of a describe call's set, read from its child elements.
 pub(crate) trait Item: Sized {
     /// Reads one `<item>`.
-    fn read(item: &mut ScopedDecoder) -> Result<Self, XmlDecodeError>;
+    fn read(item: &Element) -> Self;
 }
 
-/// Element name (or tag key) → text.
-type Texts = BTreeMap<String, String>;
+/// The text of `item`'s child `name`, empty when absent.
+fn text(item: &Element, name: &str) -> String {
+    item.text_of(name).unwrap_or_default().to_string()
+}
 
-/// The text of each child element named in `wanted`, and the `tagSet`.
-/// Other children (nested sets) are skipped whole.
-fn children(item: &mut ScopedDecoder, wanted: &[&str]) -> Result<(Texts, Texts), XmlDecodeError> {
-    let (mut fields, mut tags) = (BTreeMap::new(), BTreeMap::new());
-    while let Some(mut child) = item.next_tag() {
-        let name = child.start_el().local().to_string();
-        if name == "tagSet" {
-            while let Some(mut tag) = child.next_tag() {
-                let (kv, _) = children(&mut tag, &["key", "value"])?;
-                if let Some(k) = kv.get("key") {
-                    tags.insert(k.clone(), kv.get("value").cloned().unwrap_or_default());
-                }
-            }
-        } else if wanted.contains(&name.as_str()) {
-            fields.insert(name, try_data(&mut child)?.into_owned());
-        }
-    }
-    Ok((fields, tags))
+/// The `<item>`s of `set`'s element.
+fn items<'a>(parent: &'a Element, set: &str) -> impl Iterator<Item = &'a Element> + 'a {
+    parent.child(set).into_iter().flat_map(|s| s.children.iter().filter(|c| c.name == "item"))
+}
+
+/// The `tagSet` of an item, key → value.
+fn tags(item: &Element) -> BTreeMap<String, String> {
+    items(item, "tagSet").map(|t| (text(t, "key"), text(t, "value"))).collect()
 }
 
 impl Item for Vpc {
-    fn read(item: &mut ScopedDecoder) -> Result<Self, XmlDecodeError> {
-        let (mut f, tags) = children(item, &["vpcId", "cidrBlock", "isDefault", "ownerId"])?;
-        let mut take = |k: &str| f.remove(k).unwrap_or_default();
-        Ok(Vpc { id: take("vpcId"), cidr_block: take("cidrBlock"), is_default: take("isDefault") == "true", owner_id: take("ownerId"), tags })
+    fn read(i: &Element) -> Self {
+        Vpc { id: text(i, "vpcId"), cidr_block: text(i, "cidrBlock"), is_default: text(i, "isDefault") == "true", owner_id: text(i, "ownerId"), tags: tags(i) }
     }
 }
 
 impl Item for Subnet {
-    fn read(item: &mut ScopedDecoder) -> Result<Self, XmlDecodeError> {
-        let (mut f, tags) = children(item, &["subnetId", "vpcId", "availabilityZone", "cidrBlock"])?;
-        let mut take = |k: &str| f.remove(k).unwrap_or_default();
-        Ok(Subnet { id: take("subnetId"), vpc_id: take("vpcId"), availability_zone: take("availabilityZone"), cidr_block: take("cidrBlock"), tags })
+    fn read(i: &Element) -> Self {
+        Subnet {
+            id: text(i, "subnetId"),
+            vpc_id: text(i, "vpcId"),
+            availability_zone: text(i, "availabilityZone"),
+            cidr_block: text(i, "cidrBlock"),
+            tags: tags(i),
+        }
     }
 }
 
 impl Item for SpotPrice {
-    fn read(item: &mut ScopedDecoder) -> Result<Self, XmlDecodeError> {
-        let (mut f, _) = children(item, &["availabilityZone", "instanceType", "productDescription", "spotPrice"])?;
-        let mut take = |k: &str| f.remove(k).unwrap_or_default();
-        Ok(SpotPrice {
-            availability_zone: take("availabilityZone"),
-            instance_type: take("instanceType"),
-            product_description: take("productDescription"),
-            spot_price: take("spotPrice"),
-        })
+    fn read(i: &Element) -> Self {
+        SpotPrice {
+            availability_zone: text(i, "availabilityZone"),
+            instance_type: text(i, "instanceType"),
+            product_description: text(i, "productDescription"),
+            spot_price: text(i, "spotPrice"),
+        }
     }
 }
 
 /// The items of `set` in one page, and the next page's token (None on the
-/// last page: absent or empty).
-pub(crate) fn read_page<T: Item>(xml: &str, set: &str) -> Result<(Vec<T>, Option<String>), XmlDecodeError> {
-    let mut doc = Document::new(xml);
-    let mut root = doc.root_element()?;
-    let (mut items, mut next) = (Vec::new(), None);
-    while let Some(mut el) = root.next_tag() {
-        let name = el.start_el().local().to_string();
-        if name == set {
-            while let Some(mut item) = el.next_tag() {
-                if item.start_el().local() == "item" {
-                    items.push(T::read(&mut item)?);
-                }
-            }
-        } else if name == "nextToken" {
-            next = Some(try_data(&mut el)?.into_owned()).filter(|t| !t.is_empty());
-        }
-    }
-    Ok((items, next))
+/// last page: absent or empty). Nested sets other than `tagSet` are not read.
+pub(crate) fn read_page<T: Item>(xml: &str, set: &str) -> Result<(Vec<T>, Option<String>), CallError> {
+    let doc = Element::parse(xml, &[set, "item", "tagSet"])?;
+    let next = doc.text_of("nextToken").filter(|t| !t.is_empty()).map(String::from);
+    Ok((items(&doc, set).map(T::read).collect(), next))
 }
 
 #[cfg(test)]
