@@ -34,7 +34,7 @@ impl Service<Json> {
         Err(service_error(answer.status, answer.error_type.as_deref(), &answer.body, answer.request_id))
     }
 
-    /// `operation`, retried as the SDKs' standard mode retries ([`Retry`]).
+    /// `operation`, retried as the SDKs' standard mode retries ([`crate::Retry`]).
     pub async fn call<I: Serialize, O: DeserializeOwned>(&self, operation: &str, input: &I) -> Result<O, CallError> {
         self.retried(operation, || self.attempt(operation, input)).await
     }

@@ -51,7 +51,7 @@ impl Service<Query> {
         Err(query_error(answer.status, &text, answer.request_id))
     }
 
-    /// `action`, retried as the SDKs' standard mode retries ([`Retry`]).
+    /// `action`, retried as the SDKs' standard mode retries ([`crate::Retry`]).
     pub async fn call(&self, action: &str, params: &[(String, String)]) -> Result<String, CallError> {
         self.retried(action, || self.attempt(action, params)).await
     }

@@ -1,5 +1,5 @@
-//! What every protocol shares: where a service's calls go, the HTTP client,
-//! one signed POST, and the SDKs' standard retry loop.
+//! What every protocol shares: the HTTP client, one signed POST to the
+//! service's endpoint, and the SDKs' standard retry loop.
 
 use crate::endpoint::endpoint;
 use crate::error::CallError;

@@ -25,7 +25,7 @@ impl Element {
         let mut doc = Document::new(xml);
         let mut root = doc.root_element().map_err(|e| CallError::Decode(format!("not an XML document: {e}")))?;
         let name = root.start_el().local().to_string();
-        Ok(Element { name, text: String::new(), children: read_children(&mut root, containers)? })
+        Ok(Element { name, text: String::new(), children: read_children(&mut root, containers) })
     }
 
     /// The first child named `name`.
@@ -43,18 +43,20 @@ impl Element {
         self.child(list).into_iter().flat_map(|l| l.children.iter().filter(|c| c.name == "member"))
     }
 
-    /// The first element named `name` here or below, depth first.
+    /// The first element named `name` below this one, depth first.
     pub fn find(&self, name: &str) -> Option<&Element> {
         self.children.iter().find_map(|c| if c.name == name { Some(c) } else { c.find(name) })
     }
 }
 
-fn read_children(scope: &mut ScopedDecoder, containers: &[&str]) -> Result<Vec<Element>, CallError> {
+/// The children of `scope`. The decoder ends a malformed document where
+/// it stops making sense (as the SDKs' own deserializers read it).
+fn read_children(scope: &mut ScopedDecoder, containers: &[&str]) -> Vec<Element> {
     let mut out = Vec::new();
     while let Some(mut child) = scope.next_tag() {
         let name = child.start_el().local().to_string();
         let element = if containers.contains(&name.as_str()) {
-            Element { name, text: String::new(), children: read_children(&mut child, containers)? }
+            Element { name, text: String::new(), children: read_children(&mut child, containers) }
         } else {
             // An element with children the reader did not ask for: skipped.
             let text = try_data(&mut child).map(|t| t.into_owned()).unwrap_or_default();
@@ -62,5 +64,5 @@ fn read_children(scope: &mut ScopedDecoder, containers: &[&str]) -> Result<Vec<E
         };
         out.push(element);
     }
-    Ok(out)
+    out
 }
