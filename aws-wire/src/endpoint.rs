@@ -4,9 +4,11 @@
 //! `config/endpoint.rs`), over the partitions the SDKs embed
 //! (`endpoint_lib.rs`, partitions version 1.1). FIPS and dual-stack come
 //! from the `SdkConfig` (`AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`
-//! or the profile's `use_fips_endpoint`, `use_dualstack_endpoint`).
+//! or the profile's `use_fips_endpoint`, `use_dualstack_endpoint`), and so
+//! do configured endpoints.
 
 use crate::error::CallError;
+use aws_types::service_config::ServiceConfigKey;
 use aws_types::SdkConfig;
 
 /// A partition's DNS suffixes. Every partition supports FIPS and
@@ -44,15 +46,25 @@ fn partition(region: &str) -> Partition {
 }
 
 /// The URL of `service` (its endpoint prefix) in `region`, ending in `/`:
-/// `AWS_ENDPOINT_URL_<SERVICE_ID>`, else the configured endpoint
-/// (`AWS_ENDPOINT_URL`), else the region's. A custom endpoint with FIPS or
-/// dual-stack asked for is refused, as the SDKs refuse it.
+/// the service's configured endpoint, else the configured endpoint of all
+/// services, else the region's. A configured endpoint together with FIPS
+/// or dual-stack is refused, as the SDKs refuse it.
 pub fn endpoint(config: &SdkConfig, service: &str, region: &str) -> Result<String, CallError> {
-    let specific = std::env::var(format!("AWS_ENDPOINT_URL_{}", env_id(service))).ok().filter(|s| !s.is_empty());
-    let custom = specific.or_else(|| config.endpoint_url().map(String::from));
+    let custom = configured(config, service);
     let (fips, dual_stack) = (config.use_fips() == Some(true), config.use_dual_stack() == Some(true));
     let url = resolve(service, region, custom.as_deref(), fips, dual_stack).map_err(|m| CallError::Config(m.to_string()))?;
     Ok(url.trim_end_matches('/').to_string() + "/")
+}
+
+/// A configured endpoint, looked up as the SDK clients look theirs up:
+/// the `SdkConfig`'s service config (`AWS_ENDPOINT_URL_<SERVICE_ID>`, a
+/// profile's `services` section; aws-config leaves both out under
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`), else its endpoint URL
+/// (`AWS_ENDPOINT_URL`, a profile's `endpoint_url`).
+fn configured(config: &SdkConfig, service: &str) -> Option<String> {
+    let id = service_id(service);
+    let key = ServiceConfigKey::builder().service_id(&id).env("AWS_ENDPOINT_URL").profile("endpoint_url").build().ok()?;
+    config.service_config().and_then(|c| c.load_config(key)).or_else(|| config.endpoint_url().map(String::from))
 }
 
 /// The rule set itself.
@@ -78,13 +90,13 @@ fn resolve(service: &str, region: &str, custom: Option<&str>, fips: bool, dual_s
     })
 }
 
-/// The service's part of its endpoint variable: its SDK service id
-/// upper-cased, spaces as underscores ("Service-specific endpoints", AWS
-/// SDKs and Tools Reference Guide): Auto Scaling's id is `Auto Scaling`,
-/// the others gantry calls this way are their endpoint prefix.
-pub(crate) fn env_id(service: &str) -> String {
+/// The SDK service id of an endpoint prefix (what names its variable,
+/// `AWS_ENDPOINT_URL_AUTO_SCALING`, and its profile section): Auto
+/// Scaling's is `Auto Scaling`, the others gantry calls this way are their
+/// prefix upper-cased.
+pub(crate) fn service_id(service: &str) -> String {
     match service {
-        "autoscaling" => "AUTO_SCALING".to_string(),
+        "autoscaling" => "Auto Scaling".to_string(),
         other => other.to_uppercase(),
     }
 }
@@ -148,13 +160,30 @@ mod tests {
         assert_eq!(resolve("autoscaling", "eusc-de-east-1", None, false, false).as_deref(), Ok("https://autoscaling.eusc-de-east-1.amazonaws.eu"));
     }
 
+    /// A service config that knows one service's endpoint, as aws-config's
+    /// answers from `AWS_ENDPOINT_URL_<SERVICE_ID>` or a profile.
+    #[derive(Debug)]
+    struct OneService(&'static str, &'static str);
+
+    impl aws_types::service_config::LoadServiceConfig for OneService {
+        fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+            (key.service_id() == self.0 && key.env() == "AWS_ENDPOINT_URL" && key.profile() == "endpoint_url").then(|| self.1.to_string())
+        }
+    }
+
     #[test]
-    fn fips_from_the_config_picks_the_fips_endpoint_and_auto_scaling_has_its_own_variable() {
+    fn a_service_endpoint_is_asked_by_service_id_before_the_shared_one() {
+        let config = SdkConfig::builder().service_config(OneService("Auto Scaling", "http://127.0.0.1:7000")).endpoint_url("http://127.0.0.1:5000").build();
+        assert_eq!(endpoint(&config, "autoscaling", "us-west-2"), Ok("http://127.0.0.1:7000/".to_string()));
+        assert_eq!(endpoint(&config, "ssm", "us-west-2"), Ok("http://127.0.0.1:5000/".to_string()), "the others use the shared one");
+        assert_eq!(service_id("ec2"), "EC2");
+    }
+
+    #[test]
+    fn fips_from_the_config_picks_the_fips_endpoint_and_is_refused_with_a_custom_one() {
         let config = SdkConfig::builder().use_fips(true).build();
         assert_eq!(endpoint(&config, "ec2", "us-west-2"), Ok("https://ec2-fips.us-west-2.amazonaws.com/".to_string()));
         let custom = SdkConfig::builder().use_fips(true).endpoint_url("http://127.0.0.1:5000").build();
         assert!(matches!(endpoint(&custom, "ssm", "us-west-2"), Err(CallError::Config(m)) if m.contains("FIPS and custom endpoint")));
-        assert_eq!(env_id("autoscaling"), "AUTO_SCALING");
-        assert_eq!(env_id("ssm"), "SSM");
     }
 }
