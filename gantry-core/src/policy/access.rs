@@ -111,6 +111,19 @@ fn allowed_before(before: &Access, g: &Grant) -> bool {
     })
 }
 
+/// Who a resource policy (a repository's, a bucket's) newly lets in, and to
+/// do what: `before` is None for a resource being created.
+pub fn resource_policy_widening(before: Option<&Value>, after: Option<&Value>, on: &str) -> Vec<String> {
+    let access = |doc: Option<&Value>| {
+        let mut a = Access::default();
+        if let Some(doc) = doc {
+            a.add_policy(doc, on);
+        }
+        a
+    };
+    widening(&access(before), &access(after))
+}
+
 /// Everything `after` allows that `before` did not, in words a reviewer reads.
 pub fn widening(before: &Access, after: &Access) -> Vec<String> {
     let mut out = Vec::new();

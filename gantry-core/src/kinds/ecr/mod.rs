@@ -120,14 +120,8 @@ impl crate::core::TypedKind for EcrRepository {
 
     /// Who the repository policy newly lets in, and to do what.
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
-        let access = |s: Option<&State>| {
-            let mut a = crate::policy::access::Access::default();
-            if let Some(doc) = s.and_then(|s| crate::kinds::common::read_desired::<Desired>(s).ok()).and_then(|d| d.repository_policy) {
-                a.add_policy(&doc, "the repository");
-            }
-            a
-        };
-        crate::policy::access::widening(&access(before), &access(Some(after)))
+        let policy = |s: &State| crate::kinds::common::read_desired::<Desired>(s).ok().and_then(|d| d.repository_policy);
+        crate::policy::access::resource_policy_widening(before.and_then(policy).as_ref(), policy(after).as_ref(), "the repository")
     }
 
     fn lint(&self, spec: &Spec, _env: &Env) -> Vec<crate::lint::Finding> {

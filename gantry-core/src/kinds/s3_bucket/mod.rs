@@ -161,14 +161,8 @@ impl crate::core::TypedKind for S3Bucket {
     /// Who the bucket policy newly lets in (anyone, for a public prefix), and
     /// Block Public Access switches turned off.
     fn broadening(&self, before: Option<&State>, after: &State) -> Vec<String> {
-        let access = |s: Option<&State>| {
-            let mut a = crate::policy::access::Access::default();
-            if let Some(doc) = s.and_then(bucket).and_then(|d| d.policy) {
-                a.add_policy(&doc, "the bucket");
-            }
-            a
-        };
-        let mut out = crate::policy::access::widening(&access(before), &access(Some(after)));
+        let policy = |s: &State| bucket(s).and_then(|d| d.policy);
+        let mut out = crate::policy::access::resource_policy_widening(before.and_then(policy).as_ref(), policy(after).as_ref(), "the bucket");
         let pab = |s: &State| bucket(s).and_then(|d| d.public_access_block);
         // A new bucket starts with every switch on (S3's default since April 2023).
         let was = before.map(|b| pab(b).unwrap_or_else(PublicAccess::open)).unwrap_or_else(PublicAccess::blocked);
