@@ -2,8 +2,7 @@
 //! the base images CI pulls), for its URL and ARN.
 
 use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema};
-use crate::core::DataSchema;
+use crate::core::TypedDataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
@@ -14,7 +13,7 @@ pub(super) struct EcrRepository;
 /// The block's arguments (the schema is derived from them).
 #[derive(Debug, Default, Deserialize, Schema)]
 #[serde(default)]
-struct Args {
+pub(super) struct Args {
     /// Repository name, e.g. team/base.
     #[schema(required)]
     name: Option<String>,
@@ -24,7 +23,7 @@ struct Args {
 
 /// What the read gives (the attributes' schema is derived from it).
 #[derive(Debug, Serialize, Schema)]
-struct Found {
+pub(super) struct Found {
     /// The repository's ARN.
     arn: String,
     /// Repository name.
@@ -35,21 +34,12 @@ struct Found {
     registry_id: String,
 }
 
-impl DataSchema for EcrRepository {
-    fn name(&self) -> &'static str {
-        "ecr_repository"
-    }
-    fn doc(&self) -> &'static str {
-        "An existing ECR repository the stack does not own."
-    }
-    fn schema(&self) -> &'static Schema {
-        &Args::SCHEMA
-    }
-    fn attributes(&self) -> &'static [Attr] {
-        Found::SCHEMA.attrs
-    }
-    fn check(&self, args: &State) -> Vec<Diagnostic> {
-        let a: Args = read_args(args);
+impl TypedDataSchema for EcrRepository {
+    const NAME: &'static str = "ecr_repository";
+    const DOC: &'static str = "An existing ECR repository the stack does not own.";
+    type Args = Args;
+    type Found = Found;
+    fn check_args(&self, a: &Args) -> Vec<Diagnostic> {
         match given(&a.registry_id) {
             Some(id) if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) => {
                 vec![Diagnostic::attr("registry_id", format!("\"{id}\" is not a 12-digit AWS account id"))]
@@ -65,7 +55,7 @@ impl DataSource for EcrRepository {
         let a: Args = read_args(args);
         let name = given(&a.name).unwrap_or_default();
         let registry = given(&a.registry_id);
-        let Some(r) = apis.aws(self.name())?.repository(name, registry).await? else {
+        let Some(r) = apis.aws(Self::NAME)?.repository(name, registry).await? else {
             let account = registry.unwrap_or(&apis.account_id);
             return Err(LookupError::Missing(format!("no ECR repository named \"{name}\" in registry {account} ({})", apis.region)));
         };

@@ -2,8 +2,7 @@
 //! Cloud project (e.g. the shared CI network TPU and GPU nodes join).
 
 use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema};
-use crate::core::DataSchema;
+use crate::core::TypedDataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
@@ -14,7 +13,7 @@ pub(super) struct GcpNetwork;
 /// The block's arguments (the schema is derived from them).
 #[derive(Debug, Default, Deserialize, Schema)]
 #[serde(default)]
-struct Args {
+pub(super) struct Args {
     /// The network's name.
     #[schema(required)]
     name: Option<String>,
@@ -24,7 +23,7 @@ struct Args {
 
 /// What the read gives (the attributes' schema is derived from it).
 #[derive(Debug, Serialize, Schema)]
-struct Found {
+pub(super) struct Found {
     /// The network's name.
     name: String,
     /// Numeric id Compute assigned.
@@ -37,21 +36,12 @@ struct Found {
     subnetworks: Vec<String>,
 }
 
-impl DataSchema for GcpNetwork {
-    fn name(&self) -> &'static str {
-        "gcp_network"
-    }
-    fn doc(&self) -> &'static str {
-        "An existing Google Cloud VPC network, by name."
-    }
-    fn schema(&self) -> &'static Schema {
-        &Args::SCHEMA
-    }
-    fn attributes(&self) -> &'static [Attr] {
-        Found::SCHEMA.attrs
-    }
-    fn check(&self, args: &State) -> Vec<Diagnostic> {
-        let a: Args = read_args(args);
+impl TypedDataSchema for GcpNetwork {
+    const NAME: &'static str = "gcp_network";
+    const DOC: &'static str = "An existing Google Cloud VPC network, by name.";
+    type Args = Args;
+    type Found = Found;
+    fn check_args(&self, a: &Args) -> Vec<Diagnostic> {
         let name = given(&a.name).unwrap_or_default();
         // Compute resource names: RFC 1035, 1-63 characters.
         let ok = (1..=63).contains(&name.len())
@@ -72,7 +62,7 @@ impl DataSource for GcpNetwork {
         let a: Args = read_args(args);
         let name = given(&a.name).unwrap_or_default();
         let project = given(&a.project).unwrap_or(&apis.project);
-        let Some(n) = apis.gcp(self.name())?.network(project, name).await? else {
+        let Some(n) = apis.gcp(Self::NAME)?.network(project, name).await? else {
             return Err(LookupError::Missing(format!("no network named \"{name}\" in project {project}")));
         };
         let mut subnetworks = n.subnetworks;

@@ -3,9 +3,8 @@
 //! blocks to trust: `provider = data.github_oidc_provider.github`.
 
 use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema};
-use crate::core::DataSchema;
 use crate::core::State;
+use crate::core::TypedDataSchema;
 use crate::kinds::oidc_provider::host_of;
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
@@ -16,7 +15,7 @@ pub(super) struct GithubOidcProvider;
 /// The block's arguments (the schema is derived from them).
 #[derive(Debug, Default, Deserialize, Schema)]
 #[serde(default)]
-struct Args {
+pub(super) struct Args {
     /// Issuer URL of the provider to find.
     #[schema(default = "https://token.actions.githubusercontent.com")]
     url: Option<String>,
@@ -24,7 +23,7 @@ struct Args {
 
 /// What the read gives (the attributes' schema is derived from it).
 #[derive(Debug, Serialize, Schema)]
-struct Found {
+pub(super) struct Found {
     /// The provider's ARN.
     arn: String,
     /// Issuer URL (https://...).
@@ -37,19 +36,11 @@ struct Found {
     thumbprints: Vec<String>,
 }
 
-impl DataSchema for GithubOidcProvider {
-    fn name(&self) -> &'static str {
-        "github_oidc_provider"
-    }
-    fn doc(&self) -> &'static str {
-        "The account's GitHub Actions OIDC provider when another stack owns it (IAM allows one per URL per account)."
-    }
-    fn schema(&self) -> &'static Schema {
-        &Args::SCHEMA
-    }
-    fn attributes(&self) -> &'static [Attr] {
-        Found::SCHEMA.attrs
-    }
+impl TypedDataSchema for GithubOidcProvider {
+    const NAME: &'static str = "github_oidc_provider";
+    const DOC: &'static str = "The account's GitHub Actions OIDC provider when another stack owns it (IAM allows one per URL per account).";
+    type Args = Args;
+    type Found = Found;
 }
 
 #[async_trait]
@@ -58,7 +49,7 @@ impl DataSource for GithubOidcProvider {
         let a: Args = read_args(args);
         let url = given(&a.url).unwrap_or("https://token.actions.githubusercontent.com");
         let host = host_of(url);
-        let Some(p) = apis.aws(self.name())?.oidc_provider(&host).await? else {
+        let Some(p) = apis.aws(Self::NAME)?.oidc_provider(&host).await? else {
             return Err(LookupError::Missing(format!(
                 "no IAM OIDC provider for {host} in account {}: create it once (a github_oidc_provider block in one stack), then look it up",
                 apis.account_id

@@ -6,8 +6,7 @@
 //! wildcard in `sub` would let in any repository created later.
 
 use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema};
-use crate::core::DataSchema;
+use crate::core::TypedDataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
@@ -18,7 +17,7 @@ pub(super) struct GithubRepositories;
 /// The block's arguments (the schema is derived from them).
 #[derive(Debug, Default, Deserialize, Schema)]
 #[serde(default)]
-struct Args {
+pub(super) struct Args {
     /// The organisation or user.
     #[schema(required)]
     owner: Option<String>,
@@ -39,7 +38,7 @@ struct Args {
 
 /// What the read gives (the attributes' schema is derived from it).
 #[derive(Debug, Serialize, Schema)]
-struct Found {
+pub(super) struct Found {
     /// The owner.
     owner: String,
     /// OWNER/NAME of every repository chosen, sorted.
@@ -48,21 +47,13 @@ struct Found {
     names: Vec<String>,
 }
 
-impl DataSchema for GithubRepositories {
-    fn name(&self) -> &'static str {
-        "github_repositories"
-    }
-    fn doc(&self) -> &'static str {
-        "An owner's GitHub repositories, chosen by topic and/or name prefix (REST API; GITHUB_TOKEN if set, GANTRY_GITHUB_API for GitHub Enterprise Server)."
-    }
-    fn schema(&self) -> &'static Schema {
-        &Args::SCHEMA
-    }
-    fn attributes(&self) -> &'static [Attr] {
-        Found::SCHEMA.attrs
-    }
-    fn check(&self, args: &State) -> Vec<Diagnostic> {
-        let a: Args = read_args(args);
+impl TypedDataSchema for GithubRepositories {
+    const NAME: &'static str = "github_repositories";
+    const DOC: &'static str =
+        "An owner's GitHub repositories, chosen by topic and/or name prefix (REST API; GITHUB_TOKEN if set, GANTRY_GITHUB_API for GitHub Enterprise Server).";
+    type Args = Args;
+    type Found = Found;
+    fn check_args(&self, a: &Args) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if given(&a.topic).is_none() && given(&a.name_prefix).is_none() {
             out.push(Diagnostic::attr(

@@ -2,9 +2,8 @@
 //! boundary owner's role, or a role another team manages), for its ARN.
 
 use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema};
-use crate::core::DataSchema;
 use crate::core::State;
+use crate::core::TypedDataSchema;
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ pub(super) struct IamRole;
 /// The block's arguments (the schema is derived from them).
 #[derive(Debug, Default, Deserialize, Schema)]
 #[serde(default)]
-struct Args {
+pub(super) struct Args {
     /// The role's name (without its path).
     #[schema(required)]
     name: Option<String>,
@@ -22,7 +21,7 @@ struct Args {
 
 /// What the read gives (the attributes' schema is derived from it).
 #[derive(Debug, Serialize, Schema)]
-struct Found {
+pub(super) struct Found {
     /// The role's ARN (with its path).
     arn: String,
     /// The role's name.
@@ -35,19 +34,11 @@ struct Found {
     max_session_duration: i64,
 }
 
-impl DataSchema for IamRole {
-    fn name(&self) -> &'static str {
-        "iam_role"
-    }
-    fn doc(&self) -> &'static str {
-        "An existing IAM role, by name."
-    }
-    fn schema(&self) -> &'static Schema {
-        &Args::SCHEMA
-    }
-    fn attributes(&self) -> &'static [Attr] {
-        Found::SCHEMA.attrs
-    }
+impl TypedDataSchema for IamRole {
+    const NAME: &'static str = "iam_role";
+    const DOC: &'static str = "An existing IAM role, by name.";
+    type Args = Args;
+    type Found = Found;
 }
 
 #[async_trait]
@@ -55,7 +46,7 @@ impl DataSource for IamRole {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let a: Args = read_args(args);
         let name = given(&a.name).unwrap_or_default();
-        let Some(r) = apis.aws(self.name())?.role(name).await? else {
+        let Some(r) = apis.aws(Self::NAME)?.role(name).await? else {
             return Err(LookupError::Missing(format!("no IAM role named \"{name}\" in account {}", apis.account_id)));
         };
         Ok(to_state(&Found { arn: r.arn, name: name.to_string(), path: r.path, unique_id: r.unique_id, max_session_duration: r.max_session_duration }))

@@ -26,11 +26,10 @@ mod tests;
 pub(crate) use api::{AwsLookupApi, GcpLookupApi, GithubLookupApi, VpcQuery};
 pub(crate) use gantry_aws::lookups::AwsLookups;
 
-use crate::core::{DataSchema, ProviderError, State};
+use crate::core::{read_args, DataSchema, ProviderError, State};
 /// A read's typed `Found` as the data block's value.
 use crate::kinds::common::to_state;
 use async_trait::async_trait;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// Cloud access for reads, plus the facts ARNs and URLs are built from.
@@ -100,13 +99,6 @@ pub(crate) fn schemas() -> Vec<&'static dyn DataSchema> {
 /// Looks a data source up by its block type.
 pub(crate) fn by_name(name: &str) -> Option<&'static dyn DataSource> {
     REGISTRY.iter().copied().find(|s| s.name() == name)
-}
-
-/// A block's arguments as its source's typed `Args`: read once, at the
-/// boundary. The loader checked them against the schema derived from the
-/// same struct, so they read (anything else reads as the defaults).
-fn read_args<T: serde::de::DeserializeOwned + Default>(args: &State) -> T {
-    serde_json::from_value(Value::Object(args.clone())).unwrap_or_default()
 }
 
 /// A string argument as given: unset and "" alike are none.

@@ -2,9 +2,8 @@
 //! its ARN, region and endpoint, so policies name it exactly.
 
 use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema};
-use crate::core::DataSchema;
 use crate::core::State;
+use crate::core::TypedDataSchema;
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ pub(super) struct S3Bucket;
 /// The block's arguments (the schema is derived from them).
 #[derive(Debug, Default, Deserialize, Schema)]
 #[serde(default)]
-struct Args {
+pub(super) struct Args {
     /// The bucket's name.
     #[schema(required)]
     bucket: Option<String>,
@@ -22,7 +21,7 @@ struct Args {
 
 /// What the read gives (the attributes' schema is derived from it).
 #[derive(Debug, Serialize, Schema)]
-struct Found {
+pub(super) struct Found {
     /// The bucket's name.
     bucket: String,
     /// arn:aws:s3:::NAME.
@@ -33,19 +32,11 @@ struct Found {
     bucket_regional_domain_name: String,
 }
 
-impl DataSchema for S3Bucket {
-    fn name(&self) -> &'static str {
-        "s3_bucket"
-    }
-    fn doc(&self) -> &'static str {
-        "An existing S3 bucket (it must be visible to the credentials in use)."
-    }
-    fn schema(&self) -> &'static Schema {
-        &Args::SCHEMA
-    }
-    fn attributes(&self) -> &'static [Attr] {
-        Found::SCHEMA.attrs
-    }
+impl TypedDataSchema for S3Bucket {
+    const NAME: &'static str = "s3_bucket";
+    const DOC: &'static str = "An existing S3 bucket (it must be visible to the credentials in use).";
+    type Args = Args;
+    type Found = Found;
 }
 
 #[async_trait]
@@ -53,7 +44,7 @@ impl DataSource for S3Bucket {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let a: Args = read_args(args);
         let name = given(&a.bucket).unwrap_or_default();
-        let Some(b) = apis.aws(self.name())?.bucket(name).await? else {
+        let Some(b) = apis.aws(Self::NAME)?.bucket(name).await? else {
             return Err(LookupError::Missing(format!("no S3 bucket named \"{name}\"")));
         };
         Ok(to_state(&Found {

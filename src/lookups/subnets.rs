@@ -2,8 +2,7 @@
 //! a queue's `subnets` — ids sorted, so the plan is stable across reads.
 
 use super::{read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::schema::{Attr, HasSchema, Schema};
-use crate::core::DataSchema;
+use crate::core::TypedDataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
@@ -15,7 +14,7 @@ pub(super) struct Subnets;
 /// The block's arguments (the schema is derived from them).
 #[derive(Debug, Default, Deserialize, Schema)]
 #[serde(default)]
-struct Args {
+pub(super) struct Args {
     /// Only subnets of this VPC (e.g. data.vpc.ci.id).
     vpc_id: Option<String>,
     /// Tags each subnet must have (all of them).
@@ -28,7 +27,7 @@ struct Args {
 
 /// What the read gives (the attributes' schema is derived from it).
 #[derive(Debug, Serialize, Schema)]
-struct Found {
+pub(super) struct Found {
     /// Subnet ids, sorted.
     ids: Vec<String>,
     /// Zone of each subnet, in the order of ids.
@@ -39,21 +38,13 @@ struct Found {
     vpc_ids: Vec<String>,
 }
 
-impl DataSchema for Subnets {
-    fn name(&self) -> &'static str {
-        "subnets"
-    }
-    fn doc(&self) -> &'static str {
-        "Existing subnets that match a VPC, tags and zones. At least one must match (an empty list would put a queue in the default VPC)."
-    }
-    fn schema(&self) -> &'static Schema {
-        &Args::SCHEMA
-    }
-    fn attributes(&self) -> &'static [Attr] {
-        Found::SCHEMA.attrs
-    }
-    fn check(&self, args: &State) -> Vec<Diagnostic> {
-        let a: Args = read_args(args);
+impl TypedDataSchema for Subnets {
+    const NAME: &'static str = "subnets";
+    const DOC: &'static str =
+        "Existing subnets that match a VPC, tags and zones. At least one must match (an empty list would put a queue in the default VPC).";
+    type Args = Args;
+    type Found = Found;
+    fn check_args(&self, a: &Args) -> Vec<Diagnostic> {
         if a.vpc_id.is_none() && a.tags.is_empty() {
             return vec![Diagnostic::attr("vpc_id", "say which subnets: set vpc_id, tags, or both (every subnet in the region is rarely meant)")];
         }
@@ -66,7 +57,7 @@ impl DataSource for Subnets {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
         let a: Args = read_args(args);
         let (vpc, tags, zones) = (a.vpc_id.as_deref(), &a.tags, &a.availability_zones);
-        let mut found = apis.aws(self.name())?.subnets(vpc, tags, zones).await?;
+        let mut found = apis.aws(Self::NAME)?.subnets(vpc, tags, zones).await?;
         if found.is_empty() {
             let mut what = vec![format!("in {}", apis.region)];
             what.extend(vpc.map(|v| format!("in {v}")));

@@ -2,8 +2,7 @@
 //! e.g. the network team's CI VPC a queue's subnets come from.
 
 use super::{given, read_args, to_state, DataSource, LookupApis, LookupError, VpcQuery};
-use crate::core::schema::{Attr, HasSchema, Schema};
-use crate::core::DataSchema;
+use crate::core::TypedDataSchema;
 use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
@@ -15,7 +14,7 @@ pub(super) struct VpcSource;
 /// The block's arguments (the schema is derived from them).
 #[derive(Debug, Default, Deserialize, Schema)]
 #[serde(default)]
-struct Args {
+pub(super) struct Args {
     /// The VPC id (vpc-...).
     id: Option<String>,
     /// Tags the VPC must have (all of them).
@@ -28,7 +27,7 @@ struct Args {
 
 /// What the read gives (the attributes' schema is derived from it).
 #[derive(Debug, Serialize, Schema)]
-struct Found {
+pub(super) struct Found {
     /// The VPC id.
     id: String,
     /// arn:aws:ec2:REGION:OWNER:vpc/ID.
@@ -43,9 +42,8 @@ struct Found {
     tags: BTreeMap<String, String>,
 }
 
-fn query(args: &State) -> VpcQuery {
-    let a: Args = read_args(args);
-    VpcQuery { id: given(&a.id).map(String::from), tags: a.tags, default: a.default }
+fn query(a: &Args) -> VpcQuery {
+    VpcQuery { id: given(&a.id).map(String::from), tags: a.tags.clone(), default: a.default }
 }
 
 /// What the query asked for, for messages.
@@ -63,21 +61,13 @@ fn describe(q: &VpcQuery) -> String {
     parts.join(" and ")
 }
 
-impl DataSchema for VpcSource {
-    fn name(&self) -> &'static str {
-        "vpc"
-    }
-    fn doc(&self) -> &'static str {
-        "One existing VPC in the stack's region. Exactly one must match."
-    }
-    fn schema(&self) -> &'static Schema {
-        &Args::SCHEMA
-    }
-    fn attributes(&self) -> &'static [Attr] {
-        Found::SCHEMA.attrs
-    }
-    fn check(&self, args: &State) -> Vec<Diagnostic> {
-        let q = query(args);
+impl TypedDataSchema for VpcSource {
+    const NAME: &'static str = "vpc";
+    const DOC: &'static str = "One existing VPC in the stack's region. Exactly one must match.";
+    type Args = Args;
+    type Found = Found;
+    fn check_args(&self, a: &Args) -> Vec<Diagnostic> {
+        let q = query(a);
         let mut out = Vec::new();
         if q.id.is_none() && q.tags.is_empty() && !q.default {
             out.push(Diagnostic::attr("id", "say which VPC: set id, tags, or default = true"));
@@ -92,8 +82,8 @@ impl DataSchema for VpcSource {
 #[async_trait]
 impl DataSource for VpcSource {
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let q = query(args);
-        let found = apis.aws(self.name())?.vpcs(&q).await?;
+        let q = query(&read_args(args));
+        let found = apis.aws(Self::NAME)?.vpcs(&q).await?;
         let v = match found.as_slice() {
             [one] => one,
             [] => return Err(LookupError::Missing(format!("no VPC in {} matches {}", apis.region, describe(&q)))),

@@ -23,7 +23,7 @@ mod typed_kind;
 
 pub use block::{Block, ParsedBlock};
 pub use compare::Compare;
-pub use data_schema::{placeholder, DataSchema};
+pub use data_schema::{placeholder, read_args, DataSchema, TypedDataSchema};
 pub use diagnostic::Diagnostic;
 pub use driver::{Discovery, Driver, LiveResource, ReadScope};
 pub use error::{ErrorClass, ProviderError};
