@@ -1,9 +1,9 @@
 //! `data "ecr_repository"`: a repository another stack or team owns (e.g.
 //! the base images CI pulls), for its URL and ARN.
 
-use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use super::{given, LookupApis, LookupError, TypedRead};
+use crate::core::Diagnostic;
 use crate::core::TypedDataSchema;
-use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
@@ -50,15 +50,14 @@ impl TypedDataSchema for EcrRepository {
 }
 
 #[async_trait]
-impl DataSource for EcrRepository {
-    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let a: Args = read_args(args);
+impl TypedRead for EcrRepository {
+    async fn find(&self, a: &Args, apis: &LookupApis) -> Result<Found, LookupError> {
         let name = given(&a.name).unwrap_or_default();
         let registry = given(&a.registry_id);
         let Some(r) = apis.aws(Self::NAME)?.repository(name, registry).await? else {
             let account = registry.unwrap_or(&apis.account_id);
             return Err(LookupError::Missing(format!("no ECR repository named \"{name}\" in registry {account} ({})", apis.region)));
         };
-        Ok(to_state(&Found { arn: r.arn, name: name.to_string(), repository_url: r.uri, registry_id: r.registry_id }))
+        Ok(Found { arn: r.arn, name: name.to_string(), repository_url: r.uri, registry_id: r.registry_id })
     }
 }

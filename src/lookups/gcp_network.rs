@@ -1,9 +1,9 @@
 //! `data "gcp_network"`: an existing VPC network in the stack's Google
 //! Cloud project (e.g. the shared CI network TPU and GPU nodes join).
 
-use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use super::{given, LookupApis, LookupError, TypedRead};
+use crate::core::Diagnostic;
 use crate::core::TypedDataSchema;
-use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
@@ -57,9 +57,8 @@ impl TypedDataSchema for GcpNetwork {
 }
 
 #[async_trait]
-impl DataSource for GcpNetwork {
-    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let a: Args = read_args(args);
+impl TypedRead for GcpNetwork {
+    async fn find(&self, a: &Args, apis: &LookupApis) -> Result<Found, LookupError> {
         let name = given(&a.name).unwrap_or_default();
         let project = given(&a.project).unwrap_or(&apis.project);
         let Some(n) = apis.gcp(Self::NAME)?.network(project, name).await? else {
@@ -67,6 +66,6 @@ impl DataSource for GcpNetwork {
         };
         let mut subnetworks = n.subnetworks;
         subnetworks.sort();
-        Ok(to_state(&Found { name: name.to_string(), id: n.id, self_link: n.self_link, auto_create_subnetworks: n.auto_create_subnetworks, subnetworks }))
+        Ok(Found { name: name.to_string(), id: n.id, self_link: n.self_link, auto_create_subnetworks: n.auto_create_subnetworks, subnetworks })
     }
 }

@@ -2,8 +2,7 @@
 //! by another stack (there is one per account and URL), for `ci_role`
 //! blocks to trust: `provider = data.github_oidc_provider.github`.
 
-use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::State;
+use super::{given, LookupApis, LookupError, TypedRead};
 use crate::core::TypedDataSchema;
 use crate::kinds::oidc_provider::host_of;
 use async_trait::async_trait;
@@ -44,9 +43,8 @@ impl TypedDataSchema for GithubOidcProvider {
 }
 
 #[async_trait]
-impl DataSource for GithubOidcProvider {
-    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let a: Args = read_args(args);
+impl TypedRead for GithubOidcProvider {
+    async fn find(&self, a: &Args, apis: &LookupApis) -> Result<Found, LookupError> {
         let url = given(&a.url).unwrap_or("https://token.actions.githubusercontent.com");
         let host = host_of(url);
         let Some(p) = apis.aws(Self::NAME)?.oidc_provider(&host).await? else {
@@ -59,6 +57,6 @@ impl DataSource for GithubOidcProvider {
         client_ids.sort();
         let mut thumbprints: Vec<String> = p.thumbprints.iter().map(|t| t.to_lowercase()).collect();
         thumbprints.sort();
-        Ok(to_state(&Found { arn: p.arn, url: format!("https://{}", p.url.trim_start_matches("https://")), host: host_of(&p.url), client_ids, thumbprints }))
+        Ok(Found { arn: p.arn, url: format!("https://{}", p.url.trim_start_matches("https://")), host: host_of(&p.url), client_ids, thumbprints })
     }
 }

@@ -5,9 +5,9 @@
 //! shows each one gained or lost (a new one as broadening), where a
 //! wildcard in `sub` would let in any repository created later.
 
-use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
+use super::{given, LookupApis, LookupError, TypedRead};
+use crate::core::Diagnostic;
 use crate::core::TypedDataSchema;
-use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
@@ -70,9 +70,8 @@ impl TypedDataSchema for GithubRepositories {
 }
 
 #[async_trait]
-impl DataSource for GithubRepositories {
-    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let a: Args = read_args(args);
+impl TypedRead for GithubRepositories {
+    async fn find(&self, a: &Args, apis: &LookupApis) -> Result<Found, LookupError> {
         let owner = given(&a.owner).unwrap_or_default();
         let topic = given(&a.topic);
         let prefix = given(&a.name_prefix);
@@ -91,6 +90,6 @@ impl DataSource for GithubRepositories {
             .collect();
         chosen.sort();
         let names: Vec<String> = chosen.iter().filter_map(|f| f.split_once('/').map(|(_, n)| n.to_string())).collect();
-        Ok(to_state(&Found { owner: owner.to_string(), full_names: chosen, names }))
+        Ok(Found { owner: owner.to_string(), full_names: chosen, names })
     }
 }

@@ -1,8 +1,7 @@
 //! `data "iam_role"`: an existing IAM role by name (e.g. a permissions
 //! boundary owner's role, or a role another team manages), for its ARN.
 
-use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::State;
+use super::{given, LookupApis, LookupError, TypedRead};
 use crate::core::TypedDataSchema;
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
@@ -42,13 +41,12 @@ impl TypedDataSchema for IamRole {
 }
 
 #[async_trait]
-impl DataSource for IamRole {
-    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let a: Args = read_args(args);
+impl TypedRead for IamRole {
+    async fn find(&self, a: &Args, apis: &LookupApis) -> Result<Found, LookupError> {
         let name = given(&a.name).unwrap_or_default();
         let Some(r) = apis.aws(Self::NAME)?.role(name).await? else {
             return Err(LookupError::Missing(format!("no IAM role named \"{name}\" in account {}", apis.account_id)));
         };
-        Ok(to_state(&Found { arn: r.arn, name: name.to_string(), path: r.path, unique_id: r.unique_id, max_session_duration: r.max_session_duration }))
+        Ok(Found { arn: r.arn, name: name.to_string(), path: r.path, unique_id: r.unique_id, max_session_duration: r.max_session_duration })
     }
 }

@@ -26,7 +26,7 @@ mod tests;
 pub(crate) use api::{AwsLookupApi, GcpLookupApi, GithubLookupApi, VpcQuery};
 pub(crate) use gantry_aws::lookups::AwsLookups;
 
-use crate::core::{read_args, DataSchema, ProviderError, State};
+use crate::core::{read_args, DataSchema, ProviderError, State, TypedDataSchema};
 /// A read's typed `Found` as the data block's value.
 use crate::kinds::common::to_state;
 use async_trait::async_trait;
@@ -77,6 +77,28 @@ pub(crate) enum LookupError {
 pub(crate) trait DataSource: DataSchema {
     /// Reads the resource the arguments describe.
     async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError>;
+}
+
+/// A data source's read in its own types: its typed arguments in, what it
+/// found out ([`DataSource`] follows, reading the block's arguments once
+/// and writing what was found as the block's value).
+#[async_trait]
+pub(crate) trait TypedRead: TypedDataSchema {
+    /// Finds the resource the arguments describe.
+    async fn find(&self, args: &Self::Args, apis: &LookupApis) -> Result<Self::Found, LookupError>;
+}
+
+#[async_trait]
+impl<T> DataSource for T
+where
+    T: TypedRead,
+    T::Args: Send + Sync,
+    T::Found: serde::Serialize + Send,
+{
+    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
+        let args: T::Args = read_args(args);
+        Ok(to_state(&self.find(&args, apis).await?))
+    }
 }
 
 /// Every data source, in documentation order.

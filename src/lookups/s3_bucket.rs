@@ -1,8 +1,7 @@
 //! `data "s3_bucket"`: a bucket another team owns (artifacts, caches), for
 //! its ARN, region and endpoint, so policies name it exactly.
 
-use super::{given, read_args, to_state, DataSource, LookupApis, LookupError};
-use crate::core::State;
+use super::{given, LookupApis, LookupError, TypedRead};
 use crate::core::TypedDataSchema;
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
@@ -40,18 +39,17 @@ impl TypedDataSchema for S3Bucket {
 }
 
 #[async_trait]
-impl DataSource for S3Bucket {
-    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let a: Args = read_args(args);
+impl TypedRead for S3Bucket {
+    async fn find(&self, a: &Args, apis: &LookupApis) -> Result<Found, LookupError> {
         let name = given(&a.bucket).unwrap_or_default();
         let Some(b) = apis.aws(Self::NAME)?.bucket(name).await? else {
             return Err(LookupError::Missing(format!("no S3 bucket named \"{name}\"")));
         };
-        Ok(to_state(&Found {
+        Ok(Found {
             bucket: name.to_string(),
             arn: format!("arn:aws:s3:::{name}"),
             region: b.region.clone(),
             bucket_regional_domain_name: format!("{name}.s3.{}.amazonaws.com", b.region),
-        }))
+        })
     }
 }

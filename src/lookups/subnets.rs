@@ -1,9 +1,9 @@
 //! `data "subnets"`: the subnets of a VPC that match tags (and zones), for
 //! a queue's `subnets` — ids sorted, so the plan is stable across reads.
 
-use super::{read_args, to_state, DataSource, LookupApis, LookupError};
+use super::{LookupApis, LookupError, TypedRead};
+use crate::core::Diagnostic;
 use crate::core::TypedDataSchema;
-use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
@@ -53,9 +53,8 @@ impl TypedDataSchema for Subnets {
 }
 
 #[async_trait]
-impl DataSource for Subnets {
-    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let a: Args = read_args(args);
+impl TypedRead for Subnets {
+    async fn find(&self, a: &Args, apis: &LookupApis) -> Result<Found, LookupError> {
         let (vpc, tags, zones) = (a.vpc_id.as_deref(), &a.tags, &a.availability_zones);
         let mut found = apis.aws(Self::NAME)?.subnets(vpc, tags, zones).await?;
         if found.is_empty() {
@@ -69,11 +68,11 @@ impl DataSource for Subnets {
         let mut vpcs: Vec<&str> = found.iter().map(|s| s.vpc_id.as_str()).collect();
         vpcs.sort();
         vpcs.dedup();
-        Ok(to_state(&Found {
+        Ok(Found {
             ids: found.iter().map(|s| s.id.clone()).collect(),
             availability_zones: found.iter().map(|s| s.availability_zone.clone()).collect(),
             cidr_blocks: found.iter().map(|s| s.cidr_block.clone()).collect(),
             vpc_ids: vpcs.into_iter().map(String::from).collect(),
-        }))
+        })
     }
 }

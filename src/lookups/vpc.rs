@@ -1,9 +1,9 @@
 //! `data "vpc"`: one existing VPC, by id, tags or as the region's default,
 //! e.g. the network team's CI VPC a queue's subnets come from.
 
-use super::{given, read_args, to_state, DataSource, LookupApis, LookupError, VpcQuery};
+use super::{given, LookupApis, LookupError, TypedRead, VpcQuery};
+use crate::core::Diagnostic;
 use crate::core::TypedDataSchema;
-use crate::core::{Diagnostic, State};
 use async_trait::async_trait;
 use gantry_schema_derive::Schema;
 use serde::{Deserialize, Serialize};
@@ -80,9 +80,9 @@ impl TypedDataSchema for VpcSource {
 }
 
 #[async_trait]
-impl DataSource for VpcSource {
-    async fn read(&self, args: &State, apis: &LookupApis) -> Result<State, LookupError> {
-        let q = query(&read_args(args));
+impl TypedRead for VpcSource {
+    async fn find(&self, a: &Args, apis: &LookupApis) -> Result<Found, LookupError> {
+        let q = query(a);
         let found = apis.aws(Self::NAME)?.vpcs(&q).await?;
         let v = match found.as_slice() {
             [one] => one,
@@ -92,13 +92,13 @@ impl DataSource for VpcSource {
                 return Err(LookupError::Missing(format!("{} VPCs match {}: {}; narrow it down (id or more tags)", many.len(), describe(&q), ids.join(", "))));
             }
         };
-        Ok(to_state(&Found {
+        Ok(Found {
             id: v.id.clone(),
             arn: format!("arn:aws:ec2:{}:{}:vpc/{}", apis.region, v.owner_id, v.id),
             cidr_block: v.cidr_block.clone(),
             default: v.is_default,
             owner_id: v.owner_id.clone(),
             tags: v.tags.clone(),
-        }))
+        })
     }
 }
