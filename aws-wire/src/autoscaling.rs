@@ -138,7 +138,7 @@ fn tag_params(tags: &[GroupTag]) -> Vec<(String, String)> {
 }
 
 /// The groups of a DescribeAutoScalingGroups answer.
-pub fn read_groups(xml: &str) -> Result<Vec<AutoScalingGroup>, CallError> {
+pub(crate) fn read_groups(xml: &str) -> Result<Vec<AutoScalingGroup>, CallError> {
     let containers = ["DescribeAutoScalingGroupsResult", "AutoScalingGroups", "member", "Instances", "SuspendedProcesses", "Tags"];
     let doc = Element::parse(xml, &containers)?;
     let result =

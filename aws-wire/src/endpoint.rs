@@ -49,7 +49,7 @@ fn partition(region: &str) -> Partition {
 /// the service's configured endpoint, else the configured endpoint of all
 /// services, else the region's. A configured endpoint together with FIPS
 /// or dual-stack is refused, as the SDKs refuse it.
-pub fn endpoint(config: &SdkConfig, service: &str, region: &str) -> Result<String, CallError> {
+pub(crate) fn endpoint(config: &SdkConfig, service: &str, region: &str) -> Result<String, CallError> {
     let custom = configured(config, service);
     let (fips, dual_stack) = (config.use_fips() == Some(true), config.use_dual_stack() == Some(true));
     let url = resolve(service, region, custom.as_deref(), fips, dual_stack).map_err(|m| CallError::Config(m.to_string()))?;

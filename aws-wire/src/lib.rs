@@ -16,9 +16,8 @@
 //!   request id in `x-amzn-RequestId`.
 //! - AWS Query (Smithy `awsQuery`, [`QueryService`]): a signed form-encoded
 //!   `POST /` of `Action`, `Version` and flattened parameters; an XML
-//!   answer, errors as `<ErrorResponse><Error><Code>`.
-//!
-//! [`Signer`] also signs gantry-aws's EC2 Query reads.
+//!   answer, errors as `<ErrorResponse><Error><Code>` (gantry-aws's EC2
+//!   reads use it too).
 
 pub mod autoscaling;
 mod endpoint;
@@ -30,12 +29,14 @@ pub mod ssm;
 mod transport;
 pub mod xml;
 
-pub use endpoint::endpoint;
+#[cfg(test)]
+use endpoint::endpoint;
 pub use error::CallError;
 pub use json_service::{Json, JsonService};
-pub use query_service::{form, query_error, Query, QueryService};
-pub use signer::Signer;
-pub use transport::{http_client, Retry, Service};
+#[cfg(test)]
+use query_service::query_error;
+pub use query_service::{form, Query, QueryService};
+pub use transport::{Retry, Service};
 
 #[cfg(test)]
 mod query_tests;

@@ -59,7 +59,7 @@ impl Service<Query> {
 
 /// A Query error answer: its code and message, and the request id from
 /// the document or else the `x-amzn-RequestId` header.
-pub fn query_error(status: u16, body: &str, header_request_id: Option<String>) -> CallError {
+pub(crate) fn query_error(status: u16, body: &str, header_request_id: Option<String>) -> CallError {
     let doc = Element::parse(body, &["Errors", "Error"]).ok();
     let error = doc.as_ref().and_then(|d| d.find("Error"));
     let code = error.and_then(|e| e.text_of("Code")).filter(|c| !c.is_empty()).map(String::from).unwrap_or_else(|| format!("HTTP {status}"));

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 /// Signs requests to one service in one region.
-pub struct Signer {
+pub(crate) struct Signer {
     provider: Option<SharedCredentialsProvider>,
     /// Credentials resolved once and reused until they near their expiry.
     cached: Mutex<Option<Credentials>>,
@@ -19,14 +19,14 @@ pub struct Signer {
 
 impl Signer {
     /// A signer for `service` (its signing name, e.g. `ec2`, `ssm`) in `region`.
-    pub fn new(config: &SdkConfig, service: &'static str, region: &str) -> Signer {
+    pub(crate) fn new(config: &SdkConfig, service: &'static str, region: &str) -> Signer {
         Signer { provider: config.credentials_provider(), cached: Mutex::new(None), service, region: region.to_string() }
     }
 
     /// The headers of a signed `POST` of `body` to `url`: `headers` (which
     /// are signed too), then what SigV4 adds (`x-amz-date`,
     /// `authorization`, `x-amz-security-token`).
-    pub async fn sign(&self, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Vec<(String, String)>, CallError> {
+    pub(crate) async fn sign(&self, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Vec<(String, String)>, CallError> {
         use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
         let creds = self.credentials().await.map_err(CallError::Credentials)?;
         let failed = |e: &dyn std::fmt::Display| CallError::Credentials(format!("cannot sign the request: {e}"));

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// An HTTP client with the SDK clients' timeouts.
-pub fn http_client() -> reqwest::Client {
+fn http_client() -> reqwest::Client {
     reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(60)).build().unwrap_or_default()
 }
 

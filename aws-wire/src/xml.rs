@@ -38,9 +38,15 @@ impl Element {
         self.child(name).map(|c| c.text.as_str())
     }
 
-    /// The `member` children of the child named `list` (a Query list).
+    /// The entries of the child named `list`: its children named `entry`
+    /// (`member` in a Query list, `item` in an EC2 set).
+    pub fn entries<'a>(&'a self, list: &str, entry: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.child(list).into_iter().flat_map(move |l| l.children.iter().filter(move |c| c.name == entry))
+    }
+
+    /// The `member` entries of the child named `list` (a Query list).
     pub fn members<'a>(&'a self, list: &str) -> impl Iterator<Item = &'a Element> + 'a {
-        self.child(list).into_iter().flat_map(|l| l.children.iter().filter(|c| c.name == "member"))
+        self.entries(list, "member")
     }
 
     /// The first element named `name` below this one, depth first.

@@ -35,14 +35,9 @@ fn text(item: &Element, name: &str) -> String {
     item.text_of(name).unwrap_or_default().to_string()
 }
 
-/// The `<item>`s of `set`'s element.
-fn items<'a>(parent: &'a Element, set: &str) -> impl Iterator<Item = &'a Element> + 'a {
-    parent.child(set).into_iter().flat_map(|s| s.children.iter().filter(|c| c.name == "item"))
-}
-
 /// The `tagSet` of an item, key → value.
 fn tags(item: &Element) -> BTreeMap<String, String> {
-    items(item, "tagSet").map(|t| (text(t, "key"), text(t, "value"))).collect()
+    item.entries("tagSet", "item").map(|t| (text(t, "key"), text(t, "value"))).collect()
 }
 
 impl Item for Vpc {
@@ -79,7 +74,7 @@ impl Item for SpotPrice {
 pub(crate) fn read_page<T: Item>(xml: &str, set: &str) -> Result<(Vec<T>, Option<String>), CallError> {
     let doc = Element::parse(xml, &[set, "item", "tagSet"])?;
     let next = doc.text_of("nextToken").filter(|t| !t.is_empty()).map(String::from);
-    Ok((items(&doc, set).map(T::read).collect(), next))
+    Ok((doc.entries(set, "item").map(T::read).collect(), next))
 }
 
 #[cfg(test)]
